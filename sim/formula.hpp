@@ -1,0 +1,58 @@
+// Formula language: arithmetic over named variables, parsed into an expression tree.
+// Grammar (lowest precedence first):
+//   comparison := additive (("<" | "<=" | ">" | ">=" | "==" | "!=") additive)?
+//   additive   := term (("+" | "-") term)*
+//   term       := unary (("*" | "/") unary)*
+//   unary      := "-" unary | power
+//   power      := primary ("^" unary)?          (right-associative; -x^2 = -(x^2))
+//   primary    := number | name | name "(" args ")" | "(" comparison ")"
+#pragma once
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Operators and built-in functions of the formula language.
+enum class OpCode : unsigned char {
+  copy, add, sub, mul, div, pow, neg,
+  lt, le, gt, ge, eq, ne,
+  min, max, abs, exp, log, sqrt, clamp, select,
+};
+
+/// A node of a parsed formula; `offset` is its 0-based character position in the formula text.
+struct Expr {
+  enum class Kind : unsigned char { number, ref, op };
+  Kind kind = Kind::number;
+  double number = 0;        // Kind::number
+  std::string name;         // Kind::ref: variable name; Kind::op from a call: function name
+  OpCode op = OpCode::copy; // Kind::op
+  std::vector<Expr> args;   // Kind::op operands, in order
+  std::size_t offset = 0;
+};
+
+/// A syntax error at `offset` (0-based) in the formula text.
+class FormulaError : public std::runtime_error {
+ public:
+  FormulaError(std::size_t offset, const std::string& what) : std::runtime_error(what), offset_(offset) {}
+  [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
+
+ private:
+  std::size_t offset_;
+};
+
+/// Parses `text`; throws FormulaError naming the position, the token and what was expected.
+[[nodiscard]] Expr parse_formula(std::string_view text);
+
+/// Names of the built-in functions, for messages and suggestions.
+[[nodiscard]] const std::vector<std::string>& function_names();
+
+/// Every variable name referenced by `e`, with the offset of each reference, in text order.
+void collect_refs(const Expr& e, std::vector<const Expr*>& out);
+
+/// True if `s` is a valid variable name: [A-Za-z_][A-Za-z0-9_]*.
+[[nodiscard]] bool is_identifier(std::string_view s) noexcept;
+
+}  // namespace tamcarlo

@@ -1,0 +1,224 @@
+// tamcarlo command line: parses arguments, calls the library, maps errors to exit codes.
+#include "sim/error.hpp"
+#include "sim/output.hpp"
+#include "sim/run.hpp"
+#include "sim/scenario.hpp"
+#include "sim/text.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace tamcarlo;
+
+namespace {
+
+// Set by SIGINT/SIGTERM; the engine polls it between blocks. (A signal handler can only reach a global.)
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_signal(int sig) {
+  g_cancel.store(true);
+  std::signal(sig, SIG_DFL);  // a second signal ends the process at once
+}
+
+// Scenario files from the arguments: files as given, directories expanded to their *.toml, sorted.
+std::vector<std::string> expand(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  for (const auto& a : args) {
+    if (fs::is_directory(a)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(a))
+        if (e.is_regular_file() && e.path().extension() == ".toml") found.push_back(e.path().string());
+      if (found.empty()) throw UsageError(fmt::format("directory {} holds no .toml scenario files", a));
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(a);
+    }
+  }
+  return files;
+}
+
+// A throttled progress bar on stderr, shown only on a terminal and only once a run takes over a second.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+  void operator()(std::uint64_t done, std::uint64_t total) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (elapsed < 1.0) return;
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock || (now - last_ < std::chrono::milliseconds(100) && done < total)) return;
+    last_ = now;
+    const double f = static_cast<double>(done) / static_cast<double>(total);
+    const int filled = static_cast<int>(f * 30);
+    std::fprintf(stderr, "\r [%s%s] %3.0f%%  %s/%s samples  ETA %.0f s ", std::string(filled, '#').c_str(),
+                 std::string(30 - filled, '.').c_str(), f * 100, human(static_cast<double>(done)).c_str(),
+                 human(static_cast<double>(total)).c_str(), f > 0 ? elapsed * (1 - f) / f : 0.0);
+    shown_ = true;
+  }
+  ~ProgressBar() {
+    if (shown_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+ private:
+  bool enabled_, shown_ = false;
+  std::chrono::steady_clock::time_point start_, last_{};
+  std::mutex mutex_;
+};
+
+// Accepts 1000000, 1e6 or 1_000_000 for a sample count.
+std::string parse_count(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || v < 1 || v > 1e15 || v != std::floor(v))
+    throw CLI::ValidationError(fmt::format("`{}` is not a whole number of samples ≥ 1 (e.g. 1000000 or 1e6)", s));
+  return fmt::format("{:.0f}", v);
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  int failures = 0;
+  for (const auto& file : expand(args)) {
+    try {
+      const Scenario s = load_scenario(file);
+      for (const auto& w : s.warnings) std::cerr << w.str() << '\n';
+      std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas, reports {}{}\n", file, s.name, s.inputs.size(),
+                               s.formulas.size(), quoted_list(s.report),
+                               s.warnings.empty() ? "" : fmt::format(" ({} warnings)", s.warnings.size()));
+    } catch (const ScenarioError& e) {
+      std::cerr << e.what() << '\n';
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : static_cast<int>(ExitCode::invalid_scenario);
+}
+
+struct RunArgs {
+  std::vector<std::string> files;
+  std::uint64_t samples = 0;
+  std::uint64_t seed = 0;
+  unsigned threads = 0;
+  std::string output;
+  Store store = Store::all;
+  bool point = false, json = false;
+};
+
+int cmd_run(const RunArgs& a, const CLI::App& sub) {
+  // Validate every scenario before running any: a bad file fails fast and nothing is written.
+  std::vector<Scenario> scenarios;
+  for (const auto& f : expand(a.files)) scenarios.push_back(load_scenario(f));
+
+  const bool many = scenarios.size() > 1;
+  const bool to_dir = !a.output.empty() && (many || fs::is_directory(a.output) || a.output.back() == '/');
+  std::map<std::string, std::string> targets;
+  if (!a.point) {
+    std::set<std::string> seen;
+    for (const auto& s : scenarios) {
+      if (!a.output.empty() && !to_dir) targets[s.path] = a.output;
+      else targets[s.path] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (s.name + ".h5")).string();
+      if (!seen.insert(targets[s.path]).second)
+        throw UsageError(fmt::format("two scenarios would write {}; give them different [scenario] names",
+                                     targets[s.path]));
+    }
+    if (a.output.empty() || to_dir) fs::create_directories(a.output.empty() ? fs::path("results") : fs::path(a.output));
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const Scenario& s = scenarios[i];
+    RunOptions opt;
+    if (sub.count("--seed")) opt.seed = a.seed;
+    if (sub.count("--samples")) opt.samples = a.samples;
+    opt.threads = a.threads;
+    opt.store = a.store;
+    opt.point_only = a.point;
+    if (!a.point) opt.output = targets[s.path];
+    ProgressBar bar;
+    opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
+    opt.cancel = &g_cancel;
+    const RunSummary r = run_scenario(s, opt);
+    if (a.json) {
+      print_json(r, std::cout);
+    } else {
+      if (i > 0) std::cout << '\n';
+      for (const auto& w : s.warnings) std::cerr << w.str() << '\n';
+      print_table(r, std::cout);
+    }
+    std::cout.flush();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
+  app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 usage error, 2 invalid scenario, 3 run failure, 130 interrupted.");
+
+  RunArgs ra;
+  CLI::App* run = app.add_subcommand("run", "Sample scenarios and write their distributions to HDF5");
+  run->add_option("files", ra.files, "Scenario files (.toml) or directories of them")->required();
+  run->add_option("-n,--samples", ra.samples, fmt::format("Number of samples (default {})", thousands(k_default_samples)))
+      ->transform(parse_count);
+  run->add_option("--seed", ra.seed, fmt::format("Random seed (default: the scenario's, else {})", k_default_seed));
+  run->add_option("--threads", ra.threads, "Worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
+  run->add_option("-o,--output", ra.output,
+                  "Result file (one scenario) or directory (default: results/<scenario name>.h5)");
+  const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
+  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default all)")
+      ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
+  run->add_flag("--point", ra.point, "Evaluate every formula once at the inputs' point values (writes no file)");
+  run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
+
+  std::vector<std::string> validate_files;
+  CLI::App* validate = app.add_subcommand("validate", "Check scenario files and lint their inputs (sources, points)");
+  validate->add_option("files", validate_files, "Scenario files (.toml) or directories of them")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tamcarlo: error: " << e.what() << "\nRun with --help for usage.\n";
+    return static_cast<int>(ExitCode::usage);
+  }
+
+  try {
+    if (*run) return cmd_run(ra, *run);
+    return cmd_validate(validate_files);
+  } catch (const Error& e) {
+    std::cerr << (dynamic_cast<const ScenarioError*>(&e) ? "" : "tamcarlo: error: ") << e.what() << '\n';
+    return static_cast<int>(e.exit_code());
+  } catch (const fs::filesystem_error& e) {
+    std::cerr << "tamcarlo: error: " << e.what() << '\n';
+    return static_cast<int>(ExitCode::run_failure);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "tamcarlo: error: out of memory; use fewer samples or --store report|none\n";
+    return static_cast<int>(ExitCode::run_failure);
+  }
+}

@@ -1,0 +1,103 @@
+#include "sim/output.hpp"
+
+#include "sim/text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tamcarlo {
+namespace {
+
+std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
+
+// Columns padded to their widest cell; the first two left-aligned, the rest right-aligned.
+void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream& os, bool text_last = false) {
+  std::vector<std::size_t> width;
+  const auto display_width = [](const std::string& s) {  // UTF-8 code points, not bytes
+    return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  };
+  for (const auto& r : rows)
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      if (width.size() <= c) width.push_back(0);
+      width[c] = std::max(width[c], display_width(r[c]));
+    }
+  for (const auto& r : rows) {
+    std::string line = " ";
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      const std::string pad(width[c] - display_width(r[c]), ' ');
+      line += c < 2 || (text_last && c + 1 == r.size()) ? r[c] + pad : pad + r[c];
+      line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    os << line << '\n';
+  }
+}
+
+}  // namespace
+
+void print_table(const RunSummary& r, std::ostream& os) {
+  os << r.name << (r.title.empty() ? "" : " — " + r.title) << '\n';
+  if (r.point_only) {
+    os << " point estimate: every input at its `point` value" << (r.unit.empty() ? "" : ", unit " + r.unit) << "\n\n";
+    std::vector<std::vector<std::string>> rows = {{"variable", "unit", "point", "definition"}};
+    for (const auto& v : r.variables) rows.push_back({v.var.name, v.var.unit, human(v.var.point), v.var.law});
+    print_rows(rows, os, true);
+    return;
+  }
+  os << fmt::format(" {} samples · seed {} · {} threads · {:.2f} s{}\n", thousands(r.samples), r.seed, r.threads,
+                    r.seconds, r.unit.empty() ? "" : " · unit " + r.unit);
+  if (!r.output.empty()) os << " results: " << r.output << '\n';
+  os << '\n';
+  std::vector<std::vector<std::string>> rows = {
+      {"variable", "unit", "point", "mean", "±95% CI", "P5", "P50", "P95", "non-finite"}};
+  for (const auto& v : r.variables) {
+    if (!v.reported) continue;
+    const Moments& m = v.moments;
+    std::vector<std::string> row = {v.var.name, v.var.unit, human(v.var.point), human(m.mean),
+                                    human(k_z95_two_sided * m.se())};
+    for (const double p : {0.05, 0.50, 0.95}) row.push_back(v.quantiles.empty() ? "-" : human(v.at(p).value));
+    row.push_back(thousands(m.nonfinite));
+    rows.push_back(std::move(row));
+  }
+  print_rows(rows, os);
+  for (const auto& v : r.variables)
+    if (v.moments.nonfinite > 0)
+      os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "
+                        "finite ones\n",
+                        v.var.name, thousands(v.moments.nonfinite), thousands(r.samples), thousands(v.moments.n));
+}
+
+void print_json(const RunSummary& r, std::ostream& os) {
+  std::string s = "{";
+  s += fmt::format("\"scenario\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},\"threads\":{},"
+                   "\"point_only\":{},\"seconds\":{},\"output\":{},\"variables\":{{",
+                   json_string(r.name), json_string(r.title), json_string(r.scenario_path), json_string(r.unit), r.seed,
+                   r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds),
+                   r.output.empty() ? "null" : json_string(r.output));
+  bool first = true;
+  for (const auto& v : r.variables) {
+    s += fmt::format("{}{}:{{\"kind\":{},\"unit\":{},\"source\":{},\"law\":{},\"reported\":{},\"point\":{}",
+                     first ? "" : ",", json_string(v.var.name), v.var.input ? "\"input\"" : "\"formula\"",
+                     json_string(v.var.unit), json_string(v.var.source), json_string(v.var.law),
+                     v.reported ? "true" : "false", json_number(v.var.point));
+    first = false;
+    if (!r.point_only) {
+      const Moments& m = v.moments;
+      const double half = k_z95_two_sided * m.se();
+      s += fmt::format(",\"n\":{},\"nonfinite\":{},\"mean\":{},\"mean_se\":{},\"mean_ci\":[{},{}],\"sd\":{},\"min\":{},"
+                       "\"max\":{}",
+                       m.n, m.nonfinite, json_number(m.mean), json_number(m.se()), json_number(m.mean - half),
+                       json_number(m.mean + half), json_number(m.sd()), json_number(m.min), json_number(m.max));
+      for (const auto& q : v.quantiles)
+        s += fmt::format(",\"{}\":{},\"{}_ci\":[{},{}]", pct(q.p), json_number(q.value), pct(q.p), json_number(q.lo),
+                         json_number(q.hi));
+    }
+    s += "}";
+  }
+  s += "}}";
+  os << s << '\n';
+}
+
+}  // namespace tamcarlo

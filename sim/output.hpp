@@ -1,0 +1,14 @@
+// Human and machine summaries of a run: the terminal table and JSON.
+#pragma once
+#include "sim/summary.hpp"
+
+#include <ostream>
+
+namespace tamcarlo {
+
+/// The readable table of the reported variables (point, mean ± 95% CI, P5, P50, P95, non-finite count).
+void print_table(const RunSummary& r, std::ostream& os);
+/// One JSON object on one line: run identity and `variables` → {mean, sd, p5, p50, p95, nonfinite, point, ...}.
+void print_json(const RunSummary& r, std::ostream& os);
+
+}  // namespace tamcarlo

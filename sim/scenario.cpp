@@ -1,0 +1,551 @@
+#include "sim/scenario.hpp"
+
+#include "sim/text.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace tamcarlo {
+
+std::string Warning::str() const {
+  return key.empty() ? fmt::format("{}: warning: {}", where.str(), message)
+                     : fmt::format("{}: warning: [{}] {}", where.str(), key, message);
+}
+
+namespace {
+
+const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "outputs"};
+const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples"};
+const std::vector<std::string> k_common_keys = {"dist", "point", "unit", "source"};
+const std::vector<std::string> k_formula_keys = {"expr", "unit", "source"};
+const std::vector<std::string> k_output_keys = {"report"};
+
+// A family: its name and the alternative parameter sets that define it.
+struct Family {
+  std::string name;
+  std::vector<std::vector<std::string>> sets;
+};
+
+const std::vector<Family>& families() {
+  static const std::vector<Family> table = {
+      {"constant", {{"value"}}},
+      {"uniform", {{"min", "max"}}},
+      {"triangular", {{"min", "mode", "max"}}},
+      {"pert", {{"min", "mode", "max"}}},
+      {"normal", {{"mean", "sd"}}},
+      {"truncnormal", {{"mean", "sd", "min", "max"}}},
+      {"lognormal", {{"median", "sigma"}, {"mean", "sd"}, {"p5", "p95"}}},
+      {"beta", {{"alpha", "beta"}, {"mean", "sd"}}},
+      {"gamma", {{"shape", "scale"}, {"mean", "sd"}}},
+      {"discrete", {{"values", "weights"}, {"values"}}},
+      {"empirical", {{"data"}}},
+  };
+  return table;
+}
+
+std::vector<std::string> family_names() {
+  std::vector<std::string> v;
+  for (const auto& f : families()) v.push_back(f.name);
+  return v;
+}
+
+std::string sets_text(const Family& f) {
+  std::vector<std::string> parts;
+  for (const auto& s : f.sets) {
+    std::string p;
+    for (const auto& k : s) p += (p.empty() ? "" : " + ") + k;
+    parts.push_back(p);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : i + 1 == parts.size() ? ", or " : ", ") + parts[i];
+  return out;
+}
+
+constexpr double k_z95 = 1.6448536269514722;  // Φ⁻¹(0.95)
+
+// Location helpers over one file.
+class Ctx {
+ public:
+  explicit Ctx(std::string path) : path_(std::move(path)) {}
+  [[nodiscard]] SourceLocation at(const toml::source_region& r) const {
+    return {path_, static_cast<std::uint32_t>(r.begin.line), static_cast<std::uint32_t>(r.begin.column)};
+  }
+  [[nodiscard]] SourceLocation at(const toml::node& n) const { return at(n.source()); }
+  [[nodiscard]] SourceLocation at(const toml::key& k) const { return at(k.source()); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const Ctx& ctx,
+                const std::string& what) {
+  for (auto&& [k, v] : t) {
+    const std::string key(k.str());
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    throw ScenarioError(ctx.at(k), prefix.empty() ? key : prefix + "." + key,
+                        fmt::format("unknown key `{}`{}; allowed {}: {}", key, did_you_mean(key, allowed), what,
+                                    quoted_list(allowed)));
+  }
+}
+
+std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix, const Ctx& ctx) {
+  const toml::node* n = t.get(key);
+  if (!n) return {};
+  if (!n->is_string())
+    throw ScenarioError(ctx.at(*n), prefix + "." + key, fmt::format("expected a string, got {}", type_name(*n)));
+  return std::string(n->as_string()->get());
+}
+
+double get_number(const toml::node& n, const std::string& key, const Ctx& ctx) {
+  double v;
+  if (n.is_integer()) v = static_cast<double>(n.as_integer()->get());
+  else if (n.is_floating_point()) v = n.as_floating_point()->get();
+  else throw ScenarioError(ctx.at(n), key, fmt::format("expected a number, got {}", type_name(n)));
+  if (!std::isfinite(v)) throw ScenarioError(ctx.at(n), key, fmt::format("expected a finite number, got {}", v));
+  return v;
+}
+
+std::vector<double> get_numbers(const toml::node& n, const std::string& key, const Ctx& ctx) {
+  const toml::array* a = n.as_array();
+  if (!a || a->empty())
+    throw ScenarioError(ctx.at(n), key, fmt::format("expected a non-empty array of numbers, got {}",
+                                                    a ? "an empty array" : type_name(n)));
+  std::vector<double> out;
+  for (std::size_t i = 0; i < a->size(); ++i) out.push_back(get_number(*a->get(i), fmt::format("{}[{}]", key, i), ctx));
+  return out;
+}
+
+// The parameters of one input table, with located failure.
+class Params {
+ public:
+  Params(const toml::table& t, std::string prefix, const Ctx& ctx) : t_(t), prefix_(std::move(prefix)), ctx_(ctx) {}
+  [[nodiscard]] double num(const std::string& k) const { return get_number(*t_.get(k), prefix_ + "." + k, ctx_); }
+  [[nodiscard]] std::vector<double> nums(const std::string& k) const {
+    return get_numbers(*t_.get(k), prefix_ + "." + k, ctx_);
+  }
+  [[noreturn]] void fail(const std::string& k, const std::string& msg) const {
+    throw ScenarioError(ctx_.at(*t_.get(k)), prefix_ + "." + k, msg);
+  }
+  void require(bool ok, const std::string& k, const std::string& msg) const {
+    if (!ok) fail(k, msg);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string prefix_;
+  const Ctx& ctx_;
+};
+
+// Builds and validates the distribution of `family` from the parameter set `set`.
+Distribution build(const std::string& family, const std::vector<std::string>& set, const Params& p) {
+  const auto has = [&](const char* k) { return std::find(set.begin(), set.end(), k) != set.end(); };
+  if (family == "constant") return Constant{p.num("value")};
+  if (family == "uniform") {
+    const double a = p.num("min"), b = p.num("max");
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    return Uniform{a, b};
+  }
+  if (family == "triangular" || family == "pert") {
+    const double a = p.num("min"), c = p.num("mode"), b = p.num("max");
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    p.require(a <= c && c <= b, "mode", fmt::format("mode = {:g} must lie in [min, max] = [{:g}, {:g}]", c, a, b));
+    if (family == "pert") return Pert{a, c, b};
+    return Triangular{a, c, b};
+  }
+  if (family == "normal") {
+    const double sd = p.num("sd");
+    p.require(sd > 0, "sd", fmt::format("sd = {:g} must be > 0 (for a fixed value use `value = ...`)", sd));
+    return Normal{p.num("mean"), sd};
+  }
+  if (family == "truncnormal") {
+    const double m = p.num("mean"), s = p.num("sd"), a = p.num("min"), b = p.num("max");
+    p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    const TruncNormal t{m, s, a, b};
+    const double mass = cdf(Normal{m, s}, b) - cdf(Normal{m, s}, a);
+    p.require(mass > 1e-9, "min",
+              fmt::format("[min, max] = [{:g}, {:g}] holds only {:.2g} of the parent normal's mass; move the bounds "
+                          "or the mean",
+                          a, b, mass));
+    return t;
+  }
+  if (family == "lognormal") {
+    if (has("median")) {
+      const double med = p.num("median"), sigma = p.num("sigma");
+      p.require(med > 0, "median", fmt::format("median = {:g} must be > 0", med));
+      p.require(sigma > 0, "sigma", fmt::format("sigma = {:g} must be > 0 (log-space standard deviation)", sigma));
+      return LogNormal{std::log(med), sigma};
+    }
+    if (has("mean")) {
+      const double m = p.num("mean"), s = p.num("sd");
+      p.require(m > 0, "mean", fmt::format("mean = {:g} must be > 0", m));
+      p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+      const double s2 = std::log1p((s / m) * (s / m));
+      return LogNormal{std::log(m) - 0.5 * s2, std::sqrt(s2)};
+    }
+    const double lo = p.num("p5"), hi = p.num("p95");
+    p.require(lo > 0, "p5", fmt::format("p5 = {:g} must be > 0", lo));
+    p.require(hi > lo, "p95", fmt::format("p95 = {:g} must exceed p5 = {:g}", hi, lo));
+    return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
+  }
+  if (family == "beta") {
+    if (has("alpha")) {
+      const double a = p.num("alpha"), b = p.num("beta");
+      p.require(a > 0, "alpha", fmt::format("alpha = {:g} must be > 0", a));
+      p.require(b > 0, "beta", fmt::format("beta = {:g} must be > 0", b));
+      return Beta{a, b};
+    }
+    const double m = p.num("mean"), s = p.num("sd");
+    p.require(m > 0 && m < 1, "mean", fmt::format("mean = {:g} must lie in (0, 1)", m));
+    p.require(s > 0 && s * s < m * (1 - m), "sd",
+              fmt::format("sd = {:g} must be in (0, {:.4g}) for mean {:g} (sd² < mean·(1 − mean))", s,
+                          std::sqrt(m * (1 - m)), m));
+    const double common = m * (1 - m) / (s * s) - 1;
+    return Beta{m * common, (1 - m) * common};
+  }
+  if (family == "gamma") {
+    if (has("shape")) {
+      const double k = p.num("shape"), theta = p.num("scale");
+      p.require(k > 0, "shape", fmt::format("shape = {:g} must be > 0", k));
+      p.require(theta > 0, "scale", fmt::format("scale = {:g} must be > 0", theta));
+      return Gamma{k, theta};
+    }
+    const double m = p.num("mean"), s = p.num("sd");
+    p.require(m > 0, "mean", fmt::format("mean = {:g} must be > 0", m));
+    p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+    return Gamma{m * m / (s * s), s * s / m};
+  }
+  if (family == "discrete") {
+    std::vector<double> values = p.nums("values");
+    std::vector<double> weights(values.size(), 1.0);
+    if (has("weights")) {
+      weights = p.nums("weights");
+      p.require(weights.size() == values.size(), "weights",
+                fmt::format("{} weights for {} values; give one weight per value", weights.size(), values.size()));
+      for (const double w : weights) p.require(w >= 0, "weights", fmt::format("weight {:g} is negative", w));
+      double total = 0;
+      for (const double w : weights) total += w;
+      p.require(total > 0, "weights", "weights sum to 0; at least one must be positive");
+    }
+    return Discrete{std::move(values), std::move(weights)};
+  }
+  return Empirical{p.nums("data")};
+}
+
+// `"LOW to HIGH"`: a lognormal with that 90% interval.
+Distribution parse_range(const std::string& s, const std::string& key, const SourceLocation& where) {
+  static const std::regex form(R"(^\s*(\S+)\s+to\s+(\S+)\s*$)");
+  std::smatch m;
+  const auto num = [](const std::string& t, double& out) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc{} && end == t.data() + t.size() && std::isfinite(out);
+  };
+  double lo = 0, hi = 0;
+  if (!std::regex_match(s, m, form) || !num(m[1].str(), lo) || !num(m[2].str(), hi))
+    throw ScenarioError(where, key,
+                        fmt::format("\"{}\" is not a range; the string form is \"LOW to HIGH\" (e.g. \"60000 to "
+                                    "90000\"), or write a table such as {{ dist = \"normal\", mean = ..., sd = ... }}",
+                                    s));
+  if (lo <= 0 || hi <= lo)
+    throw ScenarioError(where, key,
+                        fmt::format("\"{}\": the range form is a lognormal with that 90% interval, so it needs 0 < LOW "
+                                    "< HIGH; for a range that {} name the distribution, e.g. {{ dist = \"uniform\", "
+                                    "min = {:g}, max = {:g} }} or {{ dist = \"pert\", min = ..., mode = ..., max = ... }}",
+                                    s, lo <= 0 ? "reaches zero or below" : "is reversed or empty", std::min(lo, hi),
+                                    std::max(lo, hi)));
+  return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
+}
+
+Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx) {
+  const std::string prefix = "inputs." + name;
+  Input in;
+  in.name = name;
+  in.where = ctx.at(key);
+  if (node.is_number()) {
+    in.dist = Constant{get_number(node, prefix, ctx)};
+  } else if (node.is_string()) {
+    in.dist = parse_range(std::string(node.as_string()->get()), prefix, ctx.at(node));
+  } else if (const toml::table* t = node.as_table()) {
+    std::string family = get_string(*t, "dist", prefix, ctx);
+    if (family.empty()) {
+      if (!t->contains("value"))
+        throw ScenarioError(ctx.at(node), prefix,
+                            fmt::format("missing `dist`; give `dist = \"...\"` (one of {}) or `value = ...` for a "
+                                        "fixed number",
+                                        quoted_list(family_names())));
+      family = "constant";
+    }
+    const auto fam = std::find_if(families().begin(), families().end(), [&](const Family& f) { return f.name == family; });
+    if (fam == families().end())
+      throw ScenarioError(ctx.at(*t->get("dist")), prefix + ".dist",
+                          fmt::format("unknown distribution \"{}\"{}; allowed: {}", family,
+                                      did_you_mean(family, family_names()), quoted_list(family_names())));
+    std::vector<std::string> allowed = k_common_keys;
+    std::set<std::string> params;
+    for (const auto& s : fam->sets)
+      for (const auto& k : s) params.insert(k);
+    allowed.insert(allowed.end(), params.begin(), params.end());
+    check_keys(*t, allowed, prefix, ctx, "for " + family);
+    std::vector<std::string> given;
+    for (auto&& [k, v] : *t)
+      if (params.count(std::string(k.str()))) given.emplace_back(k.str());
+    std::sort(given.begin(), given.end());
+    const std::vector<std::string>* chosen = nullptr;
+    for (const auto& s : fam->sets) {
+      std::vector<std::string> sorted = s;
+      std::sort(sorted.begin(), sorted.end());
+      if (sorted == given) chosen = &s;
+    }
+    if (!chosen)
+      throw ScenarioError(ctx.at(node), prefix,
+                          fmt::format("{} needs {}; got {}", family, sets_text(*fam),
+                                      given.empty() ? std::string("no parameters") : quoted_list(given)));
+    in.dist = build(family, *chosen, Params(*t, prefix, ctx));
+    in.unit = get_string(*t, "unit", prefix, ctx);
+    in.source = get_string(*t, "source", prefix, ctx);
+    if (const toml::node* pt = t->get("point")) {
+      in.point = get_number(*pt, prefix + ".point", ctx);
+      return in;
+    }
+    if (const toml::node* med = t->get("median")) {  // exact, where exp(log(median)) would round
+      in.point = get_number(*med, prefix + ".median", ctx);
+      return in;
+    }
+  } else {
+    throw ScenarioError(ctx.at(node), prefix,
+                        fmt::format("expected a number, a \"LOW to HIGH\" string or a table, got {}", type_name(node)));
+  }
+  in.point = median(in.dist);
+  return in;
+}
+
+Formula parse_formula_entry(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx) {
+  const std::string prefix = "formulas." + name;
+  Formula f;
+  f.name = name;
+  const toml::node* text_node = &node;
+  if (const toml::table* t = node.as_table()) {
+    check_keys(*t, k_formula_keys, prefix, ctx, "in a formula table");
+    text_node = t->get("expr");
+    if (!text_node) throw ScenarioError(ctx.at(key), prefix, "missing `expr`, the formula text");
+    f.unit = get_string(*t, "unit", prefix, ctx);
+    f.source = get_string(*t, "source", prefix, ctx);
+  }
+  if (!text_node->is_string())
+    throw ScenarioError(ctx.at(*text_node), prefix,
+                        fmt::format("expected the formula as a string, e.g. \"a * b\", got {}", type_name(*text_node)));
+  f.text = std::string(text_node->as_string()->get());
+  f.where = ctx.at(*text_node);
+  f.where.column += 1;  // past the opening quote: column of the formula's first character
+  try {
+    f.expr = parse_formula(f.text);
+  } catch (const FormulaError& e) {
+    SourceLocation at = f.where;
+    at.column += static_cast<std::uint32_t>(e.offset());
+    throw ScenarioError(at, prefix, fmt::format("{} in \"{}\"", e.what(), f.text));
+  }
+  return f;
+}
+
+// Orders formulas so that each comes after the formulas it references; names a cycle if there is one.
+std::vector<std::size_t> order_formulas(const std::vector<Formula>& formulas) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < formulas.size(); ++i) index[formulas[i].name] = i;
+  enum class Mark { none, active, done };
+  std::vector<Mark> mark(formulas.size(), Mark::none);
+  std::vector<std::size_t> order, stack;
+  const auto visit = [&](auto&& self, std::size_t i) -> void {
+    if (mark[i] == Mark::done) return;
+    if (mark[i] == Mark::active) {
+      const auto from = std::find(stack.begin(), stack.end(), i);
+      std::string cycle;
+      for (auto it = from; it != stack.end(); ++it) cycle += formulas[*it].name + " → ";
+      cycle += formulas[i].name;
+      throw ScenarioError(formulas[i].where, "formulas." + formulas[i].name,
+                          fmt::format("formulas form a cycle: {}; a formula cannot depend on itself", cycle));
+    }
+    mark[i] = Mark::active;
+    stack.push_back(i);
+    std::vector<const Expr*> refs;
+    collect_refs(formulas[i].expr, refs);
+    for (const Expr* r : refs)
+      if (const auto it = index.find(r->name); it != index.end()) self(self, it->second);
+    stack.pop_back();
+    mark[i] = Mark::done;
+    order.push_back(i);
+  };
+  for (std::size_t i = 0; i < formulas.size(); ++i) visit(visit, i);
+  return order;
+}
+
+std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& ctx, std::int64_t min) {
+  if (!n.is_integer() || n.as_integer()->get() < min)
+    throw ScenarioError(ctx.at(n), key, fmt::format("expected an integer ≥ {}, got {}", min,
+                                                    n.is_integer() ? std::to_string(n.as_integer()->get()) : type_name(n)));
+  return static_cast<std::uint64_t>(n.as_integer()->get());
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& path) {
+  const Ctx ctx(path);
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw ScenarioError(ctx.at(e.source()), "", fmt::format("TOML syntax: {}", e.description()));
+  }
+  Scenario s;
+  s.path = path;
+  s.text = text;
+  for (auto&& [k, v] : root) {
+    const std::string key(k.str());
+    if (std::find(k_sections.begin(), k_sections.end(), key) == k_sections.end())
+      throw ScenarioError(ctx.at(k), key,
+                          fmt::format("unknown section `{}`{}; sections are {}", key, did_you_mean(key, k_sections),
+                                      quoted_list(k_sections)));
+    if (!v.is_table())
+      throw ScenarioError(ctx.at(k), key, fmt::format("`{}` must be a table ([{}]), got {}", key, key, type_name(v)));
+  }
+
+  // [scenario]
+  if (const toml::table* meta = root["scenario"].as_table()) {
+    check_keys(*meta, k_scenario_keys, "scenario", ctx, "in [scenario]");
+    s.name = get_string(*meta, "name", "scenario", ctx);
+    s.title = get_string(*meta, "title", "scenario", ctx);
+    s.unit = get_string(*meta, "unit", "scenario", ctx);
+    s.description = get_string(*meta, "description", "scenario", ctx);
+    if (const toml::node* n = meta->get("seed")) s.seed = get_count(*n, "scenario.seed", ctx, 0);
+    if (const toml::node* n = meta->get("samples")) s.samples = get_count(*n, "scenario.samples", ctx, 1);
+    if (s.name.find_first_of("/\\ \t") != std::string::npos)
+      throw ScenarioError(ctx.at(*meta->get("name")), "scenario.name",
+                          fmt::format("name \"{}\" names the result file; use letters, digits, `-` and `_`", s.name));
+  }
+  if (s.name.empty()) {
+    const auto slash = path.find_last_of('/');
+    std::string stem = path.substr(slash == std::string::npos ? 0 : slash + 1);
+    if (const auto dot = stem.rfind('.'); dot != std::string::npos) stem.resize(dot);
+    s.name = stem;
+  }
+
+  // [inputs]
+  std::set<std::string> names;
+  const auto check_name = [&](const toml::key& k, const std::string& section) {
+    const std::string name(k.str());
+    if (!is_identifier(name))
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          fmt::format("`{}` is not a valid name; names are letters, digits and `_`, not starting with "
+                                      "a digit",
+                                      name));
+    if (!names.insert(name).second)
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          fmt::format("`{}` is already defined in [inputs]; names must be unique", name));
+    return name;
+  };
+  if (const toml::table* inputs = root["inputs"].as_table())
+    for (auto&& [k, v] : *inputs) s.inputs.push_back(parse_input(check_name(k, "inputs"), k, v, ctx));
+
+  // [formulas]
+  if (const toml::table* formulas = root["formulas"].as_table())
+    for (auto&& [k, v] : *formulas) s.formulas.push_back(parse_formula_entry(check_name(k, "formulas"), k, v, ctx));
+  // toml++ iterates keys in name order; keep the file's order instead.
+  const auto by_position = [](const auto& a, const auto& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  };
+  std::sort(s.inputs.begin(), s.inputs.end(), by_position);
+  std::sort(s.formulas.begin(), s.formulas.end(), by_position);
+  if (s.inputs.empty() && s.formulas.empty())
+    throw ScenarioError(SourceLocation{path, 1, 1}, "inputs", "the scenario defines no [inputs] and no [formulas]");
+
+  // Every reference resolves.
+  const std::vector<std::string> all(names.begin(), names.end());
+  for (const auto& f : s.formulas) {
+    std::vector<const Expr*> refs;
+    collect_refs(f.expr, refs);
+    for (const Expr* r : refs) {
+      if (names.count(r->name)) continue;
+      SourceLocation at = f.where;
+      at.column += static_cast<std::uint32_t>(r->offset);
+      const auto& fns = function_names();
+      const bool is_fn = std::find(fns.begin(), fns.end(), r->name) != fns.end();
+      throw ScenarioError(at, "formulas." + f.name,
+                          is_fn ? fmt::format("`{}` is a function; call it with arguments, e.g. {}(a, b)", r->name,
+                                              r->name)
+                                : fmt::format("unknown name `{}`{} in \"{}\"; defined names: {}", r->name,
+                                              did_you_mean(r->name, all), f.text, quoted_list(all)));
+    }
+  }
+  s.formula_order = order_formulas(s.formulas);
+
+  // [outputs]
+  if (const toml::table* out = root["outputs"].as_table()) {
+    check_keys(*out, k_output_keys, "outputs", ctx, "in [outputs]");
+    if (const toml::node* r = out->get("report")) {
+      const toml::array* a = r->as_array();
+      if (!a || a->empty())
+        throw ScenarioError(ctx.at(*r), "outputs.report", "expected a non-empty array of variable names");
+      for (const auto& item : *a) {
+        if (!item.is_string())
+          throw ScenarioError(ctx.at(item), "outputs.report", fmt::format("expected a name, got {}", type_name(item)));
+        const std::string n(item.as_string()->get());
+        if (!names.count(n))
+          throw ScenarioError(ctx.at(item), "outputs.report",
+                              fmt::format("unknown variable `{}`{}; defined names: {}", n, did_you_mean(n, all),
+                                          quoted_list(all)));
+        if (std::find(s.report.begin(), s.report.end(), n) == s.report.end()) s.report.push_back(n);
+      }
+    }
+  }
+  if (s.report.empty()) {
+    for (const auto& f : s.formulas) s.report.push_back(f.name);
+    if (s.report.empty())
+      for (const auto& i : s.inputs) s.report.push_back(i.name);
+  }
+
+  // Lint.
+  for (const auto& in : s.inputs) {
+    if (in.source.empty())
+      s.warnings.push_back({in.where, "inputs." + in.name, "no `source`: cite the figure (report §section: wording) or "
+                                                           "mark it as an assumption with its reason"});
+    if (!std::holds_alternative<Constant>(in.dist)) {
+      const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
+      if (in.point < lo || in.point > hi)
+        s.warnings.push_back({in.where, "inputs." + in.name,
+                              fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})",
+                                          in.point, lo, hi, describe(in.dist))});
+    }
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ScenarioError(SourceLocation{path, 0, 0}, "", "cannot open the scenario file (missing or unreadable)");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse_scenario(text.str(), path);
+}
+
+}  // namespace tamcarlo

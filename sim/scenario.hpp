@@ -1,0 +1,63 @@
+// Scenario files (TOML): parsing and validation into a Scenario, with located errors and lint warnings.
+#pragma once
+#include "sim/distribution.hpp"
+#include "sim/error.hpp"
+#include "sim/formula.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// An uncertain input: its law, point estimate, unit and citation.
+struct Input {
+  std::string name;
+  Distribution dist;
+  double point = 0;         ///< the `point` key, else the law's median
+  std::string unit;         ///< free text, e.g. "CNY/year"
+  std::string source;       ///< citation, e.g. "R1 §1.3.2: ..."; empty when none was given
+  SourceLocation where;     ///< position of the input's key
+};
+
+/// A derived variable: an expression over inputs and other formulas.
+struct Formula {
+  std::string name;
+  std::string text;         ///< the expression as written
+  Expr expr;
+  std::string unit;         ///< from the table form { expr = "...", unit = "..." }; else empty
+  std::string source;
+  SourceLocation where;     ///< position of the expression text (for column arithmetic)
+};
+
+/// A non-fatal finding of validation/lint, located in the file.
+struct Warning {
+  SourceLocation where;
+  std::string key;
+  std::string message;
+  /// "file:line:col: warning: [key] message".
+  [[nodiscard]] std::string str() const;
+};
+
+/// A validated scenario: every name resolves, formulas are acyclic and ordered for evaluation.
+struct Scenario {
+  std::string path;                       ///< file as given on the command line
+  std::string text;                       ///< the file's full text (stored in results)
+  std::string name, title, unit, description;
+  std::optional<std::uint64_t> seed;      ///< [scenario] seed, if set
+  std::optional<std::uint64_t> samples;   ///< [scenario] samples, if set
+  std::vector<Input> inputs;              ///< in file order
+  std::vector<Formula> formulas;          ///< in file order
+  std::vector<std::size_t> formula_order; ///< indices into `formulas`, dependencies first
+  std::vector<std::string> report;        ///< reported variables ([outputs] report; default: every formula)
+  std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
+};
+
+/// Parses and validates scenario text; `path` is used in messages. Throws ScenarioError.
+[[nodiscard]] Scenario parse_scenario(const std::string& text, const std::string& path);
+
+/// Reads and parses a scenario file. Throws ScenarioError (also for an unreadable file).
+[[nodiscard]] Scenario load_scenario(const std::string& path);
+
+}  // namespace tamcarlo

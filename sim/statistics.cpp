@@ -1,0 +1,103 @@
+#include "sim/statistics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tamcarlo {
+
+Moments Moments::of(std::span<const double> x) noexcept {
+  Moments m;
+  double sum = 0;
+  for (const double v : x) {
+    if (std::isfinite(v)) {
+      sum += v;
+      ++m.n;
+      m.min = std::min(m.min, v);
+      m.max = std::max(m.max, v);
+    } else {
+      ++m.nonfinite;
+    }
+  }
+  if (m.n == 0) return m;
+  m.mean = sum / static_cast<double>(m.n);
+  double m2 = 0;
+  for (const double v : x)
+    if (std::isfinite(v)) m2 += (v - m.mean) * (v - m.mean);
+  m.m2 = m2;
+  return m;
+}
+
+void Moments::merge(const Moments& o) noexcept {
+  nonfinite += o.nonfinite;
+  if (o.n == 0) return;
+  if (n == 0) {
+    const std::uint64_t nf = nonfinite;
+    *this = o;
+    nonfinite = nf;
+    return;
+  }
+  const double na = static_cast<double>(n), nb = static_cast<double>(o.n), total = na + nb;
+  const double delta = o.mean - mean;
+  mean += delta * (nb / total);
+  m2 += o.m2 + delta * delta * (na * nb / total);
+  n += o.n;
+  min = std::min(min, o.min);
+  max = std::max(max, o.max);
+}
+
+double Moments::sd() const noexcept {
+  return n < 2 ? std::nan("") : std::sqrt(m2 / static_cast<double>(n - 1));
+}
+
+double Moments::se() const noexcept { return sd() / std::sqrt(static_cast<double>(n)); }
+
+namespace {
+
+// Places the elements of ranks [r_begin, r_end) (sorted, 0-based, relative to `base`) at their sorted positions.
+void multi_select(double* first, double* last, std::size_t base, const std::size_t* r_begin, const std::size_t* r_end) {
+  if (r_begin == r_end || first >= last) return;
+  const std::size_t* mid = r_begin + (r_end - r_begin) / 2;
+  double* nth = first + (*mid - base);
+  std::nth_element(first, nth, last);
+  multi_select(first, nth, base, r_begin, mid);
+  multi_select(nth + 1, last, *mid + 1, mid + 1, r_end);
+}
+
+}  // namespace
+
+std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const double> probs) {
+  const auto finite_end = std::partition(data.begin(), data.end(), [](double v) { return std::isfinite(v); });
+  const std::size_t n = static_cast<std::size_t>(finite_end - data.begin());
+  std::vector<QuantileEstimate> out;
+  if (n == 0) {
+    for (const double p : probs) out.push_back({p, std::nan(""), std::nan(""), std::nan("")});
+    return out;
+  }
+  struct Ranks { std::size_t below, above, lo, hi; double frac; };
+  std::vector<Ranks> ranks;
+  std::vector<std::size_t> needed;
+  const double dn = static_cast<double>(n);
+  for (const double p : probs) {
+    const double h = (dn - 1) * p;
+    const auto below = static_cast<std::size_t>(std::floor(h));
+    const std::size_t above = std::min(below + 1, n - 1);
+    const double half = k_z95_two_sided * std::sqrt(dn * p * (1 - p));
+    // 1-based ranks of the interval, converted to 0-based indices and clamped.
+    const double l1 = std::floor(dn * p - half), u1 = std::ceil(dn * p + half) + 1;
+    const auto lo = static_cast<std::size_t>(std::clamp(l1, 1.0, dn)) - 1;
+    const auto hi = static_cast<std::size_t>(std::clamp(u1, 1.0, dn)) - 1;
+    ranks.push_back({below, above, lo, hi, h - std::floor(h)});
+    needed.insert(needed.end(), {below, above, lo, hi});
+  }
+  std::sort(needed.begin(), needed.end());
+  needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
+  multi_select(data.data(), data.data() + n, 0, needed.data(), needed.data() + needed.size());
+  for (std::size_t i = 0; i < probs.size(); ++i) {
+    const Ranks& r = ranks[i];
+    const double a = data[r.below], b = data[r.above];
+    out.push_back({probs[i], a + r.frac * (b - a), data[r.lo], data[r.hi]});
+  }
+  return out;
+}
+
+}  // namespace tamcarlo

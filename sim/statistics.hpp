@@ -1,0 +1,50 @@
+// Statistics of samples: mergeable moments (identity, add, merge) and quantiles with
+// distribution-free confidence intervals from order statistics.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Count, mean, M2 (sum of squared deviations), min and max of the finite samples, plus the non-finite count.
+/// Default-constructed = identity of merge.
+struct Moments {
+  std::uint64_t n = 0;          ///< finite samples
+  std::uint64_t nonfinite = 0;  ///< NaN or ±inf samples (excluded from every other field)
+  double mean = 0;
+  double m2 = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+
+  /// Moments of a block of samples, computed in two passes (sum, then squared deviations).
+  static Moments of(std::span<const double> x) noexcept;
+  /// Combines with the moments of a disjoint set (Chan et al.); deterministic for a fixed merge order.
+  void merge(const Moments& o) noexcept;
+  /// Sample standard deviation, sqrt(M2 / (n − 1)); NaN when n < 2.
+  [[nodiscard]] double sd() const noexcept;
+  /// Standard error of the mean, sd / sqrt(n).
+  [[nodiscard]] double se() const noexcept;
+};
+
+/// z for a two-sided 95% normal interval.
+inline constexpr double k_z95_two_sided = 1.959963984540054;
+
+/// The probabilities every summary reports: 1, 5, 10, 25, 50, 75, 90, 95, 99%.
+inline constexpr std::array<double, 9> k_report_probs = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
+
+/// A quantile estimate (linear interpolation of order statistics, as numpy's default) with a 95% CI.
+struct QuantileEstimate {
+  double p = 0;
+  double value = 0;  ///< x_(⌊h⌋) + (h − ⌊h⌋)(x_(⌊h⌋+1) − x_(⌊h⌋)), h = (n − 1)p over the sorted finite samples
+  double lo = 0;     ///< order statistic x_(l), l = ⌊np − z√(np(1−p))⌋ (1-based, clamped to [1, n])
+  double hi = 0;     ///< order statistic x_(u), u = ⌈np + z√(np(1−p))⌉ + 1 (clamped to [1, n])
+};
+
+/// Quantiles at `probs` of the finite values in `data`, with 95% CIs. Reorders `data` in place
+/// (partial selection, O(n log k)); NaN when there is no finite value.
+[[nodiscard]] std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const double> probs);
+
+}  // namespace tamcarlo

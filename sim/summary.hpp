@@ -1,0 +1,44 @@
+// What a run reports: per-variable summaries and the run's identity (data only).
+#pragma once
+#include "sim/plan.hpp"
+#include "sim/statistics.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Which variables' samples a result file keeps.
+enum class Store { all, report, none };
+
+/// Statistics of one variable.
+struct VariableSummary {
+  Variable var;
+  bool reported = false;
+  bool stored = false;                       ///< its samples are in /samples
+  Moments moments;
+  std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
+  /// Quantile estimate at probability p (must be one of k_report_probs and present).
+  [[nodiscard]] const QuantileEstimate& at(double p) const;
+};
+
+/// One scenario's run.
+struct RunSummary {
+  std::string scenario_path, name, title, unit;
+  std::uint64_t seed = 0;
+  std::uint64_t samples = 0;     ///< 0 for a point evaluation
+  unsigned threads = 0;          ///< worker threads used
+  double seconds = 0;            ///< wall time of sampling and statistics
+  bool point_only = false;
+  std::string output;            ///< result file written ("" if none)
+  std::vector<VariableSummary> variables;  ///< plan order: inputs, then formulas
+};
+
+inline const QuantileEstimate& VariableSummary::at(double p) const {
+  for (const auto& q : quantiles)
+    if (q.p == p) return q;
+  throw std::out_of_range("quantile not computed");
+}
+
+}  // namespace tamcarlo

@@ -1,0 +1,34 @@
+// Text helpers: nearest-name suggestions and human-readable numbers.
+#pragma once
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Levenshtein edit distance between a and b (insertions, deletions, substitutions).
+[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `name` if it is plausibly a typo (distance ≤ max(2, |name|/3)); else "".
+[[nodiscard]] std::string nearest(std::string_view name, std::span<const std::string> candidates);
+
+/// " (did you mean `x`?)" for the nearest candidate, or "" when none is close.
+[[nodiscard]] std::string did_you_mean(std::string_view name, std::span<const std::string> candidates);
+
+/// Candidates joined as "`a`, `b`, `c`".
+[[nodiscard]] std::string quoted_list(std::span<const std::string> items);
+
+/// x with 3–4 significant digits and a k/M/B/T suffix: 13.2B, 354k, 0.4998, -1.5M; "nan"/"inf" as such.
+[[nodiscard]] std::string human(double x);
+
+/// Integer with thousands separators: 10000000 → "10,000,000".
+[[nodiscard]] std::string thousands(unsigned long long n);
+
+/// x as the shortest text that reads back to the same double ("%.17g" trimmed); JSON-safe: non-finite → "null".
+[[nodiscard]] std::string json_number(double x);
+
+/// s as a JSON string literal, with quotes and escapes.
+[[nodiscard]] std::string json_string(std::string_view s);
+
+}  // namespace tamcarlo

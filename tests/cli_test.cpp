@@ -1,0 +1,126 @@
+// The command line as a user meets it: exit codes, messages, JSON, files written or not, memory.
+#include "sim/results_file.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <regex>
+
+using namespace tamcarlo;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string k_example = test::source_path("scenarios/cs_ecommerce.toml");
+
+// The number after "<variable>":{...,"<field>": in one-line JSON.
+double json_field(const std::string& json, const std::string& variable, const std::string& field) {
+  const std::regex re("\"" + variable + "\":\\{[^}]*\"" + field + "\":([-+0-9.eE]+)");
+  std::smatch m;
+  if (!std::regex_search(json, m, re)) FAIL("no " << variable << "." << field << " in " << json);
+  return std::stod(m[1].str());
+}
+
+}  // namespace
+
+TEST_CASE("cli: --point --json reproduces the report's 132亿 within 1%", "[cli]") {
+  const auto p = test::run_tamcarlo({"run", k_example, "--point", "--json"});
+  REQUIRE(p.exit_code == 0);
+  const double market = json_field(p.out, "market", "point");
+  CHECK(std::fabs(market / 1.32e10 - 1) < 0.01);
+  CHECK(json_field(p.out, "headcount", "point") == Approx(353994).margin(1));
+}
+
+TEST_CASE("cli: a run prints the table, writes the HDF5 and its JSON has the promised fields", "[cli]") {
+  const test::TempDir dir;
+  const auto out = (dir.path() / "r.h5").string();
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e5", "--seed", "3", "-o", out, "--json"});
+  REQUIRE(p.exit_code == 0);
+  for (const char* f : {"mean", "sd", "p5", "p50", "p95", "nonfinite", "point"}) CHECK(json_field(p.out, "market", f) >= 0);
+  CHECK(read_number_attribute(out, "/", "samples") == 100000);
+  const auto t = test::run_tamcarlo({"run", k_example, "-n", "20000", "-o", out});
+  REQUIRE(t.exit_code == 0);
+  CHECK_THAT(t.out, Contains("20,000 samples") && Contains("seed 20240101") && Contains("market") && Contains("P95"));
+}
+
+TEST_CASE("cli: the main job runs a directory of scenarios into results/", "[cli]") {
+  const test::TempDir dir;
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios"), "-n", "5000"}, dir.path());
+  REQUIRE(p.exit_code == 0);
+  CHECK(fs::exists(dir.path() / "results" / "cs-ecommerce.h5"));
+}
+
+TEST_CASE("cli: usage errors exit 1", "[cli][errors]") {
+  CHECK(test::run_tamcarlo({}).exit_code == 1);
+  CHECK(test::run_tamcarlo({"run"}).exit_code == 1);
+  const auto bad_store = test::run_tamcarlo({"run", k_example, "--store", "some"});
+  CHECK(bad_store.exit_code == 1);
+  CHECK_THAT(bad_store.err, Contains("--store"));
+  const auto bad_n = test::run_tamcarlo({"run", k_example, "-n", "lots"});
+  CHECK(bad_n.exit_code == 1);
+  CHECK_THAT(bad_n.err, Contains("not a whole number of samples"));
+  CHECK(test::run_tamcarlo({"run", k_example, "--threads", "0"}).exit_code == 1);
+  CHECK(test::run_tamcarlo({"frobnicate"}).exit_code == 1);
+}
+
+TEST_CASE("cli: --help and --version exit 0", "[cli]") {
+  const auto v = test::run_tamcarlo({"--version"});
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.out, Contains(TAMCARLO_VERSION));
+  const auto h = test::run_tamcarlo({"run", "--help"});
+  CHECK(h.exit_code == 0);
+  CHECK_THAT(h.out, Contains("--store") && Contains("--point"));
+}
+
+TEST_CASE("cli: an invalid scenario exits 2 with a located message and writes nothing", "[cli][errors]") {
+  const test::TempDir dir;
+  const auto bad = dir.write("bad.toml", "[inputs]\nsalary = { dist = \"lognromal\", median = 1, sigma = 0.1 }\n");
+  const auto p = test::run_tamcarlo({"run", k_example, bad}, dir.path());
+  CHECK(p.exit_code == 2);
+  CHECK_THAT(p.err, Contains("bad.toml:2:19: error: [inputs.salary.dist]") && Contains("did you mean `lognormal`"));
+  CHECK_FALSE(fs::exists(dir.path() / "results"));  // validated before anything ran
+  CHECK(test::run_tamcarlo({"validate", bad}).exit_code == 2);
+}
+
+TEST_CASE("cli: a run that cannot write exits 3 and leaves nothing", "[cli][errors]") {
+  const test::TempDir dir;
+  const auto target = (dir.path() / "no" / "such" / "dir.h5").string();
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", "1000", "-o", target});
+  CHECK(p.exit_code == 3);
+  CHECK_THAT(p.err, Contains("cannot create"));
+  CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("cli: validate reports lint warnings and exits 0", "[cli]") {
+  const test::TempDir dir;
+  const auto f = dir.write("s.toml", "[inputs]\na = { dist = \"normal\", mean = 1, sd = 2 }\n");
+  const auto p = test::run_tamcarlo({"validate", f});
+  CHECK(p.exit_code == 0);
+  CHECK_THAT(p.err, Contains("s.toml:2:1: warning: [inputs.a] no `source`"));
+  CHECK_THAT(p.out, Contains("ok"));
+}
+
+TEST_CASE("cli: non-finite samples are counted and announced", "[cli]") {
+  const test::TempDir dir;
+  const auto f = dir.write("nan.toml", "[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, source = \"test\" }\n"
+                                       "[formulas]\ny = \"log(x)\"\n");
+  const auto p = test::run_tamcarlo({"run", f, "-n", "10000", "-o", (dir.path() / "r.h5").string()});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains("warning: `y` has") && Contains("non-finite samples"));
+  const auto j = test::run_tamcarlo({"run", f, "-n", "10000", "-o", (dir.path() / "r.h5").string(), "--json"});
+  const double nonfinite = json_field(j.out, "y", "nonfinite");
+  CHECK(nonfinite > 4500);  // P(x < 0) = 1/2: 5000 ± 4·50
+  CHECK(nonfinite < 5200);
+}
+
+TEST_CASE("cli: peak memory stays under twice the stored samples", "[cli][memory]") {
+  const test::TempDir dir;
+  const std::uint64_t n = 2'000'000;
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", std::to_string(n), "-o", (dir.path() / "r.h5").string()});
+  REQUIRE(p.exit_code == 0);
+  const double stored_kib = 7.0 * n * sizeof(double) / 1024;  // 5 inputs + 2 formulas
+  INFO("peak RSS " << p.max_rss_kib << " KiB, stored samples " << stored_kib << " KiB");
+  CHECK(p.max_rss_kib < 2 * stored_kib);
+}

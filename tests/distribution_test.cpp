@@ -1,0 +1,169 @@
+// Statistical checks of every sampler against its law. Fixed seeds; tolerances in standard errors.
+#include "sim/distribution.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using namespace tamcarlo;
+
+namespace {
+
+std::vector<double> draw(const Distribution& d, std::size_t n, std::uint64_t seed = 42) {
+  std::vector<double> x(n);
+  Sampler(d).fill(seed, variable_id("x"), 0, x);
+  return x;
+}
+
+struct SampleMoments {
+  double mean, sd, se_mean, se_sd;
+};
+
+// Sample mean and sd with their standard errors: se(mean) = s/√n; se(s) ≈ √((m4 − s⁴)/n) / (2s).
+SampleMoments moments(const std::vector<double>& x) {
+  const double n = static_cast<double>(x.size());
+  const double m = std::accumulate(x.begin(), x.end(), 0.0) / n;
+  double m2 = 0, m4 = 0;
+  for (const double v : x) {
+    const double d2 = (v - m) * (v - m);
+    m2 += d2;
+    m4 += d2 * d2;
+  }
+  m2 /= n;
+  m4 /= n;
+  const double s = std::sqrt(m2);
+  return {m, s, s / std::sqrt(n), std::sqrt(std::max(m4 - m2 * m2, 0.0) / n) / (2 * s)};
+}
+
+// Kolmogorov–Smirnov statistic √n · sup |F_n − F| for a continuous law.
+double ks(std::vector<double> x, const Distribution& d) {
+  std::sort(x.begin(), x.end());
+  const double n = static_cast<double>(x.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double f = cdf(d, x[i]);
+    worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(static_cast<double>(i + 1) / n - f)});
+  }
+  return std::sqrt(n) * worst;
+}
+
+struct Case {
+  const char* name;
+  Distribution d;
+};
+
+const std::vector<Case>& continuous_cases() {
+  static const std::vector<Case> cases = {
+      {"uniform", Uniform{-2, 5}},
+      {"triangular", Triangular{20000, 22000, 26000}},
+      {"triangular at min", Triangular{0, 0, 1}},
+      {"pert", Pert{1, 2, 10}},
+      {"normal", Normal{15.42e12, 0.3e12}},
+      {"truncnormal", TruncNormal{0.4, 0.3, 0, 1}},
+      {"truncnormal far tail", TruncNormal{0, 1, 3, 6}},
+      {"lognormal", LogNormal{std::log(75000), 0.15}},
+      {"lognormal wide", LogNormal{0, 1}},
+      {"beta", Beta{10, 10}},
+      {"beta skewed", Beta{2, 8}},
+      {"beta small shapes", Beta{0.5, 0.7}},
+      {"gamma", Gamma{3, 2}},
+      {"gamma small shape", Gamma{0.4, 5}},
+  };
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("every continuous sampler matches its law: mean and sd within 4 SE, KS within the 0.1% critical value",
+          "[distribution][statistical]") {
+  constexpr std::size_t n = 200000;
+  for (const auto& c : continuous_cases()) {
+    INFO(c.name << ": " << describe(c.d));
+    const auto x = draw(c.d, n);
+    const SampleMoments m = moments(x);
+    CHECK(std::fabs(m.mean - mean(c.d)) <= 4 * m.se_mean);
+    CHECK(std::fabs(m.sd - sd(c.d)) <= 4 * m.se_sd);
+    CHECK(ks(x, c.d) < 1.95);  // Kolmogorov distribution: P(K > 1.95) ≈ 0.001
+  }
+}
+
+TEST_CASE("cdf(quantile(p)) = p for every continuous law", "[distribution]") {
+  for (const auto& c : continuous_cases()) {
+    INFO(c.name);
+    for (const double p : {1e-4, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1 - 1e-4}) {
+      INFO("p = " << p);
+      CHECK(cdf(c.d, quantile(c.d, p)) == Approx(p).margin(1e-9));
+    }
+  }
+}
+
+TEST_CASE("ziggurat normal: tail and body frequencies within 4 SE of the exact probabilities", "[distribution][statistical]") {
+  constexpr std::size_t n = 2000000;
+  const auto x = draw(Normal{0, 1}, n, 7);
+  // Thresholds straddle the ziggurat's layers and its tail start r = 3.654.
+  for (const double t : {0.5, 1.0, 2.0, 3.0, 3.6541528853610088, 4.0, 4.5}) {
+    const double p = 2 * (1 - cdf(Normal{0, 1}, t));
+    const auto count = std::count_if(x.begin(), x.end(), [t](double v) { return std::fabs(v) > t; });
+    const double se = std::sqrt(n * p * (1 - p));
+    INFO("P(|Z| > " << t << ") = " << p << ", count " << count << ", expected " << n * p);
+    CHECK(std::fabs(static_cast<double>(count) - n * p) <= 4 * se);
+  }
+  const auto negative = std::count_if(x.begin(), x.end(), [](double v) { return v < 0; });
+  CHECK(std::fabs(static_cast<double>(negative) - n / 2.0) <= 4 * std::sqrt(n / 4.0));
+}
+
+TEST_CASE("discrete and empirical laws: each value's frequency within 4 SE of its probability", "[distribution][statistical]") {
+  constexpr std::size_t n = 200000;
+  const Discrete d{{1, 5, 10, 20}, {0.1, 0.2, 0.3, 0.4}};
+  const Empirical e{{3, 1, 4, 1, 5, 9, 2, 6}};
+  for (const Distribution& law : {Distribution(d), Distribution(e)}) {
+    INFO(describe(law));
+    const auto x = draw(law, n);
+    const SampleMoments m = moments(x);
+    CHECK(std::fabs(m.mean - mean(law)) <= 4 * m.se_mean);
+    CHECK(std::fabs(m.sd - sd(law)) <= 4 * m.se_sd);
+    for (const double v : {1.0, 3.0, 5.0, 10.0, 20.0}) {
+      const double p = cdf(law, v) - cdf(law, std::nextafter(v, -1e300));
+      const auto count = std::count(x.begin(), x.end(), v);
+      CHECK(std::fabs(static_cast<double>(count) - n * p) <= 4 * std::sqrt(n * p * (1 - p)) + 1e-9);
+    }
+  }
+  // Generalized inverse of a step cdf: the smallest value whose cdf reaches p.
+  CHECK(quantile(d, 0.1) == 1);
+  CHECK(quantile(d, 0.10001) == 5);
+  CHECK(quantile(d, 0.5) == 10);
+  CHECK(quantile(e, 0.5) == 3);
+  CHECK(median(e) == 3);
+}
+
+TEST_CASE("constants are exact and PERT matches its beta form", "[distribution]") {
+  for (const double v : draw(Constant{3.25}, 1000)) REQUIRE(v == 3.25);
+  const Pert p{0, 1, 10};
+  CHECK(mean(p) == Approx((0 + 4 * 1 + 10) / 6.0));
+  CHECK(p.alpha() == Approx(1.4));
+  CHECK(p.beta() == Approx(4.6));
+}
+
+TEST_CASE("closed forms: lognormal and truncated normal moments", "[distribution]") {
+  const LogNormal l{std::log(75000), 0.15};
+  CHECK(mean(l) == Approx(75000 * std::exp(0.15 * 0.15 / 2)));
+  CHECK(median(l) == Approx(75000));
+  // Normal truncated symmetrically about its mean keeps the mean; [μ−σ, μ+σ] has variance σ²(1 − 2φ(1)/(2Φ(1) − 1)).
+  const TruncNormal t{5, 2, 3, 7};
+  CHECK(mean(t) == Approx(5));
+  const double phi1 = std::exp(-0.5) / std::sqrt(2 * M_PI);
+  CHECK(sd(t) == Approx(2 * std::sqrt(1 - 2 * phi1 / (2 * cdf(Normal{0, 1}, 1) - 1))));
+}
+
+TEST_CASE("draws are a pure function of (seed, variable, sample index)", "[distribution]") {
+  const Sampler s(Beta{10, 10});
+  std::vector<double> whole(1000), tail(500);
+  s.fill(5, variable_id("share"), 0, whole);
+  s.fill(5, variable_id("share"), 500, tail);
+  CHECK(std::equal(tail.begin(), tail.end(), whole.begin() + 500));
+  SampleStream one(5, variable_id("share"), 123);
+  CHECK(s.draw(one) == whole[123]);
+}

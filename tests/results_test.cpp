@@ -1,0 +1,86 @@
+// HDF5 result files: round trip of samples, summaries and run attributes; nothing left on failure.
+#include "sim/engine.hpp"
+#include "sim/results_file.hpp"
+#include "sim/run.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+using namespace tamcarlo;
+namespace fs = std::filesystem;
+
+TEST_CASE("a result file round-trips samples, summaries and the run's identity", "[results]") {
+  const test::TempDir dir;
+  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  RunOptions opt;
+  opt.samples = 20000;
+  opt.seed = 5;
+  opt.output = (dir.path() / "r.h5").string();
+  const RunSummary r = run_scenario(s, opt);
+  REQUIRE(fs::exists(opt.output));
+  CHECK(fs::directory_iterator(dir.path())->path().filename() == "r.h5");  // no temporary left beside it
+
+  // Samples: identical to a direct engine run.
+  const Plan plan(s);
+  EngineOptions eo;
+  eo.seed = 5;
+  eo.samples = 20000;
+  eo.keep.assign(plan.variables().size(), true);
+  const EngineOutput direct = run_engine(plan, eo);
+  for (std::size_t v = 0; v < plan.variables().size(); ++v) {
+    const auto& name = plan.variables()[v].name;
+    INFO(name);
+    CHECK(read_samples(opt.output, name) == direct.columns[v]);
+  }
+  // Root attributes.
+  CHECK(read_string_attribute(opt.output, "/", "scenario") == s.text);
+  CHECK(read_number_attribute(opt.output, "/", "seed") == 5);
+  CHECK(read_number_attribute(opt.output, "/", "samples") == 20000);
+  CHECK(read_string_attribute(opt.output, "/", "tamcarlo_version") == TAMCARLO_VERSION);
+  // Summary of `market`: the same numbers the run reported.
+  const auto& market = r.variables[plan.index("market")];
+  CHECK(read_number_attribute(opt.output, "/summary/market", "mean") == market.moments.mean);
+  CHECK(read_number_attribute(opt.output, "/summary/market", "nonfinite") == 0);
+  CHECK(read_number_attribute(opt.output, "/summary/market", "point") == market.var.point);
+  CHECK(read_string_attribute(opt.output, "/summary/salary", "source") == "R1 §1.3.2: average salary 7.5万");
+  const auto q = read_dataset(opt.output, "/summary/market/quantile");
+  const auto lo = read_dataset(opt.output, "/summary/market/quantile_lo");
+  REQUIRE(q.size() == k_report_probs.size());
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    CHECK(q[i] == market.quantiles[i].value);
+    CHECK(lo[i] == market.quantiles[i].lo);
+  }
+}
+
+TEST_CASE("store mode `report` keeps only the reported variables' samples", "[results]") {
+  const test::TempDir dir;
+  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  RunOptions opt;
+  opt.samples = 1000;
+  opt.store = Store::report;
+  opt.output = (dir.path() / "r.h5").string();
+  (void)run_scenario(s, opt);
+  CHECK(read_samples(opt.output, "market").size() == 1000);
+  CHECK_THROWS_AS(read_samples(opt.output, "salary"), RunError);
+  // Inputs still get their moments in the summary.
+  CHECK(read_number_attribute(opt.output, "/summary/salary", "n") == 1000);
+}
+
+TEST_CASE("a failed or interrupted run leaves nothing at the target path", "[results]") {
+  const test::TempDir dir;
+  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  RunOptions opt;
+  opt.samples = 100000;
+  opt.output = (dir.path() / "r.h5").string();
+  std::atomic<bool> cancel{true};
+  opt.cancel = &cancel;
+  CHECK_THROWS_AS(run_scenario(s, opt), Interrupted);
+  CHECK(fs::is_empty(dir.path()));
+
+  opt.cancel = nullptr;
+  opt.output = (dir.path() / "missing-dir" / "r.h5").string();
+  CHECK_THROWS_AS(run_scenario(s, opt), RunError);
+  CHECK(fs::is_empty(dir.path()));
+}

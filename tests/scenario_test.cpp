@@ -1,0 +1,165 @@
+// Scenario parsing: the accepted forms, and one test per error class checking file:line:col, key and guidance.
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace tamcarlo;
+using Catch::Contains;
+
+namespace {
+
+// The ScenarioError message for `text`, or "" if it parses.
+std::string error_of(const std::string& text) {
+  try {
+    (void)test::scenario(text);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("the issue's example scenario parses with its sources and points", "[scenario]") {
+  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  CHECK(s.name == "cs-ecommerce");
+  CHECK(s.unit == "CNY/year");
+  REQUIRE(s.inputs.size() == 5);
+  CHECK(s.inputs[0].name == "jd_staff");  // file order, not alphabetical
+  CHECK(s.inputs[4].name == "automation_share");
+  CHECK(s.inputs[0].point == 20000);
+  CHECK(s.inputs[3].point == 75000);  // salary: median by default
+  CHECK(s.inputs[3].source == "R1 §1.3.2: average salary 7.5万");
+  CHECK(s.report == std::vector<std::string>{"headcount", "market"});
+}
+
+TEST_CASE("alternative parameterizations define the same laws", "[scenario]") {
+  const Scenario s = test::scenario(R"toml(
+[inputs]
+a = { dist = "lognormal", mean = 100, sd = 30 }
+b = { dist = "lognormal", p5 = 60000, p95 = 90000 }
+c = "60000 to 90000"
+d = { dist = "beta", mean = 0.3, sd = 0.1 }
+e = { dist = "gamma", mean = 6, sd = 2 }
+f = { value = 7 }
+g = 8
+h = { dist = "discrete", values = [1, 2, 3] }
+[formulas]
+y = "a"
+)toml");
+  CHECK(mean(s.inputs[0].dist) == Approx(100));
+  CHECK(sd(s.inputs[0].dist) == Approx(30));
+  CHECK(quantile(s.inputs[1].dist, 0.05) == Approx(60000));
+  CHECK(quantile(s.inputs[1].dist, 0.95) == Approx(90000));
+  CHECK(quantile(s.inputs[2].dist, 0.05) == Approx(60000));
+  CHECK(mean(s.inputs[3].dist) == Approx(0.3));
+  CHECK(sd(s.inputs[3].dist) == Approx(0.1));
+  CHECK(mean(s.inputs[4].dist) == Approx(6));
+  CHECK(sd(s.inputs[4].dist) == Approx(2));
+  CHECK(s.inputs[5].point == 7);
+  CHECK(s.inputs[6].point == 8);
+  CHECK(mean(s.inputs[7].dist) == Approx(2));
+}
+
+TEST_CASE("error: TOML syntax names line and column", "[scenario][errors]") {
+  const auto msg = error_of("[inputs]\na = { dist = \"normal\", mean = 1,, sd = 2 }\n");
+  CHECK_THAT(msg, Contains("test.toml:2:") && Contains("TOML syntax"));
+}
+
+TEST_CASE("error: unknown section suggests the nearest", "[scenario][errors]") {
+  CHECK_THAT(error_of("[input]\na = 1\n"), Contains("test.toml:1:2") && Contains("[input]") &&
+                                               Contains("did you mean `inputs`"));
+}
+
+TEST_CASE("error: unknown distribution suggests the nearest and lists the allowed", "[scenario][errors]") {
+  const auto msg = error_of("[inputs]\nsalary = { dist = \"lognromal\", median = 1, sigma = 0.1 }\n");
+  CHECK_THAT(msg, Contains("test.toml:2:19") && Contains("[inputs.salary.dist]") &&
+                      Contains("did you mean `lognormal`") && Contains("`truncnormal`"));
+}
+
+TEST_CASE("error: unknown key in an input suggests the nearest and lists the allowed", "[scenario][errors]") {
+  const auto msg = error_of("[inputs]\nx = { dist = \"normal\", mean = 1, sd = 2, sourse = \"R1\" }\n");
+  CHECK_THAT(msg, Contains("test.toml:2:42") && Contains("[inputs.x.sourse]") && Contains("did you mean `source`") &&
+                      Contains("allowed for normal"));
+}
+
+TEST_CASE("error: invalid parameter value names the value and the allowed range", "[scenario][errors]") {
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"normal\", mean = 1, sd = -2 }\n"),
+             Contains("test.toml:2:39") && Contains("[inputs.x.sd]") && Contains("sd = -2 must be > 0"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"triangular\", min = 1, mode = 5, max = 3 }\n"),
+             Contains("[inputs.x.mode]") && Contains("mode = 5 must lie in [min, max] = [1, 3]"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"beta\", mean = 0.5, sd = 0.6 }\n"),
+             Contains("[inputs.x.sd]") && Contains("sd² < mean·(1 − mean)"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"normal\", mean = \"1\", sd = 2 }\n"),
+             Contains("[inputs.x.mean]") && Contains("expected a number, got a string"));
+}
+
+TEST_CASE("error: incomplete or mixed parameter sets list the valid sets", "[scenario][errors]") {
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"lognormal\", median = 5, sd = 1 }\n"),
+             Contains("test.toml:2:5") && Contains("[inputs.x]") &&
+                 Contains("lognormal needs median + sigma, mean + sd, or p5 + p95; got `median`, `sd`"));
+  CHECK_THAT(error_of("[inputs]\nx = { mean = 5 }\n"), Contains("[inputs.x]") && Contains("missing `dist`"));
+}
+
+TEST_CASE("error: a bad range string suggests naming a distribution", "[scenario][errors]") {
+  CHECK_THAT(error_of("[inputs]\nx = \"0 to 10\"\n"),
+             Contains("test.toml:2:5") && Contains("[inputs.x]") && Contains("reaches zero or below") &&
+                 Contains("dist = \"uniform\", min = 0, max = 10"));
+  CHECK_THAT(error_of("[inputs]\nx = \"90 to 60\"\n"), Contains("is reversed or empty"));
+  CHECK_THAT(error_of("[inputs]\nx = \"about 60\"\n"), Contains("is not a range"));
+}
+
+TEST_CASE("error: unknown name in a formula points at it and suggests the nearest", "[scenario][errors]") {
+  const auto msg = error_of("[inputs]\nsalary = 1\nshare = 2\n[formulas]\nmarket = \"salry * share\"\n");
+  CHECK_THAT(msg, Contains("test.toml:5:11") && Contains("[formulas.market]") && Contains("unknown name `salry`") &&
+                      Contains("did you mean `salary`"));
+  CHECK_THAT(error_of("[inputs]\na = 1\n[formulas]\ny = \"a + max\"\n"),
+             Contains("test.toml:4:10") && Contains("`max` is a function"));
+}
+
+TEST_CASE("error: a formula syntax error points at the character", "[scenario][errors]") {
+  CHECK_THAT(error_of("[inputs]\na = 1\n[formulas]\ny = \"a * (a + 1\"\n"),
+             Contains("test.toml:4:16") && Contains("[formulas.y]") && Contains("missing `)`"));
+  CHECK_THAT(error_of("[inputs]\na = 1\n[formulas]\ny = \"lgo(a)\"\n"),
+             Contains("test.toml:4:6") && Contains("did you mean `log`"));
+}
+
+TEST_CASE("error: a cycle of formulas is named", "[scenario][errors]") {
+  const auto msg = error_of("[inputs]\na = 1\n[formulas]\nx = \"y + a\"\ny = \"z * 2\"\nz = \"x - 1\"\n");
+  CHECK_THAT(msg, Contains("test.toml:4:6") && Contains("[formulas.x]") && Contains("cycle: x → y → z → x"));
+  CHECK_THAT(error_of("[formulas]\nx = \"x + 1\"\n"), Contains("cycle: x → x"));
+}
+
+TEST_CASE("error: names must be unique identifiers", "[scenario][errors]") {
+  CHECK_THAT(error_of("[inputs]\na = 1\n[formulas]\na = \"2\"\n"),
+             Contains("test.toml:4:1") && Contains("[formulas.a]") && Contains("already defined"));
+  CHECK_THAT(error_of("[inputs]\n\"growth rate\" = 1\n"),
+             Contains("test.toml:2:1") && Contains("not a valid name"));
+}
+
+TEST_CASE("error: report names must exist", "[scenario][errors]") {
+  CHECK_THAT(error_of("[inputs]\nmarket = 1\n[outputs]\nreport = [\"markt\"]\n"),
+             Contains("test.toml:4:11") && Contains("[outputs.report]") && Contains("did you mean `market`"));
+}
+
+TEST_CASE("error: unknown keys are errors everywhere", "[scenario][errors]") {
+  CHECK_THAT(error_of("[scenario]\nnmae = \"x\"\n[inputs]\na = 1\n"),
+             Contains("test.toml:2:1") && Contains("[scenario.nmae]") && Contains("did you mean `name`"));
+  CHECK_THAT(error_of("[inputs]\na = 1\n[formulas]\ny = { expr = \"a\", unti = \"CNY\" }\n"),
+             Contains("[formulas.y.unti]") && Contains("did you mean `unit`"));
+  CHECK_THAT(error_of("[inputs]\na = 1\n[outputs]\nreprot = [\"a\"]\n"), Contains("did you mean `report`"));
+}
+
+TEST_CASE("error: a missing file is reported as such", "[scenario][errors]") {
+  CHECK_THROWS_WITH(load_scenario("/nonexistent/x.toml"), Contains("/nonexistent/x.toml") && Contains("cannot open"));
+}
+
+TEST_CASE("lint: inputs without a source and points outside the 1–99% range are warned about", "[scenario][lint]") {
+  const Scenario s = test::scenario(
+      "[inputs]\na = { dist = \"normal\", mean = 0, sd = 1, point = 5, source = \"R1 §1\" }\nb = 3\n");
+  REQUIRE(s.warnings.size() == 2);
+  CHECK_THAT(s.warnings[0].str(), Contains("test.toml:2:1: warning: [inputs.a]") && Contains("point 5 lies outside"));
+  CHECK_THAT(s.warnings[1].str(), Contains("test.toml:3:1: warning: [inputs.b]") && Contains("no `source`"));
+}

@@ -1,0 +1,20 @@
+# Test suite: Catch2 unit, statistical and CLI tests, registered with CTest (one CTest test per TEST_CASE).
+include(Catch)
+add_executable(tamcarlo_tests
+  tests/main_test.cpp
+  tests/support.cpp
+  tests/cli_test.cpp
+  tests/distribution_test.cpp
+  tests/engine_test.cpp
+  tests/formula_test.cpp
+  tests/results_test.cpp
+  tests/rng_test.cpp
+  tests/scenario_test.cpp
+  tests/statistics_test.cpp
+)
+target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2)
+target_compile_definitions(tamcarlo_tests PRIVATE
+  TAMCARLO_EXE="$<TARGET_FILE:tamcarlo>"
+  TAMCARLO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(tamcarlo_tests tamcarlo)
+catch_discover_tests(tamcarlo_tests)
