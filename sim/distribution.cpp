@@ -12,6 +12,7 @@
 #include <array>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 namespace tamcarlo {
 namespace {
@@ -55,7 +56,7 @@ double standard_normal(SampleStream& s) noexcept {
     const std::uint64_t bits = s();
     const unsigned layer = bits & 0xff;
     const bool negative = (bits >> 8) & 1;
-    const double u = static_cast<double>(bits >> 11) * 0x1p-53;  // [0, 1)
+    const double u = SampleStream::to_double(bits >> 11) * 0x1p-53;  // [0, 1)
     const double x = u * z.x[layer];
     if (x < z.x[layer + 1]) return negative ? -x : x;
     if (layer == 0) {  // the tail beyond r (Marsaglia 1964)
@@ -397,9 +398,20 @@ void Sampler::fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first
   const Draw draw{table_, c0_, c1_, ga_, gb_};
   std::visit(
       [&](const auto& law) {
-        for (std::size_t j = 0; j < out.size(); ++j) {
-          SampleStream s(seed, var_id, first + j);
-          out[j] = draw(law, s);
+        if constexpr (std::is_same_v<std::decay_t<decltype(law)>, Constant>) {
+          std::fill(out.begin(), out.end(), law.value);
+        } else {
+          // First Philox blocks of a chunk computed back to back: independent, so they overlap in the CPU.
+          constexpr std::size_t chunk = 16;
+          std::array<SampleStream::Block, chunk> blocks;
+          for (std::size_t j0 = 0; j0 < out.size(); j0 += chunk) {
+            const std::size_t m = std::min(chunk, out.size() - j0);
+            for (std::size_t k = 0; k < m; ++k) blocks[k] = SampleStream::first_block(seed, var_id, first + j0 + k);
+            for (std::size_t k = 0; k < m; ++k) {
+              SampleStream s(seed, var_id, first + j0 + k, blocks[k]);
+              out[j0 + k] = draw(law, s);
+            }
+          }
         }
       },
       dist_);

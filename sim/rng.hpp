@@ -35,9 +35,17 @@ namespace tamcarlo {
 class SampleStream {
  public:
   using result_type = std::uint64_t;
+  using Block = r123::Philox4x64::ctr_type;
   /// Stream for sample `sample` of the variable with id `var_id` under `seed`.
   SampleStream(std::uint64_t seed, std::uint64_t var_id, std::uint64_t sample) noexcept
       : key_{{seed, var_id}}, ctr_{{sample, 0, 0, 0}} {}
+  /// The same stream, given its first block already computed (= first_block(seed, var_id, sample)).
+  SampleStream(std::uint64_t seed, std::uint64_t var_id, std::uint64_t sample, const Block& first) noexcept
+      : key_{{seed, var_id}}, ctr_{{sample, 1, 0, 0}}, out_(first), pos_(0) {}
+  /// The first four words of the stream of (seed, var_id, sample).
+  static Block first_block(std::uint64_t seed, std::uint64_t var_id, std::uint64_t sample) noexcept {
+    return r123::Philox4x64{}({{sample, 0, 0, 0}}, {{seed, var_id}});
+  }
 
   static constexpr result_type min() noexcept { return 0; }
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
@@ -48,7 +56,9 @@ class SampleStream {
     return out_.v[pos_++];
   }
   /// Uniform on the open interval (0, 1) with 53-bit resolution: ((bits >> 11) + 0.5) · 2⁻⁵³.
-  double uniform() noexcept { return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1p-53; }
+  double uniform() noexcept { return (to_double((*this)() >> 11) + 0.5) * 0x1p-53; }
+  /// Exact conversion of a value below 2⁶³ (signed conversion is one instruction; unsigned is not).
+  static double to_double(std::uint64_t x) noexcept { return static_cast<double>(static_cast<std::int64_t>(x)); }
 
  private:
   void refill() noexcept {

@@ -415,7 +415,11 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   try {
     root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    throw ScenarioError(ctx.at(e.source()), "", fmt::format("TOML syntax: {}", e.description()));
+    std::string hint;
+    if (e.description().find("inline table") != std::string_view::npos)
+      hint = "; an inline table { ... } must fit on one line in TOML; for a long entry write a sub-table "
+             "[inputs.<name>] with one key per line";
+    throw ScenarioError(ctx.at(e.source()), "", fmt::format("TOML syntax: {}{}", e.description(), hint));
   }
   Scenario s;
   s.path = path;

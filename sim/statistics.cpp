@@ -5,7 +5,10 @@
 
 namespace tamcarlo {
 
-Moments Moments::of(std::span<const double> x) noexcept {
+namespace {
+
+// Slow path: any block holding a non-finite value.
+Moments moments_with_nonfinite(std::span<const double> x) noexcept {
   Moments m;
   double sum = 0;
   for (const double v : x) {
@@ -20,10 +23,46 @@ Moments Moments::of(std::span<const double> x) noexcept {
   }
   if (m.n == 0) return m;
   m.mean = sum / static_cast<double>(m.n);
-  double m2 = 0;
   for (const double v : x)
-    if (std::isfinite(v)) m2 += (v - m.mean) * (v - m.mean);
-  m.m2 = m2;
+    if (std::isfinite(v)) m.m2 += (v - m.mean) * (v - m.mean);
+  return m;
+}
+
+}  // namespace
+
+Moments Moments::of(std::span<const double> x) noexcept {
+  // Fast path: four independent accumulators in a fixed order (deterministic, and not bound by
+  // one addition's latency). v − v is 0 for finite v and NaN otherwise, so `probe` detects any non-finite.
+  const std::size_t n = x.size(), n4 = n - n % 4;
+  double sum[4] = {0, 0, 0, 0}, probe[4] = {0, 0, 0, 0};
+  double lo[4] = {HUGE_VAL, HUGE_VAL, HUGE_VAL, HUGE_VAL}, hi[4] = {-HUGE_VAL, -HUGE_VAL, -HUGE_VAL, -HUGE_VAL};
+  for (std::size_t i = 0; i < n4; i += 4)
+    for (std::size_t k = 0; k < 4; ++k) {
+      const double v = x[i + k];
+      sum[k] += v;
+      probe[k] += v - v;
+      lo[k] = v < lo[k] ? v : lo[k];
+      hi[k] = v > hi[k] ? v : hi[k];
+    }
+  double total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+  double any = (probe[0] + probe[1]) + (probe[2] + probe[3]);
+  Moments m;
+  m.min = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
+  m.max = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  for (std::size_t i = n4; i < n; ++i) {
+    total += x[i];
+    any += x[i] - x[i];
+    m.min = std::min(m.min, x[i]);
+    m.max = std::max(m.max, x[i]);
+  }
+  if (any != 0 || std::isnan(any) || n == 0) return moments_with_nonfinite(x);
+  m.n = n;
+  m.mean = total / static_cast<double>(n);
+  double sq[4] = {0, 0, 0, 0};
+  for (std::size_t i = 0; i < n4; i += 4)
+    for (std::size_t k = 0; k < 4; ++k) sq[k] += (x[i + k] - m.mean) * (x[i + k] - m.mean);
+  m.m2 = (sq[0] + sq[1]) + (sq[2] + sq[3]);
+  for (std::size_t i = n4; i < n; ++i) m.m2 += (x[i] - m.mean) * (x[i] - m.mean);
   return m;
 }
 
