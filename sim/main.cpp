@@ -25,12 +25,11 @@ using namespace tamcarlo;
 namespace {
 
 // Set by SIGINT/SIGTERM; the engine polls it between blocks. (A signal handler can only reach a global.)
+// The handler stays installed: a repeated signal (a second Ctrl-C, or `timeout` signalling the process
+// and its group) must not kill the process between creating and removing its temporary file.
 std::atomic<bool> g_cancel{false};
 
-extern "C" void on_signal(int sig) {
-  g_cancel.store(true);
-  std::signal(sig, SIG_DFL);  // a second signal ends the process at once
-}
+extern "C" void on_signal(int) { g_cancel.store(true); }
 
 // Scenario files from the arguments: files as given, directories expanded to their *.toml, sorted.
 std::vector<std::string> expand(const std::vector<std::string>& args) {

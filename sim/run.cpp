@@ -3,6 +3,10 @@
 #include "sim/engine.hpp"
 #include "sim/error.hpp"
 #include "sim/results_file.hpp"
+#include "sim/text.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -38,6 +42,15 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (opt.point_only) return out;
 
   out.samples = opt.samples.value_or(s.samples.value_or(k_default_samples));
+  std::size_t held = 0;
+  for (const auto& v : out.variables) held += v.stored || v.reported;
+  const double need = static_cast<double>(held) * static_cast<double>(out.samples) * sizeof(double);
+  const double have = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  if (need > 0.9 * have)
+    throw RunError(fmt::format("{} samples of {} variables need {:.1f} GiB in memory (exact quantiles hold every "
+                               "sample), but this machine has {:.1f} GiB; use fewer samples, `--store report` or "
+                               "`--store none`, or fewer reported variables",
+                               thousands(out.samples), held, need / (1u << 30), have / (1u << 30)));
   // Open the file first: an unwritable target fails before a long run, not after.
   std::unique_ptr<ResultWriter> writer;
   if (!opt.output.empty()) writer = std::make_unique<ResultWriter>(opt.output);

@@ -124,3 +124,20 @@ TEST_CASE("cli: peak memory stays under twice the stored samples", "[cli][memory
   INFO("peak RSS " << p.max_rss_kib << " KiB, stored samples " << stored_kib << " KiB");
   CHECK(p.max_rss_kib < 2 * stored_kib);
 }
+
+TEST_CASE("cli: Ctrl-C (even twice) stops a run with exit 130 and leaves no file", "[cli][errors]") {
+  const test::TempDir dir;
+  const auto p = test::interrupt_tamcarlo(
+      {"run", k_example, "-n", "5e7", "--store", "none", "-o", (dir.path() / "r.h5").string()}, dir.path());
+  CHECK(p.exit_code == 130);
+  CHECK_THAT(p.err, Contains("interrupted; no result was written"));
+  CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("cli: a run that cannot fit in memory is refused before it starts", "[cli][errors]") {
+  const test::TempDir dir;
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e13", "-o", (dir.path() / "r.h5").string()});
+  CHECK(p.exit_code == 3);
+  CHECK_THAT(p.err, Contains("GiB in memory") && Contains("--store none"));
+  CHECK(fs::is_empty(dir.path()));
+}

@@ -1,6 +1,7 @@
 #include "tests/support.hpp"
 
 #include <fcntl.h>
+#include <csignal>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -41,33 +42,55 @@ static std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-Process run_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
-  const TempDir io;
-  const auto out_path = io.path() / "stdout", err_path = io.path() / "stderr";
+namespace {
+
+// Starts tamcarlo with `args` in `cwd`, output to files in `io`; returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& cwd, const std::filesystem::path& io) {
+  const auto out_path = io / "stdout", err_path = io / "stderr";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> all = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"",
-                                  cwd.empty() ? std::filesystem::current_path().string() : cwd.string(), TAMCARLO_EXE};
+  const std::string dir = cwd.empty() ? std::filesystem::current_path().string() : cwd.string();
+  std::vector<std::string> all = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir, TAMCARLO_EXE};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  if (posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot start " TAMCARLO_EXE);
+  const int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " TAMCARLO_EXE);
+  return pid;
+}
+
+Process finish(pid_t pid, const std::filesystem::path& io) {
   int status = 0;
   rusage usage{};
   ::wait4(pid, &status, 0, &usage);
   Process p;
   p.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  p.out = slurp(out_path);
-  p.err = slurp(err_path);
+  p.out = slurp(io / "stdout");
+  p.err = slurp(io / "stderr");
   p.max_rss_kib = usage.ru_maxrss;
   return p;
+}
+
+}  // namespace
+
+Process run_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+  const TempDir io;
+  return finish(spawn(args, cwd, io.path()), io.path());
+}
+
+Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch) {
+  const TempDir io;
+  const pid_t pid = spawn(args, {}, io.path());
+  for (int i = 0; i < 2000 && std::filesystem::is_empty(watch); ++i) ::usleep(5000);
+  ::kill(pid, SIGINT);
+  ::kill(pid, SIGINT);
+  return finish(pid, io.path());
 }
 
 std::string source_path(const std::string& relative) { return std::string(TAMCARLO_SOURCE_DIR) + "/" + relative; }

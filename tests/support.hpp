@@ -37,6 +37,9 @@ struct Process {
 /// Runs the tamcarlo executable with `args` in `cwd`, capturing output and peak memory.
 [[nodiscard]] Process run_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& cwd = {});
 
+/// Runs tamcarlo with `args`; once a file appears in `watch`, sends SIGINT twice and waits for the exit.
+[[nodiscard]] Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch);
+
 /// Path of a file in the source tree, e.g. "scenarios/cs_ecommerce.toml".
 [[nodiscard]] std::string source_path(const std::string& relative);
 
