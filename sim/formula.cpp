@@ -1,5 +1,6 @@
 #include "sim/formula.hpp"
 
+#include "models/market.hpp"
 #include "sim/text.hpp"
 
 #include <fmt/format.h>
@@ -14,13 +15,29 @@ struct Function {
   std::string name;
   OpCode op;
   std::size_t min_args, max_args;
+  ModelFn fn = nullptr;
 };
+
+namespace m = tamcarlo::models;
 
 const std::vector<Function>& functions() {
   static const std::vector<Function> table = {
       {"min", OpCode::min, 2, 64},  {"max", OpCode::max, 2, 64},   {"abs", OpCode::abs, 1, 1},
       {"exp", OpCode::exp, 1, 1},   {"log", OpCode::log, 1, 1},    {"sqrt", OpCode::sqrt, 1, 1},
       {"pow", OpCode::pow, 2, 2},   {"clamp", OpCode::clamp, 3, 3}, {"if", OpCode::select, 3, 3},
+      // models/market.hpp: formulas and units in their doc lines.
+      {"labor_substitution", OpCode::call, 3, 3, [](const double* a) { return m::labor_substitution(a[0], a[1], a[2]); }},
+      {"headcount_by_ratio", OpCode::call, 3, 3, [](const double* a) { return m::headcount_by_ratio(a[0], a[1], a[2]); }},
+      {"spend_share", OpCode::call, 3, 3, [](const double* a) { return m::spend_share(a[0], a[1], a[2]); }},
+      {"productivity_value", OpCode::call, 3, 3, [](const double* a) { return m::productivity_value(a[0], a[1], a[2]); }},
+      {"cagr", OpCode::call, 3, 3, [](const double* a) { return m::cagr(a[0], a[1], a[2]); }},
+      {"project", OpCode::call, 3, 3, [](const double* a) { return m::project(a[0], a[1], a[2]); }},
+      {"interpolate", OpCode::call, 5, 5, [](const double* a) { return m::interpolate(a[0], a[1], a[2], a[3], a[4]); }},
+      {"logistic", OpCode::call, 4, 4, [](const double* a) { return m::logistic(a[0], a[1], a[2], a[3]); }},
+      {"logistic_through", OpCode::call, 6, 6,
+       [](const double* a) { return m::logistic_through(a[0], a[1], a[2], a[3], a[4], a[5]); }},
+      {"bass_adoption", OpCode::call, 4, 4, [](const double* a) { return m::bass_adoption(a[0], a[1], a[2], a[3]); }},
+      {"funnel", OpCode::call, 3, 3, [](const double* a) { return m::funnel(a[0], a[1], a[2]); }},
   };
   return table;
 }
@@ -183,6 +200,7 @@ class Parser {
     }
     Expr e = make_op(fn->op, std::move(args), at);
     e.name = std::move(name);
+    e.fn = fn->fn;
     return e;
   }
 };

@@ -20,7 +20,14 @@ enum class OpCode : unsigned char {
   copy, add, sub, mul, div, pow, neg,
   lt, le, gt, ge, eq, ne,
   min, max, abs, exp, log, sqrt, clamp, select,
+  call,  // a domain function from models/, applied element-wise
 };
+
+/// Most arguments a formula function takes.
+inline constexpr std::size_t k_max_args = 6;
+
+/// A models/ function as the evaluator calls it: arguments in order, result.
+using ModelFn = double (*)(const double* args);
 
 /// A node of a parsed formula; `offset` is its 0-based character position in the formula text.
 struct Expr {
@@ -30,6 +37,7 @@ struct Expr {
   std::string name;         // Kind::ref: variable name; Kind::op from a call: function name
   OpCode op = OpCode::copy; // Kind::op
   std::vector<Expr> args;   // Kind::op operands, in order
+  ModelFn fn = nullptr;     // OpCode::call: the function
   std::size_t offset = 0;
 };
 

@@ -20,7 +20,7 @@ class Compiler {
   // Compiles `e` so that its value ends in slot `dst`.
   void into(const Expr& e, std::uint32_t dst) {
     const std::uint32_t src = value(e);
-    if (src != dst) code_.push_back({OpCode::copy, dst, {src, 0, 0}});
+    if (src != dst) code_.push_back({OpCode::copy, dst, {src}, 1});
   }
   [[nodiscard]] std::uint32_t slot_count() const { return next_; }
 
@@ -43,13 +43,15 @@ class Compiler {
     if ((e.op == OpCode::min || e.op == OpCode::max) && a.size() > 2) {
       for (std::size_t i = 1; i < a.size(); ++i) {
         const std::uint32_t d = next_++;
-        code_.push_back({e.op, d, {acc, a[i], 0}});
+        code_.push_back({e.op, d, {acc, a[i]}, 2});
         acc = d;
       }
       return acc;
     }
     const std::uint32_t d = next_++;
-    code_.push_back({e.op, d, {a[0], a.size() > 1 ? a[1] : 0, a.size() > 2 ? a[2] : 0}});
+    Instruction in{e.op, d, {}, static_cast<std::uint32_t>(a.size()), e.fn};
+    std::copy(a.begin(), a.end(), in.args.begin());
+    code_.push_back(in);
     return d;
   }
 
@@ -155,6 +157,16 @@ void Plan::execute(Workspace& ws, std::size_t rows) const {
       case OpCode::select:
         for (Eigen::Index i = 0; i < n; ++i) d(i) = std::isnan(a(i)) ? k_nan : (a(i) != 0 ? b(i) : c(i));
         break;
+      case OpCode::call: {
+        std::array<const double*, k_max_args> cols{};
+        for (std::uint32_t k = 0; k < in.nargs; ++k) cols[k] = ws.col(in.args[k]).data();
+        std::array<double, k_max_args> x{};
+        for (Eigen::Index i = 0; i < n; ++i) {
+          for (std::uint32_t k = 0; k < in.nargs; ++k) x[k] = cols[k][i];
+          d(i) = in.fn(x.data());
+        }
+        break;
+      }
     }
   }
 }

@@ -29,7 +29,9 @@ struct Variable {
 struct Instruction {
   OpCode op;
   std::uint32_t dst;
-  std::array<std::uint32_t, 3> args;
+  std::array<std::uint32_t, k_max_args> args{};
+  std::uint32_t nargs = 0;
+  ModelFn fn = nullptr;  ///< OpCode::call only
 };
 
 /// Block workspace: rows = samples of the block, columns = slots.

@@ -7,6 +7,7 @@ add_executable(tamcarlo_tests
   tests/distribution_test.cpp
   tests/engine_test.cpp
   tests/formula_test.cpp
+  tests/models_test.cpp
   tests/results_test.cpp
   tests/rng_test.cpp
   tests/scenario_test.cpp
