@@ -68,9 +68,13 @@ class ProgressBar {
                  human(static_cast<double>(total)).c_str(), f > 0 ? elapsed * (1 - f) / f : 0.0);
     shown_ = true;
   }
-  ~ProgressBar() {
-    if (shown_) std::fprintf(stderr, "\r%60s\r", "");
+  /// Erases the bar if it was shown.
+  void clear() {
+    std::lock_guard lock(mutex_);
+    if (shown_) std::fprintf(stderr, "\r%72s\r", "");
+    shown_ = false;
   }
+  ~ProgressBar() { clear(); }
 
  private:
   bool enabled_, shown_ = false;
@@ -124,6 +128,8 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
   std::vector<Scenario> scenarios;
   for (const auto& f : expand(a.files)) scenarios.push_back(load_scenario(f));
+  for (const auto& s : scenarios)
+    for (const auto& w : s.warnings) std::cerr << w.str() << '\n';
 
   const bool many = scenarios.size() > 1;
   const bool to_dir = !a.output.empty() && (many || fs::is_directory(a.output) || a.output.back() == '/');
@@ -155,11 +161,11 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
     opt.cancel = &g_cancel;
     const RunSummary r = run_scenario(s, opt);
+    bar.clear();
     if (a.json) {
       print_json(r, std::cout);
     } else {
       if (i > 0) std::cout << '\n';
-      for (const auto& w : s.warnings) std::cerr << w.str() << '\n';
       print_table(r, std::cout);
     }
     std::cout.flush();
