@@ -141,3 +141,17 @@ TEST_CASE("cli: a run that cannot fit in memory is refused before it starts", "[
   CHECK_THAT(p.err, Contains("GiB in memory") && Contains("--store none"));
   CHECK(fs::is_empty(dir.path()));
 }
+
+TEST_CASE("cli: --point reproduces R1 §1.3.1's 18.5亿 (customer service × finance)", "[cli][scenarios]") {
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/cs_finance.toml"), "--point", "--json"});
+  REQUIRE(p.exit_code == 0);
+  // The report rounds: 43,800 × 84,000 = 36.8亿 → "37亿"; × 50% → "18.5亿". Within its rounding (1.5%).
+  CHECK(std::fabs(json_field(p.out, "wage_pool", "point") / 3.7e9 - 1) < 0.015);
+  CHECK(std::fabs(json_field(p.out, "market", "point") / 1.85e9 - 1) < 0.015);
+}
+
+TEST_CASE("cli: every scenario in the library validates with no unsourced input", "[cli][scenarios]") {
+  const auto p = test::run_tamcarlo({"validate", test::source_path("scenarios")});
+  CHECK(p.exit_code == 0);
+  CHECK_THAT(p.err, !Contains("no `source`"));
+}
