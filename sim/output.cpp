@@ -69,6 +69,39 @@ void print_table(const RunSummary& r, std::ostream& os) {
                         v.var.name, thousands(v.moments.nonfinite), thousands(r.samples), thousands(v.moments.n));
 }
 
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_number(double x) { return std::isfinite(x) ? json_number(x) : (std::isnan(x) ? "nan" : x > 0 ? "inf" : "-inf"); }
+
+}  // namespace
+
+void write_csv(const RunSummary& r, std::ostream& os) {
+  os << "variable,kind,unit,reported,point,n,nonfinite,mean,mean_se,mean_ci_lo,mean_ci_hi,sd,min,max";
+  for (const double p : k_report_probs) os << fmt::format(",{0},{0}_lo,{0}_hi", pct(p));
+  os << ",law,source\r\n";
+  for (const auto& v : r.variables) {
+    const Moments& m = v.moments;
+    const double half = k_z95_two_sided * m.se();
+    os << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(v.var.name), v.var.input ? "input" : "formula",
+                      csv_field(v.var.unit), v.reported ? 1 : 0, csv_number(v.var.point), m.n, m.nonfinite,
+                      csv_number(m.mean), csv_number(m.se()), csv_number(m.mean - half), csv_number(m.mean + half),
+                      csv_number(m.sd()), csv_number(m.min), csv_number(m.max));
+    for (std::size_t i = 0; i < k_report_probs.size(); ++i) {
+      if (v.quantiles.empty()) os << ",,,";
+      else os << fmt::format(",{},{},{}", csv_number(v.quantiles[i].value), csv_number(v.quantiles[i].lo),
+                             csv_number(v.quantiles[i].hi));
+    }
+    os << ',' << csv_field(v.var.law) << ',' << csv_field(v.var.source) << "\r\n";
+  }
+}
+
 void print_json(const RunSummary& r, std::ostream& os) {
   std::string s = "{";
   s += fmt::format("\"scenario\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},\"threads\":{},"

@@ -8,6 +8,9 @@ namespace tamcarlo {
 
 /// The readable table of the reported variables (point, mean ± 95% CI, P5, P50, P95, non-finite count).
 void print_table(const RunSummary& r, std::ostream& os);
+/// CSV (RFC 4180), one row per variable: name, kind, unit, point, n, nonfinite, mean, mean_se, mean CI, sd,
+/// min, max, each report quantile with its CI, law, source.
+void write_csv(const RunSummary& r, std::ostream& os);
 /// One JSON object on one line: run identity and `variables` → {mean, sd, p5, p50, p95, nonfinite, point, ...}.
 void print_json(const RunSummary& r, std::ostream& os);
 

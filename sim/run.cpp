@@ -3,6 +3,7 @@
 #include "sim/engine.hpp"
 #include "sim/error.hpp"
 #include "sim/results_file.hpp"
+#include "sim/output.hpp"
 #include "sim/text.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 namespace tamcarlo {
@@ -78,13 +82,30 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       std::vector<double>().swap(result.columns[v]);
     });
   });
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (writer) {
     for (const auto& v : out.variables) writer->write_summary(v);
+    // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
+    const std::filesystem::path csv = std::filesystem::path(opt.output).replace_extension(".csv");
+    const std::string csv_temp = csv.string() + fmt::format(".tmp-{}", ::getpid());
+    struct Remove {
+      const std::string& path;
+      bool keep = false;
+      ~Remove() { if (!keep) std::remove(path.c_str()); }
+    } guard{csv_temp};
+    {
+      std::ofstream f(csv_temp, std::ios::binary);
+      write_csv(out, f);
+      if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv_temp));
+    }
     if (opt.cancel && opt.cancel->load()) throw Interrupted();
     writer->commit();
     out.output = writer->target();
+    std::error_code ec;
+    std::filesystem::rename(csv_temp, csv, ec);
+    if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", csv_temp, csv.string(), ec.message()));
+    guard.keep = true;
   }
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

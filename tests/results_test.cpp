@@ -6,7 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+
+#include "sim/text.hpp"
 
 using namespace tamcarlo;
 namespace fs = std::filesystem;
@@ -20,7 +24,23 @@ TEST_CASE("a result file round-trips samples, summaries and the run's identity",
   opt.output = (dir.path() / "r.h5").string();
   const RunSummary r = run_scenario(s, opt);
   REQUIRE(fs::exists(opt.output));
-  CHECK(fs::directory_iterator(dir.path())->path().filename() == "r.h5");  // no temporary left beside it
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir.path())) files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  CHECK(files == std::vector<std::string>{"r.csv", "r.h5"});  // no temporary left beside them
+  // The CSV summary: a header and one row per variable; quoted fields where needed.
+  std::ifstream csv(dir.path() / "r.csv");
+  std::string header, line;
+  std::getline(csv, header);
+  CHECK(header.rfind("variable,kind,unit,reported,point,n,nonfinite,mean,", 0) == 0);
+  int rows = 0;
+  bool market_row = false;
+  while (std::getline(csv, line)) {
+    ++rows;
+    if (line.rfind("market,formula,", 0) == 0) market_row = line.find(json_number(r.variables[6].moments.mean)) != std::string::npos;
+  }
+  CHECK(rows == 7);
+  CHECK(market_row);
 
   // Samples: identical to a direct engine run.
   const Plan plan(s);
