@@ -82,23 +82,28 @@ H5Handle open_file(const std::string& file) {
 
 }  // namespace
 
-ResultWriter::ResultWriter(std::string target)
-    : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {
+AtomicTarget::AtomicTarget(std::string target)
+    : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {}
+
+AtomicTarget::~AtomicTarget() {
+  if (!committed_) std::remove(temp_.c_str());
+}
+
+void AtomicTarget::commit() {
+  std::error_code ec;
+  std::filesystem::rename(temp_, target_, ec);
+  if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", temp_, target_, ec.message()));
+  committed_ = true;
+}
+
+ResultWriter::ResultWriter(std::string target) : path_(std::move(target)) {
   silence_hdf5();
-  file_ = H5Handle(H5Fcreate(temp_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                   fmt::format("create {} (does the directory exist and is it writable?)", temp_));
+  file_ = H5Handle(H5Fcreate(path_.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                   fmt::format("create {} (does the directory exist and is it writable?)", path_.temp()));
   samples_ = H5Handle(H5Gcreate2(file_.get(), "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                       "create /samples");
   summary_ = H5Handle(H5Gcreate2(file_.get(), "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                       "create /summary");
-}
-
-ResultWriter::~ResultWriter() {
-  if (committed_) return;
-  samples_ = H5Handle();
-  summary_ = H5Handle();
-  file_ = H5Handle();
-  std::remove(temp_.c_str());
 }
 
 void ResultWriter::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store) {
@@ -159,12 +164,9 @@ void ResultWriter::write_summary(const VariableSummary& v) {
 void ResultWriter::commit() {
   samples_ = H5Handle();
   summary_ = H5Handle();
-  check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + temp_);
+  check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_.temp());
   file_ = H5Handle();
-  std::error_code ec;
-  std::filesystem::rename(temp_, target_, ec);
-  if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", temp_, target_, ec.message()));
-  committed_ = true;
+  path_.commit();
 }
 
 std::vector<double> read_dataset(const std::string& file, const std::string& path) {

@@ -31,6 +31,24 @@ class H5Handle {
   Closer close_ = nullptr;
 };
 
+/// A target path written under "<target>.tmp-<pid>": commit() renames the temporary to the target;
+/// destruction without commit() deletes the temporary, so nothing half-written remains.
+class AtomicTarget {
+ public:
+  explicit AtomicTarget(std::string target);
+  AtomicTarget(const AtomicTarget&) = delete;
+  AtomicTarget& operator=(const AtomicTarget&) = delete;
+  ~AtomicTarget();
+  [[nodiscard]] const std::string& target() const noexcept { return target_; }
+  [[nodiscard]] const std::string& temp() const noexcept { return temp_; }
+  /// Renames the (closed) temporary file to the target. Throws RunError.
+  void commit();
+
+ private:
+  std::string target_, temp_;
+  bool committed_ = false;
+};
+
 /// Writes one result file: everything goes to "<target>.tmp-<pid>", renamed to target by commit().
 /// Destroying an uncommitted writer deletes the temporary file, so nothing half-written remains.
 class ResultWriter {
@@ -39,7 +57,6 @@ class ResultWriter {
   explicit ResultWriter(std::string target);
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;
-  ~ResultWriter();
 
   /// Root attributes: scenario (file text), scenario_name/title/unit/path, seed, samples, store, tamcarlo_version.
   void write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store);
@@ -49,12 +66,11 @@ class ResultWriter {
   void write_summary(const VariableSummary& v);
   /// Flushes, closes and renames the file to its target. Throws RunError.
   void commit();
-  [[nodiscard]] const std::string& target() const noexcept { return target_; }
+  [[nodiscard]] const std::string& target() const noexcept { return path_.target(); }
 
  private:
-  std::string target_, temp_;
+  AtomicTarget path_;  // first member, destroyed last: the handles below close before it removes the file
   H5Handle file_, samples_, summary_;
-  bool committed_ = false;
 };
 
 /// Reads /samples/<name> of a result file. Throws RunError.

@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -86,25 +85,16 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (writer) {
     for (const auto& v : out.variables) writer->write_summary(v);
     // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
-    const std::filesystem::path csv = std::filesystem::path(opt.output).replace_extension(".csv");
-    const std::string csv_temp = csv.string() + fmt::format(".tmp-{}", ::getpid());
-    struct Remove {
-      const std::string& path;
-      bool keep = false;
-      ~Remove() { if (!keep) std::remove(path.c_str()); }
-    } guard{csv_temp};
+    AtomicTarget csv(std::filesystem::path(opt.output).replace_extension(".csv").string());
     {
-      std::ofstream f(csv_temp, std::ios::binary);
+      std::ofstream f(csv.temp(), std::ios::binary);
       write_csv(out, f);
-      if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv_temp));
+      if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
     }
     if (opt.cancel && opt.cancel->load()) throw Interrupted();
     writer->commit();
     out.output = writer->target();
-    std::error_code ec;
-    std::filesystem::rename(csv_temp, csv, ec);
-    if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", csv_temp, csv.string(), ec.message()));
-    guard.keep = true;
+    csv.commit();
   }
   return out;
 }
