@@ -12,16 +12,20 @@
 namespace tamcarlo {
 
 EngineOutput run_engine(const Plan& plan, const EngineOptions& opt) {
-  const std::size_t nvars = plan.variables().size();
+  const auto& series = plan.series();
+  const std::size_t nseries = series.size();
   const std::uint64_t n = opt.samples;
   const std::size_t nblocks = static_cast<std::size_t>((n + k_block_size - 1) / k_block_size);
+  // The series read after each pass: untimed ones after the draw (pass 0), year t's after pass t + 1.
+  std::vector<std::vector<std::size_t>> passes(plan.years().size() + 1);
+  for (std::size_t i = 0; i < nseries; ++i) passes[static_cast<std::size_t>(series[i].year + 1)].push_back(i);
 
   EngineOutput out;
-  out.columns.resize(nvars);
-  for (std::size_t v = 0; v < nvars; ++v)
-    if (v < opt.keep.size() && opt.keep[v]) out.columns[v].resize(n);
+  out.columns.resize(nseries);
+  for (std::size_t i = 0; i < nseries; ++i)
+    if (i < opt.keep.size() && opt.keep[i]) out.columns[i].resize(n);
 
-  std::vector<Moments> block_moments(nblocks * nvars);  // [block][variable]
+  std::vector<Moments> block_moments(nblocks * nseries);  // [block][series]
   tbb::enumerable_thread_specific<Workspace> workspaces([&] { return plan.workspace(k_block_size); });
   std::atomic<std::uint64_t> done{0};
 
@@ -31,11 +35,15 @@ EngineOutput run_engine(const Plan& plan, const EngineOptions& opt) {
       if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return;
       const std::uint64_t first = b * k_block_size;
       const std::size_t rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
-      plan.evaluate(ws, opt.seed, first, rows);
-      for (std::size_t v = 0; v < nvars; ++v) {
-        const double* col = ws.col(static_cast<Eigen::Index>(v)).data();
-        block_moments[b * nvars + v] = Moments::of(std::span<const double>(col, rows));
-        if (!out.columns[v].empty()) std::copy(col, col + rows, out.columns[v].begin() + static_cast<std::ptrdiff_t>(first));
+      for (std::size_t pass = 0; pass < passes.size(); ++pass) {
+        if (pass == 0) plan.evaluate(ws, opt.seed, first, rows);
+        else plan.evaluate_year(ws, pass - 1, rows);
+        for (const std::size_t i : passes[pass]) {
+          const double* col = ws.col(static_cast<Eigen::Index>(series[i].var)).data();
+          block_moments[b * nseries + i] = Moments::of(std::span<const double>(col, rows));
+          if (!out.columns[i].empty())
+            std::copy(col, col + rows, out.columns[i].begin() + static_cast<std::ptrdiff_t>(first));
+        }
       }
       const std::uint64_t now = done.fetch_add(rows, std::memory_order_relaxed) + rows;
       if (opt.progress) opt.progress(now, n);
@@ -45,9 +53,9 @@ EngineOutput run_engine(const Plan& plan, const EngineOptions& opt) {
   arena.execute([&] { tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nblocks), body); });
   if (opt.cancel && opt.cancel->load()) throw Interrupted();
 
-  out.moments.resize(nvars);
+  out.moments.resize(nseries);
   for (std::size_t b = 0; b < nblocks; ++b)  // fixed order: identical for any thread count
-    for (std::size_t v = 0; v < nvars; ++v) out.moments[v].merge(block_moments[b * nvars + v]);
+    for (std::size_t i = 0; i < nseries; ++i) out.moments[i].merge(block_moments[b * nseries + i]);
   return out;
 }
 

@@ -19,7 +19,7 @@ struct EngineOptions {
   std::uint64_t seed = 0;
   std::uint64_t samples = 0;
   unsigned threads = 0;                 ///< worker threads; 0 = one per core
-  std::vector<bool> keep;               ///< per variable: hold all its samples in memory
+  std::vector<bool> keep;               ///< per series (Plan::series()): hold all its samples in memory
   /// Called after each block with (samples done, total); may be called from any worker thread.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   const std::atomic<bool>* cancel = nullptr;  ///< when it becomes true the run stops and throws Interrupted
@@ -27,8 +27,8 @@ struct EngineOptions {
 
 /// The engine's product.
 struct EngineOutput {
-  std::vector<std::vector<double>> columns;  ///< per variable: all samples if kept, else empty
-  std::vector<Moments> moments;              ///< per variable, over all samples
+  std::vector<std::vector<double>> columns;  ///< per series (Plan::series()): all samples if kept, else empty
+  std::vector<Moments> moments;              ///< per series, over all samples
 };
 
 /// Draws and evaluates `opt.samples` samples of `plan`. Throws Interrupted if cancelled.

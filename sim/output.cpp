@@ -42,7 +42,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   if (r.point_only) {
     os << " point estimate: every input at its `point` value" << (r.unit.empty() ? "" : ", unit " + r.unit) << "\n\n";
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "point", "definition"}};
-    for (const auto& v : r.variables) rows.push_back({v.var.name, v.var.unit, human(v.var.point), v.var.law});
+    for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, human(v.point), v.var.law});
     print_rows(rows, os, true);
     return;
   }
@@ -55,7 +55,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   for (const auto& v : r.variables) {
     if (!v.reported) continue;
     const Moments& m = v.moments;
-    std::vector<std::string> row = {v.var.name, v.var.unit, human(v.var.point), human(m.mean),
+    std::vector<std::string> row = {v.label(), v.var.unit, human(v.point), human(m.mean),
                                     human(k_z95_two_sided * m.se())};
     for (const double p : {0.05, 0.50, 0.95}) row.push_back(v.quantiles.empty() ? "-" : human(v.at(p).value));
     row.push_back(thousands(m.nonfinite));
@@ -66,7 +66,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
     if (v.moments.nonfinite > 0)
       os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "
                         "finite ones\n",
-                        v.var.name, thousands(v.moments.nonfinite), thousands(r.samples), thousands(v.moments.n));
+                        v.label(), thousands(v.moments.nonfinite), thousands(r.samples), thousands(v.moments.n));
 }
 
 namespace {
@@ -83,14 +83,15 @@ std::string csv_number(double x) { return std::isfinite(x) ? json_number(x) : (s
 }  // namespace
 
 void write_csv(const RunSummary& r, std::ostream& os) {
-  os << "variable,kind,unit,reported,point,n,nonfinite,mean,mean_se,mean_ci_lo,mean_ci_hi,sd,min,max";
+  os << "variable,year,kind,unit,reported,point,n,nonfinite,mean,mean_se,mean_ci_lo,mean_ci_hi,sd,min,max";
   for (const double p : k_report_probs) os << fmt::format(",{0},{0}_lo,{0}_hi", pct(p));
   os << ",law,source\r\n";
   for (const auto& v : r.variables) {
     const Moments& m = v.moments;
     const double half = k_z95_two_sided * m.se();
-    os << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(v.var.name), v.var.input ? "input" : "formula",
-                      csv_field(v.var.unit), v.reported ? 1 : 0, csv_number(v.var.point), m.n, m.nonfinite,
+    os << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(v.var.name),
+                      v.year ? std::to_string(*v.year) : std::string(), v.var.input ? "input" : "formula",
+                      csv_field(v.var.unit), v.reported ? 1 : 0, csv_number(v.point), m.n, m.nonfinite,
                       csv_number(m.mean), csv_number(m.se()), csv_number(m.mean - half), csv_number(m.mean + half),
                       csv_number(m.sd()), csv_number(m.min), csv_number(m.max));
     for (std::size_t i = 0; i < k_report_probs.size(); ++i) {
@@ -111,10 +112,12 @@ void print_json(const RunSummary& r, std::ostream& os) {
                    r.output.empty() ? "null" : json_string(r.output));
   bool first = true;
   for (const auto& v : r.variables) {
-    s += fmt::format("{}{}:{{\"kind\":{},\"unit\":{},\"source\":{},\"law\":{},\"reported\":{},\"point\":{}",
-                     first ? "" : ",", json_string(v.var.name), v.var.input ? "\"input\"" : "\"formula\"",
+    s += fmt::format("{}{}:{{\"variable\":{},\"year\":{},\"kind\":{},\"unit\":{},\"source\":{},\"law\":{},"
+                     "\"reported\":{},\"point\":{}",
+                     first ? "" : ",", json_string(v.label()), json_string(v.var.name),
+                     v.year ? std::to_string(*v.year) : std::string("null"), v.var.input ? "\"input\"" : "\"formula\"",
                      json_string(v.var.unit), json_string(v.var.source), json_string(v.var.law),
-                     v.reported ? "true" : "false", json_number(v.var.point));
+                     v.reported ? "true" : "false", json_number(v.point));
     first = false;
     if (!r.point_only) {
       const Moments& m = v.moments;

@@ -72,7 +72,7 @@ double compare(double x, double y, Cmp cmp) {
 
 }  // namespace
 
-Plan::Plan(const Scenario& s) {
+Plan::Plan(const Scenario& s) : years_(s.years) {
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
@@ -82,11 +82,29 @@ Plan::Plan(const Scenario& s) {
   }
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan});
+    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed});
   }
-  Compiler compiler(slot, static_cast<std::uint32_t>(vars_.size()), constants_, code_);
+  year_slot_ = static_cast<std::uint32_t>(vars_.size());
+  slot[k_year_name] = year_slot_;
+  std::vector<Instruction> all;
+  Compiler compiler(slot, year_slot_ + 1, constants_, all);
   for (const std::size_t i : s.formula_order) compiler.into(s.formulas[i].expr, slot.at(s.formulas[i].name));
   slots_ = compiler.slot_count();
+  // Split the code: an instruction reading the year slot, or a slot a timed instruction wrote, is timed.
+  // Every slot is written once, in dependency order, so one pass decides.
+  std::vector<bool> timed(slots_, false);
+  timed[year_slot_] = true;
+  for (const Instruction& in : all) {
+    bool t = false;
+    for (std::uint32_t k = 0; k < in.nargs; ++k) t = t || timed[in.args[k]];
+    timed[in.dst] = t;
+    (t ? timed_code_ : code_).push_back(in);
+  }
+  for (std::uint32_t v = 0; v < vars_.size(); ++v) {
+    if (!vars_[v].timed) series_.push_back({v, -1});
+    else
+      for (std::size_t t = 0; t < years_.size(); ++t) series_.push_back({v, static_cast<std::int32_t>(t)});
+  }
   const std::vector<double> point = evaluate_point();
   for (std::size_t v = samplers_.size(); v < vars_.size(); ++v) vars_[v].point = point[v];
 }
@@ -106,13 +124,19 @@ Workspace Plan::workspace(std::size_t rows) const {
 void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
   for (std::size_t i = 0; i < samplers_.size(); ++i)
     samplers_[i].fill(seed, ids_[i], first, std::span<double>(ws.col(static_cast<Eigen::Index>(i)).data(), n));
-  execute(ws, n);
+  execute(code_, ws, n);
 }
 
-std::vector<double> Plan::evaluate_point() const {
+void Plan::evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const {
+  ws.col(year_slot_).head(static_cast<Eigen::Index>(n)).setConstant(static_cast<double>(years_.at(t)));
+  execute(timed_code_, ws, n);
+}
+
+std::vector<double> Plan::evaluate_point(std::size_t t) const {
   Workspace ws = workspace(1);
   for (std::size_t i = 0; i < samplers_.size(); ++i) ws(0, static_cast<Eigen::Index>(i)) = vars_[i].point;
-  execute(ws, 1);
+  execute(code_, ws, 1);
+  if (!years_.empty()) evaluate_year(ws, t, 1);
   std::vector<double> out(vars_.size());
   for (std::size_t v = 0; v < vars_.size(); ++v) out[v] = ws(0, static_cast<Eigen::Index>(v));
   return out;
@@ -120,9 +144,9 @@ std::vector<double> Plan::evaluate_point() const {
 
 // exp, log, sqrt and pow call libm element by element rather than Eigen's SIMD versions, so that
 // a value has the same bits in a block, in a point evaluation and on any instruction set.
-void Plan::execute(Workspace& ws, std::size_t rows) const {
+void Plan::execute(const std::vector<Instruction>& code, Workspace& ws, std::size_t rows) {
   const auto n = static_cast<Eigen::Index>(rows);
-  for (const Instruction& in : code_) {
+  for (const Instruction& in : code) {
     auto d = ws.col(in.dst).head(n);
     const auto a = ws.col(in.args[0]).head(n);
     const auto b = ws.col(in.args[1]).head(n);

@@ -22,7 +22,14 @@ struct Variable {
   std::string unit;
   std::string source;
   std::string law;    ///< input: describe(distribution); formula: its text
-  double point = 0;   ///< input: point estimate; formula: value at the inputs' points
+  double point = 0;   ///< input: point estimate; formula: value at the inputs' points (first year if timed)
+  bool timed = false; ///< one value per year of the timeline
+};
+
+/// One output column of a run: an untimed variable, or a timed variable at one year of the timeline.
+struct Series {
+  std::uint32_t var = 0;  ///< index into Plan::variables()
+  std::int32_t year = -1; ///< index into Plan::years(); -1 for an untimed variable
 };
 
 /// One column operation: dst = op(args...), element-wise over the block.
@@ -45,19 +52,30 @@ class Plan {
 
   /// Variables in slot order: inputs, then formulas, each in file order.
   [[nodiscard]] const std::vector<Variable>& variables() const noexcept { return vars_; }
+  /// The timeline (every year from first to last); empty when the scenario has none.
+  [[nodiscard]] const std::vector<int>& years() const noexcept { return years_; }
+  /// Output columns in variable order; a timed variable expands to one series per year.
+  [[nodiscard]] const std::vector<Series>& series() const noexcept { return series_; }
   /// Index of the variable `name`; throws std::out_of_range if absent.
   [[nodiscard]] std::size_t index(std::string_view name) const;
   /// A workspace for blocks of up to `rows` samples, with constant slots filled.
   [[nodiscard]] Workspace workspace(std::size_t rows) const;
-  /// Draws every input for samples [first, first + n) under `seed` and evaluates every formula;
-  /// afterwards column v (v < variables().size()) holds variable v's values for the block.
+  /// Draws every input for samples [first, first + n) under `seed` and evaluates every untimed formula;
+  /// afterwards column v holds untimed variable v's values for the block.
   void evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
-  /// Variables' values with every input at its point estimate (inputs, then formulas).
-  [[nodiscard]] std::vector<double> evaluate_point() const;
+  /// After evaluate(): evaluates the timed formulas at years()[t]; column v then holds timed variable v's
+  /// values for that year (untimed columns are unchanged).
+  void evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const;
+  /// Variables' values with every input at its point estimate, timed ones at years()[t] (inputs, then formulas).
+  [[nodiscard]] std::vector<double> evaluate_point(std::size_t t = 0) const;
 
  private:
-  void execute(Workspace& ws, std::size_t n) const;
+  static void execute(const std::vector<Instruction>& code, Workspace& ws, std::size_t n);
   std::vector<Variable> vars_;
+  std::vector<int> years_;
+  std::vector<Series> series_;
+  std::uint32_t year_slot_ = 0;
+  std::vector<Instruction> timed_code_;  // instructions that depend on the year
   std::vector<Sampler> samplers_;        // one per input, in variable order
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
   std::vector<std::pair<std::uint32_t, double>> constants_;

@@ -44,37 +44,6 @@ H5Handle string_type() {
   return t;
 }
 
-void attr_string(hid_t obj, const std::string& name, const std::string& value) {
-  const H5Handle type = string_type();
-  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
-  const H5Handle attr(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                      "create attribute " + name);
-  const char* p = value.c_str();
-  check(H5Awrite(attr.get(), type.get(), &p), "write attribute " + name);
-}
-
-template <class T>
-void attr_number(hid_t obj, const std::string& name, T value) {
-  const hid_t type = std::is_same_v<T, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT64;
-  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
-  const H5Handle attr(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                      "create attribute " + name);
-  check(H5Awrite(attr.get(), type, &value), "write attribute " + name);
-}
-
-void write_vector(hid_t parent, const std::string& name, std::span<const double> x, bool chunked) {
-  const hsize_t dims[1] = {x.size()};
-  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
-  if (chunked && !x.empty()) {
-    const hsize_t chunk[1] = {std::min<hsize_t>(x.size(), 1 << 16)};
-    check(H5Pset_chunk(props.get(), 1, chunk), "set chunking");
-  }
-  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
-                    H5Dclose, "create dataset " + name);
-  if (!x.empty()) check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
-}
-
 H5Handle open_file(const std::string& file) {
   silence_hdf5();
   return H5Handle(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + file);
@@ -96,74 +65,181 @@ void AtomicTarget::commit() {
   committed_ = true;
 }
 
+namespace h5 {
+
+H5Handle group(hid_t parent, const std::string& name) {
+  return H5Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                  "create group " + name);
+}
+
+void attr(hid_t obj, const std::string& name, const std::string& value) {
+  const H5Handle type = string_type();
+  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
+  const H5Handle a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                   "create attribute " + name);
+  const char* p = value.c_str();
+  check(H5Awrite(a.get(), type.get(), &p), "write attribute " + name);
+}
+
+namespace {
+template <class T>
+void attr_number(hid_t obj, const std::string& name, hid_t type, T value) {
+  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
+  const H5Handle a(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                   "create attribute " + name);
+  check(H5Awrite(a.get(), type, &value), "write attribute " + name);
+}
+}  // namespace
+
+void attr(hid_t obj, const std::string& name, double value) { attr_number(obj, name, H5T_NATIVE_DOUBLE, value); }
+void attr(hid_t obj, const std::string& name, std::uint64_t value) { attr_number(obj, name, H5T_NATIVE_UINT64, value); }
+
+void attr(hid_t obj, const std::string& name, std::span<const int> values) {
+  const hsize_t dims[1] = {values.size()};
+  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle a(H5Acreate2(obj, name.c_str(), H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                   "create attribute " + name);
+  check(H5Awrite(a.get(), H5T_NATIVE_INT, values.data()), "write attribute " + name);
+}
+
+void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
+             bool chunked) {
+  const H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                       "create a dataspace");
+  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
+  if (chunked && !x.empty()) {
+    std::vector<hsize_t> chunk(dims.size(), 1);
+    chunk[0] = std::min<hsize_t>(dims[0], 1 << 16);
+    check(H5Pset_chunk(props.get(), static_cast<int>(chunk.size()), chunk.data()), "set chunking");
+  }
+  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+  if (!x.empty()) check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
+}
+
+void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+  const H5Handle type = string_type();
+  const hsize_t dims[1] = {values.size()};
+  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle ds(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+  std::vector<const char*> p;
+  for (const auto& v : values) p.push_back(v.c_str());
+  if (!p.empty()) check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), "write " + name);
+}
+
+}  // namespace h5
+
+RunGroup::RunGroup(hid_t group)
+    : group_(group), samples_(h5::group(group, "samples")), summary_(h5::group(group, "summary")) {}
+
+void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store) {
+  h5::attr(group_, "scenario", s.text);
+  h5::attr(group_, "scenario_name", s.name);
+  h5::attr(group_, "scenario_title", s.title);
+  h5::attr(group_, "scenario_unit", s.unit);
+  h5::attr(group_, "scenario_path", s.path);
+  h5::attr(group_, "seed", seed);
+  h5::attr(group_, "samples", samples);
+  h5::attr(group_, "store", store == Store::all ? "all" : store == Store::report ? "report" : "none");
+  if (!s.years.empty()) h5::attr(group_, "years", std::span<const int>(s.years));
+}
+
+void RunGroup::write_samples(const std::string& name, const std::vector<std::span<const double>>& columns,
+                             std::span<const int> years, const std::string& unit) {
+  const hsize_t n = columns.empty() ? 0 : columns[0].size();
+  if (years.empty()) {
+    h5::dataset(samples_.get(), name, columns.at(0), {n}, true);
+  } else {  // N × T, written one year-column at a time through a strided file selection
+    const hsize_t dims[2] = {n, columns.size()};
+    const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
+    const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
+    const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
+    check(H5Pset_chunk(props.get(), 2, chunk), "set chunking");
+    const H5Handle ds(H5Dcreate2(samples_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(),
+                                 H5P_DEFAULT),
+                      H5Dclose, "create dataset samples/" + name);
+    const hsize_t mdims[1] = {n};
+    const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
+    for (hsize_t t = 0; t < columns.size() && n > 0; ++t) {
+      const hsize_t start[2] = {0, t}, count[2] = {n, 1};
+      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select a year");
+      check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns[t].data()),
+            "write samples/" + name);
+    }
+  }
+  const H5Handle ds(H5Dopen2(samples_.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "open samples/" + name);
+  h5::attr(ds.get(), "unit", unit);
+  if (!years.empty()) h5::attr(ds.get(), "years", years);
+}
+
+void RunGroup::write_summary(std::span<const VariableSummary> series) {
+  const VariableSummary& first = series.front();
+  const H5Handle g = h5::group(summary_.get(), first.var.name);
+  const hid_t id = g.get();
+  h5::attr(id, "kind", first.var.input ? "input" : "formula");
+  h5::attr(id, "unit", first.var.unit);
+  h5::attr(id, "source", first.var.source);
+  h5::attr(id, "law", first.var.law);
+  h5::attr(id, "reported", std::uint64_t{first.reported});
+  h5::attr(id, "stored", std::uint64_t{first.stored});
+  // Each statistic: a scalar attribute for an untimed variable, a per-year dataset for a timed one.
+  const bool timed = first.year.has_value();
+  const auto stat = [&](const std::string& name, auto get) {
+    if (!timed) return h5::attr(id, name, static_cast<double>(get(first)));
+    std::vector<double> v;
+    for (const auto& s : series) v.push_back(static_cast<double>(get(s)));
+    h5::dataset(id, name, v, {v.size()});
+  };
+  if (timed) {
+    std::vector<double> years;
+    for (const auto& s : series) years.push_back(*s.year);
+    h5::dataset(id, "year", years, {years.size()});
+  }
+  stat("point", [](const VariableSummary& s) { return s.point; });
+  if (!timed) {  // counts stay integers where they are scalars
+    h5::attr(id, "n", first.moments.n);
+    h5::attr(id, "nonfinite", first.moments.nonfinite);
+  } else {
+    stat("n", [](const VariableSummary& s) { return s.moments.n; });
+    stat("nonfinite", [](const VariableSummary& s) { return s.moments.nonfinite; });
+  }
+  stat("mean", [](const VariableSummary& s) { return s.moments.mean; });
+  stat("mean_se", [](const VariableSummary& s) { return s.moments.se(); });
+  stat("mean_ci_lo", [](const VariableSummary& s) { return s.moments.mean - k_z95_two_sided * s.moments.se(); });
+  stat("mean_ci_hi", [](const VariableSummary& s) { return s.moments.mean + k_z95_two_sided * s.moments.se(); });
+  stat("sd", [](const VariableSummary& s) { return s.moments.sd(); });
+  stat("min", [](const VariableSummary& s) { return s.moments.min; });
+  stat("max", [](const VariableSummary& s) { return s.moments.max; });
+  if (first.quantiles.empty()) return;
+  std::vector<double> p, value, lo, hi;
+  for (const auto& q : first.quantiles) p.push_back(q.p);
+  for (const auto& s : series)
+    for (const auto& q : s.quantiles) {
+      value.push_back(q.value);
+      lo.push_back(q.lo);
+      hi.push_back(q.hi);
+    }
+  h5::dataset(id, "quantile_p", p, {p.size()});
+  std::vector<hsize_t> dims = {p.size()};
+  if (timed) dims.insert(dims.begin(), series.size());
+  h5::dataset(id, "quantile", value, dims);
+  h5::dataset(id, "quantile_lo", lo, dims);
+  h5::dataset(id, "quantile_hi", hi, dims);
+}
+
 ResultWriter::ResultWriter(std::string target) : path_(std::move(target)) {
   silence_hdf5();
   file_ = H5Handle(H5Fcreate(path_.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                    fmt::format("create {} (does the directory exist and is it writable?)", path_.temp()));
-  samples_ = H5Handle(H5Gcreate2(file_.get(), "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                      "create /samples");
-  summary_ = H5Handle(H5Gcreate2(file_.get(), "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                      "create /summary");
 }
 
-void ResultWriter::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store) {
-  const hid_t root = file_.get();
-  attr_string(root, "scenario", s.text);
-  attr_string(root, "scenario_name", s.name);
-  attr_string(root, "scenario_title", s.title);
-  attr_string(root, "scenario_unit", s.unit);
-  attr_string(root, "scenario_path", s.path);
-  attr_number<std::uint64_t>(root, "seed", seed);
-  attr_number<std::uint64_t>(root, "samples", samples);
-  attr_string(root, "store", store == Store::all ? "all" : store == Store::report ? "report" : "none");
-  attr_string(root, "tamcarlo_version", TAMCARLO_VERSION);
-  attr_number<std::uint64_t>(root, "format_version", 1);
-}
-
-void ResultWriter::write_samples(const std::string& name, std::span<const double> x, const std::string& unit) {
-  write_vector(samples_.get(), name, x, true);
-  const H5Handle ds(H5Dopen2(samples_.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "open /samples/" + name);
-  attr_string(ds.get(), "unit", unit);
-}
-
-void ResultWriter::write_summary(const VariableSummary& v) {
-  const H5Handle g(H5Gcreate2(summary_.get(), v.var.name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                   "create /summary/" + v.var.name);
-  const hid_t id = g.get();
-  const Moments& m = v.moments;
-  attr_string(id, "kind", v.var.input ? "input" : "formula");
-  attr_string(id, "unit", v.var.unit);
-  attr_string(id, "source", v.var.source);
-  attr_string(id, "law", v.var.law);
-  attr_number<std::uint64_t>(id, "reported", v.reported ? 1 : 0);
-  attr_number<std::uint64_t>(id, "stored", v.stored ? 1 : 0);
-  attr_number(id, "point", v.var.point);
-  attr_number<std::uint64_t>(id, "n", m.n);
-  attr_number<std::uint64_t>(id, "nonfinite", m.nonfinite);
-  attr_number(id, "mean", m.mean);
-  attr_number(id, "mean_se", m.se());
-  attr_number(id, "mean_ci_lo", m.mean - k_z95_two_sided * m.se());
-  attr_number(id, "mean_ci_hi", m.mean + k_z95_two_sided * m.se());
-  attr_number(id, "sd", m.sd());
-  attr_number(id, "min", m.min);
-  attr_number(id, "max", m.max);
-  if (v.quantiles.empty()) return;
-  std::vector<double> p, value, lo, hi;
-  for (const auto& q : v.quantiles) {
-    p.push_back(q.p);
-    value.push_back(q.value);
-    lo.push_back(q.lo);
-    hi.push_back(q.hi);
-  }
-  write_vector(id, "quantile_p", p, false);
-  write_vector(id, "quantile", value, false);
-  write_vector(id, "quantile_lo", lo, false);
-  write_vector(id, "quantile_hi", hi, false);
+void ResultWriter::write_version() {
+  h5::attr(file_.get(), "tamcarlo_version", TAMCARLO_VERSION);
+  h5::attr(file_.get(), "format_version", std::uint64_t{2});
 }
 
 void ResultWriter::commit() {
-  samples_ = H5Handle();
-  summary_ = H5Handle();
   check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_.temp());
   file_ = H5Handle();
   path_.commit();
@@ -202,6 +278,36 @@ double read_number_attribute(const std::string& file, const std::string& object,
   double value = 0;
   check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value), "read attribute " + name);
   return value;
+}
+
+}  // namespace tamcarlo
+
+namespace tamcarlo {
+
+std::vector<std::string> read_strings(const std::string& file, const std::string& path) {
+  const H5Handle f = open_file(file);
+  const H5Handle ds(H5Dopen2(f.get(), path.c_str(), H5P_DEFAULT), H5Dclose, fmt::format("open {} in {}", path, file));
+  const H5Handle space(H5Dget_space(ds.get()), H5Sclose, "get dataspace of " + path);
+  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
+  const H5Handle type = string_type();
+  std::vector<char*> raw(n, nullptr);
+  if (n > 0) check(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), "read " + path);
+  std::vector<std::string> out;
+  for (char* p : raw) {
+    out.emplace_back(p ? p : "");
+    H5free_memory(p);
+  }
+  return out;
+}
+
+std::vector<std::size_t> read_dims(const std::string& file, const std::string& path) {
+  const H5Handle f = open_file(file);
+  const H5Handle ds(H5Dopen2(f.get(), path.c_str(), H5P_DEFAULT), H5Dclose, fmt::format("open {} in {}", path, file));
+  const H5Handle space(H5Dget_space(ds.get()), H5Sclose, "get dataspace of " + path);
+  hsize_t dims[H5S_MAX_RANK];
+  const int rank = H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  check(rank, "read the shape of " + path);
+  return std::vector<std::size_t>(dims, dims + rank);
 }
 
 }  // namespace tamcarlo

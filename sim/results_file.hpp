@@ -6,6 +6,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +50,45 @@ class AtomicTarget {
   bool committed_ = false;
 };
 
+/// Small typed writers over HDF5 ids (attributes, datasets, groups); each throws RunError on failure.
+namespace h5 {
+/// A new group `name` under `parent`.
+[[nodiscard]] H5Handle group(hid_t parent, const std::string& name);
+/// A UTF-8 string attribute.
+void attr(hid_t obj, const std::string& name, const std::string& value);
+/// A float64 attribute.
+void attr(hid_t obj, const std::string& name, double value);
+/// A uint64 attribute.
+void attr(hid_t obj, const std::string& name, std::uint64_t value);
+/// An int32 array attribute (e.g. the years of a timeline).
+void attr(hid_t obj, const std::string& name, std::span<const int> values);
+/// A float64 dataset of shape `dims` (row-major `x`, product of dims = x.size()); chunked for large data.
+void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
+             bool chunked = false);
+/// A 1-D dataset of UTF-8 strings.
+void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
+}  // namespace h5
+
+/// One scenario's run inside a result file: attributes, `samples/` and `summary/` (layout in results/README.md).
+class RunGroup {
+ public:
+  /// Creates `samples` and `summary` under `group` (which the caller keeps open).
+  explicit RunGroup(hid_t group);
+  /// Attributes: scenario (file text), scenario_name/title/unit/path, seed, samples, store, years (if any).
+  void write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store);
+  /// samples/<name>: float64[N] for an untimed variable, float64[N × T] for a timed one (one column
+  /// per year); `unit` (and `years`) as attributes.
+  void write_samples(const std::string& name, const std::vector<std::span<const double>>& columns,
+                     std::span<const int> years, const std::string& unit);
+  /// summary/<name> from one variable's series: scalar attributes for an untimed variable; for a timed
+  /// one, a `year` dataset and per-year datasets (mean[T], quantile[T × 9], ...).
+  void write_summary(std::span<const VariableSummary> series);
+
+ private:
+  hid_t group_;
+  H5Handle samples_, summary_;
+};
+
 /// Writes one result file: everything goes to "<target>.tmp-<pid>", renamed to target by commit().
 /// Destroying an uncommitted writer deletes the temporary file, so nothing half-written remains.
 class ResultWriter {
@@ -58,28 +98,30 @@ class ResultWriter {
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;
 
-  /// Root attributes: scenario (file text), scenario_name/title/unit/path, seed, samples, store, tamcarlo_version.
-  void write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store);
-  /// /samples/<name>: float64[N], chunked, with `unit` as an attribute.
-  void write_samples(const std::string& name, std::span<const double> x, const std::string& unit);
-  /// /summary/<name>: attributes (moments, point, unit, source, law) and quantile datasets.
-  void write_summary(const VariableSummary& v);
+  /// The file's root group.
+  [[nodiscard]] hid_t root() const noexcept { return file_.get(); }
+  /// Root attributes format_version and tamcarlo_version (call once).
+  void write_version();
   /// Flushes, closes and renames the file to its target. Throws RunError.
   void commit();
   [[nodiscard]] const std::string& target() const noexcept { return path_.target(); }
 
  private:
-  AtomicTarget path_;  // first member, destroyed last: the handles below close before it removes the file
-  H5Handle file_, samples_, summary_;
+  AtomicTarget path_;  // first member, destroyed last: the file closes before it removes the temporary
+  H5Handle file_;
 };
 
 /// Reads /samples/<name> of a result file. Throws RunError.
 [[nodiscard]] std::vector<double> read_samples(const std::string& file, const std::string& name);
-/// Reads a 1-D float64 dataset at `path` (e.g. "/summary/market/quantile"). Throws RunError.
+/// Reads a float64 dataset at `path` (e.g. "/summary/market/quantile"), flattened row-major. Throws RunError.
 [[nodiscard]] std::vector<double> read_dataset(const std::string& file, const std::string& path);
 /// Reads a string attribute of the object at `object` ("/" for the root). Throws RunError.
 [[nodiscard]] std::string read_string_attribute(const std::string& file, const std::string& object, const std::string& name);
 /// Reads a numeric attribute (stored as float64 or uint64) as double. Throws RunError.
 [[nodiscard]] double read_number_attribute(const std::string& file, const std::string& object, const std::string& name);
+/// Reads a 1-D dataset of strings. Throws RunError.
+[[nodiscard]] std::vector<std::string> read_strings(const std::string& file, const std::string& path);
+/// The dimensions of the dataset at `path`. Throws RunError.
+[[nodiscard]] std::vector<std::size_t> read_dims(const std::string& file, const std::string& path);
 
 }  // namespace tamcarlo

@@ -1,5 +1,6 @@
 // Running one scenario end to end: compile, sample, summarize, write the result file atomically.
 #pragma once
+#include "sim/results_file.hpp"
 #include "sim/scenario.hpp"
 #include "sim/summary.hpp"
 
@@ -8,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tamcarlo {
 
@@ -28,7 +30,27 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-/// Runs `s`. Throws RunError (I/O) or Interrupted; on any throw no file is left at opt.output.
+/// One scenario sampled in memory, before its quantiles are computed and anything is written.
+struct Simulation {
+  RunSummary summary;                         ///< variables: one per series, moments set, quantiles not yet
+  std::vector<std::vector<double>> columns;   ///< per series: every sample if held (stored or reported), else empty
+};
+
+/// Samples `s` (no file is touched; opt.output only decides which series count as stored).
+/// Refuses (RunError) a run whose held samples would not fit in memory. Throws Interrupted if cancelled.
+[[nodiscard]] Simulation simulate(const Scenario& s, const RunOptions& opt);
+
+/// Computes the quantiles of every held series (reordering its samples), then frees the samples.
+void finish_statistics(Simulation& sim, unsigned threads);
+
+/// Writes the stored series of `sim` (before finish_statistics) to `group`'s samples/.
+void write_samples(RunGroup& group, const Simulation& sim);
+
+/// Writes every variable's summary (after finish_statistics) to `group`'s summary/.
+void write_summaries(RunGroup& group, const RunSummary& r);
+
+/// Runs `s` end to end: simulate, write samples, statistics, summaries, CSV; the HDF5 and CSV appear
+/// together. Throws RunError (I/O) or Interrupted; on any throw no file is left at opt.output.
 [[nodiscard]] RunSummary run_scenario(const Scenario& s, const RunOptions& opt);
 
 }  // namespace tamcarlo

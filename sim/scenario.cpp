@@ -24,7 +24,8 @@ std::string Warning::str() const {
 namespace {
 
 const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "outputs"};
-const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples"};
+const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
+constexpr std::int64_t k_max_years = 500;
 const std::vector<std::string> k_common_keys = {"dist", "point", "unit", "source"};
 const std::vector<std::string> k_formula_keys = {"expr", "unit", "source"};
 const std::vector<std::string> k_output_keys = {"report"};
@@ -443,6 +444,21 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     s.description = get_string(*meta, "description", "scenario", ctx);
     if (const toml::node* n = meta->get("seed")) s.seed = get_count(*n, "scenario.seed", ctx, 0);
     if (const toml::node* n = meta->get("samples")) s.samples = get_count(*n, "scenario.samples", ctx, 1);
+    if (const toml::node* n = meta->get("years")) {
+      const toml::array* a = n->as_array();
+      const auto bad = [&](const std::string& why) {
+        throw ScenarioError(ctx.at(*n), "scenario.years",
+                            fmt::format("{}; the timeline is written years = [FIRST, LAST], e.g. [2023, 2030], and "
+                                        "covers every year from FIRST to LAST",
+                                        why));
+      };
+      if (!a || a->size() != 2 || !a->get(0)->is_integer() || !a->get(1)->is_integer())
+        bad(fmt::format("expected two integers, got {}", a ? fmt::format("an array of {}", a->size()) : type_name(*n)));
+      const std::int64_t first = a->get(0)->as_integer()->get(), last = a->get(1)->as_integer()->get();
+      if (last < first) bad(fmt::format("LAST = {} is before FIRST = {}", last, first));
+      if (last - first >= k_max_years) bad(fmt::format("{} years is more than the {} allowed", last - first + 1, k_max_years));
+      for (std::int64_t y = first; y <= last; ++y) s.years.push_back(static_cast<int>(y));
+    }
     if (s.name.find_first_of("/\\ \t") != std::string::npos)
       throw ScenarioError(ctx.at(*meta->get("name")), "scenario.name",
                           fmt::format("name \"{}\" names the result file; use letters, digits, `-` and `_`", s.name));
@@ -463,6 +479,10 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
                           fmt::format("`{}` is not a valid name; names are letters, digits and `_`, not starting with "
                                       "a digit",
                                       name));
+    if (name == k_year_name)
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          "`year` is reserved: in formulas it is the timeline's year ([scenario] years = [FIRST, "
+                          "LAST]); choose another name");
     if (!names.insert(name).second)
       throw ScenarioError(ctx.at(k), section + "." + name,
                           fmt::format("`{}` is already defined in [inputs]; names must be unique", name));
@@ -492,6 +512,13 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       if (names.count(r->name)) continue;
       SourceLocation at = f.where;
       at.column += static_cast<std::uint32_t>(r->offset);
+      if (r->name == k_year_name) {
+        if (!s.years.empty()) continue;
+        throw ScenarioError(at, "formulas." + f.name,
+                            fmt::format("`year` needs a timeline: add years = [FIRST, LAST] (e.g. [2023, 2030]) to "
+                                        "[scenario] in \"{}\"",
+                                        f.text));
+      }
       const auto& fns = function_names();
       const bool is_fn = std::find(fns.begin(), fns.end(), r->name) != fns.end();
       throw ScenarioError(at, "formulas." + f.name,
@@ -502,6 +529,16 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     }
   }
   s.formula_order = order_formulas(s.formulas);
+  // A formula is timed when it references `year` or a timed formula (dependencies come first in the order).
+  for (const std::size_t i : s.formula_order) {
+    std::vector<const Expr*> refs;
+    collect_refs(s.formulas[i].expr, refs);
+    for (const Expr* r : refs) {
+      if (r->name == k_year_name) s.formulas[i].timed = true;
+      for (const auto& g : s.formulas)
+        if (g.timed && g.name == r->name) s.formulas[i].timed = true;
+    }
+  }
 
   // [outputs]
   if (const toml::table* out = root["outputs"].as_table()) {

@@ -29,7 +29,11 @@ struct Formula {
   std::string unit;         ///< from the table form { expr = "...", unit = "..." }; else empty
   std::string source;
   SourceLocation where;     ///< position of the expression text (for column arithmetic)
+  bool timed = false;       ///< depends on `year` (directly or through other formulas): one value per year
 };
+
+/// The name formulas use for the timeline's year (reserved: no input or formula may take it).
+inline constexpr const char* k_year_name = "year";
 
 /// A non-fatal finding of validation/lint, located in the file.
 struct Warning {
@@ -47,6 +51,7 @@ struct Scenario {
   std::string name, title, unit, description;
   std::optional<std::uint64_t> seed;      ///< [scenario] seed, if set
   std::optional<std::uint64_t> samples;   ///< [scenario] samples, if set
+  std::vector<int> years;                 ///< the timeline, every year from first to last; empty = none
   std::vector<Input> inputs;              ///< in file order
   std::vector<Formula> formulas;          ///< in file order
   std::vector<std::size_t> formula_order; ///< indices into `formulas`, dependencies first

@@ -4,6 +4,8 @@
 #include "sim/statistics.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,15 +14,19 @@ namespace tamcarlo {
 /// Which variables' samples a result file keeps.
 enum class Store { all, report, none };
 
-/// Statistics of one variable.
+/// Statistics of one series: an untimed variable, or a timed variable at one year.
 struct VariableSummary {
   Variable var;
+  std::optional<int> year;                   ///< calendar year of a timed variable's series
+  double point = 0;                          ///< value at the inputs' points (in `year` if timed)
   bool reported = false;
   bool stored = false;                       ///< its samples are in /samples
   Moments moments;
   std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
+  /// "name", or "name[year]" for a timed series.
+  [[nodiscard]] std::string label() const { return year ? var.name + "[" + std::to_string(*year) + "]" : var.name; }
 };
 
 /// One scenario's run.
@@ -32,7 +38,8 @@ struct RunSummary {
   double seconds = 0;            ///< wall time of sampling and statistics
   bool point_only = false;
   std::string output;            ///< result file written ("" if none)
-  std::vector<VariableSummary> variables;  ///< plan order: inputs, then formulas
+  std::vector<int> years;        ///< the scenario's timeline; empty when it has none
+  std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
 };
 
 inline const QuantileEstimate& VariableSummary::at(double p) const {

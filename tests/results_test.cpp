@@ -32,12 +32,12 @@ TEST_CASE("a result file round-trips samples, summaries and the run's identity",
   std::ifstream csv(dir.path() / "r.csv");
   std::string header, line;
   std::getline(csv, header);
-  CHECK(header.rfind("variable,kind,unit,reported,point,n,nonfinite,mean,", 0) == 0);
+  CHECK(header.rfind("variable,year,kind,unit,reported,point,n,nonfinite,mean,", 0) == 0);
   int rows = 0;
   bool market_row = false;
   while (std::getline(csv, line)) {
     ++rows;
-    if (line.rfind("market,formula,", 0) == 0) market_row = line.find(json_number(r.variables[6].moments.mean)) != std::string::npos;
+    if (line.rfind("market,,formula,", 0) == 0) market_row = line.find(json_number(r.variables[6].moments.mean)) != std::string::npos;
   }
   CHECK(rows == 7);
   CHECK(market_row);
