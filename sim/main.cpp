@@ -3,6 +3,7 @@
 #include "sim/output.hpp"
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
+#include "sim/suite.hpp"
 #include "sim/text.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <variant>
 
 namespace fs = std::filesystem;
 using namespace tamcarlo;
@@ -97,15 +99,40 @@ std::string parse_count(std::string s) {
   return fmt::format("{:.0f}", v);
 }
 
+// A scenario file or a suite file, loaded and validated.
+using Job = std::variant<Scenario, Suite>;
+
+Job load_job(const std::string& file) {
+  if (is_suite_file(file)) return load_suite(file);
+  return load_scenario(file);
+}
+
+const std::string& job_name(const Job& j) {
+  return std::visit([](const auto& x) -> const std::string& { return x.name; }, j);
+}
+const std::vector<Warning>& job_warnings(const Job& j) {
+  return std::visit([](const auto& x) -> const std::vector<Warning>& { return x.warnings; }, j);
+}
+
 int cmd_validate(const std::vector<std::string>& args) {
   int failures = 0;
   for (const auto& file : expand(args)) {
     try {
-      const Scenario s = load_scenario(file);
-      for (const auto& w : s.warnings) std::cerr << w.str() << '\n';
-      std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas, reports {}{}\n", file, s.name, s.inputs.size(),
-                               s.formulas.size(), quoted_list(s.report),
-                               s.warnings.empty() ? "" : fmt::format(" ({} warnings)", s.warnings.size()));
+      const Job job = load_job(file);
+      for (const auto& w : job_warnings(job)) std::cerr << w.str() << '\n';
+      const std::size_t nwarn = job_warnings(job).size();
+      const std::string warned = nwarn == 0 ? "" : fmt::format(" ({} warnings)", nwarn);
+      if (const auto* s = std::get_if<Scenario>(&job)) {
+        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}, reports {}{}\n", file, s->name,
+                                 s->inputs.size(), s->formulas.size(),
+                                 s->years.empty() ? "" : fmt::format(", years {}–{}", s->years.front(), s->years.back()),
+                                 quoted_list(s->report), warned);
+      } else {
+        const Suite& u = std::get<Suite>(job);
+        const auto cells = std::count_if(u.members.begin(), u.members.end(), [](const SuiteMember& m) { return m.cell; });
+        std::cout << fmt::format("{}: ok: suite `{}`, {} cells, {} runs, {} shared inputs{}\n", file, u.name, cells,
+                                 u.members.size() - static_cast<std::size_t>(cells), u.shared.inputs.size(), warned);
+      }
     } catch (const ScenarioError& e) {
       std::cerr << e.what() << '\n';
       ++failures;
@@ -126,47 +153,52 @@ struct RunArgs {
 
 int cmd_run(const RunArgs& a, const CLI::App& sub) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
-  std::vector<Scenario> scenarios;
-  for (const auto& f : expand(a.files)) scenarios.push_back(load_scenario(f));
-  for (const auto& s : scenarios)
-    for (const auto& w : s.warnings) std::cerr << w.str() << '\n';
+  std::vector<Job> jobs;
+  for (const auto& f : expand(a.files)) jobs.push_back(load_job(f));
+  for (const auto& j : jobs)
+    for (const auto& w : job_warnings(j)) std::cerr << w.str() << '\n';
 
-  const bool many = scenarios.size() > 1;
+  const bool many = jobs.size() > 1;
   const bool to_dir = !a.output.empty() && (many || fs::is_directory(a.output) || a.output.back() == '/');
-  std::map<std::string, std::string> targets;
+  std::map<std::size_t, std::string> targets;
   if (!a.point) {
     std::set<std::string> seen;
-    for (const auto& s : scenarios) {
-      if (!a.output.empty() && !to_dir) targets[s.path] = a.output;
-      else targets[s.path] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (s.name + ".h5")).string();
-      if (!seen.insert(targets[s.path]).second)
-        throw UsageError(fmt::format("two scenarios would write {}; give them different [scenario] names",
-                                     targets[s.path]));
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const std::string& name = job_name(jobs[i]);
+      if (!a.output.empty() && !to_dir) targets[i] = a.output;
+      else targets[i] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (name + ".h5")).string();
+      if (!seen.insert(targets[i]).second)
+        throw UsageError(fmt::format("two scenarios would write {}; give them different names", targets[i]));
     }
     if (a.output.empty() || to_dir) fs::create_directories(a.output.empty() ? fs::path("results") : fs::path(a.output));
   }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    const Scenario& s = scenarios[i];
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
     RunOptions opt;
     if (sub.count("--seed")) opt.seed = a.seed;
     if (sub.count("--samples")) opt.samples = a.samples;
     opt.threads = a.threads;
     opt.store = a.store;
     opt.point_only = a.point;
-    if (!a.point) opt.output = targets[s.path];
+    if (!a.point) opt.output = targets[i];
     ProgressBar bar;
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
     opt.cancel = &g_cancel;
-    const RunSummary r = run_scenario(s, opt);
-    bar.clear();
-    if (a.json) {
-      print_json(r, std::cout);
+    if (i > 0 && !a.json) std::cout << '\n';
+    if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
+      const RunSummary r = run_scenario(*s, opt);
+      bar.clear();
+      if (a.json) print_json(r, std::cout);
+      else print_table(r, std::cout);
     } else {
-      if (i > 0) std::cout << '\n';
-      print_table(r, std::cout);
+      const Suite& u = std::get<Suite>(jobs[i]);
+      if (!sub.count("--store") && u.store) opt.store = *u.store;
+      const SuiteSummary r = run_suite(u, opt);
+      bar.clear();
+      if (a.json) print_suite_json(r, u, std::cout);
+      else print_suite(r, u, std::cout);
     }
     std::cout.flush();
   }
@@ -191,7 +223,7 @@ int main(int argc, char** argv) {
   run->add_option("-o,--output", ra.output,
                   "Result file (one scenario) or directory (default: results/<scenario name>.h5)");
   const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
-  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default all)")
+  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default all, or a suite's `store`)")
       ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
   run->add_flag("--point", ra.point, "Evaluate every formula once at the inputs' point values (writes no file)");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");

@@ -3,6 +3,7 @@
 #include "sim/text.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,8 +13,9 @@ namespace {
 
 std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
 
-// Columns padded to their widest cell; the first two left-aligned, the rest right-aligned.
-void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream& os, bool text_last = false) {
+// Columns padded to their widest cell; the first `left` left-aligned (and the last if text_last), the rest right-aligned.
+void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream& os, bool text_last = false,
+                std::size_t left = 2) {
   std::vector<std::size_t> width;
   const auto display_width = [](const std::string& s) {  // UTF-8 code points, not bytes
     return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
@@ -27,7 +29,7 @@ void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream&
     std::string line = " ";
     for (std::size_t c = 0; c < r.size(); ++c) {
       const std::string pad(width[c] - display_width(r[c]), ' ');
-      line += c < 2 || (text_last && c + 1 == r.size()) ? r[c] + pad : pad + r[c];
+      line += c < left || (text_last && c + 1 == r.size()) ? r[c] + pad : pad + r[c];
       line += "  ";
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -103,13 +105,15 @@ void write_csv(const RunSummary& r, std::ostream& os) {
   }
 }
 
-void print_json(const RunSummary& r, std::ostream& os) {
+void print_json(const RunSummary& r, std::ostream& os) { os << json_run(r) << '\n'; }
+
+std::string json_run(const RunSummary& r) {
   std::string s = "{";
   s += fmt::format("\"scenario\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},\"threads\":{},"
-                   "\"point_only\":{},\"seconds\":{},\"output\":{},\"variables\":{{",
+                   "\"point_only\":{},\"seconds\":{},\"output\":{},\"years\":[{}],\"variables\":{{",
                    json_string(r.name), json_string(r.title), json_string(r.scenario_path), json_string(r.unit), r.seed,
                    r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds),
-                   r.output.empty() ? "null" : json_string(r.output));
+                   r.output.empty() ? "null" : json_string(r.output), fmt::join(r.years, ","));
   bool first = true;
   for (const auto& v : r.variables) {
     s += fmt::format("{}{}:{{\"variable\":{},\"year\":{},\"kind\":{},\"unit\":{},\"source\":{},\"law\":{},"
@@ -133,7 +137,162 @@ void print_json(const RunSummary& r, std::ostream& os) {
     s += "}";
   }
   s += "}}";
-  os << s << '\n';
+  return s;
+}
+
+}  // namespace tamcarlo
+
+namespace tamcarlo {
+namespace {
+
+std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "-"; }
+
+std::string json_quantiles(const std::vector<QuantileEstimate>& q) {
+  std::string s;
+  for (const auto& e : q)
+    s += fmt::format("{}\"{}\":{},\"{}_ci\":[{},{}]", s.empty() ? "" : ",", pct(e.p), json_number(e.value), pct(e.p),
+                     json_number(e.lo), json_number(e.hi));
+  return "{" + s + "}";
+}
+
+std::string json_proportion(const Proportion& p) {
+  return fmt::format("{{\"p\":{},\"ci\":[{},{}]}}", json_number(p.p), json_number(p.lo), json_number(p.hi));
+}
+
+}  // namespace
+
+void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
+  os << r.name << (r.title.empty() ? "" : " — " + r.title) << '\n';
+  if (r.point_only) {
+    os << " point estimates of every member (every input at its `point` value)\n";
+    for (const auto& m : r.members) {
+      os << '\n';
+      print_table(m, os);
+    }
+    return;
+  }
+  os << fmt::format(" {} samples · seed {} · {} threads · {:.2f} s{}\n", thousands(r.samples), r.seed, r.threads,
+                    r.seconds, r.unit.empty() ? "" : " · market in " + r.unit);
+  if (!r.output.empty()) os << " results: " << r.output << '\n';
+  for (const auto& v : r.shared.variables)
+    if (!v.quantiles.empty())
+      os << fmt::format(" shared input {}: P50 {} (P5 {}, P95 {}){}\n", v.var.name, human(v.at(0.5).value),
+                        human(v.at(0.05).value), human(v.at(0.95).value), v.var.unit.empty() ? "" : " " + v.var.unit);
+  const MatrixStats& m = r.matrix;
+  if (!r.cells.empty()) {
+    os << '\n';
+    const bool years = std::any_of(r.cells.begin(), r.cells.end(), [&](std::size_t k) { return s.members[k].year.has_value(); });
+    std::vector<std::string> header = {"rank", "cell", "section", "year", "P50", "P5", "P95"};
+    for (const auto& n : r.star_names) header.push_back("★" + n);
+    for (const char* h : {"share P50", "P5", "P95", "P(>next)"}) header.emplace_back(h);
+    if (!years) header.erase(header.begin() + 3);
+    std::vector<std::vector<std::string>> rows = {header};
+    for (std::size_t rank = 0; rank < m.order.size(); ++rank) {
+      const std::size_t c = m.order[rank];
+      const SuiteMember& mem = s.members[r.cells[c]];
+      std::vector<std::string> row = {std::to_string(rank + 1), mem.key, mem.section,
+                                      mem.year ? std::to_string(*mem.year) : "", human(m.market[c][4].value),
+                                      human(m.market[c][1].value), human(m.market[c][7].value)};
+      for (const double st : mem.stars) row.push_back(fmt::format("{:g}", st));
+      if (!years) row.erase(row.begin() + 3);
+      if (m.share[c].empty()) row.insert(row.end(), {"-", "-", "-"});
+      else
+        for (const std::size_t q : {4, 1, 7}) row.push_back(fixed(m.share[c][q].value, 2));
+      row.push_back(rank < m.next.size() ? fixed(m.next[rank].p, 3) : "");
+      rows.push_back(std::move(row));
+    }
+    print_rows(rows, os, false, 3);  // rank, cell and section left-aligned; numbers right-aligned
+    double widest = 0;
+    for (const auto& p : m.next) widest = std::max(widest, std::max(p.hi - p.p, p.p - p.lo));
+    os << fmt::format("\n market P5/P50/P95 in {}; share = the cell's AIGC share of the work (R2's first axis, market "
+                      "space its second).\n",
+                      r.unit.empty() ? "the suite's unit" : r.unit);
+    os << fmt::format(" P(>next): probability over the joint samples that the cell's market exceeds the next cell's "
+                      "(95% CIs within ±{:.3f}).\n",
+                      widest);
+    const RankAgreement& ag = m.agreement;
+    if (ag.quantiles.size() == 3)
+      os << fmt::format(" agreement with the `{}` stars (Kendall τ_b, {} cells): median ranking {}; per sample mean {} "
+                        "(95% CI {}–{}), P5–P95 [{}, {}], P(τ_b > 0) = {}\n",
+                        r.rank_by, m.order.size(), fixed(ag.median_ranking, 3), fixed(ag.per_sample.mean, 3),
+                        fixed(ag.per_sample.mean - k_z95_two_sided * ag.per_sample.se(), 3),
+                        fixed(ag.per_sample.mean + k_z95_two_sided * ag.per_sample.se(), 3),
+                        fixed(ag.quantiles[0].value, 3), fixed(ag.quantiles[2].value, 3), fixed(ag.positive.p, 3));
+    for (std::size_t c = 0; c < m.market_moments.size(); ++c)
+      if (m.market_moments[c].nonfinite > 0)
+        os << fmt::format(" warning: cell `{}` has {} non-finite market samples\n", s.members[r.cells[c]].key,
+                          thousands(m.market_moments[c].nonfinite));
+  }
+  for (std::size_t k = 0; k < s.members.size(); ++k)
+    if (!s.members[k].cell) {
+      os << '\n';
+      print_table(r.members[k], os);
+    }
+}
+
+void print_suite_json(const SuiteSummary& r, const Suite& s, std::ostream& os) {
+  std::string j = fmt::format("{{\"suite\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},"
+                              "\"threads\":{},\"point_only\":{},\"seconds\":{},\"output\":{},\"rank_by\":{}",
+                              json_string(r.name), json_string(r.title), json_string(r.path), json_string(r.unit), r.seed,
+                              r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds),
+                              r.output.empty() ? "null" : json_string(r.output), json_string(r.rank_by));
+  const MatrixStats& m = r.matrix;
+  j += ",\"cells\":[";
+  for (std::size_t rank = 0; rank < m.order.size(); ++rank) {
+    const std::size_t c = m.order[rank];
+    const SuiteMember& mem = s.members[r.cells[c]];
+    std::string stars;
+    for (std::size_t k = 0; k < mem.stars.size(); ++k)
+      stars += fmt::format("{}{}:{}", k ? "," : "", json_string(r.star_names[k]), json_number(mem.stars[k]));
+    const Moments& mm = m.market_moments[c];
+    j += fmt::format("{}{{\"rank\":{},\"cell\":{},\"section\":{},\"year\":{},\"fx\":{},\"stars\":{{{}}},"
+                     "\"market\":{{\"mean\":{},\"mean_se\":{},\"quantiles\":{}}},\"share\":{},\"p_next\":{}}}",
+                     rank ? "," : "", rank + 1, json_string(mem.key), json_string(mem.section),
+                     mem.year ? std::to_string(*mem.year) : "null", mem.fx.empty() ? "null" : json_string(mem.fx), stars,
+                     json_number(mm.mean), json_number(mm.se()), json_quantiles(m.market[c]),
+                     m.share[c].empty() ? "null" : json_quantiles(m.share[c]),
+                     rank < m.next.size() ? json_proportion(m.next[rank]) : "null");
+  }
+  j += "]";
+  if (!m.order.empty()) {
+    const RankAgreement& ag = m.agreement;
+    j += fmt::format(",\"rank_agreement\":{{\"statistic\":\"kendall_tau_b\",\"median_ranking\":{},\"mean\":{},"
+                     "\"mean_se\":{},\"quantiles\":{},\"positive\":{},\"skipped_samples\":{}}}",
+                     json_number(ag.median_ranking), json_number(ag.per_sample.mean), json_number(ag.per_sample.se()),
+                     json_quantiles(ag.quantiles), json_proportion(ag.positive), ag.skipped);
+  }
+  j += ",\"shared\":" + json_run(r.shared) + ",\"members\":{";
+  for (std::size_t k = 0; k < r.members.size(); ++k)
+    j += fmt::format("{}{}:{}", k ? "," : "", json_string(s.members[k].key), json_run(r.members[k]));
+  os << j << "}}\n";
+}
+
+void write_matrix_csv(const SuiteSummary& r, const Suite& s, std::ostream& os) {
+  os << "rank,cell,section,title,year,unit,fx";
+  for (const auto& n : r.star_names) os << ",stars_" << csv_field(n);
+  os << ",market_mean,market_mean_se";
+  for (const double p : k_report_probs) os << fmt::format(",market_{0},market_{0}_lo,market_{0}_hi", pct(p));
+  for (const double p : k_report_probs) os << fmt::format(",share_{0}", pct(p));
+  os << ",p_next,p_next_lo,p_next_hi\r\n";
+  const MatrixStats& m = r.matrix;
+  for (std::size_t rank = 0; rank < m.order.size(); ++rank) {
+    const std::size_t c = m.order[rank];
+    const SuiteMember& mem = s.members[r.cells[c]];
+    os << fmt::format("{},{},{},{},{},{},{}", rank + 1, csv_field(mem.key), csv_field(mem.section),
+                      csv_field(mem.scenario.title), mem.year ? std::to_string(*mem.year) : "", csv_field(r.unit),
+                      csv_field(mem.fx));
+    for (const double st : mem.stars) os << ',' << json_number(st);
+    os << ',' << csv_number(m.market_moments[c].mean) << ',' << csv_number(m.market_moments[c].se());
+    for (const auto& q : m.market[c])
+      os << ',' << csv_number(q.value) << ',' << csv_number(q.lo) << ',' << csv_number(q.hi);
+    for (std::size_t q = 0; q < k_report_probs.size(); ++q)
+      os << ',' << (m.share[c].empty() ? "" : csv_number(m.share[c][q].value));
+    if (rank < m.next.size())
+      os << ',' << csv_number(m.next[rank].p) << ',' << csv_number(m.next[rank].lo) << ',' << csv_number(m.next[rank].hi);
+    else
+      os << ",,,";
+    os << "\r\n";
+  }
 }
 
 }  // namespace tamcarlo

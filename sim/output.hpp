@@ -1,5 +1,6 @@
 // Human and machine summaries of a run: the terminal table and JSON.
 #pragma once
+#include "sim/suite.hpp"
 #include "sim/summary.hpp"
 
 #include <ostream>
@@ -13,5 +14,14 @@ void print_table(const RunSummary& r, std::ostream& os);
 void write_csv(const RunSummary& r, std::ostream& os);
 /// One JSON object on one line: run identity and `variables` → {mean, sd, p5, p50, p95, nonfinite, point, ...}.
 void print_json(const RunSummary& r, std::ostream& os);
+/// The JSON object of print_json, without the newline.
+[[nodiscard]] std::string json_run(const RunSummary& r);
+
+/// The ranked matrix (market P50/P5/P95, stars, AIGC share, P(> next)), the rank agreement, then each run's table.
+void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os);
+/// One JSON object on one line: suite identity, `cells` in rank order, `rank_agreement`, `members` (run objects).
+void print_suite_json(const SuiteSummary& r, const Suite& s, std::ostream& os);
+/// CSV of the matrix, one row per cell in rank order: stars, market mean and quantiles with CIs, share, P(> next).
+void write_matrix_csv(const SuiteSummary& r, const Suite& s, std::ostream& os);
 
 }  // namespace tamcarlo

@@ -128,6 +128,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     return sim.summary;
   }
   writer->write_version();
+  h5::attr(writer->root(), "kind", "scenario");
   {
     RunGroup group(writer->root());  // closed before the commit
     group.write_run(s, sim.summary.seed, sim.summary.samples, opt.store);

@@ -1,6 +1,7 @@
 #include "sim/scenario.hpp"
 
 #include "sim/text.hpp"
+#include "sim/toml_read.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -21,7 +22,7 @@ std::string Warning::str() const {
                      : fmt::format("{}: warning: [{}] {}", where.str(), key, message);
 }
 
-namespace {
+namespace detail {
 
 const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "outputs"};
 const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
@@ -72,21 +73,6 @@ std::string sets_text(const Family& f) {
 }
 
 constexpr double k_z95 = 1.6448536269514722;  // Φ⁻¹(0.95)
-
-// Location helpers over one file.
-class Ctx {
- public:
-  explicit Ctx(std::string path) : path_(std::move(path)) {}
-  [[nodiscard]] SourceLocation at(const toml::source_region& r) const {
-    return {path_, static_cast<std::uint32_t>(r.begin.line), static_cast<std::uint32_t>(r.begin.column)};
-  }
-  [[nodiscard]] SourceLocation at(const toml::node& n) const { return at(n.source()); }
-  [[nodiscard]] SourceLocation at(const toml::key& k) const { return at(k.source()); }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
@@ -408,13 +394,9 @@ std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& 
   return static_cast<std::uint64_t>(n.as_integer()->get());
 }
 
-}  // namespace
-
-Scenario parse_scenario(const std::string& text, const std::string& path) {
-  const Ctx ctx(path);
-  toml::table root;
+toml::table parse_toml(const std::string& text, const Ctx& ctx) {
   try {
-    root = toml::parse(text, path);
+    return toml::parse(text, ctx.path());
   } catch (const toml::parse_error& e) {
     std::string hint;
     if (e.description().find("inline table") != std::string_view::npos)
@@ -422,6 +404,36 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
              "[inputs.<name>] with one key per line";
     throw ScenarioError(ctx.at(e.source()), "", fmt::format("TOML syntax: {}{}", e.description(), hint));
   }
+}
+
+void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
+  if (in.source.empty())
+    out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
+                                                      "mark it as an assumption with its reason"});
+  if (!std::holds_alternative<Constant>(in.dist)) {
+    const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
+    if (in.point < lo || in.point > hi)
+      out.push_back({in.where, section + "." + in.name,
+                     fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
+                                 lo, hi, describe(in.dist))});
+  }
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ScenarioError(SourceLocation{path, 0, 0}, "", "cannot open the file (missing or unreadable)");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+Scenario parse_scenario(const std::string& text, const std::string& path) {
+  const Ctx ctx(path);
+  const toml::table root = parse_toml(text, ctx);
   Scenario s;
   s.path = path;
   s.text = text;
@@ -566,27 +578,10 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   }
 
   // Lint.
-  for (const auto& in : s.inputs) {
-    if (in.source.empty())
-      s.warnings.push_back({in.where, "inputs." + in.name, "no `source`: cite the figure (report §section: wording) or "
-                                                           "mark it as an assumption with its reason"});
-    if (!std::holds_alternative<Constant>(in.dist)) {
-      const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
-      if (in.point < lo || in.point > hi)
-        s.warnings.push_back({in.where, "inputs." + in.name,
-                              fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})",
-                                          in.point, lo, hi, describe(in.dist))});
-    }
-  }
+  for (const auto& in : s.inputs) lint_input(in, "inputs", s.warnings);
   return s;
 }
 
-Scenario load_scenario(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ScenarioError(SourceLocation{path, 0, 0}, "", "cannot open the scenario file (missing or unreadable)");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_scenario(text.str(), path);
-}
+Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }
 
 }  // namespace tamcarlo

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string k_example = test::source_path("scenarios/cs_ecommerce.toml");
+const std::string k_example = test::source_path("scenarios/cells/cs_ecommerce.toml");
 
 // The number after "<variable>":{...,"<field>": in one-line JSON.
 double json_field(const std::string& json, const std::string& variable, const std::string& field) {
@@ -45,11 +45,24 @@ TEST_CASE("cli: a run prints the table, writes the HDF5 and its JSON has the pro
   CHECK_THAT(t.out, Contains("20,000 samples") && Contains("seed 20240101") && Contains("market") && Contains("P95"));
 }
 
-TEST_CASE("cli: the main job runs a directory of scenarios into results/", "[cli]") {
+TEST_CASE("cli: the main job runs the matrix suite into one result file and prints the ranked matrix", "[cli][suite]") {
   const test::TempDir dir;
-  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios"), "-n", "5000"}, dir.path());
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios"), "-n", "20000"}, dir.path());
   REQUIRE(p.exit_code == 0);
-  CHECK(fs::exists(dir.path() / "results" / "cs-ecommerce.h5"));
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir.path() / "results")) files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  CHECK(files == std::vector<std::string>{"aigc-matrix.csv", "aigc-matrix.h5"});
+  // Every cell, with its stars, a P(>next) column and the rank agreement line; the projections' tables follow.
+  for (const char* cell : {"code_finance", "code_it", "knowledge_finance", "content_retail", "content_gaming",
+                           "cs_finance", "cs_ecommerce", "drug_discovery", "assisted_care"})
+    CHECK_THAT(p.out, Contains(cell));
+  CHECK_THAT(p.out, Contains("★market") && Contains("★corpus") && Contains("P(>next)") && Contains("Kendall τ_b") &&
+                        Contains("usd_cny") && Contains("adoption[2028]") && Contains("market[2026]"));
+  const auto h5 = (dir.path() / "results" / "aigc-matrix.h5").string();
+  CHECK(read_dims(h5, "/matrix/market") == std::vector<std::size_t>{20000, 9});
+  CHECK(read_dims(h5, "/runs/code_assistant/samples/adoption") == std::vector<std::size_t>{20000, 8});
+  CHECK(read_dims(h5, "/runs/ai_pharma/summary/market/quantile") == std::vector<std::size_t>{11, 9});
 }
 
 TEST_CASE("cli: usage errors exit 1", "[cli][errors]") {
@@ -143,7 +156,7 @@ TEST_CASE("cli: a run that cannot fit in memory is refused before it starts", "[
 }
 
 TEST_CASE("cli: --point reproduces R1 §1.3.1's 18.5亿 (customer service × finance)", "[cli][scenarios]") {
-  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/cs_finance.toml"), "--point", "--json"});
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/cells/cs_finance.toml"), "--point", "--json"});
   REQUIRE(p.exit_code == 0);
   // The report rounds: 43,800 × 84,000 = 36.8亿 → "37亿"; × 50% → "18.5亿". Within its rounding (1.5%).
   CHECK(std::fabs(json_field(p.out, "wage_pool", "point") / 3.7e9 - 1) < 0.015);

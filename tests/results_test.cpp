@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 TEST_CASE("a result file round-trips samples, summaries and the run's identity", "[results]") {
   const test::TempDir dir;
-  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   RunOptions opt;
   opt.samples = 20000;
   opt.seed = 5;
@@ -64,7 +64,7 @@ TEST_CASE("a result file round-trips samples, summaries and the run's identity",
   CHECK(read_number_attribute(opt.output, "/summary/market", "mean") == market.moments.mean);
   CHECK(read_number_attribute(opt.output, "/summary/market", "nonfinite") == 0);
   CHECK(read_number_attribute(opt.output, "/summary/market", "point") == market.var.point);
-  CHECK(read_string_attribute(opt.output, "/summary/salary", "source") == "R1 §1.3.2: average salary 7.5万");
+  CHECK(read_string_attribute(opt.output, "/summary/salary", "source") == "R1 §1.3.2: average e-commerce customer-service salary 7.5万; log-sd 0.15 is an assumption (job-board averages)");
   const auto q = read_dataset(opt.output, "/summary/market/quantile");
   const auto lo = read_dataset(opt.output, "/summary/market/quantile_lo");
   REQUIRE(q.size() == k_report_probs.size());
@@ -76,7 +76,7 @@ TEST_CASE("a result file round-trips samples, summaries and the run's identity",
 
 TEST_CASE("store mode `report` keeps only the reported variables' samples", "[results]") {
   const test::TempDir dir;
-  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   RunOptions opt;
   opt.samples = 1000;
   opt.store = Store::report;
@@ -90,7 +90,7 @@ TEST_CASE("store mode `report` keeps only the reported variables' samples", "[re
 
 TEST_CASE("a failed or interrupted run leaves nothing at the target path", "[results]") {
   const test::TempDir dir;
-  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   RunOptions opt;
   opt.samples = 100000;
   opt.output = (dir.path() / "r.h5").string();

@@ -23,7 +23,7 @@ std::string error_of(const std::string& text) {
 }  // namespace
 
 TEST_CASE("the issue's example scenario parses with its sources and points", "[scenario]") {
-  const Scenario s = load_scenario(test::source_path("scenarios/cs_ecommerce.toml"));
+  const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   CHECK(s.name == "cs-ecommerce");
   CHECK(s.unit == "CNY/year");
   REQUIRE(s.inputs.size() == 5);
@@ -31,7 +31,7 @@ TEST_CASE("the issue's example scenario parses with its sources and points", "[s
   CHECK(s.inputs[4].name == "automation_share");
   CHECK(s.inputs[0].point == 20000);
   CHECK(s.inputs[3].point == 75000);  // salary: median by default
-  CHECK(s.inputs[3].source == "R1 §1.3.2: average salary 7.5万");
+  CHECK(s.inputs[3].source == "R1 §1.3.2: average e-commerce customer-service salary 7.5万; log-sd 0.15 is an assumption (job-board averages)");
   CHECK(s.report == std::vector<std::string>{"headcount", "market"});
 }
 

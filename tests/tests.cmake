@@ -7,11 +7,14 @@ add_executable(tamcarlo_tests
   tests/distribution_test.cpp
   tests/engine_test.cpp
   tests/formula_test.cpp
+  tests/library_test.cpp
+  tests/matrix_test.cpp
   tests/models_test.cpp
   tests/results_test.cpp
   tests/rng_test.cpp
   tests/scenario_test.cpp
   tests/statistics_test.cpp
+  tests/timeline_test.cpp
 )
 target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2)
 target_compile_definitions(tamcarlo_tests PRIVATE
