@@ -212,8 +212,8 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
                       widest);
     const RankAgreement& ag = m.agreement;
     if (ag.quantiles.size() == 3)
-      os << fmt::format(" agreement with the `{}` stars (Kendall τ_b, {} cells): median ranking {}; per sample mean {} "
-                        "(95% CI {}–{}), P5–P95 [{}, {}], P(τ_b > 0) = {}\n",
+      os << fmt::format(" agreement with the `{}` stars (Kendall τ_b over {} cells): {} for the median ranking;\n"
+                        "   per sample: mean {} (95% CI {}–{}), P5–P95 [{}, {}], P(τ_b > 0) = {}\n",
                         r.rank_by, m.order.size(), fixed(ag.median_ranking, 3), fixed(ag.per_sample.mean, 3),
                         fixed(ag.per_sample.mean - k_z95_two_sided * ag.per_sample.se(), 3),
                         fixed(ag.per_sample.mean + k_z95_two_sided * ag.per_sample.se(), 3),
