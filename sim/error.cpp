@@ -15,6 +15,6 @@ static std::string scenario_message(const SourceLocation& where, const std::stri
 }
 
 ScenarioError::ScenarioError(SourceLocation where, std::string key, const std::string& what)
-    : Error(scenario_message(where, key, what)), where_(std::move(where)), key_(std::move(key)) {}
+    : Error(scenario_message(where, key, what)), where_(std::move(where)), key_(std::move(key)), message_(what) {}
 
 }  // namespace tamcarlo

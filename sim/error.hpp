@@ -41,10 +41,12 @@ class ScenarioError : public Error {
   [[nodiscard]] ExitCode exit_code() const noexcept override { return ExitCode::invalid_scenario; }
   [[nodiscard]] const SourceLocation& where() const noexcept { return where_; }
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
+  /// The explanation alone, without location and key.
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
  private:
   SourceLocation where_;
-  std::string key_;
+  std::string key_, message_;
 };
 
 /// A failure while running or writing results (I/O, HDF5): exit 3.

@@ -1,6 +1,7 @@
 #include "sim/formula.hpp"
 
 #include "models/market.hpp"
+#include "models/venture.hpp"
 #include "sim/text.hpp"
 
 #include <fmt/format.h>
@@ -38,6 +39,16 @@ const std::vector<Function>& functions() {
        [](const double* a) { return m::logistic_through(a[0], a[1], a[2], a[3], a[4], a[5]); }},
       {"bass_adoption", OpCode::call, 4, 4, [](const double* a) { return m::bass_adoption(a[0], a[1], a[2], a[3]); }},
       {"funnel", OpCode::call, 3, 3, [](const double* a) { return m::funnel(a[0], a[1], a[2]); }},
+      // models/venture.hpp
+      {"stake_at_exit", OpCode::call, 4, 4, [](const double* a) { return m::stake_at_exit(a[0], a[1], a[2], a[3]); }},
+      {"exit_proceeds", OpCode::call, 4, 4, [](const double* a) { return m::exit_proceeds(a[0], a[1], a[2], a[3]); }},
+      {"moic", OpCode::call, 2, 2, [](const double* a) { return m::moic(a[0], a[1]); }},
+      {"irr_single", OpCode::call, 2, 2, [](const double* a) { return m::irr_single(a[0], a[1]); }},
+      {"npv_single", OpCode::call, 4, 4, [](const double* a) { return m::npv_single(a[0], a[1], a[2], a[3]); }},
+      {"required_exit_value", OpCode::call, 4, 4,
+       [](const double* a) { return m::required_exit_value(a[0], a[1], a[2], a[3]); }},
+      {"required_share", OpCode::call, 6, 6,
+       [](const double* a) { return m::required_share(a[0], a[1], a[2], a[3], a[4], a[5]); }},
   };
   return table;
 }
@@ -221,6 +232,11 @@ const std::vector<std::string>& function_names() {
 void collect_refs(const Expr& e, std::vector<const Expr*>& out) {
   if (e.kind == Expr::Kind::ref) out.push_back(&e);
   for (const auto& a : e.args) collect_refs(a, out);
+}
+
+void rename_refs(Expr& e, const std::function<std::string(const std::string&)>& rename) {
+  if (e.kind == Expr::Kind::ref) e.name = rename(e.name);
+  for (auto& a : e.args) rename_refs(a, rename);
 }
 
 bool is_identifier(std::string_view s) noexcept {

@@ -8,6 +8,7 @@
 //   primary    := number | name | name "(" args ")" | "(" comparison ")"
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,6 +60,9 @@ class FormulaError : public std::runtime_error {
 
 /// Every variable name referenced by `e`, with the offset of each reference, in text order.
 void collect_refs(const Expr& e, std::vector<const Expr*>& out);
+
+/// Replaces every variable name r referenced in `e` by rename(r).
+void rename_refs(Expr& e, const std::function<std::string(const std::string&)>& rename);
 
 /// True if `s` is a valid variable name: [A-Za-z_][A-Za-z0-9_]*.
 [[nodiscard]] bool is_identifier(std::string_view s) noexcept;

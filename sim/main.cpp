@@ -149,7 +149,36 @@ struct RunArgs {
   std::string output;
   Store store = Store::all;
   bool point = false, json = false;
+  std::vector<std::string> stress, set;
 };
+
+// The stressed cases a run asks for: the named [stress.<name>] sets (or all), then --set overrides as "set".
+std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
+  std::vector<StressCase> cases;
+  std::vector<std::string> names;
+  for (const auto& st : s.stresses) names.push_back(st.name);
+  for (const auto& want : a.stress) {
+    if (want == "all") {
+      for (const auto& st : s.stresses) cases.push_back({st.name, st.description, st.overrides});
+      if (s.stresses.empty()) throw UsageError(fmt::format("--stress all: {} defines no [stress.<name>] sets", s.path));
+      continue;
+    }
+    const auto it = std::find_if(s.stresses.begin(), s.stresses.end(), [&](const Stress& st) { return st.name == want; });
+    if (it == s.stresses.end())
+      throw UsageError(fmt::format("--stress {}: {} has no [stress.{}]{}; its stress sets: {}", want, s.path, want,
+                                   did_you_mean(want, names), names.empty() ? "none" : quoted_list(names)));
+    cases.push_back({it->name, it->description, it->overrides});
+  }
+  if (!a.set.empty()) {
+    StressCase c{"set", "", {}};
+    for (const auto& spec : a.set) {
+      c.overrides.push_back(parse_override(spec, s));
+      c.description += (c.description.empty() ? "command line: --set " : ", --set ") + spec;
+    }
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
 
 int cmd_run(const RunArgs& a, const CLI::App& sub) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
@@ -188,12 +217,15 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     opt.cancel = &g_cancel;
     if (i > 0 && !a.json) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
+      opt.stresses = stress_cases(*s, a);
       const RunSummary r = run_scenario(*s, opt);
       bar.clear();
       if (a.json) print_json(r, std::cout);
       else print_table(r, std::cout);
     } else {
       const Suite& u = std::get<Suite>(jobs[i]);
+      if (!a.stress.empty() || !a.set.empty())
+        throw UsageError(fmt::format("--stress and --set apply to scenario files; {} is a suite", u.path));
       if (!sub.count("--store") && u.store) opt.store = *u.store;
       const SuiteSummary r = run_suite(u, opt);
       bar.clear();
@@ -225,6 +257,12 @@ int main(int argc, char** argv) {
   const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
   run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default all, or a suite's `store`)")
       ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
+  run->add_option("--stress", ra.stress,
+                  "Also run these [stress.<name>] sets beside the base, on the same samples (comma-separated, or all)")
+      ->delimiter(',');
+  run->add_option("--set", ra.set,
+                  "Also run a case with an input replaced: NAME=VALUE, VALUE a number, \"LOW to HIGH\" or a "
+                  "{ dist = ... } table (repeatable)");
   run->add_flag("--point", ra.point, "Evaluate every formula once at the inputs' point values (writes no file)");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
 

@@ -19,15 +19,6 @@ std::vector<QuantileEstimate> quantiles_of(std::span<const double> x, std::span<
 
 }  // namespace
 
-Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept {
-  if (n == 0) return {k_nan, k_nan, k_nan, 0};
-  const double z = k_z95_two_sided, nn = static_cast<double>(n), p = static_cast<double>(k) / nn;
-  const double denom = 1 + z * z / nn;
-  const double centre = (p + z * z / (2 * nn)) / denom;
-  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
-  return {p, k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half), n};
-}
-
 double kendall_tau_b(std::span<const double> x, std::span<const double> y) noexcept {
   const std::size_t n = x.size();
   double concordant_minus_discordant = 0, tied_x = 0, tied_y = 0, pairs = 0;

@@ -10,15 +10,6 @@
 
 namespace tamcarlo {
 
-/// A proportion estimated from n Bernoulli samples, with its 95% Wilson score interval.
-struct Proportion {
-  double p = 0, lo = 0, hi = 0;
-  std::uint64_t n = 0;
-};
-
-/// Proportion k / n with its 95% Wilson interval (NaN fields when n = 0).
-[[nodiscard]] Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept;
-
 /// Kendall's τ_b between x and y (equal lengths ≥ 2): (n_c − n_d) / √((n₀ − n₁)(n₀ − n₂)), where n₁ and n₂
 /// count the pairs tied in x and in y; NaN when either is constant.
 [[nodiscard]] double kendall_tau_b(std::span<const double> x, std::span<const double> y) noexcept;

@@ -37,6 +37,117 @@ void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream&
   }
 }
 
+std::string prob(const Proportion& p) { return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p.p, p.lo, p.hi); }
+
+// One block per output with [risk.<name>]: VaR/CVaR per level, threshold probabilities, downside deviation.
+void print_risk(const RunSummary& r, std::ostream& os) {
+  for (const auto& v : r.variables) {
+    if (!v.risk) continue;
+    const RiskStats& k = *v.risk;
+    const std::string& name = v.label();
+    os << fmt::format("\n risk of {} ({} tail is bad; [..] 95% CI, ± 95% half-width):\n", name,
+                      v.risk_spec->upper_tail ? "upper" : "lower");
+    std::string line;
+    for (const auto& t : k.tails)
+      line += fmt::format("{}VaR {:g}% {} [{}, {}] · CVaR {:g}% {} ± {}", line.empty() ? "" : " · ", t.level * 100,
+                          human(t.var.value), human(t.var.lo), human(t.var.hi), t.level * 100, human(t.cvar),
+                          human(k_z95_two_sided * t.cvar_se));
+    os << "   " << line << '\n';
+    line.clear();
+    for (const auto& t : k.thresholds)
+      line += fmt::format("{}P({} {} {:g}) = {}", line.empty() ? "" : " · ", name, t.below ? "<" : "≥", t.threshold,
+                          prob(t.p));
+    if (!line.empty()) os << "   " << line << '\n';
+    os << fmt::format("   downside deviation {} {}: {} ± {}\n", v.risk_spec->upper_tail ? "above" : "below",
+                      human(k.downside_target), human(k.semi_deviation), human(k_z95_two_sided * k.semi_deviation_se));
+  }
+}
+
+// The stressed case beside the base: P50 and mean of each reported series, the paired difference of the
+// means with its 95% CI, and the risk probabilities of both.
+void print_stress(const RunSummary& base, const StressResult& st, std::ostream& os) {
+  os << fmt::format("\n stress `{}`{}\n", st.name, st.description.empty() ? "" : " — " + st.description);
+  for (const auto& o : st.overrides) os << "   replaces " << o << '\n';
+  if (base.point_only) {
+    std::vector<std::vector<std::string>> rows = {{"variable", "unit", "base point", "stressed point"}};
+    for (std::size_t i = 0; i < base.variables.size(); ++i)
+      if (base.variables[i].reported)
+        rows.push_back({base.variables[i].label(), base.variables[i].var.unit, human(base.variables[i].point),
+                        human(st.run.variables[i].point)});
+    print_rows(rows, os);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"variable", "unit", "base P50", "stressed P50", "base mean", "stressed mean", "Δ mean", "±95% CI"}};
+  for (std::size_t i = 0; i < base.variables.size(); ++i) {
+    const auto& b = base.variables[i];
+    const auto& c = st.run.variables[i];
+    if (!b.reported) continue;
+    const Moments& d = st.delta[i];
+    rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "-" : human(b.at(0.5).value),
+                    c.quantiles.empty() ? "-" : human(c.at(0.5).value), human(b.moments.mean), human(c.moments.mean),
+                    d.n > 0 ? human(d.mean) : "-", d.n > 0 ? human(k_z95_two_sided * d.se()) : "-"});
+  }
+  print_rows(rows, os);
+  for (std::size_t i = 0; i < base.variables.size(); ++i) {
+    const auto& b = base.variables[i];
+    const auto& c = st.run.variables[i];
+    if (!b.risk || !c.risk) continue;
+    for (std::size_t k = 0; k < b.risk->thresholds.size(); ++k) {
+      const auto& bt = b.risk->thresholds[k];
+      os << fmt::format("   P({} {} {:g}): base {} → stressed {}\n", b.label(), bt.below ? "<" : "≥", bt.threshold,
+                        prob(bt.p), prob(c.risk->thresholds[k].p));
+    }
+    for (std::size_t k = 0; k < b.risk->tails.size(); ++k)
+      os << fmt::format("   CVaR {:g}% of {}: base {} → stressed {}\n", b.risk->tails[k].level * 100, b.label(),
+                        human(b.risk->tails[k].cvar), human(c.risk->tails[k].cvar));
+  }
+}
+
+void print_portfolio(const PortfolioStats& p, std::ostream& os) {
+  const auto& k = p.moic_risk;
+  os << fmt::format("\n portfolio of {} holdings: MOIC P5 {} · P50 {} · P95 {} · mean {} ± {}\n", p.names.size(),
+                    human(p.moic[1].value), human(p.moic[4].value), human(p.moic[7].value), human(p.moic_moments.mean),
+                    human(k_z95_two_sided * p.moic_moments.se()));
+  std::string line;
+  for (const auto& t : k.thresholds)
+    line += fmt::format("{}P(MOIC {} {:g}) = {}", line.empty() ? "" : " · ", t.below ? "<" : "≥", t.threshold, prob(t.p));
+  os << "   " << line << '\n';
+  os << fmt::format("   worst {:g}% of outcomes: P&L ≤ {} (VaR), mean {} (CVaR), split by holding below\n",
+                    k.tails.at(0).level * 100, human(p.pnl_var), human(p.pnl_cvar));
+  std::vector<std::vector<std::string>> rows = {{"holding", "", "E[P&L]", "P(loss)", "CVaR contribution", "share"}};
+  for (std::size_t i = 0; i < p.names.size(); ++i)
+    rows.push_back({p.names[i], "", human(p.expected_pnl[i]), fmt::format("{:.3f}", p.p_loss[i].p),
+                    human(p.contribution[i]),
+                    p.pnl_cvar != 0 ? fmt::format("{:.0f}%", 100 * p.contribution[i] / p.pnl_cvar) : "-"});
+  print_rows(rows, os);
+  os << "   rank correlation of the holdings' MOICs (Spearman):\n";
+  std::vector<std::vector<std::string>> corr = {{"", ""}};
+  for (const auto& n : p.names) corr[0].push_back(n);
+  for (std::size_t a = 0; a < p.names.size(); ++a) {
+    corr.push_back({p.names[a], ""});
+    for (std::size_t b = 0; b < p.names.size(); ++b)
+      corr.back().push_back(fmt::format("{:.2f}", p.rank_correlation[a * p.names.size() + b]));
+  }
+  print_rows(corr, os);
+}
+
+std::string json_risk(const RiskStats& k) {
+  std::string tails, probs;
+  for (const auto& t : k.tails)
+    tails += fmt::format("{}{{\"level\":{},\"var\":{},\"var_ci\":[{},{}],\"cvar\":{},\"cvar_se\":{}}}",
+                         tails.empty() ? "" : ",", json_number(t.level), json_number(t.var.value), json_number(t.var.lo),
+                         json_number(t.var.hi), json_number(t.cvar), json_number(t.cvar_se));
+  for (const auto& t : k.thresholds)
+    probs += fmt::format("{}{{\"{}\":{},\"p\":{},\"ci\":[{},{}]}}", probs.empty() ? "" : ",",
+                         t.below ? "below" : "at_least", json_number(t.threshold), json_number(t.p.p),
+                         json_number(t.p.lo), json_number(t.p.hi));
+  return fmt::format("{{\"tails\":[{}],\"probabilities\":[{}],\"downside_target\":{},\"semi_deviation\":{},"
+                     "\"semi_deviation_se\":{}}}",
+                     tails, probs, json_number(k.downside_target), json_number(k.semi_deviation),
+                     json_number(k.semi_deviation_se));
+}
+
 }  // namespace
 
 void print_table(const RunSummary& r, std::ostream& os) {
@@ -64,6 +175,9 @@ void print_table(const RunSummary& r, std::ostream& os) {
     rows.push_back(std::move(row));
   }
   print_rows(rows, os);
+  print_risk(r, os);
+  if (r.portfolio) print_portfolio(*r.portfolio, os);
+  for (const auto& st : r.stresses) print_stress(r, st, os);
   for (const auto& v : r.variables)
     if (v.moments.nonfinite > 0)
       os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "
@@ -133,10 +247,47 @@ std::string json_run(const RunSummary& r) {
       for (const auto& q : v.quantiles)
         s += fmt::format(",\"{}\":{},\"{}_ci\":[{},{}]", pct(q.p), json_number(q.value), pct(q.p), json_number(q.lo),
                          json_number(q.hi));
+      if (v.risk) s += ",\"risk\":" + json_risk(*v.risk);
     }
     s += "}";
   }
-  s += "}}";
+  s += "}";
+  if (r.portfolio) {
+    const PortfolioStats& p = *r.portfolio;
+    std::string holdings;
+    for (std::size_t i = 0; i < p.names.size(); ++i)
+      holdings += fmt::format("{}{{\"name\":{},\"expected_pnl\":{},\"p_loss\":{},\"cvar_contribution\":{}}}",
+                              i ? "," : "", json_string(p.names[i]), json_number(p.expected_pnl[i]),
+                              json_number(p.p_loss[i].p), json_number(p.contribution[i]));
+    std::string corr;
+    for (const double c : p.rank_correlation) corr += (corr.empty() ? "" : ",") + json_number(c);
+    s += fmt::format(",\"portfolio\":{{\"moic\":{{\"mean\":{},\"mean_se\":{}{}}},\"risk\":{},\"pnl_var\":{},"
+                     "\"pnl_cvar\":{},\"holdings\":[{}],\"rank_correlation\":[{}]}}",
+                     json_number(p.moic_moments.mean), json_number(p.moic_moments.se()), [&] {
+                       std::string q;
+                       for (const auto& e : p.moic) q += fmt::format(",\"{}\":{}", pct(e.p), json_number(e.value));
+                       return q;
+                     }(),
+                     json_risk(p.moic_risk), json_number(p.pnl_var), json_number(p.pnl_cvar), holdings, corr);
+  }
+  if (!r.stresses.empty()) {
+    s += ",\"stresses\":[";
+    for (std::size_t k = 0; k < r.stresses.size(); ++k) {
+      const StressResult& st = r.stresses[k];
+      std::string overrides, delta;
+      for (const auto& o : st.overrides) overrides += (overrides.empty() ? "" : ",") + json_string(o);
+      for (std::size_t i = 0; i < st.delta.size(); ++i)
+        if (st.delta[i].n > 0)
+          delta += fmt::format("{}{}:{{\"mean\":{},\"mean_se\":{}}}", delta.empty() ? "" : ",",
+                               json_string(r.variables[i].label()), json_number(st.delta[i].mean),
+                               json_number(st.delta[i].se()));
+      s += fmt::format("{}{{\"name\":{},\"description\":{},\"overrides\":[{}],\"delta\":{{{}}},\"run\":{}}}",
+                       k ? "," : "", json_string(st.name), json_string(st.description), overrides, delta,
+                       json_run(st.run));
+    }
+    s += "]";
+  }
+  s += "}";
   return s;
 }
 

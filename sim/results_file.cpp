@@ -130,6 +130,47 @@ void strings(hid_t parent, const std::string& name, const std::vector<std::strin
 
 }  // namespace h5
 
+namespace {
+
+// summary/<name>/risk: tail levels with VaR (and CI) and CVaR (and SE), threshold probabilities, downside deviation.
+void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
+  const H5Handle g = h5::group(parent, "risk");
+  const hid_t id = g.get();
+  h5::attr(id, "tail", upper_tail ? "upper" : "lower");
+  std::vector<double> level, var, var_lo, var_hi, cvar, cvar_se;
+  for (const auto& t : k.tails) {
+    level.push_back(t.level);
+    var.push_back(t.var.value);
+    var_lo.push_back(t.var.lo);
+    var_hi.push_back(t.var.hi);
+    cvar.push_back(t.cvar);
+    cvar_se.push_back(t.cvar_se);
+  }
+  for (const auto& [name, v] : {std::pair{"level", &level}, {"var", &var}, {"var_lo", &var_lo}, {"var_hi", &var_hi},
+                                {"cvar", &cvar}, {"cvar_se", &cvar_se}})
+    h5::dataset(id, name, *v, {v->size()});
+  for (const bool below : {true, false}) {
+    std::vector<double> t, p, lo, hi;
+    for (const auto& x : k.thresholds)
+      if (x.below == below) {
+        t.push_back(x.threshold);
+        p.push_back(x.p.p);
+        lo.push_back(x.p.lo);
+        hi.push_back(x.p.hi);
+      }
+    const std::string stem = below ? "below" : "at_least";
+    h5::dataset(id, stem + "_threshold", t, {t.size()});
+    h5::dataset(id, "p_" + stem, p, {p.size()});
+    h5::dataset(id, "p_" + stem + "_lo", lo, {lo.size()});
+    h5::dataset(id, "p_" + stem + "_hi", hi, {hi.size()});
+  }
+  h5::attr(id, "downside_target", k.downside_target);
+  h5::attr(id, "semi_deviation", k.semi_deviation);
+  h5::attr(id, "semi_deviation_se", k.semi_deviation_se);
+}
+
+}  // namespace
+
 RunGroup::RunGroup(hid_t group)
     : group_(group), samples_(h5::group(group, "samples")), summary_(h5::group(group, "summary")) {}
 
@@ -143,6 +184,10 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(group_, "samples", samples);
   h5::attr(group_, "store", store == Store::all ? "all" : store == Store::report ? "report" : "none");
   if (!s.years.empty()) h5::attr(group_, "years", std::span<const int>(s.years));
+  for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
+    h5::attr(group_, "link_" + l.name + "_file", l.file);
+    h5::attr(group_, "link_" + l.name + "_scenario", l.text);
+  }
 }
 
 void RunGroup::write_samples(const std::string& name, const std::vector<std::span<const double>>& columns,
@@ -221,6 +266,7 @@ void RunGroup::write_summary(std::span<const VariableSummary> series) {
       hi.push_back(q.hi);
     }
   h5::dataset(id, "quantile_p", p, {p.size()});
+  if (first.risk) write_risk(id, *first.risk, first.risk_spec->upper_tail);
   std::vector<hsize_t> dims = {p.size()};
   if (timed) dims.insert(dims.begin(), series.size());
   h5::dataset(id, "quantile", value, dims);

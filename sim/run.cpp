@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 namespace tamcarlo {
 
@@ -43,6 +44,8 @@ Simulation simulate(const Scenario& s, const RunOptions& opt) {
     if (ser.year >= 0) vs.year = s.years[static_cast<std::size_t>(ser.year)];
     vs.point = points[static_cast<std::size_t>(std::max(0, ser.year))][ser.var];
     vs.reported = std::find(s.report.begin(), s.report.end(), vs.var.name) != s.report.end();
+    for (const auto& [name, spec] : s.risk)
+      if (name == vs.var.name) vs.risk_spec = spec;
     vs.stored = !opt.point_only && !opt.output.empty() &&
                 (opt.store == Store::all || (opt.store == Store::report && vs.reported));
     out.variables.push_back(std::move(vs));
@@ -79,7 +82,9 @@ void finish_statistics(Simulation& sim, unsigned threads) {
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, vars.size(), [&](std::size_t i) {
-      if (!sim.columns[i].empty()) vars[i].quantiles = quantiles(sim.columns[i], k_report_probs);
+      if (sim.columns[i].empty()) return;
+      if (vars[i].risk_spec) vars[i].risk = risk_of(sim.columns[i], *vars[i].risk_spec);
+      vars[i].quantiles = quantiles(sim.columns[i], k_report_probs);
       std::vector<double>().swap(sim.columns[i]);
     });
   });
@@ -118,25 +123,145 @@ void write_summaries(RunGroup& group, const RunSummary& r) {
   });
 }
 
+namespace {
+
+// Moments of (b − a) over the paired samples, merged in blocks as the engine does.
+Moments paired_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  Moments m;
+  std::vector<double> d(k_block_size);
+  for (std::size_t i = 0; i < a.size(); i += k_block_size) {
+    const std::size_t n = std::min(k_block_size, a.size() - i);
+    for (std::size_t k = 0; k < n; ++k) d[k] = b[i + k] - a[i + k];
+    m.merge(Moments::of(std::span<const double>(d.data(), n)));
+  }
+  return m;
+}
+
+// /portfolio: the portfolio MOIC's quantiles and risk, rank correlations and tail contributions.
+void write_portfolio(hid_t file, const PortfolioStats& p, double level) {
+  const H5Handle g = h5::group(file, "portfolio");
+  const hid_t id = g.get();
+  const std::size_t h = p.names.size();
+  h5::strings(id, "holding", p.names);
+  h5::attr(id, "level", level);
+  std::vector<double> q, lo, hi, probs;
+  for (const auto& e : p.moic) {
+    probs.push_back(e.p);
+    q.push_back(e.value);
+    lo.push_back(e.lo);
+    hi.push_back(e.hi);
+  }
+  h5::dataset(id, "quantile_p", probs, {probs.size()});
+  h5::dataset(id, "moic_quantile", q, {q.size()});
+  h5::dataset(id, "moic_quantile_lo", lo, {lo.size()});
+  h5::dataset(id, "moic_quantile_hi", hi, {hi.size()});
+  h5::attr(id, "moic_mean", p.moic_moments.mean);
+  h5::attr(id, "moic_mean_se", p.moic_moments.se());
+  for (const auto& t : p.moic_risk.thresholds) {
+    const std::string name = fmt::format("p_moic_{}_{:g}", t.below ? "below" : "at_least", t.threshold);
+    h5::attr(id, name, t.p.p);
+    h5::attr(id, name + "_lo", t.p.lo);
+    h5::attr(id, name + "_hi", t.p.hi);
+  }
+  h5::attr(id, "moic_cvar", p.moic_risk.tails.at(0).cvar);
+  h5::attr(id, "moic_cvar_se", p.moic_risk.tails.at(0).cvar_se);
+  h5::dataset(id, "rank_correlation", p.rank_correlation, {h, h});
+  h5::attr(id, "pnl_var", p.pnl_var);
+  h5::attr(id, "pnl_cvar", p.pnl_cvar);
+  h5::dataset(id, "contribution", p.contribution, {h});
+  h5::dataset(id, "expected_pnl", p.expected_pnl, {h});
+  std::vector<double> pl;
+  for (const auto& x : p.p_loss) pl.push_back(x.p);
+  h5::dataset(id, "p_loss", pl, {h});
+}
+
+std::string stress_note(const Input& in) { return fmt::format("{} = {}", in.name, describe(in.dist)); }
+
+}  // namespace
+
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   // Open the file first: an unwritable target fails before a long run, not after.
   std::unique_ptr<ResultWriter> writer;
   if (!opt.output.empty() && !opt.point_only) writer = std::make_unique<ResultWriter>(opt.output);
   Simulation sim = simulate(s, opt);
+  std::optional<RunGroup> root;
+  if (writer) {
+    writer->write_version();
+    h5::attr(writer->root(), "kind", "scenario");
+    root.emplace(writer->root());
+    root->write_run(s, sim.summary.seed, sim.summary.samples, opt.store);
+    write_samples(*root, sim);
+  }
+  if (s.portfolio && !opt.point_only) {
+    std::vector<std::string> names;
+    std::vector<std::span<const double>> checks, proceeds;
+    const auto column = [&](const std::string& name) {
+      for (std::size_t i = 0; i < sim.summary.variables.size(); ++i)
+        if (sim.summary.variables[i].var.name == name) return std::span<const double>(sim.columns[i]);
+      throw std::logic_error("portfolio variable not held: " + name);
+    };
+    for (const Holding& h : s.portfolio->holdings) {
+      names.push_back(h.name);
+      checks.push_back(column(h.check));
+      proceeds.push_back(column(h.proceeds));
+    }
+    sim.summary.portfolio = portfolio_stats(names, checks, proceeds, s.portfolio->level);
+    if (writer) write_portfolio(writer->root(), *sim.summary.portfolio, s.portfolio->level);
+  }
+  // Stressed cases, while the base's samples are still in order for the paired differences.
+  std::optional<H5Handle> stress_group;
+  for (const StressCase& c : opt.stresses) {
+    const Scenario stressed = with_overrides(s, c.overrides);
+    Simulation cs = simulate(stressed, opt);
+    StressResult res;
+    res.name = c.name;
+    res.description = c.description;
+    for (const Input& in : c.overrides) res.overrides.push_back(stress_note(in));
+    res.delta.resize(cs.columns.size());
+    for (std::size_t i = 0; i < cs.columns.size(); ++i)
+      if (!cs.columns[i].empty() && !sim.columns[i].empty()) res.delta[i] = paired_difference(sim.columns[i], cs.columns[i]);
+    std::optional<H5Handle> g;
+    if (writer) {
+      if (!stress_group) stress_group = h5::group(writer->root(), "stress");
+      g = h5::group(stress_group->get(), c.name);
+      h5::attr(g->get(), "stress", c.name);
+      h5::attr(g->get(), "description", c.description);
+      std::string notes;
+      for (const auto& n : res.overrides) notes += (notes.empty() ? "" : "\n") + n;
+      h5::attr(g->get(), "overrides", notes);
+      RunGroup group(g->get());
+      group.write_run(stressed, cs.summary.seed, cs.summary.samples, opt.store);
+      write_samples(group, cs);
+      if (!opt.point_only) finish_statistics(cs, opt.threads);
+      write_summaries(group, cs.summary);
+      // delta/: the paired differences, one row per held series.
+      const H5Handle d = h5::group(g->get(), "delta");
+      std::vector<std::string> label;
+      std::vector<double> mean, se;
+      for (std::size_t i = 0; i < res.delta.size(); ++i)
+        if (res.delta[i].n > 0) {
+          label.push_back(cs.summary.variables[i].label());
+          mean.push_back(res.delta[i].mean);
+          se.push_back(res.delta[i].se());
+        }
+      h5::strings(d.get(), "series", label);
+      h5::dataset(d.get(), "mean", mean, {mean.size()});
+      h5::dataset(d.get(), "mean_se", se, {se.size()});
+    } else if (!opt.point_only) {
+      finish_statistics(cs, opt.threads);
+    }
+    res.run = std::move(cs.summary);
+    sim.summary.stresses.push_back(std::move(res));
+  }
+  stress_group.reset();
   if (!writer) {
     if (!opt.point_only) finish_statistics(sim, opt.threads);
     return sim.summary;
   }
-  writer->write_version();
-  h5::attr(writer->root(), "kind", "scenario");
-  {
-    RunGroup group(writer->root());  // closed before the commit
-    group.write_run(s, sim.summary.seed, sim.summary.samples, opt.store);
-    write_samples(group, sim);
-    // Quantiles reorder the held samples in place, so they come after the samples are written.
-    finish_statistics(sim, opt.threads);
-    write_summaries(group, sim.summary);
-  }
+  // Quantiles reorder the held samples in place, so they come after the samples are written.
+  finish_statistics(sim, opt.threads);
+  write_summaries(*root, sim.summary);
+  root.reset();  // closed before the commit
   // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
   AtomicTarget csv(std::filesystem::path(opt.output).replace_extension(".csv").string());
   {

@@ -18,6 +18,12 @@ inline constexpr std::uint64_t k_default_seed = 20240101;
 /// Sample count used when neither the command line nor the scenario sets one.
 inline constexpr std::uint64_t k_default_samples = 1'000'000;
 
+/// A stressed variant of the base: a [stress.<name>] set, or the command line's --set overrides.
+struct StressCase {
+  std::string name, description;
+  std::vector<Input> overrides;
+};
+
 /// How to run a scenario; unset seed/samples fall back to the scenario's, then to the defaults.
 struct RunOptions {
   std::optional<std::uint64_t> seed;
@@ -28,6 +34,7 @@ struct RunOptions {
   bool point_only = false;       ///< evaluate once at the point values; no sampling, no file
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   const std::atomic<bool>* cancel = nullptr;
+  std::vector<StressCase> stresses;  ///< run beside the base, in this order (run_scenario only)
 };
 
 /// One scenario sampled in memory, before its quantiles are computed and anything is written.
@@ -50,7 +57,9 @@ void write_samples(RunGroup& group, const Simulation& sim);
 void write_summaries(RunGroup& group, const RunSummary& r);
 
 /// Runs `s` end to end: simulate, write samples, statistics, summaries, CSV; the HDF5 and CSV appear
-/// together. Throws RunError (I/O) or Interrupted; on any throw no file is left at opt.output.
+/// together. Each of opt.stresses runs too, on the same seed and samples, into /stress/<name>, with the
+/// paired differences from the base. Throws RunError (I/O) or Interrupted; on any throw no file is
+/// left at opt.output.
 [[nodiscard]] RunSummary run_scenario(const Scenario& s, const RunOptions& opt);
 
 }  // namespace tamcarlo

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -24,7 +25,11 @@ std::string Warning::str() const {
 
 namespace detail {
 
-const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "outputs"};
+const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "links", "outputs", "risk", "stress", "portfolio"};
+const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
+const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds"};
+const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_least", "downside_target"};
+const std::vector<std::string> k_link_keys = {"file", "output", "year"};
 const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
 constexpr std::int64_t k_max_years = 500;
 const std::vector<std::string> k_common_keys = {"dist", "point", "unit", "source"};
@@ -265,8 +270,9 @@ Distribution parse_range(const std::string& s, const std::string& key, const Sou
   return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
 }
 
-Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx) {
-  const std::string prefix = "inputs." + name;
+Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+                  const std::string& section) {
+  const std::string prefix = section + "." + name;
   Input in;
   in.name = name;
   in.where = ctx.at(key);
@@ -515,8 +521,99 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   if (s.inputs.empty() && s.formulas.empty())
     throw ScenarioError(SourceLocation{path, 1, 1}, "inputs", "the scenario defines no [inputs] and no [formulas]");
 
+  // [links]: each linked scenario's inputs join this one's (named "<scenario>.<input>", shared by every
+  // link to the same file), its formulas are copied per link ("<link>.<formula>") with `year` bound to a
+  // local variable, and the link's own name is a formula equal to the linked output.
+  const std::vector<std::string> own(names.begin(), names.end());
+  if (const toml::table* links = root["links"].as_table()) {
+    std::vector<Link> found;
+    for (auto&& [k, v] : *links) {
+      const std::string name = check_name(k, "links");
+      const std::string prefix = "links." + name;
+      const toml::table* t = v.as_table();
+      if (!t) throw ScenarioError(ctx.at(k), prefix, fmt::format("expected a table [{}], got {}", prefix, type_name(v)));
+      check_keys(*t, k_link_keys, prefix, ctx, "in a link");
+      Link l;
+      l.name = name;
+      l.where = ctx.at(k);
+      const std::string file = get_string(*t, "file", prefix, ctx);
+      l.output = get_string(*t, "output", prefix, ctx);
+      l.year = get_string(*t, "year", prefix, ctx);
+      if (file.empty() || l.output.empty())
+        throw ScenarioError(l.where, prefix, "a link needs `file` (a scenario, relative to this file) and `output`");
+      l.file = (std::filesystem::path(path).parent_path() / file).lexically_normal().string();
+      found.push_back(std::move(l));
+    }
+    std::sort(found.begin(), found.end(), by_position);
+    for (Link& l : found) {
+      const Scenario linked = load_scenario(l.file);
+      l.text = linked.text;
+      const std::string prefix = "links." + l.name;
+      std::vector<std::string> linked_names;
+      for (const auto& in : linked.inputs) linked_names.push_back(in.name);
+      for (const auto& f : linked.formulas) linked_names.push_back(f.name);
+      if (std::find(linked_names.begin(), linked_names.end(), l.output) == linked_names.end())
+        throw ScenarioError(l.where, prefix + ".output",
+                            fmt::format("`{}` is not a variable of {}{}; its variables: {}", l.output, l.file,
+                                        did_you_mean(l.output, linked_names), quoted_list(linked_names)));
+      if (!l.year.empty() && std::find(own.begin(), own.end(), l.year) == own.end())
+        throw ScenarioError(l.where, prefix + ".year",
+                            fmt::format("`{}` is not a variable of this scenario{}; `year` names the variable whose "
+                                        "value the linked scenario's `year` takes (e.g. an exit year)",
+                                        l.year, did_you_mean(l.year, own)));
+      // Names with a dot are already internal (the linked file's own links) and stay as they are.
+      const auto input_name = [&](const std::string& n) {
+        return n.find('.') != std::string::npos ? n : linked.name + "." + n;
+      };
+      for (const auto& in : linked.inputs) {
+        if (std::any_of(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == input_name(in.name); }))
+          continue;  // already drawn for another link to the same scenario
+        Input copy = in;
+        copy.name = input_name(in.name);
+        copy.linked = true;
+        names.insert(copy.name);
+        s.inputs.push_back(std::move(copy));
+      }
+      std::set<std::string> linked_formulas;
+      for (const auto& f : linked.formulas) linked_formulas.insert(f.name);
+      for (const auto& f : linked.formulas) {
+        if (f.timed && l.year.empty() && s.years.empty())
+          throw ScenarioError(l.where, prefix,
+                              fmt::format("{}'s `{}` depends on the year; bind its year to a variable of this scenario "
+                                          "with year = \"...\" (e.g. an exit year), or give this scenario a timeline",
+                                          l.file, f.name));
+        Formula copy = f;
+        copy.name = l.name + "." + f.name;
+        copy.linked = true;
+        copy.timed = false;  // decided again below, with `year` bound
+        rename_refs(copy.expr, [&](const std::string& r) {
+          if (r == k_year_name) return l.year.empty() ? r : l.year;
+          if (linked_formulas.count(r)) return l.name + "." + r;
+          if (r.find('.') != std::string::npos) return r;  // the linked file's own links, already internal
+          return input_name(r);
+        });
+        names.insert(copy.name);
+        s.formulas.push_back(std::move(copy));
+      }
+      Formula local;
+      local.name = l.name;
+      local.text = fmt::format("{} of {}{}", l.output, l.file, l.year.empty() ? "" : " at year = " + l.year);
+      local.expr.kind = Expr::Kind::ref;
+      local.expr.name = linked_formulas.count(l.output) ? l.name + "." + l.output : input_name(l.output);
+      local.where = l.where;
+      for (const auto& f : linked.formulas)
+        if (f.name == l.output) local.unit = f.unit;
+      for (const auto& in : linked.inputs)
+        if (in.name == l.output) local.unit = in.unit;
+      if (local.unit.empty()) local.unit = linked.unit;
+      local.source = fmt::format("linked: {} `{}`", l.file, l.output);
+      s.formulas.push_back(std::move(local));
+      s.links.push_back(std::move(l));
+    }
+  }
+
   // Every reference resolves.
-  const std::vector<std::string> all(names.begin(), names.end());
+  const std::vector<std::string> all = own;
   for (const auto& f : s.formulas) {
     std::vector<const Expr*> refs;
     collect_refs(f.expr, refs);
@@ -571,17 +668,190 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       }
     }
   }
-  if (s.report.empty()) {
-    for (const auto& f : s.formulas) s.report.push_back(f.name);
-    if (s.report.empty())
-      for (const auto& i : s.inputs) s.report.push_back(i.name);
+  // [risk.<output>]
+  if (const toml::table* risk = root["risk"].as_table()) {
+    std::vector<std::pair<SourceLocation, std::pair<std::string, RiskSpec>>> found;
+    for (auto&& [k, v] : *risk) {
+      const std::string name(k.str());
+      const std::string prefix = "risk." + name;
+      if (!names.count(name) || name.find('.') != std::string::npos)
+        throw ScenarioError(ctx.at(k), prefix,
+                            fmt::format("`{}` is not a variable of this scenario{}; defined names: {}", name,
+                                        did_you_mean(name, all), quoted_list(all)));
+      if (std::any_of(s.formulas.begin(), s.formulas.end(), [&](const Formula& f) { return f.name == name && f.timed; }))
+        throw ScenarioError(ctx.at(k), prefix,
+                            fmt::format("`{}` depends on the year; risk metrics are computed for untimed outputs "
+                                        "(fix the year, e.g. a formula at an exit year, and measure that)",
+                                        name));
+      const toml::table* t = v.as_table();
+      if (!t) throw ScenarioError(ctx.at(k), prefix, fmt::format("expected a table [{}], got {}", prefix, type_name(v)));
+      check_keys(*t, k_risk_keys, prefix, ctx, "in a risk table");
+      RiskSpec spec;
+      if (const toml::node* n = t->get("levels")) {
+        spec.levels = get_numbers(*n, prefix + ".levels", ctx);
+        for (const double a : spec.levels)
+          if (!(a > 0 && a <= 0.5))
+            throw ScenarioError(ctx.at(*n), prefix + ".levels",
+                                fmt::format("tail level {:g} must lie in (0, 0.5], e.g. 0.05 for the worst 5%", a));
+      }
+      if (const toml::node* n = t->get("below")) spec.below = get_numbers(*n, prefix + ".below", ctx);
+      if (const toml::node* n = t->get("at_least")) spec.at_least = get_numbers(*n, prefix + ".at_least", ctx);
+      if (const toml::node* n = t->get("downside_target")) spec.downside_target = get_number(*n, prefix + ".downside_target", ctx);
+      const std::string tail = get_string(*t, "tail", prefix, ctx);
+      if (!tail.empty() && tail != "lower" && tail != "upper")
+        throw ScenarioError(ctx.at(*t->get("tail")), prefix + ".tail",
+                            fmt::format("\"{}\" is not a tail; allowed: \"lower\" (low values are bad, e.g. MOIC) or "
+                                        "\"upper\" (high values are bad, e.g. a required share)",
+                                        tail));
+      spec.upper_tail = tail == "upper";
+      found.push_back({ctx.at(k), {name, std::move(spec)}});
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.first.line, a.first.column) < std::pair(b.first.line, b.first.column);
+    });
+    for (auto& [where, entry] : found) s.risk.push_back(std::move(entry));
   }
 
-  // Lint.
-  for (const auto& in : s.inputs) lint_input(in, "inputs", s.warnings);
+  if (s.report.empty()) {
+    for (const auto& f : s.formulas)
+      if (!f.linked) s.report.push_back(f.name);
+    if (s.report.empty())
+      for (const auto& i : s.inputs)
+        if (!i.linked) s.report.push_back(i.name);
+  }
+
+  for (const auto& [name, spec] : s.risk)
+    if (std::find(s.report.begin(), s.report.end(), name) == s.report.end()) s.report.push_back(name);
+
+  // [portfolio]: holdings (check and proceeds variables, untimed), analysed together.
+  if (const toml::table* pf = root["portfolio"].as_table()) {
+    check_keys(*pf, k_portfolio_keys, "portfolio", ctx, "in [portfolio]");
+    PortfolioSpec spec;
+    if (const toml::node* n = pf->get("level")) {
+      spec.level = get_number(*n, "portfolio.level", ctx);
+      if (!(spec.level > 0 && spec.level <= 0.5))
+        throw ScenarioError(ctx.at(*n), "portfolio.level",
+                            fmt::format("tail level {:g} must lie in (0, 0.5], e.g. 0.05", spec.level));
+    }
+    const toml::array* hs = pf->get("holdings") ? pf->get("holdings")->as_array() : nullptr;
+    if (!hs || hs->size() < 2)
+      throw ScenarioError(ctx.at(pf->get("holdings") ? *pf->get("holdings") : static_cast<const toml::node&>(*pf)),
+                          "portfolio.holdings",
+                          "expected an array of at least two holdings, each { name = \"...\", check = \"<variable>\", "
+                          "proceeds = \"<variable>\" }");
+    for (std::size_t i = 0; i < hs->size(); ++i) {
+      const std::string prefix = fmt::format("portfolio.holdings[{}]", i);
+      const toml::table* h = hs->get(i)->as_table();
+      if (!h) throw ScenarioError(ctx.at(*hs->get(i)), prefix, "expected { name = ..., check = ..., proceeds = ... }");
+      check_keys(*h, k_holding_keys, prefix, ctx, "for a holding");
+      Holding hold{get_string(*h, "name", prefix, ctx), get_string(*h, "check", prefix, ctx),
+                   get_string(*h, "proceeds", prefix, ctx)};
+      for (const std::string* v : {&hold.check, &hold.proceeds}) {
+        const bool timed = std::any_of(s.formulas.begin(), s.formulas.end(),
+                                       [&](const Formula& f) { return f.name == *v && f.timed; });
+        if (v->empty() || !names.count(*v) || timed)
+          throw ScenarioError(ctx.at(*hs->get(i)), prefix,
+                              v->empty() ? std::string("a holding needs `name`, `check` and `proceeds`")
+                                         : fmt::format("`{}` is not an untimed variable of this scenario{}", *v,
+                                                       did_you_mean(*v, all)));
+        if (std::find(s.report.begin(), s.report.end(), *v) == s.report.end()) s.report.push_back(*v);
+      }
+      if (hold.name.empty()) hold.name = hold.proceeds;
+      spec.holdings.push_back(std::move(hold));
+    }
+    s.portfolio = std::move(spec);
+  }
+
+  // [stress.<name>]: replacement laws for some inputs, run beside the base case.
+  if (const toml::table* stress = root["stress"].as_table()) {
+    std::vector<std::string> inputs;
+    for (const auto& in : s.inputs) inputs.push_back(in.name);
+    for (auto&& [k, v] : *stress) {
+      Stress st;
+      st.name = std::string(k.str());
+      st.where = ctx.at(k);
+      const std::string prefix = "stress." + st.name;
+      if (!is_identifier(st.name) || st.name == "all")
+        throw ScenarioError(st.where, prefix, fmt::format("`{}` cannot name a stress; use letters, digits and `_` (and "
+                                                          "not `all`, which --stress uses for every stress)",
+                                                          st.name));
+      const toml::table* t = v.as_table();
+      if (!t) throw ScenarioError(st.where, prefix, fmt::format("expected a table [{}], got {}", prefix, type_name(v)));
+      for (auto&& [ik, iv] : *t) {
+        const std::string name(ik.str());
+        if (name == "description") {
+          st.description = get_string(*t, "description", prefix, ctx);
+          continue;
+        }
+        if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
+          throw ScenarioError(ctx.at(ik), prefix + "." + name,
+                              fmt::format("`{}` is not an input of this scenario{}; a stress replaces inputs' laws "
+                                          "(and may have a `description`); inputs: {}",
+                                          name, did_you_mean(name, inputs), quoted_list(inputs)));
+        Input in = parse_input(name, ik, iv, ctx, prefix);
+        if (in.source.empty()) in.source = fmt::format("stress `{}`", st.name);
+        st.overrides.push_back(std::move(in));
+      }
+      if (st.overrides.empty())
+        throw ScenarioError(st.where, prefix, "the stress replaces no input; give at least one, e.g. share = { ... }");
+      std::sort(st.overrides.begin(), st.overrides.end(), by_position);
+      s.stresses.push_back(std::move(st));
+    }
+    std::sort(s.stresses.begin(), s.stresses.end(), by_position);
+  }
+
+  // Lint (a linked scenario is linted in its own file).
+  for (const auto& in : s.inputs)
+    if (!in.linked) lint_input(in, "inputs", s.warnings);
   return s;
 }
 
 Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }
+
+Input parse_override(const std::string& spec, const Scenario& s) {
+  const auto eq = spec.find('=');
+  const auto usage = [&](const std::string& why) {
+    return UsageError(fmt::format("--set {}: {}; write --set NAME=VALUE, e.g. --set share=0.05, --set \"share=0.02 to "
+                                  "0.1\" or --set 'share={{ dist = \"beta\", mean = 0.05, sd = 0.02 }}'",
+                                  spec, why));
+  };
+  if (eq == std::string::npos) throw usage("no `=`");
+  std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  std::vector<std::string> inputs;
+  for (const auto& in : s.inputs) inputs.push_back(in.name);
+  if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
+    throw usage(fmt::format("`{}` is not an input of {}{}", name, s.path, did_you_mean(name, inputs)));
+  const Ctx ctx("--set");
+  for (const std::string& text : {"x = " + value, "x = \"" + value + "\""}) {
+    toml::table t;
+    try {
+      t = toml::parse(std::string_view(text), std::string_view("--set"));
+    } catch (const toml::parse_error&) {
+      continue;  // not TOML as written: try it as a string ("LOW to HIGH")
+    }
+    try {
+      Input in = parse_input(name, t.begin()->first, t.begin()->second, ctx, "set");
+      in.source = "--set " + spec;
+      return in;
+    } catch (const ScenarioError& e) {
+      throw usage(e.message());
+    }
+  }
+  throw usage("the value is neither a number, a \"LOW to HIGH\" range nor a { dist = ... } table");
+}
+
+Scenario with_overrides(const Scenario& base, const std::vector<Input>& overrides) {
+  Scenario s = base;
+  for (const Input& o : overrides)
+    for (Input& in : s.inputs)
+      if (in.name == o.name) {
+        in.dist = o.dist;
+        in.point = o.point;
+        in.source = o.source;
+      }
+  s.warnings.clear();
+  return s;
+}
 
 }  // namespace tamcarlo

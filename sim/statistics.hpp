@@ -43,6 +43,15 @@ struct QuantileEstimate {
   double hi = 0;     ///< order statistic x_(u), u = ⌈np + z√(np(1−p))⌉ + 1 (clamped to [1, n])
 };
 
+/// A proportion estimated from n Bernoulli samples, with its 95% Wilson score interval.
+struct Proportion {
+  double p = 0, lo = 0, hi = 0;
+  std::uint64_t n = 0;
+};
+
+/// Proportion k / n with its 95% Wilson interval (NaN fields when n = 0; lo = 0 when k = 0, hi = 1 when k = n).
+[[nodiscard]] Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept;
+
 /// Quantiles at `probs` of the finite values in `data`, with 95% CIs. Reorders `data` in place
 /// (partial selection, O(n log k)); NaN when there is no finite value.
 [[nodiscard]] std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const double> probs);

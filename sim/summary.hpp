@@ -1,6 +1,8 @@
 // What a run reports: per-variable summaries and the run's identity (data only).
 #pragma once
 #include "sim/plan.hpp"
+#include "sim/portfolio.hpp"
+#include "sim/risk.hpp"
 #include "sim/statistics.hpp"
 
 #include <cstdint>
@@ -23,11 +25,15 @@ struct VariableSummary {
   bool stored = false;                       ///< its samples are in /samples
   Moments moments;
   std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
+  std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
+  std::optional<RiskStats> risk;             ///< computed from the held samples when risk_spec is set
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
   [[nodiscard]] std::string label() const { return year ? var.name + "[" + std::to_string(*year) + "]" : var.name; }
 };
+
+struct StressResult;
 
 /// One scenario's run.
 struct RunSummary {
@@ -40,6 +46,16 @@ struct RunSummary {
   std::string output;            ///< result file written ("" if none)
   std::vector<int> years;        ///< the scenario's timeline; empty when it has none
   std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
+  std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
+  std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
+};
+
+/// A stressed case run beside the base on the same seed and sample indices (common random numbers).
+struct StressResult {
+  std::string name, description;
+  std::vector<std::string> overrides;      ///< "input = law" for each replaced input
+  RunSummary run;
+  std::vector<Moments> delta;              ///< per series: moments of (stressed − base) over paired samples (n = 0 if not held)
 };
 
 inline const QuantileEstimate& VariableSummary::at(double p) const {

@@ -41,7 +41,8 @@ void check_keys(const toml::table& t, const std::vector<std::string>& allowed, c
 /// Parses TOML text; a syntax error becomes a located ScenarioError.
 [[nodiscard]] toml::table parse_toml(const std::string& text, const Ctx& ctx);
 /// One entry of an [inputs] table (number, "LOW to HIGH" or a distribution table).
-[[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx);
+[[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+                                const std::string& section = "inputs");
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);
 /// The whole file; ScenarioError when it cannot be read.

@@ -15,6 +15,7 @@ add_executable(tamcarlo_tests
   tests/scenario_test.cpp
   tests/statistics_test.cpp
   tests/timeline_test.cpp
+  tests/venture_test.cpp
 )
 target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2)
 target_compile_definitions(tamcarlo_tests PRIVATE

@@ -1,0 +1,50 @@
+// Portfolio analysis over joint samples of several holdings: the portfolio multiple and its risk,
+// rank correlations between holdings, and each holding's contribution to the portfolio's tail loss.
+#pragma once
+#include "sim/risk.hpp"
+#include "sim/statistics.hpp"
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// One holding: the names of its check and proceeds variables.
+struct Holding {
+  std::string name, check, proceeds;
+};
+
+/// [portfolio] of a scenario.
+struct PortfolioSpec {
+  double level = 0.05;            ///< tail probability α for VaR/CVaR and the contributions
+  std::vector<Holding> holdings;
+};
+
+/// Statistics of a portfolio over N joint samples.
+struct PortfolioStats {
+  std::vector<std::string> names;                 ///< holdings, in spec order
+  std::vector<QuantileEstimate> moic;             ///< portfolio MOIC = Σ proceeds / Σ checks, at k_report_probs
+  Moments moic_moments;
+  RiskStats moic_risk;                            ///< levels {α}, P(MOIC < 1), P(MOIC ≥ 2), P(MOIC ≥ 3)
+  std::vector<double> rank_correlation;           ///< H × H Spearman correlation of the holdings' MOICs
+  double pnl_var = 0;                             ///< α-quantile of portfolio P&L = Σ (proceeds − check) [currency]
+  double pnl_cvar = 0;                            ///< mean portfolio P&L over the worst ⌈αN⌉ samples [currency]
+  std::vector<double> contribution;               ///< per holding: its mean P&L over those samples; they sum to pnl_cvar
+  std::vector<double> expected_pnl;               ///< per holding: mean P&L [currency]
+  std::vector<Proportion> p_loss;                 ///< per holding: P(proceeds < check)
+};
+
+/// Portfolio statistics from each holding's check and proceeds samples (equal lengths, NaN-free
+/// samples only are used: a sample with any non-finite value is left out).
+[[nodiscard]] PortfolioStats portfolio_stats(const std::vector<std::string>& names,
+                                             const std::vector<std::span<const double>>& checks,
+                                             const std::vector<std::span<const double>>& proceeds, double level);
+
+/// Ranks 1..n of x with ties given their average rank.
+[[nodiscard]] std::vector<double> average_ranks(std::span<const double> x);
+
+/// Pearson correlation of x and y (NaN when either is constant).
+[[nodiscard]] double pearson(std::span<const double> x, std::span<const double> y) noexcept;
+
+}  // namespace tamcarlo
