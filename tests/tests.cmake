@@ -7,10 +7,12 @@ add_executable(tamcarlo_tests
   tests/distribution_test.cpp
   tests/engine_test.cpp
   tests/formula_test.cpp
+  tests/investment_test.cpp
   tests/library_test.cpp
   tests/matrix_test.cpp
   tests/models_test.cpp
   tests/results_test.cpp
+  tests/risk_test.cpp
   tests/rng_test.cpp
   tests/scenario_test.cpp
   tests/statistics_test.cpp
