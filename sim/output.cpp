@@ -37,6 +37,16 @@ void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream&
   }
 }
 
+// The input with the largest |Spearman ρ| with this output, e.g. "share (+0.81)".
+std::string main_driver(const RunSummary& r, const VariableSummary& v) {
+  std::size_t best = v.sensitivity.size();
+  for (std::size_t k = 0; k < v.sensitivity.size(); ++k)
+    if (std::isfinite(v.sensitivity[k]) && (best == v.sensitivity.size() || std::fabs(v.sensitivity[k]) > std::fabs(v.sensitivity[best])))
+      best = k;
+  if (best == v.sensitivity.size()) return "";
+  return fmt::format("{} ({:+.2f})", r.sensitivity_inputs[best], v.sensitivity[best]);
+}
+
 std::string prob(const Proportion& p) { return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p.p, p.lo, p.hi); }
 
 // One block per output with [risk.<name>]: VaR/CVaR per level, threshold probabilities, downside deviation.
@@ -164,7 +174,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   os << '\n';
   std::vector<std::vector<std::string>> rows = {
-      {"variable", "unit", "point", "mean", "±95% CI", "P5", "P50", "P95", "non-finite"}};
+      {"variable", "unit", "point", "mean", "±95% CI", "P5", "P50", "P95", "non-finite", "main driver (ρ)"}};
   for (const auto& v : r.variables) {
     if (!v.reported) continue;
     const Moments& m = v.moments;
@@ -172,9 +182,10 @@ void print_table(const RunSummary& r, std::ostream& os) {
                                     human(k_z95_two_sided * m.se())};
     for (const double p : {0.05, 0.50, 0.95}) row.push_back(v.quantiles.empty() ? "-" : human(v.at(p).value));
     row.push_back(thousands(m.nonfinite));
+    row.push_back(main_driver(r, v));
     rows.push_back(std::move(row));
   }
-  print_rows(rows, os);
+  print_rows(rows, os, true);
   print_risk(r, os);
   if (r.portfolio) print_portfolio(*r.portfolio, os);
   for (const auto& st : r.stresses) print_stress(r, st, os);
@@ -248,6 +259,12 @@ std::string json_run(const RunSummary& r) {
         s += fmt::format(",\"{}\":{},\"{}_ci\":[{},{}]", pct(q.p), json_number(q.value), pct(q.p), json_number(q.lo),
                          json_number(q.hi));
       if (v.risk) s += ",\"risk\":" + json_risk(*v.risk);
+      if (!v.sensitivity.empty()) {
+        std::string sens;
+        for (std::size_t k = 0; k < v.sensitivity.size(); ++k)
+          sens += fmt::format("{}{}:{}", k ? "," : "", json_string(r.sensitivity_inputs[k]), json_number(v.sensitivity[k]));
+        s += ",\"sensitivity\":{" + sens + "}";
+      }
     }
     s += "}";
   }

@@ -218,10 +218,20 @@ void RunGroup::write_samples(const std::string& name, const std::vector<std::spa
   if (!years.empty()) h5::attr(ds.get(), "years", years);
 }
 
-void RunGroup::write_summary(std::span<const VariableSummary> series) {
+void RunGroup::write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs,
+                             std::uint64_t sensitivity_samples) {
   const VariableSummary& first = series.front();
   const H5Handle g = h5::group(summary_.get(), first.var.name);
   const hid_t id = g.get();
+  if (!first.sensitivity.empty() && first.sensitivity.size() == sensitivity_inputs.size()) {
+    std::vector<double> rho;
+    for (const auto& s : series) rho.insert(rho.end(), s.sensitivity.begin(), s.sensitivity.end());
+    std::vector<hsize_t> dims = {sensitivity_inputs.size()};
+    if (first.year) dims.insert(dims.begin(), series.size());
+    h5::strings(id, "sensitivity_input", sensitivity_inputs);
+    h5::dataset(id, "sensitivity", rho, dims);
+    h5::attr(id, "sensitivity_samples", sensitivity_samples);
+  }
   h5::attr(id, "kind", first.var.input ? "input" : "formula");
   h5::attr(id, "unit", first.var.unit);
   h5::attr(id, "source", first.var.source);

@@ -82,7 +82,9 @@ class RunGroup {
                      std::span<const int> years, const std::string& unit);
   /// summary/<name> from one variable's series: scalar attributes for an untimed variable; for a timed
   /// one, a `year` dataset and per-year datasets (mean[T], quantile[T × 9], ...).
-  void write_summary(std::span<const VariableSummary> series);
+  /// With sensitivities, also `sensitivity_input` (string[I]) and `sensitivity` (float64[I], or [T, I]).
+  void write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs = {},
+                     std::uint64_t sensitivity_samples = 0);
 
  private:
   hid_t group_;

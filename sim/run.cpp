@@ -1,6 +1,7 @@
 #include "sim/run.hpp"
 
 #include "sim/engine.hpp"
+#include "sim/sensitivity.hpp"
 #include "sim/error.hpp"
 #include "sim/output.hpp"
 #include "sim/text.hpp"
@@ -72,6 +73,13 @@ Simulation simulate(const Scenario& s, const RunOptions& opt) {
   EngineOutput result = run_engine(plan, eo);
   for (std::size_t i = 0; i < out.variables.size(); ++i) out.variables[i].moments = result.moments[i];
   sim.columns = std::move(result.columns);
+  // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same).
+  std::vector<bool> wanted;
+  for (const auto& v : out.variables) wanted.push_back(v.reported && !v.var.input);
+  const Sensitivity sens = sensitivity(plan, out.seed, out.samples, wanted, opt.threads);
+  for (const std::uint32_t v : sens.inputs) out.sensitivity_inputs.push_back(vars[v].name);
+  out.sensitivity_samples = sens.samples;
+  for (std::size_t i = 0; i < out.variables.size(); ++i) out.variables[i].sensitivity = sens.rho[i];
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sim;
 }
@@ -119,7 +127,8 @@ void write_samples(RunGroup& group, const Simulation& sim) {
 
 void write_summaries(RunGroup& group, const RunSummary& r) {
   for_each_variable(r.variables, [&](std::size_t first, std::size_t count) {
-    group.write_summary(std::span<const VariableSummary>(r.variables).subspan(first, count));
+    group.write_summary(std::span<const VariableSummary>(r.variables).subspan(first, count), r.sensitivity_inputs,
+                        r.sensitivity_samples);
   });
 }
 

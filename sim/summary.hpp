@@ -27,6 +27,7 @@ struct VariableSummary {
   std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
   std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
   std::optional<RiskStats> risk;             ///< computed from the held samples when risk_spec is set
+  std::vector<double> sensitivity;           ///< reported series: Spearman ρ with each of RunSummary::sensitivity_inputs
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
@@ -45,6 +46,8 @@ struct RunSummary {
   bool point_only = false;
   std::string output;            ///< result file written ("" if none)
   std::vector<int> years;        ///< the scenario's timeline; empty when it has none
+  std::vector<std::string> sensitivity_inputs;  ///< the non-constant inputs the sensitivities refer to
+  std::uint64_t sensitivity_samples = 0;        ///< leading samples the sensitivities use
   std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
   std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
   std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
