@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -239,6 +241,23 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
 
 }  // namespace
 
+// `tamcarlo report`: hands over to the report script (matplotlib, h5py) under Debian's python.
+int cmd_report(const std::string& result, const std::string& output, const std::string& locale) {
+  const char* env = std::getenv("TAMCARLO_PYTHON");
+  const std::string python = env && *env ? env : "/usr/bin/python3";
+  std::vector<std::string> args = {python, TAMCARLO_REPORT_SCRIPT, result, "--locale", locale};
+  if (!output.empty()) args.insert(args.end(), {"-o", output});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  ::execv(python.c_str(), argv.data());
+  throw RunError(fmt::format("cannot run {} ({}); `tamcarlo report` needs Debian's python3 with python3-h5py and "
+                             "python3-matplotlib (bash .ci/setup installs them), or TAMCARLO_PYTHON set to such a "
+                             "python",
+                             python, std::strerror(errno)));
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
   app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
@@ -270,6 +289,13 @@ int main(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "Check scenario files and lint their inputs (sources, points)");
   validate->add_option("files", validate_files, "Scenario files (.toml) or directories of them")->required();
 
+  std::string report_file, report_dir, report_locale = "en";
+  CLI::App* report = app.add_subcommand("report", "Write charts and a self-contained HTML page from a result file");
+  report->add_option("result", report_file, "Result file (.h5) written by `tamcarlo run`")->required();
+  report->add_option("-o,--output", report_dir, "Directory to write (default: the result's name + \"-report\")");
+  report->add_option("--locale", report_locale, "Number style: en (13.2 bn) or zh (132亿)")
+      ->check(CLI::IsMember({"en", "zh"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -285,6 +311,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return cmd_run(ra, *run);
+    if (*report) return cmd_report(report_file, report_dir, report_locale);
     return cmd_validate(validate_files);
   } catch (const Error& e) {
     std::cerr << (dynamic_cast<const ScenarioError*>(&e) ? "" : "tamcarlo: error: ") << e.what() << '\n';

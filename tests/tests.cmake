@@ -11,6 +11,7 @@ add_executable(tamcarlo_tests
   tests/library_test.cpp
   tests/matrix_test.cpp
   tests/models_test.cpp
+  tests/report_test.cpp
   tests/results_test.cpp
   tests/risk_test.cpp
   tests/rng_test.cpp

@@ -1,0 +1,144 @@
+// `tamcarlo report`: the charts and the page exist and are valid, the page lists every input with
+// its source, the fan chart draws the stored per-year quantiles, and bad input fails cleanly.
+#include "sim/results_file.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using namespace tamcarlo;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#x27;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// Every PNG is a real PNG, embedded in the page; the page is complete HTML.
+void check_report(const fs::path& dir) {
+  REQUIRE(fs::exists(dir / "index.html"));
+  const std::string page = slurp(dir / "index.html");
+  CHECK(page.rfind("<!doctype html>", 0) == 0);
+  CHECK(page.find("</html>") != std::string::npos);
+  CHECK(page.find("http://") == std::string::npos);  // nothing fetched from the network
+  CHECK(page.find("https://") == std::string::npos);
+  std::size_t pngs = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".png") continue;
+    ++pngs;
+    const std::string bytes = slurp(e.path());
+    CHECK(bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+    CHECK(bytes.size() > 5000);
+  }
+  std::size_t figures = 0;
+  for (std::size_t at = page.find("data:image/png;base64,"); at != std::string::npos;
+       at = page.find("data:image/png;base64,", at + 1))
+    ++figures;
+  CHECK(figures == pngs);
+  CHECK(pngs > 0);
+}
+
+// The numbers of a list `"key":[...]` inside the data.json entry of `chart`.
+std::vector<double> chart_numbers(const std::string& json, const std::string& chart, const std::string& key) {
+  const auto at = json.find("\"" + chart + "\":{");
+  REQUIRE(at != std::string::npos);
+  const std::string entry = json.substr(at, json.find('}', at) - at);
+  std::smatch m;
+  REQUIRE(std::regex_search(entry, m, std::regex("\"" + key + "\":\\[([^\\]]*)\\]")));
+  std::vector<double> out;
+  std::stringstream ss(m[1].str());
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stod(item));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("report: the main job's result gives the matrix charts, fan charts and a page citing every input",
+          "[report]") {
+  const test::TempDir dir;
+  REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios"), "-n", "4000"}, dir.path()).exit_code == 0);
+  const std::string h5 = (dir.path() / "results" / "aigc-matrix.h5").string();
+  const auto p = test::run_tamcarlo({"report", h5, "-o", (dir.path() / "rep").string()});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains("charts, page self-contained"));
+  check_report(dir.path() / "rep");
+  CHECK(fs::exists(dir.path() / "rep" / "matrix__difficulty.png"));
+  CHECK(fs::exists(dir.path() / "rep" / "matrix__r2.png"));
+  // The page lists every input of every member, with its source as stored in the result.
+  const std::string page = slurp(dir.path() / "rep" / "index.html");
+  for (const char* member : {"cells/code_finance", "cells/cs_ecommerce", "cells/drug_discovery", "runs/ai_pharma"}) {
+    const Scenario s = load_scenario(test::source_path(std::string("scenarios/") +
+                                                       (std::string(member).rfind("cells", 0) == 0 ? "cells/" : "projections/") +
+                                                       std::string(member).substr(std::string(member).find('/') + 1) + ".toml"));
+    for (const auto& in : s.inputs) {
+      INFO(member << " " << in.name);
+      CHECK_THAT(page, Contains(">" + in.name + "<") && Contains(html_escape(in.source)));
+    }
+  }
+  // The fan chart of the AI-pharma projection draws exactly the stored per-year quantiles.
+  const std::string data = slurp(dir.path() / "rep" / "data.json");
+  const auto q = read_dataset(h5, "/runs/ai_pharma/summary/market/quantile");  // 11 years × 9
+  const std::vector<std::pair<std::string, std::size_t>> bands = {{"p5", 1}, {"p25", 3}, {"p50", 4}, {"p75", 5}, {"p95", 7}};
+  for (const auto& [key, col] : bands) {
+    const auto drawn = chart_numbers(data, "runs_ai_pharma__market__fan.png", key);
+    REQUIRE(drawn.size() == 11);
+    for (std::size_t t = 0; t < 11; ++t) CHECK(drawn[t] == Approx(q[t * 9 + col]).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("report: an investment result shows the loss region, the cap and the stress case", "[report]") {
+  const test::TempDir dir;
+  const std::string h5 = (dir.path() / "aug.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios/investments/augment.toml"), "-n", "4000", "-o", h5,
+                              "--stress", "bear"})
+              .exit_code == 0);
+  const auto p = test::run_tamcarlo({"report", h5, "--locale", "zh"});
+  REQUIRE(p.exit_code == 0);
+  const fs::path rep = dir.path() / "aug-report";
+  check_report(rep);
+  const std::string data = slurp(rep / "data.json");
+  // The MOIC chart marks P(MOIC < 1) as stored; the required-share chart its plausibility cap.
+  const auto p_loss = read_dataset(h5, "/summary/moic/risk/p_below");
+  CHECK_THAT(data, Contains("\"thresholds\":[{\"threshold\":1.0,\"p_below\":" + std::to_string(p_loss[0]).substr(0, 4)));
+  CHECK_THAT(data, Contains("\"tail\":\"upper\""));
+  CHECK(fs::exists(rep / "stress_bear__moic__distribution.png"));
+  CHECK_THAT(slurp(rep / "index.html"), Contains("亿") && Contains("Stress case: bear") && Contains("P(moic &lt; 1)"));
+}
+
+TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing", "[report][errors]") {
+  const test::TempDir dir;
+  const auto missing = test::run_tamcarlo({"report", (dir.path() / "nope.h5").string()});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Contains("nope.h5: no such file"));
+  const std::string text = dir.write("x.h5", "not hdf5");
+  const auto foreign = test::run_tamcarlo({"report", text});
+  CHECK(foreign.exit_code == 1);
+  CHECK_THAT(foreign.err, Contains("tamcarlo report: error"));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
+  CHECK(left == std::vector<std::string>{"x.h5"});
+}
