@@ -315,7 +315,7 @@ def portfolio_chart(ch, f):
     ax.set_yticklabels(names)
     ax.axvline(0, color=GREY, lw=0.8)
     ax.xaxis.set_major_formatter(formatter(ch.locale))
-    ax.set_xlabel("P&L per holding [currency of the checks]")
+    ax.set_xlabel(f"P&L per holding [{text_attr(f, 'scenario_unit') or 'currency of the checks'}]")
     ax.set_title("Portfolio: each holding's expected P&L and its share of the tail loss", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     return ch.save(fig, "portfolio__contributions.png", "portfolio: contributions to the tail loss",
