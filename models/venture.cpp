@@ -48,8 +48,42 @@ IrrResult irr(std::span<const double> times, std::span<const double> amounts) no
   }
   if (neg && !pos) return {-1.0, IrrStatus::total_loss};
   if (!neg || !pos) return {k_nan, IrrStatus::no_sign_change};
-  // Scan a grid of rates outward from 0 for the sign change nearest 0, then bisect.
-  const auto f = [&](double r) { return npv(r, times, amounts); };
+  // Measure time from the first flow: the roots are the same, and (1 + r)^t stays finite for calendar years.
+  const double t0 = *std::min_element(times.begin(), times.end());
+  std::vector<double> shifted(times.begin(), times.end());
+  for (double& t : shifted) t -= t0;
+  const auto f = [&](double r) { return npv(r, shifted, amounts); };
+  const auto bisect = [&](double lo, double hi) {
+    double flo = f(lo);
+    for (int it = 0; it < 200 && hi - lo > 1e-12; ++it) {
+      const double mid = 0.5 * (lo + hi), fm = f(mid);
+      if ((fm < 0) == (flo < 0)) {
+        lo = mid;
+        flo = fm;
+      } else {
+        hi = mid;
+      }
+    }
+    return 0.5 * (lo + hi);
+  };
+  // One sign change in time order (outflows, then inflows, or the reverse) means exactly one root
+  // (Descartes): bracket it directly.
+  std::vector<std::size_t> order(times.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return times[a] < times[b]; });
+  int changes = 0, last = 0;
+  for (const std::size_t k : order) {
+    const int sgn = (amounts[k] > 0) - (amounts[k] < 0);
+    if (sgn != 0 && last != 0 && sgn != last) ++changes;
+    if (sgn != 0) last = sgn;
+  }
+  if (changes == 1) {
+    double lo = -1 + 1e-9, hi = 1;
+    while ((f(hi) < 0) == (f(lo) < 0) && hi < 1e6) hi *= 4;
+    if ((f(hi) < 0) != (f(lo) < 0)) return {bisect(lo, hi), IrrStatus::ok};
+    return {k_nan, IrrStatus::no_root};
+  }
+  // Otherwise scan a grid of rates outward from 0 for the sign change nearest 0, then bisect.
   double best_lo = k_nan, best_hi = k_nan, best_dist = std::numeric_limits<double>::infinity();
   std::vector<double> grid;
   for (double r = -0.999; r < 0; r = r < -0.9 ? r + 0.001 : r + 0.01) grid.push_back(r);
@@ -68,17 +102,7 @@ IrrResult irr(std::span<const double> times, std::span<const double> amounts) no
     }
   }
   if (std::isnan(best_lo)) return {k_nan, IrrStatus::no_root};
-  double lo = best_lo, hi = best_hi, flo = f(lo);
-  for (int it = 0; it < 200 && hi - lo > 1e-12; ++it) {
-    const double mid = 0.5 * (lo + hi), fm = f(mid);
-    if ((fm < 0) == (flo < 0)) {
-      lo = mid;
-      flo = fm;
-    } else {
-      hi = mid;
-    }
-  }
-  return {0.5 * (lo + hi), IrrStatus::ok};
+  return {bisect(best_lo, best_hi), IrrStatus::ok};
 }
 
 double required_exit_value(double target, double check, double stake, double pref) noexcept {

@@ -12,6 +12,7 @@ namespace tamcarlo {
 namespace {
 
 std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
+std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "-"; }
 
 // Columns padded to their widest cell; the first `left` left-aligned (and the last if text_last), the rest right-aligned.
 void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream& os, bool text_last = false,
@@ -123,6 +124,9 @@ void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   for (const auto& t : k.thresholds)
     line += fmt::format("{}P(MOIC {} {:g}) = {}", line.empty() ? "" : " · ", t.below ? "<" : "≥", t.threshold, prob(t.p));
   os << "   " << line << '\n';
+  if (p.has_irr && p.irr.size() == k_report_probs.size())
+    os << fmt::format("   IRR of the dated cash flows: P5 {} · P50 {} · P95 {} · P(IRR < 0) = {}\n", fixed(p.irr[1].value, 3),
+                      fixed(p.irr[4].value, 3), fixed(p.irr[7].value, 3), prob(p.p_irr_negative));
   os << fmt::format("   worst {:g}% of outcomes: P&L ≤ {} (VaR), mean {} (CVaR), split by holding below\n",
                     k.tails.at(0).level * 100, human(p.pnl_var), human(p.pnl_cvar));
   std::vector<std::vector<std::string>> rows = {{"holding", "", "E[P&L]", "P(loss)", "CVaR contribution", "share"}};
@@ -278,8 +282,15 @@ std::string json_run(const RunSummary& r) {
                               json_number(p.p_loss[i].p), json_number(p.contribution[i]));
     std::string corr;
     for (const double c : p.rank_correlation) corr += (corr.empty() ? "" : ",") + json_number(c);
-    s += fmt::format(",\"portfolio\":{{\"moic\":{{\"mean\":{},\"mean_se\":{}{}}},\"risk\":{},\"pnl_var\":{},"
+    std::string irr = "null";
+    if (p.has_irr) {
+      irr = fmt::format("{{\"mean\":{},\"p_negative\":{}", json_number(p.irr_moments.mean), json_number(p.p_irr_negative.p));
+      for (const auto& e : p.irr) irr += fmt::format(",\"{}\":{}", pct(e.p), json_number(e.value));
+      irr += "}";
+    }
+    s += fmt::format(",\"portfolio\":{{\"irr\":{},\"moic\":{{\"mean\":{},\"mean_se\":{}{}}},\"risk\":{},\"pnl_var\":{},"
                      "\"pnl_cvar\":{},\"holdings\":[{}],\"rank_correlation\":[{}]}}",
+                     irr,
                      json_number(p.moic_moments.mean), json_number(p.moic_moments.se()), [&] {
                        std::string q;
                        for (const auto& e : p.moic) q += fmt::format(",\"{}\":{}", pct(e.p), json_number(e.value));
@@ -313,7 +324,6 @@ std::string json_run(const RunSummary& r) {
 namespace tamcarlo {
 namespace {
 
-std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "-"; }
 
 std::string json_quantiles(const std::vector<QuantileEstimate>& q) {
   std::string s;

@@ -1,5 +1,10 @@
 #include "sim/portfolio.hpp"
 
+#include "models/venture.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -39,7 +44,9 @@ double pearson(std::span<const double> x, std::span<const double> y) noexcept {
 }
 
 PortfolioStats portfolio_stats(const std::vector<std::string>& names, const std::vector<std::span<const double>>& checks,
-                               const std::vector<std::span<const double>>& proceeds, double level) {
+                               const std::vector<std::span<const double>>& proceeds, double level,
+                               const std::vector<std::span<const double>>& invested_at,
+                               const std::vector<std::span<const double>>& exit_at) {
   const std::size_t h = names.size();
   const std::size_t n_all = h == 0 ? 0 : checks[0].size();
   // Keep the samples where every holding is finite.
@@ -105,6 +112,41 @@ PortfolioStats portfolio_stats(const std::vector<std::string>& names, const std:
     }
     out.expected_pnl.push_back(n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN());
     out.p_loss.push_back(wilson(losses, n));
+  }
+  // The portfolio IRR of the dated flows, sample by sample.
+  if (invested_at.size() == h && exit_at.size() == h && h > 0) {
+    out.has_irr = true;
+    // Each sample's IRR is independent: computed in parallel into its slot, then read in order.
+    std::vector<double> rate(n);
+    std::vector<char> defined(n);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const tbb::blocked_range<std::size_t>& range) {
+      std::vector<double> t(2 * h), a(2 * h);
+      for (std::size_t j = range.begin(); j != range.end(); ++j) {
+        for (std::size_t k = 0; k < h; ++k) {
+          t[2 * k] = invested_at[k][keep[j]];
+          a[2 * k] = -checks[k][keep[j]];
+          t[2 * k + 1] = exit_at[k][keep[j]];
+          a[2 * k + 1] = proceeds[k][keep[j]];
+        }
+        const models::IrrResult r = models::irr(t, a);
+        defined[j] = r.status == models::IrrStatus::ok || r.status == models::IrrStatus::total_loss;
+        rate[j] = r.rate;
+      }
+    });
+    std::vector<double> irrs;
+    std::uint64_t negative = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!defined[j]) {
+        ++out.irr_undefined;
+        continue;
+      }
+      irrs.push_back(rate[j]);
+      negative += rate[j] < 0;
+    }
+    for (std::size_t i = 0; i < irrs.size(); i += 4096)
+      out.irr_moments.merge(Moments::of(std::span<const double>(irrs).subspan(i, std::min<std::size_t>(4096, irrs.size() - i))));
+    out.p_irr_negative = wilson(negative, irrs.size());
+    out.irr = quantiles(irrs, k_report_probs);
   }
   return out;
 }

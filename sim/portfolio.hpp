@@ -10,9 +10,11 @@
 
 namespace tamcarlo {
 
-/// One holding: the names of its check and proceeds variables.
+/// One holding: the names of its check and proceeds variables, and optionally of the times [years]
+/// at which the check is paid and the proceeds arrive (for the portfolio's IRR).
 struct Holding {
   std::string name, check, proceeds;
+  std::string invested, exit;  ///< both empty, or both variable names
 };
 
 /// [portfolio] of a scenario.
@@ -33,13 +35,23 @@ struct PortfolioStats {
   std::vector<double> contribution;               ///< per holding: its mean P&L over those samples; they sum to pnl_cvar
   std::vector<double> expected_pnl;               ///< per holding: mean P&L [currency]
   std::vector<Proportion> p_loss;                 ///< per holding: P(proceeds < check)
+  bool has_irr = false;                           ///< every holding gave its investment and exit times
+  std::vector<QuantileEstimate> irr;              ///< portfolio IRR of the dated cash flows, at k_report_probs
+  Moments irr_moments;
+  Proportion p_irr_negative;                      ///< P(IRR < 0)
+  std::uint64_t irr_undefined = 0;                ///< samples without an IRR (no inflow and no outflow)
 };
 
 /// Portfolio statistics from each holding's check and proceeds samples (equal lengths, NaN-free
 /// samples only are used: a sample with any non-finite value is left out).
+/// `invested_at` and `exit_at` (times of the checks and the proceeds, per holding) may be empty; when
+/// given, the portfolio IRR of the dated flows (−check at invested_at, +proceeds at exit_at) is computed
+/// per sample with models::irr (a total loss counts as −100%).
 [[nodiscard]] PortfolioStats portfolio_stats(const std::vector<std::string>& names,
                                              const std::vector<std::span<const double>>& checks,
-                                             const std::vector<std::span<const double>>& proceeds, double level);
+                                             const std::vector<std::span<const double>>& proceeds, double level,
+                                             const std::vector<std::span<const double>>& invested_at = {},
+                                             const std::vector<std::span<const double>>& exit_at = {});
 
 /// Ranks 1..n of x with ties given their average rank.
 [[nodiscard]] std::vector<double> average_ranks(std::span<const double> x);

@@ -182,6 +182,14 @@ void write_portfolio(hid_t file, const PortfolioStats& p, double level) {
   std::vector<double> pl;
   for (const auto& x : p.p_loss) pl.push_back(x.p);
   h5::dataset(id, "p_loss", pl, {h});
+  if (p.has_irr) {
+    std::vector<double> iq;
+    for (const auto& e : p.irr) iq.push_back(e.value);
+    h5::dataset(id, "irr_quantile", iq, {iq.size()});
+    h5::attr(id, "irr_mean", p.irr_moments.mean);
+    h5::attr(id, "p_irr_negative", p.p_irr_negative.p);
+    h5::attr(id, "irr_undefined_samples", p.irr_undefined);
+  }
 }
 
 std::string stress_note(const Input& in) { return fmt::format("{} = {}", in.name, describe(in.dist)); }
@@ -203,7 +211,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   }
   if (s.portfolio && !opt.point_only) {
     std::vector<std::string> names;
-    std::vector<std::span<const double>> checks, proceeds;
+    std::vector<std::span<const double>> checks, proceeds, invested, exits;
     const auto column = [&](const std::string& name) {
       for (std::size_t i = 0; i < sim.summary.variables.size(); ++i)
         if (sim.summary.variables[i].var.name == name) return std::span<const double>(sim.columns[i]);
@@ -213,8 +221,15 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       names.push_back(h.name);
       checks.push_back(column(h.check));
       proceeds.push_back(column(h.proceeds));
+      if (!h.invested.empty()) {
+        invested.push_back(column(h.invested));
+        exits.push_back(column(h.exit));
+      }
     }
-    sim.summary.portfolio = portfolio_stats(names, checks, proceeds, s.portfolio->level);
+    tbb::task_arena arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads));
+    arena.execute([&] {
+      sim.summary.portfolio = portfolio_stats(names, checks, proceeds, s.portfolio->level, invested, exits);
+    });
     if (writer) write_portfolio(writer->root(), *sim.summary.portfolio, s.portfolio->level);
   }
   // Stressed cases, while the base's samples are still in order for the paired differences.

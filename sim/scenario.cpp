@@ -27,7 +27,7 @@ namespace detail {
 
 const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "links", "outputs", "risk", "stress", "portfolio"};
 const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
-const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds"};
+const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds", "invested", "exit"};
 const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_least", "downside_target"};
 const std::vector<std::string> k_link_keys = {"file", "output", "year"};
 const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
@@ -745,8 +745,15 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       if (!h) throw ScenarioError(ctx.at(*hs->get(i)), prefix, "expected { name = ..., check = ..., proceeds = ... }");
       check_keys(*h, k_holding_keys, prefix, ctx, "for a holding");
       Holding hold{get_string(*h, "name", prefix, ctx), get_string(*h, "check", prefix, ctx),
-                   get_string(*h, "proceeds", prefix, ctx)};
-      for (const std::string* v : {&hold.check, &hold.proceeds}) {
+                   get_string(*h, "proceeds", prefix, ctx), get_string(*h, "invested", prefix, ctx),
+                   get_string(*h, "exit", prefix, ctx)};
+      if (hold.invested.empty() != hold.exit.empty())
+        throw ScenarioError(ctx.at(*hs->get(i)), prefix,
+                            "give both `invested` and `exit` (the times, in years, of the check and of the proceeds) "
+                            "or neither");
+      std::vector<std::string*> vars = {&hold.check, &hold.proceeds};
+      if (!hold.invested.empty()) vars.insert(vars.end(), {&hold.invested, &hold.exit});
+      for (const std::string* v : vars) {
         const bool timed = std::any_of(s.formulas.begin(), s.formulas.end(),
                                        [&](const Formula& f) { return f.name == *v && f.timed; });
         if (v->empty() || !names.count(*v) || timed)
@@ -759,6 +766,11 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       if (hold.name.empty()) hold.name = hold.proceeds;
       spec.holdings.push_back(std::move(hold));
     }
+    const auto dated = std::count_if(spec.holdings.begin(), spec.holdings.end(), [](const Holding& x) { return !x.invested.empty(); });
+    if (dated != 0 && static_cast<std::size_t>(dated) != spec.holdings.size())
+      throw ScenarioError(ctx.at(*pf->get("holdings")), "portfolio.holdings",
+                          "some holdings give `invested`/`exit` times and some do not; the portfolio IRR needs them "
+                          "for every holding");
     s.portfolio = std::move(spec);
   }
 

@@ -108,4 +108,21 @@ TEST_CASE("portfolio: contributions add up to the tail loss; rank correlations s
   CHECK(p.rank_correlation[4] == 1);
   // The correlated pair carries more of the tail than the independent holding.
   CHECK(p.contribution[0] < p.contribution[2]);
+  CHECK_FALSE(p.has_irr);
+}
+
+TEST_CASE("portfolio: the IRR of dated cash flows, in calendar years, has its closed form", "[risk][portfolio]") {
+  // Two holdings, 100 each paid in 2024, returning 300 each in 2028: IRR = 3^(1/4) − 1 in every sample;
+  // then one of them lost: 300 back on 200 after 4 years, 1.5^(1/4) − 1.
+  const std::vector<double> check(10, 100), win(10, 300), lost(10, 0), t0(10, 2024), t1(10, 2028);
+  const std::vector<std::span<const double>> checks(2, std::span<const double>(check));
+  const std::vector<std::span<const double>> at0(2, std::span<const double>(t0)), at1(2, std::span<const double>(t1));
+  const PortfolioStats both = portfolio_stats({"a", "b"}, checks, {win, win}, 0.1, at0, at1);
+  REQUIRE(both.has_irr);
+  CHECK(both.irr[4].value == Approx(std::pow(3.0, 0.25) - 1).epsilon(1e-9));
+  const PortfolioStats one = portfolio_stats({"a", "b"}, checks, {win, lost}, 0.1, at0, at1);
+  CHECK(one.irr[4].value == Approx(std::pow(1.5, 0.25) - 1).epsilon(1e-9));
+  const PortfolioStats none = portfolio_stats({"a", "b"}, checks, {lost, lost}, 0.1, at0, at1);
+  CHECK(none.irr[4].value == -1);
+  CHECK(none.p_irr_negative.p == 1);
 }

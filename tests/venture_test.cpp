@@ -27,6 +27,8 @@ TEST_CASE("venture: IRR and NPV on cash flows with known answers", "[venture]") 
   // A classic two-root case (−100, +230, −132 at years 0, 1, 2: roots 10% and 20%): the root nearest 0.
   const std::vector<double> t3 = {0, 1, 2}, a3 = {-100, 230, -132};
   CHECK(irr(t3, a3).rate == Approx(0.10).margin(1e-9));
+  // Calendar years as times give the same IRR as years from now.
+  CHECK(irr(std::vector<double>{2024, 2028}, a).rate == Approx(r.rate).epsilon(1e-10));
   // No IRR, said clearly rather than with garbage.
   CHECK(irr(t, std::vector<double>{100, 300}).status == IrrStatus::no_sign_change);
   const IrrResult lost = irr(t, std::vector<double>{-100, 0});
