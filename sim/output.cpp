@@ -171,6 +171,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "point", "definition"}};
     for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, human(v.point), v.var.law});
     print_rows(rows, os, true);
+    for (const auto& st : r.stresses) print_stress(r, st, os);
     return;
   }
   os << fmt::format(" {} samples · seed {} · {} threads · {:.2f} s{}\n", thousands(r.samples), r.seed, r.threads,

@@ -488,6 +488,10 @@ def main():
     tmp = f"{outdir.rstrip('/')}.tmp-{os.getpid()}"
     try:
         os.makedirs(tmp)
+    except OSError as e:
+        sys.stderr.write(f"tamcarlo report: error: cannot create {outdir}: {e.strerror}\n")
+        return 3
+    try:
         n = build(a.result, tmp, a.locale)
         if os.path.isdir(outdir):
             shutil.rmtree(outdir)
