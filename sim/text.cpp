@@ -53,6 +53,7 @@ std::string human(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   const double a = std::fabs(x);
+  if (a >= 1e3 && a < 1e4 && x == std::floor(x)) return fmt::format("{:.0f}", x);  // a year, a count: 2024, not 2.02k
   struct Scale { double factor; const char* suffix; };
   static constexpr Scale scales[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
   for (const auto& s : scales) {
