@@ -12,7 +12,7 @@
 namespace tamcarlo {
 
 /// Samples per block: the unit of parallel work and of moment merging (fixed: results depend on it).
-inline constexpr std::size_t k_block_size = 4096;
+inline constexpr std::size_t k_block_size = 4096;  // = the block of Moments::over
 
 /// What to run and what to keep.
 struct EngineOptions {

@@ -41,10 +41,7 @@ MatrixStats compute_matrix(const std::vector<std::span<const double>>& market,
   MatrixStats out;
   for (std::size_t k = 0; k < c; ++k) {
     out.market.push_back(quantiles_of(market[k], k_report_probs));
-    Moments m;
-    for (std::size_t i = 0; i < n; i += 4096)
-      m.merge(Moments::of(market[k].subspan(i, std::min<std::size_t>(4096, n - i))));
-    out.market_moments.push_back(m);
+    out.market_moments.push_back(Moments::over(market[k]));
     out.share.push_back(k < share.size() && !share[k].empty() ? quantiles_of(share[k], k_report_probs)
                                                                 : std::vector<QuantileEstimate>{});
   }
@@ -97,8 +94,7 @@ MatrixStats compute_matrix(const std::vector<std::span<const double>>& market,
     taus.push_back(t);
     positive += t > 0;
   }
-  for (std::size_t i = 0; i < taus.size(); i += 4096)
-    ag.per_sample.merge(Moments::of(std::span<const double>(taus).subspan(i, std::min<std::size_t>(4096, taus.size() - i))));
+  ag.per_sample = Moments::over(taus);
   const std::array<double, 3> probs = {0.05, 0.50, 0.95};
   ag.quantiles = quantiles(taus, probs);
   ag.positive = wilson(positive, taus.size());

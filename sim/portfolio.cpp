@@ -73,8 +73,7 @@ PortfolioStats portfolio_stats(const std::vector<std::string>& names, const std:
     moic[j] = c > 0 ? p / c : std::numeric_limits<double>::quiet_NaN();
     pnl[j] = p - c;
   }
-  for (std::size_t i = 0; i < n; i += 4096)
-    out.moic_moments.merge(Moments::of(std::span<const double>(moic).subspan(i, std::min<std::size_t>(4096, n - i))));
+  out.moic_moments = Moments::over(moic);
   {
     std::vector<double> copy = moic;
     RiskSpec spec;
@@ -143,8 +142,7 @@ PortfolioStats portfolio_stats(const std::vector<std::string>& names, const std:
       irrs.push_back(rate[j]);
       negative += rate[j] < 0;
     }
-    for (std::size_t i = 0; i < irrs.size(); i += 4096)
-      out.irr_moments.merge(Moments::of(std::span<const double>(irrs).subspan(i, std::min<std::size_t>(4096, irrs.size() - i))));
+    out.irr_moments = Moments::over(irrs);
     out.p_irr_negative = wilson(negative, irrs.size());
     out.irr = quantiles(irrs, k_report_probs);
   }

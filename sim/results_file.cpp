@@ -117,6 +117,25 @@ void dataset(hid_t parent, const std::string& name, std::span<const double> x, s
   if (!x.empty()) check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
 }
 
+void columns(hid_t parent, const std::string& name, const std::vector<std::span<const double>>& cols) {
+  const hsize_t n = cols.empty() ? 0 : cols[0].size();
+  const hsize_t dims[2] = {n, cols.size()};
+  const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
+  const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
+  check(H5Pset_chunk(props.get(), 2, chunk), "set chunking");
+  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+  const hsize_t mdims[1] = {n};
+  const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
+  for (hsize_t c = 0; c < cols.size() && n > 0; ++c) {
+    const hsize_t start[2] = {0, c}, count[2] = {n, 1};
+    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select a column");
+    check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, cols[c].data()),
+          "write " + name);
+  }
+}
+
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
   const H5Handle type = string_type();
   const hsize_t dims[1] = {values.size()};
@@ -195,23 +214,8 @@ void RunGroup::write_samples(const std::string& name, const std::vector<std::spa
   const hsize_t n = columns.empty() ? 0 : columns[0].size();
   if (years.empty()) {
     h5::dataset(samples_.get(), name, columns.at(0), {n}, true);
-  } else {  // N × T, written one year-column at a time through a strided file selection
-    const hsize_t dims[2] = {n, columns.size()};
-    const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
-    const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
-    const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
-    check(H5Pset_chunk(props.get(), 2, chunk), "set chunking");
-    const H5Handle ds(H5Dcreate2(samples_.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(),
-                                 H5P_DEFAULT),
-                      H5Dclose, "create dataset samples/" + name);
-    const hsize_t mdims[1] = {n};
-    const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
-    for (hsize_t t = 0; t < columns.size() && n > 0; ++t) {
-      const hsize_t start[2] = {0, t}, count[2] = {n, 1};
-      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select a year");
-      check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns[t].data()),
-            "write samples/" + name);
-    }
+  } else {  // N × T: column t is year t
+    h5::columns(samples_.get(), name, columns);
   }
   const H5Handle ds(H5Dopen2(samples_.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "open samples/" + name);
   h5::attr(ds.get(), "unit", unit);

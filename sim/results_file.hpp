@@ -65,6 +65,9 @@ void attr(hid_t obj, const std::string& name, std::span<const int> values);
 /// A float64 dataset of shape `dims` (row-major `x`, product of dims = x.size()); chunked for large data.
 void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
              bool chunked = false);
+/// A float64 dataset of shape N × C from C columns of N samples each, written column by column
+/// through a strided selection (no transposed copy); chunked.
+void columns(hid_t parent, const std::string& name, const std::vector<std::span<const double>>& cols);
 /// A 1-D dataset of UTF-8 strings.
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 }  // namespace h5

@@ -134,16 +134,11 @@ void write_summaries(RunGroup& group, const RunSummary& r) {
 
 namespace {
 
-// Moments of (b − a) over the paired samples, merged in blocks as the engine does.
+// Moments of (b − a) over the paired samples.
 Moments paired_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  Moments m;
-  std::vector<double> d(k_block_size);
-  for (std::size_t i = 0; i < a.size(); i += k_block_size) {
-    const std::size_t n = std::min(k_block_size, a.size() - i);
-    for (std::size_t k = 0; k < n; ++k) d[k] = b[i + k] - a[i + k];
-    m.merge(Moments::of(std::span<const double>(d.data(), n)));
-  }
-  return m;
+  std::vector<double> d(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) d[i] = b[i] - a[i];
+  return Moments::over(d);
 }
 
 // /portfolio: the portfolio MOIC's quantiles and risk, rank correlations and tail contributions.

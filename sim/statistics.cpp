@@ -139,6 +139,13 @@ std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const 
   return out;
 }
 
+Moments Moments::over(std::span<const double> x) noexcept {
+  constexpr std::size_t block = 4096;
+  Moments m;
+  for (std::size_t i = 0; i < x.size(); i += block) m.merge(of(x.subspan(i, std::min(block, x.size() - i))));
+  return m;
+}
+
 Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept {
   if (n == 0) {
     const double nan = std::numeric_limits<double>::quiet_NaN();

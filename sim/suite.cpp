@@ -263,15 +263,6 @@ std::size_t series_index(const RunSummary& r, const std::string& name, std::opti
   throw std::logic_error("series not found: " + name);
 }
 
-// Writes `columns` (each N samples) as an N × C dataset.
-void write_columns(hid_t parent, const std::string& name, const std::vector<std::vector<double>>& columns) {
-  const std::size_t n = columns.empty() ? 0 : columns[0].size();
-  std::vector<double> flat(n * columns.size());
-  for (std::size_t c = 0; c < columns.size(); ++c)
-    for (std::size_t i = 0; i < n; ++i) flat[i * columns.size() + c] = columns[c][i];
-  h5::dataset(parent, name, flat, {n, columns.size()}, true);
-}
-
 void write_matrix(hid_t file, const Suite& suite, const SuiteSummary& out, const std::vector<std::size_t>& cells,
                   const std::vector<std::vector<double>>& market, const std::vector<std::vector<double>>& share) {
   const MatrixStats& m = out.matrix;
@@ -311,8 +302,8 @@ void write_matrix(hid_t file, const Suite& suite, const SuiteSummary& out, const
   h5::strings(id, "star_names", suite.star_names);
   h5::dataset(id, "year", year, {c});
   h5::dataset(id, "stars", stars, {c, suite.star_names.size()});
-  write_columns(id, "market", ranked_market);
-  write_columns(id, "share", ranked_share);
+  h5::columns(id, "market", std::vector<std::span<const double>>(ranked_market.begin(), ranked_market.end()));
+  h5::columns(id, "share", std::vector<std::span<const double>>(ranked_share.begin(), ranked_share.end()));
   const std::vector<double> probs(k_report_probs.begin(), k_report_probs.end());
   h5::dataset(id, "quantile_p", probs, {probs.size()});
   h5::dataset(id, "market_mean", mean, {c});
