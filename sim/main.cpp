@@ -4,6 +4,7 @@
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
 #include "sim/suite.hpp"
+#include "sim/target.hpp"
 #include "sim/text.hpp"
 
 #include <CLI/CLI.hpp>
@@ -39,7 +40,8 @@ extern "C" void on_signal(int) { g_cancel.store(true); }
 std::vector<std::string> expand(const std::vector<std::string>& args) {
   std::vector<std::string> files;
   for (const auto& a : args) {
-    if (fs::is_directory(a)) {
+    std::error_code ec;
+    if (fs::is_directory(a, ec)) {
       std::vector<std::string> found;
       for (const auto& e : fs::directory_iterator(a))
         if (e.is_regular_file() && e.path().extension() == ".toml") found.push_back(e.path().string());
@@ -150,7 +152,7 @@ struct RunArgs {
   unsigned threads = 0;
   std::string output;
   Store store = Store::all;
-  bool point = false, json = false;
+  bool point = false, json = false, force = false;
   std::vector<std::string> stress, set;
 };
 
@@ -185,12 +187,14 @@ std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
 int cmd_run(const RunArgs& a, const CLI::App& sub) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
   std::vector<Job> jobs;
-  for (const auto& f : expand(a.files)) jobs.push_back(load_job(f));
+  const std::vector<std::string> files = expand(a.files);
+  for (const auto& f : files) jobs.push_back(load_job(f));
   for (const auto& j : jobs)
     for (const auto& w : job_warnings(j)) std::cerr << w.str() << '\n';
 
   const bool many = jobs.size() > 1;
-  const bool to_dir = !a.output.empty() && (many || fs::is_directory(a.output) || a.output.back() == '/');
+  std::error_code ec;
+  const bool to_dir = !a.output.empty() && (many || fs::is_directory(a.output, ec) || a.output.back() == '/');
   std::map<std::size_t, std::string> targets;
   if (!a.point) {
     std::set<std::string> seen;
@@ -198,6 +202,7 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
       const std::string& name = job_name(jobs[i]);
       if (!a.output.empty() && !to_dir) targets[i] = a.output;
       else targets[i] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (name + ".h5")).string();
+      targets[i] = checked_result_target(targets[i], files, a.force);
       if (!seen.insert(targets[i]).second)
         throw UsageError(fmt::format("two scenarios would write {}; give them different names", targets[i]));
     }
@@ -282,6 +287,9 @@ int main(int argc, char** argv) {
   run->add_option("--set", ra.set,
                   "Also run a case with an input replaced: NAME=VALUE, VALUE a number, \"LOW to HIGH\" or a "
                   "{ dist = ... } table (repeatable)");
+  run->add_flag("--force", ra.force,
+                "Replace an existing regular file at the output path that is not a tamcarlo result (device nodes, "
+                "FIFOs, directories and the scenario files themselves are never replaced)");
   run->add_flag("--point", ra.point, "Evaluate every formula once at the inputs' point values (writes no file)");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
 
@@ -321,6 +329,10 @@ int main(int argc, char** argv) {
     return static_cast<int>(ExitCode::run_failure);
   } catch (const std::bad_alloc&) {
     std::cerr << "tamcarlo: error: out of memory; use fewer samples or --store report|none\n";
+    return static_cast<int>(ExitCode::run_failure);
+  } catch (const std::exception& e) {
+    // Anything else is a defect of tamcarlo, not of the input: say so rather than abort.
+    std::cerr << "tamcarlo: internal error: " << e.what() << " (please report it with the scenario)\n";
     return static_cast<int>(ExitCode::run_failure);
   }
 }

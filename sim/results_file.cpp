@@ -60,6 +60,10 @@ AtomicTarget::~AtomicTarget() {
 
 void AtomicTarget::commit() {
   std::error_code ec;
+  // Checked before the run too; checked again here since the path may have changed meanwhile.
+  const auto st = std::filesystem::symlink_status(target_, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw RunError(fmt::format("{} is no longer a regular file; the result was not written there", target_));
   std::filesystem::rename(temp_, target_, ec);
   if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", temp_, target_, ec.message()));
   committed_ = true;

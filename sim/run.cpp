@@ -4,6 +4,7 @@
 #include "sim/sensitivity.hpp"
 #include "sim/error.hpp"
 #include "sim/output.hpp"
+#include "sim/target.hpp"
 #include "sim/text.hpp"
 
 #include <fmt/format.h>
@@ -282,7 +283,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   write_summaries(*root, sim.summary);
   root.reset();  // closed before the commit
   // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
-  AtomicTarget csv(std::filesystem::path(opt.output).replace_extension(".csv").string());
+  AtomicTarget csv(csv_beside(opt.output));
   {
     std::ofstream f(csv.temp(), std::ios::binary);
     write_csv(sim.summary, f);

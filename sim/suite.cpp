@@ -3,6 +3,7 @@
 #include "sim/output.hpp"
 #include "sim/results_file.hpp"
 #include "sim/rng.hpp"
+#include "sim/target.hpp"
 #include "sim/text.hpp"
 #include "sim/toml_read.hpp"
 
@@ -477,7 +478,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   if (!writer) return out;
 
   if (!cells.empty()) write_matrix(writer->root(), suite, out, cells, market, share);
-  AtomicTarget csv(fs::path(opt.output).replace_extension(".csv").string());
+  AtomicTarget csv(csv_beside(opt.output));
   {
     std::ofstream f(csv.temp(), std::ios::binary);
     write_matrix_csv(out, suite, f);

@@ -7,6 +7,7 @@ add_executable(tamcarlo_tests
   tests/distribution_test.cpp
   tests/engine_test.cpp
   tests/formula_test.cpp
+  tests/hardening_test.cpp
   tests/investment_test.cpp
   tests/library_test.cpp
   tests/matrix_test.cpp

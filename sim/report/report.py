@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 
 try:
@@ -471,10 +472,73 @@ def build(path, outdir, locale):
     return len(ch.files)
 
 
+MANIFEST = ".tamcarlo-report"  # in every report directory: the files this script wrote there, one a line
+
+
+class Refused(Exception):
+    """A request the script will not carry out (exit 1), e.g. replacing a directory it did not write."""
+
+
+def files_under(top):
+    """Every file and directory under `top`, as paths relative to it (directories end in '/')."""
+    found = set()
+    for root, dirs, files in os.walk(top):
+        rel = os.path.relpath(root, top)
+        for d in dirs:
+            found.add(os.path.normpath(os.path.join(rel, d)) + "/")
+        for f in files:
+            found.add(os.path.normpath(os.path.join(rel, f)))
+    return found
+
+
+def check_replaceable(outdir):
+    """Raises Refused unless `outdir` is absent, an empty directory, or a report this script wrote
+    that holds nothing else: a report never deletes what it did not write."""
+    if not os.path.lexists(outdir):
+        return
+    if os.path.islink(outdir) or not os.path.isdir(outdir):
+        raise Refused(f"{outdir} exists and is not a directory; give -o a new directory or a previous report")
+    present = files_under(outdir)
+    if not present:
+        return
+    try:
+        with open(os.path.join(outdir, MANIFEST), encoding="utf-8") as fh:
+            written = set(fh.read().split("\n")) | {MANIFEST}
+    except OSError:
+        raise Refused(f"{outdir} exists and is not a tamcarlo report (it has no {MANIFEST}); give -o a new "
+                      "directory, or remove it first") from None
+    foreign = sorted(present - written)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise Refused(f"{outdir} holds files tamcarlo report did not write ({shown}); they would be lost, so the "
+                      "report was not written; give -o another directory, or move them")
+
+
+def replace_dir(tmp, outdir):
+    """Moves the finished report `tmp` to `outdir`, replacing a previous report there (checked first)."""
+    check_replaceable(outdir)
+    if not os.path.lexists(outdir):
+        os.rename(tmp, outdir)
+        return
+    old = f"{outdir.rstrip('/')}.old-{os.getpid()}"
+    os.rename(outdir, old)
+    try:
+        os.rename(tmp, outdir)
+    except OSError:
+        os.rename(old, outdir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def on_terminate(signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main():
     ap = argparse.ArgumentParser(prog="tamcarlo report", description=__doc__.splitlines()[0])
     ap.add_argument("result")
-    ap.add_argument("-o", "--output", help="directory to write (default: RESULT without .h5, plus -report)")
+    ap.add_argument("-o", "--output", help="directory to write (default: RESULT without .h5, plus -report); an "
+                    "existing directory is replaced only if it is empty or a report holding nothing else")
     ap.add_argument("--locale", choices=["en", "zh"], default="en",
                     help="number style: en (13.2 bn) or zh (132亿); default en")
     a = ap.parse_args()
@@ -482,10 +546,17 @@ def main():
         sys.stderr.write(f"tamcarlo report: error: {a.result}: no such file\n")
         return 1
     outdir = a.output or (os.path.splitext(a.result)[0] + "-report")
+    try:
+        check_replaceable(outdir)  # before the work, so a refusal costs nothing; checked again at the end
+    except Refused as e:
+        sys.stderr.write(f"tamcarlo report: error: {e}\n")
+        return 1
     if os.path.exists(CJK_FONT):  # 万/亿 in chart labels
         font_manager.fontManager.addfont(CJK_FONT)
         plt.rcParams["font.family"] = ["DejaVu Sans", "WenQuanYi Micro Hei"]  # fallback for CJK glyphs
     tmp = f"{outdir.rstrip('/')}.tmp-{os.getpid()}"
+    signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGHUP, on_terminate)
     try:
         os.makedirs(tmp)
     except OSError as e:
@@ -493,14 +564,22 @@ def main():
         return 3
     try:
         n = build(a.result, tmp, a.locale)
-        if os.path.isdir(outdir):
-            shutil.rmtree(outdir)
-        os.rename(tmp, outdir)
+        with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
+            fh.write("\n".join(sorted(files_under(tmp))))
+        replace_dir(tmp, outdir)
+    except Refused as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.stderr.write(f"tamcarlo report: error: {e}\n")
+        return 1
     except (OSError, KeyError, ValueError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
         code = 1 if isinstance(e, ValueError) or "unable to open" in str(e).lower() or "signature" in str(e).lower() else 3
-        sys.stderr.write(f"tamcarlo report: error: {e}\n")
+        sys.stderr.write(f"tamcarlo report: error: {a.result}: {e}\n")
         return code
+    except KeyboardInterrupt:
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.stderr.write("tamcarlo report: interrupted; no report was written\n")
+        return 130
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,0 +1,157 @@
+// Hardening: what a user can point tamcarlo at without losing data. Output paths that are device
+// nodes, FIFOs, symbolic links, the scenario itself or someone else's file; report directories that
+// hold files the report did not write.
+#include "sim/results_file.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace tamcarlo;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string k_example = test::source_path("scenarios/cells/cs_ecommerce.toml");
+
+// The names in `dir` (not recursive).
+std::set<std::string> listing(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// A run of the example into `out` (few samples).
+test::Process run_to(const std::string& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"run", k_example, "-n", "2000", "-o", out};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return test::run_tamcarlo(args);
+}
+
+}  // namespace
+
+TEST_CASE("hardening: -o never replaces a device node, and leaves nothing beside it", "[hardening][errors]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: making a private device node needs root");
+    return;
+  }
+  const test::TempDir dir;
+  const fs::path node = dir.path() / "null";  // a private /dev/null, never the real one
+  REQUIRE(::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+  const auto p = run_to(node.string());
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Contains(node.string()) && Contains("is a character device"));
+  CHECK(fs::is_character_file(fs::symlink_status(node)));
+  CHECK(listing(dir.path()) == std::set<std::string>{"null"});
+}
+
+TEST_CASE("hardening: -o refuses a FIFO, the scenario itself, a directory-like CSV and a .csv name", "[hardening][errors]") {
+  const test::TempDir dir;
+  const fs::path fifo = dir.path() / "pipe.h5";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  const auto a = run_to(fifo.string());
+  CHECK(a.exit_code == 1);
+  CHECK_THAT(a.err, Contains("is a FIFO"));
+  CHECK(fs::is_fifo(fs::symlink_status(fifo)));
+
+  const std::string text = slurp(k_example);
+  const std::string scenario = dir.write("sc.toml", text);
+  const auto b = test::run_tamcarlo({"run", scenario, "-n", "2000", "-o", scenario, "--force"});
+  CHECK(b.exit_code == 1);
+  CHECK_THAT(b.err, Contains("is the scenario file"));
+  CHECK(slurp(scenario) == text);
+
+  fs::create_directory(dir.path() / "y.csv");  // the CSV beside y.h5 would replace a directory
+  const auto c = run_to((dir.path() / "y.h5").string());
+  CHECK(c.exit_code == 1);
+  CHECK_THAT(c.err, Contains("y.csv is a directory"));
+
+  const auto d = run_to((dir.path() / "out.csv").string());
+  CHECK(d.exit_code == 1);
+  CHECK_THAT(d.err, Contains("the result file is HDF5"));
+  CHECK(listing(dir.path()) == std::set<std::string>{"pipe.h5", "sc.toml", "y.csv"});
+}
+
+TEST_CASE("hardening: -o replaces its own results, someone else's file only with --force", "[hardening]") {
+  const test::TempDir dir;
+  const std::string notes = dir.write("notes.h5", "my notes\n");
+  const auto refused = run_to(notes);
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Contains("notes.h5 exists and is not a tamcarlo result") && Contains("--force"));
+  CHECK(slurp(notes) == "my notes\n");
+  CHECK(listing(dir.path()) == std::set<std::string>{"notes.h5"});
+
+  const auto forced = run_to(notes, {"--force"});
+  REQUIRE(forced.exit_code == 0);
+  CHECK(read_number_attribute(notes, "/", "samples") == 2000);
+
+  const auto again = test::run_tamcarlo({"run", k_example, "-n", "3000", "-o", notes});  // ours: replaced
+  REQUIRE(again.exit_code == 0);
+  CHECK(read_number_attribute(notes, "/", "samples") == 3000);
+  CHECK(listing(dir.path()) == std::set<std::string>{"notes.csv", "notes.h5"});
+}
+
+TEST_CASE("hardening: -o follows a symbolic link to the file it names", "[hardening]") {
+  const test::TempDir dir;
+  fs::create_directory(dir.path() / "store");
+  fs::create_symlink("store/real.h5", dir.path() / "link.h5");
+  const auto p = run_to((dir.path() / "link.h5").string());
+  REQUIRE(p.exit_code == 0);
+  CHECK(fs::is_symlink(dir.path() / "link.h5"));
+  CHECK(read_number_attribute((dir.path() / "store" / "real.h5").string(), "/", "samples") == 2000);
+  CHECK(listing(dir.path() / "store") == std::set<std::string>{"real.csv", "real.h5"});
+
+  fs::create_symlink("loop2.h5", dir.path() / "loop1.h5");
+  fs::create_symlink("loop1.h5", dir.path() / "loop2.h5");
+  const auto loop = run_to((dir.path() / "loop1.h5").string());
+  CHECK(loop.exit_code == 1);
+  CHECK_THAT(loop.err, Contains("too many levels of symbolic links"));
+}
+
+TEST_CASE("hardening: report never deletes a directory it did not write", "[hardening][report]") {
+  const test::TempDir dir;
+  const std::string h5 = (dir.path() / "r.h5").string();
+  REQUIRE(run_to(h5).exit_code == 0);
+  // The reproducer: -o a directory holding the result and the user's notes.
+  fs::create_directories(dir.path() / "sub");
+  const std::string notes = dir.write("sub/notes.txt", "keep me\n");
+  const auto p = test::run_tamcarlo({"report", h5, "-o", dir.path().string()});
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Contains("is not a tamcarlo report"));
+  CHECK(slurp(notes) == "keep me\n");
+  CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "sub"});
+
+  // A previous report is replaced; once the user adds a file to it, it is not.
+  const fs::path rep = dir.path() / "rep";
+  REQUIRE(test::run_tamcarlo({"report", h5, "-o", rep.string()}).exit_code == 0);
+  REQUIRE(test::run_tamcarlo({"report", h5, "-o", rep.string()}).exit_code == 0);
+  CHECK(fs::exists(rep / "index.html"));
+  const std::string mine = (rep / "my-edit.md").string();
+  std::ofstream(mine) << "annotations\n";
+  const auto q = test::run_tamcarlo({"report", h5, "-o", rep.string()});
+  CHECK(q.exit_code == 1);
+  CHECK_THAT(q.err, Contains("holds files tamcarlo report did not write (my-edit.md)"));
+  CHECK(slurp(mine) == "annotations\n");
+  CHECK(fs::exists(rep / "index.html"));
+
+  const auto file = test::run_tamcarlo({"report", h5, "-o", h5});  // -o an existing file
+  CHECK(file.exit_code == 1);
+  CHECK_THAT(file.err, Contains("exists and is not a directory"));
+  CHECK(read_number_attribute(h5, "/", "samples") == 2000);
+  CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "rep", "sub"});
+}
