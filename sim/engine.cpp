@@ -1,61 +1,64 @@
 #include "sim/engine.hpp"
 
-#include "sim/error.hpp"
-
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/enumerable_thread_specific.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_arena.h>
-
 #include <algorithm>
 
 namespace tamcarlo {
 
-EngineOutput run_engine(const Plan& plan, const EngineOptions& opt) {
+PlanBlock::PlanBlock(const Plan& plan) : plan_(plan), ws_(plan.workspace(k_block_size)) {
   const auto& series = plan.series();
-  const std::size_t nseries = series.size();
-  const std::uint64_t n = opt.samples;
-  const std::size_t nblocks = static_cast<std::size_t>((n + k_block_size - 1) / k_block_size);
-  // The series read after each pass: untimed ones after the draw (pass 0), year t's after pass t + 1.
-  std::vector<std::vector<std::size_t>> passes(plan.years().size() + 1);
-  for (std::size_t i = 0; i < nseries; ++i) passes[static_cast<std::size_t>(series[i].year + 1)].push_back(i);
+  series_.resize(series.size());
+  for (std::size_t i = 0; i < series.size(); ++i)
+    if (series[i].year >= 0) timed_.emplace_back(k_block_size);
+}
 
-  EngineOutput out;
-  out.columns.resize(nseries);
-  for (std::size_t i = 0; i < nseries; ++i)
-    if (i < opt.keep.size() && opt.keep[i]) out.columns[i].resize(n);
-
-  std::vector<Moments> block_moments(nblocks * nseries);  // [block][series]
-  tbb::enumerable_thread_specific<Workspace> workspaces([&] { return plan.workspace(k_block_size); });
-  std::atomic<std::uint64_t> done{0};
-
-  const auto body = [&](const tbb::blocked_range<std::size_t>& range) {
-    Workspace& ws = workspaces.local();
-    for (std::size_t b = range.begin(); b != range.end(); ++b) {
-      if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) return;
-      const std::uint64_t first = b * k_block_size;
-      const std::size_t rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
-      for (std::size_t pass = 0; pass < passes.size(); ++pass) {
-        if (pass == 0) plan.evaluate(ws, opt.seed, first, rows);
-        else plan.evaluate_year(ws, pass - 1, rows);
-        for (const std::size_t i : passes[pass]) {
-          const double* col = ws.col(static_cast<Eigen::Index>(series[i].var)).data();
-          block_moments[b * nseries + i] = Moments::of(std::span<const double>(col, rows));
-          if (!out.columns[i].empty())
-            std::copy(col, col + rows, out.columns[i].begin() + static_cast<std::ptrdiff_t>(first));
-        }
-      }
-      const std::uint64_t now = done.fetch_add(rows, std::memory_order_relaxed) + rows;
-      if (opt.progress) opt.progress(now, n);
+void PlanBlock::evaluate(std::uint64_t seed, std::uint64_t first, std::size_t rows) {
+  const auto& series = plan_.series();
+  plan_.evaluate(ws_, seed, first, rows);
+  for (std::size_t i = 0; i < series.size(); ++i)
+    if (series[i].year < 0) series_[i] = ws_.col(static_cast<Eigen::Index>(series[i].var)).data();
+  if (timed_.empty()) return;
+  // Timed series: each year overwrites the timed columns, so each series keeps a copy of its year.
+  std::size_t k = 0;
+  for (std::size_t t = 0; t < plan_.years().size(); ++t) {
+    plan_.evaluate_year(ws_, t, rows);
+    for (std::size_t i = 0; i < series.size(); ++i) {
+      if (series[i].year != static_cast<std::int32_t>(t)) continue;
+      const double* col = ws_.col(static_cast<Eigen::Index>(series[i].var)).data();
+      std::copy(col, col + rows, timed_[k].begin());
+      series_[i] = timed_[k++].data();
     }
-  };
-  tbb::task_arena arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads));
-  arena.execute([&] { tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nblocks), body); });
-  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  }
+}
 
-  out.moments.resize(nseries);
-  for (std::size_t b = 0; b < nblocks; ++b)  // fixed order: identical for any thread count
-    for (std::size_t i = 0; i < nseries; ++i) out.moments[i].merge(block_moments[b * nseries + i]);
+namespace {
+
+class PlanEvaluator : public BlockEvaluator {
+ public:
+  PlanEvaluator(const Plan& plan, std::uint64_t seed) : block_(plan), seed_(seed), width_(plan.series().size()) {}
+  void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) override {
+    block_.evaluate(seed_, first, rows);
+    for (std::size_t i = 0; i < width_; ++i) columns[i] = block_.series(i);
+  }
+
+ private:
+  PlanBlock block_;
+  std::uint64_t seed_;
+  std::size_t width_;
+};
+
+}  // namespace
+
+std::unique_ptr<BlockEvaluator> PlanSource::evaluator() const { return std::make_unique<PlanEvaluator>(plan_, seed_); }
+
+EngineOutput run_engine(const Plan& plan, const EngineOptions& opt) {
+  const PlanSource source(plan, opt.seed);
+  std::vector<bool> keep(source.width(), false);
+  for (std::size_t i = 0; i < keep.size() && i < opt.keep.size(); ++i) keep[i] = opt.keep[i];
+  EngineOutput out;
+  out.columns = collect_columns(source, opt.samples, keep, opt.threads);
+  out.moments.resize(source.width());
+  for (std::size_t i = 0; i < keep.size(); ++i)
+    if (keep[i]) out.moments[i] = Moments::over(out.columns[i]);
   return out;
 }
 

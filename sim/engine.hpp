@@ -1,37 +1,59 @@
-// The parallel engine: blocks of samples evaluated in parallel (oneTBB), per-block moments
-// merged in block order, so every result is identical for any thread count.
+// A plan's series as block columns: PlanBlock evaluates one block (every input drawn from its keyed
+// stream, every formula, each year of a timeline); PlanSource makes a plan a BlockSource for the
+// streaming engine. run_engine keeps whole columns (tests and small runs only).
 #pragma once
 #include "sim/plan.hpp"
 #include "sim/statistics.hpp"
+#include "sim/stream.hpp"
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 namespace tamcarlo {
 
-/// Samples per block: the unit of parallel work and of moment merging (fixed: results depend on it).
-inline constexpr std::size_t k_block_size = 4096;  // = the block of Moments::over
+/// One thread's evaluation of a plan over blocks; series(i) points at Plan::series()[i]'s values.
+class PlanBlock {
+ public:
+  explicit PlanBlock(const Plan& plan);
+  /// Draws and evaluates samples [first, first + rows) under `seed` (rows ≤ k_block_size).
+  void evaluate(std::uint64_t seed, std::uint64_t first, std::size_t rows);
+  /// Series i's values of the last block (valid until the next evaluate()).
+  [[nodiscard]] const double* series(std::size_t i) const noexcept { return series_[i]; }
 
-/// What to run and what to keep.
+ private:
+  const Plan& plan_;
+  Workspace ws_;
+  std::vector<const double*> series_;
+  std::vector<std::vector<double>> timed_;  // per timed series: a copy of its year's column
+};
+
+/// A plan drawn under one seed, as block columns in Plan::series() order.
+class PlanSource : public BlockSource {
+ public:
+  PlanSource(const Plan& plan, std::uint64_t seed) : plan_(plan), seed_(seed) {}
+  [[nodiscard]] std::size_t width() const override { return plan_.series().size(); }
+  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
+
+ private:
+  const Plan& plan_;
+  std::uint64_t seed_;
+};
+
+/// What to run and what to keep (whole columns in memory: for tests and small runs).
 struct EngineOptions {
   std::uint64_t seed = 0;
   std::uint64_t samples = 0;
-  unsigned threads = 0;                 ///< worker threads; 0 = one per core
-  std::vector<bool> keep;               ///< per series (Plan::series()): hold all its samples in memory
-  /// Called after each block with (samples done, total); may be called from any worker thread.
-  std::function<void(std::uint64_t, std::uint64_t)> progress;
-  const std::atomic<bool>* cancel = nullptr;  ///< when it becomes true the run stops and throws Interrupted
+  unsigned threads = 0;    ///< worker threads; 0 = one per core
+  std::vector<bool> keep;  ///< per series (Plan::series()): hold all its samples in memory
 };
 
 /// The engine's product.
 struct EngineOutput {
-  std::vector<std::vector<double>> columns;  ///< per series (Plan::series()): all samples if kept, else empty
-  std::vector<Moments> moments;              ///< per series, over all samples
+  std::vector<std::vector<double>> columns;  ///< per series: all samples if kept, else empty
+  std::vector<Moments> moments;              ///< per kept series, over all samples (as a streaming run's)
 };
 
-/// Draws and evaluates `opt.samples` samples of `plan`. Throws Interrupted if cancelled.
+/// Draws and evaluates `opt.samples` samples of `plan`, keeping the wanted columns whole.
 [[nodiscard]] EngineOutput run_engine(const Plan& plan, const EngineOptions& opt);
 
 }  // namespace tamcarlo

@@ -29,10 +29,11 @@ struct PortfolioStats {
   std::vector<QuantileEstimate> moic;             ///< portfolio MOIC = Σ proceeds / Σ checks, at k_report_probs
   Moments moic_moments;
   RiskStats moic_risk;                            ///< levels {α}, P(MOIC < 1), P(MOIC ≥ 2), P(MOIC ≥ 3)
-  std::vector<double> rank_correlation;           ///< H × H Spearman correlation of the holdings' MOICs
+  std::vector<double> rank_correlation;           ///< H × H Spearman correlation of the holdings' MOICs (first rank_samples)
+  std::uint64_t rank_samples = 0;                 ///< leading samples the rank correlations use
   double pnl_var = 0;                             ///< α-quantile of portfolio P&L = Σ (proceeds − check) [currency]
   double pnl_cvar = 0;                            ///< mean portfolio P&L over the worst ⌈αN⌉ samples [currency]
-  std::vector<double> contribution;               ///< per holding: its mean P&L over those samples; they sum to pnl_cvar
+  std::vector<double> contribution;               ///< per holding: its mean P&L over those samples (ties at pnl_var shared pro rata); they sum to pnl_cvar
   std::vector<double> expected_pnl;               ///< per holding: mean P&L [currency]
   std::vector<Proportion> p_loss;                 ///< per holding: P(proceeds < check)
   bool has_irr = false;                           ///< every holding gave its investment and exit times

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 namespace tamcarlo {
 
@@ -140,6 +141,24 @@ void columns(hid_t parent, const std::string& name, const std::vector<std::span<
   }
 }
 
+void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources) {
+  const hsize_t dims[2] = {n, sources.size()}, sdims[1] = {n};
+  const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle source_space(H5Screate_simple(1, sdims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  check(H5Pset_fill_value(props.get(), H5T_NATIVE_DOUBLE, &nan), "set a fill value");
+  for (hsize_t c = 0; c < sources.size(); ++c) {
+    if (sources[c].empty()) continue;
+    const hsize_t start[2] = {0, c}, count[2] = {n, 1};
+    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select a column");
+    check(H5Pset_virtual(props.get(), space.get(), ".", sources[c].c_str(), source_space.get()),
+          "map " + sources[c] + " into " + name);
+  }
+  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+}
+
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
   const H5Handle type = string_type();
   const hsize_t dims[1] = {values.size()};
@@ -193,6 +212,39 @@ void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
 }
 
 }  // namespace
+
+void SampleDatasets::add(hid_t parent, const std::string& name, std::uint64_t n, const std::string& unit,
+                         std::span<const int> years) {
+  const bool matrix = !years.empty();
+  const hsize_t cols = matrix ? years.size() : 1;
+  const hsize_t dims[2] = {n, cols};
+  const H5Handle space(H5Screate_simple(matrix ? 2 : 1, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
+  const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
+  if (n > 0) check(H5Pset_chunk(props.get(), matrix ? 2 : 1, chunk), "set chunking");
+  H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
+              H5Dclose, "create dataset " + name);
+  h5::attr(ds.get(), "unit", unit);
+  if (matrix) h5::attr(ds.get(), "years", years);
+  entries_.push_back({std::move(ds), cols, matrix, name});
+  width_ += cols;
+}
+
+void SampleDatasets::write(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
+  silence_hdf5();  // HDF5's error printing is per thread, and this runs on worker threads
+  const hsize_t mdims[1] = {rows};
+  const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
+  std::size_t c = 0;
+  for (const Entry& e : entries_) {
+    const H5Handle space(H5Dget_space(e.dataset.get()), H5Sclose, "get the dataspace of " + e.name);
+    for (std::size_t k = 0; k < e.columns; ++k, ++c) {
+      const hsize_t start[2] = {first, k}, count[2] = {rows, 1};
+      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select rows of " + e.name);
+      check(H5Dwrite(e.dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns.at(c).data()),
+            "write samples of " + e.name);
+    }
+  }
+}
 
 RunGroup::RunGroup(hid_t group)
     : group_(group), samples_(h5::group(group, "samples")), summary_(h5::group(group, "summary")) {}

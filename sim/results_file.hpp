@@ -68,9 +68,35 @@ void dataset(hid_t parent, const std::string& name, std::span<const double> x, s
 /// A float64 dataset of shape N × C from C columns of N samples each, written column by column
 /// through a strided selection (no transposed copy); chunked.
 void columns(hid_t parent, const std::string& name, const std::vector<std::span<const double>>& cols);
+/// A float64 virtual dataset of shape n × C whose column c is the 1-D dataset at sources[c] (an absolute
+/// path in the same file; "" leaves the column NaN): a view, no copy.
+void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources);
 /// A 1-D dataset of UTF-8 strings.
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 }  // namespace h5
+
+/// Sample datasets filled as blocks complete: float64[N], or float64[N × T] for a timed variable,
+/// chunked by 65,536 rows and written through hyperslabs, so no column is ever held whole.
+class SampleDatasets {
+ public:
+  /// Creates `name` under `parent`: float64[N] when `years` is empty, else float64[N × years.size()];
+  /// `unit` (and `years`) as attributes. Its columns follow those of the datasets added before.
+  void add(hid_t parent, const std::string& name, std::uint64_t n, const std::string& unit, std::span<const int> years = {});
+  /// Number of columns write() takes.
+  [[nodiscard]] std::size_t width() const noexcept { return width_; }
+  /// Writes rows [first, first + rows) of every dataset, one span per column in add order. Throws RunError.
+  void write(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns);
+
+ private:
+  struct Entry {
+    H5Handle dataset;
+    std::size_t columns = 1;
+    bool matrix = false;
+    std::string name;
+  };
+  std::vector<Entry> entries_;
+  std::size_t width_ = 0;
+};
 
 /// One scenario's run inside a result file: attributes, `samples/` and `summary/` (layout in results/README.md).
 class RunGroup {
@@ -79,6 +105,8 @@ class RunGroup {
   explicit RunGroup(hid_t group);
   /// Attributes: scenario (file text), scenario_name/title/unit/path, seed, samples, store, years (if any).
   void write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store);
+  /// The samples/ group (for SampleDatasets).
+  [[nodiscard]] hid_t samples() const noexcept { return samples_.get(); }
   /// samples/<name>: float64[N] for an untimed variable, float64[N × T] for a timed one (one column
   /// per year); `unit` (and `years`) as attributes.
   void write_samples(const std::string& name, const std::vector<std::span<const double>>& columns,

@@ -1,4 +1,5 @@
-// Running one scenario end to end: compile, sample, summarize, write the result file atomically.
+// Running one scenario end to end: compile, stream the samples through the engine (base, stressed
+// cases and portfolio together), write the result file atomically.
 #pragma once
 #include "sim/results_file.hpp"
 #include "sim/scenario.hpp"
@@ -35,31 +36,28 @@ struct RunOptions {
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   const std::atomic<bool>* cancel = nullptr;
   std::vector<StressCase> stresses;  ///< run beside the base, in this order (run_scenario only)
+  /// Cut each pass into block ranges run apart and merged (see StreamOptions::split_blocks); same bits.
+  std::vector<std::uint64_t> split_blocks;
 };
 
-/// One scenario sampled in memory, before its quantiles are computed and anything is written.
-struct Simulation {
-  RunSummary summary;                         ///< variables: one per series, moments set, quantiles not yet
-  std::vector<std::vector<double>> columns;   ///< per series: every sample if held (stored or reported), else empty
-};
+/// A summary of `s` with every variable's identity and point values, before sampling: one entry per
+/// series (Plan::series()); `reported`, `stored` (per opt) and `risk_spec` set.
+[[nodiscard]] RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt);
 
-/// Samples `s` (no file is touched; opt.output only decides which series count as stored).
-/// Refuses (RunError) a run whose held samples would not fit in memory. Throws Interrupted if cancelled.
-[[nodiscard]] Simulation simulate(const Scenario& s, const RunOptions& opt);
+/// What the streaming engine computes for each series of `r` (quantiles for reported or stored ones,
+/// risk where specified).
+[[nodiscard]] std::vector<ColumnSpec> column_specs(const RunSummary& r);
 
-/// Computes the quantiles of every held series (reordering its samples), then frees the samples.
-void finish_statistics(Simulation& sim, unsigned threads);
+/// Copies the engine's results for the series of `r` (columns [first, first + series)) into it.
+void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::size_t first);
 
-/// Writes the stored series of `sim` (before finish_statistics) to `group`'s samples/.
-void write_samples(RunGroup& group, const Simulation& sim);
-
-/// Writes every variable's summary (after finish_statistics) to `group`'s summary/.
+/// Writes every variable's summary to `group`'s summary/.
 void write_summaries(RunGroup& group, const RunSummary& r);
 
-/// Runs `s` end to end: simulate, write samples, statistics, summaries, CSV; the HDF5 and CSV appear
-/// together. Each of opt.stresses runs too, on the same seed and samples, into /stress/<name>, with the
-/// paired differences from the base. Throws RunError (I/O) or Interrupted; on any throw no file is
-/// left at opt.output.
+/// Runs `s` end to end: every sample streamed once (more passes only to narrow quantile brackets),
+/// stored samples written as they come, summaries, CSV; the HDF5 and CSV appear together. Each of
+/// opt.stresses runs beside the base on the same samples, into /stress/<name>, with the paired
+/// differences. Throws RunError (I/O) or Interrupted; on any throw no file is left at opt.output.
 [[nodiscard]] RunSummary run_scenario(const Scenario& s, const RunOptions& opt);
 
 }  // namespace tamcarlo

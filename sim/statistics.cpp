@@ -1,5 +1,7 @@
 #include "sim/statistics.hpp"
 
+#include "sim/block_tree.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -139,11 +141,11 @@ std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const 
   return out;
 }
 
-Moments Moments::over(std::span<const double> x) noexcept {
+Moments Moments::over(std::span<const double> x) {
   constexpr std::size_t block = 4096;
-  Moments m;
-  for (std::size_t i = 0; i < x.size(); i += block) m.merge(of(x.subspan(i, std::min(block, x.size() - i))));
-  return m;
+  BlockTree<Moments> tree;
+  for (std::size_t i = 0; i < x.size(); i += block) tree.add(i / block, of(x.subspan(i, std::min(block, x.size() - i))));
+  return tree.total();
 }
 
 Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept {

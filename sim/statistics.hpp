@@ -22,8 +22,8 @@ struct Moments {
   /// Moments of a block of samples, computed in two passes (sum, then squared deviations).
   static Moments of(std::span<const double> x) noexcept;
   /// Moments of a long column: Moments::of over consecutive 4096-sample blocks (the engine's block
-  /// size), merged in order, so a column gives the same bits as the engine's moments of it.
-  static Moments over(std::span<const double> x) noexcept;
+  /// size), merged through the engine's canonical BlockTree, so a column gives the same bits as a run's moments of it.
+  static Moments over(std::span<const double> x);
   /// Combines with the moments of a disjoint set (Chan et al.); deterministic for a fixed merge order.
   void merge(const Moments& o) noexcept;
   /// Sample standard deviation, sqrt(M2 / (n − 1)); NaN when n < 2.

@@ -4,6 +4,7 @@
 #include "sim/portfolio.hpp"
 #include "sim/risk.hpp"
 #include "sim/statistics.hpp"
+#include "sim/stream.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,18 @@ struct VariableSummary {
 
 struct StressResult;
 
+/// Wall seconds per phase of a run (`--timings`).
+struct PhaseTimings {
+  double parse = 0;        ///< reading and validating the scenario files
+  StreamTimings stream;    ///< pilot, main pass, further passes, statistics
+  double sensitivity = 0;  ///< re-drawing the first samples for the rank correlations
+  double write = 0;        ///< summaries, CSV and the commit (stored samples are written during the main pass)
+  /// Their sum.
+  [[nodiscard]] double total() const noexcept {
+    return parse + stream.pilot + stream.sample + stream.passes + stream.statistics + sensitivity + write;
+  }
+};
+
 /// One scenario's run.
 struct RunSummary {
   std::string scenario_path, name, title, unit;
@@ -43,6 +56,7 @@ struct RunSummary {
   std::uint64_t samples = 0;     ///< 0 for a point evaluation
   unsigned threads = 0;          ///< worker threads used
   double seconds = 0;            ///< wall time of sampling and statistics
+  PhaseTimings timings;
   bool point_only = false;
   std::string output;            ///< result file written ("" if none)
   std::vector<int> years;        ///< the scenario's timeline; empty when it has none

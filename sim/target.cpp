@@ -84,6 +84,19 @@ void check_replaceable(const fs::path& target, const std::string& requested, con
 
 }  // namespace
 
+void check_disk_space(const std::string& target, double bytes) {
+  std::error_code ec;
+  fs::path dir = fs::path(target).parent_path();
+  if (dir.empty()) dir = ".";
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return;  // unknown: the write itself reports a full disk
+  const double free = static_cast<double>(space.available);
+  if (bytes > free)
+    throw RunError(fmt::format("the stored samples need {:.1f} GiB at {}, but only {:.1f} GiB is free there; use "
+                               "fewer samples, `--store report` or `--store none`",
+                               bytes / (1u << 30), dir.string(), free / (1u << 30)));
+}
+
 std::string csv_beside(const std::string& target) { return fs::path(target).replace_extension(".csv").string(); }
 
 bool written_by_tamcarlo(const std::string& path) {

@@ -17,6 +17,10 @@ namespace tamcarlo {
 [[nodiscard]] std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs,
                                                 bool force);
 
+/// Throws RunError when the file system holding `target` has less than `bytes` free (stored samples
+/// stream to disk, so a run that cannot fit is refused before it starts, not when the disk fills).
+void check_disk_space(const std::string& target, double bytes);
+
 /// True when `path` is a regular file holding a tamcarlo result (HDF5 with a root `tamcarlo_version`) or
 /// summary CSV (one of the headers tamcarlo writes).
 [[nodiscard]] bool written_by_tamcarlo(const std::string& path);

@@ -151,11 +151,11 @@ TEST_CASE("cli: Ctrl-C (even twice) stops a run with exit 130 and leaves no file
   CHECK(fs::is_empty(dir.path()));
 }
 
-TEST_CASE("cli: a run that cannot fit in memory is refused before it starts", "[cli][errors]") {
+TEST_CASE("cli: stored samples that cannot fit on disk are refused before the run starts", "[cli][errors]") {
   const test::TempDir dir;
-  const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e13", "-o", (dir.path() / "r.h5").string()});
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e15", "-o", (dir.path() / "r.h5").string()});
   CHECK(p.exit_code == 3);
-  CHECK_THAT(p.err, Contains("GiB in memory") && Contains("--store none"));
+  CHECK_THAT(p.err, Contains("GiB at") && Contains("is free there") && Contains("--store none"));
   CHECK(fs::is_empty(dir.path()));
 }
 

@@ -129,8 +129,9 @@ TEST_CASE("a cancelled run stops and reports it", "[engine]") {
   const Scenario s = test::scenario(k_every_family);
   const Plan plan(s);
   std::atomic<bool> cancel{true};
-  EngineOptions opt;
+  const PlanSource source(plan, 1);
+  StreamOptions opt;
   opt.samples = 100000;
   opt.cancel = &cancel;
-  CHECK_THROWS_AS(run_engine(plan, opt), Interrupted);
+  CHECK_THROWS_AS(run_stream(source, std::vector<ColumnSpec>(source.width()), opt), Interrupted);
 }

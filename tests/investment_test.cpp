@@ -1,6 +1,7 @@
 // Investments end to end: linked scenarios evaluated on the same samples, the failure probability,
 // stress sets and --set beside the base, and every seed round of R1 §3 with its risk report.
 #include "sim/results_file.hpp"
+#include "sim/engine.hpp"
 #include "sim/run.hpp"
 #include "tests/support.hpp"
 
@@ -112,12 +113,13 @@ TEST_CASE("cli: --stress and --set run beside the base on the same samples", "[i
                         Contains("Δ mean") && Contains("P(moic < 1e-09): base"));
   // The stressed case is the scenario with the override, on the same seed: its samples equal a direct run.
   Scenario s = load_scenario(inv);
-  RunOptions opt;
+  const Plan plan(with_overrides(s, s.stresses[0].overrides));
+  EngineOptions opt;
   opt.samples = 5000;
-  const Simulation direct = simulate(with_overrides(s, s.stresses[0].overrides), opt);
-  std::size_t m_a = 0;
-  while (direct.summary.variables[m_a].var.name != "m_a") ++m_a;
-  CHECK(read_dataset(out, "/stress/bear/samples/m_a") == direct.columns[m_a]);
+  opt.seed = k_default_seed;
+  opt.keep.assign(plan.series().size(), true);
+  const EngineOutput direct = run_engine(plan, opt);
+  CHECK(read_dataset(out, "/stress/bear/samples/m_a") == direct.columns[plan.index("m_a")]);
   // Unchanged inputs keep their draws: exit_a is identical, so its paired difference is exactly 0.
   CHECK(read_dataset(out, "/stress/bear/samples/exit_a") == read_samples(out, "exit_a"));
   CHECK_THAT(read_string_attribute(out, "/stress/set", "overrides"), Contains("p_fail = constant(0.5)"));

@@ -1,0 +1,77 @@
+// Exact order statistics of a stream in bounded memory. Finite values are mapped to ordered 64-bit
+// keys; a pass sorts each value into the regions of a Layout (count only, a histogram of equal key
+// width, or collected), and the counts locate every wanted rank in a smaller key interval. Since
+// the counter-based RNG re-draws any block on demand, a rank is narrowed pass by pass until it falls
+// in a collected region or a single key, and the value there is the same order statistic an
+// in-memory sort gives. Region sums (about a shift, for tail means) merge through BlockTree.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Monotone map of a finite double to an unsigned key (x < y ⇔ key(x) < key(y); −0 maps as +0).
+[[nodiscard]] std::uint64_t order_key(double x) noexcept;
+/// Inverse of order_key.
+[[nodiscard]] double key_value(std::uint64_t key) noexcept;
+
+inline constexpr std::uint64_t k_max_key = std::numeric_limits<std::uint64_t>::max();
+
+/// The regions one pass sorts a column's finite values into: region r holds the keys
+/// [starts[r], starts[r + 1]) (the last up to k_max_key inclusive); starts[0] = 0.
+struct Layout {
+  std::vector<std::uint64_t> starts;
+  std::vector<std::uint32_t> bins;    ///< per region: 0 = counted only, else histogram bins of equal key width
+  std::vector<std::uint8_t> collect;  ///< per region: keep its values
+  std::vector<std::uint64_t> bin_offset;  ///< per region: first index of its bins in the bin counts
+  std::vector<std::uint64_t> bin_width;   ///< per region: keys per bin (the last bin may be shorter)
+  std::uint64_t total_bins = 0;
+  std::size_t collected_regions = 0;
+  std::vector<std::uint32_t> collect_slot;  ///< per region: index among the collected regions
+
+  /// The region holding `key`.
+  [[nodiscard]] std::size_t region(std::uint64_t key) const noexcept;
+  /// Last key of region r.
+  [[nodiscard]] std::uint64_t last_key(std::size_t r) const noexcept {
+    return r + 1 < starts.size() ? starts[r + 1] - 1 : k_max_key;
+  }
+  /// Builds a layout from sorted cut points (each starts a region; 0 is added) and the intervals to
+  /// histogram or collect (inclusive key intervals, disjoint, each aligned with cut points).
+  struct Interval {
+    std::uint64_t first = 0, last = 0;
+    bool collect = false;
+    std::uint32_t bins = 0;
+  };
+  static Layout make(std::vector<std::uint64_t> cuts, const std::vector<Interval>& intervals);
+};
+
+/// Integer results of a pass over one column (exact under any order of addition).
+struct LayoutCounts {
+  std::vector<std::uint64_t> region;  ///< values per region
+  std::vector<std::uint64_t> bin;     ///< values per histogram bin
+  std::vector<std::vector<double>> collected;  ///< values of each collected region, in no particular order
+  /// Empty counts for `layout`.
+  static LayoutCounts for_layout(const Layout& layout);
+  /// Adds `o` (same layout).
+  void merge(LayoutCounts&& o);
+};
+
+/// Sorts the finite values of `x` into `layout`'s regions.
+void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts);
+
+/// Where a rank (0-based among the sorted finite values) lies after a pass.
+struct RankCell {
+  bool exact = false;          ///< the value is known (a collected region, or a single key)
+  double value = 0;            ///< when exact
+  std::uint64_t first = 0, last = 0;  ///< the smallest known key interval holding the rank
+  std::uint64_t count = 0;     ///< values in [first, last]
+  std::size_t region = 0;      ///< the layout region holding it
+  bool region_exact = false;   ///< exact, and the whole region is collected or a single key (tail sums apply)
+};
+
+/// Locates rank `r` (< the number of finite values counted). Collected regions must be sorted.
+[[nodiscard]] RankCell locate(const Layout& layout, const LayoutCounts& counts, std::uint64_t r);
+
+}  // namespace tamcarlo
