@@ -152,7 +152,7 @@ struct RunArgs {
   unsigned threads = 0;
   std::string output;
   Store store = Store::all;
-  bool point = false, json = false, force = false;
+  bool point = false, json = false, force = false, timings = false;
   std::vector<std::string> stress, set;
 };
 
@@ -187,8 +187,12 @@ std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
 int cmd_run(const RunArgs& a, const CLI::App& sub) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
   std::vector<Job> jobs;
+  const auto parse_start = std::chrono::steady_clock::now();
   const std::vector<std::string> files = expand(a.files);
   for (const auto& f : files) jobs.push_back(load_job(f));
+  // Parsing time is shared out evenly: it is one phase of every run.
+  const double parse_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - parse_start).count() / static_cast<double>(jobs.size());
   for (const auto& j : jobs)
     for (const auto& w : job_warnings(j)) std::cerr << w.str() << '\n';
 
@@ -225,19 +229,23 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     if (i > 0 && !a.json) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
       opt.stresses = stress_cases(*s, a);
-      const RunSummary r = run_scenario(*s, opt);
+      RunSummary r = run_scenario(*s, opt);
+      r.timings.parse = parse_seconds;
       bar.clear();
       if (a.json) print_json(r, std::cout);
       else print_table(r, std::cout);
+      if (a.timings && !a.json && !a.point) print_timings(r.timings, std::cout);
     } else {
       const Suite& u = std::get<Suite>(jobs[i]);
       if (!a.stress.empty() || !a.set.empty())
         throw UsageError(fmt::format("--stress and --set apply to scenario files; {} is a suite", u.path));
       if (!sub.count("--store") && u.store) opt.store = *u.store;
-      const SuiteSummary r = run_suite(u, opt);
+      SuiteSummary r = run_suite(u, opt);
+      r.timings.parse = parse_seconds;
       bar.clear();
       if (a.json) print_suite_json(r, u, std::cout);
       else print_suite(r, u, std::cout);
+      if (a.timings && !a.json && !a.point) print_timings(r.timings, std::cout);
     }
     std::cout.flush();
   }
@@ -291,6 +299,9 @@ int main(int argc, char** argv) {
                 "Replace an existing regular file at the output path that is not a tamcarlo result (device nodes, "
                 "FIFOs, directories and the scenario files themselves are never replaced)");
   run->add_flag("--point", ra.point, "Evaluate every formula once at the inputs' point values (writes no file)");
+  run->add_flag("--timings", ra.timings,
+                "Print the wall time of each phase (parse, pilot, sampling pass, further passes, statistics, "
+                "sensitivity, write); --json always has them");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
 
   std::vector<std::string> validate_files;

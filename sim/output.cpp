@@ -237,12 +237,32 @@ void write_csv(const RunSummary& r, std::ostream& os) {
 
 void print_json(const RunSummary& r, std::ostream& os) { os << json_run(r) << '\n'; }
 
+void print_timings(const PhaseTimings& t, std::ostream& os) {
+  const double total = t.total();
+  const double sampling = t.stream.sample + t.stream.passes;
+  os << fmt::format(" timings (wall s): parse {:.3f} · pilot {:.3f} · sampling pass {:.3f} · further passes {:.3f} ({}) · "
+                    "statistics {:.3f} · sensitivity {:.3f} · write {:.3f} · total {:.3f}\n",
+                    t.parse, t.stream.pilot, t.stream.sample, t.stream.passes, t.stream.extra_passes, t.stream.statistics,
+                    t.sensitivity, t.write, total);
+  if (total > 0)
+    os << fmt::format(" outside the sampling passes: {:.1f}% of the time (outside the main pass: {:.1f}%)\n",
+                      100 * (total - sampling) / total, 100 * (total - t.stream.sample) / total);
+}
+
+std::string json_timings(const PhaseTimings& t) {
+  return fmt::format("{{\"parse\":{},\"pilot\":{},\"sample\":{},\"passes\":{},\"extra_passes\":{},\"statistics\":{},"
+                     "\"sensitivity\":{},\"write\":{},\"total\":{}}}",
+                     json_number(t.parse), json_number(t.stream.pilot), json_number(t.stream.sample),
+                     json_number(t.stream.passes), t.stream.extra_passes, json_number(t.stream.statistics),
+                     json_number(t.sensitivity), json_number(t.write), json_number(t.total()));
+}
+
 std::string json_run(const RunSummary& r) {
   std::string s = "{";
   s += fmt::format("\"scenario\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},\"threads\":{},"
-                   "\"point_only\":{},\"seconds\":{},\"output\":{},\"years\":[{}],\"variables\":{{",
+                   "\"point_only\":{},\"seconds\":{},\"timings\":{},\"output\":{},\"years\":[{}],\"variables\":{{",
                    json_string(r.name), json_string(r.title), json_string(r.scenario_path), json_string(r.unit), r.seed,
-                   r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds),
+                   r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds), json_timings(r.timings),
                    r.output.empty() ? "null" : json_string(r.output), fmt::join(r.years, ","));
   bool first = true;
   for (const auto& v : r.variables) {
@@ -411,9 +431,10 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
 
 void print_suite_json(const SuiteSummary& r, const Suite& s, std::ostream& os) {
   std::string j = fmt::format("{{\"suite\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},"
-                              "\"threads\":{},\"point_only\":{},\"seconds\":{},\"output\":{},\"rank_by\":{}",
+                              "\"threads\":{},\"point_only\":{},\"seconds\":{},\"timings\":{},\"output\":{},\"rank_by\":{}",
                               json_string(r.name), json_string(r.title), json_string(r.path), json_string(r.unit), r.seed,
                               r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds),
+                              json_timings(r.timings),
                               r.output.empty() ? "null" : json_string(r.output), json_string(r.rank_by));
   const MatrixStats& m = r.matrix;
   j += ",\"cells\":[";

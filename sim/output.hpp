@@ -17,6 +17,11 @@ void print_json(const RunSummary& r, std::ostream& os);
 /// The JSON object of print_json, without the newline.
 [[nodiscard]] std::string json_run(const RunSummary& r);
 
+/// One line of wall seconds per phase (`--timings`) and the share of the time spent outside the sampling passes.
+void print_timings(const PhaseTimings& t, std::ostream& os);
+/// The timings as a JSON object: {"parse", "pilot", "sample", "passes", "extra_passes", "statistics", "sensitivity", "write", "total"}.
+[[nodiscard]] std::string json_timings(const PhaseTimings& t);
+
 /// The ranked matrix (market P50/P5/P95, stars, AIGC share, P(> next)), the rank agreement, then each run's table.
 void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os);
 /// One JSON object on one line: suite identity, `cells` in rank order, `rank_agreement`, `members` (run objects).

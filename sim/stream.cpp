@@ -370,21 +370,22 @@ std::vector<std::uint64_t> tail_cuts(const ColumnState& st, const Layout& layout
   std::vector<std::uint64_t> cuts;
   const ColumnSpec& s = *st.spec;
   if (st.moments.n == 0) return cuts;
-  const auto alone = [&](double v) {
+  // v's key alone in a region; for a VaR, a collected region serves as well (its values are at hand).
+  const auto alone = [&](double v, bool collected_serves) {
     const std::uint64_t k = order_key(v);
     const std::size_t r = layout.region(k);
-    if (layout.collect[r] != 0 || (layout.starts[r] == k && layout.last_key(r) == k)) return;
+    if ((collected_serves && layout.collect[r] != 0) || (layout.starts[r] == k && layout.last_key(r) == k)) return;
     cuts.push_back(k);
     if (k != k_max_key) cuts.push_back(k + 1);
   };
   if (s.risk) {
-    for (const double a : s.risk->levels) alone(estimate_at(st, s.risk->upper_tail ? 1 - a : a).value);
+    for (const double a : s.risk->levels) alone(estimate_at(st, s.risk->upper_tail ? 1 - a : a).value, true);
     if (!s.risk->downside_target && s.risk->below.empty()) {
       const std::uint64_t k = order_key(st.moments.mean);
       if (!std::binary_search(layout.starts.begin(), layout.starts.end(), k)) cuts.push_back(k);
     }
   }
-  if (s.allocation) alone(st.known.at(allocation_tail(s.allocation->level, st.moments.n) - 1));
+  if (s.allocation) alone(st.known.at(allocation_tail(s.allocation->level, st.moments.n) - 1), false);
   return cuts;
 }
 
@@ -606,7 +607,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
       for (const auto& b : brackets) expected_total += b.count;
       pending.push_back({c, std::move(brackets)});
     }
-    const bool collect_all = expected_total <= static_cast<double>(k_collect_budget);
+    const bool collect_all = expected_total <= static_cast<double>(opt.collect_budget);
     for (auto& p : pending) {
       std::vector<Layout::Interval> intervals;
       for (const auto& b : p.brackets)
@@ -693,7 +694,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
       if (st.sums && st.spec->risk && !st.spec->risk->downside_target && st.spec->risk->below.empty() && n > 0)
         all_cuts.push_back(order_key(st.moments.mean));  // the semi-deviation's target, known from pass 1
       std::vector<Layout::Interval> intervals;
-      const double budget = static_cast<double>(k_collect_budget) / static_cast<double>(width);
+      const double budget = static_cast<double>(opt.collect_budget) / static_cast<double>(width);
       for (const auto& b : merge_brackets(std::move(open)))
         intervals.push_back({b.first, b.last, b.count <= budget, b.count <= budget ? 0u : k_bins});
       np.layout = Layout::make(std::move(all_cuts), intervals);

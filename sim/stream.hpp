@@ -105,6 +105,8 @@ struct StreamOptions {
   /// Blocks at which each pass is cut into ranges evaluated apart, serialized, read back and merged, as
   /// separate processes would (empty: one range). The results are the same bits either way.
   std::vector<std::uint64_t> split_blocks;
+  /// Values the first pass may collect (tests lower it to exercise the histogram passes).
+  std::uint64_t collect_budget = k_collect_budget;
 };
 
 /// Runs every pass of `source` over `samples` samples and returns each column's statistics. Throws Interrupted.

@@ -644,8 +644,9 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
       sets.write(first, rows, cols);
     };
-  const std::vector<ColumnResult> results = run_stream(source, specs, so);
+  const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
 
+  const auto sens_start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; k < runs.size(); ++k) {
     RunSummary& r = runs[k];
     take_results(r, results, plan_first[k]);
@@ -657,6 +658,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     for (std::size_t i = 0; i < r.variables.size(); ++i) r.variables[i].sensitivity = sens.rho[i];
   }
 
+  out.timings.sensitivity = std::chrono::duration<double>(std::chrono::steady_clock::now() - sens_start).count();
   // The matrix from its columns' statistics.
   MatrixStats& mx = out.matrix;
   for (std::size_t c = 0; c < nc; ++c) {
@@ -697,6 +699,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  const auto write_start = std::chrono::steady_clock::now();
   if (has_shared) out.shared = runs[0];
   if (writer)
     for (std::size_t k = 0; k < runs.size(); ++k) write_summaries(run_groups[k], runs[k]);
@@ -719,6 +722,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   writer->commit();
   out.output = writer->target();
   csv.commit();
+  out.timings.write = std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
   return out;
 }
 

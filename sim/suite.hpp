@@ -58,6 +58,7 @@ struct SuiteSummary {
   std::uint64_t seed = 0, samples = 0;
   unsigned threads = 0;
   double seconds = 0;
+  PhaseTimings timings;
   bool point_only = false;
   RunSummary shared;                  ///< the suite's inputs
   std::vector<RunSummary> members;    ///< as Suite::members

@@ -18,6 +18,7 @@ add_executable(tamcarlo_tests
   tests/rng_test.cpp
   tests/scenario_test.cpp
   tests/statistics_test.cpp
+  tests/stream_test.cpp
   tests/text_test.cpp
   tests/timeline_test.cpp
   tests/venture_test.cpp

@@ -1,0 +1,235 @@
+// The streaming engine's promises: statistics from mergeable summaries equal the in-memory ones
+// (quantiles exactly, on ties and non-finite values too), any split of the blocks merged after a
+// serialization round trip gives the same bits, and so does any thread count.
+#include "sim/engine.hpp"
+#include "sim/run.hpp"
+#include "sim/stream.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+
+using namespace tamcarlo;
+
+namespace {
+
+// Ties (discrete, empirical, a constant), non-finite values (log of a negative, division by zero), a
+// heavy tail, and a timeline.
+const char* k_awkward = R"toml(
+[scenario]
+years = [2024, 2026]
+[inputs]
+u = { dist = "uniform", min = 0, max = 1 }
+d = { dist = "discrete", values = [1, 2, 3], weights = [1, 1, 2] }
+e = { dist = "empirical", data = [3, 1, 4, 1, 5] }
+k = 2.5
+g = { dist = "gamma", shape = 0.3, scale = 2 }
+[formulas]
+y = "log(u - 0.2) * d + g"
+z = "d / (e - 1)"
+w = "if(u < 0.5, 0, g)"
+t = "u * (year - 2023)"
+)toml";
+
+bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+bool same(const Moments& a, const Moments& b) {
+  return a.n == b.n && a.nonfinite == b.nonfinite && same(a.mean, b.mean) && same(a.m2, b.m2) && same(a.min, b.min) &&
+         same(a.max, b.max);
+}
+
+bool same(const std::vector<QuantileEstimate>& a, const std::vector<QuantileEstimate>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!same(a[i].value, b[i].value) || !same(a[i].lo, b[i].lo) || !same(a[i].hi, b[i].hi)) return false;
+  return true;
+}
+
+bool same(const ColumnResult& a, const ColumnResult& b) {
+  if (!same(a.moments, b.moments) || !same(a.quantiles, b.quantiles)) return false;
+  if (a.risk.has_value() != b.risk.has_value() || a.allocation.has_value() != b.allocation.has_value()) return false;
+  if (a.risk) {
+    for (std::size_t i = 0; i < a.risk->tails.size(); ++i)
+      if (!same(a.risk->tails[i].cvar, b.risk->tails[i].cvar) || !same(a.risk->tails[i].cvar_se, b.risk->tails[i].cvar_se) ||
+          !same(a.risk->tails[i].var.value, b.risk->tails[i].var.value))
+        return false;
+    for (std::size_t i = 0; i < a.risk->thresholds.size(); ++i)
+      if (a.risk->thresholds[i].p.p != b.risk->thresholds[i].p.p) return false;
+    if (!same(a.risk->semi_deviation, b.risk->semi_deviation)) return false;
+  }
+  if (a.allocation) {
+    if (!same(a.allocation->var, b.allocation->var) || !same(a.allocation->cvar, b.allocation->cvar)) return false;
+    for (std::size_t i = 0; i < a.allocation->contribution.size(); ++i)
+      if (!same(a.allocation->contribution[i], b.allocation->contribution[i])) return false;
+  }
+  return true;
+}
+
+// Every series gets quantiles; y gets risk (lower tail, thresholds, mean target), w an upper-tail risk
+// and an allocation of itself over (w, g).
+std::vector<ColumnSpec> specs_for(const Plan& plan) {
+  std::vector<ColumnSpec> specs(plan.series().size());
+  for (auto& s : specs) s.probs.assign(k_report_probs.begin(), k_report_probs.end());
+  const auto at = [&](const char* name) {
+    for (std::size_t i = 0; i < plan.series().size(); ++i)
+      if (plan.variables()[plan.series()[i].var].name == name) return i;
+    FAIL("no series " << name);
+    return std::size_t{0};
+  };
+  specs[at("y")].risk = RiskSpec{{0.05, 0.01}, false, {0}, {1.5}, std::nullopt};
+  specs[at("y")].allocation = AllocationSpec{0.05, {at("y"), at("g")}};
+  specs[at("w")].risk = RiskSpec{{0.1}, true, {0.5}, {}, 2.0};
+  specs[at("w")].allocation = AllocationSpec{0.05, {at("w"), at("g")}};
+  return specs;
+}
+
+std::vector<ColumnResult> stream(const Plan& plan, std::uint64_t n, unsigned threads, StreamOptions opt = {}) {
+  const PlanSource source(plan, 42);
+  opt.samples = n;
+  opt.threads = threads;
+  return run_stream(source, specs_for(plan), opt);
+}
+
+}  // namespace
+
+TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties and non-finite values", "[stream]") {
+  const Scenario s = test::scenario(k_awkward);
+  const Plan plan(s);
+  const std::uint64_t n = 300'000;  // beyond the pilot, so the main pass decides
+  EngineOptions eo;
+  eo.seed = 42;
+  eo.samples = n;
+  eo.keep.assign(plan.series().size(), true);
+  const EngineOutput whole = run_engine(plan, eo);
+  StreamOptions narrow;
+  narrow.collect_budget = 2000;  // forces histogram passes before the brackets are collected
+  for (const auto& results : {stream(plan, n, 2), stream(plan, n, 2, narrow)}) {
+    for (std::size_t i = 0; i < plan.series().size(); ++i) {
+      INFO("series " << i);
+      std::vector<double> column = whole.columns[i];
+      CHECK(same(results[i].moments, Moments::over(column)));
+      CHECK(same(results[i].quantiles, quantiles(column, k_report_probs)));
+      if (results[i].risk) {
+        std::vector<double> copy = whole.columns[i];
+        const RiskStats ref = risk_of(copy, *specs_for(plan)[i].risk);
+        const RiskStats& got = *results[i].risk;
+        for (std::size_t t = 0; t < ref.tails.size(); ++t) {
+          CHECK(same(got.tails[t].var.value, ref.tails[t].var.value));
+          // Sums in another order: equal up to rounding.
+          CHECK(got.tails[t].cvar == Approx(ref.tails[t].cvar).epsilon(1e-9));
+          CHECK(got.tails[t].cvar_se == Approx(ref.tails[t].cvar_se).epsilon(1e-6));
+        }
+        for (std::size_t t = 0; t < ref.thresholds.size(); ++t) CHECK(got.thresholds[t].p.p == ref.thresholds[t].p.p);
+        CHECK(got.semi_deviation == Approx(ref.semi_deviation).epsilon(1e-9));
+      }
+    }
+  }
+}
+
+TEST_CASE("stream: the worst-tail allocation adds up and matches its definition", "[stream]") {
+  const Scenario s = test::scenario(k_awkward);
+  const Plan plan(s);
+  const auto results = stream(plan, 100'000, 2);
+  const std::size_t w = plan.index("w");
+  const Allocation& a = *results[w].allocation;
+  // Companion w is the column itself: its contribution is the CVaR; w ≥ 0 with many zeros (ties at v).
+  CHECK(a.contribution[0] == Approx(a.cvar).epsilon(1e-12));
+  CHECK(a.var == 0.0);
+  CHECK(a.cvar == 0.0);
+  // y (continuous, with NaNs): against the worst ⌈αn⌉ finite samples picked in memory.
+  EngineOptions eo;
+  eo.seed = 42;
+  eo.samples = 100'000;
+  eo.keep.assign(plan.series().size(), true);
+  const EngineOutput whole = run_engine(plan, eo);
+  const auto& y = whole.columns[plan.index("y")];
+  const auto& g = whole.columns[plan.index("g")];
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < y.size(); ++i)
+    if (std::isfinite(y[i])) idx.push_back(i);
+  std::sort(idx.begin(), idx.end(), [&](std::size_t p, std::size_t q) { return y[p] < y[q]; });
+  const auto tail = static_cast<std::size_t>(std::ceil(0.05 * static_cast<double>(idx.size())));
+  double ys = 0, gs = 0;
+  for (std::size_t i = 0; i < tail; ++i) {
+    ys += y[idx[i]];
+    gs += g[idx[i]];
+  }
+  const Allocation& b = *results[plan.index("y")].allocation;
+  CHECK(b.var == y[idx[tail - 1]]);
+  CHECK(b.cvar == Approx(ys / static_cast<double>(tail)).epsilon(1e-12));
+  CHECK(b.contribution[0] == Approx(ys / static_cast<double>(tail)).epsilon(1e-12));
+  CHECK(b.contribution[1] == Approx(gs / static_cast<double>(tail)).epsilon(1e-12));
+}
+
+TEST_CASE("stream: blocks split anywhere, serialized and merged give the same bits as one run", "[stream][reproducibility]") {
+  const Scenario s = test::scenario(k_awkward);
+  const Plan plan(s);
+  const std::uint64_t n = 40 * k_block_size + 77;
+  StreamOptions narrow;
+  narrow.collect_budget = 500;
+  const auto whole = stream(plan, n, 2, narrow);
+  for (const std::vector<std::uint64_t>& split : {std::vector<std::uint64_t>{20}, {3, 17, 33}, {1, 2, 39}}) {
+    StreamOptions o = narrow;
+    o.split_blocks = split;
+    const auto parts = stream(plan, n, 2, o);
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      INFO("series " << i << ", split at " << split.front());
+      CHECK(same(whole[i], parts[i]));
+    }
+  }
+}
+
+TEST_CASE("stream: every statistic is bit-identical on 1, 2 and 8 threads", "[stream][reproducibility]") {
+  const Scenario s = test::scenario(k_awkward);
+  const Plan plan(s);
+  const std::uint64_t n = 70'000;
+  const auto one = stream(plan, n, 1), two = stream(plan, n, 2), eight = stream(plan, n, 8);
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    INFO("series " << i);
+    CHECK(same(one[i], two[i]));
+    CHECK(same(one[i], eight[i]));
+  }
+}
+
+TEST_CASE("stream: a scenario run split into ranges reports the same summaries and stresses", "[stream][reproducibility]") {
+  const test::TempDir dir;
+  const Scenario s = load_scenario(test::source_path("scenarios/investments/augment.toml"));
+  RunOptions a;
+  a.samples = 30'000;
+  a.threads = 2;
+  for (const auto& st : s.stresses) a.stresses.push_back({st.name, st.description, st.overrides});
+  RunOptions b = a;
+  b.split_blocks = {2, 5};
+  const RunSummary x = run_scenario(s, a), y = run_scenario(s, b);
+  REQUIRE(x.variables.size() == y.variables.size());
+  for (std::size_t i = 0; i < x.variables.size(); ++i) {
+    INFO(x.variables[i].label());
+    CHECK(same(x.variables[i].moments, y.variables[i].moments));
+    CHECK(same(x.variables[i].quantiles, y.variables[i].quantiles));
+  }
+  REQUIRE(x.stresses.size() == y.stresses.size());
+  for (std::size_t k = 0; k < x.stresses.size(); ++k)
+    for (std::size_t i = 0; i < x.stresses[k].delta.size(); ++i) CHECK(same(x.stresses[k].delta[i], y.stresses[k].delta[i]));
+}
+
+TEST_CASE("block tree: joining adjacent ranges anywhere gives the canonical nodes", "[stream]") {
+  struct Sum {
+    double v = 0;
+    void merge(const Sum& o) { v = v + o.v; }
+  };
+  const auto range = [](std::uint64_t a, std::uint64_t b) {
+    BlockTree<Sum> t;
+    for (std::uint64_t i = a; i < b; ++i) t.add(i, Sum{1.0 / static_cast<double>(i + 3)});
+    return t;
+  };
+  const double whole = range(0, 37).total().v;
+  for (std::uint64_t k = 1; k < 37; ++k) {
+    BlockTree<Sum> left = range(0, k);
+    left.join(range(k, 37));
+    CHECK(same(left.total().v, whole));
+  }
+  BlockTree<Sum> gap = range(0, 4);
+  CHECK_THROWS_AS(gap.join(range(5, 9)), std::logic_error);
+}
