@@ -19,10 +19,12 @@ double key_value(std::uint64_t key) noexcept {
 }
 
 std::size_t Layout::region(std::uint64_t key) const noexcept {
-  // Few regions: a branch-light linear scan beats a binary search here.
-  std::size_t r = 0;
-  for (std::size_t i = 1; i < starts.size(); ++i) r += starts[i] <= key;
-  return r;
+  if (starts.size() <= 16) {  // few regions: a branch-free scan beats a binary search
+    std::size_t r = 0;
+    for (std::size_t i = 1; i < starts.size(); ++i) r += starts[i] <= key;
+    return r;
+  }
+  return static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), key) - starts.begin()) - 1;
 }
 
 Layout Layout::make(std::vector<std::uint64_t> cuts, const std::vector<Interval>& intervals) {
@@ -92,7 +94,7 @@ void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& c
   }
 }
 
-RankCell locate(const Layout& layout, const LayoutCounts& counts, std::uint64_t rank) {
+RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) {
   std::uint64_t before = 0;
   for (std::size_t r = 0; r < layout.starts.size(); ++r) {
     const std::uint64_t in = counts.region[r];
@@ -107,7 +109,10 @@ RankCell locate(const Layout& layout, const LayoutCounts& counts, std::uint64_t 
     c.count = in;
     if (layout.collect[r] != 0) {
       c.exact = c.region_exact = true;
-      c.value = counts.collected[layout.collect_slot[r]][rank - before];
+      auto& values = counts.collected[layout.collect_slot[r]];
+      const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank - before);
+      std::nth_element(values.begin(), nth, values.end());
+      c.value = *nth;
     } else if (c.first == c.last) {
       c.exact = c.region_exact = true;
       c.value = key_value(c.first);

@@ -71,7 +71,8 @@ struct RankCell {
   bool region_exact = false;   ///< exact, and the whole region is collected or a single key (tail sums apply)
 };
 
-/// Locates rank `r` (< the number of finite values counted). Collected regions must be sorted.
-[[nodiscard]] RankCell locate(const Layout& layout, const LayoutCounts& counts, std::uint64_t r);
+/// Locates rank `r` (< the number of finite values counted); a collected region is partly reordered
+/// (selection, O(size)) to put its value in place.
+[[nodiscard]] RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t r);
 
 }  // namespace tamcarlo

@@ -496,19 +496,25 @@ void finish_column(const ColumnState& st, const Layout& layout, const LayoutCoun
 }
 
 // Merges key intervals [first, last] with their value counts: overlapping ones become one.
+// A pilot bracket also knows its span [from, to) in pilot positions, so a merged one is re-estimated.
 struct Bracket {
   std::uint64_t first, last;
   double count;
+  double from = 0, to = 0;
 };
-std::vector<Bracket> merge_brackets(std::vector<Bracket> v) {
+std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position = 0) {
   std::sort(v.begin(), v.end(), [](const Bracket& a, const Bracket& b) { return a.first < b.first; });
   std::vector<Bracket> out;
   for (const auto& b : v) {
     if (!out.empty() && b.first <= out.back().last) {
-      if (b.last > out.back().last) {
-        out.back().last = b.last;
-        out.back().count += b.count;
+      Bracket& m = out.back();
+      if (b.last > m.last) {
+        m.last = b.last;
+        m.count += b.count;  // cells of one layout are disjoint or equal: this adds a new cell
       }
+      m.from = std::min(m.from, b.from);
+      m.to = std::max(m.to, b.to);
+      if (per_position > 0) m.count = (m.to - m.from) * per_position;
     } else {
       out.push_back(b);
     }
@@ -601,9 +607,10 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
         const double ilo = std::floor((f - margin) * m), ihi = std::ceil((f + margin) * m);
         const std::uint64_t first = ilo < 0 ? 0 : order_key(st.pilot[static_cast<std::size_t>(ilo)]);
         const std::uint64_t last = ihi >= m ? k_max_key : order_key(st.pilot[static_cast<std::size_t>(ihi)]);
-        brackets.push_back({first, last, (std::min(ihi, m) - std::max(ilo, 0.0)) / m * n_est});
+        const double from = std::max(ilo, 0.0), to = std::min(ihi, m);
+        brackets.push_back({first, last, (to - from) / m * n_est, from, to});
       }
-      brackets = merge_brackets(std::move(brackets));
+      brackets = merge_brackets(std::move(brackets), m > 0 ? n_est / m : 0);
       for (const auto& b : brackets) expected_total += b.count;
       pending.push_back({c, std::move(brackets)});
     }
@@ -652,16 +659,15 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
     else tm.passes += since(start);
     start = Clock::now();
 
-    // What this pass settled, and what the next must narrow.
-    bool again = false;
+    // What this pass settled, and what the next must narrow (columns apart, in parallel).
+    std::atomic<bool> again{false};
     std::vector<ColumnPass> next(width);
-    for (std::size_t c = 0; c < width; ++c) {
+    arena.execute([&] { tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
       ColumnState& st = state[c];
       if (pass == 0) results[c].moments = st.moments = merged.moments[c].total();
-      if (!passes[c].active || st.done) continue;
+      if (!passes[c].active || st.done) return;
       const ColumnPass& cp = passes[c];
       LayoutCounts& counts = merged.counts[c];
-      for (auto& v : counts.collected) std::sort(v.begin(), v.end());
 
       const std::uint64_t n = st.moments.n;
       std::vector<Bracket> open;
@@ -679,7 +685,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
         if (cuts.empty()) {
           finish_column(st, cp.layout, counts, sums, cp.stride(), results[c]);
           st.done = true;
-          continue;
+          return;
         }
         // Keep this pass's cuts too, so the next layout serves the same thresholds and values.
         cuts.insert(cuts.end(), cp.layout.starts.begin(), cp.layout.starts.end());
@@ -699,7 +705,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
         intervals.push_back({b.first, b.last, b.count <= budget, b.count <= budget ? 0u : k_bins});
       np.layout = Layout::make(std::move(all_cuts), intervals);
       again = true;
-    }
+    }); });
     tm.statistics += since(start);
     if (!again) break;
     passes = std::move(next);
