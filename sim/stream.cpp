@@ -23,7 +23,8 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 constexpr std::size_t k_sum_powers = 4;   // Σ(x − c)^1..4 per region
-constexpr std::uint32_t k_bins = 4096;    // histogram bins per bracket that is too large to collect
+constexpr std::uint32_t k_bins = 4096;
+constexpr double k_bracket_z = 4;         // pilot brackets reach ±4σ (a miss costs a further pass, not accuracy)    // histogram bins per bracket that is too large to collect
 
 // Per-region sums of one column over a block range, merged elementwise (through BlockTree).
 struct Sums {
@@ -548,14 +549,26 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
 
   // Pilot: the run's first blocks, re-drawn, place each column's brackets.
   auto start = Clock::now();
-  // Pilot size: about 1/128 of the run (brackets narrow as 1/√pilot), at least k_pilot_blocks blocks,
-  // at most 4 Mi samples or 24 Mi values over the ordered columns.
+  // Pilot size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
+  // samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
+  // probabilities of every column. Take the m that brings this within the budget (and at least N/128),
+  // but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+  double spread = 0;
   std::size_t ordered_columns = 0;
-  for (const auto& st : state) ordered_columns += st.ordered;
-  const std::uint64_t cap = std::min<std::uint64_t>(std::uint64_t{1} << 22, (std::uint64_t{24} << 20) / std::max<std::size_t>(1, ordered_columns));
-  const std::uint64_t wanted_rows = std::clamp<std::uint64_t>(n_total / 128, k_pilot_blocks * k_block_size,
-                                                              std::max<std::uint64_t>(cap, k_pilot_blocks * k_block_size));
-  const std::uint64_t pilot_rows = std::min<std::uint64_t>(n_total, wanted_rows / k_block_size * k_block_size);
+  for (const auto& st : state) {
+    if (!st.ordered) continue;
+    ++ordered_columns;
+    std::vector<double> fs = all_probs(*st.spec);
+    if (st.spec->allocation) fs.push_back(st.spec->allocation->level);
+    for (const double f : fs) spread += 2 * k_bracket_z * std::sqrt(f * (1 - f));
+  }
+  // (aiming at 60% of the budget: the estimate ignores the brackets' ends and rank rounding)
+  const double fit = std::pow(static_cast<double>(n_total) * spread / (0.6 * static_cast<double>(opt.collect_budget)), 2);
+  const std::uint64_t least = k_pilot_blocks * k_block_size;
+  const std::uint64_t cap = std::max<std::uint64_t>(
+      least, std::min<std::uint64_t>(std::uint64_t{8} << 20, (std::uint64_t{16} << 20) / std::max<std::size_t>(1, ordered_columns)));
+  const auto wanted_rows = static_cast<std::uint64_t>(std::min(static_cast<double>(cap), std::max({fit, static_cast<double>(n_total) / 128, static_cast<double>(least)})));
+  const std::uint64_t pilot_rows = std::min<std::uint64_t>(n_total, (wanted_rows + k_block_size - 1) / k_block_size * k_block_size);
   {
     std::vector<std::vector<double>> pilot(width);
     std::vector<bool> want(width);
@@ -603,7 +616,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
           continue;
         }
         const double f = static_cast<double>(r) / n_est;
-        const double margin = 5 * std::sqrt(std::max(f * (1 - f), 1 / m) / m) + 2 / m;
+        const double margin = k_bracket_z * std::sqrt(std::max(f * (1 - f), 1 / m) / m) + 2 / m;
         const double ilo = std::floor((f - margin) * m), ihi = std::ceil((f + margin) * m);
         const std::uint64_t first = ilo < 0 ? 0 : order_key(st.pilot[static_cast<std::size_t>(ilo)]);
         const std::uint64_t last = ihi >= m ? k_max_key : order_key(st.pilot[static_cast<std::size_t>(ihi)]);
@@ -611,7 +624,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
         brackets.push_back({first, last, (to - from) / m * n_est, from, to});
       }
       brackets = merge_brackets(std::move(brackets), m > 0 ? n_est / m : 0);
-      for (const auto& b : brackets) expected_total += b.count;
+      for (const auto& b : brackets) expected_total += b.first == b.last ? 0 : b.count;  // one key: never collected
       pending.push_back({c, std::move(brackets)});
     }
     const bool collect_all = expected_total <= static_cast<double>(opt.collect_budget);
@@ -626,6 +639,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
       cp.shift = state[p.column].shift;
       if (specs[p.column].allocation) cp.companions = specs[p.column].allocation->companions;
     }
+    for (auto& st : state) std::vector<double>().swap(st.pilot);  // placed: its memory goes to the collection
   }
 
   std::vector<ColumnResult> results(width);

@@ -26,11 +26,11 @@ namespace tamcarlo {
 inline constexpr std::size_t k_block_size = 4096;
 /// Blocks per chunk: the unit of work a thread takes, and one HDF5 chunk of stored samples.
 inline constexpr std::size_t k_chunk_blocks = 16;
-/// Fewest blocks the pilot re-draws to place the quantile brackets (it takes the run's first N/128 samples,
-/// at least these 262,144, at most 4 Mi).
+/// Fewest blocks the pilot re-draws to place the quantile brackets (it takes the run's first samples:
+/// enough for the brackets to fit the collection budget, at least N/128 and these 262,144, at most 8 Mi).
 inline constexpr std::size_t k_pilot_blocks = 64;
 /// Values the first pass may collect over all columns (8 bytes each); beyond it, brackets are histogrammed.
-inline constexpr std::uint64_t k_collect_budget = 12'000'000;
+inline constexpr std::uint64_t k_collect_budget = 16'000'000;
 
 /// Evaluates blocks for one thread.
 class BlockEvaluator {
