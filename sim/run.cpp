@@ -316,6 +316,16 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
   }
 }
 
+void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads) {
+  std::vector<bool> wanted;
+  for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
+  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, threads);
+  r.sensitivity_inputs.clear();
+  for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
+  r.sensitivity_samples = sens.samples;
+  for (std::size_t i = 0; i < r.variables.size(); ++i) r.variables[i].sensitivity = sens.rho[i];
+}
+
 void write_summaries(RunGroup& group, const RunSummary& r) {
   for_each_variable(r.variables, [&](std::size_t first, std::size_t count) {
     group.write_summary(std::span<const VariableSummary>(r.variables).subspan(first, count), r.sensitivity_inputs,
@@ -358,6 +368,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     plan_ptrs.push_back(plans.back().get());
     cases.push_back(describe_run(st, *plans.back(), opt));
     cases.back().seed = out.seed;
+    cases.back().samples = out.samples;
   }
   std::optional<PortfolioColumns> pcols;
   std::vector<std::string> holding_names;
@@ -440,12 +451,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
 
   // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same).
   const auto sens_start = Clock::now();
-  std::vector<bool> wanted;
-  for (const auto& v : out.variables) wanted.push_back(v.reported && !v.var.input);
-  const Sensitivity sens = sensitivity(plan, out.seed, out.samples, wanted, opt.threads);
-  for (const std::uint32_t v : sens.inputs) out.sensitivity_inputs.push_back(plan.variables()[v].name);
-  out.sensitivity_samples = sens.samples;
-  for (std::size_t i = 0; i < out.variables.size(); ++i) out.variables[i].sensitivity = sens.rho[i];
+  add_sensitivity(out, plan, opt.threads);
+  for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt.threads);
   if (pcols)
     out.portfolio = portfolio_result(*pcols, holding_names, results, source.portfolio_first(), source, out.samples,
                                      opt.threads);

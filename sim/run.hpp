@@ -51,6 +51,9 @@ struct RunOptions {
 /// Copies the engine's results for the series of `r` (columns [first, first + series)) into it.
 void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::size_t first);
 
+/// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn).
+void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads);
+
 /// Writes every variable's summary to `group`'s summary/.
 void write_summaries(RunGroup& group, const RunSummary& r);
 

@@ -2,7 +2,6 @@
 
 #include "sim/engine.hpp"
 #include "sim/output.hpp"
-#include "sim/sensitivity.hpp"
 #include "sim/results_file.hpp"
 #include "sim/rng.hpp"
 #include "sim/target.hpp"
@@ -650,12 +649,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   for (std::size_t k = 0; k < runs.size(); ++k) {
     RunSummary& r = runs[k];
     take_results(r, results, plan_first[k]);
-    std::vector<bool> wanted;
-    for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
-    const Sensitivity sens = sensitivity(*plans[k], seeds[k], out.samples, wanted, opt.threads);
-    for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plans[k]->variables()[v].name);
-    r.sensitivity_samples = sens.samples;
-    for (std::size_t i = 0; i < r.variables.size(); ++i) r.variables[i].sensitivity = sens.rho[i];
+    add_sensitivity(r, *plans[k], opt.threads);
   }
 
   out.timings.sensitivity = std::chrono::duration<double>(std::chrono::steady_clock::now() - sens_start).count();

@@ -4,6 +4,7 @@
 #include "sim/engine.hpp"
 #include "sim/run.hpp"
 #include "sim/stream.hpp"
+#include "sim/suite.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -232,4 +233,26 @@ TEST_CASE("block tree: joining adjacent ranges anywhere gives the canonical node
   }
   BlockTree<Sum> gap = range(0, 4);
   CHECK_THROWS_AS(gap.join(range(5, 9)), std::logic_error);
+}
+
+TEST_CASE("stream: a suite split into ranges gives the same matrix, bit for bit", "[stream][reproducibility][suite]") {
+  const Suite u = load_suite(test::source_path("scenarios/matrix.toml"));
+  RunOptions a;
+  a.samples = 20'000;
+  a.threads = 2;
+  RunOptions b = a;
+  b.split_blocks = {1, 3};
+  const SuiteSummary x = run_suite(u, a), y = run_suite(u, b);
+  const MatrixStats &p = x.matrix, &q = y.matrix;
+  CHECK(p.order == q.order);
+  for (std::size_t c = 0; c < p.market.size(); ++c) {
+    CHECK(same(p.market[c], q.market[c]));
+    CHECK(same(p.share[c], q.share[c]));
+    CHECK(same(p.market_moments[c], q.market_moments[c]));
+  }
+  for (std::size_t k = 0; k < p.greater.size(); ++k) CHECK((p.greater[k].p == q.greater[k].p || std::isnan(p.greater[k].p)));
+  CHECK(same(p.agreement.per_sample, q.agreement.per_sample));
+  CHECK(same(p.agreement.quantiles, q.agreement.quantiles));
+  CHECK(p.agreement.positive.p == q.agreement.positive.p);
+  CHECK(p.agreement.skipped == q.agreement.skipped);
 }
