@@ -1,5 +1,5 @@
 // The command line as a user meets it: exit codes, messages, JSON, files written or not, memory.
-#include "sim/results_file.hpp"
+#include "sim/io/results_file.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,5 @@
 // Statistical checks of every sampler against its law. Fixed seeds; tolerances in standard errors.
-#include "sim/distribution.hpp"
+#include "sim/random/distribution.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 // Reproducibility promises: thread-count invariance and name-keyed streams, checked bitwise.
-#include "sim/engine.hpp"
-#include "sim/run.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/cmd/run.hpp"
 #include "tests/support.hpp"
 
 #include <boost/math/distributions/normal.hpp>

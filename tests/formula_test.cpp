@@ -1,4 +1,4 @@
-#include "sim/plan.hpp"
+#include "sim/engine/plan.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // Hardening: what a user can point tamcarlo at without losing data. Output paths that are device
 // nodes, FIFOs, symbolic links, the scenario itself or someone else's file; report directories that
 // hold files the report did not write.
-#include "sim/results_file.hpp"
+#include "sim/io/results_file.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

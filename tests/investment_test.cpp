@@ -1,8 +1,8 @@
 // Investments end to end: linked scenarios evaluated on the same samples, the failure probability,
 // stress sets and --set beside the base, and every seed round of R1 §3 with its risk report.
-#include "sim/results_file.hpp"
-#include "sim/engine.hpp"
-#include "sim/run.hpp"
+#include "sim/io/results_file.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/cmd/run.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

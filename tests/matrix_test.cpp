@@ -1,9 +1,9 @@
 // The matrix statistics (Wilson intervals, Kendall's τ_b, ranking and pairwise probabilities) and
 // suites: parsing errors, member seeds, joint samples and reproducibility.
-#include "sim/matrix.hpp"
-#include "sim/results_file.hpp"
-#include "sim/rng.hpp"
-#include "sim/suite.hpp"
+#include "sim/stats/matrix.hpp"
+#include "sim/io/results_file.hpp"
+#include "sim/random/rng.hpp"
+#include "sim/cmd/run_suite.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 // models/: closed forms, the reports' own arithmetic, edge cases and monotonicity.
 #include "models/market.hpp"
-#include "sim/plan.hpp"
+#include "sim/engine/plan.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

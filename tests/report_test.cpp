@@ -1,6 +1,6 @@
 // `tamcarlo report`: the charts and the page exist and are valid, the page lists every input with
 // its source, the fan chart draws the stored per-year quantiles, and bad input fails cleanly.
-#include "sim/results_file.hpp"
+#include "sim/io/results_file.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

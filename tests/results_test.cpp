@@ -1,7 +1,7 @@
 // HDF5 result files: round trip of samples, summaries and run attributes; nothing left on failure.
-#include "sim/engine.hpp"
-#include "sim/results_file.hpp"
-#include "sim/run.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/io/results_file.hpp"
+#include "sim/cmd/run.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/text.hpp"
+#include "sim/io/text.hpp"
 
 using namespace tamcarlo;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "sim/rng.hpp"
+#include "sim/random/rng.hpp"
 
 #include <catch2/catch.hpp>
 

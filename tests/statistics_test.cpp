@@ -1,5 +1,5 @@
-#include "sim/engine.hpp"
-#include "sim/statistics.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/stats/statistics.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,10 +1,10 @@
 // The streaming engine's promises: statistics from mergeable summaries equal the in-memory ones
 // (quantiles exactly, on ties and non-finite values too), any split of the blocks merged after a
 // serialization round trip gives the same bits, and so does any thread count.
-#include "sim/engine.hpp"
-#include "sim/run.hpp"
-#include "sim/stream.hpp"
-#include "sim/suite.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/cmd/run.hpp"
+#include "sim/engine/stream.hpp"
+#include "sim/cmd/run_suite.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

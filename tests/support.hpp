@@ -1,6 +1,6 @@
 // Test helpers: temporary directories, scenario files, and running the tamcarlo executable.
 #pragma once
-#include "sim/scenario.hpp"
+#include "sim/lang/scenario.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,5 +1,5 @@
 // Human-readable numbers and name suggestions, as the tables and messages print them.
-#include "sim/text.hpp"
+#include "sim/io/text.hpp"
 
 #include <catch2/catch.hpp>
 

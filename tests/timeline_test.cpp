@@ -1,8 +1,8 @@
 // The timeline: `years` in [scenario], `year` in formulas, timed outputs as one series per year,
 // stored N × T and summarized per year.
-#include "sim/engine.hpp"
-#include "sim/results_file.hpp"
-#include "sim/run.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/io/results_file.hpp"
+#include "sim/cmd/run.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

@@ -2,8 +2,8 @@
 // for tamcarlo's engine), using the same samplers and computing the same statistics of the outputs.
 //   bench_fused N SEED THREADS      → runs the model, prints P50 of market and samples/s
 //   bench_fused --per-distribution  → ns per draw of each sampler, and Boost.Random's for comparison
-#include "sim/distribution.hpp"
-#include "sim/statistics.hpp"
+#include "sim/random/distribution.hpp"
+#include "sim/stats/statistics.hpp"
 
 #include <boost/random/beta_distribution.hpp>
 #include <boost/random/gamma_distribution.hpp>

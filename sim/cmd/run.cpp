@@ -1,0 +1,521 @@
+#include "sim/cmd/run.hpp"
+
+#include "sim/engine/engine.hpp"
+#include "sim/error.hpp"
+#include "sim/io/output.hpp"
+#include "sim/stats/sensitivity.hpp"
+#include "sim/io/target.hpp"
+#include "sim/io/text.hpp"
+
+#include <fmt/format.h>
+
+#include <oneapi/tbb/info.h>
+
+#include "models/venture.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <optional>
+
+namespace tamcarlo {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
+
+// Calls f(first, count) for each variable's run of consecutive series (a timed variable has one per year).
+template <class F>
+void for_each_variable(const std::vector<VariableSummary>& series, F f) {
+  for (std::size_t i = 0; i < series.size();) {
+    std::size_t j = i + 1;
+    while (j < series.size() && series[j].var.name == series[i].var.name) ++j;
+    f(i, j - i);
+    i = j;
+  }
+}
+
+// Where a portfolio's variables are among the base series, and its derived columns.
+struct PortfolioColumns {
+  std::size_t holdings = 0;
+  std::vector<std::size_t> check, proceeds, invested, exit;  // base series indices
+  bool dated = false;
+  // Derived columns, relative to the first portfolio column: moic, pnl, pnl_k (h), moic_k (h), irr.
+  [[nodiscard]] std::size_t width() const { return 2 + 2 * holdings + (dated ? 1 : 0); }
+  static constexpr std::size_t moic = 0, pnl = 1;
+  [[nodiscard]] std::size_t holding_pnl(std::size_t k) const { return 2 + k; }
+  [[nodiscard]] std::size_t holding_moic(std::size_t k) const { return 2 + holdings + k; }
+  [[nodiscard]] std::size_t irr() const { return 2 + 2 * holdings; }
+};
+
+// Columns of a scenario run, per block: the base series; per stressed case its series, then their
+// differences from the base; then the portfolio's derived columns.
+class ScenarioSource : public BlockSource {
+ public:
+  ScenarioSource(const Plan& base, std::vector<const Plan*> stressed, std::uint64_t seed,
+                 std::optional<PortfolioColumns> portfolio)
+      : base_(base), stressed_(std::move(stressed)), seed_(seed), portfolio_(std::move(portfolio)) {}
+  [[nodiscard]] std::size_t series() const { return base_.series().size(); }
+  [[nodiscard]] std::size_t stress_first(std::size_t k) const { return series() * (1 + 2 * k); }
+  [[nodiscard]] std::size_t delta_first(std::size_t k) const { return stress_first(k) + series(); }
+  [[nodiscard]] std::size_t portfolio_first() const { return series() * (1 + 2 * stressed_.size()); }
+  [[nodiscard]] std::size_t width() const override {
+    return portfolio_first() + (portfolio_ ? portfolio_->width() : 0);
+  }
+  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
+
+  const Plan& base_;
+  std::vector<const Plan*> stressed_;
+  std::uint64_t seed_;
+  std::optional<PortfolioColumns> portfolio_;
+};
+
+class ScenarioEvaluator : public BlockEvaluator {
+ public:
+  explicit ScenarioEvaluator(const ScenarioSource& src) : src_(src), base_(src.base_) {
+    for (const Plan* p : src.stressed_) stressed_.emplace_back(*p);
+    const std::size_t derived = src.width() - src.series() * (1 + src.stressed_.size());
+    buffer_.assign(derived, std::vector<double>(k_block_size));
+  }
+
+  void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& cols) override {
+    const std::size_t s = src_.series();
+    base_.evaluate(src_.seed_, first, rows);
+    for (std::size_t i = 0; i < s; ++i) cols[i] = base_.series(i);
+    std::size_t b = 0;  // next derived buffer
+    for (std::size_t k = 0; k < stressed_.size(); ++k) {
+      stressed_[k].evaluate(src_.seed_, first, rows);
+      for (std::size_t i = 0; i < s; ++i) {
+        const double* x = base_.series(i);
+        const double* y = stressed_[k].series(i);
+        double* d = buffer_[b++].data();
+        for (std::size_t j = 0; j < rows; ++j) d[j] = y[j] - x[j];
+        cols[src_.stress_first(k) + i] = y;
+        cols[src_.delta_first(k) + i] = d;
+      }
+    }
+    if (src_.portfolio_) portfolio(*src_.portfolio_, rows, cols, b);
+  }
+
+ private:
+  // Σ proceeds / Σ checks, P&L, per holding P&L and MOIC, and the IRR of the dated flows; NaN in
+  // every portfolio column for a sample where some holding is not finite.
+  void portfolio(const PortfolioColumns& p, std::size_t rows, std::vector<const double*>& cols, std::size_t b) {
+    const std::size_t h = p.holdings;
+    const std::size_t first = src_.portfolio_first();
+    std::vector<double*> out(p.width());
+    for (std::size_t c = 0; c < p.width(); ++c) {
+      out[c] = buffer_[b + c].data();
+      cols[first + c] = out[c];
+    }
+    std::vector<double> t(2 * h), a(2 * h);
+    for (std::size_t j = 0; j < rows; ++j) {
+      bool ok = true;
+      double check = 0, proceeds = 0;
+      for (std::size_t k = 0; k < h; ++k) {
+        const double ck = base_.series(p.check[k])[j], pk = base_.series(p.proceeds[k])[j];
+        ok = ok && std::isfinite(ck) && std::isfinite(pk);
+        check += ck;
+        proceeds += pk;
+        out[p.holding_pnl(k)][j] = pk - ck;
+        out[p.holding_moic(k)][j] = ck > 0 ? pk / ck : k_nan;
+      }
+      if (!ok) {
+        for (std::size_t c = 0; c < p.width(); ++c) out[c][j] = k_nan;
+        continue;
+      }
+      out[PortfolioColumns::moic][j] = check > 0 ? proceeds / check : k_nan;
+      out[PortfolioColumns::pnl][j] = proceeds - check;
+      if (!p.dated) continue;
+      for (std::size_t k = 0; k < h; ++k) {
+        t[2 * k] = base_.series(p.invested[k])[j];
+        a[2 * k] = -base_.series(p.check[k])[j];
+        t[2 * k + 1] = base_.series(p.exit[k])[j];
+        a[2 * k + 1] = base_.series(p.proceeds[k])[j];
+      }
+      const models::IrrResult r = models::irr(t, a);
+      const bool defined = r.status == models::IrrStatus::ok || r.status == models::IrrStatus::total_loss;
+      out[p.irr()][j] = defined ? r.rate : k_nan;
+    }
+  }
+
+  const ScenarioSource& src_;
+  PlanBlock base_;
+  std::vector<PlanBlock> stressed_;
+  std::vector<std::vector<double>> buffer_;
+};
+
+std::unique_ptr<BlockEvaluator> ScenarioSource::evaluator() const { return std::make_unique<ScenarioEvaluator>(*this); }
+
+std::size_t series_of(const RunSummary& r, const std::string& name) {
+  for (std::size_t i = 0; i < r.variables.size(); ++i)
+    if (r.variables[i].var.name == name && !r.variables[i].year) return i;
+  throw std::logic_error("portfolio variable is not an untimed series: " + name);
+}
+
+// /portfolio: the portfolio MOIC's quantiles and risk, rank correlations and tail contributions.
+void write_portfolio(hid_t file, const PortfolioStats& p, double level) {
+  const H5Handle g = h5::group(file, "portfolio");
+  const hid_t id = g.get();
+  const std::size_t h = p.names.size();
+  h5::strings(id, "holding", p.names);
+  h5::attr(id, "level", level);
+  std::vector<double> q, lo, hi, probs;
+  for (const auto& e : p.moic) {
+    probs.push_back(e.p);
+    q.push_back(e.value);
+    lo.push_back(e.lo);
+    hi.push_back(e.hi);
+  }
+  h5::dataset(id, "quantile_p", probs, {probs.size()});
+  h5::dataset(id, "moic_quantile", q, {q.size()});
+  h5::dataset(id, "moic_quantile_lo", lo, {lo.size()});
+  h5::dataset(id, "moic_quantile_hi", hi, {hi.size()});
+  h5::attr(id, "moic_mean", p.moic_moments.mean);
+  h5::attr(id, "moic_mean_se", p.moic_moments.se());
+  for (const auto& t : p.moic_risk.thresholds) {
+    const std::string name = fmt::format("p_moic_{}_{:g}", t.below ? "below" : "at_least", t.threshold);
+    h5::attr(id, name, t.p.p);
+    h5::attr(id, name + "_lo", t.p.lo);
+    h5::attr(id, name + "_hi", t.p.hi);
+  }
+  h5::attr(id, "moic_cvar", p.moic_risk.tails.at(0).cvar);
+  h5::attr(id, "moic_cvar_se", p.moic_risk.tails.at(0).cvar_se);
+  h5::dataset(id, "rank_correlation", p.rank_correlation, {h, h});
+  h5::attr(id, "rank_correlation_samples", p.rank_samples);
+  h5::attr(id, "pnl_var", p.pnl_var);
+  h5::attr(id, "pnl_cvar", p.pnl_cvar);
+  h5::dataset(id, "contribution", p.contribution, {h});
+  h5::dataset(id, "expected_pnl", p.expected_pnl, {h});
+  std::vector<double> pl;
+  for (const auto& x : p.p_loss) pl.push_back(x.p);
+  h5::dataset(id, "p_loss", pl, {h});
+  if (p.has_irr) {
+    std::vector<double> iq;
+    for (const auto& e : p.irr) iq.push_back(e.value);
+    h5::dataset(id, "irr_quantile", iq, {iq.size()});
+    h5::attr(id, "irr_mean", p.irr_moments.mean);
+    h5::attr(id, "p_irr_negative", p.p_irr_negative.p);
+    h5::attr(id, "irr_undefined_samples", p.irr_undefined);
+  }
+}
+
+std::string stress_note(const Input& in) { return fmt::format("{} = {}", in.name, describe(in.dist)); }
+
+// The portfolio's column specs (see PortfolioColumns), and its statistics from their results.
+std::vector<ColumnSpec> portfolio_specs(const PortfolioColumns& p, double level, std::size_t first) {
+  std::vector<ColumnSpec> specs(p.width());
+  ColumnSpec& moic = specs[PortfolioColumns::moic];
+  moic.probs.assign(k_report_probs.begin(), k_report_probs.end());
+  moic.risk = RiskSpec{{level}, false, {1}, {2, 3}, std::nullopt};
+  AllocationSpec alloc;
+  alloc.level = level;
+  for (std::size_t k = 0; k < p.holdings; ++k) alloc.companions.push_back(first + p.holding_pnl(k));
+  specs[PortfolioColumns::pnl].allocation = alloc;
+  for (std::size_t k = 0; k < p.holdings; ++k) specs[p.holding_pnl(k)].risk = RiskSpec{{}, false, {0}, {}, std::nullopt};
+  if (p.dated) {
+    specs[p.irr()].probs.assign(k_report_probs.begin(), k_report_probs.end());
+    specs[p.irr()].risk = RiskSpec{{}, false, {0}, {}, std::nullopt};
+  }
+  return specs;
+}
+
+PortfolioStats portfolio_result(const PortfolioColumns& p, const std::vector<std::string>& names,
+                                const std::vector<ColumnResult>& res, std::size_t first,
+                                const ScenarioSource& source, std::uint64_t samples, unsigned threads) {
+  PortfolioStats out;
+  out.names = names;
+  const ColumnResult& moic = res[first + PortfolioColumns::moic];
+  out.moic = moic.quantiles;
+  out.moic_moments = moic.moments;
+  out.moic_risk = *moic.risk;
+  const Allocation& alloc = *res[first + PortfolioColumns::pnl].allocation;
+  out.pnl_var = alloc.var;
+  out.pnl_cvar = alloc.cvar;
+  out.contribution = alloc.contribution;
+  for (std::size_t k = 0; k < p.holdings; ++k) {
+    const ColumnResult& pnl = res[first + p.holding_pnl(k)];
+    out.expected_pnl.push_back(pnl.moments.n > 0 ? pnl.moments.mean : k_nan);
+    out.p_loss.push_back(pnl.risk->thresholds.at(0).p);
+  }
+  // Rank correlations of the holdings' MOICs over the first samples (as the sensitivities).
+  out.rank_samples = std::min(samples, k_sensitivity_samples);
+  std::vector<bool> want(source.width(), false);
+  for (std::size_t k = 0; k < p.holdings; ++k) want[first + p.holding_moic(k)] = true;
+  const auto cols = collect_columns(source, out.rank_samples, want, threads);
+  std::vector<std::vector<double>> ranks;
+  for (std::size_t k = 0; k < p.holdings; ++k) ranks.push_back(average_ranks(cols[first + p.holding_moic(k)]));
+  for (std::size_t a = 0; a < p.holdings; ++a)
+    for (std::size_t b = 0; b < p.holdings; ++b) out.rank_correlation.push_back(a == b ? 1.0 : pearson(ranks[a], ranks[b]));
+  if (p.dated) {
+    const ColumnResult& irr = res[first + p.irr()];
+    out.has_irr = true;
+    out.irr = irr.quantiles;
+    out.irr_moments = irr.moments;
+    out.p_irr_negative = irr.risk->thresholds.at(0).p;
+    out.irr_undefined = irr.moments.nonfinite - res[first + PortfolioColumns::pnl].moments.nonfinite;
+  }
+  return out;
+}
+
+}  // namespace
+
+RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt) {
+  const auto& vars = plan.variables();
+  RunSummary out;
+  out.scenario_path = s.path;
+  out.name = s.name;
+  out.title = s.title;
+  out.unit = s.unit;
+  out.years = s.years;
+  out.seed = opt.seed.value_or(s.seed.value_or(k_default_seed));
+  out.point_only = opt.point_only;
+  out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
+  std::vector<std::vector<double>> points(std::max<std::size_t>(1, s.years.size()));
+  for (std::size_t t = 0; t < points.size(); ++t) points[t] = plan.evaluate_point(t);
+  for (const Series& ser : plan.series()) {
+    VariableSummary vs;
+    vs.var = vars[ser.var];
+    if (ser.year >= 0) vs.year = s.years[static_cast<std::size_t>(ser.year)];
+    vs.point = points[static_cast<std::size_t>(std::max(0, ser.year))][ser.var];
+    vs.reported = std::find(s.report.begin(), s.report.end(), vs.var.name) != s.report.end();
+    for (const auto& [name, spec] : s.risk)
+      if (name == vs.var.name) vs.risk_spec = spec;
+    vs.stored = !opt.point_only && !opt.output.empty() &&
+                (opt.store == Store::all || (opt.store == Store::report && vs.reported));
+    out.variables.push_back(std::move(vs));
+  }
+  if (!opt.point_only) out.samples = opt.samples.value_or(s.samples.value_or(k_default_samples));
+  return out;
+}
+
+std::vector<ColumnSpec> column_specs(const RunSummary& r) {
+  std::vector<ColumnSpec> specs;
+  for (const auto& v : r.variables) {
+    ColumnSpec c;
+    if (v.stored || v.reported) c.probs.assign(k_report_probs.begin(), k_report_probs.end());
+    if (v.risk_spec && (v.stored || v.reported)) c.risk = v.risk_spec;
+    c.stored = v.stored;
+    specs.push_back(std::move(c));
+  }
+  return specs;
+}
+
+void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::size_t first) {
+  for (std::size_t i = 0; i < r.variables.size(); ++i) {
+    const ColumnResult& c = results[first + i];
+    r.variables[i].moments = c.moments;
+    r.variables[i].quantiles = c.quantiles;
+    r.variables[i].risk = c.risk;
+  }
+}
+
+void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads) {
+  std::vector<bool> wanted;
+  for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
+  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, threads);
+  r.sensitivity_inputs.clear();
+  for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
+  r.sensitivity_samples = sens.samples;
+  for (std::size_t i = 0; i < r.variables.size(); ++i) r.variables[i].sensitivity = sens.rho[i];
+}
+
+void write_summaries(RunGroup& group, const RunSummary& r) {
+  for_each_variable(r.variables, [&](std::size_t first, std::size_t count) {
+    group.write_summary(std::span<const VariableSummary>(r.variables).subspan(first, count), r.sensitivity_inputs,
+                        r.sensitivity_samples);
+  });
+}
+
+namespace {
+
+// Creates the sample datasets of `r`'s stored variables under `group`.
+void add_sample_datasets(SampleDatasets& sets, RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns,
+                         std::size_t first) {
+  for_each_variable(r.variables, [&](std::size_t i, std::size_t count) {
+    if (!r.variables[i].stored) return;
+    const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
+    sets.add(group.samples(), r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
+    for (std::size_t k = 0; k < count; ++k) columns.push_back(first + i + k);
+  });
+}
+
+}  // namespace
+
+RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
+  const auto start = Clock::now();
+  // Open the file first: an unwritable target fails before a long run, not after.
+  std::unique_ptr<ResultWriter> writer;
+  if (!opt.output.empty() && !opt.point_only) writer = std::make_unique<ResultWriter>(opt.output);
+  const Plan plan(s);
+  RunSummary out = describe_run(s, plan, opt);
+  if (opt.point_only) return out;
+
+  // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
+  std::vector<Scenario> stressed;
+  for (const StressCase& c : opt.stresses) stressed.push_back(with_overrides(s, c.overrides));
+  std::vector<std::unique_ptr<Plan>> plans;
+  std::vector<const Plan*> plan_ptrs;
+  std::vector<RunSummary> cases;
+  for (const Scenario& st : stressed) {
+    plans.push_back(std::make_unique<Plan>(st));
+    plan_ptrs.push_back(plans.back().get());
+    cases.push_back(describe_run(st, *plans.back(), opt));
+    cases.back().seed = out.seed;
+    cases.back().samples = out.samples;
+  }
+  std::optional<PortfolioColumns> pcols;
+  std::vector<std::string> holding_names;
+  if (s.portfolio) {
+    PortfolioColumns p;
+    p.holdings = s.portfolio->holdings.size();
+    p.dated = std::all_of(s.portfolio->holdings.begin(), s.portfolio->holdings.end(),
+                          [](const Holding& h) { return !h.invested.empty(); }) && p.holdings > 0;
+    for (const Holding& h : s.portfolio->holdings) {
+      holding_names.push_back(h.name);
+      p.check.push_back(series_of(out, h.check));
+      p.proceeds.push_back(series_of(out, h.proceeds));
+      if (p.dated) {
+        p.invested.push_back(series_of(out, h.invested));
+        p.exit.push_back(series_of(out, h.exit));
+      }
+    }
+    pcols = p;
+  }
+  const ScenarioSource source(plan, plan_ptrs, out.seed, pcols);
+
+  // What each column needs: the base's and each case's series, the deltas' moments, the portfolio's.
+  std::vector<ColumnSpec> specs = column_specs(out);
+  for (const RunSummary& c : cases) {
+    const auto more = column_specs(c);
+    specs.insert(specs.end(), more.begin(), more.end());
+    specs.resize(specs.size() + c.variables.size());  // deltas: moments only
+  }
+  if (pcols) {
+    const auto more = portfolio_specs(*pcols, s.portfolio->level, source.portfolio_first());
+    specs.insert(specs.end(), more.begin(), more.end());
+  }
+
+  // The result file's groups and sample datasets, created before the samples stream into them.
+  std::optional<RunGroup> root;
+  std::vector<H5Handle> case_groups;
+  std::optional<H5Handle> stress_group;
+  std::vector<RunGroup> case_runs;
+  SampleDatasets sets;
+  std::vector<std::size_t> stored_columns;
+  if (writer) {
+    writer->write_version();
+    h5::attr(writer->root(), "kind", "scenario");
+    root.emplace(writer->root());
+    root->write_run(s, out.seed, out.samples, opt.store);
+    add_sample_datasets(sets, *root, out, stored_columns, 0);
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      const StressCase& c = opt.stresses[k];
+      if (!stress_group) stress_group = h5::group(writer->root(), "stress");
+      case_groups.push_back(h5::group(stress_group->get(), c.name));
+      const hid_t g = case_groups.back().get();
+      h5::attr(g, "stress", c.name);
+      h5::attr(g, "description", c.description);
+      std::string notes;
+      for (const Input& in : c.overrides) notes += (notes.empty() ? "" : "\n") + stress_note(in);
+      h5::attr(g, "overrides", notes);
+      case_runs.emplace_back(g);
+      case_runs.back().write_run(stressed[k], out.seed, out.samples, opt.store);
+      add_sample_datasets(sets, case_runs.back(), cases[k], stored_columns, source.stress_first(k));
+    }
+  }
+  // The sink hands the stored columns in spec order; the datasets were added in that order too.
+  std::sort(stored_columns.begin(), stored_columns.end());
+  for (auto& sp : specs) sp.stored = false;
+  for (const std::size_t c : stored_columns) specs[c].stored = true;
+
+  if (writer) check_disk_space(writer->target(), static_cast<double>(sets.width()) * static_cast<double>(out.samples) * sizeof(double));
+  StreamOptions so;
+  so.samples = out.samples;
+  so.threads = opt.threads;
+  so.progress = opt.progress;
+  so.cancel = opt.cancel;
+  so.split_blocks = opt.split_blocks;
+  if (!stored_columns.empty())
+    so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
+      sets.write(first, rows, cols);
+    };
+  const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
+  take_results(out, results, 0);
+
+  // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same).
+  const auto sens_start = Clock::now();
+  add_sensitivity(out, plan, opt.threads);
+  for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt.threads);
+  if (pcols)
+    out.portfolio = portfolio_result(*pcols, holding_names, results, source.portfolio_first(), source, out.samples,
+                                     opt.threads);
+  out.timings.sensitivity = since(sens_start);
+
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    StressResult res;
+    res.name = opt.stresses[k].name;
+    res.description = opt.stresses[k].description;
+    for (const Input& in : opt.stresses[k].overrides) res.overrides.push_back(stress_note(in));
+    take_results(cases[k], results, source.stress_first(k));
+    res.delta.resize(out.variables.size());
+    for (std::size_t i = 0; i < out.variables.size(); ++i) {
+      const bool held = (out.variables[i].stored || out.variables[i].reported) &&
+                        (cases[k].variables[i].stored || cases[k].variables[i].reported);
+      if (held) res.delta[i] = results[source.delta_first(k) + i].moments;
+    }
+    res.run = std::move(cases[k]);
+    out.stresses.push_back(std::move(res));
+  }
+  out.seconds = since(start);
+  if (!writer) return out;
+
+  const auto write_start = Clock::now();
+  if (out.portfolio) write_portfolio(writer->root(), *out.portfolio, s.portfolio->level);
+  for (std::size_t k = 0; k < out.stresses.size(); ++k) {
+    const StressResult& res = out.stresses[k];
+    write_summaries(case_runs[k], res.run);
+    // delta/: the paired differences, one row per held series.
+    const H5Handle d = h5::group(case_groups[k].get(), "delta");
+    std::vector<std::string> label;
+    std::vector<double> mean, se;
+    for (std::size_t i = 0; i < res.delta.size(); ++i)
+      if (res.delta[i].n > 0) {
+        label.push_back(res.run.variables[i].label());
+        mean.push_back(res.delta[i].mean);
+        se.push_back(res.delta[i].se());
+      }
+    h5::strings(d.get(), "series", label);
+    h5::dataset(d.get(), "mean", mean, {mean.size()});
+    h5::dataset(d.get(), "mean_se", se, {se.size()});
+  }
+  write_summaries(*root, out);
+  case_runs.clear();
+  case_groups.clear();
+  stress_group.reset();
+  root.reset();
+  {
+    const SampleDatasets closed = std::move(sets);  // every HDF5 id closed before the commit
+  }
+  // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
+  AtomicTarget csv(csv_beside(opt.output));
+  {
+    std::ofstream f(csv.temp(), std::ios::binary);
+    write_csv(out, f);
+    if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
+  }
+  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  writer->commit();
+  out.output = writer->target();
+  csv.commit();
+  out.timings.write = since(write_start);
+  return out;
+}
+
+}  // namespace tamcarlo

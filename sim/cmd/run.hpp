@@ -1,0 +1,66 @@
+// Running one scenario end to end: compile, stream the samples through the engine (base, stressed
+// cases and portfolio together), write the result file atomically.
+#pragma once
+#include "sim/io/results_file.hpp"
+#include "sim/lang/scenario.hpp"
+#include "sim/stats/summary.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Seed used when neither the command line nor the scenario sets one.
+inline constexpr std::uint64_t k_default_seed = 20240101;
+/// Sample count used when neither the command line nor the scenario sets one.
+inline constexpr std::uint64_t k_default_samples = 1'000'000;
+
+/// A stressed variant of the base: a [stress.<name>] set, or the command line's --set overrides.
+struct StressCase {
+  std::string name, description;
+  std::vector<Input> overrides;
+};
+
+/// How to run a scenario; unset seed/samples fall back to the scenario's, then to the defaults.
+struct RunOptions {
+  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> samples;
+  unsigned threads = 0;          ///< 0 = one per core
+  Store store = Store::all;
+  std::string output;            ///< result file to write; "" = none
+  bool point_only = false;       ///< evaluate once at the point values; no sampling, no file
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+  const std::atomic<bool>* cancel = nullptr;
+  std::vector<StressCase> stresses;  ///< run beside the base, in this order (run_scenario only)
+  /// Cut each pass into block ranges run apart and merged (see StreamOptions::split_blocks); same bits.
+  std::vector<std::uint64_t> split_blocks;
+};
+
+/// A summary of `s` with every variable's identity and point values, before sampling: one entry per
+/// series (Plan::series()); `reported`, `stored` (per opt) and `risk_spec` set.
+[[nodiscard]] RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt);
+
+/// What the streaming engine computes for each series of `r` (quantiles for reported or stored ones,
+/// risk where specified).
+[[nodiscard]] std::vector<ColumnSpec> column_specs(const RunSummary& r);
+
+/// Copies the engine's results for the series of `r` (columns [first, first + series)) into it.
+void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::size_t first);
+
+/// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn).
+void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads);
+
+/// Writes every variable's summary to `group`'s summary/.
+void write_summaries(RunGroup& group, const RunSummary& r);
+
+/// Runs `s` end to end: every sample streamed once (more passes only to narrow quantile brackets),
+/// stored samples written as they come, summaries, CSV; the HDF5 and CSV appear together. Each of
+/// opt.stresses runs beside the base on the same samples, into /stress/<name>, with the paired
+/// differences. Throws RunError (I/O) or Interrupted; on any throw no file is left at opt.output.
+[[nodiscard]] RunSummary run_scenario(const Scenario& s, const RunOptions& opt);
+
+}  // namespace tamcarlo

@@ -1,0 +1,486 @@
+#include "sim/cmd/run_suite.hpp"
+
+#include "sim/engine/engine.hpp"
+#include "sim/error.hpp"
+#include "sim/io/output.hpp"
+#include "sim/io/results_file.hpp"
+#include "sim/io/target.hpp"
+
+#include <fmt/format.h>
+
+#include <oneapi/tbb/info.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <numeric>
+
+namespace tamcarlo {
+
+namespace {
+
+// Index of the series of `name` (in `year` if given) in a run's summary.
+std::size_t series_index(const RunSummary& r, const std::string& name, std::optional<int> year) {
+  for (std::size_t i = 0; i < r.variables.size(); ++i)
+    if (r.variables[i].var.name == name && (!r.variables[i].year || r.variables[i].year == year)) return i;
+  throw std::logic_error("series not found: " + name);
+}
+
+// /matrix: the ranked cells' statistics; with stored samples, market and share as N × C views (in rank
+// order) of the per-cell columns streamed to /matrix/columns.
+void write_matrix(hid_t file, const Suite& suite, const SuiteSummary& out, const std::vector<std::size_t>& cells,
+                  bool joint) {
+  const MatrixStats& m = out.matrix;
+  const std::size_t c = cells.size();
+  const H5Handle g = H5Lexists(file, "matrix", H5P_DEFAULT) > 0
+                         ? H5Handle(H5Gopen2(file, "matrix", H5P_DEFAULT), H5Gclose, "open group matrix")
+                         : h5::group(file, "matrix");
+  const hid_t id = g.get();
+  std::vector<std::string> key, section, title;
+  std::vector<double> year, stars, mean, mean_se;
+  std::vector<std::string> ranked_market, ranked_share;
+  std::vector<double> mq, mlo, mhi, sq, slo, shi;
+  for (const std::size_t r : m.order) {
+    const SuiteMember& mem = suite.members[cells[r]];
+    key.push_back(mem.key);
+    section.push_back(mem.section);
+    title.push_back(mem.scenario.title);
+    year.push_back(mem.year ? *mem.year : std::numeric_limits<double>::quiet_NaN());
+    stars.insert(stars.end(), mem.stars.begin(), mem.stars.end());
+    mean.push_back(m.market_moments[r].mean);
+    mean_se.push_back(m.market_moments[r].se());
+    ranked_market.push_back("/matrix/columns/market_" + mem.key);
+    ranked_share.push_back(mem.share.empty() ? std::string() : "/matrix/columns/share_" + mem.key);
+    for (std::size_t q = 0; q < k_report_probs.size(); ++q) {
+      mq.push_back(m.market[r][q].value);
+      mlo.push_back(m.market[r][q].lo);
+      mhi.push_back(m.market[r][q].hi);
+      const bool has = !m.share[r].empty();
+      sq.push_back(has ? m.share[r][q].value : std::nan(""));
+      slo.push_back(has ? m.share[r][q].lo : std::nan(""));
+      shi.push_back(has ? m.share[r][q].hi : std::nan(""));
+    }
+  }
+  h5::attr(id, "unit", suite.unit);
+  h5::attr(id, "rank_by", suite.rank_by);
+  h5::strings(id, "cell", key);
+  h5::strings(id, "section", section);
+  h5::strings(id, "title", title);
+  h5::strings(id, "star_names", suite.star_names);
+  h5::dataset(id, "year", year, {c});
+  h5::dataset(id, "stars", stars, {c, suite.star_names.size()});
+  if (joint) {
+    h5::virtual_columns(id, "market", out.samples, ranked_market);
+    h5::virtual_columns(id, "share", out.samples, ranked_share);
+  }
+  const std::vector<double> probs(k_report_probs.begin(), k_report_probs.end());
+  h5::dataset(id, "quantile_p", probs, {probs.size()});
+  h5::dataset(id, "market_mean", mean, {c});
+  h5::dataset(id, "market_mean_se", mean_se, {c});
+  h5::dataset(id, "market_quantile", mq, {c, probs.size()});
+  h5::dataset(id, "market_quantile_lo", mlo, {c, probs.size()});
+  h5::dataset(id, "market_quantile_hi", mhi, {c, probs.size()});
+  h5::dataset(id, "share_quantile", sq, {c, probs.size()});
+  h5::dataset(id, "share_quantile_lo", slo, {c, probs.size()});
+  h5::dataset(id, "share_quantile_hi", shi, {c, probs.size()});
+  std::vector<double> pg, pglo, pghi;
+  for (const std::size_t a : m.order)
+    for (const std::size_t b : m.order) {
+      const Proportion& p = m.greater[a * c + b];
+      pg.push_back(a == b ? std::nan("") : p.p);
+      pglo.push_back(a == b ? std::nan("") : p.lo);
+      pghi.push_back(a == b ? std::nan("") : p.hi);
+    }
+  h5::dataset(id, "p_greater", pg, {c, c});
+  h5::dataset(id, "p_greater_lo", pglo, {c, c});
+  h5::dataset(id, "p_greater_hi", pghi, {c, c});
+  std::vector<double> pn, pnlo, pnhi;
+  for (const auto& p : m.next) {
+    pn.push_back(p.p);
+    pnlo.push_back(p.lo);
+    pnhi.push_back(p.hi);
+  }
+  h5::dataset(id, "p_next", pn, {pn.size()});
+  h5::dataset(id, "p_next_lo", pnlo, {pn.size()});
+  h5::dataset(id, "p_next_hi", pnhi, {pn.size()});
+  const RankAgreement& ag = m.agreement;
+  h5::attr(id, "tau_b_median_ranking", ag.median_ranking);
+  h5::attr(id, "tau_b_mean", ag.per_sample.mean);
+  h5::attr(id, "tau_b_mean_se", ag.per_sample.se());
+  if (ag.quantiles.size() == 3) {
+    h5::attr(id, "tau_b_p5", ag.quantiles[0].value);
+    h5::attr(id, "tau_b_p50", ag.quantiles[1].value);
+    h5::attr(id, "tau_b_p95", ag.quantiles[2].value);
+  }
+  h5::attr(id, "p_tau_b_positive", ag.positive.p);
+  h5::attr(id, "p_tau_b_positive_lo", ag.positive.lo);
+  h5::attr(id, "p_tau_b_positive_hi", ag.positive.hi);
+  h5::attr(id, "tau_b_skipped_samples", ag.skipped);
+}
+
+}  // namespace
+
+namespace {
+
+constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
+
+// Columns of a suite run, per block: the shared inputs' series, each member's series, then per cell its
+// market in the suite's unit and its share, P(a > b) indicators for each ordered pair of cells, and the
+// per-sample rank agreement τ_b of the cells' markets with the stars.
+class SuiteSource : public BlockSource {
+ public:
+  struct Cell {
+    std::size_t market = 0;               // column of the member's market series
+    std::optional<std::size_t> share;     // column of its share series
+    std::optional<std::size_t> fx;        // column of the shared fx input
+  };
+  SuiteSource(std::vector<const Plan*> plans, std::vector<std::uint64_t> seeds, std::vector<Cell> cells,
+              std::vector<double> stars)
+      : plans_(std::move(plans)), seeds_(std::move(seeds)), cells_(std::move(cells)), stars_(std::move(stars)) {
+    for (const Plan* p : plans_) {
+      first_.push_back(runs_width_);
+      runs_width_ += p->series().size();
+    }
+  }
+  [[nodiscard]] std::size_t plan_first(std::size_t k) const { return first_[k]; }
+  [[nodiscard]] std::size_t market(std::size_t c) const { return runs_width_ + c; }
+  [[nodiscard]] std::size_t share(std::size_t c) const { return runs_width_ + cells_.size() + c; }
+  [[nodiscard]] std::size_t greater(std::size_t a, std::size_t b) const {
+    return runs_width_ + 2 * cells_.size() + a * cells_.size() + b;  // a == b columns are NaN
+  }
+  [[nodiscard]] std::size_t tau() const { return runs_width_ + 2 * cells_.size() + cells_.size() * cells_.size(); }
+  [[nodiscard]] std::size_t width() const override { return tau() + 1; }
+  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
+
+  std::vector<const Plan*> plans_;
+  std::vector<std::uint64_t> seeds_;
+  std::vector<Cell> cells_;
+  std::vector<double> stars_;
+  std::vector<std::size_t> first_;
+  std::size_t runs_width_ = 0;
+};
+
+class SuiteEvaluator : public BlockEvaluator {
+ public:
+  explicit SuiteEvaluator(const SuiteSource& src) : src_(src) {
+    for (const Plan* p : src.plans_) blocks_.emplace_back(*p);
+    const std::size_t c = src.cells_.size();
+    buffer_.assign(src.width() - src.runs_width_, std::vector<double>(k_block_size, k_nan));
+    markets_.resize(c);
+  }
+
+  void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& cols) override {
+    for (std::size_t k = 0; k < blocks_.size(); ++k) {
+      blocks_[k].evaluate(src_.seeds_[k], first, rows);
+      for (std::size_t i = 0; i < src_.plans_[k]->series().size(); ++i) cols[src_.plan_first(k) + i] = blocks_[k].series(i);
+    }
+    const std::size_t nc = src_.cells_.size();
+    const auto buf = [&](std::size_t col) { return buffer_[col - src_.runs_width_].data(); };
+    for (std::size_t c = 0; c < nc; ++c) {
+      const auto& cell = src_.cells_[c];
+      double* m = buf(src_.market(c));
+      const double* x = cols[cell.market];
+      if (cell.fx) {
+        const double* rate = cols[*cell.fx];
+        for (std::size_t j = 0; j < rows; ++j) m[j] = x[j] * rate[j];
+      } else {
+        std::copy(x, x + rows, m);
+      }
+      cols[src_.market(c)] = m;
+      cols[src_.share(c)] = cell.share ? cols[*cell.share] : buf(src_.share(c));  // NaN when the cell has none
+    }
+    for (std::size_t a = 0; a < nc; ++a)
+      for (std::size_t b = 0; b < nc; ++b) {
+        double* g = buf(src_.greater(a, b));
+        cols[src_.greater(a, b)] = g;
+        if (a == b) continue;
+        const double* x = cols[src_.market(a)];
+        const double* y = cols[src_.market(b)];
+        for (std::size_t j = 0; j < rows; ++j) g[j] = std::isnan(x[j]) || std::isnan(y[j]) ? k_nan : x[j] > y[j] ? 1.0 : 0.0;
+      }
+    double* t = buf(src_.tau());
+    cols[src_.tau()] = t;
+    for (std::size_t j = 0; j < rows; ++j) {
+      bool finite = nc >= 2;
+      for (std::size_t c = 0; c < nc; ++c) {
+        markets_[c] = cols[src_.market(c)][j];
+        finite = finite && std::isfinite(markets_[c]);
+      }
+      t[j] = finite ? kendall_tau_b(markets_, src_.stars_) : k_nan;
+    }
+  }
+
+ private:
+  const SuiteSource& src_;
+  std::vector<PlanBlock> blocks_;
+  std::vector<std::vector<double>> buffer_;
+  std::vector<double> markets_;
+};
+
+std::unique_ptr<BlockEvaluator> SuiteSource::evaluator() const { return std::make_unique<SuiteEvaluator>(*this); }
+
+// Creates `r`'s stored sample datasets under `group`, noting their columns (offset by `first`).
+void add_member_datasets(SampleDatasets& sets, RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns,
+                         std::size_t first) {
+  for (std::size_t i = 0; i < r.variables.size();) {
+    std::size_t j = i + 1;
+    while (j < r.variables.size() && r.variables[j].var.name == r.variables[i].var.name) ++j;
+    if (r.variables[i].stored) {
+      const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
+      sets.add(group.samples(), r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
+      for (std::size_t k = i; k < j; ++k) columns.push_back(first + k);
+    }
+    i = j;
+  }
+}
+
+}  // namespace
+
+SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
+  const auto start = std::chrono::steady_clock::now();
+  SuiteSummary out;
+  out.path = suite.path;
+  out.name = suite.name;
+  out.title = suite.title;
+  out.unit = suite.unit;
+  out.seed = opt.seed.value_or(suite.seed.value_or(k_default_seed));
+  out.samples = opt.samples.value_or(suite.samples.value_or(k_default_samples));
+  out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
+  out.point_only = opt.point_only;
+  out.star_names = suite.star_names;
+  out.rank_by = suite.rank_by;
+
+  // Every run of the suite: the shared inputs (if any) under the suite seed, each member under its own.
+  RunOptions base = opt;
+  base.samples = out.samples;
+  std::vector<const Scenario*> scenarios;
+  std::vector<std::uint64_t> seeds;
+  std::vector<std::string> groups;
+  const bool has_shared = !suite.shared.inputs.empty();
+  if (has_shared) {
+    scenarios.push_back(&suite.shared);
+    seeds.push_back(out.seed);
+    groups.push_back("shared");
+  }
+  for (const SuiteMember& m : suite.members) {
+    scenarios.push_back(&m.scenario);
+    seeds.push_back(member_seed(out.seed, m.key));
+    groups.push_back((m.cell ? "cells/" : "runs/") + m.key);
+  }
+  std::vector<std::unique_ptr<Plan>> plans;
+  std::vector<const Plan*> plan_ptrs;
+  std::vector<RunSummary> runs;
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    plans.push_back(std::make_unique<Plan>(*scenarios[k]));
+    plan_ptrs.push_back(plans.back().get());
+    RunOptions o = base;
+    o.seed = seeds[k];
+    runs.push_back(describe_run(*scenarios[k], *plans.back(), o));
+  }
+  const std::size_t member0 = has_shared ? 1 : 0;
+  const auto finish_point = [&] {
+    if (has_shared) out.shared = runs[0];
+    for (std::size_t k = member0; k < runs.size(); ++k) out.members.push_back(std::move(runs[k]));
+  };
+  if (opt.point_only) {
+    finish_point();
+    return out;
+  }
+
+  // The matrix's cells: market (converted) and share columns, and the stars they are compared with.
+  std::vector<SuiteSource::Cell> cells;
+  std::vector<double> stars;
+  const auto rb = static_cast<std::size_t>(
+      std::find(suite.star_names.begin(), suite.star_names.end(), suite.rank_by) - suite.star_names.begin());
+  std::vector<std::size_t> plan_first(scenarios.size());
+  for (std::size_t k = 0, w = 0; k < scenarios.size(); ++k) {
+    plan_first[k] = w;
+    w += plans[k]->series().size();
+  }
+  for (std::size_t k = 0; k < suite.members.size(); ++k) {
+    const SuiteMember& m = suite.members[k];
+    if (!m.cell) continue;
+    const RunSummary& r = runs[member0 + k];
+    SuiteSource::Cell c;
+    c.market = plan_first[member0 + k] + series_index(r, m.market, m.year);
+    if (!m.share.empty()) c.share = plan_first[member0 + k] + series_index(r, m.share, m.year);
+    if (!m.fx.empty()) c.fx = plan_first[0] + series_index(runs[0], m.fx, std::nullopt);
+    cells.push_back(c);
+    out.cells.push_back(k);
+    stars.push_back(rb < m.stars.size() ? m.stars[rb] : 0);
+  }
+  const SuiteSource source(plan_ptrs, seeds, cells, stars);
+  const std::size_t nc = cells.size();
+
+  std::vector<ColumnSpec> specs;
+  for (const RunSummary& r : runs) {
+    const auto more = column_specs(r);
+    specs.insert(specs.end(), more.begin(), more.end());
+  }
+  specs.resize(source.width());
+  for (std::size_t c = 0; c < nc; ++c) {
+    specs[source.market(c)].probs.assign(k_report_probs.begin(), k_report_probs.end());
+    if (cells[c].share) specs[source.share(c)].probs.assign(k_report_probs.begin(), k_report_probs.end());
+    for (std::size_t b = 0; b < nc; ++b)
+      if (b != c) specs[source.greater(c, b)].risk = RiskSpec{{}, false, {}, {0.5}, std::nullopt};
+  }
+  if (nc >= 2) {
+    specs[source.tau()].probs.assign(k_report_probs.begin(), k_report_probs.end());
+    specs[source.tau()].risk = RiskSpec{{}, false, {}, {std::nextafter(0.0, 1.0)}, std::nullopt};  // P(τ_b > 0)
+  }
+
+  // The result file: every run's group and sample datasets, created before the samples stream in.
+  std::unique_ptr<ResultWriter> writer;
+  std::vector<H5Handle> handles;
+  std::vector<RunGroup> run_groups;
+  SampleDatasets sets;
+  std::vector<std::size_t> stored;
+  const bool joint = opt.store != Store::none;
+  if (!opt.output.empty()) {
+    writer = std::make_unique<ResultWriter>(opt.output);
+    writer->write_version();
+    const hid_t root = writer->root();
+    h5::attr(root, "kind", "suite");
+    h5::attr(root, "suite", suite.text);
+    h5::attr(root, "suite_name", suite.name);
+    h5::attr(root, "suite_title", suite.title);
+    h5::attr(root, "suite_unit", suite.unit);
+    h5::attr(root, "suite_path", suite.path);
+    h5::attr(root, "seed", out.seed);
+    h5::attr(root, "samples", out.samples);
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      const std::string& path = groups[k];
+      if (const auto slash = path.find('/'); slash != std::string::npos) {
+        const std::string parent = path.substr(0, slash);
+        if (H5Lexists(root, parent.c_str(), H5P_DEFAULT) <= 0) handles.push_back(h5::group(root, parent));
+      }
+      handles.push_back(h5::group(root, path));
+      const hid_t g = handles.back().get();
+      if (k >= member0) {
+        const SuiteMember& m = suite.members[k - member0];
+        if (m.cell) {
+          h5::attr(g, "section", m.section);
+          h5::attr(g, "market", m.market);
+          h5::attr(g, "share", m.share);
+          h5::attr(g, "fx", m.fx);
+          if (m.year) h5::attr(g, "year", static_cast<double>(*m.year));
+          for (std::size_t r = 0; r < suite.star_names.size(); ++r) h5::attr(g, "stars_" + suite.star_names[r], m.stars[r]);
+        }
+      }
+      run_groups.emplace_back(g);
+      run_groups.back().write_run(*scenarios[k], seeds[k], out.samples, opt.store);
+      add_member_datasets(sets, run_groups.back(), runs[k], stored, plan_first[k]);
+    }
+    if (nc > 0 && joint) {
+      handles.push_back(h5::group(root, "matrix"));
+      handles.push_back(h5::group(handles.back().get(), "columns"));
+      const hid_t cg = handles.back().get();
+      for (std::size_t c = 0; c < nc; ++c) {
+        const SuiteMember& m = suite.members[out.cells[c]];
+        sets.add(cg, "market_" + m.key, out.samples, suite.unit);
+        stored.push_back(source.market(c));
+      }
+      for (std::size_t c = 0; c < nc; ++c) {
+        const SuiteMember& m = suite.members[out.cells[c]];
+        if (!cells[c].share) continue;
+        sets.add(cg, "share_" + m.key, out.samples, "");
+        stored.push_back(source.share(c));
+      }
+    }
+  }
+  // The sink receives stored columns in column order: the datasets must be in that order too.
+  if (!std::is_sorted(stored.begin(), stored.end())) throw std::logic_error("suite: stored columns out of order");
+  for (const std::size_t c : stored) specs[c].stored = true;
+
+  if (writer) check_disk_space(writer->target(), static_cast<double>(sets.width()) * static_cast<double>(out.samples) * sizeof(double));
+  StreamOptions so;
+  so.samples = out.samples;
+  so.threads = opt.threads;
+  so.progress = opt.progress;
+  so.cancel = opt.cancel;
+  so.split_blocks = opt.split_blocks;
+  if (!stored.empty())
+    so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
+      sets.write(first, rows, cols);
+    };
+  const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
+
+  const auto sens_start = std::chrono::steady_clock::now();
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    RunSummary& r = runs[k];
+    take_results(r, results, plan_first[k]);
+    add_sensitivity(r, *plans[k], opt.threads);
+  }
+
+  out.timings.sensitivity = std::chrono::duration<double>(std::chrono::steady_clock::now() - sens_start).count();
+  // The matrix from its columns' statistics.
+  MatrixStats& mx = out.matrix;
+  for (std::size_t c = 0; c < nc; ++c) {
+    mx.market.push_back(results[source.market(c)].quantiles);
+    mx.market_moments.push_back(results[source.market(c)].moments);
+    mx.share.push_back(cells[c].share ? results[source.share(c)].quantiles : std::vector<QuantileEstimate>{});
+  }
+  const auto median = [&](std::size_t k) {
+    const double v = mx.market[k][4].value;  // k_report_probs[4] = 0.5
+    return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
+  };
+  mx.order.resize(nc);
+  std::iota(mx.order.begin(), mx.order.end(), std::size_t{0});
+  std::stable_sort(mx.order.begin(), mx.order.end(), [&](std::size_t a, std::size_t b) { return median(a) > median(b); });
+  for (std::size_t a = 0; a < nc; ++a)
+    for (std::size_t b = 0; b < nc; ++b) {
+      if (a == b) {
+        mx.greater.push_back(wilson(0, 0));
+        continue;
+      }
+      const ColumnResult& g = results[source.greater(a, b)];
+      mx.greater.push_back(g.risk->thresholds.at(0).p);
+    }
+  for (std::size_t r = 0; r + 1 < nc; ++r) mx.next.push_back(mx.greater[mx.order[r] * nc + mx.order[r + 1]]);
+  RankAgreement& ag = mx.agreement;
+  std::vector<double> medians(nc);
+  for (std::size_t c = 0; c < nc; ++c) medians[c] = mx.market[c][4].value;
+  ag.median_ranking = nc >= 2 ? kendall_tau_b(medians, stars) : k_nan;
+  if (nc >= 2) {
+    const ColumnResult& t = results[source.tau()];
+    ag.per_sample = t.moments;
+    ag.per_sample.nonfinite = 0;
+    for (const double p : {0.05, 0.50, 0.95})
+      for (const auto& q : t.quantiles)
+        if (q.p == p) ag.quantiles.push_back(q);
+    ag.positive = t.risk->thresholds.at(0).p;
+    ag.skipped = t.moments.nonfinite;
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const auto write_start = std::chrono::steady_clock::now();
+  if (has_shared) out.shared = runs[0];
+  if (writer)
+    for (std::size_t k = 0; k < runs.size(); ++k) write_summaries(run_groups[k], runs[k]);
+  for (std::size_t k = member0; k < runs.size(); ++k) out.members.push_back(std::move(runs[k]));
+  if (!writer) return out;
+
+  if (nc > 0) write_matrix(writer->root(), suite, out, out.cells, joint);
+  run_groups.clear();
+  handles.clear();
+  {
+    const SampleDatasets closed = std::move(sets);  // every HDF5 id closed before the commit
+  }
+  AtomicTarget csv(csv_beside(opt.output));
+  {
+    std::ofstream f(csv.temp(), std::ios::binary);
+    write_matrix_csv(out, suite, f);
+    if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
+  }
+  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  writer->commit();
+  out.output = writer->target();
+  csv.commit();
+  out.timings.write = std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
+  return out;
+}
+
+}  // namespace tamcarlo

@@ -1,0 +1,86 @@
+// A scenario compiled for evaluation: variables in slots, input samplers, and a flat list of
+// column operations evaluated over blocks of samples (Eigen arrays, one column per slot).
+#pragma once
+#include "sim/random/distribution.hpp"
+#include "sim/lang/formula.hpp"
+#include "sim/lang/scenario.hpp"
+
+#include <Eigen/Core>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tamcarlo {
+
+/// One variable of a plan; its values live in workspace column `index` (inputs first, then formulas, file order).
+struct Variable {
+  std::string name;
+  bool input = false;
+  std::string unit;
+  std::string source;
+  std::string law;    ///< input: describe(distribution); formula: its text
+  double point = 0;   ///< input: point estimate; formula: value at the inputs' points (first year if timed)
+  bool timed = false; ///< one value per year of the timeline
+};
+
+/// One output column of a run: an untimed variable, or a timed variable at one year of the timeline.
+struct Series {
+  std::uint32_t var = 0;  ///< index into Plan::variables()
+  std::int32_t year = -1; ///< index into Plan::years(); -1 for an untimed variable
+};
+
+/// One column operation: dst = op(args...), element-wise over the block.
+struct Instruction {
+  OpCode op;
+  std::uint32_t dst;
+  std::array<std::uint32_t, k_max_args> args{};
+  std::uint32_t nargs = 0;
+  ModelFn fn = nullptr;  ///< OpCode::call only
+};
+
+/// Block workspace: rows = samples of the block, columns = slots.
+using Workspace = Eigen::ArrayXXd;
+
+/// The compiled form of a Scenario; immutable and shareable across threads.
+class Plan {
+ public:
+  /// Compiles `s` (already validated): one slot per variable, temporaries and constants after them.
+  explicit Plan(const Scenario& s);
+
+  /// Variables in slot order: inputs, then formulas, each in file order.
+  [[nodiscard]] const std::vector<Variable>& variables() const noexcept { return vars_; }
+  /// The timeline (every year from first to last); empty when the scenario has none.
+  [[nodiscard]] const std::vector<int>& years() const noexcept { return years_; }
+  /// Output columns in variable order; a timed variable expands to one series per year.
+  [[nodiscard]] const std::vector<Series>& series() const noexcept { return series_; }
+  /// Index of the variable `name`; throws std::out_of_range if absent.
+  [[nodiscard]] std::size_t index(std::string_view name) const;
+  /// A workspace for blocks of up to `rows` samples, with constant slots filled.
+  [[nodiscard]] Workspace workspace(std::size_t rows) const;
+  /// Draws every input for samples [first, first + n) under `seed` and evaluates every untimed formula;
+  /// afterwards column v holds untimed variable v's values for the block.
+  void evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
+  /// After evaluate(): evaluates the timed formulas at years()[t]; column v then holds timed variable v's
+  /// values for that year (untimed columns are unchanged).
+  void evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const;
+  /// Variables' values with every input at its point estimate, timed ones at years()[t] (inputs, then formulas).
+  [[nodiscard]] std::vector<double> evaluate_point(std::size_t t = 0) const;
+
+ private:
+  static void execute(const std::vector<Instruction>& code, Workspace& ws, std::size_t n);
+  std::vector<Variable> vars_;
+  std::vector<int> years_;
+  std::vector<Series> series_;
+  std::uint32_t year_slot_ = 0;
+  std::vector<Instruction> timed_code_;  // instructions that depend on the year
+  std::vector<Sampler> samplers_;        // one per input, in variable order
+  std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
+  std::vector<std::pair<std::uint32_t, double>> constants_;
+  std::vector<Instruction> code_;
+  std::uint32_t slots_ = 0;
+};
+
+}  // namespace tamcarlo

@@ -1,0 +1,770 @@
+#include "sim/engine/stream.hpp"
+
+#include "sim/error.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_reduce.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+namespace tamcarlo {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+constexpr std::size_t k_sum_powers = 4;   // Σ(x − c)^1..4 per region
+constexpr std::uint32_t k_bins = 4096;
+constexpr double k_bracket_z = 4;         // pilot brackets reach ±4σ (a miss costs a further pass, not accuracy)    // histogram bins per bracket that is too large to collect
+
+// Per-region sums of one column over a block range, merged elementwise (through BlockTree).
+struct Sums {
+  std::vector<double> v;
+  void merge(const Sums& o) {
+    if (v.empty()) v = o.v;
+    else
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] += o.v[i];
+  }
+};
+
+// What one pass does for one column.
+struct ColumnPass {
+  bool moments = false;
+  bool active = false;          // has a layout
+  Layout layout;
+  bool sums = false;            // region sums about `shift` (and of the companions)
+  double shift = 0;
+  std::vector<std::size_t> companions;
+  [[nodiscard]] std::size_t stride() const { return k_sum_powers + companions.size(); }
+};
+
+// A pass's mergeable results over a block range.
+struct PassState {
+  std::vector<BlockTree<Moments>> moments;
+  std::vector<BlockTree<Sums>> sums;
+  std::vector<LayoutCounts> counts;
+
+  void join(PassState&& right) {
+    for (std::size_t c = 0; c < moments.size(); ++c) {
+      moments[c].join(std::move(right.moments[c]));
+      sums[c].join(std::move(right.sums[c]));
+      counts[c].merge(std::move(right.counts[c]));
+    }
+  }
+};
+
+// --- serialization (a pass's state as bytes, for checkpoints and other processes) ---
+
+struct Writer {
+  std::string out;
+  template <class T>
+  void put(const T& x) {
+    out.append(reinterpret_cast<const char*>(&x), sizeof(T));
+  }
+  template <class T>
+  void put_vector(const std::vector<T>& v) {
+    put<std::uint64_t>(v.size());
+    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+};
+
+struct Reader {
+  const std::string& in;
+  std::size_t at = 0;
+  template <class T>
+  T get() {
+    if (at + sizeof(T) > in.size()) throw RunError("a serialized pass state is truncated");
+    T x;
+    std::memcpy(&x, in.data() + at, sizeof(T));
+    at += sizeof(T);
+    return x;
+  }
+  template <class T>
+  std::vector<T> get_vector() {
+    const auto n = get<std::uint64_t>();
+    if (n > (in.size() - at) / sizeof(T)) throw RunError("a serialized pass state is truncated");
+    std::vector<T> v(n);
+    std::memcpy(v.data(), in.data() + at, n * sizeof(T));
+    at += n * sizeof(T);
+    return v;
+  }
+};
+
+std::string serialize(const PassState& s) {
+  Writer w;
+  w.put<std::uint64_t>(s.moments.size());
+  for (std::size_t c = 0; c < s.moments.size(); ++c) {
+    w.put<std::uint64_t>(s.moments[c].nodes().size());
+    for (const auto& n : s.moments[c].nodes()) {
+      w.put(n.level);
+      w.put(n.index);
+      w.put(n.value);
+    }
+    w.put<std::uint64_t>(s.sums[c].nodes().size());
+    for (const auto& n : s.sums[c].nodes()) {
+      w.put(n.level);
+      w.put(n.index);
+      w.put_vector(n.value.v);
+    }
+    w.put_vector(s.counts[c].region);
+    w.put_vector(s.counts[c].bin);
+    w.put<std::uint64_t>(s.counts[c].collected.size());
+    for (const auto& v : s.counts[c].collected) w.put_vector(v);
+  }
+  return w.out;
+}
+
+PassState deserialize(const std::string& bytes) {
+  Reader r{bytes};
+  PassState s;
+  const auto width = r.get<std::uint64_t>();
+  s.moments.resize(width);
+  s.sums.resize(width);
+  s.counts.resize(width);
+  for (std::size_t c = 0; c < width; ++c) {
+    std::vector<BlockTree<Moments>::Node> mn(r.get<std::uint64_t>());
+    for (auto& n : mn) {
+      n.level = r.get<std::uint32_t>();
+      n.index = r.get<std::uint64_t>();
+      n.value = r.get<Moments>();
+    }
+    s.moments[c] = BlockTree<Moments>::from_nodes(std::move(mn));
+    std::vector<BlockTree<Sums>::Node> sn(r.get<std::uint64_t>());
+    for (auto& n : sn) {
+      n.level = r.get<std::uint32_t>();
+      n.index = r.get<std::uint64_t>();
+      n.value.v = r.get_vector<double>();
+    }
+    s.sums[c] = BlockTree<Sums>::from_nodes(std::move(sn));
+    s.counts[c].region = r.get_vector<std::uint64_t>();
+    s.counts[c].bin = r.get_vector<std::uint64_t>();
+    s.counts[c].collected.resize(r.get<std::uint64_t>());
+    for (auto& v : s.counts[c].collected) v = r.get_vector<double>();
+  }
+  return s;
+}
+
+// --- one pass over a block range ---
+
+struct PassContext {
+  const BlockSource& source;
+  const std::vector<ColumnPass>& columns;
+  std::uint64_t samples = 0;
+  const StreamOptions& opt;
+  const SampleSink* sink = nullptr;        // first pass only
+  std::vector<std::size_t> stored;         // columns handed to the sink
+  std::atomic<std::uint64_t>* done = nullptr;
+  std::mutex* sink_mutex = nullptr;
+  std::uint64_t first_block = 0, end_block = 0;  // the range this process evaluates
+};
+
+struct Local {
+  std::unique_ptr<BlockEvaluator> eval;
+  std::vector<const double*> cols;
+  std::vector<LayoutCounts> counts;
+  std::vector<std::vector<double>> buffer;  // per stored column: one chunk
+  std::vector<double> block_sums;
+};
+
+class PassBody {
+ public:
+  PassBody(const PassContext& ctx, tbb::enumerable_thread_specific<Local>& locals)
+      : moments_(ctx.columns.size()), sums_(ctx.columns.size()), ctx_(ctx), locals_(locals) {}
+  PassBody(PassBody& o, tbb::split) : PassBody(o.ctx_, o.locals_) {}
+
+  void operator()(const tbb::blocked_range<std::uint64_t>& chunks) {
+    for (std::uint64_t chunk = chunks.begin(); chunk != chunks.end(); ++chunk) run_chunk(chunk);
+  }
+  void join(PassBody& right) {
+    cancelled_ = cancelled_ || right.cancelled_;
+    if (cancelled_) return;
+    for (std::size_t c = 0; c < moments_.size(); ++c) {
+      moments_[c].join(std::move(right.moments_[c]));
+      sums_[c].join(std::move(right.sums_[c]));
+    }
+  }
+  [[nodiscard]] bool cancelled() const { return cancelled_; }
+  std::vector<BlockTree<Moments>> moments_;
+  std::vector<BlockTree<Sums>> sums_;
+
+ private:
+  void run_chunk(std::uint64_t chunk);
+  const PassContext& ctx_;
+  tbb::enumerable_thread_specific<Local>& locals_;
+  bool cancelled_ = false;
+};
+
+void PassBody::run_chunk(std::uint64_t chunk) {
+  if (cancelled_ || (ctx_.opt.cancel && ctx_.opt.cancel->load(std::memory_order_relaxed))) {
+    cancelled_ = true;
+    return;
+  }
+  Local& local = locals_.local();
+  const std::size_t width = ctx_.columns.size();
+  if (!local.eval) {
+    local.eval = ctx_.source.evaluator();
+    local.cols.resize(width);
+    for (const auto& c : ctx_.columns) local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout) : LayoutCounts{});
+    local.buffer.assign(ctx_.stored.size(), std::vector<double>(k_chunk_blocks * k_block_size));
+  }
+  const std::uint64_t n = ctx_.samples;
+  const std::uint64_t b_first = std::max(chunk * k_chunk_blocks, ctx_.first_block);
+  const std::uint64_t b_end = std::min((chunk + 1) * k_chunk_blocks, ctx_.end_block);
+  const std::uint64_t chunk_first = b_first * k_block_size;
+  std::size_t chunk_rows = 0;
+  for (std::uint64_t b = b_first; b < b_end; ++b) {
+    const std::uint64_t first = b * k_block_size;
+    if (first >= n) break;
+    const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
+    local.eval->evaluate(first, rows, local.cols);
+    for (std::size_t c = 0; c < width; ++c) {
+      const ColumnPass& cp = ctx_.columns[c];
+      const std::span<const double> x(local.cols[c], rows);
+      if (cp.moments) moments_[c].add(b, Moments::of(x));
+      if (!cp.active) continue;
+      if (!cp.sums) {
+        count_into(cp.layout, x, local.counts[c]);
+        continue;
+      }
+      // Counts and region sums together: Σ(x − c)^1..4 and each companion's Σ, per region.
+      const std::size_t stride = cp.stride();
+      Sums leaf;
+      leaf.v.assign(cp.layout.starts.size() * stride, 0.0);
+      LayoutCounts& counts = local.counts[c];
+      for (std::size_t i = 0; i < rows; ++i) {
+        const double v = x[i];
+        if (!std::isfinite(v)) continue;
+        const std::uint64_t key = order_key(v);
+        const std::size_t r = cp.layout.region(key);
+        ++counts.region[r];
+        if (cp.layout.bins[r] != 0)
+          ++counts.bin[cp.layout.bin_offset[r] + (key - cp.layout.starts[r]) / cp.layout.bin_width[r]];
+        else if (cp.layout.collect[r] != 0)
+          counts.collected[cp.layout.collect_slot[r]].push_back(v);
+        double* s = leaf.v.data() + r * stride;
+        const double d = v - cp.shift, d2 = d * d;
+        s[0] += d;
+        s[1] += d2;
+        s[2] += d2 * d;
+        s[3] += d2 * d2;
+        for (std::size_t k = 0; k < cp.companions.size(); ++k) s[k_sum_powers + k] += local.cols[cp.companions[k]][i];
+      }
+      sums_[c].add(b, std::move(leaf));
+    }
+    for (std::size_t k = 0; k < ctx_.stored.size(); ++k)
+      std::copy(local.cols[ctx_.stored[k]], local.cols[ctx_.stored[k]] + rows, local.buffer[k].begin() + static_cast<std::ptrdiff_t>(chunk_rows));
+    chunk_rows += rows;
+    const std::uint64_t now = ctx_.done->fetch_add(rows, std::memory_order_relaxed) + rows;
+    if (ctx_.opt.progress) ctx_.opt.progress(now, n);
+  }
+  if (ctx_.sink && !ctx_.stored.empty() && chunk_rows > 0) {
+    std::vector<std::span<const double>> spans;
+    for (const auto& buf : local.buffer) spans.emplace_back(buf.data(), chunk_rows);
+    const std::lock_guard lock(*ctx_.sink_mutex);
+    (*ctx_.sink)(chunk_first, chunk_rows, spans);
+  }
+}
+
+// Runs one pass over blocks [first_block, end_block).
+PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t end_block) {
+  ctx.first_block = first_block;
+  ctx.end_block = end_block;
+  tbb::enumerable_thread_specific<Local> locals;
+  PassBody body(ctx, locals);
+  const std::uint64_t first_chunk = first_block / k_chunk_blocks;
+  const std::uint64_t end_chunk = (end_block + k_chunk_blocks - 1) / k_chunk_blocks;
+  tbb::parallel_deterministic_reduce(tbb::blocked_range<std::uint64_t>(first_chunk, end_chunk, 1), body,
+                                     tbb::simple_partitioner());
+  if (body.cancelled() || (ctx.opt.cancel && ctx.opt.cancel->load())) throw Interrupted();
+  PassState s;
+  s.moments = std::move(body.moments_);
+  s.sums = std::move(body.sums_);
+  s.counts.resize(ctx.columns.size());
+  for (std::size_t c = 0; c < ctx.columns.size(); ++c) {
+    if (!ctx.columns[c].active) continue;
+    s.counts[c] = LayoutCounts::for_layout(ctx.columns[c].layout);
+    for (auto& l : locals) s.counts[c].merge(std::move(l.counts[c]));
+  }
+  return s;
+}
+
+// --- what each column needs, and how far a pass got ---
+
+// The 0-based ranks the quantile estimate at p needs among n sorted values: below, above, lo, hi.
+struct QuantileRanks {
+  std::uint64_t below, above, lo, hi;
+  double frac;
+};
+
+QuantileRanks quantile_ranks(std::uint64_t n, double p) {
+  // As quantiles() in statistics.cpp: numpy's linear interpolation and the order-statistic CI.
+  const double dn = static_cast<double>(n);
+  const double h = (dn - 1) * p;
+  const auto below = static_cast<std::uint64_t>(std::floor(h));
+  const std::uint64_t above = std::min(below + 1, n - 1);
+  const double half = k_z95_two_sided * std::sqrt(dn * p * (1 - p));
+  const double l1 = std::floor(dn * p - half), u1 = std::ceil(dn * p + half) + 1;
+  const auto lo = static_cast<std::uint64_t>(std::clamp(l1, 1.0, dn)) - 1;
+  const auto hi = static_cast<std::uint64_t>(std::clamp(u1, 1.0, dn)) - 1;
+  return {below, above, lo, hi, h - std::floor(h)};
+}
+
+// Probabilities whose quantiles a column needs: its own, then its risk VaRs.
+std::vector<double> all_probs(const ColumnSpec& s) {
+  std::vector<double> p = s.probs;
+  if (s.risk)
+    for (const double a : s.risk->levels) p.push_back(s.risk->upper_tail ? 1 - a : a);
+  return p;
+}
+
+std::uint64_t allocation_tail(double level, std::uint64_t n) {
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(level * static_cast<double>(n))));
+}
+
+std::vector<std::uint64_t> needed_ranks(const ColumnSpec& s, std::uint64_t n) {
+  std::vector<std::uint64_t> r;
+  if (n == 0) return r;
+  for (const double p : all_probs(s)) {
+    const QuantileRanks q = quantile_ranks(n, p);
+    r.insert(r.end(), {q.below, q.above, q.lo, q.hi});
+  }
+  if (s.allocation) r.push_back(allocation_tail(s.allocation->level, n) - 1);
+  std::sort(r.begin(), r.end());
+  r.erase(std::unique(r.begin(), r.end()), r.end());
+  return r;
+}
+
+// A column's progress across passes.
+struct ColumnState {
+  const ColumnSpec* spec = nullptr;
+  bool ordered = false;                  // needs order statistics
+  bool sums = false;                     // needs region sums (CVaR, semi-deviation, allocation)
+  std::vector<std::uint64_t> fixed_cuts; // thresholds and a fixed semi-deviation target
+  std::vector<double> pilot;             // sorted finite pilot values
+  double shift = 0;
+  Moments moments;
+  std::map<std::uint64_t, double> known;  // rank → exact value
+  bool done = false;
+};
+
+// The quantile estimate at p once every rank it needs is known.
+QuantileEstimate estimate_at(const ColumnState& st, double p) {
+  const std::uint64_t n = st.moments.n;
+  if (n == 0) return {p, std::nan(""), std::nan(""), std::nan("")};
+  const QuantileRanks q = quantile_ranks(n, p);
+  const double a = st.known.at(q.below), b = st.known.at(q.above);
+  return {p, a + q.frac * (b - a), st.known.at(q.lo), st.known.at(q.hi)};
+}
+
+// Cuts that make the tail sums exact once the quantiles are known: each VaR and the allocation's value
+// alone in a region (or collected), and the mean target of a semi-deviation. Empty when `layout` serves.
+std::vector<std::uint64_t> tail_cuts(const ColumnState& st, const Layout& layout) {
+  std::vector<std::uint64_t> cuts;
+  const ColumnSpec& s = *st.spec;
+  if (st.moments.n == 0) return cuts;
+  // v's key alone in a region; for a VaR, a collected region serves as well (its values are at hand).
+  const auto alone = [&](double v, bool collected_serves) {
+    const std::uint64_t k = order_key(v);
+    const std::size_t r = layout.region(k);
+    if ((collected_serves && layout.collect[r] != 0) || (layout.starts[r] == k && layout.last_key(r) == k)) return;
+    cuts.push_back(k);
+    if (k != k_max_key) cuts.push_back(k + 1);
+  };
+  if (s.risk) {
+    for (const double a : s.risk->levels) alone(estimate_at(st, s.risk->upper_tail ? 1 - a : a).value, true);
+    if (!s.risk->downside_target && s.risk->below.empty()) {
+      const std::uint64_t k = order_key(st.moments.mean);
+      if (!std::binary_search(layout.starts.begin(), layout.starts.end(), k)) cuts.push_back(k);
+    }
+  }
+  if (s.allocation) alone(st.known.at(allocation_tail(s.allocation->level, st.moments.n) - 1), false);
+  return cuts;
+}
+
+// Σ over regions r in [from, to) of Σ((x − T)^power) from Σ(x − c)^1..4 and the counts (power 1, 2 or 4).
+double shifted_sum(const Sums& sums, const LayoutCounts& counts, std::size_t stride, std::size_t from, std::size_t to,
+                   double shift, double target, int power) {
+  const double e = shift - target;  // x − T = (x − c) + e
+  double total = 0;
+  for (std::size_t r = from; r < to; ++r) {
+    const double* s = sums.v.data() + r * stride;
+    const double n = static_cast<double>(counts.region[r]);
+    switch (power) {
+      case 1: total += s[0] + e * n; break;
+      case 2: total += s[1] + 2 * e * s[0] + e * e * n; break;
+      default: total += s[3] + 4 * e * s[2] + 6 * e * e * s[1] + 4 * e * e * e * s[0] + e * e * e * e * n;
+    }
+  }
+  return total;
+}
+
+// The statistics of a finished column, from its last pass.
+void finish_column(const ColumnState& st, const Layout& layout, const LayoutCounts& counts, const Sums& sums,
+                   std::size_t stride, ColumnResult& out) {
+  const ColumnSpec& s = *st.spec;
+  const std::uint64_t n = st.moments.n;
+  const double nan = std::nan("");
+  const auto estimate = [&](double p) { return estimate_at(st, p); };
+  out.quantiles.clear();
+  for (const double p : s.probs) out.quantiles.push_back(estimate(p));
+  const auto count_below = [&](double t) {  // values < t: the regions before t's cut
+    const std::size_t r = layout.region(order_key(t));
+    std::uint64_t k = 0;
+    for (std::size_t i = 0; i < r; ++i) k += counts.region[i];
+    return k;
+  };
+  const double dn = static_cast<double>(n);
+  if (s.risk) {
+    const RiskSpec& rs = *s.risk;
+    RiskStats risk;
+    for (const double alpha : rs.levels) {
+      TailRisk t;
+      t.level = alpha;
+      t.var = estimate(rs.upper_tail ? 1 - alpha : alpha);
+      const double q = t.var.value;
+      if (n == 0) {
+        t.cvar = t.cvar_se = nan;
+        risk.tails.push_back(t);
+        continue;
+      }
+      // Σ d and Σ d², d = min(x − q, 0) (lower) or max(x − q, 0) (upper): whole regions beyond q's, then
+      // the collected values of q's own region.
+      const std::size_t rq = layout.region(order_key(q));
+      const std::size_t from = rs.upper_tail ? rq + 1 : 0, to = rs.upper_tail ? layout.starts.size() : rq;
+      double sum = shifted_sum(sums, counts, stride, from, to, st.shift, q, 1);
+      double sum2 = shifted_sum(sums, counts, stride, from, to, st.shift, q, 2);
+      if (layout.collect[rq] != 0)
+        for (const double v : counts.collected[layout.collect_slot[rq]])
+          if (rs.upper_tail ? v > q : v < q) {
+            sum += v - q;
+            sum2 += (v - q) * (v - q);
+          }
+      const double mean_d = sum / dn, var_d = std::max(0.0, sum2 / dn - mean_d * mean_d);
+      t.cvar = q + mean_d / alpha;
+      t.cvar_se = std::sqrt(var_d) / (alpha * std::sqrt(dn));
+      risk.tails.push_back(t);
+    }
+    for (const double t : rs.below) risk.thresholds.push_back({t, true, wilson(count_below(t), n)});
+    for (const double t : rs.at_least) risk.thresholds.push_back({t, false, wilson(n - count_below(t), n)});
+    risk.downside_target = rs.downside_target ? *rs.downside_target : !rs.below.empty() ? rs.below.front() : st.moments.mean;
+    if (n > 0) {
+      const std::size_t rt = layout.region(order_key(risk.downside_target));
+      const std::size_t from = rs.upper_tail ? rt : 0, to = rs.upper_tail ? layout.starts.size() : rt;
+      const double my = shifted_sum(sums, counts, stride, from, to, st.shift, risk.downside_target, 2) / dn;
+      const double m4 = shifted_sum(sums, counts, stride, from, to, st.shift, risk.downside_target, 4) / dn;
+      const double vy = std::max(0.0, m4 - my * my);
+      risk.semi_deviation = std::sqrt(std::max(0.0, my));
+      risk.semi_deviation_se = my > 0 ? std::sqrt(vy / dn) / (2 * risk.semi_deviation) : 0;
+    } else {
+      risk.semi_deviation = risk.semi_deviation_se = nan;
+    }
+    out.risk = std::move(risk);
+  }
+  if (s.allocation) {
+    Allocation a;
+    const std::size_t h = s.allocation->companions.size();
+    a.contribution.assign(h, nan);
+    if (n > 0) {
+      const std::uint64_t tail = allocation_tail(s.allocation->level, n);
+      a.var = st.known.at(tail - 1);
+      const std::size_t rv = layout.region(order_key(a.var));
+      std::uint64_t below = 0;
+      for (std::size_t r = 0; r < rv; ++r) below += counts.region[r];
+      const double ties = static_cast<double>(counts.region[rv]);
+      const double share = ties > 0 ? static_cast<double>(tail - below) / ties : 0;
+      const double dt = static_cast<double>(tail);
+      a.cvar = (shifted_sum(sums, counts, stride, 0, rv, st.shift, 0, 1) + static_cast<double>(tail - below) * a.var) / dt;
+      for (std::size_t k = 0; k < h; ++k) {
+        double c = 0;
+        for (std::size_t r = 0; r < rv; ++r) c += sums.v[r * stride + k_sum_powers + k];
+        c += share * sums.v[rv * stride + k_sum_powers + k];
+        a.contribution[k] = c / dt;
+      }
+    } else {
+      a.var = a.cvar = nan;
+    }
+    out.allocation = std::move(a);
+  }
+}
+
+// Merges key intervals [first, last] with their value counts: overlapping ones become one.
+// A pilot bracket also knows its span [from, to) in pilot positions, so a merged one is re-estimated.
+struct Bracket {
+  std::uint64_t first, last;
+  double count;
+  double from = 0, to = 0;
+};
+std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position = 0) {
+  std::sort(v.begin(), v.end(), [](const Bracket& a, const Bracket& b) { return a.first < b.first; });
+  std::vector<Bracket> out;
+  for (const auto& b : v) {
+    if (!out.empty() && b.first <= out.back().last) {
+      Bracket& m = out.back();
+      if (b.last > m.last) {
+        m.last = b.last;
+        m.count += b.count;  // cells of one layout are disjoint or equal: this adds a new cell
+      }
+      m.from = std::min(m.from, b.from);
+      m.to = std::max(m.to, b.to);
+      if (per_position > 0) m.count = (m.to - m.from) * per_position;
+    } else {
+      out.push_back(b);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
+                                     const StreamOptions& opt, StreamTimings* timings) {
+  StreamTimings local_timings;
+  StreamTimings& tm = timings ? *timings : local_timings;
+  const std::size_t width = source.width();
+  const std::uint64_t n_total = opt.samples;
+  const std::uint64_t nblocks = (n_total + k_block_size - 1) / k_block_size;
+  tbb::task_arena arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads));
+
+  std::vector<ColumnState> state(width);
+  for (std::size_t c = 0; c < width; ++c) {
+    ColumnState& st = state[c];
+    st.spec = &specs[c];
+    st.ordered = !specs[c].probs.empty() || specs[c].risk || specs[c].allocation;
+    st.sums = (specs[c].risk.has_value()) || specs[c].allocation.has_value();
+    if (const auto& r = specs[c].risk) {
+      for (const double t : r->below) st.fixed_cuts.push_back(order_key(t));
+      for (const double t : r->at_least) st.fixed_cuts.push_back(order_key(t));
+      if (r->downside_target) st.fixed_cuts.push_back(order_key(*r->downside_target));
+    }
+  }
+
+  // Pilot: the run's first blocks, re-drawn, place each column's brackets.
+  auto start = Clock::now();
+  // Pilot size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
+  // samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
+  // probabilities of every column. Take the m that brings this within the budget (and at least N/128),
+  // but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+  double spread = 0;
+  std::size_t ordered_columns = 0;
+  for (const auto& st : state) {
+    if (!st.ordered) continue;
+    ++ordered_columns;
+    std::vector<double> fs = all_probs(*st.spec);
+    if (st.spec->allocation) fs.push_back(st.spec->allocation->level);
+    for (const double f : fs) spread += 2 * k_bracket_z * std::sqrt(f * (1 - f));
+  }
+  // (aiming at 60% of the budget: the estimate ignores the brackets' ends and rank rounding)
+  const double fit = std::pow(static_cast<double>(n_total) * spread / (0.6 * static_cast<double>(opt.collect_budget)), 2);
+  const std::uint64_t least = k_pilot_blocks * k_block_size;
+  const std::uint64_t cap = std::max<std::uint64_t>(
+      least, std::min<std::uint64_t>(std::uint64_t{8} << 20, (std::uint64_t{16} << 20) / std::max<std::size_t>(1, ordered_columns)));
+  const auto wanted_rows = static_cast<std::uint64_t>(std::min(static_cast<double>(cap), std::max({fit, static_cast<double>(n_total) / 128, static_cast<double>(least)})));
+  const std::uint64_t pilot_rows = std::min<std::uint64_t>(n_total, (wanted_rows + k_block_size - 1) / k_block_size * k_block_size);
+  {
+    std::vector<std::vector<double>> pilot(width);
+    std::vector<bool> want(width);
+    bool any = false;
+    for (std::size_t c = 0; c < width; ++c) {
+      want[c] = state[c].ordered;
+      any = any || want[c];
+    }
+    if (any && pilot_rows > 0) {
+      arena.execute([&] { pilot = collect_columns(source, pilot_rows, want, opt.threads); });
+      tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
+        if (!want[c]) return;
+        auto& v = pilot[c];
+        v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+        std::sort(v.begin(), v.end());
+        state[c].pilot = std::move(v);
+      });
+    }
+    for (auto& st : state)
+      if (!st.pilot.empty()) st.shift = st.pilot[st.pilot.size() / 2];
+  }
+  tm.pilot = since(start);
+
+  // First pass layouts: every wanted rank's bracket, estimated from the pilot.
+  std::vector<ColumnPass> passes(width);
+  {
+    struct Pending {
+      std::size_t column;
+      std::vector<Bracket> brackets;
+    };
+    std::vector<Pending> pending;
+    double expected_total = 0;
+    for (std::size_t c = 0; c < width; ++c) {
+      ColumnState& st = state[c];
+      ColumnPass& cp = passes[c];
+      cp.moments = true;
+      if (!st.ordered) continue;
+      const double m = static_cast<double>(st.pilot.size());
+      const double finite = pilot_rows > 0 ? m / static_cast<double>(pilot_rows) : 0;
+      const double n_est = std::max(1.0, finite * static_cast<double>(n_total));
+      std::vector<Bracket> brackets;
+      for (const std::uint64_t r : needed_ranks(*st.spec, static_cast<std::uint64_t>(n_est))) {
+        if (m == 0) {
+          brackets.push_back({0, k_max_key, n_est});
+          continue;
+        }
+        const double f = static_cast<double>(r) / n_est;
+        const double margin = k_bracket_z * std::sqrt(std::max(f * (1 - f), 1 / m) / m) + 2 / m;
+        const double ilo = std::floor((f - margin) * m), ihi = std::ceil((f + margin) * m);
+        const std::uint64_t first = ilo < 0 ? 0 : order_key(st.pilot[static_cast<std::size_t>(ilo)]);
+        const std::uint64_t last = ihi >= m ? k_max_key : order_key(st.pilot[static_cast<std::size_t>(ihi)]);
+        const double from = std::max(ilo, 0.0), to = std::min(ihi, m);
+        brackets.push_back({first, last, (to - from) / m * n_est, from, to});
+      }
+      brackets = merge_brackets(std::move(brackets), m > 0 ? n_est / m : 0);
+      for (const auto& b : brackets) expected_total += b.first == b.last ? 0 : b.count;  // one key: never collected
+      pending.push_back({c, std::move(brackets)});
+    }
+    const bool collect_all = expected_total <= static_cast<double>(opt.collect_budget);
+    for (auto& p : pending) {
+      std::vector<Layout::Interval> intervals;
+      for (const auto& b : p.brackets)
+        intervals.push_back({b.first, b.last, collect_all, collect_all ? 0u : k_bins});
+      ColumnPass& cp = passes[p.column];
+      cp.active = true;
+      cp.layout = Layout::make(state[p.column].fixed_cuts, intervals);
+      cp.sums = state[p.column].sums;
+      cp.shift = state[p.column].shift;
+      if (specs[p.column].allocation) cp.companions = specs[p.column].allocation->companions;
+    }
+    for (auto& st : state) std::vector<double>().swap(st.pilot);  // placed: its memory goes to the collection
+  }
+
+  std::vector<ColumnResult> results(width);
+  std::mutex sink_mutex;
+  for (unsigned pass = 0;; ++pass) {
+    start = Clock::now();
+    std::atomic<std::uint64_t> done{0};
+    PassContext ctx{source, passes, n_total, opt, nullptr, {}, nullptr, nullptr, 0, 0};
+    ctx.done = &done;
+    ctx.sink_mutex = &sink_mutex;
+    if (pass == 0 && opt.sink) {
+      ctx.sink = &opt.sink;
+      for (std::size_t c = 0; c < width; ++c)
+        if (specs[c].stored) ctx.stored.push_back(c);
+    }
+    // The pass, over one range or over the requested pieces merged as separate processes would.
+    PassState merged;
+    arena.execute([&] {
+      std::vector<std::uint64_t> cuts = {0};
+      for (const auto b : opt.split_blocks)
+        if (b > cuts.back() && b < nblocks) cuts.push_back(b);
+      cuts.push_back(nblocks);
+      for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+        PassState part = run_range(ctx, cuts[i], cuts[i + 1]);
+        if (cuts.size() > 2) part = deserialize(serialize(part));
+        if (i == 0) merged = std::move(part);
+        else merged.join(std::move(part));
+      }
+    });
+    if (pass == 0) tm.sample = since(start);
+    else tm.passes += since(start);
+    start = Clock::now();
+
+    // What this pass settled, and what the next must narrow (columns apart, in parallel).
+    std::atomic<bool> again{false};
+    std::vector<ColumnPass> next(width);
+    arena.execute([&] { tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
+      ColumnState& st = state[c];
+      if (pass == 0) results[c].moments = st.moments = merged.moments[c].total();
+      if (!passes[c].active || st.done) return;
+      const ColumnPass& cp = passes[c];
+      LayoutCounts& counts = merged.counts[c];
+
+      const std::uint64_t n = st.moments.n;
+      std::vector<Bracket> open;
+      for (const std::uint64_t r : needed_ranks(*st.spec, n)) {
+        if (st.known.count(r)) continue;
+        const RankCell cell = locate(cp.layout, counts, r);
+        if (cell.exact) st.known[r] = cell.value;
+        else open.push_back({cell.first, cell.last, static_cast<double>(cell.count)});
+      }
+      const Sums sums = cp.sums ? merged.sums[c].total() : Sums{};
+      std::vector<std::uint64_t> cuts;
+      if (open.empty()) {
+        // Every rank known: the quantiles are final; tail sums need the right cuts in this pass.
+        if (st.sums) cuts = tail_cuts(st, cp.layout);
+        if (cuts.empty()) {
+          finish_column(st, cp.layout, counts, sums, cp.stride(), results[c]);
+          st.done = true;
+          return;
+        }
+        // Keep this pass's cuts too, so the next layout serves the same thresholds and values.
+        cuts.insert(cuts.end(), cp.layout.starts.begin(), cp.layout.starts.end());
+      }
+      ColumnPass& np = next[c];
+      np.active = true;
+      np.sums = cp.sums;
+      np.shift = cp.shift;
+      np.companions = cp.companions;
+      std::vector<std::uint64_t> all_cuts = st.fixed_cuts;
+      all_cuts.insert(all_cuts.end(), cuts.begin(), cuts.end());
+      if (st.sums && st.spec->risk && !st.spec->risk->downside_target && st.spec->risk->below.empty() && n > 0)
+        all_cuts.push_back(order_key(st.moments.mean));  // the semi-deviation's target, known from pass 1
+      std::vector<Layout::Interval> intervals;
+      const double budget = static_cast<double>(opt.collect_budget) / static_cast<double>(width);
+      for (const auto& b : merge_brackets(std::move(open)))
+        intervals.push_back({b.first, b.last, b.count <= budget, b.count <= budget ? 0u : k_bins});
+      np.layout = Layout::make(std::move(all_cuts), intervals);
+      again = true;
+    }); });
+    tm.statistics += since(start);
+    if (!again) break;
+    passes = std::move(next);
+    ++tm.extra_passes;
+    if (tm.extra_passes > 8) throw std::logic_error("order statistics did not settle in 8 passes");
+  }
+  return results;
+}
+
+namespace {
+
+class ColumnCollector {
+ public:
+  ColumnCollector(std::uint64_t n, const std::vector<bool>& wanted) : wanted_(wanted) {
+    out_.resize(wanted.size());
+    for (std::size_t c = 0; c < wanted.size(); ++c)
+      if (wanted[c]) out_[c].resize(n);
+  }
+  std::vector<std::vector<double>> out_;
+  const std::vector<bool>& wanted_;
+};
+
+}  // namespace
+
+std::vector<std::vector<double>> collect_columns(const BlockSource& source, std::uint64_t n,
+                                                 const std::vector<bool>& wanted, unsigned threads) {
+  ColumnCollector col(n, wanted);
+  const std::uint64_t nblocks = (n + k_block_size - 1) / k_block_size;
+  tbb::enumerable_thread_specific<std::pair<std::unique_ptr<BlockEvaluator>, std::vector<const double*>>> locals;
+  tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
+  arena.execute([&] {
+    tbb::parallel_for(std::uint64_t{0}, nblocks, [&](std::uint64_t b) {
+      auto& [eval, cols] = locals.local();
+      if (!eval) {
+        eval = source.evaluator();
+        cols.resize(source.width());
+      }
+      const std::uint64_t first = b * k_block_size;
+      const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
+      eval->evaluate(first, rows, cols);
+      for (std::size_t c = 0; c < wanted.size(); ++c)
+        if (wanted[c]) std::copy(cols[c], cols[c] + rows, col.out_[c].begin() + static_cast<std::ptrdiff_t>(first));
+    });
+  });
+  return std::move(col.out_);
+}
+
+}  // namespace tamcarlo

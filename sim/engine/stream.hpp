@@ -1,0 +1,120 @@
+// The streaming engine: a run is a sweep over blocks of samples, evaluated in parallel (oneTBB) by
+// a BlockSource, whose columns feed mergeable summaries. Moments and region sums merge through a
+// canonical BlockTree, counts by integer addition, so any split of the blocks (threads, ranges
+// run apart and merged) gives the same bits. Exact quantiles come from order_stats: a pilot over the
+// first blocks brackets every wanted rank, the main pass collects the brackets (or histograms them
+// when they would not fit), and further passes re-draw only to narrow what is left. Memory depends
+// on the block size, the thread count and the collection budget, never on the sample count.
+#pragma once
+#include "sim/engine/block_tree.hpp"
+#include "sim/stats/order_stats.hpp"
+#include "sim/stats/risk.hpp"
+#include "sim/stats/statistics.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Samples per block: the unit of evaluation and of moment merging (fixed: results depend on it).
+inline constexpr std::size_t k_block_size = 4096;
+/// Blocks per chunk: the unit of work a thread takes, and one HDF5 chunk of stored samples.
+inline constexpr std::size_t k_chunk_blocks = 16;
+/// Fewest blocks the pilot re-draws to place the quantile brackets (it takes the run's first samples:
+/// enough for the brackets to fit the collection budget, at least N/128 and these 262,144, at most 8 Mi).
+inline constexpr std::size_t k_pilot_blocks = 64;
+/// Values the first pass may collect over all columns (8 bytes each); beyond it, brackets are histogrammed.
+inline constexpr std::uint64_t k_collect_budget = 16'000'000;
+
+/// Evaluates blocks for one thread.
+class BlockEvaluator {
+ public:
+  virtual ~BlockEvaluator() = default;
+  /// Evaluates samples [first, first + rows), rows ≤ k_block_size; columns[c] then points at column c's
+  /// `rows` values, valid until the next call.
+  virtual void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) = 0;
+};
+
+/// The columns every block of a run has (e.g. a plan's series, then derived columns).
+class BlockSource {
+ public:
+  virtual ~BlockSource() = default;
+  /// Number of columns.
+  [[nodiscard]] virtual std::size_t width() const = 0;
+  /// A new evaluator (one per thread).
+  [[nodiscard]] virtual std::unique_ptr<BlockEvaluator> evaluator() const = 0;
+};
+
+/// Worst-tail allocation of a column x (portfolio P&L): with v the ⌈αn⌉-th smallest x and k the samples
+/// below v, each companion c's mean over the worst ⌈αn⌉ samples, ties at v shared pro rata:
+/// (Σ_{x<v} c + (⌈αn⌉ − k)/t · Σ_{x=v} c) / ⌈αn⌉, t = samples with x = v.
+struct AllocationSpec {
+  double level = 0.05;
+  std::vector<std::size_t> companions;  ///< column indices
+};
+
+/// What a run computes for one column beyond its moments.
+struct ColumnSpec {
+  std::vector<double> probs;               ///< quantiles with 95% CIs (exact order statistics)
+  std::optional<RiskSpec> risk;            ///< VaR, CVaR, threshold probabilities, semi-deviation
+  std::optional<AllocationSpec> allocation;
+  bool stored = false;                     ///< handed to the sample sink in the first pass
+};
+
+/// Result of an AllocationSpec.
+struct Allocation {
+  double var = 0;                  ///< v, the ⌈αn⌉-th smallest value
+  double cvar = 0;                 ///< mean of x over the worst ⌈αn⌉ samples
+  std::vector<double> contribution;  ///< per companion; they sum to cvar when the companions sum to x
+};
+
+/// Everything a run reports for one column.
+struct ColumnResult {
+  Moments moments;
+  std::vector<QuantileEstimate> quantiles;  ///< at ColumnSpec::probs
+  std::optional<RiskStats> risk;
+  std::optional<Allocation> allocation;
+};
+
+/// Wall seconds per phase of a streaming run.
+struct StreamTimings {
+  double pilot = 0;       ///< re-drawing the first blocks to place the brackets
+  double sample = 0;      ///< the main pass: every sample drawn, moments, stored samples, brackets
+  double passes = 0;      ///< further passes re-drawing to narrow brackets
+  double statistics = 0;  ///< selection and the summaries from the merged counts
+  unsigned extra_passes = 0;
+};
+
+/// Receives the stored columns of samples [first, first + rows) (rows ≤ k_chunk_blocks × k_block_size), in
+/// ColumnSpec order of the stored columns; called from worker threads, never twice at once.
+using SampleSink = std::function<void(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns)>;
+
+/// How to run.
+struct StreamOptions {
+  std::uint64_t samples = 0;
+  unsigned threads = 0;  ///< 0 = one per core
+  std::function<void(std::uint64_t, std::uint64_t)> progress;  ///< (samples done, total) over all passes' blocks
+  const std::atomic<bool>* cancel = nullptr;  ///< when it becomes true the run stops and throws Interrupted
+  SampleSink sink;
+  /// Blocks at which each pass is cut into ranges evaluated apart, serialized, read back and merged, as
+  /// separate processes would (empty: one range). The results are the same bits either way.
+  std::vector<std::uint64_t> split_blocks;
+  /// Values the first pass may collect (tests lower it to exercise the histogram passes).
+  std::uint64_t collect_budget = k_collect_budget;
+};
+
+/// Runs every pass of `source` over `samples` samples and returns each column's statistics. Throws Interrupted.
+[[nodiscard]] std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
+                                                   const StreamOptions& opt, StreamTimings* timings = nullptr);
+
+/// Evaluates samples [0, n) of `source` and returns the wanted columns whole (tests, sensitivities: small n).
+[[nodiscard]] std::vector<std::vector<double>> collect_columns(const BlockSource& source, std::uint64_t n,
+                                                               const std::vector<bool>& wanted, unsigned threads);
+
+}  // namespace tamcarlo

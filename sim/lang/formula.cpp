@@ -1,0 +1,249 @@
+#include "sim/lang/formula.hpp"
+
+#include "models/market.hpp"
+#include "models/venture.hpp"
+#include "sim/io/text.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+
+namespace tamcarlo {
+namespace {
+
+struct Function {
+  std::string name;
+  OpCode op;
+  std::size_t min_args, max_args;
+  ModelFn fn = nullptr;
+};
+
+namespace m = tamcarlo::models;
+
+const std::vector<Function>& functions() {
+  static const std::vector<Function> table = {
+      {"min", OpCode::min, 2, 64},  {"max", OpCode::max, 2, 64},   {"abs", OpCode::abs, 1, 1},
+      {"exp", OpCode::exp, 1, 1},   {"log", OpCode::log, 1, 1},    {"sqrt", OpCode::sqrt, 1, 1},
+      {"pow", OpCode::pow, 2, 2},   {"clamp", OpCode::clamp, 3, 3}, {"if", OpCode::select, 3, 3},
+      // models/market.hpp: formulas and units in their doc lines.
+      {"labor_substitution", OpCode::call, 3, 3, [](const double* a) { return m::labor_substitution(a[0], a[1], a[2]); }},
+      {"headcount_by_ratio", OpCode::call, 3, 3, [](const double* a) { return m::headcount_by_ratio(a[0], a[1], a[2]); }},
+      {"spend_share", OpCode::call, 3, 3, [](const double* a) { return m::spend_share(a[0], a[1], a[2]); }},
+      {"productivity_value", OpCode::call, 3, 3, [](const double* a) { return m::productivity_value(a[0], a[1], a[2]); }},
+      {"cagr", OpCode::call, 3, 3, [](const double* a) { return m::cagr(a[0], a[1], a[2]); }},
+      {"project", OpCode::call, 3, 3, [](const double* a) { return m::project(a[0], a[1], a[2]); }},
+      {"interpolate", OpCode::call, 5, 5, [](const double* a) { return m::interpolate(a[0], a[1], a[2], a[3], a[4]); }},
+      {"logistic", OpCode::call, 4, 4, [](const double* a) { return m::logistic(a[0], a[1], a[2], a[3]); }},
+      {"logistic_through", OpCode::call, 6, 6,
+       [](const double* a) { return m::logistic_through(a[0], a[1], a[2], a[3], a[4], a[5]); }},
+      {"bass_adoption", OpCode::call, 4, 4, [](const double* a) { return m::bass_adoption(a[0], a[1], a[2], a[3]); }},
+      {"funnel", OpCode::call, 3, 3, [](const double* a) { return m::funnel(a[0], a[1], a[2]); }},
+      // models/venture.hpp
+      {"stake_at_exit", OpCode::call, 4, 4, [](const double* a) { return m::stake_at_exit(a[0], a[1], a[2], a[3]); }},
+      {"exit_proceeds", OpCode::call, 4, 4, [](const double* a) { return m::exit_proceeds(a[0], a[1], a[2], a[3]); }},
+      {"moic", OpCode::call, 2, 2, [](const double* a) { return m::moic(a[0], a[1]); }},
+      {"irr_single", OpCode::call, 2, 2, [](const double* a) { return m::irr_single(a[0], a[1]); }},
+      {"npv_single", OpCode::call, 4, 4, [](const double* a) { return m::npv_single(a[0], a[1], a[2], a[3]); }},
+      {"required_exit_value", OpCode::call, 4, 4,
+       [](const double* a) { return m::required_exit_value(a[0], a[1], a[2], a[3]); }},
+      {"required_share", OpCode::call, 6, 6,
+       [](const double* a) { return m::required_share(a[0], a[1], a[2], a[3], a[4], a[5]); }},
+  };
+  return table;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  Expr parse() {
+    skip_space();
+    if (pos_ == s_.size()) throw FormulaError(0, "empty formula");
+    Expr e = comparison();
+    skip_space();
+    if (pos_ != s_.size()) throw FormulaError(pos_, fmt::format("unexpected `{}` after a complete expression", s_[pos_]));
+    return e;
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t pos_ = 0;
+
+  void skip_space() {
+    while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+  }
+  bool accept(std::string_view tok) {
+    skip_space();
+    if (s_.substr(pos_, tok.size()) == tok) {
+      pos_ += tok.size();
+      return true;
+    }
+    return false;
+  }
+  static Expr make_op(OpCode op, std::vector<Expr> args, std::size_t offset) {
+    Expr e;
+    e.kind = Expr::Kind::op;
+    e.op = op;
+    e.args = std::move(args);
+    e.offset = offset;
+    return e;
+  }
+
+  Expr comparison() {
+    Expr left = additive();
+    skip_space();
+    const std::size_t at = pos_;
+    static constexpr std::pair<std::string_view, OpCode> ops[] = {
+        {"<=", OpCode::le}, {">=", OpCode::ge}, {"==", OpCode::eq}, {"!=", OpCode::ne}, {"<", OpCode::lt}, {">", OpCode::gt}};
+    for (const auto& [tok, op] : ops) {
+      if (accept(tok)) {
+        Expr right = additive();
+        skip_space();
+        if (pos_ < s_.size() && (s_[pos_] == '<' || s_[pos_] == '>' || s_[pos_] == '=' || s_[pos_] == '!'))
+          throw FormulaError(pos_, "comparisons do not chain; use parentheses, e.g. `(a < b) * (b < c)`");
+        return make_op(op, {std::move(left), std::move(right)}, at);
+      }
+    }
+    return left;
+  }
+
+  Expr additive() {
+    Expr left = term();
+    for (;;) {
+      skip_space();
+      const std::size_t at = pos_;
+      if (accept("+")) left = make_op(OpCode::add, {std::move(left), term()}, at);
+      else if (accept("-")) left = make_op(OpCode::sub, {std::move(left), term()}, at);
+      else return left;
+    }
+  }
+
+  Expr term() {
+    Expr left = unary();
+    for (;;) {
+      skip_space();
+      const std::size_t at = pos_;
+      if (accept("*")) left = make_op(OpCode::mul, {std::move(left), unary()}, at);
+      else if (accept("/")) left = make_op(OpCode::div, {std::move(left), unary()}, at);
+      else return left;
+    }
+  }
+
+  Expr unary() {
+    skip_space();
+    const std::size_t at = pos_;
+    if (accept("-")) return make_op(OpCode::neg, {unary()}, at);
+    if (accept("+")) return unary();
+    return power();
+  }
+
+  Expr power() {
+    Expr base = primary();
+    skip_space();
+    const std::size_t at = pos_;
+    if (accept("^")) return make_op(OpCode::pow, {std::move(base), unary()}, at);
+    return base;
+  }
+
+  Expr primary() {
+    skip_space();
+    const std::size_t at = pos_;
+    if (pos_ == s_.size()) throw FormulaError(pos_, "expression ends where a number, name or `(` was expected");
+    const char c = s_[pos_];
+    if (c == '(') {
+      ++pos_;
+      Expr inner = comparison();
+      if (!accept(")")) throw FormulaError(pos_, fmt::format("missing `)` to close the `(` at column {}", at + 1));
+      return inner;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return number();
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      std::size_t end = pos_;
+      while (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) ++end;
+      std::string name(s_.substr(pos_, end - pos_));
+      pos_ = end;
+      skip_space();
+      if (pos_ < s_.size() && s_[pos_] == '(') return call(std::move(name), at);
+      Expr e;
+      e.kind = Expr::Kind::ref;
+      e.name = std::move(name);
+      e.offset = at;
+      return e;
+    }
+    throw FormulaError(pos_, fmt::format("unexpected `{}`; expected a number, a name or `(`", c));
+  }
+
+  Expr number() {
+    const std::size_t at = pos_;
+    double value = 0;
+    const auto [end, ec] = std::from_chars(s_.data() + pos_, s_.data() + s_.size(), value);
+    if (ec != std::errc{}) throw FormulaError(at, "malformed number");
+    pos_ = static_cast<std::size_t>(end - s_.data());
+    if (pos_ < s_.size() && (std::isalpha(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_'))
+      throw FormulaError(pos_, fmt::format("unexpected `{}` right after a number; write `*` for a product", s_[pos_]));
+    Expr e;
+    e.kind = Expr::Kind::number;
+    e.number = value;
+    e.offset = at;
+    return e;
+  }
+
+  Expr call(std::string name, std::size_t at) {
+    const Function* fn = nullptr;
+    for (const auto& f : functions())
+      if (f.name == name) fn = &f;
+    if (!fn)
+      throw FormulaError(at, fmt::format("unknown function `{}`{}; functions are {}", name,
+                                         did_you_mean(name, function_names()), quoted_list(function_names())));
+    ++pos_;  // '('
+    std::vector<Expr> args;
+    if (!accept(")")) {
+      do args.push_back(comparison());
+      while (accept(","));
+      if (!accept(")")) throw FormulaError(pos_, fmt::format("missing `)` or `,` in the call of `{}`", name));
+    }
+    if (args.size() < fn->min_args || args.size() > fn->max_args) {
+      const std::string expected = fn->min_args == fn->max_args ? std::to_string(fn->min_args)
+                                                                : fmt::format("at least {}", fn->min_args);
+      throw FormulaError(at, fmt::format("`{}` takes {} argument{}, got {}", name, expected,
+                                         fn->max_args == 1 ? "" : "s", args.size()));
+    }
+    Expr e = make_op(fn->op, std::move(args), at);
+    e.name = std::move(name);
+    e.fn = fn->fn;
+    return e;
+  }
+};
+
+}  // namespace
+
+Expr parse_formula(std::string_view text) { return Parser(text).parse(); }
+
+const std::vector<std::string>& function_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& f : functions()) v.push_back(f.name);
+    return v;
+  }();
+  return names;
+}
+
+void collect_refs(const Expr& e, std::vector<const Expr*>& out) {
+  if (e.kind == Expr::Kind::ref) out.push_back(&e);
+  for (const auto& a : e.args) collect_refs(a, out);
+}
+
+void rename_refs(Expr& e, const std::function<std::string(const std::string&)>& rename) {
+  if (e.kind == Expr::Kind::ref) e.name = rename(e.name);
+  for (auto& a : e.args) rename_refs(a, rename);
+}
+
+bool is_identifier(std::string_view s) noexcept {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (const char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+}  // namespace tamcarlo

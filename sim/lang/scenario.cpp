@@ -1,0 +1,869 @@
+#include "sim/lang/scenario.hpp"
+
+#include "sim/io/text.hpp"
+#include "sim/lang/toml_read.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace tamcarlo {
+
+std::string Warning::str() const {
+  return key.empty() ? fmt::format("{}: warning: {}", where.str(), message)
+                     : fmt::format("{}: warning: [{}] {}", where.str(), key, message);
+}
+
+namespace detail {
+
+const std::vector<std::string> k_sections = {"scenario", "inputs", "formulas", "links", "outputs", "risk", "stress", "portfolio"};
+const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
+const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds", "invested", "exit"};
+const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_least", "downside_target"};
+const std::vector<std::string> k_link_keys = {"file", "output", "year"};
+const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
+constexpr std::int64_t k_max_years = 500;
+const std::vector<std::string> k_common_keys = {"dist", "point", "unit", "source"};
+const std::vector<std::string> k_formula_keys = {"expr", "unit", "source"};
+const std::vector<std::string> k_output_keys = {"report"};
+
+// A family: its name and the alternative parameter sets that define it.
+struct Family {
+  std::string name;
+  std::vector<std::vector<std::string>> sets;
+};
+
+const std::vector<Family>& families() {
+  static const std::vector<Family> table = {
+      {"constant", {{"value"}}},
+      {"uniform", {{"min", "max"}}},
+      {"triangular", {{"min", "mode", "max"}}},
+      {"pert", {{"min", "mode", "max"}}},
+      {"normal", {{"mean", "sd"}}},
+      {"truncnormal", {{"mean", "sd", "min", "max"}}},
+      {"lognormal", {{"median", "sigma"}, {"mean", "sd"}, {"p5", "p95"}}},
+      {"beta", {{"alpha", "beta"}, {"mean", "sd"}}},
+      {"gamma", {{"shape", "scale"}, {"mean", "sd"}}},
+      {"discrete", {{"values", "weights"}, {"values"}}},
+      {"empirical", {{"data"}}},
+  };
+  return table;
+}
+
+std::vector<std::string> family_names() {
+  std::vector<std::string> v;
+  for (const auto& f : families()) v.push_back(f.name);
+  return v;
+}
+
+std::string sets_text(const Family& f) {
+  std::vector<std::string> parts;
+  for (const auto& s : f.sets) {
+    std::string p;
+    for (const auto& k : s) p += (p.empty() ? "" : " + ") + k;
+    parts.push_back(p);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : i + 1 == parts.size() ? ", or " : ", ") + parts[i];
+  return out;
+}
+
+constexpr double k_z95 = 1.6448536269514722;  // Φ⁻¹(0.95)
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const Ctx& ctx,
+                const std::string& what) {
+  for (auto&& [k, v] : t) {
+    const std::string key(k.str());
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    throw ScenarioError(ctx.at(k), prefix.empty() ? key : prefix + "." + key,
+                        fmt::format("unknown key `{}`{}; allowed {}: {}", key, did_you_mean(key, allowed), what,
+                                    quoted_list(allowed)));
+  }
+}
+
+std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix, const Ctx& ctx) {
+  const toml::node* n = t.get(key);
+  if (!n) return {};
+  if (!n->is_string())
+    throw ScenarioError(ctx.at(*n), prefix + "." + key, fmt::format("expected a string, got {}", type_name(*n)));
+  return std::string(n->as_string()->get());
+}
+
+double get_number(const toml::node& n, const std::string& key, const Ctx& ctx) {
+  double v;
+  if (n.is_integer()) v = static_cast<double>(n.as_integer()->get());
+  else if (n.is_floating_point()) v = n.as_floating_point()->get();
+  else throw ScenarioError(ctx.at(n), key, fmt::format("expected a number, got {}", type_name(n)));
+  if (!std::isfinite(v)) throw ScenarioError(ctx.at(n), key, fmt::format("expected a finite number, got {}", v));
+  return v;
+}
+
+std::vector<double> get_numbers(const toml::node& n, const std::string& key, const Ctx& ctx) {
+  const toml::array* a = n.as_array();
+  if (!a || a->empty())
+    throw ScenarioError(ctx.at(n), key, fmt::format("expected a non-empty array of numbers, got {}",
+                                                    a ? "an empty array" : type_name(n)));
+  std::vector<double> out;
+  for (std::size_t i = 0; i < a->size(); ++i) out.push_back(get_number(*a->get(i), fmt::format("{}[{}]", key, i), ctx));
+  return out;
+}
+
+// The parameters of one input table, with located failure.
+class Params {
+ public:
+  Params(const toml::table& t, std::string prefix, const Ctx& ctx) : t_(t), prefix_(std::move(prefix)), ctx_(ctx) {}
+  [[nodiscard]] double num(const std::string& k) const { return get_number(*t_.get(k), prefix_ + "." + k, ctx_); }
+  [[nodiscard]] std::vector<double> nums(const std::string& k) const {
+    return get_numbers(*t_.get(k), prefix_ + "." + k, ctx_);
+  }
+  [[noreturn]] void fail(const std::string& k, const std::string& msg) const {
+    throw ScenarioError(ctx_.at(*t_.get(k)), prefix_ + "." + k, msg);
+  }
+  void require(bool ok, const std::string& k, const std::string& msg) const {
+    if (!ok) fail(k, msg);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string prefix_;
+  const Ctx& ctx_;
+};
+
+// Builds and validates the distribution of `family` from the parameter set `set`.
+Distribution build(const std::string& family, const std::vector<std::string>& set, const Params& p) {
+  const auto has = [&](const char* k) { return std::find(set.begin(), set.end(), k) != set.end(); };
+  if (family == "constant") return Constant{p.num("value")};
+  if (family == "uniform") {
+    const double a = p.num("min"), b = p.num("max");
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    return Uniform{a, b};
+  }
+  if (family == "triangular" || family == "pert") {
+    const double a = p.num("min"), c = p.num("mode"), b = p.num("max");
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    p.require(a <= c && c <= b, "mode", fmt::format("mode = {:g} must lie in [min, max] = [{:g}, {:g}]", c, a, b));
+    if (family == "pert") return Pert{a, c, b};
+    return Triangular{a, c, b};
+  }
+  if (family == "normal") {
+    const double sd = p.num("sd");
+    p.require(sd > 0, "sd", fmt::format("sd = {:g} must be > 0 (for a fixed value use `value = ...`)", sd));
+    return Normal{p.num("mean"), sd};
+  }
+  if (family == "truncnormal") {
+    const double m = p.num("mean"), s = p.num("sd"), a = p.num("min"), b = p.num("max");
+    p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    const TruncNormal t{m, s, a, b};
+    const double mass = cdf(Normal{m, s}, b) - cdf(Normal{m, s}, a);
+    p.require(mass > 1e-9, "min",
+              fmt::format("[min, max] = [{:g}, {:g}] holds only {:.2g} of the parent normal's mass; move the bounds "
+                          "or the mean",
+                          a, b, mass));
+    return t;
+  }
+  if (family == "lognormal") {
+    if (has("median")) {
+      const double med = p.num("median"), sigma = p.num("sigma");
+      p.require(med > 0, "median", fmt::format("median = {:g} must be > 0", med));
+      p.require(sigma > 0, "sigma", fmt::format("sigma = {:g} must be > 0 (log-space standard deviation)", sigma));
+      return LogNormal{std::log(med), sigma};
+    }
+    if (has("mean")) {
+      const double m = p.num("mean"), s = p.num("sd");
+      p.require(m > 0, "mean", fmt::format("mean = {:g} must be > 0", m));
+      p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+      const double s2 = std::log1p((s / m) * (s / m));
+      return LogNormal{std::log(m) - 0.5 * s2, std::sqrt(s2)};
+    }
+    const double lo = p.num("p5"), hi = p.num("p95");
+    p.require(lo > 0, "p5", fmt::format("p5 = {:g} must be > 0", lo));
+    p.require(hi > lo, "p95", fmt::format("p95 = {:g} must exceed p5 = {:g}", hi, lo));
+    return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
+  }
+  if (family == "beta") {
+    if (has("alpha")) {
+      const double a = p.num("alpha"), b = p.num("beta");
+      p.require(a > 0, "alpha", fmt::format("alpha = {:g} must be > 0", a));
+      p.require(b > 0, "beta", fmt::format("beta = {:g} must be > 0", b));
+      return Beta{a, b};
+    }
+    const double m = p.num("mean"), s = p.num("sd");
+    p.require(m > 0 && m < 1, "mean", fmt::format("mean = {:g} must lie in (0, 1)", m));
+    p.require(s > 0 && s * s < m * (1 - m), "sd",
+              fmt::format("sd = {:g} must be in (0, {:.4g}) for mean {:g} (sd² < mean·(1 − mean))", s,
+                          std::sqrt(m * (1 - m)), m));
+    const double common = m * (1 - m) / (s * s) - 1;
+    return Beta{m * common, (1 - m) * common};
+  }
+  if (family == "gamma") {
+    if (has("shape")) {
+      const double k = p.num("shape"), theta = p.num("scale");
+      p.require(k > 0, "shape", fmt::format("shape = {:g} must be > 0", k));
+      p.require(theta > 0, "scale", fmt::format("scale = {:g} must be > 0", theta));
+      return Gamma{k, theta};
+    }
+    const double m = p.num("mean"), s = p.num("sd");
+    p.require(m > 0, "mean", fmt::format("mean = {:g} must be > 0", m));
+    p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+    return Gamma{m * m / (s * s), s * s / m};
+  }
+  if (family == "discrete") {
+    std::vector<double> values = p.nums("values");
+    std::vector<double> weights(values.size(), 1.0);
+    if (has("weights")) {
+      weights = p.nums("weights");
+      p.require(weights.size() == values.size(), "weights",
+                fmt::format("{} weights for {} values; give one weight per value", weights.size(), values.size()));
+      for (const double w : weights) p.require(w >= 0, "weights", fmt::format("weight {:g} is negative", w));
+      double total = 0;
+      for (const double w : weights) total += w;
+      p.require(total > 0, "weights", "weights sum to 0; at least one must be positive");
+    }
+    return Discrete{std::move(values), std::move(weights)};
+  }
+  return Empirical{p.nums("data")};
+}
+
+// `"LOW to HIGH"`: a lognormal with that 90% interval.
+Distribution parse_range(const std::string& s, const std::string& key, const SourceLocation& where) {
+  static const std::regex form(R"(^\s*(\S+)\s+to\s+(\S+)\s*$)");
+  std::smatch m;
+  const auto num = [](const std::string& t, double& out) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc{} && end == t.data() + t.size() && std::isfinite(out);
+  };
+  double lo = 0, hi = 0;
+  if (!std::regex_match(s, m, form) || !num(m[1].str(), lo) || !num(m[2].str(), hi))
+    throw ScenarioError(where, key,
+                        fmt::format("\"{}\" is not a range; the string form is \"LOW to HIGH\" (e.g. \"60000 to "
+                                    "90000\"), or write a table such as {{ dist = \"normal\", mean = ..., sd = ... }}",
+                                    s));
+  if (lo <= 0 || hi <= lo)
+    throw ScenarioError(where, key,
+                        fmt::format("\"{}\": the range form is a lognormal with that 90% interval, so it needs 0 < LOW "
+                                    "< HIGH; for a range that {} name the distribution, e.g. {{ dist = \"uniform\", "
+                                    "min = {:g}, max = {:g} }} or {{ dist = \"pert\", min = ..., mode = ..., max = ... }}",
+                                    s, lo <= 0 ? "reaches zero or below" : "is reversed or empty", std::min(lo, hi),
+                                    std::max(lo, hi)));
+  return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
+}
+
+Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+                  const std::string& section) {
+  const std::string prefix = section + "." + name;
+  Input in;
+  in.name = name;
+  in.where = ctx.at(key);
+  if (node.is_number()) {
+    in.dist = Constant{get_number(node, prefix, ctx)};
+  } else if (node.is_string()) {
+    in.dist = parse_range(std::string(node.as_string()->get()), prefix, ctx.at(node));
+  } else if (const toml::table* t = node.as_table()) {
+    std::string family = get_string(*t, "dist", prefix, ctx);
+    if (family.empty()) {
+      if (!t->contains("value"))
+        throw ScenarioError(ctx.at(node), prefix,
+                            fmt::format("missing `dist`; give `dist = \"...\"` (one of {}) or `value = ...` for a "
+                                        "fixed number",
+                                        quoted_list(family_names())));
+      family = "constant";
+    }
+    const auto fam = std::find_if(families().begin(), families().end(), [&](const Family& f) { return f.name == family; });
+    if (fam == families().end())
+      throw ScenarioError(ctx.at(*t->get("dist")), prefix + ".dist",
+                          fmt::format("unknown distribution \"{}\"{}; allowed: {}", family,
+                                      did_you_mean(family, family_names()), quoted_list(family_names())));
+    std::vector<std::string> allowed = k_common_keys;
+    std::set<std::string> params;
+    for (const auto& s : fam->sets)
+      for (const auto& k : s) params.insert(k);
+    allowed.insert(allowed.end(), params.begin(), params.end());
+    check_keys(*t, allowed, prefix, ctx, "for " + family);
+    std::vector<std::string> given;
+    for (auto&& [k, v] : *t)
+      if (params.count(std::string(k.str()))) given.emplace_back(k.str());
+    std::sort(given.begin(), given.end());
+    const std::vector<std::string>* chosen = nullptr;
+    for (const auto& s : fam->sets) {
+      std::vector<std::string> sorted = s;
+      std::sort(sorted.begin(), sorted.end());
+      if (sorted == given) chosen = &s;
+    }
+    if (!chosen)
+      throw ScenarioError(ctx.at(node), prefix,
+                          fmt::format("{} needs {}; got {}", family, sets_text(*fam),
+                                      given.empty() ? std::string("no parameters") : quoted_list(given)));
+    in.dist = build(family, *chosen, Params(*t, prefix, ctx));
+    in.unit = get_string(*t, "unit", prefix, ctx);
+    in.source = get_string(*t, "source", prefix, ctx);
+    if (const toml::node* pt = t->get("point")) {
+      in.point = get_number(*pt, prefix + ".point", ctx);
+      return in;
+    }
+    if (const toml::node* med = t->get("median")) {  // exact, where exp(log(median)) would round
+      in.point = get_number(*med, prefix + ".median", ctx);
+      return in;
+    }
+  } else {
+    throw ScenarioError(ctx.at(node), prefix,
+                        fmt::format("expected a number, a \"LOW to HIGH\" string or a table, got {}", type_name(node)));
+  }
+  in.point = median(in.dist);
+  return in;
+}
+
+Formula parse_formula_entry(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx) {
+  const std::string prefix = "formulas." + name;
+  Formula f;
+  f.name = name;
+  const toml::node* text_node = &node;
+  if (const toml::table* t = node.as_table()) {
+    check_keys(*t, k_formula_keys, prefix, ctx, "in a formula table");
+    text_node = t->get("expr");
+    if (!text_node) throw ScenarioError(ctx.at(key), prefix, "missing `expr`, the formula text");
+    f.unit = get_string(*t, "unit", prefix, ctx);
+    f.source = get_string(*t, "source", prefix, ctx);
+  }
+  if (!text_node->is_string())
+    throw ScenarioError(ctx.at(*text_node), prefix,
+                        fmt::format("expected the formula as a string, e.g. \"a * b\", got {}", type_name(*text_node)));
+  f.text = std::string(text_node->as_string()->get());
+  f.where = ctx.at(*text_node);
+  f.where.column += 1;  // past the opening quote: column of the formula's first character
+  try {
+    f.expr = parse_formula(f.text);
+  } catch (const FormulaError& e) {
+    SourceLocation at = f.where;
+    at.column += static_cast<std::uint32_t>(e.offset());
+    throw ScenarioError(at, prefix, fmt::format("{} in \"{}\"", e.what(), f.text));
+  }
+  return f;
+}
+
+// Orders formulas so that each comes after the formulas it references; names a cycle if there is one.
+std::vector<std::size_t> order_formulas(const std::vector<Formula>& formulas) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < formulas.size(); ++i) index[formulas[i].name] = i;
+  enum class Mark { none, active, done };
+  std::vector<Mark> mark(formulas.size(), Mark::none);
+  std::vector<std::size_t> order, stack;
+  const auto visit = [&](auto&& self, std::size_t i) -> void {
+    if (mark[i] == Mark::done) return;
+    if (mark[i] == Mark::active) {
+      const auto from = std::find(stack.begin(), stack.end(), i);
+      std::string cycle;
+      for (auto it = from; it != stack.end(); ++it) cycle += formulas[*it].name + " → ";
+      cycle += formulas[i].name;
+      throw ScenarioError(formulas[i].where, "formulas." + formulas[i].name,
+                          fmt::format("formulas form a cycle: {}; a formula cannot depend on itself", cycle));
+    }
+    mark[i] = Mark::active;
+    stack.push_back(i);
+    std::vector<const Expr*> refs;
+    collect_refs(formulas[i].expr, refs);
+    for (const Expr* r : refs)
+      if (const auto it = index.find(r->name); it != index.end()) self(self, it->second);
+    stack.pop_back();
+    mark[i] = Mark::done;
+    order.push_back(i);
+  };
+  for (std::size_t i = 0; i < formulas.size(); ++i) visit(visit, i);
+  return order;
+}
+
+std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& ctx, std::int64_t min) {
+  if (!n.is_integer() || n.as_integer()->get() < min)
+    throw ScenarioError(ctx.at(n), key, fmt::format("expected an integer ≥ {}, got {}", min,
+                                                    n.is_integer() ? std::to_string(n.as_integer()->get()) : type_name(n)));
+  return static_cast<std::uint64_t>(n.as_integer()->get());
+}
+
+toml::table parse_toml(const std::string& text, const Ctx& ctx) {
+  try {
+    return toml::parse(text, ctx.path());
+  } catch (const toml::parse_error& e) {
+    std::string hint;
+    if (e.description().find("inline table") != std::string_view::npos)
+      hint = "; an inline table { ... } must fit on one line in TOML; for a long entry write a sub-table "
+             "[inputs.<name>] with one key per line";
+    throw ScenarioError(ctx.at(e.source()), "", fmt::format("TOML syntax: {}{}", e.description(), hint));
+  }
+}
+
+void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
+  if (in.source.empty())
+    out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
+                                                      "mark it as an assumption with its reason"});
+  if (!std::holds_alternative<Constant>(in.dist)) {
+    const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
+    if (in.point < lo || in.point > hi)
+      out.push_back({in.where, section + "." + in.name,
+                     fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
+                                 lo, hi, describe(in.dist))});
+  }
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ScenarioError(SourceLocation{path, 0, 0}, "", "cannot open the file (missing or unreadable)");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+Scenario parse_scenario(const std::string& text, const std::string& path) {
+  const Ctx ctx(path);
+  const toml::table root = parse_toml(text, ctx);
+  Scenario s;
+  s.path = path;
+  s.text = text;
+  for (auto&& [k, v] : root) {
+    const std::string key(k.str());
+    if (std::find(k_sections.begin(), k_sections.end(), key) == k_sections.end())
+      throw ScenarioError(ctx.at(k), key,
+                          fmt::format("unknown section `{}`{}; sections are {}", key, did_you_mean(key, k_sections),
+                                      quoted_list(k_sections)));
+    if (!v.is_table())
+      throw ScenarioError(ctx.at(k), key, fmt::format("`{}` must be a table ([{}]), got {}", key, key, type_name(v)));
+  }
+
+  // [scenario]
+  if (const toml::table* meta = root["scenario"].as_table()) {
+    check_keys(*meta, k_scenario_keys, "scenario", ctx, "in [scenario]");
+    s.name = get_string(*meta, "name", "scenario", ctx);
+    s.title = get_string(*meta, "title", "scenario", ctx);
+    s.unit = get_string(*meta, "unit", "scenario", ctx);
+    s.description = get_string(*meta, "description", "scenario", ctx);
+    if (const toml::node* n = meta->get("seed")) s.seed = get_count(*n, "scenario.seed", ctx, 0);
+    if (const toml::node* n = meta->get("samples")) s.samples = get_count(*n, "scenario.samples", ctx, 1);
+    if (const toml::node* n = meta->get("years")) {
+      const toml::array* a = n->as_array();
+      const auto bad = [&](const std::string& why) {
+        throw ScenarioError(ctx.at(*n), "scenario.years",
+                            fmt::format("{}; the timeline is written years = [FIRST, LAST], e.g. [2023, 2030], and "
+                                        "covers every year from FIRST to LAST",
+                                        why));
+      };
+      if (!a || a->size() != 2 || !a->get(0)->is_integer() || !a->get(1)->is_integer())
+        bad(fmt::format("expected two integers, got {}", a ? fmt::format("an array of {}", a->size()) : type_name(*n)));
+      const std::int64_t first = a->get(0)->as_integer()->get(), last = a->get(1)->as_integer()->get();
+      if (last < first) bad(fmt::format("LAST = {} is before FIRST = {}", last, first));
+      if (last - first >= k_max_years) bad(fmt::format("{} years is more than the {} allowed", last - first + 1, k_max_years));
+      for (std::int64_t y = first; y <= last; ++y) s.years.push_back(static_cast<int>(y));
+    }
+    if (s.name.find_first_of("/\\ \t") != std::string::npos)
+      throw ScenarioError(ctx.at(*meta->get("name")), "scenario.name",
+                          fmt::format("name \"{}\" names the result file; use letters, digits, `-` and `_`", s.name));
+  }
+  if (s.name.empty()) {
+    const auto slash = path.find_last_of('/');
+    std::string stem = path.substr(slash == std::string::npos ? 0 : slash + 1);
+    if (const auto dot = stem.rfind('.'); dot != std::string::npos) stem.resize(dot);
+    s.name = stem;
+  }
+
+  // [inputs]
+  std::set<std::string> names;
+  const auto check_name = [&](const toml::key& k, const std::string& section) {
+    const std::string name(k.str());
+    if (!is_identifier(name))
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          fmt::format("`{}` is not a valid name; names are letters, digits and `_`, not starting with "
+                                      "a digit",
+                                      name));
+    if (name == k_year_name)
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          "`year` is reserved: in formulas it is the timeline's year ([scenario] years = [FIRST, "
+                          "LAST]); choose another name");
+    if (!names.insert(name).second)
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          fmt::format("`{}` is already defined in [inputs]; names must be unique", name));
+    return name;
+  };
+  if (const toml::table* inputs = root["inputs"].as_table())
+    for (auto&& [k, v] : *inputs) s.inputs.push_back(parse_input(check_name(k, "inputs"), k, v, ctx));
+
+  // [formulas]
+  if (const toml::table* formulas = root["formulas"].as_table())
+    for (auto&& [k, v] : *formulas) s.formulas.push_back(parse_formula_entry(check_name(k, "formulas"), k, v, ctx));
+  // toml++ iterates keys in name order; keep the file's order instead.
+  const auto by_position = [](const auto& a, const auto& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  };
+  std::sort(s.inputs.begin(), s.inputs.end(), by_position);
+  std::sort(s.formulas.begin(), s.formulas.end(), by_position);
+  if (s.inputs.empty() && s.formulas.empty())
+    throw ScenarioError(SourceLocation{path, 1, 1}, "inputs", "the scenario defines no [inputs] and no [formulas]");
+
+  // [links]: each linked scenario's inputs join this one's (named "<scenario>.<input>", shared by every
+  // link to the same file), its formulas are copied per link ("<link>.<formula>") with `year` bound to a
+  // local variable, and the link's own name is a formula equal to the linked output.
+  const std::vector<std::string> own(names.begin(), names.end());
+  if (const toml::table* links = root["links"].as_table()) {
+    std::vector<Link> found;
+    for (auto&& [k, v] : *links) {
+      const std::string name = check_name(k, "links");
+      const std::string prefix = "links." + name;
+      const toml::table* t = v.as_table();
+      if (!t) throw ScenarioError(ctx.at(k), prefix, fmt::format("expected a table [{}], got {}", prefix, type_name(v)));
+      check_keys(*t, k_link_keys, prefix, ctx, "in a link");
+      Link l;
+      l.name = name;
+      l.where = ctx.at(k);
+      const std::string file = get_string(*t, "file", prefix, ctx);
+      l.output = get_string(*t, "output", prefix, ctx);
+      l.year = get_string(*t, "year", prefix, ctx);
+      if (file.empty() || l.output.empty())
+        throw ScenarioError(l.where, prefix, "a link needs `file` (a scenario, relative to this file) and `output`");
+      l.file = (std::filesystem::path(path).parent_path() / file).lexically_normal().string();
+      found.push_back(std::move(l));
+    }
+    std::sort(found.begin(), found.end(), by_position);
+    for (Link& l : found) {
+      const Scenario linked = load_scenario(l.file);
+      l.text = linked.text;
+      const std::string prefix = "links." + l.name;
+      std::vector<std::string> linked_names;
+      for (const auto& in : linked.inputs) linked_names.push_back(in.name);
+      for (const auto& f : linked.formulas) linked_names.push_back(f.name);
+      if (std::find(linked_names.begin(), linked_names.end(), l.output) == linked_names.end())
+        throw ScenarioError(l.where, prefix + ".output",
+                            fmt::format("`{}` is not a variable of {}{}; its variables: {}", l.output, l.file,
+                                        did_you_mean(l.output, linked_names), quoted_list(linked_names)));
+      if (!l.year.empty() && std::find(own.begin(), own.end(), l.year) == own.end())
+        throw ScenarioError(l.where, prefix + ".year",
+                            fmt::format("`{}` is not a variable of this scenario{}; `year` names the variable whose "
+                                        "value the linked scenario's `year` takes (e.g. an exit year)",
+                                        l.year, did_you_mean(l.year, own)));
+      // Names with a dot are already internal (the linked file's own links) and stay as they are.
+      const auto input_name = [&](const std::string& n) {
+        return n.find('.') != std::string::npos ? n : linked.name + "." + n;
+      };
+      for (const auto& in : linked.inputs) {
+        if (std::any_of(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == input_name(in.name); }))
+          continue;  // already drawn for another link to the same scenario
+        Input copy = in;
+        copy.name = input_name(in.name);
+        copy.linked = true;
+        names.insert(copy.name);
+        s.inputs.push_back(std::move(copy));
+      }
+      std::set<std::string> linked_formulas;
+      for (const auto& f : linked.formulas) linked_formulas.insert(f.name);
+      for (const auto& f : linked.formulas) {
+        if (f.timed && l.year.empty() && s.years.empty())
+          throw ScenarioError(l.where, prefix,
+                              fmt::format("{}'s `{}` depends on the year; bind its year to a variable of this scenario "
+                                          "with year = \"...\" (e.g. an exit year), or give this scenario a timeline",
+                                          l.file, f.name));
+        Formula copy = f;
+        copy.name = l.name + "." + f.name;
+        copy.linked = true;
+        copy.timed = false;  // decided again below, with `year` bound
+        rename_refs(copy.expr, [&](const std::string& r) {
+          if (r == k_year_name) return l.year.empty() ? r : l.year;
+          if (linked_formulas.count(r)) return l.name + "." + r;
+          if (r.find('.') != std::string::npos) return r;  // the linked file's own links, already internal
+          return input_name(r);
+        });
+        names.insert(copy.name);
+        s.formulas.push_back(std::move(copy));
+      }
+      Formula local;
+      local.name = l.name;
+      local.text = fmt::format("{} of {}{}", l.output, l.file, l.year.empty() ? "" : " at year = " + l.year);
+      local.expr.kind = Expr::Kind::ref;
+      local.expr.name = linked_formulas.count(l.output) ? l.name + "." + l.output : input_name(l.output);
+      local.where = l.where;
+      for (const auto& f : linked.formulas)
+        if (f.name == l.output) local.unit = f.unit;
+      for (const auto& in : linked.inputs)
+        if (in.name == l.output) local.unit = in.unit;
+      if (local.unit.empty()) local.unit = linked.unit;
+      local.source = fmt::format("linked: {} `{}`", l.file, l.output);
+      s.formulas.push_back(std::move(local));
+      s.links.push_back(std::move(l));
+    }
+  }
+
+  // Every reference resolves.
+  const std::vector<std::string> all = own;
+  for (const auto& f : s.formulas) {
+    std::vector<const Expr*> refs;
+    collect_refs(f.expr, refs);
+    for (const Expr* r : refs) {
+      if (names.count(r->name)) continue;
+      SourceLocation at = f.where;
+      at.column += static_cast<std::uint32_t>(r->offset);
+      if (r->name == k_year_name) {
+        if (!s.years.empty()) continue;
+        throw ScenarioError(at, "formulas." + f.name,
+                            fmt::format("`year` needs a timeline: add years = [FIRST, LAST] (e.g. [2023, 2030]) to "
+                                        "[scenario] in \"{}\"",
+                                        f.text));
+      }
+      const auto& fns = function_names();
+      const bool is_fn = std::find(fns.begin(), fns.end(), r->name) != fns.end();
+      throw ScenarioError(at, "formulas." + f.name,
+                          is_fn ? fmt::format("`{}` is a function; call it with arguments, e.g. {}(a, b)", r->name,
+                                              r->name)
+                                : fmt::format("unknown name `{}`{} in \"{}\"; defined names: {}", r->name,
+                                              did_you_mean(r->name, all), f.text, quoted_list(all)));
+    }
+  }
+  s.formula_order = order_formulas(s.formulas);
+  // A formula is timed when it references `year` or a timed formula (dependencies come first in the order).
+  for (const std::size_t i : s.formula_order) {
+    std::vector<const Expr*> refs;
+    collect_refs(s.formulas[i].expr, refs);
+    for (const Expr* r : refs) {
+      if (r->name == k_year_name) s.formulas[i].timed = true;
+      for (const auto& g : s.formulas)
+        if (g.timed && g.name == r->name) s.formulas[i].timed = true;
+    }
+  }
+
+  // [outputs]
+  if (const toml::table* out = root["outputs"].as_table()) {
+    check_keys(*out, k_output_keys, "outputs", ctx, "in [outputs]");
+    if (const toml::node* r = out->get("report")) {
+      const toml::array* a = r->as_array();
+      if (!a || a->empty())
+        throw ScenarioError(ctx.at(*r), "outputs.report", "expected a non-empty array of variable names");
+      for (const auto& item : *a) {
+        if (!item.is_string())
+          throw ScenarioError(ctx.at(item), "outputs.report", fmt::format("expected a name, got {}", type_name(item)));
+        const std::string n(item.as_string()->get());
+        if (!names.count(n))
+          throw ScenarioError(ctx.at(item), "outputs.report",
+                              fmt::format("unknown variable `{}`{}; defined names: {}", n, did_you_mean(n, all),
+                                          quoted_list(all)));
+        if (std::find(s.report.begin(), s.report.end(), n) == s.report.end()) s.report.push_back(n);
+      }
+    }
+  }
+  // [risk.<output>]
+  if (const toml::table* risk = root["risk"].as_table()) {
+    std::vector<std::pair<SourceLocation, std::pair<std::string, RiskSpec>>> found;
+    for (auto&& [k, v] : *risk) {
+      const std::string name(k.str());
+      const std::string prefix = "risk." + name;
+      if (!names.count(name) || name.find('.') != std::string::npos)
+        throw ScenarioError(ctx.at(k), prefix,
+                            fmt::format("`{}` is not a variable of this scenario{}; defined names: {}", name,
+                                        did_you_mean(name, all), quoted_list(all)));
+      if (std::any_of(s.formulas.begin(), s.formulas.end(), [&](const Formula& f) { return f.name == name && f.timed; }))
+        throw ScenarioError(ctx.at(k), prefix,
+                            fmt::format("`{}` depends on the year; risk metrics are computed for untimed outputs "
+                                        "(fix the year, e.g. a formula at an exit year, and measure that)",
+                                        name));
+      const toml::table* t = v.as_table();
+      if (!t) throw ScenarioError(ctx.at(k), prefix, fmt::format("expected a table [{}], got {}", prefix, type_name(v)));
+      check_keys(*t, k_risk_keys, prefix, ctx, "in a risk table");
+      RiskSpec spec;
+      if (const toml::node* n = t->get("levels")) {
+        spec.levels = get_numbers(*n, prefix + ".levels", ctx);
+        for (const double a : spec.levels)
+          if (!(a > 0 && a <= 0.5))
+            throw ScenarioError(ctx.at(*n), prefix + ".levels",
+                                fmt::format("tail level {:g} must lie in (0, 0.5], e.g. 0.05 for the worst 5%", a));
+      }
+      if (const toml::node* n = t->get("below")) spec.below = get_numbers(*n, prefix + ".below", ctx);
+      if (const toml::node* n = t->get("at_least")) spec.at_least = get_numbers(*n, prefix + ".at_least", ctx);
+      if (const toml::node* n = t->get("downside_target")) spec.downside_target = get_number(*n, prefix + ".downside_target", ctx);
+      const std::string tail = get_string(*t, "tail", prefix, ctx);
+      if (!tail.empty() && tail != "lower" && tail != "upper")
+        throw ScenarioError(ctx.at(*t->get("tail")), prefix + ".tail",
+                            fmt::format("\"{}\" is not a tail; allowed: \"lower\" (low values are bad, e.g. MOIC) or "
+                                        "\"upper\" (high values are bad, e.g. a required share)",
+                                        tail));
+      spec.upper_tail = tail == "upper";
+      found.push_back({ctx.at(k), {name, std::move(spec)}});
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.first.line, a.first.column) < std::pair(b.first.line, b.first.column);
+    });
+    for (auto& [where, entry] : found) s.risk.push_back(std::move(entry));
+  }
+
+  if (s.report.empty()) {
+    for (const auto& f : s.formulas)
+      if (!f.linked) s.report.push_back(f.name);
+    if (s.report.empty())
+      for (const auto& i : s.inputs)
+        if (!i.linked) s.report.push_back(i.name);
+  }
+
+  for (const auto& [name, spec] : s.risk)
+    if (std::find(s.report.begin(), s.report.end(), name) == s.report.end()) s.report.push_back(name);
+
+  // [portfolio]: holdings (check and proceeds variables, untimed), analysed together.
+  if (const toml::table* pf = root["portfolio"].as_table()) {
+    check_keys(*pf, k_portfolio_keys, "portfolio", ctx, "in [portfolio]");
+    PortfolioSpec spec;
+    if (const toml::node* n = pf->get("level")) {
+      spec.level = get_number(*n, "portfolio.level", ctx);
+      if (!(spec.level > 0 && spec.level <= 0.5))
+        throw ScenarioError(ctx.at(*n), "portfolio.level",
+                            fmt::format("tail level {:g} must lie in (0, 0.5], e.g. 0.05", spec.level));
+    }
+    const toml::array* hs = pf->get("holdings") ? pf->get("holdings")->as_array() : nullptr;
+    if (!hs || hs->size() < 2)
+      throw ScenarioError(ctx.at(pf->get("holdings") ? *pf->get("holdings") : static_cast<const toml::node&>(*pf)),
+                          "portfolio.holdings",
+                          "expected an array of at least two holdings, each { name = \"...\", check = \"<variable>\", "
+                          "proceeds = \"<variable>\" }");
+    for (std::size_t i = 0; i < hs->size(); ++i) {
+      const std::string prefix = fmt::format("portfolio.holdings[{}]", i);
+      const toml::table* h = hs->get(i)->as_table();
+      if (!h) throw ScenarioError(ctx.at(*hs->get(i)), prefix, "expected { name = ..., check = ..., proceeds = ... }");
+      check_keys(*h, k_holding_keys, prefix, ctx, "for a holding");
+      Holding hold{get_string(*h, "name", prefix, ctx), get_string(*h, "check", prefix, ctx),
+                   get_string(*h, "proceeds", prefix, ctx), get_string(*h, "invested", prefix, ctx),
+                   get_string(*h, "exit", prefix, ctx)};
+      if (hold.invested.empty() != hold.exit.empty())
+        throw ScenarioError(ctx.at(*hs->get(i)), prefix,
+                            "give both `invested` and `exit` (the times, in years, of the check and of the proceeds) "
+                            "or neither");
+      std::vector<std::string*> vars = {&hold.check, &hold.proceeds};
+      if (!hold.invested.empty()) vars.insert(vars.end(), {&hold.invested, &hold.exit});
+      for (const std::string* v : vars) {
+        const bool timed = std::any_of(s.formulas.begin(), s.formulas.end(),
+                                       [&](const Formula& f) { return f.name == *v && f.timed; });
+        if (v->empty() || !names.count(*v) || timed)
+          throw ScenarioError(ctx.at(*hs->get(i)), prefix,
+                              v->empty() ? std::string("a holding needs `name`, `check` and `proceeds`")
+                                         : fmt::format("`{}` is not an untimed variable of this scenario{}", *v,
+                                                       did_you_mean(*v, all)));
+        if (std::find(s.report.begin(), s.report.end(), *v) == s.report.end()) s.report.push_back(*v);
+      }
+      if (hold.name.empty()) hold.name = hold.proceeds;
+      spec.holdings.push_back(std::move(hold));
+    }
+    const auto dated = std::count_if(spec.holdings.begin(), spec.holdings.end(), [](const Holding& x) { return !x.invested.empty(); });
+    if (dated != 0 && static_cast<std::size_t>(dated) != spec.holdings.size())
+      throw ScenarioError(ctx.at(*pf->get("holdings")), "portfolio.holdings",
+                          "some holdings give `invested`/`exit` times and some do not; the portfolio IRR needs them "
+                          "for every holding");
+    s.portfolio = std::move(spec);
+  }
+
+  // [stress.<name>]: replacement laws for some inputs, run beside the base case.
+  if (const toml::table* stress = root["stress"].as_table()) {
+    std::vector<std::string> inputs;
+    for (const auto& in : s.inputs) inputs.push_back(in.name);
+    for (auto&& [k, v] : *stress) {
+      Stress st;
+      st.name = std::string(k.str());
+      st.where = ctx.at(k);
+      const std::string prefix = "stress." + st.name;
+      if (!is_identifier(st.name) || st.name == "all")
+        throw ScenarioError(st.where, prefix, fmt::format("`{}` cannot name a stress; use letters, digits and `_` (and "
+                                                          "not `all`, which --stress uses for every stress)",
+                                                          st.name));
+      const toml::table* t = v.as_table();
+      if (!t) throw ScenarioError(st.where, prefix, fmt::format("expected a table [{}], got {}", prefix, type_name(v)));
+      for (auto&& [ik, iv] : *t) {
+        const std::string name(ik.str());
+        if (name == "description") {
+          st.description = get_string(*t, "description", prefix, ctx);
+          continue;
+        }
+        if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
+          throw ScenarioError(ctx.at(ik), prefix + "." + name,
+                              fmt::format("`{}` is not an input of this scenario{}; a stress replaces inputs' laws "
+                                          "(and may have a `description`); inputs: {}",
+                                          name, did_you_mean(name, inputs), quoted_list(inputs)));
+        Input in = parse_input(name, ik, iv, ctx, prefix);
+        if (in.source.empty()) in.source = fmt::format("stress `{}`", st.name);
+        st.overrides.push_back(std::move(in));
+      }
+      if (st.overrides.empty())
+        throw ScenarioError(st.where, prefix, "the stress replaces no input; give at least one, e.g. share = { ... }");
+      std::sort(st.overrides.begin(), st.overrides.end(), by_position);
+      s.stresses.push_back(std::move(st));
+    }
+    std::sort(s.stresses.begin(), s.stresses.end(), by_position);
+  }
+
+  // Lint (a linked scenario is linted in its own file).
+  for (const auto& in : s.inputs)
+    if (!in.linked) lint_input(in, "inputs", s.warnings);
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }
+
+Input parse_override(const std::string& spec, const Scenario& s) {
+  const auto eq = spec.find('=');
+  const auto usage = [&](const std::string& why) {
+    return UsageError(fmt::format("--set {}: {}; write --set NAME=VALUE, e.g. --set share=0.05, --set \"share=0.02 to "
+                                  "0.1\" or --set 'share={{ dist = \"beta\", mean = 0.05, sd = 0.02 }}'",
+                                  spec, why));
+  };
+  if (eq == std::string::npos) throw usage("no `=`");
+  std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  std::vector<std::string> inputs;
+  for (const auto& in : s.inputs) inputs.push_back(in.name);
+  if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
+    throw usage(fmt::format("`{}` is not an input of {}{}", name, s.path, did_you_mean(name, inputs)));
+  const Ctx ctx("--set");
+  for (const std::string& text : {"x = " + value, "x = \"" + value + "\""}) {
+    toml::table t;
+    try {
+      t = toml::parse(std::string_view(text), std::string_view("--set"));
+    } catch (const toml::parse_error&) {
+      continue;  // not TOML as written: try it as a string ("LOW to HIGH")
+    }
+    try {
+      Input in = parse_input(name, t.begin()->first, t.begin()->second, ctx, "set");
+      in.source = "--set " + spec;
+      return in;
+    } catch (const ScenarioError& e) {
+      throw usage(e.message());
+    }
+  }
+  throw usage("the value is neither a number, a \"LOW to HIGH\" range nor a { dist = ... } table");
+}
+
+Scenario with_overrides(const Scenario& base, const std::vector<Input>& overrides) {
+  Scenario s = base;
+  for (const Input& o : overrides)
+    for (Input& in : s.inputs)
+      if (in.name == o.name) {
+        in.dist = o.dist;
+        in.point = o.point;
+        in.source = o.source;
+      }
+  s.warnings.clear();
+  return s;
+}
+
+}  // namespace tamcarlo

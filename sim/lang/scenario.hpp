@@ -1,0 +1,99 @@
+// Scenario files (TOML): parsing and validation into a Scenario, with located errors and lint warnings.
+#pragma once
+#include "sim/random/distribution.hpp"
+#include "sim/error.hpp"
+#include "sim/lang/formula.hpp"
+#include "sim/lang/specs.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// An uncertain input: its law, point estimate, unit and citation.
+struct Input {
+  std::string name;
+  Distribution dist;
+  double point = 0;         ///< the `point` key, else the law's median
+  std::string unit;         ///< free text, e.g. "CNY/year"
+  std::string source;       ///< citation, e.g. "R1 §1.3.2: ..."; empty when none was given
+  SourceLocation where;     ///< position of the input's key
+  bool linked = false;      ///< drawn for a linked scenario (name "<scenario>.<input>"); not reported or linted here
+};
+
+/// A derived variable: an expression over inputs and other formulas.
+struct Formula {
+  std::string name;
+  std::string text;         ///< the expression as written
+  Expr expr;
+  std::string unit;         ///< from the table form { expr = "...", unit = "..." }; else empty
+  std::string source;
+  SourceLocation where;     ///< position of the expression text (for column arithmetic)
+  bool timed = false;       ///< depends on `year` (directly or through other formulas): one value per year
+  bool linked = false;      ///< part of a linked scenario (name "<link>.<formula>"), evaluated on this run's samples
+};
+
+/// A [links.<name>] entry: another scenario's output, evaluated on this scenario's samples.
+struct Link {
+  std::string name;         ///< the local variable it defines
+  std::string file;         ///< resolved path of the linked scenario
+  std::string text;         ///< that file's text (stored in results)
+  std::string output;       ///< the linked variable
+  std::string year;         ///< local variable bound to the linked scenario's `year`; empty = none
+  SourceLocation where;
+};
+
+/// The name formulas use for the timeline's year (reserved: no input or formula may take it).
+inline constexpr const char* k_year_name = "year";
+
+/// A [stress.<name>] set: replacement laws for some inputs, run beside the base case on the same samples.
+struct Stress {
+  std::string name, description;
+  std::vector<Input> overrides;  ///< each names an input of the scenario
+  SourceLocation where;
+};
+
+/// A non-fatal finding of validation/lint, located in the file.
+struct Warning {
+  SourceLocation where;
+  std::string key;
+  std::string message;
+  /// "file:line:col: warning: [key] message".
+  [[nodiscard]] std::string str() const;
+};
+
+/// A validated scenario: every name resolves, formulas are acyclic and ordered for evaluation.
+struct Scenario {
+  std::string path;                       ///< file as given on the command line
+  std::string text;                       ///< the file's full text (stored in results)
+  std::string name, title, unit, description;
+  std::optional<std::uint64_t> seed;      ///< [scenario] seed, if set
+  std::optional<std::uint64_t> samples;   ///< [scenario] samples, if set
+  std::vector<int> years;                 ///< the timeline, every year from first to last; empty = none
+  std::vector<Input> inputs;              ///< in file order
+  std::vector<Formula> formulas;          ///< in file order
+  std::vector<std::size_t> formula_order; ///< indices into `formulas`, dependencies first
+  std::vector<Link> links;                ///< [links], in file order
+  std::vector<std::string> report;        ///< reported variables ([outputs] report; default: every own formula)
+  std::vector<std::pair<std::string, RiskSpec>> risk;  ///< [risk.<output>] (each output is also reported)
+  std::vector<Stress> stresses;           ///< [stress.<name>], in file order
+  std::optional<PortfolioSpec> portfolio; ///< [portfolio]: holdings analysed together
+  std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
+};
+
+/// Parses and validates scenario text; `path` is used in messages. Throws ScenarioError.
+[[nodiscard]] Scenario parse_scenario(const std::string& text, const std::string& path);
+
+/// Reads and parses a scenario file. Throws ScenarioError (also for an unreadable file).
+[[nodiscard]] Scenario load_scenario(const std::string& path);
+
+/// A command-line override "NAME=VALUE" of an input of `s` (VALUE: a number, "LOW to HIGH" or a
+/// { dist = ... } table). Throws UsageError naming what is wrong and what is allowed.
+[[nodiscard]] Input parse_override(const std::string& spec, const Scenario& s);
+
+/// `base` with the laws (and points, sources) of the named inputs replaced; names, hence streams, are kept.
+[[nodiscard]] Scenario with_overrides(const Scenario& base, const std::vector<Input>& overrides);
+
+}  // namespace tamcarlo

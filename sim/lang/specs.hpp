@@ -1,0 +1,35 @@
+// What a scenario asks for beyond its inputs and formulas: risk metrics, a portfolio, which samples
+// to store. Plain data shared by the scenario language, the statistics and the commands.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Which variables' samples a result file keeps.
+enum class Store { all, report, none };
+
+/// What to compute for one output ([risk.<output>] in a scenario).
+struct RiskSpec {
+  std::vector<double> levels = {0.05, 0.01};  ///< tail probabilities α for VaR and CVaR
+  bool upper_tail = false;                    ///< the bad tail is the upper one (e.g. a required share)
+  std::vector<double> below;                  ///< thresholds t for P(x < t), e.g. 1 for P(MOIC < 1)
+  std::vector<double> at_least;               ///< thresholds t for P(x ≥ t), e.g. 3 and 10
+  std::optional<double> downside_target;      ///< semi-deviation target; default: first `below`, else the mean
+};
+
+/// One holding: the names of its check and proceeds variables, and optionally of the times [years]
+/// at which the check is paid and the proceeds arrive (for the portfolio's IRR).
+struct Holding {
+  std::string name, check, proceeds;
+  std::string invested, exit;  ///< both empty, or both variable names
+};
+
+/// [portfolio] of a scenario.
+struct PortfolioSpec {
+  double level = 0.05;            ///< tail probability α for VaR/CVaR and the contributions
+  std::vector<Holding> holdings;
+};
+
+}  // namespace tamcarlo

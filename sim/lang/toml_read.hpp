@@ -1,0 +1,51 @@
+// Internal to sim/: reading scenario and suite files (TOML) with errors located at file:line:column.
+#pragma once
+#include "sim/error.hpp"
+#include "sim/lang/scenario.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tamcarlo::detail {
+
+/// Locations in one file.
+class Ctx {
+ public:
+  explicit Ctx(std::string path) : path_(std::move(path)) {}
+  [[nodiscard]] SourceLocation at(const toml::source_region& r) const {
+    return {path_, static_cast<std::uint32_t>(r.begin.line), static_cast<std::uint32_t>(r.begin.column)};
+  }
+  [[nodiscard]] SourceLocation at(const toml::node& n) const { return at(n.source()); }
+  [[nodiscard]] SourceLocation at(const toml::key& k) const { return at(k.source()); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// "a string", "an integer", ... for messages.
+[[nodiscard]] std::string type_name(const toml::node& n);
+/// Throws for the first key of `t` not in `allowed` (with a suggestion); `what` says where, e.g. "in [scenario]".
+void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const Ctx& ctx,
+                const std::string& what);
+/// t[key] as a string; "" when absent; throws when it is not a string.
+[[nodiscard]] std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix,
+                                     const Ctx& ctx);
+/// A finite number (integer or float); throws otherwise.
+[[nodiscard]] double get_number(const toml::node& n, const std::string& key, const Ctx& ctx);
+/// An integer ≥ min; throws otherwise.
+[[nodiscard]] std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& ctx, std::int64_t min);
+/// Parses TOML text; a syntax error becomes a located ScenarioError.
+[[nodiscard]] toml::table parse_toml(const std::string& text, const Ctx& ctx);
+/// One entry of an [inputs] table (number, "LOW to HIGH" or a distribution table).
+[[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+                                const std::string& section = "inputs");
+/// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
+void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);
+/// The whole file; ScenarioError when it cannot be read.
+[[nodiscard]] std::string read_text_file(const std::string& path);
+
+}  // namespace tamcarlo::detail

@@ -1,0 +1,425 @@
+#include "sim/random/distribution.hpp"
+
+#include <boost/math/distributions/beta.hpp>
+#include <boost/math/distributions/gamma.hpp>
+#include <boost/math/distributions/lognormal.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/triangular.hpp>
+#include <boost/math/distributions/uniform.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <type_traits>
+
+namespace tamcarlo {
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+namespace bm = boost::math;
+
+// Ziggurat tables for the standard normal, 256 layers of equal area v (Marsaglia & Tsang 2000).
+struct ZigguratTables {
+  static constexpr double r = 3.6541528853610088;  // start of the tail
+  static constexpr double v = 0.00492867323399;     // area of each layer
+  std::array<double, 257> x{};  // x[0] = v/f(r) (base strip width), x[1] = r, ..., x[256] = 0
+  std::array<double, 257> f{};  // f[i] = exp(-x[i]²/2)
+  ZigguratTables() {
+    const auto pdf = [](double t) { return std::exp(-0.5 * t * t); };
+    x[0] = v / pdf(r);
+    x[1] = r;
+    for (int i = 1; i < 255; ++i) x[i + 1] = std::sqrt(-2.0 * std::log(v / x[i] + pdf(x[i])));
+    x[256] = 0.0;
+    for (int i = 0; i < 257; ++i) f[i] = pdf(x[i]);
+  }
+};
+
+const ZigguratTables& ziggurat() {
+  static const ZigguratTables tables;  // immutable after thread-safe initialization
+  return tables;
+}
+
+double normal_quantile(double p) { return bm::quantile(bm::normal_distribution<double>(), p); }
+double normal_cdf(double z) { return bm::cdf(bm::normal_distribution<double>(), z); }
+
+}  // namespace
+
+double standard_normal(SampleStream& s) noexcept {
+  const ZigguratTables& z = ziggurat();
+  for (;;) {
+    const std::uint64_t bits = s();
+    const unsigned layer = bits & 0xff;
+    const bool negative = (bits >> 8) & 1;
+    const double u = SampleStream::to_double(bits >> 11) * 0x1p-53;  // [0, 1)
+    const double x = u * z.x[layer];
+    if (x < z.x[layer + 1]) return negative ? -x : x;
+    if (layer == 0) {  // the tail beyond r (Marsaglia 1964)
+      double a, b;
+      do {
+        a = -std::log(s.uniform()) / ZigguratTables::r;
+        b = -std::log(s.uniform());
+      } while (b + b < a * a);
+      const double t = ZigguratTables::r + a;
+      return negative ? -t : t;
+    }
+    const double y = z.f[layer] + s.uniform() * (z.f[layer + 1] - z.f[layer]);
+    if (y < std::exp(-0.5 * x * x)) return negative ? -x : x;
+  }
+}
+
+GammaConstants GammaConstants::of(double shape) noexcept {
+  GammaConstants g;
+  g.boosted = shape < 1.0;
+  const double a = g.boosted ? shape + 1.0 : shape;
+  g.d = a - 1.0 / 3.0;
+  g.c = 1.0 / std::sqrt(9.0 * g.d);
+  g.inv_shape = 1.0 / shape;
+  return g;
+}
+
+double standard_gamma(SampleStream& s, const GammaConstants& g) noexcept {
+  double result;
+  for (;;) {
+    double x, v;
+    do {
+      x = standard_normal(s);
+      v = 1.0 + g.c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = s.uniform();
+    const double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2 || std::log(u) < 0.5 * x2 + g.d * (1.0 - v + std::log(v))) {
+      result = g.d * v;
+      break;
+    }
+  }
+  if (g.boosted) result *= std::pow(s.uniform(), g.inv_shape);
+  return result;
+}
+
+// ---- law: names, moments, cdf, quantile ----
+
+std::string family_name(const Distribution& d) {
+  return std::visit(overloaded{
+                        [](const Constant&) { return "constant"; },
+                        [](const Uniform&) { return "uniform"; },
+                        [](const Triangular&) { return "triangular"; },
+                        [](const Pert&) { return "pert"; },
+                        [](const Normal&) { return "normal"; },
+                        [](const TruncNormal&) { return "truncnormal"; },
+                        [](const LogNormal&) { return "lognormal"; },
+                        [](const Beta&) { return "beta"; },
+                        [](const Gamma&) { return "gamma"; },
+                        [](const Discrete&) { return "discrete"; },
+                        [](const Empirical&) { return "empirical"; },
+                    },
+                    d);
+}
+
+std::string describe(const Distribution& d) {
+  return std::visit(
+      overloaded{
+          [](const Constant& c) { return fmt::format("constant({:g})", c.value); },
+          [](const Uniform& u) { return fmt::format("uniform(min={:g}, max={:g})", u.min, u.max); },
+          [](const Triangular& t) {
+            return fmt::format("triangular(min={:g}, mode={:g}, max={:g})", t.min, t.mode, t.max);
+          },
+          [](const Pert& t) { return fmt::format("pert(min={:g}, mode={:g}, max={:g})", t.min, t.mode, t.max); },
+          [](const Normal& n) { return fmt::format("normal(mean={:g}, sd={:g})", n.mean, n.sd); },
+          [](const TruncNormal& n) {
+            return fmt::format("truncnormal(mean={:g}, sd={:g}, min={:g}, max={:g})", n.mean, n.sd, n.min, n.max);
+          },
+          [](const LogNormal& l) { return fmt::format("lognormal(median={:g}, sigma={:g})", std::exp(l.mu), l.sigma); },
+          [](const Beta& b) { return fmt::format("beta(alpha={:g}, beta={:g})", b.alpha, b.beta); },
+          [](const Gamma& g) { return fmt::format("gamma(shape={:g}, scale={:g})", g.shape, g.scale); },
+          [](const Discrete& x) { return fmt::format("discrete({} values)", x.values.size()); },
+          [](const Empirical& e) { return fmt::format("empirical({} observations)", e.data.size()); },
+      },
+      d);
+}
+
+namespace {
+
+// Truncated-normal standardized bounds and normalizer Z = Φ(β) − Φ(α).
+struct TruncParts {
+  double alpha, beta, z, phi_a, phi_b;
+  explicit TruncParts(const TruncNormal& n)
+      : alpha((n.min - n.mean) / n.sd),
+        beta((n.max - n.mean) / n.sd),
+        z(normal_cdf(beta) - normal_cdf(alpha)),
+        phi_a(std::isinf(alpha) ? 0.0 : std::exp(-0.5 * alpha * alpha) / std::sqrt(2 * M_PI)),
+        phi_b(std::isinf(beta) ? 0.0 : std::exp(-0.5 * beta * beta) / std::sqrt(2 * M_PI)) {}
+};
+
+double weighted_mean(const std::vector<double>& v, const std::vector<double>& w) {
+  return std::inner_product(v.begin(), v.end(), w.begin(), 0.0) / std::accumulate(w.begin(), w.end(), 0.0);
+}
+
+double weighted_sd(const std::vector<double>& v, const std::vector<double>& w) {
+  const double m = weighted_mean(v, w);
+  double s = 0, total = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    s += w[i] * (v[i] - m) * (v[i] - m);
+    total += w[i];
+  }
+  return std::sqrt(s / total);
+}
+
+// Values sorted with their weights merged: the support of a finite law with cumulative probabilities.
+struct Steps {
+  std::vector<double> x, cum;
+  Steps(const std::vector<double>& values, const std::vector<double>& weights) {
+    std::vector<std::size_t> idx(values.size());
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return values[a] < values[b]; });
+    const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+    double c = 0;
+    for (auto i : idx) {
+      c += weights[i] / total;
+      if (!x.empty() && x.back() == values[i]) cum.back() = c;
+      else {
+        x.push_back(values[i]);
+        cum.push_back(c);
+      }
+    }
+    cum.back() = 1.0;
+  }
+  double cdf(double t) const {
+    const auto it = std::upper_bound(x.begin(), x.end(), t);
+    return it == x.begin() ? 0.0 : cum[static_cast<std::size_t>(it - x.begin()) - 1];
+  }
+  double quantile(double p) const {
+    const auto it = std::lower_bound(cum.begin(), cum.end(), p);
+    return x[std::min(static_cast<std::size_t>(it - cum.begin()), x.size() - 1)];
+  }
+};
+
+Steps empirical_steps(const Empirical& e) { return Steps(e.data, std::vector<double>(e.data.size(), 1.0)); }
+
+bm::beta_distribution<double> pert_beta(const Pert& p) { return {p.alpha(), p.beta()}; }
+
+}  // namespace
+
+double mean(const Distribution& d) {
+  return std::visit(
+      overloaded{
+          [](const Constant& c) { return c.value; },
+          [](const Uniform& u) { return 0.5 * (u.min + u.max); },
+          [](const Triangular& t) { return (t.min + t.mode + t.max) / 3.0; },
+          [](const Pert& p) { return (p.min + 4 * p.mode + p.max) / 6.0; },
+          [](const Normal& n) { return n.mean; },
+          [](const TruncNormal& n) {
+            const TruncParts t(n);
+            return n.mean + n.sd * (t.phi_a - t.phi_b) / t.z;
+          },
+          [](const LogNormal& l) { return std::exp(l.mu + 0.5 * l.sigma * l.sigma); },
+          [](const Beta& b) { return b.alpha / (b.alpha + b.beta); },
+          [](const Gamma& g) { return g.shape * g.scale; },
+          [](const Discrete& x) { return weighted_mean(x.values, x.weights); },
+          [](const Empirical& e) { return std::accumulate(e.data.begin(), e.data.end(), 0.0) / e.data.size(); },
+      },
+      d);
+}
+
+double sd(const Distribution& d) {
+  return std::visit(
+      overloaded{
+          [](const Constant&) { return 0.0; },
+          [](const Uniform& u) { return (u.max - u.min) / std::sqrt(12.0); },
+          [](const Triangular& t) {
+            const double a = t.min, b = t.max, c = t.mode;
+            return std::sqrt((a * a + b * b + c * c - a * b - a * c - b * c) / 18.0);
+          },
+          [](const Pert& p) { return bm::standard_deviation(pert_beta(p)) * (p.max - p.min); },
+          [](const Normal& n) { return n.sd; },
+          [](const TruncNormal& n) {
+            const TruncParts t(n);
+            const double a_term = std::isinf(t.alpha) ? 0.0 : t.alpha * t.phi_a;
+            const double b_term = std::isinf(t.beta) ? 0.0 : t.beta * t.phi_b;
+            const double r = (t.phi_a - t.phi_b) / t.z;
+            return n.sd * std::sqrt(1.0 + (a_term - b_term) / t.z - r * r);
+          },
+          [](const LogNormal& l) {
+            const double s2 = l.sigma * l.sigma;
+            return std::sqrt(std::expm1(s2)) * std::exp(l.mu + 0.5 * s2);
+          },
+          [](const Beta& b) {
+            const double s = b.alpha + b.beta;
+            return std::sqrt(b.alpha * b.beta / (s * s * (s + 1)));
+          },
+          [](const Gamma& g) { return std::sqrt(g.shape) * g.scale; },
+          [](const Discrete& x) { return weighted_sd(x.values, x.weights); },
+          [](const Empirical& e) { return weighted_sd(e.data, std::vector<double>(e.data.size(), 1.0)); },
+      },
+      d);
+}
+
+double cdf(const Distribution& d, double x) {
+  return std::visit(
+      overloaded{
+          [x](const Constant& c) { return x < c.value ? 0.0 : 1.0; },
+          [x](const Uniform& u) { return std::clamp((x - u.min) / (u.max - u.min), 0.0, 1.0); },
+          [x](const Triangular& t) {
+            if (x <= t.min) return 0.0;
+            if (x >= t.max) return 1.0;
+            return bm::cdf(bm::triangular_distribution<double>(t.min, t.mode, t.max), x);
+          },
+          [x](const Pert& p) {
+            const double z = (x - p.min) / (p.max - p.min);
+            return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(pert_beta(p), z);
+          },
+          [x](const Normal& n) { return normal_cdf((x - n.mean) / n.sd); },
+          [x](const TruncNormal& n) {
+            if (x <= n.min) return 0.0;
+            if (x >= n.max) return 1.0;
+            const TruncParts t(n);
+            return (normal_cdf((x - n.mean) / n.sd) - normal_cdf(t.alpha)) / t.z;
+          },
+          [x](const LogNormal& l) { return x <= 0 ? 0.0 : normal_cdf((std::log(x) - l.mu) / l.sigma); },
+          [x](const Beta& b) {
+            return x <= 0 ? 0.0 : x >= 1 ? 1.0 : bm::cdf(bm::beta_distribution<double>(b.alpha, b.beta), x);
+          },
+          [x](const Gamma& g) {
+            return x <= 0 ? 0.0 : bm::cdf(bm::gamma_distribution<double>(g.shape, g.scale), x);
+          },
+          [x](const Discrete& v) { return Steps(v.values, v.weights).cdf(x); },
+          [x](const Empirical& e) { return empirical_steps(e).cdf(x); },
+      },
+      d);
+}
+
+double quantile(const Distribution& d, double p) {
+  return std::visit(
+      overloaded{
+          [](const Constant& c) { return c.value; },
+          [p](const Uniform& u) { return u.min + p * (u.max - u.min); },
+          [p](const Triangular& t) {
+            const double a = t.min, b = t.max, c = t.mode;
+            if (p < (c - a) / (b - a)) return a + std::sqrt(p * (b - a) * (c - a));
+            return b - std::sqrt((1 - p) * (b - a) * (b - c));
+          },
+          [p](const Pert& x) { return x.min + (x.max - x.min) * bm::quantile(pert_beta(x), p); },
+          [p](const Normal& n) { return n.mean + n.sd * normal_quantile(p); },
+          [p](const TruncNormal& n) {
+            const TruncParts t(n);
+            const double lo = normal_cdf(t.alpha);
+            return std::clamp(n.mean + n.sd * normal_quantile(lo + p * t.z), n.min, n.max);
+          },
+          [p](const LogNormal& l) { return std::exp(l.mu + l.sigma * normal_quantile(p)); },
+          [p](const Beta& b) { return bm::quantile(bm::beta_distribution<double>(b.alpha, b.beta), p); },
+          [p](const Gamma& g) { return bm::quantile(bm::gamma_distribution<double>(g.shape, g.scale), p); },
+          [p](const Discrete& v) { return Steps(v.values, v.weights).quantile(p); },
+          [p](const Empirical& e) { return empirical_steps(e).quantile(p); },
+      },
+      d);
+}
+
+double median(const Distribution& d) { return quantile(d, 0.5); }
+
+// ---- sampling ----
+
+Sampler::Sampler(Distribution d) : dist_(std::move(d)) {
+  std::visit(overloaded{
+                 [this](const Pert& p) {
+                   ga_ = GammaConstants::of(p.alpha());
+                   gb_ = GammaConstants::of(p.beta());
+                 },
+                 [this](const Beta& b) {
+                   ga_ = GammaConstants::of(b.alpha);
+                   gb_ = GammaConstants::of(b.beta);
+                 },
+                 [this](const Gamma& g) { ga_ = GammaConstants::of(g.shape); },
+                 [this](const TruncNormal& n) {
+                   const TruncParts t(n);
+                   c0_ = normal_cdf(t.alpha);
+                   c1_ = normal_cdf(t.beta);
+                 },
+                 [this](const Discrete& v) {
+                   table_.resize(v.weights.size());
+                   std::partial_sum(v.weights.begin(), v.weights.end(), table_.begin());
+                   const double total = table_.back();
+                   for (auto& c : table_) c /= total;
+                   table_.back() = 1.0;
+                 },
+                 [](const auto&) {},
+             },
+             dist_);
+}
+
+namespace {
+
+// The per-family draw, with the sampler's precomputed state; inlined into the block loops.
+struct Draw {
+  const std::vector<double>& table;
+  double c0, c1;
+  const GammaConstants &ga, &gb;
+
+  double operator()(const Constant& c, SampleStream&) const { return c.value; }
+  double operator()(const Uniform& u, SampleStream& s) const { return u.min + (u.max - u.min) * s.uniform(); }
+  double operator()(const Triangular& t, SampleStream& s) const {
+    const double p = s.uniform(), a = t.min, b = t.max, c = t.mode;
+    if (p < (c - a) / (b - a)) return a + std::sqrt(p * (b - a) * (c - a));
+    return b - std::sqrt((1 - p) * (b - a) * (b - c));
+  }
+  double beta01(SampleStream& s) const {
+    const double x = standard_gamma(s, ga);
+    const double y = standard_gamma(s, gb);
+    return x / (x + y);
+  }
+  double operator()(const Pert& p, SampleStream& s) const { return p.min + (p.max - p.min) * beta01(s); }
+  double operator()(const Normal& n, SampleStream& s) const { return n.mean + n.sd * standard_normal(s); }
+  double operator()(const TruncNormal& n, SampleStream& s) const {
+    // Inverse CDF restricted to [Φ(α), Φ(β)], clamped against rounding at the bounds.
+    const double p = c0 + (c1 - c0) * s.uniform();
+    return std::clamp(n.mean + n.sd * normal_quantile(p), n.min, n.max);
+  }
+  double operator()(const LogNormal& l, SampleStream& s) const { return std::exp(l.mu + l.sigma * standard_normal(s)); }
+  double operator()(const Beta&, SampleStream& s) const { return beta01(s); }
+  double operator()(const Gamma& g, SampleStream& s) const { return g.scale * standard_gamma(s, ga); }
+  double operator()(const Discrete& v, SampleStream& s) const {
+    const auto it = std::upper_bound(table.begin(), table.end(), s.uniform());
+    return v.values[std::min(static_cast<std::size_t>(it - table.begin()), v.values.size() - 1)];
+  }
+  double operator()(const Empirical& e, SampleStream& s) const {
+    const auto n = e.data.size();
+    return e.data[std::min(static_cast<std::size_t>(s.uniform() * static_cast<double>(n)), n - 1)];
+  }
+};
+
+}  // namespace
+
+void Sampler::fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first, std::span<double> out) const {
+  const Draw draw{table_, c0_, c1_, ga_, gb_};
+  std::visit(
+      [&](const auto& law) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(law)>, Constant>) {
+          std::fill(out.begin(), out.end(), law.value);
+        } else {
+          // First Philox blocks of a chunk computed back to back: independent, so they overlap in the CPU.
+          constexpr std::size_t chunk = 16;
+          std::array<SampleStream::Block, chunk> blocks;
+          for (std::size_t j0 = 0; j0 < out.size(); j0 += chunk) {
+            const std::size_t m = std::min(chunk, out.size() - j0);
+            for (std::size_t k = 0; k < m; ++k) blocks[k] = SampleStream::first_block(seed, var_id, first + j0 + k);
+            for (std::size_t k = 0; k < m; ++k) {
+              SampleStream s(seed, var_id, first + j0 + k, blocks[k]);
+              out[j0 + k] = draw(law, s);
+            }
+          }
+        }
+      },
+      dist_);
+}
+
+double Sampler::draw(SampleStream& s) const {
+  const Draw draw{table_, c0_, c1_, ga_, gb_};
+  return std::visit([&](const auto& law) { return draw(law, s); }, dist_);
+}
+
+}  // namespace tamcarlo

@@ -1,0 +1,77 @@
+#include "sim/stats/sensitivity.hpp"
+
+#include "sim/engine/engine.hpp"
+#include "sim/stats/portfolio.hpp"
+
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <variant>
+
+namespace tamcarlo {
+
+Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples, const std::vector<bool>& wanted,
+                        unsigned threads) {
+  Sensitivity out;
+  out.samples = std::min(samples, k_sensitivity_samples);
+  const auto& vars = plan.variables();
+  const auto& series = plan.series();
+  std::vector<bool> keep(series.size(), false);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const Variable& v = vars[series[i].var];
+    if (v.input && v.law.rfind("constant(", 0) != 0) {
+      out.inputs.push_back(series[i].var);
+      keep[i] = true;
+    }
+    if (i < wanted.size() && wanted[i]) keep[i] = true;
+  }
+  out.rho.resize(series.size());
+  if (out.inputs.empty() || out.samples < 3) return out;
+  EngineOptions eo;
+  eo.seed = seed;
+  eo.samples = out.samples;
+  eo.threads = threads;
+  eo.keep = keep;
+  const EngineOutput run = run_engine(plan, eo);
+  // Ranks of each input once; each wanted series against them (if it has non-finite samples, the
+  // input ranks are recomputed over its finite pairs only).
+  std::vector<std::size_t> input_series;
+  for (const std::uint32_t v : out.inputs)
+    for (std::size_t i = 0; i < series.size(); ++i)
+      if (series[i].var == v) input_series.push_back(i);
+  std::vector<std::vector<double>> input_ranks(input_series.size());
+  std::vector<std::size_t> targets;
+  for (std::size_t i = 0; i < series.size(); ++i)
+    if (i < wanted.size() && wanted[i]) targets.push_back(i);
+  tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
+  arena.execute([&] {
+    tbb::parallel_for(std::size_t{0}, input_series.size(),
+                      [&](std::size_t k) { input_ranks[k] = average_ranks(run.columns[input_series[k]]); });
+    tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
+      const std::vector<double>& y = run.columns[targets[t]];
+      std::vector<std::size_t> ok;
+      for (std::size_t k = 0; k < y.size(); ++k)
+        if (std::isfinite(y[k])) ok.push_back(k);
+      std::vector<double> rho;
+      if (ok.size() == y.size()) {
+        const std::vector<double> ry = average_ranks(y);
+        for (const auto& rx : input_ranks) rho.push_back(pearson(rx, ry));
+      } else {
+        std::vector<double> yy, xx;
+        for (const std::size_t k : ok) yy.push_back(y[k]);
+        const std::vector<double> ry = average_ranks(yy);
+        for (const std::size_t s : input_series) {
+          xx.clear();
+          for (const std::size_t k : ok) xx.push_back(run.columns[s][k]);
+          rho.push_back(ok.size() >= 3 ? pearson(average_ranks(xx), ry) : std::nan(""));
+        }
+      }
+      out.rho[targets[t]] = std::move(rho);
+    });
+  });
+  return out;
+}
+
+}  // namespace tamcarlo

@@ -1,0 +1,27 @@
+// Which input drives an output's spread: Spearman rank correlation of each uncertain input with
+// each reported output, over the run's first samples (re-drawn: draws are a function of the sample index).
+#pragma once
+#include "sim/engine/plan.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Samples the sensitivities use: the first min(N, this) of the run (Spearman's SE ≈ 1/√M ≈ 0.0045).
+inline constexpr std::uint64_t k_sensitivity_samples = 50'000;
+
+/// Rank correlations of outputs with inputs.
+struct Sensitivity {
+  std::vector<std::uint32_t> inputs;        ///< variable indices of the non-constant inputs
+  std::vector<std::vector<double>> rho;     ///< per series of Plan::series() (empty unless wanted): ρ per input
+  std::uint64_t samples = 0;
+};
+
+/// Spearman ρ (average ranks; NaN samples dropped pairwise) of each wanted series with each
+/// non-constant input, over samples [0, min(samples, k_sensitivity_samples)) under `seed`.
+[[nodiscard]] Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples,
+                                      const std::vector<bool>& wanted, unsigned threads);
+
+}  // namespace tamcarlo

@@ -1,0 +1,83 @@
+// What a run reports: per-variable summaries and the run's identity (data only).
+#pragma once
+#include "sim/engine/plan.hpp"
+#include "sim/stats/portfolio.hpp"
+#include "sim/stats/risk.hpp"
+#include "sim/lang/specs.hpp"
+#include "sim/stats/statistics.hpp"
+#include "sim/engine/stream.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+
+/// Statistics of one series: an untimed variable, or a timed variable at one year.
+struct VariableSummary {
+  Variable var;
+  std::optional<int> year;                   ///< calendar year of a timed variable's series
+  double point = 0;                          ///< value at the inputs' points (in `year` if timed)
+  bool reported = false;
+  bool stored = false;                       ///< its samples are in /samples
+  Moments moments;
+  std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
+  std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
+  std::optional<RiskStats> risk;             ///< computed from the held samples when risk_spec is set
+  std::vector<double> sensitivity;           ///< reported series: Spearman ρ with each of RunSummary::sensitivity_inputs
+  /// Quantile estimate at probability p (must be one of k_report_probs and present).
+  [[nodiscard]] const QuantileEstimate& at(double p) const;
+  /// "name", or "name[year]" for a timed series.
+  [[nodiscard]] std::string label() const { return year ? var.name + "[" + std::to_string(*year) + "]" : var.name; }
+};
+
+struct StressResult;
+
+/// Wall seconds per phase of a run (`--timings`).
+struct PhaseTimings {
+  double parse = 0;        ///< reading and validating the scenario files
+  StreamTimings stream;    ///< pilot, main pass, further passes, statistics
+  double sensitivity = 0;  ///< re-drawing the first samples for the rank correlations
+  double write = 0;        ///< summaries, CSV and the commit (stored samples are written during the main pass)
+  /// Their sum.
+  [[nodiscard]] double total() const noexcept {
+    return parse + stream.pilot + stream.sample + stream.passes + stream.statistics + sensitivity + write;
+  }
+};
+
+/// One scenario's run.
+struct RunSummary {
+  std::string scenario_path, name, title, unit;
+  std::uint64_t seed = 0;
+  std::uint64_t samples = 0;     ///< 0 for a point evaluation
+  unsigned threads = 0;          ///< worker threads used
+  double seconds = 0;            ///< wall time of sampling and statistics
+  PhaseTimings timings;
+  bool point_only = false;
+  std::string output;            ///< result file written ("" if none)
+  std::vector<int> years;        ///< the scenario's timeline; empty when it has none
+  std::vector<std::string> sensitivity_inputs;  ///< the non-constant inputs the sensitivities refer to
+  std::uint64_t sensitivity_samples = 0;        ///< leading samples the sensitivities use
+  std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
+  std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
+  std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
+};
+
+/// A stressed case run beside the base on the same seed and sample indices (common random numbers).
+struct StressResult {
+  std::string name, description;
+  std::vector<std::string> overrides;      ///< "input = law" for each replaced input
+  RunSummary run;
+  std::vector<Moments> delta;              ///< per series: moments of (stressed − base) over paired samples (n = 0 if not held)
+};
+
+inline const QuantileEstimate& VariableSummary::at(double p) const {
+  for (const auto& q : quantiles)
+    if (q.p == p) return q;
+  throw std::out_of_range("quantile not computed");
+}
+
+}  // namespace tamcarlo
