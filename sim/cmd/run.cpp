@@ -3,7 +3,8 @@
 #include "sim/engine/engine.hpp"
 #include "sim/error.hpp"
 #include "sim/io/output.hpp"
-#include "sim/stats/sensitivity.hpp"
+#include "sim/io/results_file.hpp"
+#include "sim/engine/sensitivity.hpp"
 #include "sim/io/target.hpp"
 #include "sim/io/text.hpp"
 
@@ -159,53 +160,6 @@ std::size_t series_of(const RunSummary& r, const std::string& name) {
   throw std::logic_error("portfolio variable is not an untimed series: " + name);
 }
 
-// /portfolio: the portfolio MOIC's quantiles and risk, rank correlations and tail contributions.
-void write_portfolio(hid_t file, const PortfolioStats& p, double level) {
-  const H5Handle g = h5::group(file, "portfolio");
-  const hid_t id = g.get();
-  const std::size_t h = p.names.size();
-  h5::strings(id, "holding", p.names);
-  h5::attr(id, "level", level);
-  std::vector<double> q, lo, hi, probs;
-  for (const auto& e : p.moic) {
-    probs.push_back(e.p);
-    q.push_back(e.value);
-    lo.push_back(e.lo);
-    hi.push_back(e.hi);
-  }
-  h5::dataset(id, "quantile_p", probs, {probs.size()});
-  h5::dataset(id, "moic_quantile", q, {q.size()});
-  h5::dataset(id, "moic_quantile_lo", lo, {lo.size()});
-  h5::dataset(id, "moic_quantile_hi", hi, {hi.size()});
-  h5::attr(id, "moic_mean", p.moic_moments.mean);
-  h5::attr(id, "moic_mean_se", p.moic_moments.se());
-  for (const auto& t : p.moic_risk.thresholds) {
-    const std::string name = fmt::format("p_moic_{}_{:g}", t.below ? "below" : "at_least", t.threshold);
-    h5::attr(id, name, t.p.p);
-    h5::attr(id, name + "_lo", t.p.lo);
-    h5::attr(id, name + "_hi", t.p.hi);
-  }
-  h5::attr(id, "moic_cvar", p.moic_risk.tails.at(0).cvar);
-  h5::attr(id, "moic_cvar_se", p.moic_risk.tails.at(0).cvar_se);
-  h5::dataset(id, "rank_correlation", p.rank_correlation, {h, h});
-  h5::attr(id, "rank_correlation_samples", p.rank_samples);
-  h5::attr(id, "pnl_var", p.pnl_var);
-  h5::attr(id, "pnl_cvar", p.pnl_cvar);
-  h5::dataset(id, "contribution", p.contribution, {h});
-  h5::dataset(id, "expected_pnl", p.expected_pnl, {h});
-  std::vector<double> pl;
-  for (const auto& x : p.p_loss) pl.push_back(x.p);
-  h5::dataset(id, "p_loss", pl, {h});
-  if (p.has_irr) {
-    std::vector<double> iq;
-    for (const auto& e : p.irr) iq.push_back(e.value);
-    h5::dataset(id, "irr_quantile", iq, {iq.size()});
-    h5::attr(id, "irr_mean", p.irr_moments.mean);
-    h5::attr(id, "p_irr_negative", p.p_irr_negative.p);
-    h5::attr(id, "irr_undefined_samples", p.irr_undefined);
-  }
-}
-
 std::string stress_note(const Input& in) { return fmt::format("{} = {}", in.name, describe(in.dist)); }
 
 // The portfolio's column specs (see PortfolioColumns), and its statistics from their results.
@@ -326,22 +280,15 @@ void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads) {
   for (std::size_t i = 0; i < r.variables.size(); ++i) r.variables[i].sensitivity = sens.rho[i];
 }
 
-void write_summaries(RunGroup& group, const RunSummary& r) {
-  for_each_variable(r.variables, [&](std::size_t first, std::size_t count) {
-    group.write_summary(std::span<const VariableSummary>(r.variables).subspan(first, count), r.sensitivity_inputs,
-                        r.sensitivity_samples);
-  });
-}
 
 namespace {
 
-// Creates the sample datasets of `r`'s stored variables under `group`.
-void add_sample_datasets(SampleDatasets& sets, RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns,
-                         std::size_t first) {
+// Adds the sample datasets of `r`'s stored variables to `group`, noting their columns (from `first`).
+void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
   for_each_variable(r.variables, [&](std::size_t i, std::size_t count) {
     if (!r.variables[i].stored) return;
     const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
-    sets.add(group.samples(), r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
+    group.add_samples(r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
     for (std::size_t k = 0; k < count; ++k) columns.push_back(first + i + k);
   });
 }
@@ -352,7 +299,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto start = Clock::now();
   // Open the file first: an unwritable target fails before a long run, not after.
   std::unique_ptr<ResultWriter> writer;
-  if (!opt.output.empty() && !opt.point_only) writer = std::make_unique<ResultWriter>(opt.output);
+  if (!opt.output.empty() && !opt.point_only) writer = std::make_unique<ResultWriter>(opt.output, "scenario");
   const Plan plan(s);
   RunSummary out = describe_run(s, plan, opt);
   if (opt.point_only) return out;
@@ -404,30 +351,20 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
 
   // The result file's groups and sample datasets, created before the samples stream into them.
   std::optional<RunGroup> root;
-  std::vector<H5Handle> case_groups;
-  std::optional<H5Handle> stress_group;
   std::vector<RunGroup> case_runs;
-  SampleDatasets sets;
   std::vector<std::size_t> stored_columns;
   if (writer) {
-    writer->write_version();
-    h5::attr(writer->root(), "kind", "scenario");
-    root.emplace(writer->root());
+    root.emplace(writer->run(""));
     root->write_run(s, out.seed, out.samples, opt.store);
-    add_sample_datasets(sets, *root, out, stored_columns, 0);
+    add_sample_datasets(*root, out, stored_columns, 0);
     for (std::size_t k = 0; k < cases.size(); ++k) {
       const StressCase& c = opt.stresses[k];
-      if (!stress_group) stress_group = h5::group(writer->root(), "stress");
-      case_groups.push_back(h5::group(stress_group->get(), c.name));
-      const hid_t g = case_groups.back().get();
-      h5::attr(g, "stress", c.name);
-      h5::attr(g, "description", c.description);
       std::string notes;
       for (const Input& in : c.overrides) notes += (notes.empty() ? "" : "\n") + stress_note(in);
-      h5::attr(g, "overrides", notes);
-      case_runs.emplace_back(g);
+      case_runs.push_back(writer->run("stress/" + c.name));
+      case_runs.back().write_stress(c.name, c.description, notes);
       case_runs.back().write_run(stressed[k], out.seed, out.samples, opt.store);
-      add_sample_datasets(sets, case_runs.back(), cases[k], stored_columns, source.stress_first(k));
+      add_sample_datasets(case_runs.back(), cases[k], stored_columns, source.stress_first(k));
     }
   }
   // The sink hands the stored columns in spec order; the datasets were added in that order too.
@@ -435,7 +372,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   for (auto& sp : specs) sp.stored = false;
   for (const std::size_t c : stored_columns) specs[c].stored = true;
 
-  if (writer) check_disk_space(writer->target(), static_cast<double>(sets.width()) * static_cast<double>(out.samples) * sizeof(double));
+  if (writer)
+    check_disk_space(writer->target(), static_cast<double>(writer->sample_columns()) * static_cast<double>(out.samples) * sizeof(double));
   StreamOptions so;
   so.samples = out.samples;
   so.threads = opt.threads;
@@ -444,7 +382,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   so.split_blocks = opt.split_blocks;
   if (!stored_columns.empty())
     so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
-      sets.write(first, rows, cols);
+      writer->write_samples(first, rows, cols);
     };
   const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
   take_results(out, results, 0);
@@ -477,32 +415,12 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (!writer) return out;
 
   const auto write_start = Clock::now();
-  if (out.portfolio) write_portfolio(writer->root(), *out.portfolio, s.portfolio->level);
+  if (out.portfolio) writer->write_portfolio(*out.portfolio, s.portfolio->level);
   for (std::size_t k = 0; k < out.stresses.size(); ++k) {
-    const StressResult& res = out.stresses[k];
-    write_summaries(case_runs[k], res.run);
-    // delta/: the paired differences, one row per held series.
-    const H5Handle d = h5::group(case_groups[k].get(), "delta");
-    std::vector<std::string> label;
-    std::vector<double> mean, se;
-    for (std::size_t i = 0; i < res.delta.size(); ++i)
-      if (res.delta[i].n > 0) {
-        label.push_back(res.run.variables[i].label());
-        mean.push_back(res.delta[i].mean);
-        se.push_back(res.delta[i].se());
-      }
-    h5::strings(d.get(), "series", label);
-    h5::dataset(d.get(), "mean", mean, {mean.size()});
-    h5::dataset(d.get(), "mean_se", se, {se.size()});
+    case_runs[k].write_summaries(out.stresses[k].run);
+    case_runs[k].write_delta(out.stresses[k].run, out.stresses[k].delta);
   }
-  write_summaries(*root, out);
-  case_runs.clear();
-  case_groups.clear();
-  stress_group.reset();
-  root.reset();
-  {
-    const SampleDatasets closed = std::move(sets);  // every HDF5 id closed before the commit
-  }
+  root->write_summaries(out);
   // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
   AtomicTarget csv(csv_beside(opt.output));
   {

@@ -1,7 +1,8 @@
 // Running one scenario end to end: compile, stream the samples through the engine (base, stressed
 // cases and portfolio together), write the result file atomically.
 #pragma once
-#include "sim/io/results_file.hpp"
+#include "sim/engine/stream.hpp"
+#include "sim/engine/plan.hpp"
 #include "sim/lang/scenario.hpp"
 #include "sim/stats/summary.hpp"
 
@@ -53,9 +54,6 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
 
 /// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn).
 void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads);
-
-/// Writes every variable's summary to `group`'s summary/.
-void write_summaries(RunGroup& group, const RunSummary& r);
 
 /// Runs `s` end to end: every sample streamed once (more passes only to narrow quantile brackets),
 /// stored samples written as they come, summaries, CSV; the HDF5 and CSV appear together. Each of

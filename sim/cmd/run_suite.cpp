@@ -29,98 +29,6 @@ std::size_t series_index(const RunSummary& r, const std::string& name, std::opti
   throw std::logic_error("series not found: " + name);
 }
 
-// /matrix: the ranked cells' statistics; with stored samples, market and share as N × C views (in rank
-// order) of the per-cell columns streamed to /matrix/columns.
-void write_matrix(hid_t file, const Suite& suite, const SuiteSummary& out, const std::vector<std::size_t>& cells,
-                  bool joint) {
-  const MatrixStats& m = out.matrix;
-  const std::size_t c = cells.size();
-  const H5Handle g = H5Lexists(file, "matrix", H5P_DEFAULT) > 0
-                         ? H5Handle(H5Gopen2(file, "matrix", H5P_DEFAULT), H5Gclose, "open group matrix")
-                         : h5::group(file, "matrix");
-  const hid_t id = g.get();
-  std::vector<std::string> key, section, title;
-  std::vector<double> year, stars, mean, mean_se;
-  std::vector<std::string> ranked_market, ranked_share;
-  std::vector<double> mq, mlo, mhi, sq, slo, shi;
-  for (const std::size_t r : m.order) {
-    const SuiteMember& mem = suite.members[cells[r]];
-    key.push_back(mem.key);
-    section.push_back(mem.section);
-    title.push_back(mem.scenario.title);
-    year.push_back(mem.year ? *mem.year : std::numeric_limits<double>::quiet_NaN());
-    stars.insert(stars.end(), mem.stars.begin(), mem.stars.end());
-    mean.push_back(m.market_moments[r].mean);
-    mean_se.push_back(m.market_moments[r].se());
-    ranked_market.push_back("/matrix/columns/market_" + mem.key);
-    ranked_share.push_back(mem.share.empty() ? std::string() : "/matrix/columns/share_" + mem.key);
-    for (std::size_t q = 0; q < k_report_probs.size(); ++q) {
-      mq.push_back(m.market[r][q].value);
-      mlo.push_back(m.market[r][q].lo);
-      mhi.push_back(m.market[r][q].hi);
-      const bool has = !m.share[r].empty();
-      sq.push_back(has ? m.share[r][q].value : std::nan(""));
-      slo.push_back(has ? m.share[r][q].lo : std::nan(""));
-      shi.push_back(has ? m.share[r][q].hi : std::nan(""));
-    }
-  }
-  h5::attr(id, "unit", suite.unit);
-  h5::attr(id, "rank_by", suite.rank_by);
-  h5::strings(id, "cell", key);
-  h5::strings(id, "section", section);
-  h5::strings(id, "title", title);
-  h5::strings(id, "star_names", suite.star_names);
-  h5::dataset(id, "year", year, {c});
-  h5::dataset(id, "stars", stars, {c, suite.star_names.size()});
-  if (joint) {
-    h5::virtual_columns(id, "market", out.samples, ranked_market);
-    h5::virtual_columns(id, "share", out.samples, ranked_share);
-  }
-  const std::vector<double> probs(k_report_probs.begin(), k_report_probs.end());
-  h5::dataset(id, "quantile_p", probs, {probs.size()});
-  h5::dataset(id, "market_mean", mean, {c});
-  h5::dataset(id, "market_mean_se", mean_se, {c});
-  h5::dataset(id, "market_quantile", mq, {c, probs.size()});
-  h5::dataset(id, "market_quantile_lo", mlo, {c, probs.size()});
-  h5::dataset(id, "market_quantile_hi", mhi, {c, probs.size()});
-  h5::dataset(id, "share_quantile", sq, {c, probs.size()});
-  h5::dataset(id, "share_quantile_lo", slo, {c, probs.size()});
-  h5::dataset(id, "share_quantile_hi", shi, {c, probs.size()});
-  std::vector<double> pg, pglo, pghi;
-  for (const std::size_t a : m.order)
-    for (const std::size_t b : m.order) {
-      const Proportion& p = m.greater[a * c + b];
-      pg.push_back(a == b ? std::nan("") : p.p);
-      pglo.push_back(a == b ? std::nan("") : p.lo);
-      pghi.push_back(a == b ? std::nan("") : p.hi);
-    }
-  h5::dataset(id, "p_greater", pg, {c, c});
-  h5::dataset(id, "p_greater_lo", pglo, {c, c});
-  h5::dataset(id, "p_greater_hi", pghi, {c, c});
-  std::vector<double> pn, pnlo, pnhi;
-  for (const auto& p : m.next) {
-    pn.push_back(p.p);
-    pnlo.push_back(p.lo);
-    pnhi.push_back(p.hi);
-  }
-  h5::dataset(id, "p_next", pn, {pn.size()});
-  h5::dataset(id, "p_next_lo", pnlo, {pn.size()});
-  h5::dataset(id, "p_next_hi", pnhi, {pn.size()});
-  const RankAgreement& ag = m.agreement;
-  h5::attr(id, "tau_b_median_ranking", ag.median_ranking);
-  h5::attr(id, "tau_b_mean", ag.per_sample.mean);
-  h5::attr(id, "tau_b_mean_se", ag.per_sample.se());
-  if (ag.quantiles.size() == 3) {
-    h5::attr(id, "tau_b_p5", ag.quantiles[0].value);
-    h5::attr(id, "tau_b_p50", ag.quantiles[1].value);
-    h5::attr(id, "tau_b_p95", ag.quantiles[2].value);
-  }
-  h5::attr(id, "p_tau_b_positive", ag.positive.p);
-  h5::attr(id, "p_tau_b_positive_lo", ag.positive.lo);
-  h5::attr(id, "p_tau_b_positive_hi", ag.positive.hi);
-  h5::attr(id, "tau_b_skipped_samples", ag.skipped);
-}
-
 }  // namespace
 
 namespace {
@@ -222,15 +130,14 @@ class SuiteEvaluator : public BlockEvaluator {
 
 std::unique_ptr<BlockEvaluator> SuiteSource::evaluator() const { return std::make_unique<SuiteEvaluator>(*this); }
 
-// Creates `r`'s stored sample datasets under `group`, noting their columns (offset by `first`).
-void add_member_datasets(SampleDatasets& sets, RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns,
-                         std::size_t first) {
+// Adds `r`'s stored sample datasets to `group`, noting their columns (offset by `first`).
+void add_member_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
   for (std::size_t i = 0; i < r.variables.size();) {
     std::size_t j = i + 1;
     while (j < r.variables.size() && r.variables[j].var.name == r.variables[i].var.name) ++j;
     if (r.variables[i].stored) {
       const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
-      sets.add(group.samples(), r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
+      group.add_samples(r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
       for (std::size_t k = i; k < j; ++k) columns.push_back(first + k);
     }
     i = j;
@@ -334,59 +241,27 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
 
   // The result file: every run's group and sample datasets, created before the samples stream in.
   std::unique_ptr<ResultWriter> writer;
-  std::vector<H5Handle> handles;
   std::vector<RunGroup> run_groups;
-  SampleDatasets sets;
   std::vector<std::size_t> stored;
   const bool joint = opt.store != Store::none;
   if (!opt.output.empty()) {
-    writer = std::make_unique<ResultWriter>(opt.output);
-    writer->write_version();
-    const hid_t root = writer->root();
-    h5::attr(root, "kind", "suite");
-    h5::attr(root, "suite", suite.text);
-    h5::attr(root, "suite_name", suite.name);
-    h5::attr(root, "suite_title", suite.title);
-    h5::attr(root, "suite_unit", suite.unit);
-    h5::attr(root, "suite_path", suite.path);
-    h5::attr(root, "seed", out.seed);
-    h5::attr(root, "samples", out.samples);
+    writer = std::make_unique<ResultWriter>(opt.output, "suite");
+    writer->write_suite(suite, out.seed, out.samples);
     for (std::size_t k = 0; k < runs.size(); ++k) {
-      const std::string& path = groups[k];
-      if (const auto slash = path.find('/'); slash != std::string::npos) {
-        const std::string parent = path.substr(0, slash);
-        if (H5Lexists(root, parent.c_str(), H5P_DEFAULT) <= 0) handles.push_back(h5::group(root, parent));
-      }
-      handles.push_back(h5::group(root, path));
-      const hid_t g = handles.back().get();
-      if (k >= member0) {
-        const SuiteMember& m = suite.members[k - member0];
-        if (m.cell) {
-          h5::attr(g, "section", m.section);
-          h5::attr(g, "market", m.market);
-          h5::attr(g, "share", m.share);
-          h5::attr(g, "fx", m.fx);
-          if (m.year) h5::attr(g, "year", static_cast<double>(*m.year));
-          for (std::size_t r = 0; r < suite.star_names.size(); ++r) h5::attr(g, "stars_" + suite.star_names[r], m.stars[r]);
-        }
-      }
-      run_groups.emplace_back(g);
+      run_groups.push_back(writer->run(groups[k]));
+      if (k >= member0 && suite.members[k - member0].cell)
+        run_groups.back().write_cell(suite.members[k - member0], suite.star_names);
       run_groups.back().write_run(*scenarios[k], seeds[k], out.samples, opt.store);
-      add_member_datasets(sets, run_groups.back(), runs[k], stored, plan_first[k]);
+      add_member_datasets(run_groups.back(), runs[k], stored, plan_first[k]);
     }
     if (nc > 0 && joint) {
-      handles.push_back(h5::group(root, "matrix"));
-      handles.push_back(h5::group(handles.back().get(), "columns"));
-      const hid_t cg = handles.back().get();
       for (std::size_t c = 0; c < nc; ++c) {
-        const SuiteMember& m = suite.members[out.cells[c]];
-        sets.add(cg, "market_" + m.key, out.samples, suite.unit);
+        writer->add_matrix_column("market_" + suite.members[out.cells[c]].key, out.samples, suite.unit);
         stored.push_back(source.market(c));
       }
       for (std::size_t c = 0; c < nc; ++c) {
-        const SuiteMember& m = suite.members[out.cells[c]];
         if (!cells[c].share) continue;
-        sets.add(cg, "share_" + m.key, out.samples, "");
+        writer->add_matrix_column("share_" + suite.members[out.cells[c]].key, out.samples, "");
         stored.push_back(source.share(c));
       }
     }
@@ -395,7 +270,8 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   if (!std::is_sorted(stored.begin(), stored.end())) throw std::logic_error("suite: stored columns out of order");
   for (const std::size_t c : stored) specs[c].stored = true;
 
-  if (writer) check_disk_space(writer->target(), static_cast<double>(sets.width()) * static_cast<double>(out.samples) * sizeof(double));
+  if (writer)
+    check_disk_space(writer->target(), static_cast<double>(writer->sample_columns()) * static_cast<double>(out.samples) * sizeof(double));
   StreamOptions so;
   so.samples = out.samples;
   so.threads = opt.threads;
@@ -404,7 +280,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   so.split_blocks = opt.split_blocks;
   if (!stored.empty())
     so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
-      sets.write(first, rows, cols);
+      writer->write_samples(first, rows, cols);
     };
   const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
 
@@ -459,16 +335,11 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   const auto write_start = std::chrono::steady_clock::now();
   if (has_shared) out.shared = runs[0];
   if (writer)
-    for (std::size_t k = 0; k < runs.size(); ++k) write_summaries(run_groups[k], runs[k]);
+    for (std::size_t k = 0; k < runs.size(); ++k) run_groups[k].write_summaries(runs[k]);
   for (std::size_t k = member0; k < runs.size(); ++k) out.members.push_back(std::move(runs[k]));
   if (!writer) return out;
 
-  if (nc > 0) write_matrix(writer->root(), suite, out, out.cells, joint);
-  run_groups.clear();
-  handles.clear();
-  {
-    const SampleDatasets closed = std::move(sets);  // every HDF5 id closed before the commit
-  }
+  if (nc > 0) writer->write_matrix(suite, out, joint);
   AtomicTarget csv(csv_beside(opt.output));
   {
     std::ofstream f(csv.temp(), std::ios::binary);

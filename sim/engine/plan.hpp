@@ -15,17 +15,6 @@
 
 namespace tamcarlo {
 
-/// One variable of a plan; its values live in workspace column `index` (inputs first, then formulas, file order).
-struct Variable {
-  std::string name;
-  bool input = false;
-  std::string unit;
-  std::string source;
-  std::string law;    ///< input: describe(distribution); formula: its text
-  double point = 0;   ///< input: point estimate; formula: value at the inputs' points (first year if timed)
-  bool timed = false; ///< one value per year of the timeline
-};
-
 /// One output column of a run: an untimed variable, or a timed variable at one year of the timeline.
 struct Series {
   std::uint32_t var = 0;  ///< index into Plan::variables()

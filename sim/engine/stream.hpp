@@ -6,7 +6,8 @@
 // when they would not fit), and further passes re-draw only to narrow what is left. Memory depends
 // on the block size, the thread count and the collection budget, never on the sample count.
 #pragma once
-#include "sim/engine/block_tree.hpp"
+#include "sim/stats/block_tree.hpp"
+#include "sim/stats/summary.hpp"
 #include "sim/stats/order_stats.hpp"
 #include "sim/stats/risk.hpp"
 #include "sim/stats/statistics.hpp"
@@ -80,15 +81,6 @@ struct ColumnResult {
   std::vector<QuantileEstimate> quantiles;  ///< at ColumnSpec::probs
   std::optional<RiskStats> risk;
   std::optional<Allocation> allocation;
-};
-
-/// Wall seconds per phase of a streaming run.
-struct StreamTimings {
-  double pilot = 0;       ///< re-drawing the first blocks to place the brackets
-  double sample = 0;      ///< the main pass: every sample drawn, moments, stored samples, brackets
-  double passes = 0;      ///< further passes re-drawing to narrow brackets
-  double statistics = 0;  ///< selection and the summaries from the merged counts
-  unsigned extra_passes = 0;
 };
 
 /// Receives the stored columns of samples [first, first + rows) (rows ≤ k_chunk_blocks × k_block_size), in

@@ -1,6 +1,6 @@
 // Human and machine summaries of a run: the terminal table and JSON.
 #pragma once
-#include "sim/cmd/run_suite.hpp"
+#include "sim/lang/suite.hpp"
 #include "sim/stats/summary.hpp"
 
 #include <ostream>

@@ -1,5 +1,7 @@
 #include "sim/io/results_file.hpp"
 
+#include "sim/io/h5.hpp"
+
 #include "sim/error.hpp"
 
 #include <fmt/format.h>
@@ -31,12 +33,8 @@ H5Handle::~H5Handle() {
 
 namespace {
 
-void check(herr_t status, const std::string& what) {
-  if (status < 0) throw RunError(fmt::format("HDF5: cannot {}", what));
-}
-
-// HDF5 prints its error stack to stderr by default; we report errors ourselves.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void check(herr_t status, const std::string& what) { h5_check(status, what); }
+void silence_hdf5() { h5_silence(); }
 
 H5Handle string_type() {
   H5Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "create a string type");
@@ -51,6 +49,13 @@ H5Handle open_file(const std::string& file) {
 }
 
 }  // namespace
+
+void h5_check(herr_t status, const std::string& what) {
+  if (status < 0) throw RunError(fmt::format("HDF5: cannot {}", what));
+}
+
+// HDF5 prints its error stack to stderr by default; we report errors ourselves.
+void h5_silence() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 AtomicTarget::AtomicTarget(std::string target)
     : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {}
@@ -120,25 +125,6 @@ void dataset(hid_t parent, const std::string& name, std::span<const double> x, s
   const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
                     H5Dclose, "create dataset " + name);
   if (!x.empty()) check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
-}
-
-void columns(hid_t parent, const std::string& name, const std::vector<std::span<const double>>& cols) {
-  const hsize_t n = cols.empty() ? 0 : cols[0].size();
-  const hsize_t dims[2] = {n, cols.size()};
-  const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
-  const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
-  check(H5Pset_chunk(props.get(), 2, chunk), "set chunking");
-  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
-                    H5Dclose, "create dataset " + name);
-  const hsize_t mdims[1] = {n};
-  const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
-  for (hsize_t c = 0; c < cols.size() && n > 0; ++c) {
-    const hsize_t start[2] = {0, c}, count[2] = {n, 1};
-    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select a column");
-    check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, cols[c].data()),
-          "write " + name);
-  }
 }
 
 void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources) {
@@ -213,75 +199,131 @@ void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
 
 }  // namespace
 
-void SampleDatasets::add(hid_t parent, const std::string& name, std::uint64_t n, const std::string& unit,
-                         std::span<const int> years) {
-  const bool matrix = !years.empty();
-  const hsize_t cols = matrix ? years.size() : 1;
-  const hsize_t dims[2] = {n, cols};
-  const H5Handle space(H5Screate_simple(matrix ? 2 : 1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
-  const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
-  if (n > 0) check(H5Pset_chunk(props.get(), matrix ? 2 : 1, chunk), "set chunking");
-  H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
-              H5Dclose, "create dataset " + name);
-  h5::attr(ds.get(), "unit", unit);
-  if (matrix) h5::attr(ds.get(), "years", years);
-  entries_.push_back({std::move(ds), cols, matrix, name});
-  width_ += cols;
-}
+// The open file, its run groups and its sample datasets.
+struct ResultWriter::Impl {
+  struct Group {
+    H5Handle group, samples, summary;
+  };
+  // Sample datasets filled as chunks of blocks complete: float64[N] or [N × T], chunked by 65,536 rows.
+  struct Samples {
+    H5Handle dataset;
+    std::size_t columns = 1;
+    std::string name;
+  };
+  AtomicTarget path;  // first member, destroyed last: the file closes before it removes the temporary
+  H5Handle file;
+  std::vector<H5Handle> parents;  // intermediate groups (stress/, cells/, matrix/columns)
+  std::vector<Group> groups;
+  std::vector<Samples> samples;
+  std::size_t sample_columns = 0;
 
-void SampleDatasets::write(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
-  silence_hdf5();  // HDF5's error printing is per thread, and this runs on worker threads
-  const hsize_t mdims[1] = {rows};
-  const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
-  std::size_t c = 0;
-  for (const Entry& e : entries_) {
-    const H5Handle space(H5Dget_space(e.dataset.get()), H5Sclose, "get the dataspace of " + e.name);
-    for (std::size_t k = 0; k < e.columns; ++k, ++c) {
-      const hsize_t start[2] = {first, k}, count[2] = {rows, 1};
-      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select rows of " + e.name);
-      check(H5Dwrite(e.dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns.at(c).data()),
-            "write samples of " + e.name);
+  explicit Impl(std::string target) : path(std::move(target)) {}
+
+  // The group at `path` below the root, creating it and its parents if needed.
+  hid_t open_or_create(const std::string& p) {
+    if (p.empty()) return file.get();
+    std::string at;
+    hid_t parent = file.get();
+    for (std::size_t start = 0; start <= p.size();) {
+      const std::size_t slash = std::min(p.find('/', start), p.size());
+      at += (at.empty() ? "" : "/") + p.substr(start, slash - start);
+      if (H5Lexists(file.get(), at.c_str(), H5P_DEFAULT) > 0)
+        parents.emplace_back(H5Gopen2(file.get(), at.c_str(), H5P_DEFAULT), H5Gclose, "open group " + at);
+      else
+        parents.push_back(h5::group(parent, p.substr(start, slash - start)));
+      parent = parents.back().get();
+      start = slash + 1;
     }
+    return parent;
   }
-}
 
-RunGroup::RunGroup(hid_t group)
-    : group_(group), samples_(h5::group(group, "samples")), summary_(h5::group(group, "summary")) {}
+  void add_samples(hid_t parent, const std::string& name, std::uint64_t n, const std::string& unit,
+                   std::span<const int> years) {
+    const bool matrix = !years.empty();
+    const hsize_t cols = matrix ? years.size() : 1;
+    const hsize_t dims[2] = {n, cols};
+    const H5Handle space(H5Screate_simple(matrix ? 2 : 1, dims, nullptr), H5Sclose, "create a dataspace");
+    const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
+    const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
+    if (n > 0) check(H5Pset_chunk(props.get(), matrix ? 2 : 1, chunk), "set chunking");
+    H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
+                H5Dclose, "create dataset " + name);
+    h5::attr(ds.get(), "unit", unit);
+    if (matrix) h5::attr(ds.get(), "years", years);
+    samples.push_back({std::move(ds), cols, name});
+    sample_columns += cols;
+  }
+};
+
+void RunGroup::add_samples(const std::string& name, std::uint64_t n, const std::string& unit, std::span<const int> years) {
+  ResultWriter::Impl& f = *file_->impl_;
+  f.add_samples(f.groups[index_].samples.get(), name, n, unit, years);
+}
 
 void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store) {
-  h5::attr(group_, "scenario", s.text);
-  h5::attr(group_, "scenario_name", s.name);
-  h5::attr(group_, "scenario_title", s.title);
-  h5::attr(group_, "scenario_unit", s.unit);
-  h5::attr(group_, "scenario_path", s.path);
-  h5::attr(group_, "seed", seed);
-  h5::attr(group_, "samples", samples);
-  h5::attr(group_, "store", store == Store::all ? "all" : store == Store::report ? "report" : "none");
-  if (!s.years.empty()) h5::attr(group_, "years", std::span<const int>(s.years));
+  const hid_t g = file_->impl_->groups[index_].group.get();
+  h5::attr(g, "scenario", s.text);
+  h5::attr(g, "scenario_name", s.name);
+  h5::attr(g, "scenario_title", s.title);
+  h5::attr(g, "scenario_unit", s.unit);
+  h5::attr(g, "scenario_path", s.path);
+  h5::attr(g, "seed", seed);
+  h5::attr(g, "samples", samples);
+  h5::attr(g, "store", store == Store::all ? "all" : store == Store::report ? "report" : "none");
+  if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
-    h5::attr(group_, "link_" + l.name + "_file", l.file);
-    h5::attr(group_, "link_" + l.name + "_scenario", l.text);
+    h5::attr(g, "link_" + l.name + "_file", l.file);
+    h5::attr(g, "link_" + l.name + "_scenario", l.text);
   }
 }
 
-void RunGroup::write_samples(const std::string& name, const std::vector<std::span<const double>>& columns,
-                             std::span<const int> years, const std::string& unit) {
-  const hsize_t n = columns.empty() ? 0 : columns[0].size();
-  if (years.empty()) {
-    h5::dataset(samples_.get(), name, columns.at(0), {n}, true);
-  } else {  // N × T: column t is year t
-    h5::columns(samples_.get(), name, columns);
+void RunGroup::write_stress(const std::string& name, const std::string& description, const std::string& overrides) {
+  const hid_t g = file_->impl_->groups[index_].group.get();
+  h5::attr(g, "stress", name);
+  h5::attr(g, "description", description);
+  h5::attr(g, "overrides", overrides);
+}
+
+void RunGroup::write_cell(const SuiteMember& m, const std::vector<std::string>& star_names) {
+  const hid_t g = file_->impl_->groups[index_].group.get();
+  h5::attr(g, "section", m.section);
+  h5::attr(g, "market", m.market);
+  h5::attr(g, "share", m.share);
+  h5::attr(g, "fx", m.fx);
+  if (m.year) h5::attr(g, "year", static_cast<double>(*m.year));
+  for (std::size_t r = 0; r < star_names.size(); ++r) h5::attr(g, "stars_" + star_names[r], m.stars[r]);
+}
+
+void RunGroup::write_summaries(const RunSummary& r) {
+  // One summary per variable: a timed variable's series (one per year) are consecutive.
+  for (std::size_t i = 0; i < r.variables.size();) {
+    std::size_t j = i + 1;
+    while (j < r.variables.size() && r.variables[j].var.name == r.variables[i].var.name) ++j;
+    write_summary(std::span<const VariableSummary>(r.variables).subspan(i, j - i), r.sensitivity_inputs,
+                  r.sensitivity_samples);
+    i = j;
   }
-  const H5Handle ds(H5Dopen2(samples_.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "open samples/" + name);
-  h5::attr(ds.get(), "unit", unit);
-  if (!years.empty()) h5::attr(ds.get(), "years", years);
+}
+
+void RunGroup::write_delta(const RunSummary& stressed, const std::vector<Moments>& delta) {
+  const H5Handle d = h5::group(file_->impl_->groups[index_].group.get(), "delta");
+  std::vector<std::string> label;
+  std::vector<double> mean, se;
+  for (std::size_t i = 0; i < delta.size(); ++i)
+    if (delta[i].n > 0) {
+      label.push_back(stressed.variables[i].label());
+      mean.push_back(delta[i].mean);
+      se.push_back(delta[i].se());
+    }
+  h5::strings(d.get(), "series", label);
+  h5::dataset(d.get(), "mean", mean, {mean.size()});
+  h5::dataset(d.get(), "mean_se", se, {se.size()});
 }
 
 void RunGroup::write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs,
                              std::uint64_t sensitivity_samples) {
   const VariableSummary& first = series.front();
-  const H5Handle g = h5::group(summary_.get(), first.var.name);
+  const H5Handle g = h5::group(file_->impl_->groups[index_].summary.get(), first.var.name);
   const hid_t id = g.get();
   if (!first.sensitivity.empty() && first.sensitivity.size() == sensitivity_inputs.size()) {
     std::vector<double> rho;
@@ -344,22 +386,207 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   h5::dataset(id, "quantile_hi", hi, dims);
 }
 
-ResultWriter::ResultWriter(std::string target) : path_(std::move(target)) {
+ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(std::make_unique<Impl>(std::move(target))) {
   silence_hdf5();
-  file_ = H5Handle(H5Fcreate(path_.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                   fmt::format("create {} (does the directory exist and is it writable?)", path_.temp()));
+  impl_->file = H5Handle(H5Fcreate(impl_->path.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                         fmt::format("create {} (does the directory exist and is it writable?)", impl_->path.temp()));
+  h5::attr(impl_->file.get(), "tamcarlo_version", TAMCARLO_VERSION);
+  h5::attr(impl_->file.get(), "format_version", std::uint64_t{2});
+  h5::attr(impl_->file.get(), "kind", kind);
 }
 
-void ResultWriter::write_version() {
-  h5::attr(file_.get(), "tamcarlo_version", TAMCARLO_VERSION);
-  h5::attr(file_.get(), "format_version", std::uint64_t{2});
+ResultWriter::~ResultWriter() = default;
+
+RunGroup ResultWriter::run(const std::string& path) {
+  Impl& f = *impl_;
+  const hid_t g = f.open_or_create(path);
+  Impl::Group group;
+  group.group = H5Handle(H5Oopen(g, ".", H5P_DEFAULT), H5Oclose, "open group " + path);
+  group.samples = h5::group(g, "samples");
+  group.summary = h5::group(g, "summary");
+  f.groups.push_back(std::move(group));
+  return RunGroup(*this, f.groups.size() - 1);
+}
+
+void ResultWriter::write_suite(const Suite& s, std::uint64_t seed, std::uint64_t samples) {
+  const hid_t root = impl_->file.get();
+  h5::attr(root, "suite", s.text);
+  h5::attr(root, "suite_name", s.name);
+  h5::attr(root, "suite_title", s.title);
+  h5::attr(root, "suite_unit", s.unit);
+  h5::attr(root, "suite_path", s.path);
+  h5::attr(root, "seed", seed);
+  h5::attr(root, "samples", samples);
+}
+
+void ResultWriter::add_matrix_column(const std::string& name, std::uint64_t n, const std::string& unit) {
+  impl_->add_samples(impl_->open_or_create("matrix/columns"), name, n, unit, {});
+}
+
+std::size_t ResultWriter::sample_columns() const noexcept { return impl_->sample_columns; }
+
+void ResultWriter::write_samples(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
+  silence_hdf5();  // HDF5's error printing is per thread, and this runs on worker threads
+  const hsize_t mdims[1] = {rows};
+  const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
+  std::size_t c = 0;
+  for (const Impl::Samples& e : impl_->samples) {
+    const H5Handle space(H5Dget_space(e.dataset.get()), H5Sclose, "get the dataspace of " + e.name);
+    for (std::size_t k = 0; k < e.columns; ++k, ++c) {
+      const hsize_t start[2] = {first, k}, count[2] = {rows, 1};
+      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select rows of " + e.name);
+      check(H5Dwrite(e.dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns.at(c).data()),
+            "write samples of " + e.name);
+    }
+  }
 }
 
 void ResultWriter::commit() {
-  check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flush " + path_.temp());
-  file_ = H5Handle();
-  path_.commit();
+  Impl& f = *impl_;
+  f.samples.clear();
+  f.groups.clear();
+  f.parents.clear();
+  check(H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL), "flush " + f.path.temp());
+  f.file = H5Handle();
+  f.path.commit();
 }
+
+const std::string& ResultWriter::target() const noexcept { return impl_->path.target(); }
+
+void ResultWriter::write_portfolio(const PortfolioStats& p, double level) {
+  const hid_t file = impl_->file.get();
+  const H5Handle g = h5::group(file, "portfolio");
+  const hid_t id = g.get();
+  const std::size_t h = p.names.size();
+  h5::strings(id, "holding", p.names);
+  h5::attr(id, "level", level);
+  std::vector<double> q, lo, hi, probs;
+  for (const auto& e : p.moic) {
+    probs.push_back(e.p);
+    q.push_back(e.value);
+    lo.push_back(e.lo);
+    hi.push_back(e.hi);
+  }
+  h5::dataset(id, "quantile_p", probs, {probs.size()});
+  h5::dataset(id, "moic_quantile", q, {q.size()});
+  h5::dataset(id, "moic_quantile_lo", lo, {lo.size()});
+  h5::dataset(id, "moic_quantile_hi", hi, {hi.size()});
+  h5::attr(id, "moic_mean", p.moic_moments.mean);
+  h5::attr(id, "moic_mean_se", p.moic_moments.se());
+  for (const auto& t : p.moic_risk.thresholds) {
+    const std::string name = fmt::format("p_moic_{}_{:g}", t.below ? "below" : "at_least", t.threshold);
+    h5::attr(id, name, t.p.p);
+    h5::attr(id, name + "_lo", t.p.lo);
+    h5::attr(id, name + "_hi", t.p.hi);
+  }
+  h5::attr(id, "moic_cvar", p.moic_risk.tails.at(0).cvar);
+  h5::attr(id, "moic_cvar_se", p.moic_risk.tails.at(0).cvar_se);
+  h5::dataset(id, "rank_correlation", p.rank_correlation, {h, h});
+  h5::attr(id, "rank_correlation_samples", p.rank_samples);
+  h5::attr(id, "pnl_var", p.pnl_var);
+  h5::attr(id, "pnl_cvar", p.pnl_cvar);
+  h5::dataset(id, "contribution", p.contribution, {h});
+  h5::dataset(id, "expected_pnl", p.expected_pnl, {h});
+  std::vector<double> pl;
+  for (const auto& x : p.p_loss) pl.push_back(x.p);
+  h5::dataset(id, "p_loss", pl, {h});
+  if (p.has_irr) {
+    std::vector<double> iq;
+    for (const auto& e : p.irr) iq.push_back(e.value);
+    h5::dataset(id, "irr_quantile", iq, {iq.size()});
+    h5::attr(id, "irr_mean", p.irr_moments.mean);
+    h5::attr(id, "p_irr_negative", p.p_irr_negative.p);
+    h5::attr(id, "irr_undefined_samples", p.irr_undefined);
+  }
+}
+
+void ResultWriter::write_matrix(const Suite& suite, const SuiteSummary& out, bool joint) {
+  const std::vector<std::size_t>& cells = out.cells;
+  const MatrixStats& m = out.matrix;
+  const std::size_t c = cells.size();
+  const hid_t id = impl_->open_or_create("matrix");
+  std::vector<std::string> key, section, title;
+  std::vector<double> year, stars, mean, mean_se;
+  std::vector<std::string> ranked_market, ranked_share;
+  std::vector<double> mq, mlo, mhi, sq, slo, shi;
+  for (const std::size_t r : m.order) {
+    const SuiteMember& mem = suite.members[cells[r]];
+    key.push_back(mem.key);
+    section.push_back(mem.section);
+    title.push_back(mem.scenario.title);
+    year.push_back(mem.year ? *mem.year : std::numeric_limits<double>::quiet_NaN());
+    stars.insert(stars.end(), mem.stars.begin(), mem.stars.end());
+    mean.push_back(m.market_moments[r].mean);
+    mean_se.push_back(m.market_moments[r].se());
+    ranked_market.push_back("/matrix/columns/market_" + mem.key);
+    ranked_share.push_back(mem.share.empty() ? std::string() : "/matrix/columns/share_" + mem.key);
+    for (std::size_t q = 0; q < k_report_probs.size(); ++q) {
+      mq.push_back(m.market[r][q].value);
+      mlo.push_back(m.market[r][q].lo);
+      mhi.push_back(m.market[r][q].hi);
+      const bool has = !m.share[r].empty();
+      sq.push_back(has ? m.share[r][q].value : std::nan(""));
+      slo.push_back(has ? m.share[r][q].lo : std::nan(""));
+      shi.push_back(has ? m.share[r][q].hi : std::nan(""));
+    }
+  }
+  h5::attr(id, "unit", suite.unit);
+  h5::attr(id, "rank_by", suite.rank_by);
+  h5::strings(id, "cell", key);
+  h5::strings(id, "section", section);
+  h5::strings(id, "title", title);
+  h5::strings(id, "star_names", suite.star_names);
+  h5::dataset(id, "year", year, {c});
+  h5::dataset(id, "stars", stars, {c, suite.star_names.size()});
+  if (joint) {
+    h5::virtual_columns(id, "market", out.samples, ranked_market);
+    h5::virtual_columns(id, "share", out.samples, ranked_share);
+  }
+  const std::vector<double> probs(k_report_probs.begin(), k_report_probs.end());
+  h5::dataset(id, "quantile_p", probs, {probs.size()});
+  h5::dataset(id, "market_mean", mean, {c});
+  h5::dataset(id, "market_mean_se", mean_se, {c});
+  h5::dataset(id, "market_quantile", mq, {c, probs.size()});
+  h5::dataset(id, "market_quantile_lo", mlo, {c, probs.size()});
+  h5::dataset(id, "market_quantile_hi", mhi, {c, probs.size()});
+  h5::dataset(id, "share_quantile", sq, {c, probs.size()});
+  h5::dataset(id, "share_quantile_lo", slo, {c, probs.size()});
+  h5::dataset(id, "share_quantile_hi", shi, {c, probs.size()});
+  std::vector<double> pg, pglo, pghi;
+  for (const std::size_t a : m.order)
+    for (const std::size_t b : m.order) {
+      const Proportion& p = m.greater[a * c + b];
+      pg.push_back(a == b ? std::nan("") : p.p);
+      pglo.push_back(a == b ? std::nan("") : p.lo);
+      pghi.push_back(a == b ? std::nan("") : p.hi);
+    }
+  h5::dataset(id, "p_greater", pg, {c, c});
+  h5::dataset(id, "p_greater_lo", pglo, {c, c});
+  h5::dataset(id, "p_greater_hi", pghi, {c, c});
+  std::vector<double> pn, pnlo, pnhi;
+  for (const auto& p : m.next) {
+    pn.push_back(p.p);
+    pnlo.push_back(p.lo);
+    pnhi.push_back(p.hi);
+  }
+  h5::dataset(id, "p_next", pn, {pn.size()});
+  h5::dataset(id, "p_next_lo", pnlo, {pn.size()});
+  h5::dataset(id, "p_next_hi", pnhi, {pn.size()});
+  const RankAgreement& ag = m.agreement;
+  h5::attr(id, "tau_b_median_ranking", ag.median_ranking);
+  h5::attr(id, "tau_b_mean", ag.per_sample.mean);
+  h5::attr(id, "tau_b_mean_se", ag.per_sample.se());
+  if (ag.quantiles.size() == 3) {
+    h5::attr(id, "tau_b_p5", ag.quantiles[0].value);
+    h5::attr(id, "tau_b_p50", ag.quantiles[1].value);
+    h5::attr(id, "tau_b_p95", ag.quantiles[2].value);
+  }
+  h5::attr(id, "p_tau_b_positive", ag.positive.p);
+  h5::attr(id, "p_tau_b_positive_lo", ag.positive.lo);
+  h5::attr(id, "p_tau_b_positive_hi", ag.positive.hi);
+  h5::attr(id, "tau_b_skipped_samples", ag.skipped);
+}
+
 
 std::vector<double> read_dataset(const std::string& file, const std::string& path) {
   const H5Handle f = open_file(file);

@@ -12,6 +12,18 @@
 
 namespace tamcarlo {
 
+/// One variable of a compiled scenario (a Plan): its identity, as runs report it.
+struct Variable {
+  std::string name;
+  bool input = false;
+  std::string unit;
+  std::string source;
+  std::string law;    ///< input: describe(distribution); formula: its text
+  double point = 0;   ///< input: point estimate; formula: value at the inputs' points (first year if timed)
+  bool timed = false; ///< one value per year of the timeline
+};
+
+
 /// An uncertain input: its law, point estimate, unit and citation.
 struct Input {
   std::string name;

@@ -1,6 +1,6 @@
 #include "sim/stats/statistics.hpp"
 
-#include "sim/engine/block_tree.hpp"
+#include "sim/stats/block_tree.hpp"
 
 #include <algorithm>
 #include <cmath>

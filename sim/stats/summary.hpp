@@ -1,11 +1,11 @@
 // What a run reports: per-variable summaries and the run's identity (data only).
 #pragma once
-#include "sim/engine/plan.hpp"
+#include "sim/lang/scenario.hpp"
+#include "sim/stats/matrix.hpp"
 #include "sim/stats/portfolio.hpp"
 #include "sim/stats/risk.hpp"
 #include "sim/lang/specs.hpp"
 #include "sim/stats/statistics.hpp"
-#include "sim/engine/stream.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -35,6 +35,15 @@ struct VariableSummary {
 };
 
 struct StressResult;
+
+/// Wall seconds per phase of a streaming run.
+struct StreamTimings {
+  double pilot = 0;       ///< re-drawing the first blocks to place the brackets
+  double sample = 0;      ///< the main pass: every sample drawn, moments, stored samples, brackets
+  double passes = 0;      ///< further passes re-drawing to narrow brackets
+  double statistics = 0;  ///< selection and the summaries from the merged counts
+  unsigned extra_passes = 0;
+};
 
 /// Wall seconds per phase of a run (`--timings`).
 struct PhaseTimings {
@@ -79,5 +88,21 @@ inline const QuantileEstimate& VariableSummary::at(double p) const {
     if (q.p == p) return q;
   throw std::out_of_range("quantile not computed");
 }
+
+/// A suite's run: its shared inputs, every member's run, and the matrix of its cells.
+struct SuiteSummary {
+  std::string path, name, title, unit, output;
+  std::uint64_t seed = 0, samples = 0;
+  unsigned threads = 0;
+  double seconds = 0;
+  PhaseTimings timings;
+  bool point_only = false;
+  RunSummary shared;                  ///< the suite's inputs
+  std::vector<RunSummary> members;    ///< as Suite::members
+  std::vector<std::string> star_names;
+  std::string rank_by;
+  std::vector<std::size_t> cells;     ///< member index of each matrix column (input order of `matrix`)
+  MatrixStats matrix;                 ///< over the cells
+};
 
 }  // namespace tamcarlo

@@ -1,4 +1,4 @@
-#include "sim/stats/sensitivity.hpp"
+#include "sim/engine/sensitivity.hpp"
 
 #include "sim/engine/engine.hpp"
 #include "sim/stats/portfolio.hpp"

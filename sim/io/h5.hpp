@@ -1,0 +1,62 @@
+// HDF5 inside io/: RAII handles and small typed writers. Private to sim/io (no other part of
+// tamcarlo sees an HDF5 id).
+#pragma once
+#include <hdf5.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Owns one HDF5 id and closes it with the matching H5*close.
+class H5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  H5Handle() = default;
+  /// Takes ownership of `id`; throws RunError if id < 0, with `what` in the message.
+  H5Handle(hid_t id, Closer close, const std::string& what);
+  H5Handle(H5Handle&& o) noexcept;
+  H5Handle& operator=(H5Handle&& o) noexcept;
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  ~H5Handle();
+  [[nodiscard]] hid_t get() const noexcept { return id_; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer close_ = nullptr;
+};
+
+/// Small typed writers over HDF5 ids (attributes, datasets, groups); each throws RunError on failure.
+namespace h5 {
+/// A new group `name` under `parent`.
+[[nodiscard]] H5Handle group(hid_t parent, const std::string& name);
+/// A UTF-8 string attribute.
+void attr(hid_t obj, const std::string& name, const std::string& value);
+/// A float64 attribute.
+void attr(hid_t obj, const std::string& name, double value);
+/// A uint64 attribute.
+void attr(hid_t obj, const std::string& name, std::uint64_t value);
+/// An int32 array attribute (e.g. the years of a timeline).
+void attr(hid_t obj, const std::string& name, std::span<const int> values);
+/// A float64 dataset of shape `dims` (row-major `x`, product of dims = x.size()); chunked for large data.
+void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
+             bool chunked = false);
+/// A float64 dataset of shape N × C from C columns of N samples each, written column by column
+/// through a strided selection (no transposed copy); chunked.
+void columns(hid_t parent, const std::string& name, const std::vector<std::span<const double>>& cols);
+/// A float64 virtual dataset of shape n × C whose column c is the 1-D dataset at sources[c] (an absolute
+/// path in the same file; "" leaves the column NaN): a view, no copy.
+void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources);
+/// A 1-D dataset of UTF-8 strings.
+void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
+}  // namespace h5
+
+/// Throws RunError("HDF5: cannot <what>") when status < 0.
+void h5_check(herr_t status, const std::string& what);
+/// Turns off HDF5's printing of its error stack on this thread (errors are reported as RunError).
+void h5_silence();
+
+}  // namespace tamcarlo
