@@ -32,7 +32,7 @@ int run_model(std::uint64_t n, std::uint64_t seed, int threads) {
   const double goods = 8.712e11, mu = std::log(75000.0), sigma = 0.15;
   const GammaConstants g10 = GammaConstants::of(10);
   std::vector<double> headcount(n), market(n);
-  constexpr std::uint64_t chunk = 4096;
+  constexpr std::uint64_t chunk = k_block_size;
   const std::uint64_t chunks = (n + chunk - 1) / chunk;
   std::vector<Moments> mh(chunks), mm(chunks);
   tbb::task_arena arena(threads);

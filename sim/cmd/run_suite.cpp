@@ -299,13 +299,6 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     mx.market_moments.push_back(results[source.market(c)].moments);
     mx.share.push_back(cells[c].share ? results[source.share(c)].quantiles : std::vector<QuantileEstimate>{});
   }
-  const auto median = [&](std::size_t k) {
-    const double v = mx.market[k][4].value;  // k_report_probs[4] = 0.5
-    return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
-  };
-  mx.order.resize(nc);
-  std::iota(mx.order.begin(), mx.order.end(), std::size_t{0});
-  std::stable_sort(mx.order.begin(), mx.order.end(), [&](std::size_t a, std::size_t b) { return median(a) > median(b); });
   for (std::size_t a = 0; a < nc; ++a)
     for (std::size_t b = 0; b < nc; ++b) {
       if (a == b) {
@@ -315,11 +308,8 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
       const ColumnResult& g = results[source.greater(a, b)];
       mx.greater.push_back(g.risk->thresholds.at(0).p);
     }
-  for (std::size_t r = 0; r + 1 < nc; ++r) mx.next.push_back(mx.greater[mx.order[r] * nc + mx.order[r + 1]]);
+  rank_cells(mx, stars);
   RankAgreement& ag = mx.agreement;
-  std::vector<double> medians(nc);
-  for (std::size_t c = 0; c < nc; ++c) medians[c] = mx.market[c][4].value;
-  ag.median_ranking = nc >= 2 ? kendall_tau_b(medians, stars) : k_nan;
   if (nc >= 2) {
     const ColumnResult& t = results[source.tau()];
     ag.per_sample = t.moments;

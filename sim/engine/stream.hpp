@@ -23,8 +23,6 @@
 
 namespace tamcarlo {
 
-/// Samples per block: the unit of evaluation and of moment merging (fixed: results depend on it).
-inline constexpr std::size_t k_block_size = 4096;
 /// Blocks per chunk: the unit of work a thread takes, and one HDF5 chunk of stored samples.
 inline constexpr std::size_t k_chunk_blocks = 16;
 /// Fewest blocks the pilot re-draws to place the quantile brackets (it takes the run's first samples:

@@ -118,15 +118,15 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
 void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   const auto& k = p.moic_risk;
   os << fmt::format("\n portfolio of {} holdings: MOIC P5 {} · P50 {} · P95 {} · mean {} ± {}\n", p.names.size(),
-                    human(p.moic[1].value), human(p.moic[4].value), human(p.moic[7].value), human(p.moic_moments.mean),
+                    human(quantile_at(p.moic, 0.05).value), human(quantile_at(p.moic, 0.50).value), human(quantile_at(p.moic, 0.95).value), human(p.moic_moments.mean),
                     human(k_z95_two_sided * p.moic_moments.se()));
   std::string line;
   for (const auto& t : k.thresholds)
     line += fmt::format("{}P(MOIC {} {:g}) = {}", line.empty() ? "" : " · ", t.below ? "<" : "≥", t.threshold, prob(t.p));
   os << "   " << line << '\n';
   if (p.has_irr && p.irr.size() == k_report_probs.size())
-    os << fmt::format("   IRR of the dated cash flows: P5 {} · P50 {} · P95 {} · P(IRR < 0) = {}\n", fixed(p.irr[1].value, 3),
-                      fixed(p.irr[4].value, 3), fixed(p.irr[7].value, 3), prob(p.p_irr_negative));
+    os << fmt::format("   IRR of the dated cash flows: P5 {} · P50 {} · P95 {} · P(IRR < 0) = {}\n", fixed(quantile_at(p.irr, 0.05).value, 3),
+                      fixed(quantile_at(p.irr, 0.50).value, 3), fixed(quantile_at(p.irr, 0.95).value, 3), prob(p.p_irr_negative));
   os << fmt::format("   worst {:g}% of outcomes: P&L ≤ {} (VaR), mean {} (CVaR), split by holding below\n",
                     k.tails.at(0).level * 100, human(p.pnl_var), human(p.pnl_cvar));
   std::vector<std::vector<std::string>> rows = {{"holding", "", "E[P&L]", "P(loss)", "CVaR contribution", "share"}};

@@ -577,9 +577,9 @@ void ResultWriter::write_matrix(const Suite& suite, const SuiteSummary& out, boo
   h5::attr(id, "tau_b_mean", ag.per_sample.mean);
   h5::attr(id, "tau_b_mean_se", ag.per_sample.se());
   if (ag.quantiles.size() == 3) {
-    h5::attr(id, "tau_b_p5", ag.quantiles[0].value);
-    h5::attr(id, "tau_b_p50", ag.quantiles[1].value);
-    h5::attr(id, "tau_b_p95", ag.quantiles[2].value);
+    h5::attr(id, "tau_b_p5", quantile_at(ag.quantiles, 0.05).value);
+    h5::attr(id, "tau_b_p50", quantile_at(ag.quantiles, 0.50).value);
+    h5::attr(id, "tau_b_p95", quantile_at(ag.quantiles, 0.95).value);
   }
   h5::attr(id, "p_tau_b_positive", ag.positive.p);
   h5::attr(id, "p_tau_b_positive_lo", ag.positive.lo);

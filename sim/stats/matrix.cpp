@@ -34,6 +34,19 @@ double kendall_tau_b(std::span<const double> x, std::span<const double> y) noexc
   return denom > 0 ? concordant_minus_discordant / denom : k_nan;
 }
 
+void rank_cells(MatrixStats& m, std::span<const double> stars) {
+  const std::size_t c = m.market.size();
+  std::vector<double> medians(c);
+  for (std::size_t k = 0; k < c; ++k) medians[k] = quantile_at(m.market[k], 0.5).value;
+  const auto key = [&](std::size_t k) { return std::isnan(medians[k]) ? -std::numeric_limits<double>::infinity() : medians[k]; };
+  m.order.resize(c);
+  std::iota(m.order.begin(), m.order.end(), std::size_t{0});
+  std::stable_sort(m.order.begin(), m.order.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
+  m.next.clear();
+  for (std::size_t r = 0; r + 1 < c; ++r) m.next.push_back(m.greater[m.order[r] * c + m.order[r + 1]]);
+  m.agreement.median_ranking = c >= 2 ? kendall_tau_b(medians, stars) : k_nan;
+}
+
 MatrixStats compute_matrix(const std::vector<std::span<const double>>& market,
                            const std::vector<std::span<const double>>& share, std::span<const double> stars) {
   const std::size_t c = market.size();
@@ -45,14 +58,6 @@ MatrixStats compute_matrix(const std::vector<std::span<const double>>& market,
     out.share.push_back(k < share.size() && !share[k].empty() ? quantiles_of(share[k], k_report_probs)
                                                                 : std::vector<QuantileEstimate>{});
   }
-  const auto median = [&](std::size_t k) {
-    const double v = out.market[k][4].value;  // k_report_probs[4] = 0.5
-    return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
-  };
-  out.order.resize(c);
-  std::iota(out.order.begin(), out.order.end(), std::size_t{0});
-  std::stable_sort(out.order.begin(), out.order.end(), [&](std::size_t a, std::size_t b) { return median(a) > median(b); });
-
   // Pairwise P(a > b): counts over the joint samples (a sample with a NaN on either side is left out).
   std::vector<std::uint64_t> wins(c * c, 0), valid(c * c, 0);
   for (std::size_t a = 0; a < c; ++a)
@@ -69,13 +74,10 @@ MatrixStats compute_matrix(const std::vector<std::span<const double>>& market,
       valid[a * c + b] = v;
     }
   for (std::size_t k = 0; k < c * c; ++k) out.greater.push_back(wilson(wins[k], valid[k]));
-  for (std::size_t r = 0; r + 1 < c; ++r) out.next.push_back(out.greater[out.order[r] * c + out.order[r + 1]]);
+  rank_cells(out, stars);
 
-  // Rank agreement with the stars, for the median ranking and sample by sample.
+  // Rank agreement with the stars, sample by sample.
   RankAgreement& ag = out.agreement;
-  std::vector<double> medians(c);
-  for (std::size_t k = 0; k < c; ++k) medians[k] = out.market[k][4].value;
-  ag.median_ranking = c >= 2 ? kendall_tau_b(medians, stars) : k_nan;
   std::vector<double> taus;
   taus.reserve(n);
   std::vector<double> x(c);

@@ -34,6 +34,10 @@ struct MatrixStats {
   RankAgreement agreement;
 };
 
+/// Orders the cells of `m` by market median, largest first (stable; NaN last), and sets `order`, `next`
+/// (from `greater`) and the median ranking's τ_b against `stars`; market and greater must be set.
+void rank_cells(MatrixStats& m, std::span<const double> stars);
+
 /// Ranks cells by the median of `market` (one column per cell, the same N joint samples each, in one
 /// currency) and compares the ranking with `stars` (one rating per cell). `share` columns (may be
 /// empty for a cell) give the second axis. Columns are not modified.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace tamcarlo {
 
@@ -142,10 +143,16 @@ std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const 
 }
 
 Moments Moments::over(std::span<const double> x) {
-  constexpr std::size_t block = 4096;
+  constexpr std::size_t block = k_block_size;
   BlockTree<Moments> tree;
   for (std::size_t i = 0; i < x.size(); i += block) tree.add(i / block, of(x.subspan(i, std::min(block, x.size() - i))));
   return tree.total();
+}
+
+const QuantileEstimate& quantile_at(const std::vector<QuantileEstimate>& q, double p) {
+  for (const auto& e : q)
+    if (e.p == p) return e;
+  throw std::out_of_range("quantile not computed");
 }
 
 Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept {

@@ -9,6 +9,9 @@
 
 namespace tamcarlo {
 
+/// Samples per block: the unit of evaluation, of RNG re-draws and of moment merging (fixed: results depend on it).
+inline constexpr std::size_t k_block_size = 4096;
+
 /// Count, mean, M2 (sum of squared deviations), min and max of the finite samples, plus the non-finite count.
 /// Default-constructed = identity of merge.
 struct Moments {
@@ -21,7 +24,7 @@ struct Moments {
 
   /// Moments of a block of samples, computed in two passes (sum, then squared deviations).
   static Moments of(std::span<const double> x) noexcept;
-  /// Moments of a long column: Moments::of over consecutive 4096-sample blocks (the engine's block
+  /// Moments of a long column: Moments::of over consecutive k_block_size-sample blocks (the engine's block
   /// size), merged through the engine's canonical BlockTree, so a column gives the same bits as a run's moments of it.
   static Moments over(std::span<const double> x);
   /// Combines with the moments of a disjoint set (Chan et al.); deterministic for a fixed merge order.
@@ -54,6 +57,9 @@ struct Proportion {
 
 /// Proportion k / n with its 95% Wilson interval (NaN fields when n = 0; lo = 0 when k = 0, hi = 1 when k = n).
 [[nodiscard]] Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept;
+
+/// The estimate at probability p among `q` (p must be one of them; throws std::out_of_range otherwise).
+[[nodiscard]] const QuantileEstimate& quantile_at(const std::vector<QuantileEstimate>& q, double p);
 
 /// Quantiles at `probs` of the finite values in `data`, with 95% CIs. Reorders `data` in place
 /// (partial selection, O(n log k)); NaN when there is no finite value.

@@ -83,11 +83,7 @@ struct StressResult {
   std::vector<Moments> delta;              ///< per series: moments of (stressed − base) over paired samples (n = 0 if not held)
 };
 
-inline const QuantileEstimate& VariableSummary::at(double p) const {
-  for (const auto& q : quantiles)
-    if (q.p == p) return q;
-  throw std::out_of_range("quantile not computed");
-}
+inline const QuantileEstimate& VariableSummary::at(double p) const { return quantile_at(quantiles, p); }
 
 /// A suite's run: its shared inputs, every member's run, and the matrix of its cells.
 struct SuiteSummary {
