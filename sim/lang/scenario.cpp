@@ -437,12 +437,53 @@ std::string read_text_file(const std::string& path) {
 
 using namespace detail;
 
-Scenario parse_scenario(const std::string& text, const std::string& path) {
-  const Ctx ctx(path);
-  const toml::table root = parse_toml(text, ctx);
-  Scenario s;
-  s.path = path;
-  s.text = text;
+namespace {
+
+// toml++ iterates keys in name order; sections keep the file's order with this.
+constexpr auto by_position = [](const auto& a, const auto& b) {
+  return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+};
+
+// parse_scenario's sections, in the order they must run, sharing the scenario so far and its names.
+struct ScenarioParser {
+  const Ctx& ctx;
+  const toml::table& root;
+  const std::string& path;
+  Scenario& s;
+  std::set<std::string> names;   // every name defined so far (linked ones too)
+  std::vector<std::string> own;  // this file's own names, for suggestions
+  std::vector<std::string> all;  // = own, once the links are read
+
+  void sections() const;
+  // A new name in [inputs], [formulas] or [links]: a valid identifier, not `year`, not taken.
+  std::string check_name(const toml::key& k, const std::string& section) {
+    const std::string name(k.str());
+    if (!is_identifier(name))
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          fmt::format("`{}` is not a valid name; names are letters, digits and `_`, not starting with "
+                                      "a digit",
+                                      name));
+    if (name == k_year_name)
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          "`year` is reserved: in formulas it is the timeline's year ([scenario] years = [FIRST, "
+                          "LAST]); choose another name");
+    if (!names.insert(name).second)
+      throw ScenarioError(ctx.at(k), section + "." + name,
+                          fmt::format("`{}` is already defined in [inputs]; names must be unique", name));
+    return name;
+  }
+  void meta();
+  void inputs_and_formulas();
+  void links();
+  void resolve();
+  void outputs();
+  void risk();
+  void default_report();
+  void portfolio();
+  void stresses();
+};
+
+void ScenarioParser::sections() const {
   for (auto&& [k, v] : root) {
     const std::string key(k.str());
     if (std::find(k_sections.begin(), k_sections.end(), key) == k_sections.end())
@@ -453,6 +494,9 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       throw ScenarioError(ctx.at(k), key, fmt::format("`{}` must be a table ([{}]), got {}", key, key, type_name(v)));
   }
 
+}
+
+void ScenarioParser::meta() {
   // [scenario]
   if (const toml::table* meta = root["scenario"].as_table()) {
     check_keys(*meta, k_scenario_keys, "scenario", ctx, "in [scenario]");
@@ -488,24 +532,10 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     s.name = stem;
   }
 
+}
+
+void ScenarioParser::inputs_and_formulas() {
   // [inputs]
-  std::set<std::string> names;
-  const auto check_name = [&](const toml::key& k, const std::string& section) {
-    const std::string name(k.str());
-    if (!is_identifier(name))
-      throw ScenarioError(ctx.at(k), section + "." + name,
-                          fmt::format("`{}` is not a valid name; names are letters, digits and `_`, not starting with "
-                                      "a digit",
-                                      name));
-    if (name == k_year_name)
-      throw ScenarioError(ctx.at(k), section + "." + name,
-                          "`year` is reserved: in formulas it is the timeline's year ([scenario] years = [FIRST, "
-                          "LAST]); choose another name");
-    if (!names.insert(name).second)
-      throw ScenarioError(ctx.at(k), section + "." + name,
-                          fmt::format("`{}` is already defined in [inputs]; names must be unique", name));
-    return name;
-  };
   if (const toml::table* inputs = root["inputs"].as_table())
     for (auto&& [k, v] : *inputs) s.inputs.push_back(parse_input(check_name(k, "inputs"), k, v, ctx));
 
@@ -513,18 +543,19 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   if (const toml::table* formulas = root["formulas"].as_table())
     for (auto&& [k, v] : *formulas) s.formulas.push_back(parse_formula_entry(check_name(k, "formulas"), k, v, ctx));
   // toml++ iterates keys in name order; keep the file's order instead.
-  const auto by_position = [](const auto& a, const auto& b) {
-    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
-  };
   std::sort(s.inputs.begin(), s.inputs.end(), by_position);
   std::sort(s.formulas.begin(), s.formulas.end(), by_position);
   if (s.inputs.empty() && s.formulas.empty())
     throw ScenarioError(SourceLocation{path, 1, 1}, "inputs", "the scenario defines no [inputs] and no [formulas]");
 
+  own.assign(names.begin(), names.end());
+  all = own;
+}
+
+void ScenarioParser::links() {
   // [links]: each linked scenario's inputs join this one's (named "<scenario>.<input>", shared by every
   // link to the same file), its formulas are copied per link ("<link>.<formula>") with `year` bound to a
   // local variable, and the link's own name is a formula equal to the linked output.
-  const std::vector<std::string> own(names.begin(), names.end());
   if (const toml::table* links = root["links"].as_table()) {
     std::vector<Link> found;
     for (auto&& [k, v] : *links) {
@@ -612,8 +643,10 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     }
   }
 
+}
+
+void ScenarioParser::resolve() {
   // Every reference resolves.
-  const std::vector<std::string> all = own;
   for (const auto& f : s.formulas) {
     std::vector<const Expr*> refs;
     collect_refs(f.expr, refs);
@@ -649,6 +682,9 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     }
   }
 
+}
+
+void ScenarioParser::outputs() {
   // [outputs]
   if (const toml::table* out = root["outputs"].as_table()) {
     check_keys(*out, k_output_keys, "outputs", ctx, "in [outputs]");
@@ -668,6 +704,9 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       }
     }
   }
+}
+
+void ScenarioParser::risk() {
   // [risk.<output>]
   if (const toml::table* risk = root["risk"].as_table()) {
     std::vector<std::pair<SourceLocation, std::pair<std::string, RiskSpec>>> found;
@@ -712,6 +751,9 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     for (auto& [where, entry] : found) s.risk.push_back(std::move(entry));
   }
 
+}
+
+void ScenarioParser::default_report() {
   if (s.report.empty()) {
     for (const auto& f : s.formulas)
       if (!f.linked) s.report.push_back(f.name);
@@ -723,6 +765,9 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   for (const auto& [name, spec] : s.risk)
     if (std::find(s.report.begin(), s.report.end(), name) == s.report.end()) s.report.push_back(name);
 
+}
+
+void ScenarioParser::portfolio() {
   // [portfolio]: holdings (check and proceeds variables, untimed), analysed together.
   if (const toml::table* pf = root["portfolio"].as_table()) {
     check_keys(*pf, k_portfolio_keys, "portfolio", ctx, "in [portfolio]");
@@ -774,6 +819,9 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     s.portfolio = std::move(spec);
   }
 
+}
+
+void ScenarioParser::stresses() {
   // [stress.<name>]: replacement laws for some inputs, run beside the base case.
   if (const toml::table* stress = root["stress"].as_table()) {
     std::vector<std::string> inputs;
@@ -812,6 +860,27 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     std::sort(s.stresses.begin(), s.stresses.end(), by_position);
   }
 
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& path) {
+  const Ctx ctx(path);
+  const toml::table root = parse_toml(text, ctx);
+  Scenario s;
+  s.path = path;
+  s.text = text;
+  ScenarioParser p{ctx, root, path, s, {}, {}, {}};
+  p.sections();
+  p.meta();
+  p.inputs_and_formulas();
+  p.links();
+  p.resolve();
+  p.outputs();
+  p.risk();
+  p.default_report();
+  p.portfolio();
+  p.stresses();
   // Lint (a linked scenario is linted in its own file).
   for (const auto& in : s.inputs)
     if (!in.linked) lint_input(in, "inputs", s.warnings);
