@@ -144,6 +144,38 @@ void add_member_datasets(RunGroup& group, const RunSummary& r, std::vector<std::
   }
 }
 
+// The matrix from the statistics of its columns (markets, shares, pairwise indicators, τ_b).
+MatrixStats matrix_of(const SuiteSource& source, const std::vector<SuiteSource::Cell>& cells,
+                      const std::vector<ColumnResult>& results, std::span<const double> stars) {
+  const std::size_t nc = cells.size();
+  MatrixStats mx;
+  for (std::size_t c = 0; c < nc; ++c) {
+    mx.market.push_back(results[source.market(c)].quantiles);
+    mx.market_moments.push_back(results[source.market(c)].moments);
+    mx.share.push_back(cells[c].share ? results[source.share(c)].quantiles : std::vector<QuantileEstimate>{});
+  }
+  for (std::size_t a = 0; a < nc; ++a)
+    for (std::size_t b = 0; b < nc; ++b) {
+      if (a == b) {
+        mx.greater.push_back(wilson(0, 0));
+        continue;
+      }
+      const ColumnResult& g = results[source.greater(a, b)];
+      mx.greater.push_back(g.risk->thresholds.at(0).p);
+    }
+  rank_cells(mx, stars);
+  RankAgreement& ag = mx.agreement;
+  if (nc >= 2) {
+    const ColumnResult& t = results[source.tau()];
+    ag.per_sample = t.moments;
+    ag.per_sample.nonfinite = 0;
+    for (const double p : {0.05, 0.50, 0.95}) ag.quantiles.push_back(quantile_at(t.quantiles, p));
+    ag.positive = t.risk->thresholds.at(0).p;
+    ag.skipped = t.moments.nonfinite;
+  }
+  return mx;
+}
+
 }  // namespace
 
 SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
@@ -292,34 +324,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   }
 
   out.timings.sensitivity = std::chrono::duration<double>(std::chrono::steady_clock::now() - sens_start).count();
-  // The matrix from its columns' statistics.
-  MatrixStats& mx = out.matrix;
-  for (std::size_t c = 0; c < nc; ++c) {
-    mx.market.push_back(results[source.market(c)].quantiles);
-    mx.market_moments.push_back(results[source.market(c)].moments);
-    mx.share.push_back(cells[c].share ? results[source.share(c)].quantiles : std::vector<QuantileEstimate>{});
-  }
-  for (std::size_t a = 0; a < nc; ++a)
-    for (std::size_t b = 0; b < nc; ++b) {
-      if (a == b) {
-        mx.greater.push_back(wilson(0, 0));
-        continue;
-      }
-      const ColumnResult& g = results[source.greater(a, b)];
-      mx.greater.push_back(g.risk->thresholds.at(0).p);
-    }
-  rank_cells(mx, stars);
-  RankAgreement& ag = mx.agreement;
-  if (nc >= 2) {
-    const ColumnResult& t = results[source.tau()];
-    ag.per_sample = t.moments;
-    ag.per_sample.nonfinite = 0;
-    for (const double p : {0.05, 0.50, 0.95})
-      for (const auto& q : t.quantiles)
-        if (q.p == p) ag.quantiles.push_back(q);
-    ag.positive = t.risk->thresholds.at(0).p;
-    ag.skipped = t.moments.nonfinite;
-  }
+  out.matrix = matrix_of(source, cells, results, stars);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const auto write_start = std::chrono::steady_clock::now();

@@ -523,36 +523,11 @@ std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position 
   return out;
 }
 
-}  // namespace
-
-std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
-                                     const StreamOptions& opt, StreamTimings* timings) {
-  StreamTimings local_timings;
-  StreamTimings& tm = timings ? *timings : local_timings;
-  const std::size_t width = source.width();
-  const std::uint64_t n_total = opt.samples;
-  const std::uint64_t nblocks = (n_total + k_block_size - 1) / k_block_size;
-  tbb::task_arena arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads));
-
-  std::vector<ColumnState> state(width);
-  for (std::size_t c = 0; c < width; ++c) {
-    ColumnState& st = state[c];
-    st.spec = &specs[c];
-    st.ordered = !specs[c].probs.empty() || specs[c].risk || specs[c].allocation;
-    st.sums = (specs[c].risk.has_value()) || specs[c].allocation.has_value();
-    if (const auto& r = specs[c].risk) {
-      for (const double t : r->below) st.fixed_cuts.push_back(order_key(t));
-      for (const double t : r->at_least) st.fixed_cuts.push_back(order_key(t));
-      if (r->downside_target) st.fixed_cuts.push_back(order_key(*r->downside_target));
-    }
-  }
-
-  // Pilot: the run's first blocks, re-drawn, place each column's brackets.
-  auto start = Clock::now();
-  // Pilot size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
-  // samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
-  // probabilities of every column. Take the m that brings this within the budget (and at least N/128),
-  // but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+// The pilot's size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
+// samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
+// probabilities of every column. Take the m that brings this within the budget (and at least N/128),
+// but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_total, std::uint64_t budget) {
   double spread = 0;
   std::size_t ordered_columns = 0;
   for (const auto& st : state) {
@@ -563,12 +538,17 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
     for (const double f : fs) spread += 2 * k_bracket_z * std::sqrt(f * (1 - f));
   }
   // (aiming at 60% of the budget: the estimate ignores the brackets' ends and rank rounding)
-  const double fit = std::pow(static_cast<double>(n_total) * spread / (0.6 * static_cast<double>(opt.collect_budget)), 2);
+  const double fit = std::pow(static_cast<double>(n_total) * spread / (0.6 * static_cast<double>(budget)), 2);
   const std::uint64_t least = k_pilot_blocks * k_block_size;
   const std::uint64_t cap = std::max<std::uint64_t>(
       least, std::min<std::uint64_t>(std::uint64_t{8} << 20, (std::uint64_t{16} << 20) / std::max<std::size_t>(1, ordered_columns)));
   const auto wanted_rows = static_cast<std::uint64_t>(std::min(static_cast<double>(cap), std::max({fit, static_cast<double>(n_total) / 128, static_cast<double>(least)})));
-  const std::uint64_t pilot_rows = std::min<std::uint64_t>(n_total, (wanted_rows + k_block_size - 1) / k_block_size * k_block_size);
+  return std::min<std::uint64_t>(n_total, (wanted_rows + k_block_size - 1) / k_block_size * k_block_size);
+}
+
+// Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted.
+void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows, unsigned threads) {
+  const std::size_t width = state.size();
   {
     std::vector<std::vector<double>> pilot(width);
     std::vector<bool> want(width);
@@ -578,7 +558,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
       any = any || want[c];
     }
     if (any && pilot_rows > 0) {
-      arena.execute([&] { pilot = collect_columns(source, pilot_rows, want, opt.threads); });
+      pilot = collect_columns(source, pilot_rows, want, threads);
       tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
         if (!want[c]) return;
         auto& v = pilot[c];
@@ -590,9 +570,12 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
     for (auto& st : state)
       if (!st.pilot.empty()) st.shift = st.pilot[st.pilot.size() / 2];
   }
-  tm.pilot = since(start);
+}
 
-  // First pass layouts: every wanted rank's bracket, estimated from the pilot.
+// The first pass: every wanted rank's bracket from the pilot, collected when all fit the budget.
+std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint64_t pilot_rows, std::uint64_t n_total,
+                                      std::uint64_t budget) {
+  const std::size_t width = state.size();
   std::vector<ColumnPass> passes(width);
   {
     struct Pending {
@@ -627,7 +610,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
       for (const auto& b : brackets) expected_total += b.first == b.last ? 0 : b.count;  // one key: never collected
       pending.push_back({c, std::move(brackets)});
     }
-    const bool collect_all = expected_total <= static_cast<double>(opt.collect_budget);
+    const bool collect_all = expected_total <= static_cast<double>(budget);
     for (auto& p : pending) {
       std::vector<Layout::Interval> intervals;
       for (const auto& b : p.brackets)
@@ -637,10 +620,89 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
       cp.layout = Layout::make(state[p.column].fixed_cuts, intervals);
       cp.sums = state[p.column].sums;
       cp.shift = state[p.column].shift;
-      if (specs[p.column].allocation) cp.companions = specs[p.column].allocation->companions;
+      if (state[p.column].spec->allocation) cp.companions = state[p.column].spec->allocation->companions;
     }
     for (auto& st : state) std::vector<double>().swap(st.pilot);  // placed: its memory goes to the collection
   }
+
+  return passes;
+}
+
+// Settles column c after a pass: the ranks now known, and either its final statistics (true) or
+// the layout of its next pass (false).
+bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<ColumnPass>& passes, PassState& merged,
+            unsigned pass, double budget, std::vector<ColumnResult>& results, ColumnPass& np) {
+  ColumnState& st = state[c];
+  if (pass == 0) results[c].moments = st.moments = merged.moments[c].total();
+  if (!passes[c].active || st.done) return true;
+  const ColumnPass& cp = passes[c];
+  LayoutCounts& counts = merged.counts[c];
+
+  const std::uint64_t n = st.moments.n;
+  std::vector<Bracket> open;
+  for (const std::uint64_t r : needed_ranks(*st.spec, n)) {
+    if (st.known.count(r)) continue;
+    const RankCell cell = locate(cp.layout, counts, r);
+    if (cell.exact) st.known[r] = cell.value;
+    else open.push_back({cell.first, cell.last, static_cast<double>(cell.count)});
+  }
+  const Sums sums = cp.sums ? merged.sums[c].total() : Sums{};
+  std::vector<std::uint64_t> cuts;
+  if (open.empty()) {
+    // Every rank known: the quantiles are final; tail sums need the right cuts in this pass.
+    if (st.sums) cuts = tail_cuts(st, cp.layout);
+    if (cuts.empty()) {
+      finish_column(st, cp.layout, counts, sums, cp.stride(), results[c]);
+      st.done = true;
+      return true;
+    }
+    // Keep this pass's cuts too, so the next layout serves the same thresholds and values.
+    cuts.insert(cuts.end(), cp.layout.starts.begin(), cp.layout.starts.end());
+  }
+  np.active = true;
+  np.sums = cp.sums;
+  np.shift = cp.shift;
+  np.companions = cp.companions;
+  std::vector<std::uint64_t> all_cuts = st.fixed_cuts;
+  all_cuts.insert(all_cuts.end(), cuts.begin(), cuts.end());
+  if (st.sums && st.spec->risk && !st.spec->risk->downside_target && st.spec->risk->below.empty() && n > 0)
+    all_cuts.push_back(order_key(st.moments.mean));  // the semi-deviation's target, known from pass 1
+  std::vector<Layout::Interval> intervals;
+  for (const auto& b : merge_brackets(std::move(open)))
+    intervals.push_back({b.first, b.last, b.count <= budget, b.count <= budget ? 0u : k_bins});
+  np.layout = Layout::make(std::move(all_cuts), intervals);
+  return false;
+}
+
+}  // namespace
+
+std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
+                                     const StreamOptions& opt, StreamTimings* timings) {
+  StreamTimings local_timings;
+  StreamTimings& tm = timings ? *timings : local_timings;
+  const std::size_t width = source.width();
+  const std::uint64_t n_total = opt.samples;
+  const std::uint64_t nblocks = (n_total + k_block_size - 1) / k_block_size;
+  tbb::task_arena arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads));
+  std::vector<ColumnState> state(width);
+  for (std::size_t c = 0; c < width; ++c) {
+    ColumnState& st = state[c];
+    st.spec = &specs[c];
+    st.ordered = !specs[c].probs.empty() || specs[c].risk || specs[c].allocation;
+    st.sums = (specs[c].risk.has_value()) || specs[c].allocation.has_value();
+    if (const auto& r = specs[c].risk) {
+      for (const double t : r->below) st.fixed_cuts.push_back(order_key(t));
+      for (const double t : r->at_least) st.fixed_cuts.push_back(order_key(t));
+      if (r->downside_target) st.fixed_cuts.push_back(order_key(*r->downside_target));
+    }
+  }
+
+  // Pilot: the run's first blocks, re-drawn, place each column's brackets.
+  auto start = Clock::now();
+  const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
+  arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads); });
+  tm.pilot = since(start);
+  std::vector<ColumnPass> passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
 
   std::vector<ColumnResult> results(width);
   std::mutex sink_mutex;
@@ -676,50 +738,12 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
     // What this pass settled, and what the next must narrow (columns apart, in parallel).
     std::atomic<bool> again{false};
     std::vector<ColumnPass> next(width);
-    arena.execute([&] { tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-      ColumnState& st = state[c];
-      if (pass == 0) results[c].moments = st.moments = merged.moments[c].total();
-      if (!passes[c].active || st.done) return;
-      const ColumnPass& cp = passes[c];
-      LayoutCounts& counts = merged.counts[c];
-
-      const std::uint64_t n = st.moments.n;
-      std::vector<Bracket> open;
-      for (const std::uint64_t r : needed_ranks(*st.spec, n)) {
-        if (st.known.count(r)) continue;
-        const RankCell cell = locate(cp.layout, counts, r);
-        if (cell.exact) st.known[r] = cell.value;
-        else open.push_back({cell.first, cell.last, static_cast<double>(cell.count)});
-      }
-      const Sums sums = cp.sums ? merged.sums[c].total() : Sums{};
-      std::vector<std::uint64_t> cuts;
-      if (open.empty()) {
-        // Every rank known: the quantiles are final; tail sums need the right cuts in this pass.
-        if (st.sums) cuts = tail_cuts(st, cp.layout);
-        if (cuts.empty()) {
-          finish_column(st, cp.layout, counts, sums, cp.stride(), results[c]);
-          st.done = true;
-          return;
-        }
-        // Keep this pass's cuts too, so the next layout serves the same thresholds and values.
-        cuts.insert(cuts.end(), cp.layout.starts.begin(), cp.layout.starts.end());
-      }
-      ColumnPass& np = next[c];
-      np.active = true;
-      np.sums = cp.sums;
-      np.shift = cp.shift;
-      np.companions = cp.companions;
-      std::vector<std::uint64_t> all_cuts = st.fixed_cuts;
-      all_cuts.insert(all_cuts.end(), cuts.begin(), cuts.end());
-      if (st.sums && st.spec->risk && !st.spec->risk->downside_target && st.spec->risk->below.empty() && n > 0)
-        all_cuts.push_back(order_key(st.moments.mean));  // the semi-deviation's target, known from pass 1
-      std::vector<Layout::Interval> intervals;
-      const double budget = static_cast<double>(opt.collect_budget) / static_cast<double>(width);
-      for (const auto& b : merge_brackets(std::move(open)))
-        intervals.push_back({b.first, b.last, b.count <= budget, b.count <= budget ? 0u : k_bins});
-      np.layout = Layout::make(std::move(all_cuts), intervals);
-      again = true;
-    }); });
+    const double budget = static_cast<double>(opt.collect_budget) / static_cast<double>(width);
+    arena.execute([&] {
+      tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
+        if (!settle(c, state, passes, merged, pass, budget, results, next[c])) again = true;
+      });
+    });
     tm.statistics += since(start);
     if (!again) break;
     passes = std::move(next);
@@ -729,24 +753,11 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
   return results;
 }
 
-namespace {
-
-class ColumnCollector {
- public:
-  ColumnCollector(std::uint64_t n, const std::vector<bool>& wanted) : wanted_(wanted) {
-    out_.resize(wanted.size());
-    for (std::size_t c = 0; c < wanted.size(); ++c)
-      if (wanted[c]) out_[c].resize(n);
-  }
-  std::vector<std::vector<double>> out_;
-  const std::vector<bool>& wanted_;
-};
-
-}  // namespace
-
 std::vector<std::vector<double>> collect_columns(const BlockSource& source, std::uint64_t n,
                                                  const std::vector<bool>& wanted, unsigned threads) {
-  ColumnCollector col(n, wanted);
+  std::vector<std::vector<double>> out(wanted.size());
+  for (std::size_t c = 0; c < wanted.size(); ++c)
+    if (wanted[c]) out[c].resize(n);
   const std::uint64_t nblocks = (n + k_block_size - 1) / k_block_size;
   tbb::enumerable_thread_specific<std::pair<std::unique_ptr<BlockEvaluator>, std::vector<const double*>>> locals;
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
@@ -761,10 +772,10 @@ std::vector<std::vector<double>> collect_columns(const BlockSource& source, std:
       const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
       eval->evaluate(first, rows, cols);
       for (std::size_t c = 0; c < wanted.size(); ++c)
-        if (wanted[c]) std::copy(cols[c], cols[c] + rows, col.out_[c].begin() + static_cast<std::ptrdiff_t>(first));
+        if (wanted[c]) std::copy(cols[c], cols[c] + rows, out[c].begin() + static_cast<std::ptrdiff_t>(first));
     });
   });
-  return std::move(col.out_);
+  return out;
 }
 
 }  // namespace tamcarlo
