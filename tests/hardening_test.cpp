@@ -155,3 +155,39 @@ TEST_CASE("hardening: report never deletes a directory it did not write", "[hard
   CHECK(read_number_attribute(h5, "/", "samples") == 2000);
   CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "rep", "sub"});
 }
+
+TEST_CASE("hardening: a scenario that is a FIFO, a directory or too large is refused, not read", "[hardening][errors]") {
+  const test::TempDir dir;
+  const fs::path fifo = dir.path() / "pipe.toml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  const auto a = test::run_tamcarlo({"validate", fifo.string()});  // would block forever if opened
+  CHECK(a.exit_code == 2);
+  CHECK_THAT(a.err, Contains("pipe.toml") && Contains("not a regular file"));
+  fs::create_directory(dir.path() / "d.toml");
+  const std::string linker = dir.write("l.toml", "[inputs]\nx = 1\n[links.m]\nfile = \"d.toml\"\noutput = \"y\"\n");
+  const auto b = test::run_tamcarlo({"validate", linker});
+  CHECK(b.exit_code == 2);
+  CHECK_THAT(b.err, Contains("d.toml: error: is a directory"));
+  {
+    std::ofstream big(dir.path() / "big.toml", std::ios::binary);
+    const std::string line(1023, '#');
+    for (int i = 0; i < 65 * 1024; ++i) big << line << '\n';
+  }
+  const auto c = test::run_tamcarlo({"validate", (dir.path() / "big.toml").string()});
+  CHECK(c.exit_code == 2);
+  CHECK_THAT(c.err, Contains("65.0 MiB; scenario files are limited to 64 MiB"));
+}
+
+TEST_CASE("hardening: link cycles are named, not followed forever", "[hardening][errors]") {
+  const test::TempDir dir;
+  const std::string self = dir.write("self.toml", "[inputs]\nx = 1\n[links.me]\nfile = \"self.toml\"\noutput = \"x\"\n");
+  const auto a = test::run_tamcarlo({"validate", self});
+  CHECK(a.exit_code == 2);
+  CHECK_THAT(a.err, Contains("[links.me] links form a cycle") && Contains("self.toml → ") );
+  (void)dir.write("a.toml", "[inputs]\nx = 1\n[links.b]\nfile = \"b.toml\"\noutput = \"y\"\n");
+  (void)dir.write("b.toml", "[inputs]\ny = 2\n[links.a]\nfile = \"a.toml\"\noutput = \"x\"\n");
+  const auto b = test::run_tamcarlo({"run", (dir.path() / "a.toml").string(), "-n", "100"});
+  CHECK(b.exit_code == 2);
+  CHECK_THAT(b.err, Contains("links form a cycle") && Contains("a.toml → ") && Contains("b.toml → "));
+  CHECK_FALSE(fs::exists(dir.path() / "results"));
+}

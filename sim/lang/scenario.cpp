@@ -426,8 +426,21 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
 }
 
 std::string read_text_file(const std::string& path) {
+  const SourceLocation at{path, 0, 0};
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw ScenarioError(at, "", fmt::format("cannot read the file: {}", ec.message()));
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw ScenarioError(at, "", std::filesystem::is_directory(st)
+                                    ? "is a directory, not a scenario file"
+                                    : "is not a regular file (a device, FIFO or socket); a scenario is a .toml file");
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw ScenarioError(SourceLocation{path, 0, 0}, "", "cannot open the file (missing or unreadable)");
+  if (!file) throw ScenarioError(at, "", "cannot open the file (missing or unreadable)");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > k_max_scenario_bytes)
+    throw ScenarioError(at, "", fmt::format("the file is {:.1f} MiB; scenario files are limited to {} MiB",
+                                            static_cast<double>(size) / (1 << 20), k_max_scenario_bytes >> 20));
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
@@ -453,6 +466,7 @@ struct ScenarioParser {
   std::set<std::string> names;   // every name defined so far (linked ones too)
   std::vector<std::string> own;  // this file's own names, for suggestions
   std::vector<std::string> all;  // = own, once the links are read
+  std::vector<std::string> chain;  // the files whose links led here, this one last (cycle detection)
 
   void sections() const;
   // A new name in [inputs], [formulas] or [links]: a valid identifier, not `year`, not taken.
@@ -472,6 +486,7 @@ struct ScenarioParser {
                           fmt::format("`{}` is already defined in [inputs]; names must be unique", name));
     return name;
   }
+  Scenario load_linked(const Link& l, const std::string& key) const;
   void meta();
   void inputs_and_formulas();
   void links();
@@ -494,6 +509,31 @@ void ScenarioParser::sections() const {
       throw ScenarioError(ctx.at(k), key, fmt::format("`{}` must be a table ([{}]), got {}", key, key, type_name(v)));
   }
 
+}
+
+// A file's identity for cycle detection: its canonical path when it exists.
+std::string file_identity(const std::string& path) {
+  std::error_code ec;
+  const auto c = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : c.string();
+}
+
+Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain);
+
+// The linked scenario, refusing a link back into the chain that led here, or a chain too deep.
+Scenario ScenarioParser::load_linked(const Link& l, const std::string& key) const {
+  const std::string id = file_identity(l.file);
+  if (const auto it = std::find(chain.begin(), chain.end(), id); it != chain.end()) {
+    std::string cycle;
+    for (auto c = it; c != chain.end(); ++c) cycle += *c + " → ";
+    throw ScenarioError(l.where, key, fmt::format("links form a cycle: {}{}; a scenario cannot depend on itself", cycle, id));
+  }
+  if (chain.size() >= k_max_link_depth)
+    throw ScenarioError(l.where, key, fmt::format("links nest more than {} files deep ({} → ...)", k_max_link_depth,
+                                                  chain.front()));
+  std::vector<std::string> next = chain;
+  next.push_back(id);
+  return parse_in_chain(read_text_file(l.file), l.file, std::move(next));
 }
 
 void ScenarioParser::meta() {
@@ -577,7 +617,7 @@ void ScenarioParser::links() {
     }
     std::sort(found.begin(), found.end(), by_position);
     for (Link& l : found) {
-      const Scenario linked = load_scenario(l.file);
+      const Scenario linked = load_linked(l, "links." + l.name);
       l.text = linked.text;
       const std::string prefix = "links." + l.name;
       std::vector<std::string> linked_names;
@@ -862,15 +902,13 @@ void ScenarioParser::stresses() {
 
 }
 
-}  // namespace
-
-Scenario parse_scenario(const std::string& text, const std::string& path) {
+Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain) {
   const Ctx ctx(path);
   const toml::table root = parse_toml(text, ctx);
   Scenario s;
   s.path = path;
   s.text = text;
-  ScenarioParser p{ctx, root, path, s, {}, {}, {}};
+  ScenarioParser p{ctx, root, path, s, {}, {}, {}, std::move(chain)};
   p.sections();
   p.meta();
   p.inputs_and_formulas();
@@ -885,6 +923,12 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   for (const auto& in : s.inputs)
     if (!in.linked) lint_input(in, "inputs", s.warnings);
   return s;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& path) {
+  return parse_in_chain(text, path, {file_identity(path)});
 }
 
 Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }

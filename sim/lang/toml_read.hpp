@@ -48,4 +48,9 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
 /// The whole file; ScenarioError when it cannot be read.
 [[nodiscard]] std::string read_text_file(const std::string& path);
 
+/// Deepest chain of [links] (a scenario linking one that links another ...).
+inline constexpr std::size_t k_max_link_depth = 16;
+/// Largest scenario or suite file read (bytes); larger ones are refused with their size.
+inline constexpr std::uintmax_t k_max_scenario_bytes = std::uintmax_t{64} << 20;
+
 }  // namespace tamcarlo::detail
