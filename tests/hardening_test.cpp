@@ -9,6 +9,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <array>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -190,4 +192,54 @@ TEST_CASE("hardening: link cycles are named, not followed forever", "[hardening]
   CHECK(b.exit_code == 2);
   CHECK_THAT(b.err, Contains("links form a cycle") && Contains("a.toml → ") && Contains("b.toml → "));
   CHECK_FALSE(fs::exists(dir.path() / "results"));
+}
+
+TEST_CASE("hardening: laws whose draws would overflow, underflow or hang are refused at validation", "[hardening][errors]") {
+  const test::TempDir dir;
+  // {law, the key the message names, a phrase of the reason}: the issue's reproducers (once Boost
+  // domain_error aborts, NaN or non-finite draws, a 257 s quantile inversion).
+  const std::vector<std::array<std::string, 3>> cases = {
+      {R"(dist = "gamma", mean = 1, sd = 1e200)", "inputs.x.sd", "must lie in [0.001, 1e+07]"},
+      {R"(dist = "gamma", mean = 1e-200, sd = 1)", "inputs.x.sd", "give gamma(shape = 0"},
+      {R"(dist = "beta", mean = 0.5, sd = 1e-160)", "inputs.x.sd", "give beta(alpha = inf"},
+      {R"(dist = "pert", min = 0, mode = 1, max = 1e308)", "inputs.x.max", "beyond ±1e+300"},
+      {R"(dist = "uniform", min = -1.7e308, max = 1.7e308)", "inputs.x.min", "beyond ±1e+300"},
+      {R"(dist = "beta", alpha = 1e-300, beta = 1e-300)", "inputs.x.alpha", "must lie in [0.001, 1e+07]"},
+      {R"(dist = "beta", alpha = 1e50, beta = 1e50)", "inputs.x.alpha", "the law is a spike"},
+      {R"(dist = "lognormal", median = 1, sigma = 30)", "inputs.x.sigma", "must be in (0, 20]"},
+      {R"(dist = "discrete", values = [1, 2], weights = [1e308, 1e308])", "inputs.x.weights", "beyond ±1e+300"},
+  };
+  for (const auto& [law, key, why] : cases) {
+    INFO(law);
+    const std::string f = dir.write("d.toml", "[inputs]\nx = { " + law + ", source = \"test\" }\n");
+    const auto p = test::run_tamcarlo({"validate", f});
+    CHECK(p.exit_code == 2);
+    CHECK_THAT(p.err, Contains("d.toml:2:") && Contains("[" + key + "]") && Contains(why));
+  }
+}
+
+TEST_CASE("hardening: formulas nested too deep or too long are refused with their limit", "[hardening][errors]") {
+  const test::TempDir dir;
+  const auto formula = [&](const std::string& text) {
+    return test::run_tamcarlo({"validate", dir.write("f.toml", "[inputs]\na = 1\n[formulas]\nb = \"" + text + "\"\n")});
+  };
+  const auto deep = formula(std::string(5000, '(') + "a" + std::string(5000, ')'));  // once a stack overflow
+  CHECK(deep.exit_code == 2);
+  CHECK_THAT(deep.err, Contains("[formulas.b] nested more than 200 levels deep") && Contains("…"));
+  CHECK(formula(std::string(20000, '-') + "a").exit_code == 2);
+  CHECK(formula("abs(" + std::string(3700, '(') + "a" + std::string(3700, ')') + ")").exit_code == 2);
+  std::string sum = "a";
+  for (int i = 0; i < 80000; ++i) sum += "+a";  // once quadratic: over 120 s to parse
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto many = formula(sum);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+  CHECK(many.exit_code == 2);
+  CHECK_THAT(many.err, Contains("more than 5000 operations"));
+  std::string ok = "a";
+  for (int i = 0; i < 4000; ++i) ok += "+a";
+  CHECK(formula(ok).exit_code == 0);
+  CHECK_THAT(formula("a * 1e999").err, Contains("number out of range"));
+  std::string args = "a";
+  for (int i = 0; i < 64; ++i) args += ",a";
+  CHECK_THAT(formula("max(" + args + ")").err, Contains("`max` takes at most 64 arguments, got 65"));
 }

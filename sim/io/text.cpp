@@ -104,4 +104,12 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+std::string excerpt(const std::string& text, std::size_t max) {
+  std::size_t points = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && points++ == max) break;  // at a code point's start
+  }
+  return i >= text.size() ? text : text.substr(0, i) + "…";
+}
+
 }  // namespace tamcarlo

@@ -32,4 +32,7 @@ namespace tamcarlo {
 /// s as a JSON string literal, with quotes and escapes.
 [[nodiscard]] std::string json_string(std::string_view s);
 
+/// `text` whole when it has at most `max` characters (UTF-8 code points), else its first ones and "…".
+[[nodiscard]] std::string excerpt(const std::string& text, std::size_t max = 120);
+
 }  // namespace tamcarlo

@@ -69,6 +69,21 @@ class Parser {
  private:
   std::string_view s_;
   std::size_t pos_ = 0;
+  std::size_t depth_ = 0;       // nesting of parentheses, calls, signs and powers
+  std::size_t operations_ = 0;  // operators and calls so far
+
+  // Counts one level of nesting for its lifetime; refuses nesting deeper than k_max_formula_depth.
+  struct Nest {
+    Parser& p;
+    explicit Nest(Parser& parser) : p(parser) {
+      if (++p.depth_ > k_max_formula_depth)
+        throw FormulaError(p.pos_, fmt::format("nested more than {} levels deep; split it into several formulas",
+                                               k_max_formula_depth));
+    }
+    ~Nest() { --p.depth_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+  };
 
   void skip_space() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
@@ -81,7 +96,10 @@ class Parser {
     }
     return false;
   }
-  static Expr make_op(OpCode op, std::vector<Expr> args, std::size_t offset) {
+  Expr make_op(OpCode op, std::vector<Expr> args, std::size_t offset) {
+    if (++operations_ > k_max_formula_operations)
+      throw FormulaError(offset, fmt::format("more than {} operations; split it into several formulas",
+                                             k_max_formula_operations));
     Expr e;
     e.kind = Expr::Kind::op;
     e.op = op;
@@ -90,7 +108,17 @@ class Parser {
     return e;
   }
 
+  // op(a, b), moving both operands (an initializer list would copy the whole left subtree).
+  Expr binary(OpCode op, Expr a, Expr b, std::size_t at) {
+    std::vector<Expr> args;
+    args.reserve(2);
+    args.push_back(std::move(a));
+    args.push_back(std::move(b));
+    return make_op(op, std::move(args), at);
+  }
+
   Expr comparison() {
+    const Nest nest(*this);
     Expr left = additive();
     skip_space();
     const std::size_t at = pos_;
@@ -102,7 +130,7 @@ class Parser {
         skip_space();
         if (pos_ < s_.size() && (s_[pos_] == '<' || s_[pos_] == '>' || s_[pos_] == '=' || s_[pos_] == '!'))
           throw FormulaError(pos_, "comparisons do not chain; use parentheses, e.g. `(a < b) * (b < c)`");
-        return make_op(op, {std::move(left), std::move(right)}, at);
+        return binary(op, std::move(left), std::move(right), at);
       }
     }
     return left;
@@ -113,8 +141,8 @@ class Parser {
     for (;;) {
       skip_space();
       const std::size_t at = pos_;
-      if (accept("+")) left = make_op(OpCode::add, {std::move(left), term()}, at);
-      else if (accept("-")) left = make_op(OpCode::sub, {std::move(left), term()}, at);
+      if (accept("+")) left = binary(OpCode::add, std::move(left), term(), at);
+      else if (accept("-")) left = binary(OpCode::sub, std::move(left), term(), at);
       else return left;
     }
   }
@@ -124,16 +152,21 @@ class Parser {
     for (;;) {
       skip_space();
       const std::size_t at = pos_;
-      if (accept("*")) left = make_op(OpCode::mul, {std::move(left), unary()}, at);
-      else if (accept("/")) left = make_op(OpCode::div, {std::move(left), unary()}, at);
+      if (accept("*")) left = binary(OpCode::mul, std::move(left), unary(), at);
+      else if (accept("/")) left = binary(OpCode::div, std::move(left), unary(), at);
       else return left;
     }
   }
 
   Expr unary() {
+    const Nest nest(*this);
     skip_space();
     const std::size_t at = pos_;
-    if (accept("-")) return make_op(OpCode::neg, {unary()}, at);
+    if (accept("-")) {
+      std::vector<Expr> arg;
+      arg.push_back(unary());
+      return make_op(OpCode::neg, std::move(arg), at);
+    }
     if (accept("+")) return unary();
     return power();
   }
@@ -142,7 +175,7 @@ class Parser {
     Expr base = primary();
     skip_space();
     const std::size_t at = pos_;
-    if (accept("^")) return make_op(OpCode::pow, {std::move(base), unary()}, at);
+    if (accept("^")) return binary(OpCode::pow, std::move(base), unary(), at);
     return base;
   }
 
@@ -178,6 +211,8 @@ class Parser {
     const std::size_t at = pos_;
     double value = 0;
     const auto [end, ec] = std::from_chars(s_.data() + pos_, s_.data() + s_.size(), value);
+    if (ec == std::errc::result_out_of_range)
+      throw FormulaError(at, "number out of range: finite numbers lie within ±1.8e308 (and beyond ±2.2e-308 when not 0)");
     if (ec != std::errc{}) throw FormulaError(at, "malformed number");
     pos_ = static_cast<std::size_t>(end - s_.data());
     if (pos_ < s_.size() && (std::isalpha(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_'))
@@ -205,7 +240,8 @@ class Parser {
     }
     if (args.size() < fn->min_args || args.size() > fn->max_args) {
       const std::string expected = fn->min_args == fn->max_args ? std::to_string(fn->min_args)
-                                                                : fmt::format("at least {}", fn->min_args);
+                                   : args.size() < fn->min_args ? fmt::format("at least {}", fn->min_args)
+                                                                : fmt::format("at most {}", fn->max_args);
       throw FormulaError(at, fmt::format("`{}` takes {} argument{}, got {}", name, expected,
                                          fn->max_args == 1 ? "" : "s", args.size()));
     }

@@ -42,6 +42,11 @@ struct Expr {
   std::size_t offset = 0;
 };
 
+/// Deepest nesting of parentheses, calls, signs and powers in one formula.
+inline constexpr std::size_t k_max_formula_depth = 200;
+/// Most operators and calls in one formula (its tree's depth is bounded by it).
+inline constexpr std::size_t k_max_formula_operations = 5000;
+
 /// A syntax error at `offset` (0-based) in the formula text.
 class FormulaError : public std::runtime_error {
  public:

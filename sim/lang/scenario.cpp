@@ -133,9 +133,20 @@ std::vector<double> get_numbers(const toml::node& n, const std::string& key, con
 class Params {
  public:
   Params(const toml::table& t, std::string prefix, const Ctx& ctx) : t_(t), prefix_(std::move(prefix)), ctx_(ctx) {}
-  [[nodiscard]] double num(const std::string& k) const { return get_number(*t_.get(k), prefix_ + "." + k, ctx_); }
+  [[nodiscard]] double num(const std::string& k) const {
+    const double v = get_number(*t_.get(k), prefix_ + "." + k, ctx_);
+    bounded(k, v);
+    return v;
+  }
   [[nodiscard]] std::vector<double> nums(const std::string& k) const {
-    return get_numbers(*t_.get(k), prefix_ + "." + k, ctx_);
+    std::vector<double> v = get_numbers(*t_.get(k), prefix_ + "." + k, ctx_);
+    for (const double x : v) bounded(k, x);
+    return v;
+  }
+  // Parameters beyond ±1e300 overflow the samplers' arithmetic (ranges, sums, squares).
+  void bounded(const std::string& k, double v) const {
+    require(std::fabs(v) <= k_max_parameter, k,
+            fmt::format("{:g} is beyond ±{:g}, where the samplers' arithmetic overflows", v, k_max_parameter));
   }
   [[noreturn]] void fail(const std::string& k, const std::string& msg) const {
     throw ScenarioError(ctx_.at(*t_.get(k)), prefix_ + "." + k, msg);
@@ -151,6 +162,13 @@ class Params {
 };
 
 // Builds and validates the distribution of `family` from the parameter set `set`.
+// Why a shape parameter is refused: outside [k_min_shape, k_max_shape] sampling and quantiles break down.
+std::string shape_range(const std::string& name, double v) {
+  return fmt::format("{} = {:g} must lie in [{:g}, {:g}]: below, draws underflow to the bounds; above, the law is a "
+                     "spike (use a normal)",
+                     name, v, k_min_shape, k_max_shape);
+}
+
 Distribution build(const std::string& family, const std::vector<std::string>& set, const Params& p) {
   const auto has = [&](const char* k) { return std::find(set.begin(), set.end(), k) != set.end(); };
   if (family == "constant") return Constant{p.num("value")};
@@ -187,7 +205,10 @@ Distribution build(const std::string& family, const std::vector<std::string>& se
     if (has("median")) {
       const double med = p.num("median"), sigma = p.num("sigma");
       p.require(med > 0, "median", fmt::format("median = {:g} must be > 0", med));
-      p.require(sigma > 0, "sigma", fmt::format("sigma = {:g} must be > 0 (log-space standard deviation)", sigma));
+      p.require(sigma > 0 && sigma <= k_max_log_sigma, "sigma",
+                fmt::format("sigma = {:g} must be in (0, {:g}] (log-space standard deviation; {:g} already spans a "
+                            "factor of 10^{:.0f} between P1 and P99)",
+                            sigma, k_max_log_sigma, k_max_log_sigma, 2 * 2.326 * k_max_log_sigma / std::log(10.0)));
       return LogNormal{std::log(med), sigma};
     }
     if (has("mean")) {
@@ -200,13 +221,15 @@ Distribution build(const std::string& family, const std::vector<std::string>& se
     const double lo = p.num("p5"), hi = p.num("p95");
     p.require(lo > 0, "p5", fmt::format("p5 = {:g} must be > 0", lo));
     p.require(hi > lo, "p95", fmt::format("p95 = {:g} must exceed p5 = {:g}", hi, lo));
-    return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
+    const double sigma = (std::log(hi) - std::log(lo)) / (2 * k_z95);
+    p.require(sigma <= k_max_log_sigma, "p95", fmt::format("p95 / p5 = {:g} is too wide a ratio to sample", hi / lo));
+    return LogNormal{0.5 * (std::log(lo) + std::log(hi)), sigma};
   }
   if (family == "beta") {
     if (has("alpha")) {
       const double a = p.num("alpha"), b = p.num("beta");
-      p.require(a > 0, "alpha", fmt::format("alpha = {:g} must be > 0", a));
-      p.require(b > 0, "beta", fmt::format("beta = {:g} must be > 0", b));
+      p.require(a >= k_min_shape && a <= k_max_shape, "alpha", shape_range("alpha", a));
+      p.require(b >= k_min_shape && b <= k_max_shape, "beta", shape_range("beta", b));
       return Beta{a, b};
     }
     const double m = p.num("mean"), s = p.num("sd");
@@ -215,19 +238,27 @@ Distribution build(const std::string& family, const std::vector<std::string>& se
               fmt::format("sd = {:g} must be in (0, {:.4g}) for mean {:g} (sd² < mean·(1 − mean))", s,
                           std::sqrt(m * (1 - m)), m));
     const double common = m * (1 - m) / (s * s) - 1;
-    return Beta{m * common, (1 - m) * common};
+    const double a = m * common, b = (1 - m) * common;
+    p.require(a >= k_min_shape && a <= k_max_shape && b >= k_min_shape && b <= k_max_shape, "sd",
+              fmt::format("mean {:g} and sd {:g} give beta(alpha = {:g}, beta = {:g}); {}", m, s, a, b,
+                          shape_range("each", a < k_min_shape || b < k_min_shape ? std::min(a, b) : std::max(a, b))));
+    return Beta{a, b};
   }
   if (family == "gamma") {
     if (has("shape")) {
       const double k = p.num("shape"), theta = p.num("scale");
-      p.require(k > 0, "shape", fmt::format("shape = {:g} must be > 0", k));
+      p.require(k >= k_min_shape && k <= k_max_shape, "shape", shape_range("shape", k));
       p.require(theta > 0, "scale", fmt::format("scale = {:g} must be > 0", theta));
       return Gamma{k, theta};
     }
     const double m = p.num("mean"), s = p.num("sd");
     p.require(m > 0, "mean", fmt::format("mean = {:g} must be > 0", m));
     p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
-    return Gamma{m * m / (s * s), s * s / m};
+    const double k = (m / s) * (m / s), theta = s * (s / m);
+    p.require(k >= k_min_shape && k <= k_max_shape && std::isfinite(theta), "sd",
+              fmt::format("mean {:g} and sd {:g} give gamma(shape = {:g}, scale = {:g}); {}", m, s, k, theta,
+                          shape_range("shape", k)));
+    return Gamma{k, theta};
   }
   if (family == "discrete") {
     std::vector<double> values = p.nums("values");
@@ -240,6 +271,7 @@ Distribution build(const std::string& family, const std::vector<std::string>& se
       double total = 0;
       for (const double w : weights) total += w;
       p.require(total > 0, "weights", "weights sum to 0; at least one must be positive");
+      p.require(std::isfinite(total), "weights", "weights sum beyond the largest number; scale them down (only ratios matter)");
     }
     return Discrete{std::move(values), std::move(weights)};
   }
@@ -315,7 +347,14 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
       throw ScenarioError(ctx.at(node), prefix,
                           fmt::format("{} needs {}; got {}", family, sets_text(*fam),
                                       given.empty() ? std::string("no parameters") : quoted_list(given)));
-    in.dist = build(family, *chosen, Params(*t, prefix, ctx));
+    try {
+      in.dist = build(family, *chosen, Params(*t, prefix, ctx));
+      (void)median(in.dist);  // the quantile functions accept the parameters
+    } catch (const ScenarioError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw ScenarioError(ctx.at(node), prefix, fmt::format("{} with these parameters cannot be sampled: {}", family, e.what()));
+    }
     in.unit = get_string(*t, "unit", prefix, ctx);
     in.source = get_string(*t, "source", prefix, ctx);
     if (const toml::node* pt = t->get("point")) {
@@ -357,7 +396,7 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
   } catch (const FormulaError& e) {
     SourceLocation at = f.where;
     at.column += static_cast<std::uint32_t>(e.offset());
-    throw ScenarioError(at, prefix, fmt::format("{} in \"{}\"", e.what(), f.text));
+    throw ScenarioError(at, prefix, fmt::format("{} in \"{}\"", e.what(), excerpt(f.text)));
   }
   return f;
 }
@@ -417,7 +456,13 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
                                                       "mark it as an assumption with its reason"});
   if (!std::holds_alternative<Constant>(in.dist)) {
-    const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
+    double lo = 0, hi = 0;
+    try {
+      lo = quantile(in.dist, 0.01);
+      hi = quantile(in.dist, 0.99);
+    } catch (const std::exception&) {
+      return;  // parse_input refused laws whose quantiles fail; a stress's law is checked the same way
+    }
     if (in.point < lo || in.point > hi)
       out.push_back({in.where, section + "." + in.name,
                      fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
@@ -699,7 +744,7 @@ void ScenarioParser::resolve() {
         throw ScenarioError(at, "formulas." + f.name,
                             fmt::format("`year` needs a timeline: add years = [FIRST, LAST] (e.g. [2023, 2030]) to "
                                         "[scenario] in \"{}\"",
-                                        f.text));
+                                        excerpt(f.text)));
       }
       const auto& fns = function_names();
       const bool is_fn = std::find(fns.begin(), fns.end(), r->name) != fns.end();
@@ -707,7 +752,7 @@ void ScenarioParser::resolve() {
                           is_fn ? fmt::format("`{}` is a function; call it with arguments, e.g. {}(a, b)", r->name,
                                               r->name)
                                 : fmt::format("unknown name `{}`{} in \"{}\"; defined names: {}", r->name,
-                                              did_you_mean(r->name, all), f.text, quoted_list(all)));
+                                              did_you_mean(r->name, all), excerpt(f.text), quoted_list(all)));
     }
   }
   s.formula_order = order_formulas(s.formulas);

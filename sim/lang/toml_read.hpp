@@ -48,6 +48,12 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
 /// The whole file; ScenarioError when it cannot be read.
 [[nodiscard]] std::string read_text_file(const std::string& path);
 
+/// Largest magnitude of a distribution parameter (beyond it ranges and squares overflow).
+inline constexpr double k_max_parameter = 1e300;
+/// Largest log-space sd of a lognormal.
+inline constexpr double k_max_log_sigma = 20;
+/// Range of the shape parameters of beta (alpha, beta) and gamma (shape).
+inline constexpr double k_min_shape = 1e-3, k_max_shape = 1e7;
 /// Deepest chain of [links] (a scenario linking one that links another ...).
 inline constexpr std::size_t k_max_link_depth = 16;
 /// Largest scenario or suite file read (bytes); larger ones are refused with their size.
