@@ -11,6 +11,8 @@
 
 #include <array>
 #include <chrono>
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -40,7 +42,8 @@ std::string slurp(const fs::path& p) {
 
 // A run of the example into `out` (few samples).
 test::Process run_to(const std::string& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"run", k_example, "-n", "2000", "-o", out};
+  std::vector<std::string> args = {"run", k_example, "-o", out};
+  if (std::find(extra.begin(), extra.end(), "-n") == extra.end()) args.insert(args.end(), {"-n", "2000"});
   args.insert(args.end(), extra.begin(), extra.end());
   return test::run_tamcarlo(args);
 }
@@ -242,4 +245,25 @@ TEST_CASE("hardening: formulas nested too deep or too long are refused with thei
   std::string args = "a";
   for (int i = 0; i < 64; ++i) args += ",a";
   CHECK_THAT(formula("max(" + args + ")").err, Contains("`max` takes at most 64 arguments, got 65"));
+}
+
+TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind", "[hardening][errors]") {
+  const test::TempDir dir;
+  const fs::path disk = dir.path() / "small";
+  fs::create_directory(disk);
+  if (::geteuid() != 0 || std::system(("mount -t tmpfs -o size=1m tmpfs " + disk.string() + " 2>/dev/null").c_str()) != 0) {
+    WARN("skipped: mounting a 1 MiB tmpfs needs root (and the right to mount)");
+    return;
+  }
+  // Refused up front: the stored samples alone exceed the free space.
+  const auto big = run_to((disk / "r.h5").string(), {"-n", "1e5"});
+  // Passes the up-front check, then the disk fills while HDF5 writes (once a segfault, exit 139).
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", "18000", "-o", (disk / "s.h5").string()});
+  const std::set<std::string> left = listing(disk);
+  std::system(("umount " + disk.string()).c_str());
+  CHECK(big.exit_code == 3);
+  CHECK_THAT(big.err, Contains("the stored samples need") && Contains("is free there"));
+  CHECK(p.exit_code == 3);
+  CHECK_THAT(p.err, Contains("cannot write " + (disk / "s.h5").string()) && Contains("is full"));
+  CHECK(left.empty());
 }

@@ -23,6 +23,12 @@ class H5Handle {
   H5Handle& operator=(const H5Handle&) = delete;
   ~H5Handle();
   [[nodiscard]] hid_t get() const noexcept { return id_; }
+  /// Gives up ownership: the caller closes the id.
+  [[nodiscard]] hid_t release() noexcept {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

@@ -50,6 +50,22 @@ H5Handle open_file(const std::string& file) {
 
 }  // namespace
 
+// HDF5's own exit handler closes files still open at exit; after a failed write (a full disk) that
+// crashes inside the library (H5F__close_cb). tamcarlo closes every file itself (RAII), so it turns
+// the handler off before any other HDF5 call: the one process-wide HDF5 setting it makes.
+[[maybe_unused]] const bool k_no_hdf5_atexit = (H5dont_atexit(), true);
+
+// RunError for a failed write to `target`, naming the path and, when it is so, the full disk.
+RunError write_failure(const std::string& target, const std::string& what) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::path(target).parent_path();
+  if (dir.empty()) dir = ".";
+  const auto space = std::filesystem::space(dir, ec);
+  const bool full = !ec && space.available < (std::uintmax_t{1} << 20);
+  return RunError(fmt::format("cannot write {}: {}{}; nothing was written there", target, what,
+                              full ? fmt::format(" (the disk holding {} is full)", dir.string()) : ""));
+}
+
 void h5_check(herr_t status, const std::string& what) {
   if (status < 0) throw RunError(fmt::format("HDF5: cannot {}", what));
 }
@@ -426,6 +442,14 @@ void ResultWriter::add_matrix_column(const std::string& name, std::uint64_t n, c
 std::size_t ResultWriter::sample_columns() const noexcept { return impl_->sample_columns; }
 
 void ResultWriter::write_samples(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
+  try {
+    write_rows(first, rows, columns);
+  } catch (const RunError& e) {
+    throw write_failure(impl_->path.target(), e.what());
+  }
+}
+
+void ResultWriter::write_rows(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
   silence_hdf5();  // HDF5's error printing is per thread, and this runs on worker threads
   const hsize_t mdims[1] = {rows};
   const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
@@ -446,8 +470,8 @@ void ResultWriter::commit() {
   f.samples.clear();
   f.groups.clear();
   f.parents.clear();
-  check(H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL), "flush " + f.path.temp());
-  f.file = H5Handle();
+  if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f.file.release()) < 0)
+    throw write_failure(f.path.target(), "HDF5 could not flush its data");
   f.path.commit();
 }
 

@@ -96,6 +96,7 @@ class ResultWriter {
   struct Impl;
 
  private:
+  void write_rows(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns);
   friend class RunGroup;
   std::unique_ptr<Impl> impl_;
 };

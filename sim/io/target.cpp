@@ -1,6 +1,7 @@
 #include "sim/io/target.hpp"
 
 #include "sim/error.hpp"
+#include "sim/io/text.hpp"
 
 #include <fmt/format.h>
 #include <hdf5.h>
@@ -92,9 +93,9 @@ void check_disk_space(const std::string& target, double bytes) {
   if (ec) return;  // unknown: the write itself reports a full disk
   const double free = static_cast<double>(space.available);
   if (bytes > free)
-    throw RunError(fmt::format("the stored samples need {:.1f} GiB at {}, but only {:.1f} GiB is free there; use "
-                               "fewer samples, `--store report` or `--store none`",
-                               bytes / (1u << 30), dir.string(), free / (1u << 30)));
+    throw RunError(fmt::format("the stored samples need {}B at {}, but only {}B is free there; use fewer samples, "
+                               "`--store report` or `--store none`",
+                               human(bytes), dir.string(), human(free)));
 }
 
 std::string csv_beside(const std::string& target) { return fs::path(target).replace_extension(".csv").string(); }
