@@ -267,3 +267,24 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
   CHECK_THAT(p.err, Contains("cannot write " + (disk / "s.h5").string()) && Contains("is full"));
   CHECK(left.empty());
 }
+
+TEST_CASE("hardening: out-of-range years, seeds and sample counts get messages that say so", "[hardening][errors]") {
+  const test::TempDir dir;
+  for (const char* years : {"[-9223372036854775808, 0]", "[2147483647, 2147483648]"}) {
+    INFO(years);
+    const auto p = test::run_tamcarlo(
+        {"validate", dir.write("y.toml", std::string("[scenario]\nyears = ") + years + "\n[inputs]\nx = 1\n")});
+    CHECK(p.exit_code == 2);  // once: a 350 MB/s runaway, and a timeline printed as 2147483647–-2147483648
+    CHECK_THAT(p.err, Contains("y.toml:2:9: error: [scenario.years]") && Contains("is not a year tamcarlo takes"));
+  }
+  for (const char* seed : {"-1", "18446744073709551616", "1e3"}) {
+    INFO(seed);
+    const auto p = test::run_tamcarlo({"run", k_example, "--point", "--seed", seed});
+    CHECK(p.exit_code == 1);  // once: silently 18446744073709551615
+    CHECK_THAT(p.err, Contains(std::string("`") + seed + "` is not a seed"));
+  }
+  CHECK(test::run_tamcarlo({"run", k_example, "--point", "--seed", "18446744073709551615"}).exit_code == 0);
+  const auto n = test::run_tamcarlo({"run", k_example, "-n", "1e19"});
+  CHECK(n.exit_code == 1);
+  CHECK_THAT(n.err, Contains("more than the 1e15 samples a run may take"));
+}

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 using namespace tamcarlo;
 
 TEST_CASE("Philox4x64-10 matches Random123's published known-answer vectors", "[rng]") {
@@ -51,4 +53,14 @@ TEST_CASE("uniforms lie strictly inside (0, 1)", "[rng]") {
   CHECK(hi < 1.0);
   CHECK(lo < 1e-4);
   CHECK(hi > 1 - 1e-4);
+}
+
+TEST_CASE("the word-to-uniform conversion never gives 0 or 1, at the all-zeros and all-ones words", "[rng]") {
+  // Once (2⁵³ − 1 + ½)·2⁻⁵³ rounded to exactly 1.0 (ties to even), breaking the (0, 1) contract.
+  const std::uint64_t ones = ~std::uint64_t{0};
+  CHECK(SampleStream::to_unit(0) == 0x1p-54);
+  CHECK(SampleStream::to_unit(ones) < 1.0);
+  CHECK(SampleStream::to_unit(ones) == std::nextafter(1.0, 0.0));
+  CHECK(SampleStream::to_unit(ones - 2048) == (0x1p53 - 2 + 0.5) * 0x1p-53);  // the next word down is unchanged
+  CHECK(SampleStream::to_unit(std::uint64_t{1} << 63) == 0.5 + 0x1p-54);
 }

@@ -11,7 +11,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -98,9 +100,21 @@ std::string parse_count(std::string s) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != s.size() || v < 1 || v > 1e15 || v != std::floor(v))
+  if (used == s.size() && v > 1e15)
+    throw CLI::ValidationError(fmt::format("`{}` is more than the 1e15 samples a run may take", s));
+  if (used != s.size() || v < 1 || v != std::floor(v))
     throw CLI::ValidationError(fmt::format("`{}` is not a whole number of samples ≥ 1 (e.g. 1000000 or 1e6)", s));
   return fmt::format("{:.0f}", v);
+}
+
+// A seed: a whole number 0 … 2⁶⁴ − 1, written in digits (no sign, no exponent).
+std::string parse_seed(const std::string& s) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      ec != std::errc{} || end != s.data() + s.size())
+    throw CLI::ValidationError(fmt::format("`{}` is not a seed; seeds are whole numbers from 0 to 18446744073709551615", s));
+  return s;
 }
 
 // A scenario file or a suite file, loaded and validated.
@@ -282,7 +296,8 @@ int main(int argc, char** argv) {
   run->add_option("files", ra.files, "Scenario files (.toml) or directories of them")->required();
   run->add_option("-n,--samples", ra.samples, fmt::format("Number of samples (default {})", thousands(k_default_samples)))
       ->transform(parse_count);
-  run->add_option("--seed", ra.seed, fmt::format("Random seed (default: the scenario's, else {})", k_default_seed));
+  run->add_option("--seed", ra.seed, fmt::format("Random seed (default: the scenario's, else {})", k_default_seed))
+      ->transform(parse_seed);
   run->add_option("--threads", ra.threads, "Worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
   run->add_option("-o,--output", ra.output,
                   "Result file (one scenario) or directory (default: results/<scenario name>.h5)");

@@ -602,6 +602,8 @@ void ScenarioParser::meta() {
       if (!a || a->size() != 2 || !a->get(0)->is_integer() || !a->get(1)->is_integer())
         bad(fmt::format("expected two integers, got {}", a ? fmt::format("an array of {}", a->size()) : type_name(*n)));
       const std::int64_t first = a->get(0)->as_integer()->get(), last = a->get(1)->as_integer()->get();
+      for (const std::int64_t y : {first, last})
+        if (y < -k_max_year || y > k_max_year) bad(fmt::format("{} is not a year tamcarlo takes (|year| ≤ {})", y, k_max_year));
       if (last < first) bad(fmt::format("LAST = {} is before FIRST = {}", last, first));
       if (last - first >= k_max_years) bad(fmt::format("{} years is more than the {} allowed", last - first + 1, k_max_years));
       for (std::int64_t y = first; y <= last; ++y) s.years.push_back(static_cast<int>(y));
