@@ -129,7 +129,7 @@ TEST_CASE("cli: non-finite samples are counted and announced", "[cli]") {
 }
 
 TEST_CASE("cli: peak memory does not grow with the sample count, stored or not", "[cli][memory]") {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TAMCARLO_SANITIZED)
   WARN("not measured under AddressSanitizer: its shadow memory and quarantine inflate the peak RSS");
   return;
 #endif

@@ -7,6 +7,8 @@ add_executable(tamcarlo_tests
   tests/distribution_test.cpp
   tests/engine_test.cpp
   tests/formula_test.cpp
+  tests/fuzz/scenario_fuzz.cpp
+  tests/fuzz_replay_test.cpp
   tests/hardening_test.cpp
   tests/investment_test.cpp
   tests/library_test.cpp

@@ -73,7 +73,7 @@ struct Writer {
   template <class T>
   void put_vector(const std::vector<T>& v) {
     put<std::uint64_t>(v.size());
-    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
   }
 };
 
@@ -93,7 +93,7 @@ struct Reader {
     const auto n = get<std::uint64_t>();
     if (n > (in.size() - at) / sizeof(T)) throw RunError("a serialized pass state is truncated");
     std::vector<T> v(n);
-    std::memcpy(v.data(), in.data() + at, n * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), in.data() + at, n * sizeof(T));
     at += n * sizeof(T);
     return v;
   }
