@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -287,4 +289,61 @@ TEST_CASE("hardening: out-of-range years, seeds and sample counts get messages t
   const auto n = test::run_tamcarlo({"run", k_example, "-n", "1e19"});
   CHECK(n.exit_code == 1);
   CHECK_THAT(n.err, Contains("more than the 1e15 samples a run may take"));
+}
+
+TEST_CASE("hardening: a killed run's temporaries are removed by the next run; a live one's are kept", "[hardening]") {
+  const test::TempDir dir;
+  const pid_t gone = ::fork();  // a process that has exited: its pid names no process now
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  const std::string stale = dir.write("r.h5.tmp-" + std::to_string(gone), "half-written");
+  const std::string stale_csv = dir.write("r.csv.tmp-" + std::to_string(gone), "half-written");
+  const std::string live = dir.write("r.h5.tmp-1", "pid 1 is alive");  // init: never removed
+  REQUIRE(run_to((dir.path() / "r.h5").string()).exit_code == 0);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK_FALSE(fs::exists(stale_csv));
+  CHECK(fs::exists(live));
+}
+
+TEST_CASE("hardening: concurrent runs to one path leave a matching HDF5 and CSV", "[hardening]") {
+  const test::TempDir dir;
+  const std::string out = (dir.path() / "r.h5").string();
+  for (int round = 0; round < 4; ++round) {
+    auto a = std::async(std::launch::async, [&] { return run_to(out, {"--seed", std::to_string(2 * round + 1)}); });
+    auto b = std::async(std::launch::async, [&] { return run_to(out, {"--seed", std::to_string(2 * round + 2)}); });
+    REQUIRE(a.get().exit_code == 0);
+    REQUIRE(b.get().exit_code == 0);
+    // The CSV's market mean is the HDF5's: both came from the same run.
+    const double mean = read_number_attribute(out, "/summary/market", "mean");
+    std::ifstream csv(dir.path() / "r.csv");
+    std::string line, row;
+    while (std::getline(csv, line))
+      if (line.starts_with("market,")) row = line;
+    std::vector<std::string> fields;
+    std::stringstream ss(row);
+    for (std::string f; std::getline(ss, f, ',');) fields.push_back(f);
+    REQUIRE(fields.size() > 8);
+    CHECK(std::stod(fields[8]) == Approx(mean).epsilon(1e-12));
+  }
+  CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5"});
+}
+
+TEST_CASE("hardening: a variable with no finite sample reports undefined statistics, not 0", "[hardening]") {
+  const test::TempDir dir;
+  const std::string f = dir.write(
+      "nf.toml", "[inputs]\nu = { dist = \"uniform\", min = 0, max = 1, source = \"test\" }\n[formulas]\nx = \"log(u - 2)\"\n");
+  const auto p = test::run_tamcarlo({"run", f, "-n", "1000", "--json", "-o", (dir.path() / "nf.h5").string()});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains("\"mean\":null") && Contains("\"nonfinite\":1000"));
+  CHECK(std::isnan(read_number_attribute((dir.path() / "nf.h5").string(), "/summary/x", "mean")));
+}
+
+TEST_CASE("hardening: unknown commands and repeated stress names are usage errors before any work", "[hardening][errors]") {
+  const auto frob = test::run_tamcarlo({"frob"});
+  CHECK(frob.exit_code == 1);
+  CHECK_THAT(frob.err, Contains("unknown command `frob`"));
+  const auto twice = test::run_tamcarlo(
+      {"run", test::source_path("scenarios/investments/augment.toml"), "--stress", "bear,bear", "--point"});
+  CHECK(twice.exit_code == 1);
+  CHECK_THAT(twice.err, Contains("--stress names `bear` twice"));
 }

@@ -175,6 +175,10 @@ std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
   std::vector<StressCase> cases;
   std::vector<std::string> names;
   for (const auto& st : s.stresses) names.push_back(st.name);
+  for (std::size_t i = 0; i < a.stress.size(); ++i)
+    if (std::find(a.stress.begin(), a.stress.begin() + static_cast<std::ptrdiff_t>(i), a.stress[i]) !=
+        a.stress.begin() + static_cast<std::ptrdiff_t>(i))
+      throw UsageError(fmt::format("--stress names `{}` twice; each stress set runs once", a.stress[i]));
   for (const auto& want : a.stress) {
     if (want == "all") {
       for (const auto& st : s.stresses) cases.push_back({st.name, st.description, st.overrides});
@@ -330,6 +334,19 @@ int main(int argc, char** argv) {
   report->add_option("--locale", report_locale, "Number style: en (13.2 bn) or zh (132亿)")
       ->check(CLI::IsMember({"en", "zh"}));
 
+  // An unknown command word: say so, rather than CLI11's "A subcommand is required".
+  bool known = true;
+  try {
+    if (argc > 1 && argv[1][0] != '-') (void)app.get_subcommand_ptr(std::string(argv[1]));
+  } catch (const CLI::OptionNotFound&) {
+    known = false;
+  }
+  if (!known) {
+    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `validate` and `report`\n"
+                             "Run with --help for usage.\n",
+                             argv[1]);
+    return static_cast<int>(ExitCode::usage);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

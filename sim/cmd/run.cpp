@@ -429,9 +429,12 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
   }
   if (opt.cancel && opt.cancel->load()) throw Interrupted();
-  writer->commit();
+  {
+    const CommitLock lock(writer->target());  // the HDF5 file and its CSV appear as one pair
+    writer->commit();
+    csv.commit();
+  }
   out.output = writer->target();
-  csv.commit();
   out.timings.write = since(write_start);
   return out;
 }

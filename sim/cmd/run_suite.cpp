@@ -342,9 +342,12 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
   }
   if (opt.cancel && opt.cancel->load()) throw Interrupted();
-  writer->commit();
+  {
+    const CommitLock lock(writer->target());  // the HDF5 file and its CSV appear as one pair
+    writer->commit();
+    csv.commit();
+  }
   out.output = writer->target();
-  csv.commit();
   out.timings.write = std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
   return out;
 }

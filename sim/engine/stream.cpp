@@ -633,7 +633,13 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
 bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<ColumnPass>& passes, PassState& merged,
             unsigned pass, double budget, std::vector<ColumnResult>& results, ColumnPass& np) {
   ColumnState& st = state[c];
-  if (pass == 0) results[c].moments = st.moments = merged.moments[c].total();
+  if (pass == 0) {
+    st.moments = merged.moments[c].total();
+    results[c].moments = st.moments;
+    if (st.moments.n == 0) {  // no finite sample: the statistics are undefined, not 0
+      results[c].moments.mean = results[c].moments.min = results[c].moments.max = std::nan("");
+    }
+  }
   if (!passes[c].active || st.done) return true;
   const ColumnPass& cp = passes[c];
   LayoutCounts& counts = merged.counts[c];

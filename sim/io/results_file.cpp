@@ -1,6 +1,7 @@
 #include "sim/io/results_file.hpp"
 
 #include "sim/io/h5.hpp"
+#include "sim/io/target.hpp"
 
 #include "sim/error.hpp"
 
@@ -74,7 +75,9 @@ void h5_check(herr_t status, const std::string& what) {
 void h5_silence() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 AtomicTarget::AtomicTarget(std::string target)
-    : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {}
+    : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {
+  remove_abandoned_temporaries(target_);  // a killed run's leftovers (SIGKILL leaves them)
+}
 
 AtomicTarget::~AtomicTarget() {
   if (!committed_) std::remove(temp_.c_str());

@@ -5,7 +5,15 @@
 
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 
 #include <array>
 #include <filesystem>
@@ -96,6 +104,36 @@ void check_disk_space(const std::string& target, double bytes) {
     throw RunError(fmt::format("the stored samples need {}B at {}, but only {}B is free there; use fewer samples, "
                                "`--store report` or `--store none`",
                                human(bytes), dir.string(), human(free)));
+}
+
+CommitLock::CommitLock(const std::string& target) {
+  fs::path dir = fs::path(target).parent_path();
+  if (dir.empty()) dir = ".";
+  fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ >= 0) (void)::flock(fd_, LOCK_EX);  // without a lock (a file system without flock) commits still work
+}
+
+CommitLock::~CommitLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+}
+
+std::size_t remove_abandoned_temporaries(const std::string& target) {
+  const fs::path t(target);
+  fs::path dir = t.parent_path();
+  if (dir.empty()) dir = ".";
+  const std::string prefix = t.filename().string() + ".tmp-";
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with(prefix) || !e.is_regular_file(ec)) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    if (fs::remove(e.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 std::string csv_beside(const std::string& target) { return fs::path(target).replace_extension(".csv").string(); }

@@ -2,6 +2,7 @@
 // A run never replaces what it did not create: device nodes, FIFOs, sockets, directories and the
 // scenario files it reads are refused always; another regular file only with --force.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,23 @@ namespace tamcarlo {
 /// Throws RunError when the file system holding `target` has less than `bytes` free (stored samples
 /// stream to disk, so a run that cannot fit is refused before it starts, not when the disk fills).
 void check_disk_space(const std::string& target, double bytes);
+
+/// Holds an exclusive lock (flock) on the directory of `target` for its lifetime, so that runs writing
+/// the same result commit their HDF5 file and CSV one pair at a time (never one's HDF5 with another's CSV).
+class CommitLock {
+ public:
+  explicit CommitLock(const std::string& target);
+  ~CommitLock();
+  CommitLock(const CommitLock&) = delete;
+  CommitLock& operator=(const CommitLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+/// Removes "<target>.tmp-<pid>" files beside `target` whose process no longer exists (left by a run that
+/// was killed with SIGKILL); returns how many. A running process's temporaries are never touched.
+std::size_t remove_abandoned_temporaries(const std::string& target);
 
 /// True when `path` is a regular file holding a tamcarlo result (HDF5 with a root `tamcarlo_version`) or
 /// summary CSV (one of the headers tamcarlo writes).

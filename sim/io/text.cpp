@@ -40,7 +40,7 @@ std::string nearest(std::string_view name, std::span<const std::string> candidat
 
 std::string did_you_mean(std::string_view name, std::span<const std::string> candidates) {
   const std::string n = nearest(name, candidates);
-  return n.empty() ? std::string{} : fmt::format(" (did you mean `{}`?)", n);
+  return n.empty() || n == name ? std::string{} : fmt::format(" (did you mean `{}`?)", n);
 }
 
 std::string quoted_list(std::span<const std::string> items) {
