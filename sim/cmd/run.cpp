@@ -9,6 +9,7 @@
 #include "sim/io/text.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <oneapi/tbb/info.h>
 
@@ -220,6 +221,34 @@ PortfolioStats portfolio_result(const PortfolioColumns& p, const std::vector<std
 
 }  // namespace
 
+namespace {
+
+// Bytes this process may still use: the smaller of the memory available and the cgroup's headroom.
+double available_memory() {
+  double bytes = static_cast<double>(::sysconf(_SC_AVPHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  std::ifstream max("/sys/fs/cgroup/memory.max"), cur("/sys/fs/cgroup/memory.current");
+  std::string limit;
+  double used = 0;
+  if (max >> limit && limit != "max" && cur >> used) bytes = std::min(bytes, std::stod(limit) - used);
+  return bytes;
+}
+
+}  // namespace
+
+void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name) {
+  double per_thread = 0;
+  for (const Plan* p : plans) per_thread += static_cast<double>(p->slots()) * k_block_size * sizeof(double);
+  const unsigned n = threads != 0 ? threads : static_cast<unsigned>(tbb::info::default_concurrency());
+  const double have = available_memory();
+  if (per_thread * n <= 0.8 * have) return;
+  const auto fit = static_cast<unsigned>(0.8 * have / per_thread);
+  throw RunError(fmt::format("{}: {} threads need {}B of block workspace ({}B each: {} rows × the variables, "
+                             "temporaries and constants of every plan), but {}B is available; {}",
+                             name, n, human(per_thread * n), human(per_thread), k_block_size, human(have),
+                             fit >= 1 ? fmt::format("use --threads {}", fit)
+                                      : std::string("split the scenario: it has too many variables for this machine")));
+}
+
 RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt) {
   const auto& vars = plan.variables();
   RunSummary out;
@@ -336,6 +365,9 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     pcols = p;
   }
   const ScenarioSource source(plan, plan_ptrs, out.seed, pcols);
+  std::vector<const Plan*> all_plans = {&plan};
+  all_plans.insert(all_plans.end(), plan_ptrs.begin(), plan_ptrs.end());
+  check_workspace_memory(all_plans, opt.threads, s.name);
 
   // What each column needs: the base's and each case's series, the deltas' moments, the portfolio's.
   std::vector<ColumnSpec> specs = column_specs(out);

@@ -41,6 +41,11 @@ struct RunOptions {
   std::vector<std::uint64_t> split_blocks;
 };
 
+/// Throws RunError when `threads` workspaces of `plans` (k_block_size rows × slots × 8 bytes each, per
+/// thread) would not fit in the memory available (physical, or the cgroup's limit), saying how many
+/// threads would.
+void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name);
+
 /// A summary of `s` with every variable's identity and point values, before sampling: one entry per
 /// series (Plan::series()); `reported`, `stored` (per opt) and `risk_spec` set.
 [[nodiscard]] RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt);

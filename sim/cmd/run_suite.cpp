@@ -252,6 +252,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     stars.push_back(rb < m.stars.size() ? m.stars[rb] : 0);
   }
   const SuiteSource source(plan_ptrs, seeds, cells, stars);
+  check_workspace_memory(plan_ptrs, opt.threads, suite.name);
   const std::size_t nc = cells.size();
 
   std::vector<ColumnSpec> specs;

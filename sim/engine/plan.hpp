@@ -47,6 +47,8 @@ class Plan {
   [[nodiscard]] const std::vector<Series>& series() const noexcept { return series_; }
   /// Index of the variable `name`; throws std::out_of_range if absent.
   [[nodiscard]] std::size_t index(std::string_view name) const;
+  /// Columns of a workspace (variables, temporaries, constants).
+  [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
   /// A workspace for blocks of up to `rows` samples, with constant slots filled.
   [[nodiscard]] Workspace workspace(std::size_t rows) const;
   /// Draws every input for samples [first, first + n) under `seed` and evaluates every untimed formula;

@@ -28,6 +28,8 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
     if (i < wanted.size() && wanted[i]) keep[i] = true;
   }
   out.rho.resize(series.size());
+  const auto held = static_cast<std::uint64_t>(std::count(keep.begin(), keep.end(), true));
+  if (held > 0) out.samples = std::min(out.samples, std::max<std::uint64_t>(1000, k_sensitivity_values / held));
   if (out.inputs.empty() || out.samples < 3) return out;
   EngineOptions eo;
   eo.seed = seed;

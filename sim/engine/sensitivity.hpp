@@ -11,6 +11,9 @@ namespace tamcarlo {
 
 /// Samples the sensitivities use: the first min(N, this) of the run (Spearman's SE ≈ 1/√M ≈ 0.0045).
 inline constexpr std::uint64_t k_sensitivity_samples = 50'000;
+/// Values the sensitivities may hold (inputs and outputs × samples, 8 bytes each): with many inputs, fewer
+/// samples are used (never fewer than 1,000), so memory stays bounded; the count used is reported.
+inline constexpr std::uint64_t k_sensitivity_values = 16'000'000;
 
 /// Rank correlations of outputs with inputs.
 struct Sensitivity {
