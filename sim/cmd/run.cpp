@@ -312,7 +312,8 @@ void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads) {
 
 namespace {
 
-// Adds the sample datasets of `r`'s stored variables to `group`, noting their columns (from `first`).
+}  // namespace
+
 void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
   for_each_variable(r.variables, [&](std::size_t i, std::size_t count) {
     if (!r.variables[i].stored) return;
@@ -322,7 +323,27 @@ void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::
   });
 }
 
-}  // namespace
+std::vector<ColumnResult> stream_into(const BlockSource& source, std::vector<ColumnSpec> specs,
+                                      std::vector<std::size_t> stored, const RunOptions& opt, std::uint64_t samples,
+                                      ResultWriter* writer, StreamTimings* timings) {
+  // The sink hands the stored columns in column order; the datasets are written in that order.
+  std::sort(stored.begin(), stored.end());
+  for (auto& sp : specs) sp.stored = false;
+  for (const std::size_t c : stored) specs[c].stored = true;
+  if (writer)
+    check_disk_space(writer->target(), static_cast<double>(writer->sample_columns()) * static_cast<double>(samples) * sizeof(double));
+  StreamOptions so;
+  so.samples = samples;
+  so.threads = opt.threads;
+  so.progress = opt.progress;
+  so.cancel = opt.cancel;
+  so.split_blocks = opt.split_blocks;
+  if (!stored.empty())
+    so.sink = [writer](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
+      writer->write_samples(first, rows, cols);
+    };
+  return run_stream(source, specs, so, timings);
+}
 
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto start = Clock::now();
@@ -399,24 +420,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       add_sample_datasets(case_runs.back(), cases[k], stored_columns, source.stress_first(k));
     }
   }
-  // The sink hands the stored columns in spec order; the datasets were added in that order too.
-  std::sort(stored_columns.begin(), stored_columns.end());
-  for (auto& sp : specs) sp.stored = false;
-  for (const std::size_t c : stored_columns) specs[c].stored = true;
-
-  if (writer)
-    check_disk_space(writer->target(), static_cast<double>(writer->sample_columns()) * static_cast<double>(out.samples) * sizeof(double));
-  StreamOptions so;
-  so.samples = out.samples;
-  so.threads = opt.threads;
-  so.progress = opt.progress;
-  so.cancel = opt.cancel;
-  so.split_blocks = opt.split_blocks;
-  if (!stored_columns.empty())
-    so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
-      writer->write_samples(first, rows, cols);
-    };
-  const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
+  const std::vector<ColumnResult> results = stream_into(source, std::move(specs), stored_columns, opt, out.samples,
+                                                      writer.get(), &out.timings.stream);
   take_results(out, results, 0);
 
   // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same).

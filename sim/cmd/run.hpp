@@ -60,6 +60,18 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
 /// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn).
 void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads);
 
+class ResultWriter;
+class RunGroup;
+
+/// Adds the sample datasets of `r`'s stored variables to `group`, noting their columns (offset by `first`).
+void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first);
+
+/// Streams `source` with opt's threads, progress, cancellation and splits; the `stored` columns go to
+/// `writer`'s sample datasets (which must be in that column order), after a disk-space check.
+[[nodiscard]] std::vector<ColumnResult> stream_into(const BlockSource& source, std::vector<ColumnSpec> specs,
+                                                    std::vector<std::size_t> stored, const RunOptions& opt,
+                                                    std::uint64_t samples, ResultWriter* writer, StreamTimings* timings);
+
 /// Runs `s` end to end: every sample streamed once (more passes only to narrow quantile brackets),
 /// stored samples written as they come, summaries, CSV; the HDF5 and CSV appear together. Each of
 /// opt.stresses runs beside the base on the same samples, into /stress/<name>, with the paired

@@ -130,20 +130,6 @@ class SuiteEvaluator : public BlockEvaluator {
 
 std::unique_ptr<BlockEvaluator> SuiteSource::evaluator() const { return std::make_unique<SuiteEvaluator>(*this); }
 
-// Adds `r`'s stored sample datasets to `group`, noting their columns (offset by `first`).
-void add_member_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
-  for (std::size_t i = 0; i < r.variables.size();) {
-    std::size_t j = i + 1;
-    while (j < r.variables.size() && r.variables[j].var.name == r.variables[i].var.name) ++j;
-    if (r.variables[i].stored) {
-      const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
-      group.add_samples(r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
-      for (std::size_t k = i; k < j; ++k) columns.push_back(first + k);
-    }
-    i = j;
-  }
-}
-
 // The matrix from the statistics of its columns (markets, shares, pairwise indicators, τ_b).
 MatrixStats matrix_of(const SuiteSource& source, const std::vector<SuiteSource::Cell>& cells,
                       const std::vector<ColumnResult>& results, std::span<const double> stars) {
@@ -285,7 +271,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
       if (k >= member0 && suite.members[k - member0].cell)
         run_groups.back().write_cell(suite.members[k - member0], suite.star_names);
       run_groups.back().write_run(*scenarios[k], seeds[k], out.samples, opt.store);
-      add_member_datasets(run_groups.back(), runs[k], stored, plan_first[k]);
+      add_sample_datasets(run_groups.back(), runs[k], stored, plan_first[k]);
     }
     if (nc > 0 && joint) {
       for (std::size_t c = 0; c < nc; ++c) {
@@ -299,23 +285,10 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
       }
     }
   }
-  // The sink receives stored columns in column order: the datasets must be in that order too.
+  // Stored columns are added in column order (members, then matrix columns), as the sink hands them.
   if (!std::is_sorted(stored.begin(), stored.end())) throw std::logic_error("suite: stored columns out of order");
-  for (const std::size_t c : stored) specs[c].stored = true;
-
-  if (writer)
-    check_disk_space(writer->target(), static_cast<double>(writer->sample_columns()) * static_cast<double>(out.samples) * sizeof(double));
-  StreamOptions so;
-  so.samples = out.samples;
-  so.threads = opt.threads;
-  so.progress = opt.progress;
-  so.cancel = opt.cancel;
-  so.split_blocks = opt.split_blocks;
-  if (!stored.empty())
-    so.sink = [&](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
-      writer->write_samples(first, rows, cols);
-    };
-  const std::vector<ColumnResult> results = run_stream(source, specs, so, &out.timings.stream);
+  const std::vector<ColumnResult> results =
+      stream_into(source, std::move(specs), stored, opt, out.samples, writer.get(), &out.timings.stream);
 
   const auto sens_start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; k < runs.size(); ++k) {

@@ -528,9 +528,10 @@ std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position 
 // probabilities of every column. Take the m that brings this within the budget (and at least N/128),
 // but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
 std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_total, std::uint64_t budget) {
-  // A run small enough to collect whole needs no pilot: its first pass collects every value.
+  // A run no longer than the smallest pilot, and small enough to collect whole, needs no pilot (it would
+  // re-draw the whole run): its first pass collects every value.
   const auto ordered = static_cast<std::uint64_t>(std::count_if(state.begin(), state.end(), [](const ColumnState& st) { return st.ordered; }));
-  if (n_total * ordered <= budget) return 0;
+  if (n_total <= k_pilot_blocks * k_block_size && n_total * ordered <= budget) return 0;
   double spread = 0;
   std::size_t ordered_columns = 0;
   for (const auto& st : state) {
