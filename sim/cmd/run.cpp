@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -345,6 +347,20 @@ std::vector<ColumnResult> stream_into(const BlockSource& source, std::vector<Col
   return run_stream(source, specs, so, timings);
 }
 
+void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::function<void(std::ostream&)>& csv_text) {
+  // The CSV beside the HDF5 file, also written under a temporary name and renamed.
+  AtomicTarget csv(csv_beside(writer.target()));
+  {
+    std::ofstream f(csv.temp(), std::ios::binary);
+    csv_text(f);
+    if (!f.flush()) throw RunError(fmt::format("cannot write {}: {}", csv.target(), std::strerror(errno)));
+  }
+  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  const CommitLock lock(writer.target());  // the HDF5 file and its CSV appear as one pair
+  writer.commit();
+  csv.commit();
+}
+
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto start = Clock::now();
   // Open the file first: an unwritable target fails before a long run, not after.
@@ -458,19 +474,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     case_runs[k].write_delta(out.stresses[k].run, out.stresses[k].delta);
   }
   root->write_summaries(out);
-  // The CSV summary beside the HDF5 file, also written under a temporary name and renamed.
-  AtomicTarget csv(csv_beside(opt.output));
-  {
-    std::ofstream f(csv.temp(), std::ios::binary);
-    write_csv(out, f);
-    if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
-  }
-  if (opt.cancel && opt.cancel->load()) throw Interrupted();
-  {
-    const CommitLock lock(writer->target());  // the HDF5 file and its CSV appear as one pair
-    writer->commit();
-    csv.commit();
-  }
+  commit_with_csv(*writer, opt, [&](std::ostream& f) { write_csv(out, f); });
   out.output = writer->target();
   out.timings.write = since(write_start);
   return out;

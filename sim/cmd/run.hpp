@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,10 @@ void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::
 [[nodiscard]] std::vector<ColumnResult> stream_into(const BlockSource& source, std::vector<ColumnSpec> specs,
                                                     std::vector<std::size_t> stored, const RunOptions& opt,
                                                     std::uint64_t samples, ResultWriter* writer, StreamTimings* timings);
+
+/// Writes the CSV summary (csv_text) beside `writer`'s target, then commits both under a CommitLock, so
+/// they appear together; throws Interrupted instead if opt.cancel is set by then.
+void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::function<void(std::ostream&)>& csv_text);
 
 /// Runs `s` end to end: every sample streamed once (more passes only to narrow quantile brackets),
 /// stored samples written as they come, summaries, CSV; the HDF5 and CSV appear together. Each of

@@ -309,18 +309,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   if (!writer) return out;
 
   if (nc > 0) writer->write_matrix(suite, out, joint);
-  AtomicTarget csv(csv_beside(opt.output));
-  {
-    std::ofstream f(csv.temp(), std::ios::binary);
-    write_matrix_csv(out, suite, f);
-    if (!f.flush()) throw RunError(fmt::format("cannot write {}", csv.temp()));
-  }
-  if (opt.cancel && opt.cancel->load()) throw Interrupted();
-  {
-    const CommitLock lock(writer->target());  // the HDF5 file and its CSV appear as one pair
-    writer->commit();
-    csv.commit();
-  }
+  commit_with_csv(*writer, opt, [&](std::ostream& f) { write_matrix_csv(out, suite, f); });
   out.output = writer->target();
   out.timings.write = std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
   return out;

@@ -299,25 +299,6 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
 
 // --- what each column needs, and how far a pass got ---
 
-// The 0-based ranks the quantile estimate at p needs among n sorted values: below, above, lo, hi.
-struct QuantileRanks {
-  std::uint64_t below, above, lo, hi;
-  double frac;
-};
-
-QuantileRanks quantile_ranks(std::uint64_t n, double p) {
-  // As quantiles() in statistics.cpp: numpy's linear interpolation and the order-statistic CI.
-  const double dn = static_cast<double>(n);
-  const double h = (dn - 1) * p;
-  const auto below = static_cast<std::uint64_t>(std::floor(h));
-  const std::uint64_t above = std::min(below + 1, n - 1);
-  const double half = k_z95_two_sided * std::sqrt(dn * p * (1 - p));
-  const double l1 = std::floor(dn * p - half), u1 = std::ceil(dn * p + half) + 1;
-  const auto lo = static_cast<std::uint64_t>(std::clamp(l1, 1.0, dn)) - 1;
-  const auto hi = static_cast<std::uint64_t>(std::clamp(u1, 1.0, dn)) - 1;
-  return {below, above, lo, hi, h - std::floor(h)};
-}
-
 // Probabilities whose quantiles a column needs: its own, then its risk VaRs.
 std::vector<double> all_probs(const ColumnSpec& s) {
   std::vector<double> p = s.probs;

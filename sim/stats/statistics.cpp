@@ -107,6 +107,19 @@ void multi_select(double* first, double* last, std::size_t base, const std::size
 
 }  // namespace
 
+QuantileRanks quantile_ranks(std::uint64_t n, double p) noexcept {
+  const double dn = static_cast<double>(n);
+  const double h = (dn - 1) * p;
+  const auto below = static_cast<std::uint64_t>(std::floor(h));
+  const std::uint64_t above = std::min(below + 1, n - 1);
+  const double half = k_z95_two_sided * std::sqrt(dn * p * (1 - p));
+  // 1-based ranks of the interval, converted to 0-based indices and clamped.
+  const double l1 = std::floor(dn * p - half), u1 = std::ceil(dn * p + half) + 1;
+  const auto lo = static_cast<std::uint64_t>(std::clamp(l1, 1.0, dn)) - 1;
+  const auto hi = static_cast<std::uint64_t>(std::clamp(u1, 1.0, dn)) - 1;
+  return {below, above, lo, hi, h - std::floor(h)};
+}
+
 std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const double> probs) {
   const auto finite_end = std::partition(data.begin(), data.end(), [](double v) { return std::isfinite(v); });
   const std::size_t n = static_cast<std::size_t>(finite_end - data.begin());
@@ -115,27 +128,18 @@ std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const 
     for (const double p : probs) out.push_back({p, std::nan(""), std::nan(""), std::nan("")});
     return out;
   }
-  struct Ranks { std::size_t below, above, lo, hi; double frac; };
-  std::vector<Ranks> ranks;
+  std::vector<QuantileRanks> ranks;
   std::vector<std::size_t> needed;
-  const double dn = static_cast<double>(n);
   for (const double p : probs) {
-    const double h = (dn - 1) * p;
-    const auto below = static_cast<std::size_t>(std::floor(h));
-    const std::size_t above = std::min(below + 1, n - 1);
-    const double half = k_z95_two_sided * std::sqrt(dn * p * (1 - p));
-    // 1-based ranks of the interval, converted to 0-based indices and clamped.
-    const double l1 = std::floor(dn * p - half), u1 = std::ceil(dn * p + half) + 1;
-    const auto lo = static_cast<std::size_t>(std::clamp(l1, 1.0, dn)) - 1;
-    const auto hi = static_cast<std::size_t>(std::clamp(u1, 1.0, dn)) - 1;
-    ranks.push_back({below, above, lo, hi, h - std::floor(h)});
-    needed.insert(needed.end(), {below, above, lo, hi});
+    const QuantileRanks r = quantile_ranks(n, p);
+    ranks.push_back(r);
+    needed.insert(needed.end(), {r.below, r.above, r.lo, r.hi});
   }
   std::sort(needed.begin(), needed.end());
   needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
   multi_select(data.data(), data.data() + n, 0, needed.data(), needed.data() + needed.size());
   for (std::size_t i = 0; i < probs.size(); ++i) {
-    const Ranks& r = ranks[i];
+    const QuantileRanks& r = ranks[i];
     const double a = data[r.below], b = data[r.above];
     out.push_back({probs[i], a + r.frac * (b - a), data[r.lo], data[r.hi]});
   }

@@ -61,6 +61,15 @@ struct Proportion {
 /// The estimate at probability p among `q` (p must be one of them; throws std::out_of_range otherwise).
 [[nodiscard]] const QuantileEstimate& quantile_at(const std::vector<QuantileEstimate>& q, double p);
 
+/// The 0-based order statistics the estimate at p needs among n sorted values: x_(below) and x_(above)
+/// interpolated by `frac` (numpy's linear rule), and the CI's x_(lo) and x_(hi).
+struct QuantileRanks {
+  std::uint64_t below, above, lo, hi;
+  double frac;
+};
+/// Ranks of the quantile estimate at p among n ≥ 1 values (as QuantileEstimate documents).
+[[nodiscard]] QuantileRanks quantile_ranks(std::uint64_t n, double p) noexcept;
+
 /// Quantiles at `probs` of the finite values in `data`, with 95% CIs. Reorders `data` in place
 /// (partial selection, O(n log k)); NaN when there is no finite value.
 [[nodiscard]] std::vector<QuantileEstimate> quantiles(std::span<double> data, std::span<const double> probs);
