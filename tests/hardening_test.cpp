@@ -365,3 +365,24 @@ TEST_CASE("hardening: 10,000 inputs run in bounded memory (once 7.85 GB at 50,00
   // 16M values (128 MB): the bound does not grow with the sample count.
   CHECK(p.max_rss_kib < 900 * 1024);
 }
+
+TEST_CASE("hardening: TOML nested thousands deep is refused before toml++ recurses into it", "[hardening][errors]") {
+  const test::TempDir dir;
+  std::string dotted = "a";
+  for (int i = 0; i < 50000; ++i) dotted += ".a";  // once a segfault inside toml++
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[inputs]\n" + dotted + " = 1\n", "a dotted key nests more than 64 deep"},
+      {"[inputs]\nx = " + std::string(5000, '[') + std::string(5000, ']') + "\n", "arrays and tables nest more than 64 deep"},
+      {"[inputs]\nx = \"" + std::string(5000, '[') + "\"\n", ""},  // inside a string: not nesting
+  };
+  for (const auto& [text, why] : cases) {
+    const auto p = test::run_tamcarlo({"validate", dir.write("n.toml", text)});
+    if (why.empty()) {
+      CHECK(p.exit_code == 2);  // a string is not a number: refused for that, located, not for nesting
+      CHECK_THAT(p.err, !Contains("nest"));
+      continue;
+    }
+    CHECK(p.exit_code == 2);
+    CHECK_THAT(p.err, Contains("n.toml:2:") && Contains(why));
+  }
+}

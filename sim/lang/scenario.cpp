@@ -439,7 +439,56 @@ std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& 
   return static_cast<std::uint64_t>(n.as_integer()->get());
 }
 
+namespace {
+
+// toml++ parses nested arrays, inline tables and dotted keys recursively: a file nesting thousands deep
+// overflows the stack. This scan (outside strings and comments) refuses such a file before it gets there.
+void check_toml_nesting(const std::string& text, const Ctx& ctx) {
+  std::uint32_t line = 1, column = 0;
+  std::size_t depth = 0, dots = 0;
+  const auto fail = [&](const std::string& what) {
+    throw ScenarioError(SourceLocation{ctx.path(), line, column}, "",
+                        fmt::format("{} more than {} deep; TOML this deep is not a scenario", what, k_max_toml_nesting));
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      dots = 0;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      const bool triple = text.compare(i, 3, std::string(3, c)) == 0;
+      const std::string close = triple ? std::string(3, c) : std::string(1, c);
+      std::size_t j = i + close.size();
+      while (j < text.size() && text.compare(j, close.size(), close) != 0) {
+        if (c == '"' && text[j] == '\\') ++j;  // an escaped character
+        if (j < text.size() && text[j] == '\n') {
+          ++line;
+          column = 0;
+        }
+        ++j;
+      }
+      i = std::min(text.size(), j + close.size()) - 1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > k_max_toml_nesting) fail("arrays and tables nest");
+      if (c == '{') dots = 0;
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+    } else if (c == ',' || c == '=') {
+      dots = 0;
+    } else if (c == '.' && ++dots > k_max_toml_nesting) {
+      fail("a dotted key nests");
+    }
+  }
+}
+
+}  // namespace
+
 toml::table parse_toml(const std::string& text, const Ctx& ctx) {
+  check_toml_nesting(text, ctx);
   try {
     return toml::parse(text, ctx.path());
   } catch (const toml::parse_error& e) {

@@ -56,6 +56,8 @@ inline constexpr double k_max_log_sigma = 20;
 inline constexpr double k_min_shape = 1e-3, k_max_shape = 1e7;
 /// Largest |year| of a timeline (calendar years, or years counted from a start).
 inline constexpr std::int64_t k_max_year = 100000;
+/// Deepest nesting of TOML arrays, inline tables and dotted keys read (toml++ recurses on each level).
+inline constexpr std::size_t k_max_toml_nesting = 64;
 /// Deepest chain of [links] (a scenario linking one that links another ...).
 inline constexpr std::size_t k_max_link_depth = 16;
 /// Largest scenario or suite file read (bytes); larger ones are refused with their size.
