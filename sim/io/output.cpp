@@ -174,8 +174,10 @@ void print_table(const RunSummary& r, std::ostream& os) {
     for (const auto& st : r.stresses) print_stress(r, st, os);
     return;
   }
-  os << fmt::format(" {} samples · seed {} · {} threads · {:.2f} s{}\n", thousands(r.samples), r.seed, r.threads,
-                    r.seconds, r.unit.empty() ? "" : " · unit " + r.unit);
+  // A suite member runs in the suite's one stream: its time is the suite's, shown there.
+  const std::string time = r.seconds > 0 ? fmt::format(" · {:.2f} s", r.seconds) : std::string(" · run with its suite");
+  os << fmt::format(" {} samples · seed {} · {} threads{}{}\n", thousands(r.samples), r.seed, r.threads, time,
+                    r.unit.empty() ? "" : " · unit " + r.unit);
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   os << '\n';
   std::vector<std::vector<std::string>> rows = {
