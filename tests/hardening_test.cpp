@@ -386,3 +386,19 @@ TEST_CASE("hardening: TOML nested thousands deep is refused before toml++ recurs
     CHECK_THAT(p.err, Contains("n.toml:2:") && Contains(why));
   }
 }
+
+TEST_CASE("hardening: Ctrl-C is honoured within about a second in the pilot, the sampling pass and later", "[hardening][errors]") {
+  const test::TempDir dir;
+  for (const char* after : {"0.3", "0.9", "2.5"}) {  // the pilot of 8 Mi samples, then the main pass
+    INFO("SIGINT after " << after << " s");
+    const std::string out = (dir.path() / "r.h5").string();
+    const std::string cmd = std::string("timeout --preserve-status -s INT ") + after + " " + TAMCARLO_EXE + " run " +
+                            k_example + " -n 1e9 --store none -o " + out + " >/dev/null 2>&1";
+    const auto t0 = std::chrono::steady_clock::now();
+    const int status = std::system(cmd.c_str());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(WEXITSTATUS(status) == 130);
+    CHECK(seconds < std::stod(after) + 2.0);
+    CHECK(fs::is_empty(dir.path()));
+  }
+}

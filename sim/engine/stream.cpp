@@ -532,7 +532,8 @@ std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_
 }
 
 // Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted.
-void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows, unsigned threads) {
+void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows, unsigned threads,
+                const std::atomic<bool>* cancel) {
   const std::size_t width = state.size();
   {
     std::vector<std::vector<double>> pilot(width);
@@ -543,7 +544,7 @@ void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std:
       any = any || want[c];
     }
     if (any && pilot_rows > 0) {
-      pilot = collect_columns(source, pilot_rows, want, threads);
+      pilot = collect_columns(source, pilot_rows, want, threads, cancel);
       tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
         if (!want[c]) return;
         auto& v = pilot[c];
@@ -691,7 +692,7 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
   // Pilot: the run's first blocks, re-drawn, place each column's brackets.
   auto start = Clock::now();
   const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
-  arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads); });
+  arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads, opt.cancel); });
   tm.pilot = since(start);
   std::vector<ColumnPass> passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
 
@@ -745,7 +746,8 @@ std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vecto
 }
 
 std::vector<std::vector<double>> collect_columns(const BlockSource& source, std::uint64_t n,
-                                                 const std::vector<bool>& wanted, unsigned threads) {
+                                                 const std::vector<bool>& wanted, unsigned threads,
+                                                 const std::atomic<bool>* cancel) {
   std::vector<std::vector<double>> out(wanted.size());
   for (std::size_t c = 0; c < wanted.size(); ++c)
     if (wanted[c]) out[c].resize(n);
@@ -754,6 +756,7 @@ std::vector<std::vector<double>> collect_columns(const BlockSource& source, std:
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_for(std::uint64_t{0}, nblocks, [&](std::uint64_t b) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) return;
       auto& [eval, cols] = locals.local();
       if (!eval) {
         eval = source.evaluator();
@@ -766,6 +769,7 @@ std::vector<std::vector<double>> collect_columns(const BlockSource& source, std:
         if (wanted[c]) std::copy(cols[c], cols[c] + rows, out[c].begin() + static_cast<std::ptrdiff_t>(first));
     });
   });
+  if (cancel && cancel->load()) throw Interrupted();
   return out;
 }
 

@@ -103,8 +103,10 @@ struct StreamOptions {
 [[nodiscard]] std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
                                                    const StreamOptions& opt, StreamTimings* timings = nullptr);
 
-/// Evaluates samples [0, n) of `source` and returns the wanted columns whole (tests, sensitivities: small n).
+/// Evaluates samples [0, n) of `source` and returns the wanted columns whole (pilot, tests, sensitivities:
+/// small n). Throws Interrupted when `cancel` becomes true.
 [[nodiscard]] std::vector<std::vector<double>> collect_columns(const BlockSource& source, std::uint64_t n,
-                                                               const std::vector<bool>& wanted, unsigned threads);
+                                                               const std::vector<bool>& wanted, unsigned threads,
+                                                               const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace tamcarlo
