@@ -402,3 +402,16 @@ TEST_CASE("hardening: Ctrl-C is honoured within about a second in the pilot, the
     CHECK(fs::is_empty(dir.path()));
   }
 }
+
+TEST_CASE("hardening: report refuses a file that only looks like a result (once exit 0, \"0 charts\")", "[hardening][report]") {
+  const test::TempDir dir;
+  const std::string fake = (dir.path() / "fake.h5").string();
+  const std::string make = "/usr/bin/python3 -c \"import h5py; f = h5py.File('" + fake +
+                           "', 'w'); f.attrs['tamcarlo_version'] = '0.1.0'; f.attrs['kind'] = 'scenario'; "
+                           "f.attrs['format_version'] = 2; f.close()\"";
+  REQUIRE(std::system(make.c_str()) == 0);
+  const auto p = test::run_tamcarlo({"report", fake, "-o", (dir.path() / "rep").string()});
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Contains("fake.h5") && Contains("no summary/ group"));
+  CHECK(listing(dir.path()) == std::set<std::string>{"fake.h5"});
+}

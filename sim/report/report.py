@@ -399,8 +399,12 @@ def build(path, outdir, locale):
     f = h5py.File(path, "r")
     if "format_version" not in f.attrs:
         raise ValueError(f"{path} is not a tamcarlo result file (no format_version attribute)")
-    ch = Charts(outdir, locale)
     kind = text_attr(f, "kind", "scenario")
+    expected = ["summary"] if kind == "scenario" else ["cells", "runs", "shared"]
+    if not any(g in f for g in expected):
+        raise ValueError(f"{path} has a tamcarlo result's attributes but no {' or '.join(g + '/' for g in expected)} "
+                         "group: it was not written by tamcarlo run, or it is damaged")
+    ch = Charts(outdir, locale)
     title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
     name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
     page = [f"<!doctype html><html lang=\"{'zh' if locale == 'zh' else 'en'}\"><head><meta charset=\"utf-8\">"
