@@ -2,6 +2,7 @@
 // nodes, FIFOs, symbolic links, the scenario itself or someone else's file; report directories that
 // hold files the report did not write.
 #include "sim/io/results_file.hpp"
+#include "sim/io/target.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -261,13 +262,30 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
   const auto big = run_to((disk / "r.h5").string(), {"-n", "1e5"});
   // Passes the up-front check, then the disk fills while HDF5 writes (once a segfault, exit 139).
   const auto p = test::run_tamcarlo({"run", k_example, "-n", "18000", "-o", (disk / "s.h5").string()});
+  // Two scenarios that fit one at a time but not together: both refused before either is written (once the
+  // first was written, then the second refused).
+  const fs::path two = dir.path() / "two";
+  fs::create_directory(two);
+  std::string text = slurp(k_example);
+  const auto named = [&](const std::string& name) {
+    std::string t = text;
+    t.replace(t.find("name  = \"cs-ecommerce\""), 22, "name  = \"" + name + "\"");
+    return t;
+  };
+  std::ofstream(two / "a.toml") << named("a");
+  std::ofstream(two / "b.toml") << named("b");
+  const auto both = test::run_tamcarlo({"run", two.string(), "-n", "12000", "-o", (disk / "both").string() + "/"});
   const std::set<std::string> left = listing(disk);
+  const std::set<std::string> left_in_both = fs::is_directory(disk / "both") ? listing(disk / "both") : std::set<std::string>{};
   std::system(("umount " + disk.string()).c_str());
   CHECK(big.exit_code == 3);
   CHECK_THAT(big.err, Contains("the stored samples need") && Contains("is free there"));
   CHECK(p.exit_code == 3);
   CHECK_THAT(p.err, Contains("cannot write " + (disk / "s.h5").string()) && Contains("is full"));
-  CHECK(left.empty());
+  CHECK(both.exit_code == 3);
+  CHECK_THAT(both.err, Contains("the stored samples need 1.34MB"));
+  CHECK(left == std::set<std::string>{"both"});  // the directory -o names,
+  CHECK(left_in_both.empty());                    // empty
 }
 
 TEST_CASE("hardening: out-of-range years, seeds and sample counts get messages that say so", "[hardening][errors]") {
@@ -303,6 +321,51 @@ TEST_CASE("hardening: a killed run's temporaries are removed by the next run; a 
   CHECK_FALSE(fs::exists(stale));
   CHECK_FALSE(fs::exists(stale_csv));
   CHECK(fs::exists(live));
+}
+
+TEST_CASE("hardening: a commit killed between its renames is finished by the next run or report", "[hardening]") {
+  // The state SIGKILL leaves between the two renames, made by hand: the journal written, the new HDF5 in
+  // place, the new CSV still a temporary of a dead process, the old CSV beside the new HDF5.
+  const test::TempDir fresh, dir;
+  REQUIRE(run_to((fresh.path() / "new.h5").string(), {"--seed", "2"}).exit_code == 0);
+  REQUIRE(run_to((dir.path() / "r.h5").string(), {"--seed", "1"}).exit_code == 0);
+  const std::string new_h5 = slurp(fresh.path() / "new.h5"), new_csv = slurp(fresh.path() / "new.csv");
+  REQUIRE(new_csv != slurp(dir.path() / "r.csv"));
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  const std::string pid = std::to_string(gone);
+  const auto interrupted = [&](bool h5_renamed) {
+    fs::copy_file(fresh.path() / "new.h5", dir.path() / (h5_renamed ? "r.h5" : "r.h5.tmp-" + pid),
+                  fs::copy_options::overwrite_existing);
+    fs::copy_file(fresh.path() / "new.csv", dir.path() / ("r.csv.tmp-" + pid));
+    const std::string journal = "r.h5.tmp-" + pid + '\0' + "r.h5" + '\0' + "r.csv.tmp-" + pid + '\0' + "r.csv" + '\0';
+    (void)dir.write("r.h5.commit", journal);
+  };
+  SECTION("tamcarlo report finishes it before reading") {
+    interrupted(true);
+    const auto r = test::run_tamcarlo({"report", (dir.path() / "r.h5").string(), "-o", (dir.path() / "rep").string()});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(slurp(dir.path() / "r.csv") == new_csv);
+    CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "rep"});
+  }
+  SECTION("the next run to the same path finishes it (both renames pending), then replaces the pair") {
+    interrupted(false);
+    CHECK(finish_interrupted_commit((dir.path() / "r.h5").string()));
+    CHECK(slurp(dir.path() / "r.h5") == new_h5);
+    CHECK(slurp(dir.path() / "r.csv") == new_csv);
+    CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5"});
+    interrupted(true);
+    REQUIRE(run_to((dir.path() / "r.h5").string(), {"--seed", "3"}).exit_code == 0);
+    CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5"});
+  }
+  SECTION("a journal naming files other than the result and its CSV is not acted on") {
+    (void)dir.write("r.h5.commit", std::string("victim.txt") + '\0' + "r.h5" + '\0');
+    (void)dir.write("victim.txt", "keep");
+    CHECK_FALSE(finish_interrupted_commit((dir.path() / "r.h5").string()));
+    CHECK(slurp(dir.path() / "victim.txt") == "keep");
+  }
 }
 
 TEST_CASE("hardening: concurrent runs to one path leave a matching HDF5 and CSV", "[hardening]") {
@@ -366,6 +429,24 @@ TEST_CASE("hardening: 10,000 inputs run in bounded memory (once 7.85 GB at 50,00
   CHECK(p.max_rss_kib < 900 * 1024);
 }
 
+TEST_CASE("hardening: a 1,000,000-value empirical list runs in bounded time and memory", "[hardening][memory]") {
+#if defined(TAMCARLO_SANITIZED)
+  WARN("not measured under AddressSanitizer: its shadow memory inflates the peak RSS");
+  return;
+#endif
+  const test::TempDir dir;
+  std::string text = "[inputs]\nx = { dist = \"empirical\", source = \"test\", data = [";
+  for (int i = 0; i < 1'000'000; ++i) text += std::to_string(i % 1000) + ".5, ";  // 0.5 … 999.5, each 1,000 times
+  text += "] }\n[outputs]\nreport = [\"x\"]\n";
+  const auto p = test::run_tamcarlo({"run", dir.write("list.toml", text), "-n", "20000", "--store", "none", "--json",
+                                     "-o", (dir.path() / "e.h5").string()});
+  REQUIRE(p.exit_code == 0);
+  INFO("peak RSS " << p.max_rss_kib / 1024 << " MiB");
+  // The list (8 MB of doubles) and toml++'s parsed array (about 100 bytes a value) dominate.
+  CHECK(p.max_rss_kib < 400 * 1024);
+  CHECK_THAT(p.out, Contains("\"law\":\"empirical(1000000 observations)\""));
+}
+
 TEST_CASE("hardening: TOML nested thousands deep is refused before toml++ recurses into it", "[hardening][errors]") {
   const test::TempDir dir;
   std::string dotted = "a";
@@ -414,4 +495,43 @@ TEST_CASE("hardening: report refuses a file that only looks like a result (once 
   CHECK(p.exit_code == 1);
   CHECK_THAT(p.err, Contains("fake.h5") && Contains("no summary/ group"));
   CHECK(listing(dir.path()) == std::set<std::string>{"fake.h5"});
+}
+
+TEST_CASE("hardening: control characters never reach the terminal; text fields refuse them", "[hardening][errors]") {
+  const test::TempDir dir;
+  // An escape sequence in a title (once printed raw: it recoloured the terminal) is refused where it stands.
+  const std::string title = dir.write("title.toml", "[scenario]\nname = \"x\"\ntitle = \"a \\u001b[31mred\"\n"
+                                                     "[inputs]\na = 1\n[outputs]\nreport = [\"a\"]\n");
+  const auto t = test::run_tamcarlo({"validate", title});
+  CHECK(t.exit_code == 2);
+  CHECK_THAT(t.err, Contains(":3:9: error: [scenario.title] contains the control character \\u{1b}"));
+  CHECK(t.err.find('\x1b') == std::string::npos);
+  // In a name, a formula or an unknown command the message shows it escaped.
+  const std::string key = dir.write("key.toml", "[scenario]\nname = \"x\"\n[inputs]\n\"b\\u0007\\u009b\" = 1\n");
+  const auto k = test::run_tamcarlo({"validate", key});
+  CHECK(k.exit_code == 2);
+  CHECK_THAT(k.err, Contains("`b\\u{7}\\u{9b}` is not a valid name"));
+  const auto c = test::run_tamcarlo({"fr\x1b[2Job"});
+  CHECK(c.exit_code == 1);
+  CHECK_THAT(c.err, Contains("unknown command `fr\\u{1b}[2Job`"));
+  // Multi-line descriptions and sources keep their newlines and tabs.
+  const std::string ok = dir.write("ok.toml", "[scenario]\nname = \"x\"\ndescription = \"\"\"two\n\tlines\"\"\"\n"
+                                              "[inputs]\na = 1\n[outputs]\nreport = [\"a\"]\n");
+  CHECK(test::run_tamcarlo({"validate", ok}).exit_code == 0);
+}
+
+TEST_CASE("hardening: a suite given as a suite member is named as such (once \"unknown section `cells`\")",
+          "[hardening][errors]") {
+  const test::TempDir dir;
+  (void)dir.write("cell.toml", "[scenario]\nname = \"c\"\n[inputs]\nm = { dist = \"uniform\", min = 1, max = 2 }\n"
+                               "[outputs]\nreport = [\"m\"]\n");
+  const std::string stars = "stars = { market = 1, logic = 1, compute = 1, corpus = 1 }\n";
+  (void)dir.write("inner.toml", "[suite]\nname = \"inner\"\nrank_by = \"market\"\n[cells.a]\nfile = \"cell.toml\"\n"
+                                "market = \"m\"\n" + stars + "[cells.b]\nfile = \"cell.toml\"\nmarket = \"m\"\n" + stars);
+  const std::string outer = dir.write("outer.toml", "[suite]\nname = \"outer\"\nrank_by = \"market\"\n[cells.a]\n"
+                                                    "file = \"inner.toml\"\nmarket = \"m\"\n" + stars);
+  const auto r = test::run_tamcarlo({"validate", outer});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("inner.toml:1:1: error: [suite] this file is a suite ([suite]), where a scenario is "
+                             "expected: suites do not nest"));
 }

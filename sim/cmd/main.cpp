@@ -137,11 +137,11 @@ int cmd_validate(const std::vector<std::string>& args) {
   for (const auto& file : expand(args)) {
     try {
       const Job job = load_job(file);
-      for (const auto& w : job_warnings(job)) std::cerr << w.str() << '\n';
+      for (const auto& w : job_warnings(job)) std::cerr << terminal_safe(w.str()) << '\n';
       const std::size_t nwarn = job_warnings(job).size();
       const std::string warned = nwarn == 0 ? "" : fmt::format(" ({} warnings)", nwarn);
       if (const auto* s = std::get_if<Scenario>(&job)) {
-        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}, reports {}{}\n", file, s->name,
+        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}, reports {}{}\n", terminal_safe(file), s->name,
                                  s->inputs.size(), s->formulas.size(),
                                  s->years.empty() ? "" : fmt::format(", years {}–{}", s->years.front(), s->years.back()),
                                  quoted_list(s->report), warned);
@@ -152,7 +152,7 @@ int cmd_validate(const std::vector<std::string>& args) {
                                  u.members.size() - static_cast<std::size_t>(cells), u.shared.inputs.size(), warned);
       }
     } catch (const ScenarioError& e) {
-      std::cerr << e.what() << '\n';
+      std::cerr << terminal_safe(e.what()) << '\n';
       ++failures;
     }
   }
@@ -212,7 +212,7 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
   const double parse_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - parse_start).count() / static_cast<double>(jobs.size());
   for (const auto& j : jobs)
-    for (const auto& w : job_warnings(j)) std::cerr << w.str() << '\n';
+    for (const auto& w : job_warnings(j)) std::cerr << terminal_safe(w.str()) << '\n';
 
   const bool many = jobs.size() > 1;
   std::error_code ec;
@@ -233,7 +233,7 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
+  const auto options_for = [&](std::size_t i) {
     RunOptions opt;
     if (sub.count("--seed")) opt.seed = a.seed;
     if (sub.count("--samples")) opt.samples = a.samples;
@@ -241,12 +241,35 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     opt.store = a.store;
     opt.point_only = a.point;
     if (!a.point) opt.output = targets[i];
+    if (const auto* s = std::get_if<Scenario>(&jobs[i])) opt.stresses = stress_cases(*s, a);
+    else {
+      const Suite& u = std::get<Suite>(jobs[i]);
+      if (!a.stress.empty() || !a.set.empty())
+        throw UsageError(fmt::format("--stress and --set apply to scenario files; {} is a suite", u.path));
+      if (!sub.count("--store") && u.store) opt.store = *u.store;
+    }
+    return opt;
+  };
+  // Every job is checked (memory, then the disk for all their samples together) before the first is written.
+  if (!a.point && jobs.size() > 1) {
+    double stored = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      RunOptions opt = options_for(i);
+      RunNeeds needs;
+      opt.preflight = &needs;
+      if (const auto* s = std::get_if<Scenario>(&jobs[i])) (void)run_scenario(*s, opt);
+      else (void)run_suite(std::get<Suite>(jobs[i]), opt);
+      stored += needs.stored_bytes;
+    }
+    check_disk_space(targets.at(0), stored);
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    RunOptions opt = options_for(i);  // again: the options checked above
     ProgressBar bar;
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
     opt.cancel = &g_cancel;
     if (i > 0 && !a.json) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
-      opt.stresses = stress_cases(*s, a);
       RunSummary r = run_scenario(*s, opt);
       r.timings.parse = parse_seconds;
       bar.clear();
@@ -255,9 +278,6 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
       if (a.timings && !a.json && !a.point) print_timings(r.timings, std::cout);
     } else {
       const Suite& u = std::get<Suite>(jobs[i]);
-      if (!a.stress.empty() || !a.set.empty())
-        throw UsageError(fmt::format("--stress and --set apply to scenario files; {} is a suite", u.path));
-      if (!sub.count("--store") && u.store) opt.store = *u.store;
       SuiteSummary r = run_suite(u, opt);
       r.timings.parse = parse_seconds;
       bar.clear();
@@ -274,6 +294,10 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
 
 // `tamcarlo report`: hands over to the report script (matplotlib, h5py) under Debian's python.
 int cmd_report(const std::string& result, const std::string& output, const std::string& locale) {
+  {
+    const CommitLock lock(result);  // a run killed between renaming the result and its CSV: finish that first
+    (void)finish_interrupted_commit(result);
+  }
   const char* env = std::getenv("TAMCARLO_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
   std::vector<std::string> args = {python, TAMCARLO_REPORT_SCRIPT, result, "--locale", locale};
@@ -344,7 +368,7 @@ int main(int argc, char** argv) {
   if (!known) {
     std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `validate` and `report`\n"
                              "Run with --help for usage.\n",
-                             argv[1]);
+                             terminal_safe(argv[1]));
     return static_cast<int>(ExitCode::usage);
   }
   try {
@@ -356,7 +380,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "tamcarlo: error: " << e.what() << "\nRun with --help for usage.\n";
+    std::cerr << "tamcarlo: error: " << terminal_safe(e.what()) << "\nRun with --help for usage.\n";
     return static_cast<int>(ExitCode::usage);
   }
 
@@ -365,17 +389,17 @@ int main(int argc, char** argv) {
     if (*report) return cmd_report(report_file, report_dir, report_locale);
     return cmd_validate(validate_files);
   } catch (const Error& e) {
-    std::cerr << (dynamic_cast<const ScenarioError*>(&e) ? "" : "tamcarlo: error: ") << e.what() << '\n';
+    std::cerr << (dynamic_cast<const ScenarioError*>(&e) ? "" : "tamcarlo: error: ") << terminal_safe(e.what()) << '\n';
     return static_cast<int>(e.exit_code());
   } catch (const fs::filesystem_error& e) {
-    std::cerr << "tamcarlo: error: " << e.what() << '\n';
+    std::cerr << "tamcarlo: error: " << terminal_safe(e.what()) << '\n';
     return static_cast<int>(ExitCode::run_failure);
   } catch (const std::bad_alloc&) {
     std::cerr << "tamcarlo: error: out of memory; use fewer samples or --store report|none\n";
     return static_cast<int>(ExitCode::run_failure);
   } catch (const std::exception& e) {
     // Anything else is a defect of tamcarlo, not of the input: say so rather than abort.
-    std::cerr << "tamcarlo: internal error: " << e.what() << " (please report it with the scenario)\n";
+    std::cerr << "tamcarlo: internal error: " << terminal_safe(e.what()) << " (please report it with the scenario)\n";
     return static_cast<int>(ExitCode::run_failure);
   }
 }

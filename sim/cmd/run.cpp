@@ -237,6 +237,11 @@ double available_memory() {
 
 }  // namespace
 
+double stored_bytes(const RunSummary& r) {
+  const auto series = std::count_if(r.variables.begin(), r.variables.end(), [](const VariableSummary& v) { return v.stored; });
+  return static_cast<double>(series) * static_cast<double>(r.samples) * sizeof(double);
+}
+
 void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name) {
   double per_thread = 0;
   for (const Plan* p : plans) per_thread += static_cast<double>(p->slots()) * k_block_size * sizeof(double);
@@ -301,10 +306,11 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
   }
 }
 
-void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads) {
+void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt) {
+  if (opt.cancel && opt.cancel->load()) throw Interrupted();  // each re-draw takes well under a second
   std::vector<bool> wanted;
   for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
-  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, threads);
+  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, opt.threads);
   r.sensitivity_inputs.clear();
   for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
   r.sensitivity_samples = sens.samples;
@@ -356,16 +362,16 @@ void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::fun
     if (!f.flush()) throw RunError(fmt::format("cannot write {}: {}", csv.target(), std::strerror(errno)));
   }
   if (opt.cancel && opt.cancel->load()) throw Interrupted();
-  const CommitLock lock(writer.target());  // the HDF5 file and its CSV appear as one pair
-  writer.commit();
-  csv.commit();
+  const CommitLock lock(writer.target());  // one run at a time between the journal and its last rename
+  writer.commit(&csv);                      // the HDF5 file and its CSV appear as one pair, or the journal finishes it
 }
 
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto start = Clock::now();
   // Open the file first: an unwritable target fails before a long run, not after.
   std::unique_ptr<ResultWriter> writer;
-  if (!opt.output.empty() && !opt.point_only) writer = std::make_unique<ResultWriter>(opt.output, "scenario");
+  if (!opt.output.empty() && !opt.point_only && !opt.preflight)
+    writer = std::make_unique<ResultWriter>(opt.output, "scenario");
   const Plan plan(s);
   RunSummary out = describe_run(s, plan, opt);
   if (opt.point_only) return out;
@@ -405,6 +411,11 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   std::vector<const Plan*> all_plans = {&plan};
   all_plans.insert(all_plans.end(), plan_ptrs.begin(), plan_ptrs.end());
   check_workspace_memory(all_plans, opt.threads, s.name);
+  if (opt.preflight) {
+    opt.preflight->stored_bytes = stored_bytes(out);
+    for (const RunSummary& c : cases) opt.preflight->stored_bytes += stored_bytes(c);
+    return out;
+  }
 
   // What each column needs: the base's and each case's series, the deltas' moments, the portfolio's.
   std::vector<ColumnSpec> specs = column_specs(out);
@@ -442,8 +453,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
 
   // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same).
   const auto sens_start = Clock::now();
-  add_sensitivity(out, plan, opt.threads);
-  for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt.threads);
+  add_sensitivity(out, plan, opt);
+  for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt);
   if (pcols)
     out.portfolio = portfolio_result(*pcols, holding_names, results, source.portfolio_first(), source, out.samples,
                                      opt.threads);

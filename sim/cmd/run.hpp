@@ -27,6 +27,11 @@ struct StressCase {
   std::vector<Input> overrides;
 };
 
+/// What a run needs before it starts, filled in by a preflight (RunOptions::preflight).
+struct RunNeeds {
+  double stored_bytes = 0;  ///< sample datasets the result file will hold (8 bytes per value)
+};
+
 /// How to run a scenario; unset seed/samples fall back to the scenario's, then to the defaults.
 struct RunOptions {
   std::optional<std::uint64_t> seed;
@@ -40,12 +45,18 @@ struct RunOptions {
   std::vector<StressCase> stresses;  ///< run beside the base, in this order (run_scenario only)
   /// Cut each pass into block ranges run apart and merged (see StreamOptions::split_blocks); same bits.
   std::vector<std::uint64_t> split_blocks;
+  /// When set, the run only checks that it fits (memory; throws RunError otherwise), fills this in and returns
+  /// before sampling or creating a file: several scenarios are all checked before the first is written.
+  RunNeeds* preflight = nullptr;
 };
 
 /// Throws RunError when `threads` workspaces of `plans` (k_block_size rows × slots × 8 bytes each, per
 /// thread) would not fit in the memory available (physical, or the cgroup's limit), saying how many
 /// threads would.
 void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name);
+
+/// Bytes of the sample datasets `r` stores: its stored series × samples × 8.
+[[nodiscard]] double stored_bytes(const RunSummary& r);
 
 /// A summary of `s` with every variable's identity and point values, before sampling: one entry per
 /// series (Plan::series()); `reported`, `stored` (per opt) and `risk_spec` set.
@@ -58,8 +69,9 @@ void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned thre
 /// Copies the engine's results for the series of `r` (columns [first, first + series)) into it.
 void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::size_t first);
 
-/// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn).
-void add_sensitivity(RunSummary& r, const Plan& plan, unsigned threads);
+/// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn);
+/// throws Interrupted when opt.cancel is set.
+void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt);
 
 class ResultWriter;
 class RunGroup;

@@ -239,6 +239,16 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   }
   const SuiteSource source(plan_ptrs, seeds, cells, stars);
   check_workspace_memory(plan_ptrs, opt.threads, suite.name);
+  if (opt.preflight) {
+    opt.preflight->stored_bytes = 0;
+    for (const RunSummary& r : runs) opt.preflight->stored_bytes += stored_bytes(r);
+    if (opt.store != Store::none) {
+      const auto matrix_columns = std::count_if(cells.begin(), cells.end(), [](const auto& c) { return c.share.has_value(); });
+      opt.preflight->stored_bytes += static_cast<double>(cells.size() + static_cast<std::size_t>(matrix_columns)) *
+                                     static_cast<double>(out.samples) * sizeof(double);
+    }
+    return out;
+  }
   const std::size_t nc = cells.size();
 
   std::vector<ColumnSpec> specs;
@@ -294,7 +304,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   for (std::size_t k = 0; k < runs.size(); ++k) {
     RunSummary& r = runs[k];
     take_results(r, results, plan_first[k]);
-    add_sensitivity(r, *plans[k], opt.threads);
+    add_sensitivity(r, *plans[k], opt);
   }
 
   out.timings.sensitivity = std::chrono::duration<double>(std::chrono::steady_clock::now() - sens_start).count();

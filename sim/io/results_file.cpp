@@ -83,15 +83,20 @@ AtomicTarget::~AtomicTarget() {
   if (!committed_) std::remove(temp_.c_str());
 }
 
-void AtomicTarget::commit() {
-  std::error_code ec;
-  // Checked before the run too; checked again here since the path may have changed meanwhile.
-  const auto st = std::filesystem::symlink_status(target_, ec);
-  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
-    throw RunError(fmt::format("{} is no longer a regular file; the result was not written there", target_));
-  std::filesystem::rename(temp_, target_, ec);
-  if (ec) throw RunError(fmt::format("cannot rename {} to {}: {}", temp_, target_, ec.message()));
-  committed_ = true;
+void AtomicTarget::commit() { commit_together({this}); }
+
+void AtomicTarget::commit_together(std::initializer_list<AtomicTarget*> targets) {
+  std::vector<std::pair<std::string, std::string>> renames;
+  for (const AtomicTarget* t : targets) {
+    std::error_code ec;
+    // Checked before the run too; checked again here since the path may have changed meanwhile.
+    const auto st = std::filesystem::symlink_status(t->target_, ec);
+    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+      throw RunError(fmt::format("{} is no longer a regular file; the result was not written there", t->target_));
+    renames.emplace_back(t->temp_, t->target_);
+  }
+  tamcarlo::commit_together(renames);
+  for (AtomicTarget* t : targets) t->committed_ = true;
 }
 
 namespace h5 {
@@ -468,14 +473,15 @@ void ResultWriter::write_rows(std::uint64_t first, std::size_t rows, const std::
   }
 }
 
-void ResultWriter::commit() {
+void ResultWriter::commit(AtomicTarget* beside) {
   Impl& f = *impl_;
   f.samples.clear();
   f.groups.clear();
   f.parents.clear();
   if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f.file.release()) < 0)
     throw write_failure(f.path.target(), "HDF5 could not flush its data");
-  f.path.commit();
+  if (beside) AtomicTarget::commit_together({&f.path, beside});
+  else f.path.commit();
 }
 
 const std::string& ResultWriter::target() const noexcept { return impl_->path.target(); }

@@ -6,6 +6,7 @@
 #include "sim/stats/summary.hpp"
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,6 +26,9 @@ class AtomicTarget {
   [[nodiscard]] const std::string& temp() const noexcept { return temp_; }
   /// Renames the (closed) temporary file to the target. Throws RunError.
   void commit();
+  /// Renames every (closed) temporary to its target as one unit, through a journal (io/target.hpp
+  /// commit_together); call it under a CommitLock. Throws RunError.
+  static void commit_together(std::initializer_list<AtomicTarget*> targets);
 
  private:
   std::string target_, temp_;
@@ -89,8 +93,9 @@ class ResultWriter {
   [[nodiscard]] std::size_t sample_columns() const noexcept;
   /// Writes rows [first, first + rows) of every sample dataset, one span per column. Throws RunError.
   void write_samples(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns);
-  /// Closes every object, flushes, closes and renames the file to its target. Throws RunError.
-  void commit();
+  /// Closes every object, flushes, closes and renames the file to its target, together with `beside`'s
+  /// temporary when given (AtomicTarget::commit_together). Throws RunError.
+  void commit(AtomicTarget* beside = nullptr);
   [[nodiscard]] const std::string& target() const noexcept;
 
   struct Impl;

@@ -14,6 +14,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
 
 #include <array>
 #include <filesystem>
@@ -117,19 +120,119 @@ CommitLock::~CommitLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
+std::string commit_journal(const std::string& target) { return target + ".commit"; }
+
+namespace {
+
+// "<name>.tmp-<digits>" for `name`: the temporaries tamcarlo writes.
+bool is_temporary_of(const std::string& temp, const std::string& name) {
+  const std::string prefix = name + ".tmp-";
+  if (!temp.starts_with(prefix) || temp.size() == prefix.size() || temp.size() > prefix.size() + 9) return false;
+  return std::all_of(temp.begin() + static_cast<std::ptrdiff_t>(prefix.size()), temp.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+fs::path directory_of(const std::string& target) {
+  const fs::path dir = fs::path(target).parent_path();
+  return dir.empty() ? fs::path(".") : dir;
+}
+
+// Makes completed renames in `dir` durable (the directory entry itself).
+void sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void commit_together(const std::vector<std::pair<std::string, std::string>>& temp_to_target) {
+  if (temp_to_target.empty()) return;
+  const fs::path dir = directory_of(temp_to_target.front().second);
+  const std::string journal = commit_journal(temp_to_target.front().second);
+  const std::string journal_temp = fmt::format("{}.tmp-{}", journal, ::getpid());
+  std::string text;
+  for (const auto& [temp, target] : temp_to_target) {
+    if (directory_of(target) != dir || directory_of(temp) != dir ||
+        !is_temporary_of(fs::path(temp).filename().string(), fs::path(target).filename().string()))
+      throw RunError(fmt::format("internal: cannot commit {} to {} as one unit", temp, target));
+    text += fs::path(temp).filename().string() + '\0' + fs::path(target).filename().string() + '\0';
+  }
+  {
+    const int fd = ::open(journal_temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                    ::fsync(fd) == 0;
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    if (!ok) {
+      std::remove(journal_temp.c_str());
+      throw RunError(fmt::format("cannot write {}: {}; nothing was written there", journal, std::strerror(err)));
+    }
+  }
+  std::error_code ec;
+  fs::rename(journal_temp, journal, ec);
+  if (ec) {
+    std::remove(journal_temp.c_str());
+    throw RunError(fmt::format("cannot rename {} to {}: {}", journal_temp, journal, ec.message()));
+  }
+  // From here the commit is decided: a failure leaves the journal for the next run to finish.
+  for (const auto& [temp, target] : temp_to_target) {
+    fs::rename(temp, target, ec);
+    if (ec)
+      throw RunError(fmt::format("cannot rename {} to {}: {}; the next run to {} finishes this commit", temp, target,
+                                 ec.message(), temp_to_target.front().second));
+  }
+  sync_directory(dir);
+  fs::remove(journal, ec);
+}
+
+bool finish_interrupted_commit(const std::string& target) {
+  const std::string journal = commit_journal(target);
+  std::ifstream in(journal, std::ios::binary);
+  if (!in) return false;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const fs::path dir = directory_of(target);
+  const std::string own = fs::path(target).filename().string();
+  // Pairs (temporary, target): the first names `target`, the rest its CSV; anything else is not ours to act on.
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t a = text.find('\0', at);
+    const std::size_t b = a == std::string::npos ? a : text.find('\0', a + 1);
+    if (b == std::string::npos) return false;
+    pairs.emplace_back(text.substr(at, a - at), text.substr(a + 1, b - a - 1));
+    at = b + 1;
+  }
+  if (pairs.empty() || pairs.front().second != own) return false;
+  for (const auto& [temp, name] : pairs) {
+    const bool known_target = name == own || name == fs::path(csv_beside(target)).filename().string();
+    if (!known_target || !is_temporary_of(temp, name)) return false;
+  }
+  std::error_code ec;
+  for (const auto& [temp, name] : pairs)
+    if (fs::exists(fs::symlink_status(dir / temp, ec))) {
+      fs::rename(dir / temp, dir / name, ec);
+      if (ec)
+        throw RunError(fmt::format("cannot finish the interrupted commit to {} ({}): {}", target, journal, ec.message()));
+    }
+  sync_directory(dir);
+  fs::remove(journal, ec);
+  return true;
+}
+
 std::size_t remove_abandoned_temporaries(const std::string& target) {
-  const fs::path t(target);
-  fs::path dir = t.parent_path();
-  if (dir.empty()) dir = ".";
-  const std::string prefix = t.filename().string() + ".tmp-";
+  const CommitLock lock(target);  // no other run is between its renames now
+  (void)finish_interrupted_commit(target);
+  const fs::path dir = directory_of(target);
+  const std::string name = fs::path(target).filename().string();
+  const std::string journal = fs::path(commit_journal(target)).filename().string();
   std::size_t removed = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (!name.starts_with(prefix) || !e.is_regular_file(ec)) continue;
-    const std::string digits = name.substr(prefix.size());
-    if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
-    const auto pid = static_cast<pid_t>(std::stol(digits));
+    const std::string file = e.path().filename().string();
+    if (!(is_temporary_of(file, name) || is_temporary_of(file, journal)) || !e.is_regular_file(ec)) continue;
+    const auto pid = static_cast<pid_t>(std::stol(file.substr(file.rfind('-') + 1)));
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
     if (fs::remove(e.path(), ec)) ++removed;
   }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tamcarlo {
@@ -35,8 +36,24 @@ class CommitLock {
   int fd_ = -1;
 };
 
-/// Removes "<target>.tmp-<pid>" files beside `target` whose process no longer exists (left by a run that
-/// was killed with SIGKILL); returns how many. A running process's temporaries are never touched.
+/// The journal of a commit to `target`: "<target>.commit".
+[[nodiscard]] std::string commit_journal(const std::string& target);
+
+/// Renames each temporary to its target as one unit; call it under a CommitLock. First writes the journal
+/// (commit_journal of the first target; NUL-separated file names, written under a temporary name and renamed),
+/// then renames every pair, then removes the journal. Every temporary must be complete and in the first target's
+/// directory, named "<target>.tmp-<pid>". A commit cut short between its renames (SIGKILL, power loss) leaves the
+/// journal, and finish_interrupted_commit completes it. Throws RunError.
+void commit_together(const std::vector<std::pair<std::string, std::string>>& temp_to_target);
+
+/// When commit_journal(target) exists (a commit cut short between its renames), completes its renames and removes
+/// it, so the result and its CSV are the new pair; returns whether it did. Call it under a CommitLock (then no live
+/// process is committing). A journal that does not name `target` and its own temporaries is left alone.
+bool finish_interrupted_commit(const std::string& target);
+
+/// Under a CommitLock: finishes an interrupted commit to `target` (finish_interrupted_commit), then removes
+/// "<target>.tmp-<pid>" files beside it whose process no longer exists (left by a run killed with SIGKILL);
+/// returns how many it removed. A running process's temporaries are never touched.
 std::size_t remove_abandoned_temporaries(const std::string& target);
 
 /// True when `path` is a regular file holding a tamcarlo result (HDF5 with a root `tamcarlo_version`) or

@@ -104,6 +104,61 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+namespace {
+
+/// Length of the valid UTF-8 sequence starting at text[i] (1–4), or 0 when the bytes there are not one.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                : (c & 0xF8) == 0xF0 && c <= 0xF4                  ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  if (n == 3 && ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xED && byte(i + 1) >= 0xA0))) return 0;  // overlong, surrogate
+  if (n == 4 && ((c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) >= 0x90))) return 0;  // overlong, > U+10FFFF
+  return n;
+}
+
+/// The code point of a valid sequence of length n at text[i] is a control character (C0, DEL, C1).
+bool is_control(std::string_view text, std::size_t i, std::size_t n) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (n == 1) return c < 0x20 || c == 0x7F;
+  return n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;  // U+0080–U+009F
+}
+
+}  // namespace
+
+std::size_t first_control(std::string_view text, bool multiline) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_length(text, i);
+    const bool allowed_space = multiline && (text[i] == '\n' || text[i] == '\t');
+    if (n == 0 || (is_control(text, i, n) && !allowed_space)) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_length(text, i);
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (n == 0) {
+      out += fmt::format("\\x{{{:02x}}}", c);
+      ++i;
+    } else if (is_control(text, i, n) && c != '\n' && c != '\t') {
+      out += fmt::format("\\u{{{:x}}}", n == 1 ? c : static_cast<unsigned char>(text[i + 1]));
+      i += n;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string excerpt(const std::string& text, std::size_t max) {
   std::size_t points = 0, i = 0;
   for (; i < text.size(); ++i) {

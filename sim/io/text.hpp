@@ -32,6 +32,14 @@ namespace tamcarlo {
 /// s as a JSON string literal, with quotes and escapes.
 [[nodiscard]] std::string json_string(std::string_view s);
 
+/// `text` with every control character (C0 but newline and tab, DEL, C1) and every byte that is not valid UTF-8
+/// written as an escape (`\u{1b}`, `\x{ff}`), so printing it cannot move the cursor or recolour a terminal.
+[[nodiscard]] std::string terminal_safe(std::string_view text);
+
+/// The offset of the first character `terminal_safe` would escape (newline and tab allowed only when `multiline`),
+/// or npos when there is none.
+[[nodiscard]] std::size_t first_control(std::string_view text, bool multiline);
+
 /// `text` whole when it has at most `max` characters (UTF-8 code points), else its first ones and "…".
 [[nodiscard]] std::string excerpt(const std::string& text, std::size_t max = 120);
 

@@ -107,7 +107,19 @@ std::string get_string(const toml::table& t, const std::string& key, const std::
   if (!n) return {};
   if (!n->is_string())
     throw ScenarioError(ctx.at(*n), prefix + "." + key, fmt::format("expected a string, got {}", type_name(*n)));
-  return std::string(n->as_string()->get());
+  std::string text(n->as_string()->get());
+  check_printable(text, key == "description" || key == "source", prefix + "." + key, ctx.at(*n));
+  return text;
+}
+
+void check_printable(std::string_view text, bool multiline, const std::string& key, const SourceLocation& at) {
+  const std::size_t i = first_control(text, multiline);
+  if (i == std::string_view::npos) return;
+  throw ScenarioError(at, key,
+                      fmt::format("contains the control character {} at byte {} (\"{}\"); text here may hold printable "
+                                  "characters{} only, so that printing it cannot alter a terminal",
+                                  terminal_safe(text.substr(i, 1)), i + 1, terminal_safe(excerpt(std::string(text), 40)),
+                                  multiline ? ", newlines and tabs" : ""));
 }
 
 double get_number(const toml::node& n, const std::string& key, const Ctx& ctx) {
@@ -389,6 +401,7 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
     throw ScenarioError(ctx.at(*text_node), prefix,
                         fmt::format("expected the formula as a string, e.g. \"a * b\", got {}", type_name(*text_node)));
   f.text = std::string(text_node->as_string()->get());
+  check_printable(f.text, true, prefix, ctx.at(*text_node));
   f.where = ctx.at(*text_node);
   f.where.column += 1;  // past the opening quote: column of the formula's first character
   try {
@@ -593,6 +606,10 @@ struct ScenarioParser {
 };
 
 void ScenarioParser::sections() const {
+  if (const toml::node* suite = root.get("suite"))
+    throw ScenarioError(ctx.at(*suite), "suite",
+                        "this file is a suite ([suite]), where a scenario is expected: suites do not nest and are not "
+                        "link targets; list its scenarios in one suite, or run it on its own");
   for (auto&& [k, v] : root) {
     const std::string key(k.str());
     if (std::find(k_sections.begin(), k_sections.end(), key) == k_sections.end())

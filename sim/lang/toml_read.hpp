@@ -31,7 +31,10 @@ class Ctx {
 /// Throws for the first key of `t` not in `allowed` (with a suggestion); `what` says where, e.g. "in [scenario]".
 void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const Ctx& ctx,
                 const std::string& what);
-/// t[key] as a string; "" when absent; throws when it is not a string.
+/// Throws, at `at`, when `text` holds a control character or invalid UTF-8 (newlines and tabs pass when `multiline`).
+void check_printable(std::string_view text, bool multiline, const std::string& key, const SourceLocation& at);
+/// t[key] as a string; "" when absent; throws when it is not a string or holds a control character (newlines and
+/// tabs pass in `description` and `source`).
 [[nodiscard]] std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix,
                                      const Ctx& ctx);
 /// A finite number (integer or float); throws otherwise.
