@@ -2,6 +2,8 @@
 
 #include "sim/error.hpp"
 
+#include <fmt/format.h>
+
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -49,11 +51,22 @@ struct ColumnPass {
 
 // A pass's mergeable results over a block range.
 struct PassState {
+  std::uint64_t first_block = 0, end_block = 0;  // the blocks it covers
   std::vector<BlockTree<Moments>> moments;
   std::vector<BlockTree<Sums>> sums;
   std::vector<LayoutCounts> counts;
 
+  [[nodiscard]] bool empty() const { return first_block == end_block; }
   void join(PassState&& right) {
+    if (right.empty()) return;
+    if (empty()) {
+      *this = std::move(right);
+      return;
+    }
+    if (right.first_block != end_block)
+      throw RunError(fmt::format("pass states joined out of order: blocks [{}, {}) after [{}, {})", right.first_block,
+                                 right.end_block, first_block, end_block));
+    end_block = right.end_block;
     for (std::size_t c = 0; c < moments.size(); ++c) {
       moments[c].join(std::move(right.moments[c]));
       sums[c].join(std::move(right.sums[c]));
@@ -101,6 +114,8 @@ struct Reader {
 
 std::string serialize(const PassState& s) {
   Writer w;
+  w.put<std::uint64_t>(s.first_block);
+  w.put<std::uint64_t>(s.end_block);
   w.put<std::uint64_t>(s.moments.size());
   for (std::size_t c = 0; c < s.moments.size(); ++c) {
     w.put<std::uint64_t>(s.moments[c].nodes().size());
@@ -123,34 +138,49 @@ std::string serialize(const PassState& s) {
   return w.out;
 }
 
-PassState deserialize(const std::string& bytes) {
+std::size_t checked_count(std::uint64_t n, std::size_t bytes) {
+  if (n > bytes) throw RunError("a serialized pass state is damaged (a count exceeds its size)");
+  return static_cast<std::size_t>(n);
+}
+std::uint32_t checked_level(std::uint32_t level) {
+  if (level >= 48) throw RunError("a serialized pass state is damaged (a tree level)");
+  return level;
+}
+
+PassState deserialize(const std::string& bytes) try {
   Reader r{bytes};
   PassState s;
+  s.first_block = r.get<std::uint64_t>();
+  s.end_block = r.get<std::uint64_t>();
   const auto width = r.get<std::uint64_t>();
+  if (width > bytes.size()) throw RunError("a serialized pass state is damaged (its width)");
   s.moments.resize(width);
   s.sums.resize(width);
   s.counts.resize(width);
   for (std::size_t c = 0; c < width; ++c) {
-    std::vector<BlockTree<Moments>::Node> mn(r.get<std::uint64_t>());
+    std::vector<BlockTree<Moments>::Node> mn(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& n : mn) {
-      n.level = r.get<std::uint32_t>();
+      n.level = checked_level(r.get<std::uint32_t>());
       n.index = r.get<std::uint64_t>();
       n.value = r.get<Moments>();
     }
     s.moments[c] = BlockTree<Moments>::from_nodes(std::move(mn));
-    std::vector<BlockTree<Sums>::Node> sn(r.get<std::uint64_t>());
+    std::vector<BlockTree<Sums>::Node> sn(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& n : sn) {
-      n.level = r.get<std::uint32_t>();
+      n.level = checked_level(r.get<std::uint32_t>());
       n.index = r.get<std::uint64_t>();
       n.value.v = r.get_vector<double>();
     }
     s.sums[c] = BlockTree<Sums>::from_nodes(std::move(sn));
     s.counts[c].region = r.get_vector<std::uint64_t>();
     s.counts[c].bin = r.get_vector<std::uint64_t>();
-    s.counts[c].collected.resize(r.get<std::uint64_t>());
+    s.counts[c].collected.resize(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& v : s.counts[c].collected) v = r.get_vector<double>();
   }
+  if (r.at != bytes.size()) throw RunError("a serialized pass state has trailing bytes");
   return s;
+} catch (const std::logic_error&) {  // BlockTree: nodes out of order
+  throw RunError("a serialized pass state is damaged (its blocks are out of order)");
 }
 
 // --- one pass over a block range ---
@@ -286,6 +316,8 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
                                      tbb::simple_partitioner());
   if (body.cancelled() || (ctx.opt.cancel && ctx.opt.cancel->load())) throw Interrupted();
   PassState s;
+  s.first_block = first_block;
+  s.end_block = end_block;
   s.moments = std::move(body.moments_);
   s.sums = std::move(body.sums_);
   s.counts.resize(ctx.columns.size());
@@ -668,81 +700,201 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
 
 }  // namespace
 
-std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
-                                     const StreamOptions& opt, StreamTimings* timings) {
+struct Stream::Impl {
+  const BlockSource& source;
+  std::vector<ColumnSpec> specs;
+  StreamOptions opt;
   StreamTimings local_timings;
-  StreamTimings& tm = timings ? *timings : local_timings;
-  const std::size_t width = source.width();
-  const std::uint64_t n_total = opt.samples;
-  const std::uint64_t nblocks = (n_total + k_block_size - 1) / k_block_size;
-  tbb::task_arena arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads));
-  std::vector<ColumnState> state(width);
-  for (std::size_t c = 0; c < width; ++c) {
-    ColumnState& st = state[c];
-    st.spec = &specs[c];
-    st.ordered = !specs[c].probs.empty() || specs[c].risk || specs[c].allocation;
-    st.sums = (specs[c].risk.has_value()) || specs[c].allocation.has_value();
-    if (const auto& r = specs[c].risk) {
-      for (const double t : r->below) st.fixed_cuts.push_back(order_key(t));
-      for (const double t : r->at_least) st.fixed_cuts.push_back(order_key(t));
-      if (r->downside_target) st.fixed_cuts.push_back(order_key(*r->downside_target));
+  StreamTimings& tm;
+  std::size_t width;
+  std::uint64_t n_total, nblocks;
+  tbb::task_arena arena;
+  std::vector<ColumnState> state;
+  std::vector<ColumnPass> passes;
+  std::vector<ColumnResult> results;
+  std::vector<std::size_t> stored;  // columns handed to the sink in pass 0
+  std::mutex sink_mutex;
+  std::atomic<std::uint64_t> done{0};
+  PassState current;
+  unsigned pass = 0;
+  bool finished = false;
+
+  Impl(const BlockSource& src, std::vector<ColumnSpec> sp, StreamOptions o, StreamTimings* timings)
+      : source(src), specs(std::move(sp)), opt(std::move(o)), tm(timings ? *timings : local_timings),
+        width(source.width()), n_total(opt.samples), nblocks((n_total + k_block_size - 1) / k_block_size),
+        arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads)), state(width),
+        results(width) {
+    if (specs.size() != width) throw std::logic_error("stream: one ColumnSpec per column");
+    for (std::size_t c = 0; c < width; ++c) {
+      ColumnState& st = state[c];
+      st.spec = &specs[c];
+      st.ordered = !specs[c].probs.empty() || specs[c].risk || specs[c].allocation;
+      st.sums = (specs[c].risk.has_value()) || specs[c].allocation.has_value();
+      if (const auto& r = specs[c].risk) {
+        for (const double t : r->below) st.fixed_cuts.push_back(order_key(t));
+        for (const double t : r->at_least) st.fixed_cuts.push_back(order_key(t));
+        if (r->downside_target) st.fixed_cuts.push_back(order_key(*r->downside_target));
+      }
+      if (specs[c].stored) stored.push_back(c);
+    }
+    // Pilot: the run's first blocks, re-drawn, place each column's brackets.
+    const auto start = Clock::now();
+    const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
+    arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads, opt.cancel); });
+    tm.pilot = since(start);
+    passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
+  }
+
+  PassContext context(bool sink) {
+    PassContext ctx{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0};
+    if (sink && opt.sink) {
+      ctx.sink = &opt.sink;
+      ctx.stored = stored;
+    }
+    return ctx;
+  }
+
+  void timed(const std::function<void()>& work) {
+    const auto start = Clock::now();
+    arena.execute(work);
+    (pass == 0 ? tm.sample : tm.passes) += since(start);
+  }
+
+  // Checks that a state computed elsewhere fits this pass's layouts before it is merged.
+  void check_fits(const PassState& part) const {
+    const auto damaged = [](const std::string& what) {
+      return RunError(fmt::format("a pass state does not belong to this run ({})", what));
+    };
+    if (part.moments.size() != width || part.sums.size() != width || part.counts.size() != width)
+      throw damaged(fmt::format("{} columns, this run has {}", part.moments.size(), width));
+    if (part.first_block > part.end_block || part.end_block > nblocks)
+      throw damaged(fmt::format("blocks [{}, {}) of {}", part.first_block, part.end_block, nblocks));
+    for (std::size_t c = 0; c < width; ++c) {
+      const ColumnPass& cp = passes[c];
+      const LayoutCounts& k = part.counts[c];
+      if (!cp.active) {
+        if (!k.region.empty() || !k.bin.empty() || !k.collected.empty()) throw damaged("counts of an unordered column");
+        continue;
+      }
+      if (part.empty() && k.region.empty()) continue;
+      if (k.region.size() != cp.layout.starts.size() || k.bin.size() != cp.layout.total_bins ||
+          k.collected.size() != cp.layout.collected_regions)
+        throw damaged(fmt::format("column {}'s regions differ", c));
+      for (const auto& node : part.sums[c].nodes())
+        if (node.value.v.size() != cp.layout.starts.size() * cp.stride()) throw damaged(fmt::format("column {}'s sums", c));
     }
   }
 
-  // Pilot: the run's first blocks, re-drawn, place each column's brackets.
-  auto start = Clock::now();
-  const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
-  arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads, opt.cancel); });
-  tm.pilot = since(start);
-  std::vector<ColumnPass> passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
-
-  std::vector<ColumnResult> results(width);
-  std::mutex sink_mutex;
-  for (unsigned pass = 0;; ++pass) {
-    start = Clock::now();
-    std::atomic<std::uint64_t> done{0};
-    PassContext ctx{source, passes, n_total, opt, nullptr, {}, nullptr, nullptr, 0, 0};
-    ctx.done = &done;
-    ctx.sink_mutex = &sink_mutex;
-    if (pass == 0 && opt.sink) {
-      ctx.sink = &opt.sink;
-      for (std::size_t c = 0; c < width; ++c)
-        if (specs[c].stored) ctx.stored.push_back(c);
+  void complete() {
+    if (current.first_block != 0 || current.end_block != nblocks)
+      throw RunError(fmt::format("pass {} covers blocks [{}, {}) of [0, {}): a part is missing", pass, current.first_block,
+                                 current.end_block, nblocks));
+    if (current.moments.empty()) {  // no blocks at all (N = 0)
+      current.moments.resize(width);
+      current.sums.resize(width);
+      current.counts.resize(width);
     }
-    // The pass, over one range or over the requested pieces merged as separate processes would.
-    PassState merged;
-    arena.execute([&] {
-      std::vector<std::uint64_t> cuts = {0};
-      for (const auto b : opt.split_blocks)
-        if (b > cuts.back() && b < nblocks) cuts.push_back(b);
-      cuts.push_back(nblocks);
-      for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
-        PassState part = run_range(ctx, cuts[i], cuts[i + 1]);
-        if (cuts.size() > 2) part = deserialize(serialize(part));
-        if (i == 0) merged = std::move(part);
-        else merged.join(std::move(part));
-      }
-    });
-    if (pass == 0) tm.sample = since(start);
-    else tm.passes += since(start);
-    start = Clock::now();
-
+    const auto start = Clock::now();
     // What this pass settled, and what the next must narrow (columns apart, in parallel).
     std::atomic<bool> again{false};
     std::vector<ColumnPass> next(width);
     const double budget = static_cast<double>(opt.collect_budget) / static_cast<double>(width);
     arena.execute([&] {
       tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-        if (!settle(c, state, passes, merged, pass, budget, results, next[c])) again = true;
+        if (!settle(c, state, passes, current, pass, budget, results, next[c])) again = true;
       });
     });
     tm.statistics += since(start);
-    if (!again) break;
+    current = PassState{};
+    done = 0;
+    if (!again) {
+      finished = true;
+      return;
+    }
     passes = std::move(next);
+    ++pass;
     ++tm.extra_passes;
     if (tm.extra_passes > 8) throw std::logic_error("order statistics did not settle in 8 passes");
   }
-  return results;
+};
+
+Stream::Stream(const BlockSource& source, std::vector<ColumnSpec> specs, StreamOptions opt, StreamTimings* timings)
+    : impl_(std::make_unique<Impl>(source, std::move(specs), std::move(opt), timings)) {}
+Stream::~Stream() = default;
+
+std::uint64_t Stream::blocks() const noexcept { return impl_->nblocks; }
+unsigned Stream::pass() const noexcept { return impl_->pass; }
+bool Stream::finished() const noexcept { return impl_->finished; }
+std::uint64_t Stream::state_end() const noexcept { return impl_->current.end_block; }
+
+void Stream::evaluate(std::uint64_t first, std::uint64_t end) {
+  Impl& f = *impl_;
+  if (f.finished) throw std::logic_error("Stream::evaluate after the last pass");
+  end = std::min(end, f.nblocks);
+  if (first >= end) return;
+  PassState part;
+  f.timed([&] { part = run_range(f.context(f.pass == 0), first, end); });
+  f.current.join(std::move(part));
+}
+
+void Stream::store_only(std::uint64_t first, std::uint64_t end) {
+  Impl& f = *impl_;
+  end = std::min(end, f.nblocks);
+  if (first >= end || !f.opt.sink || f.stored.empty()) return;
+  const std::vector<ColumnPass> none(f.width);  // no statistics: the evaluator and the sink only
+  PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0};
+  f.timed([&] { (void)run_range(ctx, first, end); });
+}
+
+void Stream::add_state(const std::string& bytes) {
+  Impl& f = *impl_;
+  PassState part = deserialize(bytes);
+  f.check_fits(part);
+  f.current.join(std::move(part));
+}
+
+std::string Stream::take_state() {
+  std::string out = serialize(impl_->current);
+  impl_->current = PassState{};
+  return out;
+}
+
+std::string Stream::state() const { return serialize(impl_->current); }
+
+void Stream::complete() { impl_->complete(); }
+
+void Stream::run_rest() {
+  Impl& f = *impl_;
+  while (!f.finished) {
+    // The pass, over one range or over the requested pieces merged as separate processes would.
+    std::vector<std::uint64_t> cuts = {0};
+    for (const auto b : f.opt.split_blocks)
+      if (b > cuts.back() && b < f.nblocks) cuts.push_back(b);
+    cuts.push_back(f.nblocks);
+    if (cuts.size() == 2) {
+      evaluate(0, f.nblocks);
+    } else {
+      std::vector<std::string> parts;
+      for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+        evaluate(cuts[i], cuts[i + 1]);
+        parts.push_back(take_state());
+      }
+      for (const auto& p : parts) add_state(p);
+    }
+    complete();
+  }
+}
+
+const std::vector<ColumnResult>& Stream::results() const {
+  if (!impl_->finished) throw std::logic_error("Stream::results before the last pass");
+  return impl_->results;
+}
+
+std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
+                                     const StreamOptions& opt, StreamTimings* timings) {
+  Stream s(source, specs, opt, timings);
+  s.run_rest();
+  return s.results();
 }
 
 std::vector<std::vector<double>> collect_columns(const BlockSource& source, std::uint64_t n,

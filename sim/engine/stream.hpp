@@ -99,6 +99,53 @@ struct StreamOptions {
   std::uint64_t collect_budget = k_collect_budget;
 };
 
+/// One run of the streaming engine, driven pass by pass. Each pass's state is built from block ranges
+/// appended in block order, evaluated here or serialized by another process running the same source,
+/// specs, seed and N (MPI ranks, job-array shards, a checkpoint); any split gives the same bits.
+class Stream {
+ public:
+  /// Prepares the run: draws the pilot (the run's first samples, re-drawn: every process draws the same)
+  /// and lays out the main pass. Throws Interrupted.
+  Stream(const BlockSource& source, std::vector<ColumnSpec> specs, StreamOptions opt, StreamTimings* timings = nullptr);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  /// Blocks of the run: ⌈N / k_block_size⌉.
+  [[nodiscard]] std::uint64_t blocks() const noexcept;
+  /// The pass now due: 0 is the main pass, the only one that feeds the sink.
+  [[nodiscard]] unsigned pass() const noexcept;
+  /// True once every statistic is final (results() may be called).
+  [[nodiscard]] bool finished() const noexcept;
+  /// One past the last block the current pass's state covers (0 when empty).
+  [[nodiscard]] std::uint64_t state_end() const noexcept;
+
+  /// Evaluates blocks [first, end) of the current pass (clipped to blocks()) and appends them to its state;
+  /// ranges arrive in block order. Throws Interrupted.
+  void evaluate(std::uint64_t first, std::uint64_t end);
+  /// Hands blocks [first, end) to the sink without adding them to any state (a resumed run re-draws the
+  /// samples its checkpoint does not hold).
+  void store_only(std::uint64_t first, std::uint64_t end);
+  /// Appends a range state serialized by take_state()/state() of a run of the same source, specs, seed, N and
+  /// pass. Throws RunError when it is damaged, does not fit this pass's layout, or does not follow the state.
+  void add_state(const std::string& bytes);
+  /// The current pass's state, serialized; the state is emptied.
+  [[nodiscard]] std::string take_state();
+  /// The current pass's state, serialized; kept.
+  [[nodiscard]] std::string state() const;
+  /// Ends the current pass, whose state must cover every block (RunError otherwise): settles what it can;
+  /// unless finished(), the next pass is due.
+  void complete();
+  /// Runs every remaining pass here over all blocks (cut at StreamOptions::split_blocks).
+  void run_rest();
+  /// Each column's statistics, once finished().
+  [[nodiscard]] const std::vector<ColumnResult>& results() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 /// Runs every pass of `source` over `samples` samples and returns each column's statistics. Throws Interrupted.
 [[nodiscard]] std::vector<ColumnResult> run_stream(const BlockSource& source, const std::vector<ColumnSpec>& specs,
                                                    const StreamOptions& opt, StreamTimings* timings = nullptr);
