@@ -4,11 +4,15 @@
 #include "sim/cmd/run.hpp"
 #include "sim/lang/scenario.hpp"
 #include "sim/cmd/run_suite.hpp"
+#include "sim/cmd/mpi_ranks.hpp"
+#include "sim/cmd/spread.hpp"
+#include "sim/io/part_file.hpp"
 #include "sim/io/target.hpp"
 #include "sim/io/text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +26,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <variant>
@@ -60,7 +66,8 @@ std::vector<std::string> expand(const std::vector<std::string>& args) {
 // A throttled progress bar on stderr, shown only on a terminal and only once a run takes over a second.
 class ProgressBar {
  public:
-  ProgressBar() : enabled_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+  explicit ProgressBar(bool wanted = true)
+      : enabled_(wanted && ::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
   void operator()(std::uint64_t done, std::uint64_t total) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
@@ -163,12 +170,58 @@ struct RunArgs {
   std::vector<std::string> files;
   std::uint64_t samples = 0;
   std::uint64_t seed = 0;
+  bool has_samples = false, has_seed = false, has_store = false;  // given on the command line
   unsigned threads = 0;
   std::string output;
   Store store = Store::all;
   bool point = false, json = false, force = false, timings = false;
   std::vector<std::string> stress, set;
+  std::optional<Shard> shard;            // --shard i/K
+  std::vector<std::string> parts;        // merge: the shards' parts
+  bool resume = false;
+  double checkpoint = 60;                // seconds between checkpoints; 0 = none
 };
+
+// "i/K" with 0 ≤ i < K ≤ 1,000,000.
+Shard parse_shard(const std::string& s) {
+  const std::size_t slash = s.find('/');
+  Shard out;
+  const auto number = [&](std::string_view t, std::uint64_t& v) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return !t.empty() && ec == std::errc{} && end == t.data() + t.size();
+  };
+  if (slash == std::string::npos || !number(std::string_view(s).substr(0, slash), out.index) ||
+      !number(std::string_view(s).substr(slash + 1), out.count) || out.count == 0 || out.count > 1'000'000 ||
+      out.index >= out.count)
+    throw UsageError(fmt::format("--shard {}: expected i/K, shard i (0-based) of K shards, 0 ≤ i < K ≤ 1000000, "
+                                 "e.g. --shard 0/100 (Slurm: --shard $SLURM_ARRAY_TASK_ID/100)",
+                                 s));
+  return out;
+}
+
+// The texts a job's results depend on: its files (and the files they link) and the result-changing options.
+RunIdentity identity_of(const std::string& file, const Job& job, const RunArgs& a) {
+  std::vector<std::string> texts;
+  const auto scenario_texts = [&](const Scenario& s) {
+    texts.push_back(s.text);
+    for (const Link& l : s.links) texts.push_back(l.text);
+  };
+  if (const auto* s = std::get_if<Scenario>(&job)) {
+    scenario_texts(*s);
+  } else {
+    const Suite& u = std::get<Suite>(job);
+    texts.push_back(u.text);
+    for (const SuiteMember& m : u.members) scenario_texts(m.scenario);
+  }
+  RunIdentity id;
+  id.job = fs::absolute(file).lexically_normal().string();
+  id.stress = a.stress;
+  id.set = a.set;
+  for (const auto& x : a.stress) texts.push_back("--stress " + x);
+  for (const auto& x : a.set) texts.push_back("--set " + x);
+  id.fingerprint = job_fingerprint(texts);
+  return id;
+}
 
 // The stressed cases a run asks for: the named [stress.<name>] sets (or all), then --set overrides as "set".
 std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
@@ -202,7 +255,7 @@ std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
   return cases;
 }
 
-int cmd_run(const RunArgs& a, const CLI::App& sub) {
+int cmd_run(const RunArgs& a, Ranks* ranks) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
   std::vector<Job> jobs;
   const auto parse_start = std::chrono::steady_clock::now();
@@ -224,6 +277,7 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
       const std::string& name = job_name(jobs[i]);
       if (!a.output.empty() && !to_dir) targets[i] = a.output;
       else targets[i] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (name + ".h5")).string();
+      if (a.shard) targets[i] = shard_path(targets[i], *a.shard);
       targets[i] = checked_result_target(targets[i], files, a.force);
       if (!seen.insert(targets[i]).second)
         throw UsageError(fmt::format("two scenarios would write {}; give them different names", targets[i]));
@@ -235,18 +289,24 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
   std::signal(SIGTERM, on_signal);
   const auto options_for = [&](std::size_t i) {
     RunOptions opt;
-    if (sub.count("--seed")) opt.seed = a.seed;
-    if (sub.count("--samples")) opt.samples = a.samples;
+    if (a.has_seed) opt.seed = a.seed;
+    if (a.has_samples) opt.samples = a.samples;
     opt.threads = a.threads;
     opt.store = a.store;
     opt.point_only = a.point;
     if (!a.point) opt.output = targets[i];
+    opt.shard = a.shard;
+    opt.parts = a.parts;
+    opt.ranks = ranks;
+    opt.identity = identity_of(files[i], jobs[i], a);
+    opt.resume = a.resume;
+    opt.checkpoint_seconds = a.shard || (ranks && ranks->size() > 1) ? 0 : a.checkpoint;
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) opt.stresses = stress_cases(*s, a);
     else {
       const Suite& u = std::get<Suite>(jobs[i]);
       if (!a.stress.empty() || !a.set.empty())
         throw UsageError(fmt::format("--stress and --set apply to scenario files; {} is a suite", u.path));
-      if (!sub.count("--store") && u.store) opt.store = *u.store;
+      if (!a.has_store && u.store) opt.store = *u.store;
     }
     return opt;
   };
@@ -263,17 +323,25 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     }
     check_disk_space(targets.at(0), stored);
   }
+  // Rank 0 of an MPI run speaks for all; a shard says what it wrote.
+  const bool quiet = ranks && ranks->rank() != 0;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     RunOptions opt = options_for(i);  // again: the options checked above
-    ProgressBar bar;
+    ProgressBar bar(!quiet);
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
     opt.cancel = &g_cancel;
-    if (i > 0 && !a.json) std::cout << '\n';
+    opt.resumed = [&](std::uint64_t done, std::uint64_t total) {
+      std::cerr << fmt::format("{}: resuming from {}: {} of {} blocks done\n", files[i], checkpoint_path(opt.output),
+                               thousands(done), thousands(total));
+    };
+    if (i > 0 && !a.json && !quiet) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
       RunSummary r = run_scenario(*s, opt);
       r.timings.parse = parse_seconds;
       bar.clear();
-      if (a.json) print_json(r, std::cout);
+      if (quiet) continue;
+      if (a.shard) std::cout << fmt::format("{}: shard {} of {} written to {}\n", files[i], a.shard->index, a.shard->count, r.output);
+      else if (a.json) print_json(r, std::cout);
       else print_table(r, std::cout);
       if (a.timings && !a.json && !a.point) print_timings(r.timings, std::cout);
     } else {
@@ -281,13 +349,75 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
       SuiteSummary r = run_suite(u, opt);
       r.timings.parse = parse_seconds;
       bar.clear();
-      if (a.json) print_suite_json(r, u, std::cout);
+      if (quiet) continue;
+      if (a.shard) std::cout << fmt::format("{}: shard {} of {} written to {}\n", files[i], a.shard->index, a.shard->count, r.output);
+      else if (a.json) print_suite_json(r, u, std::cout);
       else print_suite(r, u, std::cout);
       if (a.timings && !a.json && !a.point) print_timings(r.timings, std::cout);
     }
     std::cout.flush();
   }
   return 0;
+}
+
+// `tamcarlo merge`: checks that the parts are every shard of one run, then writes that run's result.
+int cmd_merge(RunArgs a, Ranks* ranks) {
+  if (a.parts.empty()) throw UsageError("merge: give the parts written by `tamcarlo run --shard i/K`");
+  std::vector<std::unique_ptr<PartReader>> parts;
+  for (const auto& p : a.parts) parts.push_back(std::make_unique<PartReader>(p));
+  const PartInfo& first = parts.front()->info();
+  std::map<std::uint64_t, std::string> by_shard;
+  for (const auto& part : parts) {
+    const PartInfo& p = part->info();
+    const auto differs = [&](const char* what, const std::string& mine, const std::string& theirs) {
+      if (mine != theirs)
+        throw UsageError(fmt::format("merge: {} and {} are not parts of one run: {} {} vs {}", a.parts.front(),
+                                     part->path(), what, theirs, mine));
+    };
+    if (p.kind != "shard") throw UsageError(fmt::format("merge: {} is a {}, not a shard's part", part->path(), p.kind));
+    differs("job", p.job, first.job);
+    differs("seed", std::to_string(p.seed), std::to_string(first.seed));
+    differs("samples", std::to_string(p.samples), std::to_string(first.samples));
+    differs("shard count", std::to_string(p.shards), std::to_string(first.shards));
+    differs("store", p.store, first.store);
+    differs("tamcarlo version", p.tamcarlo_version, first.tamcarlo_version);
+    differs("stream version", std::to_string(p.stream_version), std::to_string(first.stream_version));
+    differs("--stress/--set", fmt::format("{}", fmt::join(p.stress, ",")) + "|" + fmt::format("{}", fmt::join(p.set, ",")),
+            fmt::format("{}", fmt::join(first.stress, ",")) + "|" + fmt::format("{}", fmt::join(first.set, ",")));
+    differs("scenario text fingerprint", p.fingerprint, first.fingerprint);
+    if (const auto [it, fresh] = by_shard.emplace(p.shard, part->path()); !fresh)
+      throw UsageError(fmt::format("merge: shard {} of {} is given twice: {} and {}", p.shard, p.shards, it->second,
+                                   part->path()));
+  }
+  std::vector<std::string> missing;
+  for (std::uint64_t i = 0; i < first.shards && missing.size() < 10; ++i)
+    if (!by_shard.count(i)) missing.push_back(std::to_string(i));
+  if (!missing.empty())
+    throw UsageError(fmt::format("merge: shard{} {} of {} {} missing (a run of {} with --shard i/{} writes each)",
+                                 missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), first.shards,
+                                 missing.size() > 1 ? "are" : "is", first.job, first.shards));
+  // The run the parts came from, as it was.
+  a.files = {first.job};
+  a.seed = first.seed;
+  a.has_seed = true;
+  a.samples = first.samples;
+  a.has_samples = true;
+  a.store = first.store == "all" ? Store::all : first.store == "report" ? Store::report : Store::none;
+  a.has_store = true;
+  a.stress = first.stress;
+  a.set = first.set;
+  a.checkpoint = 0;
+  {
+    std::error_code ec;
+    if (!fs::is_regular_file(first.job, ec))
+      throw UsageError(fmt::format("merge: the parts are of {}, which is not there any more", first.job));
+    const Job job = load_job(first.job);
+    if (identity_of(first.job, job, a).fingerprint != first.fingerprint)
+      throw UsageError(fmt::format("merge: {} (or a file it links) has changed since the parts were written; "
+                                   "run the shards again",
+                                   first.job));
+  }
+  return cmd_run(a, ranks);
 }
 
 }  // namespace
@@ -313,7 +443,7 @@ int cmd_report(const std::string& result, const std::string& output, const std::
                              python, std::strerror(errno)));
 }
 
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv, Ranks* ranks) {
   CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
   app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
   app.require_subcommand(1);
@@ -346,6 +476,25 @@ int main(int argc, char** argv) {
                 "Print the wall time of each phase (parse, pilot, sampling pass, further passes, statistics, "
                 "sensitivity, write); --json always has them");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
+  std::string shard_text;
+  run->add_option("--shard", shard_text,
+                  "Compute only shard i of K (i/K, 0-based) and write a part beside the result "
+                  "(<name>.part-i-of-K.h5); `tamcarlo merge` joins the K parts into the result");
+  run->add_flag("--resume", ra.resume,
+                "Continue from the checkpoint beside the result (<result>.checkpoint) if there is one; the result "
+                "is bit-identical to an uninterrupted run");
+  run->add_option("--checkpoint", ra.checkpoint,
+                  "Seconds between checkpoints of a long run (default 60; 0 = none); removed once the result is written")
+      ->check(CLI::Range(0.0, 1e9));
+
+  RunArgs ma;
+  CLI::App* merge = app.add_subcommand("merge", "Join the parts of a run's shards (run --shard i/K) into its result");
+  merge->add_option("parts", ma.parts, "Every part of one run (any order)")->required();
+  merge->add_option("-o,--output", ma.output, "Result file (default: results/<scenario name>.h5)");
+  merge->add_option("--threads", ma.threads, "Worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
+  merge->add_flag("--force", ma.force, "Replace an existing regular file at the output path that is not a tamcarlo result");
+  merge->add_flag("--json", ma.json, "Print the summary as JSON instead of a table");
+  merge->add_flag("--timings", ma.timings, "Print the wall time of each phase");
 
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Check scenario files and lint their inputs (sources, points)");
@@ -366,7 +515,7 @@ int main(int argc, char** argv) {
     known = false;
   }
   if (!known) {
-    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `validate` and `report`\n"
+    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `merge`, `validate` and `report`\n"
                              "Run with --help for usage.\n",
                              terminal_safe(argv[1]));
     return static_cast<int>(ExitCode::usage);
@@ -385,7 +534,15 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*run) return cmd_run(ra, *run);
+    ra.has_seed = run->count("--seed") > 0;
+    ra.has_samples = run->count("--samples") > 0;
+    ra.has_store = run->count("--store") > 0;
+    if (!shard_text.empty()) ra.shard = parse_shard(shard_text);
+    if (ra.shard && ra.point) throw UsageError("--shard and --point do not go together (--point samples nothing)");
+    if (ranks && ranks->size() > 1 && (ra.shard || ra.resume || *merge))
+      throw UsageError("under mpirun, run without --shard, --resume or merge: the ranks share the blocks themselves");
+    if (*run) return cmd_run(ra, ranks);
+    if (*merge) return cmd_merge(ma, ranks);
     if (*report) return cmd_report(report_file, report_dir, report_locale);
     return cmd_validate(validate_files);
   } catch (const Error& e) {
@@ -402,4 +559,17 @@ int main(int argc, char** argv) {
     std::cerr << "tamcarlo: internal error: " << terminal_safe(e.what()) << " (please report it with the scenario)\n";
     return static_cast<int>(ExitCode::run_failure);
   }
+}
+
+int main(int argc, char** argv) {
+  std::unique_ptr<Ranks> ranks;
+  try {
+    ranks = start_ranks(argc, argv);  // before the arguments are read: MPI may take some of its own
+  } catch (const Error& e) {
+    std::cerr << "tamcarlo: error: " << terminal_safe(e.what()) << '\n';
+    return static_cast<int>(e.exit_code());
+  }
+  const int code = run_main(argc, argv, ranks.get());
+  if (code != 0) abort_ranks(ranks.get(), code);  // one rank failing ends them all, with its exit status
+  return code;
 }

@@ -322,35 +322,13 @@ namespace {
 
 }  // namespace
 
-void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
+void add_sample_datasets(RunGroup* group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
   for_each_variable(r.variables, [&](std::size_t i, std::size_t count) {
     if (!r.variables[i].stored) return;
     const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
-    group.add_samples(r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
+    if (group) group->add_samples(r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);
     for (std::size_t k = 0; k < count; ++k) columns.push_back(first + i + k);
   });
-}
-
-std::vector<ColumnResult> stream_into(const BlockSource& source, std::vector<ColumnSpec> specs,
-                                      std::vector<std::size_t> stored, const RunOptions& opt, std::uint64_t samples,
-                                      ResultWriter* writer, StreamTimings* timings) {
-  // The sink hands the stored columns in column order; the datasets are written in that order.
-  std::sort(stored.begin(), stored.end());
-  for (auto& sp : specs) sp.stored = false;
-  for (const std::size_t c : stored) specs[c].stored = true;
-  if (writer)
-    check_disk_space(writer->target(), static_cast<double>(writer->sample_columns()) * static_cast<double>(samples) * sizeof(double));
-  StreamOptions so;
-  so.samples = samples;
-  so.threads = opt.threads;
-  so.progress = opt.progress;
-  so.cancel = opt.cancel;
-  so.split_blocks = opt.split_blocks;
-  if (!stored.empty())
-    so.sink = [writer](std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& cols) {
-      writer->write_samples(first, rows, cols);
-    };
-  return run_stream(source, specs, so, timings);
 }
 
 void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::function<void(std::ostream&)>& csv_text) {
@@ -370,8 +348,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto start = Clock::now();
   // Open the file first: an unwritable target fails before a long run, not after.
   std::unique_ptr<ResultWriter> writer;
-  if (!opt.output.empty() && !opt.point_only && !opt.preflight)
-    writer = std::make_unique<ResultWriter>(opt.output, "scenario");
+  if (opt.writes_result()) writer = std::make_unique<ResultWriter>(opt.output, "scenario");
   const Plan plan(s);
   RunSummary out = describe_run(s, plan, opt);
   if (opt.point_only) return out;
@@ -436,25 +413,37 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (writer) {
     root.emplace(writer->run(""));
     root->write_run(s, out.seed, out.samples, opt.store);
-    add_sample_datasets(*root, out, stored_columns, 0);
-    for (std::size_t k = 0; k < cases.size(); ++k) {
+  }
+  // (A shard or an MPI rank > 0 writes its rows of the same columns into its part.)
+  add_sample_datasets(root ? &*root : nullptr, out, stored_columns, 0);
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    if (writer) {
       const StressCase& c = opt.stresses[k];
       std::string notes;
       for (const Input& in : c.overrides) notes += (notes.empty() ? "" : "\n") + stress_note(in);
       case_runs.push_back(writer->run("stress/" + c.name));
       case_runs.back().write_stress(c.name, c.description, notes);
       case_runs.back().write_run(stressed[k], out.seed, out.samples, opt.store);
-      add_sample_datasets(case_runs.back(), cases[k], stored_columns, source.stress_first(k));
     }
+    add_sample_datasets(writer ? &case_runs.back() : nullptr, cases[k], stored_columns, source.stress_first(k));
   }
-  const std::vector<ColumnResult> results = stream_into(source, std::move(specs), stored_columns, opt, out.samples,
-                                                      writer.get(), &out.timings.stream);
+  const std::optional<std::vector<ColumnResult>> streamed = stream_into(
+      source, std::move(specs), stored_columns, opt, out.seed, out.samples, writer.get(), &out.timings.stream);
+  if (!streamed) {  // a shard: its part is written
+    out.seconds = since(start);
+    out.output = opt.output;
+    return out;
+  }
+  const std::vector<ColumnResult>& results = *streamed;
   take_results(out, results, 0);
 
-  // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same).
+  // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same). Only the
+  // process that writes the result needs them.
   const auto sens_start = Clock::now();
-  add_sensitivity(out, plan, opt);
-  for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt);
+  if (writer || opt.output.empty()) {
+    add_sensitivity(out, plan, opt);
+    for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt);
+  }
   if (pcols)
     out.portfolio = portfolio_result(*pcols, holding_names, results, source.portfolio_first(), source, out.samples,
                                      opt.threads);
@@ -486,6 +475,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   }
   root->write_summaries(out);
   commit_with_csv(*writer, opt, [&](std::ostream& f) { write_csv(out, f); });
+  remove_checkpoint(opt);
   out.output = writer->target();
   out.timings.write = since(write_start);
   return out;

@@ -3,6 +3,7 @@
 #pragma once
 #include "sim/engine/stream.hpp"
 #include "sim/engine/plan.hpp"
+#include "sim/cmd/spread.hpp"
 #include "sim/lang/scenario.hpp"
 #include "sim/stats/summary.hpp"
 
@@ -48,6 +49,26 @@ struct RunOptions {
   /// When set, the run only checks that it fits (memory; throws RunError otherwise), fills this in and returns
   /// before sampling or creating a file: several scenarios are all checked before the first is written.
   RunNeeds* preflight = nullptr;
+  /// Compute only this shard's blocks of the main pass and write them as a part to `output` (no result).
+  std::optional<Shard> shard;
+  /// Merge these shards' parts (every shard of one run, any order): their main pass is not sampled again.
+  std::vector<std::string> parts;
+  /// MPI ranks sharing every pass (null: this process alone); rank 0 writes the result.
+  Ranks* ranks = nullptr;
+  /// Recorded in parts and checkpoints; what they are checked against.
+  RunIdentity identity;
+  /// Seconds between checkpoints written to checkpoint_path(output) (0: none). The checkpoint is removed once
+  /// the result is written, kept when the run is interrupted.
+  double checkpoint_seconds = 0;
+  /// Continue from checkpoint_path(output) when it exists (bit-identical to an uninterrupted run).
+  bool resume = false;
+  /// Reports a resumed run's progress (blocks done of all) once, when it resumes.
+  std::function<void(std::uint64_t, std::uint64_t)> resumed;
+
+  /// True when this process writes the result file (an output, not a shard, not an MPI rank > 0, not --point).
+  [[nodiscard]] bool writes_result() const {
+    return !output.empty() && !point_only && !preflight && !shard && !(ranks && ranks->rank() != 0);
+  }
 };
 
 /// Throws RunError when `threads` workspaces of `plans` (k_block_size rows × slots × 8 bytes each, per
@@ -76,14 +97,22 @@ void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt);
 class ResultWriter;
 class RunGroup;
 
-/// Adds the sample datasets of `r`'s stored variables to `group`, noting their columns (offset by `first`).
-void add_sample_datasets(RunGroup& group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first);
+/// Adds the sample datasets of `r`'s stored variables to `group` (when given), noting their columns (offset by
+/// `first`).
+void add_sample_datasets(RunGroup* group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first);
 
-/// Streams `source` with opt's threads, progress, cancellation and splits; the `stored` columns go to
-/// `writer`'s sample datasets (which must be in that column order), after a disk-space check.
-[[nodiscard]] std::vector<ColumnResult> stream_into(const BlockSource& source, std::vector<ColumnSpec> specs,
-                                                    std::vector<std::size_t> stored, const RunOptions& opt,
-                                                    std::uint64_t samples, ResultWriter* writer, StreamTimings* timings);
+/// Streams `source` with opt's threads, progress, cancellation and splits, here or spread as opt says (MPI
+/// ranks, a shard, a merge of shards, checkpoints and resume: spread.cpp); the `stored` columns go to
+/// `writer`'s sample datasets (which must be in that column order), after a disk-space check, or to the part
+/// this process writes. Returns the statistics, or nothing for a shard (its part is written).
+[[nodiscard]] std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, std::vector<ColumnSpec> specs,
+                                                                   std::vector<std::size_t> stored, const RunOptions& opt,
+                                                                   std::uint64_t seed, std::uint64_t samples,
+                                                                   ResultWriter* writer,
+                                                                   StreamTimings* timings);
+
+/// Removes the checkpoint of a run writing `opt.output`, once its result is committed.
+void remove_checkpoint(const RunOptions& opt);
 
 /// Writes the CSV summary (csv_text) beside `writer`'s target, then commits both under a CommitLock, so
 /// they appear together; throws Interrupted instead if opt.cancel is set by then.

@@ -273,38 +273,48 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   std::vector<RunGroup> run_groups;
   std::vector<std::size_t> stored;
   const bool joint = opt.store != Store::none;
-  if (!opt.output.empty()) {
+  if (opt.writes_result()) {
     writer = std::make_unique<ResultWriter>(opt.output, "suite");
     writer->write_suite(suite, out.seed, out.samples);
+  }
+  if (!opt.output.empty()) {  // (a shard or an MPI rank > 0 writes its rows of the same columns into its part)
     for (std::size_t k = 0; k < runs.size(); ++k) {
-      run_groups.push_back(writer->run(groups[k]));
-      if (k >= member0 && suite.members[k - member0].cell)
-        run_groups.back().write_cell(suite.members[k - member0], suite.star_names);
-      run_groups.back().write_run(*scenarios[k], seeds[k], out.samples, opt.store);
-      add_sample_datasets(run_groups.back(), runs[k], stored, plan_first[k]);
+      if (writer) {
+        run_groups.push_back(writer->run(groups[k]));
+        if (k >= member0 && suite.members[k - member0].cell)
+          run_groups.back().write_cell(suite.members[k - member0], suite.star_names);
+        run_groups.back().write_run(*scenarios[k], seeds[k], out.samples, opt.store);
+      }
+      add_sample_datasets(writer ? &run_groups.back() : nullptr, runs[k], stored, plan_first[k]);
     }
     if (nc > 0 && joint) {
       for (std::size_t c = 0; c < nc; ++c) {
-        writer->add_matrix_column("market_" + suite.members[out.cells[c]].key, out.samples, suite.unit);
+        if (writer) writer->add_matrix_column("market_" + suite.members[out.cells[c]].key, out.samples, suite.unit);
         stored.push_back(source.market(c));
       }
       for (std::size_t c = 0; c < nc; ++c) {
         if (!cells[c].share) continue;
-        writer->add_matrix_column("share_" + suite.members[out.cells[c]].key, out.samples, "");
+        if (writer) writer->add_matrix_column("share_" + suite.members[out.cells[c]].key, out.samples, "");
         stored.push_back(source.share(c));
       }
     }
   }
   // Stored columns are added in column order (members, then matrix columns), as the sink hands them.
   if (!std::is_sorted(stored.begin(), stored.end())) throw std::logic_error("suite: stored columns out of order");
-  const std::vector<ColumnResult> results =
-      stream_into(source, std::move(specs), stored, opt, out.samples, writer.get(), &out.timings.stream);
+  const std::optional<std::vector<ColumnResult>> streamed =
+      stream_into(source, std::move(specs), stored, opt, out.seed, out.samples, writer.get(), &out.timings.stream);
+  if (!streamed) {  // a shard: its part is written
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out.output = opt.output;
+    return out;
+  }
+  const std::vector<ColumnResult>& results = *streamed;
 
   const auto sens_start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; k < runs.size(); ++k) {
     RunSummary& r = runs[k];
     take_results(r, results, plan_first[k]);
-    add_sensitivity(r, *plans[k], opt);
+    if (writer || opt.output.empty()) add_sensitivity(r, *plans[k], opt);  // only the writing process needs them
   }
 
   out.timings.sensitivity = std::chrono::duration<double>(std::chrono::steady_clock::now() - sens_start).count();
@@ -320,6 +330,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
 
   if (nc > 0) writer->write_matrix(suite, out, joint);
   commit_with_csv(*writer, opt, [&](std::ostream& f) { write_matrix_csv(out, suite, f); });
+  remove_checkpoint(opt);
   out.output = writer->target();
   out.timings.write = std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
   return out;

@@ -1,6 +1,8 @@
 // HDF5 inside io/: RAII handles and small typed writers. Private to sim/io (no other part of
 // tamcarlo sees an HDF5 id).
 #pragma once
+#include "sim/error.hpp"
+
 #include <hdf5.h>
 
 #include <cstdint>
@@ -60,6 +62,8 @@ void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, con
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 }  // namespace h5
 
+/// RunError for a failed write to `target`: names the path and, when it is so, the full disk.
+[[nodiscard]] RunError write_failure(const std::string& target, const std::string& what);
 /// Throws RunError("HDF5: cannot <what>") when status < 0.
 void h5_check(herr_t status, const std::string& what);
 /// Turns off HDF5's printing of its error stack on this thread (errors are reported as RunError).

@@ -30,6 +30,10 @@ namespace tamcarlo {
   return h;
 }
 
+/// Version of the random streams: which draws a (seed, variable, sample) yields. Stored in every result and
+/// partial file; results and parts of different stream versions never mix.
+inline constexpr std::uint64_t k_stream_version = 1;
+
 /// The random stream of one (seed, variable, sample): Philox4x64-10 with key {seed, variable id}
 /// and counter {sample index, draw block, 0, 0}; yields 64-bit words, four per Philox call.
 /// Satisfies UniformRandomBitGenerator, so Boost.Random distributions can use it too.

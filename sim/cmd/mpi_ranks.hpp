@@ -1,0 +1,18 @@
+// MPI for `mpirun -np K tamcarlo run ...` (Open MPI): the Ranks of spread.hpp over MPI_COMM_WORLD.
+// Compiled into the tamcarlo program only; a build without MPI refuses to run as one of several ranks.
+#pragma once
+#include "sim/cmd/spread.hpp"
+
+#include <memory>
+
+namespace tamcarlo {
+
+/// The ranks this process belongs to when a launcher (mpirun, srun) started it as one of several and
+/// tamcarlo was built with MPI; null when it runs alone (MPI is then never initialized). Throws UsageError
+/// when started as one of several ranks by a tamcarlo built without MPI.
+[[nodiscard]] std::unique_ptr<Ranks> start_ranks(int& argc, char**& argv);
+
+/// Ends every rank with exit status `code` (MPI_Abort) when `ranks` has more than one; otherwise nothing.
+void abort_ranks(Ranks* ranks, int code);
+
+}  // namespace tamcarlo
