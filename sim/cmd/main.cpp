@@ -6,6 +6,7 @@
 #include "sim/cmd/run_suite.hpp"
 #include "sim/cmd/mpi_ranks.hpp"
 #include "sim/cmd/spread.hpp"
+#include "sim/cmd/precision.hpp"
 #include "sim/io/part_file.hpp"
 #include "sim/io/target.hpp"
 #include "sim/io/text.hpp"
@@ -180,7 +181,38 @@ struct RunArgs {
   std::vector<std::string> parts;        // merge: the shards' parts
   bool resume = false;
   double checkpoint = 60;                // seconds between checkpoints; 0 = none
+  std::string precision;                 // --precision targets
 };
+
+// A scenario run in --precision rounds: each a whole run at a growing N, written only when every target is met
+// (or N reaches the cap, the -n given, else 1e9).
+RunSummary run_to_precision(const Scenario& s, RunOptions opt, const std::vector<PrecisionTarget>& targets) {
+  const std::uint64_t cap = opt.samples.value_or(k_precision_cap);
+  std::uint64_t n = first_round(cap);
+  std::vector<std::uint64_t> rounds;
+  std::vector<PrecisionCheck> checks;
+  for (;;) {
+    opt.samples = n;
+    rounds.push_back(n);
+    bool accepted = false;
+    opt.accept = [&](RunSummary& r) {
+      checks = precision_of(r, targets);
+      const bool met = precision_met(checks);
+      if (!met && n < cap) return false;
+      std::vector<std::string> shown;
+      for (const auto k : rounds) shown.push_back(thousands(k));
+      r.precision = fmt::format("{} at N = {} after {} round{} (N = {}): {}",
+                                met ? "reached" : fmt::format("NOT reached by the cap of {} samples (-n)", thousands(cap)),
+                                thousands(n), rounds.size(), rounds.size() > 1 ? "s" : "", fmt::join(shown, " → "),
+                                describe(checks));
+      accepted = true;
+      return true;
+    };
+    RunSummary r = run_scenario(s, opt);
+    if (accepted) return r;
+    n = next_round(n, checks, cap);
+  }
+}
 
 // "i/K" with 0 ≤ i < K ≤ 1,000,000.
 Shard parse_shard(const std::string& s) {
@@ -278,6 +310,11 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
       if (!a.output.empty() && !to_dir) targets[i] = a.output;
       else targets[i] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (name + ".h5")).string();
       if (a.shard) targets[i] = shard_path(targets[i], *a.shard);
+      if (!a.precision.empty()) {
+        const auto* s = std::get_if<Scenario>(&jobs[i]);
+        if (!s) throw UsageError(fmt::format("--precision applies to scenario files; {} is a suite", files[i]));
+        (void)parse_precision(a.precision, *s);
+      }
       targets[i] = checked_result_target(targets[i], files, a.force);
       if (!seen.insert(targets[i]).second)
         throw UsageError(fmt::format("two scenarios would write {}; give them different names", targets[i]));
@@ -336,7 +373,8 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
     };
     if (i > 0 && !a.json && !quiet) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
-      RunSummary r = run_scenario(*s, opt);
+      RunSummary r = a.precision.empty() ? run_scenario(*s, opt)
+                                         : run_to_precision(*s, opt, parse_precision(a.precision, *s));
       r.timings.parse = parse_seconds;
       bar.clear();
       if (quiet) continue;
@@ -483,6 +521,10 @@ int run_main(int argc, char** argv, Ranks* ranks) {
   run->add_flag("--resume", ra.resume,
                 "Continue from the checkpoint beside the result (<result>.checkpoint) if there is one; the result "
                 "is bit-identical to an uninterrupted run");
+  run->add_option("--precision", ra.precision,
+                  "Run in rounds of growing N until each target's 95% CI half-width, relative to its value, is at most "
+                  "X: TARGET=X% (comma-separated; TARGET = all, VARIABLE or VARIABLE.STAT with STAT mean, p1 … p99), "
+                  "e.g. market.p50=0.5%; -n caps N (default 1e9)");
   run->add_option("--checkpoint", ra.checkpoint,
                   "Seconds between checkpoints of a long run (default 60; 0 = none); removed once the result is written")
       ->check(CLI::Range(0.0, 1e9));
@@ -539,6 +581,8 @@ int run_main(int argc, char** argv, Ranks* ranks) {
     ra.has_store = run->count("--store") > 0;
     if (!shard_text.empty()) ra.shard = parse_shard(shard_text);
     if (ra.shard && ra.point) throw UsageError("--shard and --point do not go together (--point samples nothing)");
+    if (!ra.precision.empty() && (ra.shard || ra.point || ra.resume))
+      throw UsageError("--precision runs whole rounds: it does not go with --shard, --point or --resume");
     if (ranks && ranks->size() > 1 && (ra.shard || ra.resume || *merge))
       throw UsageError("under mpirun, run without --shard, --resume or merge: the ranks share the blocks themselves");
     if (*run) return cmd_run(ra, ranks);

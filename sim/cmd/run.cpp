@@ -267,6 +267,7 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
   out.seed = opt.seed.value_or(s.seed.value_or(k_default_seed));
   out.point_only = opt.point_only;
   out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
+  out.ranks = opt.ranks ? opt.ranks->size() : 1;
   std::vector<std::vector<double>> points(std::max<std::size_t>(1, s.years.size()));
   for (std::size_t t = 0; t < points.size(); ++t) points[t] = plan.evaluate_point(t);
   for (const Series& ser : plan.series()) {
@@ -465,9 +466,11 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     out.stresses.push_back(std::move(res));
   }
   out.seconds = since(start);
+  if (opt.accept && !opt.accept(out)) return out;  // nothing written
   if (!writer) return out;
 
   const auto write_start = Clock::now();
+  if (!out.precision.empty()) root->write_precision(out.precision);
   if (out.portfolio) writer->write_portfolio(*out.portfolio, s.portfolio->level);
   for (std::size_t k = 0; k < out.stresses.size(); ++k) {
     case_runs[k].write_summaries(out.stresses[k].run);

@@ -62,6 +62,9 @@ struct RunOptions {
   double checkpoint_seconds = 0;
   /// Continue from checkpoint_path(output) when it exists (bit-identical to an uninterrupted run).
   bool resume = false;
+  /// Called with the finished summary before anything is written; when it returns false the run writes nothing
+  /// (a --precision round short of its target). It may fill in RunSummary::precision.
+  std::function<bool(RunSummary&)> accept;
   /// Reports a resumed run's progress (blocks done of all) once, when it resumes.
   std::function<void(std::uint64_t, std::uint64_t)> resumed;
 

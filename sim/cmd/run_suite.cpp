@@ -174,6 +174,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   out.seed = opt.seed.value_or(suite.seed.value_or(k_default_seed));
   out.samples = opt.samples.value_or(suite.samples.value_or(k_default_samples));
   out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
+  out.ranks = opt.ranks ? opt.ranks->size() : 1;
   out.point_only = opt.point_only;
   out.star_names = suite.star_names;
   out.rank_by = suite.rank_by;

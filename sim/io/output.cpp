@@ -176,8 +176,11 @@ void print_table(const RunSummary& r, std::ostream& os) {
   }
   // A suite member runs in the suite's one stream: its time is the suite's, shown there.
   const std::string time = r.seconds > 0 ? fmt::format(" · {:.2f} s", r.seconds) : std::string(" · run with its suite");
-  os << fmt::format(" {} samples · seed {} · {} threads{}{}\n", thousands(r.samples), r.seed, r.threads, time,
+  const std::string workers =
+      r.ranks > 1 ? fmt::format("{} ranks × {} threads", r.ranks, r.threads) : fmt::format("{} threads", r.threads);
+  os << fmt::format(" {} samples · seed {} · {}{}{}\n", thousands(r.samples), r.seed, workers, time,
                     r.unit.empty() ? "" : " · unit " + r.unit);
+  if (!r.precision.empty()) os << " precision: " << r.precision << '\n';
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   os << '\n';
   std::vector<std::vector<std::string>> rows = {
@@ -262,10 +265,12 @@ std::string json_timings(const PhaseTimings& t) {
 std::string json_run(const RunSummary& r) {
   std::string s = "{";
   s += fmt::format("\"scenario\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},\"threads\":{},"
-                   "\"point_only\":{},\"seconds\":{},\"timings\":{},\"output\":{},\"years\":[{}],\"variables\":{{",
+                   "\"ranks\":{},\"point_only\":{},\"seconds\":{},\"timings\":{},\"output\":{},\"precision\":{},"
+                   "\"years\":[{}],\"variables\":{{",
                    json_string(r.name), json_string(r.title), json_string(r.scenario_path), json_string(r.unit), r.seed,
-                   r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds), json_timings(r.timings),
-                   r.output.empty() ? "null" : json_string(r.output), fmt::join(r.years, ","));
+                   r.samples, r.threads, r.ranks, r.point_only ? "true" : "false", json_number(r.seconds),
+                   json_timings(r.timings), r.output.empty() ? "null" : json_string(r.output),
+                   r.precision.empty() ? "null" : json_string(r.precision), fmt::join(r.years, ","));
   bool first = true;
   for (const auto& v : r.variables) {
     s += fmt::format("{}{}:{{\"variable\":{},\"year\":{},\"kind\":{},\"unit\":{},\"source\":{},\"law\":{},"
@@ -372,7 +377,8 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
     }
     return;
   }
-  os << fmt::format(" {} samples · seed {} · {} threads · {:.2f} s{}\n", thousands(r.samples), r.seed, r.threads,
+  os << fmt::format(" {} samples · seed {} · {} · {:.2f} s{}\n", thousands(r.samples), r.seed,
+                    r.ranks > 1 ? fmt::format("{} ranks × {} threads", r.ranks, r.threads) : fmt::format("{} threads", r.threads),
                     r.seconds, r.unit.empty() ? "" : " · market in " + r.unit);
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   for (const auto& v : r.shared.variables)

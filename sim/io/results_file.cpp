@@ -301,6 +301,10 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   }
 }
 
+void RunGroup::write_precision(const std::string& report) {
+  h5::attr(file_->impl_->groups[index_].group.get(), "precision", report);
+}
+
 void RunGroup::write_stress(const std::string& name, const std::string& description, const std::string& overrides) {
   const hid_t g = file_->impl_->groups[index_].group.get();
   h5::attr(g, "stress", name);

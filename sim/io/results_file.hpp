@@ -43,6 +43,8 @@ class RunGroup {
  public:
   /// Attributes: scenario (file text), scenario_name/title/unit/path, seed, samples, store, years (if any).
   void write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store);
+  /// Attribute `precision`: the --precision rounds and what each target reached.
+  void write_precision(const std::string& report);
   /// Attributes of a stressed case: stress, description, overrides ("input = law" lines).
   void write_stress(const std::string& name, const std::string& description, const std::string& overrides);
   /// Attributes of a suite cell: section, market, share, fx, year (if timed), stars_<rating>.

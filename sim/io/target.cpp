@@ -147,6 +147,22 @@ void sync_directory(const fs::path& dir) {
 
 }  // namespace
 
+namespace {
+
+// True unless `pid` names no process (a process we may not signal exists too).
+bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// True when `pid` has exited but is not yet reaped (state Z in /proc): its temporaries are abandoned.
+bool is_zombie(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const std::size_t close = line.rfind(')');  // the command name may hold spaces and parentheses
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+}  // namespace
+
 void commit_together(const std::vector<std::pair<std::string, std::string>>& temp_to_target) {
   if (temp_to_target.empty()) return;
   const fs::path dir = directory_of(temp_to_target.front().second);
@@ -233,7 +249,7 @@ std::size_t remove_abandoned_temporaries(const std::string& target) {
     const std::string file = e.path().filename().string();
     if (!(is_temporary_of(file, name) || is_temporary_of(file, journal)) || !e.is_regular_file(ec)) continue;
     const auto pid = static_cast<pid_t>(std::stol(file.substr(file.rfind('-') + 1)));
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    if (pid == ::getpid() || (process_exists(pid) && !is_zombie(pid))) continue;  // alive, or not ours to judge
     if (fs::remove(e.path(), ec)) ++removed;
   }
   return removed;

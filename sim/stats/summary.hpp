@@ -62,11 +62,13 @@ struct RunSummary {
   std::string scenario_path, name, title, unit;
   std::uint64_t seed = 0;
   std::uint64_t samples = 0;     ///< 0 for a point evaluation
-  unsigned threads = 0;          ///< worker threads used
+  unsigned threads = 0;          ///< worker threads used (per rank)
+  unsigned ranks = 1;            ///< MPI ranks that shared the run
   double seconds = 0;            ///< wall time of sampling and statistics
   PhaseTimings timings;
   bool point_only = false;
   std::string output;            ///< result file written ("" if none)
+  std::string precision;         ///< --precision: the rounds' N, what each target reached, and whether ("" without)
   std::vector<int> years;        ///< the scenario's timeline; empty when it has none
   std::vector<std::string> sensitivity_inputs;  ///< the non-constant inputs the sensitivities refer to
   std::uint64_t sensitivity_samples = 0;        ///< leading samples the sensitivities use
@@ -89,6 +91,7 @@ inline const QuantileEstimate& VariableSummary::at(double p) const { return quan
 struct SuiteSummary {
   std::string path, name, title, unit, output;
   std::uint64_t seed = 0, samples = 0;
+  unsigned ranks = 1;  ///< MPI ranks that shared the run
   unsigned threads = 0;
   double seconds = 0;
   PhaseTimings timings;
