@@ -45,7 +45,8 @@ static std::string slurp(const std::filesystem::path& p) {
 namespace {
 
 // Starts tamcarlo with `args` in `cwd`, output to files in `io`; returns its pid.
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& cwd, const std::filesystem::path& io) {
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& cwd, const std::filesystem::path& io,
+            const std::vector<std::string>& launcher = {}) {
   const auto out_path = io / "stdout", err_path = io / "stderr";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -53,7 +54,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& c
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const std::string dir = cwd.empty() ? std::filesystem::current_path().string() : cwd.string();
-  std::vector<std::string> all = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir, TAMCARLO_EXE};
+  std::vector<std::string> all = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir};
+  all.insert(all.end(), launcher.begin(), launcher.end());
+  all.push_back(TAMCARLO_EXE);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -91,6 +94,28 @@ Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::file
   ::kill(pid, SIGINT);
   ::kill(pid, SIGINT);
   return finish(pid, io.path());
+}
+
+Process run_launched(const std::vector<std::string>& launcher, const std::vector<std::string>& args) {
+  const TempDir io;
+  return finish(spawn(args, {}, io.path(), launcher), io.path());
+}
+
+Process kill_tamcarlo_when(const std::vector<std::string>& args, const std::filesystem::path& file, int sig) {
+  const TempDir io;
+  const pid_t pid = spawn(args, {}, io.path());
+  for (int i = 0; i < 6000 && !std::filesystem::exists(file); ++i) ::usleep(5000);
+  ::kill(pid, sig);
+  return finish(pid, io.path());
+}
+
+std::string h5_differences(const std::string& a, const std::string& b) {
+  const TempDir io;
+  const std::string out = (io.path() / "diff").string();
+  const int rc = std::system(("h5diff -r '" + a + "' '" + b + "' > '" + out + "' 2>&1").c_str());
+  if (rc == 0) return {};
+  const std::string text = slurp(out);
+  return text.empty() ? "h5diff failed (is hdf5-tools installed?)" : text.substr(0, 4000);
 }
 
 std::string source_path(const std::string& relative) { return std::string(TAMCARLO_SOURCE_DIR) + "/" + relative; }

@@ -40,6 +40,16 @@ struct Process {
 /// Runs tamcarlo with `args`; once a file appears in `watch`, sends SIGINT twice and waits for the exit.
 [[nodiscard]] Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch);
 
+/// Runs `launcher` (e.g. {"mpirun", "-np", "2"}) with the tamcarlo executable and `args`.
+[[nodiscard]] Process run_launched(const std::vector<std::string>& launcher, const std::vector<std::string>& args);
+
+/// Runs tamcarlo with `args`; once `file` exists (or after 30 s), sends `sig` and waits for the exit.
+[[nodiscard]] Process kill_tamcarlo_when(const std::vector<std::string>& args, const std::filesystem::path& file, int sig);
+
+/// What differs between two HDF5 files, every dataset and attribute compared exactly (h5diff -r); "" when
+/// they are the same.
+[[nodiscard]] std::string h5_differences(const std::string& a, const std::string& b);
+
 /// Path of a file in the source tree, e.g. "scenarios/cs_ecommerce.toml".
 [[nodiscard]] std::string source_path(const std::string& relative);
 

@@ -4,6 +4,7 @@ add_executable(tamcarlo_tests
   tests/main_test.cpp
   tests/support.cpp
   tests/cli_test.cpp
+  tests/cluster_test.cpp
   tests/distribution_test.cpp
   tests/engine_test.cpp
   tests/formula_test.cpp
@@ -29,5 +30,8 @@ target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2)
 target_compile_definitions(tamcarlo_tests PRIVATE
   TAMCARLO_EXE="$<TARGET_FILE:tamcarlo>"
   TAMCARLO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)  # mpirun tests (Open MPI's flags)
+  target_compile_definitions(tamcarlo_tests PRIVATE TAMCARLO_MPIEXEC="${MPIEXEC_EXECUTABLE}")
+endif()
 add_dependencies(tamcarlo_tests tamcarlo)
 catch_discover_tests(tamcarlo_tests)

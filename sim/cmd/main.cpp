@@ -309,7 +309,7 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
       const std::string& name = job_name(jobs[i]);
       if (!a.output.empty() && !to_dir) targets[i] = a.output;
       else targets[i] = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (name + ".h5")).string();
-      if (a.shard) targets[i] = shard_path(targets[i], *a.shard);
+      if (a.shard && (a.output.empty() || to_dir)) targets[i] = shard_path(targets[i], *a.shard);  // -o FILE: as given
       if (!a.precision.empty()) {
         const auto* s = std::get_if<Scenario>(&jobs[i]);
         if (!s) throw UsageError(fmt::format("--precision applies to scenario files; {} is a suite", files[i]));
