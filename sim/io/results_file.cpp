@@ -2,6 +2,7 @@
 
 #include "sim/io/h5.hpp"
 #include "sim/io/target.hpp"
+#include "sim/random/rng.hpp"
 
 #include "sim/error.hpp"
 
@@ -420,6 +421,7 @@ ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(
                          fmt::format("create {} (does the directory exist and is it writable?)", impl_->path.temp()));
   h5::attr(impl_->file.get(), "tamcarlo_version", TAMCARLO_VERSION);
   h5::attr(impl_->file.get(), "format_version", std::uint64_t{2});
+  h5::attr(impl_->file.get(), "stream_version", k_stream_version);
   h5::attr(impl_->file.get(), "kind", kind);
 }
 
