@@ -8,6 +8,7 @@
 #include "sim/random/rng.hpp"
 
 #include <fmt/format.h>
+#include <oneapi/tbb/info.h>
 
 #include <algorithm>
 #include <chrono>
@@ -185,7 +186,11 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
     for (const auto& path : opt.parts) readers.push_back(std::make_unique<PartReader>(path));
     std::sort(readers.begin(), readers.end(), [](const auto& a, const auto& b) { return a->info().shard < b->info().shard; });
     for (const auto& r : readers) {
-      stream.add_state(r->states().at(0));
+      const std::vector<std::string> states = r->states();
+      if (states.size() != 1)
+        throw RunError(fmt::format("{} holds {} pass states where a shard's part holds one (damaged?)", r->path(),
+                                   states.size()));
+      stream.add_state(states.front());
       if (writer && !stored.empty()) copy_samples(*r, *writer);
     }
     stream.complete();
@@ -239,8 +244,10 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
   }
   using Clock = std::chrono::steady_clock;
   auto last = Clock::now();
+  // Rounds of at least 8 chunks per thread, so a checkpoint boundary costs the threads little idle time.
+  const unsigned threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
   const std::uint64_t round =
-      checkpointing ? std::max<std::uint64_t>(32, 8 * std::max(1u, opt.threads)) * k_chunk_blocks : stream.blocks();
+      checkpointing ? std::max<std::uint64_t>(32, 8 * std::uint64_t{threads}) * k_chunk_blocks : stream.blocks();
   while (!stream.finished()) {
     for (std::uint64_t b = stream.state_end(); b < stream.blocks(); b = stream.state_end()) {
       stream.evaluate(b, std::min(stream.blocks(), b + round));
