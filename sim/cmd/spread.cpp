@@ -248,18 +248,20 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
   const unsigned threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
   const std::uint64_t round =
       checkpointing ? std::max<std::uint64_t>(32, 8 * std::uint64_t{threads}) * k_chunk_blocks : stream.blocks();
+  // Checkpoints are written in the sampling pass, where nearly all of a run's time goes; a run killed in a
+  // narrowing pass (rare) resumes from the sampling pass's last one. (Keeping a whole pass's state for later
+  // checkpoints would cost memory that grows with the collected brackets.)
   while (!stream.finished()) {
     for (std::uint64_t b = stream.state_end(); b < stream.blocks(); b = stream.state_end()) {
       stream.evaluate(b, std::min(stream.blocks(), b + round));
-      if (checkpointing && std::chrono::duration<double>(Clock::now() - last).count() >= opt.checkpoint_seconds &&
-          stream.state_end() < stream.blocks()) {
+      if (checkpointing && stream.pass() == 0 && completed.empty() && stream.state_end() < stream.blocks() &&
+          std::chrono::duration<double>(Clock::now() - last).count() >= opt.checkpoint_seconds) {
         write_checkpoint(checkpoint, info, completed, stream);
         last = Clock::now();
       }
     }
-    std::string whole = checkpointing ? stream.state() : std::string{};
     stream.complete();
-    if (checkpointing && !stream.finished()) completed.push_back(std::move(whole));
+    if (stream.pass() > 0) completed.clear();  // (a resumed run's earlier passes are not needed any more)
   }
   return stream.results();
 }
