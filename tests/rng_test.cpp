@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <vector>
 
 using namespace tamcarlo;
 
@@ -24,13 +26,87 @@ TEST_CASE("Philox4x64-10 matches Random123's published known-answer vectors", "[
   CHECK(r1.v[3] == 0x57bd43b5e52b7fe6ULL);
 }
 
-TEST_CASE("a sample stream is Philox keyed by (seed, variable id) with the sample index as counter", "[rng]") {
-  using P = r123::Philox4x64;
-  SampleStream s(7, 11, 12345);
-  const P::ctr_type first = P{}({{12345, 0, 0, 0}}, {{7, 11}});
-  const P::ctr_type second = P{}({{12345, 1, 0, 0}}, {{7, 11}});
-  for (int i = 0; i < 4; ++i) CHECK(s() == first.v[i]);
-  for (int i = 0; i < 4; ++i) CHECK(s() == second.v[i]);
+TEST_CASE("Philox4x32-10 matches Random123's published known-answer vectors", "[rng]") {
+  // Random123 1.09 tests/kat_vectors: counter, key → output.
+  using P = r123::Philox4x32;
+  struct Kat {
+    P::ctr_type ctr;
+    P::key_type key;
+    std::array<std::uint32_t, 4> out;
+  };
+  const Kat kats[] = {
+      {{{0, 0, 0, 0}}, {{0, 0}}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+      {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}}, {{0xffffffff, 0xffffffff}},
+       {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}}, {{0xa4093822, 0x299f31d0}},
+       {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+  };
+  for (const Kat& k : kats) {
+    const P::ctr_type r = P{}(k.ctr, k.key);
+    for (int i = 0; i < 4; ++i) CHECK(r.v[i] == k.out[static_cast<std::size_t>(i)]);
+    // The batch generator on the same counter: sample = c0 | c1·2³², block c2 (a KAT with c2 ∈ {0, 1}).
+    if (k.ctr.v[2] > 1) continue;
+    const StreamKey key{k.key.v[0], k.key.v[1], k.ctr.v[3]};
+    const std::uint64_t sample = k.ctr.v[0] | (std::uint64_t{k.ctr.v[1]} << 32);
+    for (const SimdLevel level : {SimdLevel::scalar, SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512}) {
+      if (!simd_supported(level)) continue;
+      std::uint64_t words[4];
+      stream_words(level, key, sample, 1, words);
+      CHECK(words[2 * k.ctr.v[2]] == (k.out[0] | (std::uint64_t{k.out[1]} << 32)));
+      CHECK(words[2 * k.ctr.v[2] + 1] == (k.out[2] | (std::uint64_t{k.out[3]} << 32)));
+    }
+  }
+}
+
+TEST_CASE("every SIMD level gives the scalar Philox words, bit for bit", "[rng]") {
+  INFO("the level chosen on this processor: " << simd_name(best_simd_level()));
+  const std::vector<SimdLevel> levels = {SimdLevel::scalar, SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512};
+  // Odd lengths and starts: the vector loops' tails; a start near 2³² crosses into the counter's high word.
+  for (const std::uint64_t first : {std::uint64_t{0}, std::uint64_t{12345}, (std::uint64_t{1} << 32) - 5}) {
+    for (const std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{1001}}) {
+      const StreamKey key = stream_key(first + 3, variable_id("salary"));
+      std::vector<std::uint64_t> reference(4 * n);
+      for (std::size_t j = 0; j < n; ++j) {
+        stream_block(key, first + j, 0, &reference[4 * j]);
+        stream_block(key, first + j, 1, &reference[4 * j + 2]);
+      }
+      for (const SimdLevel level : levels) {
+        if (!simd_supported(level)) {
+          WARN("this processor lacks " << simd_name(level) << ": that path is not checked here");
+          continue;
+        }
+        std::vector<std::uint64_t> got(4 * n), two(2 * n);
+        stream_words(level, key, first, n, got.data());
+        INFO(simd_name(level) << ", first " << first << ", n " << n);
+        CHECK(got == reference);
+        stream_words2(level, key, first, n, two.data());  // block 0 alone
+        for (std::size_t j = 0; j < n; ++j) {
+          CHECK(two[2 * j] == reference[4 * j]);
+          CHECK(two[2 * j + 1] == reference[4 * j + 1]);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a sample stream is Philox4x32 keyed by (seed, variable id), counter {sample, block, id}", "[rng]") {
+  using P = r123::Philox4x32;
+  const std::uint64_t sample = (std::uint64_t{3} << 32) | 12345;
+  SampleStream s(7, 11, sample);
+  const StreamKey key = stream_key(7, 11);
+  CHECK(key.c3 == 0);  // 11's high half
+  for (std::uint32_t b = 0; b < 4; ++b) {
+    const P::ctr_type o = P{}({{12345, 3, b, key.c3}}, {{key.k0, key.k1}});
+    CHECK(s() == (o.v[0] | (std::uint64_t{o.v[1]} << 32)));
+    CHECK(s() == (o.v[2] | (std::uint64_t{o.v[3]} << 32)));
+  }
+  // Pinned: the key schedule is part of stream version 2.
+  CHECK(stream_key(0, 0).k0 == 0x7b1dcdafU);
+  // A stream given its first words continues exactly as one that computed them.
+  std::uint64_t first4[4];
+  stream_words(best_simd_level(), stream_key(7, 11), sample, 1, first4);
+  SampleStream a(7, 11, sample), b(stream_key(7, 11), sample, first4);
+  for (int i = 0; i < 12; ++i) CHECK(a() == b());
 }
 
 TEST_CASE("variable ids are a stable function of the name", "[rng]") {

@@ -1,7 +1,9 @@
 """Times tamcarlo against a fused C++ loop and numpy on the cs-ecommerce model, in one run.
 
-Each contender runs as a whole process, R times, interleaved; medians are reported with the
-ratios, and the peak memory of a run that stores every sample. Run: cmake --build --preset bench
+Each contender runs as a whole process, R times, interleaved (paired); medians are reported with
+the ratios, at 1 thread and at all threads, and the peak memory of a run that stores every sample.
+numpy is single-threaded (its RNG and reductions are); it runs once per repeat and serves as the
+baseline of both rows. Run: cmake --build --preset bench
 """
 import argparse
 import os
@@ -11,12 +13,13 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def timed(cmd):
+def timed(cmd, env=None):
     """Wall seconds and peak RSS (KiB) of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     secs = time.perf_counter() - start
     if status != 0:
@@ -33,28 +36,43 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     args = ap.parse_args()
-    n, seed = args.n, 1
+    n, seed, all_t = args.n, 1, args.threads
+    numpy_script = os.path.join(HERE, "numpy_cs_ecommerce.py")
 
-    print(f"cs-ecommerce model, N = {n:,}, {args.threads} threads, {args.repeats} runs each (whole processes)\n")
+    print(f"cs-ecommerce model, N = {n:,}, {args.repeats} paired runs of each (whole processes)\n")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "bench.h5")
+
+        def tamcarlo(threads):
+            return [args.tamcarlo, "run", args.scenario, "-n", str(n), "--seed", str(seed), "--threads", str(threads),
+                    "--store", "none", "--checkpoint", "0", "-o", out]
+
         contenders = {
-            "tamcarlo run --store none": [args.tamcarlo, "run", args.scenario, "-n", str(n), "--seed", str(seed),
-                                          "--threads", str(args.threads), "--store", "none", "-o", out],
-            "fused C++ loop": [args.fused, str(n), str(seed), str(args.threads)],
-            "numpy (1 thread)": ["/usr/bin/python3", os.path.join(HERE, "numpy_cs_ecommerce.py"), str(n), str(seed)],
+            "tamcarlo, 1 thread": (tamcarlo(1), None),
+            f"tamcarlo, {all_t} threads": (tamcarlo(all_t), None),
+            "fused C++ loop, 1 thread": ([args.fused, str(n), str(seed), "1"], None),
+            f"fused C++ loop, {all_t} threads": ([args.fused, str(n), str(seed), str(all_t)], None),
+            "numpy, same statistics": (["/usr/bin/python3", numpy_script, str(n), str(seed)], ONE_THREAD),
+            "numpy, minimal script": (["/usr/bin/python3", numpy_script, str(n), str(seed), "minimal"], ONE_THREAD),
         }
         times = {k: [] for k in contenders}
         for _ in range(args.repeats):
-            for name, cmd in contenders.items():
-                times[name].append(timed(cmd)[0])
+            for name, (cmd, env) in contenders.items():
+                times[name].append(timed(cmd, env)[0])
         med = {k: statistics.median(v) for k, v in times.items()}
         for name in contenders:
-            print(f"  {name:<28} median {med[name]:6.3f} s   {n / med[name] / 1e6:7.2f} M samples/s"
+            print(f"  {name:<30} median {med[name]:6.3f} s   {n / med[name] / 1e6:7.2f} M samples/s"
                   f"   (runs: {', '.join(f'{t:.3f}' for t in times[name])})")
-        t = med["tamcarlo run --store none"]
-        print(f"\n  tamcarlo / numpy throughput: {med['numpy (1 thread)'] / t:.2f}x   (target >= 2x)")
-        print(f"  tamcarlo / fused throughput: {med['fused C++ loop'] / t:.0%}   (target >= 60%)")
+        t1, ta = med["tamcarlo, 1 thread"], med[f"tamcarlo, {all_t} threads"]
+        f1, fa = med["fused C++ loop, 1 thread"], med[f"fused C++ loop, {all_t} threads"]
+        npf, npm = med["numpy, same statistics"], med["numpy, minimal script"]
+        print(f"\n  speed-ups (throughput ratios of the medians):")
+        print(f"  tamcarlo {all_t} threads / numpy minimal   {npm / ta:5.2f}x   (target >= 4x)")
+        print(f"  tamcarlo 1 thread / numpy minimal   {npm / t1:5.2f}x   (target >= 2x)")
+        print(f"  tamcarlo {all_t} threads / numpy same stats {npf / ta:5.2f}x;  1 thread {npf / t1:5.2f}x")
+        print(f"  tamcarlo / fused loop, {all_t} threads      {fa / ta:5.2f}    (target >= 0.9)")
+        print(f"  tamcarlo / fused loop, 1 thread       {f1 / t1:5.2f}")
+        print(f"  tamcarlo thread scaling 1 -> {all_t}         {t1 / ta:5.2f}x")
 
         secs, rss = timed([args.tamcarlo, "run", args.scenario, "-n", str(n), "--seed", str(seed), "--store", "all",
                            "-o", out])

@@ -21,9 +21,8 @@ namespace fs = std::filesystem;
 
 std::pair<std::uint64_t, std::uint64_t> share_of(std::uint64_t blocks, std::uint64_t index, std::uint64_t count) {
   // ⌊i·B/K⌋ without overflow for any B < 2⁶⁴ / 2 (blocks stay far below: N < 2⁶⁴ samples / 4096).
-  const auto at = [&](std::uint64_t i) {
-    return static_cast<std::uint64_t>(static_cast<unsigned __int128>(blocks) * i / count);
-  };
+  __extension__ using wide = unsigned __int128;
+  const auto at = [&](std::uint64_t i) { return static_cast<std::uint64_t>(static_cast<wide>(blocks) * i / count); };
   return {at(index), at(index + 1)};
 }
 

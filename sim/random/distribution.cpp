@@ -52,7 +52,10 @@ double normal_cdf(double z) { return bm::cdf(bm::normal_distribution<double>(), 
 
 }  // namespace
 
-double standard_normal(SampleStream& s) noexcept {
+namespace {
+
+// The samplers' bodies, inlined into the block loops (the public functions below wrap them).
+[[gnu::always_inline]] inline double normal_of(SampleStream& s) noexcept {
   const ZigguratTables& z = ziggurat();
   for (;;) {
     const std::uint64_t bits = s();
@@ -75,6 +78,10 @@ double standard_normal(SampleStream& s) noexcept {
   }
 }
 
+}  // namespace
+
+double standard_normal(SampleStream& s) noexcept { return normal_of(s); }
+
 GammaConstants GammaConstants::of(double shape) noexcept {
   GammaConstants g;
   g.boosted = shape < 1.0;
@@ -85,12 +92,14 @@ GammaConstants GammaConstants::of(double shape) noexcept {
   return g;
 }
 
-double standard_gamma(SampleStream& s, const GammaConstants& g) noexcept {
+namespace {
+
+[[gnu::always_inline]] inline double gamma_of(SampleStream& s, const GammaConstants& g) noexcept {
   double result;
   for (;;) {
     double x, v;
     do {
-      x = standard_normal(s);
+      x = normal_of(s);
       v = 1.0 + g.c * x;
     } while (v <= 0.0);
     v = v * v * v;
@@ -104,6 +113,10 @@ double standard_gamma(SampleStream& s, const GammaConstants& g) noexcept {
   if (g.boosted) result *= std::pow(s.uniform(), g.inv_shape);
   return result;
 }
+
+}  // namespace
+
+double standard_gamma(SampleStream& s, const GammaConstants& g) noexcept { return gamma_of(s, g); }
 
 // ---- law: names, moments, cdf, quantile ----
 
@@ -370,20 +383,20 @@ struct Draw {
     return b - std::sqrt((1 - p) * (b - a) * (b - c));
   }
   double beta01(SampleStream& s) const {
-    const double x = standard_gamma(s, ga);
-    const double y = standard_gamma(s, gb);
+    const double x = gamma_of(s, ga);
+    const double y = gamma_of(s, gb);
     return x / (x + y);
   }
   double operator()(const Pert& p, SampleStream& s) const { return p.min + (p.max - p.min) * beta01(s); }
-  double operator()(const Normal& n, SampleStream& s) const { return n.mean + n.sd * standard_normal(s); }
+  double operator()(const Normal& n, SampleStream& s) const { return n.mean + n.sd * normal_of(s); }
   double operator()(const TruncNormal& n, SampleStream& s) const {
     // Inverse CDF restricted to [Φ(α), Φ(β)], clamped against rounding at the bounds.
     const double p = c0 + (c1 - c0) * s.uniform();
     return std::clamp(n.mean + n.sd * normal_quantile(p), n.min, n.max);
   }
-  double operator()(const LogNormal& l, SampleStream& s) const { return std::exp(l.mu + l.sigma * standard_normal(s)); }
+  double operator()(const LogNormal& l, SampleStream& s) const { return std::exp(l.mu + l.sigma * normal_of(s)); }
   double operator()(const Beta&, SampleStream& s) const { return beta01(s); }
-  double operator()(const Gamma& g, SampleStream& s) const { return g.scale * standard_gamma(s, ga); }
+  double operator()(const Gamma& g, SampleStream& s) const { return g.scale * gamma_of(s, ga); }
   double operator()(const Discrete& v, SampleStream& s) const {
     const auto it = std::upper_bound(table.begin(), table.end(), s.uniform());
     return v.values[std::min(static_cast<std::size_t>(it - table.begin()), v.values.size() - 1)];
@@ -396,22 +409,35 @@ struct Draw {
 
 }  // namespace
 
-void Sampler::fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first, std::span<double> out) const {
+void Sampler::fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first, std::span<double> out,
+                   SimdLevel level) const {
   const Draw draw{table_, c0_, c1_, ga_, gb_};
   std::visit(
       [&](const auto& law) {
         if constexpr (std::is_same_v<std::decay_t<decltype(law)>, Constant>) {
           std::fill(out.begin(), out.end(), law.value);
         } else {
-          // First Philox blocks of a chunk computed back to back: independent, so they overlap in the CPU.
-          constexpr std::size_t chunk = 16;
-          std::array<SampleStream::Block, chunk> blocks;
+          // Each sample's first words, computed for a chunk of samples at once in SIMD registers: four for
+          // the laws drawn through two gammas (beta, PERT), two for the rest (one or two used, almost always).
+          using Law = std::decay_t<decltype(law)>;
+          constexpr bool four = std::is_same_v<Law, Beta> || std::is_same_v<Law, Pert>;
+          constexpr std::size_t chunk = 64, per = four ? 4 : 2;
+          alignas(64) std::array<std::uint64_t, per * chunk> words;
+          const StreamKey key = stream_key(seed, var_id);
           for (std::size_t j0 = 0; j0 < out.size(); j0 += chunk) {
             const std::size_t m = std::min(chunk, out.size() - j0);
-            for (std::size_t k = 0; k < m; ++k) blocks[k] = SampleStream::first_block(seed, var_id, first + j0 + k);
-            for (std::size_t k = 0; k < m; ++k) {
-              SampleStream s(seed, var_id, first + j0 + k, blocks[k]);
-              out[j0 + k] = draw(law, s);
+            if constexpr (four) {
+              stream_words(level, key, first + j0, m, words.data());
+              for (std::size_t k = 0; k < m; ++k) {
+                SampleStream s(key, first + j0 + k, words.data() + 4 * k);
+                out[j0 + k] = draw(law, s);
+              }
+            } else {
+              stream_words2(level, key, first + j0, m, words.data());
+              for (std::size_t k = 0; k < m; ++k) {
+                SampleStream s(key, first + j0 + k, words.data() + 2 * k, SampleStream::FirstTwo{});
+                out[j0 + k] = draw(law, s);
+              }
             }
           }
         }

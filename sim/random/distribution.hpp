@@ -90,8 +90,10 @@ class Sampler {
  public:
   /// Prepares sampling of `d`; d must be valid (parameters checked by the parser).
   explicit Sampler(Distribution d);
-  /// Fills out[j] with the draw for sample `first + j` of the variable `var_id` under `seed`.
-  void fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first, std::span<double> out) const;
+  /// Fills out[j] with the draw for sample `first + j` of the variable `var_id` under `seed`; the streams' first
+  /// words are computed at `level` (the same bits at every level).
+  void fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first, std::span<double> out,
+            SimdLevel level = best_simd_level()) const;
   /// One draw from `s` (for tests and scalar use).
   [[nodiscard]] double draw(SampleStream& s) const;
   [[nodiscard]] const Distribution& distribution() const noexcept { return dist_; }

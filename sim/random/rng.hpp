@@ -8,7 +8,7 @@
 //     SampleStream s(seed, variable_id("salary"), i);  // keyed, not shared
 //     x[i] = normal(s);                                // same bits on 1, 2 or 8 threads
 #pragma once
-#include <Random123/philox.h>
+#include "sim/random/philox_batch.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -31,26 +31,39 @@ namespace tamcarlo {
 }
 
 /// Version of the random streams: which draws a (seed, variable, sample) yields. Stored in every result and
-/// partial file; results and parts of different stream versions never mix.
-inline constexpr std::uint64_t k_stream_version = 1;
+/// partial file; results and parts of different stream versions never mix. 1: Philox4x64-10 (tamcarlo 0.1);
+/// 2: Philox4x32-10, computed in SIMD registers (tamcarlo 0.2).
+inline constexpr std::uint64_t k_stream_version = 2;
 
-/// The random stream of one (seed, variable, sample): Philox4x64-10 with key {seed, variable id}
-/// and counter {sample index, draw block, 0, 0}; yields 64-bit words, four per Philox call.
-/// Satisfies UniformRandomBitGenerator, so Boost.Random distributions can use it too.
+/// The Philox key of the streams of (seed, variable): the two halves of splitmix64(seed) ⊕ var_id; counter word 3
+/// is var_id's high half, so two (seed, variable) pairs share a stream only if all 96 of those bits agree.
+[[nodiscard]] constexpr StreamKey stream_key(std::uint64_t seed, std::uint64_t var_id) noexcept {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  const std::uint64_t k = z ^ var_id;
+  return {static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32), static_cast<std::uint32_t>(var_id >> 32)};
+}
+
+/// The random stream of one (seed, variable, sample): 64-bit words, two per Philox4x32-10 call, word 2b + h
+/// from the counter {sample, b, c3} (philox_batch.hpp). Satisfies UniformRandomBitGenerator, so Boost.Random
+/// distributions can use it too.
 class SampleStream {
  public:
   using result_type = std::uint64_t;
-  using Block = r123::Philox4x64::ctr_type;
   /// Stream for sample `sample` of the variable with id `var_id` under `seed`.
   SampleStream(std::uint64_t seed, std::uint64_t var_id, std::uint64_t sample) noexcept
-      : key_{{seed, var_id}}, ctr_{{sample, 0, 0, 0}} {}
-  /// The same stream, given its first block already computed (= first_block(seed, var_id, sample)).
-  SampleStream(std::uint64_t seed, std::uint64_t var_id, std::uint64_t sample, const Block& first) noexcept
-      : key_{{seed, var_id}}, ctr_{{sample, 1, 0, 0}}, out_(first), pos_(0) {}
-  /// The first four words of the stream of (seed, var_id, sample).
-  static Block first_block(std::uint64_t seed, std::uint64_t var_id, std::uint64_t sample) noexcept {
-    return r123::Philox4x64{}({{sample, 0, 0, 0}}, {{seed, var_id}});
-  }
+      : SampleStream(stream_key(seed, var_id), sample) {}
+  /// Stream for sample `sample` under `key` (= stream_key(seed, var_id)).
+  SampleStream(const StreamKey& key, std::uint64_t sample) noexcept : key_(key), sample_(sample) {}
+  /// The same stream with its words 0–3 already computed (stream_words).
+  SampleStream(const StreamKey& key, std::uint64_t sample, const std::uint64_t* first4) noexcept
+      : key_(key), sample_(sample), words_{first4[0], first4[1], first4[2], first4[3]}, pos_(0), next_block_(2) {}
+  /// The same stream with its words 0 and 1 already computed (stream_words2); `tag` tells this constructor apart.
+  struct FirstTwo {};
+  SampleStream(const StreamKey& key, std::uint64_t sample, const std::uint64_t* first2, FirstTwo /*tag*/) noexcept
+      : key_(key), sample_(sample), words_{0, 0, first2[0], first2[1]}, pos_(2), next_block_(1) {}
 
   static constexpr result_type min() noexcept { return 0; }
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
@@ -58,7 +71,7 @@ class SampleStream {
   /// Next 64 random bits.
   result_type operator()() noexcept {
     if (pos_ == 4) refill();
-    return out_.v[pos_++];
+    return words_[pos_++];
   }
   /// Uniform on the open interval (0, 1) with 53-bit resolution: ((bits >> 11) + 0.5) · 2⁻⁵³.
   double uniform() noexcept { return to_unit((*this)()); }
@@ -72,14 +85,16 @@ class SampleStream {
 
  private:
   void refill() noexcept {
-    out_ = r123::Philox4x64{}(ctr_, key_);
-    ++ctr_.v[1];
+    stream_block(key_, sample_, next_block_, words_);
+    stream_block(key_, sample_, next_block_ + 1, words_ + 2);
+    next_block_ += 2;
     pos_ = 0;
   }
-  r123::Philox4x64::key_type key_;
-  r123::Philox4x64::ctr_type ctr_;
-  r123::Philox4x64::ctr_type out_{};
+  StreamKey key_;
+  std::uint64_t sample_;
+  std::uint64_t words_[4] = {0, 0, 0, 0};
   int pos_ = 4;
+  std::uint32_t next_block_ = 0;
 };
 
 }  // namespace tamcarlo

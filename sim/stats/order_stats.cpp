@@ -7,11 +7,6 @@
 
 namespace tamcarlo {
 
-std::uint64_t order_key(double x) noexcept {
-  if (x == 0) x = 0.0;  // −0 and +0 are one value
-  const auto u = std::bit_cast<std::uint64_t>(x);
-  return (u >> 63) != 0 ? ~u : u | (std::uint64_t{1} << 63);
-}
 
 double key_value(std::uint64_t key) noexcept {
   const std::uint64_t u = (key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key;
@@ -83,14 +78,47 @@ void LayoutCounts::merge(LayoutCounts&& o) {
     collected[i].insert(collected[i].end(), o.collected[i].begin(), o.collected[i].end());
 }
 
+namespace {
+
+// Regions of up to this many are found by counting the starts at or below each key (branch-free, in SIMD
+// registers); more by binary search.
+constexpr std::size_t k_scan_regions = 64;
+
+// region[i] = the number of starts[1 …] ≤ keys[i]: the region of keys[i] (cloned for AVX2, chosen at load time).
+__attribute__((target_clones("avx2", "default"))) void scan_regions(const std::uint64_t* starts, std::size_t regions,
+                                                                    const std::uint64_t* keys, std::size_t n,
+                                                                    std::uint64_t* region) {
+  for (std::size_t i = 0; i < n; ++i) region[i] = 0;
+  for (std::size_t j = 1; j < regions; ++j) {
+    const std::uint64_t s = starts[j];
+    for (std::size_t i = 0; i < n; ++i) region[i] += keys[i] >= s ? 1 : 0;
+  }
+}
+
+}  // namespace
+
 void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts) {
-  for (const double v : x) {
-    if (!std::isfinite(v)) continue;
-    const std::uint64_t key = order_key(v);
-    const std::size_t r = layout.region(key);
-    ++counts.region[r];
-    if (layout.bins[r] != 0) ++counts.bin[layout.bin_offset[r] + (key - layout.starts[r]) / layout.bin_width[r]];
-    else if (layout.collect[r] != 0) counts.collected[layout.collect_slot[r]].push_back(v);
+  constexpr std::size_t batch = 512;
+  std::uint64_t keys[batch], region[batch];
+  double values[batch];
+  const bool scan = layout.starts.size() <= k_scan_regions;
+  for (std::size_t i0 = 0; i0 < x.size(); i0 += batch) {
+    const std::size_t end = std::min(x.size(), i0 + batch);
+    std::size_t m = 0;
+    for (std::size_t i = i0; i < end; ++i) {
+      if (!std::isfinite(x[i])) continue;
+      values[m] = x[i];
+      keys[m++] = order_key(x[i]);
+    }
+    if (scan) scan_regions(layout.starts.data(), layout.starts.size(), keys, m, region);
+    else
+      for (std::size_t i = 0; i < m; ++i) region[i] = layout.region(keys[i]);
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::size_t r = region[i];
+      ++counts.region[r];
+      if (layout.bins[r] != 0) ++counts.bin[layout.bin_offset[r] + (keys[i] - layout.starts[r]) / layout.bin_width[r]];
+      else if (layout.collect[r] != 0) counts.collected[layout.collect_slot[r]].push_back(values[i]);
+    }
   }
 }
 

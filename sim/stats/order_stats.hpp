@@ -5,6 +5,7 @@
 // in a collected region or a single key, and the value there is the same order statistic an
 // in-memory sort gives. Region sums (about a shift, for tail means) merge through BlockTree.
 #pragma once
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -13,7 +14,11 @@
 namespace tamcarlo {
 
 /// Monotone map of a finite double to an unsigned key (x < y ⇔ key(x) < key(y); −0 maps as +0).
-[[nodiscard]] std::uint64_t order_key(double x) noexcept;
+[[nodiscard]] inline std::uint64_t order_key(double x) noexcept {
+  if (x == 0) x = 0.0;  // −0 and +0 are one value
+  const auto u = std::bit_cast<std::uint64_t>(x);
+  return (u >> 63) != 0 ? ~u : u | (std::uint64_t{1} << 63);
+}
 /// Inverse of order_key.
 [[nodiscard]] double key_value(std::uint64_t key) noexcept;
 
