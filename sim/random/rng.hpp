@@ -69,22 +69,22 @@ class SampleStream {
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
   /// Next 64 random bits.
-  result_type operator()() noexcept {
-    if (pos_ == 4) refill();
+  [[gnu::always_inline]] result_type operator()() noexcept {
+    if (pos_ == 4) [[unlikely]] refill();
     return words_[pos_++];
   }
   /// Uniform on the open interval (0, 1) with 53-bit resolution: ((bits >> 11) + 0.5) · 2⁻⁵³.
-  double uniform() noexcept { return to_unit((*this)()); }
+  [[gnu::always_inline]] double uniform() noexcept { return to_unit((*this)()); }
   /// A 64-bit word as a double in (0, 1): (⌊w / 2¹¹⌋ + ½)·2⁻⁵³, except that the top 53-bit value, whose
   /// result rounds to 1 (ties to even), maps to the largest double below 1. Never 0, never 1.
-  static double to_unit(std::uint64_t w) noexcept {
+  [[gnu::always_inline]] static double to_unit(std::uint64_t w) noexcept {
     return std::min((to_double(w >> 11) + 0.5) * 0x1p-53, 0x1.fffffffffffffp-1);
   }
   /// Exact conversion of a value below 2⁶³ (signed conversion is one instruction; unsigned is not).
   static double to_double(std::uint64_t x) noexcept { return static_cast<double>(static_cast<std::int64_t>(x)); }
 
  private:
-  void refill() noexcept {
+  [[gnu::noinline]] void refill() noexcept {
     stream_block(key_, sample_, next_block_, words_);
     stream_block(key_, sample_, next_block_ + 1, words_ + 2);
     next_block_ += 2;
