@@ -114,6 +114,10 @@ TEST_CASE("cluster: merge refuses parts that do not make one whole run", "[clust
   CHECK(truncated.exit_code == 3);
   CHECK_THAT(truncated.err, Contains(cut));
   CHECK_FALSE(fs::exists(dir.path() / "out.h5"));
+  // A part is not a result: report says what to do with it.
+  const auto report = test::run_tamcarlo({"report", a0, "-o", (dir.path() / "rep").string()});
+  CHECK(report.exit_code == 1);
+  CHECK_THAT(report.err, Contains("one part of a sharded run, not a result: join the parts with `tamcarlo merge"));
 }
 
 TEST_CASE("cluster: a run killed (SIGKILL) after a checkpoint resumes to the uninterrupted result", "[cluster]") {

@@ -397,6 +397,9 @@ def run_section(ch, run, heading):
 
 def build(path, outdir, locale):
     f = h5py.File(path, "r")
+    if text_attr(f, "kind") == "part":
+        raise ValueError("this is one part of a sharded run, not a result: join the parts with "
+                         "`tamcarlo merge PARTS... -o RESULT.h5`, then report RESULT.h5")
     if "format_version" not in f.attrs:
         raise ValueError(f"{path} is not a tamcarlo result file (no format_version attribute)")
     kind = text_attr(f, "kind", "scenario")
