@@ -140,6 +140,12 @@ TEST_CASE("cluster: a run killed (SIGKILL) after a checkpoint resumes to the uni
   // A checkpoint of another run is refused, not silently used.
   const auto again = test::kill_tamcarlo_when(args, dir.path() / "r.h5.checkpoint", SIGKILL);
   REQUIRE(fs::exists(dir.path() / "r.h5.checkpoint"));
+  // Without --resume the run says it starts afresh.
+  const auto afresh = test::run_tamcarlo({"run", k_example, "-o", (dir.path() / "r.h5").string(), "-n", "100000"});
+  CHECK(afresh.exit_code == 0);
+  CHECK_THAT(afresh.err, Contains("holds a checkpoint of an earlier run; this run starts afresh"));
+  (void)test::kill_tamcarlo_when(args, dir.path() / "r.h5.checkpoint", SIGKILL);
+  REQUIRE(fs::exists(dir.path() / "r.h5.checkpoint"));
   args.insert(args.end(), {"--seed", "5"});
   const auto other = test::run_tamcarlo(args);
   CHECK(other.exit_code == 1);

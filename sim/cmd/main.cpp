@@ -368,8 +368,13 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
     opt.cancel = &g_cancel;
     opt.resumed = [&](std::uint64_t done, std::uint64_t total) {
-      std::cerr << fmt::format("{}: resuming from {}: {} of {} blocks done\n", files[i], checkpoint_path(opt.output),
-                               thousands(done), thousands(total));
+      if (total == 0)
+        std::cerr << fmt::format("{}: note: {} holds a checkpoint of an earlier run; this run starts afresh and "
+                                 "replaces it (--resume would continue it)\n",
+                                 files[i], checkpoint_path(opt.output));
+      else
+        std::cerr << fmt::format("{}: resuming from {}: {} of {} blocks done\n", files[i], checkpoint_path(opt.output),
+                                 thousands(done), thousands(total));
     };
     if (i > 0 && !a.json && !quiet) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {

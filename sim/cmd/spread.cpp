@@ -220,6 +220,8 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
   const std::string checkpoint = checkpoint_path(opt.output);
   std::vector<std::string> completed;  // full states of completed passes (for a checkpoint in a later pass)
   std::error_code ec;
+  if (!opt.resume && !opt.output.empty() && fs::exists(checkpoint, ec) && opt.resumed)
+    opt.resumed(0, 0);  // a checkpoint this run does not use (and will replace): say so
   if (opt.resume && fs::exists(checkpoint, ec)) {
     const PartReader cp(checkpoint);
     PartInfo want = info;
