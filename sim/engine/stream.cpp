@@ -11,6 +11,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -563,6 +564,27 @@ std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_
   return std::min<std::uint64_t>(n_total, (wanted_rows + k_block_size - 1) / k_block_size * k_block_size);
 }
 
+// Sorts v in pieces, so that a cancel request waits for one piece at most (a pilot of 8 Mi values takes about
+// a second to sort whole): 16 slices sorted, then merged pairwise; the slices depend on v's size alone.
+// Throws Interrupted when `cancel` is set.
+void sort_polling(std::vector<double>& v, const std::atomic<bool>* cancel) {
+  constexpr std::size_t pieces = 16;
+  std::array<std::size_t, pieces + 1> cut{};
+  for (std::size_t i = 0; i <= pieces; ++i) cut[i] = v.size() * i / pieces;
+  const auto at = [&](std::size_t i) { return v.begin() + static_cast<std::ptrdiff_t>(cut[std::min(i, pieces)]); };
+  const auto stop = [&] { return cancel && cancel->load(std::memory_order_relaxed); };
+  tbb::parallel_for(std::size_t{0}, pieces, [&](std::size_t i) {
+    if (!stop()) std::sort(at(i), at(i + 1));
+  });
+  for (std::size_t width = 1; width < pieces; width *= 2) {
+    if (stop()) throw Interrupted();
+    tbb::parallel_for(std::size_t{0}, pieces / (2 * width), [&](std::size_t j) {
+      std::inplace_merge(at(2 * width * j), at(2 * width * j + width), at(2 * width * (j + 1)));
+    });
+  }
+  if (stop()) throw Interrupted();
+}
+
 // Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted.
 void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows, unsigned threads,
                 const std::atomic<bool>* cancel) {
@@ -581,7 +603,7 @@ void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std:
         if (!want[c]) return;
         auto& v = pilot[c];
         v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-        std::sort(v.begin(), v.end());
+        sort_polling(v, cancel);
         state[c].pilot = std::move(v);
       });
     }
