@@ -367,15 +367,7 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
     ProgressBar bar(!quiet);
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
     opt.cancel = &g_cancel;
-    opt.resumed = [&](std::uint64_t done, std::uint64_t total) {
-      if (total == 0)
-        std::cerr << fmt::format("{}: note: {} holds a checkpoint of an earlier run; this run starts afresh and "
-                                 "replaces it (--resume would continue it)\n",
-                                 files[i], checkpoint_path(opt.output));
-      else
-        std::cerr << fmt::format("{}: resuming from {}: {} of {} blocks done\n", files[i], checkpoint_path(opt.output),
-                                 thousands(done), thousands(total));
-    };
+    opt.notice = [&](const std::string& line) { std::cerr << files[i] << ": " << line << '\n'; };
     if (i > 0 && !a.json && !quiet) std::cout << '\n';
     if (const auto* s = std::get_if<Scenario>(&jobs[i])) {
       RunSummary r = a.precision.empty() ? run_scenario(*s, opt)
@@ -445,7 +437,7 @@ int cmd_merge(RunArgs a, Ranks* ranks) {
   a.has_seed = true;
   a.samples = first.samples;
   a.has_samples = true;
-  a.store = first.store == "all" ? Store::all : first.store == "report" ? Store::report : Store::none;
+  a.store = store_named(first.store);
   a.has_store = true;
   a.stress = first.stress;
   a.set = first.set;

@@ -65,9 +65,9 @@ struct RunOptions {
   /// Called with the finished summary before anything is written; when it returns false the run writes nothing
   /// (a --precision round short of its target). It may fill in RunSummary::precision.
   std::function<bool(RunSummary&)> accept;
-  /// Reports a resumed run's progress (blocks done of all) once, when it resumes; (0, 0) when a checkpoint is
-  /// there but this run does not resume from it.
-  std::function<void(std::uint64_t, std::uint64_t)> resumed;
+  /// Receives a line for the user about the run's checkpoint: the progress it resumes from, or that one is
+  /// there and this run starts afresh.
+  std::function<void(const std::string&)> notice;
 
   /// True when this process writes the result file (an output, not a shard, not an MPI rank > 0, not --point).
   [[nodiscard]] bool writes_result() const {

@@ -5,6 +5,7 @@
 #include "sim/io/part_file.hpp"
 #include "sim/io/results_file.hpp"
 #include "sim/io/target.hpp"
+#include "sim/io/text.hpp"
 #include "sim/random/rng.hpp"
 
 #include <fmt/format.h>
@@ -64,7 +65,7 @@ PartInfo part_info(const RunOptions& opt, std::uint64_t samples, std::uint64_t s
   p.tamcarlo_version = TAMCARLO_VERSION;
   p.stream_version = k_stream_version;
   p.samples = samples;
-  p.store = opt.store == Store::all ? "all" : opt.store == Store::report ? "report" : "none";
+  p.store = store_name(opt.store);
   p.stress = opt.identity.stress;
   p.set = opt.identity.set;
   p.stored_columns = stored_columns;
@@ -74,8 +75,7 @@ PartInfo part_info(const RunOptions& opt, std::uint64_t samples, std::uint64_t s
 // Copies every stored row a part holds into the result file, a chunk at a time.
 void copy_samples(const PartReader& part, ResultWriter& writer) {
   const PartInfo& p = part.info();
-  const std::uint64_t first = std::min(p.first_block * k_block_size, p.samples);
-  const std::uint64_t end = std::min(p.end_block * k_block_size, p.samples);
+  const std::uint64_t first = p.first_row(), end = p.end_row();
   std::vector<std::vector<double>> columns;
   for (std::uint64_t row = first; row < end; row += k_chunk_blocks * k_block_size) {
     const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_chunk_blocks * k_block_size, end - row));
@@ -102,17 +102,14 @@ std::string mismatch(const PartInfo& p, const PartInfo& want) {
   return {};
 }
 
-// A checkpoint's states: completed passes, then the one in progress.
-void write_checkpoint(const std::string& path, PartInfo info, const std::vector<std::string>& completed,
-                      const Stream& stream) {
+// A checkpoint: the sampling pass's state over the blocks done so far.
+void write_checkpoint(const std::string& path, PartInfo info, const Stream& stream) {
   info.pass = stream.pass();
   info.first_block = 0;
   info.end_block = stream.state_end();
   info.stored_columns = 0;  // a resumed run re-draws the stored samples it needs
   PartWriter w(path, info);
-  std::vector<std::string> states = completed;
-  states.push_back(stream.state());
-  w.write_states(states);
+  w.write_states({stream.state()});
   w.commit();
 }
 
@@ -218,28 +215,30 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
   // One process: checkpoints between rounds of blocks, and resume from one.
   const bool checkpointing = opt.checkpoint_seconds > 0 && !opt.output.empty();
   const std::string checkpoint = checkpoint_path(opt.output);
-  std::vector<std::string> completed;  // full states of completed passes (for a checkpoint in a later pass)
   std::error_code ec;
-  if (!opt.resume && !opt.output.empty() && fs::exists(checkpoint, ec) && opt.resumed)
-    opt.resumed(0, 0);  // a checkpoint this run does not use (and will replace): say so
+  if (!opt.resume && !opt.output.empty() && fs::exists(checkpoint, ec) && opt.notice)
+    opt.notice(fmt::format("note: {} holds a checkpoint of an earlier run; this run starts afresh and replaces it "
+                           "(--resume would continue it)",
+                           checkpoint));
   if (opt.resume && fs::exists(checkpoint, ec)) {
     const PartReader cp(checkpoint);
     PartInfo want = info;
     want.kind = "checkpoint";
     if (std::string why = cp.info().kind != "checkpoint" ? "it is not a checkpoint" : mismatch(cp.info(), want); !why.empty())
       throw UsageError(fmt::format("cannot resume from {}: {}; remove it to start afresh", checkpoint, why));
-    std::vector<std::string> states = cp.states();
-    for (std::size_t i = 0; i + 1 < states.size(); ++i) {
-      stream.add_state(states[i]);
-      completed.push_back(std::move(states[i]));
-      stream.complete();
-    }
-    stream.add_state(states.back());
-    if (opt.resumed) opt.resumed(stream.state_end(), stream.blocks());
+    const std::vector<std::string> states = cp.states();
+    if (states.size() != 1 || cp.info().pass != 0)
+      throw RunError(fmt::format("{} holds {} pass states of pass {}; a checkpoint holds one of the sampling pass "
+                                 "(damaged?)",
+                                 checkpoint, states.size(), cp.info().pass));
+    stream.add_state(states.front());
+    if (opt.notice)
+      opt.notice(fmt::format("resuming from {}: {} of {} blocks done", checkpoint, thousands(stream.state_end()),
+                             thousands(stream.blocks())));
     // The stored rows the checkpoint's blocks produced are drawn again (draws depend on the index alone).
-    if (!stored.empty()) stream.store_only(0, stream.pass() == 0 ? stream.state_end() : stream.blocks());
+    if (!stored.empty()) stream.store_only(0, stream.state_end());
   }
-  if (!checkpointing && stream.state_end() == 0 && stream.pass() == 0) {
+  if (!checkpointing && stream.state_end() == 0) {
     stream.run_rest();
     return stream.results();
   }
@@ -255,14 +254,13 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
   while (!stream.finished()) {
     for (std::uint64_t b = stream.state_end(); b < stream.blocks(); b = stream.state_end()) {
       stream.evaluate(b, std::min(stream.blocks(), b + round));
-      if (checkpointing && stream.pass() == 0 && completed.empty() && stream.state_end() < stream.blocks() &&
+      if (checkpointing && stream.pass() == 0 && stream.state_end() < stream.blocks() &&
           std::chrono::duration<double>(Clock::now() - last).count() >= opt.checkpoint_seconds) {
-        write_checkpoint(checkpoint, info, completed, stream);
+        write_checkpoint(checkpoint, info, stream);
         last = Clock::now();
       }
     }
     stream.complete();
-    if (stream.pass() > 0) completed.clear();  // (a resumed run's earlier passes are not needed any more)
   }
   return stream.results();
 }

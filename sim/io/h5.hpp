@@ -39,6 +39,8 @@ class H5Handle {
 
 /// Small typed writers over HDF5 ids (attributes, datasets, groups); each throws RunError on failure.
 namespace h5 {
+/// The variable-length UTF-8 string type of every string tamcarlo writes.
+[[nodiscard]] H5Handle string_type();
 /// A new group `name` under `parent`.
 [[nodiscard]] H5Handle group(hid_t parent, const std::string& name);
 /// A UTF-8 string attribute.

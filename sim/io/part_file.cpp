@@ -16,8 +16,6 @@ namespace {
 
 constexpr std::uint64_t k_part_format = 1;
 
-std::uint64_t first_row(const PartInfo& p) { return std::min(p.first_block * k_block_size, p.samples); }
-std::uint64_t end_row(const PartInfo& p) { return std::min(p.end_block * k_block_size, p.samples); }
 
 std::string joined(const std::vector<std::string>& v) {
   std::string out;
@@ -42,9 +40,7 @@ bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
 std::string string_attr(hid_t obj, const std::string& name, const std::string& path) {
   if (!has_attr(obj, name.c_str())) throw RunError(fmt::format("{} is not a tamcarlo part: it has no `{}`", path, name));
   const H5Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  const H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "create a string type");
-  h5_check(H5Tset_size(type.get(), H5T_VARIABLE), "set string size");
-  h5_check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "set string encoding");
+  const H5Handle type = h5::string_type();
   char* value = nullptr;
   h5_check(H5Aread(a.get(), type.get(), &value), "read attribute " + name);
   std::string out = value ? value : "";
@@ -61,6 +57,9 @@ std::uint64_t number_attr(hid_t obj, const std::string& name, const std::string&
 }
 
 }  // namespace
+
+std::uint64_t PartInfo::first_row() const noexcept { return std::min(first_block * k_block_size, samples); }
+std::uint64_t PartInfo::end_row() const noexcept { return std::min(end_block * k_block_size, samples); }
 
 struct PartWriter::Impl {
   AtomicTarget path;
@@ -95,7 +94,7 @@ PartWriter::PartWriter(std::string target, const PartInfo& info) : impl_(std::ma
   h5::attr(root, "stress", joined(info.stress));
   h5::attr(root, "set", joined(info.set));
   h5::attr(root, "stored_columns", info.stored_columns);
-  const std::uint64_t rows = end_row(info) - first_row(info);
+  const std::uint64_t rows = info.end_row() - info.first_row();
   if (info.stored_columns > 0 && rows > 0) {
     const hsize_t dims[2] = {rows, info.stored_columns};
     const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
@@ -112,8 +111,8 @@ PartWriter::~PartWriter() = default;
 void PartWriter::write_samples(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
   Impl& f = *impl_;
   h5_silence();
-  const std::uint64_t base = first_row(f.info);
-  if (first < base || first + rows > end_row(f.info) || columns.size() != f.info.stored_columns)
+  const std::uint64_t base = f.info.first_row();
+  if (first < base || first + rows > f.info.end_row() || columns.size() != f.info.stored_columns)
     throw RunError(fmt::format("rows [{}, {}) lie outside the part {}", first, first + rows, f.path.target()));
   if (rows == 0) return;
   const hsize_t mdims[1] = {rows};
@@ -229,8 +228,8 @@ std::vector<std::string> PartReader::states() const {
 void PartReader::read_samples(std::uint64_t first, std::size_t rows, std::vector<std::vector<double>>& columns) const {
   const Impl& f = *impl_;
   const PartInfo& p = f.info;
-  const std::uint64_t base = first_row(p);
-  if (first < base || first + rows > end_row(p))
+  const std::uint64_t base = p.first_row();
+  if (first < base || first + rows > p.end_row())
     throw RunError(fmt::format("{} does not hold rows [{}, {})", f.path, first, first + rows));
   columns.resize(p.stored_columns);
   if (rows == 0 || p.stored_columns == 0) return;
@@ -239,7 +238,7 @@ void PartReader::read_samples(std::uint64_t first, std::size_t rows, std::vector
   const H5Handle space(H5Dget_space(d.get()), H5Sclose, "get a dataspace");
   hsize_t dims[2] = {0, 0};
   if (H5Sget_simple_extent_ndims(space.get()) != 2 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 2 ||
-      dims[0] != end_row(p) - base || dims[1] != p.stored_columns)
+      dims[0] != p.end_row() - base || dims[1] != p.stored_columns)
     throw RunError(fmt::format("{}'s samples have the wrong shape (damaged?)", f.path));
   const hsize_t mdims[1] = {rows};
   const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");

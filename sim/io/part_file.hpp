@@ -20,11 +20,15 @@ struct PartInfo {
   std::uint64_t seed = 0, samples = 0;
   std::uint64_t shard = 0, shards = 1;           ///< shard `shard` (0-based) of `shards`
   std::uint64_t first_block = 0, end_block = 0;  ///< blocks its last state and its samples cover
-  std::uint64_t pass = 0;           ///< the pass its last state belongs to (earlier states: completed passes)
+  std::uint64_t pass = 0;           ///< the pass its state belongs to (0, the sampling pass)
   std::string store;                ///< "all", "report" or "none"
   std::vector<std::string> stress;  ///< the run's --stress names
   std::vector<std::string> set;     ///< the run's --set assignments
   std::uint64_t stored_columns = 0; ///< columns of its samples
+  /// First sample its blocks cover: first_block · k_block_size, at most samples.
+  [[nodiscard]] std::uint64_t first_row() const noexcept;
+  /// One past the last sample its blocks cover: end_block · k_block_size, at most samples.
+  [[nodiscard]] std::uint64_t end_row() const noexcept;
 };
 
 /// Writes one part under "<target>.tmp-<pid>", renamed into place by commit().
@@ -37,7 +41,7 @@ class PartWriter {
   ~PartWriter();
   /// Rows [first, first + rows) of the run's stored columns (within the part's blocks). Throws RunError.
   void write_samples(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns);
-  /// The serialized pass states: completed passes first, then the last (partial or whole) one.
+  /// The serialized pass states (a shard and a checkpoint hold one: the sampling pass over their blocks).
   void write_states(const std::vector<std::string>& states);
   /// Closes the file and renames it to its target (atomically replacing a previous one). Throws RunError.
   void commit();

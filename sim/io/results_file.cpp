@@ -38,13 +38,6 @@ namespace {
 void check(herr_t status, const std::string& what) { h5_check(status, what); }
 void silence_hdf5() { h5_silence(); }
 
-H5Handle string_type() {
-  H5Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "create a string type");
-  check(H5Tset_size(t.get(), H5T_VARIABLE), "set string size");
-  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), "set string encoding");
-  return t;
-}
-
 H5Handle open_file(const std::string& file) {
   silence_hdf5();
   return H5Handle(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + file);
@@ -102,13 +95,20 @@ void AtomicTarget::commit_together(std::initializer_list<AtomicTarget*> targets)
 
 namespace h5 {
 
+H5Handle string_type() {
+  H5Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "create a string type");
+  check(H5Tset_size(t.get(), H5T_VARIABLE), "set string size");
+  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), "set string encoding");
+  return t;
+}
+
 H5Handle group(hid_t parent, const std::string& name) {
   return H5Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
                   "create group " + name);
 }
 
 void attr(hid_t obj, const std::string& name, const std::string& value) {
-  const H5Handle type = string_type();
+  const H5Handle type = h5::string_type();
   const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
   const H5Handle a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
                    "create attribute " + name);
@@ -171,7 +171,7 @@ void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, con
 }
 
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
-  const H5Handle type = string_type();
+  const H5Handle type = h5::string_type();
   const hsize_t dims[1] = {values.size()};
   const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
   const H5Handle ds(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -294,7 +294,7 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(g, "scenario_path", s.path);
   h5::attr(g, "seed", seed);
   h5::attr(g, "samples", samples);
-  h5::attr(g, "store", store == Store::all ? "all" : store == Store::report ? "report" : "none");
+  h5::attr(g, "store", store_name(store));
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);
@@ -645,7 +645,7 @@ std::string read_string_attribute(const std::string& file, const std::string& ob
   const H5Handle f = open_file(file);
   const H5Handle attr(H5Aopen_by_name(f.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
                       fmt::format("open attribute {} of {}", name, object));
-  const H5Handle type = string_type();
+  const H5Handle type = h5::string_type();
   char* value = nullptr;
   check(H5Aread(attr.get(), type.get(), &value), "read attribute " + name);
   std::string out = value ? value : "";
@@ -671,7 +671,7 @@ std::vector<std::string> read_strings(const std::string& file, const std::string
   const H5Handle ds(H5Dopen2(f.get(), path.c_str(), H5P_DEFAULT), H5Dclose, fmt::format("open {} in {}", path, file));
   const H5Handle space(H5Dget_space(ds.get()), H5Sclose, "get dataspace of " + path);
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
-  const H5Handle type = string_type();
+  const H5Handle type = h5::string_type();
   std::vector<char*> raw(n, nullptr);
   if (n > 0) check(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), "read " + path);
   std::vector<std::string> out;

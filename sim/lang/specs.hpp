@@ -10,6 +10,15 @@ namespace tamcarlo {
 /// Which variables' samples a result file keeps.
 enum class Store { all, report, none };
 
+/// "all", "report" or "none".
+[[nodiscard]] inline const char* store_name(Store s) noexcept {
+  return s == Store::all ? "all" : s == Store::report ? "report" : "none";
+}
+/// The Store named by store_name; Store::none for any other text.
+[[nodiscard]] inline Store store_named(const std::string& name) noexcept {
+  return name == "all" ? Store::all : name == "report" ? Store::report : Store::none;
+}
+
 /// What to compute for one output ([risk.<output>] in a scenario).
 struct RiskSpec {
   std::vector<double> levels = {0.05, 0.01};  ///< tail probabilities α for VaR and CVaR
