@@ -80,6 +80,16 @@ void sse2_words(const StreamKey& key, std::uint64_t first, std::size_t n, std::u
   }
 }
 
+// The counters' low and high words of samples first … first + 7 (AVX2), built in registers: scalar stores read
+// back as one vector would stall on store forwarding. A low word that wrapped past 2³² carries into the high word.
+__attribute__((target("avx2"), always_inline)) inline void avx2_counters(std::uint64_t first, __m256i& lo, __m256i& hi) {
+  const __m256i base = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first)));
+  lo = _mm256_add_epi32(base, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256i wrapped = _mm256_cmpgt_epi32(_mm256_xor_si256(base, sign), _mm256_xor_si256(lo, sign));  // lo < base
+  hi = _mm256_sub_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32))), wrapped);
+}
+
 // 32×32 → 64 products of the 8 lanes of a with m (AVX2): the low and high 32 bits of each, per lane.
 __attribute__((target("avx2"), always_inline)) inline void avx2_mulhilo(__m256i a, __m256i m, __m256i& lo, __m256i& hi) {
   const __m256i even = _mm256_mul_epu32(a, m);                                          // lanes 0, 2, 4, 6
@@ -116,14 +126,8 @@ __attribute__((target("avx2"))) void avx2_words(const StreamKey& key, std::uint6
   alignas(32) std::uint64_t tail[4 * 8];
   for (std::size_t j0 = 0; j0 < n; j0 += 8) {
     const std::size_t m = n - j0 < 8 ? n - j0 : 8;
-    alignas(32) std::uint32_t lo32[8], hi32[8];
-    for (std::size_t k = 0; k < 8; ++k) {
-      const std::uint64_t s = first + j0 + k;
-      lo32[k] = static_cast<std::uint32_t>(s);
-      hi32[k] = static_cast<std::uint32_t>(s >> 32);
-    }
-    __m256i a0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo32));
-    __m256i a1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi32));
+    __m256i a0, a1;
+    avx2_counters(first + j0, a0, a1);
     __m256i a2 = _mm256_setzero_si256(), a3 = _mm256_set1_epi32(static_cast<int>(key.c3));
     __m256i b0 = a0, b1 = a1, b2 = _mm256_set1_epi32(1), b3 = a3;
     avx2_philox(a0, a1, a2, a3, key.k0, key.k1);
@@ -150,6 +154,16 @@ __attribute__((target("avx2"))) void avx2_words(const StreamKey& key, std::uint6
     if (m < 8)
       for (std::size_t k = 0; k < 4 * m; ++k) out[4 * j0 + k] = tail[k];
   }
+}
+
+// The counters' low and high words of samples first … first + 15 (AVX-512F), built in registers (see avx2_counters).
+__attribute__((target("avx512f"), always_inline)) inline void avx512_counters(std::uint64_t first, __m512i& lo,
+                                                                              __m512i& hi) {
+  const __m512i base = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first)));
+  lo = _mm512_add_epi32(base, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  const __mmask16 wrapped = _mm512_cmplt_epu32_mask(lo, base);
+  const __m512i h = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32)));
+  hi = _mm512_mask_add_epi32(h, wrapped, h, _mm512_set1_epi32(1));
 }
 
 // 32×32 → 64 products of the 16 lanes of a with m (AVX-512F).
@@ -194,13 +208,8 @@ __attribute__((target("avx512f"))) void avx512_words(const StreamKey& key, std::
   const __m512i second_pair = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
   for (std::size_t j0 = 0; j0 < n; j0 += 16) {
     const std::size_t m = n - j0 < 16 ? n - j0 : 16;
-    alignas(64) std::uint32_t lo32[16], hi32[16];
-    for (std::size_t k = 0; k < 16; ++k) {
-      const std::uint64_t s = first + j0 + k;
-      lo32[k] = static_cast<std::uint32_t>(s);
-      hi32[k] = static_cast<std::uint32_t>(s >> 32);
-    }
-    __m512i a0 = _mm512_load_si512(lo32), a1 = _mm512_load_si512(hi32);
+    __m512i a0, a1;
+    avx512_counters(first + j0, a0, a1);
     __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_set1_epi32(static_cast<int>(key.c3));
     __m512i b0 = a0, b1 = a1, b2 = _mm512_set1_epi32(1), b3 = a3;
     avx512_philox(a0, a1, a2, a3, key.k0, key.k1);
@@ -235,14 +244,8 @@ __attribute__((target("avx2"))) void avx2_words2(const StreamKey& key, std::uint
   alignas(32) std::uint64_t tail[2 * 8];
   for (std::size_t j0 = 0; j0 < n; j0 += 8) {
     const std::size_t m = n - j0 < 8 ? n - j0 : 8;
-    alignas(32) std::uint32_t lo32[8], hi32[8];
-    for (std::size_t k = 0; k < 8; ++k) {
-      const std::uint64_t s = first + j0 + k;
-      lo32[k] = static_cast<std::uint32_t>(s);
-      hi32[k] = static_cast<std::uint32_t>(s >> 32);
-    }
-    __m256i a0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo32));
-    __m256i a1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi32));
+    __m256i a0, a1;
+    avx2_counters(first + j0, a0, a1);
     __m256i a2 = _mm256_setzero_si256(), a3 = _mm256_set1_epi32(static_cast<int>(key.c3));
     avx2_philox(a0, a1, a2, a3, key.k0, key.k1);
     const __m256i w0_0145 = _mm256_unpacklo_epi32(a0, a1), w0_2367 = _mm256_unpackhi_epi32(a0, a1);
@@ -270,13 +273,8 @@ __attribute__((target("avx512f"))) void avx512_words2(const StreamKey& key, std:
   const __m512i lanes23 = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
   for (std::size_t j0 = 0; j0 < n; j0 += 16) {
     const std::size_t m = n - j0 < 16 ? n - j0 : 16;
-    alignas(64) std::uint32_t lo32[16], hi32[16];
-    for (std::size_t k = 0; k < 16; ++k) {
-      const std::uint64_t s = first + j0 + k;
-      lo32[k] = static_cast<std::uint32_t>(s);
-      hi32[k] = static_cast<std::uint32_t>(s >> 32);
-    }
-    __m512i a0 = _mm512_load_si512(lo32), a1 = _mm512_load_si512(hi32);
+    __m512i a0, a1;
+    avx512_counters(first + j0, a0, a1);
     __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_set1_epi32(static_cast<int>(key.c3));
     avx512_philox(a0, a1, a2, a3, key.k0, key.k1);
     const __m512i w0lo = _mm512_unpacklo_epi32(a0, a1), w0hi = _mm512_unpackhi_epi32(a0, a1);
