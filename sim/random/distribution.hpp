@@ -110,4 +110,5 @@ class Sampler {
 /// Gamma(shape, 1) by Marsaglia & Tsang (2000) with precomputed constants.
 [[nodiscard]] double standard_gamma(SampleStream& s, const GammaConstants& g) noexcept;
 
+
 }  // namespace tamcarlo
