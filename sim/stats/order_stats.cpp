@@ -84,39 +84,78 @@ namespace {
 // registers); more by binary search.
 constexpr std::size_t k_scan_regions = 64;
 
-// region[i] = the number of starts[1 …] ≤ keys[i]: the region of keys[i] (cloned for AVX2, chosen at load time;
-// an AVX-512 clone measured slower here).
+// region[i] = the number of starts[1 …] ≤ keys[i]: the region of keys[i]; at_least[j] = the number of keys ≥
+// starts[j] (j < regions), so region r holds at_least[r] − at_least[r + 1] keys (cloned for AVX2, chosen at
+// load time; an AVX-512 clone measured slower here).
 __attribute__((target_clones("avx2", "default"))) void scan_regions(const std::uint64_t* starts, std::size_t regions,
                                                                     const std::uint64_t* keys, std::size_t n,
-                                                                    std::uint64_t* region) {
-  for (std::size_t i = 0; i < n; ++i) region[i] = 0;
-  for (std::size_t j = 1; j < regions; ++j) {
-    const std::uint64_t s = starts[j];
-    for (std::size_t i = 0; i < n; ++i) region[i] += keys[i] >= s ? 1 : 0;
+                                                                    std::uint64_t* region, std::uint64_t* at_least) {
+  // (n ≤ 512: count_into's batch)
+  // Compared as signed integers after flipping the top bit (the same order): AVX2 has no unsigned 64-bit compare.
+  constexpr std::uint64_t top = std::uint64_t{1} << 63;
+  std::int64_t flipped[512];
+  for (std::size_t i = 0; i < n; ++i) {
+    region[i] = 0;
+    flipped[i] = static_cast<std::int64_t>(keys[i] ^ top);
   }
+  at_least[0] = n;
+  for (std::size_t j = 1; j < regions; ++j) {
+    const auto s = static_cast<std::int64_t>(starts[j] ^ top);
+    std::uint64_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t above = flipped[i] >= s ? 1 : 0;
+      region[i] += above;
+      count += above;
+    }
+    at_least[j] = count;
+  }
+}
+
+// keys[i] = order_key(x[i]) for all n values, branch-free (vectorized); returns how many are finite.
+__attribute__((target_clones("avx2", "default"))) std::size_t keys_of(const double* x, std::size_t n, std::uint64_t* keys) {
+  std::size_t finite = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    keys[i] = order_key(x[i]);
+    finite += std::isfinite(x[i]) ? 1 : 0;
+  }
+  return finite;
 }
 
 }  // namespace
 
 void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts) {
   constexpr std::size_t batch = 512;
-  std::uint64_t keys[batch], region[batch];
-  double values[batch];
-  const bool scan = layout.starts.size() <= k_scan_regions;
+  std::uint64_t keys[batch], region[batch], at_least[k_scan_regions];
+  double compacted[batch];
+  const std::size_t regions = layout.starts.size();
+  const bool scan = regions <= k_scan_regions;
+  // Regions whose values need more than a count: histogrammed or collected.
+  bool detail = false;
+  for (std::size_t r = 0; r < regions; ++r) detail = detail || layout.bins[r] != 0 || layout.collect[r] != 0;
   for (std::size_t i0 = 0; i0 < x.size(); i0 += batch) {
     const std::size_t end = std::min(x.size(), i0 + batch);
-    std::size_t m = 0;
-    for (std::size_t i = i0; i < end; ++i) {
-      if (!std::isfinite(x[i])) continue;
-      values[m] = x[i];
-      keys[m++] = order_key(x[i]);
+    const double* values = x.data() + i0;
+    std::size_t m = end - i0;
+    if (keys_of(values, m, keys) != m) {  // some non-finite value: keep the finite ones only
+      std::size_t kept = 0;
+      for (std::size_t i = i0; i < end; ++i) {
+        if (!std::isfinite(x[i])) continue;
+        compacted[kept] = x[i];
+        keys[kept++] = order_key(x[i]);
+      }
+      values = compacted;
+      m = kept;
     }
-    if (scan) scan_regions(layout.starts.data(), layout.starts.size(), keys, m, region);
-    else
-      for (std::size_t i = 0; i < m; ++i) region[i] = layout.region(keys[i]);
+    if (scan) {
+      scan_regions(layout.starts.data(), regions, keys, m, region, at_least);
+      for (std::size_t r = 0; r + 1 < regions; ++r) counts.region[r] += at_least[r] - at_least[r + 1];
+      counts.region[regions - 1] += at_least[regions - 1];
+    } else {
+      for (std::size_t i = 0; i < m; ++i) ++counts.region[region[i] = layout.region(keys[i])];
+    }
+    if (!detail) continue;
     for (std::size_t i = 0; i < m; ++i) {
       const std::size_t r = region[i];
-      ++counts.region[r];
       if (layout.bins[r] != 0) ++counts.bin[layout.bin_offset[r] + (keys[i] - layout.starts[r]) / layout.bin_width[r]];
       else if (layout.collect[r] != 0) counts.collected[layout.collect_slot[r]].push_back(values[i]);
     }
