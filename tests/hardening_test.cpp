@@ -309,7 +309,7 @@ TEST_CASE("hardening: out-of-range years, seeds and sample counts get messages t
   CHECK_THAT(n.err, Contains("more than the 1e15 samples a run may take"));
 }
 
-TEST_CASE("hardening: a killed run's temporaries are removed by the next run; a live one's are kept", "[hardening]") {
+TEST_CASE("hardening: a killed run's temporaries are removed by the next run, a live one's are kept", "[hardening]") {
   const test::TempDir dir;
   const pid_t gone = ::fork();  // a process that has exited: its pid names no process now
   if (gone == 0) ::_exit(0);
@@ -497,7 +497,7 @@ TEST_CASE("hardening: report refuses a file that only looks like a result (once 
   CHECK(listing(dir.path()) == std::set<std::string>{"fake.h5"});
 }
 
-TEST_CASE("hardening: control characters never reach the terminal; text fields refuse them", "[hardening][errors]") {
+TEST_CASE("hardening: control characters never reach the terminal, and text fields refuse them", "[hardening][errors]") {
   const test::TempDir dir;
   // An escape sequence in a title (once printed raw: it recoloured the terminal) is refused where it stands.
   const std::string title = dir.write("title.toml", "[scenario]\nname = \"x\"\ntitle = \"a \\u001b[31mred\"\n"

@@ -85,7 +85,7 @@ TEST_CASE("risk: non-finite samples are left out", "[risk]") {
   CHECK(r.thresholds[0].p.p == Approx(0.4));
 }
 
-TEST_CASE("portfolio: contributions add up to the tail loss; rank correlations see shared drivers", "[risk][portfolio]") {
+TEST_CASE("portfolio: contributions add up to the tail loss, and rank correlations see shared drivers", "[risk][portfolio]") {
   CHECK(average_ranks(std::vector<double>{10, 20, 20, 5}) == std::vector<double>{2, 3.5, 3.5, 1});
   const std::size_t n = 50000;
   std::mt19937_64 rng(3);

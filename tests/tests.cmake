@@ -35,3 +35,7 @@ if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)  # mpirun tests (Open MPI's flags)
 endif()
 add_dependencies(tamcarlo_tests tamcarlo)
 catch_discover_tests(tamcarlo_tests)
+# CTest splits a test name at ';', so such a TEST_CASE would be registered under a truncated name that selects
+# nothing (and "passes" without running): refuse them.
+add_test(NAME "test names hold no semicolon (CTest would run nothing under them)"
+         COMMAND sh -c "! grep -n 'TEST_CASE(\"[^\"]*;' ${PROJECT_SOURCE_DIR}/tests/*.cpp")
