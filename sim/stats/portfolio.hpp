@@ -43,7 +43,7 @@ struct PortfolioStats {
                                              const std::vector<std::span<const double>>& invested_at = {},
                                              const std::vector<std::span<const double>>& exit_at = {});
 
-/// Ranks 1..n of x with ties given their average rank.
+/// Ranks 1..n of x with ties given their average rank (x finite; −0 and +0 tie).
 [[nodiscard]] std::vector<double> average_ranks(std::span<const double> x);
 
 /// Pearson correlation of x and y (NaN when either is constant).
