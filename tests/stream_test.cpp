@@ -5,12 +5,15 @@
 #include "sim/cmd/run.hpp"
 #include "sim/engine/stream.hpp"
 #include "sim/cmd/run_suite.hpp"
+#include "sim/stats/order_stats.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <random>
 
 using namespace tamcarlo;
 
@@ -255,4 +258,39 @@ TEST_CASE("stream: a suite split into ranges gives the same matrix, bit for bit"
   CHECK(same(p.agreement.quantiles, q.agreement.quantiles));
   CHECK(p.agreement.positive.p == q.agreement.positive.p);
   CHECK(p.agreement.skipped == q.agreement.skipped);
+}
+
+TEST_CASE("order statistics: the region search counts the same at every SIMD level", "[stream][rng]") {
+  // 41 regions (the scan's range), some collected, some histogrammed; values with ties, −0, ±∞ and NaN, in a
+  // length that leaves tails for every vector width.
+  std::mt19937_64 gen(11);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> x(10'007);
+  for (double& v : x) v = std::round(normal(gen) * 64) / 64;
+  x[5] = -0.0;
+  x[6] = std::numeric_limits<double>::infinity();
+  x[7] = std::nan("");
+  std::vector<std::uint64_t> cuts;
+  for (int k = -20; k <= 20; ++k) cuts.push_back(order_key(0.1 * k));
+  const Layout layout = Layout::make(cuts, {{order_key(-0.5), order_key(-0.3) - 1, true, 0},
+                                            {order_key(0.0), order_key(0.2) - 1, false, 7},
+                                            {order_key(1.0), order_key(1.2) - 1, true, 0}});
+  REQUIRE(layout.starts.size() <= 64);
+  LayoutCounts reference = LayoutCounts::for_layout(layout);
+  count_into(layout, x, reference, SimdLevel::scalar);
+  std::uint64_t total = 0;
+  for (const std::uint64_t c : reference.region) total += c;
+  CHECK(total == x.size() - 2);  // the infinity and the NaN are not counted
+  for (const SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
+    if (!simd_supported(level)) {
+      WARN("this processor lacks " << simd_name(level) << ": that path is not checked here");
+      continue;
+    }
+    INFO(simd_name(level));
+    LayoutCounts got = LayoutCounts::for_layout(layout);
+    count_into(layout, x, got, level);
+    CHECK(got.region == reference.region);
+    CHECK(got.bin == reference.bin);
+    CHECK(got.collected == reference.collected);
+  }
 }

@@ -5,6 +5,8 @@
 // in a collected region or a single key, and the value there is the same order statistic an
 // in-memory sort gives. Region sums (about a shift, for tail means) merge through BlockTree.
 #pragma once
+#include "sim/random/philox_batch.hpp"
+
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -63,8 +65,10 @@ struct LayoutCounts {
   void merge(LayoutCounts&& o);
 };
 
-/// Sorts the finite values of `x` into `layout`'s regions.
-void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts);
+/// Sorts the finite values of `x` into `layout`'s regions, with the region search at `level` (the same counts at
+/// every level).
+void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts,
+                SimdLevel level = best_simd_level());
 
 /// Where a rank (0-based among the sorted finite values) lies after a pass.
 struct RankCell {
