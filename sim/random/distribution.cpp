@@ -512,9 +512,9 @@ FastLaw fast_law(const Distribution& d, const GammaConstants& ga, const GammaCon
       const double a = p0, b = p1, cut = f.p2, c = f.p3;
       for (std::size_t k = 0; k < m; ++k) {
         const double p = SampleStream::to_unit(w[per * k]);
-        const double low = a + std::sqrt(p * (b - a) * (c - a));
-        const double high = b - std::sqrt((1 - p) * (b - a) * (b - c));
-        out[k] = p < cut ? low : high;
+        const bool low = p < cut;  // one square root, of the side's own product
+        const double root = std::sqrt(low ? p * (b - a) * (c - a) : (1 - p) * (b - a) * (b - c));
+        out[k] = low ? a + root : b - root;
         ok[k] = 1;
       }
       break;
