@@ -156,88 +156,6 @@ __attribute__((target("avx2"))) void avx2_words(const StreamKey& key, std::uint6
   }
 }
 
-// The counters' low and high words of samples first … first + 15 (AVX-512F), built in registers (see avx2_counters).
-__attribute__((target("avx512f"), always_inline)) inline void avx512_counters(std::uint64_t first, __m512i& lo,
-                                                                              __m512i& hi) {
-  const __m512i base = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first)));
-  lo = _mm512_add_epi32(base, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  const __mmask16 wrapped = _mm512_cmplt_epu32_mask(lo, base);
-  const __m512i h = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(first >> 32)));
-  hi = _mm512_mask_add_epi32(h, wrapped, h, _mm512_set1_epi32(1));
-}
-
-// 32×32 → 64 products of the 16 lanes of a with m (AVX-512F).
-__attribute__((target("avx512f"), always_inline)) inline void avx512_mulhilo(__m512i a, __m512i m, __m512i& lo,
-                                                                              __m512i& hi) {
-  const __m512i even = _mm512_mul_epu32(a, m);
-  const __m512i oddp = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32));
-  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(oddp, 32));
-  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), oddp);
-}
-
-// Ten Philox4x32 rounds of 16 counters (AVX-512F).
-__attribute__((target("avx512f"), always_inline)) inline void avx512_philox(__m512i& c0, __m512i& c1, __m512i& c2,
-                                                                            __m512i& c3, std::uint32_t k0,
-                                                                            std::uint32_t k1) {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(k_m0)), m1 = _mm512_set1_epi32(static_cast<int>(k_m1));
-  for (int r = 0; r < 10; ++r) {
-    if (r > 0) {
-      k0 += k_w0;
-      k1 += k_w1;
-    }
-    __m512i lo0, hi0, lo1, hi1;
-    avx512_mulhilo(c0, m0, lo0, hi0);
-    avx512_mulhilo(c2, m1, lo1, hi1);
-    const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-    const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
-  }
-}
-
-// Words 0–3 of 16 samples at once (AVX-512F): blocks 0 and 1 side by side, then each sample's four words
-// gathered into one 256-bit store.
-__attribute__((target("avx512f"))) void avx512_words(const StreamKey& key, std::uint64_t first, std::size_t n,
-                                                     std::uint64_t* out) noexcept {
-  alignas(64) std::uint64_t tail[4 * 16];
-  // Lanes of the unpacked pairs: 128-bit lane l holds samples 4l + {0, 1} (lo) or 4l + {2, 3} (hi); these
-  // indices put two samples' (w0, w1) and (w2, w3) side by side: samples 4l and 4l + 4·(pair's second).
-  const __m512i first_pair = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
-  const __m512i second_pair = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
-  for (std::size_t j0 = 0; j0 < n; j0 += 16) {
-    const std::size_t m = n - j0 < 16 ? n - j0 : 16;
-    __m512i a0, a1;
-    avx512_counters(first + j0, a0, a1);
-    __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_set1_epi32(static_cast<int>(key.c3));
-    __m512i b0 = a0, b1 = a1, b2 = _mm512_set1_epi32(1), b3 = a3;
-    avx512_philox(a0, a1, a2, a3, key.k0, key.k1);
-    avx512_philox(b0, b1, b2, b3, key.k0, key.k1);
-    std::uint64_t* dst = m == 16 ? out + 4 * j0 : tail;
-    // For lo (samples 4l, 4l + 1) and hi (4l + 2, 4l + 3): pairs (w0, w1) and (w2, w3) per sample.
-    const __m512i w0[2] = {_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1)};
-    const __m512i w1[2] = {_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3)};
-    const __m512i w2[2] = {_mm512_unpacklo_epi32(b0, b1), _mm512_unpackhi_epi32(b0, b1)};
-    const __m512i w3[2] = {_mm512_unpacklo_epi32(b2, b3), _mm512_unpackhi_epi32(b2, b3)};
-    for (int h = 0; h < 2; ++h) {      // samples 4l + 2h + {0, 1}
-      for (int e = 0; e < 2; ++e) {    // the first (e = 0) or second of that pair
-        const __m512i p01 = e == 0 ? _mm512_unpacklo_epi64(w0[h], w1[h]) : _mm512_unpackhi_epi64(w0[h], w1[h]);
-        const __m512i p23 = e == 0 ? _mm512_unpacklo_epi64(w2[h], w3[h]) : _mm512_unpackhi_epi64(w2[h], w3[h]);
-        const std::size_t s = static_cast<std::size_t>(2 * h + e);  // sample 4l + s
-        const __m512i x = _mm512_permutex2var_epi64(p01, first_pair, p23);   // samples s, s + 4
-        const __m512i y = _mm512_permutex2var_epi64(p01, second_pair, p23);  // samples s + 8, s + 12
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4 * s), _mm512_castsi512_si256(x));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4 * (s + 4)), _mm512_extracti64x4_epi64(x, 1));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4 * (s + 8)), _mm512_castsi512_si256(y));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4 * (s + 12)), _mm512_extracti64x4_epi64(y, 1));
-      }
-    }
-    if (m < 16)
-      for (std::size_t k = 0; k < 4 * m; ++k) out[4 * j0 + k] = tail[k];
-  }
-}
-
 // Block 0 of 8 samples (AVX2): words 0 and 1 of each, one 128-bit store per sample.
 __attribute__((target("avx2"))) void avx2_words2(const StreamKey& key, std::uint64_t first, std::size_t n,
                                                  std::uint64_t* out) noexcept {
@@ -263,38 +181,88 @@ __attribute__((target("avx2"))) void avx2_words2(const StreamKey& key, std::uint
   }
 }
 
-// Block 0 of 16 samples (AVX-512F).
+// Philox4x32-10 of 8 counters held in 64-bit lanes (AVX-512F): each word sits in its lane's low half, so one
+// _mm512_mul_epu32 gives a whole 32×32 → 64 product (its low half is the next word, its high half shifted down
+// the other) and three-way XORs are one instruction. The lanes' high halves collect garbage that no low half
+// ever reads (multiplies read low halves only; XOR is bitwise), and the words are masked on the way out.
+struct Lanes8 {
+  __m512i c0, c1, c2, c3;
+};
+__attribute__((target("avx512f"), always_inline)) inline void philox8(Lanes8& a, Lanes8& b, std::uint32_t k0,
+                                                                      std::uint32_t k1) {
+  const __m512i m0 = _mm512_set1_epi64(k_m0), m1 = _mm512_set1_epi64(k_m1);
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) {
+      k0 += k_w0;
+      k1 += k_w1;
+    }
+    const __m512i key0 = _mm512_set1_epi64(k0), key1 = _mm512_set1_epi64(k1);
+    const __m512i pa0 = _mm512_mul_epu32(a.c0, m0), pa1 = _mm512_mul_epu32(a.c2, m1);
+    const __m512i pb0 = _mm512_mul_epu32(b.c0, m0), pb1 = _mm512_mul_epu32(b.c2, m1);
+    // 0x96: three-way XOR
+    a.c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pa1, 32), a.c1, key0, 0x96);
+    a.c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pa0, 32), a.c3, key1, 0x96);
+    a.c1 = pa1;
+    a.c3 = pa0;
+    b.c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pb1, 32), b.c1, key0, 0x96);
+    b.c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(pb0, 32), b.c3, key1, 0x96);
+    b.c1 = pb1;
+    b.c3 = pb0;
+  }
+}
+
+// The counters {sample, b, c3} of samples first … first + 7 in 64-bit lanes (low halves).
+__attribute__((target("avx512f"), always_inline)) inline Lanes8 lanes8(std::uint64_t first, std::uint32_t b,
+                                                                       std::uint32_t c3) {
+  const __m512i s = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first)), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+  return {s, _mm512_srli_epi64(s, 32), _mm512_set1_epi64(b), _mm512_set1_epi64(c3)};
+}
+
+// Word (lo | hi·2³²) of each lane from two lanes' low halves.
+__attribute__((target("avx512f"), always_inline)) inline __m512i join8(__m512i lo, __m512i hi) {
+  return _mm512_ternarylogic_epi64(lo, _mm512_slli_epi64(hi, 32), _mm512_set1_epi64(0xffffffff), 0xEC);  // (lo & m) | hi<<32
+}
+
+// Words 0 and 1 of 16 samples (two chains of eight), stored as each sample's pair.
 __attribute__((target("avx512f"))) void avx512_words2(const StreamKey& key, std::uint64_t first, std::size_t n,
-                                                      std::uint64_t* out) noexcept {
+                                                            std::uint64_t* out) noexcept {
   alignas(64) std::uint64_t tail[2 * 16];
-  // Per 128-bit lane l the unpacked pairs hold samples 4l + {0, 1} (lo) and 4l + {2, 3} (hi); these put
-  // samples 4l + e and 4l + e + 1 … in order: lanes of p_e (samples 4l + e) and p_{e+1}.
-  const __m512i lanes01 = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
-  const __m512i lanes23 = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+  const __m512i pair_lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), pair_hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
   for (std::size_t j0 = 0; j0 < n; j0 += 16) {
     const std::size_t m = n - j0 < 16 ? n - j0 : 16;
-    __m512i a0, a1;
-    avx512_counters(first + j0, a0, a1);
-    __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_set1_epi32(static_cast<int>(key.c3));
-    avx512_philox(a0, a1, a2, a3, key.k0, key.k1);
-    const __m512i w0lo = _mm512_unpacklo_epi32(a0, a1), w0hi = _mm512_unpackhi_epi32(a0, a1);
-    const __m512i w1lo = _mm512_unpacklo_epi32(a2, a3), w1hi = _mm512_unpackhi_epi32(a2, a3);
-    const __m512i p0 = _mm512_unpacklo_epi64(w0lo, w1lo), p1 = _mm512_unpackhi_epi64(w0lo, w1lo);  // 4l, 4l + 1
-    const __m512i p2 = _mm512_unpacklo_epi64(w0hi, w1hi), p3 = _mm512_unpackhi_epi64(w0hi, w1hi);  // 4l + 2, 4l + 3
+    Lanes8 a = lanes8(first + j0, 0, key.c3), b = lanes8(first + j0 + 8, 0, key.c3);
+    philox8(a, b, key.k0, key.k1);
     std::uint64_t* dst = m == 16 ? out + 2 * j0 : tail;
-    // Samples 0, 1 | 4, 5 (lanes 0, 1 of p0, p1), 8, 9 | 12, 13; then 2, 3 | 6, 7, 10, 11 | 14, 15.
-    const __m512i a = _mm512_permutex2var_epi64(p0, lanes01, p1), b = _mm512_permutex2var_epi64(p0, lanes23, p1);
-    const __m512i c = _mm512_permutex2var_epi64(p2, lanes01, p3), d = _mm512_permutex2var_epi64(p2, lanes23, p3);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 0), _mm512_castsi512_si256(a));       // samples 0, 1
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), _mm512_extracti64x4_epi64(a, 1));  // 4, 5
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16), _mm512_castsi512_si256(b));      // 8, 9
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 24), _mm512_extracti64x4_epi64(b, 1));  // 12, 13
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 4), _mm512_castsi512_si256(c));       // 2, 3
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 12), _mm512_extracti64x4_epi64(c, 1));  // 6, 7
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 20), _mm512_castsi512_si256(d));      // 10, 11
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 28), _mm512_extracti64x4_epi64(d, 1));  // 14, 15
+    const __m512i aw0 = join8(a.c0, a.c1), aw1 = join8(a.c2, a.c3), bw0 = join8(b.c0, b.c1), bw1 = join8(b.c2, b.c3);
+    _mm512_storeu_si512(dst + 0, _mm512_permutex2var_epi64(aw0, pair_lo, aw1));   // samples 0–3
+    _mm512_storeu_si512(dst + 8, _mm512_permutex2var_epi64(aw0, pair_hi, aw1));   // 4–7
+    _mm512_storeu_si512(dst + 16, _mm512_permutex2var_epi64(bw0, pair_lo, bw1));  // 8–11
+    _mm512_storeu_si512(dst + 24, _mm512_permutex2var_epi64(bw0, pair_hi, bw1));  // 12–15
     if (m < 16)
       for (std::size_t k = 0; k < 2 * m; ++k) out[2 * j0 + k] = tail[k];
+  }
+}
+
+// Words 0–3 of 8 samples (blocks 0 and 1 as the two chains), stored as each sample's four.
+__attribute__((target("avx512f"))) void avx512_words(const StreamKey& key, std::uint64_t first, std::size_t n,
+                                                           std::uint64_t* out) noexcept {
+  alignas(64) std::uint64_t tail[4 * 8];
+  const __m512i pair_lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), pair_hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  const __m512i quad_lo = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), quad_hi = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+  for (std::size_t j0 = 0; j0 < n; j0 += 8) {
+    const std::size_t m = n - j0 < 8 ? n - j0 : 8;
+    Lanes8 a = lanes8(first + j0, 0, key.c3), b = lanes8(first + j0, 1, key.c3);
+    philox8(a, b, key.k0, key.k1);
+    std::uint64_t* dst = m == 8 ? out + 4 * j0 : tail;
+    const __m512i w0 = join8(a.c0, a.c1), w1 = join8(a.c2, a.c3), w2 = join8(b.c0, b.c1), w3 = join8(b.c2, b.c3);
+    const __m512i p01_lo = _mm512_permutex2var_epi64(w0, pair_lo, w1), p01_hi = _mm512_permutex2var_epi64(w0, pair_hi, w1);
+    const __m512i p23_lo = _mm512_permutex2var_epi64(w2, pair_lo, w3), p23_hi = _mm512_permutex2var_epi64(w2, pair_hi, w3);
+    _mm512_storeu_si512(dst + 0, _mm512_permutex2var_epi64(p01_lo, quad_lo, p23_lo));   // samples 0, 1
+    _mm512_storeu_si512(dst + 8, _mm512_permutex2var_epi64(p01_lo, quad_hi, p23_lo));   // 2, 3
+    _mm512_storeu_si512(dst + 16, _mm512_permutex2var_epi64(p01_hi, quad_lo, p23_hi));  // 4, 5
+    _mm512_storeu_si512(dst + 24, _mm512_permutex2var_epi64(p01_hi, quad_hi, p23_hi));  // 6, 7
+    if (m < 8)
+      for (std::size_t k = 0; k < 4 * m; ++k) out[4 * j0 + k] = tail[k];
   }
 }
 
