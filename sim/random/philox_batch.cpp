@@ -4,7 +4,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 // GCC 12's AVX-512 headers warn about their own undefined merge operands (_mm512_mul_epu32 and others).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #endif
 
 namespace tamcarlo {

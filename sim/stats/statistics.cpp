@@ -41,17 +41,14 @@ namespace {
 // before. Returns false when the total is not finite (a non-finite value, or a sum that overflows): Moments::of
 // then takes the careful path.
 using Four = double __attribute__((vector_size(32)));
-[[gnu::always_inline]] inline Four four_at(const double* p) {
-  Four f;
-  std::memcpy(&f, p, sizeof f);
-  return f;
-}
 [[gnu::always_inline]] inline bool moments_fast(const double* v, std::size_t n, Moments& m) {
   const std::size_t whole = n - n % 8;
   Four s0 = {0, 0, 0, 0}, s1 = s0;
   Four l0 = {HUGE_VAL, HUGE_VAL, HUGE_VAL, HUGE_VAL}, l1 = l0, h0 = -l0, h1 = h0;
   for (std::size_t i = 0; i < whole; i += 8) {
-    const Four a = four_at(v + i), b = four_at(v + i + 4);
+    Four a, b;
+    std::memcpy(&a, v + i, sizeof a);
+    std::memcpy(&b, v + i + 4, sizeof b);
     s0 += a;
     s1 += b;
     l0 = a < l0 ? a : l0;
@@ -75,7 +72,11 @@ using Four = double __attribute__((vector_size(32)));
   const Four c = {mean, mean, mean, mean};
   Four q0 = {0, 0, 0, 0}, q1 = q0;
   for (std::size_t i = 0; i < whole; i += 8) {
-    const Four a = four_at(v + i) - c, b = four_at(v + i + 4) - c;
+    Four a, b;
+    std::memcpy(&a, v + i, sizeof a);
+    std::memcpy(&b, v + i + 4, sizeof b);
+    a -= c;
+    b -= c;
     q0 += a * a;
     q1 += b * b;
   }
