@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -137,8 +138,14 @@ TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing
   const std::string text = dir.write("x.h5", "not hdf5");
   const auto foreign = test::run_tamcarlo({"report", text});
   CHECK(foreign.exit_code == 1);
-  CHECK_THAT(foreign.err, Contains("tamcarlo report: error"));
+  CHECK_THAT(foreign.err, Contains("x.h5: not a tamcarlo result: results are HDF5 files written by tamcarlo run"));
+  // A scenario given where its result is wanted: say to run it first.
+  const std::string scenario = dir.write("s.toml", "[scenario]\nname = \"s\"\n");
+  const auto early = test::run_tamcarlo({"report", scenario});
+  CHECK(early.exit_code == 1);
+  CHECK_THAT(early.err, Contains("s.toml: this is a scenario file, not a result: run it first (tamcarlo run "));
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
-  CHECK(left == std::vector<std::string>{"x.h5"});
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"s.toml", "x.h5"});
 }

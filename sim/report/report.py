@@ -541,6 +541,25 @@ def on_terminate(signum, _frame):
     raise KeyboardInterrupt
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def not_a_result(path):
+    """Why `path` cannot be a result (tamcarlo writes HDF5 with the signature at offset 0), or None."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(HDF5_SIGNATURE):
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if path.endswith(".toml") or "[scenario]" in text or "[suite]" in text:
+        return ("this is a scenario file, not a result: run it first (tamcarlo run " + path +
+                "), then report the result file it writes (results/<name>.h5 by default)")
+    return "not a tamcarlo result: results are HDF5 files written by tamcarlo run (this file is not HDF5)"
+
+
 def main():
     ap = argparse.ArgumentParser(prog="tamcarlo report", description=__doc__.splitlines()[0])
     ap.add_argument("result")
@@ -551,6 +570,10 @@ def main():
     a = ap.parse_args()
     if not os.path.isfile(a.result):
         sys.stderr.write(f"tamcarlo report: error: {a.result}: no such file\n")
+        return 1
+    refusal = not_a_result(a.result)
+    if refusal:
+        sys.stderr.write(f"tamcarlo report: error: {a.result}: {refusal}\n")
         return 1
     outdir = a.output or (os.path.splitext(a.result)[0] + "-report")
     try:
