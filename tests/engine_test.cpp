@@ -1,6 +1,7 @@
 // Reproducibility promises: thread-count invariance and name-keyed streams, checked bitwise.
 #include "sim/engine/engine.hpp"
 #include "sim/cmd/run.hpp"
+#include "sim/stats/portfolio.hpp"
 #include "tests/support.hpp"
 
 #include <boost/math/distributions/normal.hpp>
@@ -123,6 +124,34 @@ market = "a * b * c"
   }
   // The mean too: within 4 SE of exp(μ + σ²/2).
   CHECK(std::fabs(m.moments.mean - std::exp(mu + sigma * sigma / 2)) <= 4 * m.moments.se());
+}
+
+TEST_CASE("a constant reports its exact value, no spread and no rank correlation", "[engine]") {
+  // 0.1 · 3 is not exact in binary, so a mean summed over the samples would come back off by rounding; the
+  // drivers of a constant would be Spearman ρ of rounding noise.
+  const Scenario s = test::scenario(R"toml(
+[inputs]
+a = { dist = "normal", mean = 10, sd = 1 }
+k = { value = 0.1 }
+[formulas]
+thrice_k = "k * 3"
+total = "a * k"
+)toml");
+  RunOptions opt;
+  opt.samples = 50000;
+  opt.seed = 7;
+  const RunSummary r = run_scenario(s, opt);
+  const auto& c = r.variables[2];
+  REQUIRE(c.var.name == "thrice_k");
+  CHECK(c.moments.mean == 0.1 * 3);
+  CHECK(c.moments.sd() == 0);
+  CHECK(c.moments.min == c.moments.max);
+  REQUIRE(c.sensitivity.size() == 1);  // against the one random input, a
+  CHECK(std::isnan(c.sensitivity[0]));
+  const auto& t = r.variables[3];
+  REQUIRE(t.sensitivity.size() == 1);
+  CHECK(t.sensitivity[0] == Approx(1.0).margin(1e-12));  // a monotone function of a: ρ = 1
+  CHECK(std::isnan(pearson(std::vector<double>{2, 2, 2}, std::vector<double>{1, 2, 3})));
 }
 
 TEST_CASE("a cancelled run stops and reports it", "[engine]") {

@@ -34,8 +34,9 @@ if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)  # mpirun tests (Open MPI's flags)
   target_compile_definitions(tamcarlo_tests PRIVATE TAMCARLO_MPIEXEC="${MPIEXEC_EXECUTABLE}")
 endif()
 add_dependencies(tamcarlo_tests tamcarlo)
-catch_discover_tests(tamcarlo_tests)
+# -w NoTests: a CTest entry whose name selects no TEST_CASE fails instead of passing without running anything.
+catch_discover_tests(tamcarlo_tests EXTRA_ARGS -w NoTests)
 # CTest splits a test name at ';', so such a TEST_CASE would be registered under a truncated name that selects
-# nothing (and "passes" without running): refuse them.
+# nothing: refuse them by name too (a clearer message than the failing entry).
 add_test(NAME "test names hold no semicolon (CTest would run nothing under them)"
          COMMAND sh -c "! grep -n 'TEST_CASE(\"[^\"]*;' ${PROJECT_SOURCE_DIR}/tests/*.cpp")

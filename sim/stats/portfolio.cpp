@@ -32,6 +32,11 @@ std::vector<double> average_ranks(std::span<const double> x) {
 }
 
 double pearson(std::span<const double> x, std::span<const double> y) noexcept {
+  // A constant has no correlation (its computed variance would be rounding noise, not zero).
+  const auto constant = [](std::span<const double> v) {
+    return std::all_of(v.begin(), v.end(), [&](double e) { return e == v[0]; });
+  };
+  if (x.size() < 2 || constant(x) || constant(y)) return std::numeric_limits<double>::quiet_NaN();
   const auto n = static_cast<double>(x.size());
   double mx = 0, my = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {

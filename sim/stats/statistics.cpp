@@ -68,6 +68,14 @@ using Four = double __attribute__((vector_size(32)));
     mx = std::max(mx, v[i]);
   }
   if (!std::isfinite(total)) return false;
+  m.n = n;
+  m.min = mn;
+  m.max = mx;
+  if (mn == mx) {  // one value throughout (a constant): its exact value, no spread (the sum would round)
+    m.mean = mn;
+    m.m2 = 0;
+    return true;
+  }
   const double mean = total / static_cast<double>(n);
   const Four c = {mean, mean, mean, mean};
   Four q0 = {0, 0, 0, 0}, q1 = q0;
@@ -82,11 +90,8 @@ using Four = double __attribute__((vector_size(32)));
   }
   double m2 = ((q0[0] + q0[1]) + (q0[2] + q0[3])) + ((q1[0] + q1[1]) + (q1[2] + q1[3]));
   for (std::size_t i = whole; i < n; ++i) m2 += (v[i] - mean) * (v[i] - mean);
-  m.n = n;
   m.mean = mean;
   m.m2 = m2;
-  m.min = mn;
-  m.max = mx;
   return true;
 }
 
