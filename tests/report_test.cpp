@@ -149,3 +149,27 @@ TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing
   std::sort(left.begin(), left.end());
   CHECK(left == std::vector<std::string>{"s.toml", "x.h5"});
 }
+
+TEST_CASE("report: a constant output is stated, not charted", "[report]") {
+  const test::TempDir dir;
+  const std::string toml = dir.write("c.toml", R"toml([scenario]
+name = "c"
+[inputs]
+a = { dist = "normal", mean = 10, sd = 1, source = "test" }
+k = { value = 3.14, source = "test" }
+[formulas]
+twice_k = "k * 2"
+total = "a * k"
+[outputs]
+report = ["twice_k", "total"]
+)toml");
+  const std::string h5 = (dir.path() / "c.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", toml, "-n", "4000", "-o", h5}).exit_code == 0);
+  REQUIRE(test::run_tamcarlo({"report", h5}).exit_code == 0);
+  const fs::path rep = dir.path() / "c-report";
+  CHECK_THAT(slurp(rep / "index.html"), Contains("<b>twice_k</b> is constant: 6.28 in every sample"));
+  CHECK_FALSE(fs::exists(rep / "c__twice_k__distribution.png"));
+  CHECK_FALSE(fs::exists(rep / "c__twice_k__tornado.png"));
+  CHECK(fs::exists(rep / "c__total__distribution.png"));
+  CHECK(fs::exists(rep / "c__total__tornado.png"));
+}

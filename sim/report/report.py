@@ -463,6 +463,11 @@ def build(path, outdir, locale):
         page += run_section(ch, run, heading)
         for v in run.reported():
             s = run.summary[v]
+            lo, hi = num_attr(s, "min"), num_attr(s, "max")
+            if "year" not in s and lo == hi:  # one value in every sample: a chart would be a spike, a tornado noise
+                page.append(f"<p><b>{esc(v)}</b> is constant: {esc(readable(lo, locale))} in every sample "
+                            "(no distribution or tornado chart).</p>")
+                continue
             made = fan(ch, run, v) if "year" in s else histogram(ch, run, v)
             for name_ in (made, tornado(ch, run, v)):
                 if name_:
