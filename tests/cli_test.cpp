@@ -106,6 +106,21 @@ TEST_CASE("cli: a run that cannot write exits 3 and leaves nothing", "[cli][erro
   CHECK(fs::is_empty(dir.path()));
 }
 
+TEST_CASE("cli: -o names a directory for a directory of scenarios, even one holding a single file", "[cli]") {
+  const test::TempDir dir;
+  fs::create_directories(dir.path() / "in");
+  (void)dir.write("in/s.toml", "[scenario]\nname = \"solo\"\n[inputs]\na = { dist = \"normal\", mean = 1, sd = 2 }\n");
+  const auto out = (dir.path() / "res").string();  // no trailing '/', does not exist yet
+  const auto p = test::run_tamcarlo({"run", (dir.path() / "in").string(), "-n", "1000", "-o", out});
+  REQUIRE(p.exit_code == 0);
+  CHECK(fs::is_directory(out));
+  CHECK(fs::is_regular_file(dir.path() / "res" / "solo.h5"));
+  // One scenario file: -o is the result file, as given.
+  const auto file = (dir.path() / "one.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", (dir.path() / "in" / "s.toml").string(), "-n", "1000", "-o", file}).exit_code == 0);
+  CHECK(fs::is_regular_file(file));
+}
+
 TEST_CASE("cli: validate reports lint warnings and exits 0", "[cli]") {
   const test::TempDir dir;
   const auto f = dir.write("s.toml", "[inputs]\na = { dist = \"normal\", mean = 1, sd = 2 }\n");

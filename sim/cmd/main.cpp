@@ -299,9 +299,16 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
   for (const auto& j : jobs)
     for (const auto& w : job_warnings(j)) std::cerr << terminal_safe(w.str()) << '\n';
 
+  // -o is a directory for several scenarios, for a directory of scenarios (however many it holds: what it
+  // holds is not known when the command is written), for an existing directory and for a path ending in '/'.
   const bool many = jobs.size() > 1;
   std::error_code ec;
-  const bool to_dir = !a.output.empty() && (many || fs::is_directory(a.output, ec) || a.output.back() == '/');
+  const bool dir_input = std::any_of(a.files.begin(), a.files.end(), [](const std::string& f) {
+    std::error_code e;
+    return fs::is_directory(f, e);
+  });
+  const bool to_dir =
+      !a.output.empty() && (many || dir_input || fs::is_directory(a.output, ec) || a.output.back() == '/');
   std::map<std::size_t, std::string> targets;
   if (!a.point) {
     std::set<std::string> seen;
@@ -493,7 +500,8 @@ int run_main(int argc, char** argv, Ranks* ranks) {
       ->transform(parse_seed);
   run->add_option("--threads", ra.threads, "Worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
   run->add_option("-o,--output", ra.output,
-                  "Result file (one scenario) or directory (default: results/<scenario name>.h5)");
+                  "Result file (one scenario file) or directory (several scenarios, a directory of them, an existing "
+                  "directory or a path ending in /; default: results/<scenario name>.h5)");
   const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
   run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default all, or a suite's `store`)")
       ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
