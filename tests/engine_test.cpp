@@ -1,6 +1,7 @@
 // Reproducibility promises: thread-count invariance and name-keyed streams, checked bitwise.
 #include "sim/engine/engine.hpp"
 #include "sim/cmd/run.hpp"
+#include "sim/io/output.hpp"
 #include "sim/stats/portfolio.hpp"
 #include "tests/support.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <sstream>
 
 using namespace tamcarlo;
 
@@ -152,6 +154,38 @@ total = "a * k"
   REQUIRE(t.sensitivity.size() == 1);
   CHECK(t.sensitivity[0] == Approx(1.0).margin(1e-12));  // a monotone function of a: ρ = 1
   CHECK(std::isnan(pearson(std::vector<double>{2, 2, 2}, std::vector<double>{1, 2, 3})));
+}
+
+TEST_CASE("the table names a main driver only when its rho clears 2 SE of zero", "[engine][output]") {
+  const Scenario s = test::scenario(R"toml(
+[inputs]
+a = { dist = "normal", mean = 10, sd = 1 }
+b = { dist = "uniform", min = 0, max = 1 }
+[formulas]
+total = "a + b"
+)toml");
+  RunOptions opt;
+  opt.samples = 2000;
+  RunSummary r = run_scenario(s, opt);
+  auto& total = r.variables[2];
+  REQUIRE(total.var.name == "total");
+  REQUIRE(r.sensitivity_inputs == std::vector<std::string>{"a", "b"});
+  const auto row = [&] {
+    std::ostringstream os;
+    print_table(r, os);
+    std::istringstream lines(os.str());
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.rfind(" total", 0) == 0) return line;
+    return std::string();
+  };
+  r.sensitivity_samples = 50'000;  // 2 SE = 2/√49,999 = 0.00894
+  total.sensitivity = {0.0095, -0.004};
+  CHECK_THAT(row(), Catch::EndsWith("a (+0.01)"));
+  total.sensitivity = {0.0085, -0.004};
+  CHECK(row().find('(') == std::string::npos);
+  total.sensitivity = {0.0085, -0.0091};
+  CHECK_THAT(row(), Catch::EndsWith("b (-0.01)"));
 }
 
 TEST_CASE("a cancelled run stops and reports it", "[engine]") {

@@ -38,13 +38,17 @@ void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream&
   }
 }
 
-// The input with the largest |Spearman ρ| with this output, e.g. "share (+0.81)".
+// The input with the largest |Spearman ρ| with this output, e.g. "share (+0.81)"; none when even that one is
+// within 2 SE of 0 (SE = 1/√(m − 1) over the m samples ranked: noise, not a driver).
 std::string main_driver(const RunSummary& r, const VariableSummary& v) {
   std::size_t best = v.sensitivity.size();
   for (std::size_t k = 0; k < v.sensitivity.size(); ++k)
     if (std::isfinite(v.sensitivity[k]) && (best == v.sensitivity.size() || std::fabs(v.sensitivity[k]) > std::fabs(v.sensitivity[best])))
       best = k;
   if (best == v.sensitivity.size()) return "";
+  if (r.sensitivity_samples > 1 &&
+      std::fabs(v.sensitivity[best]) < 2 / std::sqrt(static_cast<double>(r.sensitivity_samples - 1)))
+    return "";
   return fmt::format("{} ({:+.2f})", r.sensitivity_inputs[best], v.sensitivity[best]);
 }
 

@@ -37,6 +37,7 @@ PROBS = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99]
 P5, P25, P50, P75, P95 = 1, 3, 4, 5, 7  # indices into PROBS
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 BLUE, ORANGE, GREY, RED, GREEN = "#1f5f99", "#d9730d", "#6b6b6b", "#b22222", "#2e7d32"
+LIGHT = "#c8c8c8"  # a bar that is noise
 
 
 # ---------------------------------------------------------------- number formatting
@@ -206,19 +207,25 @@ def tornado(ch, run, var):
     order = order[::-1]  # largest at the top
     fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(order) + 1.4))
     vals = [rho[i] for i in order]
-    ax.barh(range(len(order)), vals, color=[BLUE if v >= 0 else ORANGE for v in vals])
+    n = int(s.attrs.get("sensitivity_samples", 0))
+    noise = 2 / np.sqrt(n - 1) if n > 1 else 0.0  # 2 SE of ρ when input and output are independent
+    quiet = [abs(v) < noise for v in vals]
+    ax.barh(range(len(order)), vals, color=[LIGHT if q else BLUE if v >= 0 else ORANGE for v, q in zip(vals, quiet)])
+    if any(quiet):
+        ax.axvspan(-noise, noise, color=GREY, alpha=0.15, lw=0, label=f"within 2 SE of 0 (±{noise:.3f}): no monotone effect detectable")
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([names[i] for i in order], fontsize=8)
     ax.axvline(0, color=GREY, lw=0.8)
     ax.set_xlim(-1, 1)
     ax.set_xlabel("Spearman rank correlation with the output")
-    n = int(s.attrs.get("sensitivity_samples", 0))
     ax.set_title(f"What drives {what}? ({run.label}; first {n:,} samples)", fontsize=10)
     for y, v in enumerate(vals):
         ax.annotate(f"{v:+.2f}", xy=(v, y), xytext=(3 if v >= 0 else -3, 0), textcoords="offset points",
                     ha="left" if v >= 0 else "right", va="center", fontsize=7)
     return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: inputs driving {what}",
-                   {"variable": var, "inputs": [names[i] for i in order[::-1]], "rho": [float(rho[i]) for i in order[::-1]]})
+                   {"variable": var, "inputs": [names[i] for i in order[::-1]], "rho": [float(rho[i]) for i in order[::-1]],
+                    "noise": float(noise), "within_noise": [bool(q) for q in quiet[::-1]]})
 
 
 def fan(ch, run, var):
