@@ -162,4 +162,11 @@ TEST_CASE("lint: inputs without a source and points outside the 1–99% range ar
   REQUIRE(s.warnings.size() == 2);
   CHECK_THAT(s.warnings[0].str(), Contains("test.toml:2:1: warning: [inputs.a]") && Contains("point 5 lies outside"));
   CHECK_THAT(s.warnings[1].str(), Contains("test.toml:3:1: warning: [inputs.b]") && Contains("no `source`"));
+  // A point outside on purpose says why, and is not warned about; the note must be text.
+  const Scenario noted = test::scenario("[inputs]\na = { dist = \"normal\", mean = 0, sd = 1, point = 5, "
+                                        "point_note = \"the report's ceiling\", source = \"R1 §1\" }\n");
+  CHECK(noted.warnings.empty());
+  CHECK(noted.inputs[0].point_note == "the report's ceiling");
+  CHECK_THROWS_WITH(test::scenario("[inputs]\na = { dist = \"normal\", mean = 0, sd = 1, point_note = 3 }\n"),
+                    Contains("[inputs.a.point_note]"));
 }

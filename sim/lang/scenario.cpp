@@ -32,7 +32,7 @@ const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_lea
 const std::vector<std::string> k_link_keys = {"file", "output", "year"};
 const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
 constexpr std::int64_t k_max_years = 500;
-const std::vector<std::string> k_common_keys = {"dist", "point", "unit", "source"};
+const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "source"};
 const std::vector<std::string> k_formula_keys = {"expr", "unit", "source"};
 const std::vector<std::string> k_output_keys = {"report"};
 
@@ -108,7 +108,7 @@ std::string get_string(const toml::table& t, const std::string& key, const std::
   if (!n->is_string())
     throw ScenarioError(ctx.at(*n), prefix + "." + key, fmt::format("expected a string, got {}", type_name(*n)));
   std::string text(n->as_string()->get());
-  check_printable(text, key == "description" || key == "source", prefix + "." + key, ctx.at(*n));
+  check_printable(text, key == "description" || key == "source" || key == "point_note", prefix + "." + key, ctx.at(*n));
   return text;
 }
 
@@ -369,6 +369,7 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
     }
     in.unit = get_string(*t, "unit", prefix, ctx);
     in.source = get_string(*t, "source", prefix, ctx);
+    in.point_note = get_string(*t, "point_note", prefix, ctx);
     if (const toml::node* pt = t->get("point")) {
       in.point = get_number(*pt, prefix + ".point", ctx);
       return in;
@@ -525,7 +526,7 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
     } catch (const std::exception&) {
       return;  // parse_input refused laws whose quantiles fail; a stress's law is checked the same way
     }
-    if (in.point < lo || in.point > hi)
+    if ((in.point < lo || in.point > hi) && in.point_note.empty())  // a `point_note` says why it is right
       out.push_back({in.where, section + "." + in.name,
                      fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
                                  lo, hi, describe(in.dist))});

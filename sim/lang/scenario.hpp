@@ -31,6 +31,7 @@ struct Input {
   double point = 0;         ///< the `point` key, else the law's median
   std::string unit;         ///< free text, e.g. "CNY/year"
   std::string source;       ///< citation, e.g. "R1 §1.3.2: ..."; empty when none was given
+  std::string point_note;   ///< why a `point` outside the law's 1–99% range is right (no lint then); may be empty
   SourceLocation where;     ///< position of the input's key
   bool linked = false;      ///< drawn for a linked scenario (name "<scenario>.<input>"); not reported or linted here
 };
