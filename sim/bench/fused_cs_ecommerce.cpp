@@ -123,7 +123,7 @@ int per_distribution() {
                return static_cast<double>(s());
              }, n));
   const StreamKey key = stream_key(seed, id);
-  for (const SimdLevel level : {SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512}) {
+  for (const SimdLevel level : {SimdLevel::avx2, SimdLevel::avx512}) {
     if (!simd_supported(level)) continue;
     std::array<std::uint64_t, 4 * 64> words{};
     fmt::print("  Philox4x32, 2 calls     {:7.1f}   ({}, 64 samples a batch)\n",

@@ -431,23 +431,27 @@ FastLaw fast_law(const Distribution& d, const GammaConstants& ga, const GammaCon
   FastLaw f;
   f.ga = ga;
   f.gb = gb;
+  const auto set = [&](Fast kind, double p0, double p1, double p2 = 0, double p3 = 0) {
+    f.kind = kind;
+    f.p0 = p0;
+    f.p1 = p1;
+    f.p2 = p2;
+    f.p3 = p3;
+  };
   std::visit(overloaded{
-                 [&](const Uniform& u) { f = {Fast::uniform, u.min, u.max - u.min, 0, 0, ga, gb}; },
-                 [&](const Triangular& t) {
-                   // The scalar draw's expressions: (c − a)/(b − a), (b − a)(c − a) and (b − a)(b − c).
-                   f = {Fast::triangular, t.min, t.max, (t.mode - t.min) / (t.max - t.min),
-                        t.mode, ga, gb};
-                 },
-                 [&](const Normal& n) { f = {Fast::normal, n.mean, n.sd, 0, 0, ga, gb}; },
-                 [&](const LogNormal& l) { f = {Fast::lognormal, l.mu, l.sigma, 0, 0, ga, gb}; },
+                 [&](const Uniform& u) { set(Fast::uniform, u.min, u.max - u.min); },
+                 // The scalar draw's cut (c − a)/(b − a); the kernel forms (b − a)(c − a) and (b − a)(b − c) itself.
+                 [&](const Triangular& t) { set(Fast::triangular, t.min, t.max, (t.mode - t.min) / (t.max - t.min), t.mode); },
+                 [&](const Normal& n) { set(Fast::normal, n.mean, n.sd); },
+                 [&](const LogNormal& l) { set(Fast::lognormal, l.mu, l.sigma); },
                  [&](const Gamma& g) {
-                   if (!ga.boosted) f = {Fast::gamma, g.scale, 0, 0, 0, ga, gb};
+                   if (!ga.boosted) set(Fast::gamma, g.scale, 0);
                  },
                  [&](const Beta&) {
-                   if (!ga.boosted && !gb.boosted) f = {Fast::beta, 0, 1, 0, 0, ga, gb};
+                   if (!ga.boosted && !gb.boosted) set(Fast::beta, 0, 1);
                  },
                  [&](const Pert& p) {
-                   if (!ga.boosted && !gb.boosted) f = {Fast::beta, p.min, p.max - p.min, 1, 0, ga, gb};
+                   if (!ga.boosted && !gb.boosted) set(Fast::beta, p.min, p.max - p.min, 1);  // p2 = 1: scaled
                  },
                  [](const auto&) {},
              },

@@ -29,59 +29,6 @@ void scalar_words2(const StreamKey& key, std::uint64_t first, std::size_t n, std
 
 #if defined(__x86_64__)
 
-// Philox4x32-10 of 4 counters (SSE2): lanes of c0..c3 are the counters' words.
-void sse2_words(const StreamKey& key, std::uint64_t first, std::size_t n, std::uint64_t* out) noexcept {
-  const __m128i m0 = _mm_set1_epi32(static_cast<int>(k_m0)), m1 = _mm_set1_epi32(static_cast<int>(k_m1));
-  const __m128i odd = _mm_set_epi32(-1, 0, -1, 0);  // the high 32 bits of each 64-bit half
-  // 32×32 → 64 products of the 4 lanes of a with m: low and high 32 bits of each, per lane.
-  const auto mulhilo = [&](__m128i a, __m128i m, __m128i& lo, __m128i& hi) {
-    const __m128i even = _mm_mul_epu32(a, m);                                       // lanes 0, 2
-    const __m128i oddp = _mm_mul_epu32(_mm_srli_epi64(a, 32), _mm_srli_epi64(m, 32));  // lanes 1, 3
-    lo = _mm_or_si128(_mm_andnot_si128(odd, even), _mm_and_si128(odd, _mm_slli_epi64(oddp, 32)));
-    hi = _mm_or_si128(_mm_andnot_si128(odd, _mm_srli_epi64(even, 32)), _mm_and_si128(odd, oddp));
-  };
-  alignas(16) std::uint32_t w[4][4];
-  for (std::size_t j0 = 0; j0 < n; j0 += 4) {
-    const std::size_t m = n - j0 < 4 ? n - j0 : 4;
-    alignas(16) std::uint32_t lo32[4], hi32[4];
-    for (std::size_t k = 0; k < 4; ++k) {
-      const std::uint64_t s = first + j0 + (k < m ? k : 0);
-      lo32[k] = static_cast<std::uint32_t>(s);
-      hi32[k] = static_cast<std::uint32_t>(s >> 32);
-    }
-    for (std::uint32_t b = 0; b < 2; ++b) {
-      __m128i c0 = _mm_load_si128(reinterpret_cast<const __m128i*>(lo32));
-      __m128i c1 = _mm_load_si128(reinterpret_cast<const __m128i*>(hi32));
-      __m128i c2 = _mm_set1_epi32(static_cast<int>(b));
-      __m128i c3 = _mm_set1_epi32(static_cast<int>(key.c3));
-      std::uint32_t k0 = key.k0, k1 = key.k1;
-      for (int r = 0; r < 10; ++r) {
-        if (r > 0) {
-          k0 += k_w0;
-          k1 += k_w1;
-        }
-        __m128i lo0, hi0, lo1, hi1;
-        mulhilo(c0, m0, lo0, hi0);
-        mulhilo(c2, m1, lo1, hi1);
-        const __m128i n0 = _mm_xor_si128(_mm_xor_si128(hi1, c1), _mm_set1_epi32(static_cast<int>(k0)));
-        const __m128i n2 = _mm_xor_si128(_mm_xor_si128(hi0, c3), _mm_set1_epi32(static_cast<int>(k1)));
-        c0 = n0;
-        c1 = lo1;
-        c2 = n2;
-        c3 = lo0;
-      }
-      _mm_store_si128(reinterpret_cast<__m128i*>(w[0]), c0);
-      _mm_store_si128(reinterpret_cast<__m128i*>(w[1]), c1);
-      _mm_store_si128(reinterpret_cast<__m128i*>(w[2]), c2);
-      _mm_store_si128(reinterpret_cast<__m128i*>(w[3]), c3);
-      for (std::size_t k = 0; k < m; ++k) {
-        out[4 * (j0 + k) + 2 * b] = w[0][k] | (std::uint64_t{w[1][k]} << 32);
-        out[4 * (j0 + k) + 2 * b + 1] = w[2][k] | (std::uint64_t{w[3][k]} << 32);
-      }
-    }
-  }
-}
-
 // The counters' low and high words of samples first … first + 7 (AVX2), built in registers: scalar stores read
 // back as one vector would stall on store forwarding. A low word that wrapped past 2³² carries into the high word.
 __attribute__((target("avx2"), always_inline)) inline void avx2_counters(std::uint64_t first, __m256i& lo, __m256i& hi) {
@@ -274,8 +221,6 @@ __attribute__((target("avx512f"))) void avx512_words(const StreamKey& key, std::
 
 SimdLevel best_simd_level() noexcept {
 #if defined(__x86_64__)
-  // (The SSE2 path, four 32-bit lanes with emulated blends, measured slower than the scalar one's 64-bit
-  // multiplies: it is kept, and tested, but not chosen.)
   static const SimdLevel level = __builtin_cpu_supports("avx512f")  ? SimdLevel::avx512
                                  : __builtin_cpu_supports("avx2") ? SimdLevel::avx2
                                                                   : SimdLevel::scalar;
@@ -310,9 +255,8 @@ void stream_words(SimdLevel level, const StreamKey& key, std::uint64_t first, st
 #if defined(__x86_64__)
   if (level == SimdLevel::avx512) return avx512_words(key, first, n, out);
   if (level == SimdLevel::avx2) return avx2_words(key, first, n, out);
-  if (level == SimdLevel::sse2) return sse2_words(key, first, n, out);
 #endif
-  (void)level;
+  (void)level;  // (SSE2: the scalar words; four 32-bit lanes with emulated blends measured slower)
   scalar_words(key, first, n, out);
 }
 
@@ -321,7 +265,7 @@ void stream_words2(SimdLevel level, const StreamKey& key, std::uint64_t first, s
   if (level == SimdLevel::avx512) return avx512_words2(key, first, n, out);
   if (level == SimdLevel::avx2) return avx2_words2(key, first, n, out);
 #endif
-  (void)level;  // (SSE2: the scalar path, which it does not beat)
+  (void)level;  // (SSE2: the scalar words, as stream_words)
   scalar_words2(key, first, n, out);
 }
 

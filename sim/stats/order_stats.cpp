@@ -11,7 +11,6 @@
 
 namespace tamcarlo {
 
-
 double key_value(std::uint64_t key) noexcept {
   const std::uint64_t u = (key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key;
   return std::bit_cast<double>(u);
@@ -91,10 +90,10 @@ constexpr std::size_t k_scan_regions = 64;
 // region[i] = the number of starts[1 …] ≤ keys[i]: the region of keys[i]; at_least[j] = the number of keys ≥
 // starts[j] (j < regions), so region r holds at_least[r] − at_least[r + 1] keys. Integer counting: every version
 // below gives the same numbers. (Compiled plain and for AVX2; AVX-512 has its own, below.)
+// n ≤ 512 (count_into's batch).
 [[gnu::always_inline]] inline void scan_regions(const std::uint64_t* starts, std::size_t regions,
-                                                                    const std::uint64_t* keys, std::size_t n,
-                                                                    std::uint64_t* region, std::uint64_t* at_least) {
-  // (n ≤ 512: count_into's batch)
+                                                const std::uint64_t* keys, std::size_t n, std::uint64_t* region,
+                                                std::uint64_t* at_least) {
   // Compared as signed integers after flipping the top bit (the same order): AVX2 has no unsigned 64-bit compare.
   constexpr std::uint64_t top = std::uint64_t{1} << 63;
   std::int64_t flipped[512];

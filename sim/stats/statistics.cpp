@@ -1,5 +1,6 @@
 #include "sim/stats/statistics.hpp"
 
+#include "sim/random/philox_batch.hpp"
 #include "sim/stats/block_tree.hpp"
 
 #include <algorithm>
@@ -108,8 +109,9 @@ Moments Moments::of(std::span<const double> x) noexcept {
   Moments m;
   if (x.empty()) return m;
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  const bool fast = avx2 ? moments_avx2(x.data(), x.size(), m) : moments_plain(x.data(), x.size(), m);
+  const SimdLevel level = best_simd_level();  // AVX-512 processors take the AVX2 build (same bits at any width)
+  const bool fast = level == SimdLevel::avx2 || level == SimdLevel::avx512 ? moments_avx2(x.data(), x.size(), m)
+                                                                            : moments_plain(x.data(), x.size(), m);
 #else
   const bool fast = moments_plain(x.data(), x.size(), m);
 #endif
