@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 using namespace tamcarlo;
@@ -115,6 +116,13 @@ TEST_CASE("cli: -o names a directory for a directory of scenarios, even one hold
   REQUIRE(p.exit_code == 0);
   CHECK(fs::is_directory(out));
   CHECK(fs::is_regular_file(dir.path() / "res" / "solo.h5"));
+  // A directory is needed, and the path is something else: refused (exit 1), the file left alone.
+  const auto notes = dir.write("notes.txt", "precious");
+  const auto refused = test::run_tamcarlo({"run", (dir.path() / "in").string(), "-n", "1000", "-o", notes});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Contains("a directory is needed (an input is a directory of scenarios)"));
+  std::ifstream kept(notes);
+  CHECK(std::string(std::istreambuf_iterator<char>(kept), {}) == "precious");
   // One scenario file: -o is the result file, as given.
   const auto file = (dir.path() / "one.h5").string();
   REQUIRE(test::run_tamcarlo({"run", (dir.path() / "in" / "s.toml").string(), "-n", "1000", "-o", file}).exit_code == 0);

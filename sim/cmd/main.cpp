@@ -309,6 +309,10 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
   });
   const bool to_dir =
       !a.output.empty() && (many || dir_input || fs::is_directory(a.output, ec) || a.output.back() == '/');
+  if (to_dir && !a.point && fs::exists(a.output, ec) && !fs::is_directory(a.output, ec))
+    throw UsageError(fmt::format("-o {}: a directory is needed ({}), and this path exists and is not one; give -o "
+                                 "a directory or a new path",
+                                 a.output, many ? "several scenarios" : "an input is a directory of scenarios"));
   std::map<std::size_t, std::string> targets;
   if (!a.point) {
     std::set<std::string> seen;
