@@ -203,3 +203,53 @@ TEST_CASE("cli: every scenario in the library validates with no unsourced input"
   CHECK(p.exit_code == 0);
   CHECK_THAT(p.err, !Contains("no `source`"));
 }
+
+TEST_CASE("json: every kind of run's --json validates against sim/io/json.schema.json", "[json]") {
+  test::TempDir dir;
+  const std::vector<std::vector<std::string>> runs = {
+      {"run", test::source_path("scenarios/projections/code_assistant.toml"), "-n", "4000", "--store", "none", "--json"},
+      {"run", test::source_path("scenarios/investments/augment.toml"), "-n", "4000", "--store", "none", "--stress",
+       "all", "--json"},
+      {"run", test::source_path("scenarios/investments/portfolio.toml"), "-n", "4000", "--store", "none", "--json"},
+      {"run", test::source_path("scenarios/matrix.toml"), "-n", "2000", "--store", "none", "--json"},
+      {"run", k_example, "--point", "--json"},
+  };
+  for (const auto& args : runs) {
+    const auto p = test::run_tamcarlo(args, dir.path());
+    INFO(args[1] << ": " << p.err);
+    REQUIRE(p.exit_code == 0);
+    const std::string out = dir.write("out.jsonl", p.out);
+    const auto check = test::run_shell("/usr/bin/python3 " + test::source_path("tests/json_schema_check.py") + " " +
+                                       test::source_path("sim/io/json.schema.json") + " < " + out);
+    INFO(check.out);
+    CHECK(check.exit_code == 0);
+  }
+  // The schema can fail: a run object without its variables is refused.
+  const std::string bad = dir.write("bad.jsonl", "{\"json_version\":2,\"scenario\":\"x\"}\n");
+  CHECK(test::run_shell("/usr/bin/python3 " + test::source_path("tests/json_schema_check.py") + " " +
+                        test::source_path("sim/io/json.schema.json") + " < " + bad)
+            .exit_code == 1);
+}
+
+TEST_CASE("json: a timed variable is keyed by its name with its years under by_year and no float noise", "[json]") {
+  test::TempDir dir;
+  const std::string f = dir.write("t.toml", R"TOML(
+[scenario]
+name = "t"
+years = [2024, 2026]
+[inputs]
+base = { dist = "uniform", min = 1, max = 2, source = "test" }
+tenth = { value = 0.1, source = "test" }
+[formulas]
+third = "tenth * 3"
+grown = "base * (1 + 0.1) ^ (year - 2024)"
+[outputs]
+report = ["third", "grown"]
+)TOML");
+  const auto p = test::run_tamcarlo({"run", f, "-n", "2000", "--store", "none", "--json"}, dir.path());
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains("\"grown\":{") && Contains("\"years\":[2024,2025,2026]") &&
+                        Contains("\"by_year\":{\"2024\":{") && !Contains("grown[2025]"));
+  // 0.1 * 3 is 0.30000000000000004 in binary; JSON carries 15 significant digits.
+  CHECK_THAT(p.out, Contains("\"point\":0.3,") && !Contains("0.30000000000000004"));
+}

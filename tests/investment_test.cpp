@@ -110,7 +110,7 @@ TEST_CASE("cli: --stress and --set run beside the base on the same samples", "[i
                                      "--set", "u=0.2 to 0.9"});
   REQUIRE(p.exit_code == 0);
   CHECK_THAT(p.out, Contains("stress `bear`") && Contains("stress `set`") && Contains("--set p_fail=0.5") &&
-                        Contains("Δ mean") && Contains("P(moic < 1e-09): base"));
+                        Contains("Δ mean") && Contains("P(moic < 1.00e-09): base"));
   // The stressed case is the scenario with the override, on the same seed: its samples equal a direct run.
   Scenario s = load_scenario(inv);
   const Plan plan(with_overrides(s, s.stresses[0].overrides));

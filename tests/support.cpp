@@ -1,5 +1,7 @@
 #include "tests/support.hpp"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <csignal>
 #include <spawn.h>
@@ -116,6 +118,17 @@ std::string h5_differences(const std::string& a, const std::string& b) {
   if (rc == 0) return {};
   const std::string text = slurp(out);
   return text.empty() ? "h5diff failed (is hdf5-tools installed?)" : text.substr(0, 4000);
+}
+
+Process run_shell(const std::string& command) {
+  Process p;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return p;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe)) p.out += buf;
+  const int status = pclose(pipe);
+  p.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return p;
 }
 
 std::string source_path(const std::string& relative) { return std::string(TAMCARLO_SOURCE_DIR) + "/" + relative; }

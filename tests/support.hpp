@@ -50,6 +50,9 @@ struct Process {
 /// they are the same.
 [[nodiscard]] std::string h5_differences(const std::string& a, const std::string& b);
 
+/// Runs `command` with /bin/sh; its exit code and its stdout and stderr together.
+[[nodiscard]] Process run_shell(const std::string& command);
+
 /// Path of a file in the source tree, e.g. "scenarios/cs_ecommerce.toml".
 [[nodiscard]] std::string source_path(const std::string& relative);
 

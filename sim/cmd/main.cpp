@@ -9,6 +9,7 @@
 #include "sim/cmd/precision.hpp"
 #include "sim/io/part_file.hpp"
 #include "sim/io/target.hpp"
+#include "sim/io/number_format.hpp"
 #include "sim/io/text.hpp"
 
 #include <CLI/CLI.hpp>
@@ -80,8 +81,8 @@ class ProgressBar {
     const double f = static_cast<double>(done) / static_cast<double>(total);
     const int filled = static_cast<int>(f * 30);
     std::fprintf(stderr, "\r [%s%s] %3.0f%%  %s/%s samples  ETA %.0f s ", std::string(filled, '#').c_str(),
-                 std::string(30 - filled, '.').c_str(), f * 100, human(static_cast<double>(done)).c_str(),
-                 human(static_cast<double>(total)).c_str(), f > 0 ? elapsed * (1 - f) / f : 0.0);
+                 std::string(30 - filled, '.').c_str(), f * 100, format_number(static_cast<double>(done)).c_str(),
+                 format_number(static_cast<double>(total)).c_str(), f > 0 ? elapsed * (1 - f) / f : 0.0);
     shown_ = true;
   }
   /// Erases the bar if it was shown.

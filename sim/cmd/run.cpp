@@ -6,6 +6,7 @@
 #include "sim/io/results_file.hpp"
 #include "sim/engine/sensitivity.hpp"
 #include "sim/io/target.hpp"
+#include "sim/io/number_format.hpp"
 #include "sim/io/text.hpp"
 
 #include <fmt/format.h>
@@ -251,7 +252,7 @@ void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned thre
   const auto fit = static_cast<unsigned>(0.8 * have / per_thread);
   throw RunError(fmt::format("{}: {} threads need {}B of block workspace ({}B each: {} rows × the variables, "
                              "temporaries and constants of every plan), but {}B is available; {}",
-                             name, n, human(per_thread * n), human(per_thread), k_block_size, human(have),
+                             name, n, format_number(per_thread * n), format_number(per_thread), k_block_size, format_number(have),
                              fit >= 1 ? fmt::format("use --threads {}", fit)
                                       : std::string("split the scenario: it has too many variables for this machine")));
 }

@@ -76,13 +76,13 @@ Plan::Plan(const Scenario& s) : years_(s.years) {
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point});
+    vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point, false, in.format});
     samplers_.emplace_back(in.dist);
     ids_.push_back(variable_id(in.name));
   }
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed});
+    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format});
   }
   year_slot_ = static_cast<std::uint32_t>(vars_.size());
   slot[k_year_name] = year_slot_;

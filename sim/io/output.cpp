@@ -1,5 +1,6 @@
 #include "sim/io/output.hpp"
 
+#include "sim/io/number_format.hpp"
 #include "sim/io/text.hpp"
 
 #include <fmt/format.h>
@@ -12,7 +13,7 @@ namespace tamcarlo {
 namespace {
 
 std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
-std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "-"; }
+std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "—"; }
 
 // Columns padded to their widest cell; the first `left` left-aligned (and the last if text_last), the rest right-aligned.
 void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream& os, bool text_last = false,
@@ -62,19 +63,23 @@ void print_risk(const RunSummary& r, std::ostream& os) {
     const std::string& name = v.label();
     os << fmt::format("\n risk of {} ({} tail is bad; [..] 95% CI, ± 95% half-width):\n", name,
                       v.risk_spec->upper_tail ? "upper" : "lower");
+    const NumberStyle style = v.var.format;
+    const auto num = [&](double x) { return format_number(x, style); };
     std::string line;
-    for (const auto& t : k.tails)
+    for (const auto& t : k.tails) {
+      const auto [cvar, half] = format_mean_ci(t.cvar, k_z95_two_sided * t.cvar_se, style);
       line += fmt::format("{}VaR {:g}% {} [{}, {}] · CVaR {:g}% {} ± {}", line.empty() ? "" : " · ", t.level * 100,
-                          human(t.var.value), human(t.var.lo), human(t.var.hi), t.level * 100, human(t.cvar),
-                          human(k_z95_two_sided * t.cvar_se));
+                          num(t.var.value), num(t.var.lo), num(t.var.hi), t.level * 100, cvar, half);
+    }
     os << "   " << line << '\n';
     line.clear();
     for (const auto& t : k.thresholds)
-      line += fmt::format("{}P({} {} {:g}) = {}", line.empty() ? "" : " · ", name, t.below ? "<" : "≥", t.threshold,
-                          prob(t.p));
+      line += fmt::format("{}P({} {} {}) = {}", line.empty() ? "" : " · ", name, t.below ? "<" : "≥",
+                          num(t.threshold), prob(t.p));
     if (!line.empty()) os << "   " << line << '\n';
+    const auto [semi, semi_half] = format_mean_ci(k.semi_deviation, k_z95_two_sided * k.semi_deviation_se, style);
     os << fmt::format("   downside deviation {} {}: {} ± {}\n", v.risk_spec->upper_tail ? "above" : "below",
-                      human(k.downside_target), human(k.semi_deviation), human(k_z95_two_sided * k.semi_deviation_se));
+                      num(k.downside_target), semi, semi_half);
   }
 }
 
@@ -87,8 +92,8 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "base point", "stressed point"}};
     for (std::size_t i = 0; i < base.variables.size(); ++i)
       if (base.variables[i].reported)
-        rows.push_back({base.variables[i].label(), base.variables[i].var.unit, human(base.variables[i].point),
-                        human(st.run.variables[i].point)});
+        rows.push_back({base.variables[i].label(), base.variables[i].var.unit, format_number(base.variables[i].point),
+                        format_number(st.run.variables[i].point)});
     print_rows(rows, os);
     return;
   }
@@ -99,9 +104,10 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     const auto& c = st.run.variables[i];
     if (!b.reported) continue;
     const Moments& d = st.delta[i];
-    rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "-" : human(b.at(0.5).value),
-                    c.quantiles.empty() ? "-" : human(c.at(0.5).value), human(b.moments.mean), human(c.moments.mean),
-                    d.n > 0 ? human(d.mean) : "-", d.n > 0 ? human(k_z95_two_sided * d.se()) : "-"});
+    rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "—" : format_number(b.at(0.5).value),
+                    c.quantiles.empty() ? "—" : format_number(c.at(0.5).value), format_number(b.moments.mean), format_number(c.moments.mean),
+                    d.n > 0 ? format_mean_ci(d.mean, k_z95_two_sided * d.se(), b.var.format).first : "—",
+                    d.n > 0 ? format_mean_ci(d.mean, k_z95_two_sided * d.se(), b.var.format).second : "—"});
   }
   print_rows(rows, os);
   for (std::size_t i = 0; i < base.variables.size(); ++i) {
@@ -110,20 +116,21 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     if (!b.risk || !c.risk) continue;
     for (std::size_t k = 0; k < b.risk->thresholds.size(); ++k) {
       const auto& bt = b.risk->thresholds[k];
-      os << fmt::format("   P({} {} {:g}): base {} → stressed {}\n", b.label(), bt.below ? "<" : "≥", bt.threshold,
-                        prob(bt.p), prob(c.risk->thresholds[k].p));
+      os << fmt::format("   P({} {} {}): base {} → stressed {}\n", b.label(), bt.below ? "<" : "≥",
+                        format_number(bt.threshold, b.var.format), prob(bt.p), prob(c.risk->thresholds[k].p));
     }
     for (std::size_t k = 0; k < b.risk->tails.size(); ++k)
       os << fmt::format("   CVaR {:g}% of {}: base {} → stressed {}\n", b.risk->tails[k].level * 100, b.label(),
-                        human(b.risk->tails[k].cvar), human(c.risk->tails[k].cvar));
+                        format_number(b.risk->tails[k].cvar), format_number(c.risk->tails[k].cvar));
   }
 }
 
 void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   const auto& k = p.moic_risk;
   os << fmt::format("\n portfolio of {} holdings: MOIC P5 {} · P50 {} · P95 {} · mean {} ± {}\n", p.names.size(),
-                    human(quantile_at(p.moic, 0.05).value), human(quantile_at(p.moic, 0.50).value), human(quantile_at(p.moic, 0.95).value), human(p.moic_moments.mean),
-                    human(k_z95_two_sided * p.moic_moments.se()));
+                    format_number(quantile_at(p.moic, 0.05).value), format_number(quantile_at(p.moic, 0.50).value), format_number(quantile_at(p.moic, 0.95).value),
+                    format_mean_ci(p.moic_moments.mean, k_z95_two_sided * p.moic_moments.se()).first,
+                    format_mean_ci(p.moic_moments.mean, k_z95_two_sided * p.moic_moments.se()).second);
   std::string line;
   for (const auto& t : k.thresholds)
     line += fmt::format("{}P(MOIC {} {:g}) = {}", line.empty() ? "" : " · ", t.below ? "<" : "≥", t.threshold, prob(t.p));
@@ -132,12 +139,12 @@ void print_portfolio(const PortfolioStats& p, std::ostream& os) {
     os << fmt::format("   IRR of the dated cash flows: P5 {} · P50 {} · P95 {} · P(IRR < 0) = {}\n", fixed(quantile_at(p.irr, 0.05).value, 3),
                       fixed(quantile_at(p.irr, 0.50).value, 3), fixed(quantile_at(p.irr, 0.95).value, 3), prob(p.p_irr_negative));
   os << fmt::format("   worst {:g}% of outcomes: P&L ≤ {} (VaR), mean {} (CVaR), split by holding below\n",
-                    k.tails.at(0).level * 100, human(p.pnl_var), human(p.pnl_cvar));
+                    k.tails.at(0).level * 100, format_number(p.pnl_var), format_number(p.pnl_cvar));
   std::vector<std::vector<std::string>> rows = {{"holding", "", "E[P&L]", "P(loss)", "CVaR contribution", "share"}};
   for (std::size_t i = 0; i < p.names.size(); ++i)
-    rows.push_back({p.names[i], "", human(p.expected_pnl[i]), fmt::format("{:.3f}", p.p_loss[i].p),
-                    human(p.contribution[i]),
-                    p.pnl_cvar != 0 ? fmt::format("{:.0f}%", 100 * p.contribution[i] / p.pnl_cvar) : "-"});
+    rows.push_back({p.names[i], "", format_number(p.expected_pnl[i]), fmt::format("{:.3f}", p.p_loss[i].p),
+                    format_number(p.contribution[i]),
+                    p.pnl_cvar != 0 ? fmt::format("{:.0f}%", 100 * p.contribution[i] / p.pnl_cvar) : "—"});
   print_rows(rows, os);
   os << "   rank correlation of the holdings' MOICs (Spearman):\n";
   std::vector<std::vector<std::string>> corr = {{"", ""}};
@@ -150,22 +157,6 @@ void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   print_rows(corr, os);
 }
 
-std::string json_risk(const RiskStats& k) {
-  std::string tails, probs;
-  for (const auto& t : k.tails)
-    tails += fmt::format("{}{{\"level\":{},\"var\":{},\"var_ci\":[{},{}],\"cvar\":{},\"cvar_se\":{}}}",
-                         tails.empty() ? "" : ",", json_number(t.level), json_number(t.var.value), json_number(t.var.lo),
-                         json_number(t.var.hi), json_number(t.cvar), json_number(t.cvar_se));
-  for (const auto& t : k.thresholds)
-    probs += fmt::format("{}{{\"{}\":{},\"p\":{},\"ci\":[{},{}]}}", probs.empty() ? "" : ",",
-                         t.below ? "below" : "at_least", json_number(t.threshold), json_number(t.p.p),
-                         json_number(t.p.lo), json_number(t.p.hi));
-  return fmt::format("{{\"tails\":[{}],\"probabilities\":[{}],\"downside_target\":{},\"semi_deviation\":{},"
-                     "\"semi_deviation_se\":{}}}",
-                     tails, probs, json_number(k.downside_target), json_number(k.semi_deviation),
-                     json_number(k.semi_deviation_se));
-}
-
 }  // namespace
 
 void print_table(const RunSummary& r, std::ostream& os) {
@@ -173,7 +164,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   if (r.point_only) {
     os << " point estimate: every input at its `point` value" << (r.unit.empty() ? "" : ", unit " + r.unit) << "\n\n";
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "point", "definition"}};
-    for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, human(v.point), v.var.law});
+    for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, format_number(v.point), v.var.law});
     print_rows(rows, os, true);
     for (const auto& st : r.stresses) print_stress(r, st, os);
     return;
@@ -192,9 +183,13 @@ void print_table(const RunSummary& r, std::ostream& os) {
   for (const auto& v : r.variables) {
     if (!v.reported) continue;
     const Moments& m = v.moments;
-    std::vector<std::string> row = {v.label(), v.var.unit, human(v.point), human(m.mean),
-                                    human(k_z95_two_sided * m.se())};
-    for (const double p : {0.05, 0.50, 0.95}) row.push_back(v.quantiles.empty() ? "-" : human(v.at(p).value));
+    const NumberStyle style = v.var.format;
+    const auto [mean, half] = m.n == 0 ? std::pair<std::string, std::string>{"—", "—"}
+                                       : format_mean_ci(m.mean, k_z95_two_sided * m.se(), style);
+    std::vector<std::string> row = {v.label(), v.var.unit, format_number(v.point, style), mean,
+                                    m.heavy_tailed() ? half + " †" : half};
+    for (const double p : {0.05, 0.50, 0.95})
+      row.push_back(v.quantiles.empty() ? "—" : format_number(v.at(p).value, style));
     row.push_back(thousands(m.nonfinite));
     row.push_back(main_driver(r, v));
     rows.push_back(std::move(row));
@@ -203,6 +198,12 @@ void print_table(const RunSummary& r, std::ostream& os) {
   print_risk(r, os);
   if (r.portfolio) print_portfolio(*r.portfolio, os);
   for (const auto& st : r.stresses) print_stress(r, st, os);
+  for (const auto& v : r.variables)
+    if (v.reported && v.moments.heavy_tailed())
+      os << fmt::format(" † heavy tail: one sample of `{}` carries {:.0f}% of its spread (over {:.0f}% means the "
+                        "normal 95% CI of the mean covers less often than it says); trust the quantiles more, or run "
+                        "more samples\n",
+                        v.label(), 100 * v.moments.largest_share(), 100 * k_heavy_tail_share);
   for (const auto& v : r.variables)
     if (v.moments.nonfinite > 0)
       os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "
@@ -244,7 +245,6 @@ void write_csv(const RunSummary& r, std::ostream& os) {
   }
 }
 
-void print_json(const RunSummary& r, std::ostream& os) { os << json_run(r) << '\n'; }
 
 void print_timings(const PhaseTimings& t, std::ostream& os) {
   const double total = t.total();
@@ -258,116 +258,12 @@ void print_timings(const PhaseTimings& t, std::ostream& os) {
                       100 * (total - sampling) / total, 100 * (total - t.stream.sample) / total);
 }
 
-std::string json_timings(const PhaseTimings& t) {
-  return fmt::format("{{\"parse\":{},\"pilot\":{},\"sample\":{},\"passes\":{},\"extra_passes\":{},\"statistics\":{},"
-                     "\"sensitivity\":{},\"write\":{},\"total\":{}}}",
-                     json_number(t.parse), json_number(t.stream.pilot), json_number(t.stream.sample),
-                     json_number(t.stream.passes), t.stream.extra_passes, json_number(t.stream.statistics),
-                     json_number(t.sensitivity), json_number(t.write), json_number(t.total()));
-}
-
-std::string json_run(const RunSummary& r) {
-  std::string s = "{";
-  s += fmt::format("\"scenario\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},\"threads\":{},"
-                   "\"ranks\":{},\"point_only\":{},\"seconds\":{},\"timings\":{},\"output\":{},\"precision\":{},"
-                   "\"years\":[{}],\"variables\":{{",
-                   json_string(r.name), json_string(r.title), json_string(r.scenario_path), json_string(r.unit), r.seed,
-                   r.samples, r.threads, r.ranks, r.point_only ? "true" : "false", json_number(r.seconds),
-                   json_timings(r.timings), r.output.empty() ? "null" : json_string(r.output),
-                   r.precision.empty() ? "null" : json_string(r.precision), fmt::join(r.years, ","));
-  bool first = true;
-  for (const auto& v : r.variables) {
-    s += fmt::format("{}{}:{{\"variable\":{},\"year\":{},\"kind\":{},\"unit\":{},\"source\":{},\"law\":{},"
-                     "\"reported\":{},\"point\":{}",
-                     first ? "" : ",", json_string(v.label()), json_string(v.var.name),
-                     v.year ? std::to_string(*v.year) : std::string("null"), v.var.input ? "\"input\"" : "\"formula\"",
-                     json_string(v.var.unit), json_string(v.var.source), json_string(v.var.law),
-                     v.reported ? "true" : "false", json_number(v.point));
-    first = false;
-    if (!r.point_only) {
-      const Moments& m = v.moments;
-      const double half = k_z95_two_sided * m.se();
-      s += fmt::format(",\"n\":{},\"nonfinite\":{},\"mean\":{},\"mean_se\":{},\"mean_ci\":[{},{}],\"sd\":{},\"min\":{},"
-                       "\"max\":{}",
-                       m.n, m.nonfinite, json_number(m.mean), json_number(m.se()), json_number(m.mean - half),
-                       json_number(m.mean + half), json_number(m.sd()), json_number(m.min), json_number(m.max));
-      for (const auto& q : v.quantiles)
-        s += fmt::format(",\"{}\":{},\"{}_ci\":[{},{}]", pct(q.p), json_number(q.value), pct(q.p), json_number(q.lo),
-                         json_number(q.hi));
-      if (v.risk) s += ",\"risk\":" + json_risk(*v.risk);
-      if (!v.sensitivity.empty()) {
-        std::string sens;
-        for (std::size_t k = 0; k < v.sensitivity.size(); ++k)
-          sens += fmt::format("{}{}:{}", k ? "," : "", json_string(r.sensitivity_inputs[k]), json_number(v.sensitivity[k]));
-        s += ",\"sensitivity\":{" + sens + "}";
-      }
-    }
-    s += "}";
-  }
-  s += "}";
-  if (r.portfolio) {
-    const PortfolioStats& p = *r.portfolio;
-    std::string holdings;
-    for (std::size_t i = 0; i < p.names.size(); ++i)
-      holdings += fmt::format("{}{{\"name\":{},\"expected_pnl\":{},\"p_loss\":{},\"cvar_contribution\":{}}}",
-                              i ? "," : "", json_string(p.names[i]), json_number(p.expected_pnl[i]),
-                              json_number(p.p_loss[i].p), json_number(p.contribution[i]));
-    std::string corr;
-    for (const double c : p.rank_correlation) corr += (corr.empty() ? "" : ",") + json_number(c);
-    std::string irr = "null";
-    if (p.has_irr) {
-      irr = fmt::format("{{\"mean\":{},\"p_negative\":{}", json_number(p.irr_moments.mean), json_number(p.p_irr_negative.p));
-      for (const auto& e : p.irr) irr += fmt::format(",\"{}\":{}", pct(e.p), json_number(e.value));
-      irr += "}";
-    }
-    s += fmt::format(",\"portfolio\":{{\"irr\":{},\"moic\":{{\"mean\":{},\"mean_se\":{}{}}},\"risk\":{},\"pnl_var\":{},"
-                     "\"pnl_cvar\":{},\"holdings\":[{}],\"rank_correlation\":[{}]}}",
-                     irr,
-                     json_number(p.moic_moments.mean), json_number(p.moic_moments.se()), [&] {
-                       std::string q;
-                       for (const auto& e : p.moic) q += fmt::format(",\"{}\":{}", pct(e.p), json_number(e.value));
-                       return q;
-                     }(),
-                     json_risk(p.moic_risk), json_number(p.pnl_var), json_number(p.pnl_cvar), holdings, corr);
-  }
-  if (!r.stresses.empty()) {
-    s += ",\"stresses\":[";
-    for (std::size_t k = 0; k < r.stresses.size(); ++k) {
-      const StressResult& st = r.stresses[k];
-      std::string overrides, delta;
-      for (const auto& o : st.overrides) overrides += (overrides.empty() ? "" : ",") + json_string(o);
-      for (std::size_t i = 0; i < st.delta.size(); ++i)
-        if (st.delta[i].n > 0)
-          delta += fmt::format("{}{}:{{\"mean\":{},\"mean_se\":{}}}", delta.empty() ? "" : ",",
-                               json_string(r.variables[i].label()), json_number(st.delta[i].mean),
-                               json_number(st.delta[i].se()));
-      s += fmt::format("{}{{\"name\":{},\"description\":{},\"overrides\":[{}],\"delta\":{{{}}},\"run\":{}}}",
-                       k ? "," : "", json_string(st.name), json_string(st.description), overrides, delta,
-                       json_run(st.run));
-    }
-    s += "]";
-  }
-  s += "}";
-  return s;
-}
 
 }  // namespace tamcarlo
 
 namespace tamcarlo {
 namespace {
 
-
-std::string json_quantiles(const std::vector<QuantileEstimate>& q) {
-  std::string s;
-  for (const auto& e : q)
-    s += fmt::format("{}\"{}\":{},\"{}_ci\":[{},{}]", s.empty() ? "" : ",", pct(e.p), json_number(e.value), pct(e.p),
-                     json_number(e.lo), json_number(e.hi));
-  return "{" + s + "}";
-}
-
-std::string json_proportion(const Proportion& p) {
-  return fmt::format("{{\"p\":{},\"ci\":[{},{}]}}", json_number(p.p), json_number(p.lo), json_number(p.hi));
-}
 
 }  // namespace
 
@@ -387,8 +283,8 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   for (const auto& v : r.shared.variables)
     if (!v.quantiles.empty())
-      os << fmt::format(" shared input {}: P50 {} (P5 {}, P95 {}){}\n", v.var.name, human(v.at(0.5).value),
-                        human(v.at(0.05).value), human(v.at(0.95).value), v.var.unit.empty() ? "" : " " + v.var.unit);
+      os << fmt::format(" shared input {}: P50 {} (P5 {}, P95 {}){}\n", v.var.name, format_number(v.at(0.5).value),
+                        format_number(v.at(0.05).value), format_number(v.at(0.95).value), v.var.unit.empty() ? "" : " " + v.var.unit);
   const MatrixStats& m = r.matrix;
   if (!r.cells.empty()) {
     os << '\n';
@@ -402,11 +298,11 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
       const std::size_t c = m.order[rank];
       const SuiteMember& mem = s.members[r.cells[c]];
       std::vector<std::string> row = {std::to_string(rank + 1), mem.key, mem.section,
-                                      mem.year ? std::to_string(*mem.year) : "", human(m.market[c][4].value),
-                                      human(m.market[c][1].value), human(m.market[c][7].value)};
+                                      mem.year ? std::to_string(*mem.year) : "", format_number(m.market[c][4].value),
+                                      format_number(m.market[c][1].value), format_number(m.market[c][7].value)};
       for (const double st : mem.stars) row.push_back(fmt::format("{:g}", st));
       if (!years) row.erase(row.begin() + 3);
-      if (m.share[c].empty()) row.insert(row.end(), {"-", "-", "-"});
+      if (m.share[c].empty()) row.insert(row.end(), {"—", "—", "—"});
       else
         for (const std::size_t q : {4, 1, 7}) row.push_back(fixed(m.share[c][q].value, 2));
       row.push_back(rank < m.next.size() ? fixed(m.next[rank].p, 3) : "");
@@ -439,44 +335,6 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
       os << '\n';
       print_table(r.members[k], os);
     }
-}
-
-void print_suite_json(const SuiteSummary& r, const Suite& s, std::ostream& os) {
-  std::string j = fmt::format("{{\"suite\":{},\"title\":{},\"path\":{},\"unit\":{},\"seed\":{},\"samples\":{},"
-                              "\"threads\":{},\"point_only\":{},\"seconds\":{},\"timings\":{},\"output\":{},\"rank_by\":{}",
-                              json_string(r.name), json_string(r.title), json_string(r.path), json_string(r.unit), r.seed,
-                              r.samples, r.threads, r.point_only ? "true" : "false", json_number(r.seconds),
-                              json_timings(r.timings),
-                              r.output.empty() ? "null" : json_string(r.output), json_string(r.rank_by));
-  const MatrixStats& m = r.matrix;
-  j += ",\"cells\":[";
-  for (std::size_t rank = 0; rank < m.order.size(); ++rank) {
-    const std::size_t c = m.order[rank];
-    const SuiteMember& mem = s.members[r.cells[c]];
-    std::string stars;
-    for (std::size_t k = 0; k < mem.stars.size(); ++k)
-      stars += fmt::format("{}{}:{}", k ? "," : "", json_string(r.star_names[k]), json_number(mem.stars[k]));
-    const Moments& mm = m.market_moments[c];
-    j += fmt::format("{}{{\"rank\":{},\"cell\":{},\"section\":{},\"year\":{},\"fx\":{},\"stars\":{{{}}},"
-                     "\"market\":{{\"mean\":{},\"mean_se\":{},\"quantiles\":{}}},\"share\":{},\"p_next\":{}}}",
-                     rank ? "," : "", rank + 1, json_string(mem.key), json_string(mem.section),
-                     mem.year ? std::to_string(*mem.year) : "null", mem.fx.empty() ? "null" : json_string(mem.fx), stars,
-                     json_number(mm.mean), json_number(mm.se()), json_quantiles(m.market[c]),
-                     m.share[c].empty() ? "null" : json_quantiles(m.share[c]),
-                     rank < m.next.size() ? json_proportion(m.next[rank]) : "null");
-  }
-  j += "]";
-  if (!m.order.empty()) {
-    const RankAgreement& ag = m.agreement;
-    j += fmt::format(",\"rank_agreement\":{{\"statistic\":\"kendall_tau_b\",\"median_ranking\":{},\"mean\":{},"
-                     "\"mean_se\":{},\"quantiles\":{},\"positive\":{},\"skipped_samples\":{}}}",
-                     json_number(ag.median_ranking), json_number(ag.per_sample.mean), json_number(ag.per_sample.se()),
-                     json_quantiles(ag.quantiles), json_proportion(ag.positive), ag.skipped);
-  }
-  j += ",\"shared\":" + json_run(r.shared) + ",\"members\":{";
-  for (std::size_t k = 0; k < r.members.size(); ++k)
-    j += fmt::format("{}{}:{}", k ? "," : "", json_string(s.members[k].key), json_run(r.members[k]));
-  os << j << "}}\n";
 }
 
 void write_matrix_csv(const SuiteSummary& r, const Suite& s, std::ostream& os) {

@@ -296,6 +296,7 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(g, "samples", samples);
   h5::attr(g, "store", store_name(store));
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
+  if (!s.report.empty()) h5::strings(g, "report_order", s.report);  // the [outputs] order, for readers (groups list alphabetically)
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);
     h5::attr(g, "link_" + l.name + "_scenario", l.text);
@@ -365,6 +366,7 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   }
   h5::attr(id, "kind", first.var.input ? "input" : "formula");
   h5::attr(id, "unit", first.var.unit);
+  h5::attr(id, "format", std::string(number_style_name(first.var.format)));
   h5::attr(id, "source", first.var.source);
   h5::attr(id, "law", first.var.law);
   h5::attr(id, "reported", std::uint64_t{first.reported});
@@ -397,6 +399,8 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   stat("sd", [](const VariableSummary& s) { return s.moments.sd(); });
   stat("min", [](const VariableSummary& s) { return s.moments.min; });
   stat("max", [](const VariableSummary& s) { return s.moments.max; });
+  // The heavy-tail diagnostic of the mean's CI (Moments::largest_share; flagged above k_heavy_tail_share).
+  stat("largest_share", [](const VariableSummary& s) { return s.moments.largest_share(); });
   if (first.quantiles.empty()) return;
   std::vector<double> p, value, lo, hi;
   for (const auto& q : first.quantiles) p.push_back(q.p);

@@ -1,6 +1,7 @@
 #include "sim/io/target.hpp"
 
 #include "sim/error.hpp"
+#include "sim/io/number_format.hpp"
 #include "sim/io/text.hpp"
 
 #include <fmt/format.h>
@@ -106,7 +107,7 @@ void check_disk_space(const std::string& target, double bytes) {
   if (bytes > free)
     throw RunError(fmt::format("the stored samples need {}B at {}, but only {}B is free there; use fewer samples, "
                                "`--store report` or `--store none`",
-                               human(bytes), dir.string(), human(free)));
+                               format_number(bytes), dir.string(), format_number(free)));
 }
 
 CommitLock::CommitLock(const std::string& target) {

@@ -49,25 +49,6 @@ std::string quoted_list(std::span<const std::string> items) {
   return out;
 }
 
-std::string human(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  const double a = std::fabs(x);
-  if (a >= 1e3 && a < 1e4 && x == std::floor(x)) return fmt::format("{:.0f}", x);  // a year, a count: 2024, not 2.02k
-  struct Scale { double factor; const char* suffix; };
-  static constexpr Scale scales[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
-  for (const auto& s : scales) {
-    if (a >= s.factor * 0.9995 && a < s.factor * 1e3 * 0.9995) {
-      const double v = x / s.factor;
-      const double av = std::fabs(v);
-      const int decimals = av >= 99.95 ? 0 : av >= 9.995 ? 1 : 2;
-      return fmt::format("{:.{}f}{}", v, decimals, s.suffix);
-    }
-  }
-  if (a >= 1e15 * 0.9995 || (a != 0 && a < 1e-3)) return fmt::format("{:.3g}", x);
-  return fmt::format("{:.4g}", x);
-}
-
 std::string thousands(unsigned long long n) {
   std::string digits = std::to_string(n);
   std::string out;

@@ -1,4 +1,4 @@
-// Text helpers: nearest-name suggestions and human-readable numbers.
+// Text helpers: nearest-name suggestions, escapes and JSON literals (numbers for people: number_format.hpp).
 #pragma once
 #include <span>
 #include <string>
@@ -18,10 +18,6 @@ namespace tamcarlo {
 
 /// Candidates joined as "`a`, `b`, `c`".
 [[nodiscard]] std::string quoted_list(std::span<const std::string> items);
-
-/// x with 3–4 significant digits and a k/M/B/T suffix: 13.2B, 354k, 0.4998, -1.5M; whole numbers below 10,000
-/// exactly (2024); "nan"/"inf" as such.
-[[nodiscard]] std::string human(double x);
 
 /// Integer with thousands separators: 10000000 → "10,000,000".
 [[nodiscard]] std::string thousands(unsigned long long n);

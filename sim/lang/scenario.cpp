@@ -12,6 +12,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -32,8 +33,8 @@ const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_lea
 const std::vector<std::string> k_link_keys = {"file", "output", "year"};
 const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
 constexpr std::int64_t k_max_years = 500;
-const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "source"};
-const std::vector<std::string> k_formula_keys = {"expr", "unit", "source"};
+const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "source"};
+const std::vector<std::string> k_formula_keys = {"expr", "unit", "format", "source"};
 const std::vector<std::string> k_output_keys = {"report"};
 
 // A family: its name and the alternative parameter sets that define it.
@@ -110,6 +111,18 @@ std::string get_string(const toml::table& t, const std::string& key, const std::
   std::string text(n->as_string()->get());
   check_printable(text, key == "description" || key == "source" || key == "point_note", prefix + "." + key, ctx.at(*n));
   return text;
+}
+
+// The `format` key of an input or formula table: auto (default), year or percent.
+NumberStyle get_format(const toml::table& t, const std::string& prefix, const Ctx& ctx) {
+  NumberStyle style = NumberStyle::automatic;
+  const std::string name = get_string(t, "format", prefix, ctx);
+  if (!name.empty() && !parse_number_style(name, style))
+    throw ScenarioError(ctx.at(*t.get("format")), prefix + ".format",
+                        fmt::format("unknown format \"{}\"; allowed: \"auto\" (3 significant digits, k/M/B/T), "
+                                    "\"year\" (a calendar year: 2028, 2028.6), \"percent\" (a share: 0.37 → 37.0%)",
+                                    terminal_safe(name)));
+  return style;
 }
 
 void check_printable(std::string_view text, bool multiline, const std::string& key, const SourceLocation& at) {
@@ -370,6 +383,7 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
     in.unit = get_string(*t, "unit", prefix, ctx);
     in.source = get_string(*t, "source", prefix, ctx);
     in.point_note = get_string(*t, "point_note", prefix, ctx);
+    in.format = get_format(*t, prefix, ctx);
     if (const toml::node* pt = t->get("point")) {
       in.point = get_number(*pt, prefix + ".point", ctx);
       return in;
@@ -397,6 +411,7 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
     if (!text_node) throw ScenarioError(ctx.at(key), prefix, "missing `expr`, the formula text");
     f.unit = get_string(*t, "unit", prefix, ctx);
     f.source = get_string(*t, "source", prefix, ctx);
+    f.format = get_format(*t, prefix, ctx);
   }
   if (!text_node->is_string())
     throw ScenarioError(ctx.at(*text_node), prefix,
@@ -413,6 +428,100 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
     throw ScenarioError(at, prefix, fmt::format("{} in \"{}\"", e.what(), excerpt(f.text)));
   }
   return f;
+}
+
+// A unit as factors with exponents: "CNY/year" = {CNY: 1, year: −1}, "1/year" = {year: −1}, "" = unit-free.
+using Unit = std::map<std::string, int>;
+
+Unit parse_unit(const std::string& text) {
+  Unit u;
+  std::size_t at = 0;
+  for (int part = 0; at <= text.size(); ++part) {  // part 0 the numerator, then one denominator per '/'
+    const std::size_t slash = text.find('/', at);
+    const std::string segment = text.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
+    std::size_t from = 0;
+    while (from <= segment.size()) {  // factors joined by '*' or '·'
+      std::size_t end = segment.find_first_of("*", from);
+      const std::size_t dot = segment.find("·", from);
+      std::size_t skip = 1;
+      if (dot != std::string::npos && (end == std::string::npos || dot < end)) {
+        end = dot;
+        skip = std::string("·").size();
+      }
+      std::string f = segment.substr(from, end == std::string::npos ? std::string::npos : end - from);
+      f.erase(0, f.find_first_not_of(' '));
+      f.erase(f.find_last_not_of(' ') + 1);
+      if (!f.empty() && f != "1") u[f] += part == 0 ? 1 : -1;
+      if (end == std::string::npos) break;
+      from = end + skip;
+    }
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  std::erase_if(u, [](const auto& kv) { return kv.second == 0; });
+  return u;
+}
+
+std::string unit_text(const Unit& u) {
+  std::string num, den;
+  const auto factor = [](const std::string& f, int e) { return e == 1 ? f : f + "^" + std::to_string(e); };
+  for (const auto& [f, e] : u) {
+    if (e > 0) num += (num.empty() ? "" : "·") + factor(f, e);
+    else den += "/" + factor(f, -e);
+  }
+  if (num.empty() && den.empty()) return "";
+  return (num.empty() ? "1" : num) + den;
+}
+
+// The unit of a formula's value where its operands' units decide it; nullopt where they do not. + − min max clamp
+// if: the operands that are not literal numbers share one unit; × ÷: units multiply and divide; ^ by a literal
+// integer: the exponents scale; exp log sqrt comparisons: unit-free. Model functions (moic, irr, ...) decide nothing.
+std::optional<Unit> unit_of(const Expr& e, const std::map<std::string, std::optional<Unit>>& units) {
+  if (e.kind == Expr::Kind::number) return Unit{};
+  if (e.kind == Expr::Kind::ref) {
+    const auto it = units.find(e.name);
+    return it == units.end() ? std::optional<Unit>(Unit{}) : it->second;
+  }
+  std::vector<std::optional<Unit>> u;
+  for (const Expr& a : e.args) u.push_back(unit_of(a, units));
+  const auto known = [&] { return std::all_of(u.begin(), u.end(), [](const auto& x) { return x.has_value(); }); };
+  const auto shared = [&](std::size_t from) -> std::optional<Unit> {  // one unit over args[from..], literals aside
+    std::optional<Unit> out;
+    for (std::size_t i = from; i < e.args.size(); ++i) {
+      if (e.args[i].kind == Expr::Kind::number) continue;
+      if (!u[i] || (out && *out != *u[i])) return std::nullopt;
+      out = u[i];
+    }
+    return out ? out : std::optional<Unit>(Unit{});
+  };
+  const auto combine = [](Unit a, const Unit& b, int sign) {
+    for (const auto& [f, x] : b) a[f] += sign * x;
+    std::erase_if(a, [](const auto& kv) { return kv.second == 0; });
+    return a;
+  };
+  switch (e.op) {
+    case OpCode::copy: case OpCode::neg: case OpCode::abs: return u.at(0);
+    case OpCode::add: case OpCode::sub: case OpCode::min: case OpCode::max: case OpCode::clamp: return shared(0);
+    case OpCode::select: return shared(1);
+    case OpCode::mul: return known() ? std::optional<Unit>(combine(*u[0], *u[1], 1)) : std::nullopt;
+    case OpCode::div: return known() ? std::optional<Unit>(combine(*u[0], *u[1], -1)) : std::nullopt;
+    case OpCode::pow: {
+      if (!known()) return std::nullopt;
+      if (u[0]->empty()) return Unit{};
+      const Expr& p = e.args[1];
+      if (p.kind != Expr::Kind::number || p.number != std::floor(p.number) || std::fabs(p.number) > 16) return std::nullopt;
+      Unit out = *u[0];
+      for (auto& [f, x] : out) x *= static_cast<int>(p.number);
+      return out;
+    }
+    case OpCode::lt: case OpCode::le: case OpCode::gt: case OpCode::ge: case OpCode::eq: case OpCode::ne:
+      return Unit{};
+    case OpCode::exp: case OpCode::log: case OpCode::sqrt:
+      if (known() && u[0]->empty()) return Unit{};
+      return std::nullopt;
+    case OpCode::call: break;
+  }
+  return std::nullopt;
 }
 
 // Orders formulas so that each comes after the formulas it references; names a cycle if there is one.
@@ -834,6 +943,32 @@ void ScenarioParser::resolve() {
       for (const auto& g : s.formulas)
         if (g.timed && g.name == r->name) s.formulas[i].timed = true;
     }
+  }
+  // A formula without a `unit` takes the one its operands decide, e.g. sam = tam * sam_share → tam's unit.
+  // Units compose (people × CNY/year ÷ … ); the text written for an operand is kept when the result equals it.
+  std::map<std::string, std::optional<Unit>> units;  // nullopt: undecided, and so is what is built on it
+  std::map<Unit, std::string> written;
+  for (const auto& in : s.inputs) {
+    units[in.name] = parse_unit(in.unit);
+    written.emplace(parse_unit(in.unit), in.unit);
+  }
+  for (const auto& f : s.formulas) {
+    units[f.name] = parse_unit(f.unit);
+    if (!f.unit.empty()) written.emplace(parse_unit(f.unit), f.unit);
+  }
+  for (const std::size_t i : s.formula_order) {
+    Formula& f = s.formulas[i];
+    if (!f.unit.empty()) continue;
+    const std::optional<Unit> u = unit_of(f.expr, units);
+    if (!u) {
+      units[f.name] = std::nullopt;
+      continue;
+    }
+    if (u->empty()) continue;
+    const auto w = written.find(*u);
+    f.unit = w != written.end() ? w->second : unit_text(*u);
+    f.unit_inferred = true;
+    units[f.name] = *u;
   }
 
 }

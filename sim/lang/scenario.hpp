@@ -3,6 +3,7 @@
 #include "sim/random/distribution.hpp"
 #include "sim/error.hpp"
 #include "sim/lang/formula.hpp"
+#include "sim/io/number_format.hpp"
 #include "sim/lang/specs.hpp"
 
 #include <cstdint>
@@ -21,6 +22,7 @@ struct Variable {
   std::string law;    ///< input: describe(distribution); formula: its text
   double point = 0;   ///< input: point estimate; formula: value at the inputs' points (first year if timed)
   bool timed = false; ///< one value per year of the timeline
+  NumberStyle format = NumberStyle::automatic;  ///< how its numbers are shown (`format` key)
 };
 
 
@@ -32,6 +34,7 @@ struct Input {
   std::string unit;         ///< free text, e.g. "CNY/year"
   std::string source;       ///< citation, e.g. "R1 §1.3.2: ..."; empty when none was given
   std::string point_note;   ///< why a `point` outside the law's 1–99% range is right (no lint then); may be empty
+  NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown (auto, year, percent)
   SourceLocation where;     ///< position of the input's key
   bool linked = false;      ///< drawn for a linked scenario (name "<scenario>.<input>"); not reported or linted here
 };
@@ -41,7 +44,9 @@ struct Formula {
   std::string name;
   std::string text;         ///< the expression as written
   Expr expr;
-  std::string unit;         ///< from the table form { expr = "...", unit = "..." }; else empty
+  std::string unit;         ///< from the table form { expr = "...", unit = "..." }; else inferred (see unit_inferred)
+  bool unit_inferred = false;  ///< `unit` was not written but follows from the operands' units (+ − × ÷ of agreeing units)
+  NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown (auto, year, percent)
   std::string source;
   SourceLocation where;     ///< position of the expression text (for column arithmetic)
   bool timed = false;       ///< depends on `year` (directly or through other formulas): one value per year

@@ -142,6 +142,14 @@ double Moments::sd() const noexcept {
 
 double Moments::se() const noexcept { return sd() / std::sqrt(static_cast<double>(n)); }
 
+double Moments::largest_share() const noexcept {
+  if (n < 2 || !(m2 > 0)) return std::numeric_limits<double>::quiet_NaN();
+  const double far = std::max(max - mean, mean - min);
+  return std::min(1.0, far * far / m2);
+}
+
+bool Moments::heavy_tailed() const noexcept { return largest_share() > k_heavy_tail_share; }
+
 namespace {
 
 // Places the elements of ranks [r_begin, r_end) (sorted, 0-based, relative to `base`) at their sorted positions.

@@ -1,0 +1,221 @@
+// The --json output (nlohmann::ordered_json). Its shape is documented by sim/io/run.schema.json and
+// sim/io/suite.schema.json, and tests/results_test.cpp validates real output against them.
+#include "sim/io/output.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <map>
+#include <string>
+
+namespace tamcarlo {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// Version of the JSON layout; bumped when a key changes meaning or moves.
+constexpr int k_json_version = 2;
+
+// A number as JSON shows it: 15 significant digits (the double's noise, e.g. 239.99999999999997, removed:
+// 240.0), null when not finite.
+Json num(double x) {
+  if (!std::isfinite(x)) return nullptr;
+  return std::stod(fmt::format("{:.15g}", x));
+}
+
+std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
+
+Json ci(double lo, double hi) { return Json::array({num(lo), num(hi)}); }
+
+Json proportion(const Proportion& p) { return {{"p", num(p.p)}, {"ci", ci(p.lo, p.hi)}}; }
+
+void add_quantiles(Json& j, const std::vector<QuantileEstimate>& q) {
+  for (const auto& e : q) {
+    j[pct(e.p)] = num(e.value);
+    j[pct(e.p) + "_ci"] = ci(e.lo, e.hi);
+  }
+}
+
+Json quantiles(const std::vector<QuantileEstimate>& q) {
+  Json j = Json::object();
+  add_quantiles(j, q);
+  return j;
+}
+
+Json risk(const RiskStats& k) {
+  Json tails = Json::array(), probs = Json::array();
+  for (const auto& t : k.tails)
+    tails.push_back({{"level", num(t.level)}, {"var", num(t.var.value)}, {"var_ci", ci(t.var.lo, t.var.hi)},
+                     {"cvar", num(t.cvar)}, {"cvar_se", num(t.cvar_se)}});
+  for (const auto& t : k.thresholds)
+    probs.push_back({{t.below ? "below" : "at_least", num(t.threshold)}, {"p", num(t.p.p)}, {"ci", ci(t.p.lo, t.p.hi)}});
+  return {{"tails", tails}, {"probabilities", probs}, {"downside_target", num(k.downside_target)},
+          {"semi_deviation", num(k.semi_deviation)}, {"semi_deviation_se", num(k.semi_deviation_se)}};
+}
+
+// The statistics of one series (an untimed variable, or one year of a timed one).
+Json series_stats(const RunSummary& r, const VariableSummary& v) {
+  Json j = {{"point", num(v.point)}};
+  if (r.point_only) return j;
+  const Moments& m = v.moments;
+  const double half = k_z95_two_sided * m.se();
+  const bool any = m.n > 0;
+  j["n"] = m.n;
+  j["nonfinite"] = m.nonfinite;
+  j["mean"] = any ? num(m.mean) : nullptr;
+  j["mean_se"] = num(m.se());
+  j["mean_ci"] = any ? ci(m.mean - half, m.mean + half) : Json::array({nullptr, nullptr});
+  j["sd"] = num(m.sd());
+  j["min"] = any ? num(m.min) : nullptr;
+  j["max"] = any ? num(m.max) : nullptr;
+  j["largest_share"] = num(m.largest_share());
+  j["heavy_tail"] = m.heavy_tailed();
+  add_quantiles(j, v.quantiles);
+  if (v.risk) j["risk"] = risk(*v.risk);
+  if (!v.sensitivity.empty()) {
+    Json s = Json::object();
+    for (std::size_t k = 0; k < v.sensitivity.size(); ++k) s[r.sensitivity_inputs[k]] = num(v.sensitivity[k]);
+    j["sensitivity"] = s;
+  }
+  return j;
+}
+
+Json timings(const PhaseTimings& t) {
+  return {{"parse", num(t.parse)},           {"pilot", num(t.stream.pilot)},
+          {"sample", num(t.stream.sample)},  {"passes", num(t.stream.passes)},
+          {"extra_passes", t.stream.extra_passes}, {"statistics", num(t.stream.statistics)},
+          {"sensitivity", num(t.sensitivity)}, {"write", num(t.write)}, {"total", num(t.total())}};
+}
+
+Json portfolio(const PortfolioStats& p) {
+  Json irr = nullptr;
+  if (p.has_irr) {
+    irr = {{"mean", num(p.irr_moments.mean)}, {"p_negative", num(p.p_irr_negative.p)}};
+    for (const auto& e : p.irr) irr[pct(e.p)] = num(e.value);
+  }
+  Json moic = {{"mean", num(p.moic_moments.mean)}, {"mean_se", num(p.moic_moments.se())}};
+  for (const auto& e : p.moic) moic[pct(e.p)] = num(e.value);
+  Json holdings = Json::array();
+  for (std::size_t i = 0; i < p.names.size(); ++i)
+    holdings.push_back({{"name", p.names[i]}, {"expected_pnl", num(p.expected_pnl[i])}, {"p_loss", num(p.p_loss[i].p)},
+                        {"cvar_contribution", num(p.contribution[i])}});
+  Json corr = Json::array();
+  for (const double c : p.rank_correlation) corr.push_back(num(c));
+  return {{"irr", irr}, {"moic", moic}, {"risk", risk(p.moic_risk)}, {"pnl_var", num(p.pnl_var)},
+          {"pnl_cvar", num(p.pnl_cvar)}, {"holdings", holdings}, {"rank_correlation", corr}};
+}
+
+Json run_json(const RunSummary& r) {
+  Json j = {{"json_version", k_json_version},
+            {"scenario", r.name},
+            {"title", r.title},
+            {"path", r.scenario_path},
+            {"unit", r.unit},
+            {"seed", r.seed},
+            {"samples", r.samples},
+            {"threads", r.threads},
+            {"ranks", r.ranks},
+            {"point_only", r.point_only},
+            {"seconds", num(r.seconds)},
+            {"timings", timings(r.timings)},
+            {"output", r.output.empty() ? Json(nullptr) : Json(r.output)},
+            {"precision", r.precision.empty() ? Json(nullptr) : Json(r.precision)},
+            {"years", r.years}};
+  // Variables by name; a timed one holds its years and one entry per year under "by_year".
+  Json vars = Json::object();
+  for (const auto& v : r.variables) {
+    Json& e = vars[v.var.name];
+    if (e.is_null()) {
+      e = {{"kind", v.var.input ? "input" : "formula"}, {"unit", v.var.unit}, {"format", number_style_name(v.var.format)},
+           {"source", v.var.source}, {"law", v.var.law}, {"reported", v.reported}, {"timed", v.year.has_value()}};
+      if (v.year) {
+        e["years"] = Json::array();
+        e["by_year"] = Json::object();
+      }
+    }
+    if (v.year) {
+      e["years"].push_back(*v.year);
+      e["by_year"][std::to_string(*v.year)] = series_stats(r, v);
+    } else {
+      e.update(series_stats(r, v));
+    }
+  }
+  j["variables"] = vars;
+  if (r.portfolio) j["portfolio"] = portfolio(*r.portfolio);
+  if (!r.stresses.empty()) {
+    Json stresses = Json::array();
+    for (const StressResult& st : r.stresses) {
+      Json delta = Json::object();
+      for (std::size_t i = 0; i < st.delta.size(); ++i)
+        if (st.delta[i].n > 0) {
+          const double half = k_z95_two_sided * st.delta[i].se();
+          delta[r.variables[i].label()] = {{"mean", num(st.delta[i].mean)}, {"mean_se", num(st.delta[i].se())},
+                                           {"mean_ci", ci(st.delta[i].mean - half, st.delta[i].mean + half)}};
+        }
+      stresses.push_back({{"name", st.name}, {"description", st.description}, {"overrides", st.overrides},
+                          {"delta", delta}, {"run", run_json(st.run)}});
+    }
+    j["stresses"] = stresses;
+  }
+  return j;
+}
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string json_run(const RunSummary& r) { return dump(run_json(r)); }
+
+void print_json(const RunSummary& r, std::ostream& os) { os << json_run(r) << '\n'; }
+
+std::string json_timings(const PhaseTimings& t) { return dump(timings(t)); }
+
+void print_suite_json(const SuiteSummary& r, const Suite& s, std::ostream& os) {
+  Json j = {{"json_version", k_json_version},
+            {"suite", r.name},
+            {"title", r.title},
+            {"path", r.path},
+            {"unit", r.unit},
+            {"seed", r.seed},
+            {"samples", r.samples},
+            {"threads", r.threads},
+            {"point_only", r.point_only},
+            {"seconds", num(r.seconds)},
+            {"timings", timings(r.timings)},
+            {"output", r.output.empty() ? Json(nullptr) : Json(r.output)},
+            {"rank_by", r.rank_by}};
+  const MatrixStats& m = r.matrix;
+  Json cells = Json::array();
+  for (std::size_t rank = 0; rank < m.order.size(); ++rank) {
+    const std::size_t c = m.order[rank];
+    const SuiteMember& mem = s.members[r.cells[c]];
+    Json stars = Json::object();
+    for (std::size_t k = 0; k < mem.stars.size(); ++k) stars[r.star_names[k]] = num(mem.stars[k]);
+    const Moments& mm = m.market_moments[c];
+    cells.push_back({{"rank", rank + 1},
+                     {"cell", mem.key},
+                     {"section", mem.section},
+                     {"year", mem.year ? Json(*mem.year) : Json(nullptr)},
+                     {"fx", mem.fx.empty() ? Json(nullptr) : Json(mem.fx)},
+                     {"stars", stars},
+                     {"market", {{"mean", num(mm.mean)}, {"mean_se", num(mm.se())}, {"quantiles", quantiles(m.market[c])}}},
+                     {"share", m.share[c].empty() ? Json(nullptr) : quantiles(m.share[c])},
+                     {"p_next", rank < m.next.size() ? proportion(m.next[rank]) : Json(nullptr)}});
+  }
+  j["cells"] = cells;
+  if (!m.order.empty()) {
+    const RankAgreement& ag = m.agreement;
+    j["rank_agreement"] = {{"statistic", "kendall_tau_b"},        {"median_ranking", num(ag.median_ranking)},
+                           {"mean", num(ag.per_sample.mean)},     {"mean_se", num(ag.per_sample.se())},
+                           {"quantiles", quantiles(ag.quantiles)}, {"positive", proportion(ag.positive)},
+                           {"skipped_samples", ag.skipped}};
+  }
+  j["shared"] = run_json(r.shared);
+  Json members = Json::object();
+  for (std::size_t k = 0; k < r.members.size(); ++k) members[s.members[k].key] = run_json(r.members[k]);
+  j["members"] = members;
+  os << dump(j) << '\n';
+}
+
+}  // namespace tamcarlo
