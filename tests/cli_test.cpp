@@ -253,3 +253,22 @@ report = ["third", "grown"]
   // 0.1 * 3 is 0.30000000000000004 in binary; JSON carries 15 significant digits.
   CHECK_THAT(p.out, Contains("\"point\":0.3,") && !Contains("0.30000000000000004"));
 }
+
+TEST_CASE("cli: `run -` reads the scenario from standard input and names it <stdin> in errors", "[cli]") {
+  test::TempDir dir;
+  const std::string exe = TAMCARLO_EXE;
+  const auto ok = test::run_shell("cd " + dir.path().string() + " && " + exe + " run - -n 2000 --store none -o out.h5 < " +
+                                  k_example);
+  INFO(ok.out);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Contains("cs-ecommerce"));
+  CHECK(fs::exists(dir.path() / "out.h5"));
+  const std::string bad = dir.write("bad.toml", "[inputs]\nx = { dist = \"normal\", mean = 1 }\n");
+  const auto err = test::run_shell(exe + " validate - < " + bad);
+  CHECK(err.exit_code == 2);
+  CHECK_THAT(err.out, Contains("<stdin>:2:5"));
+  const auto empty = test::run_shell(exe + " run - < /dev/null");
+  CHECK(empty.exit_code == 2);
+  CHECK_THAT(empty.out, Contains("standard input is empty"));
+  CHECK(test::run_shell(exe + " run - - < /dev/null").exit_code == 1);
+}

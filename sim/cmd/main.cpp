@@ -10,6 +10,7 @@
 #include "sim/io/part_file.hpp"
 #include "sim/io/target.hpp"
 #include "sim/io/number_format.hpp"
+#include "sim/lang/toml_read.hpp"
 #include "sim/io/text.hpp"
 
 #include <CLI/CLI.hpp>
@@ -49,6 +50,8 @@ extern "C" void on_signal(int) { g_cancel.store(true); }
 // Scenario files from the arguments: files as given, directories expanded to their *.toml, sorted.
 std::vector<std::string> expand(const std::vector<std::string>& args) {
   std::vector<std::string> files;
+  if (std::count(args.begin(), args.end(), "-") > 1)
+    throw UsageError("`-` (standard input) can be given once");
   for (const auto& a : args) {
     std::error_code ec;
     if (fs::is_directory(a, ec)) {
@@ -129,7 +132,25 @@ std::string parse_seed(const std::string& s) {
 // A scenario file or a suite file, loaded and validated.
 using Job = std::variant<Scenario, Suite>;
 
+// `-` is standard input: a scenario or a suite, named <stdin> in messages; its links and member files resolve from
+// the working directory.
 Job load_job(const std::string& file) {
+  if (file == "-") {
+    const std::string name = "<stdin>";
+    std::string text;
+    char buf[1 << 16];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      text.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+      if (text.size() > detail::k_max_scenario_bytes)
+        throw ScenarioError({name, 0, 0}, "", fmt::format("standard input holds over {} MiB; scenario files are "
+                                                          "limited to {} MiB", detail::k_max_scenario_bytes >> 20,
+                                                          detail::k_max_scenario_bytes >> 20));
+    }
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw ScenarioError({name, 0, 0}, "", "standard input is empty; pipe a scenario in, e.g. tamcarlo run - < cell.toml");
+    if (is_suite_text(text, name)) return parse_suite(text, name);
+    return parse_scenario(text, name);
+  }
   if (is_suite_file(file)) return load_suite(file);
   return load_scenario(file);
 }

@@ -157,9 +157,11 @@ SuiteMember parse_member(Suite& suite, const toml::key& k, const toml::node& nod
 
 }  // namespace
 
-bool is_suite_file(const std::string& path) {
+bool is_suite_file(const std::string& path) { return is_suite_text(read_text_file(path), path); }
+
+bool is_suite_text(const std::string& text, const std::string& path) {
   const Ctx ctx(path);
-  return parse_toml(read_text_file(path), ctx).contains("suite");
+  return parse_toml(text, ctx).contains("suite");
 }
 
 std::uint64_t member_seed(std::uint64_t suite_seed, const std::string& key) noexcept {
@@ -172,11 +174,13 @@ std::uint64_t member_seed(std::uint64_t suite_seed, const std::string& key) noex
   return h;
 }
 
-Suite load_suite(const std::string& path) {
+Suite load_suite(const std::string& path) { return parse_suite(read_text_file(path), path); }
+
+Suite parse_suite(const std::string& text, const std::string& path) {
   const Ctx ctx(path);
   Suite s;
   s.path = path;
-  s.text = read_text_file(path);
+  s.text = text;
   const toml::table root = parse_toml(s.text, ctx);
   for (auto&& [k, v] : root) {
     const std::string key(k.str());

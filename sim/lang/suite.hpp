@@ -46,6 +46,10 @@ struct Suite {
 
 /// Parses and validates a suite and every member scenario. Throws ScenarioError.
 [[nodiscard]] Suite load_suite(const std::string& path);
+/// Parses suite text; `path` names it in messages and member files are relative to its directory.
+[[nodiscard]] Suite parse_suite(const std::string& text, const std::string& path);
+/// True if the TOML text has a [suite] table (`path` names it in a syntax error).
+[[nodiscard]] bool is_suite_text(const std::string& text, const std::string& path);
 
 /// Seed of a member: splitmix64(suite seed XOR variable_id("member:" + key)); members draw independent streams.
 [[nodiscard]] std::uint64_t member_seed(std::uint64_t suite_seed, const std::string& key) noexcept;
