@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 namespace tamcarlo {
 
 std::string SourceLocation::str() const {
@@ -16,5 +19,22 @@ static std::string scenario_message(const SourceLocation& where, const std::stri
 
 ScenarioError::ScenarioError(SourceLocation where, std::string key, const std::string& what)
     : Error(scenario_message(where, key, what)), where_(std::move(where)), key_(std::move(key)), message_(what) {}
+
+ScenarioError::ScenarioError(SourceLocation where, std::string key, std::string message, const std::string& full)
+    : Error(full), where_(std::move(where)), key_(std::move(key)), message_(std::move(message)) {}
+
+ScenarioError ScenarioError::combined(std::vector<ScenarioError> errors) {
+  if (errors.size() == 1) return errors.front();
+  std::stable_sort(errors.begin(), errors.end(), [](const ScenarioError& a, const ScenarioError& b) {
+    return std::tie(a.where_.line, a.where_.column) < std::tie(b.where_.line, b.where_.column);
+  });
+  std::string full;
+  const std::size_t shown = std::min(errors.size(), k_max_listed_errors);
+  for (std::size_t i = 0; i < shown; ++i) full += (i ? "\n" : "") + std::string(errors[i].what());
+  if (errors.size() > shown) full += fmt::format("\n{}: {} more errors not listed", errors.front().where_.file, errors.size() - shown);
+  full += fmt::format("\n{}: {} errors", errors.front().where_.file, errors.size());
+  const ScenarioError& first = errors.front();
+  return ScenarioError(first.where_, first.key_, first.message_, full);
+}
 
 }  // namespace tamcarlo

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tamcarlo {
 
@@ -38,6 +39,11 @@ class ScenarioError : public Error {
  public:
   /// `key` is the dotted TOML key (e.g. "inputs.salary.sigma"); may be empty.
   ScenarioError(SourceLocation where, std::string key, const std::string& what);
+  /// Several independent errors of one file as one error: what() lists them one a line in file order (at most
+  /// k_max_listed_errors, then how many more); where(), key() and message() are the first's. One error is itself.
+  [[nodiscard]] static ScenarioError combined(std::vector<ScenarioError> errors);
+  /// Most errors combined() lists.
+  static constexpr std::size_t k_max_listed_errors = 20;
   [[nodiscard]] ExitCode exit_code() const noexcept override { return ExitCode::invalid_scenario; }
   [[nodiscard]] const SourceLocation& where() const noexcept { return where_; }
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
@@ -45,6 +51,7 @@ class ScenarioError : public Error {
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
  private:
+  ScenarioError(SourceLocation where, std::string key, std::string message, const std::string& full);
   SourceLocation where_;
   std::string key_, message_;
 };

@@ -3,6 +3,7 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -271,4 +272,27 @@ TEST_CASE("cli: `run -` reads the scenario from standard input and names it <std
   CHECK(empty.exit_code == 2);
   CHECK_THAT(empty.out, Contains("standard input is empty"));
   CHECK(test::run_shell(exe + " run - - < /dev/null").exit_code == 1);
+}
+
+TEST_CASE("cli: validate names every independent error of a file in one run, up to 20", "[cli]") {
+  test::TempDir dir;
+  const std::string f = dir.write("bad.toml", "[scenario]\nname = \"bad\"\n[inputs]\n"
+                                              "a = { dist = \"normal\", mean = 1 }\n"
+                                              "b = { dist = \"uniform\", min = 3, max = 1 }\n"
+                                              "c = 2\n[formulas]\n"
+                                              "d = \"a * zz\"\n"
+                                              "e = \"c + ((\"\n");
+  const auto p = test::run_tamcarlo({"validate", f});
+  CHECK(p.exit_code == 2);
+  CHECK_THAT(p.err, Contains("bad.toml:4:5: error: [inputs.a]") && Contains("bad.toml:5:") &&
+                        Contains("bad.toml:8:10: error: [formulas.d] unknown name `zz`") &&
+                        Contains("bad.toml:9:") && Contains("bad.toml: 4 errors"));
+  // In file order, and capped: 25 bad inputs list 20 and count the rest.
+  std::string many = "[scenario]\nname = \"many\"\n[inputs]\n";
+  for (int i = 0; i < 25; ++i) many += fmt::format("x{:02} = {{ dist = \"normal\", mean = 1 }}\n", i);
+  const auto q = test::run_tamcarlo({"validate", dir.write("many.toml", many)});
+  CHECK(q.exit_code == 2);
+  CHECK_THAT(q.err, Contains("[inputs.x00]") && Contains("[inputs.x19]") && !Contains("[inputs.x20]") &&
+                        Contains("5 more errors not listed") && Contains("25 errors"));
+  CHECK(q.err.find("[inputs.x00]") < q.err.find("[inputs.x01]"));
 }

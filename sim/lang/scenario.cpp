@@ -684,6 +684,7 @@ struct ScenarioParser {
   std::vector<std::string> own;  // this file's own names, for suggestions
   std::vector<std::string> all;  // = own, once the links are read
   std::vector<std::string> chain;  // the files whose links led here, this one last (cycle detection)
+  std::vector<ScenarioError> pending;  // bad [inputs]/[formulas] entries, thrown by resolve() with the unknown names
 
   void sections() const;
   // A new name in [inputs], [formulas] or [links]: a valid identifier, not `year`, not taken.
@@ -799,16 +800,31 @@ void ScenarioParser::meta() {
 
 void ScenarioParser::inputs_and_formulas() {
   // [inputs]
+  // Every entry is checked, so that one run names every bad one (as a compiler does); they are thrown with the
+  // unknown names of resolve(), which the bad entries' names (already taken) do not add to.
+  std::vector<ScenarioError>& errors = pending;
   if (const toml::table* inputs = root["inputs"].as_table())
-    for (auto&& [k, v] : *inputs) s.inputs.push_back(parse_input(check_name(k, "inputs"), k, v, ctx));
+    for (auto&& [k, v] : *inputs) {
+      try {
+        s.inputs.push_back(parse_input(check_name(k, "inputs"), k, v, ctx));
+      } catch (const ScenarioError& e) {
+        errors.push_back(e);
+      }
+    }
 
   // [formulas]
   if (const toml::table* formulas = root["formulas"].as_table())
-    for (auto&& [k, v] : *formulas) s.formulas.push_back(parse_formula_entry(check_name(k, "formulas"), k, v, ctx));
+    for (auto&& [k, v] : *formulas) {
+      try {
+        s.formulas.push_back(parse_formula_entry(check_name(k, "formulas"), k, v, ctx));
+      } catch (const ScenarioError& e) {
+        errors.push_back(e);
+      }
+    }
   // toml++ iterates keys in name order; keep the file's order instead.
   std::sort(s.inputs.begin(), s.inputs.end(), by_position);
   std::sort(s.formulas.begin(), s.formulas.end(), by_position);
-  if (s.inputs.empty() && s.formulas.empty())
+  if (s.inputs.empty() && s.formulas.empty() && pending.empty())
     throw ScenarioError(SourceLocation{path, 1, 1}, "inputs", "the scenario defines no [inputs] and no [formulas]");
 
   own.assign(names.begin(), names.end());
@@ -909,11 +925,12 @@ void ScenarioParser::links() {
 }
 
 void ScenarioParser::resolve() {
-  // Every reference resolves.
+  // Every reference resolves; each unknown one is named, with the bad entries found before.
+  std::vector<ScenarioError> errors = std::move(pending);
   for (const auto& f : s.formulas) {
     std::vector<const Expr*> refs;
     collect_refs(f.expr, refs);
-    for (const Expr* r : refs) {
+    for (const Expr* r : refs) try {
       if (names.count(r->name)) continue;
       SourceLocation at = f.where;
       at.column += static_cast<std::uint32_t>(r->offset);
@@ -931,8 +948,11 @@ void ScenarioParser::resolve() {
                                               r->name)
                                 : fmt::format("unknown name `{}`{} in \"{}\"; defined names: {}", r->name,
                                               did_you_mean(r->name, all), excerpt(f.text), quoted_list(all)));
+    } catch (const ScenarioError& e) {
+      errors.push_back(e);
     }
   }
+  if (!errors.empty()) throw ScenarioError::combined(std::move(errors));
   s.formula_order = order_formulas(s.formulas);
   // A formula is timed when it references `year` or a timed formula (dependencies come first in the order).
   for (const std::size_t i : s.formula_order) {
@@ -1161,7 +1181,12 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   p.sections();
   p.meta();
   p.inputs_and_formulas();
-  p.links();
+  try {
+    p.links();
+  } catch (const ScenarioError& e) {  // with the bad entries found before it
+    p.pending.push_back(e);
+    throw ScenarioError::combined(std::move(p.pending));
+  }
   p.resolve();
   p.outputs();
   p.risk();
