@@ -155,7 +155,7 @@ TEST_CASE("investment: every seed round of R1 §3 reports MOIC, P(loss), P(≥3�
       continue;
     }
     CHECK_THAT(p.out, Contains("\"moic\":{") && Contains("\"irr\":{") && Contains("\"share_for_3x\":{") &&
-                          Contains("\"risk\":{\"tails\":[{\"level\":0.05") && Contains("{\"below\":1,") &&
-                          Contains("{\"at_least\":3,") && Contains("\"cvar\":"));
+                          Contains("\"risk\":{\"tails\":[{\"level\":0.05") && Contains("{\"below\":1.0,") &&
+                          Contains("{\"at_least\":3.0,") && Contains("\"cvar\":"));
   }
 }

@@ -126,8 +126,44 @@ TEST_CASE("report: an investment result shows the loss region, the cap and the s
   const auto p_loss = read_dataset(h5, "/summary/moic/risk/p_below");
   CHECK_THAT(data, Contains("\"thresholds\":[{\"threshold\":1.0,\"p_below\":" + std::to_string(p_loss[0]).substr(0, 4)));
   CHECK_THAT(data, Contains("\"tail\":\"upper\""));
-  CHECK(fs::exists(rep / "stress_bear__moic__distribution.png"));
-  CHECK_THAT(slurp(rep / "index.html"), Contains("亿") && Contains("Stress case: bear") && Contains("P(moic &lt; 1)"));
+  // The stress case is shown beside the base (an overlay per changed output, a Δ table), not as a second copy.
+  CHECK(fs::exists(rep / "stress__bear__moic__overlay.png"));
+  CHECK_FALSE(fs::exists(rep / "stress_bear__moic__distribution.png"));
+  CHECK_FALSE(fs::exists(rep / "stress_bear__moic__tornado.png"));
+  const std::string page = slurp(rep / "index.html");
+  CHECK_THAT(page, Contains("亿") && Contains("压力情景: bear") && Contains("P(moic &lt; 1.00)") &&
+                       Contains("均值差 ± 95% 置信区间") && Contains("<th class=\"t\">输出</th>"));
+  // Outputs in the scenario's [outputs] order (moic before irr), not alphabetically.
+  CHECK(page.find("<td class=\"t\">moic</td>") < page.find("<td class=\"t\">irr</td>"));
+  // The MOIC chart starts at its smallest value (0), not below it.
+  const auto range = chart_numbers(data, "augment-b__moic__distribution.png", "x_range");
+  REQUIRE(range.size() == 2);
+  CHECK(range[0] >= 0);
+}
+
+TEST_CASE("report: --dpi and --svg size the charts for a memo, and an empty title leaves no gap", "[report]") {
+  const test::TempDir dir;
+  const std::string f = dir.write("plain.toml", "[scenario]\nname = \"plain\"\n[inputs]\n"
+                                                "x = { dist = \"normal\", mean = 5, sd = 1, source = \"test\" }\n"
+                                                "[formulas]\ny = \"2 * x\"\n");
+  const std::string h5 = (dir.path() / "plain.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", f, "-n", "2000", "-o", h5}).exit_code == 0);
+  const auto p = test::run_tamcarlo({"report", h5, "--svg", "--dpi", "300"});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.err, Contains("tamcarlo report: reading") && Contains("charts drawn; writing the page"));
+  const fs::path rep = dir.path() / "plain-report";
+  check_report(rep);
+  CHECK(fs::exists(rep / "plain__y__distribution.svg"));
+  // 7.2 × 4.2 inches at 300 dpi: the PNG header's width and height (big-endian at bytes 16 and 20).
+  const std::string png = slurp(rep / "plain__y__distribution.png");
+  const auto be32 = [&](std::size_t at) {
+    return (static_cast<unsigned char>(png[at]) << 24) | (static_cast<unsigned char>(png[at + 1]) << 16) |
+           (static_cast<unsigned char>(png[at + 2]) << 8) | static_cast<unsigned char>(png[at + 3]);
+  };
+  CHECK(be32(16) == 2160);
+  CHECK(be32(20) == 1260);
+  CHECK_THAT(slurp(rep / "index.html"), !Contains("·  ·") && !Contains("· ·"));
+  CHECK(test::run_tamcarlo({"report", h5, "--dpi", "10", "-o", (dir.path() / "r2").string()}).exit_code == 1);
 }
 
 TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing", "[report][errors]") {

@@ -491,15 +491,17 @@ int cmd_merge(RunArgs a, Ranks* ranks) {
 }  // namespace
 
 // `tamcarlo report`: hands over to the report script (matplotlib, h5py) under Debian's python.
-int cmd_report(const std::string& result, const std::string& output, const std::string& locale) {
+int cmd_report(const std::string& result, const std::string& output, const std::string& locale, unsigned dpi, bool svg) {
   {
     const CommitLock lock(result);  // a run killed between renaming the result and its CSV: finish that first
     (void)finish_interrupted_commit(result);
   }
   const char* env = std::getenv("TAMCARLO_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
-  std::vector<std::string> args = {python, TAMCARLO_REPORT_SCRIPT, result, "--locale", locale};
+  std::vector<std::string> args = {python, TAMCARLO_REPORT_SCRIPT, result, "--locale", locale, "--dpi",
+                                   std::to_string(dpi)};
   if (!output.empty()) args.insert(args.end(), {"-o", output});
+  if (svg) args.push_back("--svg");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -577,8 +579,12 @@ int run_main(int argc, char** argv, Ranks* ranks) {
   CLI::App* report = app.add_subcommand("report", "Write charts and a self-contained HTML page from a result file");
   report->add_option("result", report_file, "Result file (.h5) written by `tamcarlo run`")->required();
   report->add_option("-o,--output", report_dir, "Directory to write (default: the result's name + \"-report\")");
-  report->add_option("--locale", report_locale, "Number style: en (13.2 bn) or zh (132亿)")
+  report->add_option("--locale", report_locale, "Numbers and labels: en (13.2B) or zh (132亿, Chinese labels)")
       ->check(CLI::IsMember({"en", "zh"}));
+  unsigned report_dpi = 200;
+  bool report_svg = false;
+  report->add_option("--dpi", report_dpi, "PNG resolution of the charts (default 200)")->check(CLI::Range(50u, 1200u));
+  report->add_flag("--svg", report_svg, "Also write every chart as SVG beside its PNG");
 
   // An unknown command word: say so, rather than CLI11's "A subcommand is required".
   bool known = true;
@@ -618,7 +624,7 @@ int run_main(int argc, char** argv, Ranks* ranks) {
       throw UsageError("under mpirun, run without --shard, --resume or merge: the ranks share the blocks themselves");
     if (*run) return cmd_run(ra, ranks);
     if (*merge) return cmd_merge(ma, ranks);
-    if (*report) return cmd_report(report_file, report_dir, report_locale);
+    if (*report) return cmd_report(report_file, report_dir, report_locale, report_dpi, report_svg);
     return cmd_validate(validate_files);
   } catch (const Error& e) {
     std::cerr << (dynamic_cast<const ScenarioError*>(&e) ? "" : "tamcarlo: error: ") << terminal_safe(e.what()) << '\n';

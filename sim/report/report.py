@@ -27,12 +27,16 @@ try:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
 except ImportError as e:  # pragma: no cover - environment problem
     sys.stderr.write(f"tamcarlo report: error: {e}; install python3-h5py and python3-matplotlib "
                      "(bash .ci/setup) and use /usr/bin/python3\n")
     sys.exit(3)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from number_format import format_mean_ci, format_number  # noqa: E402  (the shared number rule)
+
+HEAVY_TAIL_SHARE = 0.1  # = k_heavy_tail_share (sim/stats/statistics.hpp): flag the mean's CI above it
 PROBS = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99]
 P5, P25, P50, P75, P95 = 1, 3, 4, 5, 7  # indices into PROBS
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -40,30 +44,55 @@ BLUE, ORANGE, GREY, RED, GREEN = "#1f5f99", "#d9730d", "#6b6b6b", "#b22222", "#2
 LIGHT = "#c8c8c8"  # a bar that is noise
 
 
-# ---------------------------------------------------------------- number formatting
-def readable(x, locale="en", digits=3):
-    """1.32e10 → '13.2 bn' (en) or '132亿' (zh); small numbers plainly."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    a = abs(x)
-    if locale == "zh":
-        steps = [(1e12, "万亿"), (1e8, "亿"), (1e4, "万")]
-        sep = ""
-    else:
-        steps = [(1e12, " tn"), (1e9, " bn"), (1e6, " M"), (1e3, " k")]
-        sep = None
-    for scale, suffix in steps:
-        if a >= scale:
-            return f"{x / scale:.{digits}g}{suffix}"
-    if a == 0:
-        return "0"
-    if a >= 1:
-        return f"{x:.{digits + 1}g}"
-    return f"{x:.{digits}g}"
+# ---------------------------------------------------------------- words and numbers
+ZH = {
+    "Scenario": "情景", "Stress case": "压力情景", "Shared inputs": "共享输入", "Cell": "单元", "Run": "运行",
+    "Outputs": "输出", "Risk": "风险", "Inputs and their sources": "输入及其来源", "The matrix": "矩阵",
+    "Portfolio": "投资组合", "output": "输出", "unit": "单位", "point": "点估计", "mean ± 95% CI": "均值 ± 95% 置信区间",
+    "input": "输入", "law": "分布", "source": "来源", "metric": "指标", "value [95% CI]": "值 [95% 置信区间]",
+    "rank": "排名", "cell": "单元", "section": "章节", "AIGC share": "AIGC 占比", "P(>next)": "P(>下一名)",
+    "holding": "持仓", "expected P&L": "期望损益", "P(loss)": "P(亏损)", "mean P&L in the tail": "尾部平均损益",
+    "density": "密度", "share of samples per bin": "每组样本占比", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
+    "90% band (P5–P95)": "90% 区间 (P5–P95)", "50% band (P25–P75)": "50% 区间 (P25–P75)",
+    "point estimate": "点估计", "Spearman rank correlation with the output": "与输出的 Spearman 秩相关",
+    "base": "基准", "stressed": "压力", "Δ mean ± 95% CI": "均值差 ± 95% 置信区间", "base P50": "基准 P50",
+    "stressed P50": "压力 P50", "base mean": "基准均值", "stressed mean": "压力均值", "replaces": "替换",
+    "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
+    "suite file": "套件文件", "values as": "数值单位", "mean": "均值", "is constant": "为常数",
+    "heavy tail": "厚尾", "What drives": "驱动因素:", "by year": "逐年", "distribution of": "分布:",
+    "inputs driving": "驱动输入:", "R1 application difficulty": "R1 应用难度", "equal values spread sideways": "相同值横向错开",
+    "AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95": "AIGC 可承担的工作占比（R2 改造深度），P50 及 P5–P95",
+    "market space, P50 with P5–P95": "市场空间，P50 及 P5–P95", "R1 market stars": "R1 市场星级",
+    "Market space against R1's difficulty": "市场空间与 R1 应用难度", "Market space in": "市场空间单位",
+    "The cells on R2's two axes: transformation depth × money": "R2 两轴上的单元：改造深度 × 资金",
+    "Portfolio: each holding's expected P&L and its share of the tail loss": "投资组合：各持仓期望损益及其尾部损失贡献", "loss region": "亏损区域", "plausibility cap": "合理上限",
+}
 
 
-def formatter(locale):
-    return FuncFormatter(lambda v, _pos: readable(v, locale))
+class Words:
+    """The page's and the charts' words and numbers in one locale (labels in zh are Chinese)."""
+
+    def __init__(self, locale):
+        self.locale = locale
+
+    def __call__(self, text):
+        return ZH.get(text, text) if self.locale == "zh" else text
+
+    def num(self, x, style="auto"):
+        return format_number(x, style, self.locale)
+
+    def mean_ci(self, mean, half, style="auto"):
+        m, h = format_mean_ci(mean, half, style, self.locale)
+        return f"{m} ± {h}"
+
+    def axis(self, style="auto"):
+        return FuncFormatter(lambda v, _pos: format_number(v, style, self.locale))
+
+
+def say(text, end="\n"):
+    """Progress on stderr: a line per phase; on a terminal the chart counter rewrites one line."""
+    sys.stderr.write(f"tamcarlo report: {text}{end}")
+    sys.stderr.flush()
 
 
 # ---------------------------------------------------------------- reading a result
@@ -103,28 +132,50 @@ class Run:
         return [] if self.summary is None else list(self.summary.keys())
 
     def reported(self):
-        return [v for v in self.variables() if int(self.summary[v].attrs.get("reported", 0)) == 1]
+        """The reported outputs in the scenario's [outputs] order (the file lists groups alphabetically)."""
+        present = [v for v in self.variables() if int(self.summary[v].attrs.get("reported", 0)) == 1]
+        order = strings(self.g["report_order"]) if "report_order" in self.g else []
+        return [v for v in order if v in present] + [v for v in present if v not in order]
 
     def inputs(self):
         return [v for v in self.variables() if text_attr(self.summary[v], "kind") == "input"]
 
+    def style(self, var):
+        return text_attr(self.summary[var], "format", "auto") or "auto"
+
+    def constant(self, var):
+        s = self.summary[var]
+        return "year" not in s and num_attr(s, "min") == num_attr(s, "max")
+
+    def samples_of(self, var):
+        if self.stored is not None and var in self.stored and self.stored[var].ndim == 1:
+            x = self.stored[var][()]
+            return x[np.isfinite(x)]
+        return None
+
 
 # ---------------------------------------------------------------- charts
 class Charts:
-    def __init__(self, outdir, locale):
+    def __init__(self, outdir, words, dpi, svg):
         self.outdir = outdir
-        self.locale = locale
+        self.w = words
+        self.dpi = dpi
+        self.svg = svg
         self.files = []  # (file name, caption)
         self.data = {}
+        self.tty = sys.stderr.isatty()
 
     def save(self, fig, name, caption, data, layout=True):
         if layout:
             fig.tight_layout()
-        path = os.path.join(self.outdir, name)
-        fig.savefig(path, dpi=110)
+        fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi)
+        if self.svg:
+            fig.savefig(os.path.join(self.outdir, name[:-4] + ".svg"))
         plt.close(fig)
         self.files.append((name, caption))
         self.data[name] = data
+        if self.tty:
+            say(f"chart {len(self.files)}: {caption[:70]}\033[K", end="\r")
         return name
 
     def unit_label(self, var, unit):
@@ -135,9 +186,23 @@ def slug(*parts):
     return "__".join(p.replace("/", "_").replace(".", "_").replace(" ", "_") for p in parts if p)
 
 
+def plotted_range(q, x):
+    """P1..P99 with 5% margins, but never beyond the data (a MOIC chart starts at its minimum, 0, not at −1)."""
+    lo, hi = q[0], q[-1]
+    width = hi - lo if hi > lo else max(abs(lo), 1.0)
+    lo2, hi2 = lo - 0.05 * width, hi + 0.05 * width
+    if x is not None and len(x):
+        lo2, hi2 = max(lo2, float(x.min())), min(hi2, float(x.max()))
+        if hi2 <= lo2:
+            hi2 = lo2 + width
+    return lo2, hi2
+
+
 def histogram(ch, run, var):
     """Density with the CDF, P5/P50/P95 and the mean marked; risk regions where the output has them."""
+    w = ch.w
     s = run.summary[var]
+    style = run.style(var)
     unit = text_attr(s, "unit") or ""
     q = s["quantile"][()] if "quantile" in s else None
     mean = num_attr(s, "mean")
@@ -145,51 +210,92 @@ def histogram(ch, run, var):
         return None
     fig, ax = plt.subplots(figsize=(7.2, 4.2))
     data = {"variable": var, "run": run.label, "p5": q[P5], "p50": q[P50], "p95": q[P95], "mean": mean}
-    lo, hi = q[0], q[-1]  # P1..P99: the plotted range
-    if run.stored is not None and var in run.stored and run.stored[var].ndim == 1:
-        x = run.stored[var][()]
-        x = x[np.isfinite(x)]
-        width = hi - lo if hi > lo else max(abs(lo), 1.0)
-        lo2, hi2 = lo - 0.05 * width, hi + 0.05 * width
+    x = run.samples_of(var)
+    lo2, hi2 = plotted_range(q, x)
+    data["x_range"] = [lo2, hi2]
+    if x is not None:
         inside = x[(x >= lo2) & (x <= hi2)]
-        ax.hist(inside, bins=60, density=True, color=BLUE, alpha=0.55, label="density (P1–P99 range)")
+        ax.hist(inside, bins=60, weights=np.full(len(inside), 1 / len(x)), color=BLUE, alpha=0.55,
+                label=w("share of samples per bin") + " (P1–P99)")
         xs = np.sort(x)
         cdf_x = np.linspace(lo2, hi2, 200)
         cdf_y = np.searchsorted(xs, cdf_x, side="right") / len(xs)
         data["clipped_share"] = float(1 - len(inside) / max(len(x), 1))
+        ax.set_ylabel(w("share of samples per bin") + f" (1/60 of {w.num(hi2 - lo2, style)})")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     else:  # summaries only: the CDF through the stored quantiles
         cdf_x, cdf_y = np.array(q), np.array(PROBS)
         ax.set_yticks([])
+        ax.set_ylabel("(samples not stored: no histogram)")
     ax2 = ax.twinx()
-    ax2.plot(cdf_x, cdf_y, color=ORANGE, lw=1.8, label="cumulative probability")
+    ax2.plot(cdf_x, cdf_y, color=ORANGE, lw=1.8, label=w("cumulative probability"))
     ax2.set_ylim(0, 1.02)
-    ax2.set_ylabel("cumulative probability")
-    for value, style, label in [(q[P5], ":", "P5"), (q[P50], "--", "P50"), (q[P95], "-.", "P95")]:
-        ax.axvline(value, color=GREY, ls=style, lw=1.2, label=f"{label} {readable(value, ch.locale)}")
-    ax.axvline(mean, color=RED, lw=1.4, label=f"mean {readable(mean, ch.locale)}")
+    ax2.set_ylabel(w("cumulative probability"))
+    for value, ls, label in [(q[P5], ":", "P5"), (q[P50], "--", "P50"), (q[P95], "-.", "P95")]:
+        ax.axvline(value, color=GREY, ls=ls, lw=1.2, label=f"{label} {w.num(value, style)}")
+    ax.axvline(mean, color=RED, lw=1.4, label=f"{w('mean')} {w.num(mean, style)}")
     # Risk: the loss region (lower tail with `below` thresholds), or a plausibility cap (upper tail).
     if "risk" in s:
         r = s["risk"]
         tail = text_attr(r, "tail", "lower")
         for t, p in zip(r["below_threshold"][()], r["p_below"][()]):
             if tail == "lower":
-                ax.axvspan(min(lo, t), t, color=RED, alpha=0.10, label=f"loss region: P({var} < {t:g}) = {p:.1%}")
+                ax.axvspan(max(min(lo2, t), lo2), t, color=RED, alpha=0.10,
+                           label=f"{w('loss region')}: P({var} < {w.num(t, style)}) = {p:.1%}")
             else:
-                ax.axvline(t, color=GREEN, lw=1.8, label=f"plausibility cap {t:g}: P({var} < cap) = {p:.1%}")
+                ax.axvline(t, color=GREEN, lw=1.8,
+                           label=f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}")
             data.setdefault("thresholds", []).append({"threshold": float(t), "p_below": float(p), "tail": tail})
-    ax.xaxis.set_major_formatter(formatter(ch.locale))
+    ax.set_xlim(lo2, hi2)
+    ax.xaxis.set_major_formatter(w.axis(style))
     ax.set_xlabel(ch.unit_label(var, unit))
-    ax.set_ylabel("density")
-    ax.set_yticks([])
     ax.set_title(f"{var} — {run.title or run.name}", fontsize=10)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.12 if len(handles) <= 6 else 0.17, 1, 1))
     return ch.save(fig, slug(run.label, var, "distribution") + ".png",
-                   f"{run.label}: distribution of {var}", data, layout=False)
+                   f"{run.label}: {w('distribution of')} {var}", data, layout=False)
+
+
+def overlay(ch, base, stressed, var, name):
+    """Base and stressed distributions of one output on one axis (density where samples are stored, else the CDF
+    through the stored quantiles), their means marked."""
+    w = ch.w
+    sb, ss = base.summary[var], stressed.summary[var]
+    if "quantile" not in sb or "quantile" not in ss or sb["quantile"].ndim != 1:
+        return None
+    qb, qs = sb["quantile"][()], ss["quantile"][()]
+    style = base.style(var)
+    xb, xs = base.samples_of(var), stressed.samples_of(var)
+    both = np.concatenate([x for x in (xb, xs) if x is not None]) if (xb is not None or xs is not None) else None
+    lo, hi = plotted_range(np.array([min(qb[0], qs[0]), max(qb[-1], qs[-1])]), both)
+    fig, ax = plt.subplots(figsize=(7.2, 4.0))
+    data = {"variable": var, "stress": name, "base_p50": float(qb[P50]), "stressed_p50": float(qs[P50]),
+            "base_mean": num_attr(sb, "mean"), "stressed_mean": num_attr(ss, "mean")}
+    if xb is not None and xs is not None:
+        bins = np.linspace(lo, hi, 61)
+        for x, color, label in ((xb, BLUE, w("base")), (xs, ORANGE, f"{w('stressed')}: {name}")):
+            inside = x[(x >= lo) & (x <= hi)]
+            ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=color, alpha=0.45, label=label)
+        ax.set_ylabel(w("share of samples per bin"))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        ax.plot(qb, PROBS, color=BLUE, lw=1.8, marker="o", ms=3, label=w("base"))
+        ax.plot(qs, PROBS, color=ORANGE, lw=1.8, marker="o", ms=3, label=f"{w('stressed')}: {name}")
+        ax.set_ylabel(w("cumulative probability"))
+    for g, color in ((sb, BLUE), (ss, ORANGE)):
+        ax.axvline(num_attr(g, "mean"), color=color, lw=1.4, ls="--")
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_formatter(w.axis(style))
+    ax.set_xlabel(ch.unit_label(var, text_attr(sb, "unit")) + f" (dashed: {w('mean')})")
+    ax.set_title(f"{var}: {w('base')} vs {w('stressed')} `{name}`", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    return ch.save(fig, slug("stress", name, var, "overlay") + ".png", f"stress {name}: {var}, {w('base')} vs {w('stressed')}",
+                   data)
 
 
 def tornado(ch, run, var):
+    w = ch.w
     s = run.summary[var]
     if "sensitivity" not in s:
         return None
@@ -218,43 +324,47 @@ def tornado(ch, run, var):
     ax.set_yticklabels([names[i] for i in order], fontsize=8)
     ax.axvline(0, color=GREY, lw=0.8)
     ax.set_xlim(-1, 1)
-    ax.set_xlabel("Spearman rank correlation with the output")
-    ax.set_title(f"What drives {what}? ({run.label}; first {n:,} samples)", fontsize=10)
+    ax.set_xlabel(w("Spearman rank correlation with the output"))
+    ax.set_title(f"{w('What drives')} {what}? ({run.label}; first {n:,} samples)", fontsize=10)
     for y, v in enumerate(vals):
         ax.annotate(f"{v:+.2f}", xy=(v, y), xytext=(3 if v >= 0 else -3, 0), textcoords="offset points",
                     ha="left" if v >= 0 else "right", va="center", fontsize=7)
-    return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: inputs driving {what}",
+    return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: {w('inputs driving')} {what}",
                    {"variable": var, "inputs": [names[i] for i in order[::-1]], "rho": [float(rho[i]) for i in order[::-1]],
                     "noise": float(noise), "within_noise": [bool(q) for q in quiet[::-1]]})
 
 
 def fan(ch, run, var):
+    w = ch.w
     s = run.summary[var]
     if "year" not in s or "quantile" not in s:
         return None
     years = s["year"][()]
     q = s["quantile"][()]
     unit = text_attr(s, "unit")
+    style = run.style(var)
     fig, ax = plt.subplots(figsize=(7.2, 4.2))
-    ax.fill_between(years, q[:, P5], q[:, P95], color=BLUE, alpha=0.18, label="90% band (P5–P95)")
-    ax.fill_between(years, q[:, P25], q[:, P75], color=BLUE, alpha=0.35, label="50% band (P25–P75)")
-    ax.plot(years, q[:, P50], color=BLUE, lw=2, label="median")
+    ax.fill_between(years, q[:, P5], q[:, P95], color=BLUE, alpha=0.18, label=w("90% band (P5–P95)"))
+    ax.fill_between(years, q[:, P25], q[:, P75], color=BLUE, alpha=0.35, label=w("50% band (P25–P75)"))
+    ax.plot(years, q[:, P50], color=BLUE, lw=2, label=w("median"))
     point = s["point"][()] if "point" in s else None
     if point is not None:
-        ax.plot(years, point, color=ORANGE, lw=1.2, ls="--", label="point estimate")
-    ax.yaxis.set_major_formatter(formatter(ch.locale))
-    ax.set_xlabel("year")
+        ax.plot(years, point, color=ORANGE, lw=1.2, ls="--", label=w("point estimate"))
+    ax.yaxis.set_major_formatter(w.axis(style))
+    ax.xaxis.set_major_formatter(w.axis("year"))
+    ax.set_xlabel(w("year"))
     ax.set_ylabel(ch.unit_label(var, unit))
     ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
-    ax.set_title(f"{var} by year — {run.title or run.name}", fontsize=10)
+    ax.set_title(f"{var} {w('by year')} — {run.title or run.name}", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
-    return ch.save(fig, slug(run.label, var, "fan") + ".png", f"{run.label}: {var} by year (fan chart)",
+    return ch.save(fig, slug(run.label, var, "fan") + ".png", f"{run.label}: {var} {w('by year')} (fan chart)",
                    {"variable": var, "run": run.label, "year": years.tolist(), "p5": q[:, P5].tolist(),
                     "p25": q[:, P25].tolist(), "p50": q[:, P50].tolist(), "p75": q[:, P75].tolist(),
                     "p95": q[:, P95].tolist()})
 
 
 def matrix_charts(ch, f):
+    w = ch.w
     m = f["matrix"]
     cells = strings(m["cell"])
     stars = m["stars"][()]
@@ -270,7 +380,7 @@ def matrix_charts(ch, f):
     star_color = {1: "#b0b0b0", 2: "#7aa6c2", 3: "#1f5f99", 4: "#d9730d", 5: "#b22222"}
     color_of = lambda s: star_color.get(int(round(s)), GREY)  # noqa: E731
     for kind in ("difficulty", "r2"):
-        fig, ax = plt.subplots(figsize=(7.6, 5.0))
+        fig, ax = plt.subplots(figsize=(8.4, 5.4))
         if kind == "difficulty":
             # Cells with the same difficulty are spread sideways so their markers and bars do not overlap.
             x = difficulty.astype(float).copy()
@@ -279,31 +389,32 @@ def matrix_charts(ch, f):
                 for j, i in enumerate(same):
                     x[i] += (j - (len(same) - 1) / 2) * 0.07
             xerr = None
-            xlabel = ("R1 application difficulty (mean of " + ", ".join(star_names[i] for i in difficulty_cols) +
-                      " stars; equal values spread sideways)")
+            xlabel = (w("R1 application difficulty") + " (" + ", ".join(star_names[i] for i in difficulty_cols) +
+                      "; " + w("equal values spread sideways") + ")")
         else:
             x = sq[:, P50]
             xerr = np.vstack([x - sq[:, P5], sq[:, P95] - x])
-            xlabel = "AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95"
+            xlabel = w("AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95")
         yerr = np.vstack([q[:, P50] - q[:, P5], q[:, P95] - q[:, P50]])
         for i, c in enumerate(cells):
             color = color_of(mstars[i])
             ax.errorbar(x[i], q[i, P50], yerr=yerr[:, i:i + 1], xerr=None if xerr is None else xerr[:, i:i + 1],
                         fmt="o", color=color, ms=5 + 3 * mstars[i], capsize=3, lw=1.2, alpha=0.9)
-            ax.annotate(str(i + 1), xy=(x[i], q[i, P50]), xytext=(6, 4), textcoords="offset points", fontsize=9)
+            # Each point names its cell (rank and name), alternately above and below to keep neighbours apart.
+            ax.annotate(f"{i + 1}. {c}", xy=(x[i], q[i, P50]), xytext=(7, 6 if i % 2 == 0 else -11),
+                        textcoords="offset points", fontsize=7.5, color="#333")
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(formatter(ch.locale))
-        ax.set_ylabel(f"market space, P50 with P5–P95 [{unit}]")
+        ax.yaxis.set_major_formatter(w.axis())
+        ax.set_ylabel(f"{w('market space, P50 with P5–P95')} [{unit}]")
         ax.set_xlabel(xlabel, fontsize=9)
         handles = [plt.Line2D([], [], ls="", marker="o", color=color_of(s), ms=5 + 3 * s, label=f"{s:g}★")
                    for s in sorted(set(mstars))]
         ax.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
-                  title="R1 market stars", title_fontsize=8, labelspacing=1.3)
-        key = "\n".join(f"{i + 1} {c}" for i, c in enumerate(cells))
-        ax.text(1.02, 1.0, key, transform=ax.transAxes, va="top", fontsize=8, family="monospace")
-        title = ("Market space against R1's difficulty" if kind == "difficulty"
-                 else "The cells on R2's two axes: transformation depth × money")
+                  title=w("R1 market stars"), title_fontsize=8, labelspacing=1.3)
+        title = w("Market space against R1's difficulty" if kind == "difficulty"
+                  else "The cells on R2's two axes: transformation depth × money")
         ax.set_title(title, fontsize=10)
+        ax.margins(x=0.12)
         data = {"cell": cells, "p5": q[:, P5].tolist(), "p50": q[:, P50].tolist(), "p95": q[:, P95].tolist(),
                 "x": [float(v) for v in x], "market_stars": mstars.tolist()}
         out.append(ch.save(fig, f"matrix__{kind}.png", title, data))
@@ -311,20 +422,21 @@ def matrix_charts(ch, f):
 
 
 def portfolio_chart(ch, f):
+    w = ch.w
     p = f["portfolio"]
     names = strings(p["holding"])
     contrib = p["contribution"][()]
     expected = p["expected_pnl"][()]
     fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(names) + 1.8))
     y = np.arange(len(names))
-    ax.barh(y - 0.2, expected, height=0.4, color=BLUE, label="expected P&L")
+    ax.barh(y - 0.2, expected, height=0.4, color=BLUE, label=w("expected P&L"))
     ax.barh(y + 0.2, contrib, height=0.4, color=RED, label=f"mean P&L in the worst {num_attr(p, 'level'):.0%}")
     ax.set_yticks(y)
     ax.set_yticklabels(names)
     ax.axvline(0, color=GREY, lw=0.8)
-    ax.xaxis.set_major_formatter(formatter(ch.locale))
+    ax.xaxis.set_major_formatter(w.axis())
     ax.set_xlabel(f"P&L per holding [{text_attr(f, 'scenario_unit') or 'currency of the checks'}]")
-    ax.set_title("Portfolio: each holding's expected P&L and its share of the tail loss", fontsize=10)
+    ax.set_title(w("Portfolio: each holding's expected P&L and its share of the tail loss"), fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     return ch.save(fig, "portfolio__contributions.png", "portfolio: contributions to the tail loss",
                    {"holding": names, "contribution": contrib.tolist(), "expected_pnl": expected.tolist()})
@@ -335,7 +447,8 @@ CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 td.t,th.t{text-align:left}th{background:#f1f3f5}img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 figure{margin:1em 0}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
-.id{color:#555;font-size:.9em}h2{border-bottom:2px solid #1f5f99;padding-bottom:.2em}"""
+.id{color:#555;font-size:.9em}h2{border-bottom:2px solid #1f5f99;padding-bottom:.2em}.warn{color:#8a4b00}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.8em}.pair figure{margin:.3em 0}"""
 
 
 def esc(x):
@@ -355,54 +468,155 @@ def figure(ch, name, caption):
     return f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{b64}"><figcaption>{esc(caption)}</figcaption></figure>'
 
 
+def identity(parts):
+    """'a · b · c' of the parts that are not empty (an empty title leaves no '· ·')."""
+    return " · ".join(p for p in parts if p)
+
+
 def run_section(ch, run, heading):
-    loc = ch.locale
+    w = ch.w
     parts = [f"<h2>{esc(heading)}</h2>",
-             f'<p class="id">scenario <b>{esc(run.name)}</b> · {esc(run.title)} · seed {run.seed} · '
-             f'{run.samples:,} samples · unit {esc(run.unit) or "–"}</p>']
-    rows = []
+             '<p class="id">' + identity([f"{w('scenario')} <b>{esc(run.name)}</b>", esc(run.title),
+                                          f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
+                                          f"{w('unit')} {esc(run.unit)}" if run.unit else ""]) + "</p>"]
+    rows, heavy = [], []
     for v in run.reported():
         s = run.summary[v]
+        style = run.style(v)
+        q = s["quantile"][()] if "quantile" in s else None
         if "year" in s:
             years = s["year"][()]
-            q = s["quantile"][()] if "quantile" in s else None
+            mean, se = s["mean"][()], s["mean_se"][()]
             for t, y in enumerate(years):
-                rows.append([f"{v} [{int(y)}]", text_attr(s, "unit"), readable(s["point"][t], loc),
-                             readable(s["mean"][t], loc), readable(q[t, P5], loc) if q is not None else "–",
-                             readable(q[t, P50], loc) if q is not None else "–",
-                             readable(q[t, P95], loc) if q is not None else "–"])
+                rows.append([f"{v} [{int(y)}]", text_attr(s, "unit"), w.num(s["point"][t], style),
+                             w.mean_ci(mean[t], 1.96 * se[t], style),
+                             *(w.num(q[t, k], style) if q is not None else "—" for k in (P5, P50, P95))])
         else:
-            q = s["quantile"][()] if "quantile" in s else None
-            rows.append([v, text_attr(s, "unit"), readable(num_attr(s, "point"), loc),
-                         f"{readable(num_attr(s, 'mean'), loc)} ± {readable(1.96 * num_attr(s, 'mean_se'), loc)}",
-                         readable(q[P5], loc) if q is not None else "–", readable(q[P50], loc) if q is not None else "–",
-                         readable(q[P95], loc) if q is not None else "–"])
-    parts.append("<h3>Outputs</h3>" + table(["output", "unit", "point", "mean ± 95% CI", "P5", "P50", "P95"], rows, (0, 1)))
+            share = num_attr(s, "largest_share")
+            flag = math.isfinite(share) and share > HEAVY_TAIL_SHARE
+            if flag:
+                heavy.append((v, share))
+            rows.append([v, text_attr(s, "unit"), w.num(num_attr(s, "point"), style),
+                         w.mean_ci(num_attr(s, "mean"), 1.96 * num_attr(s, "mean_se"), style) + (" †" if flag else ""),
+                         *(w.num(q[k], style) if q is not None else "—" for k in (P5, P50, P95))])
+    parts.append(f"<h3>{w('Outputs')}</h3>" + table([w("output"), w("unit"), w("point"), w("mean ± 95% CI"), "P5",
+                                                     "P50", "P95"], rows, (0, 1)))
+    for v, share in heavy:
+        parts.append(f'<p class="warn">† {w("heavy tail")}: one sample of <b>{esc(v)}</b> carries {share:.0%} of its '
+                     f"spread (over {HEAVY_TAIL_SHARE:.0%} means the normal 95% CI of the mean covers less often than "
+                     "it says); trust the quantiles more, or run more samples.</p>")
     risk_rows = []
     for v in run.reported():
         s = run.summary[v]
         if "risk" not in s:
             continue
+        style = run.style(v)
         r = s["risk"]
         for lvl, var, cvar, se in zip(r["level"][()], r["var"][()], r["cvar"][()], r["cvar_se"][()]):
             risk_rows.append([v, f"VaR / CVaR {lvl:.0%} ({text_attr(r, 'tail')} tail)",
-                              f"{readable(var, loc)} / {readable(cvar, loc)} ± {readable(1.96 * se, loc)}"])
+                              f"{w.num(var, style)} / {w.mean_ci(cvar, 1.96 * se, style)}"])
         for t, p, lo, hi in zip(r["below_threshold"][()], r["p_below"][()], r["p_below_lo"][()], r["p_below_hi"][()]):
-            risk_rows.append([v, f"P({v} < {t:g})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
+            risk_rows.append([v, f"P({v} < {w.num(t, style)})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
         for t, p, lo, hi in zip(r["at_least_threshold"][()], r["p_at_least"][()], r["p_at_least_lo"][()],
                                 r["p_at_least_hi"][()]):
-            risk_rows.append([v, f"P({v} ≥ {t:g})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
+            risk_rows.append([v, f"P({v} ≥ {w.num(t, style)})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
     if risk_rows:
-        parts.append("<h3>Risk</h3>" + table(["output", "metric", "value [95% CI]"], risk_rows, (0, 1, 2)))
+        parts.append(f"<h3>{w('Risk')}</h3>" + table([w("output"), w("metric"), w("value [95% CI]")], risk_rows,
+                                                    (0, 1, 2)))
     in_rows = [[v, text_attr(run.summary[v], "law"), text_attr(run.summary[v], "unit"),
-                readable(num_attr(run.summary[v], "point"), loc), text_attr(run.summary[v], "source")]
+                w.num(num_attr(run.summary[v], "point"), run.style(v)), text_attr(run.summary[v], "source")]
                for v in run.inputs()]
-    parts.append("<h3>Inputs and their sources</h3>" + table(["input", "law", "unit", "point", "source"], in_rows,
-                                                             (0, 1, 2, 4)))
+    parts.append(f"<h3>{w('Inputs and their sources')}</h3>" +
+                 table([w("input"), w("law"), w("unit"), w("point"), w("source")], in_rows, (0, 1, 2, 4)))
     return parts
 
 
-def build(path, outdir, locale):
+def run_charts(ch, run):
+    """Per reported output: its distribution (or fan) chart and its tornado; a constant is stated instead."""
+    w = ch.w
+    parts = []
+    for v in run.reported():
+        s = run.summary[v]
+        if run.constant(v):  # one value in every sample: a chart would be a spike, a tornado noise
+            parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} in "
+                         "every sample (no distribution or tornado chart).</p>")
+            continue
+        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v)]
+        made = [m for m in made if m]
+        if len(made) == 2:
+            parts.append('<div class="pair">' + "".join(figure(ch, m, dict(ch.files)[m]) for m in made) + "</div>")
+        else:
+            parts += [figure(ch, m, dict(ch.files)[m]) for m in made]
+    return parts
+
+
+def stress_section(ch, base, g, name):
+    """A stressed case beside its base: what it replaces, the paired Δ of every reported output with its CI, the
+    risk probabilities of both, and one overlaid chart per output (not a second copy of every chart)."""
+    w = ch.w
+    st = Run(g, f"stress/{name}")
+    parts = [f"<h2>{esc(w('Stress case'))}: {esc(name)}{' — ' + esc(text_attr(g, 'description')) if text_attr(g, 'description') else ''}</h2>"]
+    overrides = [o for o in text_attr(g, "overrides").split("\n") if o]
+    if overrides:
+        parts.append("<p>" + esc(w("replaces")) + ": " + "; ".join(f"<code>{esc(o)}</code>" for o in overrides) + "</p>")
+    delta = {}
+    if "delta" in g:
+        d = g["delta"]
+        for label, mean, se in zip(strings(d["series"]), d["mean"][()], d["mean_se"][()]):
+            delta[label] = (mean, se)
+    rows = []
+    for v in base.reported():
+        sb, ss = base.summary[v], st.summary[v]
+        style = base.style(v)
+        labels = [f"{v}[{int(y)}]" for y in sb["year"][()]] if "year" in sb else [v]
+        for t, label in enumerate(labels):
+            def stat(group, key, col=None):
+                a = group[key][()] if key in group else group.attrs.get(key, float("nan"))
+                a = np.asarray(a)
+                if col is not None:
+                    a = a[..., col]
+                return float(a[t]) if a.ndim >= 1 and a.size > 1 else float(a)
+            qb = stat(sb, "quantile", P50) if "quantile" in sb else float("nan")
+            qs = stat(ss, "quantile", P50) if "quantile" in ss else float("nan")
+            dm, dse = delta.get(label, (float("nan"), float("nan")))
+            rows.append([label, text_attr(sb, "unit"), w.num(qb, style), w.num(qs, style),
+                         w.num(stat(sb, "mean"), style), w.num(stat(ss, "mean"), style),
+                         w.mean_ci(dm, 1.96 * dse, style)])
+    parts.append(table([w("output"), w("unit"), w("base P50"), w("stressed P50"), w("base mean"), w("stressed mean"),
+                        w("Δ mean ± 95% CI")], rows, (0, 1)))
+    risk_rows = []
+    for v in base.reported():
+        sb, ss = base.summary[v], st.summary[v]
+        if "risk" not in sb or "risk" not in ss:
+            continue
+        style = base.style(v)
+        rb, rs = sb["risk"], ss["risk"]
+        for kind, sign in (("below", "<"), ("at_least", "≥")):
+            for t, pb, ps in zip(rb[f"{kind}_threshold"][()], rb[f"p_{kind}"][()], rs[f"p_{kind}"][()]):
+                risk_rows.append([v, f"P({v} {sign} {w.num(t, style)})", f"{pb:.3f}", f"{ps:.3f}"])
+        for lvl, cb, cs in zip(rb["level"][()], rb["cvar"][()], rs["cvar"][()]):
+            risk_rows.append([v, f"CVaR {lvl:.0%}", w.num(cb, style), w.num(cs, style)])
+    if risk_rows:
+        parts.append(table([w("output"), w("metric"), w("base"), w("stressed")], risk_rows, (0, 1)))
+    figs, same = [], []
+    for v in base.reported():
+        if "year" in base.summary[v] or base.constant(v):
+            continue
+        if delta.get(v) == (0.0, 0.0):  # every paired sample equal: an overlay would show one histogram
+            same.append(v)
+            continue
+        m = overlay(ch, base, st, v, name)
+        if m:
+            figs.append(figure(ch, m, dict(ch.files)[m]))
+    if same:
+        parts.append(f"<p>{w('unchanged by the stress')}: " + ", ".join(f"<b>{esc(v)}</b>" for v in same) + "</p>")
+    for i in range(0, len(figs), 2):
+        parts.append('<div class="pair">' + "".join(figs[i:i + 2]) + "</div>")
+    return parts
+
+
+def build(path, outdir, words, dpi=200, svg=False):
+    w = words
     f = h5py.File(path, "r")
     if text_attr(f, "kind") == "part":
         raise ValueError("this is one part of a sharded run, not a result: join the parts with "
@@ -414,33 +628,39 @@ def build(path, outdir, locale):
     if not any(g in f for g in expected):
         raise ValueError(f"{path} has a tamcarlo result's attributes but no {' or '.join(g + '/' for g in expected)} "
                          "group: it was not written by tamcarlo run, or it is damaged")
-    ch = Charts(outdir, locale)
+    ch = Charts(outdir, w, dpi, svg)
     title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
     name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
-    page = [f"<!doctype html><html lang=\"{'zh' if locale == 'zh' else 'en'}\"><head><meta charset=\"utf-8\">"
+    page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(name)} — tamcarlo report</title><style>{CSS}</style></head><body>",
             f"<h1>{esc(name)}{' — ' + esc(title) if title else ''}</h1>",
-            f'<p class="id">result file {esc(os.path.basename(path))} · {esc(kind)} · seed {int(f.attrs.get("seed", 0))} · '
-            f'{int(f.attrs.get("samples", 0)):,} samples · tamcarlo {esc(text_attr(f, "tamcarlo_version"))} · '
-            f'format {int(f.attrs.get("format_version", 0))} · values as {"万/亿" if locale == "zh" else "k/M/bn/tn"}</p>']
-    runs = []
+            '<p class="id">' + identity([f"{w('result file')} {esc(os.path.basename(path))}", esc(kind),
+                                         f"{w('seed')} {int(f.attrs.get('seed', 0))}",
+                                         f"{int(f.attrs.get('samples', 0)):,} {w('samples')}",
+                                         f"tamcarlo {esc(text_attr(f, 'tamcarlo_version'))}",
+                                         f"format {int(f.attrs.get('format_version', 0))}",
+                                         f"{w('values as')} {'万/亿' if w.locale == 'zh' else 'k/M/B/T'}"]) + "</p>"]
+    sections = []  # (run, heading)
     if kind == "suite":
         m = f["matrix"] if "matrix" in f else None
+        ranked = []
         if m is not None:
-            cells = strings(m["cell"])
+            cells = strings(m["cell"])  # in rank order
+            ranked = cells
             q = m["market_quantile"][()]
             sq = m["share_quantile"][()]
             stars = m["stars"][()]
             pn = list(m["p_next"][()]) + [float("nan")]
-            rows = [[i + 1, c, strings(m["section"])[i], readable(q[i, P5], locale), readable(q[i, P50], locale),
-                     readable(q[i, P95], locale), " ".join(f"{s:g}" for s in stars[i]),
-                     "–" if not math.isfinite(sq[i, P50]) else f"{sq[i, P50]:.2f} [{sq[i, P5]:.2f}, {sq[i, P95]:.2f}]",
+            rows = [[i + 1, c, strings(m["section"])[i], w.num(q[i, P5]), w.num(q[i, P50]), w.num(q[i, P95]),
+                     " ".join(f"{s:g}" for s in stars[i]),
+                     "—" if not math.isfinite(sq[i, P50]) else
+                     f"{w.num(sq[i, P50])} [{w.num(sq[i, P5])}, {w.num(sq[i, P95])}]",
                      "" if not math.isfinite(pn[i]) else f"{pn[i]:.3f}"] for i, c in enumerate(cells)]
-            page.append("<h2>The matrix</h2>")
-            page.append(table(["rank", "cell", "section", "P5", "P50", "P95",
-                               "stars (" + "/".join(strings(m["star_names"])) + ")", "AIGC share", "P(>next)"],
+            page.append(f"<h2>{w('The matrix')}</h2>")
+            page.append(table([w("rank"), w("cell"), w("section"), "P5", "P50", "P95",
+                               "stars (" + "/".join(strings(m["star_names"])) + ")", w("AIGC share"), w("P(>next)")],
                               rows, (1, 2)))
-            page.append(f'<p>Market space in {esc(text_attr(m, "unit"))}. Agreement of the ranking with R1\'s '
+            page.append(f'<p>{w("Market space in")} {esc(text_attr(m, "unit"))}. Agreement of the ranking with R1\'s '
                         f'`{esc(text_attr(m, "rank_by"))}` stars (Kendall τ_b): {num_attr(m, "tau_b_median_ranking"):.3f} '
                         f'for the median ranking; per sample mean {num_attr(m, "tau_b_mean"):.3f} ± '
                         f'{1.96 * num_attr(m, "tau_b_mean_se"):.3f}, P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
@@ -448,42 +668,39 @@ def build(path, outdir, locale):
             for name_ in matrix_charts(ch, f):
                 page.append(figure(ch, name_, dict(ch.files)[name_]))
         if "shared" in f:
-            runs.append((Run(f["shared"], "shared inputs"), "Shared inputs"))
-        for grp in ("cells", "runs"):
-            if grp in f:
-                for k in f[grp]:
-                    runs.append((Run(f[grp][k], f"{grp}/{k}"), f"{'Cell' if grp == 'cells' else 'Run'}: {k}"))
+            sections.append((Run(f["shared"], "shared inputs"), w("Shared inputs")))
+        if "cells" in f:  # by rank, then any not ranked
+            keys = [k for k in ranked if k in f["cells"]] + [k for k in f["cells"] if k not in ranked]
+            for k in keys:
+                sections.append((Run(f["cells"][k], f"cells/{k}"), f"{w('Cell')}: {k}"))
+        if "runs" in f:
+            for k in f["runs"]:
+                sections.append((Run(f["runs"][k], f"runs/{k}"), f"{w('Run')}: {k}"))
     else:
-        runs.append((Run(f, name), f"Scenario: {name}"))
-        if "stress" in f:
-            for k in f["stress"]:
-                runs.append((Run(f["stress"][k], f"stress/{k}"), f"Stress case: {k} — {text_attr(f['stress'][k], 'description')}"))
+        sections.append((Run(f, name), f"{w('Scenario')}: {name}"))
     if "portfolio" in f:
         p = f["portfolio"]
         names = strings(p["holding"])
-        page.append("<h2>Portfolio</h2>")
-        page.append(table(["holding", "expected P&L", "P(loss)", "mean P&L in the tail"],
-                          [[n, readable(p["expected_pnl"][i], locale), f"{p['p_loss'][i]:.3f}",
-                            readable(p["contribution"][i], locale)] for i, n in enumerate(names)]))
+        page.append(f"<h2>{w('Portfolio')}</h2>")
+        page.append(table([w("holding"), w("expected P&L"), w("P(loss)"), w("mean P&L in the tail")],
+                          [[n, w.num(p["expected_pnl"][i]), f"{p['p_loss'][i]:.3f}", w.num(p["contribution"][i])]
+                           for i, n in enumerate(names)]))
         page.append(figure(ch, portfolio_chart(ch, f), "portfolio: contributions to the tail loss"))
-    for run, heading in runs:
+    for run, heading in sections:
         page += run_section(ch, run, heading)
-        for v in run.reported():
-            s = run.summary[v]
-            lo, hi = num_attr(s, "min"), num_attr(s, "max")
-            if "year" not in s and lo == hi:  # one value in every sample: a chart would be a spike, a tornado noise
-                page.append(f"<p><b>{esc(v)}</b> is constant: {esc(readable(lo, locale))} in every sample "
-                            "(no distribution or tornado chart).</p>")
-                continue
-            made = fan(ch, run, v) if "year" in s else histogram(ch, run, v)
-            for name_ in (made, tornado(ch, run, v)):
-                if name_:
-                    page.append(figure(ch, name_, dict(ch.files)[name_]))
-        page.append(f"<details><summary>scenario file ({esc(text_attr(run.g, 'scenario_path'))})</summary>"
+        page += run_charts(ch, run)
+        page.append(f"<details><summary>{w('scenario file')} ({esc(text_attr(run.g, 'scenario_path'))})</summary>"
                     f"<pre>{esc(run.text)}</pre></details>")
+    if kind == "scenario" and "stress" in f:
+        base = sections[0][0]
+        for k in f["stress"]:
+            page += stress_section(ch, base, f["stress"][k], k)
     if kind == "suite":
-        page.append(f"<details><summary>suite file</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")
+        page.append(f"<details><summary>{w('suite file')}</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")
     page.append("</body></html>")
+    if ch.tty:
+        sys.stderr.write("\r\033[K")
+    say(f"{len(ch.files)} charts drawn; writing the page")
     with open(os.path.join(outdir, "index.html"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(page))
     with open(os.path.join(outdir, "data.json"), "w", encoding="utf-8") as fh:
@@ -578,8 +795,13 @@ def main():
     ap.add_argument("-o", "--output", help="directory to write (default: RESULT without .h5, plus -report); an "
                     "existing directory is replaced only if it is empty or a report holding nothing else")
     ap.add_argument("--locale", choices=["en", "zh"], default="en",
-                    help="number style: en (13.2 bn) or zh (132亿); default en")
+                    help="numbers and labels: en (13.2B) or zh (132亿, Chinese labels); default en")
+    ap.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200: fit to paste into a memo)")
+    ap.add_argument("--svg", action="store_true", help="also write every chart as SVG beside its PNG")
     a = ap.parse_args()
+    if not 50 <= a.dpi <= 1200:
+        sys.stderr.write(f"tamcarlo report: error: --dpi {a.dpi}: allowed 50 to 1200\n")
+        return 1
     if not os.path.isfile(a.result):
         sys.stderr.write(f"tamcarlo report: error: {a.result}: no such file\n")
         return 1
@@ -605,7 +827,8 @@ def main():
         sys.stderr.write(f"tamcarlo report: error: cannot create {outdir}: {e.strerror}\n")
         return 3
     try:
-        n = build(a.result, tmp, a.locale)
+        say(f"reading {a.result}")
+        n = build(a.result, tmp, Words(a.locale), a.dpi, a.svg)
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
             fh.write("\n".join(sorted(files_under(tmp))))
         replace_dir(tmp, outdir)
