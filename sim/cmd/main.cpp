@@ -68,37 +68,54 @@ std::vector<std::string> expand(const std::vector<std::string>& args) {
   return files;
 }
 
-// A throttled progress bar on stderr, shown only on a terminal and only once a run takes over a second.
+// Progress on stderr, only on a terminal and only once a run takes over half a second: the phase (pilot,
+// sampling, further pass, statistics, sensitivity, writing) and, while sampling, a bar with the ETA. Each
+// redraw erases the whole line first (no leftover characters).
 class ProgressBar {
  public:
   explicit ProgressBar(bool wanted = true)
       : enabled_(wanted && ::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+  void phase(std::string_view name) {
+    if (!enabled_) return;
+    std::lock_guard lock(mutex_);
+    phase_ = name;
+    phase_start_ = std::chrono::steady_clock::now();
+    if (elapsed() >= 0.5) draw(fmt::format(" {}…", phase_));
+  }
   void operator()(std::uint64_t done, std::uint64_t total) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    if (elapsed < 1.0) return;
+    if (elapsed() < 0.5) return;
     std::unique_lock lock(mutex_, std::try_to_lock);
     if (!lock || (now - last_ < std::chrono::milliseconds(100) && done < total)) return;
     last_ = now;
     const double f = static_cast<double>(done) / static_cast<double>(total);
+    const double in_phase = std::chrono::duration<double>(now - phase_start_).count();
     const int filled = static_cast<int>(f * 30);
-    std::fprintf(stderr, "\r [%s%s] %3.0f%%  %s/%s samples  ETA %.0f s ", std::string(filled, '#').c_str(),
-                 std::string(30 - filled, '.').c_str(), f * 100, format_number(static_cast<double>(done)).c_str(),
-                 format_number(static_cast<double>(total)).c_str(), f > 0 ? elapsed * (1 - f) / f : 0.0);
-    shown_ = true;
+    draw(fmt::format(" {} [{}{}] {:3.0f}%  {}/{} samples  ETA {:.0f} s", phase_, std::string(filled, '#'),
+                     std::string(30 - filled, '.'), f * 100, format_number(static_cast<double>(done)),
+                     format_number(static_cast<double>(total)), f > 0 ? in_phase * (1 - f) / f : 0.0));
   }
-  /// Erases the bar if it was shown.
+  /// Erases the line if anything was shown.
   void clear() {
     std::lock_guard lock(mutex_);
-    if (shown_) std::fprintf(stderr, "\r%72s\r", "");
+    if (shown_) std::fputs("\r\033[K", stderr);
     shown_ = false;
   }
   ~ProgressBar() { clear(); }
 
  private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void draw(const std::string& line) {
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
   bool enabled_, shown_ = false;
-  std::chrono::steady_clock::time_point start_, last_{};
+  std::string phase_ = "sampling";
+  std::chrono::steady_clock::time_point start_, phase_start_ = std::chrono::steady_clock::now(), last_{};
   std::mutex mutex_;
 };
 
@@ -399,6 +416,7 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
     RunOptions opt = options_for(i);  // again: the options checked above
     ProgressBar bar(!quiet);
     opt.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
+    opt.phase = [&bar](std::string_view name) { bar.phase(name); };
     opt.cancel = &g_cancel;
     opt.notice = [&](const std::string& line) { std::cerr << files[i] << ": " << line << '\n'; };
     if (i > 0 && !a.json && !quiet) std::cout << '\n';

@@ -442,6 +442,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same). Only the
   // process that writes the result needs them.
   const auto sens_start = Clock::now();
+  if (opt.phase) opt.phase("sensitivity");
   if (writer || opt.output.empty()) {
     add_sensitivity(out, plan, opt);
     for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt);
@@ -471,6 +472,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (!writer) return out;
 
   const auto write_start = Clock::now();
+  if (opt.phase) opt.phase("writing");
   if (!out.precision.empty()) root->write_precision(out.precision);
   if (out.portfolio) writer->write_portfolio(*out.portfolio, s.portfolio->level);
   for (std::size_t k = 0; k < out.stresses.size(); ++k) {

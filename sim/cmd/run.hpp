@@ -13,6 +13,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tamcarlo {
@@ -42,6 +43,9 @@ struct RunOptions {
   std::string output;            ///< result file to write; "" = none
   bool point_only = false;       ///< evaluate once at the point values; no sampling, no file
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  /// Called as each phase starts: the stream's ("pilot", "sampling", "further pass", "statistics"), then
+  /// "sensitivity" and "writing".
+  std::function<void(std::string_view)> phase;
   const std::atomic<bool>* cancel = nullptr;
   std::vector<StressCase> stresses;  ///< run beside the base, in this order (run_scenario only)
   /// Cut each pass into block ranges run apart and merged (see StreamOptions::split_blocks); same bits.

@@ -153,6 +153,7 @@ std::optional<std::vector<ColumnResult>> stream_into(const BlockSource& source, 
   so.samples = samples;
   so.threads = opt.threads;
   so.progress = opt.progress;
+  so.phase = opt.phase;
   so.cancel = opt.cancel;
   so.split_blocks = opt.split_blocks;
   if (!stored.empty() && (writer || part)) {

@@ -744,6 +744,7 @@ struct Stream::Impl {
   PassState current;
   unsigned pass = 0;
   bool finished = false;
+  int announced = -1;  // the pass whose phase was last announced
 
   Impl(const BlockSource& src, std::vector<ColumnSpec> sp, StreamOptions o, StreamTimings* timings)
       : source(src), specs(std::move(sp)), opt(std::move(o)), tm(timings ? *timings : local_timings),
@@ -766,6 +767,7 @@ struct Stream::Impl {
     // Pilot: the run's first blocks, re-drawn, place each column's brackets.
     const auto start = Clock::now();
     const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
+    if (opt.phase && pilot_rows > 0) opt.phase("pilot");
     arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads, opt.cancel); });
     tm.pilot = since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
@@ -781,6 +783,10 @@ struct Stream::Impl {
   }
 
   void timed(const std::function<void()>& work) {
+    if (opt.phase && announced != static_cast<int>(pass)) {
+      announced = static_cast<int>(pass);
+      opt.phase(pass == 0 ? "sampling" : "further pass");
+    }
     const auto start = Clock::now();
     arena.execute(work);
     (pass == 0 ? tm.sample : tm.passes) += since(start);
@@ -821,6 +827,7 @@ struct Stream::Impl {
       current.sums.resize(width);
       current.counts.resize(width);
     }
+    if (opt.phase) opt.phase("statistics");
     const auto start = Clock::now();
     // What this pass settled, and what the next must narrow (columns apart, in parallel).
     std::atomic<bool> again{false};

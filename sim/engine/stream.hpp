@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <span>
@@ -90,6 +91,7 @@ struct StreamOptions {
   std::uint64_t samples = 0;
   unsigned threads = 0;  ///< 0 = one per core
   std::function<void(std::uint64_t, std::uint64_t)> progress;  ///< (samples done, total) over all passes' blocks
+  std::function<void(std::string_view)> phase;  ///< called as each phase starts: "pilot", "sampling", "further pass", "statistics"
   const std::atomic<bool>* cancel = nullptr;  ///< when it becomes true the run stops and throws Interrupted
   SampleSink sink;
   /// Blocks at which each pass is cut into ranges evaluated apart, serialized, read back and merged, as
