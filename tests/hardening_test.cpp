@@ -261,7 +261,9 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
   // Refused up front: the stored samples alone exceed the free space.
   const auto big = run_to((disk / "r.h5").string(), {"-n", "1e5"});
   // Passes the up-front check, then the disk fills while HDF5 writes (once a segfault, exit 139).
-  const auto p = test::run_tamcarlo({"run", k_example, "-n", "18000", "-o", (disk / "s.h5").string()});
+  // (--store all: 6 columns, the constant jd_goods_revenue being a scalar; 21,000 × 6 × 8 B = 1.01 MB.)
+  const auto p =
+      test::run_tamcarlo({"run", k_example, "-n", "21000", "--store", "all", "-o", (disk / "s.h5").string()});
   // Two scenarios that fit one at a time but not together: both refused before either is written (once the
   // first was written, then the second refused).
   const fs::path two = dir.path() / "two";
@@ -274,7 +276,8 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
   };
   std::ofstream(two / "a.toml") << named("a");
   std::ofstream(two / "b.toml") << named("b");
-  const auto both = test::run_tamcarlo({"run", two.string(), "-n", "12000", "-o", (disk / "both").string() + "/"});
+  const auto both = test::run_tamcarlo(
+      {"run", two.string(), "-n", "14000", "--store", "all", "-o", (disk / "both").string() + "/"});
   const std::set<std::string> left = listing(disk);
   const std::set<std::string> left_in_both = fs::is_directory(disk / "both") ? listing(disk / "both") : std::set<std::string>{};
   std::system(("umount " + disk.string()).c_str());

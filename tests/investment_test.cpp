@@ -106,8 +106,8 @@ TEST_CASE("cli: --stress and --set run beside the base on the same samples", "[i
   (void)dir.write("m.toml", k_market);
   const std::string inv = dir.write("inv.toml", k_investment);
   const std::string out = (dir.path() / "inv.h5").string();
-  const auto p = test::run_tamcarlo({"run", inv, "-n", "5000", "-o", out, "--stress", "bear", "--set", "p_fail=0.5",
-                                     "--set", "u=0.2 to 0.9"});
+  const auto p = test::run_tamcarlo({"run", inv, "-n", "5000", "-o", out, "--store", "all", "--stress", "bear", "--set",
+                                     "p_fail=0.5", "--set", "u=0.2 to 0.9"});
   REQUIRE(p.exit_code == 0);
   CHECK_THAT(p.out, Contains("stress `bear`") && Contains("stress `set`") && Contains("--set p_fail=0.5") &&
                         Contains("Δ mean") && Contains("P(moic < 1.00e-09): base"));

@@ -213,7 +213,7 @@ struct RunArgs {
   bool has_samples = false, has_seed = false, has_store = false;  // given on the command line
   unsigned threads = 0;
   std::string output;
-  Store store = Store::all;
+  Store store = Store::report;  // default: the reported outputs (inputs re-draw from the seed)
   bool point = false, json = false, force = false, timings = false;
   std::vector<std::string> stress, set;
   std::optional<Shard> shard;            // --shard i/K
@@ -549,7 +549,7 @@ int run_main(int argc, char** argv, Ranks* ranks) {
                   "Result file (one scenario file) or directory (several scenarios, a directory of them, an existing "
                   "directory or a path ending in /; default: results/<scenario name>.h5)");
   const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
-  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default all, or a suite's `store`)")
+  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default report, or a suite's `store`)")
       ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
   run->add_option("--stress", ra.stress,
                   "Also run these [stress.<name>] sets beside the base, on the same samples (comma-separated, or all)")

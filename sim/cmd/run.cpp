@@ -17,6 +17,7 @@
 #include "models/venture.hpp"
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 #include <cerrno>
 #include <cmath>
@@ -269,6 +270,17 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
   out.point_only = opt.point_only;
   out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
   out.ranks = opt.ranks ? opt.ranks->size() : 1;
+  // Variables with one value in every sample: constant inputs, and the untimed formulas built on them alone.
+  std::set<std::string> constants;
+  for (const Input& in : s.inputs)
+    if (std::holds_alternative<Constant>(in.dist)) constants.insert(in.name);
+  for (const std::size_t i : s.formula_order) {
+    const Formula& f = s.formulas[i];
+    std::vector<const Expr*> refs;
+    collect_refs(f.expr, refs);
+    if (!f.timed && std::all_of(refs.begin(), refs.end(), [&](const Expr* r) { return constants.count(r->name) > 0; }))
+      constants.insert(f.name);
+  }
   std::vector<std::vector<double>> points(std::max<std::size_t>(1, s.years.size()));
   for (std::size_t t = 0; t < points.size(); ++t) points[t] = plan.evaluate_point(t);
   for (const Series& ser : plan.series()) {
@@ -279,8 +291,11 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
     vs.reported = std::find(s.report.begin(), s.report.end(), vs.var.name) != s.report.end();
     for (const auto& [name, spec] : s.risk)
       if (name == vs.var.name) vs.risk_spec = spec;
-    vs.stored = !opt.point_only && !opt.output.empty() &&
-                (opt.store == Store::all || (opt.store == Store::report && vs.reported));
+    vs.constant = !vs.year && constants.count(vs.var.name) > 0;
+    const bool store = !opt.point_only && !opt.output.empty() &&
+                       (opt.store == Store::all || (opt.store == Store::report && vs.reported));
+    vs.stored = store && !vs.constant;  // never N copies of one value
+    vs.stored_scalar = store && vs.constant;
     out.variables.push_back(std::move(vs));
   }
   if (!opt.point_only) out.samples = opt.samples.value_or(s.samples.value_or(k_default_samples));
@@ -326,6 +341,7 @@ namespace {
 
 void add_sample_datasets(RunGroup* group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
   for_each_variable(r.variables, [&](std::size_t i, std::size_t count) {
+    if (r.variables[i].stored_scalar && group) group->add_constant(r.variables[i].var.name, r.variables[i].point, r.variables[i].var.unit);
     if (!r.variables[i].stored) return;
     const std::span<const int> years = r.variables[i].year ? std::span<const int>(r.years) : std::span<const int>();
     if (group) group->add_samples(r.variables[i].var.name, r.samples, r.variables[i].var.unit, years);

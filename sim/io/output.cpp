@@ -320,10 +320,10 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
     const RankAgreement& ag = m.agreement;
     if (ag.quantiles.size() == 3)
       os << fmt::format(" agreement with the `{}` stars (Kendall τ_b over {} cells): {} for the median ranking;\n"
-                        "   per sample: mean {} (95% CI {}–{}), P5–P95 [{}, {}], P(τ_b > 0) = {}\n",
-                        r.rank_by, m.order.size(), fixed(ag.median_ranking, 3), fixed(ag.per_sample.mean, 3),
-                        fixed(ag.per_sample.mean - k_z95_two_sided * ag.per_sample.se(), 3),
-                        fixed(ag.per_sample.mean + k_z95_two_sided * ag.per_sample.se(), 3),
+                        "   per sample: mean {} ± {} (95% CI), P5–P95 [{}, {}], P(τ_b > 0) = {}\n",
+                        r.rank_by, m.order.size(), fixed(ag.median_ranking, 3),
+                        format_mean_ci(ag.per_sample.mean, k_z95_two_sided * ag.per_sample.se()).first,
+                        format_mean_ci(ag.per_sample.mean, k_z95_two_sided * ag.per_sample.se()).second,
                         fixed(ag.quantiles[0].value, 3), fixed(ag.quantiles[2].value, 3), fixed(ag.positive.p, 3));
     for (std::size_t c = 0; c < m.market_moments.size(); ++c)
       if (m.market_moments[c].nonfinite > 0)

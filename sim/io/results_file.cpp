@@ -285,6 +285,16 @@ void RunGroup::add_samples(const std::string& name, std::uint64_t n, const std::
   f.add_samples(f.groups[index_].samples.get(), name, n, unit, years);
 }
 
+void RunGroup::add_constant(const std::string& name, double value, const std::string& unit) {
+  const hid_t parent = file_->impl_->groups[index_].samples.get();
+  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
+  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+  check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write constant " + name);
+  h5::attr(ds.get(), "unit", unit);
+  h5::attr(ds.get(), "constant", std::uint64_t{1});
+}
+
 void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store) {
   const hid_t g = file_->impl_->groups[index_].group.get();
   h5::attr(g, "scenario", s.text);

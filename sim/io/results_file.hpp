@@ -51,6 +51,8 @@ class RunGroup {
   void write_cell(const SuiteMember& m, const std::vector<std::string>& star_names);
   /// Adds samples/<name>, float64[N] (or float64[N × T] with `years`), filled by ResultWriter::write_samples.
   void add_samples(const std::string& name, std::uint64_t n, const std::string& unit, std::span<const int> years = {});
+  /// Adds samples/<name> for a constant: a scalar float64 dataset holding its one value, attribute constant = 1.
+  void add_constant(const std::string& name, double value, const std::string& unit);
   /// summary/<name> from one variable's series: scalar attributes for an untimed variable; for a timed
   /// one, a `year` dataset and per-year datasets (mean[T], quantile[T × 9], ...).
   /// With sensitivities, also `sensitivity_input` (string[I]) and `sensitivity` (float64[I], or [T, I]).

@@ -23,6 +23,8 @@ struct VariableSummary {
   double point = 0;                          ///< value at the inputs' points (in `year` if timed)
   bool reported = false;
   bool stored = false;                       ///< its samples are in /samples
+  bool constant = false;                     ///< one value in every sample: a constant input, or an untimed formula of constants
+  bool stored_scalar = false;                ///< a constant that --store asks for: /samples/<name> is a scalar (its value), not N copies
   Moments moments;
   std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
   std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
