@@ -170,3 +170,57 @@ TEST_CASE("lint: inputs without a source and points outside the 1–99% range ar
   CHECK_THROWS_WITH(test::scenario("[inputs]\na = { dist = \"normal\", mean = 0, sd = 1, point_note = 3 }\n"),
                     Contains("[inputs.a.point_note]"));
 }
+
+TEST_CASE("scenario: a formula's unit and year format follow from its operands where they decide them", "[scenario]") {
+  const Scenario s = test::scenario(R"TOML(
+[inputs]
+staff  = { value = 20000, unit = "people" }
+sales  = { value = 15e12, unit = "CNY" }
+anchor = { value = 8.7e11, unit = "CNY" }
+salary = { value = 75000, unit = "CNY/year/people" }
+share  = { value = 0.5 }
+wage   = { value = 1, unit = "CNY/year" }
+start  = { value = 2024, format = "year" }
+span   = { value = 6, unit = "years" }
+[formulas]
+headcount = "staff * sales / anchor"
+pool      = "headcount * salary"
+market    = "pool * share"
+area      = "staff ^ 2"
+mixed     = "staff + salary"
+ratio     = "sales / anchor"
+called    = "moic(sales, anchor)"
+on_top    = "called * salary"
+end       = "start + span"
+length    = "end - start"
+fixed     = { expr = "start + span", format = "auto" }
+)TOML");
+  const auto f = [&](const std::string& name) -> const Formula& {
+    for (const auto& x : s.formulas)
+      if (x.name == name) return x;
+    FAIL("no formula " << name);
+    return s.formulas.front();
+  };
+  CHECK(f("headcount").unit == "people");  // people × CNY ÷ CNY
+  CHECK(f("headcount").unit_inferred);
+  CHECK(f("pool").unit == "CNY/year");     // people × CNY/(year·people); `wage`'s text, as written
+  CHECK(f("market").unit == "CNY/year");
+  CHECK(f("area").unit == "people^2");
+  CHECK(f("mixed").unit.empty());          // + of different units decides nothing
+  CHECK(f("ratio").unit.empty());          // CNY ÷ CNY: unit-free
+  CHECK(f("called").unit.empty());         // a model function decides nothing ...
+  CHECK(f("on_top").unit.empty());         // ... nor what is built on it
+  CHECK(f("end").format == NumberStyle::year);
+  CHECK(f("length").format == NumberStyle::automatic);  // a year minus a year is a duration
+  CHECK(f("fixed").format == NumberStyle::automatic);   // a written format is kept
+}
+
+TEST_CASE("scenario: `format` must be auto, year or percent", "[scenario][errors]") {
+  try {
+    (void)test::scenario("[inputs]\nx = { value = 1, format = \"money\" }\n");
+    FAIL("accepted format = \"money\"");
+  } catch (const ScenarioError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("test.toml:2:") && Catch::Contains("[inputs.x.format]") &&
+                             Catch::Contains("unknown format \"money\"") && Catch::Contains("\"percent\""));
+  }
+}

@@ -92,8 +92,8 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "base point", "stressed point"}};
     for (std::size_t i = 0; i < base.variables.size(); ++i)
       if (base.variables[i].reported)
-        rows.push_back({base.variables[i].label(), base.variables[i].var.unit, format_number(base.variables[i].point),
-                        format_number(st.run.variables[i].point)});
+        rows.push_back({base.variables[i].label(), base.variables[i].var.unit, format_number(base.variables[i].point, base.variables[i].var.format),
+                        format_number(st.run.variables[i].point, base.variables[i].var.format)});
     print_rows(rows, os);
     return;
   }
@@ -104,8 +104,8 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     const auto& c = st.run.variables[i];
     if (!b.reported) continue;
     const Moments& d = st.delta[i];
-    rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "—" : format_number(b.at(0.5).value),
-                    c.quantiles.empty() ? "—" : format_number(c.at(0.5).value), format_number(b.moments.mean), format_number(c.moments.mean),
+    rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "—" : format_number(b.at(0.5).value, b.var.format),
+                    c.quantiles.empty() ? "—" : format_number(c.at(0.5).value, b.var.format), format_number(b.moments.mean, b.var.format), format_number(c.moments.mean, b.var.format),
                     d.n > 0 ? format_mean_ci(d.mean, k_z95_two_sided * d.se(), b.var.format).first : "—",
                     d.n > 0 ? format_mean_ci(d.mean, k_z95_two_sided * d.se(), b.var.format).second : "—"});
   }
@@ -121,7 +121,7 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     }
     for (std::size_t k = 0; k < b.risk->tails.size(); ++k)
       os << fmt::format("   CVaR {:g}% of {}: base {} → stressed {}\n", b.risk->tails[k].level * 100, b.label(),
-                        format_number(b.risk->tails[k].cvar), format_number(c.risk->tails[k].cvar));
+                        format_number(b.risk->tails[k].cvar, b.var.format), format_number(c.risk->tails[k].cvar, b.var.format));
   }
 }
 
@@ -164,7 +164,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   if (r.point_only) {
     os << " point estimate: every input at its `point` value" << (r.unit.empty() ? "" : ", unit " + r.unit) << "\n\n";
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "point", "definition"}};
-    for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, format_number(v.point), v.var.law});
+    for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, format_number(v.point, v.var.format), v.var.law});
     print_rows(rows, os, true);
     for (const auto& st : r.stresses) print_stress(r, st, os);
     return;

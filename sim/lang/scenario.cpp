@@ -412,6 +412,7 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
     f.unit = get_string(*t, "unit", prefix, ctx);
     f.source = get_string(*t, "source", prefix, ctx);
     f.format = get_format(*t, prefix, ctx);
+    f.format_written = t->contains("format");
   }
   if (!text_node->is_string())
     throw ScenarioError(ctx.at(*text_node), prefix,
@@ -522,6 +523,38 @@ std::optional<Unit> unit_of(const Expr& e, const std::map<std::string, std::opti
     case OpCode::call: break;
   }
   return std::nullopt;
+}
+
+// The format a formula's value takes from its operands where `format` is not written: a calendar year plus or
+// minus a quantity is a year (round_year + years_to_exit), a year minus a year is not; min, max, clamp and if of
+// years are years. Anything else is shown automatically.
+NumberStyle format_of(const Expr& e, const std::map<std::string, NumberStyle>& formats) {
+  if (e.kind == Expr::Kind::number) return NumberStyle::automatic;
+  if (e.kind == Expr::Kind::ref) {
+    const auto it = formats.find(e.name);
+    return it == formats.end() ? NumberStyle::automatic : it->second;
+  }
+  std::vector<NumberStyle> f;
+  for (const Expr& a : e.args) f.push_back(format_of(a, formats));
+  const auto years = [&](std::size_t from) {
+    std::size_t n = 0;
+    for (std::size_t i = from; i < f.size(); ++i) n += f[i] == NumberStyle::year;
+    return n;
+  };
+  switch (e.op) {
+    case OpCode::copy: return f.at(0);
+    case OpCode::add: return years(0) == 1 && f[0] != NumberStyle::percent && f[1] != NumberStyle::percent
+                                 ? NumberStyle::year : NumberStyle::automatic;
+    case OpCode::sub: return f[0] == NumberStyle::year && f[1] != NumberStyle::year ? NumberStyle::year
+                                                                                    : NumberStyle::automatic;
+    case OpCode::min: case OpCode::max: case OpCode::clamp:
+      return years(0) > 0 && std::all_of(e.args.begin(), e.args.end(), [&](const Expr& a) {
+               return a.kind == Expr::Kind::number || format_of(a, formats) == NumberStyle::year;
+             }) ? NumberStyle::year : NumberStyle::automatic;
+    case OpCode::select: return f.size() == 3 && f[1] == NumberStyle::year && f[2] == NumberStyle::year
+                                    ? NumberStyle::year : NumberStyle::automatic;
+    default: return NumberStyle::automatic;
+  }
 }
 
 // Orders formulas so that each comes after the formulas it references; names a cycle if there is one.
@@ -965,6 +998,16 @@ void ScenarioParser::resolve() {
     }
   }
   // A formula without a `unit` takes the one its operands decide, e.g. sam = tam * sam_share → tam's unit.
+  // A formula without `format` that adds a quantity to a year is a year (exit_year = round_year + years_to_exit).
+  std::map<std::string, NumberStyle> formats;
+  for (const auto& in : s.inputs) formats[in.name] = in.format;
+  for (const auto& f : s.formulas) formats[f.name] = f.format;
+  for (const std::size_t i : s.formula_order) {
+    Formula& f = s.formulas[i];
+    if (f.format != NumberStyle::automatic || f.format_written) continue;
+    f.format = format_of(f.expr, formats);
+    formats[f.name] = f.format;
+  }
   // Units compose (people × CNY/year ÷ … ); the text written for an operand is kept when the result equals it.
   std::map<std::string, std::optional<Unit>> units;  // nullopt: undecided, and so is what is built on it
   std::map<Unit, std::string> written;

@@ -46,7 +46,8 @@ struct Formula {
   Expr expr;
   std::string unit;         ///< from the table form { expr = "...", unit = "..." }; else inferred (see unit_inferred)
   bool unit_inferred = false;  ///< `unit` was not written but follows from the operands' units (+ − × ÷ of agreeing units)
-  NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown (auto, year, percent)
+  NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown; unwritten: a year ± a quantity is a year
+  bool format_written = false;  ///< `format` was given (then never inferred)
   std::string source;
   SourceLocation where;     ///< position of the expression text (for column arithmetic)
   bool timed = false;       ///< depends on `year` (directly or through other formulas): one value per year
