@@ -304,7 +304,7 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
       if (!years) row.erase(row.begin() + 3);
       if (m.share[c].empty()) row.insert(row.end(), {"—", "—", "—"});
       else
-        for (const std::size_t q : {4, 1, 7}) row.push_back(fixed(m.share[c][q].value, 2));
+        for (const std::size_t q : {4, 1, 7}) row.push_back(format_number(m.share[c][q].value));
       row.push_back(rank < m.next.size() ? fixed(m.next[rank].p, 3) : "");
       rows.push_back(std::move(row));
     }
