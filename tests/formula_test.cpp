@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <numbers>
 
 using namespace tamcarlo;
 
@@ -83,4 +84,25 @@ TEST_CASE("syntax errors point at the offending character", "[formula]") {
   CHECK(offset_of("") == 0);
   CHECK_THROWS_WITH(parse_formula("lgo(a)"), Catch::Contains("did you mean `log`"));
   CHECK_THROWS_WITH(parse_formula("clamp(a, b)"), Catch::Contains("`clamp` takes 3 arguments, got 2"));
+}
+
+TEST_CASE("trigonometry, ln, log10, rounding, pi, e and ** (issue 12's formula functions)", "[formula]") {
+  CHECK(eval("sin(pi / 2)") == 1);
+  CHECK(eval("cos(0)") == 1);
+  CHECK(eval("tan(pi / 4)") == Approx(1).epsilon(1e-15));
+  CHECK(eval("ln(e)") == 1);
+  CHECK(eval("ln(a)") == std::log(2.0));
+  CHECK(eval("log10(1000)") == 3);
+  CHECK(eval("floor(c)") == -2);
+  CHECK(eval("ceil(c)") == -1);
+  CHECK(eval("round(2.5)") == 3);  // halves away from zero
+  CHECK(eval("round(c)") == -2);
+  CHECK(eval("a ** b") == 8);
+  CHECK(eval("a ** b ** 2") == 512);  // right-associative, as ^
+  CHECK(eval("3 * a ** 2") == 12);    // binds tighter than *
+  CHECK(eval("-a ** 2") == -4);
+  // A variable named `e` or `pi` is the variable, not the constant.
+  const Scenario s = test::scenario("[inputs]\ne = 5\n[formulas]\ny = \"e * pi\"\n");
+  const Plan plan(s);
+  CHECK(plan.evaluate_point()[plan.index("y")] == 5 * std::numbers::pi);
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cmath>
 #include <charconv>
 
 namespace tamcarlo {
@@ -26,6 +27,14 @@ const std::vector<Function>& functions() {
       {"min", OpCode::min, 2, 64},  {"max", OpCode::max, 2, 64},   {"abs", OpCode::abs, 1, 1},
       {"exp", OpCode::exp, 1, 1},   {"log", OpCode::log, 1, 1},    {"sqrt", OpCode::sqrt, 1, 1},
       {"pow", OpCode::pow, 2, 2},   {"clamp", OpCode::clamp, 3, 3}, {"if", OpCode::select, 3, 3},
+      {"ln", OpCode::log, 1, 1},
+      {"log10", OpCode::call, 1, 1, [](const double* a) { return std::log10(a[0]); }},
+      {"sin", OpCode::call, 1, 1, [](const double* a) { return std::sin(a[0]); }},
+      {"cos", OpCode::call, 1, 1, [](const double* a) { return std::cos(a[0]); }},
+      {"tan", OpCode::call, 1, 1, [](const double* a) { return std::tan(a[0]); }},
+      {"floor", OpCode::call, 1, 1, [](const double* a) { return std::floor(a[0]); }},
+      {"ceil", OpCode::call, 1, 1, [](const double* a) { return std::ceil(a[0]); }},
+      {"round", OpCode::call, 1, 1, [](const double* a) { return std::round(a[0]); }},  // halves away from 0
       // models/market.hpp: formulas and units in their doc lines.
       {"labor_substitution", OpCode::call, 3, 3, [](const double* a) { return m::labor_substitution(a[0], a[1], a[2]); }},
       {"headcount_by_ratio", OpCode::call, 3, 3, [](const double* a) { return m::headcount_by_ratio(a[0], a[1], a[2]); }},
@@ -152,7 +161,7 @@ class Parser {
     for (;;) {
       skip_space();
       const std::size_t at = pos_;
-      if (accept("*")) left = binary(OpCode::mul, std::move(left), unary(), at);
+      if (s_.substr(pos_, 2) != "**" && accept("*")) left = binary(OpCode::mul, std::move(left), unary(), at);
       else if (accept("/")) left = binary(OpCode::div, std::move(left), unary(), at);
       else return left;
     }
@@ -175,7 +184,7 @@ class Parser {
     Expr base = primary();
     skip_space();
     const std::size_t at = pos_;
-    if (accept("^")) return binary(OpCode::pow, std::move(base), unary(), at);
+    if (accept("^") || accept("**")) return binary(OpCode::pow, std::move(base), unary(), at);  // ** as in Python
     return base;
   }
 

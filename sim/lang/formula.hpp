@@ -4,8 +4,9 @@
 //   additive   := term (("+" | "-") term)*
 //   term       := unary (("*" | "/") unary)*
 //   unary      := "-" unary | power
-//   power      := primary ("^" unary)?          (right-associative; -x^2 = -(x^2))
+//   power      := primary (("^" | "**") unary)?  (right-associative; -x^2 = -(x^2))
 //   primary    := number | name | name "(" args ")" | "(" comparison ")"
+// The names `pi` and `e` are the constants π and e unless the scenario defines a variable of that name.
 #pragma once
 #include <cstddef>
 #include <functional>

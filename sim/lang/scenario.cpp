@@ -12,6 +12,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <numbers>
 #include <optional>
 #include <regex>
 #include <set>
@@ -557,6 +558,17 @@ NumberStyle format_of(const Expr& e, const std::map<std::string, NumberStyle>& f
   }
 }
 
+// Replaces each reference to `pi` or `e` that no variable defines by the number.
+void bind_math_constants(Expr& e, const std::set<std::string>& names) {
+  if (e.kind == Expr::Kind::ref && !names.count(e.name) && (e.name == "pi" || e.name == "e")) {
+    e.kind = Expr::Kind::number;
+    e.number = e.name == "pi" ? std::numbers::pi : std::numbers::e;
+    e.name.clear();
+    return;
+  }
+  for (Expr& a : e.args) bind_math_constants(a, names);
+}
+
 // Orders formulas so that each comes after the formulas it references; names a cycle if there is one.
 std::vector<std::size_t> order_formulas(const std::vector<Formula>& formulas) {
   std::map<std::string, std::size_t> index;
@@ -958,6 +970,8 @@ void ScenarioParser::links() {
 }
 
 void ScenarioParser::resolve() {
+  // `pi` and `e` are constants where no variable takes the name.
+  for (auto& f : s.formulas) bind_math_constants(f.expr, names);
   // Every reference resolves; each unknown one is named, with the bad entries found before.
   std::vector<ScenarioError> errors = std::move(pending);
   for (const auto& f : s.formulas) {
