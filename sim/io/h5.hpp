@@ -51,6 +51,10 @@ void attr(hid_t obj, const std::string& name, double value);
 void attr(hid_t obj, const std::string& name, std::uint64_t value);
 /// An int32 array attribute (e.g. the years of a timeline).
 void attr(hid_t obj, const std::string& name, std::span<const int> values);
+/// Writes a float64 array attribute.
+void attr(hid_t obj, const std::string& name, std::span<const double> values);
+/// Writes a variable-length UTF-8 string array attribute.
+void attr(hid_t obj, const std::string& name, const std::vector<std::string>& values);
 /// A float64 dataset of shape `dims` (row-major `x`, product of dims = x.size()); chunked for large data.
 void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
              bool chunked = false);

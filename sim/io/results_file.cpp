@@ -137,6 +137,25 @@ void attr(hid_t obj, const std::string& name, std::span<const int> values) {
   check(H5Awrite(a.get(), H5T_NATIVE_INT, values.data()), "write attribute " + name);
 }
 
+void attr(hid_t obj, const std::string& name, std::span<const double> values) {
+  const hsize_t dims[1] = {values.size()};
+  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle a(H5Acreate2(obj, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                   "create attribute " + name);
+  check(H5Awrite(a.get(), H5T_NATIVE_DOUBLE, values.data()), "write attribute " + name);
+}
+
+void attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
+  const H5Handle type = h5::string_type();
+  const hsize_t dims[1] = {values.size()};
+  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                   "create attribute " + name);
+  std::vector<const char*> p;
+  for (const auto& v : values) p.push_back(v.c_str());
+  if (!p.empty()) check(H5Awrite(a.get(), type.get(), p.data()), "write attribute " + name);
+}
+
 void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
              bool chunked) {
   const H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
@@ -306,7 +325,6 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(g, "samples", samples);
   h5::attr(g, "store", store_name(store));
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
-  if (!s.report.empty()) h5::strings(g, "report_order", s.report);  // the [outputs] order, for readers (groups list alphabetically)
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);
     h5::attr(g, "link_" + l.name + "_scenario", l.text);
@@ -376,7 +394,8 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   }
   h5::attr(id, "kind", first.var.input ? "input" : "formula");
   h5::attr(id, "unit", first.var.unit);
-  h5::attr(id, "format", std::string(number_style_name(first.var.format)));
+  if (first.var.format != NumberStyle::automatic)  // absent = "auto" (saves an attribute on nearly every variable)
+    h5::attr(id, "format", std::string(number_style_name(first.var.format)));
   h5::attr(id, "source", first.var.source);
   h5::attr(id, "law", first.var.law);
   h5::attr(id, "reported", std::uint64_t{first.reported});
@@ -409,8 +428,6 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   stat("sd", [](const VariableSummary& s) { return s.moments.sd(); });
   stat("min", [](const VariableSummary& s) { return s.moments.min; });
   stat("max", [](const VariableSummary& s) { return s.moments.max; });
-  // The heavy-tail diagnostic of the mean's CI (Moments::largest_share; flagged above k_heavy_tail_share).
-  stat("largest_share", [](const VariableSummary& s) { return s.moments.largest_share(); });
   if (first.quantiles.empty()) return;
   std::vector<double> p, value, lo, hi;
   for (const auto& q : first.quantiles) p.push_back(q.p);

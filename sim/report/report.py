@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import sys
+import tomllib
 
 try:
     import h5py
@@ -109,6 +110,30 @@ def num_attr(obj, name, default=float("nan")):
         return default
 
 
+def report_order(text):
+    """The scenario's reported outputs in its own order ([outputs] report, else its formulas in file order), read
+    from the scenario text the result stores; [] when the text cannot be read."""
+    try:
+        doc = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, TypeError):
+        return []
+    report = doc.get("outputs", {}).get("report")
+    if isinstance(report, list):
+        return [str(r) for r in report]
+    return [str(k) for k in doc.get("formulas", {})]
+
+
+def largest_share(s):
+    """Share of the squared deviations carried by the farthest sample (Moments::largest_share in C++), from the
+    summary's n, mean, sd, min and max; NaN when it is undefined."""
+    n, mean, sd = num_attr(s, "n"), num_attr(s, "mean"), num_attr(s, "sd")
+    lo, hi = num_attr(s, "min"), num_attr(s, "max")
+    if not (n >= 2 and sd > 0 and math.isfinite(mean)):
+        return float("nan")
+    far = max(hi - mean, mean - lo)
+    return min(1.0, far * far / ((n - 1) * sd * sd))
+
+
 def strings(ds):
     return [s.decode() if isinstance(s, bytes) else str(s) for s in ds[()]]
 
@@ -134,7 +159,7 @@ class Run:
     def reported(self):
         """The reported outputs in the scenario's [outputs] order (the file lists groups alphabetically)."""
         present = [v for v in self.variables() if int(self.summary[v].attrs.get("reported", 0)) == 1]
-        order = strings(self.g["report_order"]) if "report_order" in self.g else []
+        order = report_order(self.text)
         return [v for v in order if v in present] + [v for v in present if v not in order]
 
     def inputs(self):
@@ -492,7 +517,7 @@ def run_section(ch, run, heading):
                              w.mean_ci(mean[t], 1.96 * se[t], style),
                              *(w.num(q[t, k], style) if q is not None else "—" for k in (P5, P50, P95))])
         else:
-            share = num_attr(s, "largest_share")
+            share = largest_share(s)
             flag = math.isfinite(share) and share > HEAVY_TAIL_SHARE
             if flag:
                 heavy.append((v, share))
