@@ -1,6 +1,17 @@
 // Statistical checks of every sampler against its law. Fixed seeds; tolerances in standard errors.
 #include "sim/random/distribution.hpp"
 
+#include <boost/math/distributions/beta.hpp>
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/exponential.hpp>
+#include <boost/math/distributions/extreme_value.hpp>
+#include <boost/math/distributions/gamma.hpp>
+#include <boost/math/distributions/lognormal.hpp>
+#include <boost/math/distributions/poisson.hpp>
+#include <boost/math/distributions/students_t.hpp>
+#include <boost/math/distributions/uniform.hpp>
+#include <boost/math/distributions/weibull.hpp>
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -9,6 +20,8 @@
 #include <cmath>
 #include <numeric>
 #include <cstring>
+#include <functional>
+#include <map>
 
 using namespace tamcarlo;
 
@@ -180,6 +193,10 @@ TEST_CASE("every family draws the scalar draw's bits at every SIMD level (1e6 dr
       // the fast kernels' corners: a mode at either end, a scale, a wide log-normal, a PERT away from 0
       Triangular{0, 0, 1},     Triangular{0, 1, 1},             Gamma{3, 2.5},
       LogNormal{-2, 3},        Pert{100, 250, 1000},            Normal{-5, 1e-3},
+      // issue 12's laws (a scaled beta takes the beta kernel's scaled form)
+      Beta{2, 5, 0.1, 0.6},    Bernoulli{0.3},                  Binomial{20, 0.25},
+      Poisson{4.5},            Exponential{0.5},                Weibull{1.5, 3},
+      Gumbel{10, 2},           StudentT{5, 1, 0.5},             LogUniform{1, 1000},
   };
   constexpr std::size_t n = 1'000'000;
   const std::vector<SimdLevel> levels = {SimdLevel::scalar, SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512};
@@ -208,4 +225,125 @@ TEST_CASE("every family draws the scalar draw's bits at every SIMD level (1e6 dr
       INFO(describe(laws[i]) << " at " << simd_name(levels[l]));
       CHECK(same[i][l] == 1);
     }
+}
+
+namespace {
+
+// √n · sup |F_n − F| of sorted samples against a cdf given as a function.
+template <class Cdf>
+double ks_against(std::vector<double> x, Cdf cdf_of) {
+  std::sort(x.begin(), x.end());
+  const double n = static_cast<double>(x.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double f = cdf_of(x[i]);
+    worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(static_cast<double>(i + 1) / n - f)});
+  }
+  return std::sqrt(n) * worst;
+}
+
+}  // namespace
+
+TEST_CASE("issue 12's continuous laws at 1e6 draws: mean and sd within 4 SE of closed form, KS against Boost.Math",
+          "[distribution][statistical]") {
+  namespace bm = boost::math;
+  constexpr std::size_t n = 1'000'000;
+  struct LawCase {
+    Distribution d;
+    std::function<double(double)> boost_cdf;
+    double mean, sd;  // closed forms, independent of the library's own
+  };
+  const double g1 = std::tgamma(1 + 1 / 1.5), g2 = std::tgamma(1 + 2 / 1.5);
+  const std::vector<LawCase> cases = {
+      {Exponential{0.5}, [](double x) { return bm::cdf(bm::exponential_distribution<double>(0.5), std::max(x, 0.0)); }, 2.0, 2.0},
+      {Weibull{1.5, 3}, [](double x) { return bm::cdf(bm::weibull_distribution<double>(1.5, 3), std::max(x, 0.0)); },
+       3 * g1, 3 * std::sqrt(g2 - g1 * g1)},
+      {Gumbel{10, 2}, [](double x) { return bm::cdf(bm::extreme_value_distribution<double>(10, 2), x); },
+       10 + 2 * 0.5772156649015329, 2 * M_PI / std::sqrt(6.0)},
+      {StudentT{10, 1, 0.5}, [](double x) { return bm::cdf(bm::students_t_distribution<double>(10), (x - 1) / 0.5); },
+       1.0, 0.5 * std::sqrt(10.0 / 8.0)},
+      {LogUniform{1, 1000}, [](double x) { return bm::cdf(bm::uniform_distribution<double>(0, std::log(1000.0)), std::log(x)); },
+       999 / std::log(1000.0), std::sqrt((1e6 - 1) / (2 * std::log(1000.0)) - std::pow(999 / std::log(1000.0), 2))},
+      {Beta{2, 5, 0.1, 0.6}, [](double x) {
+         const double z = (x - 0.1) / 0.5;
+         return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(bm::beta_distribution<double>(2, 5), z);
+       }, 0.1 + 0.5 * 2.0 / 7.0, 0.5 * std::sqrt(10.0 / (49.0 * 8.0))},
+  };
+  for (const auto& c : cases) {
+    INFO(describe(c.d));
+    const auto x = draw(c.d, n, 12);
+    const SampleMoments m = moments(x);
+    CHECK(std::fabs(m.mean - c.mean) <= 4 * m.se_mean);
+    CHECK(std::fabs(m.sd - c.sd) <= 4 * m.se_sd);
+    CHECK(mean(c.d) == Approx(c.mean).epsilon(1e-12));
+    CHECK(sd(c.d) == Approx(c.sd).epsilon(1e-12));
+    CHECK(ks_against(x, c.boost_cdf) < 1.95);  // P(K > 1.95) ≈ 0.001
+    for (const double p : {0.001, 0.3, 0.5, 0.9, 0.999}) CHECK(c.boost_cdf(quantile(c.d, p)) == Approx(p).margin(1e-9));
+  }
+  // A heavy-tailed t (df = 3, infinite fourth moment): its cdf only.
+  const auto t3 = draw(StudentT{3, 0, 1}, n, 13);
+  CHECK(ks_against(t3, [](double x) { return bm::cdf(bm::students_t_distribution<double>(3), x); }) < 1.95);
+}
+
+TEST_CASE("issue 12's count laws at 1e6 draws: each count's frequency within 4 SE of Boost.Math's probability",
+          "[distribution][statistical]") {
+  namespace bm = boost::math;
+  constexpr std::size_t n = 1'000'000;
+  struct CountCase {
+    Distribution d;
+    std::function<double(double)> pmf;
+    double mean, sd;
+  };
+  const std::vector<CountCase> cases = {
+      {Bernoulli{0.3}, [](double k) { return k == 1 ? 0.3 : k == 0 ? 0.7 : 0.0; }, 0.3, std::sqrt(0.21)},
+      {Binomial{20, 0.25}, [](double k) { return bm::pdf(bm::binomial_distribution<double>(20, 0.25), k); }, 5.0,
+       std::sqrt(3.75)},
+      {Poisson{4.5}, [](double k) { return bm::pdf(bm::poisson_distribution<double>(4.5), k); }, 4.5, std::sqrt(4.5)},
+      {Poisson{2e6}, [](double k) { return bm::pdf(bm::poisson_distribution<double>(2e6), k); }, 2e6, std::sqrt(2e6)},
+  };
+  for (const auto& c : cases) {
+    INFO(describe(c.d));
+    const auto x = draw(c.d, n, 14);
+    const SampleMoments m = moments(x);
+    CHECK(std::fabs(m.mean - c.mean) <= 4 * m.se_mean);
+    CHECK(std::fabs(m.sd - c.sd) <= 4 * m.se_sd);
+    std::map<double, std::size_t> counts;
+    for (const double v : x) {
+      REQUIRE(v == std::floor(v));
+      ++counts[v];
+    }
+    for (const auto& [k, count] : counts) {
+      const double p = c.pmf(k);
+      if (p < 1e-3) continue;  // the tails: too few draws for a per-count check
+      INFO("k = " << k);
+      CHECK(std::fabs(static_cast<double>(count) - n * p) <= 4 * std::sqrt(n * p * (1 - p)));
+    }
+    // The generalized inverse: the smallest count whose cdf reaches u.
+    for (const double u : {0.01, 0.5, 0.99}) {
+      const double k = quantile(c.d, u);
+      CHECK(cdf(c.d, k) >= u);
+      CHECK(cdf(c.d, k - 1) < u);
+    }
+  }
+}
+
+TEST_CASE("laws given by two quantiles reproduce them", "[distribution]") {
+  namespace bm = boost::math;
+  const LogNormal l = lognormal_through(0.10, 4, 0.90, 20);
+  CHECK(quantile(l, 0.10) == Approx(4).epsilon(1e-12));
+  CHECK(quantile(l, 0.90) == Approx(20).epsilon(1e-12));
+  const auto g = gamma_through(0.10, 2, 0.90, 9, 1e-3, 1e7);
+  REQUIRE(g);
+  CHECK(quantile(*g, 0.10) == Approx(2).epsilon(1e-9));
+  CHECK(quantile(*g, 0.90) == Approx(9).epsilon(1e-9));
+  const auto b = beta_through(0.25, 0.2, 0.75, 0.4, 1e-3, 1e7);
+  REQUIRE(b);
+  CHECK(quantile(*b, 0.25) == Approx(0.2).epsilon(1e-9));
+  CHECK(quantile(*b, 0.75) == Approx(0.4).epsilon(1e-9));
+  const auto skew = beta_through(0.05, 0.01, 0.95, 0.3, 1e-3, 1e7);  // a skewed share
+  REQUIRE(skew);
+  CHECK(quantile(*skew, 0.05) == Approx(0.01).epsilon(1e-9));
+  CHECK(quantile(*skew, 0.95) == Approx(0.3).epsilon(1e-9));
+  // No gamma has a 10% quantile of 1 and a 90% of 1.0000001 within the shape bounds (it would be a spike).
+  CHECK_FALSE(gamma_through(0.10, 1, 0.90, 1.0000001, 1e-3, 1e7));
 }

@@ -224,3 +224,63 @@ TEST_CASE("scenario: `format` must be auto, year or percent", "[scenario][errors
                              Catch::Contains("unknown format \"money\"") && Catch::Contains("\"percent\""));
   }
 }
+
+TEST_CASE("scenario: issue 12's laws parse with their parameter names, and bad values are located errors", "[scenario]") {
+  const Scenario s = test::scenario(R"TOML(
+[inputs]
+fail   = { dist = "bernoulli", p = 0.3 }
+deals  = { dist = "binomial", n = 20, p = 0.25 }
+events = { dist = "poisson", mean = 4.5 }
+wait   = { dist = "exponential", mean = 2 }
+rate   = { dist = "exponential", rate = 0.5 }
+life   = { dist = "weibull", shape = 1.5, scale = 3 }
+peak   = { dist = "gumbel", location = 10, scale = 2 }
+peak2  = { dist = "gumbel", mean = 10, sd = 2 }
+noise  = { dist = "student-t", df = 5, location = 1, scale = 0.5 }
+std_t  = { dist = "student_t", df = 4 }
+price  = { dist = "loguniform", min = 1, max = 1000 }
+share  = { dist = "beta", alpha = 2, beta = 5, min = 0.1, max = 0.6 }
+share2 = { dist = "beta", mean = 0.3, sd = 0.1, min = 0.1, max = 0.6 }
+share3 = { dist = "beta", p10 = 0.2, p90 = 0.5, min = 0.1, max = 0.6 }
+mult   = { dist = "lognormal", p10 = 4, p90 = 20 }
+cost   = { dist = "gamma", p10 = 2, p90 = 9 }
+frac   = { dist = "beta", "p2.5" = 0.1, "p97.5" = 0.4 }  # a fractional percent is a quoted key in TOML
+)TOML");
+  const auto law = [&](const std::string& name) {
+    for (const auto& in : s.inputs)
+      if (in.name == name) return in.dist;
+    FAIL("no input " << name);
+    return Distribution{};
+  };
+  CHECK(std::get<Bernoulli>(law("fail")).p == 0.3);
+  CHECK(std::get<Binomial>(law("deals")).n == 20);
+  CHECK(std::get<Poisson>(law("events")).lambda == 4.5);
+  CHECK(std::get<Exponential>(law("wait")).rate == 0.5);
+  CHECK(std::get<Exponential>(law("rate")).rate == 0.5);
+  CHECK(mean(law("peak2")) == Approx(10).epsilon(1e-12));
+  CHECK(sd(law("peak2")) == Approx(2).epsilon(1e-12));
+  CHECK(std::get<StudentT>(law("noise")).df == 5);
+  CHECK(std::get<StudentT>(law("std_t")).scale == 1);
+  CHECK(mean(law("share2")) == Approx(0.3).epsilon(1e-12));
+  CHECK(sd(law("share2")) == Approx(0.1).epsilon(1e-12));
+  CHECK(quantile(law("share3"), 0.10) == Approx(0.2).epsilon(1e-9));
+  CHECK(quantile(law("share3"), 0.90) == Approx(0.5).epsilon(1e-9));
+  CHECK(quantile(law("mult"), 0.90) == Approx(20).epsilon(1e-12));
+  CHECK(quantile(law("cost"), 0.10) == Approx(2).epsilon(1e-9));
+  CHECK(quantile(law("frac"), 0.975) == Approx(0.4).epsilon(1e-9));
+
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"binomial\", n = 2.5, p = 0.5 }\n"),
+             Contains("test.toml:2:") && Contains("[inputs.x.n]") && Contains("whole number"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"bernoulli\", p = 1.5 }\n"),
+             Contains("[inputs.x.p]") && Contains("must lie in [0, 1]"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"gamma\", p10 = 5, p90 = 3 }\n"),
+             Contains("[inputs.x.p90]") && Contains("p90 = 3 must exceed p10 = 5"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"beta\", p10 = 0.5, p90 = 3 }\n"),
+             Contains("must lie in (0, 1); for another range add min and max"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"lognormal\", p10 = 5 }\n"),
+             Contains("lognormal needs") && Contains("two quantiles such as p10 + p90") && Contains("got `p10`"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"loguniform\", min = 0, max = 3 }\n"),
+             Contains("[inputs.x.min]") && Contains("positive numbers"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"normal\", p10 = 1, p90 = 2 }\n"),
+             Contains("unknown key `p10`"));
+}

@@ -52,11 +52,21 @@ const std::vector<Family>& families() {
       {"pert", {{"min", "mode", "max"}}},
       {"normal", {{"mean", "sd"}}},
       {"truncnormal", {{"mean", "sd", "min", "max"}}},
-      {"lognormal", {{"median", "sigma"}, {"mean", "sd"}, {"p5", "p95"}}},
-      {"beta", {{"alpha", "beta"}, {"mean", "sd"}}},
-      {"gamma", {{"shape", "scale"}, {"mean", "sd"}}},
+      {"lognormal", {{"median", "sigma"}, {"mean", "sd"}, {"pA", "pB"}}},
+      {"beta",
+       {{"alpha", "beta"}, {"mean", "sd"}, {"pA", "pB"}, {"alpha", "beta", "min", "max"}, {"mean", "sd", "min", "max"},
+        {"pA", "pB", "min", "max"}}},
+      {"gamma", {{"shape", "scale"}, {"mean", "sd"}, {"pA", "pB"}}},
       {"discrete", {{"values", "weights"}, {"values"}}},
       {"empirical", {{"data"}}},
+      {"bernoulli", {{"p"}}},
+      {"binomial", {{"n", "p"}}},
+      {"poisson", {{"mean"}}},
+      {"exponential", {{"rate"}, {"mean"}}},
+      {"weibull", {{"shape", "scale"}}},
+      {"gumbel", {{"location", "scale"}, {"mean", "sd"}}},
+      {"student_t", {{"df"}, {"df", "location", "scale"}}},
+      {"loguniform", {{"min", "max"}}},
   };
   return table;
 }
@@ -67,11 +77,21 @@ std::vector<std::string> family_names() {
   return v;
 }
 
+// "pA" and "pB" in a set stand for any two quantile keys (p10 and p90, p5 and p95, p2.5 and p97.5, ...).
+bool is_quantile_key(std::string_view k) {
+  static const std::regex form(R"(^p([0-9]+(\.[0-9]+)?)$)");
+  const std::string key(k);
+  if (!std::regex_match(key, form)) return false;
+  const double pct = std::stod(key.substr(1));
+  return pct > 0 && pct < 100;
+}
+
 std::string sets_text(const Family& f) {
   std::vector<std::string> parts;
   for (const auto& s : f.sets) {
     std::string p;
-    for (const auto& k : s) p += (p.empty() ? "" : " + ") + k;
+    for (const auto& k : s)
+      p += (p.empty() ? "" : " + ") + (k == "pA" ? std::string("two quantiles such as p10") : k == "pB" ? "p90" : k);
     parts.push_back(p);
   }
   std::string out;
@@ -195,7 +215,21 @@ std::string shape_range(const std::string& name, double v) {
                      name, v, k_min_shape, k_max_shape);
 }
 
-Distribution build(const std::string& family, const std::vector<std::string>& set, const Params& p) {
+// The two quantile keys of a pA + pB set as (probability, value) pairs, checked: values rising with probability.
+struct QuantilePair {
+  double p1, q1, p2, q2;
+  std::string k1, k2;
+};
+QuantilePair quantile_pair(const std::vector<std::string>& keys, const Params& p) {
+  QuantilePair q{std::stod(keys[0].substr(1)) / 100, p.num(keys[0]), std::stod(keys[1].substr(1)) / 100,
+                 p.num(keys[1]), keys[0], keys[1]};
+  p.require(q.p1 < q.p2, q.k2, fmt::format("{} and {} name the same probability", q.k1, q.k2));
+  p.require(q.q1 < q.q2, q.k2, fmt::format("{} = {:g} must exceed {} = {:g}", q.k2, q.q2, q.k1, q.q1));
+  return q;
+}
+
+Distribution build(const std::string& family, const std::vector<std::string>& set, const Params& p,
+                   const std::vector<std::string>& quantile_keys) {
   const auto has = [&](const char* k) { return std::find(set.begin(), set.end(), k) != set.end(); };
   if (family == "constant") return Constant{p.num("value")};
   if (family == "uniform") {
@@ -244,12 +278,62 @@ Distribution build(const std::string& family, const std::vector<std::string>& se
       const double s2 = std::log1p((s / m) * (s / m));
       return LogNormal{std::log(m) - 0.5 * s2, std::sqrt(s2)};
     }
-    const double lo = p.num("p5"), hi = p.num("p95");
-    p.require(lo > 0, "p5", fmt::format("p5 = {:g} must be > 0", lo));
-    p.require(hi > lo, "p95", fmt::format("p95 = {:g} must exceed p5 = {:g}", hi, lo));
-    const double sigma = (std::log(hi) - std::log(lo)) / (2 * k_z95);
-    p.require(sigma <= k_max_log_sigma, "p95", fmt::format("p95 / p5 = {:g} is too wide a ratio to sample", hi / lo));
-    return LogNormal{0.5 * (std::log(lo) + std::log(hi)), sigma};
+    const QuantilePair q = quantile_pair(quantile_keys, p);
+    p.require(q.q1 > 0, q.k1, fmt::format("{} = {:g} must be > 0", q.k1, q.q1));
+    const LogNormal l = lognormal_through(q.p1, q.q1, q.p2, q.q2);
+    p.require(l.sigma <= k_max_log_sigma, q.k2, fmt::format("{} / {} = {:g} is too wide a ratio to sample", q.k2, q.k1, q.q2 / q.q1));
+    return l;
+  }
+  if (family == "beta" && has("min")) {  // scaled to [min, max]: the [0, 1] law's parameters, then the range
+    const double lo = p.num("min"), hi = p.num("max");
+    p.require(lo < hi, "max", fmt::format("max = {:g} must exceed min = {:g}", hi, lo));
+    std::vector<std::string> unit_set(set.begin(), set.end());
+    std::erase_if(unit_set, [](const std::string& k) { return k == "min" || k == "max"; });
+    Beta b;
+    if (has("pA")) {  // quantiles in the range's units
+      const QuantilePair q = quantile_pair(quantile_keys, p);
+      p.require(q.q1 > lo && q.q2 < hi, q.k1,
+                fmt::format("{} and {} must lie inside (min, max) = ({:g}, {:g})", q.k1, q.k2, lo, hi));
+      const auto fit = beta_through(q.p1, (q.q1 - lo) / (hi - lo), q.p2, (q.q2 - lo) / (hi - lo), k_min_shape, k_max_shape);
+      p.require(fit.has_value(), q.k2, fmt::format("no beta on [{:g}, {:g}] has {} = {:g} and {} = {:g}", lo, hi, q.k1,
+                                                   q.q1, q.k2, q.q2));
+      b = *fit;
+    } else if (has("alpha")) {
+      b = std::get<Beta>(build("beta", unit_set, p, quantile_keys));
+    } else {  // mean and sd in the range's units
+      const double m = p.num("mean"), sd_ = p.num("sd");
+      p.require(m > lo && m < hi, "mean", fmt::format("mean = {:g} must lie in (min, max) = ({:g}, {:g})", m, lo, hi));
+      p.require(sd_ > 0, "sd", fmt::format("sd = {:g} must be > 0", sd_));
+      const double mu = (m - lo) / (hi - lo), s1 = sd_ / (hi - lo);
+      p.require(s1 * s1 < mu * (1 - mu), "sd",
+                fmt::format("sd = {:g} must be below {:.4g} for mean {:g} on [{:g}, {:g}]", sd_,
+                            (hi - lo) * std::sqrt(mu * (1 - mu)), m, lo, hi));
+      const double common = mu * (1 - mu) / (s1 * s1) - 1;
+      b = Beta{mu * common, (1 - mu) * common};
+      p.require(b.alpha >= k_min_shape && b.alpha <= k_max_shape && b.beta >= k_min_shape && b.beta <= k_max_shape, "sd",
+                fmt::format("mean {:g} and sd {:g} give beta(alpha = {:g}, beta = {:g}); {}", m, sd_, b.alpha, b.beta,
+                            shape_range("each", std::min(b.alpha, b.beta))));
+    }
+    b.min = lo;
+    b.max = hi;
+    return b;
+  }
+  if (family == "beta" && has("pA")) {
+    const QuantilePair q = quantile_pair(quantile_keys, p);
+    p.require(q.q1 > 0 && q.q2 < 1, q.k1, fmt::format("{} and {} must lie in (0, 1); for another range add min and max",
+                                                     q.k1, q.k2));
+    const auto fit = beta_through(q.p1, q.q1, q.p2, q.q2, k_min_shape, k_max_shape);
+    p.require(fit.has_value(), q.k2, fmt::format("no beta has {} = {:g} and {} = {:g}", q.k1, q.q1, q.k2, q.q2));
+    return *fit;
+  }
+  if (family == "gamma" && has("pA")) {
+    const QuantilePair q = quantile_pair(quantile_keys, p);
+    p.require(q.q1 > 0, q.k1, fmt::format("{} = {:g} must be > 0", q.k1, q.q1));
+    const auto fit = gamma_through(q.p1, q.q1, q.p2, q.q2, k_min_shape, k_max_shape);
+    p.require(fit.has_value(), q.k2,
+              fmt::format("no gamma with shape in [{:g}, {:g}] has {} = {:g} and {} = {:g}", k_min_shape, k_max_shape,
+                          q.k1, q.q1, q.k2, q.q2));
+    return *fit;
   }
   if (family == "beta") {
     if (has("alpha")) {
@@ -285,6 +369,59 @@ Distribution build(const std::string& family, const std::vector<std::string>& se
               fmt::format("mean {:g} and sd {:g} give gamma(shape = {:g}, scale = {:g}); {}", m, s, k, theta,
                           shape_range("shape", k)));
     return Gamma{k, theta};
+  }
+  if (family == "bernoulli") {
+    const double pr = p.num("p");
+    p.require(pr >= 0 && pr <= 1, "p", fmt::format("p = {:g} must lie in [0, 1]", pr));
+    return Bernoulli{pr};
+  }
+  if (family == "binomial") {
+    const double n = p.num("n"), pr = p.num("p");
+    p.require(n >= 1 && n == std::floor(n) && n <= 1e15, "n", fmt::format("n = {:g} must be a whole number of trials, 1 to 1e15", n));
+    p.require(pr > 0 && pr < 1, "p", fmt::format("p = {:g} must lie in (0, 1) (for 0 or 1 use `value = ...`)", pr));
+    return Binomial{n, pr};
+  }
+  if (family == "poisson") {
+    const double m = p.num("mean");
+    p.require(m > 0 && m <= 1e15, "mean", fmt::format("mean = {:g} must lie in (0, 1e15]", m));
+    return Poisson{m};
+  }
+  if (family == "exponential") {
+    const double rate = has("rate") ? p.num("rate") : 1 / p.num("mean");
+    const char* key = has("rate") ? "rate" : "mean";
+    p.require(rate > 0 && std::isfinite(rate), key, fmt::format("{} must be > 0 (rate = 1/mean)", key));
+    return Exponential{rate};
+  }
+  if (family == "weibull") {
+    const double k = p.num("shape"), lambda = p.num("scale");
+    p.require(k >= 0.05 && k <= k_max_shape, "shape", fmt::format("shape = {:g} must lie in [0.05, {:g}]", k, k_max_shape));
+    p.require(lambda > 0, "scale", fmt::format("scale = {:g} must be > 0", lambda));
+    return Weibull{k, lambda};
+  }
+  if (family == "gumbel") {
+    if (has("location")) {
+      const double b = p.num("scale");
+      p.require(b > 0, "scale", fmt::format("scale = {:g} must be > 0", b));
+      return Gumbel{p.num("location"), b};
+    }
+    const double sd_ = p.num("sd");
+    p.require(sd_ > 0, "sd", fmt::format("sd = {:g} must be > 0", sd_));
+    const double b = sd_ * std::sqrt(6.0) / std::numbers::pi;
+    return Gumbel{p.num("mean") - std::numbers::egamma * b, b};
+  }
+  if (family == "student_t") {
+    const double df = p.num("df");
+    p.require(df >= 0.1 && df <= k_max_shape, "df", fmt::format("df = {:g} must lie in [0.1, {:g}]", df, k_max_shape));
+    if (!has("location")) return StudentT{df, 0, 1};
+    const double scale = p.num("scale");
+    p.require(scale > 0, "scale", fmt::format("scale = {:g} must be > 0", scale));
+    return StudentT{df, p.num("location"), scale};
+  }
+  if (family == "loguniform") {
+    const double a = p.num("min"), b = p.num("max");
+    p.require(a > 0, "min", fmt::format("min = {:g} must be > 0 (a log-uniform lives on positive numbers)", a));
+    p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+    return LogUniform{a, b};
   }
   if (family == "discrete") {
     std::vector<double> values = p.nums("values");
@@ -348,6 +485,7 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
                                         quoted_list(family_names())));
       family = "constant";
     }
+    if (family == "student-t" || family == "t") family = "student_t";  // the names people write for it
     const auto fam = std::find_if(families().begin(), families().end(), [&](const Family& f) { return f.name == family; });
     if (fam == families().end())
       throw ScenarioError(ctx.at(*t->get("dist")), prefix + ".dist",
@@ -357,11 +495,24 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
     std::set<std::string> params;
     for (const auto& s : fam->sets)
       for (const auto& k : s) params.insert(k);
+    // Quantile keys (p10, p90, ...) where the family is defined by two quantiles; they stand for pA and pB.
+    std::vector<std::string> quantile_keys;
+    if (params.count("pA")) {
+      for (auto&& [k, v] : *t)
+        if (is_quantile_key(k.str())) quantile_keys.emplace_back(k.str());
+      std::sort(quantile_keys.begin(), quantile_keys.end(),
+                [](const std::string& a, const std::string& b) { return std::stod(a.substr(1)) < std::stod(b.substr(1)); });
+    }
+    params.erase("pA");
+    params.erase("pB");
     allowed.insert(allowed.end(), params.begin(), params.end());
+    allowed.insert(allowed.end(), quantile_keys.begin(), quantile_keys.end());
     check_keys(*t, allowed, prefix, ctx, "for " + family);
     std::vector<std::string> given;
     for (auto&& [k, v] : *t)
       if (params.count(std::string(k.str()))) given.emplace_back(k.str());
+    if (quantile_keys.size() == 2) given.insert(given.end(), {"pA", "pB"});
+    else given.insert(given.end(), quantile_keys.begin(), quantile_keys.end());  // named as written in the error
     std::sort(given.begin(), given.end());
     const std::vector<std::string>* chosen = nullptr;
     for (const auto& s : fam->sets) {
@@ -374,7 +525,7 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
                           fmt::format("{} needs {}; got {}", family, sets_text(*fam),
                                       given.empty() ? std::string("no parameters") : quoted_list(given)));
     try {
-      in.dist = build(family, *chosen, Params(*t, prefix, ctx));
+      in.dist = build(family, *chosen, Params(*t, prefix, ctx), quantile_keys);
       (void)median(in.dist);  // the quantile functions accept the parameters
     } catch (const ScenarioError&) {
       throw;

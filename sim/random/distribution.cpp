@@ -1,6 +1,8 @@
 #include "sim/random/distribution.hpp"
 
 #include <boost/math/distributions/beta.hpp>
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/poisson.hpp>
 #include <boost/math/distributions/gamma.hpp>
 #include <boost/math/distributions/lognormal.hpp>
 #include <boost/math/distributions/normal.hpp>
@@ -133,6 +135,14 @@ std::string family_name(const Distribution& d) {
                         [](const Gamma&) { return "gamma"; },
                         [](const Discrete&) { return "discrete"; },
                         [](const Empirical&) { return "empirical"; },
+                        [](const Bernoulli&) { return "bernoulli"; },
+                        [](const Binomial&) { return "binomial"; },
+                        [](const Poisson&) { return "poisson"; },
+                        [](const Exponential&) { return "exponential"; },
+                        [](const Weibull&) { return "weibull"; },
+                        [](const Gumbel&) { return "gumbel"; },
+                        [](const StudentT&) { return "student_t"; },
+                        [](const LogUniform&) { return "loguniform"; },
                     },
                     d);
 }
@@ -151,10 +161,23 @@ std::string describe(const Distribution& d) {
             return fmt::format("truncnormal(mean={:g}, sd={:g}, min={:g}, max={:g})", n.mean, n.sd, n.min, n.max);
           },
           [](const LogNormal& l) { return fmt::format("lognormal(median={:g}, sigma={:g})", std::exp(l.mu), l.sigma); },
-          [](const Beta& b) { return fmt::format("beta(alpha={:g}, beta={:g})", b.alpha, b.beta); },
+          [](const Beta& b) {
+            return b.scaled() ? fmt::format("beta(alpha={:g}, beta={:g}, min={:g}, max={:g})", b.alpha, b.beta, b.min, b.max)
+                              : fmt::format("beta(alpha={:g}, beta={:g})", b.alpha, b.beta);
+          },
           [](const Gamma& g) { return fmt::format("gamma(shape={:g}, scale={:g})", g.shape, g.scale); },
           [](const Discrete& x) { return fmt::format("discrete({} values)", x.values.size()); },
           [](const Empirical& e) { return fmt::format("empirical({} observations)", e.data.size()); },
+          [](const Bernoulli& b) { return fmt::format("bernoulli(p={:g})", b.p); },
+          [](const Binomial& b) { return fmt::format("binomial(n={:g}, p={:g})", b.n, b.p); },
+          [](const Poisson& x) { return fmt::format("poisson(mean={:g})", x.lambda); },
+          [](const Exponential& x) { return fmt::format("exponential(rate={:g})", x.rate); },
+          [](const Weibull& x) { return fmt::format("weibull(shape={:g}, scale={:g})", x.shape, x.scale); },
+          [](const Gumbel& x) { return fmt::format("gumbel(location={:g}, scale={:g})", x.location, x.scale); },
+          [](const StudentT& x) {
+            return fmt::format("student_t(df={:g}, location={:g}, scale={:g})", x.df, x.location, x.scale);
+          },
+          [](const LogUniform& x) { return fmt::format("loguniform(min={:g}, max={:g})", x.min, x.max); },
       },
       d);
 }
@@ -234,10 +257,11 @@ double mean(const Distribution& d) {
             return n.mean + n.sd * (t.phi_a - t.phi_b) / t.z;
           },
           [](const LogNormal& l) { return std::exp(l.mu + 0.5 * l.sigma * l.sigma); },
-          [](const Beta& b) { return b.alpha / (b.alpha + b.beta); },
+          [](const Beta& b) { return b.min + (b.max - b.min) * (b.alpha / (b.alpha + b.beta)); },
           [](const Gamma& g) { return g.shape * g.scale; },
           [](const Discrete& x) { return weighted_mean(x.values, x.weights); },
           [](const Empirical& e) { return std::accumulate(e.data.begin(), e.data.end(), 0.0) / e.data.size(); },
+          [](const auto& law) { return law.mean(); },
       },
       d);
 }
@@ -266,11 +290,12 @@ double sd(const Distribution& d) {
           },
           [](const Beta& b) {
             const double s = b.alpha + b.beta;
-            return std::sqrt(b.alpha * b.beta / (s * s * (s + 1)));
+            return (b.max - b.min) * std::sqrt(b.alpha * b.beta / (s * s * (s + 1)));
           },
           [](const Gamma& g) { return std::sqrt(g.shape) * g.scale; },
           [](const Discrete& x) { return weighted_sd(x.values, x.weights); },
           [](const Empirical& e) { return weighted_sd(e.data, std::vector<double>(e.data.size(), 1.0)); },
+          [](const auto& law) { return law.sd(); },
       },
       d);
 }
@@ -298,13 +323,15 @@ double cdf(const Distribution& d, double x) {
           },
           [x](const LogNormal& l) { return x <= 0 ? 0.0 : normal_cdf((std::log(x) - l.mu) / l.sigma); },
           [x](const Beta& b) {
-            return x <= 0 ? 0.0 : x >= 1 ? 1.0 : bm::cdf(bm::beta_distribution<double>(b.alpha, b.beta), x);
+            const double z = (x - b.min) / (b.max - b.min);
+            return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(bm::beta_distribution<double>(b.alpha, b.beta), z);
           },
           [x](const Gamma& g) {
             return x <= 0 ? 0.0 : bm::cdf(bm::gamma_distribution<double>(g.shape, g.scale), x);
           },
           [x](const Discrete& v) { return Steps(v.values, v.weights).cdf(x); },
           [x](const Empirical& e) { return empirical_steps(e).cdf(x); },
+          [x](const auto& law) { return law.cdf(x); },
       },
       d);
 }
@@ -327,10 +354,14 @@ double quantile(const Distribution& d, double p) {
             return std::clamp(n.mean + n.sd * normal_quantile(lo + p * t.z), n.min, n.max);
           },
           [p](const LogNormal& l) { return std::exp(l.mu + l.sigma * normal_quantile(p)); },
-          [p](const Beta& b) { return bm::quantile(bm::beta_distribution<double>(b.alpha, b.beta), p); },
+          [p](const Beta& b) {
+            const double z = bm::quantile(bm::beta_distribution<double>(b.alpha, b.beta), p);
+            return b.scaled() ? b.min + (b.max - b.min) * z : z;
+          },
           [p](const Gamma& g) { return bm::quantile(bm::gamma_distribution<double>(g.shape, g.scale), p); },
           [p](const Discrete& v) { return Steps(v.values, v.weights).quantile(p); },
           [p](const Empirical& e) { return empirical_steps(e).quantile(p); },
+          [p](const auto& law) { return law.quantile(p); },
       },
       d);
 }
@@ -338,6 +369,16 @@ double quantile(const Distribution& d, double p) {
 double median(const Distribution& d) { return quantile(d, 0.5); }
 
 // ---- sampling ----
+
+template <class Count>
+void Sampler::count_table(const Count& law) {
+  // A draw's uniform lies in [2⁻⁵⁴, the largest double below 1] (SampleStream::to_unit).
+  const double lo = law.quantile(0x1p-54), hi = law.quantile(std::nextafter(1.0, 0.0));
+  if (!(hi - lo < static_cast<double>(1 << 20))) return;
+  c0_ = lo;
+  table_.reserve(static_cast<std::size_t>(hi - lo) + 1);
+  for (double k = lo; k <= hi; ++k) table_.push_back(law.cdf(k));
+}
 
 Sampler::Sampler(Distribution d) : dist_(std::move(d)) {
   std::visit(overloaded{
@@ -350,6 +391,9 @@ Sampler::Sampler(Distribution d) : dist_(std::move(d)) {
                    gb_ = GammaConstants::of(b.beta);
                  },
                  [this](const Gamma& g) { ga_ = GammaConstants::of(g.shape); },
+                 [this](const StudentT& t) { ga_ = GammaConstants::of(0.5 * t.df); },
+                 [this](const Binomial& b) { count_table(b); },
+                 [this](const Poisson& x) { count_table(x); },
                  [this](const TruncNormal& n) {
                    const TruncParts t(n);
                    c0_ = normal_cdf(t.alpha);
@@ -395,7 +439,9 @@ struct Draw {
     return std::clamp(n.mean + n.sd * normal_quantile(p), n.min, n.max);
   }
   double operator()(const LogNormal& l, SampleStream& s) const { return std::exp(l.mu + l.sigma * normal_of(s)); }
-  double operator()(const Beta&, SampleStream& s) const { return beta01(s); }
+  double operator()(const Beta& b, SampleStream& s) const {
+    return b.scaled() ? b.min + (b.max - b.min) * beta01(s) : beta01(s);
+  }
   double operator()(const Gamma& g, SampleStream& s) const { return g.scale * gamma_of(s, ga); }
   double operator()(const Discrete& v, SampleStream& s) const {
     const auto it = std::upper_bound(table.begin(), table.end(), s.uniform());
@@ -405,6 +451,25 @@ struct Draw {
     const auto n = e.data.size();
     return e.data[std::min(static_cast<std::size_t>(s.uniform() * static_cast<double>(n)), n - 1)];
   }
+  // Counts by the cumulative table of cdf(c0 + i) the sampler built (Boost's quantile beyond it, or without one).
+  template <class Count>
+  double count(const Count& law, SampleStream& s) const {
+    const double u = s.uniform();
+    const auto it = std::lower_bound(table.begin(), table.end(), u);
+    if (it != table.end()) return c0 + static_cast<double>(it - table.begin());
+    return law.quantile(u);
+  }
+  double operator()(const Binomial& b, SampleStream& s) const { return count(b, s); }
+  double operator()(const Poisson& x, SampleStream& s) const { return count(x, s); }
+  // Student's t as Z / √(χ²_df / df), χ²_df = 2·Gamma(df/2).
+  double operator()(const StudentT& t, SampleStream& s) const {
+    const double z = normal_of(s);
+    const double chi2 = 2 * gamma_of(s, ga);
+    return t.location + t.scale * (z / std::sqrt(chi2 / t.df));
+  }
+  // The rest by their quantile function at one uniform (closed forms).
+  template <class Law>
+  double operator()(const Law& law, SampleStream& s) const { return law.quantile(s.uniform()); }
 };
 
 // ---- fast paths: a chunk of samples at once ----
@@ -447,8 +512,8 @@ FastLaw fast_law(const Distribution& d, const GammaConstants& ga, const GammaCon
                  [&](const Gamma& g) {
                    if (!ga.boosted) set(Fast::gamma, g.scale, 0);
                  },
-                 [&](const Beta&) {
-                   if (!ga.boosted && !gb.boosted) set(Fast::beta, 0, 1);
+                 [&](const Beta& b) {
+                   if (!ga.boosted && !gb.boosted) set(Fast::beta, b.min, b.max - b.min, b.scaled() ? 1 : 0);
                  },
                  [&](const Pert& p) {
                    if (!ga.boosted && !gb.boosted) set(Fast::beta, p.min, p.max - p.min, 1);  // p2 = 1: scaled

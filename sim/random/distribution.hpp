@@ -3,6 +3,7 @@
 #pragma once
 #include "sim/random/rng.hpp"
 
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
@@ -40,9 +41,11 @@ struct TruncNormal {
 struct LogNormal {
   double mu, sigma;
 };
-/// Beta(alpha, beta) on [0, 1].
+/// Beta(alpha, beta) on [0, 1], or scaled to [min, max]: min + (max − min)·Beta(alpha, beta).
 struct Beta {
   double alpha, beta;
+  double min = 0, max = 1;
+  [[nodiscard]] bool scaled() const { return min != 0 || max != 1; }
 };
 /// Gamma with shape k and scale θ: mean kθ, variance kθ².
 struct Gamma {
@@ -58,9 +61,87 @@ struct Empirical {
   std::vector<double> data;
 };
 
+// The laws below carry their own moments, cdf and quantile (sim/random/laws.cpp, Boost.Math where it has them).
+
+/// 1 with probability p, else 0.
+struct Bernoulli {
+  double p;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
+};
+/// Successes in n independent trials of probability p (n a whole number ≥ 1).
+struct Binomial {
+  double n, p;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;  ///< smallest k with cdf(k) ≥ u
+};
+/// Poisson with the given mean (events in a period).
+struct Poisson {
+  double lambda;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;  ///< smallest k with cdf(k) ≥ u
+};
+/// Exponential with rate λ > 0: mean 1/λ (time to an event).
+struct Exponential {
+  double rate;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;  ///< −ln(1 − u)/λ
+};
+/// Weibull: scale·(−ln(1 − U))^(1/shape).
+struct Weibull {
+  double shape, scale;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
+};
+/// Gumbel of maxima: location − scale·ln(−ln U).
+struct Gumbel {
+  double location, scale;
+  [[nodiscard]] double mean() const;  ///< location + γ·scale (γ: Euler's constant)
+  [[nodiscard]] double sd() const;    ///< π·scale/√6
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
+};
+/// Student's t with df > 0 degrees of freedom, shifted by location and scaled by scale.
+struct StudentT {
+  double df, location, scale;
+  [[nodiscard]] double mean() const;  ///< location (NaN when df ≤ 1)
+  [[nodiscard]] double sd() const;    ///< scale·√(df/(df − 2)) (inf when 1 < df ≤ 2, NaN when df ≤ 1)
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
+};
+/// exp(Uniform(ln min, ln max)), 0 < min < max: every factor of 10 equally likely.
+struct LogUniform {
+  double min, max;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
+};
+
 /// One input's law.
 using Distribution = std::variant<Constant, Uniform, Triangular, Pert, Normal, TruncNormal, LogNormal, Beta, Gamma,
-                                  Discrete, Empirical>;
+                                  Discrete, Empirical, Bernoulli, Binomial, Poisson, Exponential, Weibull, Gumbel,
+                                  StudentT, LogUniform>;
+
+/// The lognormal with quantile q1 at probability p1 and q2 at p2 (0 < q1 < q2, 0 < p1 < p2 < 1).
+[[nodiscard]] LogNormal lognormal_through(double p1, double q1, double p2, double q2);
+/// The gamma with quantile q1 at p1 and q2 at p2 (0 < q1 < q2), its shape in [min_shape, max_shape]; none if none fits.
+[[nodiscard]] std::optional<Gamma> gamma_through(double p1, double q1, double p2, double q2, double min_shape,
+                                                 double max_shape);
+/// The beta on [0, 1] with quantile z1 at p1 and z2 at p2 (0 < z1 < z2 < 1), α + β in [2·min_shape, max_shape];
+/// none if none fits.
+[[nodiscard]] std::optional<Beta> beta_through(double p1, double z1, double p2, double z2, double min_shape,
+                                               double max_shape);
 
 /// Lowercase family name as written in scenarios ("lognormal", ...).
 [[nodiscard]] std::string family_name(const Distribution& d);
@@ -99,9 +180,13 @@ class Sampler {
   [[nodiscard]] const Distribution& distribution() const noexcept { return dist_; }
 
  private:
+  /// Binomial and Poisson: table_[i] = cdf(c0_ + i) for every count a draw can reach, when there are at most 2²⁰.
+  template <class Count>
+  void count_table(const Count& law);
+
   Distribution dist_;
-  std::vector<double> table_;  // discrete: cumulative weights; empirical: data
-  double c0_ = 0, c1_ = 0;     // truncnormal: Φ(a) and Φ(b) of the standardized bounds
+  std::vector<double> table_;  // discrete: cumulative weights; empirical: data; binomial, poisson: cdf by count
+  double c0_ = 0, c1_ = 0;     // truncnormal: Φ(a) and Φ(b) of the standardized bounds; counts: the table's first
   GammaConstants ga_{}, gb_{};  // gamma, beta and PERT: one per gamma variate drawn
 };
 
