@@ -80,6 +80,19 @@ Plan::Plan(const Scenario& s) : years_(s.years) {
     samplers_.emplace_back(in.dist);
     ids_.push_back(variable_id(in.name));
   }
+  // Correlated inputs draw independent standard normal scores from their own streams; the group's copula turns
+  // them into correlated draws of each input's law.
+  for (const CorrelationGroup& g : s.correlations) {
+    std::vector<Distribution> laws;
+    std::vector<std::uint32_t> slots;
+    for (const std::string& name : g.inputs) {
+      const std::uint32_t v = slot.at(name);
+      laws.push_back(samplers_[v].distribution());
+      samplers_[v] = Sampler(Normal{0, 1});
+      slots.push_back(v);
+    }
+    copulas_.push_back({GaussianCopula(std::move(laws), g.spearman), std::move(slots)});
+  }
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
     vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format});
@@ -124,6 +137,11 @@ Workspace Plan::workspace(std::size_t rows) const {
 void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
   for (std::size_t i = 0; i < samplers_.size(); ++i)
     samplers_[i].fill(seed, ids_[i], first, std::span<double>(ws.col(static_cast<Eigen::Index>(i)).data(), n));
+  for (const Copula& c : copulas_) {
+    std::vector<double*> cols;
+    for (const std::uint32_t v : c.slots) cols.push_back(ws.col(static_cast<Eigen::Index>(v)).data());
+    c.copula.apply(cols, n);
+  }
   execute(code_, ws, n);
 }
 

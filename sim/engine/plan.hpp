@@ -4,6 +4,7 @@
 #include "sim/random/distribution.hpp"
 #include "sim/lang/formula.hpp"
 #include "sim/lang/scenario.hpp"
+#include "sim/random/copula.hpp"
 
 #include <Eigen/Core>
 
@@ -67,7 +68,12 @@ class Plan {
   std::vector<Series> series_;
   std::uint32_t year_slot_ = 0;
   std::vector<Instruction> timed_code_;  // instructions that depend on the year
-  std::vector<Sampler> samplers_;        // one per input, in variable order
+  std::vector<Sampler> samplers_;        // one per input, in variable order (normal scores for a correlated one)
+  struct Copula {
+    GaussianCopula copula;
+    std::vector<std::uint32_t> slots;    // its inputs' slots, in the group's order
+  };
+  std::vector<Copula> copulas_;          // [correlations]: applied to the normal scores after the inputs are drawn
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
   std::vector<std::pair<std::uint32_t, double>> constants_;
   std::vector<Instruction> code_;

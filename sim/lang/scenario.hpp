@@ -1,5 +1,6 @@
 // Scenario files (TOML): parsing and validation into a Scenario, with located errors and lint warnings.
 #pragma once
+#include "sim/random/copula.hpp"
 #include "sim/random/distribution.hpp"
 #include "sim/error.hpp"
 #include "sim/lang/formula.hpp"
@@ -25,6 +26,13 @@ struct Variable {
   NumberStyle format = NumberStyle::automatic;  ///< how its numbers are shown (`format` key)
 };
 
+
+/// Inputs correlated by a Gaussian copula ([correlations]): a connected group, names sorted (so neither the file's
+/// order nor the order of the pairs changes a draw), and their Spearman ρ (unit diagonal, 0 where not given).
+struct CorrelationGroup {
+  std::vector<std::string> inputs;
+  SquareMatrix spearman;
+};
 
 /// An uncertain input: its law, point estimate, unit and citation.
 struct Input {
@@ -99,6 +107,7 @@ struct Scenario {
   std::vector<std::pair<std::string, RiskSpec>> risk;  ///< [risk.<output>] (each output is also reported)
   std::vector<Stress> stresses;           ///< [stress.<name>], in file order
   std::optional<PortfolioSpec> portfolio; ///< [portfolio]: holdings analysed together
+  std::vector<CorrelationGroup> correlations;  ///< [correlations], as groups of inputs correlated with each other
   std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
 };
 

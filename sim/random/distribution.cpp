@@ -368,6 +368,21 @@ double quantile(const Distribution& d, double p) {
 
 double median(const Distribution& d) { return quantile(d, 0.5); }
 
+QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
+  const auto steps = [this](const Steps& st) {
+    x_ = st.x;
+    cum_ = st.cum;
+  };
+  if (const auto* v = std::get_if<Discrete>(&dist_)) steps(Steps(v->values, v->weights));
+  if (const auto* e = std::get_if<Empirical>(&dist_)) steps(empirical_steps(*e));
+}
+
+double QuantileFunction::operator()(double u) const {
+  if (x_.empty()) return quantile(dist_, u);
+  const auto it = std::lower_bound(cum_.begin(), cum_.end(), u);
+  return x_[std::min(static_cast<std::size_t>(it - cum_.begin()), x_.size() - 1)];
+}
+
 // ---- sampling ----
 
 template <class Count>

@@ -166,6 +166,19 @@ struct GammaConstants {
   static GammaConstants of(double shape) noexcept;
 };
 
+/// quantile(d, ·) with its tables built once (the steps of a finite law): for many calls, e.g. by a copula.
+class QuantileFunction {
+ public:
+  /// Prepares quantile(d, u) for repeated calls.
+  explicit QuantileFunction(Distribution d);
+  /// quantile(d, u), u in (0, 1).
+  [[nodiscard]] double operator()(double u) const;
+
+ private:
+  Distribution dist_;
+  std::vector<double> x_, cum_;  // discrete and empirical: the sorted support and its cumulative probabilities
+};
+
 /// Precomputed state for fast sampling of one distribution (cumulative tables, gamma constants).
 class Sampler {
  public:

@@ -1,0 +1,52 @@
+// Correlated inputs by a Gaussian copula: normal scores with the wanted rank correlations, then each input's own
+// quantile function, so every input keeps its law exactly.
+#pragma once
+#include "sim/random/distribution.hpp"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// A symmetric k × k matrix, row-major.
+struct SquareMatrix {
+  std::size_t k = 0;
+  std::vector<double> v;  ///< v[i * k + j]
+  [[nodiscard]] double operator()(std::size_t i, std::size_t j) const { return v[i * k + j]; }
+  double& operator()(std::size_t i, std::size_t j) { return v[i * k + j]; }
+};
+
+/// The normal-score (Pearson) correlation of a Gaussian copula with Spearman correlation ρ: 2·sin(π·ρ/6).
+[[nodiscard]] double normal_score_correlation(double spearman);
+/// Its inverse: the Spearman ρ of normal scores correlated r, (6/π)·asin(r/2).
+[[nodiscard]] double spearman_of_normal_scores(double r);
+
+/// Eigen-decomposition check of a correlation matrix: its smallest eigenvalue and that eigenvector.
+struct Definiteness {
+  double min_eigenvalue = 0;
+  std::vector<double> direction;  ///< the eigenvector of min_eigenvalue (unit length)
+};
+/// The smallest eigenvalue (and its eigenvector) of the symmetric matrix m.
+[[nodiscard]] Definiteness definiteness(const SquareMatrix& m);
+/// The nearest correlation matrix (unit diagonal, positive semi-definite) to m in the Frobenius norm, by Higham's
+/// alternating projections (2002), with its eigenvalues kept ≥ `floor`.
+[[nodiscard]] SquareMatrix nearest_correlation(const SquareMatrix& m, double floor = 1e-6);
+
+/// A group of correlated inputs: their laws (in the group's order) and the factor A (A·Aᵀ = R) of their
+/// normal-score correlation R, which must be positive semi-definite.
+class GaussianCopula {
+ public:
+  /// `laws` in the group's order; `spearman` their rank correlations (unit diagonal).
+  GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman);
+  /// In place: column m holds n independent standard normal scores of member m on entry and member m's correlated
+  /// draws on return: x_m = F_m⁻¹(Φ((A·z)_m)), the uniforms kept inside (0, 1).
+  void apply(const std::vector<double*>& columns, std::size_t n) const;
+  [[nodiscard]] std::size_t size() const noexcept { return quantiles_.size(); }
+
+ private:
+  std::vector<QuantileFunction> quantiles_;
+  SquareMatrix factor_;  // A, k × k
+};
+
+}  // namespace tamcarlo

@@ -1,0 +1,205 @@
+// [correlations]: Gaussian-copula inputs keep their laws and reach their rank correlations; errors and lint;
+// draws independent of file order and thread count. Statistical tolerances: 4 SE (batch SEs from 20 batches).
+#include "sim/engine/engine.hpp"
+#include "sim/engine/plan.hpp"
+#include "sim/random/copula.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+using namespace tamcarlo;
+using Catch::Contains;
+
+namespace {
+
+std::vector<double> ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> idx(x.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return x[a] < x[b]; });
+  std::vector<double> r(x.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) r[idx[i]] = static_cast<double>(i);
+  return r;
+}
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return sab / std::sqrt(saa * sbb);
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
+
+// Spearman ρ over the whole sample and its standard error from 20 consecutive batches (SD of the batch
+// estimates / √20), so the tolerance comes from the data, not from an assumed formula.
+struct Estimate {
+  double rho, se;
+};
+Estimate spearman_with_se(const std::vector<double>& a, const std::vector<double>& b) {
+  constexpr std::size_t batches = 20;
+  const std::size_t m = a.size() / batches;
+  std::vector<double> est;
+  for (std::size_t k = 0; k < batches; ++k) {
+    const auto from = static_cast<std::ptrdiff_t>(k * m), to = static_cast<std::ptrdiff_t>((k + 1) * m);
+    est.push_back(spearman(std::vector<double>(a.begin() + from, a.begin() + to),
+                           std::vector<double>(b.begin() + from, b.begin() + to)));
+  }
+  const double mean = std::accumulate(est.begin(), est.end(), 0.0) / batches;
+  double ss = 0;
+  for (const double e : est) ss += (e - mean) * (e - mean);
+  // A batch of m has √batches times the SE of the whole: SE(whole) = SD(batch) / √batches.
+  return {spearman(a, b), std::sqrt(ss / (batches - 1)) / std::sqrt(static_cast<double>(batches))};
+}
+
+double ks(std::vector<double> x, const Distribution& d) {
+  std::sort(x.begin(), x.end());
+  const double n = static_cast<double>(x.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double f = cdf(d, x[i]);
+    worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(static_cast<double>(i + 1) / n - f)});
+  }
+  return std::sqrt(n) * worst;
+}
+
+EngineOutput run(const Scenario& s, std::uint64_t n, unsigned threads = 2, std::uint64_t seed = 11) {
+  const Plan plan(s);
+  EngineOptions opt;
+  opt.seed = seed;
+  opt.samples = n;
+  opt.threads = threads;
+  opt.keep.assign(plan.series().size(), true);
+  return run_engine(plan, opt);
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)test::scenario(text);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("correlations: three target matrices are reached within 4 SE and every marginal keeps its law (KS)",
+          "[correlation][statistical]") {
+  constexpr std::uint64_t n = 200000;
+  const std::vector<std::string> scenarios = {
+      // pairs: a chain, with the implied pair (a, c) at 0
+      R"TOML([inputs]
+a = { dist = "lognormal", median = 10, sigma = 0.5 }
+b = { dist = "beta", alpha = 2, beta = 5 }
+c = { dist = "gamma", shape = 2, scale = 3 }
+[correlations]
+pairs = [["a", "b", 0.6], ["b", "c", -0.3]]
+)TOML",
+      // a 4 × 4 matrix with mixed signs
+      R"TOML([inputs]
+w = { dist = "uniform", min = 0, max = 1 }
+x = { dist = "normal", mean = 5, sd = 2 }
+y = { dist = "triangular", min = 0, mode = 1, max = 4 }
+z = { dist = "weibull", shape = 1.5, scale = 3 }
+[correlations]
+matrix = { inputs = ["w", "x", "y", "z"], rho = [[1, 0.5, -0.2, 0.1], [0.5, 1, 0.3, 0], [-0.2, 0.3, 1, -0.4], [0.1, 0, -0.4, 1]] }
+)TOML",
+      // strong dependence between a market and a share, both skewed
+      R"TOML([inputs]
+market = { dist = "lognormal", p10 = 4e9, p90 = 2e10 }
+share  = { dist = "pert", min = 0.01, mode = 0.05, max = 0.2 }
+[correlations]
+pairs = [["share", "market", 0.9]]
+)TOML",
+  };
+  for (const auto& text : scenarios) {
+    const Scenario s = test::scenario(text);
+    const Plan plan(s);
+    const EngineOutput out = run(s, n);
+    std::map<std::string, std::size_t> col;
+    for (std::size_t v = 0; v < s.inputs.size(); ++v) col[s.inputs[v].name] = plan.index(s.inputs[v].name);
+    for (const auto& in : s.inputs) {
+      INFO(in.name << ": " << describe(in.dist));
+      CHECK(ks(out.columns[col[in.name]], in.dist) < 1.95);  // P(K > 1.95) ≈ 0.001
+    }
+    REQUIRE(s.correlations.size() == 1);
+    const CorrelationGroup& g = s.correlations.front();
+    for (std::size_t i = 0; i < g.inputs.size(); ++i)
+      for (std::size_t j = i + 1; j < g.inputs.size(); ++j) {
+        const Estimate e = spearman_with_se(out.columns[col[g.inputs[i]]], out.columns[col[g.inputs[j]]]);
+        INFO(g.inputs[i] << " ~ " << g.inputs[j] << ": target " << g.spearman(i, j) << ", got " << e.rho << " ± " << e.se);
+        CHECK(std::fabs(e.rho - g.spearman(i, j)) <= 4 * e.se);
+      }
+  }
+}
+
+TEST_CASE("correlations: the draws do not depend on the file's order, the pairs' order or the thread count",
+          "[correlation]") {
+  const Scenario one = test::scenario(R"TOML([inputs]
+a = { dist = "lognormal", median = 10, sigma = 0.5 }
+b = { dist = "beta", alpha = 2, beta = 5 }
+c = { dist = "gamma", shape = 2, scale = 3 }
+free = { dist = "normal", mean = 0, sd = 1 }
+[correlations]
+pairs = [["a", "b", 0.6], ["b", "c", -0.3]]
+)TOML");
+  const Scenario other = test::scenario(R"TOML([inputs]
+free = { dist = "normal", mean = 0, sd = 1 }
+c = { dist = "gamma", shape = 2, scale = 3 }
+b = { dist = "beta", alpha = 2, beta = 5 }
+a = { dist = "lognormal", median = 10, sigma = 0.5 }
+[correlations]
+pairs = [["c", "b", -0.3], ["b", "a", 0.6]]
+)TOML");
+  const Plan p1(one), p2(other);
+  const EngineOutput a = run(one, 30000, 1), b = run(other, 30000, 2);
+  for (const char* name : {"a", "b", "c", "free"}) {
+    INFO(name);
+    CHECK(a.columns[p1.index(name)] == b.columns[p2.index(name)]);
+  }
+}
+
+TEST_CASE("correlations: impossible matrices, constants, formulas and unknown names are located errors", "[correlation][errors]") {
+  const std::string inputs = "[inputs]\na = { dist = \"normal\", mean = 0, sd = 1 }\nb = { dist = \"normal\", mean = 0, sd = 1 }\n"
+                             "c = { dist = \"normal\", mean = 0, sd = 1 }\nk = 5\n[formulas]\ny = \"a + b\"\n";
+  // a ~ b and a ~ c strongly positive, b ~ c strongly negative: no joint law.
+  const std::string bad = error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", 0.9], [\"a\", \"c\", 0.9], [\"b\", \"c\", -0.9]]\n");
+  CHECK_THAT(bad, Contains("test.toml:9:") && Contains("[correlations.pairs[0]]") && Contains("cannot hold together") &&
+                      Contains("`a`") && Contains("nearest valid one is pairs = [[\"a\", \"b\", "));
+  CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"k\", 0.5]]\n"),
+             Contains("test.toml:9:") && Contains("`k` is a constant"));
+  CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"y\", 0.5]]\n"), Contains("`y` is a formula"));
+  CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"bb\", 0.5]]\n"),
+             Contains("unknown input `bb` (did you mean `b`?)"));
+  CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", 1.5]]\n"), Contains("ρ = 1.5 must lie in [-1, 1]"));
+  CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", 0.5], [\"b\", \"a\", 0.2]]\n"),
+             Contains("correlated twice"));
+  CHECK_THAT(error_of(inputs + "[correlations]\nmatrix = { inputs = [\"a\", \"b\"], rho = [[1, 0.5], [0.4, 1]] }\n"),
+             Contains("not symmetric"));
+  // The nearest valid matrix it suggests holds together: pasted back, it parses.
+  const std::string suggested = bad.substr(bad.find("pairs = ["));
+  INFO(suggested);
+  const Scenario fixed = test::scenario(inputs + "[correlations]\n" + suggested + "\n");
+  CHECK(fixed.correlations.size() == 1);
+}
+
+TEST_CASE("correlations: validate lints a correlation that no formula uses", "[correlation][cli]") {
+  test::TempDir dir;
+  const std::string f = dir.write("c.toml", "[scenario]\nname = \"c\"\n[inputs]\n"
+                                            "a = { dist = \"normal\", mean = 0, sd = 1, source = \"t\" }\n"
+                                            "b = { dist = \"normal\", mean = 0, sd = 1, source = \"t\" }\n"
+                                            "[formulas]\ny = \"2 * a\"\n[correlations]\npairs = [[\"a\", \"b\", 0.5]]\n");
+  const auto p = test::run_tamcarlo({"validate", f});
+  CHECK(p.exit_code == 0);
+  CHECK_THAT(p.err, Contains("c.toml:9:") && Contains("warning") && Contains("`b` is correlated but no formula uses it"));
+}
