@@ -21,6 +21,7 @@ add_executable(tamcarlo_tests
   tests/risk_test.cpp
   tests/rng_test.cpp
   tests/scenario_test.cpp
+  tests/sobol_test.cpp
   tests/statistics_test.cpp
   tests/stream_test.cpp
   tests/text_test.cpp

@@ -214,7 +214,7 @@ struct RunArgs {
   unsigned threads = 0;
   std::string output;
   Store store = Store::report;  // default: the reported outputs (inputs re-draw from the seed)
-  bool point = false, json = false, force = false, timings = false;
+  bool point = false, json = false, force = false, timings = false, sobol = false;
   std::vector<std::string> stress, set;
   std::optional<Shard> shard;            // --shard i/K
   std::vector<std::string> parts;        // merge: the shards' parts
@@ -381,6 +381,7 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
     opt.threads = a.threads;
     opt.store = a.store;
     opt.point_only = a.point;
+    opt.sobol = a.sobol;
     if (!a.point) opt.output = targets[i];
     opt.shard = a.shard;
     opt.parts = a.parts;
@@ -564,6 +565,9 @@ int run_main(int argc, char** argv, Ranks* ranks) {
   run->add_flag("--timings", ra.timings,
                 "Print the wall time of each phase (parse, pilot, sampling pass, further passes, statistics, "
                 "sensitivity, write); --json always has them");
+  run->add_flag("--sobol", ra.sobol,
+                "Also compute Sobol' first-order and total indices of each reported output (Saltelli design on the "
+                "first min(N, 100,000) samples; the model runs N·(inputs + 2) times)");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
   std::string shard_text;
   run->add_option("--shard", shard_text,

@@ -323,6 +323,26 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
   }
 }
 
+// Sobol' indices of every reported formula series (a timed one at its last year) on the first min(N, 100,000)
+// samples; none when there are too few samples for the replicate batches.
+void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
+  const std::uint64_t n = std::min<std::uint64_t>(r.samples, 100'000);
+  if (n < 2 * k_sobol_batches) return;
+  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  std::vector<bool> wanted;
+  for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
+  const SobolResult s = sobol_indices(plan, r.seed, n, wanted, opt.threads);
+  r.sobol_inputs.clear();
+  for (const std::uint32_t v : s.inputs) r.sobol_inputs.push_back(plan.variables()[v].name);
+  r.sobol_samples = s.n;
+  r.sobol_batches = s.batches;
+  r.sobol_correlated = s.correlated;
+  for (const SobolOutput& o : s.outputs) {
+    r.variables[o.series].sobol_first = o.first;
+    r.variables[o.series].sobol_total = o.total;
+  }
+}
+
 void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt) {
   if (opt.cancel && opt.cancel->load()) throw Interrupted();  // each re-draw takes well under a second
   std::vector<bool> wanted;
@@ -462,6 +482,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (writer || opt.output.empty()) {
     add_sensitivity(out, plan, opt);
     for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt);
+    if (opt.sobol) add_sobol(out, plan, opt);
   }
   if (pcols)
     out.portfolio = portfolio_result(*pcols, holding_names, results, source.portfolio_first(), source, out.samples,

@@ -42,6 +42,7 @@ struct RunOptions {
   Store store = Store::all;
   std::string output;            ///< result file to write; "" = none
   bool point_only = false;       ///< evaluate once at the point values; no sampling, no file
+  bool sobol = false;            ///< also Sobol' indices of the reported outputs (run_scenario only)
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   /// Called as each phase starts: the stream's ("pilot", "sampling", "further pass", "statistics"), then
   /// "sensitivity" and "writing".

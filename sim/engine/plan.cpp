@@ -78,6 +78,7 @@ Plan::Plan(const Scenario& s) : years_(s.years) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
     vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point, false, in.format});
     samplers_.emplace_back(in.dist);
+    constant_inputs_.push_back(std::holds_alternative<Constant>(in.dist));
     ids_.push_back(variable_id(in.name));
   }
   // Correlated inputs draw independent standard normal scores from their own streams; the group's copula turns
@@ -135,6 +136,13 @@ Workspace Plan::workspace(std::size_t rows) const {
 }
 
 void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
+  draw(ws, seed, first, n);
+  compute(ws, n);
+}
+
+void Plan::compute(Workspace& ws, std::size_t n) const { execute(code_, ws, n); }
+
+void Plan::draw(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
   for (std::size_t i = 0; i < samplers_.size(); ++i)
     samplers_[i].fill(seed, ids_[i], first, std::span<double>(ws.col(static_cast<Eigen::Index>(i)).data(), n));
   for (const Copula& c : copulas_) {
@@ -142,7 +150,6 @@ void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std:
     for (const std::uint32_t v : c.slots) cols.push_back(ws.col(static_cast<Eigen::Index>(v)).data());
     c.copula.apply(cols, n);
   }
-  execute(code_, ws, n);
 }
 
 void Plan::evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const {

@@ -55,6 +55,16 @@ class Plan {
   /// Draws every input for samples [first, first + n) under `seed` and evaluates every untimed formula;
   /// afterwards column v holds untimed variable v's values for the block.
   void evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
+  /// The first half of evaluate(): every input's column drawn (correlated ones through their copula).
+  void draw(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
+  /// The second half: every untimed formula evaluated from the input columns as they are.
+  void compute(Workspace& ws, std::size_t n) const;
+  /// True when some inputs are correlated ([correlations]).
+  [[nodiscard]] bool has_correlations() const noexcept { return !copulas_.empty(); }
+  /// Slots of the inputs (0 .. inputs − 1).
+  [[nodiscard]] std::size_t inputs() const noexcept { return samplers_.size(); }
+  /// True when input slot v holds one value in every sample (a constant law).
+  [[nodiscard]] bool constant_input(std::size_t v) const { return constant_inputs_.at(v); }
   /// After evaluate(): evaluates the timed formulas at years()[t]; column v then holds timed variable v's
   /// values for that year (untimed columns are unchanged).
   void evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const;
@@ -75,6 +85,7 @@ class Plan {
   };
   std::vector<Copula> copulas_;          // [correlations]: applied to the normal scores after the inputs are drawn
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
+  std::vector<bool> constant_inputs_;    // per input: its law is a constant
   std::vector<std::pair<std::uint32_t, double>> constants_;
   std::vector<Instruction> code_;
   std::uint32_t slots_ = 0;

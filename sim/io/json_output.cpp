@@ -78,6 +78,15 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
     for (std::size_t k = 0; k < v.sensitivity.size(); ++k) s[r.sensitivity_inputs[k]] = num(v.sensitivity[k]);
     j["sensitivity"] = s;
   }
+  if (!v.sobol_first.empty()) {
+    Json first = Json::object(), total = Json::object();
+    for (std::size_t k = 0; k < r.sobol_inputs.size(); ++k) {
+      first[r.sobol_inputs[k]] = {{"index", num(v.sobol_first[k].index)}, {"ci", ci(v.sobol_first[k].lo, v.sobol_first[k].hi)}};
+      total[r.sobol_inputs[k]] = {{"index", num(v.sobol_total[k].index)}, {"ci", ci(v.sobol_total[k].lo, v.sobol_total[k].hi)}};
+    }
+    j["sobol"] = {{"first", first}, {"total", total}, {"samples", r.sobol_samples}, {"batches", r.sobol_batches},
+                  {"correlated_inputs", r.sobol_correlated}};
+  }
   return j;
 }
 

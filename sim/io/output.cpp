@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 
 namespace tamcarlo {
@@ -125,6 +126,38 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
   }
 }
 
+// With --sobol: per reported output, each input's first-order and total index with its 95% CI, largest total
+// first; an estimate below 0 or a CI wider than the index is marked and explained.
+void print_sobol(const RunSummary& r, std::ostream& os) {
+  if (r.sobol_inputs.empty()) return;
+  bool shaky = false;
+  for (const auto& v : r.variables) {
+    if (v.sobol_first.empty()) continue;
+    os << fmt::format("\n Sobol' indices of {} (S first order, ST total; [..] 95% CI from {} replicate batches; "
+                      "N = {} → {} model runs{}):\n",
+                      v.label(), r.sobol_batches, thousands(r.sobol_samples),
+                      thousands(r.sobol_samples * (r.sobol_inputs.size() + 2)),
+                      r.sobol_correlated ? "; correlated inputs treated as independent" : "");
+    std::vector<std::size_t> order(r.sobol_inputs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](auto a, auto b) { return v.sobol_total[a].index > v.sobol_total[b].index; });
+    std::vector<std::vector<std::string>> rows = {{"input", "", "S", "95% CI", "ST", "95% CI", ""}};
+    for (const std::size_t i : order) {
+      const SobolIndex &s = v.sobol_first[i], &t = v.sobol_total[i];
+      const auto doubtful = [](const SobolIndex& x) { return x.index < 0 || x.hi - x.lo > std::fabs(x.index); };
+      const bool mark = doubtful(s) || doubtful(t);
+      shaky = shaky || mark;
+      rows.push_back({r.sobol_inputs[i], "", fmt::format("{:.3f}", s.index), fmt::format("[{:.3f}, {:.3f}]", s.lo, s.hi),
+                      fmt::format("{:.3f}", t.index), fmt::format("[{:.3f}, {:.3f}]", t.lo, t.hi), mark ? "!" : ""});
+    }
+    print_rows(rows, os, true);
+  }
+  if (shaky)
+    os << " ! an estimate below 0 or a CI wider than the index: not resolved at this N (an index near 0 is "
+          "expected to scatter around it); run more samples\n";
+}
+
 void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   const auto& k = p.moic_risk;
   os << fmt::format("\n portfolio of {} holdings: MOIC P5 {} · P50 {} · P95 {} · mean {} ± {}\n", p.names.size(),
@@ -196,6 +229,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   }
   print_rows(rows, os, true);
   print_risk(r, os);
+  print_sobol(r, os);
   if (r.portfolio) print_portfolio(*r.portfolio, os);
   for (const auto& st : r.stresses) print_stress(r, st, os);
   for (const auto& v : r.variables)

@@ -358,7 +358,7 @@ void RunGroup::write_summaries(const RunSummary& r) {
     std::size_t j = i + 1;
     while (j < r.variables.size() && r.variables[j].var.name == r.variables[i].var.name) ++j;
     write_summary(std::span<const VariableSummary>(r.variables).subspan(i, j - i), r.sensitivity_inputs,
-                  r.sensitivity_samples);
+                  r.sensitivity_samples, SobolMeta{r.sobol_inputs, r.sobol_samples, r.sobol_batches, r.sobol_correlated});
     i = j;
   }
 }
@@ -379,7 +379,7 @@ void RunGroup::write_delta(const RunSummary& stressed, const std::vector<Moments
 }
 
 void RunGroup::write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs,
-                             std::uint64_t sensitivity_samples) {
+                             std::uint64_t sensitivity_samples, const SobolMeta& sobol) {
   const VariableSummary& first = series.front();
   const H5Handle g = h5::group(file_->impl_->groups[index_].summary.get(), first.var.name);
   const hid_t id = g.get();
@@ -391,6 +391,30 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
     h5::strings(id, "sensitivity_input", sensitivity_inputs);
     h5::dataset(id, "sensitivity", rho, dims);
     h5::attr(id, "sensitivity_samples", sensitivity_samples);
+  }
+  // With --sobol: summary/<name>/sobol (untimed, or a timed variable's last year).
+  const VariableSummary* with_sobol = nullptr;
+  for (const auto& s : series)
+    if (!s.sobol_first.empty()) with_sobol = &s;
+  if (with_sobol) {
+    const H5Handle sg = h5::group(id, "sobol");
+    const auto column = [&](const std::vector<SobolIndex>& x, double SobolIndex::*field) {
+      std::vector<double> v;
+      for (const auto& e : x) v.push_back(e.*field);
+      return v;
+    };
+    h5::strings(sg.get(), "input", sobol.inputs);
+    for (const auto& [name, x] : {std::pair{"first", &with_sobol->sobol_first}, std::pair{"total", &with_sobol->sobol_total}}) {
+      for (const auto& [suffix, field] : {std::pair{"", &SobolIndex::index}, std::pair{"_lo", &SobolIndex::lo},
+                                          std::pair{"_hi", &SobolIndex::hi}}) {
+        const auto v = column(*x, field);
+        h5::dataset(sg.get(), std::string(name) + suffix, v, {v.size()});
+      }
+    }
+    h5::attr(sg.get(), "samples", sobol.samples);
+    h5::attr(sg.get(), "batches", std::uint64_t{sobol.batches});
+    h5::attr(sg.get(), "correlated_inputs", std::uint64_t{sobol.correlated});
+    if (with_sobol->year) h5::attr(sg.get(), "year", static_cast<double>(*with_sobol->year));
   }
   h5::attr(id, "kind", first.var.input ? "input" : "formula");
   h5::attr(id, "unit", first.var.unit);

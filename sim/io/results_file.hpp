@@ -37,6 +37,14 @@ class AtomicTarget {
 
 class ResultWriter;
 
+/// What the Sobol' indices of a run refer to: its inputs, base samples, batches, correlated inputs.
+struct SobolMeta {
+  std::vector<std::string> inputs;
+  std::uint64_t samples = 0;
+  unsigned batches = 0;
+  bool correlated = false;
+};
+
 /// One scenario's run inside a result file: attributes, `samples/` and `summary/`. A light handle;
 /// valid while its ResultWriter is.
 class RunGroup {
@@ -56,8 +64,10 @@ class RunGroup {
   /// summary/<name> from one variable's series: scalar attributes for an untimed variable; for a timed
   /// one, a `year` dataset and per-year datasets (mean[T], quantile[T × 9], ...).
   /// With sensitivities, also `sensitivity_input` (string[I]) and `sensitivity` (float64[I], or [T, I]).
+  /// With Sobol' indices (--sobol), also `sobol/`: `input` (string[I]), `first`, `total` and their `_lo`, `_hi`
+  /// (float64[I]); attributes samples, batches, correlated_inputs (and year for a timed variable's last year).
   void write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs = {},
-                     std::uint64_t sensitivity_samples = 0);
+                     std::uint64_t sensitivity_samples = 0, const SobolMeta& sobol = {});
   /// Every variable's summary (write_summary for each variable's run of series).
   void write_summaries(const RunSummary& r);
   /// delta/: `series` (labels), `mean`, `mean_se` of the paired differences stressed − base (held series).

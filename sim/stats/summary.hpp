@@ -6,6 +6,7 @@
 #include "sim/stats/risk.hpp"
 #include "sim/lang/specs.hpp"
 #include "sim/stats/statistics.hpp"
+#include "sim/engine/sobol.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,7 @@ struct VariableSummary {
   std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
   std::optional<RiskStats> risk;             ///< computed from the held samples when risk_spec is set
   std::vector<double> sensitivity;           ///< reported series: Spearman ρ with each of RunSummary::sensitivity_inputs
+  std::vector<SobolIndex> sobol_first, sobol_total;  ///< with --sobol: per RunSummary::sobol_inputs (empty otherwise)
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
@@ -74,6 +76,10 @@ struct RunSummary {
   std::vector<int> years;        ///< the scenario's timeline; empty when it has none
   std::vector<std::string> sensitivity_inputs;  ///< the non-constant inputs the sensitivities refer to
   std::uint64_t sensitivity_samples = 0;        ///< leading samples the sensitivities use
+  std::vector<std::string> sobol_inputs;        ///< with --sobol: the non-constant inputs the indices refer to
+  std::uint64_t sobol_samples = 0;              ///< with --sobol: base samples N of the Saltelli design
+  unsigned sobol_batches = 0;                   ///< replicate batches of the indices' CIs
+  bool sobol_correlated = false;                ///< the inputs are correlated: the indices treat them as independent
   std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
   std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
   std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
