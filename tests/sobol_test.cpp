@@ -74,3 +74,29 @@ TEST_CASE("sobol: the indices do not depend on the thread count", "[sobol]") {
     CHECK(one.outputs[0].total[i].hi == two.outputs[0].total[i].hi);
   }
 }
+
+TEST_CASE("sobol: --sobol shows the indices in the table and writes them to the file and the report", "[sobol][cli]") {
+  test::TempDir dir;
+  const std::string f = dir.write("ishi.toml", R"TOML([scenario]
+name = "ishigami"
+[inputs]
+x1 = { dist = "uniform", min = -3.141592653589793, max = 3.141592653589793, source = "test" }
+x2 = { dist = "uniform", min = -3.141592653589793, max = 3.141592653589793, source = "test" }
+x3 = { dist = "uniform", min = -3.141592653589793, max = 3.141592653589793, source = "test" }
+[formulas]
+y = "sin(x1) + 7 * sin(x2)^2 + 0.1 * x3^4 * sin(x1)"
+)TOML");
+  const std::string h5 = (dir.path() / "i.h5").string();
+  const auto p = test::run_tamcarlo({"run", f, "-n", "50000", "--sobol", "-o", h5});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Catch::Contains("Sobol' indices of y") && Catch::Contains("N = 50,000 → 250,000 model runs") &&
+                        Catch::Contains(" x3 ") && Catch::Contains("an estimate below 0 or a CI wider than the index"));
+  const auto dump = test::run_shell("h5ls -r " + h5);
+  CHECK_THAT(dump.out, Catch::Contains("/summary/y/sobol/first ") && Catch::Contains("/summary/y/sobol/total_hi"));
+  const auto r = test::run_tamcarlo({"report", h5});
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::filesystem::exists(dir.path() / "i-report" / "ishigami__y__sobol.png"));
+  // Without --sobol, none of it.
+  const auto plain = test::run_tamcarlo({"run", f, "-n", "5000", "--store", "none", "--json"});
+  CHECK_THAT(plain.out, !Catch::Contains("\"sobol\""));
+}

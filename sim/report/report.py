@@ -60,7 +60,8 @@ ZH = {
     "stressed P50": "压力 P50", "base mean": "基准均值", "stressed mean": "压力均值", "replaces": "替换",
     "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
     "suite file": "套件文件", "values as": "数值单位", "mean": "均值", "is constant": "为常数",
-    "heavy tail": "厚尾", "What drives": "驱动因素:", "by year": "逐年", "distribution of": "分布:",
+    "heavy tail": "厚尾", "total index ST (with interactions)": "总效应指数 ST（含交互）",
+    "first-order index S (alone)": "一阶指数 S（单独）", "share of the output's variance": "输出方差占比", "What drives": "驱动因素:", "by year": "逐年", "distribution of": "分布:",
     "inputs driving": "驱动输入:", "R1 application difficulty": "R1 应用难度", "equal values spread sideways": "相同值横向错开",
     "AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95": "AIGC 可承担的工作占比（R2 改造深度），P50 及 P5–P95",
     "market space, P50 with P5–P95": "市场空间，P50 及 P5–P95", "R1 market stars": "R1 市场星级",
@@ -359,6 +360,38 @@ def tornado(ch, run, var):
                     "noise": float(noise), "within_noise": [bool(q) for q in quiet[::-1]]})
 
 
+def sobol_chart(ch, run, var):
+    """Sobol' first-order and total indices with their 95% CIs, largest total at the top."""
+    w = ch.w
+    s = run.summary[var]
+    if "sobol" not in s:
+        return None
+    g = s["sobol"]
+    names = strings(g["input"])
+    first, total = g["first"][()], g["total"][()]
+    f_err = np.vstack([first - g["first_lo"][()], g["first_hi"][()] - first])
+    t_err = np.vstack([total - g["total_lo"][()], g["total_hi"][()] - total])
+    order = list(np.argsort(total))[-12:]  # largest at the top
+    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(order) + 1.6))
+    y = np.arange(len(order))
+    ax.barh(y + 0.2, [total[i] for i in order], height=0.4, xerr=t_err[:, order], color=ORANGE, capsize=2,
+            label=w("total index ST (with interactions)"))
+    ax.barh(y - 0.2, [first[i] for i in order], height=0.4, xerr=f_err[:, order], color=BLUE, capsize=2,
+            label=w("first-order index S (alone)"))
+    ax.set_yticks(y)
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.axvline(0, color=GREY, lw=0.8)
+    ax.set_xlabel(w("share of the output's variance") + " (95% CI)")
+    n = int(g.attrs.get("samples", 0))
+    note = "; correlated inputs treated as independent" if int(g.attrs.get("correlated_inputs", 0)) else ""
+    ax.set_title(f"Sobol' indices of {var} ({run.label}; N = {n:,}{note})", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return ch.save(fig, slug(run.label, var, "sobol") + ".png", f"{run.label}: Sobol' indices of {var}",
+                   {"variable": var, "inputs": names, "first": first.tolist(), "total": total.tolist(),
+                    "first_lo": g["first_lo"][()].tolist(), "first_hi": g["first_hi"][()].tolist(),
+                    "total_lo": g["total_lo"][()].tolist(), "total_hi": g["total_hi"][()].tolist()})
+
+
 def fan(ch, run, var):
     w = ch.w
     s = run.summary[var]
@@ -566,12 +599,10 @@ def run_charts(ch, run):
             parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} in "
                          "every sample (no distribution or tornado chart).</p>")
             continue
-        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v)]
+        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v), sobol_chart(ch, run, v)]
         made = [m for m in made if m]
-        if len(made) == 2:
-            parts.append('<div class="pair">' + "".join(figure(ch, m, dict(ch.files)[m]) for m in made) + "</div>")
-        else:
-            parts += [figure(ch, m, dict(ch.files)[m]) for m in made]
+        for i in range(0, len(made), 2):  # two a row: distribution | tornado, then Sobol' indices
+            parts.append('<div class="pair">' + "".join(figure(ch, m, dict(ch.files)[m]) for m in made[i:i + 2]) + "</div>")
     return parts
 
 
