@@ -99,7 +99,7 @@ TEST_CASE("error: invalid parameter value names the value and the allowed range"
 TEST_CASE("error: incomplete or mixed parameter sets list the valid sets", "[scenario][errors]") {
   CHECK_THAT(error_of("[inputs]\nx = { dist = \"lognormal\", median = 5, sd = 1 }\n"),
              Contains("test.toml:2:5") && Contains("[inputs.x]") &&
-                 Contains("lognormal needs median + sigma, mean + sd, or p5 + p95; got `median`, `sd`"));
+                 Contains("lognormal needs median + sigma, mean + sd, or two quantiles such as p10 + p90; got `median`, `sd`"));
   CHECK_THAT(error_of("[inputs]\nx = { mean = 5 }\n"), Contains("[inputs.x]") && Contains("missing `dist`"));
 }
 
