@@ -30,7 +30,10 @@ ScenarioError ScenarioError::combined(std::vector<ScenarioError> errors) {
   });
   std::string full;
   const std::size_t shown = std::min(errors.size(), k_max_listed_errors);
-  for (std::size_t i = 0; i < shown; ++i) full += (i ? "\n" : "") + std::string(errors[i].what());
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i > 0) full += '\n';
+    full += errors[i].what();
+  }
   if (errors.size() > shown) full += fmt::format("\n{}: {} more errors not listed", errors.front().where_.file, errors.size() - shown);
   full += fmt::format("\n{}: {} errors", errors.front().where_.file, errors.size());
   const ScenarioError& first = errors.front();

@@ -1317,7 +1317,8 @@ void ScenarioParser::correlations() {
   }
   std::map<std::string, std::vector<std::string>> groups;
   for (const auto& [name, _] : parent) groups[root_of(name)].push_back(name);
-  for (auto& [_, names] : groups) {
+  for (auto& group : groups) {
+    std::vector<std::string>& names = group.second;  // (a structured binding cannot be captured before C++20's clang 16)
     std::sort(names.begin(), names.end());
     CorrelationGroup grp{names, SquareMatrix{names.size(), std::vector<double>(names.size() * names.size(), 0.0)}};
     for (std::size_t i = 0; i < names.size(); ++i) grp.spearman(i, i) = 1;
@@ -1559,7 +1560,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   Scenario s;
   s.path = path;
   s.text = text;
-  ScenarioParser p{ctx, root, path, s, {}, {}, {}, std::move(chain)};
+  ScenarioParser p{ctx, root, path, s, {}, {}, {}, std::move(chain), {}};
   p.sections();
   p.meta();
   p.inputs_and_formulas();
