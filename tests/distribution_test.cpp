@@ -197,6 +197,7 @@ TEST_CASE("every family draws the scalar draw's bits at every SIMD level (1e6 dr
       Beta{2, 5, 0.1, 0.6},    Bernoulli{0.3},                  Binomial{20, 0.25},
       Poisson{4.5},            Exponential{0.5},                Weibull{1.5, 3},
       Gumbel{10, 2},           StudentT{5, 1, 0.5},             LogUniform{1, 1000},
+      *Metalog::fit({0.1, 0.5, 0.9}, {2, 5, 15}, 0, NAN),
   };
   constexpr std::size_t n = 1'000'000;
   const std::vector<SimdLevel> levels = {SimdLevel::scalar, SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512};
@@ -346,4 +347,42 @@ TEST_CASE("laws given by two quantiles reproduce them", "[distribution]") {
   CHECK(quantile(*skew, 0.95) == Approx(0.3).epsilon(1e-9));
   // No gamma has a 10% quantile of 1 and a 90% of 1.0000001 within the shape bounds (it would be a spike).
   CHECK_FALSE(gamma_through(0.10, 1, 0.90, 1.0000001, 1e-3, 1e7));
+}
+
+TEST_CASE("metalog: reproduces its quantile points, its moments and cdf hold at 1e6 draws, bounds are kept",
+          "[distribution][statistical]") {
+  const auto unbounded = Metalog::fit({0.1, 0.5, 0.9}, {20, 35, 80}, NAN, NAN);
+  const auto lower = Metalog::fit({0.1, 0.5, 0.9}, {4, 5, 7}, 0, NAN);  // a thin right tail: moments to order 7
+  // A wide one: x ~ (1 − y)^−0.51 in the right tail (a2 + a3/2 = 0.4586 + 0.0518): a mean, no variance.
+  const auto wide = Metalog::fit({0.1, 0.5, 0.9}, {2, 5, 15}, 0, NAN);
+  REQUIRE(wide);
+  CHECK(std::isfinite(mean(*wide)));
+  CHECK(std::isinf(sd(*wide)));
+  const auto wild = Metalog::fit({0.1, 0.5, 0.9}, {2, 5, 300}, 0, NAN);  // x ~ (1 − y)^−1.5: no mean
+  REQUIRE(wild);
+  CHECK(std::isinf(mean(*wild)));
+  CHECK(std::isinf(sd(*wild)));
+  const auto both = Metalog::fit({0.05, 0.25, 0.5, 0.75, 0.95}, {0.02, 0.05, 0.08, 0.12, 0.25}, 0, 1);
+  REQUIRE(unbounded);
+  REQUIRE(lower);
+  REQUIRE(both);
+  // An exact fit: each point's quantile is its value.
+  for (const Metalog* m : {&*unbounded, &*lower, &*both})
+    for (std::size_t j = 0; j < m->p.size(); ++j) CHECK(quantile(*m, m->p[j]) == Approx(m->x[j]).epsilon(1e-12));
+  // The unbounded mean in closed form: a1 + a3/2 (E[L] = 0, E[(y − ½)L] = ½), against the quadrature.
+  CHECK(mean(*unbounded) == Approx(unbounded->a[0] + unbounded->a[2] / 2).epsilon(1e-9));
+  for (const Distribution& d : {Distribution(*unbounded), Distribution(*lower), Distribution(*both)}) {
+    INFO(describe(d));
+    const auto x = draw(d, 1'000'000, 21);
+    const SampleMoments m = moments(x);
+    CHECK(std::fabs(m.mean - mean(d)) <= 4 * m.se_mean);
+    CHECK(std::fabs(m.sd - sd(d)) <= 4 * m.se_sd);
+    CHECK(ks(x, d) < 1.95);  // against its own cdf (bisection on the quantile function)
+    for (const double p : {0.001, 0.3, 0.7, 0.999}) CHECK(cdf(d, quantile(d, p)) == Approx(p).margin(1e-9));
+  }
+  const auto bounded = draw(*both, 100000, 22);
+  CHECK(*std::min_element(bounded.begin(), bounded.end()) > 0);
+  CHECK(*std::max_element(bounded.begin(), bounded.end()) < 1);
+  // Points no rising quantile function passes through.
+  CHECK_FALSE(Metalog::fit({0.1, 0.5, 0.9}, {1, 1.01, 100}, NAN, NAN));
 }

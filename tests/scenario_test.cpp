@@ -283,4 +283,15 @@ frac   = { dist = "beta", "p2.5" = 0.1, "p97.5" = 0.4 }  # a fractional percent 
              Contains("[inputs.x.min]") && Contains("positive numbers"));
   CHECK_THAT(error_of("[inputs]\nx = { dist = \"normal\", p10 = 1, p90 = 2 }\n"),
              Contains("unknown key `p10`"));
+  // metalog: 3–5 points, rising, bounds outside them, a fit that rises everywhere
+  const Scenario m = test::scenario("[inputs]\nx = { dist = \"metalog\", p10 = 2, p50 = 5, p90 = 15, lower = 0 }\n");
+  CHECK(quantile(m.inputs[0].dist, 0.9) == Approx(15).epsilon(1e-12));
+  CHECK(m.inputs[0].point == Approx(5).epsilon(1e-12));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"metalog\", p10 = 1, p90 = 2 }\n"), Contains("3 to 5 quantile points"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"metalog\", p10 = 3, p50 = 2, p90 = 4 }\n"),
+             Contains("[inputs.x.p50]") && Contains("must exceed the quantile before it"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"metalog\", p10 = 1, p50 = 2, p90 = 4, lower = 1 }\n"),
+             Contains("[inputs.x.lower]") && Contains("must lie below p10"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"metalog\", p10 = 1, p50 = 1.01, p90 = 100 }\n"),
+             Contains("rises everywhere"));
 }

@@ -70,6 +70,7 @@ const std::vector<Family>& families() {
       {"gumbel", {{"location", "scale"}, {"mean", "sd"}}},
       {"student_t", {{"df"}, {"df", "location", "scale"}}},
       {"loguniform", {{"min", "max"}}},
+      {"metalog", {{"p10", "p50", "p90"}}},  // any 3–5 quantile keys, optional lower/upper (parse_metalog)
   };
   return table;
 }
@@ -468,6 +469,42 @@ Distribution parse_range(const std::string& s, const std::string& key, const Sou
   return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
 }
 
+// A metalog: 3–5 quantile keys (p10, p50, p90, ...) and optional `lower`, `upper` bounds; the fit must rise everywhere.
+Distribution parse_metalog(const toml::table& t, const std::string& prefix, const Ctx& ctx, const toml::node& node) {
+  std::vector<std::string> allowed = k_common_keys;
+  allowed.insert(allowed.end(), {"lower", "upper"});
+  std::vector<std::pair<double, std::string>> keys;
+  for (auto&& [k, v] : t)
+    if (is_quantile_key(k.str())) {
+      keys.emplace_back(std::stod(std::string(k.str()).substr(1)) / 100, std::string(k.str()));
+      allowed.emplace_back(k.str());
+    }
+  check_keys(t, allowed, prefix, ctx, "for metalog (quantile keys such as p10, p50, p90, and lower, upper)");
+  if (keys.size() < 3 || keys.size() > 5)
+    throw ScenarioError(ctx.at(node), prefix,
+                        fmt::format("metalog needs 3 to 5 quantile points (e.g. p10, p50, p90), got {}", keys.size()));
+  std::sort(keys.begin(), keys.end());
+  const Params p(t, prefix, ctx);
+  std::vector<double> ps, xs;
+  for (const auto& [pr, k] : keys) {
+    ps.push_back(pr);
+    xs.push_back(p.num(k));
+    if (xs.size() > 1)
+      p.require(xs.back() > xs[xs.size() - 2], k,
+                fmt::format("{} = {:g} must exceed the quantile before it ({:g})", k, xs.back(), xs[xs.size() - 2]));
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double lo = t.get("lower") ? p.num("lower") : nan, hi = t.get("upper") ? p.num("upper") : nan;
+  if (!std::isnan(lo)) p.require(lo < xs.front(), "lower", fmt::format("lower = {:g} must lie below {} = {:g}", lo, keys.front().second, xs.front()));
+  if (!std::isnan(hi)) p.require(hi > xs.back(), "upper", fmt::format("upper = {:g} must lie above {} = {:g}", hi, keys.back().second, xs.back()));
+  auto fit = Metalog::fit(ps, xs, lo, hi);
+  if (!fit)
+    throw ScenarioError(ctx.at(node), prefix,
+                        "no metalog through these points rises everywhere (its quantile function would turn back): "
+                        "space the points more evenly, use fewer, or add a bound");
+  return *fit;
+}
+
 Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
                   const std::string& section) {
   const std::string prefix = section + "." + name;
@@ -494,6 +531,15 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
       throw ScenarioError(ctx.at(*t->get("dist")), prefix + ".dist",
                           fmt::format("unknown distribution \"{}\"{}; allowed: {}", family,
                                       did_you_mean(family, family_names()), quoted_list(family_names())));
+    if (family == "metalog") {
+      in.dist = parse_metalog(*t, prefix, ctx, node);
+      in.unit = get_string(*t, "unit", prefix, ctx);
+      in.source = get_string(*t, "source", prefix, ctx);
+      in.point_note = get_string(*t, "point_note", prefix, ctx);
+      in.format = get_format(*t, prefix, ctx);
+      in.point = t->get("point") ? get_number(*t->get("point"), prefix + ".point", ctx) : median(in.dist);
+      return in;
+    }
     std::vector<std::string> allowed = k_common_keys;
     std::set<std::string> params;
     for (const auto& s : fam->sets)

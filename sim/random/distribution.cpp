@@ -143,6 +143,7 @@ std::string family_name(const Distribution& d) {
                         [](const Gumbel&) { return "gumbel"; },
                         [](const StudentT&) { return "student_t"; },
                         [](const LogUniform&) { return "loguniform"; },
+                        [](const Metalog&) { return "metalog"; },
                     },
                     d);
 }
@@ -178,6 +179,14 @@ std::string describe(const Distribution& d) {
             return fmt::format("student_t(df={:g}, location={:g}, scale={:g})", x.df, x.location, x.scale);
           },
           [](const LogUniform& x) { return fmt::format("loguniform(min={:g}, max={:g})", x.min, x.max); },
+          [](const Metalog& m) {
+            std::string points;
+            for (std::size_t i = 0; i < m.p.size(); ++i)
+              points += fmt::format("{}p{:g}={:g}", i ? ", " : "", 100 * m.p[i], m.x[i]);
+            if (!std::isnan(m.lower)) points += fmt::format(", lower={:g}", m.lower);
+            if (!std::isnan(m.upper)) points += fmt::format(", upper={:g}", m.upper);
+            return fmt::format("metalog({})", points);
+          },
       },
       d);
 }

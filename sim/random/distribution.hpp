@@ -128,10 +128,25 @@ struct LogUniform {
   [[nodiscard]] double quantile(double u) const;
 };
 
+/// Metalog (Keelin 2016) through k = 3–5 quantile points (p_j, x_j): the quantile function
+/// M(y) = a1 + a2·L + a3·(y − ½)·L + a4·(y − ½) + a5·(y − ½)², L = ln(y/(1 − y)), its first k terms fitted exactly;
+/// with a lower and/or upper bound, M is fitted to ln(x − lower), −ln(upper − x) or ln((x − lower)/(upper − x)).
+struct Metalog {
+  std::vector<double> p, x;  ///< the quantile points, p rising
+  double lower, upper;       ///< NaN when unbounded on that side
+  std::vector<double> a;     ///< the fitted coefficients (k of them)
+  /// Fits the coefficients; empty when the points admit no increasing quantile function (checked on a grid).
+  [[nodiscard]] static std::optional<Metalog> fit(std::vector<double> p, std::vector<double> x, double lower, double upper);
+  [[nodiscard]] double mean() const;  ///< by Gauss–Legendre quadrature of the quantile function
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double v) const;  ///< by bisection on the quantile function
+  [[nodiscard]] double quantile(double u) const;
+};
+
 /// One input's law.
 using Distribution = std::variant<Constant, Uniform, Triangular, Pert, Normal, TruncNormal, LogNormal, Beta, Gamma,
                                   Discrete, Empirical, Bernoulli, Binomial, Poisson, Exponential, Weibull, Gumbel,
-                                  StudentT, LogUniform>;
+                                  StudentT, LogUniform, Metalog>;
 
 /// The lognormal with quantile q1 at probability p1 and q2 at p2 (0 < q1 < q2, 0 < p1 < p2 < 1).
 [[nodiscard]] LogNormal lognormal_through(double p1, double q1, double p2, double q2);

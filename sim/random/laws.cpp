@@ -7,7 +7,9 @@
 #include <boost/math/special_functions/gamma.hpp>
 
 #include <cmath>
+#include <array>
 #include <limits>
+#include <optional>
 #include <numbers>
 
 namespace tamcarlo {
@@ -136,6 +138,157 @@ std::optional<Beta> beta_through(double p1, double z1, double p2, double z2, dou
   const double c = bisect(gap, c_lo, c_hi, true);
   const double m = fit_mean(c);
   return Beta{m * c, (1 - m) * c};
+}
+
+}  // namespace tamcarlo
+
+// ---- metalog ----
+
+#include <Eigen/Dense>
+
+namespace tamcarlo {
+namespace {
+
+// The metalog basis at y: 1, L, (y − ½)L, (y − ½), (y − ½)².
+std::array<double, 5> metalog_basis(double y) {
+  const double l = std::log(y / (1 - y)), c = y - 0.5;
+  return {1.0, l, c * l, c, c * c};
+}
+
+double metalog_m(const std::vector<double>& a, double y) {
+  const auto b = metalog_basis(y);
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m += a[i] * b[i];
+  return m;
+}
+
+// x from M by the bounds' transform, and its inverse.
+double from_m(double m, double lo, double hi) {
+  const bool has_lo = !std::isnan(lo), has_hi = !std::isnan(hi);
+  if (has_lo && has_hi) return (lo + hi * std::exp(m)) / (1 + std::exp(m));
+  if (has_lo) return lo + std::exp(m);
+  if (has_hi) return hi - std::exp(-m);
+  return m;
+}
+double to_m(double x, double lo, double hi) {
+  const bool has_lo = !std::isnan(lo), has_hi = !std::isnan(hi);
+  if (has_lo && has_hi) return std::log((x - lo) / (hi - x));
+  if (has_lo) return std::log(x - lo);
+  if (has_hi) return -std::log(hi - x);
+  return x;
+}
+
+// ∫₀¹ f(y) dy by 16-point Gauss–Legendre on pieces that halve toward each end.
+template <class F>
+double integrate01(F f) {
+  static const auto nodes = [] {
+    // Nodes and weights of 16-point Gauss–Legendre on [−1, 1] by Newton on P16.
+    constexpr int n = 16;
+    std::array<std::pair<double, double>, n> nw{};
+    for (int i = 0; i < n; ++i) {
+      double x = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
+      for (int it = 0; it < 100; ++it) {
+        double p0 = 1, p1 = x;
+        for (int k = 2; k <= n; ++k) {
+          const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+          p0 = p1;
+          p1 = p2;
+        }
+        dp = n * (x * p1 - p0) / (x * x - 1);
+        const double dx = p1 / dp;
+        x -= dx;
+        if (std::fabs(dx) < 1e-16) break;
+      }
+      nw[static_cast<std::size_t>(i)] = {x, 2 / ((1 - x * x) * dp * dp)};
+    }
+    return nw;
+  }();
+  // Pieces halving toward each end, [2^−(j+2), 2^−(j+1)] and their mirror images, so the ends' logarithmic
+  // singularities are resolved (the last 2^−51 at each end left out: 1 − 2^−53 is the last double below 1, and
+  // that sliver carries under 1e-13 of the integral).
+  const auto piece = [&](double lo, double hi) {
+    const double half = 0.5 * (hi - lo);
+    double t = 0;
+    for (const auto& [x, w] : nodes) t += w * half * f(lo + half * (x + 1));
+    return t;
+  };
+  double total = 0;
+  for (int j = 0; j < 50; ++j) {
+    const double lo = std::ldexp(1.0, -(j + 2)), hi = std::ldexp(1.0, -(j + 1));
+    total += piece(lo, hi) + piece(1 - hi, 1 - lo);
+  }
+  return total;
+}
+
+}  // namespace
+
+std::optional<Metalog> Metalog::fit(std::vector<double> p, std::vector<double> x, double lower, double upper) {
+  const std::size_t k = p.size();
+  if (k < 3 || k > 5 || x.size() != k) return std::nullopt;
+  Eigen::MatrixXd basis(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k));
+  Eigen::VectorXd target(static_cast<Eigen::Index>(k));
+  for (std::size_t j = 0; j < k; ++j) {
+    const auto b = metalog_basis(p[j]);
+    for (std::size_t i = 0; i < k; ++i) basis(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = b[i];
+    target(static_cast<Eigen::Index>(j)) = to_m(x[j], lower, upper);
+    if (!std::isfinite(target(static_cast<Eigen::Index>(j)))) return std::nullopt;
+  }
+  const Eigen::VectorXd a = basis.fullPivLu().solve(target);
+  Metalog m{std::move(p), std::move(x), lower, upper, std::vector<double>(a.data(), a.data() + a.size())};
+  // Feasible: M increasing on (0, 1), checked on a grid dense in the tails.
+  double prev = -std::numeric_limits<double>::infinity();
+  for (int i = 1; i < 20000; ++i) {
+    const double v = metalog_m(m.a, static_cast<double>(i) / 20000);
+    if (!(v > prev)) return std::nullopt;
+    prev = v;
+  }
+  for (int e = 2; e <= 40; ++e) {  // the tails: y = 2^−e and 1 − 2^−e keep the order
+    const double y = std::ldexp(1.0, -e);
+    if (!(metalog_m(m.a, y) < metalog_m(m.a, 2 * y)) || !(metalog_m(m.a, 1 - 2 * y) < metalog_m(m.a, 1 - y)))
+      return std::nullopt;
+  }
+  return m;
+}
+
+double Metalog::quantile(double u) const { return from_m(metalog_m(a, u), lower, upper); }
+
+double Metalog::cdf(double v) const {
+  if (!std::isnan(lower) && v <= lower) return 0;
+  if (!std::isnan(upper) && v >= upper) return 1;
+  double lo = 0, hi = 1;
+  for (int i = 0; i < 200 && hi - lo > 1e-17; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;
+    (quantile(mid) < v ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+namespace {
+
+// With one bound, the free tail behaves as a power of the tail probability: x − lower ~ (1 − y)^−c with
+// c = a2 + a3/2 (or upper − x ~ y^−c with c = a2 − a3/2); moments of order ≥ 1/c do not exist.
+double tail_power(const Metalog& m) {
+  const bool lo = !std::isnan(m.lower), hi = !std::isnan(m.upper);
+  if (lo == hi) return 0;  // unbounded (logistic tails) or bounded: every moment exists
+  const double a3 = m.a.size() > 2 ? m.a[2] : 0.0;
+  return lo ? m.a[1] + a3 / 2 : m.a[1] - a3 / 2;
+}
+
+}  // namespace
+
+double Metalog::mean() const {
+  if (tail_power(*this) >= 1) return std::isnan(lower) ? -k_inf : k_inf;
+  return integrate01([&](double y) { return quantile(y); });
+}
+
+double Metalog::sd() const {
+  if (tail_power(*this) >= 0.5) return k_inf;
+  const double m = mean();
+  return std::sqrt(integrate01([&](double y) {
+    const double d = quantile(y) - m;
+    return d * d;
+  }));
 }
 
 }  // namespace tamcarlo
