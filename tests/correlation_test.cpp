@@ -13,6 +13,8 @@
 #include <numeric>
 
 using namespace tamcarlo;
+using tamcarlo::test::error_of;
+using tamcarlo::test::ks;
 using Catch::Contains;
 
 namespace {
@@ -61,16 +63,6 @@ Estimate spearman_with_se(const std::vector<double>& a, const std::vector<double
   return {spearman(a, b), std::sqrt(ss / (batches - 1)) / std::sqrt(static_cast<double>(batches))};
 }
 
-double ks(std::vector<double> x, const Distribution& d) {
-  std::sort(x.begin(), x.end());
-  const double n = static_cast<double>(x.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double f = cdf(d, x[i]);
-    worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(static_cast<double>(i + 1) / n - f)});
-  }
-  return std::sqrt(n) * worst;
-}
 
 EngineOutput run(const Scenario& s, std::uint64_t n, unsigned threads = 2, std::uint64_t seed = 11) {
   const Plan plan(s);
@@ -82,14 +74,6 @@ EngineOutput run(const Scenario& s, std::uint64_t n, unsigned threads = 2, std::
   return run_engine(plan, opt);
 }
 
-std::string error_of(const std::string& text) {
-  try {
-    (void)test::scenario(text);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // Statistical checks of every sampler against its law. Fixed seeds; tolerances in standard errors.
 #include "sim/random/distribution.hpp"
+#include "tests/support.hpp"
 
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/binomial.hpp>
@@ -24,6 +25,8 @@
 #include <map>
 
 using namespace tamcarlo;
+using tamcarlo::test::error_of;
+using tamcarlo::test::ks;
 
 namespace {
 // Draws of the 1e6-draw checks; under the sanitizers (10–20× slower, and there to find memory errors, not to
@@ -63,17 +66,6 @@ SampleMoments moments(const std::vector<double>& x) {
   return {m, s, s / std::sqrt(n), std::sqrt(std::max(m4 - m2 * m2, 0.0) / n) / (2 * s)};
 }
 
-// Kolmogorov–Smirnov statistic √n · sup |F_n − F| for a continuous law.
-double ks(std::vector<double> x, const Distribution& d) {
-  std::sort(x.begin(), x.end());
-  const double n = static_cast<double>(x.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double f = cdf(d, x[i]);
-    worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(static_cast<double>(i + 1) / n - f)});
-  }
-  return std::sqrt(n) * worst;
-}
 
 struct Case {
   const char* name;

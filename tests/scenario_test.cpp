@@ -6,19 +6,12 @@
 #include <cmath>
 
 using namespace tamcarlo;
+using tamcarlo::test::error_of;
+using tamcarlo::test::ks;
 using Catch::Contains;
 
 namespace {
 
-// The ScenarioError message for `text`, or "" if it parses.
-std::string error_of(const std::string& text) {
-  try {
-    (void)test::scenario(text);
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

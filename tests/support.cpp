@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -118,6 +120,26 @@ std::string h5_differences(const std::string& a, const std::string& b) {
   if (rc == 0) return {};
   const std::string text = slurp(out);
   return text.empty() ? "h5diff failed (is hdf5-tools installed?)" : text.substr(0, 4000);
+}
+
+double ks(std::vector<double> x, const Distribution& d) {
+  std::sort(x.begin(), x.end());
+  const double n = static_cast<double>(x.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double f = cdf(d, x[i]);
+    worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(static_cast<double>(i + 1) / n - f)});
+  }
+  return std::sqrt(n) * worst;
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)scenario(text);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 Process run_shell(const std::string& command) {

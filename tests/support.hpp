@@ -53,6 +53,12 @@ struct Process {
 /// Runs `command` with /bin/sh; its exit code and its stdout and stderr together.
 [[nodiscard]] Process run_shell(const std::string& command);
 
+/// Kolmogorov–Smirnov statistic √n · sup |F_n − F| of the samples x against the law d (continuous).
+[[nodiscard]] double ks(std::vector<double> x, const Distribution& d);
+
+/// The ScenarioError message for scenario text (file name "test.toml"), or "" if it parses.
+[[nodiscard]] std::string error_of(const std::string& text);
+
 /// Path of a file in the source tree, e.g. "scenarios/cs_ecommerce.toml".
 [[nodiscard]] std::string source_path(const std::string& relative);
 

@@ -14,6 +14,11 @@ namespace tamcarlo {
 namespace {
 
 std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
+// A mean and its 95% half-width as shown (format_mean_ci), or "—" twice when no sample was finite.
+std::pair<std::string, std::string> mean_ci(const Moments& m, NumberStyle style = NumberStyle::automatic) {
+  if (m.n == 0) return {"—", "—"};
+  return format_mean_ci(m.mean, k_z95_two_sided * m.se(), style);
+}
 std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "—"; }
 
 // Columns padded to their widest cell; the first `left` left-aligned (and the last if text_last), the rest right-aligned.
@@ -104,11 +109,10 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     const auto& b = base.variables[i];
     const auto& c = st.run.variables[i];
     if (!b.reported) continue;
-    const Moments& d = st.delta[i];
+    const auto [delta, delta_half] = mean_ci(st.delta[i], b.var.format);
     rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "—" : format_number(b.at(0.5).value, b.var.format),
                     c.quantiles.empty() ? "—" : format_number(c.at(0.5).value, b.var.format), format_number(b.moments.mean, b.var.format), format_number(c.moments.mean, b.var.format),
-                    d.n > 0 ? format_mean_ci(d.mean, k_z95_two_sided * d.se(), b.var.format).first : "—",
-                    d.n > 0 ? format_mean_ci(d.mean, k_z95_two_sided * d.se(), b.var.format).second : "—"});
+                    delta, delta_half});
   }
   print_rows(rows, os);
   for (std::size_t i = 0; i < base.variables.size(); ++i) {
@@ -160,10 +164,10 @@ void print_sobol(const RunSummary& r, std::ostream& os) {
 
 void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   const auto& k = p.moic_risk;
+  const auto [moic_mean, moic_half] = mean_ci(p.moic_moments);
   os << fmt::format("\n portfolio of {} holdings: MOIC P5 {} · P50 {} · P95 {} · mean {} ± {}\n", p.names.size(),
                     format_number(quantile_at(p.moic, 0.05).value), format_number(quantile_at(p.moic, 0.50).value), format_number(quantile_at(p.moic, 0.95).value),
-                    format_mean_ci(p.moic_moments.mean, k_z95_two_sided * p.moic_moments.se()).first,
-                    format_mean_ci(p.moic_moments.mean, k_z95_two_sided * p.moic_moments.se()).second);
+                    moic_mean, moic_half);
   std::string line;
   for (const auto& t : k.thresholds)
     line += fmt::format("{}P(MOIC {} {:g}) = {}", line.empty() ? "" : " · ", t.below ? "<" : "≥", t.threshold, prob(t.p));
@@ -217,8 +221,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
     if (!v.reported) continue;
     const Moments& m = v.moments;
     const NumberStyle style = v.var.format;
-    const auto [mean, half] = m.n == 0 ? std::pair<std::string, std::string>{"—", "—"}
-                                       : format_mean_ci(m.mean, k_z95_two_sided * m.se(), style);
+    const auto [mean, half] = mean_ci(m, style);
     std::vector<std::string> row = {v.label(), v.var.unit, format_number(v.point, style), mean,
                                     m.heavy_tailed() ? half + " †" : half};
     for (const double p : {0.05, 0.50, 0.95})
@@ -352,12 +355,12 @@ void print_suite(const SuiteSummary& r, const Suite& s, std::ostream& os) {
                       "(95% CIs within ±{:.3f}).\n",
                       widest);
     const RankAgreement& ag = m.agreement;
+    const auto [tau_mean, tau_half] = mean_ci(ag.per_sample);
     if (ag.quantiles.size() == 3)
       os << fmt::format(" agreement with the `{}` stars (Kendall τ_b over {} cells): {} for the median ranking;\n"
                         "   per sample: mean {} ± {} (95% CI), P5–P95 [{}, {}], P(τ_b > 0) = {}\n",
                         r.rank_by, m.order.size(), fixed(ag.median_ranking, 3),
-                        format_mean_ci(ag.per_sample.mean, k_z95_two_sided * ag.per_sample.se()).first,
-                        format_mean_ci(ag.per_sample.mean, k_z95_two_sided * ag.per_sample.se()).second,
+                        tau_mean, tau_half,
                         fixed(ag.quantiles[0].value, 3), fixed(ag.quantiles[2].value, 3), fixed(ag.positive.p, 3));
     for (std::size_t c = 0; c < m.market_moments.size(); ++c)
       if (m.market_moments[c].nonfinite > 0)
