@@ -192,7 +192,7 @@ TEST_CASE("a cancelled run stops and reports it", "[engine]") {
   const Scenario s = test::scenario(k_every_family);
   const Plan plan(s);
   std::atomic<bool> cancel{true};
-  const PlanSource source(plan, 1);
+  const PlanSource source(plan, 1, 100000);
   StreamOptions opt;
   opt.samples = 100000;
   opt.cancel = &cancel;

@@ -90,7 +90,7 @@ std::vector<ColumnSpec> specs_for(const Plan& plan) {
 }
 
 std::vector<ColumnResult> stream(const Plan& plan, std::uint64_t n, unsigned threads, StreamOptions opt = {}) {
-  const PlanSource source(plan, 42);
+  const PlanSource source(plan, 42, n);
   opt.samples = n;
   opt.threads = threads;
   return run_stream(source, specs_for(plan), opt);

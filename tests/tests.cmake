@@ -5,6 +5,7 @@ add_executable(tamcarlo_tests
   tests/support.cpp
   tests/cli_test.cpp
   tests/cluster_test.cpp
+  tests/design_test.cpp
   tests/correlation_test.cpp
   tests/distribution_test.cpp
   tests/engine_test.cpp
@@ -42,3 +43,6 @@ catch_discover_tests(tamcarlo_tests EXTRA_ARGS -w NoTests)
 # nothing: refuse them by name too (a clearer message than the failing entry).
 add_test(NAME "test names hold no semicolon (CTest would run nothing under them)"
          COMMAND sh -c "! grep -n 'TEST_CASE(\"[^\"]*;' ${PROJECT_SOURCE_DIR}/tests/*.cpp")
+# A '[' in a name breaks catch_discover_tests (every later case is registered as one entry with a joined name).
+add_test(NAME "test names hold no square bracket (test discovery would merge the cases after it)"
+         COMMAND sh -c "! grep -n 'TEST_CASE(\"[^\"]*\\[' ${PROJECT_SOURCE_DIR}/tests/*.cpp")

@@ -15,7 +15,6 @@ namespace tamcarlo {
 namespace {
 
 constexpr std::uint64_t k_round_unit = 65'536;  // one chunk of blocks
-constexpr double k_z95 = 1.959963984540054;
 
 // "p5" → 0.05 when it is a reported quantile; NaN otherwise.
 double probability_of(const std::string& stat) {
@@ -96,7 +95,7 @@ std::vector<PrecisionCheck> precision_of(const RunSummary& r, const std::vector<
       for (const auto& st : stats) {
         double achieved = std::numeric_limits<double>::infinity();
         if (st == "mean") {
-          achieved = relative_half_width(v.moments.mean, k_z95 * v.moments.se());
+          achieved = relative_half_width(v.moments.mean, v.moments.half95());
         } else if (!v.quantiles.empty()) {
           const QuantileEstimate& q = v.at(probability_of(st));
           achieved = relative_half_width(q.value, 0.5 * (q.hi - q.lo));

@@ -64,9 +64,9 @@ struct PortfolioColumns {
 // differences from the base; then the portfolio's derived columns.
 class ScenarioSource : public BlockSource {
  public:
-  ScenarioSource(const Plan& base, std::vector<const Plan*> stressed, std::uint64_t seed,
+  ScenarioSource(const Plan& base, std::vector<const Plan*> stressed, std::uint64_t seed, std::uint64_t samples,
                  std::optional<PortfolioColumns> portfolio)
-      : base_(base), stressed_(std::move(stressed)), seed_(seed), portfolio_(std::move(portfolio)) {}
+      : base_(base), stressed_(std::move(stressed)), seed_(seed), samples_(samples), portfolio_(std::move(portfolio)) {}
   [[nodiscard]] std::size_t series() const { return base_.series().size(); }
   [[nodiscard]] std::size_t stress_first(std::size_t k) const { return series() * (1 + 2 * k); }
   [[nodiscard]] std::size_t delta_first(std::size_t k) const { return stress_first(k) + series(); }
@@ -75,17 +75,18 @@ class ScenarioSource : public BlockSource {
     return portfolio_first() + (portfolio_ ? portfolio_->width() : 0);
   }
   [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
+  [[nodiscard]] std::uint32_t replicates() const override { return base_.design().replicates; }
 
   const Plan& base_;
   std::vector<const Plan*> stressed_;
-  std::uint64_t seed_;
+  std::uint64_t seed_, samples_;
   std::optional<PortfolioColumns> portfolio_;
 };
 
 class ScenarioEvaluator : public BlockEvaluator {
  public:
-  explicit ScenarioEvaluator(const ScenarioSource& src) : src_(src), base_(src.base_) {
-    for (const Plan* p : src.stressed_) stressed_.emplace_back(*p);
+  explicit ScenarioEvaluator(const ScenarioSource& src) : src_(src), base_(src.base_, src.samples_) {
+    for (const Plan* p : src.stressed_) stressed_.emplace_back(*p, src.samples_);
     const std::size_t derived = src.width() - src.series() * (1 + src.stressed_.size());
     buffer_.assign(derived, std::vector<double>(k_block_size));
   }
@@ -258,6 +259,20 @@ void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned thre
                                       : std::string("split the scenario: it has too many variables for this machine")));
 }
 
+void check_design_samples(const Scenario& s, std::uint64_t samples) {
+  const Design& d = s.design;
+  if (!d.replicated() || samples == 0) return;
+  const std::string where = fmt::format("{}: design = \"{}\" with {} replicates", s.design_where.str(),
+                                        design_name(d.kind), d.replicates);
+  if (samples < 2 * std::uint64_t{d.replicates})
+    throw UsageError(fmt::format("{} samples cannot make {} replicates of at least 2 samples each ({}); run -n {} or "
+                                 "more, or set fewer replicates",
+                                 thousands(samples), d.replicates, where, 2 * std::uint64_t{d.replicates}));
+  if (d.kind == DesignKind::sobol && (samples + d.replicates - 1) / d.replicates > k_sobol_max_points)
+    throw UsageError(fmt::format("{} samples make replicates of more than 2³² Sobol' points ({}); set more replicates",
+                                 thousands(samples), where));
+}
+
 RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt) {
   const auto& vars = plan.variables();
   RunSummary out;
@@ -267,6 +282,7 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
   out.unit = s.unit;
   out.years = s.years;
   out.seed = opt.seed.value_or(s.seed.value_or(k_default_seed));
+  out.design = s.design;
   out.point_only = opt.point_only;
   out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
   out.ranks = opt.ranks ? opt.ranks->size() : 1;
@@ -390,6 +406,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const Plan plan(s);
   RunSummary out = describe_run(s, plan, opt);
   if (opt.point_only) return out;
+  check_design_samples(s, out.samples);
 
   // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
   std::vector<Scenario> stressed;
@@ -422,7 +439,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     }
     pcols = p;
   }
-  const ScenarioSource source(plan, plan_ptrs, out.seed, pcols);
+  const ScenarioSource source(plan, plan_ptrs, out.seed, out.samples, pcols);
   std::vector<const Plan*> all_plans = {&plan};
   all_plans.insert(all_plans.end(), plan_ptrs.begin(), plan_ptrs.end());
   check_workspace_memory(all_plans, opt.threads, s.name);

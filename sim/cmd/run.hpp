@@ -91,6 +91,9 @@ void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned thre
 /// A summary of `s` with every variable's identity and point values, before sampling: one entry per
 /// series (Plan::series()); `reported`, `stored` (per opt) and `risk_spec` set.
 [[nodiscard]] RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& opt);
+/// Throws UsageError when `samples` cannot hold the scenario's design replicates (≥ 2 samples each; ≤ 2³² Sobol'
+/// points each), naming where the design is written.
+void check_design_samples(const Scenario& s, std::uint64_t samples);
 
 /// What the streaming engine computes for each series of `r` (quantiles for reported or stored ones,
 /// risk where specified).

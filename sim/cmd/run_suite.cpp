@@ -45,9 +45,10 @@ class SuiteSource : public BlockSource {
     std::optional<std::size_t> share;     // column of its share series
     std::optional<std::size_t> fx;        // column of the shared fx input
   };
-  SuiteSource(std::vector<const Plan*> plans, std::vector<std::uint64_t> seeds, std::vector<Cell> cells,
-              std::vector<double> stars)
-      : plans_(std::move(plans)), seeds_(std::move(seeds)), cells_(std::move(cells)), stars_(std::move(stars)) {
+  SuiteSource(std::vector<const Plan*> plans, std::vector<std::uint64_t> seeds, std::uint64_t samples,
+              std::vector<Cell> cells, std::vector<double> stars)
+      : plans_(std::move(plans)), seeds_(std::move(seeds)), samples_(samples), cells_(std::move(cells)),
+        stars_(std::move(stars)) {
     for (const Plan* p : plans_) {
       first_.push_back(runs_width_);
       runs_width_ += p->series().size();
@@ -62,9 +63,11 @@ class SuiteSource : public BlockSource {
   [[nodiscard]] std::size_t tau() const { return runs_width_ + 2 * cells_.size() + cells_.size() * cells_.size(); }
   [[nodiscard]] std::size_t width() const override { return tau() + 1; }
   [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
+  [[nodiscard]] std::uint32_t replicates() const override { return plans_.front()->design().replicates; }
 
   std::vector<const Plan*> plans_;
   std::vector<std::uint64_t> seeds_;
+  std::uint64_t samples_;
   std::vector<Cell> cells_;
   std::vector<double> stars_;
   std::vector<std::size_t> first_;
@@ -74,7 +77,7 @@ class SuiteSource : public BlockSource {
 class SuiteEvaluator : public BlockEvaluator {
  public:
   explicit SuiteEvaluator(const SuiteSource& src) : src_(src) {
-    for (const Plan* p : src.plans_) blocks_.emplace_back(*p);
+    for (const Plan* p : src.plans_) blocks_.emplace_back(*p, src.samples_);
     const std::size_t c = src.cells_.size();
     buffer_.assign(src.width() - src.runs_width_, std::vector<double>(k_block_size, k_nan));
     markets_.resize(c);
@@ -207,6 +210,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     runs.push_back(describe_run(*scenarios[k], *plans.back(), o));
   }
   const std::size_t member0 = has_shared ? 1 : 0;
+  if (!opt.point_only) check_design_samples(suite.members.front().scenario, out.samples);
   const auto finish_point = [&] {
     if (has_shared) out.shared = runs[0];
     for (std::size_t k = member0; k < runs.size(); ++k) out.members.push_back(std::move(runs[k]));
@@ -238,7 +242,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     out.cells.push_back(k);
     stars.push_back(rb < m.stars.size() ? m.stars[rb] : 0);
   }
-  const SuiteSource source(plan_ptrs, seeds, cells, stars);
+  const SuiteSource source(plan_ptrs, seeds, out.samples, cells, stars);
   check_workspace_memory(plan_ptrs, opt.threads, suite.name);
   if (opt.preflight) {
     opt.preflight->stored_bytes = 0;

@@ -4,7 +4,8 @@
 
 namespace tamcarlo {
 
-PlanBlock::PlanBlock(const Plan& plan) : plan_(plan), ws_(plan.workspace(k_block_size)) {
+PlanBlock::PlanBlock(const Plan& plan, std::uint64_t samples)
+    : plan_(plan), samples_(samples), ws_(plan.workspace(k_block_size)) {
   const auto& series = plan.series();
   series_.resize(series.size());
   for (std::size_t i = 0; i < series.size(); ++i)
@@ -13,7 +14,7 @@ PlanBlock::PlanBlock(const Plan& plan) : plan_(plan), ws_(plan.workspace(k_block
 
 void PlanBlock::evaluate(std::uint64_t seed, std::uint64_t first, std::size_t rows) {
   const auto& series = plan_.series();
-  plan_.evaluate(ws_, seed, first, rows);
+  plan_.evaluate(ws_, seed, samples_, first, rows);
   for (std::size_t i = 0; i < series.size(); ++i)
     if (series[i].year < 0) series_[i] = ws_.col(static_cast<Eigen::Index>(series[i].var)).data();
   if (timed_.empty()) return;
@@ -34,7 +35,8 @@ namespace {
 
 class PlanEvaluator : public BlockEvaluator {
  public:
-  PlanEvaluator(const Plan& plan, std::uint64_t seed) : block_(plan), seed_(seed), width_(plan.series().size()) {}
+  PlanEvaluator(const Plan& plan, std::uint64_t seed, std::uint64_t samples)
+      : block_(plan, samples), seed_(seed), width_(plan.series().size()) {}
   void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) override {
     block_.evaluate(seed_, first, rows);
     for (std::size_t i = 0; i < width_; ++i) columns[i] = block_.series(i);
@@ -48,10 +50,12 @@ class PlanEvaluator : public BlockEvaluator {
 
 }  // namespace
 
-std::unique_ptr<BlockEvaluator> PlanSource::evaluator() const { return std::make_unique<PlanEvaluator>(plan_, seed_); }
+std::unique_ptr<BlockEvaluator> PlanSource::evaluator() const {
+  return std::make_unique<PlanEvaluator>(plan_, seed_, samples_);
+}
 
 EngineOutput run_engine(const Plan& plan, const EngineOptions& opt) {
-  const PlanSource source(plan, opt.seed);
+  const PlanSource source(plan, opt.seed, opt.run_samples > 0 ? opt.run_samples : opt.samples);
   std::vector<bool> keep(source.width(), false);
   for (std::size_t i = 0; i < keep.size() && i < opt.keep.size(); ++i) keep[i] = opt.keep[i];
   EngineOutput out;

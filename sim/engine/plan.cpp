@@ -72,7 +72,7 @@ double compare(double x, double y, Cmp cmp) {
 
 }  // namespace
 
-Plan::Plan(const Scenario& s) : years_(s.years) {
+Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
@@ -80,6 +80,7 @@ Plan::Plan(const Scenario& s) : years_(s.years) {
     samplers_.emplace_back(in.dist);
     constant_inputs_.push_back(std::holds_alternative<Constant>(in.dist));
     ids_.push_back(variable_id(in.name));
+    dimensions_.push_back(in.dimension);
   }
   // Correlated inputs draw independent standard normal scores from their own streams; the group's copula turns
   // them into correlated draws of each input's law.
@@ -94,6 +95,9 @@ Plan::Plan(const Scenario& s) : years_(s.years) {
     }
     copulas_.push_back({GaussianCopula(std::move(laws), g.spearman), std::move(slots)});
   }
+  // A design draws each input's uniform coordinate and inverts its law (a correlated input's: Φ⁻¹, its normal score).
+  if (design_.replicated())
+    for (const Sampler& sm : samplers_) quantiles_.emplace_back(sm.distribution());
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
     vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format});
@@ -135,16 +139,37 @@ Workspace Plan::workspace(std::size_t rows) const {
   return ws;
 }
 
-void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
-  draw(ws, seed, first, n);
+void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t samples, std::uint64_t first, std::size_t n) const {
+  draw(ws, seed, samples, first, n);
   compute(ws, n);
 }
 
 void Plan::compute(Workspace& ws, std::size_t n) const { execute(code_, ws, n); }
 
-void Plan::draw(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
+void Plan::draw_mc(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
   for (std::size_t i = 0; i < samplers_.size(); ++i)
     samplers_[i].fill(seed, ids_[i], first, std::span<double>(ws.col(static_cast<Eigen::Index>(i)).data(), n));
+  copula_step(ws, n);
+}
+
+void Plan::draw(Workspace& ws, std::uint64_t seed, std::uint64_t samples, std::uint64_t first, std::size_t n) const {
+  if (!design_.replicated()) {
+    draw_mc(ws, seed, first, n);
+    return;
+  }
+  for (std::size_t i = 0; i < samplers_.size(); ++i) {
+    const std::span<double> col(ws.col(static_cast<Eigen::Index>(i)).data(), n);
+    if (constant_inputs_[i]) {
+      samplers_[i].fill(seed, ids_[i], first, col);
+      continue;
+    }
+    DesignCoordinate(design_, samples, dimensions_[i]).fill(seed, ids_[i], first, col);
+    quantiles_[i].apply(col);
+  }
+  copula_step(ws, n);
+}
+
+void Plan::copula_step(Workspace& ws, std::size_t n) const {
   for (const Copula& c : copulas_) {
     std::vector<double*> cols;
     for (const std::uint32_t v : c.slots) cols.push_back(ws.col(static_cast<Eigen::Index>(v)).data());

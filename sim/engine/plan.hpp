@@ -52,11 +52,16 @@ class Plan {
   [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
   /// A workspace for blocks of up to `rows` samples, with constant slots filled.
   [[nodiscard]] Workspace workspace(std::size_t rows) const;
-  /// Draws every input for samples [first, first + n) under `seed` and evaluates every untimed formula;
-  /// afterwards column v holds untimed variable v's values for the block.
-  void evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
-  /// The first half of evaluate(): every input's column drawn (correlated ones through their copula).
-  void draw(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
+  /// Draws every input for samples [first, first + n) of a run of `samples` samples under `seed` and evaluates
+  /// every untimed formula; afterwards column v holds untimed variable v's values for the block.
+  void evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t samples, std::uint64_t first, std::size_t n) const;
+  /// The first half of evaluate(): every input's column drawn by the scenario's design (its replicates span the
+  /// run's `samples`), correlated ones through their copula.
+  void draw(Workspace& ws, std::uint64_t seed, std::uint64_t samples, std::uint64_t first, std::size_t n) const;
+  /// draw() by independent draws whatever the design (each sample from its own keyed streams; N plays no part).
+  void draw_mc(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const;
+  /// The scenario's sampling design.
+  [[nodiscard]] const Design& design() const noexcept { return design_; }
   /// The second half: every untimed formula evaluated from the input columns as they are.
   void compute(Workspace& ws, std::size_t n) const;
   /// True when some inputs are correlated ([correlations]).
@@ -84,6 +89,10 @@ class Plan {
     std::vector<std::uint32_t> slots;    // its inputs' slots, in the group's order
   };
   std::vector<Copula> copulas_;          // [correlations]: applied to the normal scores after the inputs are drawn
+  void copula_step(Workspace& ws, std::size_t n) const;
+  Design design_;
+  std::vector<std::uint32_t> dimensions_;     // per input: its Sobol' dimension
+  std::vector<QuantileFunction> quantiles_;   // per input, for a design: its law's quantile function (Φ⁻¹ if correlated)
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
   std::vector<bool> constant_inputs_;    // per input: its law is a constant
   std::vector<std::pair<std::uint32_t, double>> constants_;

@@ -34,6 +34,7 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   EngineOptions eo;
   eo.seed = seed;
   eo.samples = out.samples;
+  eo.run_samples = samples;  // the run's first samples: a design's draws depend on the run's N
   eo.threads = threads;
   eo.keep = keep;
   const EngineOutput run = run_engine(plan, eo);

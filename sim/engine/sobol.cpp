@@ -53,8 +53,8 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
       const std::uint64_t first = blk * k_block_size;
       const std::size_t rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
       Workspace wa = plan.workspace(rows), wb = plan.workspace(rows), wx = plan.workspace(rows);
-      plan.draw(wa, seed, first, rows);
-      plan.draw(wb, seed_b, first, rows);
+      plan.draw_mc(wa, seed, first, rows);
+      plan.draw_mc(wb, seed_b, first, rows);
       wx = wa;
       values(wa, rows);
       values(wb, rows);

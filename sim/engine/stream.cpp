@@ -1,6 +1,7 @@
 #include "sim/engine/stream.hpp"
 
 #include "sim/error.hpp"
+#include "sim/random/design.hpp"
 
 #include <fmt/format.h>
 
@@ -40,6 +41,18 @@ struct Sums {
   }
 };
 
+// The moments of each design replicate a block range touches (ReplicateSplit), replicates rising; adjacent
+// ranges merge by joining the replicate they share.
+struct ReplicateMoments {
+  std::vector<std::pair<std::uint32_t, Moments>> parts;
+  void merge(const ReplicateMoments& o) {
+    for (const auto& [r, m] : o.parts) {
+      if (!parts.empty() && parts.back().first == r) parts.back().second.merge(m);
+      else parts.emplace_back(r, m);
+    }
+  }
+};
+
 // What one pass does for one column.
 struct ColumnPass {
   bool moments = false;
@@ -55,6 +68,7 @@ struct ColumnPass {
 struct PassState {
   std::uint64_t first_block = 0, end_block = 0;  // the blocks it covers
   std::vector<BlockTree<Moments>> moments;
+  std::vector<BlockTree<ReplicateMoments>> replicates;  // a design run's: per column (empty trees otherwise)
   std::vector<BlockTree<Sums>> sums;
   std::vector<LayoutCounts> counts;
 
@@ -71,6 +85,7 @@ struct PassState {
     end_block = right.end_block;
     for (std::size_t c = 0; c < moments.size(); ++c) {
       moments[c].join(std::move(right.moments[c]));
+      replicates[c].join(std::move(right.replicates[c]));
       sums[c].join(std::move(right.sums[c]));
       counts[c].merge(std::move(right.counts[c]));
     }
@@ -126,6 +141,16 @@ std::string serialize(const PassState& s) {
       w.put(n.index);
       w.put(n.value);
     }
+    w.put<std::uint64_t>(s.replicates[c].nodes().size());
+    for (const auto& n : s.replicates[c].nodes()) {
+      w.put(n.level);
+      w.put(n.index);
+      w.put<std::uint64_t>(n.value.parts.size());
+      for (const auto& [r, m] : n.value.parts) {
+        w.put(r);
+        w.put(m);
+      }
+    }
     w.put<std::uint64_t>(s.sums[c].nodes().size());
     for (const auto& n : s.sums[c].nodes()) {
       w.put(n.level);
@@ -157,6 +182,7 @@ PassState deserialize(const std::string& bytes) try {
   const auto width = r.get<std::uint64_t>();
   if (width > bytes.size()) throw RunError("a serialized pass state is damaged (its width)");
   s.moments.resize(width);
+  s.replicates.resize(width);
   s.sums.resize(width);
   s.counts.resize(width);
   for (std::size_t c = 0; c < width; ++c) {
@@ -167,6 +193,17 @@ PassState deserialize(const std::string& bytes) try {
       n.value = r.get<Moments>();
     }
     s.moments[c] = BlockTree<Moments>::from_nodes(std::move(mn));
+    std::vector<BlockTree<ReplicateMoments>::Node> rn(checked_count(r.get<std::uint64_t>(), bytes.size()));
+    for (auto& n : rn) {
+      n.level = checked_level(r.get<std::uint32_t>());
+      n.index = r.get<std::uint64_t>();
+      n.value.parts.resize(checked_count(r.get<std::uint64_t>(), bytes.size()));
+      for (auto& [rep, m] : n.value.parts) {
+        rep = r.get<std::uint32_t>();
+        m = r.get<Moments>();
+      }
+    }
+    s.replicates[c] = BlockTree<ReplicateMoments>::from_nodes(std::move(rn));
     std::vector<BlockTree<Sums>::Node> sn(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& n : sn) {
       n.level = checked_level(r.get<std::uint32_t>());
@@ -197,6 +234,7 @@ struct PassContext {
   std::atomic<std::uint64_t>* done = nullptr;
   std::mutex* sink_mutex = nullptr;
   std::uint64_t first_block = 0, end_block = 0;  // the range this process evaluates
+  std::optional<ReplicateSplit> split;     // a design run's replicates
 };
 
 struct Local {
@@ -207,10 +245,24 @@ struct Local {
   std::vector<double> block_sums;
 };
 
+// The moments of each replicate's part of the block of samples [first, first + x.size()).
+ReplicateMoments replicate_moments(const ReplicateSplit& split, std::uint64_t first, std::span<const double> x) {
+  ReplicateMoments out;
+  std::size_t j = 0;
+  while (j < x.size()) {
+    const std::uint32_t r = split.replicate_of(first + j);
+    const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(split.start(r + 1) - (first + j), x.size() - j));
+    out.parts.emplace_back(r, Moments::of(x.subspan(j, count)));
+    j += count;
+  }
+  return out;
+}
+
 class PassBody {
  public:
   PassBody(const PassContext& ctx, tbb::enumerable_thread_specific<Local>& locals)
-      : moments_(ctx.columns.size()), sums_(ctx.columns.size()), ctx_(ctx), locals_(locals) {}
+      : moments_(ctx.columns.size()), replicates_(ctx.columns.size()), sums_(ctx.columns.size()), ctx_(ctx),
+        locals_(locals) {}
   PassBody(PassBody& o, tbb::split) : PassBody(o.ctx_, o.locals_) {}
 
   void operator()(const tbb::blocked_range<std::uint64_t>& chunks) {
@@ -221,11 +273,13 @@ class PassBody {
     if (cancelled_) return;
     for (std::size_t c = 0; c < moments_.size(); ++c) {
       moments_[c].join(std::move(right.moments_[c]));
+      replicates_[c].join(std::move(right.replicates_[c]));
       sums_[c].join(std::move(right.sums_[c]));
     }
   }
   [[nodiscard]] bool cancelled() const { return cancelled_; }
   std::vector<BlockTree<Moments>> moments_;
+  std::vector<BlockTree<ReplicateMoments>> replicates_;
   std::vector<BlockTree<Sums>> sums_;
 
  private:
@@ -261,7 +315,10 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     for (std::size_t c = 0; c < width; ++c) {
       const ColumnPass& cp = ctx_.columns[c];
       const std::span<const double> x(local.cols[c], rows);
-      if (cp.moments) moments_[c].add(b, Moments::of(x));
+      if (cp.moments) {
+        moments_[c].add(b, Moments::of(x));
+        if (ctx_.split) replicates_[c].add(b, replicate_moments(*ctx_.split, first, x));
+      }
       if (!cp.active) continue;
       if (!cp.sums) {
         count_into(cp.layout, x, local.counts[c]);
@@ -321,6 +378,7 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
   s.first_block = first_block;
   s.end_block = end_block;
   s.moments = std::move(body.moments_);
+  s.replicates = std::move(body.replicates_);
   s.sums = std::move(body.sums_);
   s.counts.resize(ctx.columns.size());
   for (std::size_t c = 0; c < ctx.columns.size(); ++c) {
@@ -675,10 +733,16 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
 // Settles column c after a pass: the ranks now known, and either its final statistics (true) or
 // the layout of its next pass (false).
 bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<ColumnPass>& passes, PassState& merged,
-            unsigned pass, double budget, std::vector<ColumnResult>& results, ColumnPass& np) {
+            unsigned pass, double budget, const std::optional<ReplicateSplit>& split, std::vector<ColumnResult>& results,
+            ColumnPass& np) {
   ColumnState& st = state[c];
   if (pass == 0) {
     st.moments = merged.moments[c].total();
+    if (split && st.moments.n + st.moments.nonfinite > 0) {
+      std::vector<Moments> each(split->replicates);
+      for (const auto& [r, m] : merged.replicates[c].total().parts) each.at(r) = m;
+      st.moments.set_replicates(each);
+    }
     results[c].moments = st.moments;
     if (st.moments.n == 0) {  // no finite sample: the statistics are undefined, not 0
       results[c].moments.mean = results[c].moments.min = results[c].moments.max = std::nan("");
@@ -742,6 +806,7 @@ struct Stream::Impl {
   std::mutex sink_mutex;
   std::atomic<std::uint64_t> done{0};
   PassState current;
+  std::optional<ReplicateSplit> split;  // a design run's replicates (BlockSource::replicates)
   unsigned pass = 0;
   bool finished = false;
   int announced = -1;  // the pass whose phase was last announced
@@ -752,6 +817,11 @@ struct Stream::Impl {
         arena(opt.threads == 0 ? tbb::task_arena::automatic : static_cast<int>(opt.threads)), state(width),
         results(width) {
     if (specs.size() != width) throw std::logic_error("stream: one ColumnSpec per column");
+    if (const std::uint32_t r = source.replicates(); r > 0) {
+      if (n_total < 2 * std::uint64_t{r})
+        throw RunError(fmt::format("{} samples cannot hold {} design replicates of at least 2 samples each", n_total, r));
+      split = ReplicateSplit{n_total, r};
+    }
     for (std::size_t c = 0; c < width; ++c) {
       ColumnState& st = state[c];
       st.spec = &specs[c];
@@ -774,7 +844,7 @@ struct Stream::Impl {
   }
 
   PassContext context(bool sink) {
-    PassContext ctx{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0};
+    PassContext ctx{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split};
     if (sink && opt.sink) {
       ctx.sink = &opt.sink;
       ctx.stored = stored;
@@ -798,11 +868,15 @@ struct Stream::Impl {
     const auto damaged = [](const std::string& what) {
       return RunError(fmt::format("a pass state does not belong to this run ({})", what));
     };
-    if (part.moments.size() != width || part.sums.size() != width || part.counts.size() != width)
+    if (part.moments.size() != width || part.replicates.size() != width || part.sums.size() != width ||
+        part.counts.size() != width)
       throw damaged(fmt::format("{} columns, this run has {}", part.moments.size(), width));
     if (part.first_block > part.end_block || part.end_block > nblocks)
       throw damaged(fmt::format("blocks [{}, {}) of {}", part.first_block, part.end_block, nblocks));
     for (std::size_t c = 0; c < width; ++c) {
+      for (const auto& node : part.replicates[c].nodes())
+        for (const auto& rm : node.value.parts)
+          if (!split || rm.first >= split->replicates) throw damaged(fmt::format("column {}'s replicates", c));
       const ColumnPass& cp = passes[c];
       const LayoutCounts& k = part.counts[c];
       if (!cp.active) {
@@ -824,6 +898,7 @@ struct Stream::Impl {
                                  current.end_block, nblocks));
     if (current.moments.empty()) {  // no blocks at all (N = 0)
       current.moments.resize(width);
+      current.replicates.resize(width);
       current.sums.resize(width);
       current.counts.resize(width);
     }
@@ -835,7 +910,7 @@ struct Stream::Impl {
     const double budget = static_cast<double>(opt.collect_budget) / static_cast<double>(width);
     arena.execute([&] {
       tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-        if (!settle(c, state, passes, current, pass, budget, results, next[c])) again = true;
+        if (!settle(c, state, passes, current, pass, budget, split, results, next[c])) again = true;
       });
     });
     tm.statistics += since(start);
@@ -876,7 +951,7 @@ void Stream::store_only(std::uint64_t first, std::uint64_t end) {
   end = std::min(end, f.nblocks);
   if (first >= end || !f.opt.sink || f.stored.empty()) return;
   const std::vector<ColumnPass> none(f.width);  // no statistics: the evaluator and the sink only
-  PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0};
+  PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0, std::nullopt};
   f.timed([&] { (void)run_range(ctx, first, end); });
 }
 

@@ -49,6 +49,9 @@ class BlockSource {
   [[nodiscard]] virtual std::size_t width() const = 0;
   /// A new evaluator (one per thread).
   [[nodiscard]] virtual std::unique_ptr<BlockEvaluator> evaluator() const = 0;
+  /// R > 0 when the samples are R independent replicates of a design (ReplicateSplit over the run's N): every
+  /// column's mean then gets its standard error from the R replicate means. 0: independent samples.
+  [[nodiscard]] virtual std::uint32_t replicates() const { return 0; }
 };
 
 /// Worst-tail allocation of a column x (portfolio P&L): with v the ⌈αn⌉-th smallest x and k the samples

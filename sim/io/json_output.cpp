@@ -59,7 +59,7 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   Json j = {{"point", num(v.point)}};
   if (r.point_only) return j;
   const Moments& m = v.moments;
-  const double half = k_z95_two_sided * m.se();
+  const double half = m.half95();
   const bool any = m.n > 0;
   j["n"] = m.n;
   j["nonfinite"] = m.nonfinite;
@@ -123,6 +123,10 @@ Json run_json(const RunSummary& r) {
             {"unit", r.unit},
             {"seed", r.seed},
             {"samples", r.samples},
+            {"design", {{"kind", std::string(design_name(r.design.kind))},
+                        {"replicates", r.design.replicates},
+                        {"mean_ci_multiplier", num(mean_ci_multiplier(r.design.replicates))},
+                        {"note", r.design.replicated() ? Json(design_note(r)) : Json(nullptr)}}},
             {"threads", r.threads},
             {"ranks", r.ranks},
             {"point_only", r.point_only},
@@ -158,7 +162,7 @@ Json run_json(const RunSummary& r) {
       Json delta = Json::object();
       for (std::size_t i = 0; i < st.delta.size(); ++i)
         if (st.delta[i].n > 0) {
-          const double half = k_z95_two_sided * st.delta[i].se();
+          const double half = st.delta[i].half95();
           delta[r.variables[i].label()] = {{"mean", num(st.delta[i].mean)}, {"mean_se", num(st.delta[i].se())},
                                            {"mean_ci", ci(st.delta[i].mean - half, st.delta[i].mean + half)}};
         }

@@ -17,7 +17,7 @@ std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
 // A mean and its 95% half-width as shown (format_mean_ci), or "—" twice when no sample was finite.
 std::pair<std::string, std::string> mean_ci(const Moments& m, NumberStyle style = NumberStyle::automatic) {
   if (m.n == 0) return {"—", "—"};
-  return format_mean_ci(m.mean, k_z95_two_sided * m.se(), style);
+  return format_mean_ci(m.mean, m.half95(), style);
 }
 std::string fixed(double x, int digits) { return std::isfinite(x) ? fmt::format("{:.{}f}", x, digits) : "—"; }
 
@@ -196,6 +196,15 @@ void print_portfolio(const PortfolioStats& p, std::ostream& os) {
 
 }  // namespace
 
+std::string design_note(const RunSummary& r) {
+  const std::uint32_t reps = r.design.replicates;
+  const std::string kind = r.design.kind == DesignKind::lhs ? "Latin hypercube" : "scrambled Sobol' points";
+  const std::uint64_t each = reps > 0 ? r.samples / reps : 0;
+  return fmt::format("{}, {} independent replicates of {}{} samples: each mean's ±95% CI is Student's t ({} df) over "
+                     "the replicate means; quantile and risk CIs treat the samples as independent",
+                     kind, reps, r.samples % std::max<std::uint32_t>(reps, 1) == 0 ? "" : "~", thousands(each), reps - 1);
+}
+
 void print_table(const RunSummary& r, std::ostream& os) {
   os << r.name << (r.title.empty() ? "" : " — " + r.title) << '\n';
   if (r.point_only) {
@@ -212,6 +221,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
       r.ranks > 1 ? fmt::format("{} ranks × {} threads", r.ranks, r.threads) : fmt::format("{} threads", r.threads);
   os << fmt::format(" {} samples · seed {} · {}{}{}\n", thousands(r.samples), r.seed, workers, time,
                     r.unit.empty() ? "" : " · unit " + r.unit);
+  if (r.design.replicated()) os << " design: " << design_note(r) << '\n';
   if (!r.precision.empty()) os << " precision: " << r.precision << '\n';
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   os << '\n';
@@ -267,7 +277,7 @@ void write_csv(const RunSummary& r, std::ostream& os) {
   os << ",law,source\r\n";
   for (const auto& v : r.variables) {
     const Moments& m = v.moments;
-    const double half = k_z95_two_sided * m.se();
+    const double half = m.half95();
     os << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(v.var.name),
                       v.year ? std::to_string(*v.year) : std::string(), v.var.input ? "input" : "formula",
                       csv_field(v.var.unit), v.reported ? 1 : 0, csv_number(v.point), m.n, m.nonfinite,

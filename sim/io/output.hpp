@@ -7,6 +7,9 @@
 
 namespace tamcarlo {
 
+/// How a replicated design's CIs were made, in one sentence (e.g. "Latin hypercube, 10 independent replicates of
+/// 10,000 samples: each mean's ±95% CI is Student's t (9 df) over the replicate means; ...").
+[[nodiscard]] std::string design_note(const RunSummary& r);
 /// The readable table of the reported variables (point, mean ± 95% CI, P5, P50, P95, non-finite count).
 void print_table(const RunSummary& r, std::ostream& os);
 /// CSV (RFC 4180), one row per variable: name, kind, unit, point, n, nonfinite, mean, mean_se, mean CI, sd,

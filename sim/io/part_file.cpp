@@ -14,7 +14,7 @@ namespace tamcarlo {
 
 namespace {
 
-constexpr std::uint64_t k_part_format = 1;
+constexpr std::uint64_t k_part_format = 2;  // 2: pass states hold design replicates' moments
 
 
 std::string joined(const std::vector<std::string>& v) {

@@ -314,6 +314,19 @@ void RunGroup::add_constant(const std::string& name, double value, const std::st
   h5::attr(ds.get(), "constant", std::uint64_t{1});
 }
 
+namespace {
+
+// A replicated design's attributes (absent: plain Monte Carlo): its kind, R, and what any stored mean_se is
+// multiplied by for its 95% half-width (Student's t with R − 1 degrees of freedom).
+void write_design(hid_t g, const Design& d) {
+  if (!d.replicated()) return;
+  h5::attr(g, "design", std::string(design_name(d.kind)));
+  h5::attr(g, "replicates", std::uint64_t{d.replicates});
+  h5::attr(g, "mean_ci_multiplier", mean_ci_multiplier(d.replicates));
+}
+
+}  // namespace
+
 void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t samples, Store store) {
   const hid_t g = file_->impl_->groups[index_].group.get();
   h5::attr(g, "scenario", s.text);
@@ -324,6 +337,7 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(g, "seed", seed);
   h5::attr(g, "samples", samples);
   h5::attr(g, "store", store_name(store));
+  write_design(g, s.design);
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);
@@ -447,8 +461,8 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   }
   stat("mean", [](const VariableSummary& s) { return s.moments.mean; });
   stat("mean_se", [](const VariableSummary& s) { return s.moments.se(); });
-  stat("mean_ci_lo", [](const VariableSummary& s) { return s.moments.mean - k_z95_two_sided * s.moments.se(); });
-  stat("mean_ci_hi", [](const VariableSummary& s) { return s.moments.mean + k_z95_two_sided * s.moments.se(); });
+  stat("mean_ci_lo", [](const VariableSummary& s) { return s.moments.mean - s.moments.half95(); });
+  stat("mean_ci_hi", [](const VariableSummary& s) { return s.moments.mean + s.moments.half95(); });
   stat("sd", [](const VariableSummary& s) { return s.moments.sd(); });
   stat("min", [](const VariableSummary& s) { return s.moments.min; });
   stat("max", [](const VariableSummary& s) { return s.moments.max; });
@@ -495,6 +509,7 @@ RunGroup ResultWriter::run(const std::string& path) {
 
 void ResultWriter::write_suite(const Suite& s, std::uint64_t seed, std::uint64_t samples) {
   const hid_t root = impl_->file.get();
+  write_design(root, s.shared.design);
   h5::attr(root, "suite", s.text);
   h5::attr(root, "suite_name", s.name);
   h5::attr(root, "suite_title", s.title);

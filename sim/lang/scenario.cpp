@@ -35,7 +35,8 @@ const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
 const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds", "invested", "exit"};
 const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_least", "downside_target"};
 const std::vector<std::string> k_link_keys = {"file", "output", "year"};
-const std::vector<std::string> k_scenario_keys = {"name", "title", "unit", "description", "seed", "samples", "years"};
+const std::vector<std::string> k_scenario_keys = {"name",    "title", "unit",      "description", "seed",
+                                                  "samples", "years", "design", "replicates"};
 constexpr std::int64_t k_max_years = 500;
 const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "source"};
 const std::vector<std::string> k_formula_keys = {"expr", "unit", "format", "source"};
@@ -952,6 +953,8 @@ struct ScenarioParser {
   }
   Scenario load_linked(const Link& l, const std::string& key) const;
   void meta();
+  void design(const toml::table& meta);
+  void dimensions();
   void inputs_and_formulas();
   void links();
   void resolve();
@@ -1014,6 +1017,7 @@ void ScenarioParser::meta() {
     s.description = get_string(*meta, "description", "scenario", ctx);
     if (const toml::node* n = meta->get("seed")) s.seed = get_count(*n, "scenario.seed", ctx, 0);
     if (const toml::node* n = meta->get("samples")) s.samples = get_count(*n, "scenario.samples", ctx, 1);
+    design(*meta);
     if (const toml::node* n = meta->get("years")) {
       const toml::array* a = n->as_array();
       const auto bad = [&](const std::string& why) {
@@ -1600,6 +1604,43 @@ void ScenarioParser::stresses() {
 
 }
 
+// [scenario] design and replicates.
+void ScenarioParser::design(const toml::table& meta) {
+  const toml::node* kind = meta.get("design");
+  const toml::node* reps = meta.get("replicates");
+  if (kind) {
+    const auto* text = kind->as_string();
+    const std::optional<DesignKind> k = text ? design_kind(text->get()) : std::nullopt;
+    if (!k)
+      throw ScenarioError(ctx.at(*kind), "scenario.design",
+                          fmt::format("{} is not a design; use \"mc\" (independent draws, the default), \"lhs\" (Latin "
+                                      "hypercube) or \"sobol\" (randomized Sobol' points)",
+                                      text ? fmt::format("\"{}\"", text->get()) : type_name(*kind)));
+    s.design.kind = *k;
+    s.design_where = ctx.at(*kind);
+  }
+  if (reps && !s.design.replicated())
+    throw ScenarioError(ctx.at(*reps), "scenario.replicates",
+                        "replicates belong to a design = \"lhs\" or \"sobol\" (independent randomizations whose spread "
+                        "gives the mean's CI); plain Monte Carlo has none");
+  if (s.design.replicated()) {
+    const std::uint64_t r = reps ? get_count(*reps, "scenario.replicates", ctx, 2) : k_default_replicates;
+    if (r > k_max_replicates)
+      throw ScenarioError(ctx.at(*reps), "scenario.replicates",
+                          fmt::format("{} replicates is more than the {} allowed", r, k_max_replicates));
+    s.design.replicates = static_cast<std::uint32_t>(r);
+  }
+}
+
+void ScenarioParser::dimensions() {
+  assign_dimensions(s);
+  if (s.design.kind == DesignKind::sobol && s.inputs.size() > sobol_max_dimensions())
+    throw ScenarioError(s.design_where, "scenario.design",
+                        fmt::format("a Sobol' design has at most {} dimensions (Boost.Random's table), this scenario "
+                                    "has {} inputs; use design = \"lhs\"",
+                                    sobol_max_dimensions(), s.inputs.size()));
+}
+
 Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain) {
   const Ctx ctx(path);
   const toml::table root = parse_toml(text, ctx);
@@ -1617,6 +1658,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
     throw ScenarioError::combined(std::move(p.pending));
   }
   p.resolve();
+  p.dimensions();
   p.correlations();
   p.outputs();
   p.risk();
@@ -1630,6 +1672,16 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
 }
 
 }  // namespace
+
+void assign_dimensions(Scenario& s) {
+  std::vector<std::pair<bool, std::string>> order;
+  for (const Input& in : s.inputs) order.emplace_back(std::holds_alternative<Constant>(in.dist), in.name);
+  std::sort(order.begin(), order.end());
+  for (Input& in : s.inputs) {
+    const std::pair key(std::holds_alternative<Constant>(in.dist), in.name);
+    in.dimension = static_cast<std::uint32_t>(std::lower_bound(order.begin(), order.end(), key) - order.begin());
+  }
+}
 
 Scenario parse_scenario(const std::string& text, const std::string& path) {
   return parse_in_chain(text, path, {file_identity(path)});

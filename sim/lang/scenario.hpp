@@ -1,6 +1,7 @@
 // Scenario files (TOML): parsing and validation into a Scenario, with located errors and lint warnings.
 #pragma once
 #include "sim/random/copula.hpp"
+#include "sim/random/design.hpp"
 #include "sim/random/distribution.hpp"
 #include "sim/error.hpp"
 #include "sim/lang/formula.hpp"
@@ -45,6 +46,7 @@ struct Input {
   NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown (auto, year, percent)
   SourceLocation where;     ///< position of the input's key
   bool linked = false;      ///< drawn for a linked scenario (name "<scenario>.<input>"); not reported or linted here
+  std::uint32_t dimension = 0;  ///< its Sobol' dimension: uncertain inputs by name, then constant ones by name
 };
 
 /// A derived variable: an expression over inputs and other formulas.
@@ -98,6 +100,8 @@ struct Scenario {
   std::string name, title, unit, description;
   std::optional<std::uint64_t> seed;      ///< [scenario] seed, if set
   std::optional<std::uint64_t> samples;   ///< [scenario] samples, if set
+  Design design;                          ///< [scenario] design and replicates (default: mc)
+  SourceLocation design_where;            ///< where `design` is written (for run-time errors about it)
   std::vector<int> years;                 ///< the timeline, every year from first to last; empty = none
   std::vector<Input> inputs;              ///< in file order
   std::vector<Formula> formulas;          ///< in file order
@@ -110,6 +114,10 @@ struct Scenario {
   std::vector<CorrelationGroup> correlations;  ///< [correlations], as groups of inputs correlated with each other
   std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
 };
+
+/// Numbers the inputs' Sobol' dimensions: the uncertain ones by name, then the constant ones by name (so a stress
+/// or --set that makes a constant uncertain moves no other input's dimension).
+void assign_dimensions(Scenario& s);
 
 /// Parses and validates scenario text; `path` is used in messages. Throws ScenarioError.
 [[nodiscard]] Scenario parse_scenario(const std::string& text, const std::string& path);

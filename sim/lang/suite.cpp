@@ -240,6 +240,24 @@ Suite parse_suite(const std::string& text, const std::string& path) {
       }
   if (s.members.empty())
     throw ScenarioError(SourceLocation{path, 1, 1}, "cells", "the suite has no [cells.<name>] and no [runs.<name>]");
+  // One design for every member (the run's replicates are one split of its samples); the shared inputs follow it.
+  const auto design_text = [](const Design& d) {
+    return d.replicated() ? fmt::format("design = \"{}\" with {} replicates", design_name(d.kind), d.replicates)
+                          : std::string("design = \"mc\"");
+  };
+  for (const SuiteMember& m : s.members) {
+    const Design& a = s.members.front().scenario.design;
+    const Design& b = m.scenario.design;
+    if (a.kind != b.kind || a.replicates != b.replicates) {
+      const SuiteMember& at = b.replicated() ? m : s.members.front();
+      throw ScenarioError(at.scenario.design_where.line > 0 ? at.scenario.design_where : m.where, "scenario.design",
+                          fmt::format("a suite's members share one sampling design: {} has {}, {} has {}; give them "
+                                      "the same [scenario] design and replicates",
+                                      s.members.front().file, design_text(a), m.file, design_text(b)));
+    }
+  }
+  s.shared.design = s.members.front().scenario.design;
+  assign_dimensions(s.shared);
   const toml::node* rank_by = meta.get("rank_by");
   s.rank_by = get_string(meta, "rank_by", "suite", ctx);
   if (s.rank_by.empty() && !s.star_names.empty()) s.rank_by = s.star_names.front();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <span>
 #include <stdexcept>
 
 namespace tamcarlo {
@@ -77,15 +78,21 @@ GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatri
 
 void GaussianCopula::apply(const std::vector<double*>& columns, std::size_t n) const {
   const std::size_t k = quantiles_.size();
-  std::vector<double> z(k);
+  std::vector<double> z(k), u(k * n);
   constexpr double lo = 0x1p-54, hi = 0x1.fffffffffffffp-1;  // the open interval of the samplers' uniforms
   for (std::size_t row = 0; row < n; ++row) {
     for (std::size_t m = 0; m < k; ++m) z[m] = columns[m][row];
     for (std::size_t m = 0; m < k; ++m) {
       double s = 0;
       for (std::size_t c = 0; c < k; ++c) s += factor_(m, c) * z[c];
-      columns[m][row] = quantiles_[m](std::clamp(normal_cdf(s), lo, hi));
+      u[m * n + row] = std::clamp(normal_cdf(s), lo, hi);
     }
+  }
+  // Each member's quantile function over the whole column (its law looked up once).
+  for (std::size_t m = 0; m < k; ++m) {
+    const std::span<double> col(u.data() + m * n, n);
+    quantiles_[m].apply(col);
+    std::copy(col.begin(), col.end(), columns[m]);
   }
 }
 

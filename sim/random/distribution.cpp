@@ -345,35 +345,42 @@ double cdf(const Distribution& d, double x) {
       d);
 }
 
-double quantile(const Distribution& d, double p) {
-  return std::visit(
-      overloaded{
-          [](const Constant& c) { return c.value; },
-          [p](const Uniform& u) { return u.min + p * (u.max - u.min); },
-          [p](const Triangular& t) {
-            const double a = t.min, b = t.max, c = t.mode;
-            if (p < (c - a) / (b - a)) return a + std::sqrt(p * (b - a) * (c - a));
-            return b - std::sqrt((1 - p) * (b - a) * (b - c));
-          },
-          [p](const Pert& x) { return x.min + (x.max - x.min) * bm::quantile(pert_beta(x), p); },
-          [p](const Normal& n) { return n.mean + n.sd * normal_quantile(p); },
-          [p](const TruncNormal& n) {
-            const TruncParts t(n);
-            const double lo = normal_cdf(t.alpha);
-            return std::clamp(n.mean + n.sd * normal_quantile(lo + p * t.z), n.min, n.max);
-          },
-          [p](const LogNormal& l) { return std::exp(l.mu + l.sigma * normal_quantile(p)); },
-          [p](const Beta& b) {
-            const double z = bm::quantile(bm::beta_distribution<double>(b.alpha, b.beta), p);
-            return b.scaled() ? b.min + (b.max - b.min) * z : z;
-          },
-          [p](const Gamma& g) { return bm::quantile(bm::gamma_distribution<double>(g.shape, g.scale), p); },
-          [p](const Discrete& v) { return Steps(v.values, v.weights).quantile(p); },
-          [p](const Empirical& e) { return empirical_steps(e).quantile(p); },
-          [p](const auto& law) { return law.quantile(p); },
-      },
-      d);
-}
+namespace {
+
+// quantile(law, p) for each law, as one overload set (visited once per call, or once per batch).
+struct QuantileAt {
+  double p;
+  double operator()(const Constant& c) const { return c.value; }
+  double operator()(const Uniform& u) const { return u.min + p * (u.max - u.min); }
+  double operator()(const Triangular& t) const {
+    const double a = t.min, b = t.max, c = t.mode;
+    if (p < (c - a) / (b - a)) return a + std::sqrt(p * (b - a) * (c - a));
+    return b - std::sqrt((1 - p) * (b - a) * (b - c));
+  }
+  double operator()(const Pert& x) const { return x.min + (x.max - x.min) * bm::quantile(pert_beta(x), p); }
+  double operator()(const Normal& n) const { return n.mean + n.sd * normal_quantile(p); }
+  double operator()(const TruncNormal& n) const {
+    const TruncParts t(n);
+    const double lo = normal_cdf(t.alpha);
+    return std::clamp(n.mean + n.sd * normal_quantile(lo + p * t.z), n.min, n.max);
+  }
+  double operator()(const LogNormal& l) const { return std::exp(l.mu + l.sigma * normal_quantile(p)); }
+  double operator()(const Beta& b) const {
+    const double z = bm::quantile(bm::beta_distribution<double>(b.alpha, b.beta), p);
+    return b.scaled() ? b.min + (b.max - b.min) * z : z;
+  }
+  double operator()(const Gamma& g) const { return bm::quantile(bm::gamma_distribution<double>(g.shape, g.scale), p); }
+  double operator()(const Discrete& v) const { return Steps(v.values, v.weights).quantile(p); }
+  double operator()(const Empirical& e) const { return empirical_steps(e).quantile(p); }
+  template <class Law>
+  double operator()(const Law& law) const {
+    return law.quantile(p);
+  }
+};
+
+}  // namespace
+
+double quantile(const Distribution& d, double p) { return std::visit(QuantileAt{p}, d); }
 
 double median(const Distribution& d) { return quantile(d, 0.5); }
 
@@ -384,12 +391,33 @@ QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
   };
   if (const auto* v = std::get_if<Discrete>(&dist_)) steps(Steps(v->values, v->weights));
   if (const auto* e = std::get_if<Empirical>(&dist_)) steps(empirical_steps(*e));
+  // Counts: every reachable count's cdf when there are at most 2²⁰ (one search a call, not a Boost inversion).
+  const auto counts = [this](const auto& law) {
+    const double lo = law.quantile(0x1p-54), hi = law.quantile(std::nextafter(1.0, 0.0));
+    if (!(hi - lo < static_cast<double>(1 << 20))) return;
+    for (double k = lo; k <= hi; ++k) {
+      x_.push_back(k);
+      cum_.push_back(law.cdf(k));
+    }
+  };
+  if (const auto* b = std::get_if<Binomial>(&dist_)) counts(*b);
+  if (const auto* x = std::get_if<Poisson>(&dist_)) counts(*x);
 }
 
 double QuantileFunction::operator()(double u) const {
   if (x_.empty()) return quantile(dist_, u);
   const auto it = std::lower_bound(cum_.begin(), cum_.end(), u);
   return x_[std::min(static_cast<std::size_t>(it - cum_.begin()), x_.size() - 1)];
+}
+
+void QuantileFunction::apply(std::span<double> v) const {
+  if (!x_.empty()) {
+    for (double& u : v) u = (*this)(u);
+    return;
+  }
+  std::visit([v](const auto& law) {
+    for (double& u : v) u = QuantileAt{u}(law);
+  }, dist_);
 }
 
 // ---- sampling ----

@@ -188,6 +188,8 @@ class QuantileFunction {
   explicit QuantileFunction(Distribution d);
   /// quantile(d, u), u in (0, 1).
   [[nodiscard]] double operator()(double u) const;
+  /// In place: each u in (0, 1) becomes quantile(d, u) (the law looked up once for the whole span).
+  void apply(std::span<double> u) const;
 
  private:
   Distribution dist_;

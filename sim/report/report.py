@@ -58,7 +58,8 @@ ZH = {
     "point estimate": "点估计", "Spearman rank correlation with the output": "与输出的 Spearman 秩相关",
     "base": "基准", "stressed": "压力", "Δ mean ± 95% CI": "均值差 ± 95% 置信区间", "base P50": "基准 P50",
     "stressed P50": "压力 P50", "base mean": "基准均值", "stressed mean": "压力均值", "replaces": "替换",
-    "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
+    "Latin hypercube": "拉丁超立方", "scrambled Sobol' points": "加扰 Sobol' 点列", "replicates": "个重复",
+    "mean CI": "均值置信区间", "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
     "suite file": "套件文件", "values as": "数值单位", "mean": "均值", "is constant": "为常数",
     "heavy tail": "厚尾", "total index ST (with interactions)": "总效应指数 ST（含交互）",
     "first-order index S (alone)": "一阶指数 S（单独）", "share of the output's variance": "输出方差占比", "What drives": "驱动因素:", "by year": "逐年", "distribution of": "分布:",
@@ -153,6 +154,11 @@ class Run:
         self.samples = int(group.attrs.get("samples", 0))
         self.summary = group["summary"] if "summary" in group else None
         self.stored = group["samples"] if "samples" in group else None
+        # A replicated design (lhs, sobol) stores what a mean's SE is multiplied by for its 95% CI (Student's t over
+        # its replicates); plain Monte Carlo stores nothing and uses z.
+        self.design = text_attr(group, "design", "mc") or "mc"
+        self.replicates = int(group.attrs.get("replicates", 0))
+        self.ci = float(group.attrs.get("mean_ci_multiplier", 1.959963984540054))
 
     def variables(self):
         return [] if self.summary is None else list(self.summary.keys())
@@ -531,11 +537,20 @@ def identity(parts):
     return " · ".join(p for p in parts if p)
 
 
+def design_words(w, run):
+    """A replicated design in a few words (nothing for plain Monte Carlo)."""
+    if run.design == "mc":
+        return ""
+    kind = w("Latin hypercube") if run.design == "lhs" else w("scrambled Sobol' points")
+    return f"{kind}, {run.replicates} {w('replicates')} ({w('mean CI')}: t, {run.replicates - 1} df)"
+
+
 def run_section(ch, run, heading):
     w = ch.w
     parts = [f"<h2>{esc(heading)}</h2>",
              '<p class="id">' + identity([f"{w('scenario')} <b>{esc(run.name)}</b>", esc(run.title),
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
+                                          design_words(w, run),
                                           f"{w('unit')} {esc(run.unit)}" if run.unit else ""]) + "</p>"]
     rows, heavy = [], []
     for v in run.reported():
@@ -547,7 +562,7 @@ def run_section(ch, run, heading):
             mean, se = s["mean"][()], s["mean_se"][()]
             for t, y in enumerate(years):
                 rows.append([f"{v} [{int(y)}]", text_attr(s, "unit"), w.num(s["point"][t], style),
-                             w.mean_ci(mean[t], 1.96 * se[t], style),
+                             w.mean_ci(mean[t], run.ci * se[t], style),
                              *(w.num(q[t, k], style) if q is not None else "—" for k in (P5, P50, P95))])
         else:
             share = largest_share(s)
@@ -555,7 +570,7 @@ def run_section(ch, run, heading):
             if flag:
                 heavy.append((v, share))
             rows.append([v, text_attr(s, "unit"), w.num(num_attr(s, "point"), style),
-                         w.mean_ci(num_attr(s, "mean"), 1.96 * num_attr(s, "mean_se"), style) + (" †" if flag else ""),
+                         w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style) + (" †" if flag else ""),
                          *(w.num(q[k], style) if q is not None else "—" for k in (P5, P50, P95))])
     parts.append(f"<h3>{w('Outputs')}</h3>" + table([w("output"), w("unit"), w("point"), w("mean ± 95% CI"), "P5",
                                                      "P50", "P95"], rows, (0, 1)))
@@ -637,7 +652,7 @@ def stress_section(ch, base, g, name):
             dm, dse = delta.get(label, (float("nan"), float("nan")))
             rows.append([label, text_attr(sb, "unit"), w.num(qb, style), w.num(qs, style),
                          w.num(stat(sb, "mean"), style), w.num(stat(ss, "mean"), style),
-                         w.mean_ci(dm, 1.96 * dse, style)])
+                         w.mean_ci(dm, base.ci * dse, style)])
     parts.append(table([w("output"), w("unit"), w("base P50"), w("stressed P50"), w("base mean"), w("stressed mean"),
                         w("Δ mean ± 95% CI")], rows, (0, 1)))
     risk_rows = []
@@ -719,7 +734,7 @@ def build(path, outdir, words, dpi=200, svg=False):
             page.append(f'<p>{w("Market space in")} {esc(text_attr(m, "unit"))}. Agreement of the ranking with R1\'s '
                         f'`{esc(text_attr(m, "rank_by"))}` stars (Kendall τ_b): {num_attr(m, "tau_b_median_ranking"):.3f} '
                         f'for the median ranking; per sample mean {num_attr(m, "tau_b_mean"):.3f} ± '
-                        f'{1.96 * num_attr(m, "tau_b_mean_se"):.3f}, P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
+                        f'{float(f.attrs.get("mean_ci_multiplier", 1.96)) * num_attr(m, "tau_b_mean_se"):.3f}, P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
                         f'{num_attr(m, "tau_b_p95"):.3f}].</p>')
             for name_ in matrix_charts(ch, f):
                 page.append(figure(ch, name_, dict(ch.files)[name_]))

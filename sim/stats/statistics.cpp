@@ -3,6 +3,8 @@
 #include "sim/random/philox_batch.hpp"
 #include "sim/stats/block_tree.hpp"
 
+#include <boost/math/distributions/students_t.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -119,12 +121,16 @@ Moments Moments::of(std::span<const double> x) noexcept {
 }
 
 void Moments::merge(const Moments& o) noexcept {
+  replicates = 0;  // a union of summaries is no longer one design's replicates
+  replicate_se = std::numeric_limits<double>::quiet_NaN();
   nonfinite += o.nonfinite;
   if (o.n == 0) return;
   if (n == 0) {
     const std::uint64_t nf = nonfinite;
     *this = o;
     nonfinite = nf;
+    replicates = 0;
+    replicate_se = std::numeric_limits<double>::quiet_NaN();
     return;
   }
   const double na = static_cast<double>(n), nb = static_cast<double>(o.n), total = na + nb;
@@ -140,7 +146,32 @@ double Moments::sd() const noexcept {
   return n < 2 ? std::nan("") : std::sqrt(m2 / static_cast<double>(n - 1));
 }
 
-double Moments::se() const noexcept { return sd() / std::sqrt(static_cast<double>(n)); }
+double Moments::se() const noexcept {
+  return replicates > 0 ? replicate_se : sd() / std::sqrt(static_cast<double>(n));
+}
+
+double mean_ci_multiplier(std::uint32_t replicates) {
+  if (replicates < 2) return k_z95_two_sided;
+  return boost::math::quantile(boost::math::students_t_distribution<double>(static_cast<double>(replicates - 1)), 0.975);
+}
+
+double Moments::half95() const { return mean_ci_multiplier(replicates) * se(); }
+
+void Moments::set_replicates(const std::vector<Moments>& each) {
+  replicates = static_cast<std::uint32_t>(each.size());
+  double sum = 0, sum2 = 0;
+  bool all = each.size() >= 2;
+  for (const Moments& m : each) all = all && m.n > 0;
+  if (!all) {
+    replicate_se = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
+  // Two passes over the R means (R is small): their mean, then their variance.
+  for (const Moments& m : each) sum += m.mean;
+  const double r = static_cast<double>(each.size()), centre = sum / r;
+  for (const Moments& m : each) sum2 += (m.mean - centre) * (m.mean - centre);
+  replicate_se = std::sqrt(sum2 / (r - 1) / r);
+}
 
 double Moments::largest_share() const noexcept {
   if (n < 2 || !(m2 > 0)) return std::numeric_limits<double>::quiet_NaN();

@@ -21,6 +21,10 @@ struct Moments {
   double m2 = 0;
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
+  /// > 0: the samples are this many independent replicates of a design (LHS, randomized QMC), and se() is the
+  /// spread of their means, not sd/√n (which ignores the design's stratification). Set by the engine; merge clears it.
+  std::uint32_t replicates = 0;
+  double replicate_se = std::numeric_limits<double>::quiet_NaN();  ///< sd of the R replicate means / √R
 
   /// Moments of a block of samples, computed in two passes (sum, then squared deviations).
   static Moments of(std::span<const double> x) noexcept;
@@ -31,8 +35,13 @@ struct Moments {
   void merge(const Moments& o) noexcept;
   /// Sample standard deviation, sqrt(M2 / (n − 1)); NaN when n < 2.
   [[nodiscard]] double sd() const noexcept;
-  /// Standard error of the mean, sd / sqrt(n).
+  /// Standard error of the mean: sd / sqrt(n), or replicate_se for a design's replicates.
   [[nodiscard]] double se() const noexcept;
+  /// Half-width of the mean's 95% CI: z₀.₉₇₅·se, or t₀.₉₇₅ with R − 1 degrees of freedom · se over R replicates.
+  [[nodiscard]] double half95() const;
+  /// Sets replicates and replicate_se from the moments of each replicate (R ≥ 2 of them; the mean of a replicate
+  /// with no finite sample makes the SE NaN).
+  void set_replicates(const std::vector<Moments>& each);
   /// Share of the sum of squared deviations carried by the single farthest sample,
   /// max((max − mean)², (mean − min)²) / M2 (an empirical Lindeberg ratio); NaN when n < 2 or M2 = 0.
   [[nodiscard]] double largest_share() const noexcept;
@@ -49,6 +58,10 @@ inline constexpr double k_heavy_tail_share = 0.1;
 
 /// z for a two-sided 95% normal interval.
 inline constexpr double k_z95_two_sided = 1.959963984540054;
+
+/// What a mean's SE is multiplied by for its 95% CI: z₀.₉₇₅ (independent samples, replicates < 2), else Student's
+/// t₀.₉₇₅ with replicates − 1 degrees of freedom (2.262 for 10 replicates).
+[[nodiscard]] double mean_ci_multiplier(std::uint32_t replicates);
 
 /// The probabilities every summary reports: 1, 5, 10, 25, 50, 75, 90, 95, 99%.
 inline constexpr std::array<double, 9> k_report_probs = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};

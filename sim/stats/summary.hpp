@@ -66,6 +66,7 @@ struct RunSummary {
   std::string scenario_path, name, title, unit;
   std::uint64_t seed = 0;
   std::uint64_t samples = 0;     ///< 0 for a point evaluation
+  Design design;                 ///< how the samples were placed (a replicated design: means' CIs from replicates)
   unsigned threads = 0;          ///< worker threads used (per rank)
   unsigned ranks = 1;            ///< MPI ranks that shared the run
   double seconds = 0;            ///< wall time of sampling and statistics

@@ -1,0 +1,194 @@
+#include "sim/random/design.hpp"
+
+#include "sim/random/rng.hpp"
+
+#include <boost/random/sobol.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <stdexcept>
+#include <vector>
+
+namespace tamcarlo {
+namespace {
+
+using SobolTable = boost::random::default_sobol_table;
+
+// The key of an input's per-replicate randomization (permutation keys, scramble matrix and shift): a stream apart
+// from the input's sample streams, its "sample" index the replicate.
+StreamKey replicate_key(std::uint64_t seed, std::uint64_t var_id) {
+  return stream_key(seed, var_id ^ variable_id("design:replicate"));
+}
+
+// 2·blocks random words of replicate r's randomization stream.
+template <std::size_t Words>
+std::array<std::uint64_t, Words> replicate_words(const StreamKey& key, std::uint32_t r) {
+  std::array<std::uint64_t, Words> w{};
+  for (std::uint32_t b = 0; 2 * b < Words; ++b) stream_block(key, r, b, w.data() + 2 * b);
+  return w;
+}
+
+// splitmix64's finalizer: a bijective 64-bit mix.
+constexpr std::uint64_t mix(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A uniform in (0, 1) from a 64-bit word, clamped as the samplers' (never 0, never 1).
+double unit(std::uint64_t w) { return SampleStream::to_unit(w); }
+
+// L·v for the lower-triangular (in digit order, most significant bit first) binary matrix whose row i is rows[i].
+std::uint32_t scramble(std::uint32_t v, const std::array<std::uint32_t, 32>& rows) noexcept {
+  std::uint32_t out = 0;
+  for (unsigned i = 0; i < 32; ++i) out |= static_cast<std::uint32_t>(std::popcount(v & rows[i]) & 1) << (31 - i);
+  return out;
+}
+
+}  // namespace
+
+std::string_view design_name(DesignKind k) noexcept {
+  switch (k) {
+    case DesignKind::lhs: return "lhs";
+    case DesignKind::sobol: return "sobol";
+    case DesignKind::mc: break;
+  }
+  return "mc";
+}
+
+std::optional<DesignKind> design_kind(std::string_view name) noexcept {
+  for (const DesignKind k : {DesignKind::mc, DesignKind::lhs, DesignKind::sobol})
+    if (design_name(k) == name) return k;
+  return std::nullopt;
+}
+
+std::uint32_t sobol_max_dimensions() noexcept { return SobolTable::max_dimension; }
+
+std::uint64_t ReplicateSplit::start(std::uint32_t r) const noexcept {
+  __extension__ using wide = unsigned __int128;
+  return static_cast<std::uint64_t>(static_cast<wide>(samples) * r / replicates);
+}
+
+std::uint32_t ReplicateSplit::replicate_of(std::uint64_t i) const noexcept {
+  // The largest r with ⌊rN/R⌋ ≤ i: start from ⌊(i + 1)R/N⌋, which is within one of it.
+  __extension__ using wide = unsigned __int128;
+  auto r = static_cast<std::uint32_t>(std::min<wide>(replicates - 1, static_cast<wide>(i + 1) * replicates / samples));
+  while (r > 0 && start(r) > i) --r;
+  while (r + 1 < replicates && start(r + 1) <= i) ++r;
+  return r;
+}
+
+KeyedPermutation::KeyedPermutation(std::uint64_t m, std::uint64_t key) noexcept : m_(m) {
+  const unsigned bits = m > 1 ? static_cast<unsigned>(std::bit_width(m - 1)) : 1;
+  half_ = (bits + 1) / 2;
+  mask_ = (std::uint64_t{1} << half_) - 1;
+  for (std::size_t k = 0; k < keys_.size(); ++k) keys_[k] = mix(key + 0x9e3779b97f4a7c15ULL * (k + 1));
+}
+
+std::uint64_t KeyedPermutation::round_trip(std::uint64_t x) const noexcept {
+  std::uint64_t left = x >> half_, right = x & mask_;
+  for (const std::uint64_t k : keys_) {
+    const std::uint64_t next = left ^ (mix(right ^ k) & mask_);
+    left = right;
+    right = next;
+  }
+  return (left << half_) | right;
+}
+
+std::uint64_t KeyedPermutation::operator()(std::uint64_t j) const noexcept {
+  // Cycle walking: the Feistel network permutes [0, 4^half), which holds fewer than 4m values, so the walk back
+  // into [0, m) takes under 4 steps on average and maps [0, m) onto itself one to one.
+  std::uint64_t x = round_trip(j);
+  while (x >= m_) x = round_trip(x);
+  return x;
+}
+
+std::array<std::uint32_t, 32> sobol_directions(std::uint32_t d) {
+  if (d >= SobolTable::max_dimension) throw std::out_of_range("sobol_directions: dimension beyond the table");
+  std::array<std::uint32_t, 32> m{};
+  if (d == 0) {
+    m.fill(1);
+  } else {
+    // Bratley & Fox (1988): m_k from the primitive polynomial x^s + a_1 x^(s−1) + … + 1 (its bits, a_s = bit 0)
+    // and the table's initial m_0 … m_(s−1): m_k = m_(k−s) ⊕ ⊕_(i=1..s) a_i·2^i·m_(k−i), a_i = bit s − i.
+    const unsigned poly = SobolTable::polynomial(d - 1);
+    const unsigned s = static_cast<unsigned>(std::bit_width(poly)) - 1;
+    for (unsigned k = 0; k < s && k < 32; ++k) m[k] = SobolTable::minit(d - 1, k);
+    for (unsigned k = s; k < 32; ++k) {
+      std::uint32_t v = m[k - s];
+      for (unsigned i = 1; i <= s; ++i)
+        if ((poly >> (s - i)) & 1U) v ^= m[k - i] << i;
+      m[k] = v;
+    }
+  }
+  std::array<std::uint32_t, 32> v{};
+  for (unsigned k = 0; k < 32; ++k) v[k] = m[k] << (31 - k);
+  return v;
+}
+
+std::uint32_t sobol_point(const std::array<std::uint32_t, 32>& directions, std::uint32_t i) noexcept {
+  std::uint32_t x = 0;
+  for (unsigned k = 0; i != 0; ++k, i >>= 1)
+    if (i & 1U) x ^= directions[k];
+  return x;
+}
+
+DesignCoordinate::DesignCoordinate(const Design& design, std::uint64_t samples, std::uint32_t dimension)
+    : design_(design), split_{samples, std::max<std::uint32_t>(1, design.replicates)} {
+  if (design.kind == DesignKind::sobol) directions_ = sobol_directions(dimension);
+}
+
+void DesignCoordinate::fill(std::uint64_t seed, std::uint64_t var_id, std::uint64_t first, std::span<double> u,
+                            SimdLevel level) const {
+  const std::size_t n = u.size();
+  if (n == 0) return;
+  // Each sample's own stream: word 0 jitters it inside its stratum (lhs) or fills its digits below the 32nd (sobol).
+  std::vector<std::uint64_t> words(2 * n);
+  stream_words2(level, stream_key(seed, var_id), first, n, words.data());
+  if (design_.kind == DesignKind::mc) {
+    for (std::size_t j = 0; j < n; ++j) u[j] = unit(words[2 * j]);
+    return;
+  }
+  const StreamKey rkey = replicate_key(seed, var_id);
+  std::size_t j = 0;
+  while (j < n) {
+    const std::uint64_t i0 = first + j;
+    const std::uint32_t r = split_.replicate_of(i0);
+    const std::uint64_t begin = split_.start(r), end = split_.start(r + 1);
+    const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(end - i0, n - j));
+    const std::uint64_t m = end - begin;
+    if (design_.kind == DesignKind::lhs) {
+      const auto w = replicate_words<2>(rkey, r);
+      const KeyedPermutation perm(m, w[0] ^ mix(w[1]));
+      const double dm = static_cast<double>(m);
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::uint64_t stratum = perm(i0 - begin + k);
+        u[j + k] = std::clamp((static_cast<double>(stratum) + unit(words[2 * (j + k)])) / dm, 0x1p-54, 0x1.fffffffffffffp-1);
+      }
+    } else {
+      // Matoušek's scramble: row i of L has its diagonal bit and random bits to its left (more significant digits).
+      const auto w = replicate_words<16>(rkey, r);
+      std::array<std::uint32_t, 32> rows{};
+      for (unsigned i = 0; i < 32; ++i) {
+        const auto bits = static_cast<std::uint32_t>(w[i / 2] >> (32 * (i % 2)));
+        const std::uint32_t above = i == 0 ? 0 : ~std::uint32_t{0} << (32 - i);  // bits 31 … 32 − i
+        rows[i] = (std::uint32_t{1} << (31 - i)) | (bits & above);
+      }
+      std::array<std::uint32_t, 32> v{};
+      for (unsigned k = 0; k < 32; ++k) v[k] = scramble(directions_[k], rows);
+      const auto shift = static_cast<std::uint32_t>(w[15] ^ (w[15] >> 32) ^ mix(w[14]));
+      // Position p of the replicate takes point gray(p) = p ⊕ p/2 (Antonov–Saleev order: consecutive positions
+      // differ by one direction number).
+      auto p = static_cast<std::uint32_t>(i0 - begin);
+      std::uint32_t x = shift ^ sobol_point(v, p ^ (p >> 1));
+      for (std::size_t k = 0; k < count; ++k, ++p) {
+        if (k > 0) x ^= v[static_cast<unsigned>(std::countr_zero(p))];
+        const std::uint64_t word = (std::uint64_t{x} << 32) | (words[2 * (j + k)] & 0xffffffffULL);
+        u[j + k] = unit(word);
+      }
+    }
+    j += count;
+  }
+}
+
+}  // namespace tamcarlo
