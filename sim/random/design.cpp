@@ -71,6 +71,7 @@ std::uint64_t ReplicateSplit::start(std::uint32_t r) const noexcept {
 
 std::uint32_t ReplicateSplit::replicate_of(std::uint64_t i) const noexcept {
   // The largest r with ⌊rN/R⌋ ≤ i: start from ⌊(i + 1)R/N⌋, which is within one of it.
+  if (samples == 0) return 0;
   __extension__ using wide = unsigned __int128;
   auto r = static_cast<std::uint32_t>(std::min<wide>(replicates - 1, static_cast<wide>(i + 1) * replicates / samples));
   while (r > 0 && start(r) > i) --r;
@@ -135,6 +136,8 @@ std::uint32_t sobol_point(const std::array<std::uint32_t, 32>& directions, std::
 
 DesignCoordinate::DesignCoordinate(const Design& design, std::uint64_t samples, std::uint32_t dimension)
     : design_(design), split_{samples, std::max<std::uint32_t>(1, design.replicates)} {
+  if (design.replicated() && samples < design.replicates)
+    throw std::invalid_argument("DesignCoordinate: fewer samples than replicates");
   if (design.kind == DesignKind::sobol) directions_ = sobol_directions(dimension);
 }
 

@@ -3,6 +3,7 @@
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/poisson.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <boost/math/distributions/gamma.hpp>
 #include <boost/math/distributions/lognormal.hpp>
 #include <boost/math/distributions/normal.hpp>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 #include <type_traits>
 
@@ -251,6 +253,17 @@ Steps empirical_steps(const Empirical& e) { return Steps(e.data, std::vector<dou
 
 bm::beta_distribution<double> pert_beta(const Pert& p) { return {p.alpha(), p.beta()}; }
 
+// Beta quantile at p (or at 1 − q, q given, for the upper tail). Boost's inversion can give up far in a tail when
+// α or β < 1 (p ≈ 1e-16, x ≈ 1e-33); there I_x(α, β) ≈ x^α / (α·B(α, β)), exact to relative O(x).
+double beta_quantile(const bm::beta_distribution<double>& d, double p, bool upper = false) {
+  try {
+    return upper ? bm::quantile(bm::complement(d, p)) : bm::quantile(d, p);
+  } catch (const std::exception&) {
+    const double a = d.alpha(), b = d.beta(), beta_ab = bm::beta(a, b);
+    return upper ? 1 - std::pow(p * b * beta_ab, 1 / b) : std::pow(p * a * beta_ab, 1 / a);
+  }
+}
+
 }  // namespace
 
 double mean(const Distribution& d) {
@@ -357,7 +370,7 @@ struct QuantileAt {
     if (p < (c - a) / (b - a)) return a + std::sqrt(p * (b - a) * (c - a));
     return b - std::sqrt((1 - p) * (b - a) * (b - c));
   }
-  double operator()(const Pert& x) const { return x.min + (x.max - x.min) * bm::quantile(pert_beta(x), p); }
+  double operator()(const Pert& x) const { return x.min + (x.max - x.min) * beta_quantile(pert_beta(x), p); }
   double operator()(const Normal& n) const { return n.mean + n.sd * normal_quantile(p); }
   double operator()(const TruncNormal& n) const {
     const TruncParts t(n);
@@ -366,7 +379,7 @@ struct QuantileAt {
   }
   double operator()(const LogNormal& l) const { return std::exp(l.mu + l.sigma * normal_quantile(p)); }
   double operator()(const Beta& b) const {
-    const double z = bm::quantile(bm::beta_distribution<double>(b.alpha, b.beta), p);
+    const double z = beta_quantile(bm::beta_distribution<double>(b.alpha, b.beta), p);
     return b.scaled() ? b.min + (b.max - b.min) * z : z;
   }
   double operator()(const Gamma& g) const { return bm::quantile(bm::gamma_distribution<double>(g.shape, g.scale), p); }
@@ -383,6 +396,24 @@ struct QuantileAt {
 double quantile(const Distribution& d, double p) { return std::visit(QuantileAt{p}, d); }
 
 double median(const Distribution& d) { return quantile(d, 0.5); }
+
+namespace {
+
+// QuantileFunction's table: pieces of width h in z = Φ⁻¹(u) from z0 (u from 2⁻⁵⁴, the samplers' smallest uniform).
+constexpr std::size_t k_table_pieces = 2048;
+constexpr double k_table_z0 = -8.3;
+constexpr double k_table_h = 16.6 / k_table_pieces;
+
+// The cubic Hermite piece through (0, x0) and (1, x1) with slopes s0, s1 per unit of z at t in [0, 1], kept
+// between x0 and x1 (a quantile function rises).
+double hermite(double x0, double s0, double x1, double s1, double t) {
+  const double t2 = t * t, t3 = t2 * t;
+  const double x = (2 * t3 - 3 * t2 + 1) * x0 + (t3 - 2 * t2 + t) * k_table_h * s0 + (3 * t2 - 2 * t3) * x1 +
+                   (t3 - t2) * k_table_h * s1;
+  return std::clamp(x, x0, x1);
+}
+
+}  // namespace
 
 QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
   const auto steps = [this](const Steps& st) {
@@ -402,22 +433,65 @@ QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
   };
   if (const auto* b = std::get_if<Binomial>(&dist_)) counts(*b);
   if (const auto* x = std::get_if<Poisson>(&dist_)) counts(*x);
+  // Laws whose quantile is an iterative inversion: tabulated in z (see the header), pieces checked at their midpoints.
+  const auto tabulate = [this](const auto& law, double lo, double span) {
+    // (above the median through the upper tail's probability, which keeps its precision near u = 1)
+    const auto q = [&](double z) {
+      using Law = std::decay_t<decltype(law)>;
+      if constexpr (std::is_same_v<Law, bm::beta_distribution<double>>)
+        return lo + span * (z <= 0 ? beta_quantile(law, normal_cdf(z)) : beta_quantile(law, normal_cdf(-z), true));
+      else
+        return lo + span * (z <= 0 ? bm::quantile(law, normal_cdf(z)) : bm::quantile(bm::complement(law, normal_cdf(-z))));
+    };
+    tx_.resize(k_table_pieces + 1);
+    ts_.resize(k_table_pieces + 1);
+    for (std::size_t k = 0; k <= k_table_pieces; ++k) {
+      const double z = k_table_z0 + k_table_h * static_cast<double>(k);
+      tx_[k] = q(z);
+      const double density = bm::pdf(law, (tx_[k] - lo) / span) / span;
+      ts_[k] = density > 0 ? std::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi) / density : 0;
+    }
+    const double scale = q(normal_quantile(0.99)) - q(normal_quantile(0.01));
+    exact_.assign(k_table_pieces, false);
+    for (std::size_t k = 0; k < k_table_pieces; ++k) {
+      const double mid = hermite(tx_[k], ts_[k], tx_[k + 1], ts_[k + 1], 0.5);
+      const double want = q(k_table_z0 + k_table_h * (static_cast<double>(k) + 0.5));
+      exact_[k] = !std::isfinite(ts_[k]) || !std::isfinite(ts_[k + 1]) ||
+                  !(std::fabs(mid - want) <= k_quantile_table_tolerance * scale);
+    }
+  };
+  if (const auto* b = std::get_if<Beta>(&dist_))
+    tabulate(bm::beta_distribution<double>(b->alpha, b->beta), b->scaled() ? b->min : 0.0, b->scaled() ? b->max - b->min : 1.0);
+  if (const auto* p = std::get_if<Pert>(&dist_)) tabulate(pert_beta(*p), p->min, p->max - p->min);
+  if (const auto* g = std::get_if<Gamma>(&dist_)) tabulate(bm::gamma_distribution<double>(g->shape, 1.0), 0.0, g->scale);
+  if (const auto* t = std::get_if<StudentT>(&dist_))
+    tabulate(bm::students_t_distribution<double>(t->df), t->location, t->scale);
 }
 
 double QuantileFunction::operator()(double u) const {
+  if (!tx_.empty()) return from_table(u);
   if (x_.empty()) return quantile(dist_, u);
   const auto it = std::lower_bound(cum_.begin(), cum_.end(), u);
   return x_[std::min(static_cast<std::size_t>(it - cum_.begin()), x_.size() - 1)];
 }
 
 void QuantileFunction::apply(std::span<double> v) const {
-  if (!x_.empty()) {
+  if (!x_.empty() || !tx_.empty()) {
     for (double& u : v) u = (*this)(u);
     return;
   }
   std::visit([v](const auto& law) {
     for (double& u : v) u = QuantileAt{u}(law);
   }, dist_);
+}
+
+double QuantileFunction::from_table(double u) const {
+  const double z = normal_quantile(u);
+  const double at = (z - k_table_z0) / k_table_h;
+  if (!(at >= 0 && at < static_cast<double>(k_table_pieces))) return quantile(dist_, u);
+  const auto k = static_cast<std::size_t>(at);
+  if (exact_[k]) return quantile(dist_, u);
+  return hermite(tx_[k], ts_[k], tx_[k + 1], ts_[k + 1], at - static_cast<double>(k));
 }
 
 // ---- sampling ----
