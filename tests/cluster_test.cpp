@@ -4,6 +4,8 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <thread>
 #include <signal.h>
 
 #include <cstdlib>
@@ -205,5 +207,26 @@ TEST_CASE("cluster: mpirun -np 1, 2 and 4 give the single run's file, bit for bi
   run_ok(k_example, dir.path() / "prec.h5", {"--precision", "market.p50=0.25%", "--store", "none"});
   (void)mpirun(2, k_example, dir.path() / "prec_mpi.h5", {"--precision", "market.p50=0.25%", "--store", "none"});
   CHECK(test::h5_differences((dir.path() / "prec.h5").string(), (dir.path() / "prec_mpi.h5").string()).empty());
+}
+
+TEST_CASE("cluster: a rank bound to fewer CPUs than its threads says how to unbind it", "[cluster][mpi]") {
+  const test::TempDir dir;
+  const auto launch = [&](const std::string& binding) {
+    return test::run_launched({TAMCARLO_MPIEXEC, "--allow-run-as-root", "--oversubscribe", "--bind-to", binding, "-np", "1"},
+                              {"run", k_example, "-n", "20000", "--threads", "2", "-o", (dir.path() / "b.h5").string()});
+  };
+  const auto bound = launch("core");
+  INFO(bound.err);
+  REQUIRE(bound.exit_code == 0);
+  CHECK_THAT(bound.err, Contains("this rank may use 1 of the machine's") && Contains("asks for 2 threads") &&
+                            Contains("--bind-to none"));
+  const auto free = launch("none");
+  REQUIRE(free.exit_code == 0);
+  if (std::thread::hardware_concurrency() >= 2) CHECK_THAT(free.err, !Contains("mpirun bound it"));
+  // Without a launcher, a narrower affinity (taskset) is named too.
+  const auto pinned = test::run_shell("taskset -c 0 " + std::string(TAMCARLO_EXE) + " run " + k_example +
+                                      " -n 20000 --threads 2 -o " + (dir.path() / "t.h5").string());
+  CHECK(pinned.exit_code == 0);
+  CHECK_THAT(pinned.out, Contains("this process may use 1 of the machine's") && Contains("--threads 1"));
 }
 #endif

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +34,7 @@
 #include <optional>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <variant>
 
 namespace fs = std::filesystem;
@@ -326,6 +328,31 @@ std::vector<StressCase> stress_cases(const Scenario& s, const RunArgs& a) {
   return cases;
 }
 
+// A process whose CPU affinity allows fewer CPUs than --threads asks for (mpirun binds each rank to a core or a
+// socket by default; taskset; a job's allocation) gets fewer workers than it asked for from TBB, which says only
+// "the number of workers is currently limited" (measured: mpirun -np 1 … --threads 16 ran 9× slower than the same
+// run without mpirun). Says so once (rank 0), naming the fix; under a launcher also when the default thread
+// count comes down to one CPU.
+void warn_if_bound(const RunArgs& a, const Ranks* ranks) {
+  if (ranks && ranks->rank() != 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+  const auto cpus = static_cast<unsigned>(CPU_COUNT(&set));
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  const unsigned threads = a.threads != 0 ? a.threads : cpus;  // by default TBB takes the CPUs the mask allows
+  const bool launched = started_by_launcher();
+  if (threads <= cpus && !(launched && a.threads == 0 && cpus == 1 && cores > 1)) return;
+  std::cerr << fmt::format("tamcarlo: warning: this {} may use {} of the machine's {} CPUs (its CPU affinity{}) and "
+                           "asks for {} thread{}; {}\n",
+                           launched ? "rank" : "process", cpus, cores, launched ? ": mpirun bound it" : "", threads,
+                           threads == 1 ? "" : "s",
+                           launched ? "unbind the ranks (Open MPI: mpirun --bind-to none, or --map-by "
+                                      "slot:PE=<threads per rank>) so each rank's threads get their own cores"
+                                    : "run with --threads " + std::to_string(cpus) + " or widen the affinity (taskset, "
+                                      "the job's CPU allocation)");
+}
+
 int cmd_run(const RunArgs& a, Ranks* ranks) {
   // Validate every scenario before running any: a bad file fails fast and nothing is written.
   std::vector<Job> jobs;
@@ -374,6 +401,7 @@ int cmd_run(const RunArgs& a, Ranks* ranks) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  if (!a.point) warn_if_bound(a, ranks);
   const auto options_for = [&](std::size_t i) {
     RunOptions opt;
     if (a.has_seed) opt.seed = a.seed;

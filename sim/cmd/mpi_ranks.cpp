@@ -76,6 +76,12 @@ class MpiRanks final : public Ranks {
 
 }  // namespace
 
+bool started_by_launcher() noexcept {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "PMIX_RANK"})
+    if (std::getenv(name)) return true;
+  return false;
+}
+
 std::unique_ptr<Ranks> start_ranks(int& argc, char**& argv) {
   const long launched = launched_ranks();
 #if defined(TAMCARLO_MPI)

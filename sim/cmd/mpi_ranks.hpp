@@ -7,6 +7,9 @@
 
 namespace tamcarlo {
 
+/// True when a launcher (mpirun, srun) started this process, alone or as one of several ranks (its environment).
+[[nodiscard]] bool started_by_launcher() noexcept;
+
 /// The ranks this process belongs to when a launcher (mpirun, srun) started it as one of several and
 /// tamcarlo was built with MPI; null when it runs alone (MPI is then never initialized). Throws UsageError
 /// when started as one of several ranks by a tamcarlo built without MPI.
