@@ -52,6 +52,15 @@ test::Process shard_and_merge(const std::string& file, const fs::path& dir, cons
   return test::run_tamcarlo(merge);
 }
 
+// The reference model with `design = KIND` (7 replicates), written into `dir`.
+std::string with_design(const test::TempDir& dir, const std::string& kind) {
+  std::string text = slurp(k_example);
+  const std::size_t at = text.find("[scenario]\n");
+  REQUIRE(at != std::string::npos);
+  text.insert(at + 11, "design = \"" + kind + "\"\nreplicates = 7\n");
+  return dir.write("design_" + kind + ".toml", text);
+}
+
 }  // namespace
 
 TEST_CASE("cluster: K shards merged give the single run's file, bit for bit", "[cluster]") {
@@ -64,6 +73,15 @@ TEST_CASE("cluster: K shards merged give the single run's file, bit for bit", "[
     REQUIRE(m.exit_code == 0);
     CHECK(test::h5_differences((dir.path() / "single.h5").string(), (dir.path() / "merged.h5").string()).empty());
     CHECK(slurp(dir.path() / "single.csv") == slurp(dir.path() / "merged.csv"));
+  }
+  SECTION("a Latin hypercube run (its replicates' moments travel in the parts too), 3 shards") {
+    const std::string file = with_design(dir, "lhs");
+    const std::vector<std::string> opts = {"-n", "100003", "--store", "none"};  // replicates cut inside blocks
+    run_ok(file, dir.path() / "single.h5", opts);
+    const auto m = shard_and_merge(file, dir.path(), dir.path() / "merged.h5", 3, opts);
+    INFO(m.err);
+    REQUIRE(m.exit_code == 0);
+    CHECK(test::h5_differences((dir.path() / "single.h5").string(), (dir.path() / "merged.h5").string()).empty());
   }
   SECTION("the suite (nine cells, the matrix and the projections), 3 shards") {
     const std::vector<std::string> opts = {"-n", "40000"};
@@ -203,6 +221,11 @@ TEST_CASE("cluster: mpirun -np 1, 2 and 4 give the single run's file, bit for bi
   run_ok(k_suite, dir.path() / "suite.h5", suite);
   (void)mpirun(4, k_suite, dir.path() / "suite_mpi.h5", suite);
   CHECK(test::h5_differences((dir.path() / "suite.h5").string(), (dir.path() / "suite_mpi.h5").string()).empty());
+  // A Sobol' design: the replicate SEs are merged across ranks like every other statistic.
+  const std::string sobol = with_design(dir, "sobol");
+  run_ok(sobol, dir.path() / "sobol.h5", {"-n", "100003", "--store", "none"});
+  (void)mpirun(3, sobol, dir.path() / "sobol_mpi.h5", {"-n", "100003", "--store", "none"});
+  CHECK(test::h5_differences((dir.path() / "sobol.h5").string(), (dir.path() / "sobol_mpi.h5").string()).empty());
   // --precision reaches the same N on 2 ranks as on one process.
   run_ok(k_example, dir.path() / "prec.h5", {"--precision", "market.p50=0.25%", "--store", "none"});
   (void)mpirun(2, k_example, dir.path() / "prec_mpi.h5", {"--precision", "market.p50=0.25%", "--store", "none"});
