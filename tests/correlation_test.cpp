@@ -64,15 +64,6 @@ Estimate spearman_with_se(const std::vector<double>& a, const std::vector<double
 }
 
 
-EngineOutput run(const Scenario& s, std::uint64_t n, unsigned threads = 2, std::uint64_t seed = 11) {
-  const Plan plan(s);
-  EngineOptions opt;
-  opt.seed = seed;
-  opt.samples = n;
-  opt.threads = threads;
-  opt.keep.assign(plan.series().size(), true);
-  return run_engine(plan, opt);
-}
 
 
 }  // namespace
@@ -113,7 +104,7 @@ pairs = [["share", "market", 0.9]]
   for (const auto& text : scenarios) {
     const Scenario s = test::scenario(text);
     const Plan plan(s);
-    const EngineOutput out = run(s, n);
+    const EngineOutput out = test::run_all(s, n, 2, 11);
     std::map<std::string, std::size_t> col;
     for (std::size_t v = 0; v < s.inputs.size(); ++v) col[s.inputs[v].name] = plan.index(s.inputs[v].name);
     for (const auto& in : s.inputs) {
@@ -150,7 +141,7 @@ a = { dist = "lognormal", median = 10, sigma = 0.5 }
 pairs = [["c", "b", -0.3], ["b", "a", 0.6]]
 )TOML");
   const Plan p1(one), p2(other);
-  const EngineOutput a = run(one, 30000, 1), b = run(other, 30000, 2);
+  const EngineOutput a = test::run_all(one, 30000, 1, 11), b = test::run_all(other, 30000, 2, 11);
   for (const char* name : {"a", "b", "c", "free"}) {
     INFO(name);
     CHECK(a.columns[p1.index(name)] == b.columns[p2.index(name)]);

@@ -34,15 +34,6 @@ y = "a * b + c / d - e ^ g + log(f) * h"
 z = "if(y > 5, max(i, j), min(k, y))"
 )toml";
 
-EngineOutput run(const Scenario& s, std::uint64_t n, unsigned threads, std::uint64_t seed = 99) {
-  const Plan plan(s);
-  EngineOptions opt;
-  opt.seed = seed;
-  opt.samples = n;
-  opt.threads = threads;
-  opt.keep.assign(plan.variables().size(), true);
-  return run_engine(plan, opt);
-}
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
@@ -58,7 +49,7 @@ bool same_bits(const Moments& a, const Moments& b) {
 TEST_CASE("samples and statistics are bit-identical on 1, 2 and 8 threads", "[engine][reproducibility]") {
   const Scenario s = test::scenario(k_every_family);
   const std::uint64_t n = 10 * k_block_size + 123;  // a partial last block too
-  const EngineOutput one = run(s, n, 1), two = run(s, n, 2), eight = run(s, n, 8);
+  const EngineOutput one = test::run_all(s, n, 1, 99), two = test::run_all(s, n, 2, 99), eight = test::run_all(s, n, 8, 99);
   for (std::size_t v = 0; v < one.columns.size(); ++v) {
     INFO("variable " << v);
     CHECK(same_bits(one.columns[v], two.columns[v]));
@@ -87,14 +78,14 @@ other = "unrelated * 2"
 market = "salary * share"
 )toml");
   const std::uint64_t n = 3 * k_block_size + 7;
-  const EngineOutput a = run(base, n, 2), b = run(reordered, n, 2);
+  const EngineOutput a = test::run_all(base, n, 2, 99), b = test::run_all(reordered, n, 2, 99);
   const Plan pa(base), pb(reordered);
   for (const char* name : {"salary", "share", "market"}) {
     INFO(name);
     CHECK(same_bits(a.columns[pa.index(name)], b.columns[pb.index(name)]));
   }
   // ... and a different seed gives different draws.
-  const EngineOutput c = run(base, n, 2, 100);
+  const EngineOutput c = test::run_all(base, n, 2, 100);
   CHECK_FALSE(same_bits(a.columns[pa.index("salary")], c.columns[pa.index("salary")]));
 }
 

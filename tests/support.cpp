@@ -46,6 +46,16 @@ static std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
+EngineOutput run_all(const Scenario& s, std::uint64_t n, unsigned threads, std::uint64_t seed) {
+  const Plan plan(s);
+  EngineOptions opt;
+  opt.seed = seed;
+  opt.samples = n;
+  opt.threads = threads;
+  opt.keep.assign(plan.series().size(), true);
+  return run_engine(plan, opt);
+}
+
 namespace {
 
 // Starts tamcarlo with `args` in `cwd`, output to files in `io`; returns its pid.

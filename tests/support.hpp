@@ -1,5 +1,6 @@
 // Test helpers: temporary directories, scenario files, and running the tamcarlo executable.
 #pragma once
+#include "sim/engine/engine.hpp"
 #include "sim/lang/scenario.hpp"
 
 #include <cstdint>
@@ -26,6 +27,9 @@ class TempDir {
 
 /// Parses scenario text (file name "test.toml" in messages).
 [[nodiscard]] Scenario scenario(const std::string& text);
+
+/// Draws and evaluates n samples of `s` under `seed` on `threads` threads, keeping every series whole.
+[[nodiscard]] EngineOutput run_all(const Scenario& s, std::uint64_t n, unsigned threads, std::uint64_t seed);
 
 /// Outcome of running the tamcarlo executable.
 struct Process {

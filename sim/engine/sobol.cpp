@@ -55,14 +55,14 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
       Workspace wa = plan.workspace(rows), wb = plan.workspace(rows), wx = plan.workspace(rows);
       plan.draw_mc(wa, seed, first, rows);
       plan.draw_mc(wb, seed_b, first, rows);
-      wx = wa;
       values(wa, rows);
       values(wb, rows);
       // f(A_B⁽ⁱ⁾) per input, per output series: [input][series][row]
       std::vector<std::vector<std::vector<double>>> fx(k, std::vector<std::vector<double>>(series.size()));
       for (std::size_t i = 0; i < k; ++i) {
         const auto col = static_cast<Eigen::Index>(out.inputs[i]);
-        wx = wa;  // inputs of A (formulas are recomputed) ...
+        // inputs of A (every formula and temporary slot is rewritten by values(), constants stay) ...
+        wx.leftCols(static_cast<Eigen::Index>(plan.inputs())) = wa.leftCols(static_cast<Eigen::Index>(plan.inputs()));
         wx.col(col) = wb.col(col);  // ... with input i from B
         values(wx, rows);
         for (std::size_t o = 0; o < series.size(); ++o) {

@@ -124,25 +124,26 @@ void attr_number(hid_t obj, const std::string& name, hid_t type, T value) {
                    "create attribute " + name);
   check(H5Awrite(a.get(), type, &value), "write attribute " + name);
 }
+// A 1-d attribute of `values`, stored as `file_type`, read from memory as `memory_type`.
+template <class T>
+void attr_array(hid_t obj, const std::string& name, hid_t file_type, hid_t memory_type, std::span<const T> values) {
+  const hsize_t dims[1] = {values.size()};
+  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle a(H5Acreate2(obj, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                   "create attribute " + name);
+  check(H5Awrite(a.get(), memory_type, values.data()), "write attribute " + name);
+}
 }  // namespace
 
 void attr(hid_t obj, const std::string& name, double value) { attr_number(obj, name, H5T_NATIVE_DOUBLE, value); }
 void attr(hid_t obj, const std::string& name, std::uint64_t value) { attr_number(obj, name, H5T_NATIVE_UINT64, value); }
 
 void attr(hid_t obj, const std::string& name, std::span<const int> values) {
-  const hsize_t dims[1] = {values.size()};
-  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle a(H5Acreate2(obj, name.c_str(), H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                   "create attribute " + name);
-  check(H5Awrite(a.get(), H5T_NATIVE_INT, values.data()), "write attribute " + name);
+  attr_array(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, values);
 }
 
 void attr(hid_t obj, const std::string& name, std::span<const double> values) {
-  const hsize_t dims[1] = {values.size()};
-  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle a(H5Acreate2(obj, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                   "create attribute " + name);
-  check(H5Awrite(a.get(), H5T_NATIVE_DOUBLE, values.data()), "write attribute " + name);
+  attr_array(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values);
 }
 
 void attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {

@@ -165,13 +165,7 @@ bool is_suite_text(const std::string& text, const std::string& path) {
 }
 
 std::uint64_t member_seed(std::uint64_t suite_seed, const std::string& key) noexcept {
-  std::uint64_t h = suite_seed ^ variable_id("member:" + key);
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h;
+  return splitmix64_mix(suite_seed ^ variable_id("member:" + key));
 }
 
 Suite load_suite(const std::string& path) { return parse_suite(read_text_file(path), path); }

@@ -28,13 +28,6 @@ std::array<std::uint64_t, Words> replicate_words(const StreamKey& key, std::uint
   return w;
 }
 
-// splitmix64's finalizer: a bijective 64-bit mix.
-constexpr std::uint64_t mix(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // A uniform in (0, 1) from a 64-bit word, clamped as the samplers' (never 0, never 1).
 double unit(std::uint64_t w) { return SampleStream::to_unit(w); }
 
@@ -83,13 +76,13 @@ KeyedPermutation::KeyedPermutation(std::uint64_t m, std::uint64_t key) noexcept 
   const unsigned bits = m > 1 ? static_cast<unsigned>(std::bit_width(m - 1)) : 1;
   half_ = (bits + 1) / 2;
   mask_ = (std::uint64_t{1} << half_) - 1;
-  for (std::size_t k = 0; k < keys_.size(); ++k) keys_[k] = mix(key + 0x9e3779b97f4a7c15ULL * (k + 1));
+  for (std::size_t k = 0; k < keys_.size(); ++k) keys_[k] = splitmix64_mix(key + 0x9e3779b97f4a7c15ULL * (k + 1));
 }
 
 std::uint64_t KeyedPermutation::round_trip(std::uint64_t x) const noexcept {
   std::uint64_t left = x >> half_, right = x & mask_;
   for (const std::uint64_t k : keys_) {
-    const std::uint64_t next = left ^ (mix(right ^ k) & mask_);
+    const std::uint64_t next = left ^ (splitmix64_mix(right ^ k) & mask_);
     left = right;
     right = next;
   }
@@ -162,7 +155,7 @@ void DesignCoordinate::fill(std::uint64_t seed, std::uint64_t var_id, std::uint6
     const std::uint64_t m = end - begin;
     if (design_.kind == DesignKind::lhs) {
       const auto w = replicate_words<2>(rkey, r);
-      const KeyedPermutation perm(m, w[0] ^ mix(w[1]));
+      const KeyedPermutation perm(m, w[0] ^ splitmix64_mix(w[1]));
       const double dm = static_cast<double>(m);
       for (std::size_t k = 0; k < count; ++k) {
         const std::uint64_t stratum = perm(i0 - begin + k);
@@ -179,7 +172,7 @@ void DesignCoordinate::fill(std::uint64_t seed, std::uint64_t var_id, std::uint6
       }
       std::array<std::uint32_t, 32> v{};
       for (unsigned k = 0; k < 32; ++k) v[k] = scramble(directions_[k], rows);
-      const auto shift = static_cast<std::uint32_t>(w[15] ^ (w[15] >> 32) ^ mix(w[14]));
+      const auto shift = static_cast<std::uint32_t>(w[15] ^ (w[15] >> 32) ^ splitmix64_mix(w[14]));
       // Position p of the replicate takes point gray(p) = p ⊕ p/2 (Antonov–Saleev order: consecutive positions
       // differ by one direction number).
       auto p = static_cast<std::uint32_t>(i0 - begin);

@@ -404,6 +404,23 @@ constexpr std::size_t k_table_pieces = 2048;
 constexpr double k_table_z0 = -8.3;
 constexpr double k_table_h = 16.6 / k_table_pieces;
 
+// Binomial and Poisson: cdf(first + i) for every count a draw can reach (its uniform lies in [2⁻⁵⁴, the largest
+// double below 1], SampleStream::to_unit), when there are at most 2²⁰ of them; else no table (cdf empty).
+struct CountTable {
+  double first = 0;
+  std::vector<double> cdf;
+};
+template <class Count>
+CountTable count_cdf_table(const Count& law) {
+  const double lo = law.quantile(0x1p-54), hi = law.quantile(std::nextafter(1.0, 0.0));
+  CountTable t;
+  if (!(hi - lo < static_cast<double>(1 << 20))) return t;
+  t.first = lo;
+  t.cdf.reserve(static_cast<std::size_t>(hi - lo) + 1);
+  for (double k = lo; k <= hi; ++k) t.cdf.push_back(law.cdf(k));
+  return t;
+}
+
 // The cubic Hermite piece through (0, x0) and (1, x1) with slopes s0, s1 per unit of z at t in [0, 1], kept
 // between x0 and x1 (a quantile function rises).
 double hermite(double x0, double s0, double x1, double s1, double t) {
@@ -424,12 +441,9 @@ QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
   if (const auto* e = std::get_if<Empirical>(&dist_)) steps(empirical_steps(*e));
   // Counts: every reachable count's cdf when there are at most 2²⁰ (one search a call, not a Boost inversion).
   const auto counts = [this](const auto& law) {
-    const double lo = law.quantile(0x1p-54), hi = law.quantile(std::nextafter(1.0, 0.0));
-    if (!(hi - lo < static_cast<double>(1 << 20))) return;
-    for (double k = lo; k <= hi; ++k) {
-      x_.push_back(k);
-      cum_.push_back(law.cdf(k));
-    }
+    CountTable t = count_cdf_table(law);
+    for (std::size_t i = 0; i < t.cdf.size(); ++i) x_.push_back(t.first + static_cast<double>(i));
+    cum_ = std::move(t.cdf);
   };
   if (const auto* b = std::get_if<Binomial>(&dist_)) counts(*b);
   if (const auto* x = std::get_if<Poisson>(&dist_)) counts(*x);
@@ -504,12 +518,10 @@ double QuantileFunction::from_table(double u) const {
 
 template <class Count>
 void Sampler::count_table(const Count& law) {
-  // A draw's uniform lies in [2⁻⁵⁴, the largest double below 1] (SampleStream::to_unit).
-  const double lo = law.quantile(0x1p-54), hi = law.quantile(std::nextafter(1.0, 0.0));
-  if (!(hi - lo < static_cast<double>(1 << 20))) return;
-  c0_ = lo;
-  table_.reserve(static_cast<std::size_t>(hi - lo) + 1);
-  for (double k = lo; k <= hi; ++k) table_.push_back(law.cdf(k));
+  CountTable t = count_cdf_table(law);
+  if (t.cdf.empty()) return;
+  c0_ = t.first;
+  table_ = std::move(t.cdf);
 }
 
 Sampler::Sampler(Distribution d) : dist_(std::move(d)) {

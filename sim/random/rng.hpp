@@ -17,6 +17,13 @@
 
 namespace tamcarlo {
 
+/// The splitmix64 finalizer: a bijective mix of 64 bits (z ⊕ z≫30, ×0xbf58476d1ce4e5b9, ⊕ ≫27, ×0x94d049bb133111eb, ⊕ ≫31).
+[[nodiscard]] constexpr std::uint64_t splitmix64_mix(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 /// Stable 64-bit id of a variable name: FNV-1a 64 of its bytes, then the splitmix64 finalizer.
 [[nodiscard]] constexpr std::uint64_t variable_id(std::string_view name) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -24,10 +31,7 @@ namespace tamcarlo {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ULL;
   }
-  h ^= h >> 30; h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27; h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h;
+  return splitmix64_mix(h);
 }
 
 /// Version of the random streams: which draws a (seed, variable, sample) yields. Stored in every result and
@@ -38,11 +42,7 @@ inline constexpr std::uint64_t k_stream_version = 2;
 /// The Philox key of the streams of (seed, variable): the two halves of splitmix64(seed) ⊕ var_id; counter word 3
 /// is var_id's high half, so two (seed, variable) pairs share a stream only if all 96 of those bits agree.
 [[nodiscard]] constexpr StreamKey stream_key(std::uint64_t seed, std::uint64_t var_id) noexcept {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  const std::uint64_t k = z ^ var_id;
+  const std::uint64_t k = splitmix64_mix(seed + 0x9e3779b97f4a7c15ULL) ^ var_id;
   return {static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32), static_cast<std::uint32_t>(var_id >> 32)};
 }
 
