@@ -1,6 +1,6 @@
 // [correlations]: Gaussian-copula inputs keep their laws and reach their rank correlations; errors and lint;
 // draws independent of file order and thread count. Statistical tolerances: 4 SE (batch SEs from 20 batches).
-#include "sim/engine/engine.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/engine/plan.hpp"
 #include "sim/random/copula.hpp"
 #include "tests/support.hpp"

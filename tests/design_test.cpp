@@ -1,8 +1,9 @@
 // Sampling designs (Latin hypercube, scrambled Sobol'): their structure, their reproducibility, and the honesty
 // of their replicate CIs. Statistical checks state their tolerance in standard errors.
-#include "sim/engine/engine.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/random/design.hpp"
 #include "sim/stats/portfolio.hpp"
+#include "sim/stats/rank_correlation.hpp"
 #include "tests/support.hpp"
 
 #include <boost/random/sobol.hpp>

@@ -1,8 +1,9 @@
 // Reproducibility promises: thread-count invariance and name-keyed streams, checked bitwise.
-#include "sim/engine/engine.hpp"
-#include "sim/cmd/run.hpp"
-#include "sim/io/output.hpp"
+#include "sim/engine/plan_source.hpp"
+#include "sim/run/run_scenario.hpp"
+#include "sim/io/table.hpp"
 #include "sim/stats/portfolio.hpp"
+#include "sim/stats/rank_correlation.hpp"
 #include "tests/support.hpp"
 
 #include <boost/math/distributions/normal.hpp>
@@ -102,8 +103,8 @@ c = { dist = "lognormal", median = 0.5, sigma = 0.3 }
 market = "a * b * c"
 )toml");
   RunOptions opt;
-  opt.samples = 400000;
-  opt.seed = 2024;
+  opt.what.samples = 400000;
+  opt.what.seed = 2024;
   const RunSummary r = run_scenario(s, opt);
   const auto& m = r.variables[3];
   REQUIRE(m.var.name == "market");
@@ -131,8 +132,8 @@ thrice_k = "k * 3"
 total = "a * k"
 )toml");
   RunOptions opt;
-  opt.samples = 50000;
-  opt.seed = 7;
+  opt.what.samples = 50000;
+  opt.what.seed = 7;
   const RunSummary r = run_scenario(s, opt);
   const auto& c = r.variables[2];
   REQUIRE(c.var.name == "thrice_k");
@@ -156,7 +157,7 @@ b = { dist = "uniform", min = 0, max = 1 }
 total = "a + b"
 )toml");
   RunOptions opt;
-  opt.samples = 2000;
+  opt.what.samples = 2000;
   RunSummary r = run_scenario(s, opt);
   auto& total = r.variables[2];
   REQUIRE(total.var.name == "total");

@@ -2,7 +2,7 @@
 // nodes, FIFOs, symbolic links, the scenario itself or someone else's file; report directories that
 // hold files the report did not write.
 #include "sim/io/results_file.hpp"
-#include "sim/io/target.hpp"
+#include "sim/io/output_path.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

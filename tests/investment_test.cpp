@@ -1,8 +1,8 @@
 // Investments end to end: linked scenarios evaluated on the same samples, the failure probability,
 // stress sets and --set beside the base, and every seed round of R1 §3 with its risk report.
 #include "sim/io/results_file.hpp"
-#include "sim/engine/engine.hpp"
-#include "sim/cmd/run.hpp"
+#include "sim/engine/plan_source.hpp"
+#include "sim/run/run_scenario.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -59,18 +59,18 @@ TEST_CASE("investment: a linked output is the linked formula at the bound year, 
   // One set of the linked scenario's inputs, shared by both links.
   CHECK(std::count_if(s.inputs.begin(), s.inputs.end(), [](const Input& i) { return i.name == "mkt.base"; }) == 1);
   RunOptions opt;
-  opt.samples = 20000;
-  opt.output = (dir.path() / "inv.h5").string();
+  opt.what.samples = 20000;
+  opt.what.output = (dir.path() / "inv.h5").string();
   const RunSummary r = run_scenario(s, opt);
-  const auto base = read_samples(opt.output, "mkt.base"), g = read_samples(opt.output, "mkt.g");
-  const auto ya = read_samples(opt.output, "exit_a"), yb = read_samples(opt.output, "exit_b");
-  const auto ma = read_samples(opt.output, "m_a"), mb = read_samples(opt.output, "m_b");
+  const auto base = read_samples(opt.what.output, "mkt.base"), g = read_samples(opt.what.output, "mkt.g");
+  const auto ya = read_samples(opt.what.output, "exit_a"), yb = read_samples(opt.what.output, "exit_b");
+  const auto ma = read_samples(opt.what.output, "m_a"), mb = read_samples(opt.what.output, "m_b");
   for (std::size_t i = 0; i < ma.size(); i += 499) {
     CHECK(ma[i] == base[i] * std::pow(1 + g[i], ya[i] - 2020));
     CHECK(mb[i] == base[i] * std::pow(1 + g[i], yb[i] - 2020));
   }
   // The file keeps the linked scenario's text.
-  CHECK(read_string_attribute(opt.output, "/", "link_m_a_scenario") == k_market);
+  CHECK(read_string_attribute(opt.what.output, "/", "link_m_a_scenario") == k_market);
   // A failure probability p = 0.3 gives P(MOIC = 0) within 4 binomial standard errors of p.
   const auto& moic = *std::find_if(r.variables.begin(), r.variables.end(), [](const auto& v) { return v.var.name == "moic"; });
   REQUIRE(moic.risk);

@@ -1,7 +1,7 @@
 // The scenario library (scenarios/): every worked figure of the reports reproduced at the point
 // values, every input sourced or marked as an assumption, and the matrix suite valid.
 #include "sim/engine/plan.hpp"
-#include "sim/cmd/run_suite.hpp"
+#include "sim/run/run_suite.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

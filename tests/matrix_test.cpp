@@ -3,7 +3,7 @@
 #include "sim/stats/matrix.hpp"
 #include "sim/io/results_file.hpp"
 #include "sim/random/rng.hpp"
-#include "sim/cmd/run_suite.hpp"
+#include "sim/run/run_suite.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -150,32 +150,32 @@ TEST_CASE("suite: members draw under their own seeds, and the matrix uses their 
   const SuiteFiles f(k_suite);
   const Suite suite = load_suite(f.path);
   RunOptions opt;
-  opt.samples = 3000;
-  opt.output = (f.dir.path() / "s.h5").string();
-  opt.threads = 1;
+  opt.what.samples = 3000;
+  opt.what.output = (f.dir.path() / "s.h5").string();
+  opt.how.threads = 1;
   const SuiteSummary r1 = run_suite(suite, opt);
   // A member's samples equal a standalone run of its scenario under member_seed(suite seed, key).
   RunOptions alone;
-  alone.samples = 3000;
-  alone.seed = member_seed(9, "a");
-  alone.output = (f.dir.path() / "a.h5").string();
+  alone.what.samples = 3000;
+  alone.what.seed = member_seed(9, "a");
+  alone.what.output = (f.dir.path() / "a.h5").string();
   (void)run_scenario(load_scenario((f.dir.path() / "a.toml").string()), alone);
-  CHECK(read_dataset(opt.output, "/cells/a/samples/market") == read_samples(alone.output, "market"));
-  CHECK(read_number_attribute(opt.output, "/cells/a", "seed") == static_cast<double>(member_seed(9, "a")));
+  CHECK(read_dataset(opt.what.output, "/cells/a/samples/market") == read_samples(alone.what.output, "market"));
+  CHECK(read_number_attribute(opt.what.output, "/cells/a", "seed") == static_cast<double>(member_seed(9, "a")));
   // The matrix's market columns are in the suite's unit: b's 2025 market × the shared fx, sample by sample.
-  const auto ranked = read_strings(opt.output, "/matrix/cell");
+  const auto ranked = read_strings(opt.what.output, "/matrix/cell");
   const std::size_t col_b = ranked[0] == "b" ? 0 : 1;
-  const auto joint = read_dataset(opt.output, "/matrix/market");
-  const auto b = read_dataset(opt.output, "/cells/b/samples/market");  // 3000 × 3 (2024..2026)
-  const auto fx = read_dataset(opt.output, "/shared/samples/fx");
+  const auto joint = read_dataset(opt.what.output, "/matrix/market");
+  const auto b = read_dataset(opt.what.output, "/cells/b/samples/market");  // 3000 × 3 (2024..2026)
+  const auto fx = read_dataset(opt.what.output, "/shared/samples/fx");
   for (std::size_t i = 0; i < 3000; i += 101) CHECK(joint[i * 2 + col_b] == b[i * 3 + 1] * fx[i]);
   // Identical on another thread count.
-  opt.threads = 3;
-  opt.output = (f.dir.path() / "s3.h5").string();
+  opt.how.threads = 3;
+  opt.what.output = (f.dir.path() / "s3.h5").string();
   const SuiteSummary r3 = run_suite(suite, opt);
-  CHECK(read_dataset(opt.output, "/matrix/market") == joint);
+  CHECK(read_dataset(opt.what.output, "/matrix/market") == joint);
   // (bit for bit: the diagonal is NaN, which == would never match)
-  const auto pg3 = read_dataset(opt.output, "/matrix/p_greater");
+  const auto pg3 = read_dataset(opt.what.output, "/matrix/p_greater");
   const auto pg1 = read_dataset((f.dir.path() / "s.h5").string(), "/matrix/p_greater");
   REQUIRE(pg3.size() == pg1.size());
   CHECK(std::memcmp(pg3.data(), pg1.data(), pg1.size() * sizeof(double)) == 0);

@@ -1,7 +1,7 @@
 // HDF5 result files: round trip of samples, summaries and run attributes; nothing left on failure.
-#include "sim/engine/engine.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/io/results_file.hpp"
-#include "sim/cmd/run.hpp"
+#include "sim/run/run_scenario.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sim/io/text.hpp"
+#include "sim/base/text.hpp"
 
 using namespace tamcarlo;
 namespace fs = std::filesystem;
@@ -19,11 +19,11 @@ TEST_CASE("a result file round-trips samples, summaries and the run's identity",
   const test::TempDir dir;
   const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   RunOptions opt;
-  opt.samples = 20000;
-  opt.seed = 5;
-  opt.output = (dir.path() / "r.h5").string();
+  opt.what.samples = 20000;
+  opt.what.seed = 5;
+  opt.what.output = (dir.path() / "r.h5").string();
   const RunSummary r = run_scenario(s, opt);
-  REQUIRE(fs::exists(opt.output));
+  REQUIRE(fs::exists(opt.what.output));
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir.path())) files.push_back(e.path().filename().string());
   std::sort(files.begin(), files.end());
@@ -52,30 +52,30 @@ TEST_CASE("a result file round-trips samples, summaries and the run's identity",
   for (std::size_t v = 0; v < plan.variables().size(); ++v) {
     const auto& name = plan.variables()[v].name;
     INFO(name);
-    const auto stored = read_samples(opt.output, name);
+    const auto stored = read_samples(opt.what.output, name);
     const bool constant = std::all_of(direct.columns[v].begin(), direct.columns[v].end(),
                                       [&](double x) { return x == direct.columns[v].front(); });
     if (constant) {  // a constant is a scalar holding its one value, not N copies
       REQUIRE(stored.size() == 1);
       CHECK(stored.front() == direct.columns[v].front());
-      CHECK(read_number_attribute(opt.output, "/samples/" + name, "constant") == 1);
+      CHECK(read_number_attribute(opt.what.output, "/samples/" + name, "constant") == 1);
     } else {
       CHECK(stored == direct.columns[v]);
     }
   }
   // Root attributes.
-  CHECK(read_string_attribute(opt.output, "/", "scenario") == s.text);
-  CHECK(read_number_attribute(opt.output, "/", "seed") == 5);
-  CHECK(read_number_attribute(opt.output, "/", "samples") == 20000);
-  CHECK(read_string_attribute(opt.output, "/", "tamcarlo_version") == TAMCARLO_VERSION);
+  CHECK(read_string_attribute(opt.what.output, "/", "scenario") == s.text);
+  CHECK(read_number_attribute(opt.what.output, "/", "seed") == 5);
+  CHECK(read_number_attribute(opt.what.output, "/", "samples") == 20000);
+  CHECK(read_string_attribute(opt.what.output, "/", "tamcarlo_version") == TAMCARLO_VERSION);
   // Summary of `market`: the same numbers the run reported.
   const auto& market = r.variables[plan.index("market")];
-  CHECK(read_number_attribute(opt.output, "/summary/market", "mean") == market.moments.mean);
-  CHECK(read_number_attribute(opt.output, "/summary/market", "nonfinite") == 0);
-  CHECK(read_number_attribute(opt.output, "/summary/market", "point") == market.var.point);
-  CHECK(read_string_attribute(opt.output, "/summary/salary", "source") == "R1 §1.3.2: average e-commerce customer-service salary 7.5万; log-sd 0.15 is an assumption (job-board averages)");
-  const auto q = read_dataset(opt.output, "/summary/market/quantile");
-  const auto lo = read_dataset(opt.output, "/summary/market/quantile_lo");
+  CHECK(read_number_attribute(opt.what.output, "/summary/market", "mean") == market.moments.mean);
+  CHECK(read_number_attribute(opt.what.output, "/summary/market", "nonfinite") == 0);
+  CHECK(read_number_attribute(opt.what.output, "/summary/market", "point") == market.var.point);
+  CHECK(read_string_attribute(opt.what.output, "/summary/salary", "source") == "R1 §1.3.2: average e-commerce customer-service salary 7.5万; log-sd 0.15 is an assumption (job-board averages)");
+  const auto q = read_dataset(opt.what.output, "/summary/market/quantile");
+  const auto lo = read_dataset(opt.what.output, "/summary/market/quantile_lo");
   REQUIRE(q.size() == k_report_probs.size());
   for (std::size_t i = 0; i < q.size(); ++i) {
     CHECK(q[i] == market.quantiles[i].value);
@@ -87,29 +87,29 @@ TEST_CASE("store mode `report` keeps only the reported variables' samples", "[re
   const test::TempDir dir;
   const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   RunOptions opt;
-  opt.samples = 1000;
-  opt.store = Store::report;
-  opt.output = (dir.path() / "r.h5").string();
+  opt.what.samples = 1000;
+  opt.what.store = Store::report;
+  opt.what.output = (dir.path() / "r.h5").string();
   (void)run_scenario(s, opt);
-  CHECK(read_samples(opt.output, "market").size() == 1000);
-  CHECK_THROWS_AS(read_samples(opt.output, "salary"), RunError);
+  CHECK(read_samples(opt.what.output, "market").size() == 1000);
+  CHECK_THROWS_AS(read_samples(opt.what.output, "salary"), RunError);
   // Inputs still get their moments in the summary.
-  CHECK(read_number_attribute(opt.output, "/summary/salary", "n") == 1000);
+  CHECK(read_number_attribute(opt.what.output, "/summary/salary", "n") == 1000);
 }
 
 TEST_CASE("a failed or interrupted run leaves nothing at the target path", "[results]") {
   const test::TempDir dir;
   const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   RunOptions opt;
-  opt.samples = 100000;
-  opt.output = (dir.path() / "r.h5").string();
+  opt.what.samples = 100000;
+  opt.what.output = (dir.path() / "r.h5").string();
   std::atomic<bool> cancel{true};
-  opt.cancel = &cancel;
+  opt.on.cancel = &cancel;
   CHECK_THROWS_AS(run_scenario(s, opt), Interrupted);
   CHECK(fs::is_empty(dir.path()));
 
-  opt.cancel = nullptr;
-  opt.output = (dir.path() / "missing-dir" / "r.h5").string();
+  opt.on.cancel = nullptr;
+  opt.what.output = (dir.path() / "missing-dir" / "r.h5").string();
   CHECK_THROWS_AS(run_scenario(s, opt), RunError);
   CHECK(fs::is_empty(dir.path()));
 }

@@ -1,6 +1,7 @@
 // Risk metrics against closed forms (normal, lognormal), within bounds derived from their own
 // standard errors; portfolio statistics on constructed cases.
 #include "sim/stats/portfolio.hpp"
+#include "sim/stats/rank_correlation.hpp"
 #include "sim/stats/risk.hpp"
 
 #include <catch2/catch.hpp>

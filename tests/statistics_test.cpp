@@ -1,4 +1,4 @@
-#include "sim/engine/engine.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/stats/statistics.hpp"
 #include "tests/support.hpp"
 

@@ -1,10 +1,10 @@
 // The streaming engine's promises: statistics from mergeable summaries equal the in-memory ones
 // (quantiles exactly, on ties and non-finite values too), any split of the blocks merged after a
 // serialization round trip gives the same bits, and so does any thread count.
-#include "sim/engine/engine.hpp"
-#include "sim/cmd/run.hpp"
+#include "sim/engine/plan_source.hpp"
+#include "sim/run/run_scenario.hpp"
 #include "sim/engine/stream.hpp"
-#include "sim/cmd/run_suite.hpp"
+#include "sim/run/run_suite.hpp"
 #include "sim/stats/order_stats.hpp"
 #include "tests/support.hpp"
 
@@ -201,11 +201,11 @@ TEST_CASE("stream: a scenario run split into ranges reports the same summaries a
   const test::TempDir dir;
   const Scenario s = load_scenario(test::source_path("scenarios/investments/augment.toml"));
   RunOptions a;
-  a.samples = 30'000;
-  a.threads = 2;
-  for (const auto& st : s.stresses) a.stresses.push_back({st.name, st.description, st.overrides});
+  a.what.samples = 30'000;
+  a.how.threads = 2;
+  for (const auto& st : s.stresses) a.what.stresses.push_back({st.name, st.description, st.overrides});
   RunOptions b = a;
-  b.split_blocks = {2, 5};
+  b.how.split_blocks = {2, 5};
   const RunSummary x = run_scenario(s, a), y = run_scenario(s, b);
   REQUIRE(x.variables.size() == y.variables.size());
   for (std::size_t i = 0; i < x.variables.size(); ++i) {
@@ -241,10 +241,10 @@ TEST_CASE("block tree: joining adjacent ranges anywhere gives the canonical node
 TEST_CASE("stream: a suite split into ranges gives the same matrix, bit for bit", "[stream][reproducibility][suite]") {
   const Suite u = load_suite(test::source_path("scenarios/matrix.toml"));
   RunOptions a;
-  a.samples = 20'000;
-  a.threads = 2;
+  a.what.samples = 20'000;
+  a.how.threads = 2;
   RunOptions b = a;
-  b.split_blocks = {1, 3};
+  b.how.split_blocks = {1, 3};
   const SuiteSummary x = run_suite(u, a), y = run_suite(u, b);
   const MatrixStats &p = x.matrix, &q = y.matrix;
   CHECK(p.order == q.order);

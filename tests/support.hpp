@@ -1,6 +1,6 @@
 // Test helpers: temporary directories, scenario files, and running the tamcarlo executable.
 #pragma once
-#include "sim/engine/engine.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/lang/scenario.hpp"
 
 #include <cstdint>

@@ -30,6 +30,8 @@ add_executable(tamcarlo_tests
   tests/venture_test.cpp
 )
 target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2)
+# Tests include their own helpers as "tests/..." (the layers' include roots serve "sim/...").
+target_include_directories(tamcarlo_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(tamcarlo_tests PRIVATE
   TAMCARLO_EXE="$<TARGET_FILE:tamcarlo>"
   TAMCARLO_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -1,6 +1,6 @@
 // Human-readable numbers and name suggestions, as the tables and messages print them.
-#include "sim/io/number_format.hpp"
-#include "sim/io/text.hpp"
+#include "sim/base/number_format.hpp"
+#include "sim/base/text.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,8 +1,8 @@
 // The timeline: `years` in [scenario], `year` in formulas, timed outputs as one series per year,
 // stored N × T and summarized per year.
-#include "sim/engine/engine.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/io/results_file.hpp"
-#include "sim/cmd/run.hpp"
+#include "sim/run/run_scenario.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -94,17 +94,17 @@ TEST_CASE("timeline: each year's samples follow the formula sample by sample, on
 TEST_CASE("timeline: the result file holds N × T samples and per-year summaries matching them", "[timeline][results]") {
   const test::TempDir dir;
   RunOptions opt;
-  opt.samples = 5000;
-  opt.seed = 4;
-  opt.output = (dir.path() / "g.h5").string();
+  opt.what.samples = 5000;
+  opt.what.seed = 4;
+  opt.what.output = (dir.path() / "g.h5").string();
   const RunSummary r = run_scenario(test::scenario(k_growth), opt);
-  CHECK(read_dims(opt.output, "/samples/market") == std::vector<std::size_t>{5000, 5});
-  CHECK(read_dims(opt.output, "/samples/double_base") == std::vector<std::size_t>{5000});
-  CHECK(read_dataset(opt.output, "/summary/market/year") == std::vector<double>{2022, 2023, 2024, 2025, 2026});
-  CHECK(read_dims(opt.output, "/summary/market/quantile") == std::vector<std::size_t>{5, 9});
-  const std::vector<double> flat = read_samples(opt.output, "market");      // row-major: sample i, year t
-  const std::vector<double> q = read_dataset(opt.output, "/summary/market/quantile");
-  const std::vector<double> mean = read_dataset(opt.output, "/summary/market/mean");
+  CHECK(read_dims(opt.what.output, "/samples/market") == std::vector<std::size_t>{5000, 5});
+  CHECK(read_dims(opt.what.output, "/samples/double_base") == std::vector<std::size_t>{5000});
+  CHECK(read_dataset(opt.what.output, "/summary/market/year") == std::vector<double>{2022, 2023, 2024, 2025, 2026});
+  CHECK(read_dims(opt.what.output, "/summary/market/quantile") == std::vector<std::size_t>{5, 9});
+  const std::vector<double> flat = read_samples(opt.what.output, "market");      // row-major: sample i, year t
+  const std::vector<double> q = read_dataset(opt.what.output, "/summary/market/quantile");
+  const std::vector<double> mean = read_dataset(opt.what.output, "/summary/market/mean");
   for (std::size_t t = 0; t < 5; ++t) {
     std::vector<double> col;
     for (std::size_t i = 0; i < 5000; ++i) col.push_back(flat[i * 5 + t]);

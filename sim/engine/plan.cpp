@@ -1,4 +1,5 @@
 #include "sim/engine/plan.hpp"
+#include "sim/base/numeric.hpp"
 
 #include <cmath>
 #include <limits>
@@ -8,7 +9,6 @@
 namespace tamcarlo {
 namespace {
 
-constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
 // Emits instructions for expression trees; every node's value gets a slot.
 class Compiler {

@@ -1,7 +1,7 @@
 #include "sim/engine/sensitivity.hpp"
 
-#include "sim/engine/engine.hpp"
-#include "sim/stats/portfolio.hpp"
+#include "sim/engine/plan_source.hpp"
+#include "sim/stats/rank_correlation.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>

@@ -2,19 +2,12 @@
 // the Saltelli design (two independent sample sets A and B, and A with input i taken from B for each i).
 #pragma once
 #include "sim/engine/plan.hpp"
+#include "sim/stats/sobol_index.hpp"
 
 #include <cstdint>
 #include <vector>
 
 namespace tamcarlo {
-
-/// Replicate batches the indices' confidence intervals come from.
-inline constexpr unsigned k_sobol_batches = 50;
-
-/// One index with its 95% confidence interval (from the batches' spread: t with batches − 1 degrees of freedom).
-struct SobolIndex {
-  double index = 0, lo = 0, hi = 0, se = 0;
-};
 
 /// The indices of one output series.
 struct SobolOutput {

@@ -1,6 +1,7 @@
 #include "sim/engine/stream.hpp"
+#include "sim/base/numeric.hpp"
 
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 #include "sim/random/design.hpp"
 
 #include <fmt/format.h>
@@ -24,8 +25,6 @@ namespace tamcarlo {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 constexpr std::size_t k_sum_powers = 4;   // Σ(x − c)^1..4 per region
 constexpr std::uint32_t k_bins = 4096;
@@ -839,7 +838,7 @@ struct Stream::Impl {
     const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
     if (opt.phase && pilot_rows > 0) opt.phase("pilot");
     arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads, opt.cancel); });
-    tm.pilot = since(start);
+    tm.pilot = seconds_since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
   }
 
@@ -859,7 +858,7 @@ struct Stream::Impl {
     }
     const auto start = Clock::now();
     arena.execute(work);
-    (pass == 0 ? tm.sample : tm.passes) += since(start);
+    (pass == 0 ? tm.sample : tm.passes) += seconds_since(start);
   }
 
   // Checks that a state computed elsewhere fits this pass's layouts before it is merged.
@@ -913,7 +912,7 @@ struct Stream::Impl {
         if (!settle(c, state, passes, current, pass, budget, split, results, next[c])) again = true;
       });
     });
-    tm.statistics += since(start);
+    tm.statistics += seconds_since(start);
     current = PassState{};
     done = 0;
     if (!again) {

@@ -7,7 +7,7 @@
 // on the block size, the thread count and the collection budget, never on the sample count.
 #pragma once
 #include "sim/stats/block_tree.hpp"
-#include "sim/stats/summary.hpp"
+#include "sim/stats/run_summary.hpp"
 #include "sim/stats/order_stats.hpp"
 #include "sim/stats/risk.hpp"
 #include "sim/stats/statistics.hpp"

@@ -1,7 +1,7 @@
 // HDF5 inside io/: RAII handles and small typed writers. Private to sim/io (no other part of
 // tamcarlo sees an HDF5 id).
 #pragma once
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 
 #include <hdf5.h>
 
@@ -66,6 +66,12 @@ void columns(hid_t parent, const std::string& name, const std::vector<std::span<
 void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources);
 /// A 1-D dataset of UTF-8 strings.
 void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
+/// True when `obj` has an attribute `name`.
+[[nodiscard]] bool has_attr(hid_t obj, const std::string& name);
+/// The UTF-8 string attribute `name` of `obj`.
+[[nodiscard]] std::string read_string_attr(hid_t obj, const std::string& name);
+/// The integer attribute `name` of `obj`, as uint64.
+[[nodiscard]] std::uint64_t read_uint_attr(hid_t obj, const std::string& name);
 }  // namespace h5
 
 /// RunError for a failed write to `target`: names the path and, when it is so, the full disk.

@@ -1,6 +1,7 @@
 // The --json output (nlohmann::ordered_json). Its shape is documented by sim/io/run.schema.json and
 // sim/io/suite.schema.json, and tests/results_test.cpp validates real output against them.
-#include "sim/io/output.hpp"
+#include "sim/io/json_output.hpp"
+#include "sim/io/table.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,6 @@ Json num(double x) {
   return std::stod(fmt::format("{:.15g}", x));
 }
 
-std::string pct(double p) { return fmt::format("p{:g}", p * 100); }
 
 Json ci(double lo, double hi) { return Json::array({num(lo), num(hi)}); }
 
@@ -32,8 +32,8 @@ Json proportion(const Proportion& p) { return {{"p", num(p.p)}, {"ci", ci(p.lo, 
 
 void add_quantiles(Json& j, const std::vector<QuantileEstimate>& q) {
   for (const auto& e : q) {
-    j[pct(e.p)] = num(e.value);
-    j[pct(e.p) + "_ci"] = ci(e.lo, e.hi);
+    j[quantile_key(e.p)] = num(e.value);
+    j[quantile_key(e.p) + "_ci"] = ci(e.lo, e.hi);
   }
 }
 
@@ -101,10 +101,10 @@ Json portfolio(const PortfolioStats& p) {
   Json irr = nullptr;
   if (p.has_irr) {
     irr = {{"mean", num(p.irr_moments.mean)}, {"p_negative", num(p.p_irr_negative.p)}};
-    for (const auto& e : p.irr) irr[pct(e.p)] = num(e.value);
+    for (const auto& e : p.irr) irr[quantile_key(e.p)] = num(e.value);
   }
   Json moic = {{"mean", num(p.moic_moments.mean)}, {"mean_se", num(p.moic_moments.se())}};
-  for (const auto& e : p.moic) moic[pct(e.p)] = num(e.value);
+  for (const auto& e : p.moic) moic[quantile_key(e.p)] = num(e.value);
   Json holdings = Json::array();
   for (std::size_t i = 0; i < p.names.size(); ++i)
     holdings.push_back({{"name", p.names[i]}, {"expected_pnl", num(p.expected_pnl[i])}, {"p_loss", num(p.p_loss[i].p)},

@@ -1,6 +1,6 @@
 #include "sim/io/part_file.hpp"
 
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 #include "sim/io/h5.hpp"
 #include "sim/io/results_file.hpp"
 #include "sim/stats/statistics.hpp"
@@ -35,25 +35,15 @@ std::vector<std::string> split_lines(const std::string& s) {
   return out;
 }
 
-bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
-
+// A root attribute of a part, refused by name when it is missing.
 std::string string_attr(hid_t obj, const std::string& name, const std::string& path) {
-  if (!has_attr(obj, name.c_str())) throw RunError(fmt::format("{} is not a tamcarlo part: it has no `{}`", path, name));
-  const H5Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  const H5Handle type = h5::string_type();
-  char* value = nullptr;
-  h5_check(H5Aread(a.get(), type.get(), &value), "read attribute " + name);
-  std::string out = value ? value : "";
-  H5free_memory(value);
-  return out;
+  if (!h5::has_attr(obj, name)) throw RunError(fmt::format("{} is not a tamcarlo part: it has no `{}`", path, name));
+  return h5::read_string_attr(obj, name);
 }
 
 std::uint64_t number_attr(hid_t obj, const std::string& name, const std::string& path) {
-  if (!has_attr(obj, name.c_str())) throw RunError(fmt::format("{} is not a tamcarlo part: it has no `{}`", path, name));
-  const H5Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  std::uint64_t v = 0;
-  h5_check(H5Aread(a.get(), H5T_NATIVE_UINT64, &v), "read attribute " + name);
-  return v;
+  if (!h5::has_attr(obj, name)) throw RunError(fmt::format("{} is not a tamcarlo part: it has no `{}`", path, name));
+  return h5::read_uint_attr(obj, name);
 }
 
 }  // namespace
@@ -176,7 +166,7 @@ PartReader::PartReader(std::string path) : impl_(std::make_unique<Impl>()) {
     throw RunError(fmt::format("{} is not an HDF5 file (truncated, or not a tamcarlo part)", f.path));
   f.file = H5Handle(H5Fopen(f.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + f.path);
   const hid_t root = f.file.get();
-  if (!has_attr(root, "part_format") || string_attr(root, "kind", f.path) != "part")
+  if (!h5::has_attr(root, "part_format") || string_attr(root, "kind", f.path) != "part")
     throw RunError(fmt::format("{} is not a tamcarlo part (written by `tamcarlo run --shard`)", f.path));
   if (number_attr(root, "part_format", f.path) != k_part_format)
     throw RunError(fmt::format("{} is a part of format {}; this tamcarlo reads format {}", f.path,

@@ -1,10 +1,10 @@
 #include "sim/io/results_file.hpp"
 
 #include "sim/io/h5.hpp"
-#include "sim/io/target.hpp"
+#include "sim/io/output_path.hpp"
 #include "sim/random/rng.hpp"
 
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -16,192 +16,15 @@
 
 namespace tamcarlo {
 
-H5Handle::H5Handle(hid_t id, Closer close, const std::string& what) : id_(id), close_(close) {
-  if (id < 0) throw RunError(fmt::format("HDF5: cannot {}", what));
-}
-H5Handle::H5Handle(H5Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = H5I_INVALID_HID; }
-H5Handle& H5Handle::operator=(H5Handle&& o) noexcept {
-  if (this != &o) {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = o.id_;
-    close_ = o.close_;
-    o.id_ = H5I_INVALID_HID;
-  }
-  return *this;
-}
-H5Handle::~H5Handle() {
-  if (id_ >= 0 && close_) close_(id_);
-}
-
 namespace {
 
-void check(herr_t status, const std::string& what) { h5_check(status, what); }
-void silence_hdf5() { h5_silence(); }
-
 H5Handle open_file(const std::string& file) {
-  silence_hdf5();
+  h5_silence();
   return H5Handle(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + file);
 }
 
 }  // namespace
 
-// HDF5's own exit handler closes files still open at exit; after a failed write (a full disk) that
-// crashes inside the library (H5F__close_cb). tamcarlo closes every file itself (RAII), so it turns
-// the handler off before any other HDF5 call: the one process-wide HDF5 setting it makes.
-[[maybe_unused]] const bool k_no_hdf5_atexit = (H5dont_atexit(), true);
-
-// RunError for a failed write to `target`, naming the path and, when it is so, the full disk.
-RunError write_failure(const std::string& target, const std::string& what) {
-  std::error_code ec;
-  std::filesystem::path dir = std::filesystem::path(target).parent_path();
-  if (dir.empty()) dir = ".";
-  const auto space = std::filesystem::space(dir, ec);
-  const bool full = !ec && space.available < (std::uintmax_t{1} << 20);
-  return RunError(fmt::format("cannot write {}: {}{}; nothing was written there", target, what,
-                              full ? fmt::format(" (the disk holding {} is full)", dir.string()) : ""));
-}
-
-void h5_check(herr_t status, const std::string& what) {
-  if (status < 0) throw RunError(fmt::format("HDF5: cannot {}", what));
-}
-
-// HDF5 prints its error stack to stderr by default; we report errors ourselves.
-void h5_silence() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-AtomicTarget::AtomicTarget(std::string target)
-    : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {
-  remove_abandoned_temporaries(target_);  // a killed run's leftovers (SIGKILL leaves them)
-}
-
-AtomicTarget::~AtomicTarget() {
-  if (!committed_) std::remove(temp_.c_str());
-}
-
-void AtomicTarget::commit() { commit_together({this}); }
-
-void AtomicTarget::commit_together(std::initializer_list<AtomicTarget*> targets) {
-  std::vector<std::pair<std::string, std::string>> renames;
-  for (const AtomicTarget* t : targets) {
-    std::error_code ec;
-    // Checked before the run too; checked again here since the path may have changed meanwhile.
-    const auto st = std::filesystem::symlink_status(t->target_, ec);
-    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
-      throw RunError(fmt::format("{} is no longer a regular file; the result was not written there", t->target_));
-    renames.emplace_back(t->temp_, t->target_);
-  }
-  tamcarlo::commit_together(renames);
-  for (AtomicTarget* t : targets) t->committed_ = true;
-}
-
-namespace h5 {
-
-H5Handle string_type() {
-  H5Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "create a string type");
-  check(H5Tset_size(t.get(), H5T_VARIABLE), "set string size");
-  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), "set string encoding");
-  return t;
-}
-
-H5Handle group(hid_t parent, const std::string& name) {
-  return H5Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                  "create group " + name);
-}
-
-void attr(hid_t obj, const std::string& name, const std::string& value) {
-  const H5Handle type = h5::string_type();
-  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
-  const H5Handle a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                   "create attribute " + name);
-  const char* p = value.c_str();
-  check(H5Awrite(a.get(), type.get(), &p), "write attribute " + name);
-}
-
-namespace {
-template <class T>
-void attr_number(hid_t obj, const std::string& name, hid_t type, T value) {
-  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
-  const H5Handle a(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                   "create attribute " + name);
-  check(H5Awrite(a.get(), type, &value), "write attribute " + name);
-}
-// A 1-d attribute of `values`, stored as `file_type`, read from memory as `memory_type`.
-template <class T>
-void attr_array(hid_t obj, const std::string& name, hid_t file_type, hid_t memory_type, std::span<const T> values) {
-  const hsize_t dims[1] = {values.size()};
-  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle a(H5Acreate2(obj, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                   "create attribute " + name);
-  check(H5Awrite(a.get(), memory_type, values.data()), "write attribute " + name);
-}
-}  // namespace
-
-void attr(hid_t obj, const std::string& name, double value) { attr_number(obj, name, H5T_NATIVE_DOUBLE, value); }
-void attr(hid_t obj, const std::string& name, std::uint64_t value) { attr_number(obj, name, H5T_NATIVE_UINT64, value); }
-
-void attr(hid_t obj, const std::string& name, std::span<const int> values) {
-  attr_array(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT, values);
-}
-
-void attr(hid_t obj, const std::string& name, std::span<const double> values) {
-  attr_array(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, values);
-}
-
-void attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
-  const H5Handle type = h5::string_type();
-  const hsize_t dims[1] = {values.size()};
-  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle a(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                   "create attribute " + name);
-  std::vector<const char*> p;
-  for (const auto& v : values) p.push_back(v.c_str());
-  if (!p.empty()) check(H5Awrite(a.get(), type.get(), p.data()), "write attribute " + name);
-}
-
-void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
-             bool chunked) {
-  const H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
-                       "create a dataspace");
-  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
-  if (chunked && !x.empty()) {
-    std::vector<hsize_t> chunk(dims.size(), 1);
-    chunk[0] = std::min<hsize_t>(dims[0], 1 << 16);
-    check(H5Pset_chunk(props.get(), static_cast<int>(chunk.size()), chunk.data()), "set chunking");
-  }
-  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
-                    H5Dclose, "create dataset " + name);
-  if (!x.empty()) check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
-}
-
-void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources) {
-  const hsize_t dims[2] = {n, sources.size()}, sdims[1] = {n};
-  const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle source_space(H5Screate_simple(1, sdims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  check(H5Pset_fill_value(props.get(), H5T_NATIVE_DOUBLE, &nan), "set a fill value");
-  for (hsize_t c = 0; c < sources.size(); ++c) {
-    if (sources[c].empty()) continue;
-    const hsize_t start[2] = {0, c}, count[2] = {n, 1};
-    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select a column");
-    check(H5Pset_virtual(props.get(), space.get(), ".", sources[c].c_str(), source_space.get()),
-          "map " + sources[c] + " into " + name);
-  }
-  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
-                    H5Dclose, "create dataset " + name);
-}
-
-void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
-  const H5Handle type = h5::string_type();
-  const hsize_t dims[1] = {values.size()};
-  const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
-  const H5Handle ds(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                    H5Dclose, "create dataset " + name);
-  std::vector<const char*> p;
-  for (const auto& v : values) p.push_back(v.c_str());
-  if (!p.empty()) check(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), "write " + name);
-}
-
-}  // namespace h5
 
 namespace {
 
@@ -290,7 +113,7 @@ struct ResultWriter::Impl {
     const H5Handle space(H5Screate_simple(matrix ? 2 : 1, dims, nullptr), H5Sclose, "create a dataspace");
     const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
     const hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(n, 1 << 16)), 1};
-    if (n > 0) check(H5Pset_chunk(props.get(), matrix ? 2 : 1, chunk), "set chunking");
+    if (n > 0) h5_check(H5Pset_chunk(props.get(), matrix ? 2 : 1, chunk), "set chunking");
     H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
                 H5Dclose, "create dataset " + name);
     h5::attr(ds.get(), "unit", unit);
@@ -310,7 +133,7 @@ void RunGroup::add_constant(const std::string& name, double value, const std::st
   const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace");
   const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                     H5Dclose, "create dataset " + name);
-  check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write constant " + name);
+  h5_check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write constant " + name);
   h5::attr(ds.get(), "unit", unit);
   h5::attr(ds.get(), "constant", std::uint64_t{1});
 }
@@ -486,7 +309,7 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
 }
 
 ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(std::make_unique<Impl>(std::move(target))) {
-  silence_hdf5();
+  h5_silence();
   impl_->file = H5Handle(H5Fcreate(impl_->path.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                          fmt::format("create {} (does the directory exist and is it writable?)", impl_->path.temp()));
   h5::attr(impl_->file.get(), "tamcarlo_version", TAMCARLO_VERSION);
@@ -535,7 +358,7 @@ void ResultWriter::write_samples(std::uint64_t first, std::size_t rows, const st
 }
 
 void ResultWriter::write_rows(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns) {
-  silence_hdf5();  // HDF5's error printing is per thread, and this runs on worker threads
+  h5_silence();  // HDF5's error printing is per thread, and this runs on worker threads
   const hsize_t mdims[1] = {rows};
   const H5Handle memory(H5Screate_simple(1, mdims, nullptr), H5Sclose, "create a dataspace");
   std::size_t c = 0;
@@ -543,8 +366,8 @@ void ResultWriter::write_rows(std::uint64_t first, std::size_t rows, const std::
     const H5Handle space(H5Dget_space(e.dataset.get()), H5Sclose, "get the dataspace of " + e.name);
     for (std::size_t k = 0; k < e.columns; ++k, ++c) {
       const hsize_t start[2] = {first, k}, count[2] = {rows, 1};
-      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select rows of " + e.name);
-      check(H5Dwrite(e.dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns.at(c).data()),
+      h5_check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select rows of " + e.name);
+      h5_check(H5Dwrite(e.dataset.get(), H5T_NATIVE_DOUBLE, memory.get(), space.get(), H5P_DEFAULT, columns.at(c).data()),
             "write samples of " + e.name);
     }
   }
@@ -704,7 +527,7 @@ std::vector<double> read_dataset(const std::string& file, const std::string& pat
   const H5Handle space(H5Dget_space(ds.get()), H5Sclose, "get dataspace of " + path);
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   std::vector<double> out(static_cast<std::size_t>(n));
-  if (n > 0) check(H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + path);
+  if (n > 0) h5_check(H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + path);
   return out;
 }
 
@@ -714,14 +537,8 @@ std::vector<double> read_samples(const std::string& file, const std::string& nam
 
 std::string read_string_attribute(const std::string& file, const std::string& object, const std::string& name) {
   const H5Handle f = open_file(file);
-  const H5Handle attr(H5Aopen_by_name(f.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                      fmt::format("open attribute {} of {}", name, object));
-  const H5Handle type = h5::string_type();
-  char* value = nullptr;
-  check(H5Aread(attr.get(), type.get(), &value), "read attribute " + name);
-  std::string out = value ? value : "";
-  H5free_memory(value);
-  return out;
+  const H5Handle obj(H5Oopen(f.get(), object.c_str(), H5P_DEFAULT), H5Oclose, fmt::format("open {} in {}", object, file));
+  return h5::read_string_attr(obj.get(), name);
 }
 
 double read_number_attribute(const std::string& file, const std::string& object, const std::string& name) {
@@ -729,7 +546,7 @@ double read_number_attribute(const std::string& file, const std::string& object,
   const H5Handle attr(H5Aopen_by_name(f.get(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
                       fmt::format("open attribute {} of {}", name, object));
   double value = 0;
-  check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value), "read attribute " + name);
+  h5_check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &value), "read attribute " + name);
   return value;
 }
 
@@ -744,7 +561,7 @@ std::vector<std::string> read_strings(const std::string& file, const std::string
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
   const H5Handle type = h5::string_type();
   std::vector<char*> raw(n, nullptr);
-  if (n > 0) check(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), "read " + path);
+  if (n > 0) h5_check(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), "read " + path);
   std::vector<std::string> out;
   for (char* p : raw) {
     out.emplace_back(p ? p : "");
@@ -759,7 +576,7 @@ std::vector<std::size_t> read_dims(const std::string& file, const std::string& p
   const H5Handle space(H5Dget_space(ds.get()), H5Sclose, "get dataspace of " + path);
   hsize_t dims[H5S_MAX_RANK];
   const int rank = H5Sget_simple_extent_dims(space.get(), dims, nullptr);
-  check(rank, "read the shape of " + path);
+  h5_check(rank, "read the shape of " + path);
   return std::vector<std::size_t>(dims, dims + rank);
 }
 

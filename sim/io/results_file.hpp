@@ -3,7 +3,8 @@
 #pragma once
 #include "sim/lang/scenario.hpp"
 #include "sim/lang/suite.hpp"
-#include "sim/stats/summary.hpp"
+#include "sim/stats/run_summary.hpp"
+#include "sim/io/commit.hpp"
 
 #include <cstdint>
 #include <initializer_list>
@@ -13,27 +14,6 @@
 #include <vector>
 
 namespace tamcarlo {
-
-/// A target path written under "<target>.tmp-<pid>": commit() renames the temporary to the target;
-/// destruction without commit() deletes the temporary, so nothing half-written remains.
-class AtomicTarget {
- public:
-  explicit AtomicTarget(std::string target);
-  AtomicTarget(const AtomicTarget&) = delete;
-  AtomicTarget& operator=(const AtomicTarget&) = delete;
-  ~AtomicTarget();
-  [[nodiscard]] const std::string& target() const noexcept { return target_; }
-  [[nodiscard]] const std::string& temp() const noexcept { return temp_; }
-  /// Renames the (closed) temporary file to the target. Throws RunError.
-  void commit();
-  /// Renames every (closed) temporary to its target as one unit, through a journal (io/target.hpp
-  /// commit_together); call it under a CommitLock. Throws RunError.
-  static void commit_together(std::initializer_list<AtomicTarget*> targets);
-
- private:
-  std::string target_, temp_;
-  bool committed_ = false;
-};
 
 class ResultWriter;
 

@@ -2,7 +2,7 @@
 
 #include "models/market.hpp"
 #include "models/venture.hpp"
-#include "sim/io/text.hpp"
+#include "sim/base/text.hpp"
 
 #include <fmt/format.h>
 

@@ -3,9 +3,9 @@
 #include "sim/random/copula.hpp"
 #include "sim/random/design.hpp"
 #include "sim/random/distribution.hpp"
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 #include "sim/lang/formula.hpp"
-#include "sim/io/number_format.hpp"
+#include "sim/base/number_format.hpp"
 #include "sim/lang/specs.hpp"
 
 #include <cstdint>
@@ -14,6 +14,9 @@
 #include <vector>
 
 namespace tamcarlo {
+
+/// Largest scenario or suite file read (bytes); larger ones, and standard input past it, are refused with their size.
+inline constexpr std::uintmax_t k_max_scenario_bytes = std::uintmax_t{64} << 20;
 
 /// One variable of a compiled scenario (a Plan): its identity, as runs report it.
 struct Variable {

@@ -1,7 +1,8 @@
 #include "sim/lang/suite.hpp"
 
 #include "sim/random/rng.hpp"
-#include "sim/io/text.hpp"
+#include "sim/base/text.hpp"
+#include "sim/lang/law_builder.hpp"
 #include "sim/lang/toml_read.hpp"
 
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
-// Internal to sim/: reading scenario and suite files (TOML) with errors located at file:line:column.
+// Internal to sim/lang: reading scenario and suite files (TOML) with errors located at file:line:column.
 #pragma once
-#include "sim/error.hpp"
-#include "sim/lang/scenario.hpp"
+#include "sim/base/error.hpp"
+#include "sim/base/number_format.hpp"
 
 #include <toml++/toml.h>
 
@@ -43,11 +43,10 @@ void check_printable(std::string_view text, bool multiline, const std::string& k
 [[nodiscard]] std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& ctx, std::int64_t min);
 /// Parses TOML text; a syntax error becomes a located ScenarioError.
 [[nodiscard]] toml::table parse_toml(const std::string& text, const Ctx& ctx);
-/// One entry of an [inputs] table (number, "LOW to HIGH" or a distribution table).
-[[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
-                                const std::string& section = "inputs");
-/// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
-void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);
+/// The `format` key of an input or formula table: auto (default), year or percent; throws for another name.
+[[nodiscard]] NumberStyle get_format(const toml::table& t, const std::string& prefix, const Ctx& ctx);
+/// An array of finite numbers (at least one); throws otherwise.
+[[nodiscard]] std::vector<double> get_numbers(const toml::node& n, const std::string& key, const Ctx& ctx);
 /// The whole file; ScenarioError when it cannot be read.
 [[nodiscard]] std::string read_text_file(const std::string& path);
 
@@ -63,7 +62,5 @@ inline constexpr std::int64_t k_max_year = 100000;
 inline constexpr std::size_t k_max_toml_nesting = 64;
 /// Deepest chain of [links] (a scenario linking one that links another ...).
 inline constexpr std::size_t k_max_link_depth = 16;
-/// Largest scenario or suite file read (bytes); larger ones are refused with their size.
-inline constexpr std::uintmax_t k_max_scenario_bytes = std::uintmax_t{64} << 20;
 
 }  // namespace tamcarlo::detail

@@ -1,5 +1,6 @@
 // Moments, cdf and quantile of the laws that carry their own (distribution.hpp), from closed forms and Boost.Math.
 #include "sim/random/distribution.hpp"
+#include "sim/base/numeric.hpp"
 
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/poisson.hpp>
@@ -18,7 +19,6 @@ namespace {
 namespace bm = boost::math;
 // Discrete quantiles as the generalized inverse inf{k : F(k) ≥ u}: Boost's round-up policy.
 using RoundUp = bm::policies::policy<bm::policies::discrete_quantile<bm::policies::integer_round_up>>;
-constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 
 }  // namespace

@@ -2,6 +2,8 @@
 // Integer arithmetic only, so every instruction set gives the same bits: the SIMD paths are tested
 // against Random123's scalar Philox4x32 on its published known-answer vectors and on millions of words.
 #pragma once
+#include "sim/base/simd.hpp"
+
 #include <Random123/philox.h>
 
 #include <cstddef>
@@ -14,20 +16,6 @@ struct StreamKey {
   std::uint32_t k0 = 0, k1 = 0;  ///< Philox key
   std::uint32_t c3 = 0;          ///< counter word 3
 };
-
-/// Instruction sets the batch generator can use; every level gives the same bits. sse2 (every x86-64) runs the
-/// scalar code: an SSE2 Philox measured slower than scalar 64-bit multiplies.
-enum class SimdLevel { scalar, sse2, avx2, avx512 };
-
-/// The level to use: AVX-512F, else AVX2, else scalar (checked once). Levels up to the widest the processor
-/// supports may be used (SSE2 on every x86-64); see simd_supported.
-[[nodiscard]] SimdLevel best_simd_level() noexcept;
-
-/// True when this processor can run `level`.
-[[nodiscard]] bool simd_supported(SimdLevel level) noexcept;
-
-/// Name of a level: "scalar", "sse2", "avx2" or "avx512".
-[[nodiscard]] const char* simd_name(SimdLevel level) noexcept;
 
 /// Words 0–3 of the streams of samples first … first + n − 1 under `key`: out[4j + w] is word w of sample
 /// first + j, where words 2b and 2b + 1 are the low and high halves of Philox4x32-10 of the counter

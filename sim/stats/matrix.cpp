@@ -1,4 +1,5 @@
 #include "sim/stats/matrix.hpp"
+#include "sim/base/numeric.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +9,6 @@
 namespace tamcarlo {
 namespace {
 
-constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
 int sign(double d) { return (d > 0) - (d < 0); }
 

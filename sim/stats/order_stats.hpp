@@ -5,7 +5,7 @@
 // in a collected region or a single key, and the value there is the same order statistic an
 // in-memory sort gives. Region sums (about a shift, for tail means) merge through BlockTree.
 #pragma once
-#include "sim/random/philox_batch.hpp"
+#include "sim/base/simd.hpp"
 
 #include <bit>
 #include <cstdint>

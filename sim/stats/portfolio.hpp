@@ -43,10 +43,4 @@ struct PortfolioStats {
                                              const std::vector<std::span<const double>>& invested_at = {},
                                              const std::vector<std::span<const double>>& exit_at = {});
 
-/// Ranks 1..n of x with ties given their average rank (x finite; −0 and +0 tie).
-[[nodiscard]] std::vector<double> average_ranks(std::span<const double> x);
-
-/// Pearson correlation of x and y (NaN when either is constant).
-[[nodiscard]] double pearson(std::span<const double> x, std::span<const double> y) noexcept;
-
 }  // namespace tamcarlo

@@ -1,6 +1,8 @@
 #include "sim/stats/statistics.hpp"
 
-#include "sim/random/philox_batch.hpp"
+#include <fmt/format.h>
+
+#include "sim/base/simd.hpp"
 #include "sim/stats/block_tree.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
@@ -11,6 +13,8 @@
 #include <stdexcept>
 
 namespace tamcarlo {
+
+std::string quantile_key(double p) { return fmt::format("p{:g}", p * 100); }
 
 namespace {
 

@@ -2,6 +2,7 @@
 // distribution-free confidence intervals from order statistics.
 #pragma once
 #include <array>
+#include <string>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -65,6 +66,8 @@ inline constexpr double k_z95_two_sided = 1.959963984540054;
 
 /// The probabilities every summary reports: 1, 5, 10, 25, 50, 75, 90, 95, 99%.
 inline constexpr std::array<double, 9> k_report_probs = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
+/// The key of the quantile at probability p in the JSON, CSV and result files: 0.05 → "p5", 0.5 → "p50".
+[[nodiscard]] std::string quantile_key(double p);
 
 /// A quantile estimate (linear interpolation of order statistics, as numpy's default) with a 95% CI.
 struct QuantileEstimate {

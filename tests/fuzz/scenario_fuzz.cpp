@@ -3,7 +3,7 @@
 // UsageError for a scenario the run would refuse) is a defect, as is any sanitizer report.
 // Build: cmake --preset fuzz && cmake --build --preset fuzz; run: build/fuzz/scenario_fuzz tests/fuzz/corpus
 #include "sim/engine/plan.hpp"
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 #include "sim/lang/scenario.hpp"
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-#include "sim/io/number_format.hpp"
+#include "sim/base/number_format.hpp"
 
 #include <fmt/format.h>
 

@@ -2,7 +2,8 @@
 // one result file.
 #pragma once
 #include "sim/stats/matrix.hpp"
-#include "sim/cmd/run.hpp"
+#include "sim/run/options.hpp"
+#include "sim/run/run_scenario.hpp"
 #include "sim/lang/suite.hpp"
 
 #include <cstdint>
@@ -10,6 +11,10 @@
 #include <vector>
 
 namespace tamcarlo {
+
+/// Checks that `suite` would fit (memory; throws RunError otherwise) and says what it would store, before anything
+/// is sampled or created.
+[[nodiscard]] RunNeeds preflight_suite(const Suite& suite, const RunOptions& opt);
 
 /// Runs every member on the same sample indices (each under member_seed), converts each cell's market
 /// with its fx input, computes the matrix and writes one result file (HDF5 + CSV of the matrix)

@@ -1,13 +1,19 @@
-#include "sim/cmd/run.hpp"
+#include "sim/run/run_scenario.hpp"
+#include "sim/base/numeric.hpp"
 
-#include "sim/engine/engine.hpp"
-#include "sim/error.hpp"
-#include "sim/io/output.hpp"
+#include "sim/engine/plan_source.hpp"
+#include "sim/engine/scenario_source.hpp"
+#include "sim/engine/sobol.hpp"
+#include "sim/stats/rank_correlation.hpp"
+#include "sim/io/csv.hpp"
+#include "sim/run/passes.hpp"
+#include "sim/base/error.hpp"
+#include "sim/io/table.hpp"
 #include "sim/io/results_file.hpp"
 #include "sim/engine/sensitivity.hpp"
-#include "sim/io/target.hpp"
-#include "sim/io/number_format.hpp"
-#include "sim/io/text.hpp"
+#include "sim/io/output_path.hpp"
+#include "sim/base/number_format.hpp"
+#include "sim/base/text.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -32,9 +38,6 @@ namespace tamcarlo {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
 // Calls f(first, count) for each variable's run of consecutive series (a timed variable has one per year).
 template <class F>
@@ -47,124 +50,6 @@ void for_each_variable(const std::vector<VariableSummary>& series, F f) {
   }
 }
 
-// Where a portfolio's variables are among the base series, and its derived columns.
-struct PortfolioColumns {
-  std::size_t holdings = 0;
-  std::vector<std::size_t> check, proceeds, invested, exit;  // base series indices
-  bool dated = false;
-  // Derived columns, relative to the first portfolio column: moic, pnl, pnl_k (h), moic_k (h), irr.
-  [[nodiscard]] std::size_t width() const { return 2 + 2 * holdings + (dated ? 1 : 0); }
-  static constexpr std::size_t moic = 0, pnl = 1;
-  [[nodiscard]] std::size_t holding_pnl(std::size_t k) const { return 2 + k; }
-  [[nodiscard]] std::size_t holding_moic(std::size_t k) const { return 2 + holdings + k; }
-  [[nodiscard]] std::size_t irr() const { return 2 + 2 * holdings; }
-};
-
-// Columns of a scenario run, per block: the base series; per stressed case its series, then their
-// differences from the base; then the portfolio's derived columns.
-class ScenarioSource : public BlockSource {
- public:
-  ScenarioSource(const Plan& base, std::vector<const Plan*> stressed, std::uint64_t seed, std::uint64_t samples,
-                 std::optional<PortfolioColumns> portfolio)
-      : base_(base), stressed_(std::move(stressed)), seed_(seed), samples_(samples), portfolio_(std::move(portfolio)) {}
-  [[nodiscard]] std::size_t series() const { return base_.series().size(); }
-  [[nodiscard]] std::size_t stress_first(std::size_t k) const { return series() * (1 + 2 * k); }
-  [[nodiscard]] std::size_t delta_first(std::size_t k) const { return stress_first(k) + series(); }
-  [[nodiscard]] std::size_t portfolio_first() const { return series() * (1 + 2 * stressed_.size()); }
-  [[nodiscard]] std::size_t width() const override {
-    return portfolio_first() + (portfolio_ ? portfolio_->width() : 0);
-  }
-  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
-  [[nodiscard]] std::uint32_t replicates() const override { return base_.design().replicates; }
-
-  const Plan& base_;
-  std::vector<const Plan*> stressed_;
-  std::uint64_t seed_, samples_;
-  std::optional<PortfolioColumns> portfolio_;
-};
-
-class ScenarioEvaluator : public BlockEvaluator {
- public:
-  explicit ScenarioEvaluator(const ScenarioSource& src) : src_(src), base_(src.base_, src.samples_) {
-    for (const Plan* p : src.stressed_) stressed_.emplace_back(*p, src.samples_);
-    const std::size_t derived = src.width() - src.series() * (1 + src.stressed_.size());
-    buffer_.assign(derived, std::vector<double>(k_block_size));
-  }
-
-  void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& cols) override {
-    const std::size_t s = src_.series();
-    base_.evaluate(src_.seed_, first, rows);
-    for (std::size_t i = 0; i < s; ++i) cols[i] = base_.series(i);
-    std::size_t b = 0;  // next derived buffer
-    for (std::size_t k = 0; k < stressed_.size(); ++k) {
-      stressed_[k].evaluate(src_.seed_, first, rows);
-      for (std::size_t i = 0; i < s; ++i) {
-        const double* x = base_.series(i);
-        const double* y = stressed_[k].series(i);
-        double* d = buffer_[b++].data();
-        for (std::size_t j = 0; j < rows; ++j) d[j] = y[j] - x[j];
-        cols[src_.stress_first(k) + i] = y;
-        cols[src_.delta_first(k) + i] = d;
-      }
-    }
-    if (src_.portfolio_) portfolio(*src_.portfolio_, rows, cols, b);
-  }
-
- private:
-  // Σ proceeds / Σ checks, P&L, per holding P&L and MOIC, and the IRR of the dated flows; NaN in
-  // every portfolio column for a sample where some holding is not finite.
-  void portfolio(const PortfolioColumns& p, std::size_t rows, std::vector<const double*>& cols, std::size_t b) {
-    const std::size_t h = p.holdings;
-    const std::size_t first = src_.portfolio_first();
-    std::vector<double*> out(p.width());
-    for (std::size_t c = 0; c < p.width(); ++c) {
-      out[c] = buffer_[b + c].data();
-      cols[first + c] = out[c];
-    }
-    std::vector<double> t(2 * h), a(2 * h);
-    for (std::size_t j = 0; j < rows; ++j) {
-      bool ok = true;
-      double check = 0, proceeds = 0;
-      for (std::size_t k = 0; k < h; ++k) {
-        const double ck = base_.series(p.check[k])[j], pk = base_.series(p.proceeds[k])[j];
-        ok = ok && std::isfinite(ck) && std::isfinite(pk);
-        check += ck;
-        proceeds += pk;
-        out[p.holding_pnl(k)][j] = pk - ck;
-        out[p.holding_moic(k)][j] = ck > 0 ? pk / ck : k_nan;
-      }
-      if (!ok) {
-        for (std::size_t c = 0; c < p.width(); ++c) out[c][j] = k_nan;
-        continue;
-      }
-      out[PortfolioColumns::moic][j] = check > 0 ? proceeds / check : k_nan;
-      out[PortfolioColumns::pnl][j] = proceeds - check;
-      if (!p.dated) continue;
-      for (std::size_t k = 0; k < h; ++k) {
-        t[2 * k] = base_.series(p.invested[k])[j];
-        a[2 * k] = -base_.series(p.check[k])[j];
-        t[2 * k + 1] = base_.series(p.exit[k])[j];
-        a[2 * k + 1] = base_.series(p.proceeds[k])[j];
-      }
-      const models::IrrResult r = models::irr(t, a);
-      const bool defined = r.status == models::IrrStatus::ok || r.status == models::IrrStatus::total_loss;
-      out[p.irr()][j] = defined ? r.rate : k_nan;
-    }
-  }
-
-  const ScenarioSource& src_;
-  PlanBlock base_;
-  std::vector<PlanBlock> stressed_;
-  std::vector<std::vector<double>> buffer_;
-};
-
-std::unique_ptr<BlockEvaluator> ScenarioSource::evaluator() const { return std::make_unique<ScenarioEvaluator>(*this); }
-
-std::size_t series_of(const RunSummary& r, const std::string& name) {
-  for (std::size_t i = 0; i < r.variables.size(); ++i)
-    if (r.variables[i].var.name == name && !r.variables[i].year) return i;
-  throw std::logic_error("portfolio variable is not an untimed series: " + name);
-}
 
 std::string stress_note(const Input& in) { return fmt::format("{} = {}", in.name, describe(in.dist)); }
 
@@ -281,11 +166,11 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
   out.title = s.title;
   out.unit = s.unit;
   out.years = s.years;
-  out.seed = opt.seed.value_or(s.seed.value_or(k_default_seed));
+  out.seed = opt.what.seed.value_or(s.seed.value_or(k_default_seed));
   out.design = s.design;
-  out.point_only = opt.point_only;
-  out.threads = opt.threads != 0 ? opt.threads : static_cast<unsigned>(tbb::info::default_concurrency());
-  out.ranks = opt.ranks ? opt.ranks->size() : 1;
+  out.point_only = opt.what.point_only;
+  out.threads = opt.how.threads != 0 ? opt.how.threads : static_cast<unsigned>(tbb::info::default_concurrency());
+  out.ranks = opt.how.ranks ? opt.how.ranks->size() : 1;
   // Variables with one value in every sample: constant inputs, and the untimed formulas built on them alone.
   std::set<std::string> constants;
   for (const Input& in : s.inputs)
@@ -308,13 +193,13 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
     for (const auto& [name, spec] : s.risk)
       if (name == vs.var.name) vs.risk_spec = spec;
     vs.constant = !vs.year && constants.count(vs.var.name) > 0;
-    const bool store = !opt.point_only && !opt.output.empty() &&
-                       (opt.store == Store::all || (opt.store == Store::report && vs.reported));
+    const bool store = !opt.what.point_only && !opt.what.output.empty() &&
+                       (opt.what.store == Store::all || (opt.what.store == Store::report && vs.reported));
     vs.stored = store && !vs.constant;  // never N copies of one value
     vs.stored_scalar = store && vs.constant;
     out.variables.push_back(std::move(vs));
   }
-  if (!opt.point_only) out.samples = opt.samples.value_or(s.samples.value_or(k_default_samples));
+  if (!opt.what.point_only) out.samples = opt.what.samples.value_or(s.samples.value_or(k_default_samples));
   return out;
 }
 
@@ -344,10 +229,10 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
 void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
   const std::uint64_t n = std::min<std::uint64_t>(r.samples, 100'000);
   if (n < 2 * k_sobol_batches) return;
-  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  opt.check_cancel();
   std::vector<bool> wanted;
   for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
-  const SobolResult s = sobol_indices(plan, r.seed, n, wanted, opt.threads);
+  const SobolResult s = sobol_indices(plan, r.seed, n, wanted, opt.how.threads);
   r.sobol_inputs.clear();
   for (const std::uint32_t v : s.inputs) r.sobol_inputs.push_back(plan.variables()[v].name);
   r.sobol_samples = s.n;
@@ -360,10 +245,10 @@ void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
 }
 
 void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt) {
-  if (opt.cancel && opt.cancel->load()) throw Interrupted();  // each re-draw takes well under a second
+  opt.check_cancel();  // each re-draw takes well under a second
   std::vector<bool> wanted;
   for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
-  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, opt.threads);
+  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, opt.how.threads);
   r.sensitivity_inputs.clear();
   for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
   r.sensitivity_samples = sens.samples;
@@ -393,27 +278,60 @@ void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::fun
     csv_text(f);
     if (!f.flush()) throw RunError(fmt::format("cannot write {}: {}", csv.target(), std::strerror(errno)));
   }
-  if (opt.cancel && opt.cancel->load()) throw Interrupted();
+  opt.check_cancel();
   const CommitLock lock(writer.target());  // one run at a time between the journal and its last rename
   writer.commit(&csv);                      // the HDF5 file and its CSV appear as one pair, or the journal finishes it
 }
 
-RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
-  const auto start = Clock::now();
-  // Open the file first: an unwritable target fails before a long run, not after.
-  std::unique_ptr<ResultWriter> writer;
-  if (opt.writes_result()) writer = std::make_unique<ResultWriter>(opt.output, "scenario");
-  const Plan plan(s);
-  RunSummary out = describe_run(s, plan, opt);
-  if (opt.point_only) return out;
-  check_design_samples(s, out.samples);
+namespace {
 
-  // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
+// A scenario run put together before sampling: its plan and summary, the stressed cases' scenarios, plans and
+// summaries, the portfolio's columns, and the block source over all of them. Not movable: the source refers
+// to the plans.
+struct ScenarioRun {
+  ScenarioRun(const Scenario& s, const RunOptions& opt);
+  ScenarioRun(const ScenarioRun&) = delete;
+  ScenarioRun& operator=(const ScenarioRun&) = delete;
+
+  const Scenario& scenario;
+  const Plan plan;
+  RunSummary out;
   std::vector<Scenario> stressed;
-  for (const StressCase& c : opt.stresses) stressed.push_back(with_overrides(s, c.overrides));
   std::vector<std::unique_ptr<Plan>> plans;
-  std::vector<const Plan*> plan_ptrs;
   std::vector<RunSummary> cases;
+  std::optional<PortfolioColumns> pcols;
+  std::vector<std::string> holding_names;
+  std::optional<ScenarioSource> source;
+
+  // What each column needs: the base's and each case's series, the deltas' moments, the portfolio's.
+  [[nodiscard]] std::vector<ColumnSpec> specs() const;
+  // Bytes of the sample datasets the result will hold.
+  [[nodiscard]] double stored() const;
+};
+
+// Where a portfolio's holdings are among the base series.
+PortfolioColumns portfolio_columns(const PortfolioSpec& portfolio, const RunSummary& out) {
+  PortfolioColumns p;
+  p.holdings = portfolio.holdings.size();
+  p.dated = std::all_of(portfolio.holdings.begin(), portfolio.holdings.end(),
+                        [](const Holding& h) { return !h.invested.empty(); }) && p.holdings > 0;
+  for (const Holding& h : portfolio.holdings) {
+    p.check.push_back(out.series_index(h.check));
+    p.proceeds.push_back(out.series_index(h.proceeds));
+    if (p.dated) {
+      p.invested.push_back(out.series_index(h.invested));
+      p.exit.push_back(out.series_index(h.exit));
+    }
+  }
+  return p;
+}
+
+ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt) : scenario(s), plan(s), out(describe_run(s, plan, opt)) {
+  if (opt.what.point_only) return;
+  check_design_samples(s, out.samples);
+  // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
+  for (const StressCase& c : opt.what.stresses) stressed.push_back(with_overrides(s, c.overrides));
+  std::vector<const Plan*> plan_ptrs;
   for (const Scenario& st : stressed) {
     plans.push_back(std::make_unique<Plan>(st));
     plan_ptrs.push_back(plans.back().get());
@@ -421,35 +339,17 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     cases.back().seed = out.seed;
     cases.back().samples = out.samples;
   }
-  std::optional<PortfolioColumns> pcols;
-  std::vector<std::string> holding_names;
   if (s.portfolio) {
-    PortfolioColumns p;
-    p.holdings = s.portfolio->holdings.size();
-    p.dated = std::all_of(s.portfolio->holdings.begin(), s.portfolio->holdings.end(),
-                          [](const Holding& h) { return !h.invested.empty(); }) && p.holdings > 0;
-    for (const Holding& h : s.portfolio->holdings) {
-      holding_names.push_back(h.name);
-      p.check.push_back(series_of(out, h.check));
-      p.proceeds.push_back(series_of(out, h.proceeds));
-      if (p.dated) {
-        p.invested.push_back(series_of(out, h.invested));
-        p.exit.push_back(series_of(out, h.exit));
-      }
-    }
-    pcols = p;
+    pcols = portfolio_columns(*s.portfolio, out);
+    for (const Holding& h : s.portfolio->holdings) holding_names.push_back(h.name);
   }
-  const ScenarioSource source(plan, plan_ptrs, out.seed, out.samples, pcols);
+  source.emplace(plan, plan_ptrs, out.seed, out.samples, pcols);
   std::vector<const Plan*> all_plans = {&plan};
   all_plans.insert(all_plans.end(), plan_ptrs.begin(), plan_ptrs.end());
-  check_workspace_memory(all_plans, opt.threads, s.name);
-  if (opt.preflight) {
-    opt.preflight->stored_bytes = stored_bytes(out);
-    for (const RunSummary& c : cases) opt.preflight->stored_bytes += stored_bytes(c);
-    return out;
-  }
+  check_workspace_memory(all_plans, opt.how.threads, s.name);
+}
 
-  // What each column needs: the base's and each case's series, the deltas' moments, the portfolio's.
+std::vector<ColumnSpec> ScenarioRun::specs() const {
   std::vector<ColumnSpec> specs = column_specs(out);
   for (const RunSummary& c : cases) {
     const auto more = column_specs(c);
@@ -457,88 +357,133 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     specs.resize(specs.size() + c.variables.size());  // deltas: moments only
   }
   if (pcols) {
-    const auto more = portfolio_specs(*pcols, s.portfolio->level, source.portfolio_first());
+    const auto more = portfolio_specs(*pcols, scenario.portfolio->level, source->portfolio_first());
     specs.insert(specs.end(), more.begin(), more.end());
   }
+  return specs;
+}
 
-  // The result file's groups and sample datasets, created before the samples stream into them.
-  std::optional<RunGroup> root;
-  std::vector<RunGroup> case_runs;
+double ScenarioRun::stored() const {
+  double bytes = stored_bytes(out);
+  for (const RunSummary& c : cases) bytes += stored_bytes(c);
+  return bytes;
+}
+
+// The result file's groups (the root and one per stressed case), created with their sample datasets before the
+// samples stream into them; returns the stored columns. (A shard or an MPI rank > 0 writes its rows of the same
+// columns into its part: no writer.)
+std::vector<std::size_t> open_groups(ScenarioRun& run, const RunOptions& opt, ResultWriter* writer,
+                                     std::optional<RunGroup>& root, std::vector<RunGroup>& case_runs) {
   std::vector<std::size_t> stored_columns;
   if (writer) {
     root.emplace(writer->run(""));
-    root->write_run(s, out.seed, out.samples, opt.store);
+    root->write_run(run.scenario, run.out.seed, run.out.samples, opt.what.store);
   }
-  // (A shard or an MPI rank > 0 writes its rows of the same columns into its part.)
-  add_sample_datasets(root ? &*root : nullptr, out, stored_columns, 0);
-  for (std::size_t k = 0; k < cases.size(); ++k) {
+  add_sample_datasets(root ? &*root : nullptr, run.out, stored_columns, 0);
+  for (std::size_t k = 0; k < run.cases.size(); ++k) {
     if (writer) {
-      const StressCase& c = opt.stresses[k];
+      const StressCase& c = opt.what.stresses[k];
       std::string notes;
       for (const Input& in : c.overrides) notes += (notes.empty() ? "" : "\n") + stress_note(in);
       case_runs.push_back(writer->run("stress/" + c.name));
       case_runs.back().write_stress(c.name, c.description, notes);
-      case_runs.back().write_run(stressed[k], out.seed, out.samples, opt.store);
+      case_runs.back().write_run(run.stressed[k], run.out.seed, run.out.samples, opt.what.store);
     }
-    add_sample_datasets(writer ? &case_runs.back() : nullptr, cases[k], stored_columns, source.stress_first(k));
+    add_sample_datasets(writer ? &case_runs.back() : nullptr, run.cases[k], stored_columns, run.source->stress_first(k));
   }
-  const std::optional<std::vector<ColumnResult>> streamed = stream_into(
-      source, std::move(specs), stored_columns, opt, out.seed, out.samples, writer.get(), &out.timings.stream);
-  if (!streamed) {  // a shard: its part is written
-    out.seconds = since(start);
-    out.output = opt.output;
-    return out;
-  }
-  const std::vector<ColumnResult>& results = *streamed;
-  take_results(out, results, 0);
+  return stored_columns;
+}
 
-  // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same). Only the
-  // process that writes the result needs them.
-  const auto sens_start = Clock::now();
-  if (opt.phase) opt.phase("sensitivity");
-  if (writer || opt.output.empty()) {
-    add_sensitivity(out, plan, opt);
-    for (std::size_t k = 0; k < cases.size(); ++k) add_sensitivity(cases[k], *plans[k], opt);
-    if (opt.sobol) add_sobol(out, plan, opt);
-  }
-  if (pcols)
-    out.portfolio = portfolio_result(*pcols, holding_names, results, source.portfolio_first(), source, out.samples,
-                                     opt.threads);
-  out.timings.sensitivity = since(sens_start);
-
-  for (std::size_t k = 0; k < cases.size(); ++k) {
+// Each stressed case's summary and its paired differences from the base, into run.out.stresses.
+void take_stresses(ScenarioRun& run, const RunOptions& opt, const std::vector<ColumnResult>& results) {
+  RunSummary& out = run.out;
+  for (std::size_t k = 0; k < run.cases.size(); ++k) {
     StressResult res;
-    res.name = opt.stresses[k].name;
-    res.description = opt.stresses[k].description;
-    for (const Input& in : opt.stresses[k].overrides) res.overrides.push_back(stress_note(in));
-    take_results(cases[k], results, source.stress_first(k));
+    res.name = opt.what.stresses[k].name;
+    res.description = opt.what.stresses[k].description;
+    for (const Input& in : opt.what.stresses[k].overrides) res.overrides.push_back(stress_note(in));
+    take_results(run.cases[k], results, run.source->stress_first(k));
     res.delta.resize(out.variables.size());
     for (std::size_t i = 0; i < out.variables.size(); ++i) {
       const bool held = (out.variables[i].stored || out.variables[i].reported) &&
-                        (cases[k].variables[i].stored || cases[k].variables[i].reported);
-      if (held) res.delta[i] = results[source.delta_first(k) + i].moments;
+                        (run.cases[k].variables[i].stored || run.cases[k].variables[i].reported);
+      if (held) res.delta[i] = results[run.source->delta_first(k) + i].moments;
     }
-    res.run = std::move(cases[k]);
+    res.run = std::move(run.cases[k]);
     out.stresses.push_back(std::move(res));
   }
-  out.seconds = since(start);
-  if (opt.accept && !opt.accept(out)) return out;  // nothing written
-  if (!writer) return out;
+}
 
-  const auto write_start = Clock::now();
-  if (opt.phase) opt.phase("writing");
-  if (!out.precision.empty()) root->write_precision(out.precision);
-  if (out.portfolio) writer->write_portfolio(*out.portfolio, s.portfolio->level);
+// Which inputs drive each reported output (re-drawn on the first samples; the draws are the same), Sobol'
+// indices with --sobol, and the portfolio's statistics. Only the process that writes the result needs the first.
+void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, const std::vector<ColumnResult>& results) {
+  if (opt.on.phase) opt.on.phase("sensitivity");
+  if (writes || opt.what.output.empty()) {
+    add_sensitivity(run.out, run.plan, opt);
+    for (std::size_t k = 0; k < run.cases.size(); ++k) add_sensitivity(run.cases[k], *run.plans[k], opt);
+    if (opt.what.sobol) add_sobol(run.out, run.plan, opt);
+  }
+  if (run.pcols)
+    run.out.portfolio = portfolio_result(*run.pcols, run.holding_names, results, run.source->portfolio_first(),
+                                         *run.source, run.out.samples, opt.how.threads);
+}
+
+// The summaries, portfolio and stressed cases into their groups, then the CSV and the commit.
+void write_result(ScenarioRun& run, const RunOptions& opt, ResultWriter& writer, RunGroup& root,
+                  std::vector<RunGroup>& case_runs) {
+  const RunSummary& out = run.out;
+  if (opt.on.phase) opt.on.phase("writing");
+  if (!out.precision.empty()) root.write_precision(out.precision);
+  if (out.portfolio) writer.write_portfolio(*out.portfolio, run.scenario.portfolio->level);
   for (std::size_t k = 0; k < out.stresses.size(); ++k) {
     case_runs[k].write_summaries(out.stresses[k].run);
     case_runs[k].write_delta(out.stresses[k].run, out.stresses[k].delta);
   }
-  root->write_summaries(out);
-  commit_with_csv(*writer, opt, [&](std::ostream& f) { write_csv(out, f); });
+  root.write_summaries(out);
+  commit_with_csv(writer, opt, [&](std::ostream& f) { write_csv(out, f); });
   remove_checkpoint(opt);
+}
+
+}  // namespace
+
+RunNeeds preflight_scenario(const Scenario& s, const RunOptions& opt) {
+  const ScenarioRun run(s, opt);
+  return RunNeeds{opt.what.point_only ? 0.0 : run.stored()};
+}
+
+RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
+  const auto start = Clock::now();
+  // Open the file first: an unwritable target fails before a long run, not after.
+  std::unique_ptr<ResultWriter> writer;
+  if (opt.writes_result()) writer = std::make_unique<ResultWriter>(opt.what.output, "scenario");
+  ScenarioRun run(s, opt);
+  RunSummary& out = run.out;
+  if (opt.what.point_only) return out;
+
+  std::optional<RunGroup> root;
+  std::vector<RunGroup> case_runs;
+  const std::vector<std::size_t> stored_columns = open_groups(run, opt, writer.get(), root, case_runs);
+  const std::optional<std::vector<ColumnResult>> streamed = stream_passes(
+      *run.source, run.specs(), stored_columns, opt, out.seed, out.samples, writer.get(), &out.timings.stream);
+  if (!streamed) {  // a shard: its part is written
+    out.seconds = seconds_since(start);
+    out.output = opt.what.output;
+    return std::move(out);
+  }
+  take_results(out, *streamed, 0);
+  const auto sens_start = Clock::now();
+  add_sensitivities(run, opt, writer != nullptr, *streamed);
+  out.timings.sensitivity = seconds_since(sens_start);
+  take_stresses(run, opt, *streamed);
+  out.seconds = seconds_since(start);
+  if (opt.on.accept && !opt.on.accept(out)) return std::move(out);  // nothing written
+  if (!writer) return std::move(out);
+
+  const auto write_start = Clock::now();
+  write_result(run, opt, *writer, *root, case_runs);
   out.output = writer->target();
-  out.timings.write = since(write_start);
-  return out;
+  out.timings.write = seconds_since(write_start);
+  return std::move(out);
 }
 
 }  // namespace tamcarlo

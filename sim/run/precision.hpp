@@ -3,7 +3,8 @@
 // count); the result written is exactly the plain run at the reached N.
 #pragma once
 #include "sim/lang/scenario.hpp"
-#include "sim/stats/summary.hpp"
+#include "sim/run/options.hpp"
+#include "sim/stats/run_summary.hpp"
 
 #include <cstdint>
 #include <string>
@@ -47,5 +48,9 @@ struct PrecisionCheck {
 
 /// "market.p50 ±0.41% (≤ 0.5%), …" for the summary line and the result file.
 [[nodiscard]] std::string describe(const std::vector<PrecisionCheck>& checks);
+
+/// Runs `s` in --precision rounds: each a whole run at a growing N (first_round, next_round), written only when
+/// every target is met or N reaches the cap (opt.what.samples, else k_precision_cap); RunSummary::precision says how.
+[[nodiscard]] RunSummary run_to_precision(const Scenario& s, RunOptions opt, const std::vector<PrecisionTarget>& targets);
 
 }  // namespace tamcarlo

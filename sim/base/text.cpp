@@ -1,4 +1,4 @@
-#include "sim/io/text.hpp"
+#include "sim/base/text.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,5 @@
-// What a run reports: per-variable summaries and the run's identity (data only).
+// The run's result model: what a run reports (per-variable summaries, stressed cases, portfolio, suite
+// matrix) and the run's identity. Data only; the engine fills it in, io writes it out.
 #pragma once
 #include "sim/lang/scenario.hpp"
 #include "sim/stats/matrix.hpp"
@@ -6,7 +7,7 @@
 #include "sim/stats/risk.hpp"
 #include "sim/lang/specs.hpp"
 #include "sim/stats/statistics.hpp"
-#include "sim/engine/sobol.hpp"
+#include "sim/stats/sobol_index.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -35,7 +36,7 @@ struct VariableSummary {
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
-  [[nodiscard]] std::string label() const { return year ? var.name + "[" + std::to_string(*year) + "]" : var.name; }
+  [[nodiscard]] std::string label() const;
 };
 
 struct StressResult;
@@ -84,6 +85,9 @@ struct RunSummary {
   std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
   std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
   std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
+  /// Index in `variables` of the series of `name`: untimed, or in `year` when it is timed. Throws logic_error
+  /// when there is none (a caller's defect: names are checked when the scenario is read).
+  [[nodiscard]] std::size_t series_index(const std::string& name, std::optional<int> year = std::nullopt) const;
 };
 
 /// A stressed case run beside the base on the same seed and sample indices (common random numbers).
@@ -93,8 +97,6 @@ struct StressResult {
   RunSummary run;
   std::vector<Moments> delta;              ///< per series: moments of (stressed − base) over paired samples (n = 0 if not held)
 };
-
-inline const QuantileEstimate& VariableSummary::at(double p) const { return quantile_at(quantiles, p); }
 
 /// A suite's run: its shared inputs, every member's run, and the matrix of its cells.
 struct SuiteSummary {

@@ -1,11 +1,9 @@
-#include "sim/io/target.hpp"
+#include "sim/io/commit.hpp"
 
-#include "sim/error.hpp"
-#include "sim/io/number_format.hpp"
-#include "sim/io/text.hpp"
+#include "sim/base/error.hpp"
+#include "sim/io/output_path.hpp"
 
 #include <fmt/format.h>
-#include <hdf5.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -13,13 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iterator>
-
-#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -27,87 +21,29 @@ namespace tamcarlo {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The kind of a non-regular file, for messages ("a FIFO").
-std::string kind_of(fs::file_type t) {
-  switch (t) {
-    case fs::file_type::directory: return "a directory";
-    case fs::file_type::character: return "a character device";
-    case fs::file_type::block: return "a block device";
-    case fs::file_type::fifo: return "a FIFO";
-    case fs::file_type::socket: return "a socket";
-    case fs::file_type::symlink: return "a symbolic link";
-    default: return "not a regular file";
-  }
+AtomicTarget::AtomicTarget(std::string target)
+    : target_(std::move(target)), temp_(fmt::format("{}.tmp-{}", target_, ::getpid())) {
+  remove_abandoned_temporaries(target_);  // a killed run's leftovers (SIGKILL leaves them)
 }
 
-// Follows `p` through symbolic links (at most 40, as the kernel) to the path they finally name.
-fs::path follow_links(const fs::path& requested) {
-  fs::path p = requested;
-  for (int hops = 0; hops < 40; ++hops) {
+AtomicTarget::~AtomicTarget() {
+  if (!committed_) std::remove(temp_.c_str());
+}
+
+void AtomicTarget::commit() { commit_together({this}); }
+
+void AtomicTarget::commit_together(std::initializer_list<AtomicTarget*> targets) {
+  std::vector<std::pair<std::string, std::string>> renames;
+  for (const AtomicTarget* t : targets) {
     std::error_code ec;
-    if (!fs::is_symlink(fs::symlink_status(p, ec))) return p;
-    const fs::path to = fs::read_symlink(p, ec);
-    if (ec) throw UsageError(fmt::format("-o {}: cannot read the symbolic link {}: {}", requested.string(), p.string(), ec.message()));
-    p = to.is_absolute() ? to : p.parent_path() / to;
+    // Checked before the run too; checked again here since the path may have changed meanwhile.
+    const auto st = std::filesystem::symlink_status(t->target_, ec);
+    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+      throw RunError(fmt::format("{} is no longer a regular file; the result was not written there", t->target_));
+    renames.emplace_back(t->temp_, t->target_);
   }
-  throw UsageError(fmt::format("-o {}: too many levels of symbolic links (a loop?)", requested.string()));
-}
-
-bool hdf5_result(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return false;
-  const bool ours = H5Aexists(f, "tamcarlo_version") > 0;
-  H5Fclose(f);
-  return ours;
-}
-
-bool csv_result(const std::string& path) {
-  static constexpr std::array<std::string_view, 2> k_headers = {"variable,year,kind,unit,", "rank,cell,section,title,"};
-  std::ifstream f(path, std::ios::binary);
-  std::string line;
-  if (!std::getline(f, line)) return false;
-  for (const auto h : k_headers)
-    if (line.starts_with(h)) return true;
-  return false;
-}
-
-// Throws UsageError unless `target` may be replaced by a result (see checked_result_target).
-void check_replaceable(const fs::path& target, const std::string& requested, const std::vector<std::string>& inputs,
-                       bool force) {
-  std::error_code ec;
-  const fs::file_status st = fs::symlink_status(target, ec);
-  if (ec || !fs::exists(st)) return;  // nothing there: a new file
-  const std::string shown = target.string() == requested ? requested : fmt::format("{} (from -o {})", target.string(), requested);
-  if (!fs::is_regular_file(st))
-    throw UsageError(fmt::format("{} is {}; tamcarlo writes results only to new files or to regular files it wrote "
-                                 "before, so it leaves this alone; give -o a file path",
-                                 shown, kind_of(st.type())));
-  for (const auto& in : inputs)
-    if (fs::equivalent(target, in, ec))
-      throw UsageError(fmt::format("{} is the scenario file {} this run reads; give -o another path", shown, in));
-  if (!force && !written_by_tamcarlo(target.string()))
-    throw UsageError(fmt::format("{} exists and is not a tamcarlo result; give -o another path, or pass --force to "
-                                 "replace it",
-                                 shown));
-}
-
-}  // namespace
-
-void check_disk_space(const std::string& target, double bytes) {
-  std::error_code ec;
-  fs::path dir = fs::path(target).parent_path();
-  if (dir.empty()) dir = ".";
-  const fs::space_info space = fs::space(dir, ec);
-  if (ec) return;  // unknown: the write itself reports a full disk
-  const double free = static_cast<double>(space.available);
-  if (bytes > free)
-    throw RunError(fmt::format("the stored samples need {}B at {}, but only {}B is free there; use fewer samples, "
-                               "`--store report` or `--store none`",
-                               format_number(bytes), dir.string(), format_number(free)));
+  tamcarlo::commit_together(renames);
+  for (AtomicTarget* t : targets) t->committed_ = true;
 }
 
 CommitLock::CommitLock(const std::string& target) {
@@ -254,28 +190,6 @@ std::size_t remove_abandoned_temporaries(const std::string& target) {
     if (fs::remove(e.path(), ec)) ++removed;
   }
   return removed;
-}
-
-std::string csv_beside(const std::string& target) { return fs::path(target).replace_extension(".csv").string(); }
-
-bool written_by_tamcarlo(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(fs::symlink_status(path, ec))) return false;
-  return fs::path(path).extension() == ".csv" ? csv_result(path) : hdf5_result(path);
-}
-
-std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs, bool force) {
-  if (fs::path(requested).extension() == ".csv")
-    throw UsageError(fmt::format("-o {}: the result file is HDF5 (e.g. -o {}); its CSV summary is written beside it",
-                                 requested, fs::path(requested).replace_extension(".h5").string()));
-  const fs::path target = follow_links(requested);
-  if (target.extension() == ".csv")
-    throw UsageError(fmt::format("-o {}: names the CSV file {}; the result file is HDF5, its CSV summary is written "
-                                 "beside it",
-                                 requested, target.string()));
-  check_replaceable(target, requested, inputs, force);
-  check_replaceable(csv_beside(target.string()), csv_beside(requested), inputs, force);
-  return target.string();
 }
 
 }  // namespace tamcarlo

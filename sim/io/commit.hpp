@@ -1,27 +1,35 @@
-// Output paths: which path a result is written to, and which existing files a run may replace.
-// A run never replaces what it did not create: device nodes, FIFOs, sockets, directories and the
-// scenario files it reads are refused always; another regular file only with --force.
+// Committing results as one unit: a target written under a temporary name and renamed when complete, several
+// renames made one through a journal that a later run finishes, a lock so runs writing the same result commit one
+// pair at a time, and the removal of temporaries that killed runs left behind.
 #pragma once
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace tamcarlo {
 
-/// The CSV summary written beside a result file: `target` with its extension replaced by ".csv".
-[[nodiscard]] std::string csv_beside(const std::string& target);
+/// A target path written under "<target>.tmp-<pid>": commit() renames the temporary to the target;
+/// destruction without commit() deletes the temporary, so nothing half-written remains.
+class AtomicTarget {
+ public:
+  explicit AtomicTarget(std::string target);
+  AtomicTarget(const AtomicTarget&) = delete;
+  AtomicTarget& operator=(const AtomicTarget&) = delete;
+  ~AtomicTarget();
+  [[nodiscard]] const std::string& target() const noexcept { return target_; }
+  [[nodiscard]] const std::string& temp() const noexcept { return temp_; }
+  /// Renames the (closed) temporary file to the target. Throws RunError.
+  void commit();
+  /// Renames every (closed) temporary to its target as one unit, through a journal (commit_together
+  /// below); call it under a CommitLock. Throws RunError.
+  static void commit_together(std::initializer_list<AtomicTarget*> targets);
 
-/// The path to write the result file `requested` to: a symbolic link is followed to the file it names
-/// (a dangling link names the file to create). Throws UsageError when the result or its CSV summary
-/// (csv_beside) would replace a non-regular file, one of `inputs`, or, unless `force`, an existing
-/// regular file that is not a tamcarlo result; also when `requested` ends in ".csv".
-[[nodiscard]] std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs,
-                                                bool force);
-
-/// Throws RunError when the file system holding `target` has less than `bytes` free (stored samples
-/// stream to disk, so a run that cannot fit is refused before it starts, not when the disk fills).
-void check_disk_space(const std::string& target, double bytes);
+ private:
+  std::string target_, temp_;
+  bool committed_ = false;
+};
 
 /// Holds an exclusive lock (flock) on the directory of `target` for its lifetime, so that runs writing
 /// the same result commit their HDF5 file and CSV one pair at a time (never one's HDF5 with another's CSV).
@@ -55,9 +63,5 @@ bool finish_interrupted_commit(const std::string& target);
 /// "<target>.tmp-<pid>" files beside it whose process no longer exists (left by a run killed with SIGKILL);
 /// returns how many it removed. A running process's temporaries are never touched.
 std::size_t remove_abandoned_temporaries(const std::string& target);
-
-/// True when `path` is a regular file holding a tamcarlo result (HDF5 with a root `tamcarlo_version`) or
-/// summary CSV (one of the headers tamcarlo writes).
-[[nodiscard]] bool written_by_tamcarlo(const std::string& path);
 
 }  // namespace tamcarlo

@@ -1,6 +1,6 @@
-#include "sim/cmd/mpi_ranks.hpp"
+#include "sim/run/mpi_ranks.hpp"
 
-#include "sim/error.hpp"
+#include "sim/base/error.hpp"
 
 #include <fmt/format.h>
 

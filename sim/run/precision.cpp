@@ -1,10 +1,13 @@
-#include "sim/cmd/precision.hpp"
+#include "sim/run/precision.hpp"
 
-#include "sim/error.hpp"
-#include "sim/io/text.hpp"
+#include "sim/run/run_scenario.hpp"
+
+#include "sim/base/error.hpp"
+#include "sim/base/text.hpp"
 #include "sim/stats/statistics.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -129,6 +132,34 @@ std::string describe(const std::vector<PrecisionCheck>& checks) {
                        std::isfinite(c.achieved) ? fmt::format("{:.3g}%", 100 * c.achieved) : std::string("undefined"),
                        fmt::format("{:.3g}%", 100 * c.wanted));
   return out;
+}
+
+RunSummary run_to_precision(const Scenario& s, RunOptions opt, const std::vector<PrecisionTarget>& targets) {
+  const std::uint64_t cap = opt.what.samples.value_or(k_precision_cap);
+  std::uint64_t n = first_round(cap);
+  std::vector<std::uint64_t> rounds;
+  std::vector<PrecisionCheck> checks;
+  for (;;) {
+    opt.what.samples = n;
+    rounds.push_back(n);
+    bool accepted = false;
+    opt.on.accept = [&](RunSummary& r) {
+      checks = precision_of(r, targets);
+      const bool met = precision_met(checks);
+      if (!met && n < cap) return false;
+      std::vector<std::string> shown;
+      for (const auto k : rounds) shown.push_back(thousands(k));
+      r.precision = fmt::format("{} at N = {} after {} round{} (N = {}): {}",
+                                met ? "reached" : fmt::format("NOT reached by the cap of {} samples (-n)", thousands(cap)),
+                                thousands(n), rounds.size(), rounds.size() > 1 ? "s" : "", fmt::join(shown, " → "),
+                                describe(checks));
+      accepted = true;
+      return true;
+    };
+    RunSummary r = run_scenario(s, opt);
+    if (accepted) return r;
+    n = next_round(n, checks, cap);
+  }
 }
 
 }  // namespace tamcarlo

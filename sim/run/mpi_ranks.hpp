@@ -1,7 +1,7 @@
 // MPI for `mpirun -np K tamcarlo run ...` (Open MPI): the Ranks of spread.hpp over MPI_COMM_WORLD.
 // Compiled into the tamcarlo program only; a build without MPI refuses to run as one of several ranks.
 #pragma once
-#include "sim/cmd/spread.hpp"
+#include "sim/run/distributed.hpp"
 
 #include <memory>
 

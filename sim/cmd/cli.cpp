@@ -1,0 +1,181 @@
+#include "sim/cmd/cli.hpp"
+
+#include "sim/base/error.hpp"
+#include "sim/base/text.hpp"
+#include "sim/run/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <iostream>
+#include <map>
+
+namespace tamcarlo {
+
+namespace {
+
+// Accepts 1000000, 1e6 or 1_000_000 for a sample count.
+std::string parse_count(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == s.size() && v > 1e15)
+    throw CLI::ValidationError(fmt::format("`{}` is more than the 1e15 samples a run may take", s));
+  if (used != s.size() || v < 1 || v != std::floor(v))
+    throw CLI::ValidationError(fmt::format("`{}` is not a whole number of samples ≥ 1 (e.g. 1000000 or 1e6)", s));
+  return fmt::format("{:.0f}", v);
+}
+
+// A seed: a whole number 0 … 2⁶⁴ − 1, written in digits (no sign, no exponent).
+std::string parse_seed(const std::string& s) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      ec != std::errc{} || end != s.data() + s.size())
+    throw CLI::ValidationError(fmt::format("`{}` is not a seed; seeds are whole numbers from 0 to 18446744073709551615", s));
+  return s;
+}
+
+// "i/K" with 0 ≤ i < K ≤ 1,000,000.
+Shard parse_shard(const std::string& s) {
+  const std::size_t slash = s.find('/');
+  Shard out;
+  const auto number = [&](std::string_view t, std::uint64_t& v) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return !t.empty() && ec == std::errc{} && end == t.data() + t.size();
+  };
+  if (slash == std::string::npos || !number(std::string_view(s).substr(0, slash), out.index) ||
+      !number(std::string_view(s).substr(slash + 1), out.count) || out.count == 0 || out.count > 1'000'000 ||
+      out.index >= out.count)
+    throw UsageError(fmt::format("--shard {}: expected i/K, shard i (0-based) of K shards, 0 ≤ i < K ≤ 1000000, "
+                                 "e.g. --shard 0/100 (Slurm: --shard $SLURM_ARRAY_TASK_ID/100)",
+                                 s));
+  return out;
+}
+
+}  // namespace
+
+std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
+  CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
+  app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 usage error, 2 invalid scenario, 3 run failure, 130 interrupted.");
+
+  CommandLine cl;
+  RunArgs& ra = cl.run;
+  CLI::App* run = app.add_subcommand("run", "Sample scenarios and write their distributions to HDF5");
+  run->add_option("files", ra.files, "Scenario files (.toml) or directories of them")->required();
+  run->add_option("-n,--samples", ra.samples, fmt::format("Number of samples (default {})", thousands(k_default_samples)))
+      ->transform(parse_count);
+  run->add_option("--seed", ra.seed, fmt::format("Random seed (default: the scenario's, else {})", k_default_seed))
+      ->transform(parse_seed);
+  run->add_option("--threads", ra.threads, "Worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
+  run->add_option("-o,--output", ra.output,
+                  "Result file (one scenario file) or directory (several scenarios, a directory of them, an existing "
+                  "directory or a path ending in /; default: results/<scenario name>.h5)");
+  const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
+  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default report, or a suite's `store`)")
+      ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
+  run->add_option("--stress", ra.stress,
+                  "Also run these [stress.<name>] sets beside the base, on the same samples (comma-separated, or all)")
+      ->delimiter(',');
+  run->add_option("--set", ra.set,
+                  "Also run a case with an input replaced: NAME=VALUE, VALUE a number, \"LOW to HIGH\" or a "
+                  "{ dist = ... } table (repeatable)");
+  run->add_flag("--force", ra.force,
+                "Replace an existing regular file at the output path that is not a tamcarlo result (device nodes, "
+                "FIFOs, directories and the scenario files themselves are never replaced)");
+  run->add_flag("--point", ra.point, "Evaluate every formula once at the inputs' point values (writes no file)");
+  run->add_flag("--timings", ra.timings,
+                "Print the wall time of each phase (parse, pilot, sampling pass, further passes, statistics, "
+                "sensitivity, write); --json always has them");
+  run->add_flag("--sobol", ra.sobol,
+                "Also compute Sobol' first-order and total indices of each reported output (Saltelli design on the "
+                "first min(N, 100,000) samples; the model runs N·(inputs + 2) times)");
+  run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
+  run->add_option("--shard", ra.shard_text,
+                  "Compute only shard i of K (i/K, 0-based) and write a part beside the result "
+                  "(<name>.part-i-of-K.h5); `tamcarlo merge` joins the K parts into the result");
+  run->add_flag("--resume", ra.resume,
+                "Continue from the checkpoint beside the result (<result>.checkpoint) if there is one; the result "
+                "is bit-identical to an uninterrupted run");
+  run->add_option("--precision", ra.precision,
+                  "Run in rounds of growing N until each target's 95% CI half-width, relative to its value, is at most "
+                  "X: TARGET=X% (comma-separated; TARGET = all, VARIABLE or VARIABLE.STAT with STAT mean, p1 … p99), "
+                  "e.g. market.p50=0.5%; -n caps N (default 1e9)");
+  run->add_option("--checkpoint", ra.checkpoint,
+                  "Seconds between checkpoints of a long run (default 60; 0 = none); removed once the result is written")
+      ->check(CLI::Range(0.0, 1e9));
+
+  RunArgs& ma = cl.merge;
+  CLI::App* merge = app.add_subcommand("merge", "Join the parts of a run's shards (run --shard i/K) into its result");
+  merge->add_option("parts", ma.parts, "Every part of one run (any order)")->required();
+  merge->add_option("-o,--output", ma.output, "Result file (default: results/<scenario name>.h5)");
+  merge->add_option("--threads", ma.threads, "Worker threads (default: one per core)")->check(CLI::Range(1u, 4096u));
+  merge->add_flag("--force", ma.force, "Replace an existing regular file at the output path that is not a tamcarlo result");
+  merge->add_flag("--json", ma.json, "Print the summary as JSON instead of a table");
+  merge->add_flag("--timings", ma.timings, "Print the wall time of each phase");
+
+  CLI::App* validate = app.add_subcommand("validate", "Check scenario files and lint their inputs (sources, points)");
+  validate->add_option("files", cl.validate_files, "Scenario files (.toml) or directories of them")->required();
+
+  CLI::App* report = app.add_subcommand("report", "Write charts and a self-contained HTML page from a result file");
+  report->add_option("result", cl.report.result, "Result file (.h5) written by `tamcarlo run`")->required();
+  report->add_option("-o,--output", cl.report.output, "Directory to write (default: the result's name + \"-report\")");
+  report->add_option("--locale", cl.report.locale, "Numbers and labels: en (13.2B) or zh (132亿, Chinese labels)")
+      ->check(CLI::IsMember({"en", "zh"}));
+  report->add_option("--dpi", cl.report.dpi, "PNG resolution of the charts (default 200)")->check(CLI::Range(50u, 1200u));
+  report->add_flag("--svg", cl.report.svg, "Also write every chart as SVG beside its PNG");
+
+  // An unknown command word: say so, rather than CLI11's "A subcommand is required".
+  bool known = true;
+  try {
+    if (argc > 1 && argv[1][0] != '-') (void)app.get_subcommand_ptr(std::string(argv[1]));
+  } catch (const CLI::OptionNotFound&) {
+    known = false;
+  }
+  if (!known) {
+    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `merge`, `validate` and `report`\n"
+                             "Run with --help for usage.\n",
+                             terminal_safe(argv[1]));
+    return static_cast<int>(ExitCode::usage);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tamcarlo: error: " << terminal_safe(e.what()) << "\nRun with --help for usage.\n";
+    return static_cast<int>(ExitCode::usage);
+  }
+
+  ra.has_seed = run->count("--seed") > 0;
+  ra.has_samples = run->count("--samples") > 0;
+  ra.has_store = run->count("--store") > 0;
+  cl.kind = *run ? CommandKind::run : *merge ? CommandKind::merge : *report ? CommandKind::report : CommandKind::validate;
+  return cl;
+}
+
+void check_command_line(CommandLine& cl, const Ranks* ranks) {
+  RunArgs& ra = cl.run;
+  if (!ra.shard_text.empty()) ra.shard = parse_shard(ra.shard_text);
+  if (ra.shard && ra.point) throw UsageError("--shard and --point do not go together (--point samples nothing)");
+  if (!ra.precision.empty() && (ra.shard || ra.point || ra.resume))
+    throw UsageError("--precision runs whole rounds: it does not go with --shard, --point or --resume");
+  if (ranks && ranks->size() > 1 && (ra.shard || ra.resume || cl.kind == CommandKind::merge))
+    throw UsageError("under mpirun, run without --shard, --resume or merge: the ranks share the blocks themselves");
+}
+
+}  // namespace tamcarlo

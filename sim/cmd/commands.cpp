@@ -1,0 +1,322 @@
+#include "sim/cmd/commands.hpp"
+
+#include "sim/base/error.hpp"
+#include "sim/base/numeric.hpp"
+#include "sim/base/text.hpp"
+#include "sim/cmd/progress_bar.hpp"
+#include "sim/io/commit.hpp"
+#include "sim/io/json_output.hpp"
+#include "sim/io/output_path.hpp"
+#include "sim/io/part_file.hpp"
+#include "sim/io/table.hpp"
+#include "sim/run/job.hpp"
+#include "sim/run/mpi_ranks.hpp"
+#include "sim/run/precision.hpp"
+#include "sim/run/run_scenario.hpp"
+#include "sim/run/run_suite.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+#include <variant>
+
+namespace tamcarlo {
+
+namespace fs = std::filesystem;
+
+int cmd_validate(const std::vector<std::string>& args) {
+  int failures = 0;
+  for (const auto& file : job_files(args)) {
+    try {
+      const Job job = load_job(file);
+      for (const auto& w : job_warnings(job)) std::cerr << terminal_safe(w.str()) << '\n';
+      const std::size_t nwarn = job_warnings(job).size();
+      const std::string warned = nwarn == 0 ? "" : fmt::format(" ({} warnings)", nwarn);
+      if (const auto* s = std::get_if<Scenario>(&job)) {
+        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}, reports {}{}\n", terminal_safe(file), s->name,
+                                 s->inputs.size(), s->formulas.size(),
+                                 s->years.empty() ? "" : fmt::format(", years {}–{}", s->years.front(), s->years.back()),
+                                 quoted_list(s->report), warned);
+      } else {
+        const Suite& u = std::get<Suite>(job);
+        const auto cells = std::count_if(u.members.begin(), u.members.end(), [](const SuiteMember& m) { return m.cell; });
+        std::cout << fmt::format("{}: ok: suite `{}`, {} cells, {} runs, {} shared inputs{}\n", file, u.name, cells,
+                                 u.members.size() - static_cast<std::size_t>(cells), u.shared.inputs.size(), warned);
+      }
+    } catch (const ScenarioError& e) {
+      std::cerr << terminal_safe(e.what()) << '\n';
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : static_cast<int>(ExitCode::invalid_scenario);
+}
+
+namespace {
+
+// A process whose CPU affinity allows fewer CPUs than --threads asks for (mpirun binds each rank to a core or a
+// socket by default; taskset; a job's allocation) gets fewer workers than it asked for from TBB, which says only
+// "the number of workers is currently limited" (measured: mpirun -np 1 … --threads 16 ran 9× slower than the same
+// run without mpirun). Says so once (rank 0), naming the fix; under a launcher also when the default thread
+// count comes down to one CPU.
+void warn_if_bound(const RunArgs& a, const Ranks* ranks) {
+  if (ranks && ranks->rank() != 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+  const auto cpus = static_cast<unsigned>(CPU_COUNT(&set));
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  const unsigned threads = a.threads != 0 ? a.threads : cpus;  // by default TBB takes the CPUs the mask allows
+  const bool launched = started_by_launcher();
+  if (threads <= cpus && !(launched && a.threads == 0 && cpus == 1 && cores > 1)) return;
+  std::cerr << fmt::format("tamcarlo: warning: this {} may use {} of the machine's {} CPUs (its CPU affinity{}) and "
+                           "asks for {} thread{}; {}\n",
+                           launched ? "rank" : "process", cpus, cores, launched ? ": mpirun bound it" : "", threads,
+                           threads == 1 ? "" : "s",
+                           launched ? "unbind the ranks (Open MPI: mpirun --bind-to none, or --map-by "
+                                      "slot:PE=<threads per rank>) so each rank's threads get their own cores"
+                                    : "run with --threads " + std::to_string(cpus) + " or widen the affinity (taskset, "
+                                      "the job's CPU allocation)");
+}
+
+// Where each job writes: -o FILE for one job; else DIR/<name>.h5 (DIR = -o or results/); a shard's part beside it.
+// -o is a directory for several jobs, for a directory of scenarios (however many it holds: what it holds is not
+// known when the command is written), for an existing directory and for a path ending in '/'. Every target is
+// checked (what it may replace, two jobs writing one file) and --precision parsed before anything is created.
+struct Targets {
+  std::vector<std::string> paths;  // per job ("" with --point)
+  std::optional<fs::path> directory;  // to create once every check has passed
+};
+
+Targets result_targets(const RunArgs& a, const std::vector<std::string>& files, const std::vector<Job>& jobs) {
+  Targets out;
+  out.paths.assign(jobs.size(), "");
+  const bool many = jobs.size() > 1;
+  std::error_code ec;
+  const bool dir_input = std::any_of(a.files.begin(), a.files.end(), [](const std::string& f) {
+    std::error_code e;
+    return fs::is_directory(f, e);
+  });
+  const bool to_dir =
+      !a.output.empty() && (many || dir_input || fs::is_directory(a.output, ec) || a.output.back() == '/');
+  if (to_dir && !a.point && fs::exists(a.output, ec) && !fs::is_directory(a.output, ec))
+    throw UsageError(fmt::format("-o {}: a directory is needed ({}), and this path exists and is not one; give -o "
+                                 "a directory or a new path",
+                                 a.output, many ? "several scenarios" : "an input is a directory of scenarios"));
+  if (a.point) return out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    std::string& target = out.paths[i];
+    if (!a.output.empty() && !to_dir) target = a.output;
+    else target = ((a.output.empty() ? fs::path("results") : fs::path(a.output)) / (job_name(jobs[i]) + ".h5")).string();
+    if (a.shard && (a.output.empty() || to_dir)) target = shard_path(target, *a.shard);  // -o FILE: as given
+    if (!a.precision.empty()) {
+      const auto* s = std::get_if<Scenario>(&jobs[i]);
+      if (!s) throw UsageError(fmt::format("--precision applies to scenario files; {} is a suite", files[i]));
+      (void)parse_precision(a.precision, *s);
+    }
+    target = checked_result_target(target, files, a.force);
+    if (!seen.insert(target).second)
+      throw UsageError(fmt::format("two scenarios would write {}; give them different names", target));
+  }
+  if (a.output.empty() || to_dir) out.directory = a.output.empty() ? fs::path("results") : fs::path(a.output);
+  return out;
+}
+
+// The library's options for job i: what the command line asks, where it writes, how it executes.
+RunOptions options_for(const RunArgs& a, const std::string& file, const Job& job, const std::string& target,
+                       Ranks* ranks) {
+  RunOptions opt;
+  if (a.has_seed) opt.what.seed = a.seed;
+  if (a.has_samples) opt.what.samples = a.samples;
+  opt.what.store = a.store;
+  opt.what.point_only = a.point;
+  opt.what.sobol = a.sobol;
+  opt.what.output = target;
+  opt.how.threads = a.threads;
+  opt.how.shard = a.shard;
+  opt.how.parts = a.parts;
+  opt.how.ranks = ranks;
+  opt.how.identity = identity_of(file, job, a.stress, a.set);
+  opt.how.resume = a.resume;
+  opt.how.checkpoint_seconds = a.shard || (ranks && ranks->size() > 1) ? 0 : a.checkpoint;
+  if (const auto* s = std::get_if<Scenario>(&job)) {
+    opt.what.stresses = stress_cases(*s, a.stress, a.set);
+  } else {
+    const Suite& u = std::get<Suite>(job);
+    if (!a.stress.empty() || !a.set.empty())
+      throw UsageError(fmt::format("--stress and --set apply to scenario files; {} is a suite", u.path));
+    if (!a.has_store && u.store) opt.what.store = *u.store;
+  }
+  return opt;
+}
+
+// Every part is a shard of one run (the same job, seed, samples, shard count, store, versions, options and text),
+// each shard given once and none missing.
+void check_parts(const std::vector<std::unique_ptr<PartReader>>& parts, const std::string& named) {
+  const PartInfo& first = parts.front()->info();
+  std::map<std::uint64_t, std::string> by_shard;
+  for (const auto& part : parts) {
+    const PartInfo& p = part->info();
+    const auto differs = [&](const char* what, const std::string& mine, const std::string& theirs) {
+      if (mine != theirs)
+        throw UsageError(fmt::format("merge: {} and {} are not parts of one run: {} {} vs {}", named,
+                                     part->path(), what, theirs, mine));
+    };
+    if (p.kind != "shard") throw UsageError(fmt::format("merge: {} is a {}, not a shard's part", part->path(), p.kind));
+    differs("job", p.job, first.job);
+    differs("seed", std::to_string(p.seed), std::to_string(first.seed));
+    differs("samples", std::to_string(p.samples), std::to_string(first.samples));
+    differs("shard count", std::to_string(p.shards), std::to_string(first.shards));
+    differs("store", p.store, first.store);
+    differs("tamcarlo version", p.tamcarlo_version, first.tamcarlo_version);
+    differs("stream version", std::to_string(p.stream_version), std::to_string(first.stream_version));
+    differs("--stress/--set", fmt::format("{}", fmt::join(p.stress, ",")) + "|" + fmt::format("{}", fmt::join(p.set, ",")),
+            fmt::format("{}", fmt::join(first.stress, ",")) + "|" + fmt::format("{}", fmt::join(first.set, ",")));
+    differs("scenario text fingerprint", p.fingerprint, first.fingerprint);
+    if (const auto [it, fresh] = by_shard.emplace(p.shard, part->path()); !fresh)
+      throw UsageError(fmt::format("merge: shard {} of {} is given twice: {} and {}", p.shard, p.shards, it->second,
+                                   part->path()));
+  }
+  std::vector<std::string> missing;
+  for (std::uint64_t i = 0; i < first.shards && missing.size() < 10; ++i)
+    if (!by_shard.count(i)) missing.push_back(std::to_string(i));
+  if (!missing.empty())
+    throw UsageError(fmt::format("merge: shard{} {} of {} {} missing (a run of {} with --shard i/{} writes each)",
+                                 missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), first.shards,
+                                 missing.size() > 1 ? "are" : "is", first.job, first.shards));
+}
+
+// Runs job i and prints what it gives: a shard's line, the JSON, or the table (and the timings).
+void run_job(const RunArgs& a, const std::string& file, const Job& job, RunOptions opt, double parse_seconds, bool quiet) {
+  ProgressBar bar(!quiet);
+  opt.on.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar(done, total); };
+  opt.on.phase = [&bar](std::string_view name) { bar.phase(name); };
+  opt.on.notice = [&](const std::string& line) { std::cerr << file << ": " << line << '\n'; };
+  const auto print = [&](const auto& r, auto&& print_json_of, auto&& print_table_of) {
+    if (quiet) return;
+    if (a.shard) std::cout << fmt::format("{}: shard {} of {} written to {}\n", file, a.shard->index, a.shard->count, r.output);
+    else if (a.json) print_json_of(r);
+    else print_table_of(r);
+    if (a.timings && !a.json && !a.point) print_timings(r.timings, std::cout);
+  };
+  if (const auto* s = std::get_if<Scenario>(&job)) {
+    RunSummary r = a.precision.empty() ? run_scenario(*s, opt) : run_to_precision(*s, opt, parse_precision(a.precision, *s));
+    r.timings.parse = parse_seconds;
+    bar.clear();
+    print(r, [](const RunSummary& x) { print_json(x, std::cout); }, [](const RunSummary& x) { print_table(x, std::cout); });
+  } else {
+    const Suite& u = std::get<Suite>(job);
+    SuiteSummary r = run_suite(u, opt);
+    r.timings.parse = parse_seconds;
+    bar.clear();
+    print(r, [&](const SuiteSummary& x) { print_suite_json(x, u, std::cout); },
+          [&](const SuiteSummary& x) { print_suite(x, u, std::cout); });
+  }
+  std::cout.flush();
+}
+
+}  // namespace
+
+int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
+  // Validate every scenario before running any: a bad file fails fast and nothing is written.
+  std::vector<Job> jobs;
+  const auto parse_start = Clock::now();
+  const std::vector<std::string> files = job_files(a.files);
+  for (const auto& f : files) jobs.push_back(load_job(f));
+  // Parsing time is shared out evenly: it is one phase of every run.
+  const double parse_seconds = seconds_since(parse_start) / static_cast<double>(jobs.size());
+  for (const auto& j : jobs)
+    for (const auto& w : job_warnings(j)) std::cerr << terminal_safe(w.str()) << '\n';
+
+  const Targets targets = result_targets(a, files, jobs);
+  if (targets.directory) fs::create_directories(*targets.directory);
+  if (!a.point) warn_if_bound(a, ranks);
+  // Every job is checked (memory, then the disk for all their samples together) before the first is written.
+  if (!a.point && jobs.size() > 1) {
+    double stored = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const RunOptions opt = options_for(a, files[i], jobs[i], targets.paths[i], ranks);
+      const RunNeeds needs = std::holds_alternative<Scenario>(jobs[i]) ? preflight_scenario(std::get<Scenario>(jobs[i]), opt)
+                                                                        : preflight_suite(std::get<Suite>(jobs[i]), opt);
+      stored += needs.stored_bytes;
+    }
+    check_disk_space(targets.paths.at(0), stored);
+  }
+  // Rank 0 of an MPI run speaks for all; a shard says what it wrote.
+  const bool quiet = ranks && ranks->rank() != 0;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    RunOptions opt = options_for(a, files[i], jobs[i], targets.paths[i], ranks);  // again: the options checked above
+    opt.on.cancel = &cancel;
+    if (i > 0 && !a.json && !quiet) std::cout << '\n';
+    run_job(a, files[i], jobs[i], std::move(opt), parse_seconds, quiet);
+  }
+  return 0;
+}
+
+
+int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
+  if (a.parts.empty()) throw UsageError("merge: give the parts written by `tamcarlo run --shard i/K`");
+  std::vector<std::unique_ptr<PartReader>> parts;
+  for (const auto& p : a.parts) parts.push_back(std::make_unique<PartReader>(p));
+  check_parts(parts, a.parts.front());
+  const PartInfo& first = parts.front()->info();
+  // The run the parts came from, as it was.
+  a.files = {first.job};
+  a.seed = first.seed;
+  a.has_seed = true;
+  a.samples = first.samples;
+  a.has_samples = true;
+  a.store = store_named(first.store);
+  a.has_store = true;
+  a.stress = first.stress;
+  a.set = first.set;
+  a.checkpoint = 0;
+  {
+    std::error_code ec;
+    if (!fs::is_regular_file(first.job, ec))
+      throw UsageError(fmt::format("merge: the parts are of {}, which is not there any more", first.job));
+    const Job job = load_job(first.job);
+    if (identity_of(first.job, job, a.stress, a.set).fingerprint != first.fingerprint)
+      throw UsageError(fmt::format("merge: {} (or a file it links) has changed since the parts were written; "
+                                   "run the shards again",
+                                   first.job));
+  }
+  return cmd_run(a, ranks, cancel);
+}
+
+int cmd_report(const ReportArgs& a) {
+  {
+    const CommitLock lock(a.result);  // a run killed between renaming the result and its CSV: finish that first
+    (void)finish_interrupted_commit(a.result);
+  }
+  const char* env = std::getenv("TAMCARLO_PYTHON");
+  const std::string python = env && *env ? env : "/usr/bin/python3";
+  std::vector<std::string> args = {python, std::string(TAMCARLO_REPORT_DIR) + "/report.py", a.result, "--locale", a.locale, "--dpi",
+                                   std::to_string(a.dpi)};
+  if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
+  if (a.svg) args.push_back("--svg");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  ::execv(python.c_str(), argv.data());
+  throw RunError(fmt::format("cannot run {} ({}); `tamcarlo report` needs Debian's python3 with python3-h5py and "
+                             "python3-matplotlib (bash .ci/setup installs them), or TAMCARLO_PYTHON set to such a "
+                             "python",
+                             python, std::strerror(errno)));
+}
+
+}  // namespace tamcarlo

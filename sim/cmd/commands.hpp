@@ -1,0 +1,26 @@
+// tamcarlo's commands: each takes its parsed options, calls the library, prints for people, and returns the exit
+// code (errors are thrown; main maps them to their documented codes).
+#pragma once
+#include "sim/cmd/cli.hpp"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+namespace tamcarlo {
+
+/// `validate FILE...`: loads and lints every file, printing one line per file; 0, or 2 when any is invalid.
+[[nodiscard]] int cmd_validate(const std::vector<std::string>& args);
+
+/// `run FILE...`: validates every job, checks every target, memory and disk before the first is written, then runs
+/// each (progress on stderr, `cancel` polled between blocks) and prints its table, JSON or shard line.
+[[nodiscard]] int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel);
+
+/// `merge PART...`: checks that the parts are every shard of one unchanged run, then writes that run's result.
+[[nodiscard]] int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel);
+
+/// `report RESULT`: finishes an interrupted commit of the result, then replaces this process with the report
+/// package under Debian's python3 (or TAMCARLO_PYTHON). Returns only by throwing RunError.
+[[nodiscard]] int cmd_report(const ReportArgs& a);
+
+}  // namespace tamcarlo

@@ -1,0 +1,568 @@
+#include "sim/lang/law_builder.hpp"
+
+#include "sim/base/text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <regex>
+#include <set>
+#include <utility>
+
+namespace tamcarlo::detail {
+
+const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "source"};
+
+namespace {
+
+constexpr double k_z95 = 1.6448536269514722;  // Φ⁻¹(0.95)
+
+// The parameters of one input table, with located failure.
+class Params {
+ public:
+  Params(const toml::table& t, std::string prefix, const Ctx& ctx) : t_(t), prefix_(std::move(prefix)), ctx_(ctx) {}
+  [[nodiscard]] double num(const std::string& k) const {
+    const double v = get_number(*t_.get(k), prefix_ + "." + k, ctx_);
+    bounded(k, v);
+    return v;
+  }
+  [[nodiscard]] std::vector<double> nums(const std::string& k) const {
+    std::vector<double> v = get_numbers(*t_.get(k), prefix_ + "." + k, ctx_);
+    for (const double x : v) bounded(k, x);
+    return v;
+  }
+  // Parameters beyond ±1e300 overflow the samplers' arithmetic (ranges, sums, squares).
+  void bounded(const std::string& k, double v) const {
+    require(std::fabs(v) <= k_max_parameter, k,
+            fmt::format("{:g} is beyond ±{:g}, where the samplers' arithmetic overflows", v, k_max_parameter));
+  }
+  [[noreturn]] void fail(const std::string& k, const std::string& msg) const {
+    throw ScenarioError(ctx_.at(*t_.get(k)), prefix_ + "." + k, msg);
+  }
+  void require(bool ok, const std::string& k, const std::string& msg) const {
+    if (!ok) fail(k, msg);
+  }
+
+ private:
+  const toml::table& t_;
+  std::string prefix_;
+  const Ctx& ctx_;
+};
+
+// Why a shape parameter is refused: outside [k_min_shape, k_max_shape] sampling and quantiles break down.
+std::string shape_range(const std::string& name, double v) {
+  return fmt::format("{} = {:g} must lie in [{:g}, {:g}]: below, draws underflow to the bounds; above, the law is a "
+                     "spike (use a normal)",
+                     name, v, k_min_shape, k_max_shape);
+}
+
+// The two quantile keys of a pA + pB set as (probability, value) pairs, checked: values rising with probability.
+struct QuantilePair {
+  double p1, q1, p2, q2;
+  std::string k1, k2;
+};
+QuantilePair quantile_pair(const std::vector<std::string>& keys, const Params& p) {
+  QuantilePair q{std::stod(keys[0].substr(1)) / 100, p.num(keys[0]), std::stod(keys[1].substr(1)) / 100,
+                 p.num(keys[1]), keys[0], keys[1]};
+  p.require(q.p1 < q.p2, q.k2, fmt::format("{} and {} name the same probability", q.k1, q.k2));
+  p.require(q.q1 < q.q2, q.k2, fmt::format("{} = {:g} must exceed {} = {:g}", q.k2, q.q2, q.k1, q.q1));
+  return q;
+}
+
+// The parameter set an input table gave (its keys, with pA and pB standing for two quantile keys) and its values.
+struct Given {
+  const std::vector<std::string>& set;
+  const Params& p;
+  const std::vector<std::string>& quantile_keys;
+  [[nodiscard]] bool has(const char* k) const { return std::find(set.begin(), set.end(), k) != set.end(); }
+  [[nodiscard]] QuantilePair quantiles() const { return quantile_pair(quantile_keys, p); }
+};
+
+// min < max, read and checked.
+std::pair<double, double> range_of(const Params& p) {
+  const double a = p.num("min"), b = p.num("max");
+  p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+  return {a, b};
+}
+
+// A positive parameter `k`.
+double positive(const Params& p, const char* k) {
+  const double v = p.num(k);
+  p.require(v > 0, k, fmt::format("{} = {:g} must be > 0", k, v));
+  return v;
+}
+
+// A shape parameter within [k_min_shape, k_max_shape].
+double shape(const Params& p, const char* k) {
+  const double v = p.num(k);
+  p.require(v >= k_min_shape && v <= k_max_shape, k, shape_range(k, v));
+  return v;
+}
+
+Distribution build_constant(const Given& g) { return Constant{g.p.num("value")}; }
+
+Distribution build_uniform(const Given& g) {
+  const auto [a, b] = range_of(g.p);
+  return Uniform{a, b};
+}
+
+// min ≤ mode ≤ max of a triangular or PERT law.
+std::array<double, 3> min_mode_max(const Params& p) {
+  const double a = p.num("min"), c = p.num("mode"), b = p.num("max");
+  p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+  p.require(a <= c && c <= b, "mode", fmt::format("mode = {:g} must lie in [min, max] = [{:g}, {:g}]", c, a, b));
+  return {a, c, b};
+}
+
+Distribution build_triangular(const Given& g) {
+  const auto [a, c, b] = min_mode_max(g.p);
+  return Triangular{a, c, b};
+}
+
+Distribution build_pert(const Given& g) {
+  const auto [a, c, b] = min_mode_max(g.p);
+  return Pert{a, c, b};
+}
+
+Distribution build_normal(const Given& g) {
+  const double sd = g.p.num("sd");
+  g.p.require(sd > 0, "sd", fmt::format("sd = {:g} must be > 0 (for a fixed value use `value = ...`)", sd));
+  return Normal{g.p.num("mean"), sd};
+}
+
+Distribution build_truncnormal(const Given& g) {
+  const Params& p = g.p;
+  const double m = p.num("mean"), s = p.num("sd"), a = p.num("min"), b = p.num("max");
+  p.require(s > 0, "sd", fmt::format("sd = {:g} must be > 0", s));
+  p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+  const double mass = cdf(Normal{m, s}, b) - cdf(Normal{m, s}, a);
+  p.require(mass > 1e-9, "min",
+            fmt::format("[min, max] = [{:g}, {:g}] holds only {:.2g} of the parent normal's mass; move the bounds "
+                        "or the mean",
+                        a, b, mass));
+  return TruncNormal{m, s, a, b};
+}
+
+Distribution build_lognormal(const Given& g) {
+  const Params& p = g.p;
+  if (g.has("median")) {
+    const double med = positive(p, "median"), sigma = p.num("sigma");
+    p.require(sigma > 0 && sigma <= k_max_log_sigma, "sigma",
+              fmt::format("sigma = {:g} must be in (0, {:g}] (log-space standard deviation; {:g} already spans a "
+                          "factor of 10^{:.0f} between P1 and P99)",
+                          sigma, k_max_log_sigma, k_max_log_sigma, 2 * 2.326 * k_max_log_sigma / std::log(10.0)));
+    return LogNormal{std::log(med), sigma};
+  }
+  if (g.has("mean")) {
+    const double m = positive(p, "mean"), s = positive(p, "sd");
+    const double s2 = std::log1p((s / m) * (s / m));
+    return LogNormal{std::log(m) - 0.5 * s2, std::sqrt(s2)};
+  }
+  const QuantilePair q = g.quantiles();
+  p.require(q.q1 > 0, q.k1, fmt::format("{} = {:g} must be > 0", q.k1, q.q1));
+  const LogNormal l = lognormal_through(q.p1, q.q1, q.p2, q.q2);
+  p.require(l.sigma <= k_max_log_sigma, q.k2, fmt::format("{} / {} = {:g} is too wide a ratio to sample", q.k2, q.k1, q.q2 / q.q1));
+  return l;
+}
+
+// The beta of a mean and sd on [lo, hi] (the [0, 1] law's when lo = 0 and hi = 1: the same arithmetic, exactly):
+// α = μ·c, β = (1 − μ)·c with μ = (mean − lo)/(hi − lo), s = sd/(hi − lo), c = μ(1 − μ)/s² − 1.
+Beta beta_from_mean_sd(const Params& p, double lo, double hi, bool scaled) {
+  const double m = p.num("mean"), sd = p.num("sd");
+  p.require(m > lo && m < hi, "mean",
+            scaled ? fmt::format("mean = {:g} must lie in (min, max) = ({:g}, {:g})", m, lo, hi)
+                   : fmt::format("mean = {:g} must lie in (0, 1)", m));
+  const double mu = (m - lo) / (hi - lo), s1 = sd / (hi - lo);
+  if (scaled) {
+    p.require(sd > 0, "sd", fmt::format("sd = {:g} must be > 0", sd));
+    p.require(s1 * s1 < mu * (1 - mu), "sd",
+              fmt::format("sd = {:g} must be below {:.4g} for mean {:g} on [{:g}, {:g}]", sd,
+                          (hi - lo) * std::sqrt(mu * (1 - mu)), m, lo, hi));
+  } else {
+    p.require(sd > 0 && sd * sd < m * (1 - m), "sd",
+              fmt::format("sd = {:g} must be in (0, {:.4g}) for mean {:g} (sd² < mean·(1 − mean))", sd,
+                          std::sqrt(m * (1 - m)), m));
+  }
+  const double common = mu * (1 - mu) / (s1 * s1) - 1;
+  const double a = mu * common, b = (1 - mu) * common;
+  p.require(a >= k_min_shape && a <= k_max_shape && b >= k_min_shape && b <= k_max_shape, "sd",
+            fmt::format("mean {:g} and sd {:g} give beta(alpha = {:g}, beta = {:g}); {}", m, sd, a, b,
+                        shape_range("each", a < k_min_shape || b < k_min_shape ? std::min(a, b) : std::max(a, b))));
+  return Beta{a, b};
+}
+
+// The beta through two quantiles on [lo, hi] (given in the range's units).
+Beta beta_from_quantiles(const Given& g, double lo, double hi, bool scaled) {
+  const QuantilePair q = g.quantiles();
+  if (scaled)
+    g.p.require(q.q1 > lo && q.q2 < hi, q.k1,
+                fmt::format("{} and {} must lie inside (min, max) = ({:g}, {:g})", q.k1, q.k2, lo, hi));
+  else
+    g.p.require(q.q1 > 0 && q.q2 < 1, q.k1,
+                fmt::format("{} and {} must lie in (0, 1); for another range add min and max", q.k1, q.k2));
+  const auto fit = beta_through(q.p1, (q.q1 - lo) / (hi - lo), q.p2, (q.q2 - lo) / (hi - lo), k_min_shape, k_max_shape);
+  g.p.require(fit.has_value(), q.k2,
+              scaled ? fmt::format("no beta on [{:g}, {:g}] has {} = {:g} and {} = {:g}", lo, hi, q.k1, q.q1, q.k2, q.q2)
+                     : fmt::format("no beta has {} = {:g} and {} = {:g}", q.k1, q.q1, q.k2, q.q2));
+  return *fit;
+}
+
+// beta on [0, 1], or scaled to [min, max]: by alpha and beta, by mean and sd, or through two quantiles.
+Distribution build_beta(const Given& g) {
+  const bool scaled = g.has("min");
+  const auto [lo, hi] = scaled ? range_of(g.p) : std::pair(0.0, 1.0);
+  Beta b = g.has("pA")     ? beta_from_quantiles(g, lo, hi, scaled)
+           : g.has("mean") ? beta_from_mean_sd(g.p, lo, hi, scaled)
+                           : Beta{shape(g.p, "alpha"), shape(g.p, "beta")};
+  if (scaled) {
+    b.min = lo;
+    b.max = hi;
+  }
+  return b;
+}
+
+Distribution build_gamma(const Given& g) {
+  const Params& p = g.p;
+  if (g.has("pA")) {
+    const QuantilePair q = g.quantiles();
+    p.require(q.q1 > 0, q.k1, fmt::format("{} = {:g} must be > 0", q.k1, q.q1));
+    const auto fit = gamma_through(q.p1, q.q1, q.p2, q.q2, k_min_shape, k_max_shape);
+    p.require(fit.has_value(), q.k2,
+              fmt::format("no gamma with shape in [{:g}, {:g}] has {} = {:g} and {} = {:g}", k_min_shape, k_max_shape,
+                          q.k1, q.q1, q.k2, q.q2));
+    return *fit;
+  }
+  if (g.has("shape")) {
+    const double k = shape(p, "shape");
+    return Gamma{k, positive(p, "scale")};
+  }
+  const double m = positive(p, "mean"), s = positive(p, "sd");
+  const double k = (m / s) * (m / s), theta = s * (s / m);
+  p.require(k >= k_min_shape && k <= k_max_shape && std::isfinite(theta), "sd",
+            fmt::format("mean {:g} and sd {:g} give gamma(shape = {:g}, scale = {:g}); {}", m, s, k, theta,
+                        shape_range("shape", k)));
+  return Gamma{k, theta};
+}
+
+Distribution build_bernoulli(const Given& g) {
+  const double pr = g.p.num("p");
+  g.p.require(pr >= 0 && pr <= 1, "p", fmt::format("p = {:g} must lie in [0, 1]", pr));
+  return Bernoulli{pr};
+}
+
+Distribution build_binomial(const Given& g) {
+  const double n = g.p.num("n"), pr = g.p.num("p");
+  g.p.require(n >= 1 && n == std::floor(n) && n <= 1e15, "n", fmt::format("n = {:g} must be a whole number of trials, 1 to 1e15", n));
+  g.p.require(pr > 0 && pr < 1, "p", fmt::format("p = {:g} must lie in (0, 1) (for 0 or 1 use `value = ...`)", pr));
+  return Binomial{n, pr};
+}
+
+Distribution build_poisson(const Given& g) {
+  const double m = g.p.num("mean");
+  g.p.require(m > 0 && m <= 1e15, "mean", fmt::format("mean = {:g} must lie in (0, 1e15]", m));
+  return Poisson{m};
+}
+
+Distribution build_exponential(const Given& g) {
+  const char* key = g.has("rate") ? "rate" : "mean";
+  const double rate = g.has("rate") ? g.p.num("rate") : 1 / g.p.num("mean");
+  g.p.require(rate > 0 && std::isfinite(rate), key, fmt::format("{} must be > 0 (rate = 1/mean)", key));
+  return Exponential{rate};
+}
+
+Distribution build_weibull(const Given& g) {
+  const double k = g.p.num("shape");
+  g.p.require(k >= 0.05 && k <= k_max_shape, "shape", fmt::format("shape = {:g} must lie in [0.05, {:g}]", k, k_max_shape));
+  return Weibull{k, positive(g.p, "scale")};
+}
+
+Distribution build_gumbel(const Given& g) {
+  if (g.has("location")) {
+    const double b = positive(g.p, "scale");
+    return Gumbel{g.p.num("location"), b};
+  }
+  const double b = positive(g.p, "sd") * std::sqrt(6.0) / std::numbers::pi;
+  return Gumbel{g.p.num("mean") - std::numbers::egamma * b, b};
+}
+
+Distribution build_student_t(const Given& g) {
+  const double df = g.p.num("df");
+  g.p.require(df >= 0.1 && df <= k_max_shape, "df", fmt::format("df = {:g} must lie in [0.1, {:g}]", df, k_max_shape));
+  if (!g.has("location")) return StudentT{df, 0, 1};
+  const double scale = positive(g.p, "scale");
+  return StudentT{df, g.p.num("location"), scale};
+}
+
+Distribution build_loguniform(const Given& g) {
+  const double a = g.p.num("min"), b = g.p.num("max");
+  g.p.require(a > 0, "min", fmt::format("min = {:g} must be > 0 (a log-uniform lives on positive numbers)", a));
+  g.p.require(a < b, "max", fmt::format("max = {:g} must exceed min = {:g}", b, a));
+  return LogUniform{a, b};
+}
+
+Distribution build_discrete(const Given& g) {
+  const Params& p = g.p;
+  std::vector<double> values = p.nums("values");
+  std::vector<double> weights(values.size(), 1.0);
+  if (g.has("weights")) {
+    weights = p.nums("weights");
+    p.require(weights.size() == values.size(), "weights",
+              fmt::format("{} weights for {} values; give one weight per value", weights.size(), values.size()));
+    for (const double w : weights) p.require(w >= 0, "weights", fmt::format("weight {:g} is negative", w));
+    double total = 0;
+    for (const double w : weights) total += w;
+    p.require(total > 0, "weights", "weights sum to 0; at least one must be positive");
+    p.require(std::isfinite(total), "weights", "weights sum beyond the largest number; scale them down (only ratios matter)");
+  }
+  return Discrete{std::move(values), std::move(weights)};
+}
+
+Distribution build_empirical(const Given& g) { return Empirical{g.p.nums("data")}; }
+
+// A family: its name, the alternative parameter sets that define it, and how a set becomes its law (validated).
+struct Family {
+  std::string name;
+  std::vector<std::vector<std::string>> sets;
+  Distribution (*build)(const Given&) = nullptr;  ///< null for metalog, whose keys are free (parse_metalog)
+};
+
+const std::vector<Family>& families() {
+  static const std::vector<Family> table = {
+      {"constant", {{"value"}}, build_constant},
+      {"uniform", {{"min", "max"}}, build_uniform},
+      {"triangular", {{"min", "mode", "max"}}, build_triangular},
+      {"pert", {{"min", "mode", "max"}}, build_pert},
+      {"normal", {{"mean", "sd"}}, build_normal},
+      {"truncnormal", {{"mean", "sd", "min", "max"}}, build_truncnormal},
+      {"lognormal", {{"median", "sigma"}, {"mean", "sd"}, {"pA", "pB"}}, build_lognormal},
+      {"beta",
+       {{"alpha", "beta"}, {"mean", "sd"}, {"pA", "pB"}, {"alpha", "beta", "min", "max"}, {"mean", "sd", "min", "max"},
+        {"pA", "pB", "min", "max"}},
+       build_beta},
+      {"gamma", {{"shape", "scale"}, {"mean", "sd"}, {"pA", "pB"}}, build_gamma},
+      {"discrete", {{"values", "weights"}, {"values"}}, build_discrete},
+      {"empirical", {{"data"}}, build_empirical},
+      {"bernoulli", {{"p"}}, build_bernoulli},
+      {"binomial", {{"n", "p"}}, build_binomial},
+      {"poisson", {{"mean"}}, build_poisson},
+      {"exponential", {{"rate"}, {"mean"}}, build_exponential},
+      {"weibull", {{"shape", "scale"}}, build_weibull},
+      {"gumbel", {{"location", "scale"}, {"mean", "sd"}}, build_gumbel},
+      {"student_t", {{"df"}, {"df", "location", "scale"}}, build_student_t},
+      {"loguniform", {{"min", "max"}}, build_loguniform},
+      {"metalog", {{"p10", "p50", "p90"}}, nullptr},  // any 3–5 quantile keys, optional lower/upper (parse_metalog)
+  };
+  return table;
+}
+std::vector<std::string> family_names() {
+  std::vector<std::string> v;
+  for (const auto& f : families()) v.push_back(f.name);
+  return v;
+}
+
+// "pA" and "pB" in a set stand for any two quantile keys (p10 and p90, p5 and p95, p2.5 and p97.5, ...).
+bool is_quantile_key(std::string_view k) {
+  static const std::regex form(R"(^p([0-9]+(\.[0-9]+)?)$)");
+  const std::string key(k);
+  if (!std::regex_match(key, form)) return false;
+  const double pct = std::stod(key.substr(1));
+  return pct > 0 && pct < 100;
+}
+
+std::string sets_text(const Family& f) {
+  std::vector<std::string> parts;
+  for (const auto& s : f.sets) {
+    std::string p;
+    for (const auto& k : s)
+      p += (p.empty() ? "" : " + ") + (k == "pA" ? std::string("two quantiles such as p10") : k == "pB" ? "p90" : k);
+    parts.push_back(p);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : i + 1 == parts.size() ? ", or " : ", ") + parts[i];
+  return out;
+}
+
+// `"LOW to HIGH"`: a lognormal with that 90% interval.
+Distribution parse_range(const std::string& s, const std::string& key, const SourceLocation& where) {
+  static const std::regex form(R"(^\s*(\S+)\s+to\s+(\S+)\s*$)");
+  std::smatch m;
+  const auto num = [](const std::string& t, double& out) {
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc{} && end == t.data() + t.size() && std::isfinite(out);
+  };
+  double lo = 0, hi = 0;
+  if (!std::regex_match(s, m, form) || !num(m[1].str(), lo) || !num(m[2].str(), hi))
+    throw ScenarioError(where, key,
+                        fmt::format("\"{}\" is not a range; the string form is \"LOW to HIGH\" (e.g. \"60000 to "
+                                    "90000\"), or write a table such as {{ dist = \"normal\", mean = ..., sd = ... }}",
+                                    s));
+  if (lo <= 0 || hi <= lo)
+    throw ScenarioError(where, key,
+                        fmt::format("\"{}\": the range form is a lognormal with that 90% interval, so it needs 0 < LOW "
+                                    "< HIGH; for a range that {} name the distribution, e.g. {{ dist = \"uniform\", "
+                                    "min = {:g}, max = {:g} }} or {{ dist = \"pert\", min = ..., mode = ..., max = ... }}",
+                                    s, lo <= 0 ? "reaches zero or below" : "is reversed or empty", std::min(lo, hi),
+                                    std::max(lo, hi)));
+  return LogNormal{0.5 * (std::log(lo) + std::log(hi)), (std::log(hi) - std::log(lo)) / (2 * k_z95)};
+}
+
+// A metalog: 3–5 quantile keys (p10, p50, p90, ...) and optional `lower`, `upper` bounds; the fit must rise everywhere.
+Distribution parse_metalog(const toml::table& t, const std::string& prefix, const Ctx& ctx, const toml::node& node) {
+  std::vector<std::string> allowed = k_common_keys;
+  allowed.insert(allowed.end(), {"lower", "upper"});
+  std::vector<std::pair<double, std::string>> keys;
+  for (auto&& [k, v] : t)
+    if (is_quantile_key(k.str())) {
+      keys.emplace_back(std::stod(std::string(k.str()).substr(1)) / 100, std::string(k.str()));
+      allowed.emplace_back(k.str());
+    }
+  check_keys(t, allowed, prefix, ctx, "for metalog (quantile keys such as p10, p50, p90, and lower, upper)");
+  if (keys.size() < 3 || keys.size() > 5)
+    throw ScenarioError(ctx.at(node), prefix,
+                        fmt::format("metalog needs 3 to 5 quantile points (e.g. p10, p50, p90), got {}", keys.size()));
+  std::sort(keys.begin(), keys.end());
+  const Params p(t, prefix, ctx);
+  std::vector<double> ps, xs;
+  for (const auto& [pr, k] : keys) {
+    ps.push_back(pr);
+    xs.push_back(p.num(k));
+    if (xs.size() > 1)
+      p.require(xs.back() > xs[xs.size() - 2], k,
+                fmt::format("{} = {:g} must exceed the quantile before it ({:g})", k, xs.back(), xs[xs.size() - 2]));
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double lo = t.get("lower") ? p.num("lower") : nan, hi = t.get("upper") ? p.num("upper") : nan;
+  if (!std::isnan(lo)) p.require(lo < xs.front(), "lower", fmt::format("lower = {:g} must lie below {} = {:g}", lo, keys.front().second, xs.front()));
+  if (!std::isnan(hi)) p.require(hi > xs.back(), "upper", fmt::format("upper = {:g} must lie above {} = {:g}", hi, keys.back().second, xs.back()));
+  auto fit = Metalog::fit(ps, xs, lo, hi);
+  if (!fit)
+    throw ScenarioError(ctx.at(node), prefix,
+                        "no metalog through these points rises everywhere (its quantile function would turn back): "
+                        "space the points more evenly, use fewer, or add a bound");
+  return *fit;
+}
+
+}  // namespace
+
+Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+                  const std::string& section) {
+  const std::string prefix = section + "." + name;
+  Input in;
+  in.name = name;
+  in.where = ctx.at(key);
+  if (node.is_number()) {
+    in.dist = Constant{get_number(node, prefix, ctx)};
+  } else if (node.is_string()) {
+    in.dist = parse_range(std::string(node.as_string()->get()), prefix, ctx.at(node));
+  } else if (const toml::table* t = node.as_table()) {
+    std::string family = get_string(*t, "dist", prefix, ctx);
+    if (family.empty()) {
+      if (!t->contains("value"))
+        throw ScenarioError(ctx.at(node), prefix,
+                            fmt::format("missing `dist`; give `dist = \"...\"` (one of {}) or `value = ...` for a "
+                                        "fixed number",
+                                        quoted_list(family_names())));
+      family = "constant";
+    }
+    if (family == "student-t" || family == "t") family = "student_t";  // the names people write for it
+    const auto fam = std::find_if(families().begin(), families().end(), [&](const Family& f) { return f.name == family; });
+    if (fam == families().end())
+      throw ScenarioError(ctx.at(*t->get("dist")), prefix + ".dist",
+                          fmt::format("unknown distribution \"{}\"{}; allowed: {}", family,
+                                      did_you_mean(family, family_names()), quoted_list(family_names())));
+    if (family == "metalog") {
+      in.dist = parse_metalog(*t, prefix, ctx, node);
+      in.unit = get_string(*t, "unit", prefix, ctx);
+      in.source = get_string(*t, "source", prefix, ctx);
+      in.point_note = get_string(*t, "point_note", prefix, ctx);
+      in.format = get_format(*t, prefix, ctx);
+      in.point = t->get("point") ? get_number(*t->get("point"), prefix + ".point", ctx) : median(in.dist);
+      return in;
+    }
+    std::vector<std::string> allowed = k_common_keys;
+    std::set<std::string> params;
+    for (const auto& s : fam->sets)
+      for (const auto& k : s) params.insert(k);
+    // Quantile keys (p10, p90, ...) where the family is defined by two quantiles; they stand for pA and pB.
+    std::vector<std::string> quantile_keys;
+    if (params.count("pA")) {
+      for (auto&& [k, v] : *t)
+        if (is_quantile_key(k.str())) quantile_keys.emplace_back(k.str());
+      std::sort(quantile_keys.begin(), quantile_keys.end(),
+                [](const std::string& a, const std::string& b) { return std::stod(a.substr(1)) < std::stod(b.substr(1)); });
+    }
+    params.erase("pA");
+    params.erase("pB");
+    allowed.insert(allowed.end(), params.begin(), params.end());
+    allowed.insert(allowed.end(), quantile_keys.begin(), quantile_keys.end());
+    check_keys(*t, allowed, prefix, ctx, "for " + family);
+    std::vector<std::string> given;
+    for (auto&& [k, v] : *t)
+      if (params.count(std::string(k.str()))) given.emplace_back(k.str());
+    if (quantile_keys.size() == 2) given.insert(given.end(), {"pA", "pB"});
+    else given.insert(given.end(), quantile_keys.begin(), quantile_keys.end());  // named as written in the error
+    std::sort(given.begin(), given.end());
+    const std::vector<std::string>* chosen = nullptr;
+    for (const auto& s : fam->sets) {
+      std::vector<std::string> sorted = s;
+      std::sort(sorted.begin(), sorted.end());
+      if (sorted == given) chosen = &s;
+    }
+    if (!chosen)
+      throw ScenarioError(ctx.at(node), prefix,
+                          fmt::format("{} needs {}; got {}", family, sets_text(*fam),
+                                      given.empty() ? std::string("no parameters") : quoted_list(given)));
+    try {
+      const Params params(*t, prefix, ctx);
+      in.dist = fam->build(Given{*chosen, params, quantile_keys});
+      (void)median(in.dist);  // the quantile functions accept the parameters
+    } catch (const ScenarioError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw ScenarioError(ctx.at(node), prefix, fmt::format("{} with these parameters cannot be sampled: {}", family, e.what()));
+    }
+    in.unit = get_string(*t, "unit", prefix, ctx);
+    in.source = get_string(*t, "source", prefix, ctx);
+    in.point_note = get_string(*t, "point_note", prefix, ctx);
+    in.format = get_format(*t, prefix, ctx);
+    if (const toml::node* pt = t->get("point")) {
+      in.point = get_number(*pt, prefix + ".point", ctx);
+      return in;
+    }
+    if (const toml::node* med = t->get("median")) {  // exact, where exp(log(median)) would round
+      in.point = get_number(*med, prefix + ".median", ctx);
+      return in;
+    }
+  } else {
+    throw ScenarioError(ctx.at(node), prefix,
+                        fmt::format("expected a number, a \"LOW to HIGH\" string or a table, got {}", type_name(node)));
+  }
+  in.point = median(in.dist);
+  return in;
+}
+
+void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
+  if (in.source.empty())
+    out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
+                                                      "mark it as an assumption with its reason"});
+  if (!std::holds_alternative<Constant>(in.dist)) {
+    double lo = 0, hi = 0;
+    try {
+      lo = quantile(in.dist, 0.01);
+      hi = quantile(in.dist, 0.99);
+    } catch (const std::exception&) {
+      return;  // parse_input refused laws whose quantiles fail; a stress's law is checked the same way
+    }
+    if ((in.point < lo || in.point > hi) && in.point_note.empty())  // a `point_note` says why it is right
+      out.push_back({in.where, section + "." + in.name,
+                     fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
+                                 lo, hi, describe(in.dist))});
+  }
+}
+
+}  // namespace tamcarlo::detail

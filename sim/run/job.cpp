@@ -1,0 +1,120 @@
+#include "sim/run/job.hpp"
+
+#include "sim/base/error.hpp"
+#include "sim/base/text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+namespace tamcarlo {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> job_files(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  if (std::count(args.begin(), args.end(), "-") > 1)
+    throw UsageError("`-` (standard input) can be given once");
+  for (const auto& a : args) {
+    std::error_code ec;
+    if (fs::is_directory(a, ec)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(a))
+        if (e.is_regular_file() && e.path().extension() == ".toml") found.push_back(e.path().string());
+      if (found.empty()) throw UsageError(fmt::format("directory {} holds no .toml scenario files", a));
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(a);
+    }
+  }
+  return files;
+}
+
+Job load_job(const std::string& file) {
+  if (file == "-") {
+    const std::string name = "<stdin>";
+    std::string text;
+    char buf[1 << 16];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      text.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+      if (text.size() > k_max_scenario_bytes)
+        throw ScenarioError({name, 0, 0}, "", fmt::format("standard input holds over {} MiB; scenario files are "
+                                                          "limited to {} MiB", k_max_scenario_bytes >> 20,
+                                                          k_max_scenario_bytes >> 20));
+    }
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw ScenarioError({name, 0, 0}, "", "standard input is empty; pipe a scenario in, e.g. tamcarlo run - < cell.toml");
+    if (is_suite_text(text, name)) return parse_suite(text, name);
+    return parse_scenario(text, name);
+  }
+  if (is_suite_file(file)) return load_suite(file);
+  return load_scenario(file);
+}
+
+const std::string& job_name(const Job& j) {
+  return std::visit([](const auto& x) -> const std::string& { return x.name; }, j);
+}
+const std::vector<Warning>& job_warnings(const Job& j) {
+  return std::visit([](const auto& x) -> const std::vector<Warning>& { return x.warnings; }, j);
+}
+
+RunIdentity identity_of(const std::string& file, const Job& job, const std::vector<std::string>& stress,
+                        const std::vector<std::string>& set) {
+  std::vector<std::string> texts;
+  const auto scenario_texts = [&](const Scenario& s) {
+    texts.push_back(s.text);
+    for (const Link& l : s.links) texts.push_back(l.text);
+  };
+  if (const auto* s = std::get_if<Scenario>(&job)) {
+    scenario_texts(*s);
+  } else {
+    const Suite& u = std::get<Suite>(job);
+    texts.push_back(u.text);
+    for (const SuiteMember& m : u.members) scenario_texts(m.scenario);
+  }
+  RunIdentity id;
+  id.job = fs::absolute(file).lexically_normal().string();
+  id.stress = stress;
+  id.set = set;
+  for (const auto& x : stress) texts.push_back("--stress " + x);
+  for (const auto& x : set) texts.push_back("--set " + x);
+  id.fingerprint = job_fingerprint(texts);
+  return id;
+}
+
+std::vector<StressCase> stress_cases(const Scenario& s, const std::vector<std::string>& stress,
+                                     const std::vector<std::string>& set) {
+  std::vector<StressCase> cases;
+  std::vector<std::string> names;
+  for (const auto& st : s.stresses) names.push_back(st.name);
+  for (std::size_t i = 0; i < stress.size(); ++i)
+    if (std::find(stress.begin(), stress.begin() + static_cast<std::ptrdiff_t>(i), stress[i]) !=
+        stress.begin() + static_cast<std::ptrdiff_t>(i))
+      throw UsageError(fmt::format("--stress names `{}` twice; each stress set runs once", stress[i]));
+  for (const auto& want : stress) {
+    if (want == "all") {
+      for (const auto& st : s.stresses) cases.push_back({st.name, st.description, st.overrides});
+      if (s.stresses.empty()) throw UsageError(fmt::format("--stress all: {} defines no [stress.<name>] sets", s.path));
+      continue;
+    }
+    const auto it = std::find_if(s.stresses.begin(), s.stresses.end(), [&](const Stress& st) { return st.name == want; });
+    if (it == s.stresses.end())
+      throw UsageError(fmt::format("--stress {}: {} has no [stress.{}]{}; its stress sets: {}", want, s.path, want,
+                                   did_you_mean(want, names), names.empty() ? "none" : quoted_list(names)));
+    cases.push_back({it->name, it->description, it->overrides});
+  }
+  if (!set.empty()) {
+    StressCase c{"set", "", {}};
+    for (const auto& spec : set) {
+      c.overrides.push_back(parse_override(spec, s));
+      c.description += (c.description.empty() ? "command line: --set " : ", --set ") + spec;
+    }
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+}  // namespace tamcarlo
