@@ -61,16 +61,8 @@ Shard parse_shard(const std::string& s) {
   return out;
 }
 
-}  // namespace
-
-std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
-  CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
-  app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
-  app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 usage error, 2 invalid scenario, 3 run failure, 130 interrupted.");
-
-  CommandLine cl;
-  RunArgs& ra = cl.run;
+// `run`: what to run, where to write, how to execute.
+CLI::App* add_run(CLI::App& app, RunArgs& ra) {
   CLI::App* run = app.add_subcommand("run", "Sample scenarios and write their distributions to HDF5");
   run->add_option("files", ra.files, "Scenario files (.toml) or directories of them")->required();
   run->add_option("-n,--samples", ra.samples, fmt::format("Number of samples (default {})", thousands(k_default_samples)))
@@ -114,8 +106,11 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   run->add_option("--checkpoint", ra.checkpoint,
                   "Seconds between checkpoints of a long run (default 60; 0 = none); removed once the result is written")
       ->check(CLI::Range(0.0, 1e9));
+  return run;
+}
 
-  RunArgs& ma = cl.merge;
+// `merge`: the parts and where the result goes.
+CLI::App* add_merge(CLI::App& app, RunArgs& ma) {
   CLI::App* merge = app.add_subcommand("merge", "Join the parts of a run's shards (run --shard i/K) into its result");
   merge->add_option("parts", ma.parts, "Every part of one run (any order)")->required();
   merge->add_option("-o,--output", ma.output, "Result file (default: results/<scenario name>.h5)");
@@ -123,17 +118,41 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   merge->add_flag("--force", ma.force, "Replace an existing regular file at the output path that is not a tamcarlo result");
   merge->add_flag("--json", ma.json, "Print the summary as JSON instead of a table");
   merge->add_flag("--timings", ma.timings, "Print the wall time of each phase");
+  return merge;
+}
 
+// `validate`: the files to check.
+CLI::App* add_validate(CLI::App& app, std::vector<std::string>& files) {
   CLI::App* validate = app.add_subcommand("validate", "Check scenario files and lint their inputs (sources, points)");
-  validate->add_option("files", cl.validate_files, "Scenario files (.toml) or directories of them")->required();
+  validate->add_option("files", files, "Scenario files (.toml) or directories of them")->required();
+  return validate;
+}
 
+// `report`: the result file and the page's settings.
+CLI::App* add_report(CLI::App& app, ReportArgs& ra) {
   CLI::App* report = app.add_subcommand("report", "Write charts and a self-contained HTML page from a result file");
-  report->add_option("result", cl.report.result, "Result file (.h5) written by `tamcarlo run`")->required();
-  report->add_option("-o,--output", cl.report.output, "Directory to write (default: the result's name + \"-report\")");
-  report->add_option("--locale", cl.report.locale, "Numbers and labels: en (13.2B) or zh (132亿, Chinese labels)")
+  report->add_option("result", ra.result, "Result file (.h5) written by `tamcarlo run`")->required();
+  report->add_option("-o,--output", ra.output, "Directory to write (default: the result's name + \"-report\")");
+  report->add_option("--locale", ra.locale, "Numbers and labels: en (13.2B) or zh (132亿, Chinese labels)")
       ->check(CLI::IsMember({"en", "zh"}));
-  report->add_option("--dpi", cl.report.dpi, "PNG resolution of the charts (default 200)")->check(CLI::Range(50u, 1200u));
-  report->add_flag("--svg", cl.report.svg, "Also write every chart as SVG beside its PNG");
+  report->add_option("--dpi", ra.dpi, "PNG resolution of the charts (default 200)")->check(CLI::Range(50u, 1200u));
+  report->add_flag("--svg", ra.svg, "Also write every chart as SVG beside its PNG");
+  return report;
+}
+
+}  // namespace
+
+std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
+  CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
+  app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 usage error, 2 invalid scenario, 3 run failure, 130 interrupted.");
+
+  CommandLine cl;
+  CLI::App* run = add_run(app, cl.run);
+  CLI::App* merge = add_merge(app, cl.merge);
+  add_validate(app, cl.validate_files);
+  CLI::App* report = add_report(app, cl.report);
 
   // An unknown command word: say so, rather than CLI11's "A subcommand is required".
   bool known = true;
@@ -161,9 +180,9 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
     return static_cast<int>(ExitCode::usage);
   }
 
-  ra.has_seed = run->count("--seed") > 0;
-  ra.has_samples = run->count("--samples") > 0;
-  ra.has_store = run->count("--store") > 0;
+  cl.run.has_seed = run->count("--seed") > 0;
+  cl.run.has_samples = run->count("--samples") > 0;
+  cl.run.has_store = run->count("--store") > 0;
   cl.kind = *run ? CommandKind::run : *merge ? CommandKind::merge : *report ? CommandKind::report : CommandKind::validate;
   return cl;
 }

@@ -449,6 +449,78 @@ Distribution parse_metalog(const toml::table& t, const std::string& prefix, cons
 
 }  // namespace
 
+namespace {
+
+// The family a law table names (`dist`; `value` alone is a constant; student-t and t are student_t).
+const Family& family_of(const toml::table& t, const toml::node& node, const std::string& prefix, const Ctx& ctx) {
+  std::string family = get_string(t, "dist", prefix, ctx);
+  if (family.empty()) {
+    if (!t.contains("value"))
+      throw ScenarioError(ctx.at(node), prefix,
+                          fmt::format("missing `dist`; give `dist = \"...\"` (one of {}) or `value = ...` for a "
+                                      "fixed number",
+                                      quoted_list(family_names())));
+    family = "constant";
+  }
+  if (family == "student-t" || family == "t") family = "student_t";  // the names people write for it
+  const auto fam = std::find_if(families().begin(), families().end(), [&](const Family& f) { return f.name == family; });
+  if (fam == families().end())
+    throw ScenarioError(ctx.at(*t.get("dist")), prefix + ".dist",
+                        fmt::format("unknown distribution \"{}\"{}; allowed: {}", family,
+                                    did_you_mean(family, family_names()), quoted_list(family_names())));
+  return *fam;
+}
+
+// The law of a table of a family with fixed parameter sets: its keys checked, the set it gives found, built.
+Distribution law_of(const Family& fam, const toml::table& t, const toml::node& node, const std::string& prefix,
+                    const Ctx& ctx) {
+  std::vector<std::string> allowed = k_common_keys;
+  std::set<std::string> params;
+  for (const auto& s : fam.sets)
+    for (const auto& k : s) params.insert(k);
+  // Quantile keys (p10, p90, ...) where the family is defined by two quantiles; they stand for pA and pB.
+  std::vector<std::string> quantile_keys;
+  if (params.count("pA")) {
+    for (auto&& [k, v] : t)
+      if (is_quantile_key(k.str())) quantile_keys.emplace_back(k.str());
+    std::sort(quantile_keys.begin(), quantile_keys.end(),
+              [](const std::string& a, const std::string& b) { return std::stod(a.substr(1)) < std::stod(b.substr(1)); });
+  }
+  params.erase("pA");
+  params.erase("pB");
+  allowed.insert(allowed.end(), params.begin(), params.end());
+  allowed.insert(allowed.end(), quantile_keys.begin(), quantile_keys.end());
+  check_keys(t, allowed, prefix, ctx, "for " + fam.name);
+  std::vector<std::string> given;
+  for (auto&& [k, v] : t)
+    if (params.count(std::string(k.str()))) given.emplace_back(k.str());
+  if (quantile_keys.size() == 2) given.insert(given.end(), {"pA", "pB"});
+  else given.insert(given.end(), quantile_keys.begin(), quantile_keys.end());  // named as written in the error
+  std::sort(given.begin(), given.end());
+  const std::vector<std::string>* chosen = nullptr;
+  for (const auto& s : fam.sets) {
+    std::vector<std::string> sorted = s;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted == given) chosen = &s;
+  }
+  if (!chosen)
+    throw ScenarioError(ctx.at(node), prefix,
+                        fmt::format("{} needs {}; got {}", fam.name, sets_text(fam),
+                                    given.empty() ? std::string("no parameters") : quoted_list(given)));
+  try {
+    const Params params_of(t, prefix, ctx);
+    Distribution d = fam.build(Given{*chosen, params_of, quantile_keys});
+    (void)median(d);  // the quantile functions accept the parameters
+    return d;
+  } catch (const ScenarioError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ScenarioError(ctx.at(node), prefix, fmt::format("{} with these parameters cannot be sampled: {}", fam.name, e.what()));
+  }
+}
+
+}  // namespace
+
 Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
                   const std::string& section) {
   const std::string prefix = section + "." + name;
@@ -457,92 +529,28 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
   in.where = ctx.at(key);
   if (node.is_number()) {
     in.dist = Constant{get_number(node, prefix, ctx)};
-  } else if (node.is_string()) {
+    in.point = median(in.dist);
+    return in;
+  }
+  if (node.is_string()) {
     in.dist = parse_range(std::string(node.as_string()->get()), prefix, ctx.at(node));
-  } else if (const toml::table* t = node.as_table()) {
-    std::string family = get_string(*t, "dist", prefix, ctx);
-    if (family.empty()) {
-      if (!t->contains("value"))
-        throw ScenarioError(ctx.at(node), prefix,
-                            fmt::format("missing `dist`; give `dist = \"...\"` (one of {}) or `value = ...` for a "
-                                        "fixed number",
-                                        quoted_list(family_names())));
-      family = "constant";
-    }
-    if (family == "student-t" || family == "t") family = "student_t";  // the names people write for it
-    const auto fam = std::find_if(families().begin(), families().end(), [&](const Family& f) { return f.name == family; });
-    if (fam == families().end())
-      throw ScenarioError(ctx.at(*t->get("dist")), prefix + ".dist",
-                          fmt::format("unknown distribution \"{}\"{}; allowed: {}", family,
-                                      did_you_mean(family, family_names()), quoted_list(family_names())));
-    if (family == "metalog") {
-      in.dist = parse_metalog(*t, prefix, ctx, node);
-      in.unit = get_string(*t, "unit", prefix, ctx);
-      in.source = get_string(*t, "source", prefix, ctx);
-      in.point_note = get_string(*t, "point_note", prefix, ctx);
-      in.format = get_format(*t, prefix, ctx);
-      in.point = t->get("point") ? get_number(*t->get("point"), prefix + ".point", ctx) : median(in.dist);
-      return in;
-    }
-    std::vector<std::string> allowed = k_common_keys;
-    std::set<std::string> params;
-    for (const auto& s : fam->sets)
-      for (const auto& k : s) params.insert(k);
-    // Quantile keys (p10, p90, ...) where the family is defined by two quantiles; they stand for pA and pB.
-    std::vector<std::string> quantile_keys;
-    if (params.count("pA")) {
-      for (auto&& [k, v] : *t)
-        if (is_quantile_key(k.str())) quantile_keys.emplace_back(k.str());
-      std::sort(quantile_keys.begin(), quantile_keys.end(),
-                [](const std::string& a, const std::string& b) { return std::stod(a.substr(1)) < std::stod(b.substr(1)); });
-    }
-    params.erase("pA");
-    params.erase("pB");
-    allowed.insert(allowed.end(), params.begin(), params.end());
-    allowed.insert(allowed.end(), quantile_keys.begin(), quantile_keys.end());
-    check_keys(*t, allowed, prefix, ctx, "for " + family);
-    std::vector<std::string> given;
-    for (auto&& [k, v] : *t)
-      if (params.count(std::string(k.str()))) given.emplace_back(k.str());
-    if (quantile_keys.size() == 2) given.insert(given.end(), {"pA", "pB"});
-    else given.insert(given.end(), quantile_keys.begin(), quantile_keys.end());  // named as written in the error
-    std::sort(given.begin(), given.end());
-    const std::vector<std::string>* chosen = nullptr;
-    for (const auto& s : fam->sets) {
-      std::vector<std::string> sorted = s;
-      std::sort(sorted.begin(), sorted.end());
-      if (sorted == given) chosen = &s;
-    }
-    if (!chosen)
-      throw ScenarioError(ctx.at(node), prefix,
-                          fmt::format("{} needs {}; got {}", family, sets_text(*fam),
-                                      given.empty() ? std::string("no parameters") : quoted_list(given)));
-    try {
-      const Params params(*t, prefix, ctx);
-      in.dist = fam->build(Given{*chosen, params, quantile_keys});
-      (void)median(in.dist);  // the quantile functions accept the parameters
-    } catch (const ScenarioError&) {
-      throw;
-    } catch (const std::exception& e) {
-      throw ScenarioError(ctx.at(node), prefix, fmt::format("{} with these parameters cannot be sampled: {}", family, e.what()));
-    }
-    in.unit = get_string(*t, "unit", prefix, ctx);
-    in.source = get_string(*t, "source", prefix, ctx);
-    in.point_note = get_string(*t, "point_note", prefix, ctx);
-    in.format = get_format(*t, prefix, ctx);
-    if (const toml::node* pt = t->get("point")) {
-      in.point = get_number(*pt, prefix + ".point", ctx);
-      return in;
-    }
-    if (const toml::node* med = t->get("median")) {  // exact, where exp(log(median)) would round
-      in.point = get_number(*med, prefix + ".median", ctx);
-      return in;
-    }
-  } else {
+    in.point = median(in.dist);
+    return in;
+  }
+  const toml::table* t = node.as_table();
+  if (!t)
     throw ScenarioError(ctx.at(node), prefix,
                         fmt::format("expected a number, a \"LOW to HIGH\" string or a table, got {}", type_name(node)));
-  }
-  in.point = median(in.dist);
+  const Family& fam = family_of(*t, node, prefix, ctx);
+  in.dist = fam.build ? law_of(fam, *t, node, prefix, ctx) : parse_metalog(*t, prefix, ctx, node);
+  in.unit = get_string(*t, "unit", prefix, ctx);
+  in.source = get_string(*t, "source", prefix, ctx);
+  in.point_note = get_string(*t, "point_note", prefix, ctx);
+  in.format = get_format(*t, prefix, ctx);
+  if (const toml::node* pt = t->get("point")) in.point = get_number(*pt, prefix + ".point", ctx);
+  else if (const toml::node* med = fam.build ? t->get("median") : nullptr)  // exact, where exp(log(median)) would round
+    in.point = get_number(*med, prefix + ".median", ctx);
+  else in.point = median(in.dist);
   return in;
 }
 

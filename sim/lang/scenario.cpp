@@ -1,6 +1,7 @@
 #include "sim/lang/scenario.hpp"
 
 #include "sim/base/text.hpp"
+#include "sim/lang/correlations.hpp"
 #include "sim/lang/law_builder.hpp"
 #include "sim/lang/toml_read.hpp"
 
@@ -592,170 +593,13 @@ void ScenarioParser::resolve() {
 void ScenarioParser::correlations() {
   const toml::table* c = root["correlations"].as_table();
   if (!c) return;
-  check_keys(*c, {"pairs", "matrix"}, "correlations", ctx, "in [correlations]");
-  struct Given {
-    std::string a, b;
-    double rho;
-    SourceLocation where;
-    std::string key;
-  };
-  std::vector<Given> given;
-  std::map<std::string, const Input*> inputs;
-  for (const auto& in : s.inputs) inputs[in.name] = &in;
-  std::vector<std::string> input_names;
-  for (const auto& in : s.inputs) input_names.push_back(in.name);
-  const auto input_named = [&](const toml::node& n, const std::string& key) -> std::string {
-    if (!n.is_string()) throw ScenarioError(ctx.at(n), key, fmt::format("expected an input's name, got {}", type_name(n)));
-    const std::string name(n.as_string()->get());
-    const auto it = inputs.find(name);
-    if (it == inputs.end()) {
-      const bool formula = std::any_of(s.formulas.begin(), s.formulas.end(), [&](const Formula& f) { return f.name == name; });
-      throw ScenarioError(ctx.at(n), key,
-                          formula ? fmt::format("`{}` is a formula; correlations are between inputs (correlate the "
-                                                "inputs it is built from)", name)
-                                  : fmt::format("unknown input `{}`{}; inputs: {}", terminal_safe(name),
-                                                did_you_mean(name, input_names), quoted_list(input_names)));
-    }
-    if (std::holds_alternative<Constant>(it->second->dist))
-      throw ScenarioError(ctx.at(n), key, fmt::format("`{}` is a constant: it cannot be correlated with anything", name));
-    return name;
-  };
-  const auto rho_of = [&](const toml::node& n, const std::string& key) {
-    const double r = get_number(n, key, ctx);
-    if (!(r >= -1 && r <= 1)) throw ScenarioError(ctx.at(n), key, fmt::format("ρ = {:g} must lie in [-1, 1]", r));
-    return r;
-  };
-  if (const toml::node* pairs = c->get("pairs")) {
-    const toml::array* arr = pairs->as_array();
-    if (!arr) throw ScenarioError(ctx.at(*pairs), "correlations.pairs",
-                                  "expected a list of [\"input\", \"input\", rho] triples");
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const std::string key = fmt::format("correlations.pairs[{}]", i);
-      const toml::array* t = (*arr)[i].as_array();
-      if (!t || t->size() != 3)
-        throw ScenarioError(ctx.at((*arr)[i]), key, "expected [\"input\", \"input\", rho], e.g. [\"share\", \"market\", 0.5]");
-      const std::string a = input_named(*t->get(0), key), b = input_named(*t->get(1), key);
-      if (a == b) throw ScenarioError(ctx.at(*t->get(1)), key, fmt::format("`{}` is paired with itself", a));
-      given.push_back({a, b, rho_of(*t->get(2), key), ctx.at((*arr)[i]), key});
-    }
-  }
-  if (const toml::node* mnode = c->get("matrix")) {
-    const toml::table* m = mnode->as_table();
-    if (!m) throw ScenarioError(ctx.at(*mnode), "correlations.matrix", "expected { inputs = [...], rho = [[...], ...] }");
-    check_keys(*m, {"inputs", "rho"}, "correlations.matrix", ctx, "in a correlation matrix");
-    const toml::array* names = m->get("inputs") ? m->get("inputs")->as_array() : nullptr;
-    const toml::array* rows = m->get("rho") ? m->get("rho")->as_array() : nullptr;
-    if (!names || !rows)
-      throw ScenarioError(ctx.at(*mnode), "correlations.matrix", "needs `inputs` (names) and `rho` (a square matrix)");
-    std::vector<std::string> ns;
-    for (std::size_t i = 0; i < names->size(); ++i) {
-      ns.push_back(input_named(*names->get(i), "correlations.matrix.inputs"));
-      if (std::count(ns.begin(), ns.end(), ns.back()) > 1)
-        throw ScenarioError(ctx.at(*names->get(i)), "correlations.matrix.inputs", fmt::format("`{}` is listed twice", ns.back()));
-    }
-    if (rows->size() != ns.size())
-      throw ScenarioError(ctx.at(*m->get("rho")), "correlations.matrix.rho",
-                          fmt::format("{} rows for {} inputs; rho is {} × {}", rows->size(), ns.size(), ns.size(), ns.size()));
-    std::vector<std::vector<double>> r(ns.size());
-    for (std::size_t i = 0; i < ns.size(); ++i) {
-      const std::string key = fmt::format("correlations.matrix.rho[{}]", i);
-      const toml::array* row = rows->get(i)->as_array();
-      if (!row || row->size() != ns.size())
-        throw ScenarioError(ctx.at(*rows->get(i)), key, fmt::format("row {} needs {} numbers", i + 1, ns.size()));
-      for (std::size_t j = 0; j < ns.size(); ++j) r[i].push_back(rho_of(*row->get(j), key));
-      if (r[i][i] != 1) throw ScenarioError(ctx.at(*row->get(i)), key, fmt::format("the diagonal is 1, got {:g}", r[i][i]));
-    }
-    for (std::size_t i = 0; i < ns.size(); ++i)
-      for (std::size_t j = i + 1; j < ns.size(); ++j) {
-        const std::string key = fmt::format("correlations.matrix.rho[{}]", j);
-        if (r[i][j] != r[j][i])
-          throw ScenarioError(ctx.at(*rows->get(j)->as_array()->get(i)), key,
-                              fmt::format("rho is not symmetric: {:g} ({} row) against {:g} ({} row)", r[j][i], ns[j],
-                                          r[i][j], ns[i]));
-        given.push_back({ns[i], ns[j], r[i][j], ctx.at(*rows->get(i)->as_array()->get(j)), "correlations.matrix.rho"});
-      }
-  }
-  // Each pair once.
-  std::map<std::pair<std::string, std::string>, const Given*> seen;
-  for (const Given& g : given) {
-    const auto key = std::minmax(g.a, g.b);
-    if (const auto it = seen.find(key); it != seen.end())
-      throw ScenarioError(g.where, g.key, fmt::format("`{}` and `{}` are correlated twice (also at {})", g.a, g.b,
-                                                      it->second->where.str()));
-    seen[key] = &g;
-  }
-  // Connected groups (ρ = 0 pairs join nothing), names sorted within a group.
-  std::map<std::string, std::string> parent;
-  const std::function<std::string(const std::string&)> root_of = [&](const std::string& x) {
-    auto it = parent.find(x);
-    if (it == parent.end() || it->second == x) return x;
-    return it->second = root_of(it->second);
-  };
-  for (const Given& g : given) {
-    if (g.rho == 0) continue;
-    parent.try_emplace(g.a, g.a);
-    parent.try_emplace(g.b, g.b);
-    parent[root_of(g.a)] = root_of(g.b);
-  }
-  std::map<std::string, std::vector<std::string>> groups;
-  for (const auto& [name, _] : parent) groups[root_of(name)].push_back(name);
-  for (auto& group : groups) {
-    std::vector<std::string>& names = group.second;  // (a structured binding cannot be captured before C++20's clang 16)
-    std::sort(names.begin(), names.end());
-    CorrelationGroup grp{names, SquareMatrix{names.size(), std::vector<double>(names.size() * names.size(), 0.0)}};
-    for (std::size_t i = 0; i < names.size(); ++i) grp.spearman(i, i) = 1;
-    const auto at = [&](const std::string& n) {
-      return static_cast<std::size_t>(std::find(names.begin(), names.end(), n) - names.begin());
-    };
-    const Given* first = nullptr;
-    for (const Given& g : given)
-      if (std::find(names.begin(), names.end(), g.a) != names.end()) {
-        grp.spearman(at(g.a), at(g.b)) = grp.spearman(at(g.b), at(g.a)) = g.rho;
-        if (!first) first = &g;
-      }
-    // Positive semi-definite in normal scores, or the located error with the nearest valid matrix.
-    SquareMatrix r = grp.spearman;
-    for (std::size_t i = 0; i < r.k; ++i)
-      for (std::size_t j = 0; j < r.k; ++j) r(i, j) = i == j ? 1.0 : normal_score_correlation(grp.spearman(i, j));
-    const Definiteness d = definiteness(r);
-    if (d.min_eigenvalue < -1e-9) {
-      std::vector<std::size_t> order(names.size());
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::fabs(d.direction[a]) > std::fabs(d.direction[b]); });
-      std::vector<std::string> culprits;
-      for (std::size_t i = 0; i < std::min<std::size_t>(3, order.size()); ++i) culprits.push_back(names[order[i]]);
-      // Eigenvalues kept ≥ 0.005, so that the suggestion, rounded to 3 decimals, still holds together.
-      const SquareMatrix near = nearest_correlation(r, 5e-3);
-      std::string suggestion;
-      for (std::size_t i = 0; i < names.size(); ++i)
-        for (std::size_t j = i + 1; j < names.size(); ++j)
-          suggestion += fmt::format("{}[\"{}\", \"{}\", {:.3f}]", suggestion.empty() ? "" : ", ", names[i], names[j],
-                                    spearman_of_normal_scores(near(i, j)));
-      throw ScenarioError(first->where, first->key,
-                          fmt::format("the correlations among {} cannot hold together (no joint law has them: the "
-                                      "matrix is not positive semi-definite, smallest eigenvalue {:.3g}); the nearest "
-                                      "valid one is pairs = [{}]",
-                                      quoted_list(culprits), d.min_eigenvalue, suggestion));
-    }
-    s.correlations.push_back(std::move(grp));
-  }
-  // Lint: a correlated input that no formula uses changes nothing.
-  std::set<std::string> warned;
-  for (const Given& g : given)
-    for (const std::string& name : {g.a, g.b}) {
-      if (warned.count(name)) continue;
-      bool used = false;  // reported ([outputs] is read after this), or referenced by a formula
-      if (const toml::array* rep = root["outputs"]["report"].as_array())
-        for (const auto& r : *rep) used = used || (r.is_string() && r.as_string()->get() == name);
-      for (const auto& f : s.formulas) {
-        std::vector<const Expr*> refs;
-        collect_refs(f.expr, refs);
-        used = used || std::any_of(refs.begin(), refs.end(), [&](const Expr* r) { return r->name == name; });
-      }
-      if (!used && warned.insert(name).second)
-        s.warnings.push_back({g.where, g.key,
-                              fmt::format("`{}` is correlated but no formula uses it: the correlation changes nothing", name)});
-    }
+  const std::vector<GivenCorrelation> given = read_correlations(*c, s, ctx);
+  for (const auto& names : correlation_groups(given)) s.correlations.push_back(checked_group(names, given));
+  std::vector<std::string> report;  // [outputs] is read after this section
+  if (const toml::array* rep = root["outputs"]["report"].as_array())
+    for (const auto& r : *rep)
+      if (r.is_string()) report.emplace_back(r.as_string()->get());
+  lint_correlations(given, s, report, s.warnings);
 }
 
 void ScenarioParser::outputs() {

@@ -1,4 +1,5 @@
 #include "sim/random/distribution.hpp"
+#include "sim/random/law_math.hpp"
 
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/binomial.hpp>
@@ -19,6 +20,15 @@
 #include <type_traits>
 
 namespace tamcarlo {
+
+using detail::beta_quantile;
+using detail::empirical_steps;
+using detail::normal_cdf;
+using detail::normal_quantile;
+using detail::pert_beta;
+using detail::Steps;
+using detail::TruncParts;
+
 namespace {
 
 template <class... Ts>
@@ -51,8 +61,6 @@ const ZigguratTables& ziggurat() {
   return tables;
 }
 
-double normal_quantile(double p) { return bm::quantile(bm::normal_distribution<double>(), p); }
-double normal_cdf(double z) { return bm::cdf(bm::normal_distribution<double>(), z); }
 
 }  // namespace
 
@@ -159,9 +167,9 @@ std::string describe(const Distribution& d) {
             return fmt::format("triangular(min={:g}, mode={:g}, max={:g})", t.min, t.mode, t.max);
           },
           [](const Pert& t) { return fmt::format("pert(min={:g}, mode={:g}, max={:g})", t.min, t.mode, t.max); },
-          [](const Normal& n) { return fmt::format("normal(mean={:g}, sd={:g})", n.mean, n.sd); },
+          [](const Normal& n) { return fmt::format("normal(mean={:g}, sd={:g})", n.mu, n.sigma); },
           [](const TruncNormal& n) {
-            return fmt::format("truncnormal(mean={:g}, sd={:g}, min={:g}, max={:g})", n.mean, n.sd, n.min, n.max);
+            return fmt::format("truncnormal(mean={:g}, sd={:g}, min={:g}, max={:g})", n.mu, n.sigma, n.min, n.max);
           },
           [](const LogNormal& l) { return fmt::format("lognormal(median={:g}, sigma={:g})", std::exp(l.mu), l.sigma); },
           [](const Beta& b) {
@@ -195,205 +203,23 @@ std::string describe(const Distribution& d) {
 
 namespace {
 
-// Truncated-normal standardized bounds and normalizer Z = Φ(β) − Φ(α).
-struct TruncParts {
-  double alpha, beta, z, phi_a, phi_b;
-  explicit TruncParts(const TruncNormal& n)
-      : alpha((n.min - n.mean) / n.sd),
-        beta((n.max - n.mean) / n.sd),
-        z(normal_cdf(beta) - normal_cdf(alpha)),
-        phi_a(std::isinf(alpha) ? 0.0 : std::exp(-0.5 * alpha * alpha) / std::sqrt(2 * M_PI)),
-        phi_b(std::isinf(beta) ? 0.0 : std::exp(-0.5 * beta * beta) / std::sqrt(2 * M_PI)) {}
-};
-
-double weighted_mean(const std::vector<double>& v, const std::vector<double>& w) {
-  return std::inner_product(v.begin(), v.end(), w.begin(), 0.0) / std::accumulate(w.begin(), w.end(), 0.0);
-}
-
-double weighted_sd(const std::vector<double>& v, const std::vector<double>& w) {
-  const double m = weighted_mean(v, w);
-  double s = 0, total = 0;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    s += w[i] * (v[i] - m) * (v[i] - m);
-    total += w[i];
-  }
-  return std::sqrt(s / total);
-}
-
-// Values sorted with their weights merged: the support of a finite law with cumulative probabilities.
-struct Steps {
-  std::vector<double> x, cum;
-  Steps(const std::vector<double>& values, const std::vector<double>& weights) {
-    std::vector<std::size_t> idx(values.size());
-    std::iota(idx.begin(), idx.end(), std::size_t{0});
-    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return values[a] < values[b]; });
-    const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
-    double c = 0;
-    for (auto i : idx) {
-      c += weights[i] / total;
-      if (!x.empty() && x.back() == values[i]) cum.back() = c;
-      else {
-        x.push_back(values[i]);
-        cum.push_back(c);
-      }
-    }
-    cum.back() = 1.0;
-  }
-  double cdf(double t) const {
-    const auto it = std::upper_bound(x.begin(), x.end(), t);
-    return it == x.begin() ? 0.0 : cum[static_cast<std::size_t>(it - x.begin()) - 1];
-  }
-  double quantile(double p) const {
-    const auto it = std::lower_bound(cum.begin(), cum.end(), p);
-    return x[std::min(static_cast<std::size_t>(it - cum.begin()), x.size() - 1)];
-  }
-};
-
-Steps empirical_steps(const Empirical& e) { return Steps(e.data, std::vector<double>(e.data.size(), 1.0)); }
-
-bm::beta_distribution<double> pert_beta(const Pert& p) { return {p.alpha(), p.beta()}; }
-
-// Beta quantile at p (or at 1 − q, q given, for the upper tail). Boost's inversion can give up far in a tail when
-// α or β < 1 (p ≈ 1e-16, x ≈ 1e-33); there I_x(α, β) ≈ x^α / (α·B(α, β)), exact to relative O(x).
-double beta_quantile(const bm::beta_distribution<double>& d, double p, bool upper = false) {
-  try {
-    return upper ? bm::quantile(bm::complement(d, p)) : bm::quantile(d, p);
-  } catch (const std::exception&) {
-    const double a = d.alpha(), b = d.beta(), beta_ab = bm::beta(a, b);
-    return upper ? 1 - std::pow(p * b * beta_ab, 1 / b) : std::pow(p * a * beta_ab, 1 / a);
-  }
-}
-
 }  // namespace
 
 double mean(const Distribution& d) {
-  return std::visit(
-      overloaded{
-          [](const Constant& c) { return c.value; },
-          [](const Uniform& u) { return 0.5 * (u.min + u.max); },
-          [](const Triangular& t) { return (t.min + t.mode + t.max) / 3.0; },
-          [](const Pert& p) { return (p.min + 4 * p.mode + p.max) / 6.0; },
-          [](const Normal& n) { return n.mean; },
-          [](const TruncNormal& n) {
-            const TruncParts t(n);
-            return n.mean + n.sd * (t.phi_a - t.phi_b) / t.z;
-          },
-          [](const LogNormal& l) { return std::exp(l.mu + 0.5 * l.sigma * l.sigma); },
-          [](const Beta& b) { return b.min + (b.max - b.min) * (b.alpha / (b.alpha + b.beta)); },
-          [](const Gamma& g) { return g.shape * g.scale; },
-          [](const Discrete& x) { return weighted_mean(x.values, x.weights); },
-          [](const Empirical& e) { return std::accumulate(e.data.begin(), e.data.end(), 0.0) / e.data.size(); },
-          [](const auto& law) { return law.mean(); },
-      },
-      d);
+  return std::visit([](const auto& law) { return law.mean(); }, d);
 }
 
 double sd(const Distribution& d) {
-  return std::visit(
-      overloaded{
-          [](const Constant&) { return 0.0; },
-          [](const Uniform& u) { return (u.max - u.min) / std::sqrt(12.0); },
-          [](const Triangular& t) {
-            const double a = t.min, b = t.max, c = t.mode;
-            return std::sqrt((a * a + b * b + c * c - a * b - a * c - b * c) / 18.0);
-          },
-          [](const Pert& p) { return bm::standard_deviation(pert_beta(p)) * (p.max - p.min); },
-          [](const Normal& n) { return n.sd; },
-          [](const TruncNormal& n) {
-            const TruncParts t(n);
-            const double a_term = std::isinf(t.alpha) ? 0.0 : t.alpha * t.phi_a;
-            const double b_term = std::isinf(t.beta) ? 0.0 : t.beta * t.phi_b;
-            const double r = (t.phi_a - t.phi_b) / t.z;
-            return n.sd * std::sqrt(1.0 + (a_term - b_term) / t.z - r * r);
-          },
-          [](const LogNormal& l) {
-            const double s2 = l.sigma * l.sigma;
-            return std::sqrt(std::expm1(s2)) * std::exp(l.mu + 0.5 * s2);
-          },
-          [](const Beta& b) {
-            const double s = b.alpha + b.beta;
-            return (b.max - b.min) * std::sqrt(b.alpha * b.beta / (s * s * (s + 1)));
-          },
-          [](const Gamma& g) { return std::sqrt(g.shape) * g.scale; },
-          [](const Discrete& x) { return weighted_sd(x.values, x.weights); },
-          [](const Empirical& e) { return weighted_sd(e.data, std::vector<double>(e.data.size(), 1.0)); },
-          [](const auto& law) { return law.sd(); },
-      },
-      d);
+  return std::visit([](const auto& law) { return law.sd(); }, d);
 }
 
 double cdf(const Distribution& d, double x) {
-  return std::visit(
-      overloaded{
-          [x](const Constant& c) { return x < c.value ? 0.0 : 1.0; },
-          [x](const Uniform& u) { return std::clamp((x - u.min) / (u.max - u.min), 0.0, 1.0); },
-          [x](const Triangular& t) {
-            if (x <= t.min) return 0.0;
-            if (x >= t.max) return 1.0;
-            return bm::cdf(bm::triangular_distribution<double>(t.min, t.mode, t.max), x);
-          },
-          [x](const Pert& p) {
-            const double z = (x - p.min) / (p.max - p.min);
-            return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(pert_beta(p), z);
-          },
-          [x](const Normal& n) { return normal_cdf((x - n.mean) / n.sd); },
-          [x](const TruncNormal& n) {
-            if (x <= n.min) return 0.0;
-            if (x >= n.max) return 1.0;
-            const TruncParts t(n);
-            return (normal_cdf((x - n.mean) / n.sd) - normal_cdf(t.alpha)) / t.z;
-          },
-          [x](const LogNormal& l) { return x <= 0 ? 0.0 : normal_cdf((std::log(x) - l.mu) / l.sigma); },
-          [x](const Beta& b) {
-            const double z = (x - b.min) / (b.max - b.min);
-            return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(bm::beta_distribution<double>(b.alpha, b.beta), z);
-          },
-          [x](const Gamma& g) {
-            return x <= 0 ? 0.0 : bm::cdf(bm::gamma_distribution<double>(g.shape, g.scale), x);
-          },
-          [x](const Discrete& v) { return Steps(v.values, v.weights).cdf(x); },
-          [x](const Empirical& e) { return empirical_steps(e).cdf(x); },
-          [x](const auto& law) { return law.cdf(x); },
-      },
-      d);
+  return std::visit([x](const auto& law) { return law.cdf(x); }, d);
 }
 
-namespace {
-
-// quantile(law, p) for each law, as one overload set (visited once per call, or once per batch).
-struct QuantileAt {
-  double p;
-  double operator()(const Constant& c) const { return c.value; }
-  double operator()(const Uniform& u) const { return u.min + p * (u.max - u.min); }
-  double operator()(const Triangular& t) const {
-    const double a = t.min, b = t.max, c = t.mode;
-    if (p < (c - a) / (b - a)) return a + std::sqrt(p * (b - a) * (c - a));
-    return b - std::sqrt((1 - p) * (b - a) * (b - c));
-  }
-  double operator()(const Pert& x) const { return x.min + (x.max - x.min) * beta_quantile(pert_beta(x), p); }
-  double operator()(const Normal& n) const { return n.mean + n.sd * normal_quantile(p); }
-  double operator()(const TruncNormal& n) const {
-    const TruncParts t(n);
-    const double lo = normal_cdf(t.alpha);
-    return std::clamp(n.mean + n.sd * normal_quantile(lo + p * t.z), n.min, n.max);
-  }
-  double operator()(const LogNormal& l) const { return std::exp(l.mu + l.sigma * normal_quantile(p)); }
-  double operator()(const Beta& b) const {
-    const double z = beta_quantile(bm::beta_distribution<double>(b.alpha, b.beta), p);
-    return b.scaled() ? b.min + (b.max - b.min) * z : z;
-  }
-  double operator()(const Gamma& g) const { return bm::quantile(bm::gamma_distribution<double>(g.shape, g.scale), p); }
-  double operator()(const Discrete& v) const { return Steps(v.values, v.weights).quantile(p); }
-  double operator()(const Empirical& e) const { return empirical_steps(e).quantile(p); }
-  template <class Law>
-  double operator()(const Law& law) const {
-    return law.quantile(p);
-  }
-};
-
-}  // namespace
-
-double quantile(const Distribution& d, double p) { return std::visit(QuantileAt{p}, d); }
+double quantile(const Distribution& d, double p) {
+  return std::visit([p](const auto& law) { return law.quantile(p); }, d);
+}
 
 double median(const Distribution& d) { return quantile(d, 0.5); }
 
@@ -501,7 +327,7 @@ void QuantileFunction::apply(std::span<double> v) const {
     return;
   }
   std::visit([v](const auto& law) {
-    for (double& u : v) u = QuantileAt{u}(law);
+    for (double& u : v) u = law.quantile(u);
   }, dist_);
 }
 
@@ -576,11 +402,11 @@ struct Draw {
     return x / (x + y);
   }
   double operator()(const Pert& p, SampleStream& s) const { return p.min + (p.max - p.min) * beta01(s); }
-  double operator()(const Normal& n, SampleStream& s) const { return n.mean + n.sd * normal_of(s); }
+  double operator()(const Normal& n, SampleStream& s) const { return n.mu + n.sigma * normal_of(s); }
   double operator()(const TruncNormal& n, SampleStream& s) const {
     // Inverse CDF restricted to [Φ(α), Φ(β)], clamped against rounding at the bounds.
     const double p = c0 + (c1 - c0) * s.uniform();
-    return std::clamp(n.mean + n.sd * normal_quantile(p), n.min, n.max);
+    return std::clamp(n.mu + n.sigma * normal_quantile(p), n.min, n.max);
   }
   double operator()(const LogNormal& l, SampleStream& s) const { return std::exp(l.mu + l.sigma * normal_of(s)); }
   double operator()(const Beta& b, SampleStream& s) const {
@@ -651,7 +477,7 @@ FastLaw fast_law(const Distribution& d, const GammaConstants& ga, const GammaCon
                  [&](const Uniform& u) { set(Fast::uniform, u.min, u.max - u.min); },
                  // The scalar draw's cut (c − a)/(b − a); the kernel forms (b − a)(c − a) and (b − a)(b − c) itself.
                  [&](const Triangular& t) { set(Fast::triangular, t.min, t.max, (t.mode - t.min) / (t.max - t.min), t.mode); },
-                 [&](const Normal& n) { set(Fast::normal, n.mean, n.sd); },
+                 [&](const Normal& n) { set(Fast::normal, n.mu, n.sigma); },
                  [&](const LogNormal& l) { set(Fast::lognormal, l.mu, l.sigma); },
                  [&](const Gamma& g) {
                    if (!ga.boosted) set(Fast::gamma, g.scale, 0);

@@ -1,5 +1,6 @@
-// Input distributions: a closed set in a std::variant. Each knows its law (mean, sd, cdf,
-// quantile) and draws from a SampleStream; parameters are validated by the scenario parser.
+// Input distributions: a closed set in a std::variant. Every law is one struct of its parameters with the same four
+// members, mean(), sd(), cdf(x) and quantile(u) (sim/random/laws.cpp: closed forms, Boost.Math where it has them);
+// a Sampler draws from it. Parameters are validated by the scenario parser.
 #pragma once
 #include "sim/random/rng.hpp"
 
@@ -14,54 +15,97 @@ namespace tamcarlo {
 /// Degenerate law: always `value`.
 struct Constant {
   double value;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Uniform on [min, max].
 struct Uniform {
   double min, max;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Triangular on [min, max] with peak at mode.
 struct Triangular {
   double min, mode, max;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Standard PERT (λ = 4): min + (max − min)·Beta(α, β), α = 1 + 4(mode − min)/(max − min), β = 1 + 4(max − mode)/(max − min).
 struct Pert {
   double min, mode, max;
   [[nodiscard]] double alpha() const { return 1 + 4 * (mode - min) / (max - min); }
   [[nodiscard]] double beta() const { return 1 + 4 * (max - mode) / (max - min); }
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
-/// Normal with mean and standard deviation sd > 0.
+/// Normal with mean mu and standard deviation sigma > 0.
 struct Normal {
-  double mean, sd;
+  double mu, sigma;  ///< mean and standard deviation (> 0)
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
-/// Normal(mean, sd) conditioned on [min, max]; mean and sd are the parent normal's.
+/// Normal(mu, sigma) conditioned on [min, max].
 struct TruncNormal {
-  double mean, sd, min, max;
+  double mu, sigma, min, max;  ///< the parent normal's mean and sd, and the bounds
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// exp(Normal(mu, sigma)): median = e^mu.
 struct LogNormal {
   double mu, sigma;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Beta(alpha, beta) on [0, 1], or scaled to [min, max]: min + (max − min)·Beta(alpha, beta).
 struct Beta {
   double alpha, beta;
   double min = 0, max = 1;
   [[nodiscard]] bool scaled() const { return min != 0 || max != 1; }
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Gamma with shape k and scale θ: mean kθ, variance kθ².
 struct Gamma {
   double shape, scale;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Finite law: values[i] with probability weights[i] / Σ weights.
 struct Discrete {
   std::vector<double> values;
   std::vector<double> weights;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 /// Resampling of observed data: each observation with probability 1/n.
 struct Empirical {
   std::vector<double> data;
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] double sd() const;
+  [[nodiscard]] double cdf(double x) const;
+  [[nodiscard]] double quantile(double u) const;
 };
 
-// The laws below carry their own moments, cdf and quantile (sim/random/laws.cpp, Boost.Math where it has them).
 
 /// 1 with probability p, else 0.
 struct Bernoulli {

@@ -1,13 +1,19 @@
-// Moments, cdf and quantile of the laws that carry their own (distribution.hpp), from closed forms and Boost.Math.
+// Moments, cdf and quantile of every law (distribution.hpp), from closed forms and Boost.Math.
 #include "sim/random/distribution.hpp"
+#include "sim/random/law_math.hpp"
 #include "sim/base/numeric.hpp"
 
+#include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/gamma.hpp>
+#include <boost/math/distributions/triangular.hpp>
 #include <boost/math/distributions/poisson.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <array>
 #include <limits>
 #include <optional>
@@ -22,6 +28,109 @@ using RoundUp = bm::policies::policy<bm::policies::discrete_quantile<bm::policie
 constexpr double k_inf = std::numeric_limits<double>::infinity();
 
 }  // namespace
+
+// The laws with closed forms (and Boost.Math's beta and gamma).
+
+double Constant::mean() const { return value; }
+double Constant::sd() const { return 0.0; }
+double Constant::cdf(double x) const { return x < value ? 0.0 : 1.0; }
+double Constant::quantile(double) const { return value; }
+
+double Uniform::mean() const { return 0.5 * (min + max); }
+double Uniform::sd() const { return (max - min) / std::sqrt(12.0); }
+double Uniform::cdf(double x) const { return std::clamp((x - min) / (max - min), 0.0, 1.0); }
+double Uniform::quantile(double u) const { return min + u * (max - min); }
+
+double Triangular::mean() const { return (min + mode + max) / 3.0; }
+double Triangular::sd() const {
+  const double a = min, b = max, c = mode;
+  return std::sqrt((a * a + b * b + c * c - a * b - a * c - b * c) / 18.0);
+}
+double Triangular::cdf(double x) const {
+  if (x <= min) return 0.0;
+  if (x >= max) return 1.0;
+  return bm::cdf(bm::triangular_distribution<double>(min, mode, max), x);
+}
+double Triangular::quantile(double u) const {
+  const double a = min, b = max, c = mode;
+  if (u < (c - a) / (b - a)) return a + std::sqrt(u * (b - a) * (c - a));
+  return b - std::sqrt((1 - u) * (b - a) * (b - c));
+}
+
+double Pert::mean() const { return (min + 4 * mode + max) / 6.0; }
+double Pert::sd() const { return bm::standard_deviation(detail::pert_beta(*this)) * (max - min); }
+double Pert::cdf(double x) const {
+  const double z = (x - min) / (max - min);
+  return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(detail::pert_beta(*this), z);
+}
+double Pert::quantile(double u) const { return min + (max - min) * detail::beta_quantile(detail::pert_beta(*this), u); }
+
+double Normal::mean() const { return mu; }
+double Normal::sd() const { return sigma; }
+double Normal::cdf(double x) const { return detail::normal_cdf((x - mu) / sigma); }
+double Normal::quantile(double u) const { return mu + sigma * detail::normal_quantile(u); }
+
+double TruncNormal::mean() const {
+  const detail::TruncParts t(*this);
+  return mu + sigma * (t.phi_a - t.phi_b) / t.z;
+}
+double TruncNormal::sd() const {
+  const detail::TruncParts t(*this);
+  const double a_term = std::isinf(t.alpha) ? 0.0 : t.alpha * t.phi_a;
+  const double b_term = std::isinf(t.beta) ? 0.0 : t.beta * t.phi_b;
+  const double r = (t.phi_a - t.phi_b) / t.z;
+  return sigma * std::sqrt(1.0 + (a_term - b_term) / t.z - r * r);
+}
+double TruncNormal::cdf(double x) const {
+  if (x <= min) return 0.0;
+  if (x >= max) return 1.0;
+  const detail::TruncParts t(*this);
+  return (detail::normal_cdf((x - mu) / sigma) - detail::normal_cdf(t.alpha)) / t.z;
+}
+double TruncNormal::quantile(double u) const {
+  const detail::TruncParts t(*this);
+  const double lo = detail::normal_cdf(t.alpha);
+  return std::clamp(mu + sigma * detail::normal_quantile(lo + u * t.z), min, max);
+}
+
+double LogNormal::mean() const { return std::exp(mu + 0.5 * sigma * sigma); }
+double LogNormal::sd() const {
+  const double s2 = sigma * sigma;
+  return std::sqrt(std::expm1(s2)) * std::exp(mu + 0.5 * s2);
+}
+double LogNormal::cdf(double x) const { return x <= 0 ? 0.0 : detail::normal_cdf((std::log(x) - mu) / sigma); }
+double LogNormal::quantile(double u) const { return std::exp(mu + sigma * detail::normal_quantile(u)); }
+
+double Beta::mean() const { return min + (max - min) * (alpha / (alpha + beta)); }
+double Beta::sd() const {
+  const double s = alpha + beta;
+  return (max - min) * std::sqrt(alpha * beta / (s * s * (s + 1)));
+}
+double Beta::cdf(double x) const {
+  const double z = (x - min) / (max - min);
+  return z <= 0 ? 0.0 : z >= 1 ? 1.0 : bm::cdf(bm::beta_distribution<double>(alpha, beta), z);
+}
+double Beta::quantile(double u) const {
+  const double z = detail::beta_quantile(bm::beta_distribution<double>(alpha, beta), u);
+  return scaled() ? min + (max - min) * z : z;
+}
+
+double Gamma::mean() const { return shape * scale; }
+double Gamma::sd() const { return std::sqrt(shape) * scale; }
+double Gamma::cdf(double x) const { return x <= 0 ? 0.0 : bm::cdf(bm::gamma_distribution<double>(shape, scale), x); }
+double Gamma::quantile(double u) const { return bm::quantile(bm::gamma_distribution<double>(shape, scale), u); }
+
+double Discrete::mean() const { return detail::weighted_mean(values, weights); }
+double Discrete::sd() const { return detail::weighted_sd(values, weights); }
+double Discrete::cdf(double x) const { return detail::Steps(values, weights).cdf(x); }
+double Discrete::quantile(double u) const { return detail::Steps(values, weights).quantile(u); }
+
+double Empirical::mean() const { return std::accumulate(data.begin(), data.end(), 0.0) / data.size(); }
+double Empirical::sd() const { return detail::weighted_sd(data, std::vector<double>(data.size(), 1.0)); }
+double Empirical::cdf(double x) const { return detail::empirical_steps(*this).cdf(x); }
+double Empirical::quantile(double u) const { return detail::empirical_steps(*this).quantile(u); }
+
+// The laws with Boost.Math's moments, cdf and quantile, or their own series.
 
 double Bernoulli::mean() const { return p; }
 double Bernoulli::sd() const { return std::sqrt(p * (1 - p)); }

@@ -1,0 +1,49 @@
+// Internal to sim/random: the special functions and tables the laws, their quantile tables and their samplers share.
+#pragma once
+#include "sim/random/distribution.hpp"
+
+#include <boost/math/distributions/beta.hpp>
+
+#include <vector>
+
+namespace tamcarlo::detail {
+
+/// Φ⁻¹(p), Boost.Math's.
+[[nodiscard]] double normal_quantile(double p);
+/// Φ(z), Boost.Math's.
+[[nodiscard]] double normal_cdf(double z);
+
+/// Truncated-normal standardized bounds α = (min − mean)/sd, β = (max − mean)/sd, normalizer Z = Φ(β) − Φ(α), and
+/// φ(α), φ(β) (0 at an infinite bound).
+struct TruncParts {
+  double alpha, beta, z, phi_a, phi_b;
+  explicit TruncParts(const TruncNormal& n);
+};
+
+/// Values sorted with their weights merged: the support of a finite law with cumulative probabilities.
+struct Steps {
+  std::vector<double> x, cum;
+  /// From values and (positive-sum) weights.
+  Steps(const std::vector<double>& values, const std::vector<double>& weights);
+  /// P(X ≤ t).
+  [[nodiscard]] double cdf(double t) const;
+  /// The smallest value whose cumulative probability reaches p.
+  [[nodiscard]] double quantile(double p) const;
+};
+
+/// The steps of an empirical law: each observation with weight 1.
+[[nodiscard]] Steps empirical_steps(const Empirical& e);
+
+/// Σ wᵢvᵢ / Σ wᵢ.
+[[nodiscard]] double weighted_mean(const std::vector<double>& v, const std::vector<double>& w);
+/// √(Σ wᵢ(vᵢ − m)² / Σ wᵢ), m the weighted mean.
+[[nodiscard]] double weighted_sd(const std::vector<double>& v, const std::vector<double>& w);
+
+/// The Beta(α, β) of a PERT law on [0, 1].
+[[nodiscard]] boost::math::beta_distribution<double> pert_beta(const Pert& p);
+
+/// Beta quantile at p (or at 1 − q, q given, for the upper tail). Boost's inversion can give up far in a tail when
+/// α or β < 1 (p ≈ 1e-16, x ≈ 1e-33); there I_x(α, β) ≈ x^α / (α·B(α, β)), exact to relative O(x).
+[[nodiscard]] double beta_quantile(const boost::math::beta_distribution<double>& d, double p, bool upper = false);
+
+}  // namespace tamcarlo::detail
