@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 using namespace tamcarlo;
 using Catch::Contains;
@@ -17,22 +17,25 @@ namespace {
 
 const std::string k_example = test::source_path("scenarios/cells/cs_ecommerce.toml");
 
-// The number after "<variable>":{...,"<field>": in one-line JSON.
-double json_field(const std::string& json, const std::string& variable, const std::string& field) {
-  const std::regex re("\"" + variable + "\":\\{[^}]*\"" + field + "\":([-+0-9.eE]+)");
-  std::smatch m;
-  if (!std::regex_search(json, m, re)) FAIL("no " << variable << "." << field << " in " << json);
-  return std::stod(m[1].str());
+// variables.<variable>.<field> of the first JSON object --json printed (one object per line).
+double json_field(const std::string& out, const std::string& variable, const std::string& field) {
+  const nlohmann::json j = nlohmann::json::parse(out.substr(0, out.find('\n')));
+  INFO(variable << "." << field);
+  REQUIRE(j.at("variables").contains(variable));
+  REQUIRE(j.at("variables").at(variable).contains(field));
+  return j["variables"][variable][field].get<double>();
 }
 
 }  // namespace
 
-TEST_CASE("cli: --point --json reproduces the report's 132亿 within 1%", "[cli]") {
+TEST_CASE("cli: --point --json evaluates R1 §1.3.2's arithmetic exactly (its 132亿 is 132.7亿 cut to 3 digits)", "[cli]") {
   const auto p = test::run_tamcarlo({"run", k_example, "--point", "--json"});
   REQUIRE(p.exit_code == 0);
-  const double market = json_field(p.out, "market", "point");
-  CHECK(std::fabs(market / 1.32e10 - 1) < 0.01);
-  CHECK(json_field(p.out, "headcount", "point") == Approx(353994).margin(1));
+  // headcount = JD staff × online retail / JD goods revenue; market = headcount × salary × automation share.
+  const double headcount = 20000 * 15.42e12 / 8.712e11, market = headcount * 75000 * 0.5;
+  CHECK(json_field(p.out, "headcount", "point") == Approx(headcount).epsilon(1e-12));
+  CHECK(json_field(p.out, "market", "point") == Approx(market).epsilon(1e-12));
+  CHECK(std::floor(market / 1e8) == 132);  // the report's "132亿"
 }
 
 TEST_CASE("cli: a run prints the table, writes the HDF5 and its JSON has the promised fields", "[cli]") {
@@ -40,7 +43,18 @@ TEST_CASE("cli: a run prints the table, writes the HDF5 and its JSON has the pro
   const auto out = (dir.path() / "r.h5").string();
   const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e5", "--seed", "3", "-o", out, "--json"});
   REQUIRE(p.exit_code == 0);
-  for (const char* f : {"mean", "sd", "p5", "p50", "p95", "nonfinite", "point"}) CHECK(json_field(p.out, "market", f) >= 0);
+  // The promised fields, consistent with each other and with --point: no non-finite sample, P5 ≤ P50 ≤ P95 inside
+  // [min, max], the mean inside its CI, a positive spread.
+  const auto field = [&](const char* f) { return json_field(p.out, "market", f); };
+  CHECK(field("nonfinite") == 0);
+  CHECK(field("n") == 100000);
+  CHECK(field("min") <= field("p5"));
+  CHECK(field("p5") < field("p50"));
+  CHECK(field("p50") < field("p95"));
+  CHECK(field("p95") <= field("max"));
+  CHECK(field("sd") > 0);
+  CHECK(field("mean_se") == Approx(field("sd") / std::sqrt(1e5)).epsilon(1e-9));
+  CHECK(field("point") == Approx(20000 * 15.42e12 / 8.712e11 * 75000 * 0.5).epsilon(1e-12));
   CHECK(read_number_attribute(out, "/", "samples") == 100000);
   const auto t = test::run_tamcarlo({"run", k_example, "-n", "20000", "-o", out});
   REQUIRE(t.exit_code == 0);
@@ -191,12 +205,14 @@ TEST_CASE("cli: stored samples that cannot fit on disk are refused before the ru
   CHECK(fs::is_empty(dir.path()));
 }
 
-TEST_CASE("cli: --point reproduces R1 §1.3.1's 18.5亿 (customer service × finance)", "[cli][scenarios]") {
+TEST_CASE("cli: --point reproduces R1 §1.3.1's arithmetic (customer service × finance: 37亿 wage pool, 18.5亿 market)", "[cli][scenarios]") {
   const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/cells/cs_finance.toml"), "--point", "--json"});
   REQUIRE(p.exit_code == 0);
-  // The report rounds: 43,800 × 84,000 = 36.8亿 → "37亿"; × 50% → "18.5亿". Within its rounding (1.5%).
-  CHECK(std::fabs(json_field(p.out, "wage_pool", "point") / 3.7e9 - 1) < 0.015);
-  CHECK(std::fabs(json_field(p.out, "market", "point") / 1.85e9 - 1) < 0.015);
+  // 43,800 staff × 84,000 CNY = 36.792亿, which the report rounds to "37亿" and halves to "18.5亿".
+  const double wage_pool = json_field(p.out, "wage_pool", "point"), market = json_field(p.out, "market", "point");
+  CHECK(wage_pool == Approx(43800.0 * 84000).epsilon(1e-12));
+  CHECK(market == Approx(43800.0 * 84000 * 0.5).epsilon(1e-12));
+  CHECK(std::round(wage_pool / 1e8) * 1e8 * 0.5 == 1.85e9);  // the report's chain: round to 1亿, then × 50%
 }
 
 TEST_CASE("cli: every scenario in the library validates with no unsourced input", "[cli][scenarios]") {

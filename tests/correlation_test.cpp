@@ -109,7 +109,7 @@ pairs = [["share", "market", 0.9]]
     for (std::size_t v = 0; v < s.inputs.size(); ++v) col[s.inputs[v].name] = plan.index(s.inputs[v].name);
     for (const auto& in : s.inputs) {
       INFO(in.name << ": " << describe(in.dist));
-      CHECK(ks(out.columns[col[in.name]], in.dist) < 1.95);  // P(K > 1.95) ≈ 0.001
+      CHECK(ks(out.columns[col[in.name]], in.dist) < test::k_ks_critical);
     }
     REQUIRE(s.correlations.size() == 1);
     const CorrelationGroup& g = s.correlations.front();

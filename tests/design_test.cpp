@@ -149,7 +149,7 @@ TEST_CASE("design: coordinates do not depend on how the samples are cut into pie
 
 TEST_CASE("design: every law keeps its distribution under lhs and sobol (KS at 2e5)", "[design][statistical]") {
   // Each sample's coordinate is uniform on (0, 1), so each input keeps its law; stratification only makes the
-  // empirical law closer to it. KS √n·D below 1.95 (the 0.1% critical value for independent samples).
+  // empirical law closer to it. KS √n·D below test::k_ks_critical (the 0.1% critical value for independent samples).
   for (const std::string design : {"lhs", "sobol"}) {
     const std::string text = "[scenario]\ndesign = \"" + design + "\"\n" + R"TOML([inputs]
 a = { dist = "lognormal", p50 = 100, p95 = 300 }
@@ -171,7 +171,7 @@ y = "a + b + c"
     const EngineOutput out = run_engine(plan, eo);
     for (std::size_t i = 0; i < 3; ++i) {
       INFO(design << " " << s.inputs[i].name);
-      CHECK(test::ks(out.columns[i], s.inputs[i].dist) < 1.95);
+      CHECK(test::ks(out.columns[i], s.inputs[i].dist) < test::k_ks_critical);
     }
   }
 }
@@ -247,8 +247,9 @@ y = "a * b"
   eo.keep = {true, true, false};
   const EngineOutput out = run_engine(plan, eo);
   const double rho = pearson(average_ranks(out.columns[0]), average_ranks(out.columns[1]));
-  // SE of Spearman's ρ ≈ (1 − ρ²)·√(1/n)·~1.1 ≈ 0.0023 at n = 1e5: within 4 SE.
-  CHECK(std::fabs(rho - 0.6) <= 4 * 1.1 * (1 - 0.36) / std::sqrt(1e5));
+  // SE of Spearman's ρ (Bonett & Wright 2000): (1 − ρ²)·√((1 + ρ²/2)/(n − 3)) = 0.0022 at n = 1e5: within 4 SE.
+  const double se = (1 - 0.36) * std::sqrt((1 + 0.36 / 2) / (1e5 - 3));
+  CHECK(std::fabs(rho - 0.6) <= 4 * se);
 }
 
 TEST_CASE("design: bad design keys are located errors", "[design][errors]") {

@@ -103,7 +103,7 @@ TEST_CASE("every continuous sampler matches its law: mean and sd within 4 SE, KS
     const SampleMoments m = moments(x);
     CHECK(std::fabs(m.mean - mean(c.d)) <= 4 * m.se_mean);
     CHECK(std::fabs(m.sd - sd(c.d)) <= 4 * m.se_sd);
-    CHECK(ks(x, c.d) < 1.95);  // Kolmogorov distribution: P(K > 1.95) ≈ 0.001
+    CHECK(ks(x, c.d) < test::k_ks_critical);
   }
 }
 
@@ -247,7 +247,7 @@ double ks_against(std::vector<double> x, Cdf cdf_of) {
 
 }  // namespace
 
-TEST_CASE("issue 12's continuous laws at 1e6 draws (2e5 sanitized): mean and sd within 4 SE of closed form, KS against Boost.Math",
+TEST_CASE("continuous laws at 1e6 draws (2e5 sanitized): mean and sd within 4 SE of closed form, KS against Boost.Math",
           "[distribution][statistical]") {
   namespace bm = boost::math;
   constexpr std::size_t n = k_big;
@@ -280,15 +280,15 @@ TEST_CASE("issue 12's continuous laws at 1e6 draws (2e5 sanitized): mean and sd 
     CHECK(std::fabs(m.sd - c.sd) <= 4 * m.se_sd);
     CHECK(mean(c.d) == Approx(c.mean).epsilon(1e-12));
     CHECK(sd(c.d) == Approx(c.sd).epsilon(1e-12));
-    CHECK(ks_against(x, c.boost_cdf) < 1.95);  // P(K > 1.95) ≈ 0.001
+    CHECK(ks_against(x, c.boost_cdf) < test::k_ks_critical);
     for (const double p : {0.001, 0.3, 0.5, 0.9, 0.999}) CHECK(c.boost_cdf(quantile(c.d, p)) == Approx(p).margin(1e-9));
   }
   // A heavy-tailed t (df = 3, infinite fourth moment): its cdf only.
   const auto t3 = draw(StudentT{3, 0, 1}, n, 13);
-  CHECK(ks_against(t3, [](double x) { return bm::cdf(bm::students_t_distribution<double>(3), x); }) < 1.95);
+  CHECK(ks_against(t3, [](double x) { return bm::cdf(bm::students_t_distribution<double>(3), x); }) < test::k_ks_critical);
 }
 
-TEST_CASE("issue 12's count laws at 1e6 draws (2e5 sanitized): each count's frequency within 4 SE of Boost.Math's probability",
+TEST_CASE("count laws at 1e6 draws (2e5 sanitized): each count's frequency within 4 SE of Boost.Math's probability",
           "[distribution][statistical]") {
   namespace bm = boost::math;
   constexpr std::size_t n = k_big;
@@ -379,7 +379,7 @@ TEST_CASE("metalog: reproduces its quantile points, its moments and cdf hold at 
     const SampleMoments m = moments(x);
     CHECK(std::fabs(m.mean - mean(d)) <= 4 * m.se_mean);
     CHECK(std::fabs(m.sd - sd(d)) <= 4 * m.se_sd);
-    CHECK(ks(x, d) < 1.95);  // against its own cdf (bisection on the quantile function)
+    CHECK(ks(x, d) < test::k_ks_critical);  // against its own cdf (bisection on the quantile function)
     for (const double p : {0.001, 0.3, 0.7, 0.999}) CHECK(cdf(d, quantile(d, p)) == Approx(p).margin(1e-9));
   }
   const auto bounded = draw(*both, 100000, 22);

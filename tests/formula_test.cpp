@@ -86,7 +86,7 @@ TEST_CASE("syntax errors point at the offending character", "[formula]") {
   CHECK_THROWS_WITH(parse_formula("clamp(a, b)"), Catch::Contains("`clamp` takes 3 arguments, got 2"));
 }
 
-TEST_CASE("trigonometry, ln, log10, rounding, pi, e and ** (issue 12's formula functions)", "[formula]") {
+TEST_CASE("formulas: trigonometry, ln, log10, rounding, pi, e and ** evaluate as in <cmath>", "[formula]") {
   CHECK(eval("sin(pi / 2)") == 1);
   CHECK(eval("cos(0)") == 1);
   CHECK(eval("tan(pi / 4)") == Approx(1).epsilon(1e-15));

@@ -1,27 +1,43 @@
-// The fuzz target's regression corpus, replayed by the normal test suite: every input that once crashed
-// (tests/fuzz/crashes) and every seed (tests/fuzz/corpus) goes through the same code as the fuzzer.
+// The fuzz target's regression inputs, replayed by the normal test suite through the same code as the fuzzer: every
+// input that once crashed (tests/fuzz/crashes) must now end as a result or a located refusal, and every scenario of
+// the library (scenarios/, read where it lies: the fuzzer's seeds are these files, never copies) must be evaluated.
+#include "tests/fuzz/scenario_fuzz.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+namespace {
 
-TEST_CASE("fuzz: every input that once crashed, and every seed, now passes the fuzz target", "[fuzz][hardening]") {
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("fuzz: every input that once crashed now ends in a result or a located refusal", "[fuzz][hardening]") {
   std::size_t replayed = 0;
-  for (const char* dir : {"tests/fuzz/crashes", "tests/fuzz/corpus"})
-    for (const auto& e : std::filesystem::directory_iterator(tamcarlo::test::source_path(dir))) {
-      INFO(e.path().string());
-      std::ifstream f(e.path(), std::ios::binary);
-      std::ostringstream text;
-      text << f.rdbuf();
-      const std::string s = text.str();
-      CHECK(LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()) == 0);
-      ++replayed;
-    }
-  CHECK(replayed >= 20);
+  for (const auto& e : std::filesystem::directory_iterator(tamcarlo::test::source_path("tests/fuzz/crashes"))) {
+    INFO(e.path().string());
+    CHECK_NOTHROW((void)tamcarlo::test::fuzz_one(slurp(e.path())));  // any escape but a ScenarioError/UsageError
+    ++replayed;
+  }
+  CHECK(replayed >= 1);
+}
+
+TEST_CASE("fuzz: every scenario of the library, the fuzzer's seeds, is evaluated by the fuzz target", "[fuzz]") {
+  std::size_t seeds = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(tamcarlo::test::source_path("scenarios"))) {
+    if (e.path().extension() != ".toml" || e.path().filename() == "matrix.toml") continue;  // the suite is not a scenario
+    INFO(e.path().string());
+    CHECK(tamcarlo::test::fuzz_one(slurp(e.path()), e.path().string()) == tamcarlo::test::FuzzOutcome::evaluated);
+    ++seeds;
+  }
+  CHECK(seeds >= 19);
 }

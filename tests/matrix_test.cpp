@@ -58,14 +58,21 @@ TEST_CASE("matrix: ranking, pairwise probabilities and rank agreement on normal 
   const auto se = [&](double p) { return std::sqrt(p * (1 - p) / static_cast<double>(n)); };
   CHECK(std::fabs(st.next[0].p - p_ab) < 4 * se(p_ab));
   CHECK(std::fabs(st.next[1].p - p_bc) < 4 * se(p_bc));
-  // The Wilson interval is ±1.96 binomial standard errors here (p far from 0 and 1).
-  CHECK((st.next[0].hi - st.next[0].lo) / 2 == Approx(k_z95_two_sided * se(st.next[0].p)).epsilon(0.01));
+  // The Wilson interval: centre (p + z²/2n)/(1 + z²/n), half-width z·√(p(1 − p)/n + z²/4n²)/(1 + z²/n).
+  {
+    const double p = st.next[0].p, z = k_z95_two_sided, nn = static_cast<double>(n), d = 1 + z * z / nn;
+    const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / d;
+    CHECK((st.next[0].hi - st.next[0].lo) / 2 == Approx(half).epsilon(1e-9));
+    CHECK((st.next[0].hi + st.next[0].lo) / 2 == Approx((p + z * z / (2 * nn)) / d).epsilon(1e-9));
+  }
   CHECK(st.greater[0 * 3 + 2].p == Approx(1 - st.greater[2 * 3 + 0].p));  // no ties between continuous draws
-  // The stars order A > B > C, as the medians do: τ_b of the median ranking is 1; per sample it is 1
-  // unless A and B swap (then 1/3), so E[τ_b] = 1 − (2/3)(1 − P(A > B)) (ignoring the tiny P(B < C)).
+  // The stars order A > B > C, as the medians do: τ_b of the median ranking is 1. Per sample (no ties among 3 cells)
+  // τ_b = (1/3)·Σ over the 3 pairs of ±1 (concordant or not), so by linearity
+  // E[τ_b] = (1/3)·[(2P(A > B) − 1) + (2P(A > C) − 1) + (2P(B > C) − 1)], P(A > C) = Φ(5/√2): within 4 SE.
   CHECK(st.agreement.median_ranking == Approx(1));
-  const double expected = 1 - (2.0 / 3.0) * (1 - p_ab);
-  CHECK(std::fabs(st.agreement.per_sample.mean - expected) < 4 * (2.0 / 3.0) * se(p_ab) + 0.01);
+  const double p_ac = boost::math::cdf(phi, 5 / std::sqrt(2.0));
+  const double expected = ((2 * p_ab - 1) + (2 * p_ac - 1) + (2 * p_bc - 1)) / 3;
+  CHECK(std::fabs(st.agreement.per_sample.mean - expected) < 4 * st.agreement.per_sample.se());
   CHECK(st.agreement.quantiles[2].value == Approx(1));
   CHECK(st.share[0].empty());
 }

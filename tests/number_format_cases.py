@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Checks the report's number rule (sim/report/number_format.py) against tests/number_format_cases.tsv.
+"""Checks the report's number rule (sim/report/tamcarlo_report/number_format.py) against tests/number_format_cases.tsv.
 Usage: number_format_cases.py SOURCE_DIR. Exit 0 when every row matches, 1 with the mismatches listed."""
 import os
 import sys
 
 root = sys.argv[1]
 sys.path.insert(0, os.path.join(root, "sim", "report"))
-from number_format import format_mean_ci, format_number  # noqa: E402
+from tamcarlo_report.number_format import format_mean_ci, format_number  # noqa: E402
 
 bad, rows = [], 0
 with open(os.path.join(root, "tests", "number_format_cases.tsv"), encoding="utf-8") as fh:

@@ -15,7 +15,7 @@ namespace {
 
 }  // namespace
 
-TEST_CASE("the issue's example scenario parses with its sources and points", "[scenario]") {
+TEST_CASE("scenario: the e-commerce cell parses with its sources and points, inputs in file order", "[scenario]") {
   const Scenario s = load_scenario(test::source_path("scenarios/cells/cs_ecommerce.toml"));
   CHECK(s.name == "cs-ecommerce");
   CHECK(s.unit == "CNY/year");
@@ -218,7 +218,7 @@ TEST_CASE("scenario: `format` must be auto, year or percent", "[scenario][errors
   }
 }
 
-TEST_CASE("scenario: issue 12's laws parse with their parameter names, and bad values are located errors", "[scenario]") {
+TEST_CASE("scenario: every law parses with its parameter names, and bad values are located errors", "[scenario]") {
   const Scenario s = test::scenario(R"TOML(
 [inputs]
 fail   = { dist = "bernoulli", p = 0.3 }

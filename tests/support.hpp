@@ -60,6 +60,10 @@ struct Process {
 /// Kolmogorov–Smirnov statistic √n · sup |F_n − F| of the samples x against the law d (continuous).
 [[nodiscard]] double ks(std::vector<double> x, const Distribution& d);
 
+/// The 0.1% critical value of the KS statistic √n·D (Kolmogorov's distribution: P(K > 1.9495) = 0.001); a sample of
+/// the law it is tested against exceeds it once in a thousand tests.
+inline constexpr double k_ks_critical = 1.95;
+
 /// The ScenarioError message for scenario text (file name "test.toml"), or "" if it parses.
 [[nodiscard]] std::string error_of(const std::string& text);
 

@@ -29,7 +29,7 @@ add_executable(tamcarlo_tests
   tests/timeline_test.cpp
   tests/venture_test.cpp
 )
-target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2)
+target_link_libraries(tamcarlo_tests PRIVATE tamcarlo_sim Catch2::Catch2 nlohmann_json::nlohmann_json)
 # Tests include their own helpers as "tests/..." (the layers' include roots serve "sim/...").
 target_include_directories(tamcarlo_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(tamcarlo_tests PRIVATE
@@ -39,8 +39,9 @@ if(MPI_C_FOUND AND MPIEXEC_EXECUTABLE)  # mpirun tests (Open MPI's flags)
   target_compile_definitions(tamcarlo_tests PRIVATE TAMCARLO_MPIEXEC="${MPIEXEC_EXECUTABLE}")
 endif()
 add_dependencies(tamcarlo_tests tamcarlo)
-# -w NoTests: a CTest entry whose name selects no TEST_CASE fails instead of passing without running anything.
-catch_discover_tests(tamcarlo_tests EXTRA_ARGS -w NoTests)
+# -w NoTests: a CTest entry whose name selects no TEST_CASE fails instead of passing without running anything;
+# -w NoAssertions: a TEST_CASE that ends without checking anything fails too (no test passes by running nothing).
+catch_discover_tests(tamcarlo_tests EXTRA_ARGS -w NoTests -w NoAssertions)
 # CTest splits a test name at ';', so such a TEST_CASE would be registered under a truncated name that selects
 # nothing: refuse them by name too (a clearer message than the failing entry).
 add_test(NAME "test names hold no semicolon (CTest would run nothing under them)"
@@ -48,3 +49,7 @@ add_test(NAME "test names hold no semicolon (CTest would run nothing under them)
 # A '[' in a name breaks catch_discover_tests (every later case is registered as one entry with a joined name).
 add_test(NAME "test names hold no square bracket (test discovery would merge the cases after it)"
          COMMAND sh -c "! grep -n 'TEST_CASE(\"[^\"]*\\[' ${PROJECT_SOURCE_DIR}/tests/*.cpp")
+# The report package: every name it uses is defined or imported, and every import is used (pyflakes, Debian's
+# python3-pyflakes), so a module split or a rename cannot leave a NameError for the first user of a chart.
+add_test(NAME "report package: pyflakes finds no undefined or unused names"
+         COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report)

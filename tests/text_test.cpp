@@ -46,7 +46,7 @@ TEST_CASE("number format: every case of the shared table in C++ and in the repor
     ++rows;
   }
   CHECK(rows >= 40);
-  // The same table through the report's formatter (sim/report/number_format.py).
+  // The same table through the report's formatter (sim/report/tamcarlo_report/number_format.py).
   const auto py = test::run_shell("/usr/bin/python3 " + source_path("tests/number_format_cases.py") + " " +
                                   source_path(""));
   INFO(py.out);

@@ -1,6 +1,6 @@
 // The one rule for showing numbers to people (terminal tables, messages, and — implemented again in
-// sim/report/number_format.py — the report page). Both implementations are tested against the same table of
-// cases, tests/number_format_cases.tsv.
+// sim/report/tamcarlo_report/number_format.py — the report page). Both implementations are tested against the same
+// table of cases, tests/number_format_cases.tsv.
 #pragma once
 #include <string>
 #include <string_view>

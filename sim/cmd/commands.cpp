@@ -304,7 +304,11 @@ int cmd_report(const ReportArgs& a) {
   }
   const char* env = std::getenv("TAMCARLO_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
-  std::vector<std::string> args = {python, std::string(TAMCARLO_REPORT_DIR) + "/report.py", a.result, "--locale", a.locale, "--dpi",
+  // The report package (sim/report/tamcarlo_report) is found through PYTHONPATH, ahead of anything already there.
+  const char* path = std::getenv("PYTHONPATH");
+  const std::string python_path = std::string(TAMCARLO_REPORT_DIR) + (path && *path ? std::string(":") + path : "");
+  ::setenv("PYTHONPATH", python_path.c_str(), 1);
+  std::vector<std::string> args = {python, "-m", "tamcarlo_report", a.result, "--locale", a.locale, "--dpi",
                                    std::to_string(a.dpi)};
   if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
   if (a.svg) args.push_back("--svg");

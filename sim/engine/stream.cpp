@@ -236,7 +236,8 @@ struct PassContext {
   std::optional<ReplicateSplit> split;     // a design run's replicates
 };
 
-struct Local {
+// One worker thread's scratch for a pass: its evaluator, column pointers, layout counts and stored-column buffers.
+struct ThreadScratch {
   std::unique_ptr<BlockEvaluator> eval;
   std::vector<const double*> cols;
   std::vector<LayoutCounts> counts;
@@ -259,7 +260,7 @@ ReplicateMoments replicate_moments(const ReplicateSplit& split, std::uint64_t fi
 
 class PassBody {
  public:
-  PassBody(const PassContext& ctx, tbb::enumerable_thread_specific<Local>& locals)
+  PassBody(const PassContext& ctx, tbb::enumerable_thread_specific<ThreadScratch>& locals)
       : moments_(ctx.columns.size()), replicates_(ctx.columns.size()), sums_(ctx.columns.size()), ctx_(ctx),
         locals_(locals) {}
   PassBody(PassBody& o, tbb::split) : PassBody(o.ctx_, o.locals_) {}
@@ -284,7 +285,7 @@ class PassBody {
  private:
   void run_chunk(std::uint64_t chunk);
   const PassContext& ctx_;
-  tbb::enumerable_thread_specific<Local>& locals_;
+  tbb::enumerable_thread_specific<ThreadScratch>& locals_;
   bool cancelled_ = false;
 };
 
@@ -293,7 +294,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     cancelled_ = true;
     return;
   }
-  Local& local = locals_.local();
+  ThreadScratch& local = locals_.local();
   const std::size_t width = ctx_.columns.size();
   if (!local.eval) {
     local.eval = ctx_.source.evaluator();
@@ -366,7 +367,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
 PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t end_block) {
   ctx.first_block = first_block;
   ctx.end_block = end_block;
-  tbb::enumerable_thread_specific<Local> locals;
+  tbb::enumerable_thread_specific<ThreadScratch> locals;
   PassBody body(ctx, locals);
   const std::uint64_t first_chunk = first_block / k_chunk_blocks;
   const std::uint64_t end_chunk = (end_block + k_chunk_blocks - 1) / k_chunk_blocks;

@@ -162,6 +162,10 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(g, "samples", samples);
   h5::attr(g, "store", store_name(store));
   write_design(g, s.design);
+  // What a reader needs to show the run as the terminal does: the reported outputs in the scenario's order, and the
+  // largest_share above which a mean's normal CI is marked as unreliable.
+  h5::attr(g, "report_order", s.report);
+  h5::attr(g, "heavy_tail_share", k_heavy_tail_share);
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);

@@ -18,7 +18,7 @@ namespace {
 // Reads the names and ρ of [correlations], checking each against the scenario's inputs.
 class CorrelationReader {
  public:
-  CorrelationReader(const Scenario& s, const Ctx& ctx) : s_(s), ctx_(ctx) {
+  CorrelationReader(const Scenario& s, const FileLocator& ctx) : s_(s), ctx_(ctx) {
     for (const auto& in : s.inputs) {
       inputs_[in.name] = &in;
       names_.push_back(in.name);
@@ -104,7 +104,7 @@ class CorrelationReader {
 
  private:
   const Scenario& s_;
-  const Ctx& ctx_;
+  const FileLocator& ctx_;
   std::map<std::string, const Input*> inputs_;
   std::vector<std::string> names_;
 };
@@ -134,7 +134,7 @@ ScenarioError not_definite(const std::vector<std::string>& names, const SquareMa
 
 }  // namespace
 
-std::vector<GivenCorrelation> read_correlations(const toml::table& c, const Scenario& s, const Ctx& ctx) {
+std::vector<GivenCorrelation> read_correlations(const toml::table& c, const Scenario& s, const FileLocator& ctx) {
   check_keys(c, {"pairs", "matrix"}, "correlations", ctx, "in [correlations]");
   const CorrelationReader reader(s, ctx);
   std::vector<GivenCorrelation> given;

@@ -21,7 +21,7 @@ struct GivenCorrelation {
 /// The pairs of `pairs = [["a", "b", ρ], ...]` and `matrix = { inputs, rho }`, in that order, each pair once.
 /// Throws ScenarioError for a name that is not an uncertain input of `s`, |ρ| > 1, a pair given twice, a matrix
 /// that is not square, symmetric or unit-diagonal.
-[[nodiscard]] std::vector<GivenCorrelation> read_correlations(const toml::table& c, const Scenario& s, const Ctx& ctx);
+[[nodiscard]] std::vector<GivenCorrelation> read_correlations(const toml::table& c, const Scenario& s, const FileLocator& ctx);
 
 /// The connected sets of inputs (ρ = 0 pairs join nothing), each sorted by name, sets in order of their first name.
 [[nodiscard]] std::vector<std::vector<std::string>> correlation_groups(const std::vector<GivenCorrelation>& given);

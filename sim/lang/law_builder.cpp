@@ -25,7 +25,7 @@ constexpr double k_z95 = 1.6448536269514722;  // Φ⁻¹(0.95)
 // The parameters of one input table, with located failure.
 class Params {
  public:
-  Params(const toml::table& t, std::string prefix, const Ctx& ctx) : t_(t), prefix_(std::move(prefix)), ctx_(ctx) {}
+  Params(const toml::table& t, std::string prefix, const FileLocator& ctx) : t_(t), prefix_(std::move(prefix)), ctx_(ctx) {}
   [[nodiscard]] double num(const std::string& k) const {
     const double v = get_number(*t_.get(k), prefix_ + "." + k, ctx_);
     bounded(k, v);
@@ -51,7 +51,7 @@ class Params {
  private:
   const toml::table& t_;
   std::string prefix_;
-  const Ctx& ctx_;
+  const FileLocator& ctx_;
 };
 
 // Why a shape parameter is refused: outside [k_min_shape, k_max_shape] sampling and quantiles break down.
@@ -412,7 +412,7 @@ Distribution parse_range(const std::string& s, const std::string& key, const Sou
 }
 
 // A metalog: 3–5 quantile keys (p10, p50, p90, ...) and optional `lower`, `upper` bounds; the fit must rise everywhere.
-Distribution parse_metalog(const toml::table& t, const std::string& prefix, const Ctx& ctx, const toml::node& node) {
+Distribution parse_metalog(const toml::table& t, const std::string& prefix, const FileLocator& ctx, const toml::node& node) {
   std::vector<std::string> allowed = k_common_keys;
   allowed.insert(allowed.end(), {"lower", "upper"});
   std::vector<std::pair<double, std::string>> keys;
@@ -452,7 +452,7 @@ Distribution parse_metalog(const toml::table& t, const std::string& prefix, cons
 namespace {
 
 // The family a law table names (`dist`; `value` alone is a constant; student-t and t are student_t).
-const Family& family_of(const toml::table& t, const toml::node& node, const std::string& prefix, const Ctx& ctx) {
+const Family& family_of(const toml::table& t, const toml::node& node, const std::string& prefix, const FileLocator& ctx) {
   std::string family = get_string(t, "dist", prefix, ctx);
   if (family.empty()) {
     if (!t.contains("value"))
@@ -473,7 +473,7 @@ const Family& family_of(const toml::table& t, const toml::node& node, const std:
 
 // The law of a table of a family with fixed parameter sets: its keys checked, the set it gives found, built.
 Distribution law_of(const Family& fam, const toml::table& t, const toml::node& node, const std::string& prefix,
-                    const Ctx& ctx) {
+                    const FileLocator& ctx) {
   std::vector<std::string> allowed = k_common_keys;
   std::set<std::string> params;
   for (const auto& s : fam.sets)
@@ -521,7 +521,7 @@ Distribution law_of(const Family& fam, const toml::table& t, const toml::node& n
 
 }  // namespace
 
-Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx,
                   const std::string& section) {
   const std::string prefix = section + "." + name;
   Input in;

@@ -13,7 +13,7 @@ namespace tamcarlo::detail {
 extern const std::vector<std::string> k_common_keys;
 
 /// One entry of an [inputs] table (number, "LOW to HIGH" or a distribution table).
-[[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx,
+[[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx,
                                 const std::string& section = "inputs");
 
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.

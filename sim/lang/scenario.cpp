@@ -43,7 +43,7 @@ constexpr std::int64_t k_max_years = 500;
 const std::vector<std::string> k_formula_keys = {"expr", "unit", "format", "source"};
 const std::vector<std::string> k_output_keys = {"report"};
 
-Formula parse_formula_entry(const std::string& name, const toml::key& key, const toml::node& node, const Ctx& ctx) {
+Formula parse_formula_entry(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx) {
   const std::string prefix = "formulas." + name;
   Formula f;
   f.name = name;
@@ -255,7 +255,7 @@ constexpr auto by_position = [](const auto& a, const auto& b) {
 
 // parse_scenario's sections, in the order they must run, sharing the scenario so far and its names.
 struct ScenarioParser {
-  const Ctx& ctx;
+  const FileLocator& ctx;
   const toml::table& root;
   const std::string& path;
   Scenario& s;
@@ -818,7 +818,7 @@ void ScenarioParser::dimensions() {
 }
 
 Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain) {
-  const Ctx ctx(path);
+  const FileLocator ctx(path);
   const toml::table root = parse_toml(text, ctx);
   Scenario s;
   s.path = path;
@@ -879,7 +879,7 @@ Input parse_override(const std::string& spec, const Scenario& s) {
   for (const auto& in : s.inputs) inputs.push_back(in.name);
   if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
     throw usage(fmt::format("`{}` is not an input of {}{}", name, s.path, did_you_mean(name, inputs)));
-  const Ctx ctx("--set");
+  const FileLocator ctx("--set");
   for (const std::string& text : {"x = " + value, "x = \"" + value + "\""}) {
     toml::table t;
     try {

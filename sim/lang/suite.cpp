@@ -60,7 +60,7 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const 
   return v;
 }
 
-SuiteMember parse_member(Suite& suite, const toml::key& k, const toml::node& node, bool cell, const Ctx& ctx) {
+SuiteMember parse_member(Suite& suite, const toml::key& k, const toml::node& node, bool cell, const FileLocator& ctx) {
   const std::string section = cell ? "cells" : "runs";
   const std::string prefix = section + "." + std::string(k.str());
   const toml::table* t = node.as_table();
@@ -161,7 +161,7 @@ SuiteMember parse_member(Suite& suite, const toml::key& k, const toml::node& nod
 bool is_suite_file(const std::string& path) { return is_suite_text(read_text_file(path), path); }
 
 bool is_suite_text(const std::string& text, const std::string& path) {
-  const Ctx ctx(path);
+  const FileLocator ctx(path);
   return parse_toml(text, ctx).contains("suite");
 }
 
@@ -172,7 +172,7 @@ std::uint64_t member_seed(std::uint64_t suite_seed, const std::string& key) noex
 Suite load_suite(const std::string& path) { return parse_suite(read_text_file(path), path); }
 
 Suite parse_suite(const std::string& text, const std::string& path) {
-  const Ctx ctx(path);
+  const FileLocator ctx(path);
   Suite s;
   s.path = path;
   s.text = text;

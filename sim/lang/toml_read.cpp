@@ -24,7 +24,7 @@ std::string type_name(const toml::node& n) {
   }
 }
 
-void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const Ctx& ctx,
+void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const FileLocator& ctx,
                 const std::string& what) {
   for (auto&& [k, v] : t) {
     const std::string key(k.str());
@@ -35,7 +35,7 @@ void check_keys(const toml::table& t, const std::vector<std::string>& allowed, c
   }
 }
 
-std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix, const Ctx& ctx) {
+std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix, const FileLocator& ctx) {
   const toml::node* n = t.get(key);
   if (!n) return {};
   if (!n->is_string())
@@ -46,7 +46,7 @@ std::string get_string(const toml::table& t, const std::string& key, const std::
 }
 
 // The `format` key of an input or formula table: auto (default), year or percent.
-NumberStyle get_format(const toml::table& t, const std::string& prefix, const Ctx& ctx) {
+NumberStyle get_format(const toml::table& t, const std::string& prefix, const FileLocator& ctx) {
   NumberStyle style = NumberStyle::automatic;
   const std::string name = get_string(t, "format", prefix, ctx);
   if (!name.empty() && !parse_number_style(name, style))
@@ -67,7 +67,7 @@ void check_printable(std::string_view text, bool multiline, const std::string& k
                                   multiline ? ", newlines and tabs" : ""));
 }
 
-double get_number(const toml::node& n, const std::string& key, const Ctx& ctx) {
+double get_number(const toml::node& n, const std::string& key, const FileLocator& ctx) {
   double v;
   if (n.is_integer()) v = static_cast<double>(n.as_integer()->get());
   else if (n.is_floating_point()) v = n.as_floating_point()->get();
@@ -76,7 +76,7 @@ double get_number(const toml::node& n, const std::string& key, const Ctx& ctx) {
   return v;
 }
 
-std::vector<double> get_numbers(const toml::node& n, const std::string& key, const Ctx& ctx) {
+std::vector<double> get_numbers(const toml::node& n, const std::string& key, const FileLocator& ctx) {
   const toml::array* a = n.as_array();
   if (!a || a->empty())
     throw ScenarioError(ctx.at(n), key, fmt::format("expected a non-empty array of numbers, got {}",
@@ -86,7 +86,7 @@ std::vector<double> get_numbers(const toml::node& n, const std::string& key, con
   return out;
 }
 
-std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& ctx, std::int64_t min) {
+std::uint64_t get_count(const toml::node& n, const std::string& key, const FileLocator& ctx, std::int64_t min) {
   if (!n.is_integer() || n.as_integer()->get() < min)
     throw ScenarioError(ctx.at(n), key, fmt::format("expected an integer ≥ {}, got {}", min,
                                                     n.is_integer() ? std::to_string(n.as_integer()->get()) : type_name(n)));
@@ -97,7 +97,7 @@ namespace {
 
 // toml++ parses nested arrays, inline tables and dotted keys recursively: a file nesting thousands deep
 // overflows the stack. This scan (outside strings and comments) refuses such a file before it gets there.
-void check_toml_nesting(const std::string& text, const Ctx& ctx) {
+void check_toml_nesting(const std::string& text, const FileLocator& ctx) {
   std::uint32_t line = 1, column = 0;
   std::size_t depth = 0, dots = 0;
   const auto fail = [&](const std::string& what) {
@@ -141,7 +141,7 @@ void check_toml_nesting(const std::string& text, const Ctx& ctx) {
 
 }  // namespace
 
-toml::table parse_toml(const std::string& text, const Ctx& ctx) {
+toml::table parse_toml(const std::string& text, const FileLocator& ctx) {
   check_toml_nesting(text, ctx);
   try {
     return toml::parse(text, ctx.path());

@@ -12,9 +12,9 @@
 namespace tamcarlo::detail {
 
 /// Locations in one file.
-class Ctx {
+class FileLocator {
  public:
-  explicit Ctx(std::string path) : path_(std::move(path)) {}
+  explicit FileLocator(std::string path) : path_(std::move(path)) {}
   [[nodiscard]] SourceLocation at(const toml::source_region& r) const {
     return {path_, static_cast<std::uint32_t>(r.begin.line), static_cast<std::uint32_t>(r.begin.column)};
   }
@@ -29,24 +29,24 @@ class Ctx {
 /// "a string", "an integer", ... for messages.
 [[nodiscard]] std::string type_name(const toml::node& n);
 /// Throws for the first key of `t` not in `allowed` (with a suggestion); `what` says where, e.g. "in [scenario]".
-void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const Ctx& ctx,
+void check_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix, const FileLocator& ctx,
                 const std::string& what);
 /// Throws, at `at`, when `text` holds a control character or invalid UTF-8 (newlines and tabs pass when `multiline`).
 void check_printable(std::string_view text, bool multiline, const std::string& key, const SourceLocation& at);
 /// t[key] as a string; "" when absent; throws when it is not a string or holds a control character (newlines and
 /// tabs pass in `description` and `source`).
 [[nodiscard]] std::string get_string(const toml::table& t, const std::string& key, const std::string& prefix,
-                                     const Ctx& ctx);
+                                     const FileLocator& ctx);
 /// A finite number (integer or float); throws otherwise.
-[[nodiscard]] double get_number(const toml::node& n, const std::string& key, const Ctx& ctx);
+[[nodiscard]] double get_number(const toml::node& n, const std::string& key, const FileLocator& ctx);
 /// An integer ≥ min; throws otherwise.
-[[nodiscard]] std::uint64_t get_count(const toml::node& n, const std::string& key, const Ctx& ctx, std::int64_t min);
+[[nodiscard]] std::uint64_t get_count(const toml::node& n, const std::string& key, const FileLocator& ctx, std::int64_t min);
 /// Parses TOML text; a syntax error becomes a located ScenarioError.
-[[nodiscard]] toml::table parse_toml(const std::string& text, const Ctx& ctx);
+[[nodiscard]] toml::table parse_toml(const std::string& text, const FileLocator& ctx);
 /// The `format` key of an input or formula table: auto (default), year or percent; throws for another name.
-[[nodiscard]] NumberStyle get_format(const toml::table& t, const std::string& prefix, const Ctx& ctx);
+[[nodiscard]] NumberStyle get_format(const toml::table& t, const std::string& prefix, const FileLocator& ctx);
 /// An array of finite numbers (at least one); throws otherwise.
-[[nodiscard]] std::vector<double> get_numbers(const toml::node& n, const std::string& key, const Ctx& ctx);
+[[nodiscard]] std::vector<double> get_numbers(const toml::node& n, const std::string& key, const FileLocator& ctx);
 /// The whole file; ScenarioError when it cannot be read.
 [[nodiscard]] std::string read_text_file(const std::string& path);
 

@@ -1,0 +1,348 @@
+"""The report's charts (matplotlib, PNG and SVG), each saved with the numbers it draws."""
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+from .reading import QuantileColumns, num_attr, strings, text_attr  # noqa: E402
+from .words import say  # noqa: E402
+
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+BLUE, ORANGE, GREY, RED, GREEN = "#1f5f99", "#d9730d", "#6b6b6b", "#b22222", "#2e7d32"
+LIGHT = "#c8c8c8"  # a bar that is noise
+
+
+def use_cjk_font():
+    """Chinese glyphs (万/亿, zh labels) in charts, where Debian's WenQuanYi font is installed."""
+    from matplotlib import font_manager
+    if os.path.exists(CJK_FONT):
+        font_manager.fontManager.addfont(CJK_FONT)
+        plt.rcParams["font.family"] = ["DejaVu Sans", "WenQuanYi Micro Hei"]  # fallback for CJK glyphs
+
+
+class Charts:
+    def __init__(self, outdir, words, dpi, svg):
+        self.outdir = outdir
+        self.w = words
+        self.dpi = dpi
+        self.svg = svg
+        self.files = []  # (file name, caption)
+        self.data = {}
+        self.tty = sys.stderr.isatty()
+
+    def save(self, fig, name, caption, data, layout=True):
+        if layout:
+            fig.tight_layout()
+        fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi)
+        if self.svg:
+            fig.savefig(os.path.join(self.outdir, name[:-4] + ".svg"))
+        plt.close(fig)
+        self.files.append((name, caption))
+        self.data[name] = data
+        if self.tty:
+            say(f"chart {len(self.files)}: {caption[:70]}\033[K", end="\r")
+        return name
+
+    def unit_label(self, var, unit):
+        return f"{var} [{unit}]" if unit else var
+
+
+def slug(*parts):
+    return "__".join(p.replace("/", "_").replace(".", "_").replace(" ", "_") for p in parts if p)
+
+
+def plotted_range(q, x):
+    """P1..P99 with 5% margins, but never beyond the data (a MOIC chart starts at its minimum, 0, not at −1)."""
+    lo, hi = q[0], q[-1]
+    width = hi - lo if hi > lo else max(abs(lo), 1.0)
+    lo2, hi2 = lo - 0.05 * width, hi + 0.05 * width
+    if x is not None and len(x):
+        lo2, hi2 = max(lo2, float(x.min())), min(hi2, float(x.max()))
+        if hi2 <= lo2:
+            hi2 = lo2 + width
+    return lo2, hi2
+
+
+def histogram(ch, run, var):
+    """Density with the CDF, P5/P50/P95 and the mean marked; risk regions where the output has them."""
+    w = ch.w
+    s = run.summary[var]
+    style = run.style(var)
+    unit = text_attr(s, "unit") or ""
+    q = s["quantile"][()] if "quantile" in s else None
+    mean = num_attr(s, "mean")
+    if q is None or q.ndim != 1:
+        return None
+    qp = QuantileColumns(s)
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    data = {"variable": var, "run": run.label, "p5": q[qp.p5], "p50": q[qp.p50], "p95": q[qp.p95], "mean": mean}
+    x = run.samples_of(var)
+    lo2, hi2 = plotted_range(q, x)
+    data["x_range"] = [lo2, hi2]
+    if x is not None:
+        inside = x[(x >= lo2) & (x <= hi2)]
+        ax.hist(inside, bins=60, weights=np.full(len(inside), 1 / len(x)), color=BLUE, alpha=0.55,
+                label=w("share of samples per bin") + " (P1–P99)")
+        xs = np.sort(x)
+        cdf_x = np.linspace(lo2, hi2, 200)
+        cdf_y = np.searchsorted(xs, cdf_x, side="right") / len(xs)
+        data["clipped_share"] = float(1 - len(inside) / max(len(x), 1))
+        ax.set_ylabel(w("share of samples per bin") + f" (1/60 of {w.num(hi2 - lo2, style)})")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:  # summaries only: the CDF through the stored quantiles
+        cdf_x, cdf_y = np.array(q), np.array(qp.p)
+        ax.set_yticks([])
+        ax.set_ylabel("(samples not stored: no histogram)")
+    ax2 = ax.twinx()
+    ax2.plot(cdf_x, cdf_y, color=ORANGE, lw=1.8, label=w("cumulative probability"))
+    ax2.set_ylim(0, 1.02)
+    ax2.set_ylabel(w("cumulative probability"))
+    for value, ls, label in [(q[qp.p5], ":", "P5"), (q[qp.p50], "--", "P50"), (q[qp.p95], "-.", "P95")]:
+        ax.axvline(value, color=GREY, ls=ls, lw=1.2, label=f"{label} {w.num(value, style)}")
+    ax.axvline(mean, color=RED, lw=1.4, label=f"{w('mean')} {w.num(mean, style)}")
+    # Risk: the loss region (lower tail with `below` thresholds), or a plausibility cap (upper tail).
+    if "risk" in s:
+        r = s["risk"]
+        tail = text_attr(r, "tail", "lower")
+        for t, p in zip(r["below_threshold"][()], r["p_below"][()]):
+            if tail == "lower":
+                ax.axvspan(max(min(lo2, t), lo2), t, color=RED, alpha=0.10,
+                           label=f"{w('loss region')}: P({var} < {w.num(t, style)}) = {p:.1%}")
+            else:
+                ax.axvline(t, color=GREEN, lw=1.8,
+                           label=f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}")
+            data.setdefault("thresholds", []).append({"threshold": float(t), "p_below": float(p), "tail": tail})
+    ax.set_xlim(lo2, hi2)
+    ax.xaxis.set_major_formatter(w.axis(style))
+    ax.set_xlabel(ch.unit_label(var, unit))
+    ax.set_title(f"{var} — {run.title or run.name}", fontsize=10)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.12 if len(handles) <= 6 else 0.17, 1, 1))
+    return ch.save(fig, slug(run.label, var, "distribution") + ".png",
+                   f"{run.label}: {w('distribution of')} {var}", data, layout=False)
+
+
+def overlay(ch, base, stressed, var, name):
+    """Base and stressed distributions of one output on one axis (density where samples are stored, else the CDF
+    through the stored quantiles), their means marked."""
+    w = ch.w
+    sb, ss = base.summary[var], stressed.summary[var]
+    if "quantile" not in sb or "quantile" not in ss or sb["quantile"].ndim != 1:
+        return None
+    qb, qs = sb["quantile"][()], ss["quantile"][()]
+    qp = QuantileColumns(sb)
+    style = base.style(var)
+    xb, xs = base.samples_of(var), stressed.samples_of(var)
+    both = np.concatenate([x for x in (xb, xs) if x is not None]) if (xb is not None or xs is not None) else None
+    lo, hi = plotted_range(np.array([min(qb[0], qs[0]), max(qb[-1], qs[-1])]), both)
+    fig, ax = plt.subplots(figsize=(7.2, 4.0))
+    data = {"variable": var, "stress": name, "base_p50": float(qb[qp.p50]), "stressed_p50": float(qs[qp.p50]),
+            "base_mean": num_attr(sb, "mean"), "stressed_mean": num_attr(ss, "mean")}
+    if xb is not None and xs is not None:
+        bins = np.linspace(lo, hi, 61)
+        for x, color, label in ((xb, BLUE, w("base")), (xs, ORANGE, f"{w('stressed')}: {name}")):
+            inside = x[(x >= lo) & (x <= hi)]
+            ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=color, alpha=0.45, label=label)
+        ax.set_ylabel(w("share of samples per bin"))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        ax.plot(qb, qp.p, color=BLUE, lw=1.8, marker="o", ms=3, label=w("base"))
+        ax.plot(qs, qp.p, color=ORANGE, lw=1.8, marker="o", ms=3, label=f"{w('stressed')}: {name}")
+        ax.set_ylabel(w("cumulative probability"))
+    for g, color in ((sb, BLUE), (ss, ORANGE)):
+        ax.axvline(num_attr(g, "mean"), color=color, lw=1.4, ls="--")
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_formatter(w.axis(style))
+    ax.set_xlabel(ch.unit_label(var, text_attr(sb, "unit")) + f" (dashed: {w('mean')})")
+    ax.set_title(f"{var}: {w('base')} vs {w('stressed')} `{name}`", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    return ch.save(fig, slug("stress", name, var, "overlay") + ".png", f"stress {name}: {var}, {w('base')} vs {w('stressed')}",
+                   data)
+
+
+def tornado(ch, run, var):
+    w = ch.w
+    s = run.summary[var]
+    if "sensitivity" not in s:
+        return None
+    rho = s["sensitivity"][()]
+    names = strings(s["sensitivity_input"])
+    if rho.ndim == 2:  # timed: the last year
+        year = int(s["year"][()][-1])
+        rho = rho[-1]
+        what = f"{var} in {year}"
+    else:
+        what = var
+    order = [i for i in np.argsort(-np.abs(np.nan_to_num(rho))) if np.isfinite(rho[i])][:12]
+    if not order:
+        return None
+    order = order[::-1]  # largest at the top
+    fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(order) + 1.4))
+    vals = [rho[i] for i in order]
+    n = int(s.attrs.get("sensitivity_samples", 0))
+    noise = 2 / np.sqrt(n - 1) if n > 1 else 0.0  # 2 SE of ρ when input and output are independent
+    quiet = [abs(v) < noise for v in vals]
+    ax.barh(range(len(order)), vals, color=[LIGHT if q else BLUE if v >= 0 else ORANGE for v, q in zip(vals, quiet)])
+    if any(quiet):
+        ax.axvspan(-noise, noise, color=GREY, alpha=0.15, lw=0, label=f"within 2 SE of 0 (±{noise:.3f}): no monotone effect detectable")
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.axvline(0, color=GREY, lw=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel(w("Spearman rank correlation with the output"))
+    ax.set_title(f"{w('What drives')} {what}? ({run.label}; first {n:,} samples)", fontsize=10)
+    for y, v in enumerate(vals):
+        ax.annotate(f"{v:+.2f}", xy=(v, y), xytext=(3 if v >= 0 else -3, 0), textcoords="offset points",
+                    ha="left" if v >= 0 else "right", va="center", fontsize=7)
+    return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: {w('inputs driving')} {what}",
+                   {"variable": var, "inputs": [names[i] for i in order[::-1]], "rho": [float(rho[i]) for i in order[::-1]],
+                    "noise": float(noise), "within_noise": [bool(q) for q in quiet[::-1]]})
+
+
+def sobol_chart(ch, run, var):
+    """Sobol' first-order and total indices with their 95% CIs, largest total at the top."""
+    w = ch.w
+    s = run.summary[var]
+    if "sobol" not in s:
+        return None
+    g = s["sobol"]
+    names = strings(g["input"])
+    first, total = g["first"][()], g["total"][()]
+    f_err = np.vstack([first - g["first_lo"][()], g["first_hi"][()] - first])
+    t_err = np.vstack([total - g["total_lo"][()], g["total_hi"][()] - total])
+    order = list(np.argsort(total))[-12:]  # largest at the top
+    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(order) + 1.6))
+    y = np.arange(len(order))
+    ax.barh(y + 0.2, [total[i] for i in order], height=0.4, xerr=t_err[:, order], color=ORANGE, capsize=2,
+            label=w("total index ST (with interactions)"))
+    ax.barh(y - 0.2, [first[i] for i in order], height=0.4, xerr=f_err[:, order], color=BLUE, capsize=2,
+            label=w("first-order index S (alone)"))
+    ax.set_yticks(y)
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.axvline(0, color=GREY, lw=0.8)
+    ax.set_xlabel(w("share of the output's variance") + " (95% CI)")
+    n = int(g.attrs.get("samples", 0))
+    note = "; correlated inputs treated as independent" if int(g.attrs.get("correlated_inputs", 0)) else ""
+    ax.set_title(f"Sobol' indices of {var} ({run.label}; N = {n:,}{note})", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right", frameon=False)
+    return ch.save(fig, slug(run.label, var, "sobol") + ".png", f"{run.label}: Sobol' indices of {var}",
+                   {"variable": var, "inputs": names, "first": first.tolist(), "total": total.tolist(),
+                    "first_lo": g["first_lo"][()].tolist(), "first_hi": g["first_hi"][()].tolist(),
+                    "total_lo": g["total_lo"][()].tolist(), "total_hi": g["total_hi"][()].tolist()})
+
+
+def fan(ch, run, var):
+    w = ch.w
+    s = run.summary[var]
+    if "year" not in s or "quantile" not in s:
+        return None
+    years = s["year"][()]
+    q = s["quantile"][()]
+    qp = QuantileColumns(s)
+    unit = text_attr(s, "unit")
+    style = run.style(var)
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    ax.fill_between(years, q[:, qp.p5], q[:, qp.p95], color=BLUE, alpha=0.18, label=w("90% band (P5–P95)"))
+    ax.fill_between(years, q[:, qp.p25], q[:, qp.p75], color=BLUE, alpha=0.35, label=w("50% band (P25–P75)"))
+    ax.plot(years, q[:, qp.p50], color=BLUE, lw=2, label=w("median"))
+    point = s["point"][()] if "point" in s else None
+    if point is not None:
+        ax.plot(years, point, color=ORANGE, lw=1.2, ls="--", label=w("point estimate"))
+    ax.yaxis.set_major_formatter(w.axis(style))
+    ax.xaxis.set_major_formatter(w.axis("year"))
+    ax.set_xlabel(w("year"))
+    ax.set_ylabel(ch.unit_label(var, unit))
+    ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
+    ax.set_title(f"{var} {w('by year')} — {run.title or run.name}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    return ch.save(fig, slug(run.label, var, "fan") + ".png", f"{run.label}: {var} {w('by year')} (fan chart)",
+                   {"variable": var, "run": run.label, "year": years.tolist(), "p5": q[:, qp.p5].tolist(),
+                    "p25": q[:, qp.p25].tolist(), "p50": q[:, qp.p50].tolist(), "p75": q[:, qp.p75].tolist(),
+                    "p95": q[:, qp.p95].tolist()})
+
+
+def matrix_charts(ch, f):
+    w = ch.w
+    m = f["matrix"]
+    cells = strings(m["cell"])
+    stars = m["stars"][()]
+    star_names = strings(m["star_names"])
+    q = m["market_quantile"][()]
+    sq = m["share_quantile"][()]
+    qp = QuantileColumns(m)
+    unit = text_attr(m, "unit")
+    difficulty_cols = [i for i, n in enumerate(star_names) if n != text_attr(m, "rank_by", "market")]
+    market_col = star_names.index(text_attr(m, "rank_by", "market")) if text_attr(m, "rank_by", "market") in star_names else 0
+    difficulty = stars[:, difficulty_cols].mean(axis=1)
+    mstars = stars[:, market_col]
+    out = []
+    star_color = {1: "#b0b0b0", 2: "#7aa6c2", 3: "#1f5f99", 4: "#d9730d", 5: "#b22222"}
+    color_of = lambda s: star_color.get(int(round(s)), GREY)  # noqa: E731
+    for kind in ("difficulty", "r2"):
+        fig, ax = plt.subplots(figsize=(8.4, 5.4))
+        if kind == "difficulty":
+            # Cells with the same difficulty are spread sideways so their markers and bars do not overlap.
+            x = difficulty.astype(float).copy()
+            for d in sorted(set(np.round(difficulty, 3))):
+                same = [i for i in range(len(cells)) if round(difficulty[i], 3) == d]
+                for j, i in enumerate(same):
+                    x[i] += (j - (len(same) - 1) / 2) * 0.07
+            xerr = None
+            xlabel = (w("R1 application difficulty") + " (" + ", ".join(star_names[i] for i in difficulty_cols) +
+                      "; " + w("equal values spread sideways") + ")")
+        else:
+            x = sq[:, qp.p50]
+            xerr = np.vstack([x - sq[:, qp.p5], sq[:, qp.p95] - x])
+            xlabel = w("AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95")
+        yerr = np.vstack([q[:, qp.p50] - q[:, qp.p5], q[:, qp.p95] - q[:, qp.p50]])
+        for i, c in enumerate(cells):
+            color = color_of(mstars[i])
+            ax.errorbar(x[i], q[i, qp.p50], yerr=yerr[:, i:i + 1], xerr=None if xerr is None else xerr[:, i:i + 1],
+                        fmt="o", color=color, ms=5 + 3 * mstars[i], capsize=3, lw=1.2, alpha=0.9)
+            # Each point names its cell (rank and name), alternately above and below to keep neighbours apart.
+            ax.annotate(f"{i + 1}. {c}", xy=(x[i], q[i, qp.p50]), xytext=(7, 6 if i % 2 == 0 else -11),
+                        textcoords="offset points", fontsize=7.5, color="#333")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(w.axis())
+        ax.set_ylabel(f"{w('market space, P50 with P5–P95')} [{unit}]")
+        ax.set_xlabel(xlabel, fontsize=9)
+        handles = [plt.Line2D([], [], ls="", marker="o", color=color_of(s), ms=5 + 3 * s, label=f"{s:g}★")
+                   for s in sorted(set(mstars))]
+        ax.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
+                  title=w("R1 market stars"), title_fontsize=8, labelspacing=1.3)
+        title = w("Market space against R1's difficulty" if kind == "difficulty"
+                  else "The cells on R2's two axes: transformation depth × money")
+        ax.set_title(title, fontsize=10)
+        ax.margins(x=0.12)
+        data = {"cell": cells, "p5": q[:, qp.p5].tolist(), "p50": q[:, qp.p50].tolist(), "p95": q[:, qp.p95].tolist(),
+                "x": [float(v) for v in x], "market_stars": mstars.tolist()}
+        out.append(ch.save(fig, f"matrix__{kind}.png", title, data))
+    return out
+
+
+def portfolio_chart(ch, f):
+    w = ch.w
+    p = f["portfolio"]
+    names = strings(p["holding"])
+    contrib = p["contribution"][()]
+    expected = p["expected_pnl"][()]
+    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(names) + 1.8))
+    y = np.arange(len(names))
+    ax.barh(y - 0.2, expected, height=0.4, color=BLUE, label=w("expected P&L"))
+    ax.barh(y + 0.2, contrib, height=0.4, color=RED, label=f"mean P&L in the worst {num_attr(p, 'level'):.0%}")
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    ax.axvline(0, color=GREY, lw=0.8)
+    ax.xaxis.set_major_formatter(w.axis())
+    ax.set_xlabel(f"P&L per holding [{text_attr(f, 'scenario_unit') or 'currency of the checks'}]")
+    ax.set_title(w("Portfolio: each holding's expected P&L and its share of the tail loss"), fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    return ch.save(fig, "portfolio__contributions.png", "portfolio: contributions to the tail loss",
+                   {"holding": names, "contribution": contrib.tolist(), "expected_pnl": expected.tolist()})

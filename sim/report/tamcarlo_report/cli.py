@@ -1,0 +1,154 @@
+"""`tamcarlo report RESULT.h5 [-o DIR] [--locale en|zh] [--dpi N] [--svg]`: checks the result and the output
+directory, builds the report under a temporary name and puts it in place; a report never replaces what it did not
+write. Exit codes as tamcarlo's: 0 ok, 1 usage (missing or foreign file), 3 failure (cannot write), 130 interrupted."""
+import argparse
+import os
+import shutil
+import signal
+import sys
+
+from .charts import use_cjk_font
+from .page import build
+from .words import Words, say
+
+DESCRIPTION = "tamcarlo report: charts and one self-contained HTML page from a tamcarlo result file."
+MANIFEST = ".tamcarlo-report"  # in every report directory: the files this script wrote there, one a line
+
+
+class Refused(Exception):
+    """A request the script will not carry out (exit 1), e.g. replacing a directory it did not write."""
+
+
+def files_under(top):
+    """Every file and directory under `top`, as paths relative to it (directories end in '/')."""
+    found = set()
+    for root, dirs, files in os.walk(top):
+        rel = os.path.relpath(root, top)
+        for d in dirs:
+            found.add(os.path.normpath(os.path.join(rel, d)) + "/")
+        for f in files:
+            found.add(os.path.normpath(os.path.join(rel, f)))
+    return found
+
+
+def check_replaceable(outdir):
+    """Raises Refused unless `outdir` is absent, an empty directory, or a report this script wrote
+    that holds nothing else: a report never deletes what it did not write."""
+    if not os.path.lexists(outdir):
+        return
+    if os.path.islink(outdir) or not os.path.isdir(outdir):
+        raise Refused(f"{outdir} exists and is not a directory; give -o a new directory or a previous report")
+    present = files_under(outdir)
+    if not present:
+        return
+    try:
+        with open(os.path.join(outdir, MANIFEST), encoding="utf-8") as fh:
+            written = set(fh.read().split("\n")) | {MANIFEST}
+    except OSError:
+        raise Refused(f"{outdir} exists and is not a tamcarlo report (it has no {MANIFEST}); give -o a new "
+                      "directory, or remove it first") from None
+    foreign = sorted(present - written)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise Refused(f"{outdir} holds files tamcarlo report did not write ({shown}); they would be lost, so the "
+                      "report was not written; give -o another directory, or move them")
+
+
+def replace_dir(tmp, outdir):
+    """Moves the finished report `tmp` to `outdir`, replacing a previous report there (checked first)."""
+    check_replaceable(outdir)
+    if not os.path.lexists(outdir):
+        os.rename(tmp, outdir)
+        return
+    old = f"{outdir.rstrip('/')}.old-{os.getpid()}"
+    os.rename(outdir, old)
+    try:
+        os.rename(tmp, outdir)
+    except OSError:
+        os.rename(old, outdir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def on_terminate(signum, _frame):
+    raise KeyboardInterrupt
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def not_a_result(path):
+    """Why `path` cannot be a result (tamcarlo writes HDF5 with the signature at offset 0), or None."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(HDF5_SIGNATURE):
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if path.endswith(".toml") or "[scenario]" in text or "[suite]" in text:
+        return ("this is a scenario file, not a result: run it first (tamcarlo run " + path +
+                "), then report the result file it writes (results/<name>.h5 by default)")
+    return "not a tamcarlo result: results are HDF5 files written by tamcarlo run (this file is not HDF5)"
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="tamcarlo report", description=DESCRIPTION)
+    ap.add_argument("result")
+    ap.add_argument("-o", "--output", help="directory to write (default: RESULT without .h5, plus -report); an "
+                    "existing directory is replaced only if it is empty or a report holding nothing else")
+    ap.add_argument("--locale", choices=["en", "zh"], default="en",
+                    help="numbers and labels: en (13.2B) or zh (132亿, Chinese labels); default en")
+    ap.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200: fit to paste into a memo)")
+    ap.add_argument("--svg", action="store_true", help="also write every chart as SVG beside its PNG")
+    a = ap.parse_args()
+    if not 50 <= a.dpi <= 1200:
+        sys.stderr.write(f"tamcarlo report: error: --dpi {a.dpi}: allowed 50 to 1200\n")
+        return 1
+    if not os.path.isfile(a.result):
+        sys.stderr.write(f"tamcarlo report: error: {a.result}: no such file\n")
+        return 1
+    refusal = not_a_result(a.result)
+    if refusal:
+        sys.stderr.write(f"tamcarlo report: error: {a.result}: {refusal}\n")
+        return 1
+    outdir = a.output or (os.path.splitext(a.result)[0] + "-report")
+    try:
+        check_replaceable(outdir)  # before the work, so a refusal costs nothing; checked again at the end
+    except Refused as e:
+        sys.stderr.write(f"tamcarlo report: error: {e}\n")
+        return 1
+    use_cjk_font()
+    tmp = f"{outdir.rstrip('/')}.tmp-{os.getpid()}"
+    signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGHUP, on_terminate)
+    try:
+        os.makedirs(tmp)
+    except OSError as e:
+        sys.stderr.write(f"tamcarlo report: error: cannot create {outdir}: {e.strerror}\n")
+        return 3
+    try:
+        say(f"reading {a.result}")
+        n = build(a.result, tmp, Words(a.locale), a.dpi, a.svg)
+        with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
+            fh.write("\n".join(sorted(files_under(tmp))))
+        replace_dir(tmp, outdir)
+    except Refused as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.stderr.write(f"tamcarlo report: error: {e}\n")
+        return 1
+    except (OSError, KeyError, ValueError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        code = 1 if isinstance(e, ValueError) or "unable to open" in str(e).lower() or "signature" in str(e).lower() else 3
+        sys.stderr.write(f"tamcarlo report: error: {a.result}: {e}\n")
+        return code
+    except KeyboardInterrupt:
+        shutil.rmtree(tmp, ignore_errors=True)
+        sys.stderr.write("tamcarlo report: interrupted; no report was written\n")
+        return 130
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    print(f"{outdir}/index.html: {n} charts, page self-contained ({a.result})")
+    return 0

@@ -1,0 +1,280 @@
+"""The report's page: one self-contained HTML file with the tables, the inputs and their sources, the run's identity
+and every chart embedded."""
+import base64
+import html
+import json
+import math
+import os
+import sys
+
+import h5py
+
+from .charts import Charts, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, tornado
+from .reading import QuantileColumns, Run, num_attr, stat_at, strings, text_attr
+from .words import say
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
+table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+td.t,th.t{text-align:left}th{background:#f1f3f5}img{max-width:100%;border:1px solid #eee;margin:.4em 0}
+figure{margin:1em 0}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
+.id{color:#555;font-size:.9em}h2{border-bottom:2px solid #1f5f99;padding-bottom:.2em}.warn{color:#8a4b00}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.8em}.pair figure{margin:.3em 0}"""
+
+
+def esc(x):
+    return html.escape(str(x))
+
+
+def table(header, rows, text_cols=(0,)):
+    h = "".join(f'<th class="{"t" if i in text_cols else ""}">{esc(c)}</th>' for i, c in enumerate(header))
+    body = "".join("<tr>" + "".join(f'<td class="{"t" if i in text_cols else ""}">{esc(c)}</td>'
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><tr>{h}</tr>{body}</table>"
+
+
+def figure(ch, name, caption):
+    with open(os.path.join(ch.outdir, name), "rb") as fh:
+        b64 = base64.b64encode(fh.read()).decode()
+    return f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{b64}"><figcaption>{esc(caption)}</figcaption></figure>'
+
+
+def identity(parts):
+    """'a · b · c' of the parts that are not empty (an empty title leaves no '· ·')."""
+    return " · ".join(p for p in parts if p)
+
+
+def design_words(w, run):
+    """A replicated design in a few words (nothing for plain Monte Carlo)."""
+    if run.design == "mc":
+        return ""
+    kind = w("Latin hypercube") if run.design == "lhs" else w("scrambled Sobol' points")
+    return f"{kind}, {run.replicates} {w('replicates')} ({w('mean CI')}: t, {run.replicates - 1} df)"
+
+
+def run_section(ch, run, heading):
+    w = ch.w
+    parts = [f"<h2>{esc(heading)}</h2>",
+             '<p class="id">' + identity([f"{w('scenario')} <b>{esc(run.name)}</b>", esc(run.title),
+                                          f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
+                                          design_words(w, run),
+                                          f"{w('unit')} {esc(run.unit)}" if run.unit else ""]) + "</p>"]
+    rows, heavy = [], []
+    for v in run.reported():
+        s = run.summary[v]
+        style = run.style(v)
+        q = s["quantile"][()] if "quantile" in s else None
+        qp = QuantileColumns(s) if q is not None else None
+        if "year" in s:
+            years = s["year"][()]
+            mean, se = s["mean"][()], s["mean_se"][()]
+            for t, y in enumerate(years):
+                rows.append([f"{v} [{int(y)}]", text_attr(s, "unit"), w.num(s["point"][t], style),
+                             w.mean_ci(mean[t], run.ci * se[t], style),
+                             *((w.num(q[t, k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
+        else:
+            share, flag = run.heavy_tailed(v)
+            if flag:
+                heavy.append((v, share))
+            rows.append([v, text_attr(s, "unit"), w.num(num_attr(s, "point"), style),
+                         w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style) + (" †" if flag else ""),
+                         *((w.num(q[k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
+    parts.append(f"<h3>{w('Outputs')}</h3>" + table([w("output"), w("unit"), w("point"), w("mean ± 95% CI"), "P5",
+                                                     "P50", "P95"], rows, (0, 1)))
+    for v, share in heavy:
+        parts.append(f'<p class="warn">† {w("heavy tail")}: one sample of <b>{esc(v)}</b> carries {share:.0%} of its '
+                     f"spread (over {run.heavy_tail_share:.0%} means the normal 95% CI of the mean covers less often than "
+                     "it says); trust the quantiles more, or run more samples.</p>")
+    risk_rows = []
+    for v in run.reported():
+        s = run.summary[v]
+        if "risk" not in s:
+            continue
+        style = run.style(v)
+        r = s["risk"]
+        for lvl, var, cvar, se in zip(r["level"][()], r["var"][()], r["cvar"][()], r["cvar_se"][()]):
+            risk_rows.append([v, f"VaR / CVaR {lvl:.0%} ({text_attr(r, 'tail')} tail)",
+                              f"{w.num(var, style)} / {w.mean_ci(cvar, 1.96 * se, style)}"])
+        for t, p, lo, hi in zip(r["below_threshold"][()], r["p_below"][()], r["p_below_lo"][()], r["p_below_hi"][()]):
+            risk_rows.append([v, f"P({v} < {w.num(t, style)})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
+        for t, p, lo, hi in zip(r["at_least_threshold"][()], r["p_at_least"][()], r["p_at_least_lo"][()],
+                                r["p_at_least_hi"][()]):
+            risk_rows.append([v, f"P({v} ≥ {w.num(t, style)})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
+    if risk_rows:
+        parts.append(f"<h3>{w('Risk')}</h3>" + table([w("output"), w("metric"), w("value [95% CI]")], risk_rows,
+                                                    (0, 1, 2)))
+    in_rows = [[v, text_attr(run.summary[v], "law"), text_attr(run.summary[v], "unit"),
+                w.num(num_attr(run.summary[v], "point"), run.style(v)), text_attr(run.summary[v], "source")]
+               for v in run.inputs()]
+    parts.append(f"<h3>{w('Inputs and their sources')}</h3>" +
+                 table([w("input"), w("law"), w("unit"), w("point"), w("source")], in_rows, (0, 1, 2, 4)))
+    return parts
+
+
+def run_charts(ch, run):
+    """Per reported output: its distribution (or fan) chart and its tornado; a constant is stated instead."""
+    w = ch.w
+    parts = []
+    for v in run.reported():
+        s = run.summary[v]
+        if run.constant(v):  # one value in every sample: a chart would be a spike, a tornado noise
+            parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} in "
+                         "every sample (no distribution or tornado chart).</p>")
+            continue
+        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v), sobol_chart(ch, run, v)]
+        made = [m for m in made if m]
+        for i in range(0, len(made), 2):  # two a row: distribution | tornado, then Sobol' indices
+            parts.append('<div class="pair">' + "".join(figure(ch, m, dict(ch.files)[m]) for m in made[i:i + 2]) + "</div>")
+    return parts
+
+
+def stress_section(ch, base, g, name):
+    """A stressed case beside its base: what it replaces, the paired Δ of every reported output with its CI, the
+    risk probabilities of both, and one overlaid chart per output (not a second copy of every chart)."""
+    w = ch.w
+    st = Run(g, f"stress/{name}")
+    parts = [f"<h2>{esc(w('Stress case'))}: {esc(name)}{' — ' + esc(text_attr(g, 'description')) if text_attr(g, 'description') else ''}</h2>"]
+    overrides = [o for o in text_attr(g, "overrides").split("\n") if o]
+    if overrides:
+        parts.append("<p>" + esc(w("replaces")) + ": " + "; ".join(f"<code>{esc(o)}</code>" for o in overrides) + "</p>")
+    delta = {}
+    if "delta" in g:
+        d = g["delta"]
+        for label, mean, se in zip(strings(d["series"]), d["mean"][()], d["mean_se"][()]):
+            delta[label] = (mean, se)
+    rows = []
+    for v in base.reported():
+        sb, ss = base.summary[v], st.summary[v]
+        style = base.style(v)
+        labels = [f"{v}[{int(y)}]" for y in sb["year"][()]] if "year" in sb else [v]
+        for t, label in enumerate(labels):
+            qb = stat_at(sb, "quantile", t, QuantileColumns(sb).p50) if "quantile" in sb else float("nan")
+            qs = stat_at(ss, "quantile", t, QuantileColumns(ss).p50) if "quantile" in ss else float("nan")
+            dm, dse = delta.get(label, (float("nan"), float("nan")))
+            rows.append([label, text_attr(sb, "unit"), w.num(qb, style), w.num(qs, style),
+                         w.num(stat_at(sb, "mean", t), style), w.num(stat_at(ss, "mean", t), style),
+                         w.mean_ci(dm, base.ci * dse, style)])
+    parts.append(table([w("output"), w("unit"), w("base P50"), w("stressed P50"), w("base mean"), w("stressed mean"),
+                        w("Δ mean ± 95% CI")], rows, (0, 1)))
+    risk_rows = []
+    for v in base.reported():
+        sb, ss = base.summary[v], st.summary[v]
+        if "risk" not in sb or "risk" not in ss:
+            continue
+        style = base.style(v)
+        rb, rs = sb["risk"], ss["risk"]
+        for kind, sign in (("below", "<"), ("at_least", "≥")):
+            for t, pb, ps in zip(rb[f"{kind}_threshold"][()], rb[f"p_{kind}"][()], rs[f"p_{kind}"][()]):
+                risk_rows.append([v, f"P({v} {sign} {w.num(t, style)})", f"{pb:.3f}", f"{ps:.3f}"])
+        for lvl, cb, cs in zip(rb["level"][()], rb["cvar"][()], rs["cvar"][()]):
+            risk_rows.append([v, f"CVaR {lvl:.0%}", w.num(cb, style), w.num(cs, style)])
+    if risk_rows:
+        parts.append(table([w("output"), w("metric"), w("base"), w("stressed")], risk_rows, (0, 1)))
+    figs, same = [], []
+    for v in base.reported():
+        if "year" in base.summary[v] or base.constant(v):
+            continue
+        if delta.get(v) == (0.0, 0.0):  # every paired sample equal: an overlay would show one histogram
+            same.append(v)
+            continue
+        m = overlay(ch, base, st, v, name)
+        if m:
+            figs.append(figure(ch, m, dict(ch.files)[m]))
+    if same:
+        parts.append(f"<p>{w('unchanged by the stress')}: " + ", ".join(f"<b>{esc(v)}</b>" for v in same) + "</p>")
+    for i in range(0, len(figs), 2):
+        parts.append('<div class="pair">' + "".join(figs[i:i + 2]) + "</div>")
+    return parts
+
+
+def build(path, outdir, words, dpi=200, svg=False):
+    w = words
+    f = h5py.File(path, "r")
+    if text_attr(f, "kind") == "part":
+        raise ValueError("this is one part of a sharded run, not a result: join the parts with "
+                         "`tamcarlo merge PARTS... -o RESULT.h5`, then report RESULT.h5")
+    if "format_version" not in f.attrs:
+        raise ValueError(f"{path} is not a tamcarlo result file (no format_version attribute)")
+    kind = text_attr(f, "kind", "scenario")
+    expected = ["summary"] if kind == "scenario" else ["cells", "runs", "shared"]
+    if not any(g in f for g in expected):
+        raise ValueError(f"{path} has a tamcarlo result's attributes but no {' or '.join(g + '/' for g in expected)} "
+                         "group: it was not written by tamcarlo run, or it is damaged")
+    ch = Charts(outdir, w, dpi, svg)
+    title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
+    name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
+    page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(name)} — tamcarlo report</title><style>{CSS}</style></head><body>",
+            f"<h1>{esc(name)}{' — ' + esc(title) if title else ''}</h1>",
+            '<p class="id">' + identity([f"{w('result file')} {esc(os.path.basename(path))}", esc(kind),
+                                         f"{w('seed')} {int(f.attrs.get('seed', 0))}",
+                                         f"{int(f.attrs.get('samples', 0)):,} {w('samples')}",
+                                         f"tamcarlo {esc(text_attr(f, 'tamcarlo_version'))}",
+                                         f"format {int(f.attrs.get('format_version', 0))}",
+                                         f"{w('values as')} {'万/亿' if w.locale == 'zh' else 'k/M/B/T'}"]) + "</p>"]
+    sections = []  # (run, heading)
+    if kind == "suite":
+        m = f["matrix"] if "matrix" in f else None
+        ranked = []
+        if m is not None:
+            cells = strings(m["cell"])  # in rank order
+            ranked = cells
+            q = m["market_quantile"][()]
+            sq = m["share_quantile"][()]
+            qp = QuantileColumns(m)
+            stars = m["stars"][()]
+            pn = list(m["p_next"][()]) + [float("nan")]
+            rows = [[i + 1, c, strings(m["section"])[i], w.num(q[i, qp.p5]), w.num(q[i, qp.p50]), w.num(q[i, qp.p95]),
+                     " ".join(f"{s:g}" for s in stars[i]),
+                     "—" if not math.isfinite(sq[i, qp.p50]) else
+                     f"{w.num(sq[i, qp.p50])} [{w.num(sq[i, qp.p5])}, {w.num(sq[i, qp.p95])}]",
+                     "" if not math.isfinite(pn[i]) else f"{pn[i]:.3f}"] for i, c in enumerate(cells)]
+            page.append(f"<h2>{w('The matrix')}</h2>")
+            page.append(table([w("rank"), w("cell"), w("section"), "P5", "P50", "P95",
+                               "stars (" + "/".join(strings(m["star_names"])) + ")", w("AIGC share"), w("P(>next)")],
+                              rows, (1, 2)))
+            page.append(f'<p>{w("Market space in")} {esc(text_attr(m, "unit"))}. Agreement of the ranking with R1\'s '
+                        f'`{esc(text_attr(m, "rank_by"))}` stars (Kendall τ_b): {num_attr(m, "tau_b_median_ranking"):.3f} '
+                        f'for the median ranking; per sample mean {num_attr(m, "tau_b_mean"):.3f} ± '
+                        f'{float(f.attrs.get("mean_ci_multiplier", 1.96)) * num_attr(m, "tau_b_mean_se"):.3f}, P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
+                        f'{num_attr(m, "tau_b_p95"):.3f}].</p>')
+            for name_ in matrix_charts(ch, f):
+                page.append(figure(ch, name_, dict(ch.files)[name_]))
+        if "shared" in f:
+            sections.append((Run(f["shared"], "shared inputs"), w("Shared inputs")))
+        if "cells" in f:  # by rank, then any not ranked
+            keys = [k for k in ranked if k in f["cells"]] + [k for k in f["cells"] if k not in ranked]
+            for k in keys:
+                sections.append((Run(f["cells"][k], f"cells/{k}"), f"{w('Cell')}: {k}"))
+        if "runs" in f:
+            for k in f["runs"]:
+                sections.append((Run(f["runs"][k], f"runs/{k}"), f"{w('Run')}: {k}"))
+    else:
+        sections.append((Run(f, name), f"{w('Scenario')}: {name}"))
+    if "portfolio" in f:
+        p = f["portfolio"]
+        names = strings(p["holding"])
+        page.append(f"<h2>{w('Portfolio')}</h2>")
+        page.append(table([w("holding"), w("expected P&L"), w("P(loss)"), w("mean P&L in the tail")],
+                          [[n, w.num(p["expected_pnl"][i]), f"{p['p_loss'][i]:.3f}", w.num(p["contribution"][i])]
+                           for i, n in enumerate(names)]))
+        page.append(figure(ch, portfolio_chart(ch, f), "portfolio: contributions to the tail loss"))
+    for run, heading in sections:
+        page += run_section(ch, run, heading)
+        page += run_charts(ch, run)
+        page.append(f"<details><summary>{w('scenario file')} ({esc(text_attr(run.g, 'scenario_path'))})</summary>"
+                    f"<pre>{esc(run.text)}</pre></details>")
+    if kind == "scenario" and "stress" in f:
+        base = sections[0][0]
+        for k in f["stress"]:
+            page += stress_section(ch, base, f["stress"][k], k)
+    if kind == "suite":
+        page.append(f"<details><summary>{w('suite file')}</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")
+    page.append("</body></html>")
+    if ch.tty:
+        sys.stderr.write("\r\033[K")
+    say(f"{len(ch.files)} charts drawn; writing the page")
+    with open(os.path.join(outdir, "index.html"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(page))
+    with open(os.path.join(outdir, "data.json"), "w", encoding="utf-8") as fh:
+        json.dump(ch.data, fh, default=float, separators=(",", ":"))
+    return len(ch.files)

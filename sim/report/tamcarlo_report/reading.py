@@ -1,0 +1,111 @@
+"""Reading a tamcarlo result file: attributes, the runs it holds (the root, suite members, stressed cases)."""
+import math
+
+import numpy as np
+
+def text_attr(obj, name, default=""):
+    v = obj.attrs.get(name, default)
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def num_attr(obj, name, default=float("nan")):
+    v = obj.attrs.get(name, default)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def largest_share(s):
+    """Share of the squared deviations carried by the farthest sample (Moments::largest_share in C++), from the
+    summary's n, mean, sd, min and max; NaN when it is undefined."""
+    n, mean, sd = num_attr(s, "n"), num_attr(s, "mean"), num_attr(s, "sd")
+    lo, hi = num_attr(s, "min"), num_attr(s, "max")
+    if not (n >= 2 and sd > 0 and math.isfinite(mean)):
+        return float("nan")
+    far = max(hi - mean, mean - lo)
+    return min(1.0, far * far / ((n - 1) * sd * sd))
+
+
+def strings_attr(obj, name):
+    """A string-array attribute as a list of str ([] when absent)."""
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in obj.attrs.get(name, [])]
+
+
+class QuantileColumns:
+    """The quantile probabilities a summary stores (its `quantile_p`) and the columns of those the page shows."""
+
+    def __init__(self, group):
+        self.p = [float(x) for x in group["quantile_p"][()]]
+        self.p5, self.p25, self.p50, self.p75, self.p95 = (self.column(x) for x in (0.05, 0.25, 0.5, 0.75, 0.95))
+
+    def column(self, prob):
+        return min(range(len(self.p)), key=lambda i: abs(self.p[i] - prob))
+
+
+def stat_at(group, key, t, col=None):
+    """Statistic `key` of a summary group (a dataset or an attribute) at year index t (a timed variable), column `col`
+    of a quantile array when given."""
+    a = group[key][()] if key in group else group.attrs.get(key, float("nan"))
+    a = np.asarray(a)
+    if col is not None:
+        a = a[..., col]
+    return float(a[t]) if a.ndim >= 1 and a.size > 1 else float(a)
+
+
+def strings(ds):
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in ds[()]]
+
+
+class Run:
+    """One scenario's run inside a file: the root, a suite member, or a stressed case."""
+
+    def __init__(self, group, label):
+        self.g = group
+        self.label = label
+        self.name = text_attr(group, "scenario_name")
+        self.title = text_attr(group, "scenario_title")
+        self.unit = text_attr(group, "scenario_unit")
+        self.text = text_attr(group, "scenario")
+        # The reported outputs in the scenario's order and the heavy-tail threshold, as the run wrote them (files of
+        # tamcarlo 0.2.1 and earlier have neither: their outputs are listed by name and no mean is marked).
+        self.order = strings_attr(group, "report_order")
+        self.heavy_tail_share = num_attr(group, "heavy_tail_share")
+        self.seed = int(group.attrs.get("seed", 0))
+        self.samples = int(group.attrs.get("samples", 0))
+        self.summary = group["summary"] if "summary" in group else None
+        self.stored = group["samples"] if "samples" in group else None
+        # A replicated design (lhs, sobol) stores what a mean's SE is multiplied by for its 95% CI (Student's t over
+        # its replicates); plain Monte Carlo stores nothing and uses z.
+        self.design = text_attr(group, "design", "mc") or "mc"
+        self.replicates = int(group.attrs.get("replicates", 0))
+        self.ci = float(group.attrs.get("mean_ci_multiplier", 1.959963984540054))
+
+    def variables(self):
+        return [] if self.summary is None else list(self.summary.keys())
+
+    def reported(self):
+        """The reported outputs in the scenario's [outputs] order (the file lists groups alphabetically)."""
+        present = [v for v in self.variables() if int(self.summary[v].attrs.get("reported", 0)) == 1]
+        return [v for v in self.order if v in present] + [v for v in present if v not in self.order]
+
+    def inputs(self):
+        return [v for v in self.variables() if text_attr(self.summary[v], "kind") == "input"]
+
+    def style(self, var):
+        return text_attr(self.summary[var], "format", "auto") or "auto"
+
+    def heavy_tailed(self, var):
+        """(share, flag): the largest share of the squared deviations of `var` and whether its mean's CI is marked."""
+        share = largest_share(self.summary[var])
+        return share, math.isfinite(share) and math.isfinite(self.heavy_tail_share) and share > self.heavy_tail_share
+
+    def constant(self, var):
+        s = self.summary[var]
+        return "year" not in s and num_attr(s, "min") == num_attr(s, "max")
+
+    def samples_of(self, var):
+        if self.stored is not None and var in self.stored and self.stored[var].ndim == 1:
+            x = self.stored[var][()]
+            return x[np.isfinite(x)]
+        return None

@@ -1,0 +1,57 @@
+"""The page's and the charts' words in English and Chinese, and numbers by the shared number rule."""
+import sys
+
+from matplotlib.ticker import FuncFormatter
+
+from .number_format import format_mean_ci, format_number
+
+ZH = {
+    "Scenario": "情景", "Stress case": "压力情景", "Shared inputs": "共享输入", "Cell": "单元", "Run": "运行",
+    "Outputs": "输出", "Risk": "风险", "Inputs and their sources": "输入及其来源", "The matrix": "矩阵",
+    "Portfolio": "投资组合", "output": "输出", "unit": "单位", "point": "点估计", "mean ± 95% CI": "均值 ± 95% 置信区间",
+    "input": "输入", "law": "分布", "source": "来源", "metric": "指标", "value [95% CI]": "值 [95% 置信区间]",
+    "rank": "排名", "cell": "单元", "section": "章节", "AIGC share": "AIGC 占比", "P(>next)": "P(>下一名)",
+    "holding": "持仓", "expected P&L": "期望损益", "P(loss)": "P(亏损)", "mean P&L in the tail": "尾部平均损益",
+    "density": "密度", "share of samples per bin": "每组样本占比", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
+    "90% band (P5–P95)": "90% 区间 (P5–P95)", "50% band (P25–P75)": "50% 区间 (P25–P75)",
+    "point estimate": "点估计", "Spearman rank correlation with the output": "与输出的 Spearman 秩相关",
+    "base": "基准", "stressed": "压力", "Δ mean ± 95% CI": "均值差 ± 95% 置信区间", "base P50": "基准 P50",
+    "stressed P50": "压力 P50", "base mean": "基准均值", "stressed mean": "压力均值", "replaces": "替换",
+    "Latin hypercube": "拉丁超立方", "scrambled Sobol' points": "加扰 Sobol' 点列", "replicates": "个重复",
+    "mean CI": "均值置信区间", "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
+    "suite file": "套件文件", "values as": "数值单位", "mean": "均值", "is constant": "为常数",
+    "heavy tail": "厚尾", "total index ST (with interactions)": "总效应指数 ST（含交互）",
+    "first-order index S (alone)": "一阶指数 S（单独）", "share of the output's variance": "输出方差占比", "What drives": "驱动因素:", "by year": "逐年", "distribution of": "分布:",
+    "inputs driving": "驱动输入:", "R1 application difficulty": "R1 应用难度", "equal values spread sideways": "相同值横向错开",
+    "AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95": "AIGC 可承担的工作占比（R2 改造深度），P50 及 P5–P95",
+    "market space, P50 with P5–P95": "市场空间，P50 及 P5–P95", "R1 market stars": "R1 市场星级",
+    "Market space against R1's difficulty": "市场空间与 R1 应用难度", "Market space in": "市场空间单位",
+    "The cells on R2's two axes: transformation depth × money": "R2 两轴上的单元：改造深度 × 资金",
+    "Portfolio: each holding's expected P&L and its share of the tail loss": "投资组合：各持仓期望损益及其尾部损失贡献", "loss region": "亏损区域", "plausibility cap": "合理上限",
+}
+
+
+class Words:
+    """The page's and the charts' words and numbers in one locale (labels in zh are Chinese)."""
+
+    def __init__(self, locale):
+        self.locale = locale
+
+    def __call__(self, text):
+        return ZH.get(text, text) if self.locale == "zh" else text
+
+    def num(self, x, style="auto"):
+        return format_number(x, style, self.locale)
+
+    def mean_ci(self, mean, half, style="auto"):
+        m, h = format_mean_ci(mean, half, style, self.locale)
+        return f"{m} ± {h}"
+
+    def axis(self, style="auto"):
+        return FuncFormatter(lambda v, _pos: format_number(v, style, self.locale))
+
+
+def say(text, end="\n"):
+    """Progress on stderr: a line per phase; on a terminal the chart counter rewrites one line."""
+    sys.stderr.write(f"tamcarlo report: {text}{end}")
+    sys.stderr.flush()
