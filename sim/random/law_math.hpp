@@ -1,6 +1,6 @@
 // Internal to sim/random: the special functions and tables the laws, their quantile tables and their samplers share.
 #pragma once
-#include "sim/random/distribution.hpp"
+#include "sim/random/laws.hpp"
 
 #include <boost/math/distributions/beta.hpp>
 

@@ -1,5 +1,5 @@
-// Moments, cdf and quantile of every law (distribution.hpp), from closed forms and Boost.Math.
-#include "sim/random/distribution.hpp"
+#include "sim/random/laws.hpp"
+
 #include "sim/random/law_math.hpp"
 #include "sim/base/numeric.hpp"
 

@@ -1,4 +1,4 @@
-// MPI for `mpirun -np K tamcarlo run ...` (Open MPI): the Ranks of spread.hpp over MPI_COMM_WORLD.
+// MPI for `mpirun -np K tamcarlo run ...` (Open MPI): the Ranks of distributed.hpp over MPI_COMM_WORLD.
 // Compiled into the tamcarlo program only; a build without MPI refuses to run as one of several ranks.
 #pragma once
 #include "sim/run/distributed.hpp"

@@ -1,0 +1,132 @@
+#include "sim/lang/units.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+namespace tamcarlo::detail {
+
+Unit parse_unit(const std::string& text) {
+  Unit u;
+  std::size_t at = 0;
+  for (int part = 0; at <= text.size(); ++part) {  // part 0 the numerator, then one denominator per '/'
+    const std::size_t slash = text.find('/', at);
+    const std::string segment = text.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
+    std::size_t from = 0;
+    while (from <= segment.size()) {  // factors joined by '*' or '·'
+      std::size_t end = segment.find_first_of("*", from);
+      const std::size_t dot = segment.find("·", from);
+      std::size_t skip = 1;
+      if (dot != std::string::npos && (end == std::string::npos || dot < end)) {
+        end = dot;
+        skip = std::string("·").size();
+      }
+      std::string f = segment.substr(from, end == std::string::npos ? std::string::npos : end - from);
+      f.erase(0, f.find_first_not_of(' '));
+      f.erase(f.find_last_not_of(' ') + 1);
+      if (!f.empty() && f != "1") u[f] += part == 0 ? 1 : -1;
+      if (end == std::string::npos) break;
+      from = end + skip;
+    }
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  std::erase_if(u, [](const auto& kv) { return kv.second == 0; });
+  return u;
+}
+
+std::string unit_text(const Unit& u) {
+  std::string num, den;
+  const auto factor = [](const std::string& f, int e) { return e == 1 ? f : f + "^" + std::to_string(e); };
+  for (const auto& [f, e] : u) {
+    if (e > 0) num += (num.empty() ? "" : "·") + factor(f, e);
+    else den += "/" + factor(f, -e);
+  }
+  if (num.empty() && den.empty()) return "";
+  return (num.empty() ? "1" : num) + den;
+}
+
+// The unit of a formula's value where its operands' units decide it; nullopt where they do not. + − min max clamp
+// if: the operands that are not literal numbers share one unit; × ÷: units multiply and divide; ^ by a literal
+// integer: the exponents scale; exp log sqrt comparisons: unit-free. Model functions (moic, irr, ...) decide nothing.
+std::optional<Unit> unit_of(const Expr& e, const std::map<std::string, std::optional<Unit>>& units) {
+  if (e.kind == Expr::Kind::number) return Unit{};
+  if (e.kind == Expr::Kind::ref) {
+    const auto it = units.find(e.name);
+    return it == units.end() ? std::optional<Unit>(Unit{}) : it->second;
+  }
+  std::vector<std::optional<Unit>> u;
+  for (const Expr& a : e.args) u.push_back(unit_of(a, units));
+  const auto known = [&] { return std::all_of(u.begin(), u.end(), [](const auto& x) { return x.has_value(); }); };
+  const auto shared = [&](std::size_t from) -> std::optional<Unit> {  // one unit over args[from..], literals aside
+    std::optional<Unit> out;
+    for (std::size_t i = from; i < e.args.size(); ++i) {
+      if (e.args[i].kind == Expr::Kind::number) continue;
+      if (!u[i] || (out && *out != *u[i])) return std::nullopt;
+      out = u[i];
+    }
+    return out ? out : std::optional<Unit>(Unit{});
+  };
+  const auto combine = [](Unit a, const Unit& b, int sign) {
+    for (const auto& [f, x] : b) a[f] += sign * x;
+    std::erase_if(a, [](const auto& kv) { return kv.second == 0; });
+    return a;
+  };
+  switch (e.op) {
+    case OpCode::copy: case OpCode::neg: case OpCode::abs: return u.at(0);
+    case OpCode::add: case OpCode::sub: case OpCode::min: case OpCode::max: case OpCode::clamp: return shared(0);
+    case OpCode::select: return shared(1);
+    case OpCode::mul: return known() ? std::optional<Unit>(combine(*u[0], *u[1], 1)) : std::nullopt;
+    case OpCode::div: return known() ? std::optional<Unit>(combine(*u[0], *u[1], -1)) : std::nullopt;
+    case OpCode::pow: {
+      if (!known()) return std::nullopt;
+      if (u[0]->empty()) return Unit{};
+      const Expr& p = e.args[1];
+      if (p.kind != Expr::Kind::number || p.number != std::floor(p.number) || std::fabs(p.number) > 16) return std::nullopt;
+      Unit out = *u[0];
+      for (auto& [f, x] : out) x *= static_cast<int>(p.number);
+      return out;
+    }
+    case OpCode::lt: case OpCode::le: case OpCode::gt: case OpCode::ge: case OpCode::eq: case OpCode::ne:
+      return Unit{};
+    case OpCode::exp: case OpCode::log: case OpCode::sqrt:
+      if (known() && u[0]->empty()) return Unit{};
+      return std::nullopt;
+    case OpCode::call: break;
+  }
+  return std::nullopt;
+}
+
+// The format a formula's value takes from its operands where `format` is not written: a calendar year plus or
+// minus a quantity is a year (round_year + years_to_exit), a year minus a year is not; min, max, clamp and if of
+// years are years. Anything else is shown automatically.
+NumberStyle format_of(const Expr& e, const std::map<std::string, NumberStyle>& formats) {
+  if (e.kind == Expr::Kind::number) return NumberStyle::automatic;
+  if (e.kind == Expr::Kind::ref) {
+    const auto it = formats.find(e.name);
+    return it == formats.end() ? NumberStyle::automatic : it->second;
+  }
+  std::vector<NumberStyle> f;
+  for (const Expr& a : e.args) f.push_back(format_of(a, formats));
+  const auto years = [&](std::size_t from) {
+    std::size_t n = 0;
+    for (std::size_t i = from; i < f.size(); ++i) n += f[i] == NumberStyle::year;
+    return n;
+  };
+  switch (e.op) {
+    case OpCode::copy: return f.at(0);
+    case OpCode::add: return years(0) == 1 && f[0] != NumberStyle::percent && f[1] != NumberStyle::percent
+                                 ? NumberStyle::year : NumberStyle::automatic;
+    case OpCode::sub: return f[0] == NumberStyle::year && f[1] != NumberStyle::year ? NumberStyle::year
+                                                                                    : NumberStyle::automatic;
+    case OpCode::min: case OpCode::max: case OpCode::clamp:
+      return years(0) > 0 && std::all_of(e.args.begin(), e.args.end(), [&](const Expr& a) {
+               return a.kind == Expr::Kind::number || format_of(a, formats) == NumberStyle::year;
+             }) ? NumberStyle::year : NumberStyle::automatic;
+    case OpCode::select: return f.size() == 3 && f[1] == NumberStyle::year && f[2] == NumberStyle::year
+                                    ? NumberStyle::year : NumberStyle::automatic;
+    default: return NumberStyle::automatic;
+  }
+}
+
+}  // namespace tamcarlo::detail

@@ -1,0 +1,31 @@
+// Internal to sim/lang: units as factors with exponents, inferred through formulas, and the display format a formula
+// takes from its operands.
+#pragma once
+#include "sim/base/number_format.hpp"
+#include "sim/lang/formula.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tamcarlo::detail {
+
+/// A unit as factors with exponents: "CNY/year" = {CNY: 1, year: −1}, "1/year" = {year: −1}, "" = unit-free.
+using Unit = std::map<std::string, int>;
+
+/// The factors of a unit as written ("CNY/year", "people*CNY", "1/year").
+[[nodiscard]] Unit parse_unit(const std::string& text);
+
+/// A unit written back: the numerator's factors joined by "·" (exponents as ^2), then "/" and each denominator factor.
+[[nodiscard]] std::string unit_text(const Unit& u);
+
+/// The unit of a formula's value where its operands' units decide it; nullopt where they do not. + − min max clamp
+/// if: the operands that are not literal numbers share one unit; × ÷: units multiply and divide; ^ by a literal
+/// integer: the exponents scale; exp log sqrt comparisons: unit-free. Model functions decide nothing.
+[[nodiscard]] std::optional<Unit> unit_of(const Expr& e, const std::map<std::string, std::optional<Unit>>& units);
+
+/// The format a formula's value takes from its operands where `format` is not written: a calendar year plus or minus
+/// a quantity is a year, a year minus a year is not; min, max, clamp and if of years are years; else automatic.
+[[nodiscard]] NumberStyle format_of(const Expr& e, const std::map<std::string, NumberStyle>& formats);
+
+}  // namespace tamcarlo::detail
