@@ -180,7 +180,6 @@ headcount = "staff * sales / anchor"
 pool      = "headcount * salary"
 market    = "pool * share"
 area      = "staff ^ 2"
-mixed     = "staff + salary"
 ratio     = "sales / anchor"
 called    = "moic(sales, anchor)"
 on_top    = "called * salary"
@@ -199,7 +198,6 @@ fixed     = { expr = "start + span", format = "auto" }
   CHECK(f("pool").unit == "CNY/year");     // people × CNY/(year·people); `wage`'s text, as written
   CHECK(f("market").unit == "CNY/year");
   CHECK(f("area").unit == "people^2");
-  CHECK(f("mixed").unit.empty());          // + of different units decides nothing
   CHECK(f("ratio").unit.empty());          // CNY ÷ CNY: unit-free
   CHECK(f("called").unit.empty());         // a model function decides nothing ...
   CHECK(f("on_top").unit.empty());         // ... nor what is built on it

@@ -36,6 +36,7 @@ struct Expr {
   enum class Kind : unsigned char { number, ref, op };
   Kind kind = Kind::number;
   double number = 0;        // Kind::number
+  std::string unit;         // Kind::number bound from a named conversion (months_per_year): its unit ("month/year")
   std::string name;         // Kind::ref: variable name; Kind::op from a call: function name
   OpCode op = OpCode::copy; // Kind::op
   std::vector<Expr> args;   // Kind::op operands, in order

@@ -2,6 +2,7 @@
 
 #include "sim/base/text.hpp"
 #include "sim/lang/correlations.hpp"
+#include "sim/lang/dimensions.hpp"
 #include "sim/lang/law_builder.hpp"
 #include "sim/lang/units.hpp"
 #include "sim/lang/toml_read.hpp"
@@ -75,7 +76,8 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
   return f;
 }
 
-// Replaces each reference to `pi` or `e` that no variable defines by the number.
+// Replaces each reference to `pi`, `e` or a named conversion (months_per_year, ...) that no variable defines by the
+// number (a conversion keeps its unit).
 void bind_math_constants(Expr& e, const std::set<std::string>& names) {
   if (e.kind == Expr::Kind::ref && !names.count(e.name) && (e.name == "pi" || e.name == "e")) {
     e.kind = Expr::Kind::number;
@@ -83,6 +85,15 @@ void bind_math_constants(Expr& e, const std::set<std::string>& names) {
     e.name.clear();
     return;
   }
+  if (e.kind == Expr::Kind::ref && !names.count(e.name))  // a named conversion: its value, with its unit
+    for (const Conversion& c : conversions())
+      if (e.name == c.name) {
+        e.kind = Expr::Kind::number;
+        e.number = c.value;
+        e.unit = c.unit;
+        e.name.clear();
+        return;
+      }
   for (Expr& a : e.args) bind_math_constants(a, names);
 }
 
@@ -460,6 +471,10 @@ void ScenarioParser::resolve() {
     f.unit_inferred = true;
     units[f.name] = *u;
   }
+  // Dimensions: every formula's operands agree, and a declared unit is what the formula computes.
+  std::vector<ScenarioError> unit_errors;
+  check_dimensions(s, unit_errors, s.warnings);
+  if (!unit_errors.empty()) throw ScenarioError::combined(std::move(unit_errors));
 
 }
 

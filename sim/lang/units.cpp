@@ -50,7 +50,7 @@ std::string unit_text(const Unit& u) {
 // if: the operands that are not literal numbers share one unit; × ÷: units multiply and divide; ^ by a literal
 // integer: the exponents scale; exp log sqrt comparisons: unit-free. Model functions (moic, irr, ...) decide nothing.
 std::optional<Unit> unit_of(const Expr& e, const std::map<std::string, std::optional<Unit>>& units) {
-  if (e.kind == Expr::Kind::number) return Unit{};
+  if (e.kind == Expr::Kind::number) return e.unit.empty() ? Unit{} : parse_unit(e.unit);
   if (e.kind == Expr::Kind::ref) {
     const auto it = units.find(e.name);
     return it == units.end() ? std::optional<Unit>(Unit{}) : it->second;

@@ -1,0 +1,101 @@
+// Units as dimensions: the mistakes a wrong unit makes are refused at validate, located, with both units and the fix;
+// the same models written correctly (named conversions, an exchange-rate input) pass and compute the right number.
+#include "sim/engine/plan.hpp"
+#include "sim/lang/scenario.hpp"
+#include "tests/support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tamcarlo;
+using Catch::Contains;
+using tamcarlo::test::error_of;
+
+namespace {
+
+// The value of formula `name` with every input at its point.
+double point_of(const std::string& text, const std::string& name) {
+  const Scenario s = test::scenario(text);
+  const Plan plan(s);
+  const std::vector<double> values = plan.evaluate_point(0);
+  for (std::size_t v = 0; v < plan.variables().size(); ++v)
+    if (plan.variables()[v].name == name) return values[v];
+  FAIL("no variable " << name);
+  return 0;
+}
+
+const std::string k_staff = "staff  = { value = 100, unit = \"people\" }\n";
+
+}  // namespace
+
+TEST_CASE("units: a monthly salary declared yearly is refused with the factor 12 and the conversion", "[units][errors]") {
+  const std::string inputs = "[inputs]\n" + k_staff + "salary = { value = 5000, unit = \"USD/month\" }\n";
+  const std::string e = error_of(inputs + "[formulas]\npool = { expr = \"staff * salary\", unit = \"USD/year\" }\n");
+  CHECK_THAT(e, Contains("test.toml:5:18: error: [formulas.pool]") && Contains("declared unit = \"USD/year\"") &&
+                    Contains("computes USD/month") && Contains("12× too small") && Contains("multiply by months_per_year") &&
+                    Contains("or declare unit = \"USD/month\""));
+  // Written with the conversion the message names: accepted, and 12 times the monthly pool.
+  const std::string fixed = inputs + "[formulas]\npool = { expr = \"staff * salary * months_per_year\", unit = \"USD/year\" }\n";
+  CHECK(error_of(fixed).empty());
+  CHECK(point_of(fixed, "pool") == 100 * 5000 * 12.0);
+  // Minutes and seconds, hours per year: the library's own conversions.
+  CHECK_THAT(error_of("[inputs]\na = { value = 5, unit = \"min\" }\nb = { value = 20, unit = \"s\" }\n[formulas]\n"
+                      "d = { expr = \"a - b / 60\", unit = \"min\" }\n"),
+             Contains("[formulas.d]") && Contains("differ by a factor 0.0166667") && Contains("divide by seconds_per_minute"));
+  CHECK(error_of("[inputs]\na = { value = 5, unit = \"min\" }\nb = { value = 20, unit = \"s\" }\n[formulas]\n"
+                 "d = { expr = \"a - b / seconds_per_minute\", unit = \"min\" }\n")
+            .empty());
+}
+
+TEST_CASE("units: people plus money is refused, naming both operands and their units", "[units][errors]") {
+  const std::string e = error_of("[inputs]\n" + k_staff + "salary = { value = 5000, unit = \"USD/year\" }\n"
+                                 "[formulas]\npool = \"staff + salary\"\n");
+  CHECK_THAT(e, Contains("test.toml:5:17: error: [formulas.pool]") && Contains("`staff` (people)") &&
+                    Contains("`salary` (USD/year)") && Contains("different kinds of quantity") && Contains("\"staff + salary\""));
+}
+
+TEST_CASE("units: two currencies need an exchange-rate input, and with one the sum is accepted and converted", "[units][errors]") {
+  const std::string inputs = "[inputs]\nus = { value = 1e6, unit = \"USD\" }\ncn = { value = 7e6, unit = \"CNY\" }\n"
+                             "usd_cny = { value = 7.2, unit = \"CNY/USD\" }\n";
+  CHECK_THAT(error_of(inputs + "[formulas]\ntotal = \"us + cn\"\n"),
+             Contains("[formulas.total]") && Contains("`us` (USD)") && Contains("`cn` (CNY)") && Contains("CNY/USD"));
+  const std::string fixed = inputs + "[formulas]\ntotal = { expr = \"us * usd_cny + cn\", unit = \"CNY\" }\n";
+  CHECK(error_of(fixed).empty());
+  CHECK(point_of(fixed, "total") == Approx(14.2e6).epsilon(1e-12));
+  // A declared unit in the other currency is refused too.
+  CHECK_THAT(error_of(inputs + "[formulas]\ntotal = { expr = \"us * usd_cny\", unit = \"USD\" }\n"),
+             Contains("declared unit = \"USD\"") && Contains("computes CNY"));
+}
+
+TEST_CASE("units: exp, ln and the trigonometric functions refuse an amount of money", "[units][errors]") {
+  const std::string inputs = "[inputs]\nrevenue = { value = 1e6, unit = \"USD/year\" }\nbase = { value = 5e5, unit = \"USD/year\" }\n";
+  CHECK_THAT(error_of(inputs + "[formulas]\ng = \"exp(revenue)\"\n"),
+             Contains("test.toml:5:10:") && Contains("exp needs a dimensionless argument") && Contains("`revenue` (USD/year)"));
+  CHECK_THAT(error_of(inputs + "[formulas]\ng = \"ln(revenue)\"\n"), Contains("dimensionless argument"));
+  CHECK_THAT(error_of(inputs + "[formulas]\ng = \"sin(revenue)\"\n"), Contains("sin needs a dimensionless argument"));
+  CHECK(error_of(inputs + "[formulas]\ng = \"ln(revenue / base)\"\n").empty());  // a ratio is a number
+}
+
+TEST_CASE("units: model functions declare what they take, and a growth rate per month over years is refused", "[units][errors]") {
+  const std::string inputs = "[scenario]\nyears = [2024, 2026]\n[inputs]\nv0 = { value = 100, unit = \"USD/year\" }\n"
+                             "g = { value = 0.02, unit = \"1/month\" }\ng_year = { value = 0.3, unit = \"1/year\" }\n";
+  CHECK_THAT(error_of(inputs + "[formulas]\nv = \"project(v0, g, year - 2024)\"\n"),
+             Contains("[formulas.v]") && Contains("project") && Contains("must be per the same period") && Contains("factor 12"));
+  CHECK(error_of(inputs + "[formulas]\nv = { expr = \"project(v0, g_year, year - 2024)\", unit = \"USD/year\" }\n").empty());
+  // An EV/revenue multiple times a yearly revenue is a value only when the multiple is in years.
+  const std::string deal = "[inputs]\nrevenue = { value = 1e8, unit = \"USD/year\" }\ncheck = { value = 1e7, unit = \"USD\" }\n";
+  CHECK_THAT(error_of(deal + "multiple = { value = 10 }\n[formulas]\nexit = { expr = \"revenue * multiple\", unit = \"USD\" }\n"),
+             Contains("declared unit = \"USD\"") && Contains("computes USD/year") && Contains("further factor of year"));
+  CHECK(error_of(deal + "multiple = { value = 10, unit = \"years\" }\n[formulas]\nexit = { expr = \"revenue * multiple\", unit = \"USD\" }\n"
+                        "m = \"moic(exit * 0.1, check)\"\n")
+            .empty());
+}
+
+TEST_CASE("units: a number without a unit is a share or a multiple, never the cause of a mismatch", "[units]") {
+  // A share scales money; a literal and a unitless rate take the unit around them; a calendar year is a time.
+  CHECK(error_of("[scenario]\nyears = [2024, 2030]\n[inputs]\n" + k_staff +
+                 "salary = { value = 9e4, unit = \"CNY/year\" }\nshare = { value = 0.5 }\ngrowth = { value = 0.1 }\n"
+                 "start = { value = 2024, format = \"year\" }\nspan = { value = 6, unit = \"years\" }\n[formulas]\n"
+                 "market = { expr = \"staff * salary * share * (1 + growth)^(year - 2024)\", unit = \"CNY/year\" }\n"
+                 "floor = { expr = \"max(market, 0)\", unit = \"CNY/year\" }\nexit = \"start + span\"\n")
+            .empty());
+}
