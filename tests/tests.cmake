@@ -26,6 +26,7 @@ add_executable(tamcarlo_tests
   tests/statistics_test.cpp
   tests/stream_test.cpp
   tests/text_test.cpp
+  tests/guardrails_test.cpp
   tests/timeline_test.cpp
   tests/units_test.cpp
   tests/venture_test.cpp

@@ -8,7 +8,7 @@
 namespace tamcarlo {
 
 /// Documented process exit codes.
-enum class ExitCode : int { ok = 0, usage = 1, invalid_scenario = 2, run_failure = 3, interrupted = 130 };
+enum class ExitCode : int { ok = 0, usage = 1, invalid_scenario = 2, run_failure = 3, check_failed = 4, interrupted = 130 };
 
 /// A place in a scenario file; line and column are 1-based, 0 when unknown.
 struct SourceLocation {
@@ -60,6 +60,13 @@ class ScenarioError : public Error {
 class RunError : public Error {
  public:
   using Error::Error;
+};
+
+/// With --strict, a [checks] condition or a formula's bounds was violated in some sample (the result is written): exit 4.
+class CheckFailed : public Error {
+ public:
+  using Error::Error;
+  [[nodiscard]] ExitCode exit_code() const noexcept override { return ExitCode::check_failed; }
 };
 
 /// The run was interrupted (SIGINT/SIGTERM); nothing was written: exit 130.

@@ -92,6 +92,9 @@ CLI::App* add_run(CLI::App& app, RunArgs& ra) {
   run->add_flag("--sobol", ra.sobol,
                 "Also compute Sobol' first-order and total indices of each reported output (Saltelli design on the "
                 "first min(N, 100,000) samples; the model runs N·(inputs + 2) times)");
+  run->add_flag("--strict", ra.strict,
+                "Exit 4 when a [checks] condition or a formula's bounds is violated in any sample (the result is still "
+                "written); without it a violation is a warning");
   run->add_flag("--json", ra.json, "Print the summary as JSON (one object per scenario per line) instead of a table");
   run->add_option("--shard", ra.shard_text,
                   "Compute only shard i of K (i/K, 0-based) and write a part beside the result "
@@ -146,7 +149,8 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   CLI::App app{"tamcarlo: Monte Carlo market-size and investment simulator"};
   app.set_version_flag("--version", std::string("tamcarlo ") + TAMCARLO_VERSION);
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 usage error, 2 invalid scenario, 3 run failure, 130 interrupted.");
+  app.footer("Exit codes: 0 ok, 1 usage error, 2 invalid scenario, 3 run failure, 4 check violated (--strict), 130 "
+             "interrupted.");
 
   CommandLine cl;
   CLI::App* run = add_run(app, cl.run);

@@ -29,6 +29,7 @@ struct RunArgs {
   double checkpoint = 60;                // seconds between checkpoints; 0 = none
   std::string precision;                 // --precision targets
   std::string shard_text;                // --shard as written (check_command_line reads it)
+  bool strict = false;                   // a violated check or bounds is an error (exit 4), not a warning
 };
 
 /// The options of `report`.

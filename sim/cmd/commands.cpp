@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -199,6 +200,24 @@ void check_parts(const std::vector<std::unique_ptr<PartReader>>& parts, const st
                                  missing.size() > 1 ? "are" : "is", first.job, first.shards));
 }
 
+// Says on stderr which checks and bounds some sample of `r` (and its stressed cases) violates; returns how many.
+std::size_t warn_violations(const std::string& file, const RunSummary& r, const std::string& run_name = "") {
+  std::size_t violated = 0;
+  for (const auto& v : r.variables) {
+    if (v.var.role == FormulaRole::variable || v.moments.n == 0) continue;
+    const Proportion p = v.violations();
+    if (p.p <= 0) continue;
+    ++violated;
+    std::cerr << fmt::format("{}: warning: {}{} `{}` is violated in {} of {} samples (P = {} [{}, {}])\n", file,
+                             run_name.empty() ? "" : run_name + ": ",
+                             v.var.role == FormulaRole::check ? "check " + v.label().substr(6) : "bounds of " + v.label().substr(7),
+                             v.var.condition, thousands(static_cast<std::uint64_t>(std::llround(p.p * static_cast<double>(p.n)))),
+                             thousands(p.n), format_number(p.p), format_number(p.lo), format_number(p.hi));
+  }
+  for (const StressResult& st : r.stresses) violated += warn_violations(file, st.run, "stress " + st.name);
+  return violated;
+}
+
 // Runs job i and prints what it gives: a shard's line, the JSON, or the table (and the timings).
 void run_job(const RunArgs& a, const std::string& file, const Job& job, RunOptions opt, double parse_seconds, bool quiet) {
   ProgressBar bar(!quiet);
@@ -217,6 +236,10 @@ void run_job(const RunArgs& a, const std::string& file, const Job& job, RunOptio
     r.timings.parse = parse_seconds;
     bar.clear();
     print(r, [](const RunSummary& x) { print_json(x, std::cout); }, [](const RunSummary& x) { print_table(x, std::cout); });
+    const std::size_t violated = quiet || a.shard ? 0 : warn_violations(file, r);
+    if (violated > 0 && a.strict)
+      throw CheckFailed(fmt::format("{}: {} check{} violated (--strict); the result was written{}", file, violated,
+                                    violated == 1 ? "" : "s", r.output.empty() ? " nowhere (no output)" : " to " + r.output));
   } else {
     const Suite& u = std::get<Suite>(job);
     SuiteSummary r = run_suite(u, opt);

@@ -76,7 +76,7 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point, false, in.format});
+    vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point, false, in.format, FormulaRole::variable, {}});
     samplers_.emplace_back(in.dist);
     constant_inputs_.push_back(std::holds_alternative<Constant>(in.dist));
     ids_.push_back(variable_id(in.name));
@@ -100,7 +100,7 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
     for (const Sampler& sm : samplers_) quantiles_.emplace_back(sm.distribution());
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format});
+    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format, f.role, f.condition});
   }
   year_slot_ = static_cast<std::uint32_t>(vars_.size());
   slot[k_year_name] = year_slot_;

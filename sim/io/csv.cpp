@@ -29,7 +29,7 @@ void write_csv(const RunSummary& r, std::ostream& os) {
     const Moments& m = v.moments;
     const double half = m.half95();
     os << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_field(v.var.name),
-                      v.year ? std::to_string(*v.year) : std::string(), v.var.input ? "input" : "formula",
+                      v.year ? std::to_string(*v.year) : std::string(), kind_name(v.var),
                       csv_field(v.var.unit), v.reported ? 1 : 0, csv_number(v.point), m.n, m.nonfinite,
                       csv_number(m.mean), csv_number(m.se()), csv_number(m.mean - half), csv_number(m.mean + half),
                       csv_number(m.sd()), csv_number(m.min), csv_number(m.max));

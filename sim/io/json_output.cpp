@@ -136,8 +136,18 @@ Json run_json(const RunSummary& r) {
             {"precision", r.precision.empty() ? Json(nullptr) : Json(r.precision)},
             {"years", r.years}};
   // Variables by name; a timed one holds its years and one entry per year under "by_year".
-  Json vars = Json::object();
+  Json vars = Json::object(), checks = Json::object();
   for (const auto& v : r.variables) {
+    if (v.var.role != FormulaRole::variable) {  // counted: its violations, not a distribution
+      const Proportion p = v.violations();
+      checks[v.label()] = {{"kind", kind_name(v.var)},
+                           {"condition", v.var.condition},
+                           {"samples", v.moments.n},
+                           {"violations", static_cast<std::uint64_t>(std::llround(p.p * static_cast<double>(p.n)))},
+                           {"p_violated", num(p.p)},
+                           {"p_violated_ci", ci(p.lo, p.hi)}};
+      continue;
+    }
     Json& e = vars[v.var.name];
     if (e.is_null()) {
       e = {{"kind", v.var.input ? "input" : "formula"}, {"unit", v.var.unit}, {"format", number_style_name(v.var.format)},
@@ -155,6 +165,7 @@ Json run_json(const RunSummary& r) {
     }
   }
   j["variables"] = vars;
+  if (!checks.empty()) j["checks"] = checks;
   if (r.portfolio) j["portfolio"] = portfolio(*r.portfolio);
   if (!r.stresses.empty()) {
     Json stresses = Json::array();

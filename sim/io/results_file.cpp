@@ -258,7 +258,8 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
     h5::attr(sg.get(), "correlated_inputs", std::uint64_t{sobol.correlated});
     if (with_sobol->year) h5::attr(sg.get(), "year", static_cast<double>(*with_sobol->year));
   }
-  h5::attr(id, "kind", first.var.input ? "input" : "formula");
+  h5::attr(id, "kind", kind_name(first.var));
+  if (first.var.role != FormulaRole::variable) h5::attr(id, "condition", first.var.condition);
   h5::attr(id, "unit", first.var.unit);
   if (first.var.format != NumberStyle::automatic)  // absent = "auto" (saves an attribute on nearly every variable)
     h5::attr(id, "format", std::string(number_style_name(first.var.format)));

@@ -131,6 +131,24 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
 
 // With --sobol: per reported output, each input's first-order and total index with its 95% CI, largest total
 // first; an estimate below 0 or a CI wider than the index is marked and explained.
+// [checks] and `bounds`: each condition's violations over the samples, with the Wilson 95% interval.
+void print_checks(const RunSummary& r, std::ostream& os) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& v : r.variables) {
+    if (v.var.role == FormulaRole::variable || v.moments.n == 0) continue;
+    const Proportion p = v.violations();
+    const auto count = static_cast<std::uint64_t>(std::llround(p.p * static_cast<double>(p.n)));
+    const std::string name = v.var.role == FormulaRole::check ? v.label().substr(6) : v.label().substr(7) + " bounds";
+    rows.push_back({name, v.var.condition, count == 0 ? "never" : fmt::format("{} of {}", thousands(count), thousands(p.n)),
+                    fmt::format("{} [{}, {}]", format_number(p.p), format_number(p.lo), format_number(p.hi)),
+                    count == 0 ? "ok" : "VIOLATED"});
+  }
+  if (rows.empty()) return;
+  os << "\n checks (violated in how many samples; P with its 95% CI):\n";
+  rows.insert(rows.begin(), {"check", "condition", "violated", "P(violated)", ""});
+  print_rows(rows, os, true);
+}
+
 void print_sobol(const RunSummary& r, std::ostream& os) {
   if (r.sobol_inputs.empty()) return;
   bool shaky = false;
@@ -241,6 +259,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   }
   print_rows(rows, os, true);
   print_risk(r, os);
+  print_checks(r, os);
   print_sobol(r, os);
   if (r.portfolio) print_portfolio(*r.portfolio, os);
   for (const auto& st : r.stresses) print_stress(r, st, os);

@@ -145,7 +145,7 @@ class Checker {
       const Dimension declared = of_variable(f.unit, f.format);
       if (!d) {
         if (!undecided_.empty())
-          warnings_.push_back({f.where, "formulas." + f.name,
+          warnings_.push_back({f.where, f.key(),
                                fmt::format("unit = \"{}\" cannot be checked: the unit of {} is undecided in \"{}\"",
                                            f.unit, undecided_.front(), excerpt(f.text))});
         continue;
@@ -173,7 +173,7 @@ class Checker {
   }
 
   void fail(const Expr& e, const std::string& what) {
-    errors_.emplace_back(at(e), "formulas." + f_->name, fmt::format("{} in \"{}\"", what, excerpt(f_->text)));
+    errors_.emplace_back(at(e), f_->key(), fmt::format("{} in \"{}\"", what, excerpt(f_->text)));
   }
 
   // How an operand is named in a message: `salary` (USD/month), or "an expression in USD/month".
@@ -485,7 +485,7 @@ class Checker {
                         shown(computed), shown(missing),
                         nameable(computed) ? fmt::format(", or declare unit = \"{}\"", shown(computed)) : "");
     }
-    errors_.emplace_back(f.where, "formulas." + f.name,
+    errors_.emplace_back(f.where, f.key(),
                          fmt::format("declared unit = \"{}\", but \"{}\" does not give it: {}", f.unit, excerpt(f.text), why));
   }
 

@@ -16,7 +16,7 @@
 
 namespace tamcarlo::detail {
 
-const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "source"};
+const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "bounds", "source"};
 
 namespace {
 
@@ -519,6 +519,35 @@ Distribution law_of(const Family& fam, const toml::table& t, const toml::node& n
   }
 }
 
+// P(X outside [lo, hi]) for the law d: P(X < lo) + P(X > hi).
+double mass_outside(const Distribution& d, const Bounds& b) {
+  const double below = std::isinf(b.lo) ? 0.0 : cdf(d, std::nextafter(b.lo, -std::numeric_limits<double>::infinity()));
+  const double above = std::isinf(b.hi) ? 0.0 : 1 - cdf(d, b.hi);
+  return below + above;
+}
+
+// An input's law and point must stay inside its bounds (a share in [0, 1]); a law that leaves them is refused with the
+// likely fix: values 10–50 for a share were typed as percentages.
+void check_within_bounds(const Input& in, const std::string& prefix) {
+  const Bounds& b = *in.bounds;
+  const std::string what = b.implied ? "its bounds: format = \"percent\" makes it a share, a fraction in [0, 1]"
+                                     : fmt::format("its bounds = [{:g}, {:g}]", b.lo, b.hi);
+  const double outside = mass_outside(in.dist, b);
+  if (outside > 1e-6) {
+    const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
+    std::string hint;
+    if (b.hi - b.lo <= 2 && Bounds{b.lo, b.hi}.contains(lo / 100) && Bounds{b.lo, b.hi}.contains(hi / 100))
+      hint = fmt::format("; values {:.3g}–{:.3g} look like percentages: did you mean {:.3g}–{:.3g} (each of the law's "
+                         "numbers / 100)?",
+                         lo, hi, lo / 100, hi / 100);
+    throw ScenarioError(in.where, prefix,
+                        fmt::format("{} leaves {}: {:.3g} of its probability lies outside (its P1–P99 is {:.3g}–{:.3g}){}",
+                                    describe(in.dist), what, outside, lo, hi, hint));
+  }
+  if (!b.contains(in.point))
+    throw ScenarioError(in.where, prefix, fmt::format("point {:g} lies outside {}", in.point, what));
+}
+
 }  // namespace
 
 Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx,
@@ -547,11 +576,60 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
   in.source = get_string(*t, "source", prefix, ctx);
   in.point_note = get_string(*t, "point_note", prefix, ctx);
   in.format = get_format(*t, prefix, ctx);
+  in.point_given = t->contains("point");
   if (const toml::node* pt = t->get("point")) in.point = get_number(*pt, prefix + ".point", ctx);
   else if (const toml::node* med = fam.build ? t->get("median") : nullptr)  // exact, where exp(log(median)) would round
     in.point = get_number(*med, prefix + ".median", ctx);
   else in.point = median(in.dist);
+  in.bounds = get_bounds(*t, prefix, ctx, in.format);
+  if (in.bounds) check_within_bounds(in, prefix);
   return in;
+}
+
+Input with_parameters(const std::string& name, const toml::node& original, const toml::table& changes,
+                      const toml::key& at, const FileLocator& ctx, const std::string& section) {
+  const std::string key = section + "." + name;
+  const toml::table* t = original.as_table();
+  if (!t || !t->contains("dist"))
+    throw ScenarioError(ctx.at(at), key, fmt::format("`{}` is not written as a law's table (dist = ...), so it has no "
+                                                     "parameters to change; give its whole law instead",
+                                                     name));
+  toml::table merged = *t;
+  std::vector<std::string> own;
+  for (auto&& [k, v] : *t)
+    if (k.str() != "dist") own.emplace_back(k.str());
+  for (auto&& [k, v] : changes) {
+    const std::string param(k.str());
+    if (param == "dist" || (!t->contains(param) && param != "source" && param != "point" && param != "point_note"))
+      throw ScenarioError(ctx.at(k), key + "." + param,
+                          fmt::format("`{}` is not a parameter of `{}`'s law as written ({}){}; its keys: {}", param,
+                                      name, family_of(*t, original, key, ctx).name, did_you_mean(param, own),
+                                      quoted_list(own)));
+    merged.insert_or_assign(k, v);
+  }
+  return parse_input(name, at, merged, ctx, section);
+}
+
+std::string replacement_problem(const Input& base, const Input& replacement) {
+  const auto* c = std::get_if<Constant>(&replacement.dist);
+  if (!c) return "";
+  const double x = c->value;
+  const std::string name = base.name;
+  if (std::holds_alternative<Bernoulli>(base.dist)) {
+    if (x == 0 || x == 1) return "";
+    return fmt::format("`{}` is an event ({}): {:g} is not one of its values, 0 and 1; to change its probability write "
+                       "{}.p={:g}; to fix the event write {}=0 (it does not happen) or {}=1 (it does)",
+                       name, describe(base.dist), x, name, x, name, name);
+  }
+  const bool count = std::holds_alternative<Binomial>(base.dist) || std::holds_alternative<Poisson>(base.dist);
+  if (count && (x < 0 || x != std::floor(x)))
+    return fmt::format("`{}` is a count ({}): {:g} is not a whole number ≥ 0; to change its law's parameter write "
+                       "{}.{}={:g}",
+                       name, describe(base.dist), x, name, std::holds_alternative<Poisson>(base.dist) ? "mean" : "p", x);
+  if (const auto* d = std::get_if<Discrete>(&base.dist))
+    if (std::find(d->values.begin(), d->values.end(), x) == d->values.end())
+      return fmt::format("`{}` takes only its listed values ({}): {:g} is not one of them", name, describe(base.dist), x);
+  return "";
 }
 
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {

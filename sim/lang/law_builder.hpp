@@ -16,6 +16,16 @@ extern const std::vector<std::string> k_common_keys;
 [[nodiscard]] Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx,
                                 const std::string& section = "inputs");
 
+/// The input `name` as `original` (its table as written) defines it, with the keys of `changes` replacing its own: a
+/// parameter (`failed.p = 0.4`), or its source, point or note. Throws ScenarioError, at `where` under `key`, when the
+/// input is not a law's table or a key is not one of the table's own.
+[[nodiscard]] Input with_parameters(const std::string& name, const toml::node& original, const toml::table& changes,
+                                    const toml::key& at, const FileLocator& ctx, const std::string& section);
+
+/// Why `replacement` cannot stand for `base` (a value outside an event's or a count's support: --set failed=0.4 on a
+/// bernoulli), with the form that does what was meant; "" when it can.
+[[nodiscard]] std::string replacement_problem(const Input& base, const Input& replacement);
+
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);
 

@@ -26,6 +26,15 @@
 
 namespace tamcarlo {
 
+std::string Formula::key() const {
+  switch (role) {
+    case FormulaRole::check: return "checks." + name.substr(std::string("check.").size());
+    case FormulaRole::bounds: return "formulas." + name.substr(std::string("bounds.").size()) + ".bounds";
+    case FormulaRole::variable: break;
+  }
+  return "formulas." + name;
+}
+
 std::string Warning::str() const {
   return key.empty() ? fmt::format("{}: warning: {}", where.str(), message)
                      : fmt::format("{}: warning: [{}] {}", where.str(), key, message);
@@ -34,7 +43,7 @@ std::string Warning::str() const {
 namespace detail {
 
 const std::vector<std::string> k_sections = {"scenario", "inputs",    "formulas",  "links", "outputs",
-                                             "risk",     "stress",    "portfolio", "correlations"};
+                                             "risk",     "stress",    "portfolio", "correlations", "checks"};
 const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
 const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds", "invested", "exit"};
 const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_least", "downside_target"};
@@ -42,7 +51,7 @@ const std::vector<std::string> k_link_keys = {"file", "output", "year"};
 const std::vector<std::string> k_scenario_keys = {"name",    "title", "unit",      "description", "seed",
                                                   "samples", "years", "design", "replicates"};
 constexpr std::int64_t k_max_years = 500;
-const std::vector<std::string> k_formula_keys = {"expr", "unit", "format", "source"};
+const std::vector<std::string> k_formula_keys = {"expr", "unit", "format", "bounds", "source"};
 const std::vector<std::string> k_output_keys = {"report"};
 
 Formula parse_formula_entry(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx) {
@@ -58,6 +67,7 @@ Formula parse_formula_entry(const std::string& name, const toml::key& key, const
     f.source = get_string(*t, "source", prefix, ctx);
     f.format = get_format(*t, prefix, ctx);
     f.format_written = t->contains("format");
+    f.bounds = get_bounds(*t, prefix, ctx, f.format);
   }
   if (!text_node->is_string())
     throw ScenarioError(ctx.at(*text_node), prefix,
@@ -95,6 +105,29 @@ void bind_math_constants(Expr& e, const std::set<std::string>& names) {
         return;
       }
   for (Expr& a : e.args) bind_math_constants(a, names);
+}
+
+// An event (a bernoulli input) that if() branches on needs a written `point`: the point column's base case must be
+// chosen, and the law's median (the more likely outcome) rarely is the case meant — with p = 0.6 the point MOIC of
+// `if(failed, 0, ...)` would be 0.
+void check_event_points(const Scenario& s, std::vector<ScenarioError>& errors) {
+  std::set<std::string> warned;
+  const std::function<void(const Formula&, const Expr&)> walk = [&](const Formula& f, const Expr& e) {
+    for (const Expr& a : e.args) walk(f, a);
+    if (e.kind != Expr::Kind::op || e.op != OpCode::select || e.args[0].kind != Expr::Kind::ref) return;
+    const auto in = std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == e.args[0].name; });
+    if (in == s.inputs.end() || in->point_given || !std::holds_alternative<Bernoulli>(in->dist) || !warned.insert(in->name).second)
+      return;
+    SourceLocation at = f.where;
+    at.column += static_cast<std::uint32_t>(e.args[0].offset);
+    errors.emplace_back(at, f.key(),
+                        fmt::format("`{}` is an event ({}) and if() branches on it, so the point column needs its base "
+                                    "case written: add point = 0 (it does not happen) or point = 1 (it does) to "
+                                    "[inputs.{}]; its median, {:g}, is taken otherwise",
+                                    in->name, describe(in->dist), in->name, median(in->dist)));
+  };
+  for (const Formula& f : s.formulas)
+    if (!f.linked) walk(f, f.expr);
 }
 
 // Orders formulas so that each comes after the formulas it references; names a cycle if there is one.
@@ -175,6 +208,7 @@ struct ScenarioParser {
   void design(const toml::table& meta);
   void dimensions();
   void inputs_and_formulas();
+  void indicators();
   void links();
   void resolve();
   void outputs();
@@ -293,11 +327,96 @@ void ScenarioParser::inputs_and_formulas() {
   // toml++ iterates keys in name order; keep the file's order instead.
   std::sort(s.inputs.begin(), s.inputs.end(), by_position);
   std::sort(s.formulas.begin(), s.formulas.end(), by_position);
+  indicators();
   if (s.inputs.empty() && s.formulas.empty() && pending.empty())
     throw ScenarioError(SourceLocation{path, 1, 1}, "inputs", "the scenario defines no [inputs] and no [formulas]");
 
   own.assign(names.begin(), names.end());
   all = own;
+}
+
+// Bounds of formulas and [checks] conditions become indicator formulas (1 in a violating sample), counted by the run:
+// "bounds.<formula>" = (x < lo) + (x > hi), "check.<name>" = if(condition, 0, 1).
+void ScenarioParser::indicators() {
+  std::vector<Formula> added;
+  for (const Formula& f : s.formulas) {
+    if (!f.bounds) continue;
+    Formula b;
+    b.name = "bounds." + f.name;
+    b.role = FormulaRole::bounds;
+    b.condition = std::isinf(f.bounds->lo)   ? fmt::format("{} <= {:g}", f.name, f.bounds->hi)
+                  : std::isinf(f.bounds->hi) ? fmt::format("{} >= {:g}", f.name, f.bounds->lo)
+                                             : fmt::format("{:g} <= {} <= {:g}", f.bounds->lo, f.name, f.bounds->hi);
+    b.text = b.condition;
+    b.where = f.bounds->where;
+    Expr x;
+    x.kind = Expr::Kind::ref;
+    x.name = f.name;
+    const auto side = [&](OpCode op, double v) {
+      Expr e, n;
+      e.kind = Expr::Kind::op;
+      e.op = op;
+      n.number = v;
+      e.args = {x, n};
+      return e;
+    };
+    std::vector<Expr> sides;
+    if (!std::isinf(f.bounds->lo)) sides.push_back(side(OpCode::lt, f.bounds->lo));
+    if (!std::isinf(f.bounds->hi)) sides.push_back(side(OpCode::gt, f.bounds->hi));
+    if (sides.size() == 2) {
+      b.expr.kind = Expr::Kind::op;
+      b.expr.op = OpCode::add;
+      b.expr.args = std::move(sides);
+    } else if (sides.size() == 1) {
+      b.expr = std::move(sides.front());
+    } else {
+      continue;  // [-inf, inf] bounds nothing
+    }
+    added.push_back(std::move(b));
+  }
+  if (const toml::table* checks = root["checks"].as_table()) {
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    for (auto&& [k, v] : *checks) entries.emplace_back(&k, &v);
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      const auto& x = a.first->source().begin;
+      const auto& y = b.first->source().begin;
+      return std::pair(x.line, x.column) < std::pair(y.line, y.column);
+    });
+    for (const auto& [k, v] : entries) try {
+      const std::string name = std::string(k->str());
+      const std::string key = "checks." + name;
+      if (!is_identifier(name))
+        throw ScenarioError(ctx.at(*k), key, "a check's name is an identifier: letters, digits and _, not starting with a digit");
+      if (!v->is_string())
+        throw ScenarioError(ctx.at(*v), key, fmt::format("expected the condition as a string, e.g. market_within_pool = "
+                                                         "\"market <= pool\", got {}", type_name(*v)));
+      Formula c;
+      c.name = "check." + name;
+      c.role = FormulaRole::check;
+      c.condition = std::string(v->as_string()->get());
+      c.text = c.condition;
+      check_printable(c.text, false, key, ctx.at(*v));
+      c.where = ctx.at(*v);
+      c.where.column += 1;  // past the opening quote
+      Expr cond;
+      try {
+        cond = parse_formula(c.condition);
+      } catch (const FormulaError& e) {
+        SourceLocation at = c.where;
+        at.column += static_cast<std::uint32_t>(e.offset());
+        throw ScenarioError(at, key, fmt::format("{} in \"{}\"", e.what(), excerpt(c.condition)));
+      }
+      Expr zero, one;
+      one.number = 1;
+      c.expr.kind = Expr::Kind::op;
+      c.expr.op = OpCode::select;
+      c.expr.args = {std::move(cond), zero, one};
+      added.push_back(std::move(c));
+    } catch (const ScenarioError& e) {
+      pending.push_back(e);
+    }
+  }
+  for (Formula& f : added) s.formulas.push_back(std::move(f));
 }
 
 void ScenarioParser::links() {
@@ -407,14 +526,14 @@ void ScenarioParser::resolve() {
       at.column += static_cast<std::uint32_t>(r->offset);
       if (r->name == k_year_name) {
         if (!s.years.empty()) continue;
-        throw ScenarioError(at, "formulas." + f.name,
+        throw ScenarioError(at, f.key(),
                             fmt::format("`year` needs a timeline: add years = [FIRST, LAST] (e.g. [2023, 2030]) to "
                                         "[scenario] in \"{}\"",
                                         excerpt(f.text)));
       }
       const auto& fns = function_names();
       const bool is_fn = std::find(fns.begin(), fns.end(), r->name) != fns.end();
-      throw ScenarioError(at, "formulas." + f.name,
+      throw ScenarioError(at, f.key(),
                           is_fn ? fmt::format("`{}` is a function; call it with arguments, e.g. {}(a, b)", r->name,
                                               r->name)
                                 : fmt::format("unknown name `{}`{} in \"{}\"; defined names: {}", r->name,
@@ -474,6 +593,7 @@ void ScenarioParser::resolve() {
   // Dimensions: every formula's operands agree, and a declared unit is what the formula computes.
   std::vector<ScenarioError> unit_errors;
   check_dimensions(s, unit_errors, s.warnings);
+  check_event_points(s, unit_errors);
   if (!unit_errors.empty()) throw ScenarioError::combined(std::move(unit_errors));
 
 }
@@ -656,7 +776,15 @@ void ScenarioParser::stresses() {
                               fmt::format("`{}` is not an input of this scenario{}; a stress replaces inputs' laws "
                                           "(and may have a `description`); inputs: {}",
                                           name, did_you_mean(name, inputs), quoted_list(inputs)));
-        Input in = parse_input(name, ik, iv, ctx, prefix);
+        // A table without `dist` or `value` changes parameters of the input's own law (failed = { p = 0.55 }).
+        const toml::table* change = iv.as_table();
+        const bool partial = change && !change->contains("dist") && !change->contains("value");
+        Input in = partial ? with_parameters(name, *root["inputs"][name].node(), *change, ik, ctx, prefix)
+                           : parse_input(name, ik, iv, ctx, prefix);
+        const Input& base = *std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == name; });
+        if (const std::string why = replacement_problem(base, in); !why.empty())
+          throw ScenarioError(ctx.at(ik), prefix + "." + name, why);
+        if (partial && !change->contains("source")) in.source = base.source;
         if (in.source.empty()) in.source = fmt::format("stress `{}`", st.name);
         st.overrides.push_back(std::move(in));
       }
@@ -759,17 +887,54 @@ Input parse_override(const std::string& spec, const Scenario& s) {
   const auto eq = spec.find('=');
   const auto usage = [&](const std::string& why) {
     return UsageError(fmt::format("--set {}: {}; write --set NAME=VALUE, e.g. --set share=0.05, --set \"share=0.02 to "
-                                  "0.1\" or --set 'share={{ dist = \"beta\", mean = 0.05, sd = 0.02 }}'",
+                                  "0.1\" or --set 'share={{ dist = \"beta\", mean = 0.05, sd = 0.02 }}', or change one "
+                                  "parameter of its law: --set failed.p=0.4",
                                   spec, why));
   };
   if (eq == std::string::npos) throw usage("no `=`");
   std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
   while (!name.empty() && name.back() == ' ') name.pop_back();
+  std::string param;  // NAME.PARAM: one parameter of the input's law as written
+  if (const auto dot = name.find('.'); dot != std::string::npos && !std::any_of(s.inputs.begin(), s.inputs.end(),
+                                                                               [&](const Input& in) { return in.name == name; })) {
+    param = name.substr(dot + 1);
+    name = name.substr(0, dot);
+  }
   std::vector<std::string> inputs;
   for (const auto& in : s.inputs) inputs.push_back(in.name);
-  if (std::find(inputs.begin(), inputs.end(), name) == inputs.end())
-    throw usage(fmt::format("`{}` is not an input of {}{}", name, s.path, did_you_mean(name, inputs)));
+  const auto base = std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& in) { return in.name == name; });
+  if (base == s.inputs.end()) {
+    const bool formula = std::any_of(s.formulas.begin(), s.formulas.end(), [&](const Formula& f) { return f.name == name; });
+    throw usage(formula ? fmt::format("`{}` is a formula of {}: --set replaces an input (set the inputs it is built from)",
+                                      name, s.path)
+                        : fmt::format("`{}` is not an input of {}{}", name, s.path, did_you_mean(name, inputs)));
+  }
   const FileLocator ctx("--set");
+  const auto finish = [&](Input in) {
+    if (const std::string why = replacement_problem(*base, in); !why.empty()) throw usage(why);
+    in.source = "--set " + spec;
+    return in;
+  };
+  if (!param.empty()) {
+    toml::table file;
+    try {
+      file = toml::parse(std::string_view(s.text), std::string_view(s.path));
+    } catch (const toml::parse_error&) {
+    }
+    const toml::node* original = file["inputs"][name].node();
+    if (!original) throw usage(fmt::format("`{}` is linked from another file: change its parameters there", name));
+    toml::table change;
+    try {
+      change = toml::parse(std::string_view(param + " = " + value), std::string_view("--set"));
+    } catch (const toml::parse_error& e) {
+      throw usage(fmt::format("`{}` is not a number", value));
+    }
+    try {
+      return finish(with_parameters(name, *original, change, change.begin()->first, ctx, "set"));
+    } catch (const ScenarioError& e) {
+      throw usage(e.message());
+    }
+  }
   for (const std::string& text : {"x = " + value, "x = \"" + value + "\""}) {
     toml::table t;
     try {
@@ -777,13 +942,13 @@ Input parse_override(const std::string& spec, const Scenario& s) {
     } catch (const toml::parse_error&) {
       continue;  // not TOML as written: try it as a string ("LOW to HIGH")
     }
+    Input in;
     try {
-      Input in = parse_input(name, t.begin()->first, t.begin()->second, ctx, "set");
-      in.source = "--set " + spec;
-      return in;
+      in = parse_input(name, t.begin()->first, t.begin()->second, ctx, "set");
     } catch (const ScenarioError& e) {
       throw usage(e.message());
     }
+    return finish(std::move(in));
   }
   throw usage("the value is neither a number, a \"LOW to HIGH\" range nor a { dist = ... } table");
 }

@@ -19,6 +19,11 @@ namespace tamcarlo {
 inline constexpr std::uintmax_t k_max_scenario_bytes = std::uintmax_t{64} << 20;
 
 /// One variable of a compiled scenario (a Plan): its identity, as runs report it.
+/// What a formula is for: a variable of the model, or an indicator the run counts (1 in a sample that violates a
+/// [checks] condition, or where a formula leaves its `bounds`), reported as the probability of a violation.
+enum class FormulaRole { variable, check, bounds };
+
+/// A variable as the run sees it: an input or a formula, with what is shown about it.
 struct Variable {
   std::string name;
   bool input = false;
@@ -28,6 +33,8 @@ struct Variable {
   double point = 0;   ///< input: point estimate; formula: value at the inputs' points (first year if timed)
   bool timed = false; ///< one value per year of the timeline
   NumberStyle format = NumberStyle::automatic;  ///< how its numbers are shown (`format` key)
+  FormulaRole role = FormulaRole::variable;     ///< check and bounds indicators are counted, not reported as variables
+  std::string condition;                        ///< check/bounds: what must hold
 };
 
 
@@ -38,14 +45,26 @@ struct CorrelationGroup {
   SquareMatrix spearman;
 };
 
+/// The range a variable's values must lie in: `bounds = [lo, hi]` (either may be -inf/inf), or [0, 1] for a share
+/// (format = "percent").
+struct Bounds {
+  double lo = 0, hi = 1;
+  SourceLocation where;  ///< the `bounds` key, or the `format` key that implied them
+  bool implied = false;  ///< from format = "percent", not written
+  /// True when x lies in [lo, hi].
+  [[nodiscard]] bool contains(double x) const noexcept { return x >= lo && x <= hi; }
+};
+
 /// An uncertain input: its law, point estimate, unit and citation.
 struct Input {
   std::string name;
   Distribution dist;
   double point = 0;         ///< the `point` key, else the law's median
+  bool point_given = false; ///< `point` was written (an event a formula branches on must have one)
   std::string unit;         ///< free text, e.g. "CNY/year"
   std::string source;       ///< citation, e.g. "R1 §1.3.2: ..."; empty when none was given
   std::string point_note;   ///< why a `point` outside the law's 1–99% range is right (no lint then); may be empty
+  std::optional<Bounds> bounds;  ///< `bounds = [lo, hi]`, or [0, 1] for format = "percent"; the law must stay inside
   NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown (auto, year, percent)
   SourceLocation where;     ///< position of the input's key
   bool linked = false;      ///< drawn for a linked scenario (name "<scenario>.<input>"); not reported or linted here
@@ -61,10 +80,15 @@ struct Formula {
   bool unit_inferred = false;  ///< `unit` was not written but follows from the operands' units (+ − × ÷ of agreeing units)
   NumberStyle format = NumberStyle::automatic;  ///< `format`: how its numbers are shown; unwritten: a year ± a quantity is a year
   bool format_written = false;  ///< `format` was given (then never inferred)
+  std::optional<Bounds> bounds;  ///< `bounds = [lo, hi]`, or [0, 1] for format = "percent": samples outside are counted
   std::string source;
   SourceLocation where;     ///< position of the expression text (for column arithmetic)
   bool timed = false;       ///< depends on `year` (directly or through other formulas): one value per year
   bool linked = false;      ///< part of a linked scenario (name "<link>.<formula>"), evaluated on this run's samples
+  FormulaRole role = FormulaRole::variable;  ///< check/bounds: named "check.<name>" / "bounds.<formula>", expr 1 = violated
+  std::string condition;    ///< check: the condition as written; bounds: "lo <= x <= hi"
+  /// The key messages name: "formulas.<name>", "checks.<name>" for a check, "formulas.<x>.bounds" for bounds.
+  [[nodiscard]] std::string key() const;
 };
 
 /// A [links.<name>] entry: another scenario's output, evaluated on this scenario's samples.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,6 +56,30 @@ NumberStyle get_format(const toml::table& t, const std::string& prefix, const Fi
                                     "\"year\" (a calendar year: 2028, 2028.6), \"percent\" (a share: 0.37 → 37.0%)",
                                     terminal_safe(name)));
   return style;
+}
+
+std::optional<Bounds> get_bounds(const toml::table& t, const std::string& prefix, const FileLocator& ctx, NumberStyle format) {
+  const toml::node* n = t.get("bounds");
+  if (!n) {
+    if (format != NumberStyle::percent) return std::nullopt;
+    return Bounds{0, 1, ctx.at(*t.get("format")), true};
+  }
+  const std::string key = prefix + ".bounds";
+  const toml::array* a = n->as_array();
+  const auto bound = [&](std::size_t i) {
+    const toml::node* x = a->get(i);
+    if (!x->is_number())
+      throw ScenarioError(ctx.at(*x), key, fmt::format("expected a number (or -inf, inf), got {}", type_name(*x)));
+    const double v = x->is_integer() ? static_cast<double>(x->as_integer()->get()) : x->as_floating_point()->get();
+    if (std::isnan(v)) throw ScenarioError(ctx.at(*x), key, "a bound is a number, not nan");
+    return v;
+  };
+  if (!a || a->size() != 2)
+    throw ScenarioError(ctx.at(*n), key, "expected [lo, hi], e.g. bounds = [0, 1] for a share or [0, inf] for a "
+                                         "count; -inf and inf leave a side open");
+  const double lo = bound(0), hi = bound(1);
+  if (!(lo < hi)) throw ScenarioError(ctx.at(*n), key, fmt::format("[{:g}, {:g}]: the lower bound must lie below the upper", lo, hi));
+  return Bounds{lo, hi, ctx.at(*n), false};
 }
 
 void check_printable(std::string_view text, bool multiline, const std::string& key, const SourceLocation& at) {

@@ -2,6 +2,7 @@
 #pragma once
 #include "sim/base/error.hpp"
 #include "sim/base/number_format.hpp"
+#include "sim/lang/scenario.hpp"
 
 #include <toml++/toml.h>
 
@@ -45,6 +46,10 @@ void check_printable(std::string_view text, bool multiline, const std::string& k
 [[nodiscard]] toml::table parse_toml(const std::string& text, const FileLocator& ctx);
 /// The `format` key of an input or formula table: auto (default), year or percent; throws for another name.
 [[nodiscard]] NumberStyle get_format(const toml::table& t, const std::string& prefix, const FileLocator& ctx);
+/// `bounds = [lo, hi]` of an input or formula table (±inf leave a side open), or [0, 1] when `format` is percent;
+/// nothing when neither is written. Throws for a malformed or empty range.
+[[nodiscard]] std::optional<Bounds> get_bounds(const toml::table& t, const std::string& prefix, const FileLocator& ctx,
+                                               NumberStyle format);
 /// An array of finite numbers (at least one); throws otherwise.
 [[nodiscard]] std::vector<double> get_numbers(const toml::node& n, const std::string& key, const FileLocator& ctx);
 /// The whole file; ScenarioError when it cannot be read.

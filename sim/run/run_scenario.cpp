@@ -193,7 +193,8 @@ RunSummary describe_run(const Scenario& s, const Plan& plan, const RunOptions& o
     for (const auto& [name, spec] : s.risk)
       if (name == vs.var.name) vs.risk_spec = spec;
     vs.constant = !vs.year && constants.count(vs.var.name) > 0;
-    const bool store = !opt.what.point_only && !opt.what.output.empty() &&
+    const bool indicator = vs.var.role != FormulaRole::variable;  // counted (its mean), never stored
+    const bool store = !indicator && !opt.what.point_only && !opt.what.output.empty() &&
                        (opt.what.store == Store::all || (opt.what.store == Store::report && vs.reported));
     vs.stored = store && !vs.constant;  // never N copies of one value
     vs.stored_scalar = store && vs.constant;

@@ -1,5 +1,6 @@
 #include "sim/stats/run_summary.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace tamcarlo {
@@ -7,6 +8,20 @@ namespace tamcarlo {
 const QuantileEstimate& VariableSummary::at(double p) const { return quantile_at(quantiles, p); }
 
 std::string VariableSummary::label() const { return year ? var.name + "[" + std::to_string(*year) + "]" : var.name; }
+
+const char* kind_name(const Variable& v) {
+  switch (v.role) {
+    case FormulaRole::check: return "check";
+    case FormulaRole::bounds: return "bounds";
+    case FormulaRole::variable: break;
+  }
+  return v.input ? "input" : "formula";
+}
+
+Proportion VariableSummary::violations() const {
+  const auto k = static_cast<std::uint64_t>(std::llround(moments.mean * static_cast<double>(moments.n)));
+  return wilson(moments.n > 0 ? k : 0, moments.n);
+}
 
 std::size_t RunSummary::series_index(const std::string& name, std::optional<int> year) const {
   for (std::size_t i = 0; i < variables.size(); ++i)

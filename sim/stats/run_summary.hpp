@@ -18,6 +18,9 @@
 namespace tamcarlo {
 
 
+/// "input", "formula", "check" or "bounds": what a variable is, as the result files and JSON name it.
+[[nodiscard]] const char* kind_name(const Variable& v);
+
 /// Statistics of one series: an untimed variable, or a timed variable at one year.
 struct VariableSummary {
   Variable var;
@@ -37,6 +40,9 @@ struct VariableSummary {
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
   [[nodiscard]] std::string label() const;
+  /// A check's or a bounds indicator's violations: the samples where it is 1, of the finite ones, with the Wilson
+  /// 95% interval of the probability.
+  [[nodiscard]] Proportion violations() const;
 };
 
 struct StressResult;

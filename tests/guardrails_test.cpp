@@ -1,0 +1,141 @@
+// Guardrails: a share typed as a percentage, a growth rate typed as 30 for 30%, an event --set to a constant and an
+// event's unwritten base case are refused with the fix; [checks] and formulas' bounds are counted on every sample and
+// reported (table, JSON, HDF5) with their probability, and --strict makes a violation exit 4.
+#include "sim/io/results_file.hpp"
+#include "sim/lang/scenario.hpp"
+#include "tests/support.hpp"
+
+#include <boost/math/distributions/normal.hpp>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+using namespace tamcarlo;
+using Catch::Contains;
+using tamcarlo::test::error_of;
+
+namespace {
+
+std::string write(const test::TempDir& dir, const std::string& name, const std::string& text) {
+  const auto path = (dir.path() / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("guardrails: a share typed as a percentage is refused, by format = percent and by bounds", "[guardrails][errors]") {
+  const std::string law = "capture = { dist = \"pert\", min = 10, mode = 25, max = 50, ";
+  const std::string by_format = error_of("[inputs]\n" + law + "format = \"percent\" }\n");
+  CHECK_THAT(by_format, Contains("test.toml:2:1: error: [inputs.capture]") && Contains("format = \"percent\" makes it a share") &&
+                            Contains("values 12.6–43.7 look like percentages") && Contains("did you mean 0.126–0.437"));
+  const std::string by_bounds = error_of("[inputs]\n" + law + "bounds = [0, 1] }\n");
+  CHECK_THAT(by_bounds, Contains("[inputs.capture]") && Contains("its bounds = [0, 1]") && Contains("did you mean 0.126–0.437"));
+  // Typed as fractions, both pass; a law with a tail beyond the bounds does not.
+  CHECK(error_of("[inputs]\ncapture = { dist = \"pert\", min = 0.1, mode = 0.25, max = 0.5, format = \"percent\" }\n").empty());
+  CHECK_THAT(error_of("[inputs]\ns = { dist = \"normal\", mean = 0.1, sd = 0.1, bounds = [0, 1] }\n"),
+             Contains("0.159 of its probability lies outside"));
+  CHECK_THAT(error_of("[inputs]\ns = { dist = \"beta\", mean = 0.3, sd = 0.1, point = 1.5, bounds = [0, 1] }\n"),
+             Contains("point 1.5 lies outside"));
+  CHECK_THAT(error_of("[inputs]\ns = { value = 1, bounds = [2, 1] }\n"), Contains("[inputs.s.bounds]") && Contains("must lie below"));
+}
+
+TEST_CASE("guardrails: a growth rate typed as 30 for 30% is refused with the fraction it meant", "[guardrails][errors]") {
+  const std::string e = error_of("[inputs]\ngrowth = { dist = \"normal\", mean = 30, sd = 5, unit = \"1/year\", format = \"percent\" }\n");
+  CHECK_THAT(e, Contains("[inputs.growth]") && Contains("did you mean 0.184–0.416"));
+  // A growth rate that may be negative states its own bounds.
+  CHECK(error_of("[inputs]\ngrowth = { dist = \"normal\", mean = 0.1, sd = 0.2, unit = \"1/year\", format = \"percent\", "
+                 "bounds = [-1, inf] }\n")
+            .empty());
+}
+
+TEST_CASE("guardrails: an event --set to a constant is refused with the form that changes its probability", "[guardrails][errors]") {
+  const std::string augment = test::source_path("scenarios/investments/augment.toml");
+  const auto p = test::run_tamcarlo({"run", augment, "-n", "2000", "--set", "failed=0.4"});
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Contains("`failed` is an event") && Contains("0.4 is not one of its values, 0 and 1") &&
+                        Contains("failed.p=0.4"));
+  // The form it names runs, and raises the loss probability (paired samples: more failures, never fewer).
+  const auto q = test::run_tamcarlo({"run", augment, "-n", "20000", "--seed", "5", "--set", "failed.p=0.4", "--json"});
+  REQUIRE(q.exit_code == 0);
+  const auto j = nlohmann::json::parse(q.out.substr(0, q.out.find('\n')));
+  const auto& set = j.at("stresses").at(0);
+  CHECK(set.at("overrides").at(0).get<std::string>() == "failed = bernoulli(p=0.4)");
+  CHECK(set.at("run").at("variables").at("failed").at("mean").get<double>() >
+        j.at("variables").at("failed").at("mean").get<double>());
+  // A parameter the law does not have, and a formula, are named.
+  CHECK_THAT(test::run_tamcarlo({"run", augment, "--point", "--set", "failed.q=0.4"}).err,
+             Contains("`q` is not a parameter") && Contains("did you mean `p`"));
+  CHECK_THAT(test::run_tamcarlo({"run", augment, "--point", "--set", "exit_value=3"}).err, Contains("`exit_value` is a formula"));
+  // A count takes whole numbers (here in a stress set, which is read the same way).
+  CHECK_THAT(error_of("[inputs]\ndeals = { dist = \"poisson\", mean = 3 }\n[stress.more]\ndeals = 2.5\n"),
+             Contains("[stress.more.deals]") && Contains("is a count") && Contains("deals.mean=2.5"));
+}
+
+TEST_CASE("guardrails: an event that if() branches on needs its base case written; a stress changes only its p", "[guardrails][errors]") {
+  const std::string inputs = "[inputs]\nvalue = { value = 100, unit = \"USD\" }\n";
+  const std::string e = error_of(inputs + "failed = { dist = \"bernoulli\", p = 0.6 }\n[formulas]\nv = \"if(failed, 0, value)\"\n");
+  CHECK_THAT(e, Contains("test.toml:5:9: error: [formulas.v]") && Contains("`failed` is an event") &&
+                    Contains("add point = 0") && Contains("its median, 1, is taken otherwise"));
+  const Scenario s = test::scenario(inputs + "failed = { dist = \"bernoulli\", p = 0.3, point = 0 }\n[formulas]\n"
+                                    "v = \"if(failed, 0, value)\"\n[stress.bear]\nfailed = { p = 0.6 }\n");
+  REQUIRE(s.stresses.size() == 1);
+  const Input& bear = s.stresses[0].overrides.at(0);
+  CHECK(std::get<Bernoulli>(bear.dist).p == 0.6);
+  CHECK(bear.point == 0);  // the base table's point, kept
+  CHECK_THAT(error_of(inputs + "failed = { dist = \"bernoulli\", p = 0.3, point = 0 }\n[stress.bear]\nfailed = 0.5\n"),
+             Contains("[stress.bear.failed]") && Contains("failed.p=0.5"));
+}
+
+TEST_CASE("guardrails: a violated check and a formula leaving its bounds are counted in every sample and reported", "[guardrails]") {
+  // x ~ N(0, 1): the check x <= 1 fails with probability 1 − Φ(1) and y = x leaves [−1, inf] with Φ(−1), both 0.158655.
+  const test::TempDir dir;
+  const std::string file = write(dir, "c.toml",
+                                 "[scenario]\nname = \"c\"\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, source = \"t\" }\n"
+                                 "[formulas]\ny = { expr = \"x\", bounds = [-1, inf] }\n[checks]\nx_small = \"x <= 1\"\n"
+                                 "always = \"x < 100\"\n[outputs]\nreport = [\"y\"]\n");
+  const std::string out = (dir.path() / "c.h5").string();
+  const std::uint64_t n = 200000;
+  const auto p = test::run_tamcarlo({"run", file, "-n", std::to_string(n), "--seed", "3", "-o", out, "--json"});
+  REQUIRE(p.exit_code == 0);
+  const double exact = boost::math::cdf(boost::math::normal(), -1.0);
+  const double se = std::sqrt(exact * (1 - exact) / static_cast<double>(n));
+  const auto j = nlohmann::json::parse(p.out.substr(0, p.out.find('\n')));
+  const auto& checks = j.at("checks");
+  for (const char* key : {"check.x_small", "bounds.y"}) {
+    INFO(key);
+    const double pv = checks.at(key).at("p_violated").get<double>();
+    CHECK(std::fabs(pv - exact) < 4 * se);  // within 4 binomial SE
+    CHECK(checks.at(key).at("violations").get<double>() == std::round(pv * static_cast<double>(n)));
+    CHECK(checks.at(key).at("p_violated_ci").at(0).get<double>() < pv);
+    CHECK(checks.at(key).at("p_violated_ci").at(1).get<double>() > pv);
+  }
+  CHECK(checks.at("check.always").at("violations") == 0);
+  CHECK(checks.at("bounds.y").at("condition") == "y >= -1");
+  CHECK_FALSE(j.at("variables").contains("check.x_small"));  // a check is not a variable
+  CHECK_THAT(p.err, Contains("warning: check x_small `x <= 1` is violated in") && Contains("warning: bounds of y `y >= -1`"));
+  CHECK_THAT(p.err, !Contains("always"));
+  // The result file: the check's summary with its kind and condition; its mean is the probability.
+  CHECK(read_string_attribute(out, "/summary/check.x_small", "kind") == "check");
+  CHECK(read_string_attribute(out, "/summary/check.x_small", "condition") == "x <= 1");
+  CHECK(std::fabs(read_number_attribute(out, "/summary/check.x_small", "mean") - exact) < 4 * se);
+  // The table.
+  const auto t = test::run_tamcarlo({"run", file, "-n", "20000", "-o", out, "--force"});
+  CHECK_THAT(t.out, Contains("checks (violated in how many samples") && Contains("x_small") && Contains("VIOLATED") &&
+                        Contains("y bounds"));
+  // --strict: exit 4, the result written all the same.
+  std::filesystem::remove(out);
+  const auto strict = test::run_tamcarlo({"run", file, "-n", "20000", "-o", out, "--strict"});
+  CHECK(strict.exit_code == 4);
+  CHECK_THAT(strict.err, Contains("2 checks violated (--strict)"));
+  CHECK(std::filesystem::exists(out));
+}
+
+TEST_CASE("guardrails: the scenario library validates with no guardrail warning", "[guardrails][scenarios]") {
+  const auto p = test::run_tamcarlo({"validate", test::source_path("scenarios")});
+  CHECK(p.exit_code == 0);
+  CHECK(p.err.empty());
+}
