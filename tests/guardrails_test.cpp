@@ -75,7 +75,7 @@ TEST_CASE("guardrails: an event --set to a constant is refused with the form tha
              Contains("[stress.more.deals]") && Contains("is a count") && Contains("deals.mean=2.5"));
 }
 
-TEST_CASE("guardrails: an event that if() branches on needs its base case written; a stress changes only its p", "[guardrails][errors]") {
+TEST_CASE("guardrails: an event that if() branches on needs its base case written, and a stress changes only its p", "[guardrails][errors]") {
   const std::string inputs = "[inputs]\nvalue = { value = 100, unit = \"USD\" }\n";
   const std::string e = error_of(inputs + "failed = { dist = \"bernoulli\", p = 0.6 }\n[formulas]\nv = \"if(failed, 0, value)\"\n");
   CHECK_THAT(e, Contains("test.toml:5:9: error: [formulas.v]") && Contains("`failed` is an event") &&
