@@ -253,3 +253,20 @@ TEST_CASE("cluster: a rank bound to fewer CPUs than its threads says how to unbi
   CHECK_THAT(pinned.out, Contains("this process may use 1 of the machine's") && Contains("--threads 1"));
 }
 #endif
+
+TEST_CASE("cluster: a merge records the scenario path as the shards were given it, as the single run does", "[cluster]") {
+  const test::TempDir dir;
+  std::filesystem::copy_file(test::source_path("scenarios/cells/cs_finance.toml"), dir.path() / "s.toml");
+  const auto run = [&](std::vector<std::string> args) {
+    const auto p = test::run_tamcarlo(args, dir.path());
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+  };
+  run({"run", "s.toml", "-n", "20000", "--seed", "3", "-o", "single.h5"});
+  run({"run", "s.toml", "-n", "20000", "--seed", "3", "--shard", "0/2", "-o", "p0.h5"});
+  run({"run", "s.toml", "-n", "20000", "--seed", "3", "--shard", "1/2", "-o", "p1.h5"});
+  run({"merge", "p0.h5", "p1.h5", "-o", "merged.h5"});
+  const std::string single = (dir.path() / "single.h5").string(), merged = (dir.path() / "merged.h5").string();
+  CHECK(read_string_attribute(merged, "/", "scenario_path") == "s.toml");
+  CHECK(test::h5_differences(single, merged).empty());
+}

@@ -296,8 +296,11 @@ int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
   for (const auto& p : a.parts) parts.push_back(std::make_unique<PartReader>(p));
   check_parts(parts, a.parts.front());
   const PartInfo& first = parts.front()->info();
-  // The run the parts came from, as it was.
-  a.files = {first.job};
+  // The run the parts came from, as it was: its file named as the shards named it when that still names the same file
+  // from here (so the merged result records the path the single run would), else by its absolute path.
+  std::error_code same_ec;
+  const bool as_given = !first.job_as_given.empty() && fs::equivalent(first.job_as_given, first.job, same_ec);
+  a.files = {as_given ? first.job_as_given : first.job};
   a.seed = first.seed;
   a.has_seed = true;
   a.samples = first.samples;

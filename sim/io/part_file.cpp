@@ -70,6 +70,7 @@ PartWriter::PartWriter(std::string target, const PartInfo& info) : impl_(std::ma
   h5::attr(root, "part_kind", info.kind);
   h5::attr(root, "part_format", k_part_format);
   h5::attr(root, "job", info.job);
+  h5::attr(root, "job_as_given", info.job_as_given);
   h5::attr(root, "fingerprint", info.fingerprint);
   h5::attr(root, "tamcarlo_version", info.tamcarlo_version);
   h5::attr(root, "stream_version", info.stream_version);
@@ -174,6 +175,7 @@ PartReader::PartReader(std::string path) : impl_(std::make_unique<Impl>()) {
   PartInfo& p = f.info;
   p.kind = string_attr(root, "part_kind", f.path);
   p.job = string_attr(root, "job", f.path);
+  if (h5::has_attr(root, "job_as_given")) p.job_as_given = h5::read_string_attr(root, "job_as_given");
   p.fingerprint = string_attr(root, "fingerprint", f.path);
   p.tamcarlo_version = string_attr(root, "tamcarlo_version", f.path);
   p.stream_version = number_attr(root, "stream_version", f.path);

@@ -14,6 +14,7 @@ namespace tamcarlo {
 struct PartInfo {
   std::string kind;                 ///< "shard" or "checkpoint"
   std::string job;                  ///< the scenario or suite file, as an absolute path
+  std::string job_as_given;         ///< the same file as the command line named it ("" in parts of tamcarlo ≤ 0.2.1)
   std::string fingerprint;          ///< job_fingerprint: the files' texts and every option that changes results
   std::string tamcarlo_version;
   std::uint64_t stream_version = 0;

@@ -295,6 +295,11 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   stat("sd", [](const VariableSummary& s) { return s.moments.sd(); });
   stat("min", [](const VariableSummary& s) { return s.moments.min; });
   stat("max", [](const VariableSummary& s) { return s.moments.max; });
+  if (first.var.role != FormulaRole::variable) {  // a check: the probability of a violation with its Wilson CI
+    stat("p_violated", [](const VariableSummary& s) { return s.violations().p; });
+    stat("p_violated_lo", [](const VariableSummary& s) { return s.violations().lo; });
+    stat("p_violated_hi", [](const VariableSummary& s) { return s.violations().hi; });
+  }
   if (first.quantiles.empty()) return;
   std::vector<double> p, value, lo, hi;
   for (const auto& q : first.quantiles) p.push_back(q.p);

@@ -31,6 +31,7 @@ struct Shard {
 /// Who a run's parts and checkpoints belong to (recorded in them and checked when they are read).
 struct RunIdentity {
   std::string job;                  ///< the scenario or suite file, absolute
+  std::string job_as_given;         ///< the same file as the command line named it (what the result records)
   std::string fingerprint;          ///< job_fingerprint
   std::vector<std::string> stress;  ///< --stress names
   std::vector<std::string> set;     ///< --set assignments

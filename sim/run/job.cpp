@@ -77,6 +77,7 @@ RunIdentity identity_of(const std::string& file, const Job& job, const std::vect
   }
   RunIdentity id;
   id.job = fs::absolute(file).lexically_normal().string();
+  id.job_as_given = file;
   id.stress = stress;
   id.set = set;
   for (const auto& x : stress) texts.push_back("--stress " + x);

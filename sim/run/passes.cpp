@@ -27,6 +27,7 @@ PartInfo part_info(const RunOptions& opt, std::uint64_t samples, std::uint64_t s
   PartInfo p;
   p.kind = kind;
   p.job = opt.how.identity.job;
+  p.job_as_given = opt.how.identity.job_as_given;
   p.fingerprint = opt.how.identity.fingerprint;
   p.tamcarlo_version = TAMCARLO_VERSION;
   p.stream_version = k_stream_version;

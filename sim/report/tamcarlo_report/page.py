@@ -84,6 +84,20 @@ def run_section(ch, run, heading):
         parts.append(f'<p class="warn">† {w("heavy tail")}: one sample of <b>{esc(v)}</b> carries {share:.0%} of its '
                      f"spread (over {run.heavy_tail_share:.0%} means the normal 95% CI of the mean covers less often than "
                      "it says); trust the quantiles more, or run more samples.</p>")
+    check_rows = []
+    for v in run.checks():
+        s = run.summary[v]
+        label = v.split(".", 1)[1] + (" " + w("bounds") if text_attr(s, "kind") == "bounds" else "")
+        years = s["year"][()] if "year" in s else [None]
+        for t, y in enumerate(years):
+            p, lo, hi, n = (stat_at(s, k, t) for k in ("p_violated", "p_violated_lo", "p_violated_hi", "n"))
+            violated = round(p * n)
+            check_rows.append([label + (f" [{int(y)}]" if y is not None else ""), text_attr(s, "condition"),
+                               w("never") if violated == 0 else f"{violated:,} / {int(n):,}",
+                               f"{w.num(p)} [{w.num(lo)}, {w.num(hi)}]", w("ok") if violated == 0 else w("VIOLATED")])
+    if check_rows:
+        parts.append(f"<h3>{w('Checks')}</h3>" + table([w("check"), w("condition"), w("violated"), w("P(violated)"), ""],
+                                                        check_rows, (0, 1, 4)))
     risk_rows = []
     for v in run.reported():
         s = run.summary[v]

@@ -89,6 +89,10 @@ class Run:
         present = [v for v in self.variables() if int(self.summary[v].attrs.get("reported", 0)) == 1]
         return [v for v in self.order if v in present] + [v for v in present if v not in self.order]
 
+    def checks(self):
+        """The [checks] conditions and formulas' bounds the run counted (summary groups of kind check or bounds)."""
+        return [v for v in self.variables() if text_attr(self.summary[v], "kind") in ("check", "bounds")]
+
     def inputs(self):
         return [v for v in self.variables() if text_attr(self.summary[v], "kind") == "input"]
 

@@ -28,6 +28,8 @@ ZH = {
     "Market space against R1's difficulty": "市场空间与 R1 应用难度", "Market space in": "市场空间单位",
     "The cells on R2's two axes: transformation depth × money": "R2 两轴上的单元：改造深度 × 资金",
     "Portfolio: each holding's expected P&L and its share of the tail loss": "投资组合：各持仓期望损益及其尾部损失贡献", "loss region": "亏损区域", "plausibility cap": "合理上限",
+    "Checks": "校验", "check": "校验", "condition": "条件", "violated": "违反次数", "P(violated)": "违反概率", "never": "从未",
+    "ok": "通过", "VIOLATED": "违反", "bounds": "取值范围",
 }
 
 
