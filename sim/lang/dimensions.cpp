@@ -1,13 +1,13 @@
 #include "sim/lang/dimensions.hpp"
 
-#include "sim/base/text.hpp"
-#include "sim/lang/units.hpp"
-
 #include <fmt/format.h>
 
 #include <cmath>
 #include <functional>
 #include <utility>
+
+#include "sim/base/text.hpp"
+#include "sim/lang/units.hpp"
 
 namespace tamcarlo::detail {
 
@@ -72,7 +72,8 @@ std::string shown(const Dimension& d) {
     const std::string factor = std::abs(x) == 1 ? name : fmt::format("{}^{}", name, std::abs(x));
     (x > 0 ? num : den) += ((x > 0 ? num : den).empty() ? "" : "·") + factor;
   }
-  std::string out = num.empty() && den.empty() ? "dimensionless" : (num.empty() ? "1" : num) + (den.empty() ? "" : "/" + den);
+  std::string out =
+      num.empty() && den.empty() ? "dimensionless" : (num.empty() ? "1" : num) + (den.empty() ? "" : "/" + den);
   if (std::fabs(scale - 1) > 1e-9) out += fmt::format(" (×{:g})", scale);
   return out;
 }
@@ -192,7 +193,8 @@ class Checker {
   // unit around it where it is added, compared or passed to a model function: it is never the cause of a mismatch.
   bool free_literal(const Expr& e) const {
     switch (e.kind) {
-      case Expr::Kind::number: return e.unit.empty();
+      case Expr::Kind::number:
+        return e.unit.empty();
       case Expr::Kind::ref: {
         if (e.name == k_year_name) return false;
         const auto it = unitless_.find(e.name);
@@ -218,22 +220,40 @@ class Checker {
     for (const Expr& a : e.args) d.push_back(visit(a));
     const auto all_known = [&] { return std::all_of(d.begin(), d.end(), [](const auto& x) { return x.has_value(); }); };
     switch (e.op) {
-      case OpCode::copy: case OpCode::neg: case OpCode::abs: return d.at(0);
-      case OpCode::add: case OpCode::sub: case OpCode::min: case OpCode::max: case OpCode::clamp:
+      case OpCode::copy:
+      case OpCode::neg:
+      case OpCode::abs:
+        return d.at(0);
+      case OpCode::add:
+      case OpCode::sub:
+      case OpCode::min:
+      case OpCode::max:
+      case OpCode::clamp:
         return alike(e, d, 0, e.op == OpCode::add ? "added" : e.op == OpCode::sub ? "subtracted" : "compared");
       case OpCode::select: {
         if (d[0] && !d[0]->dimensionless() && !free_literal(e.args[0]))
-          fail(e.args[0], fmt::format("if(condition, a, b) needs a condition (a comparison or a 0/1 event); {} is not one",
-                                      named(e.args[0], *d[0])));
+          fail(e.args[0],
+               fmt::format("if(condition, a, b) needs a condition (a comparison or a 0/1 event); {} is not one",
+                           named(e.args[0], *d[0])));
         return alike(e, d, 1, "chosen between");
       }
-      case OpCode::lt: case OpCode::le: case OpCode::gt: case OpCode::ge: case OpCode::eq: case OpCode::ne:
+      case OpCode::lt:
+      case OpCode::le:
+      case OpCode::gt:
+      case OpCode::ge:
+      case OpCode::eq:
+      case OpCode::ne:
         (void)alike(e, d, 0, "compared");
         return Dimension{};
-      case OpCode::mul: return all_known() ? std::optional(combine(*d[0], *d[1], 1)) : std::nullopt;
-      case OpCode::div: return all_known() ? std::optional(combine(*d[0], *d[1], -1)) : std::nullopt;
-      case OpCode::pow: return power(e, d);
-      case OpCode::exp: case OpCode::log: return dimensionless_argument(e, d, e.name.empty() ? "exp/ln" : e.name);
+      case OpCode::mul:
+        return all_known() ? std::optional(combine(*d[0], *d[1], 1)) : std::nullopt;
+      case OpCode::div:
+        return all_known() ? std::optional(combine(*d[0], *d[1], -1)) : std::nullopt;
+      case OpCode::pow:
+        return power(e, d);
+      case OpCode::exp:
+      case OpCode::log:
+        return dimensionless_argument(e, d, e.name.empty() ? "exp/ln" : e.name);
       case OpCode::sqrt: {
         if (!d[0]) return std::nullopt;
         Dimension out{{}, std::sqrt(d[0]->scale)};
@@ -243,7 +263,8 @@ class Checker {
         }
         return out;
       }
-      case OpCode::call: return call(e, d);
+      case OpCode::call:
+        return call(e, d);
     }
     return std::nullopt;
   }
@@ -269,15 +290,17 @@ class Checker {
                                     "first ({})",
                                     a, b, verb, k, conversion_fix(*d[i], *out)));
       } else {
-        const bool currencies = std::any_of(out->base.begin(), out->base.end(), [](const auto& kv) { return is_currency(kv.first); }) &&
-                                std::any_of(d[i]->base.begin(), d[i]->base.end(), [](const auto& kv) { return is_currency(kv.first); });
-        fail(e.args[i], fmt::format("{} and {} are {}, but they are different kinds of quantity; only quantities of one "
-                                    "unit can be added, subtracted, compared or chosen between{}",
-                                    a, b, verb,
-                                    currencies ? " (two currencies: convert one with an exchange-rate input whose unit "
-                                                 "is the ratio, e.g. usd_cny = { ..., unit = \"CNY/USD\" }, then "
-                                                 "amount_usd * usd_cny is in CNY)"
-                                               : ""));
+        const bool currencies =
+            std::any_of(out->base.begin(), out->base.end(), [](const auto& kv) { return is_currency(kv.first); }) &&
+            std::any_of(d[i]->base.begin(), d[i]->base.end(), [](const auto& kv) { return is_currency(kv.first); });
+        fail(e.args[i],
+             fmt::format("{} and {} are {}, but they are different kinds of quantity; only quantities of one "
+                         "unit can be added, subtracted, compared or chosen between{}",
+                         a, b, verb,
+                         currencies ? " (two currencies: convert one with an exchange-rate input whose unit "
+                                      "is the ratio, e.g. usd_cny = { ..., unit = \"CNY/USD\" }, then "
+                                      "amount_usd * usd_cny is in CNY)"
+                                    : ""));
       }
       return std::nullopt;
     }
@@ -305,8 +328,9 @@ class Checker {
       const bool literal = p.kind == Expr::Kind::number;
       if (d[0]->dimensionless()) return Dimension{{}, literal ? std::pow(d[0]->scale, p.number) : 1.0};
       if (!literal || p.number != std::floor(p.number) || std::fabs(p.number) > 16) {
-        fail(p, fmt::format("{} raised to {}: only a whole literal power (x^2, x^3) of a quantity with a unit has a unit",
-                            named(e.args[0], *d[0]), literal ? fmt::format("{:g}", p.number) : "a variable power"));
+        fail(p,
+             fmt::format("{} raised to {}: only a whole literal power (x^2, x^3) of a quantity with a unit has a unit",
+                         named(e.args[0], *d[0]), literal ? fmt::format("{:g}", p.number) : "a variable power"));
         return std::nullopt;
       }
       Dimension out{d[0]->base, std::pow(d[0]->scale, p.number)};
@@ -329,144 +353,202 @@ class Checker {
 
   // The model functions' units (models/*.hpp): what each argument must be and what the result is.
   std::optional<Dimension> call(const Expr& e, const std::vector<std::optional<Dimension>>& d) {
-    const std::string& fn = e.name;
-    const auto arg = [&](std::size_t i) { return free_literal(e.args[i]) ? std::nullopt : d[i]; };
+    if (e.name == "sin" || e.name == "cos" || e.name == "tan") return dimensionless_argument(e, d, e.name);
+    if (e.name == "floor" || e.name == "ceil" || e.name == "round") return d[0];
+    const auto it = signatures().find(e.name);
+    if (it == signatures().end()) return std::nullopt;  // a function without declared units decides nothing
+    Call c{*this, e, d};
+    const std::optional<Dimension> r = it->second(c);
+    return c.ok ? r : std::nullopt;
+  }
+
+  // One call's arguments and the constraints a signature states on them; a violated one is recorded at its argument.
+  struct Call {
+    Checker& k;
+    const Expr& e;
+    const std::vector<std::optional<Dimension>>& d;
     bool ok = true;
-    // Argument i must be dimensionless.
-    const auto dimensionless = [&](std::size_t i, const char* what) {
-      if (arg(i) && !arg(i)->dimensionless()) {
-        fail(e.args[i], fmt::format("{}: its argument {} ({}) is a number, and {} is not", fn, i + 1, what, named(e.args[i], *d[i])));
-        ok = false;
-      }
-    };
-    // Arguments i and j must share one unit.
-    const auto same = [&](std::size_t i, std::size_t j, const char* what) {
-      if (arg(i) && arg(j) && !arg(i)->same(*arg(j))) {
-        fail(e.args[j], fmt::format("{}: arguments {} and {} ({}) take one unit, and {} and {} differ", fn, i + 1, j + 1,
-                                    what, named(e.args[i], *d[i]), named(e.args[j], *d[j])));
-        ok = false;
-      }
-    };
+    // Argument i's dimension, or nothing when it is undecided or a free number (which satisfies any constraint).
+    [[nodiscard]] std::optional<Dimension> arg(std::size_t i) const {
+      return k.free_literal(e.args[i]) ? std::nullopt : d[i];
+    }
+    [[nodiscard]] std::optional<Dimension> known(std::size_t i) const { return d[i]; }
+    [[nodiscard]] std::optional<Dimension> product(std::size_t i, std::size_t j) const {
+      return d[i] && d[j] ? std::optional(combine(*d[i], *d[j], 1)) : std::nullopt;
+    }
+    // 1 / argument i (a rate per the unit of a time), or 1/year when it is free.
+    [[nodiscard]] std::optional<Dimension> per(std::size_t i) const {
+      return arg(i) ? std::optional(combine(Dimension{}, *arg(i), -1)) : std::optional(dimension_of("1/year"));
+    }
+    void fail(std::size_t i, const std::string& what) {
+      k.fail(e.args[i], fmt::format("{}: {}", e.name, what));
+      ok = false;
+    }
+    void dimensionless(std::size_t i, const char* what) {
+      if (arg(i) && !arg(i)->dimensionless())
+        fail(i, fmt::format("its argument {} ({}) is a number, and {} is not", i + 1, what, k.named(e.args[i], *d[i])));
+    }
+    void same(std::size_t i, std::size_t j, const char* what) {
+      if (arg(i) && arg(j) && !arg(i)->same(*arg(j)))
+        fail(j, fmt::format("arguments {} and {} ({}) take one unit, and {} and {} differ", i + 1, j + 1, what,
+                            k.named(e.args[i], *d[i]), k.named(e.args[j], *d[j])));
+    }
     // Argument i (a rate per period) times argument j (a number of periods) must be dimensionless, scale 1.
-    const auto per_period = [&](std::size_t i, std::size_t j) {
+    void per_period(std::size_t i, std::size_t j) {
       if (!arg(i) || !arg(j)) return;
       const Dimension both = combine(*arg(i), *arg(j), 1);
-      if (!both.dimensionless() || std::fabs(both.scale - 1) > 1e-9) {
-        fail(e.args[j], fmt::format("{}: the rate {} and the time {} must be per the same period (rate in 1/year with "
-                                    "time in years){}",
-                                    fn, named(e.args[i], *d[i]), named(e.args[j], *d[j]),
-                                    both.dimensionless() ? fmt::format("; they differ by a factor {:.6g}", both.scale) : ""));
-        ok = false;
-      }
+      if (!both.dimensionless() || std::fabs(both.scale - 1) > 1e-9)
+        fail(j, fmt::format("the rate {} and the time {} must be per the same period (rate in 1/year with time in "
+                            "years){}",
+                            k.named(e.args[i], *d[i]), k.named(e.args[j], *d[j]),
+                            both.dimensionless() ? fmt::format("; they differ by a factor {:.6g}", both.scale) : ""));
+    }
+    void time(std::size_t i) {
+      if (arg(i) && !arg(i)->same_base(dimension_of("year")))
+        fail(i, fmt::format("argument {} is a time (years), and {} is not", i + 1, k.named(e.args[i], *d[i])));
+    }
+  };
+
+  using Signature = std::optional<Dimension> (*)(Call&);
+
+  static const std::map<std::string, Signature>& signatures() {
+    static const std::map<std::string, Signature> table = {
+        // headcount × salary × share; hours × cost per hour × capture
+        {"labor_substitution",
+         [](Call& c) {
+           c.dimensionless(2, "a share");
+           return c.product(0, 1);
+         }},
+        {"productivity_value",
+         [](Call& c) {
+           c.dimensionless(2, "a share");
+           return c.product(0, 1);
+         }},
+        // anchor × volume / anchor volume
+        {"headcount_by_ratio",
+         [](Call& c) {
+           c.same(1, 2, "volumes");
+           return c.known(0);
+         }},
+        // pool × share × share
+        {"spend_share",
+         [](Call& c) {
+           c.dimensionless(1, "a share");
+           c.dimensionless(2, "a share");
+           return c.known(0);
+         }},
+        {"funnel",
+         [](Call& c) {
+           c.dimensionless(1, "a share");
+           c.dimensionless(2, "a share");
+           return c.known(0);
+         }},
+        // (v1 / v0)^(1 / years) − 1, per the unit of years
+        {"cagr",
+         [](Call& c) {
+           c.same(0, 1, "values");
+           c.time(2);
+           return c.per(2);
+         }},
+        // v0 × (1 + rate)^years
+        {"project",
+         [](Call& c) {
+           c.per_period(1, 2);
+           return c.known(0);
+         }},
+        // at t, through (t0, v0) and (t1, v1)
+        {"interpolate",
+         [](Call& c) {
+           c.same(0, 1, "times");
+           c.same(0, 3, "times");
+           c.same(2, 4, "values");
+           return c.known(2);
+         }},
+        // cap / (1 + exp(−k (t − t_mid)))
+        {"logistic",
+         [](Call& c) {
+           c.same(0, 1, "times");
+           c.per_period(2, 0);
+           return c.known(3);
+         }},
+        // through (t1, y1), (t2, y2), ceiling cap
+        {"logistic_through",
+         [](Call& c) {
+           c.same(0, 1, "times");
+           c.same(0, 3, "times");
+           c.same(2, 4, "levels");
+           c.same(2, 5, "levels");
+           return c.known(5);
+         }},
+        // m (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})
+        {"bass_adoption",
+         [](Call& c) {
+           c.per_period(1, 0);
+           c.per_period(2, 0);
+           return c.known(3);
+         }},
+        // (check / post_money) × (1 − dilution)^rounds
+        {"stake_at_exit",
+         [](Call& c) {
+           c.same(0, 1, "check and post-money valuation");
+           c.dimensionless(2, "a dilution share");
+           c.dimensionless(3, "a number of rounds");
+           return std::optional(Dimension{});
+         }},
+        // stake × V, or the preference
+        {"exit_proceeds",
+         [](Call& c) {
+           c.dimensionless(0, "a stake");
+           c.same(1, 2, "exit value and check");
+           c.dimensionless(3, "a 0/1 preference");
+           return c.known(1);
+         }},
+        {"moic",
+         [](Call& c) {
+           c.same(0, 1, "proceeds and check");
+           return std::optional(Dimension{});
+         }},
+        // moic^(1/years) − 1
+        {"irr_single",
+         [](Call& c) {
+           c.dimensionless(0, "a multiple");
+           c.time(1);
+           return c.per(1);
+         }},
+        // −check + proceeds / (1 + rate)^years
+        {"npv_single",
+         [](Call& c) {
+           c.same(0, 1, "check and proceeds");
+           c.per_period(3, 2);
+           return c.known(0);
+         }},
+        // target × check / stake
+        {"required_exit_value",
+         [](Call& c) {
+           c.dimensionless(0, "a target multiple");
+           c.dimensionless(2, "a stake");
+           c.dimensionless(3, "a 0/1 preference");
+           return c.known(1);
+         }},
+        // required exit value / (revenue multiple × market)
+        {"required_share",
+         [](Call& c) {
+           c.dimensionless(0, "a target multiple");
+           c.dimensionless(2, "a stake");
+           c.dimensionless(5, "a 0/1 preference");
+           if (c.arg(1) && c.arg(3) && c.arg(4)) {
+             const Dimension value = combine(*c.arg(3), *c.arg(4), 1);
+             if (!value.same(*c.arg(1)))
+               c.fail(3, fmt::format("the revenue multiple × the market ({} × {} = {}) must be an exit value in the "
+                                     "check's unit, {}; an EV/revenue multiple is in years (unit = \"years\") when the "
+                                     "market is per year",
+                                     c.k.named(c.e.args[3], *c.d[3]), c.k.named(c.e.args[4], *c.d[4]), shown(value),
+                                     c.k.named(c.e.args[1], *c.d[1])));
+           }
+           return std::optional(Dimension{});
+         }},
     };
-    const auto time = [&](std::size_t i) {
-      if (arg(i) && !arg(i)->same_base(dimension_of("year"))) {
-        fail(e.args[i], fmt::format("{}: argument {} is a time (years), and {} is not", fn, i + 1, named(e.args[i], *d[i])));
-        ok = false;
-      }
-    };
-    const auto result = [&](std::optional<Dimension> r) { return ok ? r : std::nullopt; };
-    const auto known = [&](std::size_t i) { return d[i]; };
-    const auto product = [&](std::size_t i, std::size_t j) {
-      return d[i] && d[j] ? std::optional(combine(*d[i], *d[j], 1)) : std::nullopt;
-    };
-    if (fn == "sin" || fn == "cos" || fn == "tan") return dimensionless_argument(e, d, fn);
-    if (fn == "floor" || fn == "ceil" || fn == "round") return d[0];
-    if (fn == "labor_substitution" || fn == "productivity_value") {  // headcount × salary × share; hours × cost/h × capture
-      dimensionless(2, "a share");
-      return result(product(0, 1));
-    }
-    if (fn == "headcount_by_ratio") {  // anchor × volume / anchor volume
-      same(1, 2, "volumes");
-      return result(known(0));
-    }
-    if (fn == "spend_share" || fn == "funnel") {  // pool × share × share
-      dimensionless(1, "a share");
-      dimensionless(2, "a share");
-      return result(known(0));
-    }
-    if (fn == "cagr") {  // (v1 / v0)^(1 / years) − 1, per the unit of years
-      same(0, 1, "values");
-      time(2);
-      return result(arg(2) ? std::optional(combine(Dimension{}, *arg(2), -1)) : std::optional(dimension_of("1/year")));
-    }
-    if (fn == "project") {  // v0 × (1 + rate)^years
-      per_period(1, 2);
-      return result(known(0));
-    }
-    if (fn == "interpolate") {  // at t, through (t0, v0) and (t1, v1)
-      same(0, 1, "times");
-      same(0, 3, "times");
-      same(2, 4, "values");
-      return result(known(2));
-    }
-    if (fn == "logistic") {  // cap / (1 + exp(−k (t − t_mid)))
-      same(0, 1, "times");
-      per_period(2, 0);
-      return result(known(3));
-    }
-    if (fn == "logistic_through") {  // through (t1, y1), (t2, y2), ceiling cap
-      same(0, 1, "times");
-      same(0, 3, "times");
-      same(2, 4, "levels");
-      same(2, 5, "levels");
-      return result(known(5));
-    }
-    if (fn == "bass_adoption") {  // m (1 − e^{−(p+q)t}) / (1 + (q/p) e^{−(p+q)t})
-      per_period(1, 0);
-      per_period(2, 0);
-      return result(known(3));
-    }
-    if (fn == "stake_at_exit") {  // (check / post_money) × (1 − dilution)^rounds
-      same(0, 1, "check and post-money valuation");
-      dimensionless(2, "a dilution share");
-      dimensionless(3, "a number of rounds");
-      return result(Dimension{});
-    }
-    if (fn == "exit_proceeds") {  // stake × V, or the preference
-      dimensionless(0, "a stake");
-      same(1, 2, "exit value and check");
-      dimensionless(3, "a 0/1 preference");
-      return result(known(1));
-    }
-    if (fn == "moic") {
-      same(0, 1, "proceeds and check");
-      return result(Dimension{});
-    }
-    if (fn == "irr_single") {  // moic^(1/years) − 1
-      dimensionless(0, "a multiple");
-      time(1);
-      return result(arg(1) ? std::optional(combine(Dimension{}, *arg(1), -1)) : std::optional(dimension_of("1/year")));
-    }
-    if (fn == "npv_single") {  // −check + proceeds / (1 + rate)^years
-      same(0, 1, "check and proceeds");
-      per_period(3, 2);
-      return result(known(0));
-    }
-    if (fn == "required_exit_value") {  // target × check / stake
-      dimensionless(0, "a target multiple");
-      dimensionless(2, "a stake");
-      dimensionless(3, "a 0/1 preference");
-      return result(known(1));
-    }
-    if (fn == "required_share") {  // required exit value / (revenue multiple × market)
-      dimensionless(0, "a target multiple");
-      dimensionless(2, "a stake");
-      dimensionless(5, "a 0/1 preference");
-      if (arg(1) && arg(3) && arg(4)) {
-        const Dimension value = combine(*arg(3), *arg(4), 1);
-        if (!value.same(*arg(1))) {
-          fail(e.args[3], fmt::format("{}: the revenue multiple × the market ({} × {} = {}) must be an exit value in the "
-                                      "check's unit, {}; an EV/revenue multiple is in years (unit = \"years\") when the "
-                                      "market is per year",
-                                      fn, named(e.args[3], *d[3]), named(e.args[4], *d[4]), shown(value),
-                                      named(e.args[1], *d[1])));
-          ok = false;
-        }
-      }
-      return result(Dimension{});
-    }
-    return std::nullopt;  // a function without declared units decides nothing
+    return table;
   }
 
   // A declared unit the formula does not compute: both units, the factor when only the scale differs, the fix.
@@ -480,13 +562,15 @@ class Checker {
                         nameable(computed) ? fmt::format(", or declare unit = \"{}\"", name) : "");
     } else {
       const Dimension missing = combine(declared, computed, -1);
-      why = fmt::format("it computes {} from its operands' units; the declared unit needs a further factor of {} (give "
-                        "the operand that carries it its unit, e.g. an EV/revenue multiple in years){}",
-                        shown(computed), shown(missing),
-                        nameable(computed) ? fmt::format(", or declare unit = \"{}\"", shown(computed)) : "");
+      why = fmt::format(
+          "it computes {} from its operands' units; the declared unit needs a further factor of {} (give "
+          "the operand that carries it its unit, e.g. an EV/revenue multiple in years){}",
+          shown(computed), shown(missing),
+          nameable(computed) ? fmt::format(", or declare unit = \"{}\"", shown(computed)) : "");
     }
-    errors_.emplace_back(f.where, f.key(),
-                         fmt::format("declared unit = \"{}\", but \"{}\" does not give it: {}", f.unit, excerpt(f.text), why));
+    errors_.emplace_back(
+        f.where, f.key(),
+        fmt::format("declared unit = \"{}\", but \"{}\" does not give it: {}", f.unit, excerpt(f.text), why));
   }
 
   const Scenario& s_;
@@ -494,15 +578,13 @@ class Checker {
   std::vector<Warning>& warnings_;
   std::map<std::string, Known> vars_;
   const Formula* f_ = nullptr;
-  std::vector<std::string> undecided_;  // operands of the current formula whose unit is undecided
+  std::vector<std::string> undecided_;    // operands of the current formula whose unit is undecided
   std::map<std::string, bool> unitless_;  // variables whose unit nothing states (see free_literal)
 };
 
 }  // namespace
 
-bool Dimension::same(const Dimension& o) const {
-  return base == o.base && std::fabs(scale / o.scale - 1) < 1e-9;
-}
+bool Dimension::same(const Dimension& o) const { return base == o.base && std::fabs(scale / o.scale - 1) < 1e-9; }
 
 Dimension dimension_of(const std::string& unit) {
   Dimension d;
