@@ -139,3 +139,18 @@ TEST_CASE("guardrails: the scenario library validates with no guardrail warning"
   CHECK(p.exit_code == 0);
   CHECK(p.err.empty());
 }
+
+TEST_CASE("guardrails: checks and bounds are counted, not reported: the default report lists the formulas alone", "[guardrails]") {
+  const Scenario s = test::scenario("[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1 }\n[formulas]\n"
+                                    "y = { expr = \"x * 2\", bounds = [-1, 1] }\n[checks]\nsmall = \"x < 3\"\n");
+  CHECK(s.report == std::vector<std::string>{"y"});
+  REQUIRE(s.formulas.size() == 3);
+  CHECK(s.formulas[1].name == "bounds.y");
+  CHECK(s.formulas[1].condition == "-1 <= y <= 1");
+  CHECK(s.formulas[2].name == "check.small");
+  CHECK(s.formulas[2].key() == "checks.small");
+  // A bad condition is located in [checks]; a check naming an unknown variable too.
+  CHECK_THAT(error_of("[inputs]\nx = 1\n[checks]\nc = \"x <\"\n"), Contains("test.toml:4:") && Contains("[checks.c]"));
+  CHECK_THAT(error_of("[inputs]\nx = 1\n[checks]\nc = \"z < 1\"\n"), Contains("test.toml:4:6:") && Contains("[checks.c]") &&
+                                                                        Contains("unknown name `z`"));
+}

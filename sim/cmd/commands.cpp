@@ -47,8 +47,11 @@ int cmd_validate(const std::vector<std::string>& args) {
       const std::size_t nwarn = job_warnings(job).size();
       const std::string warned = nwarn == 0 ? "" : fmt::format(" ({} warnings)", nwarn);
       if (const auto* s = std::get_if<Scenario>(&job)) {
-        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}, reports {}{}\n", terminal_safe(file), s->name,
-                                 s->inputs.size(), s->formulas.size(),
+        const auto indicators = std::count_if(s->formulas.begin(), s->formulas.end(),
+                                              [](const Formula& f) { return f.role != FormulaRole::variable; });
+        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}{}, reports {}{}\n", terminal_safe(file), s->name,
+                                 s->inputs.size(), s->formulas.size() - static_cast<std::size_t>(indicators),
+                                 indicators == 0 ? "" : fmt::format(", {} checks and bounds", indicators),
                                  s->years.empty() ? "" : fmt::format(", years {}–{}", s->years.front(), s->years.back()),
                                  quoted_list(s->report), warned);
       } else {

@@ -209,6 +209,8 @@ struct ScenarioParser {
   void dimensions();
   void inputs_and_formulas();
   void indicators();
+  [[nodiscard]] Formula bounds_indicator(const Formula& f) const;
+  [[nodiscard]] Formula check_indicator(const toml::key& k, const toml::node& v) const;
   void links();
   void resolve();
   void outputs();
@@ -339,84 +341,88 @@ void ScenarioParser::inputs_and_formulas() {
 // "bounds.<formula>" = (x < lo) + (x > hi), "check.<name>" = if(condition, 0, 1).
 void ScenarioParser::indicators() {
   std::vector<Formula> added;
-  for (const Formula& f : s.formulas) {
-    if (!f.bounds) continue;
-    Formula b;
-    b.name = "bounds." + f.name;
-    b.role = FormulaRole::bounds;
-    b.condition = std::isinf(f.bounds->lo)   ? fmt::format("{} <= {:g}", f.name, f.bounds->hi)
-                  : std::isinf(f.bounds->hi) ? fmt::format("{} >= {:g}", f.name, f.bounds->lo)
-                                             : fmt::format("{:g} <= {} <= {:g}", f.bounds->lo, f.name, f.bounds->hi);
-    b.text = b.condition;
-    b.where = f.bounds->where;
-    Expr x;
-    x.kind = Expr::Kind::ref;
-    x.name = f.name;
-    const auto side = [&](OpCode op, double v) {
-      Expr e, n;
-      e.kind = Expr::Kind::op;
-      e.op = op;
-      n.number = v;
-      e.args = {x, n};
-      return e;
-    };
-    std::vector<Expr> sides;
-    if (!std::isinf(f.bounds->lo)) sides.push_back(side(OpCode::lt, f.bounds->lo));
-    if (!std::isinf(f.bounds->hi)) sides.push_back(side(OpCode::gt, f.bounds->hi));
-    if (sides.size() == 2) {
-      b.expr.kind = Expr::Kind::op;
-      b.expr.op = OpCode::add;
-      b.expr.args = std::move(sides);
-    } else if (sides.size() == 1) {
-      b.expr = std::move(sides.front());
-    } else {
-      continue;  // [-inf, inf] bounds nothing
-    }
-    added.push_back(std::move(b));
-  }
+  for (const Formula& f : s.formulas)
+    if (f.bounds && (!std::isinf(f.bounds->lo) || !std::isinf(f.bounds->hi))) added.push_back(bounds_indicator(f));
   if (const toml::table* checks = root["checks"].as_table()) {
     std::vector<std::pair<const toml::key*, const toml::node*>> entries;
     for (auto&& [k, v] : *checks) entries.emplace_back(&k, &v);
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {  // the file's order
       const auto& x = a.first->source().begin;
       const auto& y = b.first->source().begin;
       return std::pair(x.line, x.column) < std::pair(y.line, y.column);
     });
     for (const auto& [k, v] : entries) try {
-      const std::string name = std::string(k->str());
-      const std::string key = "checks." + name;
-      if (!is_identifier(name))
-        throw ScenarioError(ctx.at(*k), key, "a check's name is an identifier: letters, digits and _, not starting with a digit");
-      if (!v->is_string())
-        throw ScenarioError(ctx.at(*v), key, fmt::format("expected the condition as a string, e.g. market_within_pool = "
-                                                         "\"market <= pool\", got {}", type_name(*v)));
-      Formula c;
-      c.name = "check." + name;
-      c.role = FormulaRole::check;
-      c.condition = std::string(v->as_string()->get());
-      c.text = c.condition;
-      check_printable(c.text, false, key, ctx.at(*v));
-      c.where = ctx.at(*v);
-      c.where.column += 1;  // past the opening quote
-      Expr cond;
-      try {
-        cond = parse_formula(c.condition);
-      } catch (const FormulaError& e) {
-        SourceLocation at = c.where;
-        at.column += static_cast<std::uint32_t>(e.offset());
-        throw ScenarioError(at, key, fmt::format("{} in \"{}\"", e.what(), excerpt(c.condition)));
-      }
-      Expr zero, one;
-      one.number = 1;
-      c.expr.kind = Expr::Kind::op;
-      c.expr.op = OpCode::select;
-      c.expr.args = {std::move(cond), zero, one};
-      added.push_back(std::move(c));
+      added.push_back(check_indicator(*k, *v));
     } catch (const ScenarioError& e) {
       pending.push_back(e);
     }
   }
   for (Formula& f : added) s.formulas.push_back(std::move(f));
+}
+
+Formula ScenarioParser::bounds_indicator(const Formula& f) const {
+  Formula b;
+  b.name = "bounds." + f.name;
+  b.role = FormulaRole::bounds;
+  b.condition = std::isinf(f.bounds->lo)   ? fmt::format("{} <= {:g}", f.name, f.bounds->hi)
+                : std::isinf(f.bounds->hi) ? fmt::format("{} >= {:g}", f.name, f.bounds->lo)
+                                           : fmt::format("{:g} <= {} <= {:g}", f.bounds->lo, f.name, f.bounds->hi);
+  b.text = b.condition;
+  b.where = f.bounds->where;
+  const auto side = [&](OpCode op, double v) {  // f < lo, or f > hi
+    Expr e, x, n;
+    x.kind = Expr::Kind::ref;
+    x.name = f.name;
+    n.number = v;
+    e.kind = Expr::Kind::op;
+    e.op = op;
+    e.args = {std::move(x), std::move(n)};
+    return e;
+  };
+  std::vector<Expr> sides;
+  if (!std::isinf(f.bounds->lo)) sides.push_back(side(OpCode::lt, f.bounds->lo));
+  if (!std::isinf(f.bounds->hi)) sides.push_back(side(OpCode::gt, f.bounds->hi));
+  if (sides.size() == 1) {
+    b.expr = std::move(sides.front());
+  } else {
+    b.expr.kind = Expr::Kind::op;
+    b.expr.op = OpCode::add;
+    b.expr.args = std::move(sides);
+  }
+  return b;
+}
+
+Formula ScenarioParser::check_indicator(const toml::key& k, const toml::node& v) const {
+  const std::string name(k.str());
+  const std::string key = "checks." + name;
+  if (!is_identifier(name))
+    throw ScenarioError(ctx.at(k), key, "a check's name is an identifier: letters, digits and _, not starting with a digit");
+  if (!v.is_string())
+    throw ScenarioError(ctx.at(v), key, fmt::format("expected the condition as a string, e.g. market_within_pool = "
+                                                    "\"market <= pool\", got {}",
+                                                    type_name(v)));
+  Formula c;
+  c.name = "check." + name;
+  c.role = FormulaRole::check;
+  c.condition = std::string(v.as_string()->get());
+  c.text = c.condition;
+  check_printable(c.text, false, key, ctx.at(v));
+  c.where = ctx.at(v);
+  c.where.column += 1;  // past the opening quote
+  Expr cond;
+  try {
+    cond = parse_formula(c.condition);
+  } catch (const FormulaError& e) {
+    SourceLocation at = c.where;
+    at.column += static_cast<std::uint32_t>(e.offset());
+    throw ScenarioError(at, key, fmt::format("{} in \"{}\"", e.what(), excerpt(c.condition)));
+  }
+  Expr zero, one;
+  one.number = 1;
+  c.expr.kind = Expr::Kind::op;
+  c.expr.op = OpCode::select;
+  c.expr.args = {std::move(cond), zero, one};
+  return c;
 }
 
 void ScenarioParser::links() {
@@ -684,7 +690,7 @@ void ScenarioParser::risk() {
 void ScenarioParser::default_report() {
   if (s.report.empty()) {
     for (const auto& f : s.formulas)
-      if (!f.linked) s.report.push_back(f.name);
+      if (!f.linked && f.role == FormulaRole::variable) s.report.push_back(f.name);
     if (s.report.empty())
       for (const auto& i : s.inputs)
         if (!i.linked) s.report.push_back(i.name);
