@@ -59,7 +59,9 @@ TEST_CASE("guardrails: an event --set to a constant is refused with the form tha
   CHECK_THAT(p.err, Contains("`failed` is an event") && Contains("0.4 is not one of its values, 0 and 1") &&
                         Contains("failed.p=0.4"));
   // The form it names runs, and raises the loss probability (paired samples: more failures, never fewer).
-  const auto q = test::run_tamcarlo({"run", augment, "-n", "20000", "--seed", "5", "--set", "failed.p=0.4", "--json"});
+  const test::TempDir dir;
+  const auto q = test::run_tamcarlo({"run", augment, "-n", "20000", "--seed", "5", "--set", "failed.p=0.4", "--json", "-o",
+                                     (dir.path() / "a.h5").string()});
   REQUIRE(q.exit_code == 0);
   const auto j = nlohmann::json::parse(q.out.substr(0, q.out.find('\n')));
   const auto& set = j.at("stresses").at(0);

@@ -97,6 +97,7 @@ y = "sin(x1) + 7 * sin(x2)^2 + 0.1 * x3^4 * sin(x1)"
   REQUIRE(r.exit_code == 0);
   CHECK(std::filesystem::exists(dir.path() / "i-report" / "ishigami__y__sobol.png"));
   // Without --sobol, none of it.
-  const auto plain = test::run_tamcarlo({"run", f, "-n", "5000", "--store", "none", "--json"});
+  const auto plain = test::run_tamcarlo(
+      {"run", f, "-n", "5000", "--store", "none", "--json", "-o", (dir.path() / "plain.h5").string()});
   CHECK_THAT(plain.out, !Catch::Contains("\"sobol\""));
 }
