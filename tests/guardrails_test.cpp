@@ -3,6 +3,7 @@
 // reported (table, JSON, HDF5) with their probability, and --strict makes a violation exit 4.
 #include "sim/io/results_file.hpp"
 #include "sim/lang/scenario.hpp"
+#include "sim/stats/statistics.hpp"
 #include "tests/support.hpp"
 
 #include <boost/math/distributions/normal.hpp>
@@ -155,4 +156,26 @@ TEST_CASE("guardrails: checks and bounds are counted, not reported: the default 
   CHECK_THAT(error_of("[inputs]\nx = 1\n[checks]\nc = \"x <\"\n"), Contains("test.toml:4:") && Contains("[checks.c]"));
   CHECK_THAT(error_of("[inputs]\nx = 1\n[checks]\nc = \"z < 1\"\n"), Contains("test.toml:4:6:") && Contains("[checks.c]") &&
                                                                         Contains("unknown name `z`"));
+}
+
+TEST_CASE("guardrails: a mean's CI that reaches below the smallest sample is marked, not shown as plausible means", "[guardrails]") {
+  // 30 draws of a lognormal with sigma 3 (seed 1): one sample carries most of the spread, and mean − 1.96·SE < 0 while
+  // every sample is positive.
+  const test::TempDir dir;
+  const std::string file = write(dir, "t.toml", "[scenario]\nname = \"t\"\n[inputs]\nx = { dist = \"lognormal\", median = 1, "
+                                                "sigma = 3, source = \"t\" }\n[formulas]\ny = \"x * 1\"\n");
+  const std::string out = (dir.path() / "t.h5").string();
+  const auto p = test::run_tamcarlo({"run", file, "-n", "30", "--seed", "1", "-o", out, "--json"});
+  REQUIRE(p.exit_code == 0);
+  const auto y = nlohmann::json::parse(p.out.substr(0, p.out.find('\n'))).at("variables").at("y");
+  CHECK(y.at("mean_ci").at(0).get<double>() < 0);
+  CHECK(y.at("min").get<double>() > 0);
+  CHECK(y.at("mean_ci_beyond_samples") == true);
+  const auto t = test::run_tamcarlo({"run", file, "-n", "30", "--seed", "1", "-o", out, "--force"});
+  CHECK_THAT(t.out, Contains("120 †") && Contains("reaches below its smallest sample") && Contains("not as plausible means"));
+  // Moments: the rule itself, on both sides and not for a CI inside the range.
+  Moments m = Moments::over(std::vector<double>{1, 1, 1, 1, 100});
+  CHECK(m.ci_beyond_samples());
+  m = Moments::over(std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  CHECK_FALSE(m.ci_beyond_samples());
 }

@@ -71,6 +71,7 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   j["max"] = any ? num(m.max) : nullptr;
   j["largest_share"] = num(m.largest_share());
   j["heavy_tail"] = m.heavy_tailed();
+  j["mean_ci_beyond_samples"] = m.ci_beyond_samples();
   add_quantiles(j, v.quantiles);
   if (v.risk) j["risk"] = risk(*v.risk);
   if (!v.sensitivity.empty()) {

@@ -250,7 +250,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
     const NumberStyle style = v.var.format;
     const auto [mean, half] = mean_ci(m, style);
     std::vector<std::string> row = {v.label(), v.var.unit, format_number(v.point, style), mean,
-                                    m.heavy_tailed() ? half + " †" : half};
+                                    m.heavy_tailed() || m.ci_beyond_samples() ? half + " †" : half};
     for (const double p : {0.05, 0.50, 0.95})
       row.push_back(v.quantiles.empty() ? "—" : format_number(v.at(p).value, style));
     row.push_back(thousands(m.nonfinite));
@@ -269,6 +269,16 @@ void print_table(const RunSummary& r, std::ostream& os) {
                         "normal 95% CI of the mean covers less often than it says); trust the quantiles more, or run "
                         "more samples\n",
                         v.label(), 100 * v.moments.largest_share(), 100 * k_heavy_tail_share);
+  for (const auto& v : r.variables)
+    if (v.reported && v.moments.ci_beyond_samples()) {
+      const Moments& m = v.moments;
+      const bool below = m.mean - m.half95() < m.min;
+      os << fmt::format(" † `{}`: the normal 95% CI of its mean reaches {} its {} sample ({}), a value it never took; "
+                        "read it as \"the mean is not known to this precision\", not as plausible means; trust the "
+                        "quantiles, or run more samples\n",
+                        v.label(), below ? "below" : "above", below ? "smallest" : "largest",
+                        format_number(below ? m.min : m.max, v.var.format));
+    }
   for (const auto& v : r.variables)
     if (v.moments.nonfinite > 0)
       os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "

@@ -185,6 +185,12 @@ double Moments::largest_share() const noexcept {
 
 bool Moments::heavy_tailed() const noexcept { return largest_share() > k_heavy_tail_share; }
 
+bool Moments::ci_beyond_samples() const noexcept {
+  if (n < 2 || !std::isfinite(mean)) return false;
+  const double half = half95();
+  return mean - half < min || mean + half > max;
+}
+
 namespace {
 
 // Places the elements of ranks [r_begin, r_end) (sorted, 0-based, relative to `base`) at their sorted positions.

@@ -49,6 +49,9 @@ struct Moments {
   /// True when largest_share() > k_heavy_tail_share: the tail is too heavy for the normal CI of the mean to
   /// be trusted at this n (it then covers the true mean less often than it says).
   [[nodiscard]] bool heavy_tailed() const noexcept;
+  /// True when the mean's 95% interval (mean ± half95()) reaches beyond the samples' own range [min, max]: below the
+  /// smallest sample of a positive quantity, say. Such an interval is not a range of plausible means.
+  [[nodiscard]] bool ci_beyond_samples() const noexcept;
 };
 
 /// The largest_share() above which the mean's normal interval is flagged. The CLT needs every sample's share of

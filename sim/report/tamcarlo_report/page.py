@@ -58,7 +58,7 @@ def run_section(ch, run, heading):
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
                                           design_words(w, run),
                                           f"{w('unit')} {esc(run.unit)}" if run.unit else ""]) + "</p>"]
-    rows, heavy = [], []
+    rows, heavy, outside = [], [], []
     for v in run.reported():
         s = run.summary[v]
         style = run.style(v)
@@ -75,8 +75,12 @@ def run_section(ch, run, heading):
             share, flag = run.heavy_tailed(v)
             if flag:
                 heavy.append((v, share))
+            beyond = run.ci_beyond_samples(v)
+            if beyond:
+                outside.append((v, beyond))
             rows.append([v, text_attr(s, "unit"), w.num(num_attr(s, "point"), style),
-                         w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style) + (" †" if flag else ""),
+                         w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style) +
+                         (" †" if flag or beyond else ""),
                          *((w.num(q[k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
     parts.append(f"<h3>{w('Outputs')}</h3>" + table([w("output"), w("unit"), w("point"), w("mean ± 95% CI"), "P5",
                                                      "P50", "P95"], rows, (0, 1)))
@@ -84,6 +88,9 @@ def run_section(ch, run, heading):
         parts.append(f'<p class="warn">† {w("heavy tail")}: one sample of <b>{esc(v)}</b> carries {share:.0%} of its '
                      f"spread (over {run.heavy_tail_share:.0%} means the normal 95% CI of the mean covers less often than "
                      "it says); trust the quantiles more, or run more samples.</p>")
+    for v, (side, value) in outside:
+        parts.append(f'<p class="warn">† <b>{esc(v)}</b>: {w("the 95% CI of its mean reaches " + side + " its samples")} '
+                     f"({w.num(value, run.style(v))}), {w('a value it never took: not a range of plausible means')}.</p>")
     check_rows = []
     for v in run.checks():
         s = run.summary[v]

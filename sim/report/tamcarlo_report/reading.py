@@ -89,6 +89,15 @@ class Run:
         present = [v for v in self.variables() if int(self.summary[v].attrs.get("reported", 0)) == 1]
         return [v for v in self.order if v in present] + [v for v in present if v not in self.order]
 
+    def ci_beyond_samples(self, var):
+        """("below", smallest sample) or ("above", largest) when the mean's 95% CI as stored reaches beyond the
+        samples' own range (an untimed variable), else None."""
+        s = self.summary[var]
+        lo, hi, mn, mx = (num_attr(s, k) for k in ("mean_ci_lo", "mean_ci_hi", "min", "max"))
+        if not all(math.isfinite(x) for x in (lo, hi, mn, mx)) or num_attr(s, "n", 0) < 2:
+            return None
+        return ("below", mn) if lo < mn else ("above", mx) if hi > mx else None
+
     def checks(self):
         """The [checks] conditions and formulas' bounds the run counted (summary groups of kind check or bounds)."""
         return [v for v in self.variables() if text_attr(self.summary[v], "kind") in ("check", "bounds")]

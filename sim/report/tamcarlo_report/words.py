@@ -30,6 +30,9 @@ ZH = {
     "Portfolio: each holding's expected P&L and its share of the tail loss": "投资组合：各持仓期望损益及其尾部损失贡献", "loss region": "亏损区域", "plausibility cap": "合理上限",
     "Checks": "校验", "check": "校验", "condition": "条件", "violated": "违反次数", "P(violated)": "违反概率", "never": "从未",
     "ok": "通过", "VIOLATED": "违反", "bounds": "取值范围",
+    "the 95% CI of its mean reaches below its samples": "均值的 95% 置信区间低于其最小样本",
+    "the 95% CI of its mean reaches above its samples": "均值的 95% 置信区间高于其最大样本",
+    "a value it never took: not a range of plausible means": "该值从未出现：不应读作均值的合理范围",
 }
 
 
