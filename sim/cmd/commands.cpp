@@ -213,8 +213,8 @@ std::size_t warn_violations(const std::string& file, const RunSummary& r, const 
     ++violated;
     std::cerr << fmt::format("{}: warning: {}{} `{}` is violated in {} of {} samples (P = {} [{}, {}])\n", file,
                              run_name.empty() ? "" : run_name + ": ",
-                             v.var.role == FormulaRole::check ? "check " + v.label().substr(6) : "bounds of " + v.label().substr(7),
-                             v.var.condition, thousands(static_cast<std::uint64_t>(std::llround(p.p * static_cast<double>(p.n)))),
+                             (v.var.role == FormulaRole::check ? "check " : "bounds of ") + v.indicator_name(),
+                             v.var.condition, thousands(v.violated_samples()),
                              thousands(p.n), format_number(p.p), format_number(p.lo), format_number(p.hi));
   }
   for (const StressResult& st : r.stresses) violated += warn_violations(file, st.run, "stress " + st.name);

@@ -43,8 +43,6 @@ class SuiteSource : public BlockSource {
   }
   /// Column of the per-sample Kendall τ_b of the markets with the stars.
   [[nodiscard]] std::size_t tau() const { return runs_width_ + 2 * cells_.size() + cells_.size() * cells_.size(); }
-  /// Cells of the matrix.
-  [[nodiscard]] const std::vector<Cell>& cells() const noexcept { return cells_; }
   [[nodiscard]] std::size_t width() const override { return tau() + 1; }
   [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override;
   [[nodiscard]] std::uint32_t replicates() const override { return plans_.front()->design().replicates; }

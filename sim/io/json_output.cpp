@@ -144,7 +144,7 @@ Json run_json(const RunSummary& r) {
       checks[v.label()] = {{"kind", kind_name(v.var)},
                            {"condition", v.var.condition},
                            {"samples", v.moments.n},
-                           {"violations", static_cast<std::uint64_t>(std::llround(p.p * static_cast<double>(p.n)))},
+                           {"violations", v.violated_samples()},
                            {"p_violated", num(p.p)},
                            {"p_violated_ci", ci(p.lo, p.hi)}};
       continue;

@@ -137,8 +137,8 @@ void print_checks(const RunSummary& r, std::ostream& os) {
   for (const auto& v : r.variables) {
     if (v.var.role == FormulaRole::variable || v.moments.n == 0) continue;
     const Proportion p = v.violations();
-    const auto count = static_cast<std::uint64_t>(std::llround(p.p * static_cast<double>(p.n)));
-    const std::string name = v.var.role == FormulaRole::check ? v.label().substr(6) : v.label().substr(7) + " bounds";
+    const std::uint64_t count = v.violated_samples();
+    const std::string name = v.indicator_name() + (v.var.role == FormulaRole::bounds ? " bounds" : "");
     rows.push_back({name, v.var.condition, count == 0 ? "never" : fmt::format("{} of {}", thousands(count), thousands(p.n)),
                     fmt::format("{} [{}, {}]", format_number(p.p), format_number(p.lo), format_number(p.hi)),
                     count == 0 ? "ok" : "VIOLATED"});

@@ -18,9 +18,15 @@ const char* kind_name(const Variable& v) {
   return v.input ? "input" : "formula";
 }
 
-Proportion VariableSummary::violations() const {
-  const auto k = static_cast<std::uint64_t>(std::llround(moments.mean * static_cast<double>(moments.n)));
-  return wilson(moments.n > 0 ? k : 0, moments.n);
+std::uint64_t VariableSummary::violated_samples() const {
+  return moments.n > 0 ? static_cast<std::uint64_t>(std::llround(moments.mean * static_cast<double>(moments.n))) : 0;
+}
+
+Proportion VariableSummary::violations() const { return wilson(violated_samples(), moments.n); }
+
+std::string VariableSummary::indicator_name() const {
+  const std::string l = label();  // "check.<name>" or "bounds.<formula>", with [year] when timed
+  return l.substr(l.find('.') + 1);
 }
 
 std::size_t RunSummary::series_index(const std::string& name, std::optional<int> year) const {

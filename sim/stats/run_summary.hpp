@@ -43,6 +43,10 @@ struct VariableSummary {
   /// A check's or a bounds indicator's violations: the samples where it is 1, of the finite ones, with the Wilson
   /// 95% interval of the probability.
   [[nodiscard]] Proportion violations() const;
+  /// A check's or bounds indicator's violating samples (its mean × n, the count its 0/1 values sum to).
+  [[nodiscard]] std::uint64_t violated_samples() const;
+  /// What a check or bounds indicator is about: the check's name, or the bounded formula's ("x_small", "y[2030]").
+  [[nodiscard]] std::string indicator_name() const;
 };
 
 struct StressResult;
