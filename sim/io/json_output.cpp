@@ -69,7 +69,8 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   j["sd"] = num(m.sd());
   j["min"] = any ? num(m.min) : nullptr;
   j["max"] = any ? num(m.max) : nullptr;
-  j["largest_share"] = num(m.largest_share());
+  j["skew_ratio"] = num(m.skew_ratio());
+  if (m.replicates >= 2) j["replicate_skew"] = num(m.replicate_skew);
   j["heavy_tail"] = m.heavy_tailed();
   j["mean_ci_beyond_samples"] = m.ci_beyond_samples();
   add_quantiles(j, v.quantiles);

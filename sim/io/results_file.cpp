@@ -163,9 +163,9 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   h5::attr(g, "store", store_name(store));
   write_design(g, s.design);
   // What a reader needs to show the run as the terminal does: the reported outputs in the scenario's order, and the
-  // largest_share above which a mean's normal CI is marked as unreliable.
+  // skewness ratio above which a mean's CI is marked as unreliable (each variable stores its mark, `heavy_tail`).
   h5::attr(g, "report_order", s.report);
-  h5::attr(g, "heavy_tail_share", k_heavy_tail_share);
+  h5::attr(g, "heavy_tail_skew", k_heavy_tail_skew);
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);
@@ -295,6 +295,8 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   stat("sd", [](const VariableSummary& s) { return s.moments.sd(); });
   stat("min", [](const VariableSummary& s) { return s.moments.min; });
   stat("max", [](const VariableSummary& s) { return s.moments.max; });
+  stat("skew_ratio", [](const VariableSummary& s) { return s.moments.skew_ratio(); });
+  stat("heavy_tail", [](const VariableSummary& s) { return s.moments.heavy_tailed() ? 1.0 : 0.0; });
   if (first.var.role != FormulaRole::variable) {  // a check: the probability of a violation with its Wilson CI
     stat("p_violated", [](const VariableSummary& s) { return s.violations().p; });
     stat("p_violated_lo", [](const VariableSummary& s) { return s.violations().lo; });

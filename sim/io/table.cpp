@@ -213,6 +213,17 @@ void print_portfolio(const PortfolioStats& p, std::ostream& os) {
 
 }  // namespace
 
+std::string heavy_tail_note(const std::string& label, const Moments& m) {
+  const std::string advice = "; trust the quantiles more, or run more samples\n";
+  if (m.skew_ratio() > k_heavy_tail_skew)
+    return fmt::format(" † heavy tail: `{}` is so skewed (|skewness|/√n = {:.2f}, over {:.2f}) that the 95% CI of its "
+                       "mean covers less often than it says{}",
+                       label, m.skew_ratio(), k_heavy_tail_skew, advice);
+  return fmt::format(" † heavy tail: the {} replicate means of `{}` are skewed (|skewness|/√R = {:.2f}, over {:.2f}), so "
+                     "the t interval over them covers less often than it says{}",
+                     m.replicates, label, m.replicate_skew, k_heavy_tail_replicate_skew, advice);
+}
+
 std::string design_note(const RunSummary& r) {
   const std::uint32_t reps = r.design.replicates;
   const std::string kind = r.design.kind == DesignKind::lhs ? "Latin hypercube" : "scrambled Sobol' points";
@@ -265,10 +276,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   for (const auto& st : r.stresses) print_stress(r, st, os);
   for (const auto& v : r.variables)
     if (v.reported && v.moments.heavy_tailed())
-      os << fmt::format(" † heavy tail: one sample of `{}` carries {:.0f}% of its spread (over {:.0f}% means the "
-                        "normal 95% CI of the mean covers less often than it says); trust the quantiles more, or run "
-                        "more samples\n",
-                        v.label(), 100 * v.moments.largest_share(), 100 * k_heavy_tail_share);
+      os << heavy_tail_note(v.label(), v.moments);
   for (const auto& v : r.variables)
     if (v.reported && v.moments.ci_beyond_samples()) {
       const Moments& m = v.moments;

@@ -12,6 +12,8 @@ namespace tamcarlo {
 [[nodiscard]] std::string design_note(const RunSummary& r);
 /// The readable table of the reported variables (point, mean ± 95% CI, P5, P50, P95, non-finite count).
 void print_table(const RunSummary& r, std::ostream& os);
+/// The table's † line for a variable whose mean's CI is heavy_tailed(): which skewness ratio crossed its limit.
+[[nodiscard]] std::string heavy_tail_note(const std::string& label, const Moments& m);
 /// One line of wall seconds per phase (`--timings`) and the share of the time spent outside the sampling passes.
 void print_timings(const PhaseTimings& t, std::ostream& os);
 /// The ranked matrix (market P50/P5/P95, stars, AIGC share, P(> next)), the rank agreement, then each run's table.

@@ -35,7 +35,11 @@ Moments moments_with_nonfinite(std::span<const double> x) noexcept {
   if (m.n == 0) return m;
   m.mean = sum / static_cast<double>(m.n);
   for (const double v : x)
-    if (std::isfinite(v)) m.m2 += (v - m.mean) * (v - m.mean);
+    if (std::isfinite(v)) {
+      const double d = v - m.mean;
+      m.m2 += d * d;
+      m.m3 += d * d * d;
+    }
   return m;
 }
 
@@ -81,24 +85,34 @@ using Four = double __attribute__((vector_size(32)));
   if (mn == mx) {  // one value throughout (a constant): its exact value, no spread (the sum would round)
     m.mean = mn;
     m.m2 = 0;
+    m.m3 = 0;
     return true;
   }
   const double mean = total / static_cast<double>(n);
   const Four c = {mean, mean, mean, mean};
-  Four q0 = {0, 0, 0, 0}, q1 = q0;
+  Four q0 = {0, 0, 0, 0}, q1 = q0, k0 = q0, k1 = q0;
   for (std::size_t i = 0; i < whole; i += 8) {
     Four a, b;
     std::memcpy(&a, v + i, sizeof a);
     std::memcpy(&b, v + i + 4, sizeof b);
     a -= c;
     b -= c;
-    q0 += a * a;
-    q1 += b * b;
+    const Four a2 = a * a, b2 = b * b;
+    q0 += a2;
+    q1 += b2;
+    k0 += a2 * a;
+    k1 += b2 * b;
   }
   double m2 = ((q0[0] + q0[1]) + (q0[2] + q0[3])) + ((q1[0] + q1[1]) + (q1[2] + q1[3]));
-  for (std::size_t i = whole; i < n; ++i) m2 += (v[i] - mean) * (v[i] - mean);
+  double m3 = ((k0[0] + k0[1]) + (k0[2] + k0[3])) + ((k1[0] + k1[1]) + (k1[2] + k1[3]));
+  for (std::size_t i = whole; i < n; ++i) {
+    const double d = v[i] - mean;
+    m2 += d * d;
+    m3 += d * d * d;
+  }
   m.mean = mean;
   m.m2 = m2;
+  m.m3 = m3;
   return true;
 }
 
@@ -126,7 +140,7 @@ Moments Moments::of(std::span<const double> x) noexcept {
 
 void Moments::merge(const Moments& o) noexcept {
   replicates = 0;  // a union of summaries is no longer one design's replicates
-  replicate_se = std::numeric_limits<double>::quiet_NaN();
+  replicate_se = replicate_skew = std::numeric_limits<double>::quiet_NaN();
   nonfinite += o.nonfinite;
   if (o.n == 0) return;
   if (n == 0) {
@@ -134,11 +148,14 @@ void Moments::merge(const Moments& o) noexcept {
     *this = o;
     nonfinite = nf;
     replicates = 0;
-    replicate_se = std::numeric_limits<double>::quiet_NaN();
+    replicate_se = replicate_skew = std::numeric_limits<double>::quiet_NaN();
     return;
   }
   const double na = static_cast<double>(n), nb = static_cast<double>(o.n), total = na + nb;
   const double delta = o.mean - mean;
+  // Pébay (2008): the third central sum needs the second sums before they merge.
+  m3 += o.m3 + delta * delta * delta * (na * nb * (na - nb) / (total * total)) +
+        3 * delta * (na * o.m2 - nb * m2) / total;
   mean += delta * (nb / total);
   m2 += o.m2 + delta * delta * (na * nb / total);
   n += o.n;
@@ -167,7 +184,7 @@ void Moments::set_replicates(const std::vector<Moments>& each) {
   bool all = each.size() >= 2;
   for (const Moments& m : each) all = all && m.n > 0;
   if (!all) {
-    replicate_se = std::numeric_limits<double>::quiet_NaN();
+    replicate_se = replicate_skew = std::numeric_limits<double>::quiet_NaN();
     return;
   }
   // Two passes over the R means (R is small): their mean, then their variance.
@@ -175,15 +192,19 @@ void Moments::set_replicates(const std::vector<Moments>& each) {
   const double r = static_cast<double>(each.size()), centre = sum / r;
   for (const Moments& m : each) sum2 += (m.mean - centre) * (m.mean - centre);
   replicate_se = std::sqrt(sum2 / (r - 1) / r);
+  double sum3 = 0;
+  for (const Moments& m : each) sum3 += (m.mean - centre) * (m.mean - centre) * (m.mean - centre);
+  replicate_skew = sum2 > 0 ? std::fabs(sum3) / std::pow(sum2, 1.5) : std::numeric_limits<double>::quiet_NaN();
 }
 
-double Moments::largest_share() const noexcept {
-  if (n < 2 || !(m2 > 0)) return std::numeric_limits<double>::quiet_NaN();
-  const double far = std::max(max - mean, mean - min);
-  return std::min(1.0, far * far / m2);
+double Moments::skew_ratio() const noexcept {
+  if (n < 3 || !(m2 > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return std::min(1.0, std::fabs(m3) / std::pow(m2, 1.5));
 }
 
-bool Moments::heavy_tailed() const noexcept { return largest_share() > k_heavy_tail_share; }
+bool Moments::heavy_tailed() const noexcept {
+  return skew_ratio() > k_heavy_tail_skew || (replicates >= 2 && replicate_skew > k_heavy_tail_replicate_skew);
+}
 
 bool Moments::ci_beyond_samples() const noexcept {
   if (n < 2 || !std::isfinite(mean)) return false;

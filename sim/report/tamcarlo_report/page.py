@@ -72,9 +72,9 @@ def run_section(ch, run, heading):
                              w.mean_ci(mean[t], run.ci * se[t], style),
                              *((w.num(q[t, k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
         else:
-            share, flag = run.heavy_tailed(v)
+            ratio, flag = run.heavy_tailed(v)
             if flag:
-                heavy.append((v, share))
+                heavy.append((v, ratio))
             beyond = run.ci_beyond_samples(v)
             if beyond:
                 outside.append((v, beyond))
@@ -84,10 +84,11 @@ def run_section(ch, run, heading):
                          *((w.num(q[k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
     parts.append(f"<h3>{w('Outputs')}</h3>" + table([w("output"), w("unit"), w("point"), w("mean ± 95% CI"), "P5",
                                                      "P50", "P95"], rows, (0, 1)))
-    for v, share in heavy:
-        parts.append(f'<p class="warn">† {w("heavy tail")}: one sample of <b>{esc(v)}</b> carries {share:.0%} of its '
-                     f"spread (over {run.heavy_tail_share:.0%} means the normal 95% CI of the mean covers less often than "
-                     "it says); trust the quantiles more, or run more samples.</p>")
+    for v, ratio in heavy:
+        why = (f"is so skewed (|skewness|/√n = {ratio:.2f}, over {run.heavy_tail_skew:.2f})"
+               if ratio > run.heavy_tail_skew else "has skewed replicate means")
+        parts.append(f'<p class="warn">† {w("heavy tail")}: <b>{esc(v)}</b> {why} that the 95% CI of its mean covers '
+                     "less often than it says; trust the quantiles more, or run more samples.</p>")
     for v, (side, value) in outside:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b>: {w("the 95% CI of its mean reaches " + side + " its samples")} '
                      f"({w.num(value, run.style(v))}), {w('a value it never took: not a range of plausible means')}.</p>")

@@ -16,17 +16,6 @@ def num_attr(obj, name, default=float("nan")):
         return default
 
 
-def largest_share(s):
-    """Share of the squared deviations carried by the farthest sample (Moments::largest_share in C++), from the
-    summary's n, mean, sd, min and max; NaN when it is undefined."""
-    n, mean, sd = num_attr(s, "n"), num_attr(s, "mean"), num_attr(s, "sd")
-    lo, hi = num_attr(s, "min"), num_attr(s, "max")
-    if not (n >= 2 and sd > 0 and math.isfinite(mean)):
-        return float("nan")
-    far = max(hi - mean, mean - lo)
-    return min(1.0, far * far / ((n - 1) * sd * sd))
-
-
 def strings_attr(obj, name):
     """A string-array attribute as a list of str ([] when absent)."""
     return [s.decode() if isinstance(s, bytes) else str(s) for s in obj.attrs.get(name, [])]
@@ -67,10 +56,10 @@ class Run:
         self.title = text_attr(group, "scenario_title")
         self.unit = text_attr(group, "scenario_unit")
         self.text = text_attr(group, "scenario")
-        # The reported outputs in the scenario's order and the heavy-tail threshold, as the run wrote them (files of
+        # The reported outputs in the scenario's order and the heavy-tail limit, as the run wrote them (files of
         # tamcarlo 0.2.1 and earlier have neither: their outputs are listed by name and no mean is marked).
         self.order = strings_attr(group, "report_order")
-        self.heavy_tail_share = num_attr(group, "heavy_tail_share")
+        self.heavy_tail_skew = num_attr(group, "heavy_tail_skew")
         self.seed = int(group.attrs.get("seed", 0))
         self.samples = int(group.attrs.get("samples", 0))
         self.summary = group["summary"] if "summary" in group else None
@@ -109,9 +98,9 @@ class Run:
         return text_attr(self.summary[var], "format", "auto") or "auto"
 
     def heavy_tailed(self, var):
-        """(share, flag): the largest share of the squared deviations of `var` and whether its mean's CI is marked."""
-        share = largest_share(self.summary[var])
-        return share, math.isfinite(share) and math.isfinite(self.heavy_tail_share) and share > self.heavy_tail_share
+        """(skew ratio, flag): |skewness|/sqrt(n) of `var` and whether the run marked its mean's CI (`heavy_tail`)."""
+        s = self.summary[var]
+        return num_attr(s, "skew_ratio"), num_attr(s, "heavy_tail", 0) == 1
 
     def constant(self, var):
         s = self.summary[var]
