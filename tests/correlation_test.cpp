@@ -3,6 +3,7 @@
 #include "sim/engine/plan_source.hpp"
 #include "sim/engine/plan.hpp"
 #include "sim/random/copula.hpp"
+#include "sim/stats/rank_correlation.hpp"
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <random>
 
 using namespace tamcarlo;
 using tamcarlo::test::error_of;
@@ -19,14 +21,8 @@ using Catch::Contains;
 
 namespace {
 
-std::vector<double> ranks(const std::vector<double>& x) {
-  std::vector<std::size_t> idx(x.size());
-  std::iota(idx.begin(), idx.end(), std::size_t{0});
-  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return x[a] < x[b]; });
-  std::vector<double> r(x.size());
-  for (std::size_t i = 0; i < idx.size(); ++i) r[idx[i]] = static_cast<double>(i);
-  return r;
-}
+// Ranks with ties at their average rank (midranks): Spearman's ρ of a discrete law counts a tie once.
+std::vector<double> ranks(const std::vector<double>& x) { return average_ranks(x); }
 
 double pearson(const std::vector<double>& a, const std::vector<double>& b) {
   const double n = static_cast<double>(a.size());
@@ -100,6 +96,15 @@ share  = { dist = "pert", min = 0.01, mode = 0.05, max = 0.2 }
 [correlations]
 pairs = [["share", "market", 0.9]]
 )TOML",
+      // discrete laws (ties): the written Spearman ρ is reached all the same (midranks), not the smaller value the
+      // normal scores alone would give (0.5 → 0.39 for this bernoulli and a normal)
+      R"TOML([inputs]
+e = { dist = "bernoulli", p = 0.3 }
+k = { dist = "poisson", mean = 2 }
+x = { dist = "normal", mean = 0, sd = 1 }
+[correlations]
+pairs = [["e", "x", 0.5], ["k", "x", 0.4], ["e", "k", 0.3]]
+)TOML",
   };
   for (const auto& text : scenarios) {
     const Scenario s = test::scenario(text);
@@ -109,7 +114,14 @@ pairs = [["share", "market", 0.9]]
     for (std::size_t v = 0; v < s.inputs.size(); ++v) col[s.inputs[v].name] = plan.index(s.inputs[v].name);
     for (const auto& in : s.inputs) {
       INFO(in.name << ": " << describe(in.dist));
-      CHECK(ks(out.columns[col[in.name]], in.dist) < test::k_ks_critical);
+      const auto& c = out.columns[col[in.name]];
+      if (std::holds_alternative<Bernoulli>(in.dist) || std::holds_alternative<Poisson>(in.dist)) {
+        // A discrete law: KS's critical value is for continuous ones; its mean within 4 SE instead.
+        const double mean = std::accumulate(c.begin(), c.end(), 0.0) / static_cast<double>(c.size());
+        CHECK(std::fabs(mean - tamcarlo::mean(in.dist)) <= 4 * tamcarlo::sd(in.dist) / std::sqrt(static_cast<double>(c.size())));
+      } else {
+        CHECK(ks(c, in.dist) < test::k_ks_critical);
+      }
     }
     REQUIRE(s.correlations.size() == 1);
     const CorrelationGroup& g = s.correlations.front();
@@ -181,4 +193,40 @@ TEST_CASE("correlations: validate lints a correlation that no formula uses", "[c
   const auto p = test::run_tamcarlo({"validate", f});
   CHECK(p.exit_code == 0);
   CHECK_THAT(p.err, Contains("c.toml:9:") && Contains("warning") && Contains("`b` is correlated but no formula uses it"));
+}
+
+TEST_CASE("correlations: a discrete law's reach is exact, and a ρ beyond it is a located error", "[correlation][errors]") {
+  // The Spearman ρ of a bernoulli(0.3) and a normal whose normal scores are correlated r: copula_spearman against
+  // the midrank ρ of 200,000 pairs drawn directly (4 SE; the SE of a Spearman ρ is under 1/√n = 0.0022).
+  const Distribution e = Bernoulli{0.3}, x = Normal{0, 1}, k = Poisson{2};
+  const double r = normal_score_correlation(0.5);
+  {
+    std::mt19937_64 gen(5);
+    std::normal_distribution<double> normal;
+    std::vector<double> a, b;
+    for (int i = 0; i < 200000; ++i) {
+      const double z1 = normal(gen), z2 = r * z1 + std::sqrt(1 - r * r) * normal(gen);
+      a.push_back(z1 > 0.5244005127080407 ? 1.0 : 0.0);  // Φ⁻¹(0.7): 1 with probability 0.3
+      b.push_back(z2);
+    }
+    const double want = copula_spearman(e, x, r);
+    INFO("exact " << want << ", drawn " << spearman(a, b));
+    CHECK(std::fabs(spearman(a, b) - want) <= 4 / std::sqrt(200000.0));
+    CHECK(want == Approx(0.39).margin(0.01));  // what a copula that ignored the ties gave for a written 0.5
+  }
+  // Two continuous laws: the closed form; a discrete pair at r = ±1: the bound the error names.
+  CHECK(copula_spearman(x, Normal{3, 2}, r) == Approx(0.5).epsilon(1e-12));
+  CHECK(reachable_spearman(e, x, 1) == Approx(0.794).margin(0.001));  // 0.105 / (√0.21 · √(1/12))
+  CHECK(reachable_spearman(e, e, 1) == Approx(1.0).epsilon(1e-9));
+  CHECK(reachable_spearman(e, k, -1) < 0);
+  const auto solved = normal_score_for(e, k, 0.3);
+  REQUIRE(solved);
+  CHECK(copula_spearman(e, k, *solved) == Approx(0.3).margin(1e-9));
+  CHECK_FALSE(normal_score_for(e, x, 0.8));
+
+  const std::string text = "[inputs]\nfailed = { dist = \"bernoulli\", p = 0.3, point = 0 }\n"
+                           "x = { dist = \"normal\", mean = 0, sd = 1 }\n[formulas]\ny = \"if(failed, 0, x)\"\n"
+                           "[correlations]\npairs = [[\"failed\", \"x\", 0.9]]\n";
+  CHECK_THAT(error_of(text), Contains("test.toml:7:") && Contains("[correlations.pairs[0]]") &&
+                                 Contains("cannot reach a Spearman correlation of 0.9") && Contains("0.793 at most"));
 }

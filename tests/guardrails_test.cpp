@@ -137,6 +137,24 @@ TEST_CASE("guardrails: a violated check and a formula leaving its bounds are cou
   CHECK(std::filesystem::exists(out));
 }
 
+TEST_CASE("guardrails: a formula whose range lies wholly outside its bounds is refused at validate", "[guardrails][errors]") {
+  const std::string inputs = "[inputs]\npool = { dist = \"uniform\", min = 1e9, max = 2e9 }\n"
+                             "capture = { dist = \"pert\", min = 10, mode = 25, max = 50 }\n"
+                             "growth = { dist = \"normal\", mean = 30, sd = 5, bounds = [-inf, inf] }\n[formulas]\n";
+  // A share computed from a percentage: [10, 50] by interval arithmetic, none of it in [0, 1].
+  CHECK_THAT(error_of(inputs + "share = { expr = \"capture / 1\", format = \"percent\" }\nm = \"pool * share\"\n"),
+             Contains("test.toml:6:") && Contains("[formulas.share]") && Contains("takes values in [10, 50]") &&
+                 Contains("within its bounds [0, 1]") && Contains("a share written as a percentage? divide by 100"));
+  // Through several formulas and functions: min(capture, 60) * 2 is in [20, 100], bounds [0, 5].
+  CHECK_THAT(error_of(inputs + "twice = \"min(capture, 60) * 2\"\nr = { expr = \"twice + 0\", bounds = [0, 5] }\n"),
+             Contains("[formulas.r]") && Contains("takes values in [20, 100]") && Contains("within its bounds [0, 5]"));
+  // No false alarm: a range that meets the bounds (a normal's tail reaches any bound) is left to the run's counts,
+  // and so is a division whose divisor can be 0.
+  CHECK(error_of(inputs + "g = { expr = \"growth / 100\", bounds = [-1, 1] }\n").empty());
+  CHECK(error_of(inputs + "g = { expr = \"growth\", bounds = [-1, 1] }\n").empty());
+  CHECK(error_of(inputs + "q = { expr = \"capture / (growth - 30)\", bounds = [0, 1] }\n").empty());
+}
+
 TEST_CASE("guardrails: the scenario library validates with no guardrail warning", "[guardrails][scenarios]") {
   const auto p = test::run_tamcarlo({"validate", test::source_path("scenarios")});
   CHECK(p.exit_code == 0);

@@ -194,6 +194,22 @@ CorrelationGroup checked_group(const std::vector<std::string>& names, const std:
   return grp;
 }
 
+void check_reach(const std::vector<GivenCorrelation>& given, const Scenario& s) {
+  const auto law = [&](const std::string& name) -> const Distribution& {
+    return std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& i) { return i.name == name; })->dist;
+  };
+  for (const GivenCorrelation& g : given) {
+    if (g.rho == 0 || normal_score_for(law(g.a), law(g.b), g.rho)) continue;
+    const double reach = reachable_spearman(law(g.a), law(g.b), g.rho > 0 ? 1 : -1);
+    throw ScenarioError(g.where, g.key,
+                        fmt::format("`{}` ({}) and `{}` ({}) cannot reach a Spearman correlation of {:g}: the ties of a "
+                                    "discrete law hold it to {:.3f} at most; write a value within that (tamcarlo "
+                                    "reaches any value up to it exactly)",
+                                    g.a, describe(law(g.a)), g.b, describe(law(g.b)), g.rho,
+                                    std::trunc(reach * 1000) / 1000));
+  }
+}
+
 void lint_correlations(const std::vector<GivenCorrelation>& given, const Scenario& s,
                        const std::vector<std::string>& report, std::vector<Warning>& out) {
   std::set<std::string> warned;

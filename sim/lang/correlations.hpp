@@ -31,6 +31,10 @@ struct GivenCorrelation {
 [[nodiscard]] CorrelationGroup checked_group(const std::vector<std::string>& names,
                                              const std::vector<GivenCorrelation>& given);
 
+/// Throws ScenarioError at the first pair whose Spearman ρ the two laws cannot reach (a discrete law's ties cap
+/// it; the copula reaches any ρ within the cap exactly), naming the reachable bound.
+void check_reach(const std::vector<GivenCorrelation>& given, const Scenario& s);
+
 /// Warns of each correlated input that neither a formula nor `report` uses (the correlation changes nothing).
 void lint_correlations(const std::vector<GivenCorrelation>& given, const Scenario& s,
                        const std::vector<std::string>& report, std::vector<Warning>& out);

@@ -2,6 +2,7 @@
 
 #include "sim/base/text.hpp"
 #include "sim/lang/correlations.hpp"
+#include "sim/lang/intervals.hpp"
 #include "sim/lang/dimensions.hpp"
 #include "sim/lang/law_builder.hpp"
 #include "sim/lang/units.hpp"
@@ -600,6 +601,7 @@ void ScenarioParser::resolve() {
   std::vector<ScenarioError> unit_errors;
   check_dimensions(s, unit_errors, s.warnings);
   check_event_points(s, unit_errors);
+  check_formula_ranges(s, unit_errors);
   if (!unit_errors.empty()) throw ScenarioError::combined(std::move(unit_errors));
 
 }
@@ -611,6 +613,7 @@ void ScenarioParser::correlations() {
   if (!c) return;
   const std::vector<GivenCorrelation> given = read_correlations(*c, s, ctx);
   for (const auto& names : correlation_groups(given)) s.correlations.push_back(checked_group(names, given));
+  check_reach(given, s);
   std::vector<std::string> report;  // [outputs] is read after this section
   if (const toml::array* rep = root["outputs"]["report"].as_array())
     for (const auto& r : *rep)

@@ -4,6 +4,7 @@
 #include <boost/math/special_functions/erf.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <span>
@@ -30,7 +31,172 @@ SquareMatrix from_eigen(const Eigen::MatrixXd& e) {
 // Φ(z), accurate in both tails (erfc of the far side).
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
 
+// Φ⁻¹(p) by Newton steps on normal_cdf from a rational start (only for the few atom boundaries of a law).
+double normal_quantile(double p) {
+  if (p <= 0) return -HUGE_VAL;
+  if (p >= 1) return HUGE_VAL;
+  double z = std::sqrt(2.0) * boost::math::erf_inv(2 * p - 1);
+  for (int i = 0; i < 2; ++i) {
+    const double d = normal_cdf(z) - p;
+    z -= d / (std::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi));
+  }
+  return z;
+}
+
+// Gauss–Legendre nodes and weights on [−1, 1] (Newton on P_n from Chebyshev starts).
+struct GaussLegendre {
+  static constexpr int n = 24;
+  std::array<double, n> x{}, w{};
+  GaussLegendre() {
+    for (int i = 0; i < n; ++i) {
+      double z = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
+      for (int it = 0; it < 100; ++it) {
+        double p0 = 1, p1 = z;
+        for (int k = 2; k <= n; ++k) {
+          const double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+          p0 = p1;
+          p1 = p2;
+        }
+        dp = n * (z * p1 - p0) / (z * z - 1);
+        const double step = p1 / dp;
+        z -= step;
+        if (std::fabs(step) < 1e-16) break;
+      }
+      x[static_cast<std::size_t>(i)] = z;
+      w[static_cast<std::size_t>(i)] = 2 / ((1 - z * z) * dp * dp);
+    }
+  }
+};
+
+// P(Z₁ > h, Z₂ > k) for standard normals correlated ρ: Φ(−h)Φ(−k) + ∫₀^ρ φ₂(h, k; t) dt (Plackett's identity),
+// the integral by Gauss–Legendre on 4 panels (the integrand steepens as |t| → 1); exact at ρ = ±1.
+double upper_orthant(double h, double k, double rho) {
+  if (!std::isfinite(h) || !std::isfinite(k)) return normal_cdf(-h) * normal_cdf(-k);
+  if (rho >= 1) return normal_cdf(-std::max(h, k));
+  if (rho <= -1) return std::max(0.0, normal_cdf(-h) - normal_cdf(k));
+  static const GaussLegendre gl;
+  double integral = 0;
+  constexpr int panels = 4;
+  for (int p = 0; p < panels; ++p) {
+    const double lo = rho * p / panels, hi = rho * (p + 1) / panels, mid = (lo + hi) / 2, half = (hi - lo) / 2;
+    for (int i = 0; i < GaussLegendre::n; ++i) {
+      const double t = mid + half * gl.x[static_cast<std::size_t>(i)], q = 1 - t * t;
+      integral += half * gl.w[static_cast<std::size_t>(i)] * std::exp(-(h * h - 2 * t * h * k + k * k) / (2 * q)) /
+                  (2 * std::numbers::pi * std::sqrt(q));
+    }
+  }
+  return normal_cdf(-h) * normal_cdf(-k) + integral;
+}
+
+// A discrete law in normal scores: the boundaries a_j = Φ⁻¹(F(x_j)) between consecutive atoms, the steps d_j of its
+// mid-distribution function F̃ (F̃ jumps by (p_j + p_{j+1})/2 at a_j), F̃ at the first atom, and Σ p³ (the ties).
+struct Atoms {
+  std::vector<double> bound, step;
+  double first = 0, cubes = 0;
+};
+
+Atoms atoms_of(std::vector<double> p) {
+  Atoms a;
+  double cum = 0;
+  for (std::size_t j = 0; j < p.size(); ++j) {
+    a.cubes += p[j] * p[j] * p[j];
+    if (j + 1 < p.size()) {
+      cum += p[j];
+      a.bound.push_back(normal_quantile(cum));
+      a.step.push_back((p[j] + p[j + 1]) / 2);
+    }
+  }
+  a.first = p.empty() ? 0 : p[0] / 2;
+  return a;
+}
+
+// The atoms' probabilities of a discrete law in increasing value (nullopt for a continuous one); a count law's tail
+// beyond 1 − 1e-12 of its mass is one last atom.
+std::optional<Atoms> atoms(const Distribution& d) {
+  const auto counts = [](const auto& law) {
+    std::vector<double> p;
+    double below = 0;
+    for (double k = 0; below < 1 - 1e-12 && p.size() < 4096; ++k) {
+      const double c = law.cdf(k);
+      p.push_back(c - below);
+      below = c;
+    }
+    p.back() += 1 - below;
+    return p;
+  };
+  const auto table = [](std::vector<std::pair<double, double>> vw) {
+    std::sort(vw.begin(), vw.end());
+    std::vector<double> p;
+    double total = 0;
+    for (std::size_t i = 0; i < vw.size(); ++i) {
+      if (i == 0 || vw[i].first != vw[i - 1].first) p.push_back(0);
+      p.back() += vw[i].second;
+      total += vw[i].second;
+    }
+    for (double& x : p) x /= total;
+    return p;
+  };
+  if (const auto* b = std::get_if<Bernoulli>(&d)) return atoms_of({1 - b->p, b->p});
+  if (const auto* b = std::get_if<Binomial>(&d)) return atoms_of(counts(*b));
+  if (const auto* b = std::get_if<Poisson>(&d)) return atoms_of(counts(*b));
+  if (const auto* b = std::get_if<Discrete>(&d)) {
+    std::vector<std::pair<double, double>> vw;
+    for (std::size_t i = 0; i < b->values.size(); ++i) vw.emplace_back(b->values[i], b->weights[i]);
+    return atoms_of(table(std::move(vw)));
+  }
+  if (const auto* b = std::get_if<Empirical>(&d)) {
+    std::vector<std::pair<double, double>> vw;
+    for (const double x : b->data) vw.emplace_back(x, 1.0);
+    return atoms_of(table(std::move(vw)));
+  }
+  return std::nullopt;
+}
+
+// E[F̃_a(X)·F̃_b(Y)] − 1/4 for a discrete a: F̃_a(z₁) = first + Σ_j step_j·1{z₁ > a_j}; a continuous b has F̃ = Φ(z₂),
+// and E[1{z₁ > a}·Φ(z₂)] = P(z₁ > a, (z₂ − w)/√2 > 0), normal scores correlated r/√2.
+double covariance(const Atoms& a, const std::optional<Atoms>& b, double r) {
+  double e = 0;
+  if (!b) {
+    e = a.first / 2;
+    for (std::size_t j = 0; j < a.bound.size(); ++j) e += a.step[j] * upper_orthant(a.bound[j], 0, r / std::numbers::sqrt2);
+    return e - 0.25;
+  }
+  e = a.first * b->first;
+  for (std::size_t j = 0; j < a.bound.size(); ++j) e += b->first * a.step[j] * normal_cdf(-a.bound[j]);
+  for (std::size_t l = 0; l < b->bound.size(); ++l) e += a.first * b->step[l] * normal_cdf(-b->bound[l]);
+  for (std::size_t j = 0; j < a.bound.size(); ++j)
+    for (std::size_t l = 0; l < b->bound.size(); ++l)
+      e += a.step[j] * b->step[l] * upper_orthant(a.bound[j], b->bound[l], r);
+  return e - 0.25;
+}
+
 }  // namespace
+
+double copula_spearman(const Distribution& a, const Distribution& b, double r) {
+  std::optional<Atoms> da = atoms(a), db = atoms(b);
+  if (!da && !db) return spearman_of_normal_scores(r);
+  if (!da) std::swap(da, db);
+  // ρ_S = 12·cov(F̃_a(X), F̃_b(Y)) / √((1 − Σp³)(1 − Σq³)): Var F̃(X) = (1 − Σp³)/12, 1/12 for a continuous law.
+  const double ties = (1 - da->cubes) * (db ? 1 - db->cubes : 1.0);
+  return ties > 0 ? 12 * covariance(*da, db, r) / std::sqrt(ties) : 0.0;
+}
+
+double reachable_spearman(const Distribution& a, const Distribution& b, int sign) {
+  return copula_spearman(a, b, sign > 0 ? 1.0 : -1.0);
+}
+
+std::optional<double> normal_score_for(const Distribution& a, const Distribution& b, double spearman) {
+  if (!atoms(a) && !atoms(b)) return normal_score_correlation(spearman);
+  if (spearman == 0) return 0.0;
+  const double reach = reachable_spearman(a, b, spearman > 0 ? 1 : -1);
+  if (std::fabs(spearman) > std::fabs(reach) * (1 + 1e-9)) return std::nullopt;
+  double lo = spearman > 0 ? 0.0 : -1.0, hi = spearman > 0 ? 1.0 : 0.0;  // copula_spearman rises with r
+  for (int it = 0; it < 60; ++it) {
+    const double mid = (lo + hi) / 2;
+    (copula_spearman(a, b, mid) < spearman ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
 
 double normal_score_correlation(double spearman) { return 2 * std::sin(std::numbers::pi * spearman / 6); }
 
@@ -65,15 +231,20 @@ SquareMatrix nearest_correlation(const SquareMatrix& m, double floor) {
 
 GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman) {
   if (spearman.k != laws.size()) throw std::invalid_argument("copula: one correlation row per law");
-  for (auto& d : laws) quantiles_.emplace_back(std::move(d));
   SquareMatrix r = spearman;
-  for (std::size_t i = 0; i < r.k; ++i)
-    for (std::size_t j = 0; j < r.k; ++j) r(i, j) = i == j ? 1.0 : normal_score_correlation(spearman(i, j));
+  for (std::size_t i = 0; i < r.k; ++i) {
+    r(i, i) = 1.0;
+    for (std::size_t j = i + 1; j < r.k; ++j) {
+      const double rho = spearman(i, j);
+      r(i, j) = r(j, i) = normal_score_for(laws[i], laws[j], rho).value_or(rho > 0 ? 1.0 : -1.0);
+    }
+  }
   // A = V·√Λ: a factor of a semi-definite R too (a Cholesky factor needs it definite, e.g. not ρ = 1).
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(to_eigen(r));
   if (es.eigenvalues()(0) < -1e-9) throw std::invalid_argument("copula: the correlation matrix is not positive semi-definite");
   const Eigen::VectorXd root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
   factor_ = from_eigen(es.eigenvectors() * root.asDiagonal());
+  for (auto& d : laws) quantiles_.emplace_back(std::move(d));
 }
 
 void GaussianCopula::apply(const std::vector<double*>& columns, std::size_t n) const {

@@ -4,6 +4,7 @@
 #include "sim/random/distribution.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,16 @@ struct SquareMatrix {
 /// Its inverse: the Spearman ρ of normal scores correlated r, (6/π)·asin(r/2).
 [[nodiscard]] double spearman_of_normal_scores(double r);
 
+/// The Spearman correlation (with midranks, as of the whole population) of F_a⁻¹(Φ(z₁)) and F_b⁻¹(Φ(z₂)) when
+/// the normal scores z₁, z₂ are correlated r: (6/π)·asin(r/2) for two continuous laws; less in magnitude where a
+/// law is discrete (bernoulli, binomial, poisson, discrete, empirical), whose ties cap it. Exact up to quadrature.
+[[nodiscard]] double copula_spearman(const Distribution& a, const Distribution& b, double r);
+/// The normal-score correlation r that gives laws a and b the Spearman correlation ρ (copula_spearman(a, b, r) = ρ),
+/// or nullopt when |ρ| is beyond what the two laws can reach (see reachable_spearman).
+[[nodiscard]] std::optional<double> normal_score_for(const Distribution& a, const Distribution& b, double spearman);
+/// The Spearman correlation the two laws reach at r = 1 (sign > 0) or r = −1 (sign < 0): ±1 for continuous laws.
+[[nodiscard]] double reachable_spearman(const Distribution& a, const Distribution& b, int sign);
+
 /// Eigen-decomposition check of a correlation matrix: its smallest eigenvalue and that eigenvector.
 struct Definiteness {
   double min_eigenvalue = 0;
@@ -37,7 +48,8 @@ struct Definiteness {
 /// normal-score correlation R, which must be positive semi-definite.
 class GaussianCopula {
  public:
-  /// `laws` in the group's order; `spearman` their rank correlations (unit diagonal).
+  /// `laws` in the group's order; `spearman` their rank correlations (unit diagonal), reached exactly where a law
+  /// is discrete (normal_score_for; a pair beyond reach gets r = ±1, the nearest it can have).
   GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman);
   /// In place: column m holds n independent standard normal scores of member m on entry and member m's correlated
   /// draws on return: x_m = F_m⁻¹(Φ((A·z)_m)), the uniforms kept inside (0, 1).

@@ -1,0 +1,27 @@
+// Internal to sim/lang: interval arithmetic over a scenario's formulas at validate, from its inputs' supports, to
+// refuse a formula whose declared bounds no sample can meet.
+#pragma once
+#include "sim/base/error.hpp"
+#include "sim/lang/scenario.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace tamcarlo::detail {
+
+/// A closed range [lo, hi] that holds every value of a quantity (either end may be infinite).
+struct Interval {
+  double lo = -HUGE_VAL, hi = HUGE_VAL;
+};
+
+/// The range of each input (its law's support, narrowed by its bounds) and formula (interval arithmetic through
+/// + − × ÷ ^, min, max, abs, exp, log, sqrt, clamp, if and comparisons; a model function gives the whole line).
+/// Conservative: every sample lies inside; the range may be wider than the samples' (a formula naming one input
+/// twice, say).
+[[nodiscard]] Interval range_of(const Scenario& s, const std::string& name);
+
+/// Adds a located error for each formula whose declared bounds lie wholly outside its range: every sample would
+/// violate them (a share computed as a percentage, a rate typed as 30 for 30%).
+void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors);
+
+}  // namespace tamcarlo::detail
