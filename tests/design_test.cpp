@@ -78,6 +78,19 @@ TEST_CASE("design: a keyed permutation maps 0 … m − 1 onto itself one to one
   CHECK(same < 20);  // a random pair agrees in 1 place on average
 }
 
+TEST_CASE("design: a keyed permutation's batch fill gives the values one by one does, whatever the offset", "[design]") {
+  // Sizes with an odd and an even bit count, batches that cross the low half's boundary, and a tail past the 8 lanes.
+  for (const std::uint64_t m : {5ULL, 1000ULL, 4097ULL, 300000ULL, 1000000ULL}) {
+    const KeyedPermutation p(m, 0xfeedULL);
+    for (const std::uint64_t first : {0ULL, 3ULL, 1021ULL, m > 20 ? m - 19 : 0ULL}) {
+      if (first >= m) continue;
+      std::vector<std::uint64_t> out(std::min<std::uint64_t>(m - first, 4099));
+      p.fill(first, out);
+      for (std::size_t k = 0; k < out.size(); ++k) REQUIRE(out[k] == p(first + k));
+    }
+  }
+}
+
 TEST_CASE("design: unscrambled Sobol' points are Boost.Random's sobol sequence", "[design]") {
   // Boost's engine skips the all-zero point and runs in Gray-code order: its point q is point gray(q + 1).
   constexpr std::uint32_t dims = 40;

@@ -100,7 +100,7 @@ TEST_CASE("a sample stream is Philox4x32 keyed by (seed, variable id), counter {
     CHECK(s() == (o.v[0] | (std::uint64_t{o.v[1]} << 32)));
     CHECK(s() == (o.v[2] | (std::uint64_t{o.v[3]} << 32)));
   }
-  // Pinned: the key schedule is part of stream version 2.
+  // Pinned: the key schedule is part of stream versions 2 and 3.
   CHECK(stream_key(0, 0).k0 == 0x7b1dcdafU);
   // A stream given its first words continues exactly as one that computed them.
   std::uint64_t first4[4];

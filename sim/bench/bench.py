@@ -6,6 +6,7 @@ numpy is single-threaded (its RNG and reductions are); it runs once per repeat a
 baseline of both rows. Run: cmake --build --preset bench
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -66,7 +67,7 @@ def main():
         t1, ta = med["tamcarlo, 1 thread"], med[f"tamcarlo, {all_t} threads"]
         f1, fa = med["fused C++ loop, 1 thread"], med[f"fused C++ loop, {all_t} threads"]
         npf, npm = med["numpy, same statistics"], med["numpy, minimal script"]
-        print(f"\n  speed-ups (throughput ratios of the medians):")
+        print("\n  speed-ups (throughput ratios of the medians):")
         print(f"  tamcarlo {all_t} threads / numpy minimal   {npm / ta:5.2f}x   (target >= 4x)")
         print(f"  tamcarlo 1 thread / numpy minimal   {npm / t1:5.2f}x   (target >= 2x)")
         print(f"  tamcarlo {all_t} threads / numpy same stats {npf / ta:5.2f}x;  1 thread {npf / t1:5.2f}x")
@@ -79,8 +80,71 @@ def main():
         stored = 7 * n * 8 / 1024
         print(f"\n  --store all: {secs:.2f} s, peak RSS {rss / 1024:.0f} MiB while {stored / 1024:.0f} MiB of samples"
               f" stream to disk (memory does not grow with N)")
+    workloads(args)
     print("\nper-distribution cost:")
     subprocess.run([args.fused, "--per-distribution"], check=True)
+
+
+def variant(text, kind):
+    """The reference model with correlated inputs, or under a sampling design (the same model otherwise)."""
+    if kind == "correlated":
+        return text + ('\n[correlations]\npairs = [["salary", "automation_share", 0.3], '
+                       '["jd_staff", "online_retail", 0.2]]\n')
+    return text.replace("[scenario]\n", f'[scenario]\ndesign = "{kind}"\n', 1)
+
+
+def timings(cmd):
+    """The --json timings of one run (wall seconds per phase)."""
+    out = subprocess.run(cmd + ["--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[0])["timings"]
+
+
+def workloads(args):
+    """Per-sample cost of correlated inputs and designs against independent mc, and fixed costs of small runs."""
+    n, seed, all_t = args.n, 1, args.threads
+    with open(args.scenario) as f:
+        text = f.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {"mc": args.scenario}
+        for kind in ("correlated", "lhs", "sobol"):
+            files[kind] = os.path.join(tmp, f"{kind}.toml")
+            with open(files[kind], "w") as f:
+                f.write(variant(text, kind))
+        out = os.path.join(tmp, "w.h5")
+
+        def run(kind, threads, samples):
+            return [args.tamcarlo, "run", files[kind], "-n", str(samples), "--seed", str(seed), "--threads",
+                    str(threads), "--store", "none", "--checkpoint", "0", "-o", out, "--force"]
+
+        print(f"\nworkloads: the reference model as shipped (independent mc), with two correlated pairs, and under "
+              f"LHS and Sobol' designs; N = {n:,}, {args.repeats} paired runs (whole processes)")
+        for threads in sorted({1, all_t}):
+            walls = {k: [] for k in files}
+            for _ in range(args.repeats):
+                for kind in files:
+                    walls[kind].append(timed(run(kind, threads, n))[0])
+            med = {k: statistics.median(v) for k, v in walls.items()}
+            print(f"  {threads} thread{'s' if threads > 1 else ''}: " + "   ".join(
+                f"{k} {med[k]:.3f} s ({med[k] / med['mc']:.2f}x mc)" for k in files) + "   (target <= 1.5x)")
+
+        print("\n  fixed costs, 1 thread (medians of the --timings phases): whole run / its sampling pass")
+        for samples, target in ((100_000, 2.0), (1_000_000, 1.3)):
+            runs = [timings(run("mc", 1, samples)) for _ in range(args.repeats)]
+            total = statistics.median(r["total"] for r in runs)
+            sample = statistics.median(r["sample"] for r in runs)
+            pilot = statistics.median(r["pilot"] for r in runs)
+            sens = statistics.median(r["sensitivity"] for r in runs)
+            print(f"  N = {samples:>9,}: total {total:.3f} s, sampling pass {sample:.3f} s -> {total / sample:.2f}x "
+                  f"(target <= {target}x); pilot {pilot:.3f}, sensitivity {sens:.3f}")
+        suite = os.path.join(os.path.dirname(os.path.dirname(args.scenario)), "matrix.toml")
+        if os.path.exists(suite):
+            runs = [timings([args.tamcarlo, "run", suite, "--threads", "1", "--store", "none", "--checkpoint", "0",
+                             "-o", out, "--force"]) for _ in range(args.repeats)]
+            total = statistics.median(r["total"] for r in runs)
+            sample = statistics.median(r["sample"] for r in runs)
+            parts = {k: statistics.median(r[k] for r in runs) for k in ("pilot", "passes", "sensitivity")}
+            print(f"  main job (matrix.toml): total {total:.3f} s, sampling pass {sample:.3f} s -> {total / sample:.2f}x"
+                  f" (target <= 1.3x); " + ", ".join(f"{k} {v:.3f}" for k, v in parts.items()))
 
 
 if __name__ == "__main__":

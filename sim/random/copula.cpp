@@ -1,7 +1,8 @@
 #include "sim/random/copula.hpp"
 
+#include "sim/random/law_math.hpp"
+
 #include <Eigen/Dense>
-#include <boost/math/special_functions/erf.hpp>
 
 #include <algorithm>
 #include <array>
@@ -30,18 +31,6 @@ SquareMatrix from_eigen(const Eigen::MatrixXd& e) {
 
 // Φ(z), accurate in both tails (erfc of the far side).
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
-
-// Φ⁻¹(p) by Newton steps on normal_cdf from a rational start (only for the few atom boundaries of a law).
-double normal_quantile(double p) {
-  if (p <= 0) return -HUGE_VAL;
-  if (p >= 1) return HUGE_VAL;
-  double z = std::sqrt(2.0) * boost::math::erf_inv(2 * p - 1);
-  for (int i = 0; i < 2; ++i) {
-    const double d = normal_cdf(z) - p;
-    z -= d / (std::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi));
-  }
-  return z;
-}
 
 // Gauss–Legendre nodes and weights on [−1, 1] (Newton on P_n from Chebyshev starts).
 struct GaussLegendre {
@@ -102,7 +91,7 @@ Atoms atoms_of(std::vector<double> p) {
     a.cubes += p[j] * p[j] * p[j];
     if (j + 1 < p.size()) {
       cum += p[j];
-      a.bound.push_back(normal_quantile(cum));
+      a.bound.push_back(detail::normal_quantile(cum));
       a.step.push_back((p[j] + p[j + 1]) / 2);
     }
   }
@@ -248,21 +237,21 @@ GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatri
 }
 
 void GaussianCopula::apply(const std::vector<double*>& columns, std::size_t n) const {
+  // s_m = Σ_c A(m, c)·z_c, summed over c in order for each sample (column by column, so the loops vectorize), then
+  // each member's quantile function of its scores over the whole column (its law looked up once).
   const std::size_t k = quantiles_.size();
-  std::vector<double> z(k), u(k * n);
-  constexpr double lo = 0x1p-54, hi = 0x1.fffffffffffffp-1;  // the open interval of the samplers' uniforms
-  for (std::size_t row = 0; row < n; ++row) {
-    for (std::size_t m = 0; m < k; ++m) z[m] = columns[m][row];
-    for (std::size_t m = 0; m < k; ++m) {
-      double s = 0;
-      for (std::size_t c = 0; c < k; ++c) s += factor_(m, c) * z[c];
-      u[m * n + row] = std::clamp(normal_cdf(s), lo, hi);
+  std::vector<double> s(k * n, 0.0);
+  for (std::size_t m = 0; m < k; ++m) {
+    double* out = s.data() + m * n;
+    for (std::size_t c = 0; c < k; ++c) {
+      const double a = factor_(m, c);
+      const double* z = columns[c];
+      for (std::size_t row = 0; row < n; ++row) out[row] += a * z[row];
     }
   }
-  // Each member's quantile function over the whole column (its law looked up once).
   for (std::size_t m = 0; m < k; ++m) {
-    const std::span<double> col(u.data() + m * n, n);
-    quantiles_[m].apply(col);
+    const std::span<double> col(s.data() + m * n, n);
+    quantiles_[m].apply_scores(col);
     std::copy(col.begin(), col.end(), columns[m]);
   }
 }

@@ -74,27 +74,81 @@ std::uint32_t ReplicateSplit::replicate_of(std::uint64_t i) const noexcept {
 
 KeyedPermutation::KeyedPermutation(std::uint64_t m, std::uint64_t key) noexcept : m_(m) {
   const unsigned bits = m > 1 ? static_cast<unsigned>(std::bit_width(m - 1)) : 1;
-  half_ = (bits + 1) / 2;
-  mask_ = (std::uint64_t{1} << half_) - 1;
-  for (std::size_t k = 0; k < keys_.size(); ++k) keys_[k] = splitmix64_mix(key + 0x9e3779b97f4a7c15ULL * (k + 1));
+  low_bits_ = (bits + 1) / 2;
+  masks_ = {static_cast<std::uint32_t>((std::uint64_t{1} << (bits - low_bits_)) - 1),
+            static_cast<std::uint32_t>((std::uint64_t{1} << low_bits_) - 1)};
+  for (std::size_t k = 0; k < keys_.size(); ++k)
+    keys_[k] = static_cast<std::uint32_t>(splitmix64_mix(key + 0x9e3779b97f4a7c15ULL * (k + 1)));
 }
 
+namespace {
+
+// Wellons' lowbias32: an invertible 32-bit mix (two multiplies), for one value or eight in vector lanes.
+template <class U>
+inline U lowbias32(U x) noexcept {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+using Lanes = std::uint32_t __attribute__((vector_size(32)));
+
+}  // namespace
+
 std::uint64_t KeyedPermutation::round_trip(std::uint64_t x) const noexcept {
-  std::uint64_t left = x >> half_, right = x & mask_;
-  for (const std::uint64_t k : keys_) {
-    const std::uint64_t next = left ^ (splitmix64_mix(right ^ k) & mask_);
-    left = right;
-    right = next;
+  // (high, low) → (low, high ⊕ F(low)): the halves swap widths each round and are back after four.
+  auto high = static_cast<std::uint32_t>(x >> low_bits_), low = static_cast<std::uint32_t>(x) & masks_[1];
+  for (std::size_t r = 0; r < keys_.size(); ++r) {
+    const std::uint32_t next = high ^ (lowbias32(low ^ keys_[r]) & masks_[r % 2]);
+    high = low;
+    low = next;
   }
-  return (left << half_) | right;
+  return (std::uint64_t{high} << low_bits_) | low;
 }
 
 std::uint64_t KeyedPermutation::operator()(std::uint64_t j) const noexcept {
-  // Cycle walking: the Feistel network permutes [0, 4^half), which holds fewer than 4m values, so the walk back
-  // into [0, m) takes under 4 steps on average and maps [0, m) onto itself one to one.
+  // Cycle walking: the Feistel network permutes [0, 2^b), which holds fewer than 2m values, so the walk back into
+  // [0, m) takes under 2 steps on average and maps [0, m) onto itself one to one.
   std::uint64_t x = round_trip(j);
   while (x >= m_) x = round_trip(x);
   return x;
+}
+
+// Integer arithmetic only, so the AVX2 build (8 lanes in one register) gives the same bits as the baseline one.
+__attribute__((target_clones("avx2", "default"))) void KeyedPermutation::fill(std::uint64_t first, std::span<std::uint64_t> out) const noexcept {
+  constexpr std::size_t lanes = 8;
+  std::size_t k = 0;
+  for (; k + lanes <= out.size(); k += lanes) {
+    Lanes high, low;
+    const std::uint64_t base = first + k;
+    if ((base & masks_[1]) + (lanes - 1) <= masks_[1]) {  // the eight share their high half
+      const Lanes iota = {0, 1, 2, 3, 4, 5, 6, 7};
+      high = Lanes{} + static_cast<std::uint32_t>(base >> low_bits_);
+      low = (Lanes{} + static_cast<std::uint32_t>(base & masks_[1])) + iota;
+    } else {
+      for (std::size_t i = 0; i < lanes; ++i) {
+        high[i] = static_cast<std::uint32_t>((base + i) >> low_bits_);
+        low[i] = static_cast<std::uint32_t>(base + i) & masks_[1];
+      }
+    }
+    for (std::size_t r = 0; r < keys_.size(); ++r) {
+      const Lanes next = high ^ (lowbias32(low ^ keys_[r]) & masks_[r % 2]);
+      high = low;
+      low = next;
+    }
+    bool inside = true;
+    for (std::size_t i = 0; i < lanes; ++i) {
+      out[k + i] = (std::uint64_t{high[i]} << low_bits_) | low[i];
+      inside = inside && out[k + i] < m_;
+    }
+    if (!inside)
+      for (std::size_t i = 0; i < lanes; ++i)
+        while (out[k + i] >= m_) out[k + i] = round_trip(out[k + i]);  // the walk back into [0, m)
+  }
+  for (; k < out.size(); ++k) out[k] = (*this)(first + k);
 }
 
 std::array<std::uint32_t, 32> sobol_directions(std::uint32_t d) {
@@ -157,10 +211,10 @@ void DesignCoordinate::fill(std::uint64_t seed, std::uint64_t var_id, std::uint6
       const auto w = replicate_words<2>(rkey, r);
       const KeyedPermutation perm(m, w[0] ^ splitmix64_mix(w[1]));
       const double dm = static_cast<double>(m);
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::uint64_t stratum = perm(i0 - begin + k);
-        u[j + k] = std::clamp((static_cast<double>(stratum) + unit(words[2 * (j + k)])) / dm, 0x1p-54, 0x1.fffffffffffffp-1);
-      }
+      std::vector<std::uint64_t> strata(count);
+      perm.fill(i0 - begin, strata);
+      for (std::size_t k = 0; k < count; ++k)
+        u[j + k] = std::clamp((static_cast<double>(strata[k]) + unit(words[2 * (j + k)])) / dm, 0x1p-54, 0x1.fffffffffffffp-1);
     } else {
       // Matoušek's scramble: row i of L has its diagonal bit and random bits to its left (more significant digits).
       const auto w = replicate_words<16>(rkey, r);

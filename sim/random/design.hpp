@@ -53,21 +53,25 @@ struct ReplicateSplit {
   [[nodiscard]] std::uint32_t replicate_of(std::uint64_t i) const noexcept;
 };
 
-/// A keyed pseudo-random permutation of [0, m): a 4-round Feistel network on the smallest even number of bits
-/// that holds m − 1, cycle-walked back into [0, m).
+/// A keyed pseudo-random permutation of [0, m): a 4-round unbalanced Feistel network on the bits that hold m − 1
+/// (halves of ⌊b/2⌋ and ⌈b/2⌉ bits that swap sizes each round; round function: Wellons' lowbias32 hash of the half
+/// ⊕ the round key), cycle-walked back into [0, m) (under 2 rounds trips on average: 2^b < 2m).
 class KeyedPermutation {
  public:
   /// The permutation of [0, m) under `key` (m ≥ 1).
   KeyedPermutation(std::uint64_t m, std::uint64_t key) noexcept;
   /// π(j), j < m.
   [[nodiscard]] std::uint64_t operator()(std::uint64_t j) const noexcept;
+  /// out[k] = π(first + k) for k < out.size() (first + out.size() ≤ m): the same values as operator(), eight
+  /// positions at a time in 32-bit vector lanes (integer arithmetic: the same bits at any vector width).
+  void fill(std::uint64_t first, std::span<std::uint64_t> out) const noexcept;
 
  private:
   [[nodiscard]] std::uint64_t round_trip(std::uint64_t x) const noexcept;
   std::uint64_t m_;
-  unsigned half_ = 1;
-  std::uint64_t mask_ = 1;
-  std::array<std::uint64_t, 4> keys_{};
+  unsigned low_bits_ = 1;                       // ⌈b/2⌉: the low half's width on entry
+  std::array<std::uint32_t, 2> masks_{0, 1};    // the high half's mask in even and odd rounds
+  std::array<std::uint32_t, 4> keys_{};
 };
 
 /// The 32 direction numbers of Sobol' dimension d (0-based; d = 0 is van der Corput), from Boost.Random's table.

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <numeric>
 #include <type_traits>
@@ -25,6 +26,7 @@ using detail::beta_quantile;
 using detail::empirical_steps;
 using detail::normal_cdf;
 using detail::normal_quantile;
+using detail::normal_quantiles;
 using detail::pert_beta;
 using detail::Steps;
 using detail::TruncParts;
@@ -322,7 +324,29 @@ double QuantileFunction::operator()(double u) const {
 }
 
 void QuantileFunction::apply(std::span<double> v) const {
-  if (!x_.empty() || !tx_.empty()) {
+  // Laws of Φ⁻¹(u): the normal quantiles of the whole span at once (vectorized; the same bits as one by one).
+  if (const auto* n = std::get_if<Normal>(&dist_)) {
+    normal_quantiles(v);
+    for (double& z : v) z = n->mu + n->sigma * z;
+    return;
+  }
+  if (const auto* l = std::get_if<LogNormal>(&dist_)) {
+    normal_quantiles(v);
+    for (double& z : v) z = std::exp(l->mu + l->sigma * z);
+    return;
+  }
+  if (!tx_.empty()) {
+    constexpr std::size_t chunk = 256;
+    std::array<double, chunk> u;
+    for (std::size_t at = 0; at < v.size(); at += chunk) {
+      const std::span<double> part = v.subspan(at, std::min(chunk, v.size() - at));
+      std::copy(part.begin(), part.end(), u.begin());
+      normal_quantiles(part);
+      for (std::size_t i = 0; i < part.size(); ++i) part[i] = from_table_z(part[i], u[i]);
+    }
+    return;
+  }
+  if (!x_.empty()) {
     for (double& u : v) u = (*this)(u);
     return;
   }
@@ -331,13 +355,34 @@ void QuantileFunction::apply(std::span<double> v) const {
   }, dist_);
 }
 
-double QuantileFunction::from_table(double u) const {
-  const double z = normal_quantile(u);
+double QuantileFunction::from_table(double u) const { return from_table_z(normal_quantile(u), u); }
+
+double QuantileFunction::from_table_z(double z, double u) const {
+  const auto exact = [&] {  // Boost's inversion, at u (or at Φ(z), clamped as the samplers' uniforms, when u is NaN)
+    return quantile(dist_, std::isnan(u) ? std::clamp(normal_cdf(z), 0x1p-54, 0x1.fffffffffffffp-1) : u);
+  };
   const double at = (z - k_table_z0) / k_table_h;
-  if (!(at >= 0 && at < static_cast<double>(k_table_pieces))) return quantile(dist_, u);
+  if (!(at >= 0 && at < static_cast<double>(k_table_pieces))) return exact();
   const auto k = static_cast<std::size_t>(at);
-  if (exact_[k]) return quantile(dist_, u);
+  if (exact_[k]) return exact();
   return hermite(tx_[k], ts_[k], tx_[k + 1], ts_[k + 1], at - static_cast<double>(k));
+}
+
+void QuantileFunction::apply_scores(std::span<double> v) const {
+  // The scores whose Φ is the samplers' smallest and largest uniform.
+  static const double z_lo = normal_quantile(0x1p-54), z_hi = normal_quantile(0x1.fffffffffffffp-1);
+  constexpr double u_lo = 0x1p-54, u_hi = 0x1.fffffffffffffp-1;
+  for (double& z : v) z = std::clamp(z, z_lo, z_hi);
+  if (const auto* n = std::get_if<Normal>(&dist_)) {
+    for (double& z : v) z = n->mu + n->sigma * z;
+  } else if (const auto* l = std::get_if<LogNormal>(&dist_)) {
+    for (double& z : v) z = std::exp(l->mu + l->sigma * z);
+  } else if (!tx_.empty()) {
+    for (double& z : v) z = from_table_z(z, std::numeric_limits<double>::quiet_NaN());
+  } else {
+    for (double& z : v) z = std::clamp(normal_cdf(z), u_lo, u_hi);
+    apply(v);
+  }
 }
 
 // ---- sampling ----

@@ -57,11 +57,16 @@ class QuantileFunction {
   [[nodiscard]] double operator()(double u) const;
   /// In place: each u in (0, 1) becomes operator()(u) (the law looked up once for the whole span).
   void apply(std::span<double> u) const;
+  /// In place: each normal score z becomes quantile(d, Φ(z)), with z held where Φ(z) stays within the samplers'
+  /// open interval [2⁻⁵⁴, 1 − 2⁻⁵³]. Normal and lognormal laws and tabulated ones take z itself (no Φ, no Φ⁻¹);
+  /// the others take Φ(z). (A copula's members; a design's coordinates go through apply.)
+  void apply_scores(std::span<double> z) const;
   /// True when the law's quantile is tabulated in z (beta, PERT, gamma, Student's t).
   [[nodiscard]] bool tabulated() const noexcept { return !tx_.empty(); }
 
  private:
   [[nodiscard]] double from_table(double u) const;
+  [[nodiscard]] double from_table_z(double z, double u) const;  // u = Φ(z) where the table does not answer (NaN: computed)
   Distribution dist_;
   std::vector<double> x_, cum_;  // discrete and empirical: the sorted support and its cumulative probabilities
   std::vector<double> tx_, ts_;  // tabulated: x and dx/dz at z_k = z0 + k·h

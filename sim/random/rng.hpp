@@ -36,8 +36,10 @@ namespace tamcarlo {
 
 /// Version of the random streams: which draws a (seed, variable, sample) yields. Stored in every result and
 /// partial file; results and parts of different stream versions never mix. 1: Philox4x64-10 (tamcarlo 0.1);
-/// 2: Philox4x32-10, computed in SIMD registers (tamcarlo 0.2).
-inline constexpr std::uint64_t k_stream_version = 2;
+/// 2: Philox4x32-10, computed in SIMD registers (tamcarlo 0.2); 3: the same words, but quantile functions through
+/// Wichura's AS 241 Φ⁻¹ and erfc's Φ, copula members from their normal scores directly, an LHS permutation on
+/// 32-bit halves, and discrete correlated pairs at their exact Spearman ρ (so correlated and design draws differ).
+inline constexpr std::uint64_t k_stream_version = 3;
 
 /// The Philox key of the streams of (seed, variable): the two halves of splitmix64(seed) ⊕ var_id; counter word 3
 /// is var_id's high half, so two (seed, variable) pairs share a stream only if all 96 of those bits agree.
