@@ -57,7 +57,7 @@ class Run:
         self.unit = text_attr(group, "scenario_unit")
         self.text = text_attr(group, "scenario")
         # The reported outputs in the scenario's order and the heavy-tail limit, as the run wrote them (files of
-        # tamcarlo 0.2.1 and earlier have neither: their outputs are listed by name and no mean is marked).
+        # tamcarlo before 0.3 have neither: their outputs are listed by name and no mean is marked).
         self.order = strings_attr(group, "report_order")
         self.heavy_tail_skew = num_attr(group, "heavy_tail_skew")
         self.seed = int(group.attrs.get("seed", 0))
