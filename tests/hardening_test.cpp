@@ -409,9 +409,62 @@ TEST_CASE("hardening: unknown commands and repeated stress names are usage error
   CHECK(frob.exit_code == 1);
   CHECK_THAT(frob.err, Contains("unknown command `frob`"));
   const auto twice = test::run_tamcarlo(
-      {"run", test::source_path("scenarios/investments/augment.toml"), "--stress", "bear,bear", "--point"});
+      {"run", test::source_path("scenarios/investments/augment.toml"), "--stress", "bear,bear", "-n", "1000"});
   CHECK(twice.exit_code == 1);
   CHECK_THAT(twice.err, Contains("--stress names `bear` twice"));
+}
+
+TEST_CASE("hardening: options that would be ignored or replace an input are usage errors (exit 1) before any work", "[hardening][errors]") {
+  const test::TempDir dir;
+  const std::string f = dir.write("s.toml", "[inputs]\nx = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n"
+                                            "[formulas]\ny = \"2 * x\"\n");
+  const auto refused = [&](const std::vector<std::string>& args, const std::string& says) {
+    const auto p = test::run_tamcarlo(args, dir.path());
+    INFO(p.err);
+    CHECK(p.exit_code == 1);
+    CHECK_THAT(p.err, Contains(says));
+  };
+  refused({"run", f, "--shard", "0/2", "--resume"}, "--resume does not go with --shard");
+  refused({"run", f, "--checkpoint", "nan"}, "--checkpoint nan: expected seconds");
+  refused({"run", f, "--point", "--sobol"}, "--point evaluates the formulas once");
+  refused({"run", f, "--point", "-o", "p.h5"}, "does not go with --sobol, --resume, -o or --stress");
+  refused({"run", f, "--set", "x=1", "--set", "x=2"}, "--set x is given twice");
+  refused({"run", f, "-o", ""}, "the output path is empty");
+  refused({"run", f, "--store", "foo"}, "--store foo: expected all (every input and formula), report");
+  refused({"run", f, "--store", "2"}, "--store 2: expected all");
+  // merge -o one of its own parts: refused, the part untouched.
+  REQUIRE(test::run_tamcarlo({"run", f, "-n", "10000", "--shard", "0/2", "-o", "a0.h5"}, dir.path()).exit_code == 0);
+  REQUIRE(test::run_tamcarlo({"run", f, "-n", "10000", "--shard", "1/2", "-o", "a1.h5"}, dir.path()).exit_code == 0);
+  const auto part = dir.path() / "a0.h5";
+  REQUIRE(std::filesystem::exists(part));
+  const auto size = std::filesystem::file_size(part);
+  refused({"merge", "a0.h5", "a1.h5", "-o", part.string()}, "the result would replace one of its own parts");
+  CHECK(std::filesystem::file_size(part) == size);
+  // A run's result does not replace a part without --force, nor a shard's part a result; a shard may rewrite its part.
+  refused({"run", f, "-n", "1000", "-o", "a1.h5"}, "a1.h5 is a shard's part (merge reads it)");
+  REQUIRE(test::run_tamcarlo({"run", f, "-n", "1000", "-o", "whole.h5"}, dir.path()).exit_code == 0);
+  refused({"run", f, "-n", "10000", "--shard", "0/2", "-o", "whole.h5"}, "whole.h5 is a run's result, not a shard's part");
+  CHECK(test::run_tamcarlo({"run", f, "-n", "10000", "--shard", "1/2", "-o", "a1.h5"}, dir.path()).exit_code == 0);
+  CHECK(test::run_tamcarlo({"run", f, "-n", "1000", "-o", "a1.h5", "--force"}, dir.path()).exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "results"));  // nothing created by the refused commands
+}
+
+TEST_CASE("hardening: a run leaves alone what is at its checkpoint path unless it is a tamcarlo checkpoint", "[hardening]") {
+  const test::TempDir dir;
+  const std::string f = dir.write("s.toml", "[inputs]\nx = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n"
+                                            "[formulas]\ny = \"2 * x\"\n");
+  // A user's file and an empty directory where a checkpoint would go: kept, and the run says so.
+  const std::string mine = dir.write("r.h5.checkpoint", "my notes\n");
+  const auto p = test::run_tamcarlo({"run", f, "-n", "1000", "-o", "r.h5"}, dir.path());
+  CHECK(p.exit_code == 0);
+  CHECK_THAT(p.err, Contains("r.h5.checkpoint is not a tamcarlo checkpoint; this run leaves it alone"));
+  std::ifstream kept(mine);
+  std::string line;
+  std::getline(kept, line);
+  CHECK(line == "my notes");
+  std::filesystem::create_directory(dir.path() / "q.h5.checkpoint");
+  CHECK(test::run_tamcarlo({"run", f, "-n", "1000", "-o", "q.h5", "--checkpoint", "1"}, dir.path()).exit_code == 0);
+  CHECK(std::filesystem::is_directory(dir.path() / "q.h5.checkpoint"));
 }
 
 // Not built under AddressSanitizer (its shadow memory inflates the peak RSS): a test that could check nothing there is left out rather than

@@ -12,6 +12,8 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <filesystem>
+#include <set>
 
 namespace tamcarlo {
 
@@ -73,9 +75,8 @@ CLI::App* add_run(CLI::App& app, RunArgs& ra) {
   run->add_option("-o,--output", ra.output,
                   "Result file (one scenario file) or directory (several scenarios, a directory of them, an existing "
                   "directory or a path ending in /; default: results/<scenario name>.h5)");
-  const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
-  run->add_option("--store", ra.store, "Which variables' samples to store: all, report or none (default report, or a suite's `store`)")
-      ->transform(CLI::CheckedTransformer(stores, CLI::ignore_case));
+  run->add_option("--store", ra.store_text,
+                  "Which variables' samples to store: all, report or none (default report, or a suite's `store`)");
   run->add_option("--stress", ra.stress,
                   "Also run these [stress.<name>] sets beside the base, on the same samples (comma-separated, or all)")
       ->delimiter(',');
@@ -187,18 +188,56 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   cl.run.has_seed = run->count("--seed") > 0;
   cl.run.has_samples = run->count("--samples") > 0;
   cl.run.has_store = run->count("--store") > 0;
+  cl.run.has_output = run->count("--output") > 0;
+  cl.merge.has_output = merge->count("--output") > 0;
   cl.kind = *run ? CommandKind::run : *merge ? CommandKind::merge : *report ? CommandKind::report : CommandKind::validate;
   return cl;
 }
 
 void check_command_line(CommandLine& cl, const Ranks* ranks) {
   RunArgs& ra = cl.run;
+  if (ra.has_store) {
+    std::string word = ra.store_text;
+    std::transform(word.begin(), word.end(), word.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    const std::map<std::string, Store> stores = {{"all", Store::all}, {"report", Store::report}, {"none", Store::none}};
+    const auto it = stores.find(word);
+    if (it == stores.end())
+      throw UsageError(fmt::format("--store {}: expected all (every input and formula), report (the reported outputs) "
+                                   "or none",
+                                   ra.store_text.empty() ? "\"\"" : ra.store_text));
+    ra.store = it->second;
+  }
   if (!ra.shard_text.empty()) ra.shard = parse_shard(ra.shard_text);
   if (ra.shard && ra.point) throw UsageError("--shard and --point do not go together (--point samples nothing)");
   if (!ra.precision.empty() && (ra.shard || ra.point || ra.resume))
     throw UsageError("--precision runs whole rounds: it does not go with --shard, --point or --resume");
   if (ranks && ranks->size() > 1 && (ra.shard || ra.resume || cl.kind == CommandKind::merge))
     throw UsageError("under mpirun, run without --shard, --resume or merge: the ranks share the blocks themselves");
+  if (ra.shard && ra.resume)
+    throw UsageError("--resume does not go with --shard: a shard writes its part in one go, and a part that was cut "
+                     "short is run again (its blocks are the same)");
+  if (!std::isfinite(ra.checkpoint))
+    throw UsageError(fmt::format("--checkpoint {}: expected seconds between checkpoints, a number from 0 (none) to 1e9",
+                                 ra.checkpoint));
+  if (ra.point && (ra.sobol || ra.resume || ra.has_output || !ra.stress.empty()))
+    throw UsageError("--point evaluates the formulas once at the inputs' points and writes nothing: it does not go with "
+                     "--sobol, --resume, -o or --stress");
+  std::set<std::string> set_names;
+  for (const std::string& s : ra.set) {
+    const std::string name = s.substr(0, s.find('='));
+    if (!set_names.insert(name).second)
+      throw UsageError(fmt::format("--set {} is given twice: one value per input (or per parameter, NAME.PARAM)", name));
+  }
+  for (const RunArgs* a : {&cl.run, &cl.merge})
+    if (a->has_output && a->output.empty()) throw UsageError("-o \"\": the output path is empty; name a file (or leave -o out)");
+  if (cl.kind == CommandKind::merge && !cl.merge.output.empty()) {
+    std::error_code ec;
+    const auto target = std::filesystem::weakly_canonical(cl.merge.output, ec);
+    for (const std::string& part : cl.merge.parts)
+      if (!ec && std::filesystem::weakly_canonical(part, ec) == target)
+        throw UsageError(fmt::format("merge -o {}: the result would replace one of its own parts; name another file",
+                                     cl.merge.output));
+  }
 }
 
 }  // namespace tamcarlo

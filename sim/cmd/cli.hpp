@@ -17,10 +17,11 @@ struct RunArgs {
   std::vector<std::string> files;
   std::uint64_t samples = 0;
   std::uint64_t seed = 0;
-  bool has_samples = false, has_seed = false, has_store = false;  // given on the command line
+  bool has_samples = false, has_seed = false, has_store = false, has_output = false;  // given on the command line
   unsigned threads = 0;
   std::string output;
   Store store = Store::report;  // default: the reported outputs (inputs re-draw from the seed)
+  std::string store_text;       // --store as written (check_command_line reads it)
   bool point = false, json = false, force = false, timings = false, sobol = false;
   std::vector<std::string> stress, set;
   std::optional<Shard> shard;            // --shard i/K

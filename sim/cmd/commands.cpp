@@ -131,7 +131,7 @@ Targets result_targets(const RunArgs& a, const std::vector<std::string>& files, 
       if (!s) throw UsageError(fmt::format("--precision applies to scenario files; {} is a suite", files[i]));
       (void)parse_precision(a.precision, *s);
     }
-    target = checked_result_target(target, files, a.force);
+    target = checked_result_target(target, files, a.force, a.shard.has_value());
     if (!seen.insert(target).second)
       throw UsageError(fmt::format("two scenarios would write {}; give them different names", target));
   }

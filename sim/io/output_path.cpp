@@ -3,6 +3,7 @@
 #include "sim/base/error.hpp"
 #include "sim/base/number_format.hpp"
 #include "sim/base/text.hpp"
+#include "sim/io/h5.hpp"
 
 #include <fmt/format.h>
 #include <hdf5.h>
@@ -65,6 +66,22 @@ bool hdf5_result(const std::string& path) {
   return ours;
 }
 
+// True when `path` is a tamcarlo HDF5 file whose root says kind = "part" (a shard's part, which merge reads).
+bool hdf5_part(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return false;
+  bool part = false;
+  try {
+    part = h5::has_attr(f, "kind") && h5::read_string_attr(f, "kind") == "part";
+  } catch (const std::exception&) {
+    part = false;  // an unreadable attribute: not a part we can name
+  }
+  H5Fclose(f);
+  return part;
+}
+
 bool csv_result(const std::string& path) {
   static constexpr std::array<std::string_view, 2> k_headers = {"variable,year,kind,unit,", "rank,cell,section,title,"};
   std::ifstream f(path, std::ios::binary);
@@ -77,7 +94,7 @@ bool csv_result(const std::string& path) {
 
 // Throws UsageError unless `target` may be replaced by a result (see checked_result_target).
 void check_replaceable(const fs::path& target, const std::string& requested, const std::vector<std::string>& inputs,
-                       bool force) {
+                       bool force, bool part) {
   std::error_code ec;
   const fs::file_status st = fs::symlink_status(target, ec);
   if (ec || !fs::exists(st)) return;  // nothing there: a new file
@@ -93,6 +110,13 @@ void check_replaceable(const fs::path& target, const std::string& requested, con
     throw UsageError(fmt::format("{} exists and is not a tamcarlo result; give -o another path, or pass --force to "
                                  "replace it",
                                  shown));
+  if (!force && target.extension() != ".csv" && hdf5_part(target.string()) != part)
+    throw UsageError(part ? fmt::format("{} is a run's result, not a shard's part; give -o another path, or pass "
+                                        "--force to replace it",
+                                        shown)
+                          : fmt::format("{} is a shard's part (merge reads it); a result does not replace it: give -o "
+                                        "another path, or pass --force to replace it",
+                                        shown));
 }
 
 }  // namespace
@@ -118,7 +142,8 @@ bool written_by_tamcarlo(const std::string& path) {
   return fs::path(path).extension() == ".csv" ? csv_result(path) : hdf5_result(path);
 }
 
-std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs, bool force) {
+std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs, bool force,
+                                  bool part) {
   if (fs::path(requested).extension() == ".csv")
     throw UsageError(fmt::format("-o {}: the result file is HDF5 (e.g. -o {}); its CSV summary is written beside it",
                                  requested, fs::path(requested).replace_extension(".h5").string()));
@@ -127,8 +152,8 @@ std::string checked_result_target(const std::string& requested, const std::vecto
     throw UsageError(fmt::format("-o {}: names the CSV file {}; the result file is HDF5, its CSV summary is written "
                                  "beside it",
                                  requested, target.string()));
-  check_replaceable(target, requested, inputs, force);
-  check_replaceable(csv_beside(target.string()), csv_beside(requested), inputs, force);
+  check_replaceable(target, requested, inputs, force, part);
+  check_replaceable(csv_beside(target.string()), csv_beside(requested), inputs, force, part);
   return target.string();
 }
 

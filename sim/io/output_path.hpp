@@ -15,9 +15,10 @@ namespace tamcarlo {
 /// The path to write the result file `requested` to: a symbolic link is followed to the file it names
 /// (a dangling link names the file to create). Throws UsageError when the result or its CSV summary
 /// (csv_beside) would replace a non-regular file, one of `inputs`, or, unless `force`, an existing
-/// regular file that is not a tamcarlo result; also when `requested` ends in ".csv".
+/// regular file that is not a tamcarlo result, or a shard's part when a result is written (`part` false) and a result
+/// when a part is (`part` true); also when `requested` ends in ".csv".
 [[nodiscard]] std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs,
-                                                bool force);
+                                                bool force, bool part = false);
 
 /// Throws RunError when the file system holding `target` has less than `bytes` free (stored samples
 /// stream to disk, so a run that cannot fit is refused before it starts, not when the disk fills).

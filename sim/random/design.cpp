@@ -83,9 +83,9 @@ KeyedPermutation::KeyedPermutation(std::uint64_t m, std::uint64_t key) noexcept 
 
 namespace {
 
-// Wellons' lowbias32: an invertible 32-bit mix (two multiplies), for one value or eight in vector lanes.
-template <class U>
-inline U lowbias32(U x) noexcept {
+// Wellons' lowbias32: an invertible 32-bit mix (two multiplies). KeyedPermutation::fill spells the same steps out on
+// eight lanes (a vector passed to a function would change the calling convention between its builds).
+inline std::uint32_t lowbias32(std::uint32_t x) noexcept {
   x ^= x >> 16;
   x *= 0x7feb352dU;
   x ^= x >> 15;
@@ -135,7 +135,13 @@ __attribute__((target_clones("avx2", "default"))) void KeyedPermutation::fill(st
       }
     }
     for (std::size_t r = 0; r < keys_.size(); ++r) {
-      const Lanes next = high ^ (lowbias32(low ^ keys_[r]) & masks_[r % 2]);
+      Lanes x = low ^ keys_[r];  // lowbias32, lane by lane
+      x ^= x >> 16;
+      x *= 0x7feb352dU;
+      x ^= x >> 15;
+      x *= 0x846ca68bU;
+      x ^= x >> 16;
+      const Lanes next = high ^ (x & masks_[r % 2]);
       high = low;
       low = next;
     }

@@ -161,14 +161,20 @@ std::vector<ColumnResult> run_local(Passes& p) {
   const RunOptions& opt = p.opt;
   Stream& stream = p.stream;
   const std::string& output = opt.what.output;
-  const bool checkpointing = opt.how.checkpoint_seconds > 0 && !output.empty();
   const std::string checkpoint = checkpoint_path(output);
   std::error_code ec;
-  if (!opt.how.resume && !output.empty() && fs::exists(checkpoint, ec) && opt.on.notice)
+  const bool occupied = !output.empty() && fs::exists(fs::symlink_status(checkpoint, ec));
+  const bool ours = occupied && is_checkpoint(checkpoint);
+  // Something else at the checkpoint's path (a user's file, a directory) is left alone, and no checkpoint written.
+  const bool checkpointing = opt.how.checkpoint_seconds > 0 && !output.empty() && (!occupied || ours);
+  if (occupied && !ours && opt.on.notice)
+    opt.on.notice(fmt::format("note: {} is not a tamcarlo checkpoint; this run leaves it alone and writes no checkpoint",
+                              checkpoint));
+  if (!opt.how.resume && ours && opt.on.notice)
     opt.on.notice(fmt::format("note: {} holds a checkpoint of an earlier run; this run starts afresh and replaces it "
                               "(--resume would continue it)",
                               checkpoint));
-  if (opt.how.resume && fs::exists(checkpoint, ec)) resume_from(p, checkpoint);
+  if (opt.how.resume && occupied) resume_from(p, checkpoint);
   if (!checkpointing && stream.state_end() == 0) {
     stream.run_rest();
     return stream.results();
@@ -218,10 +224,21 @@ StreamOptions stream_options(const RunOptions& opt, std::uint64_t samples, PartW
 
 }  // namespace
 
+bool is_checkpoint(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::symlink_status(path, ec))) return false;
+  try {
+    return PartReader(path).info().kind == "checkpoint";
+  } catch (const std::exception&) {
+    return false;  // not HDF5, not tamcarlo's, or unreadable: not ours to remove
+  }
+}
+
 void remove_checkpoint(const RunOptions& opt) {
   if (opt.what.output.empty()) return;
+  const std::string checkpoint = checkpoint_path(opt.what.output);
   std::error_code ec;
-  fs::remove(checkpoint_path(opt.what.output), ec);
+  if (is_checkpoint(checkpoint)) fs::remove(checkpoint, ec);
 }
 
 std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source, std::vector<ColumnSpec> specs,

@@ -24,7 +24,10 @@ class ResultWriter;
                                                                      std::uint64_t samples, ResultWriter* writer,
                                                                      StreamTimings* timings);
 
-/// Removes the checkpoint of a run writing `opt.what.output`, once its result is committed.
+/// Removes the checkpoint of a run writing `opt.what.output`, once its result is committed (only a tamcarlo checkpoint:
+/// anything else at that path is left alone).
 void remove_checkpoint(const RunOptions& opt);
+/// True when `path` is a regular file holding a tamcarlo checkpoint (a part file of kind "checkpoint").
+[[nodiscard]] bool is_checkpoint(const std::string& path);
 
 }  // namespace tamcarlo
