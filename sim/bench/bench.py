@@ -124,6 +124,13 @@ def workloads(args):
                 for kind in files:
                     walls[kind].append(timed(run(kind, threads, n))[0])
             med = {k: statistics.median(v) for k, v in walls.items()}
+            if threads == 1:  # numpy is single-threaded: its correlated model beside tamcarlo's on one thread
+                numpy_script = os.path.join(HERE, "numpy_cs_ecommerce.py")
+                numpy = statistics.median(
+                    timed(["/usr/bin/python3", numpy_script, str(n), str(seed), "correlated"], ONE_THREAD)[0]
+                    for _ in range(args.repeats))
+                print(f"  numpy, correlated model (scipy's norm.cdf and the laws' ppf), 1 thread: {numpy:.3f} s; "
+                      f"tamcarlo's correlated run is {numpy / med['correlated']:.1f}x faster")
             print(f"  {threads} thread{'s' if threads > 1 else ''}: " + "   ".join(
                 f"{k} {med[k]:.3f} s ({med[k] / med['mc']:.2f}x mc)" for k in files) + "   (target <= 1.5x)")
 
