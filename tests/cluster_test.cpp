@@ -150,6 +150,11 @@ TEST_CASE("cluster: a run killed (SIGKILL) after a checkpoint resumes to the uni
   REQUIRE(killed.exit_code == 128 + SIGKILL);
   REQUIRE(fs::exists(dir.path() / "r.h5.checkpoint"));
   CHECK_FALSE(fs::exists(dir.path() / "r.h5"));
+  // report on the checkpoint names it and says how to finish the run.
+  const auto report = test::run_tamcarlo({"report", (dir.path() / "r.h5.checkpoint").string(), "-o",
+                                          (dir.path() / "rep").string()});
+  CHECK(report.exit_code == 1);
+  CHECK_THAT(report.err, Contains("checkpoint of an unfinished run, not a result") && Contains("--resume"));
   args.push_back("--resume");
   const auto resumed = test::run_tamcarlo(args);
   INFO(resumed.err);

@@ -4,6 +4,7 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -180,6 +181,21 @@ TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing
   const auto early = test::run_tamcarlo({"report", scenario});
   CHECK(early.exit_code == 1);
   CHECK_THAT(early.err, Contains("s.toml: this is a scenario file, not a result: run it first (tamcarlo run "));
+  // A directory, a FIFO and a device are named as what they are, not as missing.
+  fs::create_directory(dir.path() / "d.h5");
+  const auto directory = test::run_tamcarlo({"report", (dir.path() / "d.h5").string()});
+  CHECK(directory.exit_code == 1);
+  CHECK_THAT(directory.err, Contains("d.h5 is a directory; report reads a result file"));
+  const auto fifo_path = dir.path() / "f.h5";
+  REQUIRE(::mkfifo(fifo_path.c_str(), 0600) == 0);
+  const auto fifo = test::run_tamcarlo({"report", fifo_path.string()});
+  CHECK(fifo.exit_code == 1);
+  CHECK_THAT(fifo.err, Contains("f.h5 is a FIFO"));
+  const auto device = test::run_tamcarlo({"report", "/dev/zero"});
+  CHECK(device.exit_code == 1);
+  CHECK_THAT(device.err, Contains("/dev/zero is a device"));
+  fs::remove(dir.path() / "d.h5");
+  fs::remove(fifo_path);
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
   std::sort(left.begin(), left.end());

@@ -327,6 +327,18 @@ int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
 }
 
 int cmd_report(const ReportArgs& a) {
+  // What is not a regular file is named as what it is (a directory, a FIFO, a device), not as missing.
+  std::error_code ec;
+  const fs::file_status st = fs::status(a.result, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st)) {
+    const std::string what = fs::is_directory(st)  ? "a directory"
+                             : fs::is_fifo(st)     ? "a FIFO"
+                             : fs::is_socket(st)   ? "a socket"
+                             : fs::is_block_file(st) || fs::is_character_file(st) ? "a device"
+                                                                                  : "not a regular file";
+    throw UsageError(fmt::format("{} is {}; report reads a result file that `tamcarlo run` wrote (RESULT.h5)",
+                                 a.result, what));
+  }
   {
     const CommitLock lock(a.result);  // a run killed between renaming the result and its CSV: finish that first
     (void)finish_interrupted_commit(a.result);

@@ -211,6 +211,9 @@ def stress_section(ch, base, g, name):
 def build(path, outdir, words, dpi=200, svg=False):
     w = words
     f = h5py.File(path, "r")
+    if text_attr(f, "kind") == "part" and text_attr(f, "part_kind") == "checkpoint":
+        raise ValueError("this is the checkpoint of an unfinished run, not a result: finish the run with "
+                         "`tamcarlo run SCENARIO -o RESULT.h5 --resume`, then report RESULT.h5")
     if text_attr(f, "kind") == "part":
         raise ValueError("this is one part of a sharded run, not a result: join the parts with "
                          "`tamcarlo merge PARTS... -o RESULT.h5`, then report RESULT.h5")
