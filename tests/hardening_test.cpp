@@ -449,6 +449,23 @@ TEST_CASE("hardening: options that would be ignored or replace an input are usag
   CHECK_FALSE(std::filesystem::exists(dir.path() / "results"));  // nothing created by the refused commands
 }
 
+TEST_CASE("hardening: usage errors found after parsing leave no results/ directory behind", "[hardening][errors]") {
+  const test::TempDir dir;
+  const std::string body = "[inputs]\nsalary = { dist = \"uniform\", min = 1, max = 2, source = \"t\" }\n"
+                           "[formulas]\ny = \"2 * salary\"\n";
+  const std::string f = dir.write("s.toml", body);
+  const std::string lhs = dir.write("l.toml", "[scenario]\ndesign = \"lhs\"\n" + body);
+  const std::vector<std::vector<std::string>> cases = {{"run", f, "--stress", "nosuch"}, {"run", f, "--set", "nosuch=3"},
+                                                       {"run", f, "--set", "salary=abc"}, {"run", lhs, "-n", "1"},
+                                                       {"run", f, "--stress", "all"}};
+  for (const auto& args : cases) {
+    const auto p = test::run_tamcarlo(args, dir.path());
+    INFO(args[2] << " " << args[3] << ": " << p.err);
+    CHECK(p.exit_code == 1);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "results"));
+  }
+}
+
 TEST_CASE("hardening: a run leaves alone what is at its checkpoint path unless it is a tamcarlo checkpoint", "[hardening]") {
   const test::TempDir dir;
   const std::string f = dir.write("s.toml", "[inputs]\nx = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n"

@@ -268,19 +268,19 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
     for (const auto& w : job_warnings(j)) std::cerr << terminal_safe(w.str()) << '\n';
 
   const Targets targets = result_targets(a, files, jobs);
-  if (targets.directory) fs::create_directories(*targets.directory);
   if (!a.point) warn_if_bound(a, ranks);
-  // Every job is checked (memory, then the disk for all their samples together) before the first is written.
-  if (!a.point && jobs.size() > 1) {
-    double stored = 0;
+  // Every job is checked (its stresses and --set, its design, memory) before anything is created, so a usage error
+  // leaves no empty results/ behind; then the disk, for all their samples together, before the first is written.
+  double stored = 0;
+  if (!a.point)
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const RunOptions opt = options_for(a, files[i], jobs[i], targets.paths[i], ranks);
       const RunNeeds needs = std::holds_alternative<Scenario>(jobs[i]) ? preflight_scenario(std::get<Scenario>(jobs[i]), opt)
                                                                         : preflight_suite(std::get<Suite>(jobs[i]), opt);
       stored += needs.stored_bytes;
     }
-    check_disk_space(targets.paths.at(0), stored);
-  }
+  if (targets.directory) fs::create_directories(*targets.directory);
+  if (!a.point && jobs.size() > 1) check_disk_space(targets.paths.at(0), stored);
   // Rank 0 of an MPI run speaks for all; a shard says what it wrote.
   const bool quiet = ranks && ranks->rank() != 0;
   for (std::size_t i = 0; i < jobs.size(); ++i) {

@@ -1,5 +1,7 @@
 #include "sim/random/design.hpp"
 
+#include "sim/base/simd.hpp"
+
 #include "sim/random/rng.hpp"
 
 #include <boost/random/sobol.hpp>
@@ -117,8 +119,8 @@ std::uint64_t KeyedPermutation::operator()(std::uint64_t j) const noexcept {
   return x;
 }
 
-// Integer arithmetic only, so the AVX2 build (8 lanes in one register) gives the same bits as the baseline one.
-__attribute__((target_clones("avx2", "default"))) void KeyedPermutation::fill(std::uint64_t first, std::span<std::uint64_t> out) const noexcept {
+[[gnu::always_inline]] inline void KeyedPermutation::fill_lanes(std::uint64_t first,
+                                                                std::span<std::uint64_t> out) const noexcept {
   constexpr std::size_t lanes = 8;
   std::size_t k = 0;
   for (; k + lanes <= out.size(); k += lanes) {
@@ -155,6 +157,25 @@ __attribute__((target_clones("avx2", "default"))) void KeyedPermutation::fill(st
         while (out[k + i] >= m_) out[k + i] = round_trip(out[k + i]);  // the walk back into [0, m)
   }
   for (; k < out.size(); ++k) out[k] = (*this)(first + k);
+}
+
+// Integer arithmetic only, so the AVX2 build (eight lanes in one register) gives the same bits as the baseline one.
+void KeyedPermutation::fill_plain(std::uint64_t first, std::span<std::uint64_t> out) const noexcept {
+  fill_lanes(first, out);
+}
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void KeyedPermutation::fill_avx2(std::uint64_t first,
+                                                                 std::span<std::uint64_t> out) const noexcept {
+  fill_lanes(first, out);
+}
+#endif
+
+void KeyedPermutation::fill(std::uint64_t first, std::span<std::uint64_t> out) const noexcept {
+#if defined(__x86_64__)
+  const SimdLevel level = best_simd_level();
+  if (level == SimdLevel::avx2 || level == SimdLevel::avx512) return fill_avx2(first, out);
+#endif
+  fill_plain(first, out);
 }
 
 std::array<std::uint32_t, 32> sobol_directions(std::uint32_t d) {

@@ -68,6 +68,9 @@ class KeyedPermutation {
 
  private:
   [[nodiscard]] std::uint64_t round_trip(std::uint64_t x) const noexcept;
+  void fill_lanes(std::uint64_t first, std::span<std::uint64_t> out) const noexcept;  // fill's body, per build
+  void fill_plain(std::uint64_t first, std::span<std::uint64_t> out) const noexcept;
+  void fill_avx2(std::uint64_t first, std::span<std::uint64_t> out) const noexcept;
   std::uint64_t m_;
   unsigned low_bits_ = 1;                       // ⌈b/2⌉: the low half's width on entry
   std::array<std::uint32_t, 2> masks_{0, 1};    // the high half's mask in even and odd rounds
