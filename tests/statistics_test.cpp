@@ -176,11 +176,11 @@ TEST_CASE("heavy tails: the mark's false-alarm and miss rates are those the READ
   CHECK(at_most(product.flagged, 0.01));
   CHECK(at_most(lhs_product.flagged, 0.01));
   CHECK(at_most(s1.flagged, 0.07));
-  // Misses (README): 10% at σ = 2, none at σ = 3; under LHS 7% at σ = 2 and 75% at σ = 1 (the replicate means'
+  // Misses (README): 10% at σ = 2, none at σ = 3; under LHS 9% at σ = 2 and 75% at σ = 1 (the replicate means'
   // skewness is the only signal there, and ten of them carry little of it).
   CHECK(at_most(reps - s2.flagged, 0.10));
   CHECK(at_most(reps - s3.flagged, 0.01));
-  CHECK(at_most(reps - lhs_s2.flagged, 0.07));
+  CHECK(at_most(reps - lhs_s2.flagged, 0.09));
   CHECK(at_most(reps - lhs_s1.flagged, 0.75));
 }
 
