@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 using namespace tamcarlo;
 using Catch::Contains;
@@ -313,4 +314,29 @@ TEST_CASE("cli: validate names every independent error of a file in one run, up 
   CHECK_THAT(q.err, Contains("[inputs.x00]") && Contains("[inputs.x19]") && !Contains("[inputs.x20]") &&
                         Contains("5 more errors not listed") && Contains("25 errors"));
   CHECK(q.err.find("[inputs.x00]") < q.err.find("[inputs.x01]"));
+}
+
+TEST_CASE("cli: the README's example scenario validates with no warning", "[cli][scenarios]") {
+  // The first ```toml block of the README that holds a [scenario] is the one its "Writing a scenario" shows.
+  std::ifstream in(test::source_path("README.md"));
+  std::stringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  std::size_t at = 0;
+  std::string example;
+  while ((at = text.find("```toml\n", at)) != std::string::npos) {
+    const std::size_t end = text.find("```", at + 8);
+    const std::string block = text.substr(at + 8, end - at - 8);
+    if (block.find("[scenario]") != std::string::npos && block.find("[inputs]") != std::string::npos) {
+      example = block;
+      break;
+    }
+    at = end + 3;
+  }
+  REQUIRE_FALSE(example.empty());
+  const test::TempDir dir;
+  const auto p = test::run_tamcarlo({"validate", dir.write("example.toml", example)});
+  INFO(p.err);
+  CHECK(p.exit_code == 0);
+  CHECK_THAT(p.err + p.out, !Contains("warning"));
 }

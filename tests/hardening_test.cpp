@@ -432,6 +432,11 @@ TEST_CASE("hardening: options that would be ignored or replace an input are usag
   refused({"run", f, "-o", ""}, "the output path is empty");
   refused({"run", f, "--store", "foo"}, "--store foo: expected all (every input and formula), report");
   refused({"run", f, "--store", "2"}, "--store 2: expected all");
+  const std::string g = dir.write("t.toml", "[inputs]\nx = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n"
+                                            "[formulas]\nz = \"3 * x\"\n");
+  refused({"run", f, g, "-o", "one.h5"}, "several scenarios write several results, so -o names a directory");
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "one.h5"));
+  refused({"merge", "missing.h5"}, "merge: missing.h5: no such file");
   // merge -o one of its own parts: refused, the part untouched.
   REQUIRE(test::run_tamcarlo({"run", f, "-n", "10000", "--shard", "0/2", "-o", "a0.h5"}, dir.path()).exit_code == 0);
   REQUIRE(test::run_tamcarlo({"run", f, "-n", "10000", "--shard", "1/2", "-o", "a1.h5"}, dir.path()).exit_code == 0);

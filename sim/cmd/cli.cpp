@@ -66,7 +66,7 @@ Shard parse_shard(const std::string& s) {
 // `run`: what to run, where to write, how to execute.
 CLI::App* add_run(CLI::App& app, RunArgs& ra) {
   CLI::App* run = app.add_subcommand("run", "Sample scenarios and write their distributions to HDF5");
-  run->add_option("files", ra.files, "Scenario files (.toml) or directories of them")->required();
+  run->add_option("files", ra.files, "Scenario files (.toml), directories of them, or - for standard input")->required();
   run->add_option("-n,--samples", ra.samples, fmt::format("Number of samples (default {})", thousands(k_default_samples)))
       ->transform(parse_count);
   run->add_option("--seed", ra.seed, fmt::format("Random seed (default: the scenario's, else {})", k_default_seed))
@@ -128,7 +128,7 @@ CLI::App* add_merge(CLI::App& app, RunArgs& ma) {
 // `validate`: the files to check.
 CLI::App* add_validate(CLI::App& app, std::vector<std::string>& files) {
   CLI::App* validate = app.add_subcommand("validate", "Check scenario files and lint their inputs (sources, points)");
-  validate->add_option("files", files, "Scenario files (.toml) or directories of them")->required();
+  validate->add_option("files", files, "Scenario files (.toml), directories of them, or - for standard input")->required();
   return validate;
 }
 

@@ -115,6 +115,10 @@ Targets result_targets(const RunArgs& a, const std::vector<std::string>& files, 
   });
   const bool to_dir =
       !a.output.empty() && (many || dir_input || fs::is_directory(a.output, ec) || a.output.back() == '/');
+  if (to_dir && !a.point && many && !fs::exists(a.output, ec) && fs::path(a.output).extension() == ".h5")
+    throw UsageError(fmt::format("-o {}: several scenarios write several results, so -o names a directory, and one "
+                                 "named like a result file would mislead; give -o a directory (e.g. -o {}/)",
+                                 a.output, fs::path(a.output).stem().string()));
   if (to_dir && !a.point && fs::exists(a.output, ec) && !fs::is_directory(a.output, ec))
     throw UsageError(fmt::format("-o {}: a directory is needed ({}), and this path exists and is not one; give -o "
                                  "a directory or a new path",
@@ -295,6 +299,12 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
 
 int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
   if (a.parts.empty()) throw UsageError("merge: give the parts written by `tamcarlo run --shard i/K`");
+  for (const auto& p : a.parts) {  // a missing part is a usage error (exit 1), as for run and report
+    std::error_code ec;
+    const fs::file_status st = fs::status(p, ec);
+    if (!fs::exists(st)) throw UsageError(fmt::format("merge: {}: no such file", p));
+    if (!fs::is_regular_file(st)) throw UsageError(fmt::format("merge: {} is not a regular file (a part is one)", p));
+  }
   std::vector<std::unique_ptr<PartReader>> parts;
   for (const auto& p : a.parts) parts.push_back(std::make_unique<PartReader>(p));
   check_parts(parts, a.parts.front());
