@@ -197,6 +197,15 @@ TEST_CASE("cli: Ctrl-C (even twice) stops a run with exit 130 and leaves no file
   CHECK(p.exit_code == 130);
   CHECK_THAT(p.err, Contains("interrupted; no result was written"));
   CHECK(fs::is_empty(dir.path()));
+  // A closed terminal (SIGHUP) or SIGQUIT while samples stream to the target's temporary file: the same clean stop.
+  for (const int sig : {SIGHUP, SIGQUIT}) {
+    INFO("signal " << sig);
+    const auto q = test::interrupt_tamcarlo(
+        {"run", k_example, "-n", "5e7", "--store", "all", "-o", (dir.path() / "r.h5").string()}, dir.path(), sig);
+    CHECK(q.exit_code == 130);
+    CHECK_THAT(q.err, Contains("interrupted; no result was written"));
+    CHECK(fs::is_empty(dir.path()));
+  }
 }
 
 TEST_CASE("cli: stored samples that cannot fit on disk are refused before the run starts", "[cli][errors]") {

@@ -101,12 +101,12 @@ Process run_tamcarlo(const std::vector<std::string>& args, const std::filesystem
   return finish(spawn(args, cwd, io.path()), io.path());
 }
 
-Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch) {
+Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch, int sig) {
   const TempDir io;
   const pid_t pid = spawn(args, {}, io.path());
   for (int i = 0; i < 2000 && std::filesystem::is_empty(watch); ++i) ::usleep(5000);
-  ::kill(pid, SIGINT);
-  ::kill(pid, SIGINT);
+  ::kill(pid, sig);
+  ::kill(pid, sig);
   return finish(pid, io.path());
 }
 

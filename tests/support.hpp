@@ -1,5 +1,6 @@
 // Test helpers: temporary directories, scenario files, and running the tamcarlo executable.
 #pragma once
+#include <csignal>
 #include "sim/engine/plan_source.hpp"
 #include "sim/lang/scenario.hpp"
 
@@ -41,8 +42,10 @@ struct Process {
 /// Runs the tamcarlo executable with `args` in `cwd`, capturing output and peak memory.
 [[nodiscard]] Process run_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& cwd = {});
 
-/// Runs tamcarlo with `args`; once a file appears in `watch`, sends SIGINT twice and waits for the exit.
-[[nodiscard]] Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch);
+/// Runs tamcarlo with `args`; once a file appears in `watch`, sends `sig` (SIGINT unless given) twice and waits for
+/// the exit.
+[[nodiscard]] Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch,
+                                         int sig = SIGINT);
 
 /// Runs `launcher` (e.g. {"mpirun", "-np", "2"}) with the tamcarlo executable and `args`.
 [[nodiscard]] Process run_launched(const std::vector<std::string>& launcher, const std::vector<std::string>& args);

@@ -17,7 +17,8 @@ using namespace tamcarlo;
 
 namespace {
 
-// Set by SIGINT/SIGTERM during run and merge; the engine polls it between blocks. (A signal handler can only reach
+// Set by SIGINT, SIGTERM, SIGHUP (a closed terminal, a dropped ssh session) or SIGQUIT during run and merge; the
+// engine polls it between blocks. (A signal handler can only reach
 // a global.) The handler stays installed: a repeated signal (a second Ctrl-C, or `timeout` signalling the process
 // and its group) must not kill the process between creating and removing its temporary file.
 std::atomic<bool> g_cancel{false};
@@ -30,8 +31,7 @@ int dispatch(CommandLine& cl, Ranks* ranks) {
   switch (cl.kind) {
     case CommandKind::run:
     case CommandKind::merge:
-      std::signal(SIGINT, on_signal);
-      std::signal(SIGTERM, on_signal);
+      for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, on_signal);
       return cl.kind == CommandKind::run ? cmd_run(cl.run, ranks, g_cancel) : cmd_merge(cl.merge, ranks, g_cancel);
     case CommandKind::report: return cmd_report(cl.report);
     case CommandKind::validate: return cmd_validate(cl.validate_files);
