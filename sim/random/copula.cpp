@@ -32,46 +32,20 @@ SquareMatrix from_eigen(const Eigen::MatrixXd& e) {
 // Φ(z), accurate in both tails (erfc of the far side).
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
 
-// Gauss–Legendre nodes and weights on [−1, 1] (Newton on P_n from Chebyshev starts).
-struct GaussLegendre {
-  static constexpr int n = 24;
-  std::array<double, n> x{}, w{};
-  GaussLegendre() {
-    for (int i = 0; i < n; ++i) {
-      double z = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
-      for (int it = 0; it < 100; ++it) {
-        double p0 = 1, p1 = z;
-        for (int k = 2; k <= n; ++k) {
-          const double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-          p0 = p1;
-          p1 = p2;
-        }
-        dp = n * (z * p1 - p0) / (z * z - 1);
-        const double step = p1 / dp;
-        z -= step;
-        if (std::fabs(step) < 1e-16) break;
-      }
-      x[static_cast<std::size_t>(i)] = z;
-      w[static_cast<std::size_t>(i)] = 2 / ((1 - z * z) * dp * dp);
-    }
-  }
-};
-
 // P(Z₁ > h, Z₂ > k) for standard normals correlated ρ: Φ(−h)Φ(−k) + ∫₀^ρ φ₂(h, k; t) dt (Plackett's identity),
 // the integral by Gauss–Legendre on 4 panels (the integrand steepens as |t| → 1); exact at ρ = ±1.
 double upper_orthant(double h, double k, double rho) {
   if (!std::isfinite(h) || !std::isfinite(k)) return normal_cdf(-h) * normal_cdf(-k);
   if (rho >= 1) return normal_cdf(-std::max(h, k));
   if (rho <= -1) return std::max(0.0, normal_cdf(-h) - normal_cdf(k));
-  static const GaussLegendre gl;
+  static const auto gl = detail::gauss_legendre<24>();
   double integral = 0;
   constexpr int panels = 4;
   for (int p = 0; p < panels; ++p) {
     const double lo = rho * p / panels, hi = rho * (p + 1) / panels, mid = (lo + hi) / 2, half = (hi - lo) / 2;
-    for (int i = 0; i < GaussLegendre::n; ++i) {
-      const double t = mid + half * gl.x[static_cast<std::size_t>(i)], q = 1 - t * t;
-      integral += half * gl.w[static_cast<std::size_t>(i)] * std::exp(-(h * h - 2 * t * h * k + k * k) / (2 * q)) /
-                  (2 * std::numbers::pi * std::sqrt(q));
+    for (const auto& [x, w] : gl) {
+      const double t = mid + half * x, q = 1 - t * t;
+      integral += half * w * std::exp(-(h * h - 2 * t * h * k + k * k) / (2 * q)) / (2 * std::numbers::pi * std::sqrt(q));
     }
   }
   return normal_cdf(-h) * normal_cdf(-k) + integral;
@@ -161,13 +135,21 @@ double covariance(const Atoms& a, const std::optional<Atoms>& b, double r) {
 
 }  // namespace
 
-double copula_spearman(const Distribution& a, const Distribution& b, double r) {
-  std::optional<Atoms> da = atoms(a), db = atoms(b);
-  if (!da && !db) return spearman_of_normal_scores(r);
+namespace {
+
+// The pair's Spearman ρ at normal-score correlation r from its atoms (at least one law discrete):
+// ρ_S = 12·cov(F̃_a(X), F̃_b(Y)) / √((1 − Σp³)(1 − Σq³)): Var F̃(X) = (1 − Σp³)/12, 1/12 for a continuous law.
+double spearman_of_atoms(std::optional<Atoms> da, std::optional<Atoms> db, double r) {
   if (!da) std::swap(da, db);
-  // ρ_S = 12·cov(F̃_a(X), F̃_b(Y)) / √((1 − Σp³)(1 − Σq³)): Var F̃(X) = (1 − Σp³)/12, 1/12 for a continuous law.
   const double ties = (1 - da->cubes) * (db ? 1 - db->cubes : 1.0);
   return ties > 0 ? 12 * covariance(*da, db, r) / std::sqrt(ties) : 0.0;
+}
+
+}  // namespace
+
+double copula_spearman(const Distribution& a, const Distribution& b, double r) {
+  const std::optional<Atoms> da = atoms(a), db = atoms(b);
+  return !da && !db ? spearman_of_normal_scores(r) : spearman_of_atoms(da, db, r);
 }
 
 double reachable_spearman(const Distribution& a, const Distribution& b, int sign) {
@@ -175,14 +157,15 @@ double reachable_spearman(const Distribution& a, const Distribution& b, int sign
 }
 
 std::optional<double> normal_score_for(const Distribution& a, const Distribution& b, double spearman) {
-  if (!atoms(a) && !atoms(b)) return normal_score_correlation(spearman);
+  const std::optional<Atoms> da = atoms(a), db = atoms(b);  // once: the bisection evaluates ρ 60 times
+  if (!da && !db) return normal_score_correlation(spearman);
   if (spearman == 0) return 0.0;
-  const double reach = reachable_spearman(a, b, spearman > 0 ? 1 : -1);
+  const double reach = spearman_of_atoms(da, db, spearman > 0 ? 1.0 : -1.0);
   if (std::fabs(spearman) > std::fabs(reach) * (1 + 1e-9)) return std::nullopt;
-  double lo = spearman > 0 ? 0.0 : -1.0, hi = spearman > 0 ? 1.0 : 0.0;  // copula_spearman rises with r
+  double lo = spearman > 0 ? 0.0 : -1.0, hi = spearman > 0 ? 1.0 : 0.0;  // ρ rises with r
   for (int it = 0; it < 60; ++it) {
     const double mid = (lo + hi) / 2;
-    (copula_spearman(a, b, mid) < spearman ? lo : hi) = mid;
+    (spearman_of_atoms(da, db, mid) < spearman ? lo : hi) = mid;
   }
   return (lo + hi) / 2;
 }

@@ -227,6 +227,7 @@ void DesignCoordinate::fill(std::uint64_t seed, std::uint64_t var_id, std::uint6
     return;
   }
   const StreamKey rkey = replicate_key(seed, var_id);
+  std::vector<std::uint64_t> strata(design_.kind == DesignKind::lhs ? n : 0);  // lhs: each sample's stratum
   std::size_t j = 0;
   while (j < n) {
     const std::uint64_t i0 = first + j;
@@ -238,10 +239,10 @@ void DesignCoordinate::fill(std::uint64_t seed, std::uint64_t var_id, std::uint6
       const auto w = replicate_words<2>(rkey, r);
       const KeyedPermutation perm(m, w[0] ^ splitmix64_mix(w[1]));
       const double dm = static_cast<double>(m);
-      std::vector<std::uint64_t> strata(count);
-      perm.fill(i0 - begin, strata);
+      perm.fill(i0 - begin, std::span<std::uint64_t>(strata.data() + j, count));
       for (std::size_t k = 0; k < count; ++k)
-        u[j + k] = std::clamp((static_cast<double>(strata[k]) + unit(words[2 * (j + k)])) / dm, 0x1p-54, 0x1.fffffffffffffp-1);
+        u[j + k] = std::clamp((static_cast<double>(strata[j + k]) + unit(words[2 * (j + k)])) / dm, 0x1p-54,
+                              0x1.fffffffffffffp-1);
     } else {
       // Matoušek's scramble: row i of L has its diagonal bit and random bits to its left (more significant digits).
       const auto w = replicate_words<16>(rkey, r);

@@ -4,7 +4,11 @@
 
 #include <boost/math/distributions/beta.hpp>
 
+#include <array>
+#include <cmath>
+#include <numbers>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace tamcarlo::detail {
@@ -48,5 +52,28 @@ struct Steps {
 /// Beta quantile at p (or at 1 − q, q given, for the upper tail). Boost's inversion can give up far in a tail when
 /// α or β < 1 (p ≈ 1e-16, x ≈ 1e-33); there I_x(α, β) ≈ x^α / (α·B(α, β)), exact to relative O(x).
 [[nodiscard]] double beta_quantile(const boost::math::beta_distribution<double>& d, double p, bool upper = false);
+
+/// Nodes and weights {x, w} of n-point Gauss–Legendre quadrature on [−1, 1] (Newton on P_n from Chebyshev starts).
+template <int n>
+[[nodiscard]] std::array<std::pair<double, double>, n> gauss_legendre() {
+  std::array<std::pair<double, double>, n> nw{};
+  for (int i = 0; i < n; ++i) {
+    double x = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
+    for (int it = 0; it < 100; ++it) {
+      double p0 = 1, p1 = x;
+      for (int k = 2; k <= n; ++k) {
+        const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = n * (x * p1 - p0) / (x * x - 1);
+      const double dx = p1 / dp;
+      x -= dx;
+      if (std::fabs(dx) < 1e-16) break;
+    }
+    nw[static_cast<std::size_t>(i)] = {x, 2 / ((1 - x * x) * dp * dp)};
+  }
+  return nw;
+}
 
 }  // namespace tamcarlo::detail

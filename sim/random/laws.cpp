@@ -290,28 +290,7 @@ double to_m(double x, double lo, double hi) {
 // ∫₀¹ f(y) dy by 16-point Gauss–Legendre on pieces that halve toward each end.
 template <class F>
 double integrate01(F f) {
-  static const auto nodes = [] {
-    // Nodes and weights of 16-point Gauss–Legendre on [−1, 1] by Newton on P16.
-    constexpr int n = 16;
-    std::array<std::pair<double, double>, n> nw{};
-    for (int i = 0; i < n; ++i) {
-      double x = std::cos(std::numbers::pi * (i + 0.75) / (n + 0.5)), dp = 0;
-      for (int it = 0; it < 100; ++it) {
-        double p0 = 1, p1 = x;
-        for (int k = 2; k <= n; ++k) {
-          const double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-          p0 = p1;
-          p1 = p2;
-        }
-        dp = n * (x * p1 - p0) / (x * x - 1);
-        const double dx = p1 / dp;
-        x -= dx;
-        if (std::fabs(dx) < 1e-16) break;
-      }
-      nw[static_cast<std::size_t>(i)] = {x, 2 / ((1 - x * x) * dp * dp)};
-    }
-    return nw;
-  }();
+  static const auto nodes = detail::gauss_legendre<16>();
   // Pieces halving toward each end, [2^−(j+2), 2^−(j+1)] and their mirror images, so the ends' logarithmic
   // singularities are resolved (the last 2^−51 at each end left out: 1 − 2^−53 is the last double below 1, and
   // that sliver carries under 1e-13 of the integral).
