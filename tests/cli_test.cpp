@@ -213,6 +213,7 @@ TEST_CASE("cli: stored samples that cannot fit on disk are refused before the ru
   const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e15", "-o", (dir.path() / "r.h5").string()});
   CHECK(p.exit_code == 3);
   CHECK_THAT(p.err, Contains("the stored samples need") && Contains("is free there") && Contains("--store none"));
+  CHECK_THAT(p.err, Contains(" PiB at ") && !Contains("BB") && !Contains("e+"));  // once "4.00e+16B", "75.9BB"
   CHECK(fs::is_empty(dir.path()));
 }
 

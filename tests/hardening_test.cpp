@@ -6,6 +6,8 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -13,6 +15,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -200,6 +203,54 @@ TEST_CASE("hardening: link cycles are named, not followed forever", "[hardening]
   CHECK_FALSE(fs::exists(dir.path() / "results"));
 }
 
+TEST_CASE("hardening: links fanning out are expanded once per file, in well under a second", "[hardening][errors]") {
+  const test::TempDir dir;
+  // 10 files each linking the next 4 times (once past 150 s in validate), 15 linking the next twice (once 56 s and
+  // 6.35 GB to run 1e4 samples): links to one file with one `year` share that file's formulas.
+  for (int i = 0; i < 15; ++i) {
+    const int fan = i < 10 ? 4 : 2;
+    const auto name = [&](int k) { return (k < 10 ? "f" : "g") + std::to_string(k < 10 ? k : k - 10); };
+    std::string text = "[inputs]\nx = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n[formulas]\ny = \"x";
+    const bool last = i == 9 || i == 14;
+    for (int j = 0; j < fan && !last; ++j) text += " + l" + std::to_string(j);
+    text += "\"\n";
+    for (int j = 0; j < fan && !last; ++j)
+      text += fmt::format("[links.l{}]\nfile = \"{}.toml\"\noutput = \"y\"\n", j, name(i + 1));
+    (void)dir.write(name(i) + ".toml", text);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto f = test::run_tamcarlo({"validate", (dir.path() / "f0.toml").string()});
+  const auto g = test::run_tamcarlo({"run", (dir.path() / "g0.toml").string(), "-n", "1e4", "--json", "-o",
+                                     (dir.path() / "g.h5").string()});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(f.exit_code == 0);
+  CHECK_THAT(f.out, Contains("10 inputs, 46 formulas"));  // per file: y, 4 link names, one copy of the next
+  REQUIRE(g.exit_code == 0);
+  CHECK(seconds < 2);
+  // Each file's x is one input shared by every link to it, so y of g0 = Σ_k 2^k·x_k over 5 files: mean 15.5,
+  // sd √(Σ 4^k / 12) = √(341/12) — the fully expanded model's law. Within 4 standard errors (n = 1e4).
+  const auto json = nlohmann::json::parse(g.out);
+  const double sd = std::sqrt(341.0 / 12);
+  CHECK(std::abs(json["variables"]["y"]["mean"].get<double>() - 15.5) < 4 * sd / 100);
+  CHECK(std::abs(json["variables"]["y"]["sd"].get<double>() - sd) < 4 * sd / std::sqrt(2 * 1e4));
+}
+
+TEST_CASE("hardening: a model too large for memory (200,000 inputs, links copied past 20,000) is refused up front",
+          "[hardening][errors]") {
+  const test::TempDir dir;
+  std::string text = "[inputs]\n";
+  for (int i = 0; i < 200000; ++i) text += "x" + std::to_string(i) + " = 1\n";
+  text += "[formulas]\ny = \"x0 + x1\"\n";
+  const auto start = std::chrono::steady_clock::now();
+  const auto p = test::run_tamcarlo({"run", dir.write("huge.toml", text), "-n", "1000", "--store", "all"}, dir.path());
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 10);
+  CHECK(p.exit_code == 2);
+  CHECK_THAT(p.err, Contains("huge.toml:1:1: error: [inputs] the scenario defines 200,001 inputs and formulas, more "
+                             "than the 20,000 a scenario may hold"));
+  CHECK(p.max_rss_kib < 1024 * 1024);
+  CHECK_FALSE(fs::exists(dir.path() / "results"));
+}
+
 TEST_CASE("hardening: laws whose draws would overflow, underflow or hang are refused at validation", "[hardening][errors]") {
   const test::TempDir dir;
   // {law, the key the message names, a phrase of the reason}: the issue's reproducers (once Boost
@@ -280,13 +331,33 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
       {"run", two.string(), "-n", "14000", "--store", "all", "-o", (disk / "both").string() + "/"});
   const std::set<std::string> left = listing(disk);
   const std::set<std::string> left_in_both = fs::is_directory(disk / "both") ? listing(disk / "both") : std::set<std::string>{};
+  // A report that fills the disk blames the disk, not its input (once "<result>: [Errno 28] ..."), and leaves
+  // nothing there.
+  const fs::path result = dir.path() / "r.h5";
+  REQUIRE(run_to(result.string(), {"-n", "1e4"}).exit_code == 0);
+  const auto report = test::run_tamcarlo({"report", result.string(), "--dpi", "600", "-o", (disk / "rep").string()});
+  const std::set<std::string> left_by_report = listing(disk);
+  // A checkpoint (16 MB of pass state) that does not fit on a disk where the result (--store none) does: the run
+  // goes on without checkpoints and writes its result (once the run failed).
+  fs::remove_all(disk / "both");
+  const auto checkpointed = test::run_tamcarlo({"run", k_example, "-n", "2e7", "--store", "none", "--threads", "2",
+                                                "--checkpoint", "0.05", "-o", (disk / "c.h5").string()});
+  const std::set<std::string> left_by_checkpoint = listing(disk);
   std::system(("umount " + disk.string()).c_str());
+  CHECK(report.exit_code == 3);
+  CHECK_THAT(report.err, Contains("cannot write the report to " + (disk / "rep").string() + ": No space left on "
+                                  "device (the disk is full); nothing was written there"));
+  CHECK(left_by_report == std::set<std::string>{"both"});
+  INFO(checkpointed.err);
+  CHECK(checkpointed.exit_code == 0);
+  CHECK_THAT(checkpointed.err, Contains("this run goes on without checkpoints"));
+  CHECK(left_by_checkpoint == std::set<std::string>{"c.csv", "c.h5"});
   CHECK(big.exit_code == 3);
   CHECK_THAT(big.err, Contains("the stored samples need") && Contains("is free there"));
   CHECK(p.exit_code == 3);
   CHECK_THAT(p.err, Contains("cannot write " + (disk / "s.h5").string()) && Contains("is full"));
   CHECK(both.exit_code == 3);
-  CHECK_THAT(both.err, Contains("the stored samples need 1.34MB"));
+  CHECK_THAT(both.err, Contains("the stored samples need 1.28 MiB"));
   CHECK(left == std::set<std::string>{"both"});  // the directory -o names,
   CHECK(left_in_both.empty());                    // empty
 }

@@ -13,6 +13,7 @@ add_executable(tamcarlo_tests
   tests/fuzz/scenario_fuzz.cpp
   tests/fuzz_replay_test.cpp
   tests/hardening_test.cpp
+  tests/integrity_test.cpp
   tests/investment_test.cpp
   tests/library_test.cpp
   tests/matrix_test.cpp

@@ -53,6 +53,15 @@ TEST_CASE("number format: every case of the shared table in C++ and in the repor
   CHECK(py.exit_code == 0);
 }
 
+TEST_CASE("byte sizes read with binary units and 3 significant digits", "[text]") {
+  CHECK(byte_size(0) == "0 bytes");
+  CHECK(byte_size(512) == "512 bytes");
+  CHECK(byte_size(1536) == "1.50 KiB");
+  CHECK(byte_size(81.5e9) == "75.9 GiB");
+  CHECK(byte_size(4e16) == "35.5 PiB");
+  CHECK(byte_size(1e21) == "867 EiB");
+}
+
 TEST_CASE("number format: styles are named as the scenario's `format` key names them", "[text]") {
   NumberStyle s{};
   for (const char* name : {"auto", "year", "percent"}) {

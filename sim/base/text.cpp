@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <numeric>
@@ -47,6 +48,18 @@ std::string quoted_list(std::span<const std::string> items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "`" : ", `") + s + "`";
   return out;
+}
+
+std::string byte_size(double bytes) {
+  static constexpr std::array<const char*, 7> k_units = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (!(bytes >= 1024)) return fmt::format("{:.0f} bytes", std::max(bytes, 0.0));
+  std::size_t u = 0;
+  while (bytes >= 1024 && u + 1 < k_units.size()) {
+    bytes /= 1024;
+    ++u;
+  }
+  const int decimals = bytes >= 100 ? 0 : bytes >= 10 ? 1 : 2;
+  return fmt::format("{:.{}f} {}", bytes, decimals, k_units[u]);
 }
 
 std::string thousands(unsigned long long n) {

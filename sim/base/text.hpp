@@ -22,6 +22,9 @@ namespace tamcarlo {
 /// Integer with thousands separators: 10000000 → "10,000,000".
 [[nodiscard]] std::string thousands(unsigned long long n);
 
+/// A size in bytes with a binary unit and 3 significant digits: 512 → "512 bytes", 81500000000 → "75.9 GiB".
+[[nodiscard]] std::string byte_size(double bytes);
+
 /// x as the shortest text that reads back to the same double ("%.17g" trimmed); JSON-safe: non-finite → "null".
 [[nodiscard]] std::string json_number(double x);
 

@@ -5,6 +5,7 @@
 #include "sim/base/text.hpp"
 #include "sim/cmd/progress_bar.hpp"
 #include "sim/io/commit.hpp"
+#include "sim/io/seal.hpp"
 #include "sim/io/json_output.hpp"
 #include "sim/io/output_path.hpp"
 #include "sim/io/part_file.hpp"
@@ -353,6 +354,11 @@ int cmd_report(const ReportArgs& a) {
     const CommitLock lock(a.result);  // a run killed between renaming the result and its CSV: finish that first
     (void)finish_interrupted_commit(a.result);
   }
+  // A damaged file is refused here, before Python starts (the report package checks the seal again when run alone).
+  std::string why;
+  if (fs::is_regular_file(st) && check_seal(a.result, &why) == SealState::damaged)
+    throw RunError(damaged_message(a.result, why, "nothing was reported; run the scenario again (or copy the file "
+                                                  "again from where it was written)"));
   const char* env = std::getenv("TAMCARLO_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
   // The report package (sim/report/tamcarlo_report) is found through PYTHONPATH, ahead of anything already there.

@@ -17,13 +17,26 @@ using namespace tamcarlo;
 
 namespace {
 
-// Set by SIGINT, SIGTERM, SIGHUP (a closed terminal, a dropped ssh session) or SIGQUIT during run and merge; the
+// Set by SIGINT, SIGTERM, SIGHUP (a closed terminal, a dropped ssh session), SIGQUIT or SIGPIPE during run and merge; the
 // engine polls it between blocks. (A signal handler can only reach
 // a global.) The handler stays installed: a repeated signal (a second Ctrl-C, or `timeout` signalling the process
 // and its group) must not kill the process between creating and removing its temporary file.
 std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};  // the first signal that arrived
 
-extern "C" void on_signal(int) { g_cancel.store(true); }
+extern "C" void on_signal(int sig) {
+  int none = 0;
+  (void)g_signal.compare_exchange_strong(none, sig);
+  g_cancel.store(true);
+}
+
+// SIGPIPE: the reader of standard output went away (`tamcarlo run dir/ | head -1`). The run stops as for Ctrl-C,
+// leaving every result it finished and nothing half-written, and says so on stderr: exit 141 (128 + SIGPIPE).
+int pipe_closed() {
+  std::cerr << "tamcarlo: standard output was closed (SIGPIPE: the program reading it exited); the run stopped, "
+               "results finished before are kept, nothing half-written remains\n";
+  return 128 + SIGPIPE;
+}
 
 // The command the line asks for.
 int dispatch(CommandLine& cl, Ranks* ranks) {
@@ -31,7 +44,7 @@ int dispatch(CommandLine& cl, Ranks* ranks) {
   switch (cl.kind) {
     case CommandKind::run:
     case CommandKind::merge:
-      for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, on_signal);
+      for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) std::signal(sig, on_signal);
       return cl.kind == CommandKind::run ? cmd_run(cl.run, ranks, g_cancel) : cmd_merge(cl.merge, ranks, g_cancel);
     case CommandKind::report: return cmd_report(cl.report);
     case CommandKind::validate: return cmd_validate(cl.validate_files);
@@ -43,7 +56,12 @@ int run_main(int argc, char** argv, Ranks* ranks) {
   auto parsed = parse_command_line(argc, argv);
   if (const int* code = std::get_if<int>(&parsed)) return *code;
   try {
-    return dispatch(std::get<CommandLine>(parsed), ranks);
+    const int code = dispatch(std::get<CommandLine>(parsed), ranks);
+    return g_signal.load() == SIGPIPE ? pipe_closed() : code;  // a pipe closed after the last check
+  } catch (const Interrupted& e) {
+    if (g_signal.load() == SIGPIPE) return pipe_closed();
+    std::cerr << "tamcarlo: error: " << e.what() << '\n';
+    return static_cast<int>(e.exit_code());
   } catch (const Error& e) {
     std::cerr << (dynamic_cast<const ScenarioError*>(&e) ? "" : "tamcarlo: error: ") << terminal_safe(e.what()) << '\n';
     return static_cast<int>(e.exit_code());

@@ -58,8 +58,14 @@ CommitLock::~CommitLock() {
 }
 
 std::string commit_journal(const std::string& target) { return target + ".commit"; }
+std::string checkpoint_path(const std::string& output) { return output + ".checkpoint"; }
+std::string rank_part_path(const std::string& output, unsigned rank) { return fmt::format("{}.rank-{}", output, rank); }
 
 namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 // "<name>.tmp-<digits>" for `name`: the temporaries tamcarlo writes.
 bool is_temporary_of(const std::string& temp, const std::string& name) {
@@ -174,17 +180,34 @@ bool finish_interrupted_commit(const std::string& target) {
   return true;
 }
 
+namespace {
+
+// True when `file` is a temporary of the result `name` or of a file beside it: its CSV, its journal, its checkpoint
+// (and that one's journal) or an MPI rank's rows ("<name>.rank-<k>").
+bool is_companion_temporary(const std::string& file, const std::string& name, const std::string& csv) {
+  for (const std::string& of : {name, csv, commit_journal(name), checkpoint_path(name), commit_journal(checkpoint_path(name))})
+    if (is_temporary_of(file, of)) return true;
+  const std::string rank = name + ".rank-";
+  if (!file.starts_with(rank)) return false;
+  const std::size_t tmp = file.find(".tmp-", rank.size());
+  return tmp != std::string::npos && all_digits(std::string_view(file).substr(rank.size(), tmp - rank.size())) &&
+         is_temporary_of(file, file.substr(0, tmp));
+}
+
+}  // namespace
+
 std::size_t remove_abandoned_temporaries(const std::string& target) {
   const CommitLock lock(target);  // no other run is between its renames now
   (void)finish_interrupted_commit(target);
+  (void)finish_interrupted_commit(checkpoint_path(target));
   const fs::path dir = directory_of(target);
   const std::string name = fs::path(target).filename().string();
-  const std::string journal = fs::path(commit_journal(target)).filename().string();
+  const std::string csv = fs::path(csv_beside(target)).filename().string();
   std::size_t removed = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string file = e.path().filename().string();
-    if (!(is_temporary_of(file, name) || is_temporary_of(file, journal)) || !e.is_regular_file(ec)) continue;
+    if (!is_companion_temporary(file, name, csv) || !e.is_regular_file(ec)) continue;
     const auto pid = static_cast<pid_t>(std::stol(file.substr(file.rfind('-') + 1)));
     if (pid == ::getpid() || (process_exists(pid) && !is_zombie(pid))) continue;  // alive, or not ours to judge
     if (fs::remove(e.path(), ec)) ++removed;

@@ -44,6 +44,12 @@ class CommitLock {
   int fd_ = -1;
 };
 
+/// The checkpoint a run writing `output` keeps beside it: "<output>.checkpoint".
+[[nodiscard]] std::string checkpoint_path(const std::string& output);
+
+/// The rows MPI rank `rank` (> 0) stores for the result `output`, read by rank 0: "<output>.rank-<rank>".
+[[nodiscard]] std::string rank_part_path(const std::string& output, unsigned rank);
+
 /// The journal of a commit to `target`: "<target>.commit".
 [[nodiscard]] std::string commit_journal(const std::string& target);
 
@@ -59,9 +65,10 @@ void commit_together(const std::vector<std::pair<std::string, std::string>>& tem
 /// process is committing). A journal that does not name `target` and its own temporaries is left alone.
 bool finish_interrupted_commit(const std::string& target);
 
-/// Under a CommitLock: finishes an interrupted commit to `target` (finish_interrupted_commit), then removes
-/// "<target>.tmp-<pid>" files beside it whose process no longer exists (left by a run killed with SIGKILL);
-/// returns how many it removed. A running process's temporaries are never touched.
+/// Under a CommitLock: finishes an interrupted commit to `target` and to its checkpoint (finish_interrupted_commit),
+/// then removes the temporaries of `target`, its CSV, its journal, its checkpoint and its MPI ranks' rows
+/// ("<name>.tmp-<pid>", "<name>.checkpoint.tmp-<pid>", "<name>.rank-<k>.tmp-<pid>", ...) whose process no longer
+/// exists (left by a run killed with SIGKILL); returns how many it removed. A running process's are never touched.
 std::size_t remove_abandoned_temporaries(const std::string& target);
 
 }  // namespace tamcarlo

@@ -1,5 +1,7 @@
 #include "sim/io/h5.hpp"
 
+#include "sim/io/seal.hpp"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -48,6 +50,15 @@ void h5_check(herr_t status, const std::string& what) {
 void h5_silence() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 namespace h5 {
+
+H5Handle create_file(const std::string& path, const std::string& target) {
+  h5_silence();
+  const H5Handle props(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "create file properties");
+  h5_check(H5Pset_userblock(props.get(), k_seal_bytes), "reserve the seal's user block");
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, props.get(), H5P_DEFAULT);
+  if (id < 0) throw write_failure(target, fmt::format("cannot create {}", path));
+  return H5Handle(id, H5Fclose, "create " + path);
+}
 
 H5Handle string_type() {
   H5Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "create a string type");

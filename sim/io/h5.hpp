@@ -39,6 +39,9 @@ class H5Handle {
 
 /// Small typed writers over HDF5 ids (attributes, datasets, groups); each throws RunError on failure.
 namespace h5 {
+/// Creates (truncating) the HDF5 file `path` with a k_seal_bytes user block left empty for seal_file;
+/// `target` names it in the error (the directory must exist and be writable).
+[[nodiscard]] H5Handle create_file(const std::string& path, const std::string& target);
 /// The variable-length UTF-8 string type of every string tamcarlo writes.
 [[nodiscard]] H5Handle string_type();
 /// A new group `name` under `parent`.

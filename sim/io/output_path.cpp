@@ -129,9 +129,9 @@ void check_disk_space(const std::string& target, double bytes) {
   if (ec) return;  // unknown: the write itself reports a full disk
   const double free = static_cast<double>(space.available);
   if (bytes > free)
-    throw RunError(fmt::format("the stored samples need {}B at {}, but only {}B is free there; use fewer samples, "
+    throw RunError(fmt::format("the stored samples need {} at {}, but only {} is free there; use fewer samples, "
                                "`--store report` or `--store none`",
-                               format_number(bytes), dir.string(), format_number(free)));
+                               byte_size(bytes), dir.string(), byte_size(free)));
 }
 
 std::string csv_beside(const std::string& target) { return fs::path(target).replace_extension(".csv").string(); }

@@ -3,6 +3,7 @@
 #include "sim/base/error.hpp"
 #include "sim/io/h5.hpp"
 #include "sim/io/results_file.hpp"
+#include "sim/io/seal.hpp"
 #include "sim/stats/statistics.hpp"
 
 #include <fmt/format.h>
@@ -14,7 +15,7 @@ namespace tamcarlo {
 
 namespace {
 
-constexpr std::uint64_t k_part_format = 2;  // 2: pass states hold design replicates' moments
+constexpr std::uint64_t k_part_format = 3;  // 2: pass states hold design replicates' moments; 3: sealed (io/seal)
 
 
 std::string joined(const std::vector<std::string>& v) {
@@ -56,15 +57,14 @@ struct PartWriter::Impl {
   PartInfo info;
   H5Handle file;
   H5Handle samples;  // rows of the part × stored columns
+  bool sealed = false;
   explicit Impl(std::string target) : path(std::move(target)) {}
 };
 
 PartWriter::PartWriter(std::string target, const PartInfo& info) : impl_(std::make_unique<Impl>(std::move(target))) {
   Impl& f = *impl_;
   f.info = info;
-  h5_silence();
-  f.file = H5Handle(H5Fcreate(f.path.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                    fmt::format("create {} (does the directory exist and is it writable?)", f.path.temp()));
+  f.file = h5::create_file(f.path.temp(), f.path.target());
   const hid_t root = f.file.get();
   h5::attr(root, "kind", "part");
   h5::attr(root, "part_kind", info.kind);
@@ -142,6 +142,8 @@ void PartWriter::close() {
   f.samples = H5Handle();
   if (f.file.get() >= 0 && (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f.file.release()) < 0))
     throw write_failure(f.path.target(), "HDF5 could not flush its data");
+  if (!f.sealed) seal_file(f.path.temp(), f.path.target());
+  f.sealed = true;
 }
 
 void PartWriter::commit() {
@@ -163,15 +165,24 @@ PartReader::PartReader(std::string path) : impl_(std::make_unique<Impl>()) {
   h5_silence();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(f.path, ec)) throw RunError(fmt::format("{}: no such file", f.path));
+  std::string why;
+  const SealState seal = check_seal(f.path, &why);
+  const std::string remedy = "run that shard again (or copy it again), or start the run anew without --resume";
+  if (seal == SealState::damaged) throw RunError(damaged_message(f.path, why, remedy));
   if (H5Fis_hdf5(f.path.c_str()) <= 0)
     throw RunError(fmt::format("{} is not an HDF5 file (truncated, or not a tamcarlo part)", f.path));
-  f.file = H5Handle(H5Fopen(f.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + f.path);
+  f.file = H5Handle(H5Fopen(f.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                    fmt::format("open {} (its HDF5 structure is damaged)", f.path));
   const hid_t root = f.file.get();
   if (!h5::has_attr(root, "part_format") || string_attr(root, "kind", f.path) != "part")
     throw RunError(fmt::format("{} is not a tamcarlo part (written by `tamcarlo run --shard`)", f.path));
-  if (number_attr(root, "part_format", f.path) != k_part_format)
-    throw RunError(fmt::format("{} is a part of format {}; this tamcarlo reads format {}", f.path,
-                               number_attr(root, "part_format", f.path), k_part_format));
+  const std::uint64_t format = number_attr(root, "part_format", f.path);
+  if (format >= 3 && seal != SealState::sealed)
+    throw RunError(damaged_message(f.path, "its SHA-256 seal (its first 512 bytes) is missing", remedy));
+  if (format != k_part_format)
+    throw RunError(fmt::format("{} is a part of format {}; this tamcarlo reads format {} (finish or merge it with "
+                               "the tamcarlo that wrote it, or run it again)",
+                               f.path, format, k_part_format));
   PartInfo& p = f.info;
   p.kind = string_attr(root, "part_kind", f.path);
   p.job = string_attr(root, "job", f.path);

@@ -2,6 +2,7 @@
 
 #include "sim/io/h5.hpp"
 #include "sim/io/output_path.hpp"
+#include "sim/io/seal.hpp"
 #include "sim/random/rng.hpp"
 
 #include "sim/base/error.hpp"
@@ -321,11 +322,9 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
 }
 
 ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(std::make_unique<Impl>(std::move(target))) {
-  h5_silence();
-  impl_->file = H5Handle(H5Fcreate(impl_->path.temp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                         fmt::format("create {} (does the directory exist and is it writable?)", impl_->path.temp()));
+  impl_->file = h5::create_file(impl_->path.temp(), impl_->path.target());
   h5::attr(impl_->file.get(), "tamcarlo_version", TAMCARLO_VERSION);
-  h5::attr(impl_->file.get(), "format_version", std::uint64_t{2});
+  h5::attr(impl_->file.get(), "format_version", k_result_format);
   h5::attr(impl_->file.get(), "stream_version", k_stream_version);
   h5::attr(impl_->file.get(), "kind", kind);
 }
@@ -385,13 +384,20 @@ void ResultWriter::write_rows(std::uint64_t first, std::size_t rows, const std::
   }
 }
 
-void ResultWriter::commit(AtomicTarget* beside) {
+void ResultWriter::close() {
   Impl& f = *impl_;
+  if (f.file.get() < 0) return;
   f.samples.clear();
   f.groups.clear();
   f.parents.clear();
   if (H5Fflush(f.file.get(), H5F_SCOPE_GLOBAL) < 0 || H5Fclose(f.file.release()) < 0)
     throw write_failure(f.path.target(), "HDF5 could not flush its data");
+  seal_file(f.path.temp(), f.path.target());
+}
+
+void ResultWriter::commit(AtomicTarget* beside) {
+  Impl& f = *impl_;
+  close();
   if (beside) AtomicTarget::commit_together({&f.path, beside});
   else f.path.commit();
 }

@@ -17,6 +17,9 @@ namespace tamcarlo {
 
 class ResultWriter;
 
+/// The result files' format_version: 3 since results are sealed (io/seal: SHA-256 in a 512-byte user block).
+inline constexpr std::uint64_t k_result_format = 3;
+
 /// What the Sobol' indices of a run refer to: its inputs, base samples, batches, correlated inputs.
 struct SobolMeta {
   std::vector<std::string> inputs;
@@ -87,7 +90,10 @@ class ResultWriter {
   [[nodiscard]] std::size_t sample_columns() const noexcept;
   /// Writes rows [first, first + rows) of every sample dataset, one span per column. Throws RunError.
   void write_samples(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns);
-  /// Closes every object, flushes, closes and renames the file to its target, together with `beside`'s
+  /// Closes every object, flushes and closes the file and seals it (io/seal), still under its temporary name.
+  /// Throws RunError.
+  void close();
+  /// Closes the file (close()) if still open and renames it to its target, together with `beside`'s
   /// temporary when given (AtomicTarget::commit_together). Throws RunError.
   void commit(AtomicTarget* beside = nullptr);
   [[nodiscard]] const std::string& target() const noexcept;

@@ -173,8 +173,13 @@ constexpr auto by_position = [](const auto& a, const auto& b) {
   return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
 };
 
+// The linked scenarios parsed so far in one top-level parse, by file and depth in the chain of links: a file
+// linked many times (or by many files) is read and expanded once, so links cannot fan out exponentially.
+using LinkCache = std::map<std::pair<std::string, std::size_t>, Scenario>;
+
 // parse_scenario's sections, in the order they must run, sharing the scenario so far and its names.
 struct ScenarioParser {
+  LinkCache& cache;
   const FileLocator& ctx;
   const toml::table& root;
   const std::string& path;
@@ -245,9 +250,12 @@ std::string file_identity(const std::string& path) {
   return ec ? path : c.string();
 }
 
-Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain);
+Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain,
+                        LinkCache& cache);
 
-// The linked scenario, refusing a link back into the chain that led here, or a chain too deep.
+// The linked scenario, refusing a link back into the chain that led here, or a chain too deep. A file met again
+// at the same depth comes from the cache: its first parse followed every link below it, so a cycle through it
+// was found then.
 Scenario ScenarioParser::load_linked(const Link& l, const std::string& key) const {
   const std::string id = file_identity(l.file);
   if (const auto it = std::find(chain.begin(), chain.end(), id); it != chain.end()) {
@@ -258,9 +266,11 @@ Scenario ScenarioParser::load_linked(const Link& l, const std::string& key) cons
   if (chain.size() >= k_max_link_depth)
     throw ScenarioError(l.where, key, fmt::format("links nest more than {} files deep ({} → ...)", k_max_link_depth,
                                                   chain.front()));
+  const std::pair cache_key(id, chain.size());
+  if (const auto it = cache.find(cache_key); it != cache.end()) return it->second;
   std::vector<std::string> next = chain;
   next.push_back(id);
-  return parse_in_chain(read_text_file(l.file), l.file, std::move(next));
+  return cache.emplace(cache_key, parse_in_chain(read_text_file(l.file), l.file, std::move(next), cache)).first->second;
 }
 
 void ScenarioParser::meta() {
@@ -309,7 +319,18 @@ void ScenarioParser::inputs_and_formulas() {
   // Every entry is checked, so that one run names every bad one (as a compiler does); they are thrown with the
   // unknown names of resolve(), which the bad entries' names (already taken) do not add to.
   std::vector<ScenarioError>& errors = pending;
-  if (const toml::table* inputs = root["inputs"].as_table())
+  const toml::table* inputs = root["inputs"].as_table();
+  const toml::table* formulas = root["formulas"].as_table();
+  if (const std::size_t n = (inputs ? inputs->size() : 0) + (formulas ? formulas->size() : 0); n > k_max_variables) {
+    const toml::table& big = inputs && inputs->size() >= n / 2 ? *inputs : *formulas;
+    throw ScenarioError(ctx.at(big), &big == inputs ? "inputs" : "formulas",
+                        fmt::format("the scenario defines {} inputs and formulas, more than the {} a scenario may hold "
+                                    "(each costs every thread a 32 KiB column of its workspace and the run a set of "
+                                    "streaming statistics); split the model, or aggregate inputs with an empirical or "
+                                    "fitted law",
+                                    thousands(n), thousands(k_max_variables)));
+  }
+  if (inputs)
     for (auto&& [k, v] : *inputs) {
       try {
         s.inputs.push_back(parse_input(check_name(k, "inputs"), k, v, ctx));
@@ -319,7 +340,7 @@ void ScenarioParser::inputs_and_formulas() {
     }
 
   // [formulas]
-  if (const toml::table* formulas = root["formulas"].as_table())
+  if (formulas)
     for (auto&& [k, v] : *formulas) {
       try {
         s.formulas.push_back(parse_formula_entry(check_name(k, "formulas"), k, v, ctx));
@@ -450,10 +471,24 @@ void ScenarioParser::links() {
       found.push_back(std::move(l));
     }
     std::sort(found.begin(), found.end(), by_position);
+    // A link to a file already linked with the same `year` computes the same values (its inputs are shared):
+    // it reuses that link's formulas instead of copying them again.
+    std::map<std::pair<std::string, std::string>, std::string> first_link;
     for (Link& l : found) {
-      const Scenario linked = load_linked(l, "links." + l.name);
+      const Scenario& linked = load_linked(l, "links." + l.name);
       l.text = linked.text;
       const std::string prefix = "links." + l.name;
+      const auto [same, added] = first_link.emplace(std::pair(file_identity(l.file), l.year), l.name);
+      const std::string copies = added ? l.name : same->second;  // whose copies of the formulas this link reads
+      if (const std::size_t total = s.inputs.size() + s.formulas.size() +
+                                    (added ? linked.inputs.size() + linked.formulas.size() : 0);
+          total > k_max_variables)
+        throw ScenarioError(l.where, prefix,
+                            fmt::format("with this link the scenario would hold {} variables ({} of them from {}, whose "
+                                        "formulas each link copies), more than the {} a scenario may hold; link it "
+                                        "fewer times, or split the model",
+                                        thousands(total), thousands(linked.inputs.size() + linked.formulas.size()),
+                                        l.file, thousands(k_max_variables)));
       std::vector<std::string> linked_names;
       for (const auto& in : linked.inputs) linked_names.push_back(in.name);
       for (const auto& f : linked.formulas) linked_names.push_back(f.name);
@@ -471,6 +506,7 @@ void ScenarioParser::links() {
         return n.find('.') != std::string::npos ? n : linked.name + "." + n;
       };
       for (const auto& in : linked.inputs) {
+        if (!added) break;  // drawn for the first link already
         if (std::any_of(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == input_name(in.name); }))
           continue;  // already drawn for another link to the same scenario
         Input copy = in;
@@ -482,6 +518,7 @@ void ScenarioParser::links() {
       std::set<std::string> linked_formulas;
       for (const auto& f : linked.formulas) linked_formulas.insert(f.name);
       for (const auto& f : linked.formulas) {
+        if (!added) break;  // the first link's copies serve this one
         if (f.timed && l.year.empty() && s.years.empty())
           throw ScenarioError(l.where, prefix,
                               fmt::format("{}'s `{}` depends on the year; bind its year to a variable of this scenario "
@@ -504,7 +541,7 @@ void ScenarioParser::links() {
       local.name = l.name;
       local.text = fmt::format("{} of {}{}", l.output, l.file, l.year.empty() ? "" : " at year = " + l.year);
       local.expr.kind = Expr::Kind::ref;
-      local.expr.name = linked_formulas.count(l.output) ? l.name + "." + l.output : input_name(l.output);
+      local.expr.name = linked_formulas.count(l.output) ? copies + "." + l.output : input_name(l.output);
       local.where = l.where;
       for (const auto& f : linked.formulas)
         if (f.name == l.output) local.unit = f.unit;
@@ -844,13 +881,14 @@ void ScenarioParser::dimensions() {
                                     sobol_max_dimensions(), s.inputs.size()));
 }
 
-Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain) {
+Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain,
+                        LinkCache& cache) {
   const FileLocator ctx(path);
   const toml::table root = parse_toml(text, ctx);
   Scenario s;
   s.path = path;
   s.text = text;
-  ScenarioParser p{ctx, root, path, s, {}, {}, {}, std::move(chain), {}};
+  ScenarioParser p{cache, ctx, root, path, s, {}, {}, {}, std::move(chain), {}};
   p.sections();
   p.meta();
   p.inputs_and_formulas();
@@ -887,7 +925,8 @@ void assign_dimensions(Scenario& s) {
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& path) {
-  return parse_in_chain(text, path, {file_identity(path)});
+  LinkCache cache;
+  return parse_in_chain(text, path, {file_identity(path)}, cache);
 }
 
 Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }

@@ -67,5 +67,9 @@ inline constexpr std::int64_t k_max_year = 100000;
 inline constexpr std::size_t k_max_toml_nesting = 64;
 /// Deepest chain of [links] (a scenario linking one that links another ...).
 inline constexpr std::size_t k_max_link_depth = 16;
+/// Most variables (inputs and formulas, linked copies included) a scenario may hold: each costs every thread
+/// a 32 KiB column of its block workspace and the run a set of streaming statistics (20,000 variables: 640 MiB
+/// a thread).
+inline constexpr std::size_t k_max_variables = 20000;
 
 }  // namespace tamcarlo::detail

@@ -41,7 +41,6 @@ std::string job_fingerprint(const std::vector<std::string>& texts) {
   return fmt::format("{:016x}", h);
 }
 
-std::string checkpoint_path(const std::string& output) { return output + ".checkpoint"; }
 
 std::string shard_path(const std::string& output, const Shard& shard) {
   fs::path p(output);

@@ -46,9 +46,6 @@ struct RunIdentity {
 /// versions: what a job's files and result-changing options must match for parts to belong together.
 [[nodiscard]] std::string job_fingerprint(const std::vector<std::string>& texts);
 
-/// The checkpoint a run writing `output` keeps beside it: "<output>.checkpoint".
-[[nodiscard]] std::string checkpoint_path(const std::string& output);
-
 /// A shard's part for the result `output`: "<output without .h5>.part-<i>-of-<K>.h5".
 [[nodiscard]] std::string shard_path(const std::string& output, const Shard& shard);
 

@@ -1,8 +1,10 @@
 #include "sim/run/passes.hpp"
 
 #include "sim/base/error.hpp"
+#include "sim/base/number_format.hpp"
 #include "sim/base/numeric.hpp"
 #include "sim/base/text.hpp"
+#include "sim/io/commit.hpp"
 #include "sim/io/output_path.hpp"
 #include "sim/io/part_file.hpp"
 #include "sim/io/results_file.hpp"
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 namespace tamcarlo {
 
@@ -166,8 +169,8 @@ std::vector<ColumnResult> run_local(Passes& p) {
   const bool occupied = !output.empty() && fs::exists(fs::symlink_status(checkpoint, ec));
   const bool ours = occupied && is_checkpoint(checkpoint);
   // Something else at the checkpoint's path (a user's file, a directory) is left alone, and no checkpoint written.
-  const bool checkpointing = opt.how.checkpoint_seconds > 0 && !output.empty() && (!occupied || ours);
-  if (occupied && !ours && opt.on.notice)
+  bool checkpointing = opt.how.checkpoint_seconds > 0 && !output.empty() && (!occupied || ours);
+  if (occupied && !ours && !opt.how.resume && opt.on.notice)  // with --resume, resume_from says what it is
     opt.on.notice(fmt::format("note: {} is not a tamcarlo checkpoint; this run leaves it alone and writes no checkpoint",
                               checkpoint));
   if (!opt.how.resume && ours && opt.on.notice)
@@ -192,7 +195,13 @@ std::vector<ColumnResult> run_local(Passes& p) {
       stream.evaluate(b, std::min(stream.blocks(), b + round));
       if (checkpointing && stream.pass() == 0 && stream.state_end() < stream.blocks() &&
           seconds_since(last) >= opt.how.checkpoint_seconds) {
-        write_checkpoint(checkpoint, p.info, stream);
+        try {
+          write_checkpoint(checkpoint, p.info, stream);
+        } catch (const RunError& e) {  // a checkpoint that cannot be written (a full disk) must not end the run
+          checkpointing = false;
+          if (opt.on.notice)
+            opt.on.notice(fmt::format("warning: {}; this run goes on without checkpoints", e.what()));
+        }
         last = Clock::now();
       }
     }
@@ -201,13 +210,53 @@ std::vector<ColumnResult> run_local(Passes& p) {
   return stream.results();
 }
 
+// Refuses a pass whose projected time exceeds k_max_pass_seconds, once it has run long enough to project from
+// (2 s): -n 1e15 on a laptop is stopped in seconds with the projection, not left to run for years.
+class PassClock {
+ public:
+  explicit PassClock(std::uint64_t samples) : samples_(samples) {}
+  // Called with each pass's progress (from worker threads).
+  void operator()(std::uint64_t done, std::uint64_t total) {
+    const std::lock_guard lock(mutex_);
+    if (total != total_ || done < done_) start_ = Clock::now();  // a new pass
+    total_ = total;
+    done_ = done;
+    const double elapsed = seconds_since(start_);
+    if (elapsed < 2 || done == 0 || refused_) return;
+    const double projected = elapsed * static_cast<double>(total) / static_cast<double>(done);
+    if (projected <= k_max_pass_seconds) return;
+    refused_ = true;
+    throw RunError(fmt::format(
+        "-n {}: at this machine's pace ({} samples/s) a pass would take about {}, more than the {} days tamcarlo "
+        "allows one process; split the run (--shard i/K on K machines, or mpirun), or use fewer samples (--precision "
+        "stops once the CI is as narrow as asked); nothing was written",
+        thousands(samples_), format_number(static_cast<double>(done) / elapsed), duration_text(projected),
+        k_max_pass_seconds / 86400));
+  }
+
+ private:
+  static constexpr double k_max_pass_seconds = 7 * 86400.0;
+  static std::string duration_text(double s) {
+    return s >= 2 * 365 * 86400.0 ? fmt::format("{:.0f} years", s / (365 * 86400.0))
+                                  : fmt::format("{:.0f} days", s / 86400.0);
+  }
+  std::uint64_t samples_, total_ = 0, done_ = 0;
+  Clock::time_point start_ = Clock::now();
+  bool refused_ = false;
+  std::mutex mutex_;
+};
+
 // The engine's options from the run's: threads, callbacks, splits, and the sink of the stored columns.
 StreamOptions stream_options(const RunOptions& opt, std::uint64_t samples, PartWriter* part, ResultWriter* writer,
                              bool stores) {
   StreamOptions so;
   so.samples = samples;
   so.threads = opt.how.threads;
-  so.progress = opt.on.progress;
+  so.progress = [clock = std::make_shared<PassClock>(samples), report = opt.on.progress](std::uint64_t done,
+                                                                                          std::uint64_t total) {
+    if (report) report(done, total);
+    (*clock)(done, total);
+  };
   so.phase = opt.on.phase;
   so.cancel = opt.on.cancel;
   so.split_blocks = opt.how.split_blocks;
@@ -266,7 +315,7 @@ std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source
   } else if (nranks > 1 && rank > 0 && !stored.empty()) {
     PartInfo mine = info;
     std::tie(mine.first_block, mine.end_block) = share_of(blocks, rank, nranks);
-    part = std::make_unique<PartWriter>(fmt::format("{}.rank-{}", opt.what.output, rank), mine);
+    part = std::make_unique<PartWriter>(rank_part_path(opt.what.output, rank), mine);
   }
   const bool stores = !stored.empty();
   Stream stream(source, std::move(specs), stream_options(opt, samples, part.get(), writer, stores), timings);

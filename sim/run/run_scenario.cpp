@@ -137,9 +137,9 @@ void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned thre
   const double have = available_memory();
   if (per_thread * n <= 0.8 * have) return;
   const auto fit = static_cast<unsigned>(0.8 * have / per_thread);
-  throw RunError(fmt::format("{}: {} threads need {}B of block workspace ({}B each: {} rows × the variables, "
-                             "temporaries and constants of every plan), but {}B is available; {}",
-                             name, n, format_number(per_thread * n), format_number(per_thread), k_block_size, format_number(have),
+  throw RunError(fmt::format("{}: {} threads need {} of block workspace ({} each: {} rows × the variables, "
+                             "temporaries and constants of every plan), but {} is available; {}",
+                             name, n, byte_size(per_thread * n), byte_size(per_thread), k_block_size, byte_size(have),
                              fit >= 1 ? fmt::format("use --threads {}", fit)
                                       : std::string("split the scenario: it has too many variables for this machine")));
 }
@@ -279,6 +279,8 @@ void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::fun
     csv_text(f);
     if (!f.flush()) throw RunError(fmt::format("cannot write {}: {}", csv.target(), std::strerror(errno)));
   }
+  opt.check_cancel();
+  writer.close();     // flushing and sealing a large file takes a while: a signal meanwhile still stops the run
   opt.check_cancel();
   const CommitLock lock(writer.target());  // one run at a time between the journal and its last rename
   writer.commit(&csv);                      // the HDF5 file and its CSV appear as one pair, or the journal finishes it

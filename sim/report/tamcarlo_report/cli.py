@@ -2,13 +2,17 @@
 directory, builds the report under a temporary name and puts it in place; a report never replaces what it did not
 write. Exit codes as tamcarlo's: 0 ok, 1 usage (missing or foreign file), 3 failure (cannot write), 130 interrupted."""
 import argparse
+import errno
 import os
 import shutil
 import signal
 import sys
 
+import h5py
+
 from .charts import use_cjk_font
 from .page import build
+from .reading import HDF5_SIGNATURE, SEAL_BYTES, SEAL_MAGIC, seal_state
 from .words import Words, say
 
 DESCRIPTION = "tamcarlo report: charts and one self-contained HTML page from a tamcarlo result file."
@@ -70,19 +74,57 @@ def replace_dir(tmp, outdir):
     shutil.rmtree(old, ignore_errors=True)
 
 
+REPORT_FILES = (".png", ".svg", ".html")  # what a report directory holds besides its manifest
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(outdir):
+    """Removes `<outdir>.tmp-<pid>` and `<outdir>.old-<pid>` directories left by a report that was killed (SIGKILL,
+    a power cut): only when that process is gone and they hold nothing but report files. Returns how many."""
+    parent = os.path.dirname(outdir.rstrip("/")) or "."
+    stem = os.path.basename(outdir.rstrip("/"))
+    removed = 0
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return 0
+    for name in entries:
+        for mark in (".tmp-", ".old-"):
+            pid = name[len(stem) + len(mark):] if name.startswith(stem + mark) else ""
+            path = os.path.join(parent, name)
+            if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)) or not os.path.isdir(path) \
+                    or os.path.islink(path):
+                continue
+            files = files_under(path)
+            if all(f.endswith("/") or f.endswith(REPORT_FILES) or f == MANIFEST for f in files):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+    return removed
+
+
 def on_terminate(signum, _frame):
     raise KeyboardInterrupt
 
 
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
 def not_a_result(path):
-    """Why `path` cannot be a result (tamcarlo writes HDF5 with the signature at offset 0), or None."""
+    """Why `path` cannot be a result (tamcarlo writes HDF5 with its seal, or before seals the HDF5 signature, at
+    offset 0), or None."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
-    if head.startswith(HDF5_SIGNATURE):
+    if head.startswith(HDF5_SIGNATURE) or head.startswith(SEAL_MAGIC):
         return None
+    if head[SEAL_BYTES:].startswith(HDF5_SIGNATURE):
+        return None  # a sealed file whose seal was changed: seal_state names it damaged
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -91,6 +133,20 @@ def not_a_result(path):
         return ("this is a scenario file, not a result: run it first (tamcarlo run " + path +
                 "), then report the result file it writes (results/<name>.h5 by default)")
     return "not a tamcarlo result: results are HDF5 files written by tamcarlo run (this file is not HDF5)"
+
+
+def damaged(path):
+    """Why the result at `path` is damaged, or None: its seal does not match, or a file of a sealed format
+    (format_version 3 and later) has none."""
+    state, why = seal_state(path)
+    if state != "unsealed":
+        return why
+    try:
+        with h5py.File(path, "r") as f:
+            sealed_format = int(f.attrs.get("format_version", 0)) >= 3
+    except (OSError, ValueError, TypeError):
+        return None  # read errors of an unsealed file are reported where it is read
+    return "its SHA-256 seal (its first 512 bytes) is missing" if sealed_format else None
 
 
 def main():
@@ -113,6 +169,11 @@ def main():
     if refusal:
         sys.stderr.write(f"tamcarlo report: error: {a.result}: {refusal}\n")
         return 1
+    damage = damaged(a.result)
+    if damage:
+        sys.stderr.write(f"tamcarlo report: error: {a.result} is damaged: {damage}; nothing was reported. Run the "
+                         "scenario again (or copy the file again from where it was written)\n")
+        return 3
     outdir = a.output or (os.path.splitext(a.result)[0] + "-report")
     try:
         check_replaceable(outdir)  # before the work, so a refusal costs nothing; checked again at the end
@@ -120,9 +181,11 @@ def main():
         sys.stderr.write(f"tamcarlo report: error: {e}\n")
         return 1
     use_cjk_font()
+    remove_abandoned(outdir)
     tmp = f"{outdir.rstrip('/')}.tmp-{os.getpid()}"
     signal.signal(signal.SIGTERM, on_terminate)
     signal.signal(signal.SIGHUP, on_terminate)
+    signal.signal(signal.SIGQUIT, on_terminate)
     try:
         os.makedirs(tmp)
     except OSError as e:
@@ -138,7 +201,16 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
         sys.stderr.write(f"tamcarlo report: error: {e}\n")
         return 1
-    except (OSError, KeyError, ValueError) as e:
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if e.errno not in WRITE_ERRNOS:
+            sys.stderr.write(f"tamcarlo report: error: {a.result}: {e}\n")
+            return 1 if "unable to open" in str(e).lower() or "signature" in str(e).lower() else 3
+        full = " (the disk is full)" if e.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        sys.stderr.write(f"tamcarlo report: error: cannot write the report to {outdir}: {e.strerror}{full}; nothing "
+                         "was written there\n")
+        return 3
+    except (KeyError, ValueError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
         code = 1 if isinstance(e, ValueError) or "unable to open" in str(e).lower() or "signature" in str(e).lower() else 3
         sys.stderr.write(f"tamcarlo report: error: {a.result}: {e}\n")
@@ -150,5 +222,9 @@ def main():
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"{outdir}/index.html: {n} charts, page self-contained ({a.result})")
+    try:
+        print(f"{outdir}/index.html: {n} charts, page self-contained ({a.result})", flush=True)
+    except BrokenPipeError:  # the reader of stdout exited (`| head`): the report is written all the same
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     return 0

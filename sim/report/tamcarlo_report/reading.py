@@ -1,7 +1,37 @@
 """Reading a tamcarlo result file: attributes, the runs it holds (the root, suite members, stressed cases)."""
+import hashlib
 import math
 
 import numpy as np
+
+SEAL_BYTES = 512  # the HDF5 user block holding a result's SHA-256 seal (sim/io/seal.hpp)
+SEAL_MAGIC = b"tamcarlo sealed HDF5\nsha256 "
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def seal_state(path):
+    """("sealed", None), ("unsealed", None) for a file written before seals (the HDF5 signature at offset 0),
+    ("foreign", None) for one that is neither sealed nor HDF5, or ("damaged", why): the SHA-256 of every byte after the first 512 must match the seal those bytes hold."""
+    with open(path, "rb") as fh:
+        head = fh.read(SEAL_BYTES)
+        if head.startswith(HDF5_SIGNATURE):
+            return "unsealed", None
+        if not head.startswith(SEAL_MAGIC) and not (len(head) == SEAL_BYTES and fh.read(8) == HDF5_SIGNATURE):
+            return "foreign", None
+        fh.seek(SEAL_BYTES)
+        if len(head) < SEAL_BYTES:
+            return "damaged", "it is shorter than its seal (truncated)"
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    hexd = digest.hexdigest()
+    if head == (SEAL_MAGIC + hexd.encode() + b"\n").ljust(SEAL_BYTES, b"\0"):
+        return "sealed", None
+    if not head.startswith(SEAL_MAGIC):
+        return "damaged", "its first 512 bytes, which hold its SHA-256 seal, were changed"
+    sealed = head[len(SEAL_MAGIC):len(SEAL_MAGIC) + 12].decode("ascii", "replace")
+    return "damaged", (f"its content no longer matches its SHA-256 seal (sealed {sealed}…, now {hexd[:12]}…): it was "
+                       "changed or truncated after tamcarlo wrote it")
 
 def text_attr(obj, name, default=""):
     v = obj.attrs.get(name, default)
