@@ -127,8 +127,8 @@ TEST_CASE("cluster: merge refuses parts that do not make one whole run", "[clust
   const auto result = test::run_tamcarlo({"run", k_example, "-n", "1000", "-o", (dir.path() / "r.h5").string()});
   REQUIRE(result.exit_code == 0);
   const auto foreign = merge({a0, (dir.path() / "r.h5").string()});
-  CHECK(foreign.exit_code == 3);
-  CHECK_THAT(foreign.err, Contains((dir.path() / "r.h5").string() + " is not a tamcarlo part"));
+  CHECK(foreign.exit_code == 1);
+  CHECK_THAT(foreign.err, Contains((dir.path() / "r.h5").string() + " is the result of a whole run, not a shard's part"));
   const std::string cut = dir.write("cut.h5", slurp(a1).substr(0, 3000));
   const auto truncated = merge({a0, cut, a2});
   CHECK(truncated.exit_code == 3);

@@ -6,6 +6,7 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -249,6 +250,166 @@ TEST_CASE("hardening: a model too large for memory (200,000 inputs, links copied
                              "than the 20,000 a scenario may hold"));
   CHECK(p.max_rss_kib < 1024 * 1024);
   CHECK_FALSE(fs::exists(dir.path() / "results"));
+}
+
+TEST_CASE("hardening: INT, TERM and HUP early, midway and late in a run, a shard, a merge and a report: exit 130 "
+          "within a second and the directory as it was", "[hardening][signals]") {
+  const test::TempDir dir;
+  const std::vector<std::string> run = {"run", k_example, "-n", "3e6", "--store", "all", "--threads", "2", "-o"};
+  const auto with = [](std::vector<std::string> a, std::initializer_list<std::string> more) {
+    a.insert(a.end(), more);
+    return a;
+  };
+  // The inputs of merge and report, made first; every operation then writes into the same directory.
+  REQUIRE(test::run_tamcarlo(with(run, {"p0.h5", "--shard", "0/2"}), dir.path()).exit_code == 0);
+  REQUIRE(test::run_tamcarlo(with(run, {"p1.h5", "--shard", "1/2"}), dir.path()).exit_code == 0);
+  REQUIRE(test::run_tamcarlo(with(run, {"r.h5"}), dir.path()).exit_code == 0);
+  const std::set<std::string> before = listing(dir.path());
+  struct Operation {
+    std::string name;
+    std::vector<std::string> args;
+    std::string writes;  // what it writes when it completes (removed again before the next signal)
+  };
+  const std::vector<Operation> operations = {
+      {"run --store all", with(run, {"new.h5"}), "new.h5"},
+      {"a shard", with(run, {"new.h5", "--shard", "1/2"}), "new.h5"},
+      {"merge", {"merge", "p0.h5", "p1.h5", "-o", "new.h5"}, "new.h5"},
+      {"report", {"report", "r.h5", "-o", "new-report"}, "new-report"}};
+  for (const auto& op : operations) {
+    // The points: 10%, 45% and 80% of the operation's own uninterrupted time on this machine.
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(test::run_tamcarlo(op.args, dir.path()).exit_code == 0);
+    const double whole = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fs::remove_all(dir.path() / op.writes);
+    fs::remove(dir.path() / fs::path(op.writes).replace_extension(".csv"));
+    REQUIRE(listing(dir.path()) == before);
+    int interrupted = 0;
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP})
+      for (const double at : {0.1, 0.45, 0.8}) {
+        INFO(op.name << ", signal " << sig << " at " << at * whole << " s of " << whole << " s");
+        const auto p = test::signal_tamcarlo_after(op.args, dir.path(), at * whole, sig);
+        if (p.exit_code == 0) {  // finished before the signal came: a whole result, nothing else
+          CHECK(fs::exists(dir.path() / op.writes));
+          fs::remove_all(dir.path() / op.writes);
+          fs::remove(dir.path() / fs::path(op.writes).replace_extension(".csv"));
+        } else {
+          ++interrupted;
+          CHECK(p.exit_code == 130);
+          CHECK_THAT(p.err, Contains("interrupted"));
+          CHECK(p.stop_seconds < 1.5);
+        }
+        CHECK(listing(dir.path()) == before);
+      }
+    CHECK(interrupted >= 6);  // most signals land while it runs
+  }
+}
+
+TEST_CASE("hardening: SIGPIPE (a reader that exits) stops a directory run cleanly, said on stderr, exit 141",
+          "[hardening][signals]") {
+  const test::TempDir dir;
+  const fs::path scenarios = dir.path() / "many";
+  fs::create_directory(scenarios);
+  const std::string text = slurp(k_example);
+  for (int i = 0; i < 9; ++i) {
+    std::string t = text;
+    t.replace(t.find("name  = \"cs-ecommerce\""), 22, "name  = \"s" + std::to_string(i) + "\"");
+    std::ofstream(scenarios / ("s" + std::to_string(i) + ".toml")) << t;
+  }
+  const auto p = test::run_shell("cd '" + dir.path().string() + "' && { '" TAMCARLO_EXE "' run many -n 3e6 --threads 2 "
+                                 "-o out/ 2>err; echo $? > rc; } | head -c 1 > /dev/null; sleep 3; cat rc err");
+  INFO(p.out);
+  CHECK(p.out.starts_with("141\n"));
+  CHECK_THAT(p.out, Contains("standard output was closed (SIGPIPE"));
+  for (const auto& e : fs::directory_iterator(dir.path() / "out")) {  // finished results only, in pairs
+    const std::string name = e.path().filename().string();
+    CHECK((name.ends_with(".h5") || name.ends_with(".csv")));
+    CHECK(fs::exists(fs::path(e.path()).replace_extension(name.ends_with(".h5") ? ".csv" : ".h5")));
+  }
+}
+
+TEST_CASE("hardening: a pass projected past 7 days (-n 1e15) is refused after 2 s, with the projection",
+          "[hardening][errors]") {
+  const test::TempDir dir;
+  const auto p = test::run_tamcarlo({"run", k_example, "-n", "1e15", "--store", "none", "-o", "big.h5"}, dir.path());
+  CHECK(p.exit_code == 3);
+  CHECK_THAT(p.err, Contains("a pass would take about") && Contains("more than the 7 days tamcarlo allows one process") &&
+                        Contains("--shard i/K"));
+  CHECK(listing(dir.path()).empty());
+}
+
+TEST_CASE("hardening: a run removes the temporaries of its checkpoint and MPI ranks that killed runs left",
+          "[hardening]") {
+  const test::TempDir dir;
+  const std::string f = dir.write("s.toml", "[inputs]\nx = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n");
+  // A pid that no longer exists: a child that has exited and been reaped.
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  const std::string g = std::to_string(gone);
+  for (const std::string name : {"r.h5.rank-1.tmp-" + g, "r.h5.rank-12.tmp-" + g, "r.h5.checkpoint.tmp-" + g,
+                                 "r.h5.checkpoint.commit.tmp-" + g, "r.h5.tmp-" + g, "r.csv.tmp-" + g})
+    (void)dir.write(name, "left by a killed run");
+  (void)dir.write("r.h5.rank-x.tmp-" + g, "not ours: kept");
+  (void)dir.write("r.h5.rank-1.tmp-" + std::to_string(::getpid()), "a live process's: kept");
+  REQUIRE(test::run_tamcarlo({"run", f, "-n", "1000", "-o", "r.h5"}, dir.path()).exit_code == 0);
+  CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "s.toml", "r.h5.rank-x.tmp-" + g,
+                                                      "r.h5.rank-1.tmp-" + std::to_string(::getpid())});
+}
+
+TEST_CASE("hardening: exit codes and messages as the README's table says, in every command", "[hardening][errors]") {
+  const test::TempDir dir;
+  const auto in_dir = [&](std::vector<std::string> args) { return test::run_tamcarlo(args, dir.path()); };
+  // A missing scenario is a usage error (exit 1), as a missing part or result is (once exit 2, "invalid scenario").
+  for (const std::string command : {"run", "validate"}) {
+    const auto p = in_dir({command, "nosuch.toml"});
+    CHECK(p.exit_code == 1);
+    CHECK_THAT(p.err, Contains("nosuch.toml: no such file; give a scenario or suite (.toml)"));
+  }
+  // merge given a whole run's result: exit 1, named (once exit 3, "not a tamcarlo part").
+  REQUIRE(in_dir({"run", k_example, "-n", "1000", "-o", "r.h5"}).exit_code == 0);
+  const auto merged = in_dir({"merge", "r.h5", "-o", "m.h5"});
+  CHECK(merged.exit_code == 1);
+  CHECK_THAT(merged.err, Contains("r.h5 is the result of a whole run, not a shard's part"));
+  // -o into a directory that does not exist makes it, as -o new/ does (once exit 3 after the checks).
+  CHECK(in_dir({"run", k_example, "-n", "1000", "-o", "new/deeper/x.h5"}).exit_code == 0);
+  CHECK(fs::exists(dir.path() / "new/deeper/x.h5"));
+  const auto under_file = in_dir({"run", k_example, "-n", "1000", "-o", "r.csv/x.h5"});
+  CHECK(under_file.exit_code == 1);
+  CHECK_THAT(under_file.err, Contains("r.csv is not a directory"));
+  // A name longer than the file system allows, or than leaves room for the checkpoint's temporary: exit 1, said
+  // (once "does the directory exist and is it writable?").
+  const auto long_name = in_dir({"run", k_example, "-n", "1000", "-o", std::string(300, 'x') + ".h5"});
+  CHECK(long_name.exit_code == 1);
+  CHECK_THAT(long_name.err, Contains("is 303 bytes long; this file system allows 255 bytes in a name"));
+  const auto nearly = in_dir({"run", k_example, "-n", "1000", "-o", std::string(230, 'x') + ".h5"});
+  CHECK(nearly.exit_code == 1);
+  CHECK_THAT(nearly.err, Contains("use a name of at most 225 bytes"));
+  // CLI11's own words never reach the user (once "At Most 1 required but received 2", "1 required TEXT missing").
+  const auto twice = in_dir({"run", k_example, "-n", "5", "-n", "6"});
+  CHECK(twice.exit_code == 1);
+  CHECK_THAT(twice.err, Contains("--samples is given 2 times; give it once"));
+  CHECK_THAT(in_dir({"run", k_example, "--store"}).err, Contains("--store needs a value (e.g. --store report)"));
+  CHECK_THAT(in_dir({"run", k_example, "--locale", "zh"}).err, Contains("--locale is not an option of `run`"));
+  CHECK_THAT(in_dir({"report", "r.h5", "--locale", "fr"}).err, Contains("--locale fr: expected one of en,zh"));
+  CHECK_THAT(in_dir({"run", k_example, "--threads", "5000"}).err,
+             Contains("--threads 5000: expected a whole number from 1 to 4096"));
+  CHECK_THAT(in_dir({"merge"}).err, Contains("merge: give the parts written by `tamcarlo run --shard i/K`"));
+  CHECK_THAT(in_dir({}).err, Contains("give a command: run, merge, validate or report"));
+  // More threads than CPUs: our warning, not TBB's.
+  const auto many = in_dir({"run", k_example, "-n", "1000", "--threads", "64", "-o", "t.h5"});
+  CHECK(many.exit_code == 0);
+  CHECK_THAT(many.err, !Contains("TBB"));
+  // A string left open is named as such, at its opening quote (once "unescaped control characters").
+  const auto open_quote = in_dir({"validate", dir.write("q.toml", "[inputs]\nx = { dist = \"uniform\", min = 0, "
+                                                                   "max = 1, source = \"abc }\n")});
+  CHECK(open_quote.exit_code == 2);
+  CHECK_THAT(open_quote.err, Contains("q.toml:2:52: error: TOML syntax: this string is not closed: its closing \" is "
+                                      "missing before the end of the line"));
+  // A wrong value is quoted (once "expected a number, got a string").
+  CHECK_THAT(in_dir({"validate", dir.write("v.toml", "[inputs]\nx = { dist = \"uniform\", min = \"zero\", max = 1, "
+                                                     "source = \"a\" }\n")})
+                 .err,
+             Contains("[inputs.x.min] expected a number, got a string (\"zero\")"));
 }
 
 TEST_CASE("hardening: laws whose draws would overflow, underflow or hang are refused at validation", "[hardening][errors]") {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -108,6 +109,26 @@ Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::file
   ::kill(pid, sig);
   ::kill(pid, sig);
   return finish(pid, io.path());
+}
+
+Process signal_tamcarlo_after(const std::vector<std::string>& args, const std::filesystem::path& cwd, double seconds,
+                              int sig) {
+  const TempDir io;
+  const pid_t pid = spawn(args, cwd, io.path());
+  const auto start = std::chrono::steady_clock::now();
+  // Exited already? (WNOWAIT keeps the child for finish to reap.)
+  const auto exited = [pid] {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+  };
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds && !exited())
+    ::usleep(2000);
+  const bool running = !exited();
+  const auto signalled = std::chrono::steady_clock::now();
+  if (running) ::kill(pid, sig);
+  Process p = finish(pid, io.path());
+  if (running) p.stop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  return p;
 }
 
 Process run_launched(const std::vector<std::string>& launcher, const std::vector<std::string>& args) {

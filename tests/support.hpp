@@ -37,6 +37,7 @@ struct Process {
   int exit_code = -1;
   std::string out, err;
   long max_rss_kib = 0;  ///< peak resident memory of the child
+  double stop_seconds = 0;  ///< signal_tamcarlo_after: from the signal to the exit
 };
 
 /// Runs the tamcarlo executable with `args` in `cwd`, capturing output and peak memory.
@@ -46,6 +47,11 @@ struct Process {
 /// the exit.
 [[nodiscard]] Process interrupt_tamcarlo(const std::vector<std::string>& args, const std::filesystem::path& watch,
                                          int sig = SIGINT);
+
+/// Runs tamcarlo with `args` in `cwd`; after `seconds` sends `sig` (if it is still running) and waits for the exit.
+/// Process::stop_seconds is the time from the signal to the exit (0 when it had exited before).
+[[nodiscard]] Process signal_tamcarlo_after(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                                            double seconds, int sig);
 
 /// Runs `launcher` (e.g. {"mpirun", "-np", "2"}) with the tamcarlo executable and `args`.
 [[nodiscard]] Process run_launched(const std::vector<std::string>& launcher, const std::vector<std::string>& args);

@@ -12,12 +12,42 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <filesystem>
 #include <set>
 
 namespace tamcarlo {
 
 namespace {
+
+// CLI11's message for a command line it could not parse, said as tamcarlo says things (what is wrong, what is
+// allowed, an example); a message it does not know passes unchanged.
+std::string plain_parse_error(const std::string& what, const std::string& command) {
+  static const std::map<std::string, std::string> k_examples = {
+      {"--samples", "-n 1e6"},         {"--seed", "--seed 7"},         {"--threads", "--threads 4"},
+      {"--output", "-o results/x.h5"}, {"--store", "--store report"},  {"--stress", "--stress bear"},
+      {"--set", "--set share=0.05"},   {"--shard", "--shard 0/4"},     {"--precision", "--precision market=1%"},
+      {"--checkpoint", "--checkpoint 600"}, {"--locale", "--locale zh"}, {"--dpi", "--dpi 300"}};
+  std::smatch m;
+  if (std::regex_match(what, m, std::regex(R"((--?[\w-]+): At Most 1 required but received (\d+))")))
+    return fmt::format("{} is given {} times; give it once", m[1].str(), m[2].str());
+  if (std::regex_match(what, m, std::regex(R"((--?[\w-]+): \d+ required \w+ missing)"))) {
+    const auto ex = k_examples.find(m[1].str());
+    return fmt::format("{} needs a value{}", m[1].str(), ex == k_examples.end() ? "" : " (e.g. " + ex->second + ")");
+  }
+  if (std::regex_match(what, m, std::regex(R"((--?[\w-]+): Value (\S+) not in range (\S+) to (\S+))")))
+    return fmt::format("{} {}: expected a whole number from {} to {}", m[1].str(), m[2].str(), m[3].str(), m[4].str());
+  if (std::regex_match(what, m, std::regex(R"((--?[\w-]+): (\S+) not in \{(.*)\})")))
+    return fmt::format("{} {}: expected one of {}", m[1].str(), m[2].str(), m[3].str());
+  if (std::regex_match(what, m, std::regex(R"(The following arguments? (was|were) not expected: (.*))")))
+    return fmt::format("{} is not an option{}", m[2].str(), command.empty() ? "" : " of `" + command + "`");
+  if (what == "files is required")
+    return fmt::format("{}: give a scenario or suite (.toml), a directory of them, or - for standard input", command);
+  if (what == "parts is required") return "merge: give the parts written by `tamcarlo run --shard i/K`";
+  if (what == "result is required") return "report: give a result file (.h5) written by `tamcarlo run`";
+  if (what == "A subcommand is required") return "give a command: run, merge, validate or report";
+  return what;
+}
 
 // Accepts 1000000, 1e6 or 1_000_000 for a sample count.
 std::string parse_count(std::string s) {
@@ -181,7 +211,9 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "tamcarlo: error: " << terminal_safe(e.what()) << "\nRun with --help for usage.\n";
+    const std::string command = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
+    std::cerr << "tamcarlo: error: " << terminal_safe(plain_parse_error(e.what(), command)) << "\nRun `tamcarlo "
+              << (command.empty() ? "" : command + " ") << "--help` for usage.\n";
     return static_cast<int>(ExitCode::usage);
   }
 

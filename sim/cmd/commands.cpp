@@ -18,8 +18,12 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
 #include <sched.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cmath>
@@ -141,6 +145,15 @@ Targets result_targets(const RunArgs& a, const std::vector<std::string>& files, 
       throw UsageError(fmt::format("two scenarios would write {}; give them different names", target));
   }
   if (a.output.empty() || to_dir) out.directory = a.output.empty() ? fs::path("results") : fs::path(a.output);
+  // -o new/dir/r.h5 makes its directory as -o new/dir/ does (once exit 3 "cannot create", after the checks).
+  const fs::path parent = out.paths.empty() ? fs::path() : fs::path(out.paths.front()).parent_path();
+  if (!out.directory && !parent.empty()) {
+    const fs::file_status st = fs::status(parent, ec);
+    if (fs::exists(st) && !fs::is_directory(st))
+      throw UsageError(fmt::format("-o {}: {} is not a directory; give -o a path in a directory", a.output,
+                                   parent.string()));
+    if (!fs::exists(st)) out.directory = parent;
+  }
   return out;
 }
 
@@ -274,6 +287,11 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
 
   const Targets targets = result_targets(a, files, jobs);
   if (!a.point) warn_if_bound(a, ranks);
+  // --threads above the CPUs this process may use: TBB would cap it (with its own warning) unless allowed; the
+  // run takes the threads asked for (the results do not depend on them), and warn_if_bound has said why not to.
+  std::optional<tbb::global_control> allow;
+  if (a.threads > static_cast<unsigned>(tbb::info::default_concurrency()))
+    allow.emplace(tbb::global_control::max_allowed_parallelism, a.threads);
   // Every job is checked (its stresses and --set, its design, memory) before anything is created, so a usage error
   // leaves no empty results/ behind; then the disk, for all their samples together, before the first is written.
   double stored = 0;
@@ -373,7 +391,15 @@ int cmd_report(const ReportArgs& a) {
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::cout.flush();
+  // Stop signals stay blocked across exec until the report has its handlers (tamcarlo_report.cli.main): one sent
+  // while Python starts is delivered then, and stops the report cleanly (never a traceback).
+  sigset_t stop;
+  sigemptyset(&stop);
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stop, sig);
+  sigset_t before;
+  ::sigprocmask(SIG_BLOCK, &stop, &before);
   ::execv(python.c_str(), argv.data());
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
   throw RunError(fmt::format("cannot run {} ({}); `tamcarlo report` needs Debian's python3 with python3-h5py and "
                              "python3-matplotlib (bash .ci/setup installs them), or TAMCARLO_PYTHON set to such a "
                              "python",

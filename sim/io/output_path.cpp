@@ -119,6 +119,27 @@ void check_replaceable(const fs::path& target, const std::string& requested, con
                                         shown));
 }
 
+// Throws UsageError when the file names tamcarlo makes from `target` (its checkpoint's temporary is the longest:
+// "<name>.checkpoint.tmp-<pid>") would exceed what the file system allows in a name (NAME_MAX, usually 255 bytes).
+void check_name_length(const fs::path& target, const std::string& requested) {
+  const std::size_t added = std::string_view(".checkpoint.commit.tmp-4194304").size();
+  fs::path dir = target.parent_path();
+  std::error_code ec;
+  while (!dir.empty() && !fs::exists(dir, ec)) dir = dir.parent_path();  // a directory -o will make: its parent
+  const long limit = ::pathconf(dir.empty() ? "." : dir.c_str(), _PC_NAME_MAX);
+  const std::size_t name_max = limit > 0 ? static_cast<std::size_t>(limit) : 255;
+  for (const auto& part : target)
+    if (part.string().size() > name_max)
+      throw UsageError(fmt::format("-o {}: the name {}… is {} bytes long; this file system allows {} bytes in a name",
+                                   requested, part.string().substr(0, 40), part.string().size(), name_max));
+  const std::size_t name = target.filename().string().size();
+  if (name + added > name_max)
+    throw UsageError(fmt::format("-o {}: the file name is {} bytes long; this file system allows {} bytes in a name "
+                                 "and tamcarlo adds up to {} for the files it keeps beside a result ({}): use a name "
+                                 "of at most {} bytes",
+                                 requested, name, name_max, added, "`.checkpoint.commit.tmp-<pid>`", name_max - added));
+}
+
 }  // namespace
 
 void check_disk_space(const std::string& target, double bytes) {
@@ -152,6 +173,7 @@ std::string checked_result_target(const std::string& requested, const std::vecto
     throw UsageError(fmt::format("-o {}: names the CSV file {}; the result file is HDF5, its CSV summary is written "
                                  "beside it",
                                  requested, target.string()));
+  check_name_length(target, requested);
   check_replaceable(target, requested, inputs, force, part);
   check_replaceable(csv_beside(target.string()), csv_beside(requested), inputs, force, part);
   return target.string();

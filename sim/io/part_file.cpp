@@ -175,7 +175,11 @@ PartReader::PartReader(std::string path) : impl_(std::make_unique<Impl>()) {
                     fmt::format("open {} (its HDF5 structure is damaged)", f.path));
   const hid_t root = f.file.get();
   if (!h5::has_attr(root, "part_format") || string_attr(root, "kind", f.path) != "part")
-    throw RunError(fmt::format("{} is not a tamcarlo part (written by `tamcarlo run --shard`)", f.path));
+    throw UsageError(h5::has_attr(root, "format_version")
+                         ? fmt::format("{} is the result of a whole run, not a shard's part; merge joins the parts that "
+                                       "`tamcarlo run --shard i/K` writes",
+                                       f.path)
+                         : fmt::format("{} is not a tamcarlo part (written by `tamcarlo run --shard`)", f.path));
   const std::uint64_t format = number_attr(root, "part_format", f.path);
   if (format >= 3 && seal != SealState::sealed)
     throw RunError(damaged_message(f.path, "its SHA-256 seal (its first 512 bytes) is missing", remedy));

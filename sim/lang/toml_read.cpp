@@ -15,10 +15,13 @@ namespace tamcarlo::detail {
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
+    case toml::node_type::string: {  // quoted, so a user sees which value is meant ("zero", "25%")
+      const std::string& v = n.as_string()->get();
+      return fmt::format("a string (\"{}\"{})", v.substr(0, 40), v.size() > 40 ? "…" : "");
+    }
     case toml::node_type::integer: return "an integer";
     case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::boolean: return n.as_boolean()->get() ? "a boolean (true)" : "a boolean (false)";
     case toml::node_type::array: return "an array";
     case toml::node_type::table: return "a table";
     default: return "a date/time";
@@ -166,6 +169,21 @@ void check_toml_nesting(const std::string& text, const FileLocator& ctx) {
 
 }  // namespace
 
+// A string not closed on its line: located at its opening quote, with the fix.
+[[noreturn]] void throw_unclosed(const FileLocator& ctx, const toml::parse_error& e, const std::string& line) {
+  // The opening quote: the last quote on the line that starts a string (after `=`, `[` or `,`, or a space).
+  std::size_t open = std::string::npos;
+  for (std::size_t i = 0; i < line.size(); ++i)
+    if ((line[i] == '"' || line[i] == '\'') && (open == std::string::npos || line[open] != line[i])) open = i;
+    else if (open != std::string::npos && line[i] == line[open]) open = std::string::npos;
+  toml::source_region where = e.source();
+  if (open != std::string::npos) where.begin.column = static_cast<toml::source_index>(open + 1);
+  throw ScenarioError(ctx.at(where), "",
+                      fmt::format("TOML syntax: this string is not closed: its closing {} is missing before the end of "
+                                  "the line (a string ends on the line it starts; for several lines use \"\"\"...\"\"\")",
+                                  open != std::string::npos && line[open] == '\'' ? "'" : "\""));
+}
+
 toml::table parse_toml(const std::string& text, const FileLocator& ctx) {
   check_toml_nesting(text, ctx);
   try {
@@ -175,6 +193,13 @@ toml::table parse_toml(const std::string& text, const FileLocator& ctx) {
     if (e.description().find("inline table") != std::string_view::npos)
       hint = "; an inline table { ... } must fit on one line in TOML; for a long entry write a sub-table "
              "[inputs.<name>] with one key per line";
+    // A string left open runs into the end of its line, which toml++ reports as a control character.
+    std::istringstream lines(text);
+    std::string line;
+    for (toml::source_index n = 0; n < e.source().begin.line && std::getline(lines, line);) ++n;
+    if (e.description().find("control characters other than TAB") != std::string_view::npos &&
+        e.source().begin.column > line.size())
+      throw_unclosed(ctx, e, line);
     throw ScenarioError(ctx.at(e.source()), "", fmt::format("TOML syntax: {}{}", e.description(), hint));
   }
 }

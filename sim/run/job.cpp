@@ -27,6 +27,12 @@ std::vector<std::string> job_files(const std::vector<std::string>& args) {
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else {
+      // A missing file is a usage error (exit 1), as a missing part or result is; what the file holds is the
+      // scenario's business (exit 2).
+      if (a != "-" && !fs::exists(fs::symlink_status(a, ec)))
+        throw UsageError(fmt::format("{}: no such file; give a scenario or suite (.toml), a directory of them, or - "
+                                     "for standard input",
+                                     a));
       files.push_back(a);
     }
   }

@@ -149,7 +149,28 @@ def damaged(path):
     return "its SHA-256 seal (its first 512 bytes) is missing" if sealed_format else None
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)  # and SIGINT, which Python raises as KeyboardInterrupt
+
+
 def main():
+    """The command line; INT, TERM, HUP and QUIT stop it at any point with exit 130 and nothing left behind.
+    `tamcarlo report` starts Python with these signals blocked, so one sent while Python starts stays pending and
+    arrives here, once the handlers are in place."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    made = []  # the temporary directory, once made
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS + (signal.SIGINT,))
+        return report(made)
+    except KeyboardInterrupt:
+        for tmp in made:
+            shutil.rmtree(tmp, ignore_errors=True)
+        sys.stderr.write("tamcarlo report: interrupted; no report was written\n")
+        return 130
+
+
+def report(made):
     ap = argparse.ArgumentParser(prog="tamcarlo report", description=DESCRIPTION)
     ap.add_argument("result")
     ap.add_argument("-o", "--output", help="directory to write (default: RESULT without .h5, plus -report); an "
@@ -183,9 +204,7 @@ def main():
     use_cjk_font()
     remove_abandoned(outdir)
     tmp = f"{outdir.rstrip('/')}.tmp-{os.getpid()}"
-    signal.signal(signal.SIGTERM, on_terminate)
-    signal.signal(signal.SIGHUP, on_terminate)
-    signal.signal(signal.SIGQUIT, on_terminate)
+    made.append(tmp)
     try:
         os.makedirs(tmp)
     except OSError as e:
