@@ -412,6 +412,32 @@ TEST_CASE("hardening: exit codes and messages as the README's table says, in eve
              Contains("[inputs.x.min] expected a number, got a string (\"zero\")"));
 }
 
+TEST_CASE("hardening: --precision refuses a target at 0, exits 4 when the cap binds, prints one target a line",
+          "[hardening][errors]") {
+  const test::TempDir dir;
+  // abridge's MOIC is 0 in most samples: its P5 is 0, and no N makes a half-width small relative to 0 (once the
+  // rounds ran to the cap of 1e9 samples and printed "±undefined").
+  const auto zero = test::run_tamcarlo({"run", test::source_path("scenarios/investments/abridge.toml"), "--precision",
+                                        "moic=1%", "-o", "a.h5"}, dir.path());
+  CHECK(zero.exit_code == 1);
+  CHECK_THAT(zero.err, Contains("--precision: moic.p5 is 0 or undefined after 65,536 samples") &&
+                           Contains("name the others as targets: --precision moic.mean=1%"));
+  CHECK_FALSE(fs::exists(dir.path() / "a.h5"));
+  // A target the cap does not let it reach: the result is written, and the exit code says it missed (once 0).
+  const auto missed = test::run_tamcarlo({"run", k_example, "--precision", "all=0.01%", "-n", "131072", "-o", "m.h5"},
+                                         dir.path());
+  CHECK(missed.exit_code == 4);
+  CHECK_THAT(missed.err, Contains("--precision targets NOT reached by the cap of 131,072 samples; the result was "
+                                  "written to m.h5"));
+  CHECK(fs::exists(dir.path() / "m.h5"));
+  // `all` names every reported output's mean, P5, P50 and P95: one a line (once a single line of 3,000 characters).
+  std::size_t longest = 0;
+  std::istringstream lines(missed.out);
+  for (std::string line; std::getline(lines, line);) longest = std::max(longest, line.size());
+  CHECK(longest < 160);
+  CHECK_THAT(missed.out, Contains("\n   market.p95 ±"));
+}
+
 TEST_CASE("hardening: laws whose draws would overflow, underflow or hang are refused at validation", "[hardening][errors]") {
   const test::TempDir dir;
   // {law, the key the message names, a phrase of the reason}: the issue's reproducers (once Boost

@@ -257,6 +257,10 @@ void run_job(const RunArgs& a, const std::string& file, const Job& job, RunOptio
     r.timings.parse = parse_seconds;
     bar.clear();
     print(r, [](const RunSummary& x) { print_json(x, std::cout); }, [](const RunSummary& x) { print_table(x, std::cout); });
+    if (r.precision_missed && !quiet)
+      throw CheckFailed(fmt::format("{}: --precision targets NOT reached by the cap of {} samples; the result was "
+                                    "written to {} (raise -n, or loosen the targets)",
+                                    file, thousands(r.samples), r.output.empty() ? "nowhere" : r.output));
     const std::size_t violated = quiet || a.shard ? 0 : warn_violations(file, r);
     if (violated > 0 && a.strict)
       throw CheckFailed(fmt::format("{}: {} check{} violated (--strict); the result was written{}", file, violated,

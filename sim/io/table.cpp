@@ -250,7 +250,15 @@ void print_table(const RunSummary& r, std::ostream& os) {
   os << fmt::format(" {} samples · seed {} · {}{}{}\n", thousands(r.samples), r.seed, workers, time,
                     r.unit.empty() ? "" : " · unit " + r.unit);
   if (r.design.replicated()) os << " design: " << design_note(r) << '\n';
-  if (!r.precision.empty()) os << " precision: " << r.precision << '\n';
+  if (!r.precision.empty()) {  // one target a line past the first: `all` can name dozens
+    const std::size_t colon = r.precision.find(": ");
+    os << " precision: " << r.precision.substr(0, colon == std::string::npos ? std::string::npos : colon + 1) << '\n';
+    for (std::size_t at = colon == std::string::npos ? r.precision.size() : colon + 2; at < r.precision.size();) {
+      const std::size_t end = std::min(r.precision.find("), ", at), r.precision.size() - 1);
+      os << "   " << r.precision.substr(at, end + 1 - at) << '\n';
+      at = end + 3;
+    }
+  }
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   os << '\n';
   std::vector<std::vector<std::string>> rows = {

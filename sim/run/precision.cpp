@@ -38,6 +38,26 @@ double relative_half_width(double value, double half) {
   return half / std::fabs(value);
 }
 
+// Throws UsageError when a target's value is 0 or undefined after the first round of `n` samples: no N makes
+// a half-width small relative to 0, so the rounds would run to the cap for nothing.
+void refuse_meaningless(const std::vector<PrecisionCheck>& checks, std::uint64_t n) {
+  std::vector<std::string> zero, rest;
+  for (const auto& c : checks) (c.value == 0 || !std::isfinite(c.value) ? zero : rest).push_back(c.label);
+  if (zero.empty()) return;
+  throw UsageError(fmt::format(
+      "--precision: {} {} 0 or undefined after {} samples (e.g. a point mass at 0), so a half-width relative to it "
+      "has no meaning and no N would reach it; {}",
+      fmt::join(zero, ", "), zero.size() == 1 ? "is" : "are", thousands(n),
+      rest.empty() ? std::string("name other statistics as targets, e.g. --precision VARIABLE.mean=1%")
+                   : fmt::format("name the others as targets: --precision {}", [&] {
+                       std::string list;
+                       for (const auto& c : checks)
+                         if (std::find(rest.begin(), rest.end(), c.label) != rest.end() && c.label.find('[') == std::string::npos)
+                           list += fmt::format("{}{}={:g}%", list.empty() ? "" : ",", c.label, 100 * c.wanted);
+                       return list.empty() ? std::string("VARIABLE.STAT=X%") : list;
+                     }())));
+}
+
 }  // namespace
 
 std::vector<PrecisionTarget> parse_precision(const std::string& spec, const Scenario& s) {
@@ -97,13 +117,16 @@ std::vector<PrecisionCheck> precision_of(const RunSummary& r, const std::vector<
       else stats = {t.statistic};
       for (const auto& st : stats) {
         double achieved = std::numeric_limits<double>::infinity();
+        double value = std::numeric_limits<double>::quiet_NaN();
         if (st == "mean") {
+          value = v.moments.mean;
           achieved = relative_half_width(v.moments.mean, v.moments.half95());
         } else if (!v.quantiles.empty()) {
           const QuantileEstimate& q = v.at(probability_of(st));
+          value = q.value;
           achieved = relative_half_width(q.value, 0.5 * (q.hi - q.lo));
         }
-        out.push_back({v.label() + "." + st, achieved, t.relative});
+        out.push_back({v.label() + "." + st, value, achieved, t.relative});
       }
     }
   }
@@ -145,6 +168,7 @@ RunSummary run_to_precision(const Scenario& s, RunOptions opt, const std::vector
     bool accepted = false;
     opt.on.accept = [&](RunSummary& r) {
       checks = precision_of(r, targets);
+      if (rounds.size() == 1) refuse_meaningless(checks, n);
       const bool met = precision_met(checks);
       if (!met && n < cap) return false;
       std::vector<std::string> shown;
@@ -153,6 +177,7 @@ RunSummary run_to_precision(const Scenario& s, RunOptions opt, const std::vector
                                 met ? "reached" : fmt::format("NOT reached by the cap of {} samples (-n)", thousands(cap)),
                                 thousands(n), rounds.size(), rounds.size() > 1 ? "s" : "", fmt::join(shown, " → "),
                                 describe(checks));
+      r.precision_missed = !met;
       accepted = true;
       return true;
     };

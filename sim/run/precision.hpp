@@ -25,6 +25,7 @@ struct PrecisionTarget {
 /// One statistic checked after a round.
 struct PrecisionCheck {
   std::string label;      ///< e.g. "market.p50", "market[2030].mean"
+  double value = 0;       ///< the statistic's estimate
   double achieved = 0;    ///< relative half-width reached (inf when the value is 0 or undefined)
   double wanted = 0;
 };
@@ -50,7 +51,9 @@ struct PrecisionCheck {
 [[nodiscard]] std::string describe(const std::vector<PrecisionCheck>& checks);
 
 /// Runs `s` in --precision rounds: each a whole run at a growing N (first_round, next_round), written only when
-/// every target is met or N reaches the cap (opt.what.samples, else k_precision_cap); RunSummary::precision says how.
+/// every target is met or N reaches the cap (opt.what.samples, else k_precision_cap); RunSummary::precision says how
+/// and precision_missed whether the cap bound. Throws UsageError after the first round when a target's value is 0
+/// or undefined there (a relative half-width has no meaning: e.g. the P5 of a MOIC that is 0 in 60% of samples).
 [[nodiscard]] RunSummary run_to_precision(const Scenario& s, RunOptions opt, const std::vector<PrecisionTarget>& targets);
 
 }  // namespace tamcarlo

@@ -85,6 +85,7 @@ struct RunSummary {
   bool point_only = false;
   std::string output;            ///< result file written ("" if none)
   std::string precision;         ///< --precision: the rounds' N, what each target reached, and whether ("" without)
+  bool precision_missed = false;  ///< --precision: some target was NOT reached by the cap (-n); exit 4
   std::vector<int> years;        ///< the scenario's timeline; empty when it has none
   std::vector<std::string> sensitivity_inputs;  ///< the non-constant inputs the sensitivities refer to
   std::uint64_t sensitivity_samples = 0;        ///< leading samples the sensitivities use
