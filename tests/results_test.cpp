@@ -5,6 +5,8 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+#include <sstream>
+#include <map>
 
 #include <algorithm>
 #include <filesystem>
@@ -112,4 +114,94 @@ TEST_CASE("a failed or interrupted run leaves nothing at the target path", "[res
   opt.what.output = (dir.path() / "missing-dir" / "r.h5").string();
   CHECK_THROWS_AS(run_scenario(s, opt), RunError);
   CHECK(fs::is_empty(dir.path()));
+}
+
+namespace {
+
+// The rows of an RFC 4180 CSV as maps from its header's names (quoted fields with "" and commas; CRLF rows).
+std::vector<std::map<std::string, std::string>> read_csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += text[++i];
+      else if (c == '"') quoted = false;
+      else field += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  rows.pop_back();  // after the last CRLF
+  std::vector<std::map<std::string, std::string>> out;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    REQUIRE(rows[r].size() == rows[0].size());
+    std::map<std::string, std::string> m;
+    for (std::size_t c = 0; c < rows[0].size(); ++c) m[rows[0][c]] = rows[r][c];
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the CSV holds every case, the risk metrics, the Sobol' indices and the inputs' law quantiles",
+          "[results][csv]") {
+  const test::TempDir dir;
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/investments/abridge.toml"), "--stress", "all",
+                                     "--sobol", "-n", "20000", "-o", "a.h5"},
+                                    dir.path());
+  REQUIRE(p.exit_code == 0);
+  const std::string h5 = (dir.path() / "a.h5").string();
+  std::ifstream f(dir.path() / "a.csv", std::ios::binary);
+  std::ostringstream text;
+  text << f.rdbuf();
+  const auto rows = read_csv_rows(text.str());
+  const auto row = [&](const std::string& variable, const std::string& c) {
+    const auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& r) {
+      return r.at("variable") == variable && r.at("case") == c;
+    });
+    REQUIRE(it != rows.end());
+    return *it;
+  };
+  // Every case's rows, the stressed case's statistics as its group in the HDF5 file holds them (same digits).
+  const auto bear = row("moic", "bear");
+  CHECK(std::stod(bear.at("mean")) == read_number_attribute(h5, "/stress/bear/summary/moic", "mean"));
+  // Risk metrics: VaR, CVaR and threshold probabilities as the file's risk group.
+  const auto moic = row("moic", "base");
+  const auto level = read_dataset(h5, "/summary/moic/risk/level"), var = read_dataset(h5, "/summary/moic/risk/var");
+  const auto cvar = read_dataset(h5, "/summary/moic/risk/cvar");
+  for (std::size_t i = 0; i < level.size(); ++i) {
+    const std::string l = json_number(level[i]);
+    CHECK(std::stod(moic.at("var_" + l)) == var[i]);
+    CHECK(std::stod(moic.at("cvar_" + l)) == cvar[i]);
+  }
+  const auto below = read_dataset(h5, "/summary/moic/risk/below_threshold");
+  const auto p_below = read_dataset(h5, "/summary/moic/risk/p_below");
+  CHECK(std::stod(moic.at("p_below_" + json_number(below.at(0)))) == p_below.at(0));
+  // Sobol' indices, per input, as the file's sobol group.
+  const auto inputs = read_strings(h5, "/summary/moic/sobol/input");
+  const auto total = read_dataset(h5, "/summary/moic/sobol/total");
+  for (std::size_t i = 0; i < inputs.size(); ++i) CHECK(std::stod(moic.at("sobol_total_" + inputs[i])) == total[i]);
+  // An input whose samples were not held (--store report): its law's exact quantiles, CI of zero width.
+  const auto input = std::find_if(rows.begin(), rows.end(), [](const auto& r) {
+    return r.at("kind") == "input" && r.at("case") == "base" && r.at("sd") != "0";
+  });
+  REQUIRE(input != rows.end());
+  CHECK(input->at("quantiles") == "law");
+  CHECK(input->at("p5") == input->at("p5_lo"));
+  CHECK(input->at("p5") == input->at("p5_hi"));
+  CHECK(std::stod(input->at("p5")) < std::stod(input->at("p95")));
+  CHECK(moic.at("quantiles") == "samples");
 }

@@ -381,6 +381,11 @@ int cmd_report(const ReportArgs& a) {
   if (fs::is_regular_file(st) && check_seal(a.result, &why) == SealState::damaged)
     throw RunError(damaged_message(a.result, why, "nothing was reported; run the scenario again (or copy the file "
                                                   "again from where it was written)"));
+  // The report package lives in the source tree this tamcarlo was built from (an installed layout is #27's).
+  if (!fs::is_regular_file(fs::path(TAMCARLO_REPORT_DIR) / "tamcarlo_report" / "__main__.py", ec))
+    throw RunError(fmt::format("the report package is not at {}/tamcarlo_report, where this tamcarlo was built from "
+                               "(was the source tree moved or removed?); build tamcarlo again from its source tree",
+                               TAMCARLO_REPORT_DIR));
   const char* env = std::getenv("TAMCARLO_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
   // The report package (sim/report/tamcarlo_report) is found through PYTHONPATH, ahead of anything already there.

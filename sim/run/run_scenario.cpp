@@ -443,7 +443,10 @@ void write_result(ScenarioRun& run, const RunOptions& opt, ResultWriter& writer,
     case_runs[k].write_delta(out.stresses[k].run, out.stresses[k].delta);
   }
   root.write_summaries(out);
-  commit_with_csv(writer, opt, [&](std::ostream& f) { write_csv(out, f); });
+  std::vector<CsvCase> csv_cases = {{"base", &out, &run.scenario}};
+  for (std::size_t k = 0; k < out.stresses.size(); ++k)
+    csv_cases.push_back({out.stresses[k].name, &out.stresses[k].run, k < run.stressed.size() ? &run.stressed[k] : nullptr});
+  commit_with_csv(writer, opt, [&](std::ostream& f) { write_csv(csv_cases, f); });
   remove_checkpoint(opt);
 }
 

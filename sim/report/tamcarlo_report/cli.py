@@ -162,12 +162,16 @@ def main():
     made = []  # the temporary directory, once made
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS + (signal.SIGINT,))
-        return report(made)
+        code = report(made)
     except KeyboardInterrupt:
         for tmp in made:
             shutil.rmtree(tmp, ignore_errors=True)
         sys.stderr.write("tamcarlo report: interrupted; no report was written\n")
-        return 130
+        code = 130
+    # Decided: Python's shutdown restores the default handlers, and a signal then would end the process with
+    # 128 + its number after a complete report; blocked, it is never delivered.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS + (signal.SIGINT,))
+    return code
 
 
 def report(made):
