@@ -438,6 +438,35 @@ TEST_CASE("hardening: --precision refuses a target at 0, exits 4 when the cap bi
   CHECK_THAT(missed.out, Contains("\n   market.p95 ±"));
 }
 
+// Not built under AddressSanitizer (its shadow memory inflates the peak RSS).
+#if !defined(TAMCARLO_SANITIZED)
+TEST_CASE("hardening: 20,000 inputs run in bounded memory; their quantiles or Sobol' indices are refused up front",
+          "[hardening][memory]") {
+  const test::TempDir dir;
+  std::string text = "[inputs]\n";
+  for (int i = 0; i < 19990; ++i) text += "x" + std::to_string(i) + " = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n";
+  text += "[formulas]\ny = \"x0 + x1 + x19989\"\n[outputs]\nreport = [\"y\"]\n";
+  const std::string f = dir.write("k.toml", text);
+  // --store all asks exact quantiles of every series (once 7.35 GB and 50 s at 1,000 samples; 17 GB before the
+  // engine's chunk buffers were sized to the run).
+  const auto all = test::run_tamcarlo({"run", f, "-n", "1000", "--store", "all", "-o", "a.h5"}, dir.path());
+  CHECK(all.exit_code == 3);
+  CHECK_THAT(all.err, Contains("quantiles of 19,991 series asked") && Contains("--store report"));
+  CHECK(all.max_rss_kib < 512 * 1024);
+  // --sobol: N × 20,002 evaluations of a 20,000-input model (once still running, at 5 GB, after 13 minutes).
+  const auto sobol = test::run_tamcarlo({"run", f, "-n", "1e4", "--sobol", "-o", "s.h5"}, dir.path());
+  CHECK(sobol.exit_code == 1);
+  CHECK_THAT(sobol.err, Contains("--sobol: k has 19,990 uncertain inputs") && Contains("at most 1,000"));
+  CHECK(listing(dir.path()) == std::set<std::string>{"k.toml"});
+  // The default (--store report) runs, bounded by its 2 threads' workspaces of about 20,000 slots × 4,096 rows
+  // (2 × 655 MB).
+  const auto run = test::run_tamcarlo({"run", f, "-n", "1000", "--threads", "2", "-o", "r.h5"}, dir.path());
+  CHECK(run.exit_code == 0);
+  INFO("peak RSS " << run.max_rss_kib / 1024 << " MiB");
+  CHECK(run.max_rss_kib < 1536 * 1024);
+}
+#endif  // !TAMCARLO_SANITIZED
+
 TEST_CASE("hardening: laws whose draws would overflow, underflow or hang are refused at validation", "[hardening][errors]") {
   const test::TempDir dir;
   // {law, the key the message names, a phrase of the reason}: the issue's reproducers (once Boost

@@ -125,16 +125,45 @@ double available_memory() {
 
 }  // namespace
 
-double stored_bytes(const RunSummary& r) {
-  const auto series = std::count_if(r.variables.begin(), r.variables.end(), [](const VariableSummary& v) { return v.stored; });
-  return static_cast<double>(series) * static_cast<double>(r.samples) * sizeof(double);
+namespace {
+// The series `r` stores.
+std::uint64_t stored_series(const RunSummary& r) {
+  return static_cast<std::uint64_t>(
+      std::count_if(r.variables.begin(), r.variables.end(), [](const VariableSummary& v) { return v.stored; }));
 }
 
-void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name) {
+// The series of `r` with exact quantiles: the stored and the reported (column_specs).
+std::uint64_t ordered_series(const RunSummary& r) {
+  return static_cast<std::uint64_t>(std::count_if(r.variables.begin(), r.variables.end(),
+                                                  [](const VariableSummary& v) { return v.stored || v.reported; }));
+}
+
+// Most series one run computes exact quantiles of (each keeps order-statistics counts on every thread).
+constexpr std::uint64_t k_max_ordered_series = 10'000;
+// Most uncertain inputs --sobol takes (N × (inputs + 2) evaluations of the model).
+constexpr std::size_t k_max_sobol_inputs = 1'000;
+}  // namespace
+
+double stored_bytes(const RunSummary& r) {
+  return static_cast<double>(stored_series(r)) * static_cast<double>(r.samples) * sizeof(double);
+}
+
+void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name,
+                            std::uint64_t stored, std::uint64_t samples) {
   double per_thread = 0;
   for (const Plan* p : plans) per_thread += static_cast<double>(p->slots()) * k_block_size * sizeof(double);
   const unsigned n = threads != 0 ? threads : static_cast<unsigned>(tbb::info::default_concurrency());
   const double have = available_memory();
+  // Each stored series: a chunk buffer per thread (the engine's) and one in the file's chunk cache.
+  const double chunk = static_cast<double>(std::min<std::uint64_t>(samples, k_chunk_blocks * k_block_size)) * sizeof(double);
+  const double buffers = static_cast<double>(stored) * chunk;
+  if (buffers > 0 && buffers * (n + 1) > 0.8 * have)
+    throw RunError(fmt::format("{}: storing {} series needs {} of buffers ({} per series: a chunk of {} rows for each of "
+                               "{} threads and one for the file), but {} is available; use --store report (the "
+                               "reported outputs) or --store none, or fewer threads",
+                               name, thousands(stored), byte_size(buffers * (n + 1)), byte_size(chunk * (n + 1)),
+                               thousands(static_cast<std::uint64_t>(chunk / sizeof(double))), n, byte_size(have)));
+  per_thread += buffers;
   if (per_thread * n <= 0.8 * have) return;
   const auto fit = static_cast<unsigned>(0.8 * have / per_thread);
   throw RunError(fmt::format("{}: {} threads need {} of block workspace ({} each: {} rows × the variables, "
@@ -349,7 +378,26 @@ ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt) : scenario(s)
   source.emplace(plan, plan_ptrs, out.seed, out.samples, pcols);
   std::vector<const Plan*> all_plans = {&plan};
   all_plans.insert(all_plans.end(), plan_ptrs.begin(), plan_ptrs.end());
-  check_workspace_memory(all_plans, opt.how.threads, s.name);
+  std::uint64_t stored = stored_series(out), ordered = 0;
+  for (const RunSummary& c : cases) stored += stored_series(c);
+  for (const RunSummary* r : {&out}) ordered += ordered_series(*r);
+  for (const RunSummary& c : cases) ordered += ordered_series(c);
+  if (ordered > k_max_ordered_series)
+    throw RunError(fmt::format("{}: quantiles of {} series asked (every stored or reported series has exact "
+                               "quantiles), more than the {} a run computes (each keeps order-statistics counts on every "
+                               "thread: 20,000 once took 7 GB and 50 s at 1,000 samples); use --store report (the "
+                               "reported outputs) or report fewer",
+                               s.name, thousands(ordered), thousands(k_max_ordered_series)));
+  if (opt.what.sobol) {
+    const auto uncertain = static_cast<std::size_t>(std::count_if(
+        s.inputs.begin(), s.inputs.end(), [](const Input& in) { return !std::holds_alternative<Constant>(in.dist); }));
+    if (uncertain > k_max_sobol_inputs)
+      throw UsageError(fmt::format("--sobol: {} has {} uncertain inputs; Sobol' indices evaluate the model N × (inputs "
+                                   "+ 2) times, so tamcarlo computes them for at most {} (Spearman's ρ, shown without "
+                                   "--sobol, costs nothing extra)",
+                                   s.name, thousands(uncertain), thousands(k_max_sobol_inputs)));
+  }
+  check_workspace_memory(all_plans, opt.how.threads, s.name, stored, out.samples);
 }
 
 std::vector<ColumnSpec> ScenarioRun::specs() const {

@@ -19,9 +19,11 @@
 namespace tamcarlo {
 
 /// Throws RunError when `threads` workspaces of `plans` (k_block_size rows × slots × 8 bytes each, per
-/// thread) would not fit in the memory available (physical, or the cgroup's limit), saying how many
-/// threads would.
-void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name);
+/// thread) and the buffers of `stored` stored series (a chunk of min(N, 65,536) rows each, per thread, and one in
+/// the file's chunk cache) would not fit in 80% of the memory available (physical, or the cgroup's limit), saying
+/// how many threads would, or to store fewer series.
+void check_workspace_memory(const std::vector<const Plan*>& plans, unsigned threads, const std::string& name,
+                            std::uint64_t stored = 0, std::uint64_t samples = 0);
 
 /// Bytes of the sample datasets `r` stores: its stored series × samples × 8.
 [[nodiscard]] double stored_bytes(const RunSummary& r);
