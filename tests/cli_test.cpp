@@ -350,3 +350,15 @@ TEST_CASE("cli: the README's example scenario validates with no warning", "[cli]
   CHECK(p.exit_code == 0);
   CHECK_THAT(p.err + p.out, !Contains("warning"));
 }
+
+TEST_CASE("cli: on a terminal, progress shows every phase with the time elapsed, and sampling with an ETA", "[cli]") {
+  const test::TempDir dir;
+  // util-linux's `script` gives the run a pseudo-terminal (progress is drawn only on one). The main job's pilot
+  // takes about a second, and was never shown before the ticker.
+  const auto p = test::run_shell("cd '" + dir.path().string() + "' && script -qec \"'" TAMCARLO_EXE "' run '" +
+                                 test::source_path("scenarios/matrix.toml") + "' --threads 2 -o m.h5\" /dev/null");
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains(" pilot…  ") && Contains(" elapsed"));
+  CHECK_THAT(p.out, Contains(" sampling [") && Contains("ETA "));
+  CHECK_THAT(p.out, Contains("\r\033[K"));  // each redraw erases its line first
+}

@@ -405,6 +405,10 @@ TEST_CASE("hardening: exit codes and messages as the README's table says, in eve
   CHECK(open_quote.exit_code == 2);
   CHECK_THAT(open_quote.err, Contains("q.toml:2:52: error: TOML syntax: this string is not closed: its closing \" is "
                                       "missing before the end of the line"));
+  // --set on a formula says it is one (and what --set replaces).
+  const auto formula = in_dir({"run", k_example, "--set", "market=3", "-n", "100"});
+  CHECK(formula.exit_code == 1);
+  CHECK_THAT(formula.err, Contains("`market` is a formula of") && Contains("--set replaces an input"));
   // A wrong value is quoted (once "expected a number, got a string").
   CHECK_THAT(in_dir({"validate", dir.write("v.toml", "[inputs]\nx = { dist = \"uniform\", min = \"zero\", max = 1, "
                                                      "source = \"a\" }\n")})
