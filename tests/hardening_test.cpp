@@ -296,7 +296,7 @@ TEST_CASE("hardening: INT, TERM and HUP early, midway and late in a run, a shard
           ++interrupted;
           CHECK(p.exit_code == 130);
           CHECK_THAT(p.err, Contains("interrupted"));
-          CHECK(p.stop_seconds < 1.5);
+          CHECK(p.stop_seconds < 2);  // about a second; 2 s leaves room for a loaded 2-core CI machine
         }
         CHECK(listing(dir.path()) == before);
       }
@@ -444,7 +444,7 @@ TEST_CASE("hardening: --precision refuses a target at 0, exits 4 when the cap bi
 
 // Not built under AddressSanitizer (its shadow memory inflates the peak RSS).
 #if !defined(TAMCARLO_SANITIZED)
-TEST_CASE("hardening: 20,000 inputs run in bounded memory; their quantiles or Sobol' indices are refused up front",
+TEST_CASE("hardening: 20,000 inputs run in bounded memory, and their quantiles or Sobol' indices are refused up front",
           "[hardening][memory]") {
   const test::TempDir dir;
   std::string text = "[inputs]\n";

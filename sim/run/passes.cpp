@@ -42,13 +42,14 @@ PartInfo part_info(const RunOptions& opt, std::uint64_t samples, std::uint64_t s
   return p;
 }
 
-// Copies every stored row a part holds into the result file, a chunk at a time.
-void copy_samples(const PartReader& part, ResultWriter& writer) {
+// Copies every stored row a part holds into the result file, a chunk at a time (a signal stops it between chunks).
+void copy_samples(const PartReader& part, ResultWriter& writer, const RunOptions& opt) {
   const PartInfo& p = part.info();
   const std::uint64_t first = p.first_row(), end = p.end_row();
   std::vector<std::vector<double>> columns;
   for (std::uint64_t row = first; row < end; row += k_chunk_blocks * k_block_size) {
     const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_chunk_blocks * k_block_size, end - row));
+    opt.check_cancel();
     part.read_samples(row, rows, columns);
     std::vector<std::span<const double>> spans;
     for (const auto& c : columns) spans.emplace_back(c.data(), rows);
@@ -113,7 +114,7 @@ std::vector<ColumnResult> run_merge(Passes& p) {
       throw RunError(fmt::format("{} holds {} pass states where a shard's part holds one (damaged?)", r->path(),
                                  states.size()));
     p.stream.add_state(states.front());
-    if (p.writer && p.stores) copy_samples(*r, *p.writer);
+    if (p.writer && p.stores) copy_samples(*r, *p.writer, p.opt);
   }
   p.stream.complete();
   p.stream.run_rest();
@@ -134,7 +135,7 @@ std::vector<ColumnResult> run_ranks(Passes& p) {
   const std::vector<std::string> paths = ranks.all_gather(p.part ? p.part->temp_path() : std::string{});
   if (p.writer)
     for (unsigned r = 1; r < ranks.size(); ++r)
-      if (!paths[r].empty()) copy_samples(PartReader(paths[r]), *p.writer);
+      if (!paths[r].empty()) copy_samples(PartReader(paths[r]), *p.writer, p.opt);
   ranks.barrier();  // ranks > 0 keep their rows until rank 0 has copied them
   return p.stream.results();
 }
