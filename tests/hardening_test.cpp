@@ -304,6 +304,21 @@ TEST_CASE("hardening: INT, TERM and HUP early, midway and late in a run, a shard
   }
 }
 
+TEST_CASE("hardening: Ctrl-C stops the Sobol' indices' phase too (once it ran on, for minutes)", "[hardening][signals]") {
+  const test::TempDir dir;
+  std::string text = "[inputs]\n";
+  for (int i = 0; i < 900; ++i) text += "x" + std::to_string(i) + " = { dist = \"uniform\", min = 0, max = 1, source = \"t\" }\n";
+  text += "[formulas]\ny = \"x0 + x1 * x899\"\n[outputs]\nreport = [\"y\"]\n";
+  // 100,000 base samples × 902 evaluations of a 900-input model: minutes; the signal comes 3 s in.
+  const auto p = test::signal_tamcarlo_after({"run", dir.write("k.toml", text), "-n", "1e5", "--sobol", "--threads", "2",
+                                             "-o", "s.h5"},
+                                            dir.path(), 3.0, SIGINT);
+  CHECK(p.exit_code == 130);
+  CHECK(p.stop_seconds > 0);
+  CHECK(p.stop_seconds < 2);
+  CHECK(listing(dir.path()) == std::set<std::string>{"k.toml"});
+}
+
 TEST_CASE("hardening: SIGPIPE (a reader that exits) stops a directory run cleanly, said on stderr, exit 141",
           "[hardening][signals]") {
   const test::TempDir dir;

@@ -1,5 +1,7 @@
 #include "sim/engine/sobol.hpp"
 
+#include "sim/base/error.hpp"
+
 #include "sim/random/rng.hpp"
 #include "sim/stats/statistics.hpp"
 
@@ -32,7 +34,8 @@ std::vector<std::size_t> sobol_series(const Plan& plan, const std::vector<bool>&
 }  // namespace
 
 SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n, const std::vector<bool>& wanted,
-                          unsigned threads) {
+                          unsigned threads, const std::atomic<bool>* cancel) {
+  const auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
   if (n < 2 * k_sobol_batches) throw std::invalid_argument("sobol_indices: too few samples");
   SobolResult out;
   out.n = n;
@@ -53,6 +56,7 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_for(std::uint64_t{0}, blocks, [&](std::uint64_t blk) {
+      if (cancelled()) return;  // the rest is skipped; Interrupted is thrown below
       const std::uint64_t first = blk * k_block_size;
       const std::size_t rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
       Workspace wa = plan.workspace(rows), wb = plan.workspace(rows), wx = plan.workspace(rows);
@@ -64,6 +68,7 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
       std::vector<std::vector<double>> fx(series.size(), std::vector<double>(rows * k));
       const auto inputs = static_cast<Eigen::Index>(plan.inputs());
       for (std::size_t i = 0; i < k; ++i) {
+        if (cancelled()) return;
         // inputs of A (every formula and temporary slot is rewritten by values(), constants stay) ...
         wx.leftCols(inputs) = wa.leftCols(inputs);
         wx.col(static_cast<Eigen::Index>(out.inputs[i])) = wb.col(static_cast<Eigen::Index>(out.inputs[i]));  // ... with input i from B
@@ -81,6 +86,7 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
       }
     });
   });
+  if (cancelled()) throw Interrupted();
   // Batches of consecutive blocks; sums merged in block order (the same bits on any number of threads).
   for (std::size_t o = 0; o < series.size(); ++o) {
     const SobolEstimate e = estimate_sobol(sums[o], k);

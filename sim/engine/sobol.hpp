@@ -4,6 +4,7 @@
 #include "sim/engine/plan.hpp"
 #include "sim/stats/sobol_index.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -29,8 +30,10 @@ struct SobolResult {
 
 /// Sobol' indices of each wanted series (untimed, or a timed variable's last year) under `seed`: A is the run's
 /// own first n samples, B the same indices under a seed derived from `seed` ("sobol:B"); every draw is keyed,
-/// and the block sums merge in block order, so the result does not depend on `threads`.
+/// and the block sums merge in block order, so the result does not depend on `threads`. Throws Interrupted when
+/// `cancel` becomes true (polled before each block and each input's evaluation).
 [[nodiscard]] SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
-                                        const std::vector<bool>& wanted, unsigned threads);
+                                        const std::vector<bool>& wanted, unsigned threads,
+                                        const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace tamcarlo

@@ -262,7 +262,7 @@ void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
   opt.check_cancel();
   std::vector<bool> wanted;
   for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
-  const SobolResult s = sobol_indices(plan, r.seed, n, wanted, opt.how.threads);
+  const SobolResult s = sobol_indices(plan, r.seed, n, wanted, opt.how.threads, opt.on.cancel);
   r.sobol_inputs.clear();
   for (const std::uint32_t v : s.inputs) r.sobol_inputs.push_back(plan.variables()[v].name);
   r.sobol_samples = s.n;
