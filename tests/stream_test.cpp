@@ -101,7 +101,9 @@ std::vector<ColumnResult> stream(const Plan& plan, std::uint64_t n, unsigned thr
 TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties and non-finite values", "[stream]") {
   const Scenario s = test::scenario(k_awkward);
   const Plan plan(s);
-  const std::uint64_t n = 300'000;  // beyond the pilot, so the main pass decides
+  // 100,000: no pilot, every value collected in the one pass; 300,000: a pilot of N/16 places the brackets.
+  const std::uint64_t n = GENERATE(std::uint64_t{100'000}, std::uint64_t{300'000});
+  INFO("N = " << n);
   EngineOptions eo;
   eo.seed = 42;
   eo.samples = n;
@@ -129,6 +131,65 @@ TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties an
         CHECK(got.semi_deviation == Approx(ref.semi_deviation).epsilon(1e-9));
       }
     }
+  }
+}
+
+TEST_CASE("stream: a short run takes no pilot, a longer one a sixteenth, and a semi-deviation about the mean one pass", "[stream]") {
+  // Fixed costs in proportion (#24): at N ≤ 131,072 the pilot would re-draw the whole run, so the one pass collects
+  // every value; up to 4 Mi a pilot of N/16 (not 262,144); the mean, the default semi-deviation target, falls among
+  // values collected about the pilot's mean, so no further pass is needed for it.
+  const Scenario s = test::scenario(R"toml(
+[inputs]
+a = { dist = "normal", mean = 10, sd = 2 }
+b = { dist = "lognormal", median = 1, sigma = 0.5 }
+[formulas]
+y = "a * b"
+)toml");
+  const Plan plan(s);
+  for (const std::uint64_t n : {std::uint64_t{100'000}, std::uint64_t{1'000'000}}) {
+    INFO("N = " << n);
+    const PlanSource source(plan, 7, n);
+    std::vector<ColumnSpec> specs(plan.series().size());
+    for (auto& sp : specs) sp.probs.assign(k_report_probs.begin(), k_report_probs.end());
+    specs[plan.index("y")].risk = RiskSpec{{0.05}, false, {}, {}, std::nullopt};
+    StreamOptions opt;
+    opt.samples = n;
+    opt.threads = 2;
+    std::vector<std::string> phases;
+    opt.phase = [&](std::string_view p) { phases.emplace_back(p); };
+    StreamTimings t;
+    const auto got = run_stream(source, specs, opt, &t);
+    CHECK(t.extra_passes == 0);
+    CHECK((std::find(phases.begin(), phases.end(), "pilot") != phases.end()) == (n > 131'072));
+    // The semi-deviation against its definition over the whole sample (sums in another order: up to rounding).
+    EngineOptions eo;
+    eo.seed = 7;
+    eo.samples = n;
+    eo.keep.assign(plan.series().size(), true);
+    std::vector<double> y = run_engine(plan, eo).columns[plan.index("y")];
+    const RiskStats ref = risk_of(y, *specs[plan.index("y")].risk);
+    CHECK(got[plan.index("y")].risk->semi_deviation == Approx(ref.semi_deviation).epsilon(1e-9));
+    CHECK(got[plan.index("y")].risk->tails[0].cvar == Approx(ref.tails[0].cvar).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("order statistics: many ranks selected in one collected region equal a full sort", "[stream]") {
+  // locate's multi-selection (key buckets, then nth_element between bounds) on a region of 100,000 values with ties,
+  // ranks asked in a scattered order.
+  std::mt19937_64 gen(5);
+  std::lognormal_distribution<double> law(0, 2);
+  std::vector<double> x(100'000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = i % 7 == 0 ? 1.0 : (i % 11 == 0 ? -law(gen) : law(gen));
+  const Layout layout = Layout::make({}, {{0, k_max_key, true, 0}});
+  LayoutCounts counts = LayoutCounts::for_layout(layout);
+  count_into(layout, x, counts);
+  std::vector<double> sorted = x;
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::uint64_t r : {50'000, 0, 99'999, 14'285, 14'286, 1, 99'998, 77'777, 50'001, 49'999, 3, 60'000}) {
+    INFO("rank " << r);
+    const RankCell c = locate(layout, counts, r);
+    CHECK(c.exact);
+    CHECK(c.value == sorted[r]);
   }
 }
 
@@ -170,11 +231,13 @@ TEST_CASE("stream: the worst-tail allocation adds up and matches its definition"
 TEST_CASE("stream: blocks split anywhere, serialized and merged give the same bits as one run", "[stream][reproducibility]") {
   const Scenario s = test::scenario(k_awkward);
   const Plan plan(s);
-  const std::uint64_t n = 40 * k_block_size + 77;
+  // 20 blocks: no pilot, every value collected; 40 blocks under a narrow budget: a pilot and histogram passes.
+  const std::uint64_t blocks = GENERATE(std::uint64_t{20}, std::uint64_t{40});
+  const std::uint64_t n = blocks * k_block_size + 77;
   StreamOptions narrow;
-  narrow.collect_budget = 500;
+  if (blocks == 40) narrow.collect_budget = 500;
   const auto whole = stream(plan, n, 2, narrow);
-  for (const std::vector<std::uint64_t>& split : {std::vector<std::uint64_t>{20}, {3, 17, 33}, {1, 2, 39}}) {
+  for (const std::vector<std::uint64_t>& split : {std::vector<std::uint64_t>{blocks / 2}, {3, 17, blocks - 7}, {1, 2, blocks - 1}}) {
     StreamOptions o = narrow;
     o.split_blocks = split;
     const auto parts = stream(plan, n, 2, o);
@@ -188,7 +251,8 @@ TEST_CASE("stream: blocks split anywhere, serialized and merged give the same bi
 TEST_CASE("stream: every statistic is bit-identical on 1, 2 and 8 threads", "[stream][reproducibility]") {
   const Scenario s = test::scenario(k_awkward);
   const Plan plan(s);
-  const std::uint64_t n = 70'000;
+  const std::uint64_t n = GENERATE(std::uint64_t{70'000}, std::uint64_t{300'000});  // without and with a pilot
+  INFO("N = " << n);
   const auto one = stream(plan, n, 1), two = stream(plan, n, 2), eight = stream(plan, n, 8);
   for (std::size_t i = 0; i < one.size(); ++i) {
     INFO("series " << i);

@@ -457,9 +457,10 @@ std::vector<std::uint64_t> tail_cuts(const ColumnState& st, const Layout& layout
   };
   if (s.risk) {
     for (const double a : s.risk->levels) alone(estimate_at(st, s.risk->upper_tail ? 1 - a : a).value, true);
-    if (!s.risk->downside_target && s.risk->below.empty()) {
+    if (!s.risk->downside_target && s.risk->below.empty()) {  // the mean: a cut, or in a collected region
       const std::uint64_t k = order_key(st.moments.mean);
-      if (!std::binary_search(layout.starts.begin(), layout.starts.end(), k)) cuts.push_back(k);
+      if (!std::binary_search(layout.starts.begin(), layout.starts.end(), k) && layout.collect[layout.region(k)] == 0)
+        cuts.push_back(k);
     }
   }
   if (s.allocation) alone(st.known.at(allocation_tail(s.allocation->level, st.moments.n) - 1), false);
@@ -533,10 +534,21 @@ void finish_column(const ColumnState& st, const Layout& layout, const LayoutCoun
     for (const double t : rs.at_least) risk.thresholds.push_back({t, false, wilson(n - count_below(t), n)});
     risk.downside_target = rs.downside_target ? *rs.downside_target : !rs.below.empty() ? rs.below.front() : st.moments.mean;
     if (n > 0) {
-      const std::size_t rt = layout.region(order_key(risk.downside_target));
-      const std::size_t from = rs.upper_tail ? rt : 0, to = rs.upper_tail ? layout.starts.size() : rt;
-      const double my = shifted_sum(sums, counts, stride, from, to, st.shift, risk.downside_target, 2) / dn;
-      const double m4 = shifted_sum(sums, counts, stride, from, to, st.shift, risk.downside_target, 4) / dn;
+      // Whole regions beyond the target (a cut, or inside a collected region whose values are at hand).
+      const double target = risk.downside_target;
+      const std::size_t rt = layout.region(order_key(target));
+      const bool at_hand = layout.collect[rt] != 0 && layout.starts[rt] != order_key(target);
+      const std::size_t from = rs.upper_tail ? rt + (at_hand ? 1 : 0) : 0, to = rs.upper_tail ? layout.starts.size() : rt;
+      double s2 = shifted_sum(sums, counts, stride, from, to, st.shift, target, 2);
+      double s4 = shifted_sum(sums, counts, stride, from, to, st.shift, target, 4);
+      if (at_hand)
+        for (const double v : counts.collected[layout.collect_slot[rt]])
+          if (rs.upper_tail ? v > target : v < target) {
+            const double d2 = (v - target) * (v - target);
+            s2 += d2;
+            s4 += d2 * d2;
+          }
+      const double my = s2 / dn, m4 = s4 / dn;
       const double vy = std::max(0.0, m4 - my * my);
       risk.semi_deviation = std::sqrt(std::max(0.0, my));
       risk.semi_deviation_se = my > 0 ? std::sqrt(vy / dn) / (2 * risk.semi_deviation) : 0;
@@ -601,29 +613,31 @@ std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position 
 
 // The pilot's size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
 // samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
-// probabilities of every column. Take the m that brings this within the budget (and at least N/128),
-// but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+// probabilities of every column. Take the m that brings this within the budget, and at least N/128 and
+// k_pilot_blocks (N/16 and k_small_pilot_blocks below 16·k_pilot_blocks, so a short run re-draws a sixteenth
+// of itself, not a quarter), but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+// No pilot (0) where it would re-draw the whole run, or the run is at most 2·k_small_pilot_blocks and its values
+// all fit the budget: the first pass collects every value and every rank is selected in memory (one pass).
 std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_total, std::uint64_t budget) {
-  // A run no longer than the smallest pilot, and small enough to collect whole, needs no pilot (it would
-  // re-draw the whole run): its first pass collects every value.
   const auto ordered = static_cast<std::uint64_t>(std::count_if(state.begin(), state.end(), [](const ColumnState& st) { return st.ordered; }));
-  if (n_total <= k_pilot_blocks * k_block_size && n_total * ordered <= budget) return 0;
+  const std::uint64_t least = k_pilot_blocks * k_block_size, small = k_small_pilot_blocks * k_block_size;
+  if (ordered == 0 || (n_total <= k_whole_blocks * k_block_size && n_total <= budget / ordered)) return 0;
   double spread = 0;
-  std::size_t ordered_columns = 0;
   for (const auto& st : state) {
     if (!st.ordered) continue;
-    ++ordered_columns;
     std::vector<double> fs = all_probs(*st.spec);
     if (st.spec->allocation) fs.push_back(st.spec->allocation->level);
     for (const double f : fs) spread += 2 * k_bracket_z * std::sqrt(f * (1 - f));
   }
   // (aiming at 60% of the budget: the estimate ignores the brackets' ends and rank rounding)
   const double fit = std::pow(static_cast<double>(n_total) * spread / (0.6 * static_cast<double>(budget)), 2);
-  const std::uint64_t least = k_pilot_blocks * k_block_size;
+  const double n = static_cast<double>(n_total);
+  const double floor = std::min(static_cast<double>(least), std::max(static_cast<double>(small), n / 16));
   const std::uint64_t cap = std::max<std::uint64_t>(
-      least, std::min<std::uint64_t>(std::uint64_t{8} << 20, (std::uint64_t{16} << 20) / std::max<std::size_t>(1, ordered_columns)));
-  const auto wanted_rows = static_cast<std::uint64_t>(std::min(static_cast<double>(cap), std::max({fit, static_cast<double>(n_total) / 128, static_cast<double>(least)})));
-  return std::min<std::uint64_t>(n_total, (wanted_rows + k_block_size - 1) / k_block_size * k_block_size);
+      least, std::min<std::uint64_t>(std::uint64_t{8} << 20, (std::uint64_t{16} << 20) / ordered));
+  const auto wanted_rows = static_cast<std::uint64_t>(std::min(static_cast<double>(cap), std::max({fit, n / 128, floor})));
+  const std::uint64_t rows = (wanted_rows + k_block_size - 1) / k_block_size * k_block_size;
+  return rows >= n_total ? 0 : rows;  // a pilot of the whole run: collect every value instead
 }
 
 // Sorts v (finite values) by a least-significant-digit radix sort of their order keys, 8 bits a pass (a pass
@@ -650,31 +664,26 @@ void sort_polling(std::vector<double>& v, const std::atomic<bool>* cancel) {
   for (std::size_t i = 0; i < n; ++i) v[i] = key_value(keys[i]);
 }
 
-// Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted.
-void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows, unsigned threads,
-                const std::atomic<bool>* cancel) {
+// Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted. Each column
+// with tail sums takes its pilot's median as their shift (so Σ(x − c)^p keeps its digits); without a pilot, the
+// median of the first block's values (every process draws the same).
+void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows,
+                std::uint64_t n_total, unsigned threads, const std::atomic<bool>* cancel) {
   const std::size_t width = state.size();
-  {
-    std::vector<std::vector<double>> pilot(width);
-    std::vector<bool> want(width);
-    bool any = false;
-    for (std::size_t c = 0; c < width; ++c) {
-      want[c] = state[c].ordered;
-      any = any || want[c];
-    }
-    if (any && pilot_rows > 0) {
-      pilot = collect_columns(source, pilot_rows, want, threads, cancel);
-      tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-        if (!want[c]) return;
-        auto& v = pilot[c];
-        v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-        sort_polling(v, cancel);
-        state[c].pilot = std::move(v);
-      });
-    }
-    for (auto& st : state)
-      if (!st.pilot.empty()) st.shift = st.pilot[st.pilot.size() / 2];
-  }
+  std::vector<bool> want(width);
+  for (std::size_t c = 0; c < width; ++c) want[c] = state[c].ordered && (pilot_rows > 0 || state[c].sums);
+  if (std::find(want.begin(), want.end(), true) == want.end()) return;
+  const std::uint64_t rows = pilot_rows > 0 ? pilot_rows : std::min<std::uint64_t>(n_total, k_block_size);
+  if (rows == 0) return;
+  std::vector<std::vector<double>> pilot = collect_columns(source, rows, want, threads, cancel);
+  tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
+    if (!want[c]) return;
+    auto& v = pilot[c];
+    v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+    sort_polling(v, cancel);
+    if (!v.empty()) state[c].shift = v[v.size() / 2];
+    if (pilot_rows > 0) state[c].pilot = std::move(v);
+  });
 }
 
 // The first pass: every wanted rank's bracket from the pilot, collected when all fit the budget.
@@ -694,8 +703,12 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
       ColumnPass& cp = passes[c];
       cp.moments = true;
       if (!st.ordered) continue;
+      if (pilot_rows == 0) {  // no pilot: one bracket of every value, collected
+        pending.push_back({c, {Bracket{0, k_max_key, static_cast<double>(n_total)}}});
+        continue;
+      }
       const double m = static_cast<double>(st.pilot.size());
-      const double finite = pilot_rows > 0 ? m / static_cast<double>(pilot_rows) : 0;
+      const double finite = m / static_cast<double>(pilot_rows);
       const double n_est = std::max(1.0, finite * static_cast<double>(n_total));
       std::vector<Bracket> brackets;
       for (const std::uint64_t r : needed_ranks(*st.spec, static_cast<std::uint64_t>(n_est))) {
@@ -711,11 +724,30 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
         const double from = std::max(ilo, 0.0), to = std::min(ihi, m);
         brackets.push_back({first, last, (to - from) / m * n_est, from, to});
       }
+      const auto& risk = st.spec->risk;
+      if (st.sums && risk && !risk->downside_target && risk->below.empty() && m > 1) {
+        // The semi-deviation's target is the run's mean, known only after this pass: collect about the pilot's
+        // mean ± 2z·sd/√m as well, so the mean falls among values at hand (a miss, as where the pilot saw one value
+        // of a nearly constant column, costs a further pass).
+        const std::span<const double> v(st.pilot);
+        double mean = 0, m2 = 0;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          const double d = v[i] - mean;
+          mean += d / static_cast<double>(i + 1);
+          m2 += d * (v[i] - mean);
+        }
+        const double w = 2 * k_bracket_z * std::sqrt(m2 / (m - 1) / m);
+        if (std::isfinite(mean) && std::isfinite(w)) {
+          const auto from = static_cast<double>(std::lower_bound(v.begin(), v.end(), mean - w) - v.begin());
+          const auto to = static_cast<double>(std::upper_bound(v.begin(), v.end(), mean + w) - v.begin());
+          brackets.push_back({order_key(mean - w), order_key(mean + w), std::max(1.0, to - from) / m * n_est, from, to});
+        }
+      }
       brackets = merge_brackets(std::move(brackets), m > 0 ? n_est / m : 0);
       for (const auto& b : brackets) expected_total += b.first == b.last ? 0 : b.count;  // one key: never collected
       pending.push_back({c, std::move(brackets)});
     }
-    const bool collect_all = expected_total <= static_cast<double>(budget);
+    const bool collect_all = pilot_rows == 0 || expected_total <= static_cast<double>(budget);
     for (auto& p : pending) {
       std::vector<Layout::Interval> intervals;
       for (const auto& b : p.brackets)
@@ -841,7 +873,7 @@ struct Stream::Impl {
     const auto start = Clock::now();
     const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
     if (opt.phase && pilot_rows > 0) opt.phase("pilot");
-    arena.execute([&] { draw_pilot(source, state, pilot_rows, opt.threads, opt.cancel); });
+    arena.execute([&] { draw_pilot(source, state, pilot_rows, n_total, opt.threads, opt.cancel); });
     tm.pilot = seconds_since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
   }

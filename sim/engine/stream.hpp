@@ -29,6 +29,11 @@ inline constexpr std::size_t k_chunk_blocks = 16;
 /// Fewest blocks the pilot re-draws to place the quantile brackets (it takes the run's first samples:
 /// enough for the brackets to fit the collection budget, at least N/128 and these 262,144, at most 8 Mi).
 inline constexpr std::size_t k_pilot_blocks = 64;
+/// Fewest blocks the pilot of a short run re-draws (N/16 when it is more, below 16·k_pilot_blocks blocks).
+inline constexpr std::size_t k_small_pilot_blocks = 4;
+/// A run of at most these blocks (131,072 samples) whose values fit the collection budget has no pilot: its first
+/// pass collects every value.
+inline constexpr std::size_t k_whole_blocks = 32;
 /// Values the first pass may collect over all columns (8 bytes each); beyond it, brackets are histogrammed.
 inline constexpr std::uint64_t k_collect_budget = 16'000'000;
 

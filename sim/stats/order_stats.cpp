@@ -79,6 +79,7 @@ void LayoutCounts::merge(LayoutCounts&& o) {
   for (std::size_t i = 0; i < bin.size(); ++i) bin[i] += o.bin[i];
   for (std::size_t i = 0; i < collected.size(); ++i)
     collected[i].insert(collected[i].end(), o.collected[i].begin(), o.collected[i].end());
+  bounds.clear();  // the appended values are in no order
 }
 
 namespace {
@@ -179,6 +180,19 @@ void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& c
   // Regions whose values need more than a count: histogrammed or collected.
   bool detail = false;
   for (std::size_t r = 0; r < regions; ++r) detail = detail || layout.bins[r] != 0 || layout.collect[r] != 0;
+  if (regions == 1 && layout.collect[0] != 0) {  // every finite value collected (a run without a pilot)
+    auto& all = counts.collected[0];
+    const std::size_t before = all.size();
+    all.resize(before + x.size());
+    std::size_t kept = before;
+    for (const double v : x) {
+      all[kept] = v;
+      kept += std::isfinite(v) ? 1 : 0;
+    }
+    all.resize(kept);
+    counts.region[0] += kept - before;
+    return;
+  }
   for (std::size_t i0 = 0; i0 < x.size(); i0 += batch) {
     const std::size_t end = std::min(x.size(), i0 + batch);
     const double* values = x.data() + i0;
@@ -216,6 +230,51 @@ void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& c
   }
 }
 
+namespace {
+
+// Values a region may hold before its first selection sorts it into key buckets.
+constexpr std::size_t k_bucket_from = 1 << 14;
+
+// Groups v by the top 12 significant bits of (key − the smallest key): 4,096 buckets in key order, one counting
+// pass and one scatter; each bucket's start becomes a bound.
+void bucket_partition(std::vector<double>& v, std::vector<std::size_t>& bounds) {
+  std::uint64_t lo = k_max_key, hi = 0;
+  for (const double x : v) {
+    const std::uint64_t k = order_key(x);
+    lo = std::min(lo, k);
+    hi = std::max(hi, k);
+  }
+  const int shift = std::max(0, static_cast<int>(std::bit_width(hi - lo)) - 12);
+  std::vector<std::size_t> start(((hi - lo) >> shift) + 2, 0);
+  for (const double x : v) ++start[((order_key(x) - lo) >> shift) + 1];
+  for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<double> out(v.size());
+  std::vector<std::size_t> at(start.begin(), start.end() - 1);
+  for (const double x : v) out[at[(order_key(x) - lo) >> shift]++] = x;
+  v.swap(out);
+  bounds.clear();
+  for (std::size_t b = 1; b + 1 < start.size(); ++b)
+    if (start[b] > 0 && start[b] < v.size() && (bounds.empty() || bounds.back() != start[b])) bounds.push_back(start[b]);
+}
+
+// The value of rank `at` among v, selected between the nearest bounds (multi-selection: k ranks cost about
+// O(n log k), and a large region is bucketed first, so about O(n)); adds `at` and at + 1 as bounds.
+double select_rank(std::vector<double>& v, std::vector<std::size_t>& bounds, std::size_t at) {
+  if (bounds.empty() && v.size() >= k_bucket_from) bucket_partition(v, bounds);
+  auto next = std::upper_bound(bounds.begin(), bounds.end(), at);
+  const std::size_t lo = next == bounds.begin() ? 0 : *(next - 1);
+  const std::size_t hi = next == bounds.end() ? v.size() : *next;
+  if (hi - lo > 1) {
+    std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(lo), v.begin() + static_cast<std::ptrdiff_t>(at),
+                     v.begin() + static_cast<std::ptrdiff_t>(hi));
+    if (at > lo) next = bounds.insert(next, at) + 1;
+    if (at + 1 < hi) bounds.insert(next, at + 1);
+  }
+  return v[at];
+}
+
+}  // namespace
+
 RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) {
   std::uint64_t before = 0;
   for (std::size_t r = 0; r < layout.starts.size(); ++r) {
@@ -232,9 +291,9 @@ RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) 
     if (layout.collect[r] != 0) {
       c.exact = c.region_exact = true;
       auto& values = counts.collected[layout.collect_slot[r]];
-      const auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank - before);
-      std::nth_element(values.begin(), nth, values.end());
-      c.value = *nth;
+      if (counts.bounds.size() != counts.collected.size()) counts.bounds.assign(counts.collected.size(), {});
+      c.value = select_rank(values, counts.bounds[layout.collect_slot[r]], static_cast<std::size_t>(rank - before));
+      return c;
     } else if (c.first == c.last) {
       c.exact = c.region_exact = true;
       c.value = key_value(c.first);

@@ -59,6 +59,9 @@ struct LayoutCounts {
   std::vector<std::uint64_t> region;  ///< values per region
   std::vector<std::uint64_t> bin;     ///< values per histogram bin
   std::vector<std::vector<double>> collected;  ///< values of each collected region, in no particular order
+  /// Per collected region: partition bounds locate() has made (sorted positions b with every value before b ≤ every
+  /// value from b on), so each selection searches only between two of them.
+  std::vector<std::vector<std::size_t>> bounds;
   /// Empty counts for `layout`.
   static LayoutCounts for_layout(const Layout& layout);
   /// Adds `o` (same layout).
