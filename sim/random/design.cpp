@@ -126,8 +126,9 @@ std::uint64_t KeyedPermutation::operator()(std::uint64_t j) const noexcept {
   for (; k + lanes <= out.size(); k += lanes) {
     Lanes high, low;
     const std::uint64_t base = first + k;
-    if ((base & masks_[1]) + (lanes - 1) <= masks_[1]) {  // the eight share their high half
-      const Lanes iota = {0, 1, 2, 3, 4, 5, 6, 7};
+    if ((base & masks_[1]) + (lanes - 1) <= masks_[1]) {  // the lanes share their high half
+      Lanes iota;
+      for (std::size_t i = 0; i < lanes; ++i) iota[i] = static_cast<std::uint32_t>(i);
       high = Lanes{} + static_cast<std::uint32_t>(base >> low_bits_);
       low = (Lanes{} + static_cast<std::uint32_t>(base & masks_[1])) + iota;
     } else {
@@ -136,25 +137,37 @@ std::uint64_t KeyedPermutation::operator()(std::uint64_t j) const noexcept {
         low[i] = static_cast<std::uint32_t>(base + i) & masks_[1];
       }
     }
-    for (std::size_t r = 0; r < keys_.size(); ++r) {
-      Lanes x = low ^ keys_[r];  // lowbias32, lane by lane
-      x ^= x >> 16;
-      x *= 0x7feb352dU;
-      x ^= x >> 15;
-      x *= 0x846ca68bU;
-      x ^= x >> 16;
-      const Lanes next = high ^ (x & masks_[r % 2]);
-      high = low;
-      low = next;
-    }
-    bool inside = true;
-    for (std::size_t i = 0; i < lanes; ++i) {
-      out[k + i] = (std::uint64_t{high[i]} << low_bits_) | low[i];
-      inside = inside && out[k + i] < m_;
-    }
-    if (!inside)
+    const auto rounds = [this](Lanes& hi, Lanes& lo) {
+      for (std::size_t r = 0; r < keys_.size(); ++r) {
+        Lanes x = lo ^ keys_[r];  // lowbias32, lane by lane
+        x ^= x >> 16;
+        x *= 0x7feb352dU;
+        x ^= x >> 15;
+        x *= 0x846ca68bU;
+        x ^= x >> 16;
+        const Lanes next = hi ^ (x & masks_[r % 2]);
+        hi = lo;
+        lo = next;
+      }
+    };
+    rounds(high, low);
+    // The walk back into [0, m), every lane at once: the lanes still outside take one more trip (under 2 on
+    // average), the others keep their value.
+    for (;;) {
+      bool inside = true;
+      for (std::size_t i = 0; i < lanes; ++i) {
+        out[k + i] = (std::uint64_t{high[i]} << low_bits_) | low[i];
+        inside = inside && out[k + i] < m_;
+      }
+      if (inside) break;
+      Lanes h = high, l = low;
+      rounds(h, l);
       for (std::size_t i = 0; i < lanes; ++i)
-        while (out[k + i] >= m_) out[k + i] = round_trip(out[k + i]);  // the walk back into [0, m)
+        if (out[k + i] >= m_) {
+          high[i] = h[i];
+          low[i] = l[i];
+        }
+    }
   }
   for (; k < out.size(); ++k) out[k] = (*this)(first + k);
 }

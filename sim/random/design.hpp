@@ -63,7 +63,8 @@ class KeyedPermutation {
   /// π(j), j < m.
   [[nodiscard]] std::uint64_t operator()(std::uint64_t j) const noexcept;
   /// out[k] = π(first + k) for k < out.size() (first + out.size() ≤ m): the same values as operator(), eight
-  /// positions at a time in 32-bit vector lanes (integer arithmetic: the same bits at any vector width).
+  /// positions at a time in 32-bit vector lanes, the cycle walk too (integer arithmetic: the same bits at any vector
+  /// width).
   void fill(std::uint64_t first, std::span<std::uint64_t> out) const noexcept;
 
  private:
