@@ -134,6 +134,19 @@ def workloads(args):
             print(f"  {threads} thread{'s' if threads > 1 else ''}: " + "   ".join(
                 f"{k} {med[k]:.3f} s ({med[k] / med['mc']:.2f}x mc)" for k in files) + "   (target <= 1.5x)")
 
+        print("\n  the sampling pass against the limit: the same samplers drawing the same four inputs and only summing "
+              "them (bench_fused --draw-only; both the programs' own seconds)")
+        for threads in sorted({1, all_t}):
+            passes, draws = [], []
+            for _ in range(args.repeats):
+                passes.append(timings(run("mc", threads, n))["sample"])
+                out_text = subprocess.run([args.fused, "--draw-only", str(n), str(seed), str(threads)], check=True,
+                                          capture_output=True, text=True).stdout
+                draws.append(float(out_text.split()[1]))
+            p, d = statistics.median(passes), statistics.median(draws)
+            print(f"  {threads} thread{'s' if threads > 1 else ''}: sampling pass {p:.3f} s, draw-only {d:.3f} s -> "
+                  f"{p / d:.2f}x the draws alone")
+
         print("\n  fixed costs, 1 thread (medians of the --timings phases): whole run / its sampling pass")
         for samples, target in ((100_000, 2.0), (1_000_000, 1.3)):
             runs = [timings(run("mc", 1, samples)) for _ in range(args.repeats)]

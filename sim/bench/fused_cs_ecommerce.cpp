@@ -2,6 +2,8 @@
 // for tamcarlo's engine), using the same samplers and computing the same statistics of the outputs:
 // moments, and exact percentiles with their CIs by multi-selection over the stored columns.
 //   bench_fused N SEED THREADS      → runs the model, prints P50 of market and samples/s
+//   bench_fused --draw-only N SEED THREADS → only draws the four inputs with the same samplers and sums them: the
+//                                    yardstick for a sampling pass (prints its own seconds)
 //   bench_fused --per-distribution  → ns per draw of each sampler, and Boost.Random's for comparison
 #include "sim/random/distribution.hpp"
 #include "sim/stats/statistics.hpp"
@@ -86,6 +88,38 @@ double ns_per_draw(F&& f, std::uint64_t n) {
   return ns;
 }
 
+// The four inputs drawn block by block, as the engine's samplers draw them, and only summed: what a sampling pass
+// of this model cannot go below.
+int draw_only(std::uint64_t n, std::uint64_t seed, int threads) {
+  const auto start = Clock::now();
+  const std::uint64_t ids[] = {variable_id("jd_staff"), variable_id("online_retail"), variable_id("salary"),
+                               variable_id("automation_share")};
+  const Sampler laws[] = {Sampler(Triangular{20000, 22000, 26000}), Sampler(Normal{15.42e12, 0.3e12}),
+                          Sampler(LogNormal{std::log(75000.0), 0.15}), Sampler(Beta{10, 10})};
+  const SimdLevel level = best_simd_level();
+  constexpr std::uint64_t chunk = k_block_size;
+  const std::uint64_t chunks = (n + chunk - 1) / chunk;
+  std::vector<double> sums(chunks);
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(std::uint64_t{0}, chunks, [&](std::uint64_t c) {
+      const std::uint64_t lo = c * chunk, hi = std::min(n, lo + chunk);
+      thread_local std::vector<double> block(chunk);
+      double total = 0;
+      for (int k = 0; k < 4; ++k) {
+        laws[k].fill(seed, ids[k], lo, {block.data(), hi - lo}, level);
+        for (std::uint64_t i = 0; i < hi - lo; ++i) total += block[i];
+      }
+      sums[c] = total;
+    });
+  });
+  double total = 0;
+  for (const double x : sums) total += x;
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  fmt::print("draw-only {:.6f} s (sum {:.6g})\n", secs, total);
+  return 0;
+}
+
 int per_distribution() {
   constexpr std::uint64_t n = 5'000'000;
   const std::uint64_t seed = 1, id = variable_id("x");
@@ -154,8 +188,10 @@ int per_distribution() {
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "--per-distribution") return per_distribution();
+  if (argc == 5 && std::string(argv[1]) == "--draw-only")
+    return draw_only(std::strtoull(argv[2], nullptr, 10), std::strtoull(argv[3], nullptr, 10), std::atoi(argv[4]));
   if (argc != 4) {
-    fmt::print(stderr, "usage: bench_fused N SEED THREADS | bench_fused --per-distribution\n");
+    fmt::print(stderr, "usage: bench_fused N SEED THREADS | bench_fused --draw-only N SEED THREADS | bench_fused --per-distribution\n");
     return 1;
   }
   return run_model(std::strtoull(argv[1], nullptr, 10), std::strtoull(argv[2], nullptr, 10), std::atoi(argv[3]));

@@ -3,8 +3,9 @@
 // canonical BlockTree, counts by integer addition, so any split of the blocks (threads, ranges
 // run apart and merged) gives the same bits. Exact quantiles come from order_stats: a pilot over the
 // first blocks brackets every wanted rank, the main pass collects the brackets (or histograms them
-// when they would not fit), and further passes re-draw only to narrow what is left. Memory depends
-// on the block size, the thread count and the collection budget, never on the sample count.
+// when they would not fit), and further passes re-draw only to narrow what is left; a short run has no
+// pilot, and its one pass collects every value. Memory depends on the block size, the thread count
+// and the collection budget, never on the sample count.
 #pragma once
 #include "sim/stats/block_tree.hpp"
 #include "sim/stats/run_summary.hpp"
