@@ -12,32 +12,51 @@
 
 namespace tamcarlo {
 
-Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples, const std::vector<bool>& wanted,
-                        unsigned threads) {
-  Sensitivity out;
+SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted) {
+  SensitivityNeeds out;
   out.samples = std::min(samples, k_sensitivity_samples);
   const auto& vars = plan.variables();
   const auto& series = plan.series();
-  std::vector<bool> keep(series.size(), false);
+  out.keep.assign(series.size(), false);
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Variable& v = vars[series[i].var];
     if (v.input && v.law.rfind("constant(", 0) != 0) {
       out.inputs.push_back(series[i].var);
-      keep[i] = true;
+      out.keep[i] = true;
     }
-    if (i < wanted.size() && wanted[i]) keep[i] = true;
+    if (i < wanted.size() && wanted[i]) out.keep[i] = true;
   }
-  out.rho.resize(series.size());
-  const auto held = static_cast<std::uint64_t>(std::count(keep.begin(), keep.end(), true));
+  const auto held = static_cast<std::uint64_t>(std::count(out.keep.begin(), out.keep.end(), true));
   if (held > 0) out.samples = std::min(out.samples, std::max<std::uint64_t>(1000, k_sensitivity_values / held));
+  return out;
+}
+
+Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples, const std::vector<bool>& wanted,
+                        unsigned threads, const std::vector<std::span<const double>>* kept) {
+  Sensitivity out;
+  const SensitivityNeeds needs = sensitivity_needs(plan, samples, wanted);
+  out.inputs = needs.inputs;
+  out.samples = needs.samples;
+  const auto& series = plan.series();
+  out.rho.resize(series.size());
   if (out.inputs.empty() || out.samples < 3) return out;
-  EngineOptions eo;
-  eo.seed = seed;
-  eo.samples = out.samples;
-  eo.run_samples = samples;  // the run's first samples: a design's draws depend on the run's N
-  eo.threads = threads;
-  eo.keep = keep;
-  const EngineOutput run = run_engine(plan, eo);
+  // Each kept series' first values: from the run's pass when it kept them all, else re-drawn (the same values).
+  bool have = kept != nullptr && kept->size() == series.size();
+  for (std::size_t i = 0; have && i < series.size(); ++i) have = !needs.keep[i] || (*kept)[i].size() >= out.samples;
+  EngineOutput run;
+  if (have) {
+    run.columns.resize(series.size());
+    for (std::size_t i = 0; i < series.size(); ++i)
+      if (needs.keep[i]) run.columns[i].assign((*kept)[i].begin(), (*kept)[i].begin() + static_cast<std::ptrdiff_t>(out.samples));
+  } else {
+    EngineOptions eo;
+    eo.seed = seed;
+    eo.samples = out.samples;
+    eo.run_samples = samples;  // the run's first samples: a design's draws depend on the run's N
+    eo.threads = threads;
+    eo.keep = needs.keep;
+    run = run_engine(plan, eo);
+  }
   // Ranks of each input once; each wanted series against them (if it has non-finite samples, the
   // input ranks are recomputed over its finite pairs only).
   std::vector<std::size_t> input_series;

@@ -4,6 +4,7 @@
 #include "sim/engine/plan.hpp"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,21 @@ struct Sensitivity {
   std::uint64_t samples = 0;
 };
 
+/// What the sensitivities hold: the series they keep (the non-constant inputs' and the wanted ones) and over how
+/// many first samples.
+struct SensitivityNeeds {
+  std::vector<bool> keep;                ///< per series of Plan::series()
+  std::vector<std::uint32_t> inputs;     ///< variable indices of the non-constant inputs
+  std::uint64_t samples = 0;             ///< min(N, k_sensitivity_samples), fewer with many series held
+};
+/// The series and first samples sensitivity() uses for a run of `samples`.
+[[nodiscard]] SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted);
+
 /// Spearman ρ (average ranks; NaN samples dropped pairwise) of each wanted series with each
-/// non-constant input, over samples [0, min(samples, k_sensitivity_samples)) under `seed`.
+/// non-constant input, over samples [0, sensitivity_needs(…).samples) under `seed`: from `kept` when given (per
+/// series, its first values as the run's main pass evaluated them; empty where not kept), else re-drawn.
 [[nodiscard]] Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples,
-                                      const std::vector<bool>& wanted, unsigned threads);
+                                      const std::vector<bool>& wanted, unsigned threads,
+                                      const std::vector<std::span<const double>>* kept = nullptr);
 
 }  // namespace tamcarlo

@@ -234,6 +234,7 @@ struct PassContext {
   std::mutex* sink_mutex = nullptr;
   std::uint64_t first_block = 0, end_block = 0;  // the range this process evaluates
   std::optional<ReplicateSplit> split;     // a design run's replicates
+  Capture* capture = nullptr;              // first pass only
 };
 
 // One worker thread's scratch for a pass: its evaluator, column pointers, layout counts and stored-column buffers.
@@ -315,6 +316,13 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     if (first >= n) break;
     const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
     local.eval->evaluate(first, rows, local.cols);
+    if (Capture* cap = ctx_.capture; cap && first < cap->rows) {  // a block of its own: no other thread writes here
+      const auto keep = static_cast<std::size_t>(std::min<std::uint64_t>(rows, cap->rows - first));
+      for (std::size_t j = 0; j < cap->columns.size(); ++j)
+        std::copy(local.cols[cap->columns[j]], local.cols[cap->columns[j]] + keep,
+                  cap->values[j].begin() + static_cast<std::ptrdiff_t>(first));
+      cap->kept[b] = 1;
+    }
     for (std::size_t c = 0; c < width; ++c) {
       const ColumnPass& cp = ctx_.columns[c];
       const std::span<const double> x(local.cols[c], rows);
@@ -825,6 +833,15 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
 
 }  // namespace
 
+void Capture::prepare() {
+  values.assign(columns.size(), std::vector<double>(rows));
+  kept.assign((rows + k_block_size - 1) / k_block_size, 0);
+}
+
+bool Capture::complete() const {
+  return std::all_of(kept.begin(), kept.end(), [](std::uint8_t k) { return k != 0; });
+}
+
 struct Stream::Impl {
   const BlockSource& source;
   std::vector<ColumnSpec> specs;
@@ -876,6 +893,10 @@ struct Stream::Impl {
     arena.execute([&] { draw_pilot(source, state, pilot_rows, n_total, opt.threads, opt.cancel); });
     tm.pilot = seconds_since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
+    if (opt.capture) {
+      opt.capture->rows = std::min(opt.capture->rows, n_total);
+      opt.capture->prepare();
+    }
   }
 
   PassContext context(bool sink) {
@@ -884,6 +905,7 @@ struct Stream::Impl {
       ctx.sink = &opt.sink;
       ctx.stored = stored;
     }
+    if (sink) ctx.capture = opt.capture;
     return ctx;
   }
 
@@ -986,7 +1008,8 @@ void Stream::store_only(std::uint64_t first, std::uint64_t end) {
   end = std::min(end, f.nblocks);
   if (first >= end || !f.opt.sink || f.stored.empty()) return;
   const std::vector<ColumnPass> none(f.width);  // no statistics: the evaluator and the sink only
-  PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0, std::nullopt};
+  PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0, std::nullopt,
+                  f.opt.capture};
   f.timed([&] { (void)run_range(ctx, first, end); });
 }
 

@@ -95,6 +95,19 @@ struct ColumnResult {
 /// ColumnSpec order of the stored columns; called from worker threads, never twice at once.
 using SampleSink = std::function<void(std::uint64_t first, std::size_t rows, const std::vector<std::span<const double>>& columns)>;
 
+/// Some columns of the run's first `rows` samples, kept as the main pass evaluates them (the sensitivities use the
+/// first samples, and need not re-draw them). Filled only for the blocks this process evaluates in its main pass.
+struct Capture {
+  std::uint64_t rows = 0;
+  std::vector<std::size_t> columns;          ///< the source columns kept
+  std::vector<std::vector<double>> values;   ///< per kept column, its first `rows` values
+  std::vector<std::uint8_t> kept;            ///< per block of the first `rows` samples: 1 once its values are in
+  /// Sizes `values` and `kept` (called by the stream before its main pass).
+  void prepare();
+  /// True when every block of the first `rows` samples was kept (not, e.g., in a resumed run or another rank).
+  [[nodiscard]] bool complete() const;
+};
+
 /// How to run.
 struct StreamOptions {
   std::uint64_t samples = 0;
@@ -108,6 +121,8 @@ struct StreamOptions {
   std::vector<std::uint64_t> split_blocks;
   /// Values the first pass may collect (tests lower it to exercise the histogram passes).
   std::uint64_t collect_budget = k_collect_budget;
+  /// Columns of the first samples to keep from the main pass (none when null).
+  Capture* capture = nullptr;
 };
 
 /// One run of the streaming engine, driven pass by pass. Each pass's state is built from block ranges

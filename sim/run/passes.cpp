@@ -294,7 +294,7 @@ void remove_checkpoint(const RunOptions& opt) {
 std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source, std::vector<ColumnSpec> specs,
                                                        std::vector<std::size_t> stored, const RunOptions& opt,
                                                        std::uint64_t seed, std::uint64_t samples, ResultWriter* writer,
-                                                       StreamTimings* timings) {
+                                                       StreamTimings* timings, Capture* capture) {
   // The sink hands the stored columns in column order; the datasets are written in that order.
   std::sort(stored.begin(), stored.end());
   for (auto& sp : specs) sp.stored = false;
@@ -319,7 +319,9 @@ std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source
     part = std::make_unique<PartWriter>(rank_part_path(opt.what.output, rank), mine);
   }
   const bool stores = !stored.empty();
-  Stream stream(source, std::move(specs), stream_options(opt, samples, part.get(), writer, stores), timings);
+  StreamOptions so = stream_options(opt, samples, part.get(), writer, stores);
+  so.capture = capture;
+  Stream stream(source, std::move(specs), std::move(so), timings);
   Passes p{opt, stream, info, std::move(part), writer, stores};
   if (opt.how.shard) {
     run_shard(p);

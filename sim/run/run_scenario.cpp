@@ -274,11 +274,35 @@ void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
   }
 }
 
-void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt) {
-  opt.check_cancel();  // each re-draw takes well under a second
+std::vector<bool> sensitivity_wanted(const RunSummary& r) {
   std::vector<bool> wanted;
   for (const auto& v : r.variables) wanted.push_back(v.reported && !v.var.input);
-  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, wanted, opt.how.threads);
+  return wanted;
+}
+
+void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan& plan, std::size_t first) {
+  const SensitivityNeeds needs = sensitivity_needs(plan, r.samples, sensitivity_wanted(r));
+  if (needs.inputs.empty()) return;
+  const auto held = static_cast<std::uint64_t>(std::count(needs.keep.begin(), needs.keep.end(), true));
+  const std::uint64_t rows = std::max(capture.rows, needs.samples);
+  if ((capture.columns.size() + held) * rows > k_sensitivity_values) return;
+  capture.rows = rows;
+  for (std::size_t i = 0; i < needs.keep.size(); ++i)
+    if (needs.keep[i]) capture.columns.push_back(first + i);
+}
+
+void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept) {
+  opt.check_cancel();  // each re-draw takes well under a second
+  std::vector<std::span<const double>> columns;
+  if (kept && kept->capture.complete()) {  // the series the main pass kept, in series order
+    columns.resize(plan.series().size());
+    for (std::size_t j = 0; j < kept->capture.columns.size(); ++j) {
+      const std::size_t c = kept->capture.columns[j];
+      if (c >= kept->first && c < kept->first + columns.size()) columns[c - kept->first] = kept->capture.values[j];
+    }
+  }
+  const Sensitivity sens =
+      sensitivity(plan, r.seed, r.samples, sensitivity_wanted(r), opt.how.threads, columns.empty() ? nullptr : &columns);
   r.sensitivity_inputs.clear();
   for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
   r.sensitivity_samples = sens.samples;
@@ -467,11 +491,16 @@ void take_stresses(ScenarioRun& run, const RunOptions& opt, const std::vector<Co
 
 // Which inputs drive each reported output (re-drawn on the first samples; the draws are the same), Sobol'
 // indices with --sobol, and the portfolio's statistics. Only the process that writes the result needs the first.
-void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, const std::vector<ColumnResult>& results) {
+void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, const std::vector<ColumnResult>& results,
+                       const Capture& kept) {
   if (opt.on.phase) opt.on.phase("sensitivity");
   if (writes || opt.what.output.empty()) {
-    add_sensitivity(run.out, run.plan, opt);
-    for (std::size_t k = 0; k < run.cases.size(); ++k) add_sensitivity(run.cases[k], *run.plans[k], opt);
+    const SensitivityKept base{kept, 0};
+    add_sensitivity(run.out, run.plan, opt, &base);
+    for (std::size_t k = 0; k < run.cases.size(); ++k) {
+      const SensitivityKept stressed{kept, run.source->stress_first(k)};
+      add_sensitivity(run.cases[k], *run.plans[k], opt, &stressed);
+    }
     if (opt.what.sobol) add_sobol(run.out, run.plan, opt);
   }
   if (run.pcols)
@@ -517,8 +546,17 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   std::optional<RunGroup> root;
   std::vector<RunGroup> case_runs;
   const std::vector<std::size_t> stored_columns = open_groups(run, opt, writer.get(), root, case_runs);
-  const std::optional<std::vector<ColumnResult>> streamed = stream_passes(
-      *run.source, run.specs(), stored_columns, opt, out.seed, out.samples, writer.get(), &out.timings.stream);
+  // The sensitivities' first samples, kept as the main pass evaluates them (no re-draw) by the process that needs
+  // them.
+  Capture kept;
+  if (writer || opt.what.output.empty()) {
+    want_sensitivity_columns(kept, out, run.plan, 0);
+    for (std::size_t k = 0; k < run.cases.size(); ++k)
+      want_sensitivity_columns(kept, run.cases[k], *run.plans[k], run.source->stress_first(k));
+  }
+  const std::optional<std::vector<ColumnResult>> streamed =
+      stream_passes(*run.source, run.specs(), stored_columns, opt, out.seed, out.samples, writer.get(),
+                    &out.timings.stream, kept.columns.empty() ? nullptr : &kept);
   if (!streamed) {  // a shard: its part is written
     out.seconds = seconds_since(start);
     out.output = opt.what.output;
@@ -526,7 +564,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   }
   take_results(out, *streamed, 0);
   const auto sens_start = Clock::now();
-  add_sensitivities(run, opt, writer != nullptr, *streamed);
+  add_sensitivities(run, opt, writer != nullptr, *streamed, kept);
   out.timings.sensitivity = seconds_since(sens_start);
   take_stresses(run, opt, *streamed);
   out.seconds = seconds_since(start);

@@ -42,9 +42,20 @@ void check_design_samples(const Scenario& s, std::uint64_t samples);
 /// Copies the engine's results for the series of `r` (columns [first, first + series)) into it.
 void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::size_t first);
 
-/// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input (first samples, re-drawn);
-/// throws Interrupted when opt.cancel is set.
-void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt);
+/// The first samples of a run's series as its main pass kept them (a Capture), and where one plan's series start.
+struct SensitivityKept {
+  const Capture& capture;
+  std::size_t first = 0;  ///< the source column of the plan's series 0
+};
+
+/// Adds to `capture` the series (source columns from `first`) and first samples the sensitivities of `r` need, as
+/// long as all it holds stays within k_sensitivity_values values (beyond, those sensitivities re-draw).
+void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan& plan, std::size_t first);
+
+/// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input over the run's first
+/// samples: from `kept` when the main pass kept them all, else re-drawn (the same values); throws Interrupted when
+/// opt.cancel is set.
+void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept = nullptr);
 
 class ResultWriter;
 class RunGroup;

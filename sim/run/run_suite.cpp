@@ -148,12 +148,16 @@ std::vector<ColumnSpec> SuiteRun::specs() const {
   for (std::size_t c = 0; c < nc; ++c) {
     specs[source->market(c)].probs.assign(k_report_probs.begin(), k_report_probs.end());
     if (cells[c].share) specs[source->share(c)].probs.assign(k_report_probs.begin(), k_report_probs.end());
+    // P(market c > market b), from the 0/1 column's count at or above 0.5. Only the count is read: the
+    // semi-deviation's target is set to the threshold, a cut the pass has anyway (its default, the mean, is known
+    // only after the pass and could cost a further one).
     for (std::size_t b = 0; b < nc; ++b)
-      if (b != c) specs[source->greater(c, b)].risk = RiskSpec{{}, false, {}, {0.5}, std::nullopt};
+      if (b != c) specs[source->greater(c, b)].risk = RiskSpec{{}, false, {}, {0.5}, 0.5};
   }
   if (nc >= 2) {
     specs[source->tau()].probs.assign(k_report_probs.begin(), k_report_probs.end());
-    specs[source->tau()].risk = RiskSpec{{}, false, {}, {std::nextafter(0.0, 1.0)}, std::nullopt};  // P(τ_b > 0)
+    const double above_zero = std::nextafter(0.0, 1.0);
+    specs[source->tau()].risk = RiskSpec{{}, false, {}, {above_zero}, above_zero};  // P(τ_b > 0)
   }
   return specs;
 }
@@ -248,8 +252,15 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     writer->write_suite(suite, out.seed, out.samples);
   }
   const std::vector<std::size_t> stored = open_groups(run, opt, out, writer.get(), run_groups);
+  // The sensitivities' first samples, kept as the main pass evaluates them (no re-draw) by the process that needs
+  // them.
+  Capture kept;
+  if (writer || opt.what.output.empty())
+    for (std::size_t k = 0; k < run.runs.size(); ++k)
+      want_sensitivity_columns(kept, run.runs[k], *run.plans[k], run.plan_first[k]);
   const std::optional<std::vector<ColumnResult>> streamed =
-      stream_passes(*run.source, run.specs(), stored, opt, out.seed, out.samples, writer.get(), &out.timings.stream);
+      stream_passes(*run.source, run.specs(), stored, opt, out.seed, out.samples, writer.get(), &out.timings.stream,
+                    kept.columns.empty() ? nullptr : &kept);
   if (!streamed) {  // a shard: its part is written
     out.seconds = seconds_since(start);
     out.output = opt.what.output;
@@ -258,7 +269,8 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   const auto sens_start = Clock::now();
   for (std::size_t k = 0; k < run.runs.size(); ++k) {
     take_results(run.runs[k], *streamed, run.plan_first[k]);
-    if (writer || opt.what.output.empty()) add_sensitivity(run.runs[k], *run.plans[k], opt);  // only the writer needs them
+    const SensitivityKept mine{kept, run.plan_first[k]};
+    if (writer || opt.what.output.empty()) add_sensitivity(run.runs[k], *run.plans[k], opt, &mine);  // only the writer needs them
   }
   out.timings.sensitivity = seconds_since(sens_start);
   out.matrix = matrix_of(*run.source, run.cells, *streamed, run.stars);
