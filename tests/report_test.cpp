@@ -112,6 +112,40 @@ TEST_CASE("report: the main job's result gives the matrix charts, fan charts and
   }
 }
 
+TEST_CASE("report: the page is the same bytes whether one process renders the charts or several", "[report]") {
+  // The charts are rendered by forked processes, each writing every n-th chart (#24: the main job's report in a few
+  // seconds); the page is put together once all are written. 1, 2 and 3 processes must give the same files.
+  const test::TempDir dir;
+  REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios/investments/augment.toml"), "-n", "2000", "-o",
+                              "a.h5", "--stress", "all"}, dir.path())
+              .exit_code == 0);
+  std::vector<std::string> pages, data, listings;
+  for (const int processes : {1, 2, 3}) {
+    const std::string out = "r" + std::to_string(processes);
+    const auto p = test::run_shell(
+        "cd '" + dir.path().string() + "' && mkdir " + out + " && PYTHONPATH='" + test::source_path("sim/report") +
+        "' /usr/bin/python3 -c 'from tamcarlo_report.page import build; from tamcarlo_report.words import Words; "
+        "print(build(\"a.h5\", \"" + out + "\", Words(\"en\"), 60, False, " + std::to_string(processes) + "))' 2>&1");
+    INFO(p.out);
+    REQUIRE(p.exit_code == 0);
+    pages.push_back(slurp(dir.path() / out / "index.html"));
+    data.push_back(slurp(dir.path() / out / "data.json"));
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir.path() / out)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    std::string joined;
+    for (const auto& n : names) joined += n + "\n";
+    listings.push_back(joined);
+  }
+  CHECK(pages[0].find("data:image/png;base64,") != std::string::npos);
+  CHECK(pages[0].find('\0') == std::string::npos);  // every placeholder filled
+  for (std::size_t k = 1; k < pages.size(); ++k) {
+    CHECK(pages[k] == pages[0]);
+    CHECK(data[k] == data[0]);
+    CHECK(listings[k] == listings[0]);
+  }
+}
+
 TEST_CASE("report: an investment result shows the loss region, the cap and the stress case", "[report]") {
   const test::TempDir dir;
   const std::string h5 = (dir.path() / "aug.h5").string();

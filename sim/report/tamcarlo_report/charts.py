@@ -26,21 +26,29 @@ def use_cjk_font():
 
 
 class Charts:
-    def __init__(self, outdir, words, dpi, svg):
+    """Saves the charts as they are drawn. With share = (k, n), this process renders and writes only every n-th
+    chart from the k-th (the others are drawn, measured and closed unrendered): n processes running the same build
+    write every chart once between them."""
+
+    def __init__(self, outdir, words, dpi, svg, share=(0, 1)):
         self.outdir = outdir
         self.w = words
         self.dpi = dpi
         self.svg = svg
+        self.share = share
         self.files = []  # (file name, caption)
         self.data = {}
-        self.tty = sys.stderr.isatty()
+        self.tty = sys.stderr.isatty() and share[0] == 0
 
     def save(self, fig, name, caption, data, layout=True):
-        if layout:
-            fig.tight_layout()
-        fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi)
-        if self.svg:
-            fig.savefig(os.path.join(self.outdir, name[:-4] + ".svg"))
+        k, n = self.share
+        if len(self.files) % n == k:
+            if layout:
+                fig.tight_layout()
+            # zlib level 2: about a tenth of the report's time saved for 9% larger files than the default 6
+            fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi, pil_kwargs={"compress_level": 2})
+            if self.svg:
+                fig.savefig(os.path.join(self.outdir, name[:-4] + ".svg"))
         plt.close(fig)
         self.files.append((name, caption))
         self.data[name] = data

@@ -1,10 +1,13 @@
 """The report's page: one self-contained HTML file with the tables, the inputs and their sources, the run's identity
 and every chart embedded."""
 import base64
+import ctypes
 import html
 import json
 import math
 import os
+import re
+import signal
 import sys
 
 import h5py
@@ -32,10 +35,21 @@ def table(header, rows, text_cols=(0,)):
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
+# A chart's image in the page until every chart process has written its files (then its PNG, inline).
+IMAGE = re.compile("\x00image:([^\x00]*)\x00")
+
+
 def figure(ch, name, caption):
-    with open(os.path.join(ch.outdir, name), "rb") as fh:
-        b64 = base64.b64encode(fh.read()).decode()
-    return f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{b64}"><figcaption>{esc(caption)}</figcaption></figure>'
+    return (f'<figure><img alt="{esc(caption)}" src="\x00image:{name}\x00"><figcaption>{esc(caption)}'
+            '</figcaption></figure>')
+
+
+def inline_images(text, outdir):
+    """Each image placeholder replaced by its PNG as base64 data (the page stays self-contained)."""
+    def data(m):
+        with open(os.path.join(outdir, m.group(1)), "rb") as fh:
+            return "data:image/png;base64," + base64.b64encode(fh.read()).decode()
+    return IMAGE.sub(data, text)
 
 
 def identity(parts):
@@ -208,8 +222,62 @@ def stress_section(ch, base, g, name):
     return parts
 
 
-def build(path, outdir, words, dpi=200, svg=False):
-    w = words
+def build(path, outdir, words, dpi=200, svg=False, processes=None):
+    """Writes the report of result `path` into `outdir` and returns its number of charts. The charts are rendered
+    by `processes` processes (default: one per CPU, at most 4): this one and forked children, each running the same
+    build and writing every n-th chart; the page is put together here once all have finished. A child that fails
+    has its share redone here, so its error is raised as this process's own."""
+    n = processes or max(1, min(4, len(os.sched_getaffinity(0))))
+    children = {}
+    parent = os.getpid()
+    try:
+        for k in range(1, n):
+            pid = os.fork()
+            if pid == 0:  # a child: its share of the charts, then out (never the parent's clean-up)
+                code = 1
+                try:
+                    die_with(parent)
+                    compose(path, Charts(outdir, words, dpi, svg, share=(k, n)))
+                    code = 0
+                finally:
+                    os._exit(code)
+            children[pid] = k
+        ch = Charts(outdir, words, dpi, svg, share=(0, n))
+        page = compose(path, ch)
+        failed = []
+        while children:
+            pid, status = os.waitpid(next(iter(children)), 0)
+            if status != 0:
+                failed.append(children[pid])
+            del children[pid]
+        for k in failed:
+            compose(path, Charts(outdir, words, dpi, svg, share=(k, n)))
+    finally:
+        for pid in children:  # interrupted or failed here: no child writes on after this
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    if ch.tty:
+        sys.stderr.write("\r\033[K")
+    say(f"{len(ch.files)} charts drawn; writing the page")
+    with open(os.path.join(outdir, "index.html"), "w", encoding="utf-8") as fh:
+        fh.write(inline_images("\n".join(page), outdir))
+    with open(os.path.join(outdir, "data.json"), "w", encoding="utf-8") as fh:
+        json.dump(ch.data, fh, default=float, separators=(",", ":"))
+    return len(ch.files)
+
+
+def die_with(parent):
+    """This (child) process is killed when `parent` ends, however it ends (Linux's PR_SET_PDEATHSIG): a report
+    killed outright leaves no chart process writing on."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+
+
+def compose(path, ch):
+    """The page's parts (images as placeholders), drawing every chart through `ch`."""
+    w = ch.w
     f = h5py.File(path, "r")
     if text_attr(f, "kind") == "part" and text_attr(f, "part_kind") == "checkpoint":
         raise ValueError("this is the checkpoint of an unfinished run, not a result: finish the run with "
@@ -224,7 +292,6 @@ def build(path, outdir, words, dpi=200, svg=False):
     if not any(g in f for g in expected):
         raise ValueError(f"{path} has a tamcarlo result's attributes but no {' or '.join(g + '/' for g in expected)} "
                          "group: it was not written by tamcarlo run, or it is damaged")
-    ch = Charts(outdir, w, dpi, svg)
     title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
     name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
     page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
@@ -295,11 +362,4 @@ def build(path, outdir, words, dpi=200, svg=False):
     if kind == "suite":
         page.append(f"<details><summary>{w('suite file')}</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")
     page.append("</body></html>")
-    if ch.tty:
-        sys.stderr.write("\r\033[K")
-    say(f"{len(ch.files)} charts drawn; writing the page")
-    with open(os.path.join(outdir, "index.html"), "w", encoding="utf-8") as fh:
-        fh.write("\n".join(page))
-    with open(os.path.join(outdir, "data.json"), "w", encoding="utf-8") as fh:
-        json.dump(ch.data, fh, default=float, separators=(",", ":"))
-    return len(ch.files)
+    return page
