@@ -10,8 +10,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using Catch::Contains;
 namespace fs = std::filesystem;
@@ -21,13 +19,6 @@ namespace {
 
 const std::string k_example = test::source_path("scenarios/cells/cs_ecommerce.toml");
 const std::string k_suite = test::source_path("scenarios/matrix.toml");
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // `tamcarlo run file -o out` with `extra`; REQUIREs success.
 void run_ok(const std::string& file, const fs::path& out, std::vector<std::string> extra) {
@@ -54,7 +45,7 @@ test::Process shard_and_merge(const std::string& file, const fs::path& dir, cons
 
 // The reference model with `design = KIND` (7 replicates), written into `dir`.
 std::string with_design(const test::TempDir& dir, const std::string& kind) {
-  std::string text = slurp(k_example);
+  std::string text = test::slurp(k_example);
   const std::size_t at = text.find("[scenario]\n");
   REQUIRE(at != std::string::npos);
   text.insert(at + 11, "design = \"" + kind + "\"\nreplicates = 7\n");
@@ -72,7 +63,7 @@ TEST_CASE("cluster: K shards merged give the single run's file, bit for bit", "[
     INFO(m.err);
     REQUIRE(m.exit_code == 0);
     CHECK(test::h5_differences((dir.path() / "single.h5").string(), (dir.path() / "merged.h5").string()).empty());
-    CHECK(slurp(dir.path() / "single.csv") == slurp(dir.path() / "merged.csv"));
+    CHECK(test::slurp(dir.path() / "single.csv") == test::slurp(dir.path() / "merged.csv"));
   }
   SECTION("a Latin hypercube run (its replicates' moments travel in the parts too), 3 shards") {
     const std::string file = with_design(dir, "lhs");
@@ -129,7 +120,7 @@ TEST_CASE("cluster: merge refuses parts that do not make one whole run", "[clust
   const auto foreign = merge({a0, (dir.path() / "r.h5").string()});
   CHECK(foreign.exit_code == 1);
   CHECK_THAT(foreign.err, Contains((dir.path() / "r.h5").string() + " is the result of a whole run, not a shard's part"));
-  const std::string cut = dir.write("cut.h5", slurp(a1).substr(0, 3000));
+  const std::string cut = dir.write("cut.h5", test::slurp(a1).substr(0, 3000));
   const auto truncated = merge({a0, cut, a2});
   CHECK(truncated.exit_code == 3);
   CHECK_THAT(truncated.err, Contains(cut));

@@ -7,17 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream text;
-  text << f.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -25,7 +16,7 @@ TEST_CASE("fuzz: every input that once crashed now ends in a result or a located
   std::size_t replayed = 0;
   for (const auto& e : std::filesystem::directory_iterator(tamcarlo::test::source_path("tests/fuzz/crashes"))) {
     INFO(e.path().string());
-    CHECK_NOTHROW((void)tamcarlo::test::fuzz_one(slurp(e.path())));  // any escape but a ScenarioError/UsageError
+    CHECK_NOTHROW((void)tamcarlo::test::fuzz_one(tamcarlo::test::slurp(e.path())));  // any escape but a ScenarioError/UsageError
     ++replayed;
   }
   CHECK(replayed >= 1);
@@ -36,7 +27,7 @@ TEST_CASE("fuzz: every scenario of the library, the fuzzer's seeds, is evaluated
   for (const auto& e : std::filesystem::recursive_directory_iterator(tamcarlo::test::source_path("scenarios"))) {
     if (e.path().extension() != ".toml" || e.path().filename() == "matrix.toml") continue;  // the suite is not a scenario
     INFO(e.path().string());
-    CHECK(tamcarlo::test::fuzz_one(slurp(e.path()), e.path().string()) == tamcarlo::test::FuzzOutcome::evaluated);
+    CHECK(tamcarlo::test::fuzz_one(tamcarlo::test::slurp(e.path()), e.path().string()) == tamcarlo::test::FuzzOutcome::evaluated);
     ++seeds;
   }
   CHECK(seeds >= 19);

@@ -40,13 +40,6 @@ std::set<std::string> listing(const fs::path& dir) {
   return names;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // A run of the example into `out` (few samples).
 test::Process run_to(const std::string& out, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"run", k_example, "-o", out};
@@ -81,12 +74,12 @@ TEST_CASE("hardening: -o refuses a FIFO, the scenario itself, a directory-like C
   CHECK_THAT(a.err, Contains("is a FIFO"));
   CHECK(fs::is_fifo(fs::symlink_status(fifo)));
 
-  const std::string text = slurp(k_example);
+  const std::string text = test::slurp(k_example);
   const std::string scenario = dir.write("sc.toml", text);
   const auto b = test::run_tamcarlo({"run", scenario, "-n", "2000", "-o", scenario, "--force"});
   CHECK(b.exit_code == 1);
   CHECK_THAT(b.err, Contains("is the scenario file"));
-  CHECK(slurp(scenario) == text);
+  CHECK(test::slurp(scenario) == text);
 
   fs::create_directory(dir.path() / "y.csv");  // the CSV beside y.h5 would replace a directory
   const auto c = run_to((dir.path() / "y.h5").string());
@@ -105,7 +98,7 @@ TEST_CASE("hardening: -o replaces its own results, someone else's file only with
   const auto refused = run_to(notes);
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Contains("notes.h5 exists and is not a tamcarlo result") && Contains("--force"));
-  CHECK(slurp(notes) == "my notes\n");
+  CHECK(test::slurp(notes) == "my notes\n");
   CHECK(listing(dir.path()) == std::set<std::string>{"notes.h5"});
 
   const auto forced = run_to(notes, {"--force"});
@@ -145,7 +138,7 @@ TEST_CASE("hardening: report never deletes a directory it did not write", "[hard
   const auto p = test::run_tamcarlo({"report", h5, "-o", dir.path().string()});
   CHECK(p.exit_code == 1);
   CHECK_THAT(p.err, Contains("is not a tamcarlo report"));
-  CHECK(slurp(notes) == "keep me\n");
+  CHECK(test::slurp(notes) == "keep me\n");
   CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "sub"});
 
   // A previous report is replaced; once the user adds a file to it, it is not.
@@ -158,7 +151,7 @@ TEST_CASE("hardening: report never deletes a directory it did not write", "[hard
   const auto q = test::run_tamcarlo({"report", h5, "-o", rep.string()});
   CHECK(q.exit_code == 1);
   CHECK_THAT(q.err, Contains("holds files tamcarlo report did not write (my-edit.md)"));
-  CHECK(slurp(mine) == "annotations\n");
+  CHECK(test::slurp(mine) == "annotations\n");
   CHECK(fs::exists(rep / "index.html"));
 
   const auto file = test::run_tamcarlo({"report", h5, "-o", h5});  // -o an existing file
@@ -328,7 +321,7 @@ TEST_CASE("hardening: SIGPIPE (a reader that exits) stops a directory run cleanl
   const test::TempDir dir;
   const fs::path scenarios = dir.path() / "many";
   fs::create_directory(scenarios);
-  const std::string text = slurp(k_example);
+  const std::string text = test::slurp(k_example);
   for (int i = 0; i < 9; ++i) {
     std::string t = text;
     t.replace(t.find("name  = \"cs-ecommerce\""), 22, "name  = \"s" + std::to_string(i) + "\"");
@@ -558,7 +551,7 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
   // first was written, then the second refused).
   const fs::path two = dir.path() / "two";
   fs::create_directory(two);
-  std::string text = slurp(k_example);
+  std::string text = test::slurp(k_example);
   const auto named = [&](const std::string& name) {
     std::string t = text;
     t.replace(t.find("name  = \"cs-ecommerce\""), 22, "name  = \"" + name + "\"");
@@ -642,8 +635,8 @@ TEST_CASE("hardening: a commit killed between its renames is finished by the nex
   const test::TempDir fresh, dir;
   REQUIRE(run_to((fresh.path() / "new.h5").string(), {"--seed", "2"}).exit_code == 0);
   REQUIRE(run_to((dir.path() / "r.h5").string(), {"--seed", "1"}).exit_code == 0);
-  const std::string new_h5 = slurp(fresh.path() / "new.h5"), new_csv = slurp(fresh.path() / "new.csv");
-  REQUIRE(new_csv != slurp(dir.path() / "r.csv"));
+  const std::string new_h5 = test::slurp(fresh.path() / "new.h5"), new_csv = test::slurp(fresh.path() / "new.csv");
+  REQUIRE(new_csv != test::slurp(dir.path() / "r.csv"));
   const pid_t gone = ::fork();
   if (gone == 0) ::_exit(0);
   ::waitpid(gone, nullptr, 0);
@@ -660,14 +653,14 @@ TEST_CASE("hardening: a commit killed between its renames is finished by the nex
     const auto r = test::run_tamcarlo({"report", (dir.path() / "r.h5").string(), "-o", (dir.path() / "rep").string()});
     INFO(r.err);
     CHECK(r.exit_code == 0);
-    CHECK(slurp(dir.path() / "r.csv") == new_csv);
+    CHECK(test::slurp(dir.path() / "r.csv") == new_csv);
     CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5", "rep"});
   }
   SECTION("the next run to the same path finishes it (both renames pending), then replaces the pair") {
     interrupted(false);
     CHECK(finish_interrupted_commit((dir.path() / "r.h5").string()));
-    CHECK(slurp(dir.path() / "r.h5") == new_h5);
-    CHECK(slurp(dir.path() / "r.csv") == new_csv);
+    CHECK(test::slurp(dir.path() / "r.h5") == new_h5);
+    CHECK(test::slurp(dir.path() / "r.csv") == new_csv);
     CHECK(listing(dir.path()) == std::set<std::string>{"r.csv", "r.h5"});
     interrupted(true);
     REQUIRE(run_to((dir.path() / "r.h5").string(), {"--seed", "3"}).exit_code == 0);
@@ -677,7 +670,7 @@ TEST_CASE("hardening: a commit killed between its renames is finished by the nex
     (void)dir.write("r.h5.commit", std::string("victim.txt") + '\0' + "r.h5" + '\0');
     (void)dir.write("victim.txt", "keep");
     CHECK_FALSE(finish_interrupted_commit((dir.path() / "r.h5").string()));
-    CHECK(slurp(dir.path() / "victim.txt") == "keep");
+    CHECK(test::slurp(dir.path() / "victim.txt") == "keep");
   }
 }
 

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 using namespace tamcarlo;
 using Catch::Contains;
@@ -22,13 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string k_finance = test::source_path("scenarios/cells/cs_finance.toml");
-
-std::string bytes_of(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 void write_bytes(const fs::path& p, const std::string& bytes) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -100,7 +92,7 @@ TEST_CASE("integrity: every file tamcarlo writes carries a SHA-256 seal that sha
   const test::TempDir dir;
   const auto r = test::run_tamcarlo({"run", k_finance, "-n", "20000", "-o", "r.h5"}, dir.path());
   REQUIRE(r.exit_code == 0);
-  const std::string bytes = bytes_of(dir.path() / "r.h5");
+  const std::string bytes = test::slurp(dir.path() / "r.h5");
   REQUIRE(bytes.size() > 512);
   CHECK(bytes.starts_with("tamcarlo sealed HDF5\nsha256 "));
   CHECK(check_seal((dir.path() / "r.h5").string()) == SealState::sealed);
@@ -112,7 +104,7 @@ TEST_CASE("integrity: every file tamcarlo writes carries a SHA-256 seal that sha
 TEST_CASE("integrity: a damaged result is refused by report, by name, with exit 3 (34 variants)", "[integrity][report]") {
   const test::TempDir dir;
   REQUIRE(test::run_tamcarlo({"run", k_finance, "-n", "20000", "--store", "all", "-o", "r.h5"}, dir.path()).exit_code == 0);
-  const std::string good = bytes_of(dir.path() / "r.h5");
+  const std::string good = test::slurp(dir.path() / "r.h5");
   // The market's mean and the first stored samples: the statistics a reader shows.
   const std::vector<std::size_t> targets = {
       offset_of(good, double_bytes(read_number_attribute((dir.path() / "r.h5").string(), "/summary/market", "mean"))),
@@ -141,7 +133,7 @@ TEST_CASE("integrity: a damaged shard's part is refused by merge, by name, with 
                                dir.path())
                 .exit_code == 0);
   REQUIRE(test::run_tamcarlo({"merge", "p0.h5", "p1.h5", "-o", "good.h5"}, dir.path()).exit_code == 0);
-  const std::string good = bytes_of(dir.path() / "p0.h5");
+  const std::string good = test::slurp(dir.path() / "p0.h5");
   const PartReader part((dir.path() / "p0.h5").string());
   const std::vector<std::size_t> targets = {offset_of(good, part.states().at(0).substr(0, 64)),
                                             offset_of(good, part.states().at(0).substr(4096, 64))};
@@ -163,7 +155,7 @@ TEST_CASE("integrity: a damaged checkpoint is refused by --resume, by name, with
   const auto killed = test::kill_tamcarlo_when(args, dir.path() / "r.h5.checkpoint", SIGKILL);
   REQUIRE(killed.exit_code == 128 + SIGKILL);
   const fs::path checkpoint = dir.path() / "r.h5.checkpoint";
-  const std::string good = bytes_of(checkpoint);
+  const std::string good = test::slurp(checkpoint);
   const PartReader part(checkpoint.string());
   const std::vector<std::size_t> targets = {offset_of(good, part.states().at(0).substr(0, 64)),
                                             offset_of(good, part.states().at(0).substr(2048, 64))};
@@ -176,6 +168,6 @@ TEST_CASE("integrity: a damaged checkpoint is refused by --resume, by name, with
     check_refused(p, d, "r.h5.checkpoint");
     CHECK_THAT(p.err, !Contains("note:"));  // no "not a tamcarlo checkpoint; leaves it alone" beside the refusal
     CHECK_FALSE(fs::exists(dir.path() / "r.h5"));
-    CHECK(bytes_of(checkpoint) == bad);  // kept for the user to look at, not deleted
+    CHECK(test::slurp(checkpoint) == bad);  // kept for the user to look at, not deleted
   }
 }

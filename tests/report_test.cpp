@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -17,13 +16,6 @@ using Catch::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 std::string html_escape(const std::string& s) {
   std::string out;
@@ -43,7 +35,7 @@ std::string html_escape(const std::string& s) {
 // Every PNG is a real PNG, embedded in the page; the page is complete HTML.
 void check_report(const fs::path& dir) {
   REQUIRE(fs::exists(dir / "index.html"));
-  const std::string page = slurp(dir / "index.html");
+  const std::string page = test::slurp(dir / "index.html");
   CHECK(page.rfind("<!doctype html>", 0) == 0);
   CHECK(page.find("</html>") != std::string::npos);
   CHECK(page.find("http://") == std::string::npos);  // nothing fetched from the network
@@ -52,7 +44,7 @@ void check_report(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".png") continue;
     ++pngs;
-    const std::string bytes = slurp(e.path());
+    const std::string bytes = test::slurp(e.path());
     CHECK(bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
     CHECK(bytes.size() > 5000);
   }
@@ -91,7 +83,7 @@ TEST_CASE("report: the main job's result gives the matrix charts, fan charts and
   CHECK(fs::exists(dir.path() / "rep" / "matrix__difficulty.png"));
   CHECK(fs::exists(dir.path() / "rep" / "matrix__r2.png"));
   // The page lists every input of every member, with its source as stored in the result.
-  const std::string page = slurp(dir.path() / "rep" / "index.html");
+  const std::string page = test::slurp(dir.path() / "rep" / "index.html");
   for (const char* member : {"cells/code_finance", "cells/cs_ecommerce", "cells/drug_discovery", "runs/ai_pharma"}) {
     const Scenario s = load_scenario(test::source_path(std::string("scenarios/") +
                                                        (std::string(member).rfind("cells", 0) == 0 ? "cells/" : "projections/") +
@@ -102,7 +94,7 @@ TEST_CASE("report: the main job's result gives the matrix charts, fan charts and
     }
   }
   // The fan chart of the AI-pharma projection draws exactly the stored per-year quantiles.
-  const std::string data = slurp(dir.path() / "rep" / "data.json");
+  const std::string data = test::slurp(dir.path() / "rep" / "data.json");
   const auto q = read_dataset(h5, "/runs/ai_pharma/summary/market/quantile");  // 11 years × 9
   const std::vector<std::pair<std::string, std::size_t>> bands = {{"p5", 1}, {"p25", 3}, {"p50", 4}, {"p75", 5}, {"p95", 7}};
   for (const auto& [key, col] : bands) {
@@ -128,8 +120,8 @@ TEST_CASE("report: the page is the same bytes whether one process renders the ch
         "print(build(\"a.h5\", \"" + out + "\", Words(\"en\"), 60, False, " + std::to_string(processes) + "))' 2>&1");
     INFO(p.out);
     REQUIRE(p.exit_code == 0);
-    pages.push_back(slurp(dir.path() / out / "index.html"));
-    data.push_back(slurp(dir.path() / out / "data.json"));
+    pages.push_back(test::slurp(dir.path() / out / "index.html"));
+    data.push_back(test::slurp(dir.path() / out / "data.json"));
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir.path() / out)) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
@@ -156,7 +148,7 @@ TEST_CASE("report: an investment result shows the loss region, the cap and the s
   REQUIRE(p.exit_code == 0);
   const fs::path rep = dir.path() / "aug-report";
   check_report(rep);
-  const std::string data = slurp(rep / "data.json");
+  const std::string data = test::slurp(rep / "data.json");
   // The MOIC chart marks P(MOIC < 1) as stored; the required-share chart its plausibility cap.
   const auto p_loss = read_dataset(h5, "/summary/moic/risk/p_below");
   CHECK_THAT(data, Contains("\"thresholds\":[{\"threshold\":1.0,\"p_below\":" + std::to_string(p_loss[0]).substr(0, 4)));
@@ -165,7 +157,7 @@ TEST_CASE("report: an investment result shows the loss region, the cap and the s
   CHECK(fs::exists(rep / "stress__bear__moic__overlay.png"));
   CHECK_FALSE(fs::exists(rep / "stress_bear__moic__distribution.png"));
   CHECK_FALSE(fs::exists(rep / "stress_bear__moic__tornado.png"));
-  const std::string page = slurp(rep / "index.html");
+  const std::string page = test::slurp(rep / "index.html");
   CHECK_THAT(page, Contains("亿") && Contains("压力情景: bear") && Contains("P(moic &lt; 1.00)") &&
                        Contains("均值差 ± 95% 置信区间") && Contains("<th class=\"t\">输出</th>"));
   // Outputs in the scenario's [outputs] order (moic before irr), not alphabetically.
@@ -190,14 +182,14 @@ TEST_CASE("report: --dpi and --svg size the charts for a memo, and an empty titl
   check_report(rep);
   CHECK(fs::exists(rep / "plain__y__distribution.svg"));
   // 7.2 × 4.2 inches at 300 dpi: the PNG header's width and height (big-endian at bytes 16 and 20).
-  const std::string png = slurp(rep / "plain__y__distribution.png");
+  const std::string png = test::slurp(rep / "plain__y__distribution.png");
   const auto be32 = [&](std::size_t at) {
     return (static_cast<unsigned char>(png[at]) << 24) | (static_cast<unsigned char>(png[at + 1]) << 16) |
            (static_cast<unsigned char>(png[at + 2]) << 8) | static_cast<unsigned char>(png[at + 3]);
   };
   CHECK(be32(16) == 2160);
   CHECK(be32(20) == 1260);
-  CHECK_THAT(slurp(rep / "index.html"), !Contains("·  ·") && !Contains("· ·"));
+  CHECK_THAT(test::slurp(rep / "index.html"), !Contains("·  ·") && !Contains("· ·"));
   CHECK(test::run_tamcarlo({"report", h5, "--dpi", "10", "-o", (dir.path() / "r2").string()}).exit_code == 1);
 }
 
@@ -253,7 +245,7 @@ report = ["twice_k", "total"]
   REQUIRE(test::run_tamcarlo({"run", toml, "-n", "4000", "-o", h5}).exit_code == 0);
   REQUIRE(test::run_tamcarlo({"report", h5}).exit_code == 0);
   const fs::path rep = dir.path() / "c-report";
-  CHECK_THAT(slurp(rep / "index.html"), Contains("<b>twice_k</b> is constant: 6.28 in every sample"));
+  CHECK_THAT(test::slurp(rep / "index.html"), Contains("<b>twice_k</b> is constant: 6.28 in every sample"));
   CHECK_FALSE(fs::exists(rep / "c__twice_k__distribution.png"));
   CHECK_FALSE(fs::exists(rep / "c__twice_k__tornado.png"));
   CHECK(fs::exists(rep / "c__total__distribution.png"));
@@ -289,7 +281,7 @@ report = ["bowl"]
   const bool any_driver = std::fabs(rho[0]) >= noise || std::fabs(rho[1]) >= noise;
   CHECK((bowl.find('(') != std::string::npos) == any_driver);  // "a (+0.04)" only when it clears 2 SE
   REQUIRE(test::run_tamcarlo({"report", h5}).exit_code == 0);
-  const std::string data = slurp(dir.path() / "sq-report" / "data.json");
+  const std::string data = test::slurp(dir.path() / "sq-report" / "data.json");
   const bool a_first = std::fabs(rho[0]) >= std::fabs(rho[1]);  // the page lists the larger |ρ| first
   const auto flag = [&](double r) { return std::fabs(r) < noise ? std::string("true") : std::string("false"); };
   const std::string want = a_first ? flag(rho[0]) + "," + flag(rho[1]) : flag(rho[1]) + "," + flag(rho[0]);

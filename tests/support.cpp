@@ -40,13 +40,6 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
 
 Scenario scenario(const std::string& text) { return parse_scenario(text, "test.toml"); }
 
-static std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 EngineOutput run_all(const Scenario& s, std::uint64_t n, unsigned threads, std::uint64_t seed) {
   const Plan plan(s);
   EngineOptions opt;
@@ -185,5 +178,12 @@ Process run_shell(const std::string& command) {
 }
 
 std::string source_path(const std::string& relative) { return std::string(TAMCARLO_SOURCE_DIR) + "/" + relative; }
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
 
 }  // namespace tamcarlo::test

@@ -79,4 +79,7 @@ inline constexpr double k_ks_critical = 1.95;
 /// Path of a file in the source tree, e.g. "scenarios/cs_ecommerce.toml".
 [[nodiscard]] std::string source_path(const std::string& relative);
 
+/// The bytes of file `p` ("" when it cannot be read).
+[[nodiscard]] std::string slurp(const std::filesystem::path& p);
+
 }  // namespace tamcarlo::test
