@@ -173,11 +173,53 @@ total = "a + b"
   };
   r.sensitivity_samples = 50'000;  // 2 SE = 2/√49,999 = 0.00894
   total.sensitivity = {0.0095, -0.004};
-  CHECK_THAT(row(), Catch::EndsWith("a (+0.01)"));
+  total.swing = {{9.0, 12.5, 0.1}, {10.1, 9.9, 0.1}};  // the driver's swing (high − low) beside its ρ
+  CHECK_THAT(row(), Catch::EndsWith("a (+0.01, 3.50)"));
   total.sensitivity = {0.0085, -0.004};
   CHECK(row().find('(') == std::string::npos);
   total.sensitivity = {0.0085, -0.0091};
+  CHECK_THAT(row(), Catch::EndsWith("b (-0.01, -0.200)"));
+  total.swing.clear();  // none computed: ρ alone
   CHECK_THAT(row(), Catch::EndsWith("b (-0.01)"));
+}
+
+TEST_CASE("swing: a linear model's tornado in money matches its closed form, the same bits on any thread count", "[engine][statistical]") {
+  // total = 2a + 3b, a ~ N(0, 1), b ~ N(0, 2) independent: with a in its top decile E[a] = φ(z₀.₉)/0.1 = 1.754983 and
+  // in its bottom decile −1.754983, so total's swing over a is 2·2·1.754983 = 7.019932 and over b 3·2·2·1.754983 =
+  // 21.059797; the low and high means sit symmetrically about the mean 0. Within 4 SE: the reported se (of the
+  // difference) is a batch-means estimate over 10 batches, so error/se is t with 9 df, beyond 4 with probability
+  // 0.3% (each side's own SE is about se/√2: 4 se is 5.7 of them).
+  const Scenario s = test::scenario(R"toml(
+[inputs]
+a = { dist = "normal", mean = 0, sd = 1 }
+b = { dist = "normal", mean = 0, sd = 2 }
+[formulas]
+total = "2 * a + 3 * b"
+)toml");
+  RunOptions opt;
+  opt.what.samples = 200'000;
+  opt.what.seed = 11;
+  opt.how.threads = 1;
+  const RunSummary one = run_scenario(s, opt);
+  const auto& total = one.variables[2];
+  REQUIRE(total.var.name == "total");
+  REQUIRE(one.sensitivity_inputs == std::vector<std::string>{"a", "b"});
+  REQUIRE(total.swing.size() == 2);
+  const double tail_mean = 1.7549833193248685;  // φ(1.2815515655446004) / 0.1
+  const double want[2] = {2 * 2 * tail_mean, 3 * 2 * 2 * tail_mean};
+  for (std::size_t k = 0; k < 2; ++k) {
+    const Swing& w = total.swing[k];
+    INFO("input " << one.sensitivity_inputs[k] << ": low " << w.low << ", high " << w.high << ", se " << w.se);
+    CHECK(std::fabs(w.width() - want[k]) < 4 * w.se);
+    CHECK(std::fabs(w.high - want[k] / 2) < 4 * w.se);
+    CHECK(std::fabs(w.low + want[k] / 2) < 4 * w.se);
+  }
+  REQUIRE(one.variables[0].swing.empty());  // an input is not reported: no swing of it over the others
+  opt.how.threads = 3;
+  const RunSummary three = run_scenario(s, opt);
+  for (std::size_t k = 0; k < 2; ++k) {
+    CHECK(std::memcmp(&three.variables[2].swing[k], &total.swing[k], sizeof(Swing)) == 0);
+  }
 }
 
 TEST_CASE("a cancelled run stops and reports it", "[engine]") {

@@ -8,9 +8,70 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 #include <variant>
 
 namespace tamcarlo {
+
+namespace {
+
+// Batches of consecutive samples whose own swings give the swing's standard error (batch means: the deciles' edges
+// are estimated from the same samples, which a within-group variance would leave out).
+constexpr std::size_t k_swing_batches = 10;
+
+// 1 where x is at or below its P10 value (its ⌈m/10⌉-th smallest), 2 where at or above its P90 value (its ⌈m/10⌉-th
+// largest), 0 elsewhere, over x[from, to).
+void deciles(const std::vector<double>& x, std::size_t from, std::size_t to, int shift, std::vector<std::uint8_t>& d) {
+  if (to <= from) return;
+  std::vector<double> sorted(x.begin() + static_cast<std::ptrdiff_t>(from), x.begin() + static_cast<std::ptrdiff_t>(to));
+  const std::size_t tail = (sorted.size() + 9) / 10;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(tail - 1), sorted.end());
+  const double p10 = sorted[tail - 1];
+  std::nth_element(sorted.begin(), sorted.end() - static_cast<std::ptrdiff_t>(tail), sorted.end());
+  const double p90 = *(sorted.end() - static_cast<std::ptrdiff_t>(tail));
+  for (std::size_t i = from; i < to; ++i)
+    d[i] = static_cast<std::uint8_t>(d[i] | ((x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0) << shift));
+}
+
+// The means of y (its finite samples) over the two groups `code` marks with 1 and 2 (bits shift, shift + 1) in
+// [from, to): NaN for an empty group.
+std::pair<double, double> group_means(const std::vector<double>& y, const std::vector<std::uint8_t>& d, std::size_t from,
+                                      std::size_t to, int shift) {
+  double sum[2] = {0, 0};
+  std::uint64_t n[2] = {0, 0};
+  for (std::size_t i = from; i < to; ++i) {
+    const int g = (d[i] >> shift) & 3;
+    if (g != 0 && std::isfinite(y[i])) {
+      sum[g - 1] += y[i];
+      ++n[g - 1];
+    }
+  }
+  const auto mean = [&](int g) { return n[g] > 0 ? sum[g] / static_cast<double>(n[g]) : std::nan(""); };
+  return {mean(0), mean(1)};
+}
+
+// The swing of y over one input: the means over its whole-sample deciles (bits 0–1), and the standard error of their
+// difference from the spread of the k_swing_batches batches' own swings (bits 2–3): sd / √B.
+Swing swing_of(const std::vector<double>& y, const std::vector<std::uint8_t>& d) {
+  Swing s;
+  std::tie(s.low, s.high) = group_means(y, d, 0, y.size(), 0);
+  std::vector<double> widths;
+  for (std::size_t b = 0; b < k_swing_batches; ++b) {
+    const auto [lo, hi] = group_means(y, d, b * y.size() / k_swing_batches, (b + 1) * y.size() / k_swing_batches, 2);
+    if (std::isfinite(hi - lo)) widths.push_back(hi - lo);
+  }
+  s.se = std::nan("");
+  if (widths.size() == k_swing_batches) {
+    double mean = 0, m2 = 0;
+    for (const double w : widths) mean += w / static_cast<double>(widths.size());
+    for (const double w : widths) m2 += (w - mean) * (w - mean);
+    s.se = std::sqrt(m2 / static_cast<double>(widths.size() - 1) / static_cast<double>(widths.size()));
+  }
+  return s;
+}
+
+}  // namespace
 
 SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted) {
   SensitivityNeeds out;
@@ -67,10 +128,19 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   std::vector<std::size_t> targets;
   for (std::size_t i = 0; i < series.size(); ++i)
     if (i < wanted.size() && wanted[i]) targets.push_back(i);
+  // Each input's deciles (see deciles): over all samples in bits 0–1, over its batch in bits 2–3.
+  std::vector<std::vector<std::uint8_t>> decile(input_series.size());
+  out.swing.resize(series.size());
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
-    tbb::parallel_for(std::size_t{0}, input_series.size(),
-                      [&](std::size_t k) { input_ranks[k] = average_ranks(run.columns[input_series[k]]); });
+    tbb::parallel_for(std::size_t{0}, input_series.size(), [&](std::size_t k) {
+      const std::vector<double>& x = run.columns[input_series[k]];
+      input_ranks[k] = average_ranks(x);
+      decile[k].assign(x.size(), 0);
+      deciles(x, 0, x.size(), 0, decile[k]);
+      for (std::size_t b = 0; b < k_swing_batches; ++b)
+        deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, 2, decile[k]);
+    });
     tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
       const std::vector<double>& y = run.columns[targets[t]];
       std::vector<std::size_t> ok;
@@ -91,6 +161,9 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
         }
       }
       out.rho[targets[t]] = std::move(rho);
+      std::vector<Swing> swing;
+      for (const auto& d : decile) swing.push_back(swing_of(y, d));
+      out.swing[targets[t]] = std::move(swing);
     });
   });
   return out;

@@ -1,7 +1,10 @@
 // Which input drives an output's spread: Spearman rank correlation of each uncertain input with
-// each reported output, over the run's first samples (re-drawn: draws are a function of the sample index).
+// each reported output, and the output's mean with the input in its lowest and highest deciles (the swing, in
+// the output's unit), over the run's first samples (kept from the main pass, or re-drawn: draws are a function
+// of the sample index).
 #pragma once
 #include "sim/engine/plan.hpp"
+#include "sim/stats/run_summary.hpp"
 
 #include <cstdint>
 #include <span>
@@ -16,10 +19,11 @@ inline constexpr std::uint64_t k_sensitivity_samples = 50'000;
 /// samples are used (never fewer than 1,000), so memory stays bounded; the count used is reported.
 inline constexpr std::uint64_t k_sensitivity_values = 16'000'000;
 
-/// Rank correlations of outputs with inputs.
+/// Rank correlations of outputs with inputs, and the outputs' swings.
 struct Sensitivity {
   std::vector<std::uint32_t> inputs;        ///< variable indices of the non-constant inputs
   std::vector<std::vector<double>> rho;     ///< per series of Plan::series() (empty unless wanted): ρ per input
+  std::vector<std::vector<Swing>> swing;    ///< per series (empty unless wanted): its swing per input
   std::uint64_t samples = 0;
 };
 
@@ -33,8 +37,8 @@ struct SensitivityNeeds {
 /// The series and first samples sensitivity() uses for a run of `samples`.
 [[nodiscard]] SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted);
 
-/// Spearman ρ (average ranks; NaN samples dropped pairwise) of each wanted series with each
-/// non-constant input, over samples [0, sensitivity_needs(…).samples) under `seed`: from `kept` when given (per
+/// Spearman ρ (average ranks; NaN samples dropped pairwise) and swing (over the samples where the series is finite)
+/// of each wanted series with each non-constant input, over samples [0, sensitivity_needs(…).samples) under `seed`: from `kept` when given (per
 /// series, its first values as the run's main pass evaluated them; empty where not kept), else re-drawn.
 [[nodiscard]] Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples,
                                       const std::vector<bool>& wanted, unsigned threads,

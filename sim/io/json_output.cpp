@@ -80,6 +80,13 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
     for (std::size_t k = 0; k < v.sensitivity.size(); ++k) s[r.sensitivity_inputs[k]] = num(v.sensitivity[k]);
     j["sensitivity"] = s;
   }
+  if (!v.swing.empty()) {
+    Json s = Json::object();
+    for (std::size_t k = 0; k < v.swing.size() && k < r.sensitivity_inputs.size(); ++k)
+      s[r.sensitivity_inputs[k]] = {{"low", num(v.swing[k].low)}, {"high", num(v.swing[k].high)},
+                                    {"swing", num(v.swing[k].width())}, {"se", num(v.swing[k].se)}};
+    j["swing"] = s;
+  }
   if (!v.sobol_first.empty()) {
     Json first = Json::object(), total = Json::object();
     for (std::size_t k = 0; k < r.sobol_inputs.size(); ++k) {

@@ -234,6 +234,19 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
     h5::strings(id, "sensitivity_input", sensitivity_inputs);
     h5::dataset(id, "sensitivity", rho, dims);
     h5::attr(id, "sensitivity_samples", sensitivity_samples);
+    if (first.swing.size() == sensitivity_inputs.size()) {  // the tornado in the output's unit
+      std::vector<double> low, high, se;
+      for (const auto& s : series)
+        for (std::size_t k = 0; k < sensitivity_inputs.size(); ++k) {
+          const Swing w = k < s.swing.size() ? s.swing[k] : Swing{std::nan(""), std::nan(""), std::nan("")};
+          low.push_back(w.low);
+          high.push_back(w.high);
+          se.push_back(w.se);
+        }
+      h5::dataset(id, "swing_low", low, dims);
+      h5::dataset(id, "swing_high", high, dims);
+      h5::dataset(id, "swing_se", se, dims);
+    }
   }
   // With --sobol: summary/<name>/sobol (untimed, or a timed variable's last year).
   const VariableSummary* with_sobol = nullptr;

@@ -46,7 +46,8 @@ class RunGroup {
   void add_constant(const std::string& name, double value, const std::string& unit);
   /// summary/<name> from one variable's series: scalar attributes for an untimed variable; for a timed
   /// one, a `year` dataset and per-year datasets (mean[T], quantile[T × 9], ...).
-  /// With sensitivities, also `sensitivity_input` (string[I]) and `sensitivity` (float64[I], or [T, I]).
+  /// With sensitivities, also `sensitivity_input` (string[I]), `sensitivity` (float64[I], or [T, I]) and the swings
+  /// `swing_low`, `swing_high`, `swing_se` (the same shape, in the variable's unit).
   /// With Sobol' indices (--sobol), also `sobol/`: `input` (string[I]), `first`, `total` and their `_lo`, `_hi`
   /// (float64[I]); attributes samples, batches, correlated_inputs (and year for a timed variable's last year).
   void write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs = {},

@@ -44,8 +44,9 @@ void print_rows(const std::vector<std::vector<std::string>>& rows, std::ostream&
   }
 }
 
-// The input with the largest |Spearman ρ| with this output, e.g. "share (+0.81)"; none when even that one is
-// within 2 SE of 0 (SE = 1/√(m − 1) over the m samples ranked: noise, not a driver).
+// The input with the largest |Spearman ρ| with this output and the output's swing over it, e.g. "share (+0.81,
+// 3.10B)"; none when even that one is within 2 SE of 0 (SE = 1/√(m − 1) over the m samples ranked: noise, not a
+// driver).
 std::string main_driver(const RunSummary& r, const VariableSummary& v) {
   std::size_t best = v.sensitivity.size();
   for (std::size_t k = 0; k < v.sensitivity.size(); ++k)
@@ -55,6 +56,9 @@ std::string main_driver(const RunSummary& r, const VariableSummary& v) {
   if (r.sensitivity_samples > 1 &&
       std::fabs(v.sensitivity[best]) < 2 / std::sqrt(static_cast<double>(r.sensitivity_samples - 1)))
     return "";
+  if (best < v.swing.size() && std::isfinite(v.swing[best].width()))
+    return fmt::format("{} ({:+.2f}, {})", r.sensitivity_inputs[best], v.sensitivity[best],
+                       format_number(v.swing[best].width(), v.var.format));
   return fmt::format("{} ({:+.2f})", r.sensitivity_inputs[best], v.sensitivity[best]);
 }
 
@@ -262,7 +266,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   if (!r.output.empty()) os << " results: " << r.output << '\n';
   os << '\n';
   std::vector<std::vector<std::string>> rows = {
-      {"variable", "unit", "point", "mean", "±95% CI", "P5", "P50", "P95", "non-finite", "main driver (ρ)"}};
+      {"variable", "unit", "point", "mean", "±95% CI", "P5", "P50", "P95", "non-finite", "main driver (ρ, swing)"}};
   for (const auto& v : r.variables) {
     if (!v.reported) continue;
     const Moments& m = v.moments;

@@ -306,7 +306,10 @@ void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, con
   r.sensitivity_inputs.clear();
   for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
   r.sensitivity_samples = sens.samples;
-  for (std::size_t i = 0; i < r.variables.size(); ++i) r.variables[i].sensitivity = sens.rho[i];
+  for (std::size_t i = 0; i < r.variables.size(); ++i) {
+    r.variables[i].sensitivity = sens.rho[i];
+    r.variables[i].swing = i < sens.swing.size() ? sens.swing[i] : std::vector<Swing>{};
+  }
 }
 
 

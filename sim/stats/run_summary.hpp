@@ -21,6 +21,15 @@ namespace tamcarlo {
 /// "input", "formula", "check" or "bounds": what a variable is, as the result files and JSON name it.
 [[nodiscard]] const char* kind_name(const Variable& v);
 
+/// An output's mean when one input sits in its lowest and in its highest decile (the tornado in the output's
+/// units): the samples with the input at or below its P10 value, and at or above its P90 value (ties included).
+struct Swing {
+  double low = 0, high = 0;  ///< the output's mean over each group, in the output's unit
+  double se = 0;             ///< standard error of high − low: sd of 10 batches' own swings / √10 (batch means)
+  /// high − low.
+  [[nodiscard]] double width() const { return high - low; }
+};
+
 /// Statistics of one series: an untimed variable, or a timed variable at one year.
 struct VariableSummary {
   Variable var;
@@ -35,6 +44,7 @@ struct VariableSummary {
   std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
   std::optional<RiskStats> risk;             ///< computed from the held samples when risk_spec is set
   std::vector<double> sensitivity;           ///< reported series: Spearman ρ with each of RunSummary::sensitivity_inputs
+  std::vector<Swing> swing;                  ///< reported series: its swing per RunSummary::sensitivity_inputs
   std::vector<SobolIndex> sobol_first, sobol_total;  ///< with --sobol: per RunSummary::sobol_inputs (empty otherwise)
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;

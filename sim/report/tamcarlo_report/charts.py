@@ -1,4 +1,5 @@
 """The report's charts (matplotlib, PNG and SVG), each saved with the numbers it draws."""
+import math
 import os
 import sys
 
@@ -212,6 +213,56 @@ def tornado(ch, run, var):
     return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: {w('inputs driving')} {what}",
                    {"variable": var, "inputs": [names[i] for i in order[::-1]], "rho": [float(rho[i]) for i in order[::-1]],
                     "noise": float(noise), "within_noise": [bool(q) for q in quiet[::-1]]})
+
+
+def swing_chart(ch, run, var):
+    """The tornado in the output's unit: per input, a bar from the output's mean with the input at or below its P10
+    to its mean with the input at or above its P90, around the output's mean; the widest swing at the top."""
+    w = ch.w
+    s = run.summary[var]
+    if "swing_low" not in s:
+        return None
+    low, high, se = s["swing_low"][()], s["swing_high"][()], s["swing_se"][()]
+    names = strings(s["sensitivity_input"])
+    mean = num_attr(s, "mean")
+    if low.ndim == 2:  # timed: the last year, as the ρ tornado
+        year = int(s["year"][()][-1])
+        low, high, se = low[-1], high[-1], se[-1]
+        mean = float(s["mean"][()][-1]) if "mean" in s else mean
+        what = f"{var} in {year}"
+    else:
+        what = var
+    width = high - low
+    order = [i for i in np.argsort(-np.abs(np.nan_to_num(width))) if np.isfinite(width[i])][:12]
+    if not order or not math.isfinite(mean):
+        return None
+    order = order[::-1]  # widest at the top
+    style = run.style(var)
+    unit = text_attr(s, "unit") or ""
+    fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(order) + 1.6))
+    for y, i in enumerate(order):
+        ax.barh(y, high[i] - mean, left=mean, color=BLUE, height=0.6)
+        ax.barh(y, low[i] - mean, left=mean, color=ORANGE, height=0.6)
+    ax.axvline(mean, color=GREY, lw=1, label=f"{w('mean')} {w.num(mean, style)}")
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.xaxis.set_major_formatter(w.axis(style))
+    lo = min(min(low[i], high[i]) for i in order)
+    hi = max(max(low[i], high[i]) for i in order)
+    pad = 0.18 * (hi - lo if hi > lo else abs(mean) or 1)
+    ax.set_xlim(min(lo, mean) - pad, max(hi, mean) + pad)
+    for y, i in enumerate(order):
+        ax.annotate(w.num(width[i], style), xy=(max(low[i], high[i]), y), xytext=(3, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=7)
+    n = int(s.attrs.get("sensitivity_samples", 0))
+    ax.set_xlabel(ch.unit_label(var, unit) + "\n" + w("mean with the input in its lowest (orange) and highest (blue) decile"),
+                  fontsize=8)
+    ax.set_title(f"{w('Swing of')} {what} ({run.label}; first {n:,} samples)", fontsize=10)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    return ch.save(fig, slug(run.label, var, "swing") + ".png", f"{run.label}: {w('swing of')} {what} {w('per input')}",
+                   {"variable": var, "inputs": [names[i] for i in order[::-1]], "mean": float(mean),
+                    "low": [float(low[i]) for i in order[::-1]], "high": [float(high[i]) for i in order[::-1]],
+                    "se": [float(se[i]) for i in order[::-1]]})
 
 
 def sobol_chart(ch, run, var):

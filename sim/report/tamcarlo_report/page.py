@@ -12,7 +12,7 @@ import sys
 
 import h5py
 
-from .charts import Charts, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, tornado
+from .charts import Charts, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, swing_chart, tornado
 from .reading import QuantileColumns, Run, num_attr, stat_at, strings, text_attr
 from .words import say
 
@@ -156,9 +156,10 @@ def run_charts(ch, run):
             parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} in "
                          "every sample (no distribution or tornado chart).</p>")
             continue
-        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v), sobol_chart(ch, run, v)]
+        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v), swing_chart(ch, run, v),
+                sobol_chart(ch, run, v)]
         made = [m for m in made if m]
-        for i in range(0, len(made), 2):  # two a row: distribution | tornado, then Sobol' indices
+        for i in range(0, len(made), 2):  # two a row: distribution | tornado, swing | Sobol' indices
             parts.append('<div class="pair">' + "".join(figure(ch, m, dict(ch.files)[m]) for m in made[i:i + 2]) + "</div>")
     return parts
 
