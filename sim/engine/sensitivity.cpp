@@ -8,67 +8,54 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
-#include <utility>
 #include <variant>
 
 namespace tamcarlo {
 
 namespace {
 
-// Batches of consecutive samples whose own swings give the swing's standard error (batch means: the deciles' edges
-// are estimated from the same samples, which a within-group variance would leave out).
+// Batches of consecutive samples: each has its own deciles and swing; the swing is their mean and its standard error
+// the spread of theirs (batch means: the deciles' edges being estimated from the samples is counted).
 constexpr std::size_t k_swing_batches = 10;
 
-// 1 where x is at or below its P10 value (its ⌈m/10⌉-th smallest), 2 where at or above its P90 value (its ⌈m/10⌉-th
-// largest), 0 elsewhere, over x[from, to).
-void deciles(const std::vector<double>& x, std::size_t from, std::size_t to, int shift, std::vector<std::uint8_t>& d) {
+// Per sample of x[from, to): 1 where x is at or below the batch's P10 value (its ⌈m/10⌉-th smallest of m), 2 where at
+// or above its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere; `scratch` is reused.
+void deciles(const std::vector<double>& x, std::size_t from, std::size_t to, std::vector<double>& scratch,
+             std::vector<std::uint8_t>& d) {
   if (to <= from) return;
-  std::vector<double> sorted(x.begin() + static_cast<std::ptrdiff_t>(from), x.begin() + static_cast<std::ptrdiff_t>(to));
-  const std::size_t tail = (sorted.size() + 9) / 10;
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(tail - 1), sorted.end());
-  const double p10 = sorted[tail - 1];
-  std::nth_element(sorted.begin(), sorted.end() - static_cast<std::ptrdiff_t>(tail), sorted.end());
-  const double p90 = *(sorted.end() - static_cast<std::ptrdiff_t>(tail));
-  for (std::size_t i = from; i < to; ++i)
-    d[i] = static_cast<std::uint8_t>(d[i] | ((x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0) << shift));
+  scratch.assign(x.begin() + static_cast<std::ptrdiff_t>(from), x.begin() + static_cast<std::ptrdiff_t>(to));
+  const std::size_t tail = (scratch.size() + 9) / 10;
+  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(tail - 1), scratch.end());
+  const double p10 = scratch[tail - 1];
+  std::nth_element(scratch.begin() + static_cast<std::ptrdiff_t>(tail), scratch.end() - static_cast<std::ptrdiff_t>(tail),
+                   scratch.end());
+  const double p90 = *(scratch.end() - static_cast<std::ptrdiff_t>(tail));
+  for (std::size_t i = from; i < to; ++i) d[i] = x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0;
 }
 
-// The means of y (its finite samples) over the two groups `code` marks with 1 and 2 (bits shift, shift + 1) in
-// [from, to): NaN for an empty group.
-std::pair<double, double> group_means(const std::vector<double>& y, const std::vector<std::uint8_t>& d, std::size_t from,
-                                      std::size_t to, int shift) {
-  double sum[2] = {0, 0};
-  std::uint64_t n[2] = {0, 0};
-  for (std::size_t i = from; i < to; ++i) {
-    const int g = (d[i] >> shift) & 3;
-    if (g != 0 && std::isfinite(y[i])) {
-      sum[g - 1] += y[i];
-      ++n[g - 1];
-    }
-  }
-  const auto mean = [&](int g) { return n[g] > 0 ? sum[g] / static_cast<double>(n[g]) : std::nan(""); };
-  return {mean(0), mean(1)};
-}
-
-// The swing of y over one input: the means over its whole-sample deciles (bits 0–1), and the standard error of their
-// difference from the spread of the k_swing_batches batches' own swings (bits 2–3): sd / √B.
+// The swing of y over one input (its batch deciles in d): the means of the batches' low and high means, and the
+// standard error of high − low, sd of the batches' own differences / √B. Over the samples where y is finite.
 Swing swing_of(const std::vector<double>& y, const std::vector<std::uint8_t>& d) {
-  Swing s;
-  std::tie(s.low, s.high) = group_means(y, d, 0, y.size(), 0);
+  const std::size_t m = y.size();
+  double low = 0, high = 0, mean = 0, m2 = 0;
   std::vector<double> widths;
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
-    const auto [lo, hi] = group_means(y, d, b * y.size() / k_swing_batches, (b + 1) * y.size() / k_swing_batches, 2);
-    if (std::isfinite(hi - lo)) widths.push_back(hi - lo);
+    double sum[3] = {0, 0, 0};  // by group: 0 (neither), 1 (low), 2 (high)
+    std::uint64_t n[3] = {0, 0, 0};
+    for (std::size_t i = b * m / k_swing_batches; i < (b + 1) * m / k_swing_batches; ++i) {
+      if (!std::isfinite(y[i])) continue;
+      sum[d[i]] += y[i];
+      ++n[d[i]];
+    }
+    if (n[1] == 0 || n[2] == 0) return {std::nan(""), std::nan(""), std::nan("")};
+    const double lo = sum[1] / static_cast<double>(n[1]), hi = sum[2] / static_cast<double>(n[2]);
+    low += lo / k_swing_batches;
+    high += hi / k_swing_batches;
+    widths.push_back(hi - lo);
   }
-  s.se = std::nan("");
-  if (widths.size() == k_swing_batches) {
-    double mean = 0, m2 = 0;
-    for (const double w : widths) mean += w / static_cast<double>(widths.size());
-    for (const double w : widths) m2 += (w - mean) * (w - mean);
-    s.se = std::sqrt(m2 / static_cast<double>(widths.size() - 1) / static_cast<double>(widths.size()));
-  }
-  return s;
+  for (const double w : widths) mean += w / static_cast<double>(widths.size());
+  for (const double w : widths) m2 += (w - mean) * (w - mean);
+  return {low, high, std::sqrt(m2 / static_cast<double>(widths.size() - 1) / static_cast<double>(widths.size()))};
 }
 
 }  // namespace
@@ -128,7 +115,7 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   std::vector<std::size_t> targets;
   for (std::size_t i = 0; i < series.size(); ++i)
     if (i < wanted.size() && wanted[i]) targets.push_back(i);
-  // Each input's deciles (see deciles): over all samples in bits 0–1, over its batch in bits 2–3.
+  // Each input's deciles within each batch (see deciles).
   std::vector<std::vector<std::uint8_t>> decile(input_series.size());
   out.swing.resize(series.size());
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
@@ -137,9 +124,9 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
       const std::vector<double>& x = run.columns[input_series[k]];
       input_ranks[k] = average_ranks(x);
       decile[k].assign(x.size(), 0);
-      deciles(x, 0, x.size(), 0, decile[k]);
+      std::vector<double> scratch;
       for (std::size_t b = 0; b < k_swing_batches; ++b)
-        deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, 2, decile[k]);
+        deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, scratch, decile[k]);
     });
     tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
       const std::vector<double>& y = run.columns[targets[t]];

@@ -22,10 +22,11 @@ namespace tamcarlo {
 [[nodiscard]] const char* kind_name(const Variable& v);
 
 /// An output's mean when one input sits in its lowest and in its highest decile (the tornado in the output's
-/// units): the samples with the input at or below its P10 value, and at or above its P90 value (ties included).
+/// units): over each of 10 batches of consecutive samples, the samples with the input at or below the batch's P10
+/// value and at or above its P90 value (ties included); the batches' means averaged.
 struct Swing {
-  double low = 0, high = 0;  ///< the output's mean over each group, in the output's unit
-  double se = 0;             ///< standard error of high − low: sd of 10 batches' own swings / √10 (batch means)
+  double low = 0, high = 0;  ///< the output's mean over each group, in the output's unit (NaN if a group is empty)
+  double se = 0;             ///< standard error of high − low: sd of the 10 batches' own swings / √10 (batch means)
   /// high − low.
   [[nodiscard]] double width() const { return high - low; }
 };
