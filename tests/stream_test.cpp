@@ -162,11 +162,7 @@ y = "a * b"
     CHECK(t.extra_passes == 0);
     CHECK((std::find(phases.begin(), phases.end(), "pilot") != phases.end()) == (n > 131'072));
     // The semi-deviation against its definition over the whole sample (sums in another order: up to rounding).
-    EngineOptions eo;
-    eo.seed = 7;
-    eo.samples = n;
-    eo.keep.assign(plan.series().size(), true);
-    std::vector<double> y = run_engine(plan, eo).columns[plan.index("y")];
+    std::vector<double> y = test::run_all(s, n, 2, 7).columns[plan.index("y")];
     const RiskStats ref = risk_of(y, *specs[plan.index("y")].risk);
     CHECK(got[plan.index("y")].risk->semi_deviation == Approx(ref.semi_deviation).epsilon(1e-9));
     CHECK(got[plan.index("y")].risk->tails[0].cvar == Approx(ref.tails[0].cvar).epsilon(1e-9));

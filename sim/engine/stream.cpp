@@ -648,26 +648,16 @@ std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_
   return rows >= n_total ? 0 : rows;  // a pilot of the whole run: collect every value instead
 }
 
-// Sorts v (finite values) by a least-significant-digit radix sort of their order keys, 8 bits a pass (a pass
-// whose byte all keys share is skipped), polling `cancel` between passes: a cancel request waits for one pass
-// at most (about 15 ms at 8 Mi values, the largest pilot). −0 comes back as +0 (one key). Throws Interrupted.
+// Sorts v (finite values) by radix_sort of their order keys, polling `cancel` between its passes: a cancel request
+// waits for one pass at most (about 15 ms at 8 Mi values, the largest pilot). −0 comes back as +0 (one key). Throws
+// Interrupted.
 void sort_polling(std::vector<double>& v, const std::atomic<bool>* cancel) {
   const std::size_t n = v.size();
   std::vector<std::uint64_t> keys(n);
   for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(v[i]);
   std::vector<double>().swap(v);
-  std::vector<std::uint64_t> spare(n);
-  for (unsigned shift = 0; shift < 64; shift += 8) {
-    if (cancel && cancel->load(std::memory_order_relaxed)) throw Interrupted();
-    std::array<std::size_t, 256> at{};
-    for (const std::uint64_t k : keys) ++at[(k >> shift) & 0xff];
-    if (std::find(at.begin(), at.end(), n) != at.end()) continue;  // one byte value: already in order
-    std::size_t sum = 0;
-    for (std::size_t& c : at) sum += std::exchange(c, sum);
-    for (const std::uint64_t k : keys) spare[at[(k >> shift) & 0xff]++] = k;
-    keys.swap(spare);
-  }
-  std::vector<std::uint64_t>().swap(spare);
+  std::vector<std::uint32_t> none;
+  radix_sort(keys, none, cancel);
   v.resize(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = key_value(keys[i]);
 }

@@ -1,13 +1,17 @@
 #include "sim/stats/order_stats.hpp"
 
+#include "sim/base/error.hpp"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace tamcarlo {
 
@@ -274,6 +278,31 @@ double select_rank(std::vector<double>& v, std::vector<std::size_t>& bounds, std
 }
 
 }  // namespace
+
+void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with, const std::atomic<bool>* cancel) {
+  const std::size_t n = keys.size();
+  if (n == 0) return;
+  const bool carry = !with.empty();
+  std::vector<std::array<std::size_t, 256>> count(8, std::array<std::size_t, 256>{});
+  for (const std::uint64_t k : keys)
+    for (unsigned d = 0; d < 8; ++d) ++count[d][(k >> (8 * d)) & 0xff];
+  std::vector<std::uint64_t> spare(n);
+  std::vector<std::uint32_t> with_spare(carry ? n : 0);
+  for (unsigned d = 0; d < 8; ++d) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Interrupted();
+    auto& c = count[d];
+    if (c[(keys[0] >> (8 * d)) & 0xff] == n) continue;  // one byte value: this pass changes nothing
+    std::size_t sum = 0;
+    for (auto& v : c) sum += std::exchange(v, sum);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t to = c[(keys[i] >> (8 * d)) & 0xff]++;
+      spare[to] = keys[i];
+      if (carry) with_spare[to] = with[i];
+    }
+    keys.swap(spare);
+    if (carry) with.swap(with_spare);
+  }
+}
 
 RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) {
   std::uint64_t before = 0;

@@ -7,6 +7,7 @@
 #pragma once
 #include "sim/base/simd.hpp"
 
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -82,6 +83,12 @@ struct RankCell {
   std::size_t region = 0;      ///< the layout region holding it
   bool region_exact = false;   ///< exact, and the whole region is collected or a single key (tail sums apply)
 };
+
+/// Sorts `keys` ascending by a least-significant-digit radix sort, 8 bits a pass (a byte every key shares is skipped;
+/// every byte's histogram comes from one first sweep), moving with[i] alongside keys[i] when `with` is not empty (the
+/// same size); polls `cancel` between passes, so a cancel request waits for one pass at most. Throws Interrupted.
+void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with,
+                const std::atomic<bool>* cancel = nullptr);
 
 /// Locates rank `r` (< the number of finite values counted); a collected region is partly reordered
 /// (selection, O(size)) to put its value in place.

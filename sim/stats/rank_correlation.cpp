@@ -3,7 +3,6 @@
 #include "sim/stats/order_stats.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -12,35 +11,19 @@
 namespace tamcarlo {
 
 std::vector<double> average_ranks(std::span<const double> x) {
-  // The order keys sorted with their positions by a least-significant-digit radix sort, a byte a pass (the bytes
-  // all keys share are skipped; every byte's histogram comes from one first sweep), about 4× std::sort of
-  // (key, index) pairs; equal values have equal keys, so ties get the same average rank.
+  // The order keys sorted with their positions (radix_sort: about 4× std::sort of (key, index) pairs); equal values
+  // have equal keys, so ties get the same average rank.
   const std::size_t n = x.size();
   std::vector<double> rank(n);
   if (n == 0) return rank;
   if (n > std::uint64_t{0xffffffff}) throw std::length_error("average_ranks: more than 2^32 values");
-  std::vector<std::uint64_t> key(n), key_spare(n);
-  std::vector<std::uint32_t> at(n), at_spare(n);
-  std::vector<std::array<std::uint32_t, 256>> count(8, std::array<std::uint32_t, 256>{});
+  std::vector<std::uint64_t> key(n);
+  std::vector<std::uint32_t> at(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t k = order_key(x[i]);
-    key[i] = k;
+    key[i] = order_key(x[i]);
     at[i] = static_cast<std::uint32_t>(i);
-    for (unsigned d = 0; d < 8; ++d) ++count[d][(k >> (8 * d)) & 0xff];
   }
-  for (unsigned d = 0; d < 8; ++d) {
-    auto& c = count[d];
-    if (c[(key[0] >> (8 * d)) & 0xff] == n) continue;  // one byte value: this pass changes nothing
-    std::uint32_t sum = 0;
-    for (auto& v : c) sum += std::exchange(v, sum);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t to = c[(key[i] >> (8 * d)) & 0xff]++;
-      key_spare[to] = key[i];
-      at_spare[to] = at[i];
-    }
-    key.swap(key_spare);
-    at.swap(at_spare);
-  }
+  radix_sort(key, at);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
     while (j + 1 < n && key[j + 1] == key[i]) ++j;
