@@ -78,6 +78,7 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
     vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point, false, in.format, FormulaRole::variable, {}});
     samplers_.emplace_back(in.dist);
+    laws_.push_back(in.dist);
     constant_inputs_.push_back(std::holds_alternative<Constant>(in.dist));
     ids_.push_back(variable_id(in.name));
     dimensions_.push_back(in.dimension);
@@ -125,6 +126,12 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
   }
   const std::vector<double> point = evaluate_point();
   for (std::size_t v = samplers_.size(); v < vars_.size(); ++v) vars_[v].point = point[v];
+}
+
+std::vector<std::pair<std::vector<std::uint32_t>, SquareMatrix>> Plan::correlation_groups() const {
+  std::vector<std::pair<std::vector<std::uint32_t>, SquareMatrix>> out;
+  for (const Copula& c : copulas_) out.emplace_back(c.slots, c.copula.correlation());
+  return out;
 }
 
 std::size_t Plan::index(std::string_view name) const {

@@ -70,6 +70,10 @@ class Plan {
   [[nodiscard]] std::size_t inputs() const noexcept { return samplers_.size(); }
   /// True when input slot v holds one value in every sample (a constant law).
   [[nodiscard]] bool constant_input(std::size_t v) const { return constant_inputs_.at(v); }
+  /// Input slot v's law as the scenario gives it (a correlated input's marginal, not its normal score).
+  [[nodiscard]] const Distribution& law(std::size_t v) const { return laws_.at(v); }
+  /// The copula groups: each group's input slots and the normal-score correlation of its members (unit diagonal).
+  [[nodiscard]] std::vector<std::pair<std::vector<std::uint32_t>, SquareMatrix>> correlation_groups() const;
   /// After evaluate(): evaluates the timed formulas at years()[t]; column v then holds timed variable v's
   /// values for that year (untimed columns are unchanged).
   void evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const;
@@ -95,6 +99,7 @@ class Plan {
   std::vector<QuantileFunction> quantiles_;   // per input, for a design: its law's quantile function (Φ⁻¹ if correlated)
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
   std::vector<bool> constant_inputs_;    // per input: its law is a constant
+  std::vector<Distribution> laws_;       // per input: its law (a correlated input's marginal)
   std::vector<std::pair<std::uint32_t, double>> constants_;
   std::vector<Instruction> code_;
   std::uint32_t slots_ = 0;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -95,6 +96,13 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
     }
     j["sobol"] = {{"first", first}, {"total", total}, {"samples", r.sobol_samples}, {"batches", r.sobol_batches},
                   {"correlated_inputs", r.sobol_correlated}};
+    if (!v.shapley.empty()) {
+      Json effects = Json::object();
+      for (std::size_t k = 0; k < r.sobol_inputs.size(); ++k)
+        effects[r.sobol_inputs[k]] = {{"effect", num(v.shapley[k].index)}, {"se", num(v.shapley[k].se)},
+                                      {"ci", ci(v.shapley[k].lo, v.shapley[k].hi)}};
+      j["shapley"] = {{"effects", effects}, {"permutations", r.shapley_permutations}};
+    }
   }
   return j;
 }
@@ -122,6 +130,47 @@ Json portfolio(const PortfolioStats& p) {
   for (const double c : p.rank_correlation) corr.push_back(num(c));
   return {{"irr", irr}, {"moic", moic}, {"risk", risk(p.moic_risk)}, {"pnl_var", num(p.pnl_var)},
           {"pnl_cvar", num(p.pnl_cvar)}, {"holdings", holdings}, {"rank_correlation", corr}};
+}
+
+// A [decision]: options, the best now, EVPI, and EVPPI by question, largest first (with its rank).
+Json decision(const DecisionSummary& d) {
+  const DecisionEstimate& e = d.estimate;
+  Json options = Json::object();
+  for (std::size_t k = 0; k < d.options.size(); ++k) {
+    const DecisionOption& o = e.options[k];
+    options[d.options[k]] = {{"mean", num(o.mean)},
+                             {"mean_se", num(o.se)},
+                             {"mean_ci", ci(o.mean - 1.96 * o.se, o.mean + 1.96 * o.se)},
+                             {"p_best", num(o.best.p)},
+                             {"p_best_ci", ci(o.best.lo, o.best.hi)}};
+  }
+  std::vector<std::size_t> order(d.questions.size());
+  for (std::size_t q = 0; q < order.size(); ++q) order[q] = q;
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return e.partial[a].value > e.partial[b].value; });
+  Json evppi = Json::object();
+  for (std::size_t rank = 0; rank < order.size(); ++rank) {
+    const std::size_t q = order[rank];
+    const PartialValue& v = e.partial[q];
+    const double half = 1.96 * v.se + v.bias;
+    evppi[d.questions[q].first] = {{"rank", rank + 1},
+                                   {"group", q + d.groups >= d.questions.size()},
+                                   {"inputs", d.questions[q].second},
+                                   {"value", num(v.value)},
+                                   {"se", num(v.se)},
+                                   {"bias_bound", num(v.bias)},
+                                   {"ci", ci(v.value - half, v.value + half)},
+                                   {"plugin", num(v.plugin)},
+                                   {"crossfit", num(v.crossfit)},
+                                   {"cells", v.cells}};
+  }
+  return {{"unit", d.unit},
+          {"samples", d.samples},
+          {"skipped", e.skipped},
+          {"options", options},
+          {"best", d.options[e.best]},
+          {"evpi", {{"value", num(e.evpi)}, {"se", num(e.evpi_se)},
+                    {"ci", ci(e.evpi - 1.96 * e.evpi_se, e.evpi + 1.96 * e.evpi_se)}}},
+          {"evppi", evppi}};
 }
 
 Json run_json(const RunSummary& r) {
@@ -176,6 +225,7 @@ Json run_json(const RunSummary& r) {
   j["variables"] = vars;
   if (!checks.empty()) j["checks"] = checks;
   if (r.portfolio) j["portfolio"] = portfolio(*r.portfolio);
+  if (r.decision) j["decision"] = decision(*r.decision);
   if (!r.stresses.empty()) {
     Json stresses = Json::array();
     for (const StressResult& st : r.stresses) {

@@ -201,9 +201,59 @@ void RunGroup::write_summaries(const RunSummary& r) {
     std::size_t j = i + 1;
     while (j < r.variables.size() && r.variables[j].var.name == r.variables[i].var.name) ++j;
     write_summary(std::span<const VariableSummary>(r.variables).subspan(i, j - i), r.sensitivity_inputs,
-                  r.sensitivity_samples, SobolMeta{r.sobol_inputs, r.sobol_samples, r.sobol_batches, r.sobol_correlated});
+                  r.sensitivity_samples, SobolMeta{r.sobol_inputs, r.sobol_samples, r.sobol_batches, r.sobol_correlated, r.shapley_permutations});
     i = j;
   }
+  if (r.decision) write_decision(*r.decision);
+}
+
+void RunGroup::write_decision(const DecisionSummary& d) {
+  const H5Handle g = h5::group(file_->impl_->groups[index_].group.get(), "decision");
+  const hid_t id = g.get();
+  const DecisionEstimate& e = d.estimate;
+  std::vector<double> mean, se, p, lo, hi;
+  for (const DecisionOption& o : e.options) {
+    mean.push_back(o.mean);
+    se.push_back(o.se);
+    p.push_back(o.best.p);
+    lo.push_back(o.best.lo);
+    hi.push_back(o.best.hi);
+  }
+  const std::size_t k = d.options.size(), q = d.questions.size();
+  h5::strings(id, "option", d.options);
+  h5::dataset(id, "option_mean", mean, {k});
+  h5::dataset(id, "option_mean_se", se, {k});
+  h5::dataset(id, "p_best", p, {k});
+  h5::dataset(id, "p_best_lo", lo, {k});
+  h5::dataset(id, "p_best_hi", hi, {k});
+  h5::attr(id, "unit", d.unit);
+  h5::attr(id, "best", d.options[e.best]);
+  h5::attr(id, "evpi", e.evpi);
+  h5::attr(id, "evpi_se", e.evpi_se);
+  h5::attr(id, "samples", d.samples);
+  h5::attr(id, "skipped", e.skipped);
+  std::vector<std::string> names, inputs;
+  std::vector<double> group, value, vse, bias, plugin, crossfit, cells;
+  for (std::size_t i = 0; i < q; ++i) {
+    const PartialValue& v = e.partial[i];
+    names.push_back(d.questions[i].first);
+    std::string members;
+    for (const auto& m : d.questions[i].second) members += (members.empty() ? "" : " ") + m;
+    inputs.push_back(members);
+    group.push_back(i + d.groups >= q ? 1.0 : 0.0);
+    value.push_back(v.value);
+    vse.push_back(v.se);
+    bias.push_back(v.bias);
+    plugin.push_back(v.plugin);
+    crossfit.push_back(v.crossfit);
+    cells.push_back(static_cast<double>(v.cells));
+  }
+  h5::strings(id, "question", names);
+  h5::strings(id, "question_inputs", inputs);
+  for (const auto& [name, x] : {std::pair{"group", &group}, std::pair{"evppi", &value}, std::pair{"evppi_se", &vse},
+                                std::pair{"evppi_bias", &bias}, std::pair{"evppi_plugin", &plugin},
+                                std::pair{"evppi_crossfit", &crossfit}, std::pair{"cells", &cells}})
+    h5::dataset(id, name, *x, {q});
 }
 
 void RunGroup::write_delta(const RunSummary& stressed, const std::vector<Moments>& delta) {
@@ -271,6 +321,17 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
     h5::attr(sg.get(), "batches", std::uint64_t{sobol.batches});
     h5::attr(sg.get(), "correlated_inputs", std::uint64_t{sobol.correlated});
     if (with_sobol->year) h5::attr(sg.get(), "year", static_cast<double>(*with_sobol->year));
+    if (!with_sobol->shapley.empty()) {  // correlated inputs: summary/<name>/shapley
+      const H5Handle hg = h5::group(id, "shapley");
+      h5::strings(hg.get(), "input", sobol.inputs);
+      for (const auto& [suffix, field] : {std::pair{"", &SobolIndex::index}, std::pair{"_lo", &SobolIndex::lo},
+                                          std::pair{"_hi", &SobolIndex::hi}, std::pair{"_se", &SobolIndex::se}}) {
+        const auto v = column(with_sobol->shapley, field);
+        h5::dataset(hg.get(), std::string("effect") + suffix, v, {v.size()});
+      }
+      h5::attr(hg.get(), "permutations", sobol.shapley_permutations);
+      if (with_sobol->year) h5::attr(hg.get(), "year", static_cast<double>(*with_sobol->year));
+    }
   }
   h5::attr(id, "kind", kind_name(first.var));
   if (first.var.role != FormulaRole::variable) h5::attr(id, "condition", first.var.condition);

@@ -26,6 +26,7 @@ struct SobolMeta {
   std::uint64_t samples = 0;
   unsigned batches = 0;
   bool correlated = false;
+  std::uint64_t shapley_permutations = 0;  ///< > 0: the Shapley effects of correlated inputs are written too
 };
 
 /// One scenario's run inside a result file: attributes, `samples/` and `summary/`. A light handle;
@@ -54,6 +55,8 @@ class RunGroup {
                      std::uint64_t sensitivity_samples = 0, const SobolMeta& sobol = {});
   /// Every variable's summary (write_summary for each variable's run of series).
   void write_summaries(const RunSummary& r);
+  /// <group>/decision: the options' means and P(best), EVPI, and each question's EVPPI (inputs, then groups).
+  void write_decision(const DecisionSummary& d);
   /// delta/: `series` (labels), `mean`, `mean_se` of the paired differences stressed − base (held series).
   void write_delta(const RunSummary& stressed, const std::vector<Moments>& delta);
 

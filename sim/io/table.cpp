@@ -131,6 +131,13 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
       os << fmt::format("   CVaR {:g}% of {}: base {} → stressed {}\n", b.risk->tails[k].level * 100, b.label(),
                         format_number(b.risk->tails[k].cvar, b.var.format), format_number(c.risk->tails[k].cvar, b.var.format));
   }
+  if (base.decision && st.run.decision) {
+    const DecisionSummary &b = *base.decision, &c = *st.run.decision;
+    const DecisionEstimate &be = b.estimate, &ce = c.estimate;
+    os << fmt::format("   decision: best now `{}` (mean {}) → `{}` (mean {}); EVPI {} → {}\n", b.options[be.best],
+                      format_number(be.options[be.best].mean), c.options[ce.best], format_number(ce.options[ce.best].mean),
+                      format_number(be.evpi), format_number(ce.evpi));
+  }
 }
 
 // With --sobol: per reported output, each input's first-order and total index with its 95% CI, largest total
@@ -153,8 +160,32 @@ void print_checks(const RunSummary& r, std::ostream& os) {
   print_rows(rows, os, true);
 }
 
+// With --sobol and correlated inputs: each input's Shapley effect with its 95% CI, largest first.
+void print_shapley(const RunSummary& r, std::ostream& os) {
+  for (const auto& v : r.variables) {
+    if (v.shapley.empty()) continue;
+    os << fmt::format("\n Shapley effects of {} (share of its variance, fair under the inputs' correlations; they sum "
+                      "to 1; [..] 95% CI from {} random permutations × {} inputs × 3 model runs):\n",
+                      v.label(), thousands(r.shapley_permutations), r.sobol_inputs.size());
+    std::vector<std::size_t> order(r.sobol_inputs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return v.shapley[a].index > v.shapley[b].index; });
+    std::vector<std::vector<std::string>> rows = {{"input", "Sh", "95% CI"}};
+    for (const std::size_t i : order)
+      rows.push_back({r.sobol_inputs[i], fmt::format("{:.3f}", v.shapley[i].index),
+                      fmt::format("[{:.3f}, {:.3f}]", v.shapley[i].lo, v.shapley[i].hi)});
+    print_rows(rows, os, true);
+  }
+}
+
 void print_sobol(const RunSummary& r, std::ostream& os) {
   if (r.sobol_inputs.empty()) return;
+  if (r.shapley_permutations > 0) {  // Sobol' indices would treat the correlated inputs as independent
+    print_shapley(r, os);
+    os << " (inputs are correlated, so Shapley effects are shown: Sobol' indices assume independent inputs; theirs "
+          "are kept in the JSON and HDF5, marked correlated_inputs)\n";
+    return;
+  }
   bool shaky = false;
   for (const auto& v : r.variables) {
     if (v.sobol_first.empty()) continue;
@@ -181,6 +212,44 @@ void print_sobol(const RunSummary& r, std::ostream& os) {
   if (shaky)
     os << " ! an estimate below 0 or a CI wider than the index: not resolved at this N (an index near 0 is "
           "expected to scatter around it); run more samples\n";
+}
+
+// A [decision]: each option's mean and P(best), the choice now, EVPI, and the EVPPI of each input and group ranked.
+void print_decision(const DecisionSummary& d, std::ostream& os) {
+  const DecisionEstimate& e = d.estimate;
+  const auto money = [](double x) { return format_number(x); };
+  const auto interval = [&](double x, double half) { return fmt::format("[{}, {}]", money(x - half), money(x + half)); };
+  os << fmt::format("\n decision between {} options (their values in {}; means over the first {} samples{}; [..] 95% CI):\n",
+                    d.options.size(), d.unit.empty() ? "one unit" : d.unit, thousands(d.samples),
+                    e.skipped > 0 ? fmt::format(", {} with a non-finite value left out", thousands(e.skipped)) : "");
+  std::vector<std::vector<std::string>> rows = {{"option", "mean", "95% CI", "P(best)", ""}};
+  for (std::size_t k = 0; k < d.options.size(); ++k) {
+    const DecisionOption& o = e.options[k];
+    rows.push_back({d.options[k], money(o.mean), interval(o.mean, 1.96 * o.se), prob(o.best),
+                    k == e.best ? "← best now" : ""});
+  }
+  print_rows(rows, os, true);
+  os << fmt::format(" EVPI = {} {} (expected value of perfect information: what knowing every input before deciding "
+                    "would add to the best option's {})\n",
+                    money(e.evpi), interval(e.evpi, 1.96 * e.evpi_se), money(e.options[e.best].mean));
+  std::vector<std::size_t> order(d.questions.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return e.partial[a].value > e.partial[b].value; });
+  rows = {{"what to learn first", "EVPPI", "95% CI (± bias bound)", "of EVPI", "cells"}};
+  for (const std::size_t q : order) {
+    const PartialValue& v = e.partial[q];
+    const bool group = q + d.groups >= d.questions.size();
+    std::string name = d.questions[q].first;
+    if (group) {
+      std::string members;
+      for (const auto& m : d.questions[q].second) members += (members.empty() ? "" : ", ") + m;
+      name = fmt::format("{} ({})", name, members);
+    }
+    rows.push_back({name, money(v.value), interval(v.value, 1.96 * v.se + v.bias),
+                    e.evpi > 0 ? fmt::format("{:.0f}%", 100 * v.value / e.evpi) : "—", thousands(v.cells)});
+  }
+  os << " value of learning an input (or group) exactly before deciding (EVPPI, largest first):\n";
+  print_rows(rows, os, true);
 }
 
 void print_portfolio(const PortfolioStats& p, std::ostream& os) {
@@ -284,6 +353,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
   print_risk(r, os);
   print_checks(r, os);
   print_sobol(r, os);
+  if (r.decision) print_decision(*r.decision, os);
   if (r.portfolio) print_portfolio(*r.portfolio, os);
   for (const auto& st : r.stresses) print_stress(r, st, os);
   for (const auto& v : r.variables)

@@ -44,7 +44,9 @@ std::string Warning::str() const {
 namespace detail {
 
 const std::vector<std::string> k_sections = {"scenario", "inputs",    "formulas",  "links", "outputs",
-                                             "risk",     "stress",    "portfolio", "correlations", "checks"};
+                                             "risk",     "stress",    "portfolio", "correlations", "checks",
+                                             "decision"};
+const std::vector<std::string> k_decision_keys = {"options", "groups"};
 const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
 const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds", "invested", "exit"};
 const std::vector<std::string> k_risk_keys = {"levels", "tail", "below", "at_least", "downside_target"};
@@ -223,6 +225,7 @@ struct ScenarioParser {
   void risk();
   void default_report();
   void portfolio();
+  void decision();
   void stresses();
 };
 
@@ -795,6 +798,87 @@ void ScenarioParser::portfolio() {
 
 }
 
+// [decision]: `options` (two to eight untimed formulas of one unit: the value of each choice, higher is better) and
+// `groups` (named sets of uncertain inputs whose joint value of information is asked).
+void ScenarioParser::decision() {
+  const toml::table* d = root["decision"].as_table();
+  if (!d) return;
+  check_keys(*d, k_decision_keys, "decision", ctx, "in [decision]");
+  DecisionSpec spec;
+  const toml::node* opts = d->get("options");
+  const toml::array* a = opts ? opts->as_array() : nullptr;
+  if (!a || a->size() < 2 || a->size() > 8)
+    throw ScenarioError(ctx.at(opts ? *opts : static_cast<const toml::node&>(*d)), "decision.options",
+                        "expected an array of 2 to 8 formula names, each the value of one option in the same unit "
+                        "(higher is better), e.g. options = [\"invest_value\", \"pass_value\"]");
+  std::vector<std::string> formulas;
+  for (const Formula& f : s.formulas)
+    if (!f.linked && f.role == FormulaRole::variable) formulas.push_back(f.name);
+  const Formula* first = nullptr;
+  for (const auto& item : *a) {
+    if (!item.is_string())
+      throw ScenarioError(ctx.at(item), "decision.options", fmt::format("expected a formula name, got {}", type_name(item)));
+    const std::string n(item.as_string()->get());
+    const auto f = std::find_if(s.formulas.begin(), s.formulas.end(), [&](const Formula& x) { return x.name == n; });
+    if (f == s.formulas.end() || f->role != FormulaRole::variable)
+      throw ScenarioError(ctx.at(item), "decision.options",
+                          fmt::format("`{}` is not a formula of this scenario{}; an option is a formula giving its value; "
+                                      "formulas: {}",
+                                      n, did_you_mean(n, formulas), quoted_list(formulas)));
+    if (f->timed)
+      throw ScenarioError(ctx.at(item), "decision.options",
+                          fmt::format("`{}` depends on the year; an option's value is one number per sample (fix the "
+                                      "year, e.g. value at exit, or a discounted sum)",
+                                      n));
+    if (std::find(spec.options.begin(), spec.options.end(), n) != spec.options.end())
+      throw ScenarioError(ctx.at(item), "decision.options", fmt::format("`{}` is listed twice", n));
+    if (first && f->unit != first->unit)
+      throw ScenarioError(ctx.at(item), "decision.options",
+                          fmt::format("`{}` is in {} but `{}` is in {}; options are compared by their values, so they "
+                                      "must share one unit",
+                                      n, f->unit.empty() ? "no unit" : "\"" + f->unit + "\"", first->name,
+                                      first->unit.empty() ? "no unit" : "\"" + first->unit + "\""));
+    if (!first) first = &*f;
+    spec.options.push_back(n);
+  }
+  std::vector<std::string> uncertain;
+  for (const Input& in : s.inputs)
+    if (!std::holds_alternative<Constant>(in.dist)) uncertain.push_back(in.name);
+  if (const toml::node* g = d->get("groups")) {
+    const toml::table* t = g->as_table();
+    if (!t)
+      throw ScenarioError(ctx.at(*g), "decision.groups",
+                          "expected a table of named input lists, e.g. groups = { market = [\"seats\", \"price\"] }");
+    std::vector<std::pair<SourceLocation, std::pair<std::string, std::vector<std::string>>>> found;
+    for (auto&& [k, v] : *t) {
+      const std::string name(k.str()), key = "decision.groups." + name;
+      const toml::array* list = v.as_array();
+      if (!list || list->empty() || list->size() > 6)
+        throw ScenarioError(ctx.at(k), key, "expected an array of 1 to 6 uncertain inputs (binned jointly)");
+      std::vector<std::string> members;
+      for (const auto& item : *list) {
+        const std::string n = item.is_string() ? std::string(item.as_string()->get()) : std::string();
+        if (std::find(uncertain.begin(), uncertain.end(), n) == uncertain.end())
+          throw ScenarioError(ctx.at(item), key,
+                              fmt::format("{} is not an uncertain input of this scenario{}; uncertain inputs: {}",
+                                          item.is_string() ? "`" + n + "`" : type_name(item), did_you_mean(n, uncertain),
+                                          quoted_list(uncertain)));
+        if (std::find(members.begin(), members.end(), n) != members.end())
+          throw ScenarioError(ctx.at(item), key, fmt::format("`{}` is listed twice", n));
+        members.push_back(n);
+      }
+      if (std::find(uncertain.begin(), uncertain.end(), name) != uncertain.end())
+        throw ScenarioError(ctx.at(k), key, fmt::format("`{}` names an input; give the group its own name", name));
+      found.push_back({ctx.at(k), {name, std::move(members)}});
+    }
+    std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
+      return std::pair(x.first.line, x.first.column) < std::pair(y.first.line, y.first.column);
+    });
+    for (auto& [where, entry] : found) spec.groups.push_back(std::move(entry));
+  }
+  s.decision = std::move(spec);
+}
+
 void ScenarioParser::stresses() {
   // [stress.<name>]: replacement laws for some inputs, run beside the base case.
   if (const toml::table* stress = root["stress"].as_table()) {
@@ -905,6 +989,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   p.risk();
   p.default_report();
   p.portfolio();
+  p.decision();
   p.stresses();
   // Lint (a linked scenario is linted in its own file).
   for (const auto& in : s.inputs)

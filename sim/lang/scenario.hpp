@@ -138,6 +138,7 @@ struct Scenario {
   std::vector<std::pair<std::string, RiskSpec>> risk;  ///< [risk.<output>] (each output is also reported)
   std::vector<Stress> stresses;           ///< [stress.<name>], in file order
   std::optional<PortfolioSpec> portfolio; ///< [portfolio]: holdings analysed together
+  std::optional<DecisionSpec> decision;   ///< [decision]: options and the value of information
   std::vector<CorrelationGroup> correlations;  ///< [correlations], as groups of inputs correlated with each other
   std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
 };

@@ -35,6 +35,13 @@ struct Holding {
   std::string invested, exit;  ///< both empty, or both variable names
 };
 
+/// [decision] of a scenario: options compared by their expected value (formulas of one unit, higher is better) and
+/// groups of inputs whose joint value of information is asked beside each input's own.
+struct DecisionSpec {
+  std::vector<std::string> options;
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;  ///< name, inputs; in file order
+};
+
 /// [portfolio] of a scenario.
 struct PortfolioSpec {
   double level = 0.05;            ///< tail probability α for VaR/CVaR and the contributions

@@ -216,6 +216,7 @@ GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatri
   if (es.eigenvalues()(0) < -1e-9) throw std::invalid_argument("copula: the correlation matrix is not positive semi-definite");
   const Eigen::VectorXd root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
   factor_ = from_eigen(es.eigenvectors() * root.asDiagonal());
+  correlation_ = r;
   for (auto& d : laws) quantiles_.emplace_back(std::move(d));
 }
 

@@ -55,10 +55,13 @@ class GaussianCopula {
   /// draws on return: x_m = F_m⁻¹(Φ((A·z)_m)), the uniforms kept inside (0, 1).
   void apply(const std::vector<double*>& columns, std::size_t n) const;
   [[nodiscard]] std::size_t size() const noexcept { return quantiles_.size(); }
+  /// The normal-score correlation R = A·Aᵀ.
+  [[nodiscard]] const SquareMatrix& correlation() const noexcept { return correlation_; }
 
  private:
   std::vector<QuantileFunction> quantiles_;
   SquareMatrix factor_;  // A, k × k
+  SquareMatrix correlation_;  // R
 };
 
 }  // namespace tamcarlo

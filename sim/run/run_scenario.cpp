@@ -4,6 +4,8 @@
 #include "sim/engine/plan_source.hpp"
 #include "sim/engine/scenario_source.hpp"
 #include "sim/engine/sobol.hpp"
+#include "sim/engine/decision.hpp"
+#include "sim/engine/shapley.hpp"
 #include "sim/stats/rank_correlation.hpp"
 #include "sim/io/csv.hpp"
 #include "sim/run/passes.hpp"
@@ -272,6 +274,42 @@ void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
     r.variables[o.series].sobol_first = o.first;
     r.variables[o.series].sobol_total = o.total;
   }
+  if (!plan.has_correlations()) return;
+  // Correlated inputs: the Sobol' indices above hold for independent inputs only; Shapley effects share the
+  // variance fairly under the copula (same inputs, in the same order).
+  const ShapleyResult sh = shapley_effects(plan, r.seed, std::min<std::uint64_t>(r.samples, k_shapley_permutations),
+                                           wanted, opt.how.threads, opt.on.cancel);
+  r.shapley_permutations = sh.permutations;
+  for (const ShapleyOutput& o : sh.outputs) r.variables[o.series].shapley = o.effect;
+}
+
+// A [decision]'s options, EVPI and EVPPI (each uncertain input, then each group) over the first
+// min(N, k_decision_samples) samples.
+void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt) {
+  if (!s.decision || r.samples < 2) return;
+  opt.check_cancel();
+  DecisionSummary d;
+  d.options = s.decision->options;
+  std::vector<std::uint32_t> options;
+  for (const std::string& o : d.options) options.push_back(static_cast<std::uint32_t>(plan.index(o)));
+  d.unit = plan.variables()[options.front()].unit;
+  std::vector<DecisionQuestion> questions;
+  for (std::uint32_t v = 0; v < plan.inputs(); ++v)
+    if (!plan.constant_input(v)) {
+      const std::string& name = plan.variables()[v].name;
+      questions.push_back({name, {v}});
+      d.questions.push_back({name, {name}});
+    }
+  for (const auto& [name, inputs] : s.decision->groups) {
+    DecisionQuestion q{name, {}};
+    for (const std::string& in : inputs) q.inputs.push_back(static_cast<std::uint32_t>(plan.index(in)));
+    questions.push_back(std::move(q));
+    d.questions.emplace_back(name, inputs);
+  }
+  d.groups = s.decision->groups.size();
+  d.samples = std::min(r.samples, k_decision_samples);
+  d.estimate = decide(plan, options, questions, r.seed, r.samples, d.samples, opt.how.threads, opt.on.cancel);
+  r.decision = std::move(d);
 }
 
 std::vector<bool> sensitivity_wanted(const RunSummary& r) {
@@ -505,6 +543,8 @@ void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, con
       add_sensitivity(run.cases[k], *run.plans[k], opt, &stressed);
     }
     if (opt.what.sobol) add_sobol(run.out, run.plan, opt);
+    add_decision(run.out, run.scenario, run.plan, opt);
+    for (std::size_t k = 0; k < run.cases.size(); ++k) add_decision(run.cases[k], run.stressed[k], *run.plans[k], opt);
   }
   if (run.pcols)
     run.out.portfolio = portfolio_result(*run.pcols, run.holding_names, results, run.source->portfolio_first(),

@@ -8,6 +8,7 @@
 #include "sim/lang/specs.hpp"
 #include "sim/stats/statistics.hpp"
 #include "sim/stats/sobol_index.hpp"
+#include "sim/stats/decision.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -47,6 +48,7 @@ struct VariableSummary {
   std::vector<double> sensitivity;           ///< reported series: Spearman ρ with each of RunSummary::sensitivity_inputs
   std::vector<Swing> swing;                  ///< reported series: its swing per RunSummary::sensitivity_inputs
   std::vector<SobolIndex> sobol_first, sobol_total;  ///< with --sobol: per RunSummary::sobol_inputs (empty otherwise)
+  std::vector<SobolIndex> shapley;           ///< with --sobol and correlated inputs: Shapley effect per RunSummary::sobol_inputs
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
@@ -61,6 +63,17 @@ struct VariableSummary {
 };
 
 struct StressResult;
+
+/// A [decision]'s result: which option to take now, and what learning each input (or group) first is worth.
+struct DecisionSummary {
+  std::vector<std::string> options;  ///< formula names, as [decision] lists them
+  std::string unit;                  ///< the options' unit
+  /// What EVPPI is asked about, as estimate.partial: each uncertain input (name, {name}), then each group.
+  std::vector<std::pair<std::string, std::vector<std::string>>> questions;
+  std::size_t groups = 0;            ///< the last `groups` questions are [decision] groups
+  DecisionEstimate estimate;
+  std::uint64_t samples = 0;         ///< the run's first samples the analysis swept
+};
 
 /// Wall seconds per phase of a streaming run.
 struct StreamTimings {
@@ -104,9 +117,11 @@ struct RunSummary {
   std::uint64_t sobol_samples = 0;              ///< with --sobol: base samples N of the Saltelli design
   unsigned sobol_batches = 0;                   ///< replicate batches of the indices' CIs
   bool sobol_correlated = false;                ///< the inputs are correlated: the indices treat them as independent
+  std::uint64_t shapley_permutations = 0;       ///< with --sobol and correlated inputs: permutations of the Shapley effects
   std::vector<VariableSummary> variables;  ///< one per series (Plan::series()): inputs, then formulas, years in order
   std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
   std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
+  std::optional<DecisionSummary> decision; ///< when the scenario has a [decision]
   /// Index in `variables` of the series of `name`: untimed, or in `year` when it is timed. Throws logic_error
   /// when there is none (a caller's defect: names are checked when the scenario is read).
   [[nodiscard]] std::size_t series_index(const std::string& name, std::optional<int> year = std::nullopt) const;
