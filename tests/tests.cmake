@@ -5,6 +5,7 @@ add_executable(tamcarlo_tests
   tests/support.cpp
   tests/cli_test.cpp
   tests/cluster_test.cpp
+  tests/decision_test.cpp
   tests/design_test.cpp
   tests/correlation_test.cpp
   tests/distribution_test.cpp

@@ -16,13 +16,31 @@ namespace {
 // Batches of consecutive blocks the sums are kept in (merged in batch order): fixed, so threads change no bit.
 constexpr std::uint64_t k_decision_batches = 32;
 
-// One question's binning: per input, the slot and the edges (quantiles j/B, j = 1..B−1); cells = Π B.
+// One input binned at B − 1 edges (its law's quantiles j/B, j = 1..B−1).
+struct BinnedInput {
+  std::uint32_t slot = 0;
+  std::vector<double> edges;
+};
+
+// One question's binning: its inputs (indices into the binned inputs), B bins each; cells = B^g.
 struct Binning {
-  std::vector<std::uint32_t> slots;
-  std::vector<std::vector<double>> edges;
+  std::vector<std::size_t> binned;
   std::uint32_t bins = 0;
   std::size_t cells = 1;
 };
+
+// The number of edges ≤ x (std::upper_bound's offset), by a binary search whose steps are arithmetic, not branches
+// (a bin is as likely as any other, so a branch would be mispredicted half the time); NaN gives 0.
+std::uint32_t branchless_rank(const std::vector<double>& e, double x) {
+  std::size_t lo = 0, n = e.size();
+  if (n == 0) return 0;
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    lo += half * static_cast<std::size_t>(e[lo + half - 1] <= x);
+    n -= half;
+  }
+  return static_cast<std::uint32_t>(lo + static_cast<std::size_t>(e[lo] <= x));
+}
 
 }  // namespace
 
@@ -37,16 +55,23 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
                         std::uint64_t n, unsigned threads, const std::atomic<bool>* cancel) {
   const auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
   std::vector<Binning> bins;
+  std::vector<BinnedInput> binned;  // each (input, B) once, however many questions bin it
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> binned_key;
   std::vector<std::size_t> cells;
   for (const DecisionQuestion& q : questions) {
     Binning b;
-    b.slots = q.inputs;
     b.bins = decision_bins(n, q.inputs.size());
     for (const std::uint32_t v : q.inputs) {
-      const QuantileFunction quantile(plan.law(v));
-      std::vector<double> e;
-      for (std::uint32_t j = 1; j < b.bins; ++j) e.push_back(quantile(static_cast<double>(j) / b.bins));
-      b.edges.push_back(std::move(e));
+      const std::pair key(v, b.bins);
+      auto at = std::find(binned_key.begin(), binned_key.end(), key);
+      if (at == binned_key.end()) {
+        BinnedInput in{v, {}};
+        for (std::uint32_t j = 1; j < b.bins; ++j) in.edges.push_back(quantile(plan.law(v), static_cast<double>(j) / b.bins));
+        binned.push_back(std::move(in));
+        binned_key.push_back(key);
+        at = binned_key.end() - 1;
+      }
+      b.binned.push_back(static_cast<std::size_t>(at - binned_key.begin()));
       b.cells *= b.bins;
     }
     cells.push_back(b.cells);
@@ -66,22 +91,26 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
       Workspace ws = plan.workspace(k_block_size);
       std::vector<double> value(options.size());
       std::vector<std::uint32_t> cell(bins.size());
+      std::vector<std::uint32_t> bin(binned.size() * k_block_size);
       DecisionSums& sums = batch[b];
       for (std::uint64_t blk = b * blocks / nb; blk < (b + 1) * blocks / nb; ++blk) {
         if (cancelled()) return;  // Interrupted is thrown below
         const std::uint64_t first = blk * k_block_size;
         const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
         plan.evaluate(ws, seed, samples, first, rows);
+        // Each binned input's bin per row (column by column), then each question's cell from its inputs' bins.
+        for (std::size_t i = 0; i < binned.size(); ++i) {
+          const double* x = ws.col(static_cast<Eigen::Index>(binned[i].slot)).data();
+          const std::vector<double>& e = binned[i].edges;
+          std::uint32_t* out = bin.data() + i * k_block_size;
+          for (std::size_t r = 0; r < rows; ++r) out[r] = branchless_rank(e, x[r]);
+        }
         for (std::size_t r = 0; r < rows; ++r) {
           const auto row = static_cast<Eigen::Index>(r);
           for (std::size_t k = 0; k < options.size(); ++k) value[k] = ws(row, static_cast<Eigen::Index>(options[k]));
           for (std::size_t q = 0; q < bins.size(); ++q) {
             std::size_t c = 0;
-            for (std::size_t d = 0; d < bins[q].slots.size(); ++d) {
-              const double x = ws(row, static_cast<Eigen::Index>(bins[q].slots[d]));
-              const auto& e = bins[q].edges[d];
-              c = c * bins[q].bins + static_cast<std::size_t>(std::upper_bound(e.begin(), e.end(), x) - e.begin());
-            }
+            for (const std::size_t i : bins[q].binned) c = c * bins[q].bins + bin[i * k_block_size + r];
             cell[q] = static_cast<std::uint32_t>(c);
           }
           sums.add(value, cell, static_cast<unsigned>((first + r) & 1U));
