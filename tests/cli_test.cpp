@@ -238,7 +238,7 @@ TEST_CASE("json: every kind of run's --json validates against sim/io/json.schema
   const std::vector<std::vector<std::string>> runs = {
       {"run", test::source_path("scenarios/projections/code_assistant.toml"), "-n", "4000", "--store", "none", "--json"},
       {"run", test::source_path("scenarios/investments/augment.toml"), "-n", "4000", "--store", "none", "--stress",
-       "all", "--json"},
+       "all", "--sobol", "--json"},
       {"run", test::source_path("scenarios/investments/portfolio.toml"), "-n", "4000", "--store", "none", "--json"},
       {"run", test::source_path("scenarios/matrix.toml"), "-n", "2000", "--store", "none", "--json"},
       {"run", k_example, "--point", "--json"},

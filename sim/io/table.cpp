@@ -246,7 +246,7 @@ void print_decision(const DecisionSummary& d, std::ostream& os) {
       name = fmt::format("{} ({})", name, members);
     }
     rows.push_back({name, money(v.value), interval(v.value, 1.96 * v.se + v.bias),
-                    e.evpi > 0 ? fmt::format("{:.0f}%", 100 * v.value / e.evpi) : "—", thousands(v.cells)});
+                    e.evpi > 0 ? fmt::format("{:.0f}%", std::round(100 * v.value / e.evpi) + 0.0) : "—", thousands(v.cells)});
   }
   os << " value of learning an input (or group) exactly before deciding (EVPPI, largest first):\n";
   print_rows(rows, os, true);

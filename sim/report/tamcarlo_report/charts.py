@@ -265,12 +265,74 @@ def swing_chart(ch, run, var):
                     "se": [float(se[i]) for i in order[::-1]]})
 
 
+def shapley_chart(ch, run, var):
+    """Shapley effects with their 95% CIs, largest at the top: each input's share of the variance, fair under the
+    inputs' correlations (shown instead of Sobol' indices, which assume independent inputs)."""
+    w = ch.w
+    g = run.summary[var]["shapley"]
+    names = strings(g["input"])
+    eff, lo, hi = g["effect"][()], g["effect_lo"][()], g["effect_hi"][()]
+    order = list(np.argsort(eff))[-12:]
+    fig, ax = plt.subplots(figsize=(7.2, 0.4 * len(order) + 1.6))
+    y = np.arange(len(order))
+    ax.barh(y, [eff[i] for i in order], height=0.6, color=BLUE,
+            xerr=np.vstack([[eff[i] - lo[i] for i in order], [hi[i] - eff[i] for i in order]]), capsize=2)
+    ax.set_yticks(y)
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.axvline(0, color=GREY, lw=0.8)
+    ax.set_xlim(min(0.0, float(np.min(lo[order]))) - 0.02, float(np.max(hi[order])) * 1.08 + 0.02)
+    ax.set_xlabel(w("share of the output's variance") + " (95% CI)\n" +
+                  w("inputs are correlated: Shapley effects (they sum to 1), not Sobol' indices"), fontsize=8)
+    year = f" {w('in')} {int(g.attrs['year'])}" if "year" in g.attrs else ""
+    ax.set_title(f"{w('Shapley effects of')} {var}{year} ({run.label}; {int(g.attrs.get('permutations', 0)):,} "
+                 f"{w('permutations')})", fontsize=10)
+    return ch.save(fig, slug(run.label, var, "shapley") + ".png", f"{run.label}: {w('Shapley effects of')} {var}",
+                   {"variable": var, "inputs": names, "effect": eff.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
+
+
+def evppi_chart(ch, run):
+    """What is worth learning before deciding: EVPPI of each input and group, largest at the top, with its 95% CI
+    (± the bias bound), beside the EVPI (perfect information about everything)."""
+    w = ch.w
+    d = run.g["decision"]
+    names = strings(d["question"])
+    members = strings(d["question_inputs"])
+    group = d["group"][()]
+    v, se, bias = d["evppi"][()], d["evppi_se"][()], d["evppi_bias"][()]
+    evpi = float(d.attrs["evpi"])
+    order = [i for i in np.argsort(v) if np.isfinite(v[i])][-14:]
+    if not order:
+        return None
+    labels = [f"{names[i]} ({members[i].replace(' ', ', ')})" if group[i] else names[i] for i in order]
+    labels = [lb if len(lb) <= 48 else lb[:45] + "…)" for lb in labels]
+    fig, ax = plt.subplots(figsize=(7.2, 0.4 * len(order) + 1.8))
+    y = np.arange(len(order))
+    half = [1.96 * se[i] + bias[i] for i in order]
+    ax.barh(y, [v[i] for i in order], height=0.6, color=[ORANGE if group[i] else BLUE for i in order],
+            xerr=[half, half], capsize=2)
+    ax.axvline(evpi, color=GREY, lw=1, ls="--", label=f"EVPI {w.num(evpi)}")
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.xaxis.set_major_formatter(w.axis("auto"))
+    ax.set_xlim(0, max(evpi, max(v[i] + h for i, h in zip(order, half))) * 1.08 or 1)
+    unit = text_attr(d, "unit")
+    ax.set_xlabel(w("expected value of learning it before deciding (EVPPI)") + (f", {unit}" if unit else "") +
+                  "\n" + w("blue: one input, orange: a group; bars: 95% CI with the bias bound"), fontsize=8)
+    ax.set_title(f"{w('What is worth learning before deciding')} ({run.label})", fontsize=10)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    return ch.save(fig, slug(run.label, "decision", "evppi") + ".png", f"{run.label}: EVPPI",
+                   {"questions": [names[i] for i in order], "evppi": [float(v[i]) for i in order], "evpi": evpi})
+
+
 def sobol_chart(ch, run, var):
-    """Sobol' first-order and total indices with their 95% CIs, largest total at the top."""
+    """Sobol' first-order and total indices with their 95% CIs, largest total at the top; Shapley effects instead
+    when the inputs are correlated."""
     w = ch.w
     s = run.summary[var]
     if "sobol" not in s:
         return None
+    if "shapley" in s:
+        return shapley_chart(ch, run, var)
     g = s["sobol"]
     names = strings(g["input"])
     first, total = g["first"][()], g["total"][()]

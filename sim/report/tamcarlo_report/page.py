@@ -12,7 +12,7 @@ import sys
 
 import h5py
 
-from .charts import Charts, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, swing_chart, tornado
+from .charts import Charts, evppi_chart, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, swing_chart, tornado
 from .reading import QuantileColumns, Run, num_attr, stat_at, strings, text_attr
 from .words import say
 
@@ -164,6 +164,39 @@ def run_charts(ch, run):
     return parts
 
 
+def decision_section(ch, run):
+    """A [decision]: each option's mean and P(best), the best now, EVPI, and the ranked EVPPI (table and chart)."""
+    if "decision" not in run.g:
+        return []
+    w = ch.w
+    d = run.g["decision"]
+    opts = strings(d["option"])
+    mean, se = d["option_mean"][()], d["option_mean_se"][()]
+    p, lo, hi = d["p_best"][()], d["p_best_lo"][()], d["p_best_hi"][()]
+    best = text_attr(d, "best")
+    unit = text_attr(d, "unit")
+    rows = [[o + (" ← " + w("best now") if o == best else ""), w.mean_ci(mean[i], 1.96 * se[i], "auto"),
+             f"{p[i]:.3f} [{lo[i]:.3f}, {hi[i]:.3f}]"] for i, o in enumerate(opts)]
+    evpi, evpi_se = float(d.attrs["evpi"]), float(d.attrs["evpi_se"])
+    parts = [f"<h3>{w('Decision')}</h3>",
+             f"<p>{w('Options compared by their expected value')} ({esc(unit)}; {int(d.attrs['samples']):,} "
+             f"{w('samples')}).</p>",
+             table([w("option"), w("mean ± 95% CI"), w("P(best) [95% CI]")], rows, (0,)),
+             f"<p><b>EVPI</b> = {esc(w.mean_ci(evpi, 1.96 * evpi_se, 'auto'))}: "
+             f"{w('what knowing every input before deciding would add to the best option')}.</p>"]
+    names, members, group = strings(d["question"]), strings(d["question_inputs"]), d["group"][()]
+    v, vse, bias = d["evppi"][()], d["evppi_se"][()], d["evppi_bias"][()]
+    order = sorted(range(len(names)), key=lambda i: -v[i] if math.isfinite(v[i]) else math.inf)
+    rows = [[names[i] + (f" ({members[i].replace(' ', ', ')})" if group[i] else ""),
+             w.num(v[i]), f"[{w.num(v[i] - 1.96 * vse[i] - bias[i])}, {w.num(v[i] + 1.96 * vse[i] + bias[i])}]",
+             f"{round(100 * v[i] / evpi)}%" if evpi > 0 and math.isfinite(v[i]) else "—"] for i in order]
+    parts.append(table([w("what to learn first"), "EVPPI", w("95% CI (± bias bound)"), w("of EVPI")], rows, (0,)))
+    chart = evppi_chart(ch, run)
+    if chart:
+        parts.append(figure(ch, chart, dict(ch.files)[chart]))
+    return parts
+
+
 def stress_section(ch, base, g, name):
     """A stressed case beside its base: what it replaces, the paired Δ of every reported output with its CI, the
     risk probabilities of both, and one overlaid chart per output (not a second copy of every chart)."""
@@ -192,6 +225,11 @@ def stress_section(ch, base, g, name):
                          w.mean_ci(dm, base.ci * dse, style)])
     parts.append(table([w("output"), w("unit"), w("base P50"), w("stressed P50"), w("base mean"), w("stressed mean"),
                         w("Δ mean ± 95% CI")], rows, (0, 1)))
+    if "decision" in g and "decision" in base.g:
+        db, ds = base.g["decision"], g["decision"]
+        parts.append(f"<p><b>{w('Decision')}</b>: {w('best now')} <code>{esc(text_attr(db, 'best'))}</code> → "
+                     f"<code>{esc(text_attr(ds, 'best'))}</code>; EVPI {esc(w.num(float(db.attrs['evpi'])))} → "
+                     f"{esc(w.num(float(ds.attrs['evpi'])))}</p>")
     risk_rows = []
     for v in base.reported():
         sb, ss = base.summary[v], st.summary[v]
@@ -353,6 +391,7 @@ def compose(path, ch):
         page.append(figure(ch, portfolio_chart(ch, f), "portfolio: contributions to the tail loss"))
     for run, heading in sections:
         page += run_section(ch, run, heading)
+        page += decision_section(ch, run)
         page += run_charts(ch, run)
         page.append(f"<details><summary>{w('scenario file')} ({esc(text_attr(run.g, 'scenario_path'))})</summary>"
                     f"<pre>{esc(run.text)}</pre></details>")
