@@ -111,7 +111,7 @@ TEST_CASE("decision: the same bits on 1, 2 and 8 threads", "[decision]") {
   }
 }
 
-TEST_CASE("decision: [decision] errors locate the key and say what is allowed", "[decision][scenario]") {
+TEST_CASE("decision: errors in the decision section locate the key and say what is allowed", "[decision][scenario]") {
   const auto error = [](const std::string& decision) {
     const std::string text = "[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, unit = \"USD\" }\nk = { value = 2, unit = \"years\" }\n"
                              "[formulas]\nv = { expr = \"x\", unit = \"USD\" }\nw = { expr = \"x * 0\", unit = \"USD\" }\n"
