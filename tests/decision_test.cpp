@@ -295,3 +295,21 @@ TEST_CASE("shapley: the same bits on 1 and 3 threads, and --sobol shows them for
   CHECK(read_dataset(out, "/summary/y/shapley/effect").size() == 3);
   CHECK(read_number_attribute(out, "/summary/y/shapley", "permutations") == 20000);
 }
+
+TEST_CASE("decision: a suite member's decision is computed and reported like a scenario's", "[decision][suite]") {
+  const test::TempDir dir;
+  (void)dir.write("voi.toml", k_invest + "[outputs]\nreport = [\"invest\"]\n");
+  const std::string stars = "stars = { market = 1, logic = 1, compute = 1, corpus = 1 }\n";
+  const std::string suite = dir.write("s.toml", "[suite]\nname = \"s\"\nrank_by = \"market\"\n[cells.a]\nfile = \"voi.toml\"\n"
+                                                "market = \"invest\"\n" + stars + "[cells.b]\nfile = \"voi.toml\"\n"
+                                                "market = \"invest\"\n" + stars);
+  const std::string out = (dir.path() / "s.h5").string();
+  const auto p = test::run_tamcarlo({"run", suite, "-n", "20000", "-o", out});
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  CHECK(read_string_attribute(out, "/cells/a/decision", "best") == "invest");
+  const auto j = test::run_tamcarlo({"run", suite, "-n", "20000", "--json"});
+  REQUIRE(j.exit_code == 0);
+  const nlohmann::json r = nlohmann::json::parse(j.out.substr(0, j.out.find('\n')));
+  CHECK(r["members"]["a"]["decision"]["evppi"].size() == 3);
+}

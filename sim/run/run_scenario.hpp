@@ -56,6 +56,9 @@ void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan&
 /// samples: from `kept` when the main pass kept them all, else re-drawn (the same values); throws Interrupted when
 /// opt.cancel is set.
 void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept = nullptr);
+/// With a [decision] in `s`: the options' means and P(best), EVPI and each question's EVPPI over the first
+/// min(N, k_decision_samples) samples of r's seed, into r.decision.
+void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt);
 
 class ResultWriter;
 class RunGroup;

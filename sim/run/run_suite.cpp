@@ -270,7 +270,10 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   for (std::size_t k = 0; k < run.runs.size(); ++k) {
     take_results(run.runs[k], *streamed, run.plan_first[k]);
     const SensitivityKept mine{kept, run.plan_first[k]};
-    if (writer || opt.what.output.empty()) add_sensitivity(run.runs[k], *run.plans[k], opt, &mine);  // only the writer needs them
+    if (writer || opt.what.output.empty()) {  // only the writer needs them
+      add_sensitivity(run.runs[k], *run.plans[k], opt, &mine);
+      add_decision(run.runs[k], *run.scenarios[k], *run.plans[k], opt);
+    }
   }
   out.timings.sensitivity = seconds_since(sens_start);
   out.matrix = matrix_of(*run.source, run.cells, *streamed, run.stars);
