@@ -111,7 +111,8 @@ Json timings(const PhaseTimings& t) {
   return {{"parse", num(t.parse)},           {"pilot", num(t.stream.pilot)},
           {"sample", num(t.stream.sample)},  {"passes", num(t.stream.passes)},
           {"extra_passes", t.stream.extra_passes}, {"statistics", num(t.stream.statistics)},
-          {"sensitivity", num(t.sensitivity)}, {"write", num(t.write)}, {"total", num(t.total())}};
+          {"sensitivity", num(t.sensitivity)}, {"decision", num(t.decision)}, {"write", num(t.write)},
+          {"total", num(t.total())}};
 }
 
 Json portfolio(const PortfolioStats& p) {

@@ -89,10 +89,11 @@ struct PhaseTimings {
   double parse = 0;        ///< reading and validating the scenario files
   StreamTimings stream;    ///< pilot, main pass, further passes, statistics
   double sensitivity = 0;  ///< re-drawing the first samples for the rank correlations
+  double decision = 0;     ///< the [decision] sweep (EVPI, EVPPI)
   double write = 0;        ///< summaries, CSV and the commit (stored samples are written during the main pass)
   /// Their sum.
   [[nodiscard]] double total() const noexcept {
-    return parse + stream.pilot + stream.sample + stream.passes + stream.statistics + sensitivity + write;
+    return parse + stream.pilot + stream.sample + stream.passes + stream.statistics + sensitivity + decision + write;
   }
 };
 
