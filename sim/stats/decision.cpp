@@ -52,7 +52,6 @@ void DecisionSums::add(std::span<const double> value, std::span<const std::uint3
   double* g = global_.data();
   g[0] += 1;
   std::size_t best = 0;
-  double m = 0;  // M = max_k W_k, W_0 = 0
   for (std::size_t i = 0; i < k; ++i) {
     const double x = value[i] - shift_[i];
     g[1 + i] += x;
@@ -60,7 +59,7 @@ void DecisionSums::add(std::span<const double> value, std::span<const std::uint3
     w_[i] = value[i] - value[0];
     if (value[i] > value[best]) best = i;
   }
-  m = w_[best];
+  const double m = w_[best];  // M = max_k W_k (W_0 = 0)
   g[1 + 2 * k + best] += 1;
   for (std::size_t i = 0; i < k; ++i) {
     const double r = m - w_[i];
