@@ -406,7 +406,7 @@ TEST_CASE("hardening: exit codes and messages as the README's table says, in eve
   CHECK_THAT(in_dir({"run", k_example, "--threads", "5000"}).err,
              Contains("--threads 5000: expected a whole number from 1 to 4096"));
   CHECK_THAT(in_dir({"merge"}).err, Contains("merge: give the parts written by `tamcarlo run --shard i/K`"));
-  CHECK_THAT(in_dir({}).err, Contains("give a command: run, merge, validate or report"));
+  CHECK_THAT(in_dir({}).err, Contains("give a command: run, merge, validate, report or export"));
   // More threads than CPUs: our warning, not TBB's.
   const auto many = in_dir({"run", k_example, "-n", "1000", "--threads", "64", "-o", "t.h5"});
   CHECK(many.exit_code == 0);

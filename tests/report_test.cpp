@@ -289,3 +289,66 @@ report = ["bowl"]
   const std::string want = a_first ? flag(rho[0]) + "," + flag(rho[1]) : flag(rho[1]) + "," + flag(rho[0]);
   CHECK_THAT(data, Contains("\"within_noise\":[" + want + "]"));
 }
+
+TEST_CASE("export: markdown, LaTeX and xlsx hold the result's numbers and the terminal's intervals", "[export]") {
+  const test::TempDir dir;
+  const std::string h5 = (dir.path() / "aug.h5").string();
+  const auto run = test::run_tamcarlo({"run", test::source_path("scenarios/investments/augment.toml"), "-n", "20000",
+                                       "--stress", "all", "--sobol", "-o", h5});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string terminal = dir.write("terminal.txt", run.out);
+  for (const std::string to : {"markdown", "latex", "xlsx"}) {
+    const auto p = test::run_tamcarlo({"export", h5, "--to", to});
+    INFO(to << ": " << p.err);
+    REQUIRE(p.exit_code == 0);
+  }
+  const auto md = test::slurp((dir.path() / "aug.md").string());
+  CHECK_THAT(md, Contains("### Value of learning each input first (EVPPI)") && Contains("| company (share, failed) |") &&
+                     Contains("was simulated with tamcarlo") && Contains("### Shapley effects"));
+  const auto check = test::run_shell("/usr/bin/python3 " + test::source_path("tests/export_check.py") + " " + h5 + " " +
+                                     (dir.path() / "aug.xlsx").string() + " " + (dir.path() / "aug.md").string() + " " +
+                                     (dir.path() / "aug.tex").string() + " " + terminal);
+  INFO(check.out);
+  CHECK(check.exit_code == 0);
+  // The checks can fail: a workbook whose numbers differ from the result is caught.
+  const auto wrong = test::run_shell("/usr/bin/python3 " + test::source_path("tests/export_check.py") + " " + h5 + " " +
+                                     (dir.path() / "aug.xlsx").string() + " " + (dir.path() / "aug.md").string() + " " +
+                                     (dir.path() / "aug.tex").string() + " " + terminal + " && " +
+                                     "/usr/bin/python3 -c \"import openpyxl; b = openpyxl.load_workbook('" +
+                                     (dir.path() / "aug.xlsx").string() + "'); b['outputs']['D3'] = 1.5; b.save('" +
+                                     (dir.path() / "bad.xlsx").string() + "')\" && /usr/bin/python3 " +
+                                     test::source_path("tests/export_check.py") + " " + h5 + " " +
+                                     (dir.path() / "bad.xlsx").string() + " " + (dir.path() / "aug.md").string() + " " +
+                                     (dir.path() / "aug.tex").string() + " " + terminal);
+  CHECK(wrong.exit_code == 1);
+  CHECK_THAT(wrong.out, Contains("workbook: mean of"));
+  // A suite: the ranked matrix first, then each cell's tables.
+  const std::string suite = (dir.path() / "m.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios/matrix.toml"), "-n", "2000", "-o", suite}).exit_code == 0);
+  REQUIRE(test::run_tamcarlo({"export", suite, "--to", "markdown"}).exit_code == 0);
+  const auto m = test::slurp((dir.path() / "m.md").string());
+  CHECK_THAT(m, Contains("### The matrix (market space in CNY/year, ranked by P50)") && Contains("| 1 | code_it |") &&
+                    Contains("## Cell cs_ecommerce"));
+}
+
+TEST_CASE("export: a missing, foreign or partial file is a clear error and writes nothing", "[export][errors]") {
+  const test::TempDir dir;
+  const auto none = test::run_tamcarlo({"export", (dir.path() / "nope.h5").string(), "--to", "markdown"});
+  CHECK(none.exit_code == 1);
+  CHECK_THAT(none.err, Contains("nope.h5 is not a file"));
+  const std::string foreign = dir.write("notes.h5", "not a result\n");
+  const auto f = test::run_tamcarlo({"export", foreign, "--to", "xlsx"});
+  CHECK(f.exit_code == 1);
+  CHECK_THAT(f.err, Contains("is not a tamcarlo result file"));
+  const auto no_to = test::run_tamcarlo({"export", foreign});
+  CHECK(no_to.exit_code == 1);
+  CHECK_THAT(no_to.err, Contains("give --to markdown, latex or xlsx"));
+  const auto bad_to = test::run_tamcarlo({"export", foreign, "--to", "pdf"});
+  CHECK(bad_to.exit_code == 1);
+  CHECK_THAT(bad_to.err, Contains("--to pdf: expected one of markdown,latex,xlsx"));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"notes.h5"});
+}

@@ -44,8 +44,9 @@ std::string plain_parse_error(const std::string& what, const std::string& comman
   if (what == "files is required")
     return fmt::format("{}: give a scenario or suite (.toml), a directory of them, or - for standard input", command);
   if (what == "parts is required") return "merge: give the parts written by `tamcarlo run --shard i/K`";
-  if (what == "result is required") return "report: give a result file (.h5) written by `tamcarlo run`";
-  if (what == "A subcommand is required") return "give a command: run, merge, validate or report";
+  if (what == "result is required") return fmt::format("{}: give a result file (.h5) written by `tamcarlo run`", command);
+  if (what == "--to is required") return "export: give --to markdown, latex or xlsx";
+  if (what == "A subcommand is required") return "give a command: run, merge, validate, report or export";
   return what;
 }
 
@@ -174,6 +175,17 @@ CLI::App* add_report(CLI::App& app, ReportArgs& ra) {
   return report;
 }
 
+// `export`: the result file, the format and the file to write.
+CLI::App* add_export(CLI::App& app, ExportArgs& ea) {
+  CLI::App* exp = app.add_subcommand("export", "Write a result's tables for a memo, a paper or a spreadsheet");
+  exp->add_option("result", ea.result, "Result file (.h5) written by `tamcarlo run`")->required();
+  exp->add_option("--to", ea.to, "markdown or latex (tables and a methods paragraph), or xlsx (a workbook)")
+      ->required()
+      ->check(CLI::IsMember({"markdown", "latex", "xlsx"}));
+  exp->add_option("-o,--output", ea.output, "File to write (default: the result's name with .md, .tex or .xlsx)");
+  return exp;
+}
+
 }  // namespace
 
 std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
@@ -188,6 +200,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   CLI::App* merge = add_merge(app, cl.merge);
   add_validate(app, cl.validate_files);
   CLI::App* report = add_report(app, cl.report);
+  CLI::App* exp = add_export(app, cl.export_);
 
   // An unknown command word: say so, rather than CLI11's "A subcommand is required".
   bool known = true;
@@ -197,7 +210,8 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
     known = false;
   }
   if (!known) {
-    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `merge`, `validate` and `report`\n"
+    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `merge`, `validate`, `report` and "
+                             "`export`\n"
                              "Run with --help for usage.\n",
                              terminal_safe(argv[1]));
     return static_cast<int>(ExitCode::usage);
@@ -222,7 +236,11 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   cl.run.has_store = run->count("--store") > 0;
   cl.run.has_output = run->count("--output") > 0;
   cl.merge.has_output = merge->count("--output") > 0;
-  cl.kind = *run ? CommandKind::run : *merge ? CommandKind::merge : *report ? CommandKind::report : CommandKind::validate;
+  cl.kind = *run      ? CommandKind::run
+            : *merge  ? CommandKind::merge
+            : *report ? CommandKind::report
+            : *exp    ? CommandKind::export_
+                      : CommandKind::validate;
   return cl;
 }
 

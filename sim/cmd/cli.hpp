@@ -40,8 +40,13 @@ struct ReportArgs {
   bool svg = false;
 };
 
+/// The options of `export`.
+struct ExportArgs {
+  std::string result, to, output;
+};
+
 /// Which command the line asks for.
-enum class CommandKind { run, merge, validate, report };
+enum class CommandKind { run, merge, validate, report, export_ };
 
 /// A parsed command line.
 struct CommandLine {
@@ -50,6 +55,7 @@ struct CommandLine {
   RunArgs merge;                            ///< merge (parts, output, threads, force, json, timings)
   std::vector<std::string> validate_files;  ///< validate
   ReportArgs report;                        ///< report
+  ExportArgs export_;                       ///< export
 };
 
 /// Reads argv: the command line, or the exit code when it was --help, --version, an unknown command or a CLI11

@@ -359,28 +359,38 @@ int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
   return cmd_run(a, ranks, cancel);
 }
 
-int cmd_report(const ReportArgs& a) {
-  // What is not a regular file is named as what it is (a directory, a FIFO, a device), not as missing.
+namespace {
+
+// A result file `verb` (report, export) reads: what is not a regular file is named as what it is (a directory, a
+// FIFO, a device), an interrupted commit is finished, and a damaged file is refused before Python starts (the
+// package checks the seal again when run alone).
+void check_result_file(const std::string& result, const char* verb) {
   std::error_code ec;
-  const fs::file_status st = fs::status(a.result, ec);
+  const fs::file_status st = fs::status(result, ec);
   if (fs::exists(st) && !fs::is_regular_file(st)) {
     const std::string what = fs::is_directory(st)  ? "a directory"
                              : fs::is_fifo(st)     ? "a FIFO"
                              : fs::is_socket(st)   ? "a socket"
                              : fs::is_block_file(st) || fs::is_character_file(st) ? "a device"
                                                                                   : "not a regular file";
-    throw UsageError(fmt::format("{} is {}; report reads a result file that `tamcarlo run` wrote (RESULT.h5)",
-                                 a.result, what));
+    throw UsageError(fmt::format("{} is {}; {} reads a result file that `tamcarlo run` wrote (RESULT.h5)", result, what,
+                                 verb));
   }
   {
-    const CommitLock lock(a.result);  // a run killed between renaming the result and its CSV: finish that first
-    (void)finish_interrupted_commit(a.result);
+    const CommitLock lock(result);  // a run killed between renaming the result and its CSV: finish that first
+    (void)finish_interrupted_commit(result);
   }
-  // A damaged file is refused here, before Python starts (the report package checks the seal again when run alone).
   std::string why;
-  if (fs::is_regular_file(st) && check_seal(a.result, &why) == SealState::damaged)
-    throw RunError(damaged_message(a.result, why, "nothing was reported; run the scenario again (or copy the file "
-                                                  "again from where it was written)"));
+  if (fs::is_regular_file(st) && check_seal(result, &why) == SealState::damaged)
+    throw RunError(damaged_message(result, why, fmt::format("nothing was {}ed; run the scenario again (or copy the file "
+                                                            "again from where it was written)",
+                                                            std::string(verb) == "report" ? "report" : "export")));
+}
+
+// Replaces this process with `python -m module args...` of the report package (Debian's python3, or
+// TAMCARLO_PYTHON). Returns only by throwing RunError.
+[[noreturn]] void exec_report_package(const std::string& module, const std::vector<std::string>& module_args) {
+  std::error_code ec;
   // The report package lives in the source tree this tamcarlo was built from (an installed layout is #27's).
   if (!fs::is_regular_file(fs::path(TAMCARLO_REPORT_DIR) / "tamcarlo_report" / "__main__.py", ec))
     throw RunError(fmt::format("the report package is not at {}/tamcarlo_report, where this tamcarlo was built from "
@@ -392,16 +402,14 @@ int cmd_report(const ReportArgs& a) {
   const char* path = std::getenv("PYTHONPATH");
   const std::string python_path = std::string(TAMCARLO_REPORT_DIR) + (path && *path ? std::string(":") + path : "");
   ::setenv("PYTHONPATH", python_path.c_str(), 1);
-  std::vector<std::string> args = {python, "-m", "tamcarlo_report", a.result, "--locale", a.locale, "--dpi",
-                                   std::to_string(a.dpi)};
-  if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
-  if (a.svg) args.push_back("--svg");
+  std::vector<std::string> args = {python, "-m", module};
+  args.insert(args.end(), module_args.begin(), module_args.end());
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   std::cout.flush();
-  // Stop signals stay blocked across exec until the report has its handlers (tamcarlo_report.cli.main): one sent
-  // while Python starts is delivered then, and stops the report cleanly (never a traceback).
+  // Stop signals stay blocked across exec until the package has its handlers: one sent while Python starts is
+  // delivered then, and stops it cleanly (never a traceback).
   sigset_t stop;
   sigemptyset(&stop);
   for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stop, sig);
@@ -409,10 +417,27 @@ int cmd_report(const ReportArgs& a) {
   ::sigprocmask(SIG_BLOCK, &stop, &before);
   ::execv(python.c_str(), argv.data());
   ::sigprocmask(SIG_SETMASK, &before, nullptr);
-  throw RunError(fmt::format("cannot run {} ({}); `tamcarlo report` needs Debian's python3 with python3-h5py and "
-                             "python3-matplotlib (bash .ci/setup installs them), or TAMCARLO_PYTHON set to such a "
-                             "python",
+  throw RunError(fmt::format("cannot run {} ({}); `tamcarlo report` and `export` need Debian's python3 with "
+                             "python3-h5py, python3-matplotlib and python3-xlsxwriter (bash .ci/setup installs them), "
+                             "or TAMCARLO_PYTHON set to such a python",
                              python, std::strerror(errno)));
+}
+
+}  // namespace
+
+int cmd_report(const ReportArgs& a) {
+  check_result_file(a.result, "report");
+  std::vector<std::string> args = {a.result, "--locale", a.locale, "--dpi", std::to_string(a.dpi)};
+  if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
+  if (a.svg) args.push_back("--svg");
+  exec_report_package("tamcarlo_report", args);
+}
+
+int cmd_export(const ExportArgs& a) {
+  check_result_file(a.result, "export");
+  std::vector<std::string> args = {a.result, "--to", a.to};
+  if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
+  exec_report_package("tamcarlo_report.export", args);
 }
 
 }  // namespace tamcarlo

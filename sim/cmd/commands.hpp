@@ -23,4 +23,8 @@ namespace tamcarlo {
 /// package under Debian's python3 (or TAMCARLO_PYTHON). Returns only by throwing RunError.
 [[nodiscard]] int cmd_report(const ReportArgs& a);
 
+/// `export RESULT --to FORMAT`: checks the result as `report` does, then replaces this process with the report
+/// package's exporter. Returns only by throwing RunError.
+[[nodiscard]] int cmd_export(const ExportArgs& a);
+
 }  // namespace tamcarlo

@@ -47,6 +47,7 @@ int dispatch(CommandLine& cl, Ranks* ranks) {
       for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) std::signal(sig, on_signal);
       return cl.kind == CommandKind::run ? cmd_run(cl.run, ranks, g_cancel) : cmd_merge(cl.merge, ranks, g_cancel);
     case CommandKind::report: return cmd_report(cl.report);
+    case CommandKind::export_: return cmd_export(cl.export_);
     case CommandKind::validate: return cmd_validate(cl.validate_files);
   }
   return static_cast<int>(ExitCode::usage);
