@@ -387,20 +387,30 @@ void check_result_file(const std::string& result, const char* verb) {
                                                             std::string(verb) == "report" ? "report" : "export")));
 }
 
+// Where the report package is: beside an installed tamcarlo (<prefix>/bin/../share/tamcarlo/report), else in the
+// source tree this tamcarlo was built from.
+std::string report_dir() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed = ec ? fs::path(TAMCARLO_REPORT_FROM_BIN)
+                                : (self.parent_path() / TAMCARLO_REPORT_FROM_BIN).lexically_normal();
+  if (!ec && fs::is_regular_file(installed / "tamcarlo_report" / "__main__.py", ec)) return installed.string();
+  if (fs::is_regular_file(fs::path(TAMCARLO_REPORT_DIR) / "tamcarlo_report" / "__main__.py", ec)) return TAMCARLO_REPORT_DIR;
+  throw RunError(fmt::format("the report package is neither beside this tamcarlo ({}) nor in the source tree it was built "
+                             "from ({}/tamcarlo_report); install tamcarlo with `cmake --install BUILD --prefix PREFIX`, "
+                             "or build it again from its source tree",
+                             installed.string(), TAMCARLO_REPORT_DIR));
+}
+
 // Replaces this process with `python -m module args...` of the report package (Debian's python3, or
 // TAMCARLO_PYTHON). Returns only by throwing RunError.
 [[noreturn]] void exec_report_package(const std::string& module, const std::vector<std::string>& module_args) {
-  std::error_code ec;
-  // The report package lives in the source tree this tamcarlo was built from (an installed layout is #27's).
-  if (!fs::is_regular_file(fs::path(TAMCARLO_REPORT_DIR) / "tamcarlo_report" / "__main__.py", ec))
-    throw RunError(fmt::format("the report package is not at {}/tamcarlo_report, where this tamcarlo was built from "
-                               "(was the source tree moved or removed?); build tamcarlo again from its source tree",
-                               TAMCARLO_REPORT_DIR));
+  const std::string dir = report_dir();
   const char* env = std::getenv("TAMCARLO_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
   // The report package (sim/report/tamcarlo_report) is found through PYTHONPATH, ahead of anything already there.
   const char* path = std::getenv("PYTHONPATH");
-  const std::string python_path = std::string(TAMCARLO_REPORT_DIR) + (path && *path ? std::string(":") + path : "");
+  const std::string python_path = dir + (path && *path ? std::string(":") + path : "");
   ::setenv("PYTHONPATH", python_path.c_str(), 1);
   std::vector<std::string> args = {python, "-m", module};
   args.insert(args.end(), module_args.begin(), module_args.end());
