@@ -44,6 +44,25 @@ TEST_CASE("guardrails: a share typed as a percentage is refused, by format = per
   CHECK_THAT(error_of("[inputs]\ns = { value = 1, bounds = [2, 1] }\n"), Contains("[inputs.s.bounds]") && Contains("must lie below"));
 }
 
+TEST_CASE("guardrails: a share typed as a percentage with no format, bounds or unit gets a warning with the fraction", "[guardrails]") {
+  const auto warnings = [](const std::string& input) {
+    std::string all;
+    for (const Warning& w : test::scenario("[inputs]\n" + input + "\n").warnings) all += w.str() + "\n";
+    return all;
+  };
+  CHECK_THAT(warnings("automation_share = { dist = \"uniform\", min = 20, max = 30, source = \"t\" }"),
+             Contains("[inputs.automation_share]") && Contains("named like a share or rate") &&
+                 Contains("values run 20.1–29.9") && Contains("write the fraction (0.201–0.299)"));
+  CHECK_THAT(warnings("adoption_rate = { dist = \"pert\", min = 5, mode = 20, max = 60, source = \"t\" }"),
+             Contains("[inputs.adoption_rate]"));
+  // Not for fractions, for an input with a unit, bounds or format, nor for names that are not shares.
+  CHECK(warnings("automation_share = { dist = \"uniform\", min = 0.2, max = 0.3, source = \"t\" }").empty());
+  CHECK(warnings("churn = { dist = \"uniform\", min = 2, max = 30, unit = \"months\", source = \"t\" }").empty());
+  CHECK(warnings("shareholders = { dist = \"uniform\", min = 20, max = 30, source = \"t\" }").empty());
+  CHECK(warnings("headcount = { dist = \"uniform\", min = 20, max = 30, source = \"t\" }").empty());
+  CHECK(warnings("share = { dist = \"uniform\", min = 20, max = 30, bounds = [0, 100], source = \"t\" }").empty());
+}
+
 TEST_CASE("guardrails: a growth rate typed as 30 for 30% is refused with the fraction it meant", "[guardrails][errors]") {
   const std::string e = error_of("[inputs]\ngrowth = { dist = \"normal\", mean = 30, sd = 5, unit = \"1/year\", format = \"percent\" }\n");
   CHECK_THAT(e, Contains("[inputs.growth]") && Contains("did you mean 0.184–0.416"));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -632,6 +633,30 @@ std::string replacement_problem(const Input& base, const Input& replacement) {
   return "";
 }
 
+namespace {
+
+// Words that name a fraction (a share, a rate, a probability) in an input's name, matched as whole `_`-separated parts.
+const std::vector<std::string> k_fraction_words = {"share", "shares", "pct", "percent", "percentage", "fraction", "ratio",
+                                                   "rate", "adoption", "penetration", "probability", "prob", "automation",
+                                                   "margin", "churn", "conversion", "growth", "cagr", "dilution"};
+
+}  // namespace
+
+bool looks_like_percent(const Input& in, double p1, double p99) {
+  if (!in.unit.empty() || in.bounds || in.format != NumberStyle::automatic) return false;
+  if (!(p1 >= 1 && p99 <= 100 && p99 > p1)) return false;
+  std::string part;
+  for (const char c : in.name + "_") {
+    if (c == '_' || c == '.') {
+      if (std::find(k_fraction_words.begin(), k_fraction_words.end(), part) != k_fraction_words.end()) return true;
+      part.clear();
+    } else {
+      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return false;
+}
+
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
@@ -648,6 +673,13 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
       out.push_back({in.where, section + "." + in.name,
                      fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
                                  lo, hi, describe(in.dist))});
+    if (looks_like_percent(in, lo, hi))
+      out.push_back({in.where, section + "." + in.name,
+                     fmt::format("`{}` is named like a share or rate but its values run {:.3g}–{:.3g} (P1–P99) with no "
+                                 "unit: a percentage typed as a number makes every product with it 100× too large; write "
+                                 "the fraction ({:.3g}–{:.3g}) and `format = \"percent\"` (which also bounds it to [0, 1]), "
+                                 "or give it a `unit` or `bounds` if these values are meant",
+                                 in.name, lo, hi, lo / 100, hi / 100)});
   }
 }
 

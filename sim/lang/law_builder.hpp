@@ -28,5 +28,8 @@ extern const std::vector<std::string> k_common_keys;
 
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);
+/// True when an input named like a fraction (a `_`-separated part such as share, rate, adoption, probability) has no
+/// unit, bounds or format and its law's P1–P99 [p1, p99] lies in [1, 100]: likely a percentage typed as a number.
+[[nodiscard]] bool looks_like_percent(const Input& in, double p1, double p99);
 
 }  // namespace tamcarlo::detail
