@@ -352,3 +352,43 @@ TEST_CASE("export: a missing, foreign or partial file is a clear error and write
   std::sort(left.begin(), left.end());
   CHECK(left == std::vector<std::string>{"notes.h5"});
 }
+
+TEST_CASE("export: never replaces a FIFO, a device or a file it did not write; a link is followed", "[export][errors]") {
+  const test::TempDir dir;
+  const std::string h5 = (dir.path() / "r.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios/cells/cs_finance.toml"), "-n", "2000", "-o", h5})
+              .exit_code == 0);
+  const auto exp = [&](const fs::path& out, std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {"export", h5, "--to", "markdown", "-o", out.string()};
+    args.insert(args.end(), more.begin(), more.end());
+    return test::run_tamcarlo(args);
+  };
+  const fs::path fifo = dir.path() / "pipe.md";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const auto& more : {std::vector<std::string>{}, std::vector<std::string>{"--force"}}) {
+    const auto p = exp(fifo, more);
+    CHECK(p.exit_code == 1);
+    CHECK_THAT(p.err, Contains("pipe.md is a FIFO") && Contains("nothing was written"));
+    CHECK(fs::is_fifo(fifo));
+  }
+  const auto dev = exp("/dev/null", {"--force"});
+  CHECK(dev.exit_code == 1);
+  CHECK_THAT(dev.err, Contains("/dev/null is a device"));
+  // Someone's notes: refused without --force and kept; replaced with it.
+  const std::string notes = dir.write("notes.md", "my notes\n");
+  const auto kept = exp(notes);
+  CHECK(kept.exit_code == 1);
+  CHECK_THAT(kept.err, Contains("exists and is not an earlier tamcarlo export; give --force"));
+  CHECK(test::slurp(notes) == "my notes\n");
+  // A link to them is followed: refused the same way, and the link stays a link.
+  fs::create_symlink(notes, dir.path() / "link.md");
+  CHECK(exp(dir.path() / "link.md").exit_code == 1);
+  CHECK(exp(dir.path() / "link.md", {"--force"}).exit_code == 0);
+  CHECK(fs::is_symlink(dir.path() / "link.md"));
+  CHECK_THAT(test::slurp(notes), Contains("tamcarlo export"));
+  // An earlier export is replaced without --force, and the result itself never is.
+  CHECK(exp(notes).exit_code == 0);
+  const auto self = exp(h5, {"--force"});
+  CHECK(self.exit_code == 1);
+  CHECK_THAT(self.err, Contains("is the result file itself"));
+}

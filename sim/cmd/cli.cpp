@@ -183,6 +183,7 @@ CLI::App* add_export(CLI::App& app, ExportArgs& ea) {
       ->required()
       ->check(CLI::IsMember({"markdown", "latex", "xlsx"}));
   exp->add_option("-o,--output", ea.output, "File to write (default: the result's name with .md, .tex or .xlsx)");
+  exp->add_flag("--force", ea.force, "Replace an existing file that is not an earlier export (never a device or FIFO)");
   return exp;
 }
 

@@ -43,6 +43,7 @@ struct ReportArgs {
 /// The options of `export`.
 struct ExportArgs {
   std::string result, to, output;
+  bool force = false;  ///< replace an existing regular file that is not an earlier export
 };
 
 /// Which command the line asks for.

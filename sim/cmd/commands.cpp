@@ -447,6 +447,7 @@ int cmd_export(const ExportArgs& a) {
   check_result_file(a.result, "export");
   std::vector<std::string> args = {a.result, "--to", a.to};
   if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
+  if (a.force) args.push_back("--force");
   exec_report_package("tamcarlo_report.export", args);
 }
 

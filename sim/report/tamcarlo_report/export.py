@@ -4,13 +4,17 @@ terminal and the page do), the workbook holds the float64 itself. Tables: output
 risk, the decision (options, EVPI, EVPPI), what drives each output (Spearman ρ, swing), Sobol' indices or Shapley
 effects, stressed cases side by side, and the inputs with their laws and sources; markdown and LaTeX add a methods
 paragraph, the workbook a sheet of the stored samples. The file is written under a temporary name and renamed, so
-an interrupted export leaves nothing behind. Exit codes as tamcarlo's: 0 ok, 1 usage, 3 failure, 130 interrupted."""
+an interrupted export leaves nothing behind. It never replaces what it did not create: a device, FIFO, socket or
+directory is refused always, another regular file unless it is an earlier export or --force is given (a symbolic
+link is followed to the file it names). Exit codes as tamcarlo's: 0 ok, 1 usage, 3 failure, 130 interrupted."""
 import argparse
 import math
 import os
 import signal
+import stat
 import sys
 import tempfile
+import zipfile
 
 import h5py
 import numpy as np
@@ -19,6 +23,7 @@ from .number_format import format_mean_ci, format_number
 from .reading import QuantileColumns, Run, num_attr, seal_state, stat_at, strings, text_attr
 
 FORMATS = {"markdown": ".md", "latex": ".tex", "xlsx": ".xlsx"}
+MARK = "tamcarlo export"  # in every export: the first line of a text one, the workbook's comments property
 EXCEL_ROWS = 1_048_576  # a worksheet's rows, the header included
 
 
@@ -307,7 +312,8 @@ def cell_text(row, i, style):
 
 def markdown(f, path):
     title = text_attr(f, "scenario_title") or text_attr(f, "suite_title")
-    lines = [f"# {text_attr(f, 'scenario_name') or text_attr(f, 'suite_name')}" + (f": {title}" if title else ""), ""]
+    lines = [f"<!-- {MARK} -->", f"# {text_attr(f, 'scenario_name') or text_attr(f, 'suite_name')}" +
+             (f": {title}" if title else ""), ""]
     for heading, tables, method in tables_of(f):
         lines += [f"## {heading}", "", method, ""]
         for t in tables:
@@ -333,7 +339,7 @@ def tex(s):
 def latex(f, path):
     """A LaTeX fragment (booktabs tables; \\input it into a document that loads booktabs, and xeCJK for Chinese
     text)."""
-    lines = ["% tamcarlo export: tables and a methods paragraph; needs \\usepackage{booktabs}"]
+    lines = [f"% {MARK}: tables and a methods paragraph; needs \\usepackage{{booktabs}}"]
     for heading, tables, method in tables_of(f):
         lines += [f"\\subsection*{{{tex(heading)}}}", "", tex(method), ""]
         for t in tables:
@@ -355,6 +361,7 @@ def xlsx(f, path):
     import xlsxwriter  # python3-xlsxwriter
 
     book = xlsxwriter.Workbook(path, {"nan_inf_to_errors": True})
+    book.set_properties({"comments": MARK})
     bold = book.add_format({"bold": True})
     used = set()
 
@@ -416,11 +423,43 @@ def kind_is_scenario(f):
     return text_attr(f, "kind", "scenario") == "scenario"
 
 
+def earlier_export(path):
+    """True when `path` is a file an earlier export wrote (its mark in the first line, or in a workbook's properties)."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                return MARK.encode() in z.read("docProps/core.xml")
+        with open(path, "rb") as fh:
+            return MARK.encode() in fh.readline()
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+
+
+def refusal(out, result, force):
+    """Why the export may not write `out` (a symbolic link followed to the file it names), or None."""
+    target = os.path.realpath(out)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else
+            "a socket" if stat.S_ISSOCK(st.st_mode) else
+            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else None)
+    if kind:
+        return f"{out} is {kind}; give -o a file name (an export replaces only files)"
+    if os.path.exists(result) and os.path.samefile(target, result):
+        return f"{out} is the result file itself; give -o another file"
+    if not force and not earlier_export(target):
+        return (f"{out} exists and is not an earlier tamcarlo export; give --force to replace it, or -o another file")
+    return None
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="tamcarlo export", description=__doc__.split("\n")[0])
     p.add_argument("result")
     p.add_argument("--to", required=True, choices=sorted(FORMATS))
     p.add_argument("-o", "--output")
+    p.add_argument("--force", action="store_true")
     a = p.parse_args(argv)
     out = a.output or os.path.splitext(a.result)[0] + FORMATS[a.to]
 
@@ -440,9 +479,11 @@ def main(argv=None):
     if state == "damaged":
         sys.stderr.write(f"tamcarlo export: error: {a.result} is damaged: {why}; nothing was exported\n")
         return 3
-    if os.path.isdir(out):
-        sys.stderr.write(f"tamcarlo export: error: {out} is a directory; give -o a file name\n")
+    why = refusal(out, a.result, a.force)
+    if why:
+        sys.stderr.write(f"tamcarlo export: error: {why}; nothing was written\n")
         return 1
+    target = os.path.realpath(out)  # a link stays a link: the file it names is replaced
     temp = None
     try:
         with h5py.File(a.result, "r") as f:
@@ -455,11 +496,11 @@ def main(argv=None):
                                  "format_version attribute)\n")
                 return 1
             fd, temp = tempfile.mkstemp(prefix=".tamcarlo-export-", suffix=FORMATS[a.to],
-                                        dir=os.path.dirname(os.path.abspath(out)))
+                                        dir=os.path.dirname(target))
             os.close(fd)
             {"markdown": markdown, "latex": latex, "xlsx": xlsx}[a.to](f, temp)
         os.chmod(temp, 0o644)
-        os.replace(temp, out)
+        os.replace(temp, target)
         temp = None
         sys.stdout.write(f"{out}: {a.to} export of {a.result}\n")
         return 0
