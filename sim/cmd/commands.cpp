@@ -361,10 +361,10 @@ int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
 
 namespace {
 
-// A result file `verb` (report, export) reads: what is not a regular file is named as what it is (a directory, a
+// A result file `verb` (report, export) reads (`done`: "reported", "exported"): what is not a regular file is named as what it is (a directory, a
 // FIFO, a device), an interrupted commit is finished, and a damaged file is refused before Python starts (the
 // package checks the seal again when run alone).
-void check_result_file(const std::string& result, const char* verb) {
+void check_result_file(const std::string& result, const char* verb, const char* done) {
   std::error_code ec;
   const fs::file_status st = fs::status(result, ec);
   if (fs::exists(st) && !fs::is_regular_file(st)) {
@@ -382,9 +382,9 @@ void check_result_file(const std::string& result, const char* verb) {
   }
   std::string why;
   if (fs::is_regular_file(st) && check_seal(result, &why) == SealState::damaged)
-    throw RunError(damaged_message(result, why, fmt::format("nothing was {}ed; run the scenario again (or copy the file "
+    throw RunError(damaged_message(result, why, fmt::format("nothing was {}; run the scenario again (or copy the file "
                                                             "again from where it was written)",
-                                                            std::string(verb) == "report" ? "report" : "export")));
+                                                            done)));
 }
 
 // Where the report package is: beside an installed tamcarlo (<prefix>/bin/../share/tamcarlo/report), else in the
@@ -436,7 +436,7 @@ std::string report_dir() {
 }  // namespace
 
 int cmd_report(const ReportArgs& a) {
-  check_result_file(a.result, "report");
+  check_result_file(a.result, "report", "reported");
   std::vector<std::string> args = {a.result, "--locale", a.locale, "--dpi", std::to_string(a.dpi)};
   if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
   if (a.svg) args.push_back("--svg");
@@ -444,7 +444,7 @@ int cmd_report(const ReportArgs& a) {
 }
 
 int cmd_export(const ExportArgs& a) {
-  check_result_file(a.result, "export");
+  check_result_file(a.result, "export", "exported");
   std::vector<std::string> args = {a.result, "--to", a.to};
   if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
   if (a.force) args.push_back("--force");

@@ -1,4 +1,5 @@
 #include "sim/engine/shapley.hpp"
+#include "sim/engine/sobol.hpp"
 
 #include "sim/base/error.hpp"
 #include "sim/base/numeric.hpp"
@@ -82,15 +83,8 @@ ShapleyResult shapley_effects(const Plan& plan, std::uint64_t seed, std::uint64_
       out.inputs.push_back(v);
     }
   const std::size_t d = out.inputs.size();
-  std::vector<std::size_t> series;
   std::int32_t year = -1;
-  for (std::size_t s = 0; s < plan.series().size(); ++s) {
-    if (!wanted[s]) continue;
-    const Series& ser = plan.series()[s];
-    if (ser.year >= 0 && static_cast<std::size_t>(ser.year) + 1 != plan.years().size()) continue;
-    if (ser.year >= 0) year = ser.year;
-    series.push_back(s);
-  }
+  const std::vector<std::size_t> series = global_series(plan, wanted, year);
   if (d == 0 || series.empty() || permutations < 2) return out;
 
   std::vector<Group> groups;
@@ -108,6 +102,8 @@ ShapleyResult shapley_effects(const Plan& plan, std::uint64_t seed, std::uint64_
     }
     groups.emplace_back(std::move(members), r);
   }
+  std::size_t widest = 1;  // the largest group
+  for (const Group& g : groups) widest = std::max(widest, g.members.size());
   std::vector<QuantileFunction> quantile;
   for (const std::uint32_t v : out.inputs) quantile.emplace_back(plan.law(v));
 
@@ -138,37 +134,45 @@ ShapleyResult shapley_effects(const Plan& plan, std::uint64_t seed, std::uint64_
       std::vector<std::size_t> order(np * d);
       std::vector<double> zo(d);
       std::vector<bool> redrawn(d);
+      std::vector<std::size_t> mask(groups.size());  // per group: its members redrawn at this prefix
+      // Scratch for one group's scores (Eigen products into preallocated heads: nothing allocated per draw).
+      Eigen::VectorXd gin(static_cast<Eigen::Index>(widest)), gout(static_cast<Eigen::Index>(widest)),
+          gfix(static_cast<Eigen::Index>(widest));
+      const auto span = [](Eigen::VectorXd& v, std::size_t n) { return v.head(static_cast<Eigen::Index>(n)); };
       for (std::size_t q = 0; q < np; ++q) {
         std::size_t* pi = order.data() + q * d;
         std::iota(pi, pi + d, std::size_t{0});
         const double* uq = u.data() + q * d;
         std::sort(pi, pi + d, [&](std::size_t a, std::size_t b) { return uq[a] < uq[b] || (uq[a] == uq[b] && a < b); });
         std::fill(redrawn.begin(), redrawn.end(), false);
+        std::fill(mask.begin(), mask.end(), std::size_t{0});
         for (std::size_t j = 0; j < d; ++j) {
           redrawn[pi[j]] = true;
+          if (group_of[pi[j]] >= 0)
+            mask[static_cast<std::size_t>(group_of[pi[j]])] |= std::size_t{1} << member_of[pi[j]];
           const double* ej = e.data() + q * normals + j * d * (1 + k_inner);
           // The outer draw: every input's normal score, correlated within its group.
           for (std::size_t i = 0; i < d; ++i) zo[i] = ej[i];
           for (const Group& g : groups) {
-            Eigen::VectorXd x(static_cast<Eigen::Index>(g.members.size()));
-            for (std::size_t m = 0; m < g.members.size(); ++m) x(static_cast<Eigen::Index>(m)) = ej[g.members[m]];
-            const Eigen::VectorXd c = g.root * x;
-            for (std::size_t m = 0; m < g.members.size(); ++m) zo[g.members[m]] = c(static_cast<Eigen::Index>(m));
+            const std::size_t k = g.members.size();
+            for (std::size_t m = 0; m < k; ++m) gin(static_cast<Eigen::Index>(m)) = ej[g.members[m]];
+            span(gout, k).noalias() = g.root * span(gin, k);
+            for (std::size_t m = 0; m < k; ++m) zo[g.members[m]] = gout(static_cast<Eigen::Index>(m));
           }
           for (std::size_t t = 0; t < k_inner; ++t) {
             const std::size_t row = (q * d + j) * k_inner + t;
             const double* eps = ej + d * (1 + t);
             for (std::size_t i = 0; i < d; ++i) z[i][row] = !redrawn[i] ? zo[i] : group_of[i] < 0 ? eps[i] : zo[i];
-            for (const Group& g : groups) {  // the redrawn members given the fixed ones
-              std::size_t mask = 0;
-              for (std::size_t m = 0; m < g.members.size(); ++m) mask |= redrawn[g.members[m]] ? std::size_t{1} << m : 0;
-              if (mask == 0) continue;
-              const Group::Conditional& c = g.given[mask];
-              Eigen::VectorXd zf(static_cast<Eigen::Index>(c.fixed.size())), ez(static_cast<Eigen::Index>(c.redrawn.size()));
-              for (std::size_t m = 0; m < c.fixed.size(); ++m) zf(static_cast<Eigen::Index>(m)) = zo[g.members[c.fixed[m]]];
-              for (std::size_t m = 0; m < c.redrawn.size(); ++m) ez(static_cast<Eigen::Index>(m)) = eps[g.members[c.redrawn[m]]];
-              const Eigen::VectorXd zj = c.a * zf + c.l * ez;
-              for (std::size_t m = 0; m < c.redrawn.size(); ++m) z[g.members[c.redrawn[m]]][row] = zj(static_cast<Eigen::Index>(m));
+            for (std::size_t gi = 0; gi < groups.size(); ++gi) {  // the redrawn members given the fixed ones
+              if (mask[gi] == 0) continue;
+              const Group& g = groups[gi];
+              const Group::Conditional& c = g.given[mask[gi]];
+              const std::size_t nf = c.fixed.size(), nj = c.redrawn.size();
+              for (std::size_t m = 0; m < nf; ++m) gfix(static_cast<Eigen::Index>(m)) = zo[g.members[c.fixed[m]]];
+              for (std::size_t m = 0; m < nj; ++m) gin(static_cast<Eigen::Index>(m)) = eps[g.members[c.redrawn[m]]];
+              span(gout, nj).noalias() = c.l * span(gin, nj);
+              if (nf > 0) span(gout, nj).noalias() += c.a * span(gfix, nf);
+              for (std::size_t m = 0; m < nj; ++m) z[g.members[c.redrawn[m]]][row] = gout(static_cast<Eigen::Index>(m));
             }
           }
         }

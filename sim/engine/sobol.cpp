@@ -14,11 +14,7 @@
 
 namespace tamcarlo {
 
-namespace {
-
-// The non-constant inputs, and the wanted series: untimed ones and each timed variable at the last year (that
-// year's index, or −1 when none is timed).
-std::vector<std::size_t> sobol_series(const Plan& plan, const std::vector<bool>& wanted, std::int32_t& year) {
+std::vector<std::size_t> global_series(const Plan& plan, const std::vector<bool>& wanted, std::int32_t& year) {
   std::vector<std::size_t> series;
   year = -1;
   for (std::size_t s = 0; s < plan.series().size(); ++s) {
@@ -31,8 +27,6 @@ std::vector<std::size_t> sobol_series(const Plan& plan, const std::vector<bool>&
   return series;
 }
 
-}  // namespace
-
 SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n, const std::vector<bool>& wanted,
                           unsigned threads, const std::atomic<bool>* cancel) {
   const auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
@@ -44,7 +38,7 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
     if (!plan.constant_input(v)) out.inputs.push_back(v);
   const std::size_t k = out.inputs.size();
   std::int32_t year = -1;
-  const std::vector<std::size_t> series = sobol_series(plan, wanted, year);
+  const std::vector<std::size_t> series = global_series(plan, wanted, year);
   const std::uint64_t seed_b = seed ^ variable_id("sobol:B");
   const std::uint64_t blocks = (n + k_block_size - 1) / k_block_size;
   // sums[o][blk]: output o's Saltelli sums over block blk.

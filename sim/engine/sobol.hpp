@@ -28,6 +28,10 @@ struct SobolResult {
   bool correlated = false;            ///< the plan correlates inputs: the A/B swaps drop that dependence
 };
 
+/// The wanted series global sensitivity covers: untimed ones, and each timed variable at the last year; `year` is set
+/// to that year's index (−1 when none is timed).
+[[nodiscard]] std::vector<std::size_t> global_series(const Plan& plan, const std::vector<bool>& wanted, std::int32_t& year);
+
 /// Sobol' indices of each wanted series (untimed, or a timed variable's last year) under `seed`: A is the run's
 /// own first n samples, B the same indices under a seed derived from `seed` ("sobol:B"); every draw is keyed,
 /// and the block sums merge in block order, so the result does not depend on `threads`. Throws Interrupted when

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -145,16 +144,14 @@ Json decision(const DecisionSummary& d) {
                              {"p_best", num(o.best.p)},
                              {"p_best_ci", ci(o.best.lo, o.best.hi)}};
   }
-  std::vector<std::size_t> order(d.questions.size());
-  for (std::size_t q = 0; q < order.size(); ++q) order[q] = q;
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return e.partial[a].value > e.partial[b].value; });
+  const std::vector<std::size_t> order = d.ranked();
   Json evppi = Json::object();
   for (std::size_t rank = 0; rank < order.size(); ++rank) {
     const std::size_t q = order[rank];
     const PartialValue& v = e.partial[q];
     const double half = 1.96 * v.se + v.bias;
     evppi[d.questions[q].first] = {{"rank", rank + 1},
-                                   {"group", q + d.groups >= d.questions.size()},
+                                   {"group", d.is_group(q)},
                                    {"inputs", d.questions[q].second},
                                    {"value", num(v.value)},
                                    {"se", num(v.se)},

@@ -240,7 +240,7 @@ void RunGroup::write_decision(const DecisionSummary& d) {
     std::string members;
     for (const auto& m : d.questions[i].second) members += (members.empty() ? "" : " ") + m;
     inputs.push_back(members);
-    group.push_back(i + d.groups >= q ? 1.0 : 0.0);
+    group.push_back(d.is_group(i) ? 1.0 : 0.0);
     value.push_back(v.value);
     vse.push_back(v.se);
     bias.push_back(v.bias);

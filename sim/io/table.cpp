@@ -232,15 +232,11 @@ void print_decision(const DecisionSummary& d, std::ostream& os) {
   os << fmt::format(" EVPI = {} {} (expected value of perfect information: what knowing every input before deciding "
                     "would add to the best option's {})\n",
                     money(e.evpi), interval(e.evpi, 1.96 * e.evpi_se), money(e.options[e.best].mean));
-  std::vector<std::size_t> order(d.questions.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return e.partial[a].value > e.partial[b].value; });
   rows = {{"what to learn first", "EVPPI", "95% CI (± bias bound)", "of EVPI", "cells"}};
-  for (const std::size_t q : order) {
+  for (const std::size_t q : d.ranked()) {
     const PartialValue& v = e.partial[q];
-    const bool group = q + d.groups >= d.questions.size();
     std::string name = d.questions[q].first;
-    if (group) {
+    if (d.is_group(q)) {
       std::string members;
       for (const auto& m : d.questions[q].second) members += (members.empty() ? "" : ", ") + m;
       name = fmt::format("{} ({})", name, members);

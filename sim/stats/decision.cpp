@@ -139,11 +139,11 @@ DecisionEstimate estimate_decision(const DecisionSums& s) {
     PartialValue v;
     v.cells = s.cells(p);
     double gain = 0, gain2 = 0, cross = 0;
+    std::vector<double> both(s.cell_width());
     for (std::size_t c = 0; c < s.cells(p); ++c) {
       const CellView h0{s.cell(p, 0, c), k}, h1{s.cell(p, 1, c), k};
       // Both halves together (the plug-in choice).
-      std::vector<double> both(h0.s.begin(), h0.s.end());
-      for (std::size_t i = 0; i < both.size(); ++i) both[i] += h1.s[i];
+      for (std::size_t i = 0; i < both.size(); ++i) both[i] = h0.s[i] + h1.s[i];
       const CellView all{both, k};
       if (all.n() <= 0) continue;
       const std::size_t pick = all.choice(b);

@@ -1,6 +1,9 @@
 #include "sim/stats/run_summary.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 #include <stdexcept>
 
 namespace tamcarlo {
@@ -27,6 +30,17 @@ Proportion VariableSummary::violations() const { return wilson(violated_samples(
 std::string VariableSummary::indicator_name() const {
   const std::string l = label();  // "check.<name>" or "bounds.<formula>", with [year] when timed
   return l.substr(l.find('.') + 1);
+}
+
+std::vector<std::size_t> DecisionSummary::ranked() const {
+  std::vector<std::size_t> order(questions.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto key = [&](std::size_t q) {
+    const double v = estimate.partial[q].value;
+    return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) > key(b); });
+  return order;
 }
 
 std::size_t RunSummary::series_index(const std::string& name, std::optional<int> year) const {

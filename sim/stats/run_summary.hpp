@@ -73,6 +73,10 @@ struct DecisionSummary {
   std::size_t groups = 0;            ///< the last `groups` questions are [decision] groups
   DecisionEstimate estimate;
   std::uint64_t samples = 0;         ///< the run's first samples the analysis swept
+  /// True when question q is a [decision] group (not one input).
+  [[nodiscard]] bool is_group(std::size_t q) const noexcept { return q + groups >= questions.size(); }
+  /// The questions by EVPPI, largest first (a NaN last; ties keep their order).
+  [[nodiscard]] std::vector<std::size_t> ranked() const;
 };
 
 /// Wall seconds per phase of a streaming run.

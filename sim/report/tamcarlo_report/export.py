@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from .number_format import format_mean_ci, format_number
-from .reading import QuantileColumns, Run, num_attr, seal_state, stat_at, strings, text_attr
+from .reading import QuantileColumns, Run, evppi_order, num_attr, seal_state, stat_at, strings, text_attr
 
 FORMATS = {"markdown": ".md", "latex": ".tex", "xlsx": ".xlsx"}
 MARK = "tamcarlo export"  # in every export: the first line of a text one, the workbook's comments property
@@ -116,7 +116,7 @@ def decision_tables(run):
                     f"over the first {int(d.attrs['samples']):,} samples.")
     names, members, group = strings(d["question"]), strings(d["question_inputs"]), d["group"][()]
     v, vse, bias = d["evppi"][()], d["evppi_se"][()], d["evppi_bias"][()]
-    order = sorted(range(len(names)), key=lambda i: -v[i] if math.isfinite(v[i]) else math.inf)
+    order = evppi_order(d)
     rows = [[names[i] + (f" ({members[i].replace(' ', ', ')})" if group[i] else ""), v[i],
              ci_text(v[i] - 1.96 * vse[i] - bias[i], v[i] + 1.96 * vse[i] + bias[i]),
              v[i] - 1.96 * vse[i] - bias[i], v[i] + 1.96 * vse[i] + bias[i], bias[i],
@@ -374,8 +374,9 @@ def xlsx(f, path):
         used.add(n.lower())
         return n
 
-    many = len(tables_of(f)) > 1
-    for heading, tables, method in tables_of(f):
+    parts = tables_of(f)
+    many = len(parts) > 1
+    for heading, tables, method in parts:
         for t in tables:
             ws = book.add_worksheet(sheet_name(f"{heading} {t.key}" if many else t.key))
             cols, _ = visible(t, text=False)

@@ -13,7 +13,7 @@ import sys
 import h5py
 
 from .charts import Charts, evppi_chart, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, swing_chart, tornado
-from .reading import QuantileColumns, Run, num_attr, stat_at, strings, text_attr
+from .reading import QuantileColumns, Run, evppi_order, num_attr, stat_at, strings, text_attr
 from .words import say
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
@@ -186,7 +186,7 @@ def decision_section(ch, run):
              f"{w('what knowing every input before deciding would add to the best option')}.</p>"]
     names, members, group = strings(d["question"]), strings(d["question_inputs"]), d["group"][()]
     v, vse, bias = d["evppi"][()], d["evppi_se"][()], d["evppi_bias"][()]
-    order = sorted(range(len(names)), key=lambda i: -v[i] if math.isfinite(v[i]) else math.inf)
+    order = evppi_order(d)
     rows = [[names[i] + (f" ({members[i].replace(' ', ', ')})" if group[i] else ""),
              w.num(v[i]), f"[{w.num(v[i] - 1.96 * vse[i] - bias[i])}, {w.num(v[i] + 1.96 * vse[i] + bias[i])}]",
              f"{round(100 * v[i] / evpi)}%" if evpi > 0 and math.isfinite(v[i]) else "—"] for i in order]

@@ -76,6 +76,12 @@ def strings(ds):
     return [s.decode() if isinstance(s, bytes) else str(s) for s in ds[()]]
 
 
+def evppi_order(d):
+    """A decision group's questions by EVPPI, largest first (a NaN last), as the terminal ranks them."""
+    v = d["evppi"][()]
+    return sorted(range(len(v)), key=lambda i: -v[i] if math.isfinite(v[i]) else math.inf)
+
+
 class Run:
     """One scenario's run inside a file: the root, a suite member, or a stressed case."""
 
