@@ -353,7 +353,7 @@ TEST_CASE("export: a missing, foreign or partial file is a clear error and write
   CHECK(left == std::vector<std::string>{"notes.h5"});
 }
 
-TEST_CASE("export: never replaces a FIFO, a device or a file it did not write; a link is followed", "[export][errors]") {
+TEST_CASE("export: never replaces a FIFO, a device or a file it did not write, and follows a link", "[export][errors]") {
   const test::TempDir dir;
   const std::string h5 = (dir.path() / "r.h5").string();
   REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios/cells/cs_finance.toml"), "-n", "2000", "-o", h5})
