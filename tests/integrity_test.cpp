@@ -98,7 +98,7 @@ TEST_CASE("integrity: every file tamcarlo writes carries a SHA-256 seal that sha
   CHECK(check_seal((dir.path() / "r.h5").string()) == SealState::sealed);
   const auto sum = test::run_shell("cd '" + dir.path().string() + "' && tail -c +513 r.h5 | sha256sum");
   CHECK(bytes.substr(28, 64) == sum.out.substr(0, 64));
-  CHECK(read_number_attribute((dir.path() / "r.h5").string(), "/", "format_version") == 3);  // HDF5 reads past it
+  CHECK(read_number_attribute((dir.path() / "r.h5").string(), "/", "format_version") == 4);  // HDF5 reads past it
 }
 
 TEST_CASE("integrity: a damaged result is refused by report, by name, with exit 3 (34 variants)", "[integrity][report]") {

@@ -2,6 +2,8 @@
 
 #include "sim/io/seal.hpp"
 
+#include <hdf5_hl.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -123,8 +125,45 @@ void attr(hid_t obj, const std::string& name, const std::vector<std::string>& va
   if (!p.empty()) h5_check(H5Awrite(a.get(), type.get(), p.data()), "write attribute " + name);
 }
 
+void dims(hid_t scales, hid_t ds, const DimNames& names) {
+  const H5Handle space(H5Dget_space(ds), H5Sclose, "read a dataspace");
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < static_cast<int>(names.size()))
+    throw RunError(fmt::format("HDF5: {} dimension names for a dataset of rank {}", names.size(), rank));
+  std::vector<hsize_t> shape(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space.get(), shape.data(), nullptr);
+  for (int axis = 0; axis < static_cast<int>(names.size()); ++axis) {
+    const std::string& dim = names[static_cast<std::size_t>(axis)];
+    H5Handle scale;
+    if (H5Lexists(scales, dim.c_str(), H5P_DEFAULT) > 0) {
+      scale = H5Handle(H5Dopen2(scales, dim.c_str(), H5P_DEFAULT), H5Dclose, "open dimension " + dim);
+      if (H5DSis_scale(scale.get()) <= 0) h5_check(H5DSset_scale(scale.get(), dim.c_str()), "make " + dim + " a dimension");
+    } else {
+      // netCDF-4's dimension without a coordinate variable: a float32 dataset of the axis's length, never written
+      // (so it takes no space), whose NAME says what it is.
+      const hsize_t n[1] = {shape[static_cast<std::size_t>(axis)]};
+      const H5Handle dspace(H5Screate_simple(1, n, nullptr), H5Sclose, "create a dataspace");
+      scale = H5Handle(H5Dcreate2(scales, dim.c_str(), H5T_IEEE_F32LE, dspace.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                       H5Dclose, "create dimension " + dim);
+      const std::string label = fmt::format("This is a netCDF dimension but not a netCDF variable.{:10}", n[0]);
+      h5_check(H5DSset_scale(scale.get(), label.c_str()), "make " + dim + " a dimension");
+    }
+    if (H5DSis_scale(ds) > 0) continue;  // a coordinate is its own dimension
+    h5_check(H5DSattach_scale(ds, scale.get(), static_cast<unsigned>(axis)), "attach dimension " + dim);
+  }
+}
+
+void dataset(hid_t parent, const std::string& name, std::span<const int> x, const std::string& dim) {
+  const hsize_t n[1] = {x.size()};
+  const H5Handle space(H5Screate_simple(1, n, nullptr), H5Sclose, "create a dataspace");
+  const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+  if (!x.empty()) h5_check(H5Dwrite(ds.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
+  dims(parent, ds.get(), {dim});
+}
+
 void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
-             bool chunked) {
+             const DimNames& names, bool chunked) {
   const H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
                        "create a dataspace");
   const H5Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create dataset properties");
@@ -136,9 +175,11 @@ void dataset(hid_t parent, const std::string& name, std::span<const double> x, s
   const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
                     H5Dclose, "create dataset " + name);
   if (!x.empty()) h5_check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x.data()), "write " + name);
+  h5::dims(parent, ds.get(), names);
 }
 
-void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources) {
+void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources,
+                     const DimNames& names) {
   const hsize_t dims[2] = {n, sources.size()}, sdims[1] = {n};
   const H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "create a dataspace");
   const H5Handle source_space(H5Screate_simple(1, sdims, nullptr), H5Sclose, "create a dataspace");
@@ -154,9 +195,10 @@ void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, con
   }
   const H5Handle ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
                     H5Dclose, "create dataset " + name);
+  h5::dims(parent, ds.get(), names);
 }
 
-void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values, const std::string& dim) {
   const H5Handle type = h5::string_type();
   const hsize_t dims[1] = {values.size()};
   const H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose, "create a dataspace");
@@ -164,6 +206,7 @@ void strings(hid_t parent, const std::string& name, const std::vector<std::strin
                     H5Dclose, "create dataset " + name);
   std::vector<const char*> p;
   for (const auto& v : values) p.push_back(v.c_str());
+  h5::dims(parent, ds.get(), {dim.empty() ? name : dim});
   if (p.empty()) return;
   // A type-conversion buffer the size of the pointers (HDF5's default is 1 MB, zeroed for every write: most of a
   // small result's write time).

@@ -58,17 +58,24 @@ void attr(hid_t obj, const std::string& name, std::span<const int> values);
 void attr(hid_t obj, const std::string& name, std::span<const double> values);
 /// Writes a variable-length UTF-8 string array attribute.
 void attr(hid_t obj, const std::string& name, const std::vector<std::string>& values);
-/// A float64 dataset of shape `dims` (row-major `x`, product of dims = x.size()); chunked for large data.
+/// The netCDF-4 names of a dataset's axes, one per axis (see dims()).
+using DimNames = std::vector<std::string>;
+/// A float64 dataset of shape `dims` (row-major `x`, product of dims = x.size()) whose axes are the netCDF
+/// dimensions `names` (dims()); chunked for large data.
 void dataset(hid_t parent, const std::string& name, std::span<const double> x, std::vector<hsize_t> dims,
-             bool chunked = false);
-/// A float64 dataset of shape N × C from C columns of N samples each, written column by column
-/// through a strided selection (no transposed copy); chunked.
-void columns(hid_t parent, const std::string& name, const std::vector<std::span<const double>>& cols);
+             const DimNames& names, bool chunked = false);
+/// A 1-D int32 dataset (e.g. a timeline's years) on the dimension `dim` (its own name: a coordinate).
+void dataset(hid_t parent, const std::string& name, std::span<const int> x, const std::string& dim);
+/// Names the axes of the dataset `ds` as netCDF-4 dimensions (HDF5 dimension scales), which xarray and h5netcdf read:
+/// axis i (of the first names.size()) gets the scale `names[i]` in the group `scales`: the dataset of that name there (a coordinate, made a scale
+/// if it is not one yet), else a new dimension without coordinates (a scale of that axis's length with no storage).
+void dims(hid_t scales, hid_t ds, const DimNames& names);
 /// A float64 virtual dataset of shape n × C whose column c is the 1-D dataset at sources[c] (an absolute
 /// path in the same file; "" leaves the column NaN): a view, no copy.
-void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources);
-/// A 1-D dataset of UTF-8 strings.
-void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
+void virtual_columns(hid_t parent, const std::string& name, std::uint64_t n, const std::vector<std::string>& sources,
+                     const DimNames& names);
+/// A 1-D dataset of UTF-8 strings on the dimension `dim` ("" = its own name: the labels of a coordinate).
+void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values, const std::string& dim = "");
 /// True when `obj` has an attribute `name`.
 [[nodiscard]] bool has_attr(hid_t obj, const std::string& name);
 /// The UTF-8 string attribute `name` of `obj`.

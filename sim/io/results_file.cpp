@@ -1,6 +1,8 @@
 #include "sim/io/results_file.hpp"
 
 #include "sim/io/h5.hpp"
+
+#include <hdf5_hl.h>
 #include "sim/io/output_path.hpp"
 #include "sim/io/seal.hpp"
 #include "sim/random/rng.hpp"
@@ -45,7 +47,7 @@ void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
   }
   for (const auto& [name, v] : {std::pair{"level", &level}, {"var", &var}, {"var_lo", &var_lo}, {"var_hi", &var_hi},
                                 {"cvar", &cvar}, {"cvar_se", &cvar_se}})
-    h5::dataset(id, name, *v, {v->size()});
+    h5::dataset(id, name, *v, {v->size()}, {"level"});
   for (const bool below : {true, false}) {
     std::vector<double> t, p, lo, hi;
     for (const auto& x : k.thresholds)
@@ -56,10 +58,11 @@ void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
         hi.push_back(x.p.hi);
       }
     const std::string stem = below ? "below" : "at_least";
-    h5::dataset(id, stem + "_threshold", t, {t.size()});
-    h5::dataset(id, "p_" + stem, p, {p.size()});
-    h5::dataset(id, "p_" + stem + "_lo", lo, {lo.size()});
-    h5::dataset(id, "p_" + stem + "_hi", hi, {hi.size()});
+    const std::string dim = stem + "_threshold";
+    h5::dataset(id, dim, t, {t.size()}, {dim});
+    h5::dataset(id, "p_" + stem, p, {p.size()}, {dim});
+    h5::dataset(id, "p_" + stem + "_lo", lo, {lo.size()}, {dim});
+    h5::dataset(id, "p_" + stem + "_hi", hi, {hi.size()}, {dim});
   }
   h5::attr(id, "downside_target", k.downside_target);
   h5::attr(id, "semi_deviation", k.semi_deviation);
@@ -106,7 +109,10 @@ struct ResultWriter::Impl {
     return parent;
   }
 
-  void add_samples(hid_t parent, const std::string& name, std::uint64_t n, const std::string& unit,
+  // samples/<name> in `parent`, its axes the dimension `sample` of the group `scales` (the run's group: no sample
+  // dataset can take its name) and, for a timed one, `year`, the timeline's coordinate in `parent` (a reserved name),
+  // each created with the first dataset that needs it.
+  void add_samples(hid_t parent, hid_t scales, const std::string& name, std::uint64_t n, const std::string& unit,
                    std::span<const int> years) {
     const bool matrix = !years.empty();
     const hsize_t cols = matrix ? years.size() : 1;
@@ -119,6 +125,12 @@ struct ResultWriter::Impl {
                 H5Dclose, "create dataset " + name);
     h5::attr(ds.get(), "unit", unit);
     if (matrix) h5::attr(ds.get(), "years", years);
+    h5::dims(scales, ds.get(), {"sample"});
+    if (matrix) {
+      if (H5Lexists(parent, "year", H5P_DEFAULT) <= 0) h5::dataset(parent, "year", years, "year");
+      const H5Handle year(H5Dopen2(parent, "year", H5P_DEFAULT), H5Dclose, "open year");
+      h5_check(H5DSattach_scale(ds.get(), year.get(), 1), "attach dimension year");
+    }
     samples.push_back({std::move(ds), cols, name});
     sample_columns += cols;
   }
@@ -126,7 +138,7 @@ struct ResultWriter::Impl {
 
 void RunGroup::add_samples(const std::string& name, std::uint64_t n, const std::string& unit, std::span<const int> years) {
   ResultWriter::Impl& f = *file_->impl_;
-  f.add_samples(f.groups[index_].samples.get(), name, n, unit, years);
+  f.add_samples(f.groups[index_].samples.get(), f.groups[index_].group.get(), name, n, unit, years);
 }
 
 void RunGroup::add_constant(const std::string& name, double value, const std::string& unit) {
@@ -221,11 +233,11 @@ void RunGroup::write_decision(const DecisionSummary& d) {
   }
   const std::size_t k = d.options.size(), q = d.questions.size();
   h5::strings(id, "option", d.options);
-  h5::dataset(id, "option_mean", mean, {k});
-  h5::dataset(id, "option_mean_se", se, {k});
-  h5::dataset(id, "p_best", p, {k});
-  h5::dataset(id, "p_best_lo", lo, {k});
-  h5::dataset(id, "p_best_hi", hi, {k});
+  h5::dataset(id, "option_mean", mean, {k}, {"option"});
+  h5::dataset(id, "option_mean_se", se, {k}, {"option"});
+  h5::dataset(id, "p_best", p, {k}, {"option"});
+  h5::dataset(id, "p_best_lo", lo, {k}, {"option"});
+  h5::dataset(id, "p_best_hi", hi, {k}, {"option"});
   h5::attr(id, "unit", d.unit);
   h5::attr(id, "best", d.options[e.best]);
   h5::attr(id, "evpi", e.evpi);
@@ -249,11 +261,11 @@ void RunGroup::write_decision(const DecisionSummary& d) {
     cells.push_back(static_cast<double>(v.cells));
   }
   h5::strings(id, "question", names);
-  h5::strings(id, "question_inputs", inputs);
+  h5::strings(id, "question_inputs", inputs, "question");
   for (const auto& [name, x] : {std::pair{"group", &group}, std::pair{"evppi", &value}, std::pair{"evppi_se", &vse},
                                 std::pair{"evppi_bias", &bias}, std::pair{"evppi_plugin", &plugin},
                                 std::pair{"evppi_crossfit", &crossfit}, std::pair{"cells", &cells}})
-    h5::dataset(id, name, *x, {q});
+    h5::dataset(id, name, *x, {q}, {"question"});
 }
 
 void RunGroup::write_delta(const RunSummary& stressed, const std::vector<Moments>& delta) {
@@ -267,8 +279,8 @@ void RunGroup::write_delta(const RunSummary& stressed, const std::vector<Moments
       se.push_back(delta[i].se());
     }
   h5::strings(d.get(), "series", label);
-  h5::dataset(d.get(), "mean", mean, {mean.size()});
-  h5::dataset(d.get(), "mean_se", se, {se.size()});
+  h5::dataset(d.get(), "mean", mean, {mean.size()}, {"series"});
+  h5::dataset(d.get(), "mean_se", se, {se.size()}, {"series"});
 }
 
 void RunGroup::write_summary(std::span<const VariableSummary> series, const std::vector<std::string>& sensitivity_inputs,
@@ -276,13 +288,24 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   const VariableSummary& first = series.front();
   const H5Handle g = h5::group(file_->impl_->groups[index_].summary.get(), first.var.name);
   const hid_t id = g.get();
+  // A timed variable's statistics are per year: `year` is their coordinate (written first, as every dimension is).
+  const bool timed = first.year.has_value();
+  if (timed) {
+    std::vector<double> years;
+    for (const auto& s : series) years.push_back(*s.year);
+    h5::dataset(id, "year", years, {years.size()}, {"year"});
+  }
+  const auto per_year = [&](h5::DimNames names) {
+    if (timed) names.insert(names.begin(), "year");
+    return names;
+  };
   if (!first.sensitivity.empty() && first.sensitivity.size() == sensitivity_inputs.size()) {
     std::vector<double> rho;
     for (const auto& s : series) rho.insert(rho.end(), s.sensitivity.begin(), s.sensitivity.end());
     std::vector<hsize_t> dims = {sensitivity_inputs.size()};
     if (first.year) dims.insert(dims.begin(), series.size());
     h5::strings(id, "sensitivity_input", sensitivity_inputs);
-    h5::dataset(id, "sensitivity", rho, dims);
+    h5::dataset(id, "sensitivity", rho, dims, per_year({"sensitivity_input"}));
     h5::attr(id, "sensitivity_samples", sensitivity_samples);
     if (first.swing.size() == sensitivity_inputs.size()) {  // the tornado in the output's unit
       std::vector<double> low, high, se;
@@ -293,9 +316,9 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
           high.push_back(w.high);
           se.push_back(w.se);
         }
-      h5::dataset(id, "swing_low", low, dims);
-      h5::dataset(id, "swing_high", high, dims);
-      h5::dataset(id, "swing_se", se, dims);
+      h5::dataset(id, "swing_low", low, dims, per_year({"sensitivity_input"}));
+      h5::dataset(id, "swing_high", high, dims, per_year({"sensitivity_input"}));
+      h5::dataset(id, "swing_se", se, dims, per_year({"sensitivity_input"}));
     }
   }
   // With --sobol: summary/<name>/sobol (untimed, or a timed variable's last year).
@@ -314,7 +337,7 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
       for (const auto& [suffix, field] : {std::pair{"", &SobolIndex::index}, std::pair{"_lo", &SobolIndex::lo},
                                           std::pair{"_hi", &SobolIndex::hi}}) {
         const auto v = column(*x, field);
-        h5::dataset(sg.get(), std::string(name) + suffix, v, {v.size()});
+        h5::dataset(sg.get(), std::string(name) + suffix, v, {v.size()}, {"input"});
       }
     }
     h5::attr(sg.get(), "samples", sobol.samples);
@@ -327,7 +350,7 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
       for (const auto& [suffix, field] : {std::pair{"", &SobolIndex::index}, std::pair{"_lo", &SobolIndex::lo},
                                           std::pair{"_hi", &SobolIndex::hi}, std::pair{"_se", &SobolIndex::se}}) {
         const auto v = column(with_sobol->shapley, field);
-        h5::dataset(hg.get(), std::string("effect") + suffix, v, {v.size()});
+        h5::dataset(hg.get(), std::string("effect") + suffix, v, {v.size()}, {"input"});
       }
       h5::attr(hg.get(), "permutations", sobol.shapley_permutations);
       if (with_sobol->year) h5::attr(hg.get(), "year", static_cast<double>(*with_sobol->year));
@@ -343,18 +366,12 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   h5::attr(id, "reported", std::uint64_t{first.reported});
   h5::attr(id, "stored", std::uint64_t{first.stored});
   // Each statistic: a scalar attribute for an untimed variable, a per-year dataset for a timed one.
-  const bool timed = first.year.has_value();
   const auto stat = [&](const std::string& name, auto get) {
     if (!timed) return h5::attr(id, name, static_cast<double>(get(first)));
     std::vector<double> v;
     for (const auto& s : series) v.push_back(static_cast<double>(get(s)));
-    h5::dataset(id, name, v, {v.size()});
+    h5::dataset(id, name, v, {v.size()}, {"year"});
   };
-  if (timed) {
-    std::vector<double> years;
-    for (const auto& s : series) years.push_back(*s.year);
-    h5::dataset(id, "year", years, {years.size()});
-  }
   stat("point", [](const VariableSummary& s) { return s.point; });
   if (!timed) {  // counts stay integers where they are scalars
     h5::attr(id, "n", first.moments.n);
@@ -386,13 +403,13 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
       lo.push_back(q.lo);
       hi.push_back(q.hi);
     }
-  h5::dataset(id, "quantile_p", p, {p.size()});
+  h5::dataset(id, "quantile_p", p, {p.size()}, {"quantile_p"});
   if (first.risk) write_risk(id, *first.risk, first.risk_spec->upper_tail);
   std::vector<hsize_t> dims = {p.size()};
   if (timed) dims.insert(dims.begin(), series.size());
-  h5::dataset(id, "quantile", value, dims);
-  h5::dataset(id, "quantile_lo", lo, dims);
-  h5::dataset(id, "quantile_hi", hi, dims);
+  h5::dataset(id, "quantile", value, dims, per_year({"quantile_p"}));
+  h5::dataset(id, "quantile_lo", lo, dims, per_year({"quantile_p"}));
+  h5::dataset(id, "quantile_hi", hi, dims, per_year({"quantile_p"}));
 }
 
 ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(std::make_unique<Impl>(std::move(target))) {
@@ -429,7 +446,8 @@ void ResultWriter::write_suite(const Suite& s, std::uint64_t seed, std::uint64_t
 }
 
 void ResultWriter::add_matrix_column(const std::string& name, std::uint64_t n, const std::string& unit) {
-  impl_->add_samples(impl_->open_or_create("matrix/columns"), name, n, unit, {});
+  const hid_t matrix = impl_->open_or_create("matrix");
+  impl_->add_samples(impl_->open_or_create("matrix/columns"), matrix, name, n, unit, {});
 }
 
 std::size_t ResultWriter::sample_columns() const noexcept { return impl_->sample_columns; }
@@ -492,10 +510,10 @@ void ResultWriter::write_portfolio(const PortfolioStats& p, double level) {
     lo.push_back(e.lo);
     hi.push_back(e.hi);
   }
-  h5::dataset(id, "quantile_p", probs, {probs.size()});
-  h5::dataset(id, "moic_quantile", q, {q.size()});
-  h5::dataset(id, "moic_quantile_lo", lo, {lo.size()});
-  h5::dataset(id, "moic_quantile_hi", hi, {hi.size()});
+  h5::dataset(id, "quantile_p", probs, {probs.size()}, {"quantile_p"});
+  h5::dataset(id, "moic_quantile", q, {q.size()}, {"quantile_p"});
+  h5::dataset(id, "moic_quantile_lo", lo, {lo.size()}, {"quantile_p"});
+  h5::dataset(id, "moic_quantile_hi", hi, {hi.size()}, {"quantile_p"});
   h5::attr(id, "moic_mean", p.moic_moments.mean);
   h5::attr(id, "moic_mean_se", p.moic_moments.se());
   for (const auto& t : p.moic_risk.thresholds) {
@@ -506,19 +524,20 @@ void ResultWriter::write_portfolio(const PortfolioStats& p, double level) {
   }
   h5::attr(id, "moic_cvar", p.moic_risk.tails.at(0).cvar);
   h5::attr(id, "moic_cvar_se", p.moic_risk.tails.at(0).cvar_se);
-  h5::dataset(id, "rank_correlation", p.rank_correlation, {h, h});
+  h5::strings(id, "versus_holding", p.names);  // the second axis of the H × H matrix (netCDF names each axis)
+  h5::dataset(id, "rank_correlation", p.rank_correlation, {h, h}, {"holding", "versus_holding"});
   h5::attr(id, "rank_correlation_samples", p.rank_samples);
   h5::attr(id, "pnl_var", p.pnl_var);
   h5::attr(id, "pnl_cvar", p.pnl_cvar);
-  h5::dataset(id, "contribution", p.contribution, {h});
-  h5::dataset(id, "expected_pnl", p.expected_pnl, {h});
+  h5::dataset(id, "contribution", p.contribution, {h}, {"holding"});
+  h5::dataset(id, "expected_pnl", p.expected_pnl, {h}, {"holding"});
   std::vector<double> pl;
   for (const auto& x : p.p_loss) pl.push_back(x.p);
-  h5::dataset(id, "p_loss", pl, {h});
+  h5::dataset(id, "p_loss", pl, {h}, {"holding"});
   if (p.has_irr) {
     std::vector<double> iq;
     for (const auto& e : p.irr) iq.push_back(e.value);
-    h5::dataset(id, "irr_quantile", iq, {iq.size()});
+    h5::dataset(id, "irr_quantile", iq, {iq.size()}, {"quantile_p"});
     h5::attr(id, "irr_mean", p.irr_moments.mean);
     h5::attr(id, "p_irr_negative", p.p_irr_negative.p);
     h5::attr(id, "irr_undefined_samples", p.irr_undefined);
@@ -558,25 +577,23 @@ void ResultWriter::write_matrix(const Suite& suite, const SuiteSummary& out, boo
   h5::attr(id, "unit", suite.unit);
   h5::attr(id, "rank_by", suite.rank_by);
   h5::strings(id, "cell", key);
-  h5::strings(id, "section", section);
-  h5::strings(id, "title", title);
+  h5::strings(id, "versus_cell", key);  // the second axis of the C × C matrices (netCDF names each axis)
+  h5::strings(id, "section", section, "cell");
+  h5::strings(id, "title", title, "cell");
   h5::strings(id, "star_names", suite.star_names);
-  h5::dataset(id, "year", year, {c});
-  h5::dataset(id, "stars", stars, {c, suite.star_names.size()});
+  h5::dataset(id, "year", year, {c}, {"cell"});
+  h5::dataset(id, "stars", stars, {c, suite.star_names.size()}, {"cell", "star_names"});
   if (joint) {
-    h5::virtual_columns(id, "market", out.samples, ranked_market);
-    h5::virtual_columns(id, "share", out.samples, ranked_share);
+    h5::virtual_columns(id, "market", out.samples, ranked_market, {"sample", "cell"});
+    h5::virtual_columns(id, "share", out.samples, ranked_share, {"sample", "cell"});
   }
   const std::vector<double> probs(k_report_probs.begin(), k_report_probs.end());
-  h5::dataset(id, "quantile_p", probs, {probs.size()});
-  h5::dataset(id, "market_mean", mean, {c});
-  h5::dataset(id, "market_mean_se", mean_se, {c});
-  h5::dataset(id, "market_quantile", mq, {c, probs.size()});
-  h5::dataset(id, "market_quantile_lo", mlo, {c, probs.size()});
-  h5::dataset(id, "market_quantile_hi", mhi, {c, probs.size()});
-  h5::dataset(id, "share_quantile", sq, {c, probs.size()});
-  h5::dataset(id, "share_quantile_lo", slo, {c, probs.size()});
-  h5::dataset(id, "share_quantile_hi", shi, {c, probs.size()});
+  h5::dataset(id, "quantile_p", probs, {probs.size()}, {"quantile_p"});
+  h5::dataset(id, "market_mean", mean, {c}, {"cell"});
+  h5::dataset(id, "market_mean_se", mean_se, {c}, {"cell"});
+  for (const auto& [name, x] : {std::pair{"market_quantile", &mq}, {"market_quantile_lo", &mlo}, {"market_quantile_hi", &mhi},
+                                {"share_quantile", &sq}, {"share_quantile_lo", &slo}, {"share_quantile_hi", &shi}})
+    h5::dataset(id, name, *x, {c, probs.size()}, {"cell", "quantile_p"});
   std::vector<double> pg, pglo, pghi;
   for (const std::size_t a : m.order)
     for (const std::size_t b : m.order) {
@@ -585,18 +602,22 @@ void ResultWriter::write_matrix(const Suite& suite, const SuiteSummary& out, boo
       pglo.push_back(a == b ? std::nan("") : p.lo);
       pghi.push_back(a == b ? std::nan("") : p.hi);
     }
-  h5::dataset(id, "p_greater", pg, {c, c});
-  h5::dataset(id, "p_greater_lo", pglo, {c, c});
-  h5::dataset(id, "p_greater_hi", pghi, {c, c});
+  h5::dataset(id, "p_greater", pg, {c, c}, {"cell", "versus_cell"});
+  h5::dataset(id, "p_greater_lo", pglo, {c, c}, {"cell", "versus_cell"});
+  h5::dataset(id, "p_greater_hi", pghi, {c, c}, {"cell", "versus_cell"});
   std::vector<double> pn, pnlo, pnhi;
   for (const auto& p : m.next) {
     pn.push_back(p.p);
     pnlo.push_back(p.lo);
     pnhi.push_back(p.hi);
   }
-  h5::dataset(id, "p_next", pn, {pn.size()});
-  h5::dataset(id, "p_next_lo", pnlo, {pn.size()});
-  h5::dataset(id, "p_next_hi", pnhi, {pn.size()});
+  // p_next[r]: rank r + 1 above rank r + 2; its coordinate names the pair.
+  std::vector<std::string> pair;
+  for (std::size_t r = 0; r + 1 < key.size() && r < pn.size(); ++r) pair.push_back(key[r] + " > " + key[r + 1]);
+  h5::strings(id, "rank_pair", pair);
+  h5::dataset(id, "p_next", pn, {pn.size()}, {"rank_pair"});
+  h5::dataset(id, "p_next_lo", pnlo, {pn.size()}, {"rank_pair"});
+  h5::dataset(id, "p_next_hi", pnhi, {pn.size()}, {"rank_pair"});
   const RankAgreement& ag = m.agreement;
   h5::attr(id, "tau_b_median_ranking", ag.median_ranking);
   h5::attr(id, "tau_b_mean", ag.per_sample.mean);

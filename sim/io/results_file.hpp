@@ -17,8 +17,9 @@ namespace tamcarlo {
 
 class ResultWriter;
 
-/// The result files' format_version: 3 since results are sealed (io/seal: SHA-256 in a 512-byte user block).
-inline constexpr std::uint64_t k_result_format = 3;
+/// The result files' format_version: 3 since results are sealed (io/seal: SHA-256 in a 512-byte user block), 4 since
+/// every dataset's axes are named netCDF-4 dimensions (xarray opens any group); readers take 2 to 4 alike.
+inline constexpr std::uint64_t k_result_format = 4;
 
 /// What the Sobol' indices of a run refer to: its inputs, base samples, batches, correlated inputs.
 struct SobolMeta {

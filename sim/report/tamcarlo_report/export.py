@@ -397,11 +397,11 @@ def xlsx(f, path):
         ws.write(0, 0, method)
     # Stored samples: one column per stored series, as many rows as a sheet holds.
     run = Run(f, "")
-    if kind_is_scenario(f) and run.stored is not None and len(run.stored.keys()):
+    if kind_is_scenario(f) and run.stored_names():
         ws = book.add_worksheet(sheet_name("samples"))
         col = 0
         limit = EXCEL_ROWS - 1
-        for var in run.stored:
+        for var in run.stored_names():
             d = run.stored[var]
             if d.ndim == 0:
                 continue

@@ -82,6 +82,12 @@ def evppi_order(d):
     return sorted(range(len(v)), key=lambda i: -v[i] if math.isfinite(v[i]) else math.inf)
 
 
+def is_dimension(dataset):
+    """True for a netCDF dimension or coordinate (an HDF5 dimension scale) rather than a variable's data."""
+    cls = dataset.attrs.get("CLASS")
+    return (cls.decode() if isinstance(cls, bytes) else cls) == "DIMENSION_SCALE"
+
+
 class Run:
     """One scenario's run inside a file: the root, a suite member, or a stressed case."""
 
@@ -108,6 +114,13 @@ class Run:
 
     def variables(self):
         return [] if self.summary is None else list(self.summary.keys())
+
+    def stored_names(self):
+        """The variables whose samples the run stored (format 4 adds the timeline's `year` coordinate to samples/,
+        a dimension scale, which is not one)."""
+        if self.stored is None:
+            return []
+        return [v for v in self.stored if not is_dimension(self.stored[v])]
 
     def reported(self):
         """The reported outputs in the scenario's [outputs] order (the file lists groups alphabetically)."""
