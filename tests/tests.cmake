@@ -57,3 +57,14 @@ add_test(NAME "test names hold no square bracket (test discovery would merge the
 # python3-pyflakes), so a module split or a rename cannot leave a NameError for the first user of a chart.
 add_test(NAME "report package: pyflakes finds no undefined or unused names"
          COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report)
+# The Python module (tests/python_test.py, one CTest entry per class), run by Debian's python3 against this build.
+if(TAMCARLO_PYTHON)
+  foreach(cls RunMatchesCommandLine Errors Interrupt Xarray Suites Files)
+    add_test(NAME "python module: ${cls}"
+             COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/python_test.py -v ${cls})
+    set_tests_properties("python module: ${cls}" PROPERTIES
+      ENVIRONMENT "PYTHONPATH=${CMAKE_BINARY_DIR}/python;TAMCARLO_EXE=$<TARGET_FILE:tamcarlo>;TAMCARLO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  endforeach()
+  add_test(NAME "python module: pyflakes finds no undefined or unused names"
+           COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/python/tamcarlo ${PROJECT_SOURCE_DIR}/tests/python_test.py)
+endif()

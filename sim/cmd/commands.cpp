@@ -221,22 +221,31 @@ void check_parts(const std::vector<std::unique_ptr<PartReader>>& parts, const st
                                  missing.size() > 1 ? "are" : "is", first.job, first.shards));
 }
 
-// Says on stderr which checks and bounds some sample of `r` (and its stressed cases) violates; returns how many.
-std::size_t warn_violations(const std::string& file, const RunSummary& r, const std::string& run_name = "") {
-  std::size_t violated = 0;
+// One line per check and bounds some sample of `r` (and its stressed cases) violates.
+std::vector<std::string> violation_lines(const std::string& file, const RunSummary& r, const std::string& run_name = "") {
+  std::vector<std::string> lines;
   for (const auto& v : r.variables) {
     if (v.var.role == FormulaRole::variable || v.moments.n == 0) continue;
     const Proportion p = v.violations();
     if (p.p <= 0) continue;
-    ++violated;
-    std::cerr << fmt::format("{}: warning: {}{} `{}` is violated in {} of {} samples (P = {} [{}, {}])\n", file,
-                             run_name.empty() ? "" : run_name + ": ",
-                             (v.var.role == FormulaRole::check ? "check " : "bounds of ") + v.indicator_name(),
-                             v.var.condition, thousands(v.violated_samples()),
-                             thousands(p.n), format_number(p.p), format_number(p.lo), format_number(p.hi));
+    lines.push_back(fmt::format("{}: warning: {}{} `{}` is violated in {} of {} samples (P = {} [{}, {}])", file,
+                                run_name.empty() ? "" : run_name + ": ",
+                                (v.var.role == FormulaRole::check ? "check " : "bounds of ") + v.indicator_name(),
+                                v.var.condition, thousands(v.violated_samples()),
+                                thousands(p.n), format_number(p.p), format_number(p.lo), format_number(p.hi)));
   }
-  for (const StressResult& st : r.stresses) violated += warn_violations(file, st.run, "stress " + st.name);
-  return violated;
+  for (const StressResult& st : r.stresses) {
+    auto more = violation_lines(file, st.run, "stress " + st.name);
+    lines.insert(lines.end(), more.begin(), more.end());
+  }
+  return lines;
+}
+
+// Says on stderr which checks and bounds some sample of `r` (and its stressed cases) violates; returns how many.
+std::size_t warn_violations(const std::string& file, const RunSummary& r) {
+  const auto lines = violation_lines(file, r);
+  for (const auto& line : lines) std::cerr << line << '\n';
+  return lines.size();
 }
 
 // Runs job i and prints what it gives: a shard's line, the JSON, or the table (and the timings).
@@ -319,6 +328,41 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
   return 0;
 }
 
+
+LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std::atomic<bool>& cancel) {
+  if (a.files.size() != 1) throw UsageError("a library run takes one scenario or suite");
+  if (a.point || a.shard || !a.parts.empty() || a.resume)
+    throw UsageError("a library run writes one whole result (no point, shard, merge or resume)");
+  const std::string& file = a.files.front();
+  const Job job = text ? parse_job(*text, file) : load_job(file);
+  LibraryRun out;
+  for (const auto& w : job_warnings(job)) out.warnings.push_back(w.str());
+  const Targets targets = result_targets(a, {file}, {job});
+  std::optional<tbb::global_control> allow;  // as cmd_run: the threads asked for, even above the CPUs
+  if (a.threads > static_cast<unsigned>(tbb::info::default_concurrency()))
+    allow.emplace(tbb::global_control::max_allowed_parallelism, a.threads);
+  RunOptions opt = options_for(a, file, job, targets.paths.front(), nullptr);
+  (void)(std::holds_alternative<Scenario>(job) ? preflight_scenario(std::get<Scenario>(job), opt)
+                                               : preflight_suite(std::get<Suite>(job), opt));
+  if (targets.directory) fs::create_directories(*targets.directory);
+  opt.on.cancel = &cancel;
+  if (const auto* s = std::get_if<Scenario>(&job)) {
+    const RunSummary r = a.precision.empty() ? run_scenario(*s, opt) : run_to_precision(*s, opt, parse_precision(a.precision, *s));
+    out.output = r.output;
+    if (r.precision_missed)
+      throw CheckFailed(fmt::format("{}: --precision targets NOT reached by the cap of {} samples; the result was "
+                                    "written to {} (raise the samples, or loosen the targets)",
+                                    file, thousands(r.samples), r.output));
+    const auto violated = violation_lines(file, r);
+    out.warnings.insert(out.warnings.end(), violated.begin(), violated.end());
+    if (!violated.empty() && a.strict)
+      throw CheckFailed(fmt::format("{}: {} check{} violated (strict); the result was written to {}", file,
+                                    violated.size(), violated.size() == 1 ? "" : "s", r.output));
+  } else {
+    out.output = run_suite(std::get<Suite>(job), opt).output;
+  }
+  return out;
+}
 
 int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel) {
   if (a.parts.empty()) throw UsageError("merge: give the parts written by `tamcarlo run --shard i/K`");

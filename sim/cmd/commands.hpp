@@ -16,6 +16,17 @@ namespace tamcarlo {
 /// each (progress on stderr, `cancel` polled between blocks) and prints its table, JSON or shard line.
 [[nodiscard]] int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel);
 
+/// What a library caller (the Python module) hears back from run_for_library.
+struct LibraryRun {
+  std::string output;                 ///< the result file written
+  std::vector<std::string> warnings;  ///< lint warnings, then violated checks and bounds (one line each)
+};
+
+/// `run` for a library caller: one job (the file a.files[0], or `text` parsed as a file named a.files[0] in the
+/// working directory) with the command line's checks, options and bits, printing nothing: what `run` would print on
+/// stderr is returned. Throws as cmd_run does (Interrupted when `cancel` is set).
+[[nodiscard]] LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std::atomic<bool>& cancel);
+
 /// `merge PART...`: checks that the parts are every shard of one unchanged run, then writes that run's result.
 [[nodiscard]] int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel);
 

@@ -53,11 +53,15 @@ Job load_job(const std::string& file) {
     }
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
       throw ScenarioError({name, 0, 0}, "", "standard input is empty; pipe a scenario in, e.g. tamcarlo run - < cell.toml");
-    if (is_suite_text(text, name)) return parse_suite(text, name);
-    return parse_scenario(text, name);
+    return parse_job(text, name);
   }
   if (is_suite_file(file)) return load_suite(file);
   return load_scenario(file);
+}
+
+Job parse_job(const std::string& text, const std::string& name) {
+  if (is_suite_text(text, name)) return parse_suite(text, name);
+  return parse_scenario(text, name);
 }
 
 const std::string& job_name(const Job& j) {

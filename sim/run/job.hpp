@@ -23,6 +23,10 @@ using Job = std::variant<Scenario, Suite>;
 /// and member files resolve from the working directory). Throws ScenarioError.
 [[nodiscard]] Job load_job(const std::string& file);
 
+/// Parses `text`, a scenario or a suite, named `name` in messages (its links and member files resolve from the
+/// working directory). Throws ScenarioError.
+[[nodiscard]] Job parse_job(const std::string& text, const std::string& name);
+
 /// The job's [scenario] or [suite] name.
 [[nodiscard]] const std::string& job_name(const Job& j);
 /// The job's lint warnings.
