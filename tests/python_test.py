@@ -302,5 +302,83 @@ class Files(Temp):
         self.assertIn("<html", read(page)[:500].lower())
 
 
+def metalog_quantile(sip, p):
+    """The quantile function a SIPmath spreadsheet evaluates for a Metalog_1_0 SIP (Keelin 2016), written here from
+    the formula, apart from the exporter's code."""
+    a = sip["arguments"]["aCoefficients"]
+    L, c = np.log(p / (1 - p)), p - 0.5
+    terms = [1, L, c * L, c] + [c ** ((j - 1) // 2) if j % 2 else c ** (j // 2 - 1) * L for j in range(5, 17)]
+    m = sum(ak * t for ak, t in zip(a, terms))
+    lo, hi = sip["arguments"].get("lowerBound"), sip["arguments"].get("upperBound")
+    if lo is not None and hi is not None:
+        return (lo + hi * np.exp(m)) / (1 + np.exp(m))
+    return lo + np.exp(m) if lo is not None else m
+
+
+class Notebook(Temp):
+    def test_the_example_notebook_runs(self):
+        import json
+        with open(os.path.join(SRC, "results/python-example.ipynb"), encoding="utf-8") as fh:
+            nb = json.load(fh)
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        work = os.path.join(self.dir, "results")  # the notebook's own folder name: it changes to the root above
+        os.makedirs(work)
+        for d in ("scenarios", "build"):
+            os.symlink(os.path.join(SRC, d) if d == "scenarios" else os.path.dirname(os.path.dirname(EXE)),
+                       os.path.join(self.dir, d))
+        done = subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, env=os.environ)
+        self.assertEqual(done.returncode, 0, done.stderr)
+
+
+class SipExport(Temp):
+    def test_a_sipmath_library_of_the_inputs_and_the_outputs_trials(self):
+        import json
+        import jsonschema
+        out = os.path.join(self.dir, "a.h5")
+        cli(AUGMENT, "-n", "40000", "--store", "all", "-o", out)
+        lib_path = tamcarlo.open(out).export("sip", os.path.join(self.dir, "a.json"))
+        with open(lib_path, encoding="utf-8") as fh:
+            self.assertIn("tamcarlo export", fh.readline())
+        with open(lib_path, encoding="utf-8") as fh:
+            lib = json.load(fh)
+        with open(os.path.join(SRC, "tests/sipmath3.schema.json"), encoding="utf-8") as fh:
+            jsonschema.validate(lib, json.load(fh))
+        samples = stored(out)
+        sips = {s["name"]: s for s in lib["sips"]}
+        p = np.arange(1, 200) / 200.0
+        metalogs = [s for s in lib["sips"] if s["function"] == "Metalog_1_0"]
+        self.assertGreaterEqual(len(metalogs), 10)
+        for s in metalogs:  # the stated fit error holds when the quantile function is evaluated independently
+            x = samples[s["name"]]
+            span = np.quantile(x, 0.99) - np.quantile(x, 0.01)
+            err = np.max(np.abs(metalog_quantile(s, p) - np.quantile(x, p))) / span
+            self.assertLessEqual(err, s["metadata"]["fitError"] * (1 + 1e-9) + 1e-12, s["name"])
+            self.assertLess(err, 0.02, s["name"])
+        fail = sips["failed"]  # a bernoulli input: a lookup table of its own probabilities
+        self.assertEqual(fail["function"], "Lookup_Table")
+        self.assertAlmostEqual(fail["arguments"]["value"][0][0], float(np.mean(samples["failed"] == 0)), places=12)
+        # The copula: the correlated pair's normal-score correlation, and each SIP of the pair refers to it.
+        m = lib["globalVariables"][0]["value"]
+        self.assertEqual(sorted(m["columns"]), ["code-assistant.seat_price", "revenue_multiple"])
+        off = [e["value"] for e in m["matrix"] if e["row"] != e["col"]][0]
+        target = 2 * np.sin(np.pi * 0.4 / 6)  # the scenario's Spearman 0.4 as a normal-score correlation
+        self.assertLess(abs(off - target), 4 * (1 - target ** 2) / np.sqrt(40000))  # 4 SE of a correlation
+        self.assertEqual(sips["revenue_multiple"]["ref"]["source"], "copula")
+        # Outputs: trials equal to the first 10,000 samples, in the library and in the CSV beside it.
+        np.testing.assert_array_equal(np.array(sips["npv"]["arguments"]["value"]), samples["npv"][:10000])
+        with open(os.path.join(self.dir, "a-trials.csv"), encoding="utf-8") as fh:
+            rows = list(__import__("csv").reader(fh))
+        col = rows[0].index("moic")
+        np.testing.assert_array_equal(np.array([float(r[col]) for r in rows[1:]]), samples["moic"][:10000])
+
+    def test_inputs_without_samples_are_named(self):
+        out = os.path.join(self.dir, "r.h5")
+        cli(ECOMMERCE, "-n", "5000", "-o", out)  # --store report: the inputs are not held
+        done = subprocess.run([EXE, "export", out, "--to", "sip"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("run with --store all", done.stdout)
+        self.assertIn("salary", done.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

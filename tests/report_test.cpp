@@ -343,7 +343,7 @@ TEST_CASE("export: a missing, foreign or partial file is a clear error and write
   CHECK_THAT(f.err, Contains("is not a tamcarlo result file"));
   const auto no_to = test::run_tamcarlo({"export", foreign});
   CHECK(no_to.exit_code == 1);
-  CHECK_THAT(no_to.err, Contains("give --to markdown, latex or xlsx"));
+  CHECK_THAT(no_to.err, Contains("give --to markdown, latex, xlsx or sip"));
   const auto bad_to = test::run_tamcarlo({"export", foreign, "--to", "pdf"});
   CHECK(bad_to.exit_code == 1);
   CHECK_THAT(bad_to.err, Contains("--to pdf: expected one of markdown,latex,xlsx"));

@@ -45,7 +45,7 @@ std::string plain_parse_error(const std::string& what, const std::string& comman
     return fmt::format("{}: give a scenario or suite (.toml), a directory of them, or - for standard input", command);
   if (what == "parts is required") return "merge: give the parts written by `tamcarlo run --shard i/K`";
   if (what == "result is required") return fmt::format("{}: give a result file (.h5) written by `tamcarlo run`", command);
-  if (what == "--to is required") return "export: give --to markdown, latex or xlsx";
+  if (what == "--to is required") return "export: give --to markdown, latex, xlsx or sip";
   if (what == "A subcommand is required") return "give a command: run, merge, validate, report or export";
   return what;
 }
@@ -179,10 +179,11 @@ CLI::App* add_report(CLI::App& app, ReportArgs& ra) {
 CLI::App* add_export(CLI::App& app, ExportArgs& ea) {
   CLI::App* exp = app.add_subcommand("export", "Write a result's tables for a memo, a paper or a spreadsheet");
   exp->add_option("result", ea.result, "Result file (.h5) written by `tamcarlo run`")->required();
-  exp->add_option("--to", ea.to, "markdown or latex (tables and a methods paragraph), or xlsx (a workbook)")
+  exp->add_option("--to", ea.to, "markdown or latex (tables and a methods paragraph), xlsx (a workbook), or sip (a "
+                                  "SIPmath 3.0 library of the inputs, and the outputs' trials)")
       ->required()
-      ->check(CLI::IsMember({"markdown", "latex", "xlsx"}));
-  exp->add_option("-o,--output", ea.output, "File to write (default: the result's name with .md, .tex or .xlsx)");
+      ->check(CLI::IsMember({"markdown", "latex", "xlsx", "sip"}));
+  exp->add_option("-o,--output", ea.output, "File to write (default: the result's name with .md, .tex, .xlsx or .json)");
   exp->add_flag("--force", ea.force, "Replace an existing file that is not an earlier export (never a device or FIFO)");
   return exp;
 }

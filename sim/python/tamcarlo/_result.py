@@ -423,7 +423,7 @@ class Result:
         return os.path.join(out, "index.html")
 
     def export(self, to, path=None, force=False):
-        """Writes the result as `to` (markdown, latex, xlsx), as `tamcarlo export`; returns the file's path."""
+        """Writes the result as `to` (markdown, latex, xlsx or sip), as `tamcarlo export`; returns the file's path."""
         args = ["--to", to] + (["-o", os.fspath(path)] if path else []) + (["--force"] if force else [])
         out = self._package("tamcarlo_report.export", args)
         return os.fspath(path) if path else out.split(": ", 1)[0]

@@ -20,9 +20,10 @@ import h5py
 import numpy as np
 
 from .number_format import format_mean_ci, format_number
+from . import sipmath
 from .reading import QuantileColumns, Run, evppi_order, num_attr, seal_state, stat_at, strings, text_attr
 
-FORMATS = {"markdown": ".md", "latex": ".tex", "xlsx": ".xlsx"}
+FORMATS = {"markdown": ".md", "latex": ".tex", "xlsx": ".xlsx", "sip": ".json"}
 MARK = "tamcarlo export"  # in every export: the first line of a text one, the workbook's comments property
 EXCEL_ROWS = 1_048_576  # a worksheet's rows, the header included
 
@@ -485,7 +486,7 @@ def main(argv=None):
         sys.stderr.write(f"tamcarlo export: error: {why}; nothing was written\n")
         return 1
     target = os.path.realpath(out)  # a link stays a link: the file it names is replaced
-    temp = None
+    temp = temp_csv = None
     try:
         with h5py.File(a.result, "r") as f:
             if text_attr(f, "kind") == "part":
@@ -499,12 +500,35 @@ def main(argv=None):
             fd, temp = tempfile.mkstemp(prefix=".tamcarlo-export-", suffix=FORMATS[a.to],
                                         dir=os.path.dirname(target))
             os.close(fd)
-            {"markdown": markdown, "latex": latex, "xlsx": xlsx}[a.to](f, temp)
+            if a.to == "sip":  # the library, and its outputs' trials beside it (both renamed at the end)
+                _, trials, omitted = sipmath.write(f, temp, a.result, f"{MARK} of {a.result}")
+                csv_target = (target[:-5] if target.endswith(".json") else target) + "-trials.csv"
+                if trials:
+                    fd, temp_csv = tempfile.mkstemp(prefix=".tamcarlo-export-", suffix=".csv",
+                                                    dir=os.path.dirname(target))
+                    os.close(fd)
+                    sipmath.write_trials(temp_csv, trials)
+            else:
+                {"markdown": markdown, "latex": latex, "xlsx": xlsx}[a.to](f, temp)
         os.chmod(temp, 0o644)
+        if temp_csv:
+            os.chmod(temp_csv, 0o644)
+            os.replace(temp_csv, csv_target)
+            temp_csv = None
         os.replace(temp, target)
         temp = None
         sys.stdout.write(f"{out}: {a.to} export of {a.result}\n")
+        if a.to == "sip":
+            if trials:
+                sys.stdout.write(f"{csv_target}: the outputs' trials (SIPmath 2.0 style, PM_Index and one column "
+                                 "per output)\n")
+            if omitted:
+                sys.stdout.write(f"not in the library (samples not stored; run with --store all): "
+                                 f"{', '.join(omitted)}\n")
         return 0
+    except ValueError as e:
+        sys.stderr.write(f"tamcarlo export: error: {e}; nothing was written\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("tamcarlo export: interrupted; nothing was written\n")
         return 130
@@ -512,8 +536,9 @@ def main(argv=None):
         sys.stderr.write(f"tamcarlo export: error: cannot write {out}: {e.strerror or e}\n")
         return 3
     finally:
-        if temp and os.path.exists(temp):
-            os.unlink(temp)
+        for t in (temp, temp_csv):
+            if t and os.path.exists(t):
+                os.unlink(t)
 
 
 if __name__ == "__main__":
