@@ -364,6 +364,8 @@ class Result:
         data = {}
         with h5py.File(self.path, "r") as f:
             for name, d in f[where].items():
+                if d.attrs.get("CLASS") == b"DIMENSION_SCALE":
+                    continue  # a dimension (format 4), not a series
                 x = d[()]
                 dims = () if x.ndim == 0 else ("sample",) if x.ndim == 1 else ("sample", "year")
                 data[name] = (dims, x, {"unit": _text(d, "unit")})
