@@ -188,6 +188,24 @@ CLI::App* add_export(CLI::App& app, ExportArgs& ea) {
   return exp;
 }
 
+// `fit`: the data, which column or variable, and the ranking's settings.
+CLI::App* add_fit(CLI::App& app, FitArgs& fa) {
+  CLI::App* fit = app.add_subcommand("fit", "Fit tamcarlo's laws to data by maximum likelihood, ranked by AIC, with "
+                                            "goodness of fit and the scenario line to paste");
+  fit->add_option("data", fa.data, "A CSV file with a header row, or a result file (.h5) with --variable")->required();
+  fit->add_option("--column", fa.column, "The CSV column to fit (default: the only column of numbers)");
+  fit->add_option("--variable", fa.variable, "A result file's variable to fit (its stored samples)");
+  fit->add_option("--year", fa.year, "A timed variable's year");
+  fit->add_option("--families", fa.families, "Laws to try, comma-separated (default: every law that fits the data's "
+                                             "support)");
+  fit->add_option("--bootstrap", fa.bootstrap, "Refits per KS/AD p-value (default 199; 0: no p-values)")
+      ->check(CLI::Range(0u, 100000u));
+  fit->add_option("--seed", fa.seed, "Seed of the bootstrap (default 1)");
+  fit->add_option("--plot", fa.plot, "Write a Q-Q chart of the best law to this PNG or SVG file");
+  fit->add_flag("--json", fa.json, "Print the ranking as JSON");
+  return fit;
+}
+
 }  // namespace
 
 std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
@@ -203,6 +221,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
   add_validate(app, cl.validate_files);
   CLI::App* report = add_report(app, cl.report);
   CLI::App* exp = add_export(app, cl.export_);
+  CLI::App* fit = add_fit(app, cl.fit);
 
   // An unknown command word: say so, rather than CLI11's "A subcommand is required".
   bool known = true;
@@ -212,8 +231,8 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
     known = false;
   }
   if (!known) {
-    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `merge`, `validate`, `report` and "
-                             "`export`\n"
+    std::cerr << fmt::format("tamcarlo: error: unknown command `{}`; commands are `run`, `merge`, `validate`, `report`, "
+                             "`export` and `fit`\n"
                              "Run with --help for usage.\n",
                              terminal_safe(argv[1]));
     return static_cast<int>(ExitCode::usage);
@@ -242,6 +261,7 @@ std::variant<CommandLine, int> parse_command_line(int argc, char** argv) {
             : *merge  ? CommandKind::merge
             : *report ? CommandKind::report
             : *exp    ? CommandKind::export_
+            : *fit    ? CommandKind::fit
                       : CommandKind::validate;
   return cl;
 }

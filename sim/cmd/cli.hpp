@@ -46,8 +46,17 @@ struct ExportArgs {
   bool force = false;  ///< replace an existing regular file that is not an earlier export
 };
 
+/// The options of `fit`.
+struct FitArgs {
+  std::string data, column, variable, families, plot;
+  int year = 0;                ///< a timed variable's year (0: none given)
+  unsigned bootstrap = 199;    ///< refits per p-value (0: statistics only)
+  std::uint64_t seed = 1;      ///< the bootstrap's seed
+  bool json = false;
+};
+
 /// Which command the line asks for.
-enum class CommandKind { run, merge, validate, report, export_ };
+enum class CommandKind { run, merge, validate, report, export_, fit };
 
 /// A parsed command line.
 struct CommandLine {
@@ -57,6 +66,7 @@ struct CommandLine {
   std::vector<std::string> validate_files;  ///< validate
   ReportArgs report;                        ///< report
   ExportArgs export_;                       ///< export
+  FitArgs fit;                              ///< fit
 };
 
 /// Reads argv: the command line, or the exit code when it was --help, --version, an unknown command or a CLI11

@@ -495,4 +495,17 @@ int cmd_export(const ExportArgs& a) {
   exec_report_package("tamcarlo_report.export", args);
 }
 
+int cmd_fit(const FitArgs& a) {
+  std::error_code ec;
+  if (!fs::exists(a.data, ec)) throw UsageError(fmt::format("fit: {}: no such file", a.data));
+  if (fs::path(a.data).extension() == ".h5") check_result_file(a.data, "fit", "fitted");
+  std::vector<std::string> args = {a.data, "--bootstrap", std::to_string(a.bootstrap), "--seed", std::to_string(a.seed)};
+  for (const auto& [flag, value] : {std::pair{"--column", &a.column}, {"--variable", &a.variable},
+                                    {"--families", &a.families}, {"--plot", &a.plot}})
+    if (!value->empty()) args.insert(args.end(), {flag, *value});
+  if (a.year != 0) args.insert(args.end(), {"--year", std::to_string(a.year)});
+  if (a.json) args.emplace_back("--json");
+  exec_report_package("tamcarlo_report.fit", args);
+}
+
 }  // namespace tamcarlo

@@ -38,4 +38,8 @@ struct LibraryRun {
 /// package's exporter. Returns only by throwing RunError.
 [[nodiscard]] int cmd_export(const ExportArgs& a);
 
+/// `fit DATA`: checks a result file as `report` does, then replaces this process with the report package's fitter
+/// (tamcarlo_report.fit). Returns only by throwing RunError.
+[[nodiscard]] int cmd_fit(const FitArgs& a);
+
 }  // namespace tamcarlo

@@ -48,6 +48,7 @@ int dispatch(CommandLine& cl, Ranks* ranks) {
       return cl.kind == CommandKind::run ? cmd_run(cl.run, ranks, g_cancel) : cmd_merge(cl.merge, ranks, g_cancel);
     case CommandKind::report: return cmd_report(cl.report);
     case CommandKind::export_: return cmd_export(cl.export_);
+    case CommandKind::fit: return cmd_fit(cl.fit);
     case CommandKind::validate: return cmd_validate(cl.validate_files);
   }
   return static_cast<int>(ExitCode::usage);
