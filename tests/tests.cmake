@@ -56,7 +56,7 @@ add_test(NAME "test names hold no square bracket (test discovery would merge the
 # The report package: every name it uses is defined or imported, and every import is used (pyflakes, Debian's
 # python3-pyflakes), so a module split or a rename cannot leave a NameError for the first user of a chart.
 add_test(NAME "report package: pyflakes finds no undefined or unused names"
-         COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report ${PROJECT_SOURCE_DIR}/tests/fit_check.py)
+         COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report ${PROJECT_SOURCE_DIR}/tests/fit_check.py ${PROJECT_SOURCE_DIR}/tests/chart_check.py)
 # The Python module (tests/python_test.py, one CTest entry per class), run by Debian's python3 against this build.
 if(TAMCARLO_PYTHON)
   foreach(cls RunMatchesCommandLine Errors Interrupt Gil Xarray Suites Files SipExport Notebook)
@@ -73,4 +73,10 @@ foreach(cls Families PValues CommandLine)
   add_test(NAME "fit: ${cls}" COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/fit_check.py -v ${cls})
   set_tests_properties("fit: ${cls}" PROPERTIES
     ENVIRONMENT "PYTHONPATH=${PROJECT_SOURCE_DIR}/sim/report;TAMCARLO_EXE=$<TARGET_FILE:tamcarlo>;TAMCARLO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endforeach()
+# The report's charts on hard shapes (tests/chart_check.py): ticks, point masses, log axes, clipped index axes.
+foreach(cls Ticks Shapes Page)
+  add_test(NAME "charts: ${cls}" COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/chart_check.py -v ${cls})
+  set_tests_properties("charts: ${cls}" PROPERTIES
+    ENVIRONMENT "PYTHONPATH=${PROJECT_SOURCE_DIR}/sim/report;TAMCARLO_EXE=$<TARGET_FILE:tamcarlo>")
 endforeach()

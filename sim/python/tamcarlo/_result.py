@@ -33,6 +33,14 @@ def _pandas():
     return pandas
 
 
+def _stress_order(group):
+    """The stressed cases in the scenario file's order (the report package's reading of it)."""
+    if _where.REPORT_DIR not in sys.path:
+        sys.path.append(_where.REPORT_DIR)
+    from tamcarlo_report.reading import stress_order
+    return stress_order(group)
+
+
 def _check_result(path):
     """Refuses what is not a readable tamcarlo result, and a sealed result changed since it was written."""
     if not os.path.exists(path):
@@ -97,7 +105,7 @@ class Result:
                 self.text = _text(g, "scenario")
                 self.store = _text(g, "store")
                 self.years = [int(y) for y in g.attrs.get("years", [])]
-                self.cases = list(g["stress"].keys()) if "stress" in g else []
+                self.cases = _stress_order(g)
                 self.cells, self.runs = [], []
 
     def __repr__(self):

@@ -8,13 +8,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from .reading import QuantileColumns, num_attr, strings, text_attr  # noqa: E402
 from .words import say  # noqa: E402
 
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 BLUE, ORANGE, GREY, RED, GREEN = "#1f5f99", "#d9730d", "#6b6b6b", "#b22222", "#2e7d32"
+PURPLE = "#6a3d9a"  # point masses
 LIGHT = "#c8c8c8"  # a bar that is noise
 
 
@@ -77,8 +77,49 @@ def plotted_range(q, x):
     return lo2, hi2
 
 
+def shape_of(x):
+    """How to draw samples `x`: (atoms, rest, log_x). Atoms are values that hold at least 1% of the samples each (a
+    MOIC of 0 when the company fails, a capped outcome), drawn as point masses rather than merged into a bin; a
+    variable with at most 20 distinct values is all atoms. The rest is drawn as a histogram, on a log axis when it is
+    positive and spans two decades or more between its P1 and P99 (a heavy right tail, where a linear axis shows one
+    bar and a line)."""
+    n = len(x)
+    values, counts = np.unique(x, return_counts=True)
+    if len(values) <= 20:
+        return [(float(v), c / n) for v, c in zip(values, counts)], x[:0], False
+    heavy = counts >= 0.01 * n
+    atoms = [(float(v), c / n) for v, c in zip(values[heavy], counts[heavy])]
+    rest = x[~np.isin(x, values[heavy])] if atoms else x
+    log_x = False
+    if len(rest) > 100 and rest.min() > 0:
+        p1, p99 = np.quantile(rest, [0.01, 0.99])
+        log_x = p99 >= 100 * p1
+    return atoms, rest, log_x
+
+
+def draw_atoms(ax, atoms, var, style, w, log_x, top):
+    """Point masses as stems, their shares in the legend; a stem taller than the histogram's scale `top` stops there
+    under a triangle (its share is more than the axis shows). One the log axis cannot show (≤ 0) is written in the
+    corner."""
+    corner = []
+    for v, share in atoms:
+        label = f"P({var} = {w.num(v, style)}) = {share:.1%}"
+        if log_x and v <= 0:
+            corner.append(label)
+            continue
+        h = min(share, top)
+        ax.vlines(v, 0, h, color=PURPLE, lw=2.4, label=label)
+        if share > top:
+            ax.plot([v], [h], marker="^", color=PURPLE, ms=7, clip_on=False)
+    if corner:
+        ax.text(0.01, 0.97, "\n".join(corner) + f" ({w('not on the log axis')})", transform=ax.transAxes,
+                va="top", ha="left", fontsize=8, color=PURPLE,
+                bbox={"facecolor": "white", "edgecolor": PURPLE, "alpha": 0.85, "boxstyle": "round,pad=0.3"})
+
+
 def histogram(ch, run, var):
-    """Density with the CDF, P5/P50/P95 and the mean marked; risk regions where the output has them."""
+    """Density with the CDF, P5/P50/P95 and the mean marked; point masses as stems; a log axis for a heavy right
+    tail; risk regions where the output has them."""
     w = ch.w
     s = run.summary[var]
     style = run.style(var)
@@ -92,47 +133,82 @@ def histogram(ch, run, var):
     data = {"variable": var, "run": run.label, "p5": q[qp.p5], "p50": q[qp.p50], "p95": q[qp.p95], "mean": mean}
     x = run.samples_of(var)
     lo2, hi2 = plotted_range(q, x)
-    data["x_range"] = [lo2, hi2]
-    if x is not None:
-        inside = x[(x >= lo2) & (x <= hi2)]
-        ax.hist(inside, bins=60, weights=np.full(len(inside), 1 / len(x)), color=BLUE, alpha=0.55,
-                label=w("share of samples per bin") + " (P1–P99)")
+    log_x = False
+    if x is not None and len(x):
+        atoms, rest, log_x = shape_of(x)
+        if log_x:
+            lo2, hi2 = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
+            bins = np.geomspace(lo2, hi2, 61)
+        elif len(rest):
+            lo2, hi2 = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
+            for v, _ in atoms:  # keep the point masses in view (at the edge: never beyond the data)
+                lo2, hi2 = min(lo2, v), max(hi2, v)
+            bins = np.linspace(lo2, hi2, 61)
+        else:  # a discrete variable: its values only
+            vs = [v for v, _ in atoms]
+            span = (max(vs) - min(vs)) or 1.0
+            lo2, hi2 = min(vs) - 0.05 * span, max(vs) + 0.05 * span
+        data["x_range"] = [lo2, hi2]
+        data["atoms"] = [{"value": v, "share": p} for v, p in atoms]
+        data["log_x"] = log_x
+        top = 0.0
+        if len(rest):
+            inside = rest[(rest >= lo2) & (rest <= hi2)]
+            heights, _, _ = ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=BLUE,
+                                    alpha=0.55, label=w("share of samples per bin") +
+                                    (" (P0.5–P99.5)" if log_x else " (P1–P99)"))
+            top = float(np.max(heights)) * 1.15 if len(heights) else 0.0
+            data["clipped_share"] = float(1 - (len(inside) + sum(round(p * len(x)) for _, p in atoms)) / len(x))
+        top = top or max(p for _, p in atoms) * 1.15
+        draw_atoms(ax, atoms, var, style, w, log_x, top)
+        ax.set_ylim(0, top)
         xs = np.sort(x)
-        cdf_x = np.linspace(lo2, hi2, 200)
+        cdf_x = np.geomspace(lo2, hi2, 200) if log_x else np.linspace(lo2, hi2, 200)
         cdf_y = np.searchsorted(xs, cdf_x, side="right") / len(xs)
-        data["clipped_share"] = float(1 - len(inside) / max(len(x), 1))
-        ax.set_ylabel(w("share of samples per bin") + f" (1/60 of {w.num(hi2 - lo2, style)})")
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        binning = w("60 log bins") if log_x else w("60 bins")
+        ax.set_ylabel(f"{w('share per bin')} ({binning})" if len(rest) else w("share of samples"))
+        ax.yaxis.set_major_formatter(w.axis("percent"))
     else:  # summaries only: the CDF through the stored quantiles
         cdf_x, cdf_y = np.array(q), np.array(qp.p)
         ax.set_yticks([])
         ax.set_ylabel("(samples not stored: no histogram)")
+    if log_x:
+        ax.set_xscale("log")
     ax2 = ax.twinx()
     ax2.plot(cdf_x, cdf_y, color=ORANGE, lw=1.8, label=w("cumulative probability"))
     ax2.set_ylim(0, 1.02)
     ax2.set_ylabel(w("cumulative probability"))
-    for value, ls, label in [(q[qp.p5], ":", "P5"), (q[qp.p50], "--", "P50"), (q[qp.p95], "-.", "P95")]:
-        ax.axvline(value, color=GREY, ls=ls, lw=1.2, label=f"{label} {w.num(value, style)}")
-    ax.axvline(mean, color=RED, lw=1.4, label=f"{w('mean')} {w.num(mean, style)}")
+    for value, ls, label in [(q[qp.p5], ":", "P5"), (q[qp.p50], "--", "P50"), (q[qp.p95], "-.", "P95"),
+                             (mean, "-", w("mean"))]:
+        color, lw = (RED, 1.4) if ls == "-" else (GREY, 1.2)
+        text = f"{label} {w.num(value, style)}"
+        if lo2 <= value <= hi2 and not (log_x and value <= 0):
+            ax.axvline(value, color=color, ls=ls, lw=lw, label=text)
+        else:  # off the axis (a P5 of 0 on a log axis): named in the legend, not drawn
+            ax.plot([], [], color=color, ls=ls, lw=lw, label=text + f" ({w('off the axis')})")
     # Risk: the loss region (lower tail with `below` thresholds), or a plausibility cap (upper tail).
     if "risk" in s:
         r = s["risk"]
         tail = text_attr(r, "tail", "lower")
         for t, p in zip(r["below_threshold"][()], r["p_below"][()]):
             if tail == "lower":
-                ax.axvspan(max(min(lo2, t), lo2), t, color=RED, alpha=0.10,
-                           label=f"{w('loss region')}: P({var} < {w.num(t, style)}) = {p:.1%}")
+                if t > lo2:
+                    ax.axvspan(lo2, min(t, hi2), color=RED, alpha=0.10,
+                               label=f"{w('loss region')}: P({var} < {w.num(t, style)}) = {p:.1%}")
             else:
                 ax.axvline(t, color=GREEN, lw=1.8,
                            label=f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}")
             data.setdefault("thresholds", []).append({"threshold": float(t), "p_below": float(p), "tail": tail})
     ax.set_xlim(lo2, hi2)
     ax.xaxis.set_major_formatter(w.axis(style))
-    ax.set_xlabel(ch.unit_label(var, unit))
+    if log_x:
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xlabel(ch.unit_label(var, unit) + (f" ({w('log scale')})" if log_x else ""))
     ax.set_title(f"{var} — {run.title or run.name}", fontsize=10)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    rows = math.ceil(len(handles) / 3)
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.12 if len(handles) <= 6 else 0.17, 1, 1))
+    fig.tight_layout(rect=(0, min(0.05 + 0.045 * rows, 0.35), 1, 1))
     return ch.save(fig, slug(run.label, var, "distribution") + ".png",
                    f"{run.label}: {w('distribution of')} {var}", data, layout=False)
 
@@ -153,22 +229,57 @@ def overlay(ch, base, stressed, var, name):
     fig, ax = plt.subplots(figsize=(7.2, 4.0))
     data = {"variable": var, "stress": name, "base_p50": float(qb[qp.p50]), "stressed_p50": float(qs[qp.p50]),
             "base_mean": num_attr(sb, "mean"), "stressed_mean": num_attr(ss, "mean")}
+    log_x = False
     if xb is not None and xs is not None:
-        bins = np.linspace(lo, hi, 61)
-        for x, color, label in ((xb, BLUE, w("base")), (xs, ORANGE, f"{w('stressed')}: {name}")):
-            inside = x[(x >= lo) & (x <= hi)]
-            ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=color, alpha=0.45, label=label)
-        ax.set_ylabel(w("share of samples per bin"))
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        # Point masses of either case as stems (base wide, stressed narrow), a log axis for a heavy right tail.
+        atoms_b, rest_b, log_b = shape_of(xb)
+        atoms_s, rest_s, log_s = shape_of(xs)
+        rest = np.concatenate([rest_b, rest_s])
+        log_x = log_b and log_s and len(rest) > 0
+        if log_x:
+            lo, hi = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
+            bins = np.geomspace(lo, hi, 61)
+        elif len(rest):
+            lo, hi = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
+            for v, _ in atoms_b + atoms_s:
+                lo, hi = min(lo, v), max(hi, v)
+            bins = np.linspace(lo, hi, 61)
+        top = 0.0
+        for x, r, color, label in ((xb, rest_b, BLUE, w("base")), (xs, rest_s, ORANGE, f"{w('stressed')}: {name}")):
+            if len(r):
+                inside = r[(r >= lo) & (r <= hi)]
+                h, _, _ = ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=color,
+                                  alpha=0.45, label=label)
+                top = max(top, float(np.max(h)) * 1.15)
+        top = top or max(p for _, p in atoms_b + atoms_s) * 1.15
+        for atoms, color, lw, case in ((atoms_b, BLUE, 4.0, w("base")), (atoms_s, ORANGE, 1.8, name)):
+            for v, share in atoms:
+                if log_x and v <= 0:
+                    ax.plot([], [], color=color, lw=lw,
+                            label=f"{case}: P({var} = {w.num(v, style)}) = {share:.1%} ({w('not on the log axis')})")
+                    continue
+                ax.vlines(v, 0, min(share, top), color=color, lw=lw,
+                          label=f"{case}: P({var} = {w.num(v, style)}) = {share:.1%}")
+        data["atoms"] = {"base": [{"value": v, "share": p} for v, p in atoms_b],
+                         "stressed": [{"value": v, "share": p} for v, p in atoms_s]}
+        ax.set_ylim(0, top)
+        ax.set_ylabel(f"{w('share per bin')} ({w('60 log bins') if log_x else w('60 bins')})")
+        ax.yaxis.set_major_formatter(w.axis("percent"))
+        if log_x:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())
     else:
         ax.plot(qb, qp.p, color=BLUE, lw=1.8, marker="o", ms=3, label=w("base"))
         ax.plot(qs, qp.p, color=ORANGE, lw=1.8, marker="o", ms=3, label=f"{w('stressed')}: {name}")
         ax.set_ylabel(w("cumulative probability"))
     for g, color in ((sb, BLUE), (ss, ORANGE)):
-        ax.axvline(num_attr(g, "mean"), color=color, lw=1.4, ls="--")
+        m = num_attr(g, "mean")
+        if lo <= m <= hi:
+            ax.axvline(m, color=color, lw=1.4, ls="--")
     ax.set_xlim(lo, hi)
     ax.xaxis.set_major_formatter(w.axis(style))
-    ax.set_xlabel(ch.unit_label(var, text_attr(sb, "unit")) + f" (dashed: {w('mean')})")
+    ax.set_xlabel(ch.unit_label(var, text_attr(sb, "unit")) + f" (dashed: {w('mean')})" +
+                  (f" ({w('log scale')})" if log_x else ""))
     ax.set_title(f"{var}: {w('base')} vs {w('stressed')} `{name}`", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     return ch.save(fig, slug("stress", name, var, "overlay") + ".png", f"stress {name}: {var}, {w('base')} vs {w('stressed')}",
@@ -265,6 +376,16 @@ def swing_chart(ch, run, var):
                     "se": [float(se[i]) for i in order[::-1]]})
 
 
+def index_axis(ax, lo, hi):
+    """An axis for shares of variance: from 0 (or a little below, for a CI that crosses it) to the largest CI end, but
+    never wider than −0.1 … 1.1, so that one wild CI (a heavy-tailed output's total index of 0.8 ± 12) does not turn
+    every other bar into a line. Returns True when a CI was clipped."""
+    left = max(min(0.0, float(np.min(lo))) - 0.02, -0.1)
+    right = min(max(float(np.max(hi)) * 1.08 + 0.02, 0.1), 1.1)
+    ax.set_xlim(left, right)
+    return bool(np.min(lo) < left or np.max(hi) > right)
+
+
 def shapley_chart(ch, run, var):
     """Shapley effects with their 95% CIs, largest at the top: each input's share of the variance, fair under the
     inputs' correlations (shown instead of Sobol' indices, which assume independent inputs)."""
@@ -280,8 +401,9 @@ def shapley_chart(ch, run, var):
     ax.set_yticks(y)
     ax.set_yticklabels([names[i] for i in order], fontsize=8)
     ax.axvline(0, color=GREY, lw=0.8)
-    ax.set_xlim(min(0.0, float(np.min(lo[order]))) - 0.02, float(np.max(hi[order])) * 1.08 + 0.02)
-    ax.set_xlabel(w("share of the output's variance") + " (95% CI)\n" +
+    clipped = index_axis(ax, lo[order], hi[order])
+    ax.set_xlabel(w("share of the output's variance") + " (95% CI" + (f"; {w('CIs clipped to the axis')}" if clipped
+                                                                      else "") + ")\n" +
                   w("inputs are correlated: Shapley effects (they sum to 1), not Sobol' indices"), fontsize=8)
     year = f" {w('in')} {int(g.attrs['year'])}" if "year" in g.attrs else ""
     ax.set_title(f"{w('Shapley effects of')} {var}{year} ({run.label}; {int(g.attrs.get('permutations', 0)):,} "
@@ -348,10 +470,15 @@ def sobol_chart(ch, run, var):
     ax.set_yticks(y)
     ax.set_yticklabels([names[i] for i in order], fontsize=8)
     ax.axvline(0, color=GREY, lw=0.8)
-    ax.set_xlabel(w("share of the output's variance") + " (95% CI)")
+    clipped = index_axis(ax, np.minimum(g["first_lo"][()], g["total_lo"][()])[order],
+                         np.maximum(g["first_hi"][()], g["total_hi"][()])[order])
+    ax.set_xlabel(w("share of the output's variance") + " (95% CI" +
+                  (f"; {w('CIs clipped to the axis')}" if clipped else "") + ")")
     n = int(g.attrs.get("samples", 0))
     note = "; correlated inputs treated as independent" if int(g.attrs.get("correlated_inputs", 0)) else ""
-    ax.set_title(f"Sobol' indices of {var} ({run.label}; N = {n:,}{note})", fontsize=10)
+    year = f" {w('in')} {int(g.attrs['year'])}" if "year" in g.attrs else ""
+    title = w("Sobol' indices of")
+    ax.set_title(f"{title} {var}{year} ({run.label}; N = {n:,}{note})", fontsize=10)
     ax.legend(fontsize=7, loc="lower right", frameon=False)
     return ch.save(fig, slug(run.label, var, "sobol") + ".png", f"{run.label}: Sobol' indices of {var}",
                    {"variable": var, "inputs": names, "first": first.tolist(), "total": total.tolist(),

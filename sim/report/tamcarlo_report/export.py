@@ -21,7 +21,8 @@ import numpy as np
 
 from .number_format import format_mean_ci, format_number
 from . import sipmath
-from .reading import QuantileColumns, Run, evppi_order, num_attr, seal_state, stat_at, strings, text_attr
+from .reading import (QuantileColumns, Run, evppi_order, num_attr, seal_state, stat_at, stress_order, strings,
+                      text_attr)
 
 FORMATS = {"markdown": ".md", "latex": ".tex", "xlsx": ".xlsx", "sip": ".json"}
 MARK = "tamcarlo export"  # in every export: the first line of a text one, the workbook's comments property
@@ -178,7 +179,7 @@ def stress_table(f, base):
     if "stress" not in f:
         return None
     rows = []
-    for name in f["stress"]:
+    for name in stress_order(f):  # the scenario file's order, as the terminal shows them
         g = f["stress"][name]
         st = Run(g, f"stress/{name}")
         delta = {}

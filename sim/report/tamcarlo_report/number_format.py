@@ -80,3 +80,52 @@ def format_mean_ci(mean, half, style="auto", locale="en"):
     if half_digits > max(mean_digits, 0) + 4:
         return format_number(mean, style, locale), format_number(half, "auto", locale)
     return _scaled(mean, max(mean_digits, half_digits), scale), _scaled(rh, half_digits, scale)
+
+
+def _decimals(step):
+    """The fewest decimals (0–6) that write multiples of `step` exactly (0.25 → 2, 5 → 0)."""
+    for d in range(7):
+        scaled = step * 10 ** d
+        if abs(scaled - round(scaled)) < 1e-6 * max(1.0, abs(scaled)):
+            return d
+    return 6
+
+
+def format_ticks(values, style="auto", locale="en"):
+    """Axis tick labels: one scale (k/M/B, 万/亿) for the whole axis, chosen from its largest tick, and as many
+    decimals as the spacing of the ticks needs ("0, 5, 10, 15", "0.25, 0.50", "1.5B, 2.0B"), not the three
+    significant digits of a statistic. Ticks of a log axis (a constant ratio) get each the decimals it needs."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return ["" for _ in values]
+    if style == "year":
+        return [f"{v:.0f}" if math.isfinite(v) and v == math.floor(v) else f"{v:.1f}" for v in values]
+    factor, word = (0.01, "%") if style == "percent" else (1.0, "")
+    ordered = sorted(finite)
+    positive = all(v > 0 for v in ordered)
+    ratios = [b / a for a, b in zip(ordered, ordered[1:])] if positive and len(ordered) > 2 else []
+    log_axis = bool(ratios) and max(ratios) - min(ratios) < 1e-6 * max(ratios) and ratios[0] > 1.5
+    if style != "percent" and not log_axis:
+        big = max(abs(v) for v in finite)
+        factor, _power, word = _scale_of(big, locale) if big >= 1e4 else (1.0, 0, "")
+    steps = [(b - a) / factor for a, b in zip(ordered, ordered[1:]) if b > a]
+    common = None if log_axis or not steps else _decimals(min(steps))
+    out = []
+    for v in values:
+        if v is None or not math.isfinite(v):
+            out.append("")
+            continue
+        if log_axis and style != "percent":  # each tick its own scale: 0.1, 1, 10, 100, 1k, 10k
+            f, _power, word = _scale_of(abs(v), locale) if abs(v) >= 1e4 else (1.0, 0, "")
+            x = v / f
+        else:
+            x = v / factor
+        if x == 0:
+            out.append("0")
+            continue
+        d = common if common is not None else _decimals(abs(x))
+        text = f"{x:.{d}f}"
+        if text.startswith("-") and float(text) == 0:
+            text = text[1:]
+        out.append(text + word)
+    return out

@@ -13,7 +13,8 @@ import sys
 import h5py
 
 from .charts import Charts, evppi_chart, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, swing_chart, tornado
-from .reading import QuantileColumns, Run, evppi_order, num_attr, stat_at, strings, text_attr
+from .reading import (QuantileColumns, Run, evppi_order, law_for_people, num_attr, stat_at, stress_order, strings,
+                      text_attr)
 from .words import say
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
@@ -138,7 +139,7 @@ def run_section(ch, run, heading):
     if risk_rows:
         parts.append(f"<h3>{w('Risk')}</h3>" + table([w("output"), w("metric"), w("value [95% CI]")], risk_rows,
                                                     (0, 1, 2)))
-    in_rows = [[v, text_attr(run.summary[v], "law"), text_attr(run.summary[v], "unit"),
+    in_rows = [[v, law_for_people(text_attr(run.summary[v], "law"), w.locale), text_attr(run.summary[v], "unit"),
                 w.num(num_attr(run.summary[v], "point"), run.style(v)), text_attr(run.summary[v], "source")]
                for v in run.inputs()]
     parts.append(f"<h3>{w('Inputs and their sources')}</h3>" +
@@ -336,11 +337,11 @@ def compose(path, ch):
     page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(name)} — tamcarlo report</title><style>{CSS}</style></head><body>",
             f"<h1>{esc(name)}{' — ' + esc(title) if title else ''}</h1>",
-            '<p class="id">' + identity([f"{w('result file')} {esc(os.path.basename(path))}", esc(kind),
+            '<p class="id">' + identity([f"{w('result file')} {esc(os.path.basename(path))}",
                                          f"{w('seed')} {int(f.attrs.get('seed', 0))}",
                                          f"{int(f.attrs.get('samples', 0)):,} {w('samples')}",
                                          f"tamcarlo {esc(text_attr(f, 'tamcarlo_version'))}",
-                                         f"format {int(f.attrs.get('format_version', 0))}",
+                                         f"{w('format')} {int(f.attrs.get('format_version', 0))}",
                                          f"{w('values as')} {'万/亿' if w.locale == 'zh' else 'k/M/B/T'}"]) + "</p>"]
     sections = []  # (run, heading)
     if kind == "suite":
@@ -365,8 +366,9 @@ def compose(path, ch):
                               rows, (1, 2)))
             page.append(f'<p>{w("Market space in")} {esc(text_attr(m, "unit"))}. Agreement of the ranking with R1\'s '
                         f'`{esc(text_attr(m, "rank_by"))}` stars (Kendall τ_b): {num_attr(m, "tau_b_median_ranking"):.3f} '
-                        f'for the median ranking; per sample mean {num_attr(m, "tau_b_mean"):.3f} ± '
-                        f'{float(f.attrs.get("mean_ci_multiplier", 1.96)) * num_attr(m, "tau_b_mean_se"):.3f}, P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
+                        f'for the median ranking; per sample mean '
+                        f'{w.mean_ci(num_attr(m, "tau_b_mean"), 1.959963984540054 * num_attr(m, "tau_b_mean_se"))} '
+                        f'(95% CI), P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
                         f'{num_attr(m, "tau_b_p95"):.3f}].</p>')
             for name_ in matrix_charts(ch, f):
                 page.append(figure(ch, name_, dict(ch.files)[name_]))
@@ -397,7 +399,7 @@ def compose(path, ch):
                     f"<pre>{esc(run.text)}</pre></details>")
     if kind == "scenario" and "stress" in f:
         base = sections[0][0]
-        for k in f["stress"]:
+        for k in stress_order(f):  # in the scenario file's order, as the terminal shows them
             page += stress_section(ch, base, f["stress"][k], k)
     if kind == "suite":
         page.append(f"<details><summary>{w('suite file')}</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")

@@ -1,6 +1,8 @@
 """Reading a tamcarlo result file: attributes, the runs it holds (the root, suite members, stressed cases)."""
 import hashlib
 import math
+import re
+import tomllib
 
 import numpy as np
 
@@ -80,6 +82,30 @@ def evppi_order(d):
     """A decision group's questions by EVPPI, largest first (a NaN last), as the terminal ranks them."""
     v = d["evppi"][()]
     return sorted(range(len(v)), key=lambda i: -v[i] if math.isfinite(v[i]) else math.inf)
+
+
+def stress_order(group):
+    """The stressed cases of a run group in the scenario file's order (HDF5 lists groups alphabetically), then any
+    not in the file (`set`, from --set)."""
+    if "stress" not in group:
+        return []
+    names = list(group["stress"].keys())
+    try:
+        order = list(tomllib.loads(text_attr(group, "scenario")).get("stress", {}).keys())
+    except (tomllib.TOMLDecodeError, AttributeError):
+        order = []
+    return [n for n in order if n in names] + [n for n in names if n not in order]
+
+
+# A parameter's value: a number after "=", "[", "(" or ", " (not a count such as "discrete(4 values)").
+_NUMBER = re.compile(r"(?:(?<==)|(?<=\[)|(?<=\()|(?<=, ))-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])(?! values)")
+
+
+def law_for_people(law, locale="en"):
+    """A law as the scenario language writes it (`pert(min=6.3e+06, mode=…)`) with its numbers in the shared number
+    rule (`pert(min=6.30M, mode=…)`), for pages and tables; the file keeps the exact text."""
+    from .number_format import format_number
+    return _NUMBER.sub(lambda m: format_number(float(m.group(0)), "auto", locale), law)
 
 
 def is_dimension(dataset):

@@ -1,9 +1,9 @@
 """The page's and the charts' words in English and Chinese, and numbers by the shared number rule."""
 import sys
 
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
-from .number_format import format_mean_ci, format_number
+from .number_format import format_mean_ci, format_number, format_ticks
 
 ZH = {
     "Scenario": "情景", "Stress case": "压力情景", "Shared inputs": "共享输入", "Cell": "单元", "Run": "运行",
@@ -12,13 +12,15 @@ ZH = {
     "input": "输入", "law": "分布", "source": "来源", "metric": "指标", "value [95% CI]": "值 [95% 置信区间]",
     "rank": "排名", "cell": "单元", "section": "章节", "AIGC share": "AIGC 占比", "P(>next)": "P(>下一名)",
     "holding": "持仓", "expected P&L": "期望损益", "P(loss)": "P(亏损)", "mean P&L in the tail": "尾部平均损益",
-    "density": "密度", "share of samples per bin": "每组样本占比", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
+    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "Sobol' indices of": "Sobol' 指数:", "60 bins": "60 组", "60 log bins": "60 组, 对数等宽",
+    "share of samples": "样本占比", "not on the log axis": "不在对数轴上", "off the axis": "在坐标轴之外",
+    "log scale": "对数刻度", "CIs clipped to the axis": "置信区间截于坐标轴", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
     "90% band (P5–P95)": "90% 区间 (P5–P95)", "50% band (P25–P75)": "50% 区间 (P25–P75)",
     "point estimate": "点估计", "Spearman rank correlation with the output": "与输出的 Spearman 秩相关",
     "base": "基准", "stressed": "压力", "Δ mean ± 95% CI": "均值差 ± 95% 置信区间", "base P50": "基准 P50",
     "stressed P50": "压力 P50", "base mean": "基准均值", "stressed mean": "压力均值", "replaces": "替换",
     "Latin hypercube": "拉丁超立方", "scrambled Sobol' points": "加扰 Sobol' 点列", "replicates": "个重复",
-    "mean CI": "均值置信区间", "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
+    "mean CI": "均值置信区间", "format": "格式", "scenario": "情景", "seed": "种子", "samples": "样本", "result file": "结果文件", "scenario file": "情景文件",
     "suite file": "套件文件", "values as": "数值单位", "mean": "均值", "is constant": "为常数",
     "heavy tail": "厚尾", "total index ST (with interactions)": "总效应指数 ST（含交互）",
     "first-order index S (alone)": "一阶指数 S（单独）", "share of the output's variance": "输出方差占比", "What drives": "驱动因素:", "by year": "逐年", "distribution of": "分布:",
@@ -63,7 +65,24 @@ class Words:
         return f"{m} ± {h}"
 
     def axis(self, style="auto"):
-        return FuncFormatter(lambda v, _pos: format_number(v, style, self.locale))
+        """A tick formatter that follows the axis (number_format.format_ticks), not the statistics' rule."""
+        return AxisFormatter(style, self.locale)
+
+
+class AxisFormatter(Formatter):
+    """Formats all the ticks of an axis together (format_ticks): one scale and the decimals their spacing needs."""
+
+    def __init__(self, style, locale):
+        self.style, self.locale, self.labels = style, locale, {}
+
+    def set_locs(self, locs):
+        self.locs = list(locs)
+        self.labels = dict(zip(self.locs, format_ticks(self.locs, self.style, self.locale)))
+
+    def __call__(self, x, pos=None):
+        if x in self.labels:
+            return self.labels[x]
+        return format_ticks([x], self.style, self.locale)[0]
 
 
 def say(text, end="\n"):

@@ -1,0 +1,94 @@
+"""The report's charts on hard shapes (tests/tests.cmake runs it under Debian's python3 with PYTHONPATH at
+sim/report and TAMCARLO_EXE the command line): axis ticks that follow the axis, point masses drawn as such, a log axis
+for a heavy right tail, Sobol' axes that one wild CI cannot stretch."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+
+from tamcarlo_report.charts import index_axis, shape_of
+from tamcarlo_report.number_format import format_ticks
+
+EXE = os.environ["TAMCARLO_EXE"]
+
+
+class Ticks(unittest.TestCase):
+    def test_ticks_follow_the_axis(self):
+        cases = [
+            (([0, 5, 10, 15, 20],), ["0", "5", "10", "15", "20"]),            # not "5.00, 10.0"
+            (([0, 0.25, 0.5, 0.75],), ["0", "0.25", "0.50", "0.75"]),
+            (([0, 5e9, 1e10, 1.5e10],), ["0", "5B", "10B", "15B"]),            # one scale for the axis
+            (([1.5e9, 2e9, 2.5e9],), ["1.5B", "2.0B", "2.5B"]),
+            (([0.01, 0.1, 1, 10, 100, 1e3, 1e4],), ["0.01", "0.1", "1", "10", "100", "1000", "10k"]),  # a log axis
+            (([-0.5, 0, 0.5], "percent"), ["-50%", "0", "50%"]),              # not "-50.0%"
+            (([0, 0.002, 0.004], "percent"), ["0", "0.2%", "0.4%"]),
+            (([0, 1e8, 2e8, 3e8], "auto", "zh"), ["0", "1亿", "2亿", "3亿"]),
+            (([2022, 2024, 2026], "year"), ["2022", "2024", "2026"]),
+        ]
+        for args, want in cases:
+            self.assertEqual(format_ticks(*args), want, args)
+
+
+class Shapes(unittest.TestCase):
+    def test_point_masses_and_heavy_tails(self):
+        rng = np.random.default_rng(1)
+        failed = rng.random(100_000) < 0.6
+        moic = np.where(failed, 0.0, rng.lognormal(1.0, 1.6, 100_000))
+        atoms, rest, log_x = shape_of(moic)
+        self.assertEqual([v for v, _ in atoms], [0.0])
+        self.assertEqual(atoms[0][1], float(np.mean(moic == 0)))      # exactly the share of zeros
+        self.assertEqual(len(rest), int(np.sum(moic != 0)))
+        self.assertTrue(log_x)                                         # P99/P1 of the rest ≈ e^(2·2.33·1.6) ≫ 100
+        atoms, rest, log_x = shape_of(rng.normal(10, 1, 100_000))
+        self.assertEqual((atoms, log_x), ([], False))
+        atoms, rest, log_x = shape_of(rng.lognormal(0, 0.5, 100_000))  # a market: P99/P1 ≈ 10, linear
+        self.assertFalse(log_x)
+        counts = rng.poisson(3, 10_000).astype(float)                  # a count: every value is an atom
+        atoms, rest, _ = shape_of(counts)
+        self.assertEqual(len(rest), 0)
+        self.assertAlmostEqual(sum(p for _, p in atoms), 1.0, places=12)
+
+    def test_a_wild_ci_does_not_stretch_the_index_axis(self):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots()
+        self.assertTrue(index_axis(ax, np.array([-11.5, 0.1]), np.array([13.2, 0.3])))
+        self.assertEqual(ax.get_xlim(), (-0.1, 1.1))
+        self.assertFalse(index_axis(ax, np.array([0.0, 0.1]), np.array([0.4, 0.3])))
+        self.assertLess(ax.get_xlim()[1], 0.5)
+        plt.close(fig)
+
+
+class Page(unittest.TestCase):
+    def test_the_seed_bets_chart_records_what_it_draws(self):
+        d = tempfile.mkdtemp(prefix="tamcarlo-chart-")
+        try:
+            scenario = os.path.join(d, "seed.toml")
+            with open(scenario, "w", encoding="utf-8") as f:
+                f.write('[scenario]\nname = "seed"\n[inputs]\n'
+                        'failed = { dist = "bernoulli", p = 0.6, point = 0, source = "t" }\n'
+                        'multiple = { dist = "lognormal", median = 3, sigma = 1.6, source = "t" }\n'
+                        '[formulas]\nmoic = "if(failed, 0, multiple)"\n[outputs]\nreport = ["moic"]\n')
+            out = os.path.join(d, "seed.h5")
+            self.assertEqual(subprocess.run([EXE, "run", scenario, "-n", "50000", "-o", out, "--store", "all"],
+                                            capture_output=True).returncode, 0)
+            self.assertEqual(subprocess.run([EXE, "report", out], capture_output=True).returncode, 0)
+            with open(os.path.join(d, "seed-report", "data.json"), encoding="utf-8") as f:
+                data = json.load(f)["seed__moic__distribution.png"]
+            import h5py
+            with h5py.File(out) as f:
+                x = f["samples/moic"][()]
+            self.assertTrue(data["log_x"])
+            self.assertEqual(data["atoms"], [{"value": 0.0, "share": float(np.mean(x == 0))}])
+            self.assertGreater(data["x_range"][0], 0)                  # the log axis starts inside the positive part
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
