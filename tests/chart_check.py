@@ -90,5 +90,44 @@ class Page(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+    def test_a_timed_projection_with_stresses(self):
+        d = tempfile.mkdtemp(prefix="tamcarlo-chart-")
+        try:
+            scenario = os.path.join(d, "proj.toml")
+            with open(scenario, "w", encoding="utf-8") as f:
+                f.write('[scenario]\nname = "proj"\nyears = [2024, 2030]\n[inputs]\n'
+                        'start = { dist = "lognormal", median = 100, sigma = 0.1, source = "t" }\n'
+                        'growth = { dist = "normal", mean = 0.2, sd = 0.05, source = "t" }\n'
+                        '[formulas]\nmarket = "start * (1 + growth) ^ (year - 2024)"\n[outputs]\nreport = ["market"]\n'
+                        '[stress.zeta]\ndescription = "slow"\ngrowth = { dist = "normal", mean = 0.05, sd = 0.05 }\n'
+                        '[stress.alpha]\ndescription = "fast"\ngrowth = { dist = "normal", mean = 0.3, sd = 0.05 }\n')
+            out = os.path.join(d, "proj.h5")
+            run = subprocess.run([EXE, "run", scenario, "-n", "20000", "-o", out, "--stress", "all"],
+                                 capture_output=True, text=True)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            for locale in ("en", "zh"):
+                rep = os.path.join(d, locale)
+                self.assertEqual(subprocess.run([EXE, "report", out, "-o", rep, "--locale", locale],
+                                                capture_output=True).returncode, 0)
+                # One fan chart per stressed case of the timed output (none before), base and stressed together.
+                for case in ("zeta", "alpha"):
+                    self.assertTrue(os.path.exists(os.path.join(rep, f"stress__{case}__market__fan.png")))
+                with open(os.path.join(rep, "data.json"), encoding="utf-8") as f:
+                    data = json.load(f)
+                fan = data["stress__zeta__market__fan.png"]
+                self.assertLess(fan["stressed_p50"][-1], fan["base_p50"][-1])   # slower growth, lower 2030
+                with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+                    page = f.read()
+                # Stress sections in the file's order (zeta, then alpha), each linked from the contents.
+                self.assertLess(page.index("zeta — "), page.index("alpha — "))
+                self.assertIn('<nav class="toc">', page)
+                self.assertIn('href="#s2"', page)
+                if locale == "zh":
+                    self.assertEqual(data["_untranslated"], [])
+                    self.assertIn("目录", page)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()

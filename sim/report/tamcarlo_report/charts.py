@@ -516,6 +516,36 @@ def fan(ch, run, var):
                     "p95": q[:, qp.p95].tolist()})
 
 
+def fan_overlay(ch, base, stressed, var, name):
+    """A timed output's base and stressed fan charts on one axis: each case's P5–P95 band and median by year."""
+    w = ch.w
+    sb, ss = base.summary[var], stressed.summary[var]
+    if "year" not in sb or "quantile" not in sb or "quantile" not in ss:
+        return None
+    years = sb["year"][()]
+    qb, qs = sb["quantile"][()], ss["quantile"][()]
+    qp = QuantileColumns(sb)
+    style = base.style(var)
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    for q, color, label in ((qb, BLUE, w("base")), (qs, ORANGE, f"{w('stressed')}: {name}")):
+        ax.fill_between(years, q[:, qp.p5], q[:, qp.p95], color=color, alpha=0.18,
+                        label=f"{label}: {w('90% band (P5–P95)')}")
+        ax.plot(years, q[:, qp.p50], color=color, lw=2, label=f"{label}: {w('median')}")
+    ax.yaxis.set_major_formatter(w.axis(style))
+    ax.xaxis.set_major_formatter(w.axis("year"))
+    ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
+    ax.set_xlabel(w("year"))
+    ax.set_ylabel(ch.unit_label(var, text_attr(sb, "unit")))
+    ax.set_title(f"{var} {w('by year')}: {w('base')} vs {w('stressed')} `{name}`", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    return ch.save(fig, slug("stress", name, var, "fan") + ".png",
+                   f"stress {name}: {var} {w('by year')}, {w('base')} vs {w('stressed')}",
+                   {"variable": var, "stress": name, "year": years.tolist(),
+                    "base_p50": qb[:, qp.p50].tolist(), "stressed_p50": qs[:, qp.p50].tolist(),
+                    "base_p5": qb[:, qp.p5].tolist(), "base_p95": qb[:, qp.p95].tolist(),
+                    "stressed_p5": qs[:, qp.p5].tolist(), "stressed_p95": qs[:, qp.p95].tolist()})
+
+
 def matrix_charts(ch, f):
     w = ch.w
     m = f["matrix"]

@@ -12,7 +12,8 @@ import sys
 
 import h5py
 
-from .charts import Charts, evppi_chart, fan, histogram, matrix_charts, overlay, portfolio_chart, sobol_chart, swing_chart, tornado
+from .charts import (Charts, evppi_chart, fan, fan_overlay, histogram, matrix_charts, overlay, portfolio_chart,
+                     sobol_chart, swing_chart, tornado)
 from .reading import (QuantileColumns, Run, evppi_order, law_for_people, num_attr, stat_at, stress_order, strings,
                       text_attr)
 from .words import say
@@ -22,7 +23,8 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px so
 td.t,th.t{text-align:left}th{background:#f1f3f5}img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 figure{margin:1em 0}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 .id{color:#555;font-size:.9em}h2{border-bottom:2px solid #1f5f99;padding-bottom:.2em}.warn{color:#8a4b00}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:.8em}.pair figure{margin:.3em 0}"""
+.pair{display:block}.pair figure{margin:.3em 0}
+nav.toc{background:#f7f9fb;border:1px solid #dde3ea;padding:.4em 1em;font-size:.9em}nav.toc ol{margin:.3em 0;columns:2}"""
 
 
 def esc(x):
@@ -129,7 +131,7 @@ def run_section(ch, run, heading):
         style = run.style(v)
         r = s["risk"]
         for lvl, var, cvar, se in zip(r["level"][()], r["var"][()], r["cvar"][()], r["cvar_se"][()]):
-            risk_rows.append([v, f"VaR / CVaR {lvl:.0%} ({text_attr(r, 'tail')} tail)",
+            risk_rows.append([v, f"VaR / CVaR {lvl:.0%} ({w(text_attr(r, 'tail') + ' tail')})",
                               f"{w.num(var, style)} / {w.mean_ci(cvar, 1.96 * se, style)}"])
         for t, p, lo, hi in zip(r["below_threshold"][()], r["p_below"][()], r["p_below_lo"][()], r["p_below_hi"][()]):
             risk_rows.append([v, f"P({v} < {w.num(t, style)})", f"{p:.3f} [{lo:.3f}, {hi:.3f}]"])
@@ -247,12 +249,14 @@ def stress_section(ch, base, g, name):
         parts.append(table([w("output"), w("metric"), w("base"), w("stressed")], risk_rows, (0, 1)))
     figs, same = [], []
     for v in base.reported():
-        if "year" in base.summary[v] or base.constant(v):
+        if base.constant(v):
             continue
-        if delta.get(v) == (0.0, 0.0):  # every paired sample equal: an overlay would show one histogram
+        timed = "year" in base.summary[v]
+        labels = [f"{v}[{int(y)}]" for y in base.summary[v]["year"][()]] if timed else [v]
+        if all(delta.get(label) == (0.0, 0.0) for label in labels):  # every paired sample equal: one histogram
             same.append(v)
             continue
-        m = overlay(ch, base, st, v, name)
+        m = fan_overlay(ch, base, st, v, name) if timed else overlay(ch, base, st, v, name)
         if m:
             figs.append(figure(ch, m, dict(ch.files)[m]))
     if same:
@@ -301,6 +305,8 @@ def build(path, outdir, words, dpi=200, svg=False, processes=None):
     say(f"{len(ch.files)} charts drawn; writing the page")
     with open(os.path.join(outdir, "index.html"), "w", encoding="utf-8") as fh:
         fh.write(inline_images("\n".join(page), outdir))
+    if words.locale == "zh":  # labels that would show in English on a Chinese page (a test keeps this empty)
+        ch.data["_untranslated"] = sorted(ch.w.missing)
     with open(os.path.join(outdir, "data.json"), "w", encoding="utf-8") as fh:
         json.dump(ch.data, fh, default=float, separators=(",", ":"))
     return len(ch.files)
@@ -404,4 +410,19 @@ def compose(path, ch):
     if kind == "suite":
         page.append(f"<details><summary>{w('suite file')}</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")
     page.append("</body></html>")
+    return with_contents(page, w)
+
+
+def with_contents(page, w):
+    """The page with an id on every section heading (h2) and, under the header, a table of contents linking them."""
+    heads = []
+
+    def anchor(m):
+        heads.append(m.group(1))
+        return f'<h2 id="s{len(heads)}">{m.group(1)}</h2>'
+
+    page = [re.sub(r"<h2>(.*?)</h2>", anchor, part) for part in page]
+    if len(heads) > 1:
+        items = "".join(f'<li><a href="#s{i}">{h}</a></li>' for i, h in enumerate(heads, start=1))
+        page.insert(3, f'<nav class="toc"><b>{w("Contents")}</b><ol>{items}</ol></nav>')
     return page

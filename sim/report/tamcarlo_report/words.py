@@ -12,7 +12,7 @@ ZH = {
     "input": "输入", "law": "分布", "source": "来源", "metric": "指标", "value [95% CI]": "值 [95% 置信区间]",
     "rank": "排名", "cell": "单元", "section": "章节", "AIGC share": "AIGC 占比", "P(>next)": "P(>下一名)",
     "holding": "持仓", "expected P&L": "期望损益", "P(loss)": "P(亏损)", "mean P&L in the tail": "尾部平均损益",
-    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "Sobol' indices of": "Sobol' 指数:", "60 bins": "60 组", "60 log bins": "60 组, 对数等宽",
+    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "60 bins": "60 组", "60 log bins": "60 组, 对数等宽",
     "share of samples": "样本占比", "not on the log axis": "不在对数轴上", "off the axis": "在坐标轴之外",
     "log scale": "对数刻度", "CIs clipped to the axis": "置信区间截于坐标轴", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
     "90% band (P5–P95)": "90% 区间 (P5–P95)", "50% band (P25–P75)": "50% 区间 (P25–P75)",
@@ -53,9 +53,14 @@ class Words:
 
     def __init__(self, locale):
         self.locale = locale
+        self.missing = set()  # zh: the labels asked for that have no translation (data.json lists them)
 
     def __call__(self, text):
-        return ZH.get(text, text) if self.locale == "zh" else text
+        if self.locale != "zh":
+            return text
+        if text not in ZH and any("a" <= c.lower() <= "z" for c in text):
+            self.missing.add(text)
+        return ZH.get(text, text)
 
     def num(self, x, style="auto"):
         return format_number(x, style, self.locale)
