@@ -129,5 +129,63 @@ class Page(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+
+ALLOWED = {"P1", "P5", "P10", "P25", "P50", "P75", "P90", "P95", "P99", "EVPI", "EVPPI", "VaR", "CVaR", "Sobol",
+           "Shapley", "Kendall", "tamcarlo", "USD", "CNY", "AIGC", "MOIC", "IRR", "NPV"}
+
+
+def english_on(page_path, result_path):
+    """Words in Latin letters a Chinese page shows that are neither the scenario author's text (names of variables,
+    cells, runs and groups; titles, sources, laws and paths, which the page marks class="u"; code) nor a symbol kept
+    as it is (ALLOWED)."""
+    import html
+    import re
+    import h5py
+    with open(page_path, encoding="utf-8") as f:
+        page = f.read()
+    page = re.sub(r"<(pre|code|style|script|title)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<span class="u">.*?</span>', " ", page, flags=re.S)
+    page = re.sub(r"<img[^>]*>", " ", page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    names = set()
+    with h5py.File(result_path) as f:
+        def visit(name, obj):
+            names.update(name.split("/"))
+            if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "O" and obj.ndim == 1:
+                names.update(v.decode() if isinstance(v, bytes) else str(v) for v in obj[()])
+        f.visititems(visit)
+        names.update(str(f.attrs[k]) for k in ("scenario_name", "suite_name") if k in f.attrs)
+    found = set()
+    for m in re.finditer(r"[A-Za-z][A-Za-z'’]{2,}", text):
+        word = m.group(0)
+        if word not in ALLOWED and not any(word in n for n in names):
+            found.add(f"{word} ({text[max(0, m.start() - 25):m.end() + 25].strip()})")
+    return sorted(found)
+
+
+class Chinese(unittest.TestCase):
+    def test_zh_pages_show_no_english_label(self):
+        src = os.environ["TAMCARLO_SOURCE_DIR"]
+        d = tempfile.mkdtemp(prefix="tamcarlo-zh-")
+        try:
+            jobs = [("augment", ["scenarios/investments/augment.toml", "-n", "20000", "--stress", "all", "--sobol"]),
+                    ("matrix", ["scenarios/matrix.toml", "-n", "5000"]),
+                    ("pharma", ["scenarios/projections/ai_pharma.toml", "-n", "5000", "--set",
+                                "later_growth=0.05 to 0.15"]),
+                    ("portfolio", ["scenarios/investments/portfolio.toml", "-n", "5000"])]
+            for name, args in jobs:
+                out = os.path.join(d, name + ".h5")
+                run = subprocess.run([EXE, "run", *args, "-o", out], cwd=src, capture_output=True, text=True)
+                self.assertEqual(run.returncode, 0, run.stderr)
+                rep = os.path.join(d, name + "-zh")
+                done = subprocess.run([EXE, "report", out, "-o", rep, "--locale", "zh"], capture_output=True, text=True)
+                self.assertEqual(done.returncode, 0, done.stderr)
+                self.assertEqual(english_on(os.path.join(rep, "index.html"), out), [], name)
+                with open(os.path.join(rep, "data.json"), encoding="utf-8") as f:
+                    self.assertEqual(json.load(f)["_untranslated"], [], name)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()

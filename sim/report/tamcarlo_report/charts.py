@@ -58,7 +58,7 @@ class Charts:
         return name
 
     def unit_label(self, var, unit):
-        return f"{var} [{unit}]" if unit else var
+        return f"{var} [{self.w.unit(unit)}]" if unit else var
 
 
 def slug(*parts):
@@ -296,7 +296,7 @@ def tornado(ch, run, var):
     if rho.ndim == 2:  # timed: the last year
         year = int(s["year"][()][-1])
         rho = rho[-1]
-        what = f"{var} in {year}"
+        what = f"{var} {w('in')} {year}"
     else:
         what = var
     order = [i for i in np.argsort(-np.abs(np.nan_to_num(rho))) if np.isfinite(rho[i])][:12]
@@ -340,7 +340,7 @@ def swing_chart(ch, run, var):
         year = int(s["year"][()][-1])
         low, high, se = low[-1], high[-1], se[-1]
         mean = float(s["mean"][()][-1]) if "mean" in s else mean
-        what = f"{var} in {year}"
+        what = f"{var} {w('in')} {year}"
     else:
         what = var
     width = high - low
@@ -510,7 +510,7 @@ def fan(ch, run, var):
     ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
     ax.set_title(f"{var} {w('by year')} — {run.title or run.name}", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
-    return ch.save(fig, slug(run.label, var, "fan") + ".png", f"{run.label}: {var} {w('by year')} (fan chart)",
+    return ch.save(fig, slug(run.label, var, "fan") + ".png", f"{run.label}: {var} {w('by year')} ({w('fan chart')})",
                    {"variable": var, "run": run.label, "year": years.tolist(), "p5": q[:, qp.p5].tolist(),
                     "p25": q[:, qp.p25].tolist(), "p50": q[:, qp.p50].tolist(), "p75": q[:, qp.p75].tolist(),
                     "p95": q[:, qp.p95].tolist()})
@@ -622,5 +622,5 @@ def portfolio_chart(ch, f):
     ax.set_xlabel(f"P&L per holding [{text_attr(f, 'scenario_unit') or 'currency of the checks'}]")
     ax.set_title(w("Portfolio: each holding's expected P&L and its share of the tail loss"), fontsize=10)
     ax.legend(fontsize=8, frameon=False)
-    return ch.save(fig, "portfolio__contributions.png", "portfolio: contributions to the tail loss",
+    return ch.save(fig, "portfolio__contributions.png", ch.w("portfolio: contributions to the tail loss"),
                    {"holding": names, "contribution": contrib.tolist(), "expected_pnl": expected.tolist()})

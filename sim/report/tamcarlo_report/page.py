@@ -31,9 +31,16 @@ def esc(x):
     return html.escape(str(x))
 
 
-def table(header, rows, text_cols=(0,)):
+def user(x):
+    """Text the scenario's author wrote (a title, a source, a law), marked so: a page in Chinese keeps it as written."""
+    return f'<span class="u">{esc(x)}</span>' if x else ""
+
+
+def table(header, rows, text_cols=(0,), user_cols=()):
+    """An HTML table; the cells of `user_cols` hold the scenario author's text (user())."""
     h = "".join(f'<th class="{"t" if i in text_cols else ""}">{esc(c)}</th>' for i, c in enumerate(header))
-    body = "".join("<tr>" + "".join(f'<td class="{"t" if i in text_cols else ""}">{esc(c)}</td>'
+    body = "".join("<tr>" + "".join(f'<td class="{"t" if i in text_cols else ""}">'
+                                    f'{user(c) if i in user_cols else esc(c)}</td>'
                                     for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><tr>{h}</tr>{body}</table>"
 
@@ -71,10 +78,10 @@ def design_words(w, run):
 def run_section(ch, run, heading):
     w = ch.w
     parts = [f"<h2>{esc(heading)}</h2>",
-             '<p class="id">' + identity([f"{w('scenario')} <b>{esc(run.name)}</b>", esc(run.title),
+             '<p class="id">' + identity([f"{w('scenario')} <b>{esc(run.name)}</b>", user(run.title),
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
                                           design_words(w, run),
-                                          f"{w('unit')} {esc(run.unit)}" if run.unit else ""]) + "</p>"]
+                                          f"{w('unit')} {esc(w.unit(run.unit))}" if run.unit else ""]) + "</p>"]
     rows, heavy, outside = [], [], []
     for v in run.reported():
         s = run.summary[v]
@@ -85,7 +92,7 @@ def run_section(ch, run, heading):
             years = s["year"][()]
             mean, se = s["mean"][()], s["mean_se"][()]
             for t, y in enumerate(years):
-                rows.append([f"{v} [{int(y)}]", text_attr(s, "unit"), w.num(s["point"][t], style),
+                rows.append([f"{v} [{int(y)}]", w.unit(text_attr(s, "unit")), w.num(s["point"][t], style),
                              w.mean_ci(mean[t], run.ci * se[t], style),
                              *((w.num(q[t, k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
         else:
@@ -95,17 +102,18 @@ def run_section(ch, run, heading):
             beyond = run.ci_beyond_samples(v)
             if beyond:
                 outside.append((v, beyond))
-            rows.append([v, text_attr(s, "unit"), w.num(num_attr(s, "point"), style),
+            rows.append([v, w.unit(text_attr(s, "unit")), w.num(num_attr(s, "point"), style),
                          w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style) +
                          (" †" if flag or beyond else ""),
                          *((w.num(q[k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
     parts.append(f"<h3>{w('Outputs')}</h3>" + table([w("output"), w("unit"), w("point"), w("mean ± 95% CI"), "P5",
                                                      "P50", "P95"], rows, (0, 1)))
     for v, ratio in heavy:
-        why = (f"is so skewed (|skewness|/√n = {ratio:.2f}, over {run.heavy_tail_skew:.2f})"
-               if ratio > run.heavy_tail_skew else "has skewed replicate means")
-        parts.append(f'<p class="warn">† {w("heavy tail")}: <b>{esc(v)}</b> {why} that the 95% CI of its mean covers '
-                     "less often than it says; trust the quantiles more, or run more samples.</p>")
+        why = (w("is so skewed (|skewness|/√n = {ratio}, over {limit})").format(
+                   ratio=f"{ratio:.2f}", limit=f"{run.heavy_tail_skew:.2f}")
+               if ratio > run.heavy_tail_skew else w("has skewed replicate means"))
+        parts.append(f'<p class="warn">† {w("heavy tail")}: <b>{esc(v)}</b> {esc(why)} '
+                     f'{w("that the 95% CI of its mean covers less often than it says; trust the quantiles more, or run more samples.")}</p>')
     for v, (side, value) in outside:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b>: {w("the 95% CI of its mean reaches " + side + " its samples")} '
                      f"({w.num(value, run.style(v))}), {w('a value it never took: not a range of plausible means')}.</p>")
@@ -122,7 +130,7 @@ def run_section(ch, run, heading):
                                f"{w.num(p)} [{w.num(lo)}, {w.num(hi)}]", w("ok") if violated == 0 else w("VIOLATED")])
     if check_rows:
         parts.append(f"<h3>{w('Checks')}</h3>" + table([w("check"), w("condition"), w("violated"), w("P(violated)"), ""],
-                                                        check_rows, (0, 1, 4)))
+                                                        check_rows, (0, 1, 4), (1,)))
     risk_rows = []
     for v in run.reported():
         s = run.summary[v]
@@ -141,11 +149,11 @@ def run_section(ch, run, heading):
     if risk_rows:
         parts.append(f"<h3>{w('Risk')}</h3>" + table([w("output"), w("metric"), w("value [95% CI]")], risk_rows,
                                                     (0, 1, 2)))
-    in_rows = [[v, law_for_people(text_attr(run.summary[v], "law"), w.locale), text_attr(run.summary[v], "unit"),
+    in_rows = [[v, law_for_people(text_attr(run.summary[v], "law"), w.locale), w.unit(text_attr(run.summary[v], "unit")),
                 w.num(num_attr(run.summary[v], "point"), run.style(v)), text_attr(run.summary[v], "source")]
                for v in run.inputs()]
     parts.append(f"<h3>{w('Inputs and their sources')}</h3>" +
-                 table([w("input"), w("law"), w("unit"), w("point"), w("source")], in_rows, (0, 1, 2, 4)))
+                 table([w("input"), w("law"), w("unit"), w("point"), w("source")], in_rows, (0, 1, 2, 4), (1, 4)))
     return parts
 
 
@@ -156,8 +164,8 @@ def run_charts(ch, run):
     for v in run.reported():
         s = run.summary[v]
         if run.constant(v):  # one value in every sample: a chart would be a spike, a tornado noise
-            parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} in "
-                         "every sample (no distribution or tornado chart).</p>")
+            parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} "
+                         f"{w('in every sample (no distribution or tornado chart).')}</p>")
             continue
         made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v), swing_chart(ch, run, v),
                 sobol_chart(ch, run, v)]
@@ -205,7 +213,7 @@ def stress_section(ch, base, g, name):
     risk probabilities of both, and one overlaid chart per output (not a second copy of every chart)."""
     w = ch.w
     st = Run(g, f"stress/{name}")
-    parts = [f"<h2>{esc(w('Stress case'))}: {esc(name)}{' — ' + esc(text_attr(g, 'description')) if text_attr(g, 'description') else ''}</h2>"]
+    parts = [f"<h2>{esc(w('Stress case'))}: {esc(name)}{' — ' + user(text_attr(g, 'description')) if text_attr(g, 'description') else ''}</h2>"]
     overrides = [o for o in text_attr(g, "overrides").split("\n") if o]
     if overrides:
         parts.append("<p>" + esc(w("replaces")) + ": " + "; ".join(f"<code>{esc(o)}</code>" for o in overrides) + "</p>")
@@ -223,7 +231,7 @@ def stress_section(ch, base, g, name):
             qb = stat_at(sb, "quantile", t, QuantileColumns(sb).p50) if "quantile" in sb else float("nan")
             qs = stat_at(ss, "quantile", t, QuantileColumns(ss).p50) if "quantile" in ss else float("nan")
             dm, dse = delta.get(label, (float("nan"), float("nan")))
-            rows.append([label, text_attr(sb, "unit"), w.num(qb, style), w.num(qs, style),
+            rows.append([label, w.unit(text_attr(sb, "unit")), w.num(qb, style), w.num(qs, style),
                          w.num(stat_at(sb, "mean", t), style), w.num(stat_at(ss, "mean", t), style),
                          w.mean_ci(dm, base.ci * dse, style)])
     parts.append(table([w("output"), w("unit"), w("base P50"), w("stressed P50"), w("base mean"), w("stressed mean"),
@@ -341,8 +349,8 @@ def compose(path, ch):
     title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
     name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
     page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(name)} — tamcarlo report</title><style>{CSS}</style></head><body>",
-            f"<h1>{esc(name)}{' — ' + esc(title) if title else ''}</h1>",
+            f"<title>{esc(name)} — {w('tamcarlo report')}</title><style>{CSS}</style></head><body>",
+            f"<h1>{esc(name)}{' — ' + user(title) if title else ''}</h1>",
             '<p class="id">' + identity([f"{w('result file')} {esc(os.path.basename(path))}",
                                          f"{w('seed')} {int(f.attrs.get('seed', 0))}",
                                          f"{int(f.attrs.get('samples', 0)):,} {w('samples')}",
@@ -368,18 +376,19 @@ def compose(path, ch):
                      "" if not math.isfinite(pn[i]) else f"{pn[i]:.3f}"] for i, c in enumerate(cells)]
             page.append(f"<h2>{w('The matrix')}</h2>")
             page.append(table([w("rank"), w("cell"), w("section"), "P5", "P50", "P95",
-                               "stars (" + "/".join(strings(m["star_names"])) + ")", w("AIGC share"), w("P(>next)")],
-                              rows, (1, 2)))
-            page.append(f'<p>{w("Market space in")} {esc(text_attr(m, "unit"))}. Agreement of the ranking with R1\'s '
-                        f'`{esc(text_attr(m, "rank_by"))}` stars (Kendall τ_b): {num_attr(m, "tau_b_median_ranking"):.3f} '
-                        f'for the median ranking; per sample mean '
-                        f'{w.mean_ci(num_attr(m, "tau_b_mean"), 1.959963984540054 * num_attr(m, "tau_b_mean_se"))} '
-                        f'(95% CI), P5–P95 [{num_attr(m, "tau_b_p5"):.3f}, '
-                        f'{num_attr(m, "tau_b_p95"):.3f}].</p>')
+                               w("stars") + " (" + "/".join(strings(m["star_names"])) + ")", w("AIGC share"),
+                               w("P(>next)")],
+                              rows, (1, 2), (2,)))
+            agreement = w("Agreement of the ranking with R1's `{stars}` stars (Kendall τ_b): {median} for the median "
+                          "ranking; per sample mean {mean} (95% CI), P5–P95 [{p5}, {p95}].").format(
+                stars=text_attr(m, "rank_by"), median=f'{num_attr(m, "tau_b_median_ranking"):.3f}',
+                mean=w.mean_ci(num_attr(m, "tau_b_mean"), 1.959963984540054 * num_attr(m, "tau_b_mean_se")),
+                p5=f'{num_attr(m, "tau_b_p5"):.3f}', p95=f'{num_attr(m, "tau_b_p95"):.3f}')
+            page.append(f'<p>{w("Market space in")} {esc(w.unit(text_attr(m, "unit")))}. {esc(agreement)}</p>')
             for name_ in matrix_charts(ch, f):
                 page.append(figure(ch, name_, dict(ch.files)[name_]))
         if "shared" in f:
-            sections.append((Run(f["shared"], "shared inputs"), w("Shared inputs")))
+            sections.append((Run(f["shared"], "shared"), w("Shared inputs")))
         if "cells" in f:  # by rank, then any not ranked
             keys = [k for k in ranked if k in f["cells"]] + [k for k in f["cells"] if k not in ranked]
             for k in keys:
@@ -396,12 +405,12 @@ def compose(path, ch):
         page.append(table([w("holding"), w("expected P&L"), w("P(loss)"), w("mean P&L in the tail")],
                           [[n, w.num(p["expected_pnl"][i]), f"{p['p_loss'][i]:.3f}", w.num(p["contribution"][i])]
                            for i, n in enumerate(names)]))
-        page.append(figure(ch, portfolio_chart(ch, f), "portfolio: contributions to the tail loss"))
+        page.append(figure(ch, portfolio_chart(ch, f), w("portfolio: contributions to the tail loss")))
     for run, heading in sections:
         page += run_section(ch, run, heading)
         page += decision_section(ch, run)
         page += run_charts(ch, run)
-        page.append(f"<details><summary>{w('scenario file')} ({esc(text_attr(run.g, 'scenario_path'))})</summary>"
+        page.append(f"<details><summary>{w('scenario file')} ({user(text_attr(run.g, 'scenario_path'))})</summary>"
                     f"<pre>{esc(run.text)}</pre></details>")
     if kind == "scenario" and "stress" in f:
         base = sections[0][0]

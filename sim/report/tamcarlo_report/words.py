@@ -1,4 +1,5 @@
 """The page's and the charts' words in English and Chinese, and numbers by the shared number rule."""
+import re
 import sys
 
 from matplotlib.ticker import Formatter
@@ -12,7 +13,14 @@ ZH = {
     "input": "输入", "law": "分布", "source": "来源", "metric": "指标", "value [95% CI]": "值 [95% 置信区间]",
     "rank": "排名", "cell": "单元", "section": "章节", "AIGC share": "AIGC 占比", "P(>next)": "P(>下一名)",
     "holding": "持仓", "expected P&L": "期望损益", "P(loss)": "P(亏损)", "mean P&L in the tail": "尾部平均损益",
-    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "60 bins": "60 组", "60 log bins": "60 组, 对数等宽",
+    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "in every sample (no distribution or tornado chart).": "(每个样本相同; 无分布图或龙卷风图).",
+    "portfolio: contributions to the tail loss": "投资组合: 对尾部损失的贡献", "stars": "星级", "fan chart": "扇形图",
+    "Agreement of the ranking with R1's `{stars}` stars (Kendall τ_b): {median} for the median ranking; per sample mean {mean} (95% CI), P5–P95 [{p5}, {p95}].":
+        "排名与 R1 `{stars}` 星级的一致性 (Kendall τ_b): 中位数排名 {median}; 逐样本均值 {mean} (95% 置信区间), P5–P95 [{p5}, {p95}].", "tamcarlo report": "tamcarlo 报告",
+    "is so skewed (|skewness|/√n = {ratio}, over {limit})": "偏度过大 (|偏度|/√n = {ratio}, 超过 {limit})",
+    "has skewed replicate means": "其重复均值偏斜",
+    "that the 95% CI of its mean covers less often than it says; trust the quantiles more, or run more samples.":
+        "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "60 bins": "60 组", "60 log bins": "60 组, 对数等宽",
     "share of samples": "样本占比", "not on the log axis": "不在对数轴上", "off the axis": "在坐标轴之外",
     "log scale": "对数刻度", "CIs clipped to the axis": "置信区间截于坐标轴", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
     "90% band (P5–P95)": "90% 区间 (P5–P95)", "50% band (P25–P75)": "50% 区间 (P25–P75)",
@@ -48,6 +56,14 @@ ZH = {
 }
 
 
+UNIT_ZH = {"year": "年", "years": "年", "month": "月", "months": "月", "day": "天", "days": "天", "person": "人",
+           "people": "人", "seat": "席位", "seats": "席位", "developer": "开发者", "developers": "开发者", "user": "用户",
+           "users": "用户", "case": "例", "cases": "例", "patient": "患者", "patients": "患者", "company": "家公司",
+           "companies": "家公司", "share": "占比", "ratio": "比率", "visit": "次", "visits": "次", "min": "分钟",
+           "h": "小时", "s": "秒"}
+UNIT_WORD = re.compile(r"\b(" + "|".join(sorted(UNIT_ZH, key=len, reverse=True)) + r")\b")
+
+
 class Words:
     """The page's and the charts' words and numbers in one locale (labels in zh are Chinese)."""
 
@@ -61,6 +77,12 @@ class Words:
         if text not in ZH and any("a" <= c.lower() <= "z" for c in text):
             self.missing.add(text)
         return ZH.get(text, text)
+
+    def unit(self, unit):
+        """A unit for people: in zh its English words (year, month, person, ...) in Chinese, currency codes kept."""
+        if self.locale != "zh" or not unit:
+            return unit
+        return UNIT_WORD.sub(lambda m: UNIT_ZH[m.group(0)], unit)
 
     def num(self, x, style="auto"):
         return format_number(x, style, self.locale)
