@@ -3,6 +3,7 @@ sim/report and TAMCARLO_EXE the command line): axis ticks that follow the axis, 
 for a heavy right tail, Sobol' axes that one wild CI cannot stretch."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -128,6 +129,40 @@ class Page(unittest.TestCase):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+
+
+    def test_the_correlation_table(self):
+        d = tempfile.mkdtemp(prefix="tamcarlo-chart-")
+        try:
+            scenario = os.path.join(d, "c.toml")
+            with open(scenario, "w", encoding="utf-8") as f:
+                f.write('[scenario]\nname = "c"\n[inputs]\n'
+                        'a = { dist = "normal", mean = 0, sd = 1, source = "t" }\n'
+                        'b = { dist = "lognormal", median = 1, sigma = 0.5, source = "t" }\n'
+                        'c = { dist = "uniform", min = 0, max = 1, source = "t" }\n'
+                        '[formulas]\ny = "a + b + c"\n[outputs]\nreport = ["y"]\n'
+                        '[correlations]\npairs = [["a", "b", 0.6]]\n'
+                        'matrix = { inputs = ["b", "c"], rho = [[1, -0.3], [-0.3, 1]] }\n')
+            for store in ("all", "report"):
+                out = os.path.join(d, store + ".h5")
+                self.assertEqual(subprocess.run([EXE, "run", scenario, "-n", "40000", "-o", out, "--store", store],
+                                                capture_output=True).returncode, 0)
+                rep = os.path.join(d, store + "-report")
+                self.assertEqual(subprocess.run([EXE, "report", out, "-o", rep], capture_output=True).returncode, 0)
+                with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+                    page = f.read()
+                i = page.index("Correlated inputs</h3>")
+                rows = re.findall(r"<tr><td[^>]*>(\w+)</td><td[^>]*>(\w+)</td><td[^>]*>([-0-9.]+)</td><td[^>]*>([^<]*)</td>",
+                                  page[i:i + 3000])
+                self.assertEqual([r[:3] for r in rows], [("a", "b", "0.600"), ("b", "c", "-0.300")])
+                for _, _, asked, seen in rows:
+                    if store == "all":  # the samples' Spearman ρ: within 4 SE (≈ 1.06 (1 − ρ²)/√n) of the target
+                        rho = float(asked)
+                        self.assertLess(abs(float(seen.split()[0]) - rho), 4 * 1.06 * (1 - rho ** 2) / 40000 ** 0.5)
+                    else:
+                        self.assertIn("--store all", seen)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 ALLOWED = {"P1", "P5", "P10", "P25", "P50", "P75", "P90", "P95", "P99", "EVPI", "EVPPI", "VaR", "CVaR", "Sobol",

@@ -11,11 +11,12 @@ import signal
 import sys
 
 import h5py
+import numpy as np
 
 from .charts import (Charts, evppi_chart, fan, fan_overlay, histogram, matrix_charts, overlay, portfolio_chart,
                      sobol_chart, swing_chart, tornado)
-from .reading import (QuantileColumns, Run, evppi_order, law_for_people, num_attr, stat_at, stress_order, strings,
-                      text_attr)
+from .reading import (QuantileColumns, Run, correlated_pairs, evppi_order, law_for_people, num_attr, stat_at,
+                      stress_order, strings, text_attr)
 from .words import say
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
@@ -154,7 +155,29 @@ def run_section(ch, run, heading):
                for v in run.inputs()]
     parts.append(f"<h3>{w('Inputs and their sources')}</h3>" +
                  table([w("input"), w("law"), w("unit"), w("point"), w("source")], in_rows, (0, 1, 2, 4), (1, 4)))
+    parts += correlation_table(w, run)
     return parts
+
+
+def correlation_table(w, run):
+    """The scenario's correlated pairs: the Spearman ρ it asks for and, where the run stored both inputs, the ρ its
+    samples have (over the first 100,000), so "which inputs move together" is read off the page."""
+    pairs = correlated_pairs(run.text)
+    if not pairs:
+        return []
+    rows = []
+    for a, b, rho in pairs:
+        held = run.stored is not None and a in run.stored and b in run.stored
+        if held:
+            x, y = run.stored[a][:100_000], run.stored[b][:100_000]
+            rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
+            realized = f"{float(np.corrcoef(rx, ry)[0, 1]):.3f} ({min(len(x), 100_000):,})"
+        else:
+            realized = w("inputs not stored (run with --store all)")
+        rows.append([a, b, f"{rho:.3f}", realized])
+    return [f"<h3>{w('Correlated inputs')}</h3>",
+            f"<p>{w('Inputs that move together, as the scenario correlates them (Spearman ρ), and as the samples do.')}</p>",
+            table([w("input"), w("input"), w("Spearman ρ asked"), w("Spearman ρ of the samples (n)")], rows, (0, 1))]
 
 
 def run_charts(ch, run):

@@ -108,6 +108,21 @@ def law_for_people(law, locale="en"):
     return _NUMBER.sub(lambda m: format_number(float(m.group(0)), "auto", locale), law)
 
 
+def correlated_pairs(scenario_text):
+    """The non-zero correlations of a scenario's [correlations] (pairs and matrix), as (a, b, Spearman ρ)."""
+    try:
+        spec = tomllib.loads(scenario_text).get("correlations", {})
+    except tomllib.TOMLDecodeError:
+        return []
+    out = [(str(p[0]), str(p[1]), float(p[2])) for p in spec.get("pairs", []) if len(p) == 3 and float(p[2]) != 0]
+    m = spec.get("matrix")
+    if isinstance(m, dict):
+        names, rho = m.get("inputs", []), m.get("rho", [])
+        out += [(names[i], names[j], float(rho[i][j])) for i in range(len(names)) for j in range(i + 1, len(names))
+                if i < len(rho) and j < len(rho[i]) and float(rho[i][j]) != 0]
+    return out
+
+
 def is_dimension(dataset):
     """True for a netCDF dimension or coordinate (an HDF5 dimension scale) rather than a variable's data."""
     cls = dataset.attrs.get("CLASS")

@@ -13,7 +13,10 @@ ZH = {
     "input": "输入", "law": "分布", "source": "来源", "metric": "指标", "value [95% CI]": "值 [95% 置信区间]",
     "rank": "排名", "cell": "单元", "section": "章节", "AIGC share": "AIGC 占比", "P(>next)": "P(>下一名)",
     "holding": "持仓", "expected P&L": "期望损益", "P(loss)": "P(亏损)", "mean P&L in the tail": "尾部平均损益",
-    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "in every sample (no distribution or tornado chart).": "(每个样本相同; 无分布图或龙卷风图).",
+    "density": "密度", "share of samples per bin": "每组样本占比", "share per bin": "每组占比", "Correlated inputs": "相关输入", "Spearman ρ asked": "设定的 Spearman ρ",
+    "Spearman ρ of the samples (n)": "样本的 Spearman ρ (n)", "inputs not stored (run with --store all)": "输入未存储 (以 --store all 运行)",
+    "Inputs that move together, as the scenario correlates them (Spearman ρ), and as the samples do.":
+        "同向变动的输入: 情景设定的相关 (Spearman ρ) 与样本中的相关.", "in every sample (no distribution or tornado chart).": "(每个样本相同; 无分布图或龙卷风图).",
     "portfolio: contributions to the tail loss": "投资组合: 对尾部损失的贡献", "stars": "星级", "fan chart": "扇形图",
     "Agreement of the ranking with R1's `{stars}` stars (Kendall τ_b): {median} for the median ranking; per sample mean {mean} (95% CI), P5–P95 [{p5}, {p95}].":
         "排名与 R1 `{stars}` 星级的一致性 (Kendall τ_b): 中位数排名 {median}; 逐样本均值 {mean} (95% 置信区间), P5–P95 [{p5}, {p95}].", "tamcarlo report": "tamcarlo 报告",
