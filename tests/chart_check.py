@@ -166,13 +166,13 @@ class Page(unittest.TestCase):
 
 
 ALLOWED = {"P1", "P5", "P10", "P25", "P50", "P75", "P90", "P95", "P99", "EVPI", "EVPPI", "VaR", "CVaR", "Sobol",
-           "Shapley", "Kendall", "tamcarlo", "USD", "CNY", "AIGC", "MOIC", "IRR", "NPV"}
+           "Shapley", "Kendall", "Spearman", "tamcarlo", "USD", "CNY", "AIGC", "MOIC", "IRR", "NPV"}
 
 
 def english_on(page_path, result_path):
     """Words in Latin letters a Chinese page shows that are neither the scenario author's text (names of variables,
-    cells, runs and groups; titles, sources, laws and paths, which the page marks class="u"; code) nor a symbol kept
-    as it is (ALLOWED)."""
+    cells, runs and groups; titles, sources, laws and paths, which the page marks class="u"; code), nor a
+    command-line option, nor a symbol kept as it is (ALLOWED)."""
     import html
     import re
     import h5py
@@ -182,6 +182,7 @@ def english_on(page_path, result_path):
     page = re.sub(r'<span class="u">.*?</span>', " ", page, flags=re.S)
     page = re.sub(r"<img[^>]*>", " ", page)
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    text = re.sub(r"--[\w-]+(?: (?:all|report|none))?", " ", text)  # a command-line option is written as typed
     names = set()
     with h5py.File(result_path) as f:
         def visit(name, obj):
