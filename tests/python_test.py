@@ -216,6 +216,35 @@ class Interrupt(Temp):
         self.assertEqual(os.listdir(self.dir), [])  # no result, no temporary, no checkpoint
 
 
+class Progress(Temp):
+    def test_progress_is_reported_and_an_exception_in_it_stops_the_run(self):
+        seen = []
+        tamcarlo.run(ECOMMERCE, n=5_000_000, store="none", threads=1, output=os.path.join(self.dir, "p.h5"),
+                     progress=lambda done, total, phase: seen.append((done, total, phase)))
+        sampling = [(d, t) for d, t, p in seen if p == "sampling" and t]
+        self.assertTrue(sampling, seen)
+        self.assertTrue(all(t == 5_000_000 and 0 <= d <= t for d, t in sampling), sampling)
+        self.assertEqual([d for d, _ in sampling], sorted(d for d, _ in sampling))
+        self.assertEqual(seen[-1][2], "writing")
+
+        class Enough(Exception):
+            pass
+
+        def stop(done, total, phase):
+            if done > 0:
+                raise Enough(phase)
+
+        out = os.path.join(self.dir, "stopped.h5")
+        start = time.monotonic()
+        with self.assertRaises(Enough):
+            tamcarlo.run(ECOMMERCE, n=2_000_000_000, store="none", threads=1, output=out, progress=stop)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual(sorted(os.listdir(self.dir)), ["p.csv", "p.h5"])  # nothing of the stopped run
+        with self.assertRaises(TypeError):
+            tamcarlo.run(ECOMMERCE, n=100, progress="yes")
+
+
 class Gil(Temp):
     def test_other_python_threads_run_while_the_engine_samples(self):
         import threading

@@ -329,7 +329,9 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
 }
 
 
-LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std::atomic<bool>& cancel) {
+LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std::atomic<bool>& cancel,
+                           const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                           const std::function<void(std::string_view)>& phase) {
   if (a.files.size() != 1) throw UsageError("a library run takes one scenario or suite");
   if (a.point || a.shard || !a.parts.empty() || a.resume)
     throw UsageError("a library run writes one whole result (no point, shard, merge or resume)");
@@ -346,6 +348,8 @@ LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std:
                                                : preflight_suite(std::get<Suite>(job), opt));
   if (targets.directory) fs::create_directories(*targets.directory);
   opt.on.cancel = &cancel;
+  opt.on.progress = progress;
+  opt.on.phase = phase;
   if (const auto* s = std::get_if<Scenario>(&job)) {
     const RunSummary r = a.precision.empty() ? run_scenario(*s, opt) : run_to_precision(*s, opt, parse_precision(a.precision, *s));
     out.output = r.output;

@@ -4,6 +4,9 @@
 #include "sim/cmd/cli.hpp"
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -25,7 +28,11 @@ struct LibraryRun {
 /// `run` for a library caller: one job (the file a.files[0], or `text` parsed as a file named a.files[0] in the
 /// working directory) with the command line's checks, options and bits, printing nothing: what `run` would print on
 /// stderr is returned. Throws as cmd_run does (Interrupted when `cancel` is set).
-[[nodiscard]] LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std::atomic<bool>& cancel);
+/// `progress` (may be empty) hears (samples done, total) of each pass and `phase` each phase's name, from the
+/// engine's threads.
+[[nodiscard]] LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std::atomic<bool>& cancel,
+                                         const std::function<void(std::uint64_t, std::uint64_t)>& progress = {},
+                                         const std::function<void(std::string_view)>& phase = {});
 
 /// `merge PART...`: checks that the parts are every shard of one unchanged run, then writes that run's result.
 [[nodiscard]] int cmd_merge(RunArgs a, Ranks* ranks, const std::atomic<bool>& cancel);

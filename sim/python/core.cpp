@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -97,8 +98,16 @@ RunArgs run_args(const std::string& file, const py::dict& o) {
 // Runs the job on a worker thread with the GIL released; the calling thread wakes every 50 ms to let Python handle
 // its signals: a KeyboardInterrupt (or any exception a signal handler raises) cancels the run, which stops between
 // blocks and removes what it had begun to write, and then propagates.
+// What the engine's threads report, read by the calling thread: the latest (done, total) and phase.
+struct Progress {
+  std::mutex m;
+  std::uint64_t done = 0, total = 0;
+  std::string phase;
+  bool changed = false;
+};
+
 py::dict run(PyObject* failure, const std::string& file, const std::optional<std::string>& text,
-             const py::dict& options) {
+             const py::dict& options, const py::object& on_progress) {
   const RunArgs a = run_args(file, options);
   std::atomic<bool> cancel{false};
   LibraryRun result;
@@ -106,11 +115,48 @@ py::dict run(PyObject* failure, const std::string& file, const std::optional<std
   bool done = false, signalled = false;
   std::mutex m;
   std::condition_variable finished;
+  Progress seen;
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+  std::function<void(std::string_view)> phase;
+  if (!on_progress.is_none()) {  // Python is called only from this thread, with the GIL, never from the engine's
+    progress = [&seen](std::uint64_t d, std::uint64_t t) {
+      const std::lock_guard<std::mutex> lock(seen.m);
+      seen.done = d;
+      seen.total = t;
+      seen.changed = true;
+    };
+    phase = [&seen](std::string_view name) {
+      const std::lock_guard<std::mutex> lock(seen.m);
+      seen.phase = std::string(name);
+      seen.done = seen.total = 0;
+      seen.changed = true;
+    };
+  }
+  // Calls on_progress(done, total, phase) when something changed; false when it raised (the error is set).
+  const auto report = [&]() -> bool {
+    std::uint64_t d = 0, t = 0;
+    std::string name;
+    {
+      const std::lock_guard<std::mutex> lock(seen.m);
+      if (!seen.changed) return true;
+      d = seen.done;
+      t = seen.total;
+      name = seen.phase;
+      seen.changed = false;
+    }
+    try {
+      on_progress(d, t, name);
+    } catch (py::error_already_set& e) {
+      e.restore();
+      return false;
+    }
+    return true;
+  };
   {
     py::gil_scoped_release release;
     std::thread worker([&] {
       try {
-        result = run_for_library(a, text ? &*text : nullptr, cancel);
+        result = run_for_library(a, text ? &*text : nullptr, cancel, progress, phase);
       } catch (...) {
         error = std::current_exception();
       }
@@ -124,12 +170,17 @@ py::dict run(PyObject* failure, const std::string& file, const std::optional<std
       lock.unlock();
       if (signalled) continue;
       const py::gil_scoped_acquire acquire;
-      if (PyErr_CheckSignals() != 0) {  // the error stays set on this thread until it is raised below
+      // A signal's exception (KeyboardInterrupt) or the progress callback's stays set on this thread until it is
+      // raised below; the run is cancelled and removes what it had begun to write.
+      if (PyErr_CheckSignals() != 0 || (progress && !report())) {
         signalled = true;
         cancel.store(true);
       }
     }
     worker.join();
+  }
+  if (!signalled && progress) {
+    if (!report()) throw py::error_already_set();  // the last state (done == total)
   }
   if (signalled) throw py::error_already_set();
   if (error) raise_failure(failure, error);
@@ -150,10 +201,11 @@ PYBIND11_MODULE(_core, m) {
   m.attr("Failure") = py::reinterpret_borrow<py::object>(failure);
   m.def(
       "run",
-      [failure](const std::string& file, const std::optional<std::string>& text, const py::dict& options) {
-        return run(failure, file, text, options);
-      },
-      py::arg("file"), py::arg("text"), py::arg("options"),
-      "Runs `file` (or `text`, named `file` in messages) with `options`; returns {output, warnings}. Raises "
-      "Failure(kind, message, exit_code, file, line, column, key, explanation).");
+      [failure](const std::string& file, const std::optional<std::string>& text, const py::dict& options,
+                const py::object& progress) { return run(failure, file, text, options, progress); },
+      py::arg("file"), py::arg("text"), py::arg("options"), py::arg("progress") = py::none(),
+      "Runs `file` (or `text`, named `file` in messages) with `options`; returns {output, warnings}. `progress`, if "
+      "given, is called as progress(done, total, phase) from this thread about every 50 ms while something changed; "
+      "an exception it raises cancels the run and propagates. Raises Failure(kind, message, exit_code, file, line, "
+      "column, key, explanation).");
 }

@@ -34,8 +34,23 @@ def _overrides(set_):
     return [str(x) for x in set_]
 
 
+def _stderr_progress():
+    """progress=True: one line on stderr per phase, rewritten as the pass goes."""
+    import sys
+
+    def show(done, total, phase):
+        if total:
+            sys.stderr.write(f"\rtamcarlo: {phase or 'sampling'} {done:,}/{total:,} ({done / total:.0%})\033[K")
+        else:
+            sys.stderr.write(f"\rtamcarlo: {phase}\033[K")
+        if phase == "writing":
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
 def run(scenario, n=None, seed=None, threads=0, stress=(), set=(), store=None, output=None, force=False,  # noqa: A002
-        sobol=False, strict=False, precision=None):
+        sobol=False, strict=False, precision=None, progress=None):
     """Runs `scenario` (a path, TOML text or a dict of tables) and returns its Result.
 
     n, seed: samples and seed (default: the scenario's, else 1,000,000 and 20240101); threads: 0 = one per core
@@ -48,7 +63,11 @@ def run(scenario, n=None, seed=None, threads=0, stress=(), set=(), store=None, o
     The samples equal those of `tamcarlo run` with the same options, bit for bit. The GIL is released while the
     engine runs; Ctrl-C (KeyboardInterrupt) stops it between blocks and leaves no file behind. Lint warnings and
     violated checks are issued as ScenarioWarning. Errors raise tamcarlo.Error subclasses (ScenarioError carries
-    file, line, column and key)."""
+    file, line, column and key).
+
+    progress: True prints the phase and the samples done on stderr; a callable is called as progress(done, total,
+    phase) from the calling thread, about every 50 ms while something changed (total 0: a phase without a count),
+    and last with the final state; an exception it raises stops the run as Ctrl-C does and propagates."""
     file, text = _scenario(scenario)
     if store is not None and store not in STORES:
         raise UsageError(f"store={store!r}: one of {', '.join(map(repr, STORES))}")
@@ -67,8 +86,12 @@ def run(scenario, n=None, seed=None, threads=0, stress=(), set=(), store=None, o
                "force": bool(force), "sobol": bool(sobol), "strict": bool(strict),
                "stress": [stress] if isinstance(stress, str) else list(stress), "set": _overrides(set),
                "precision": precision or ""}
+    if progress is True:
+        progress = _stderr_progress()
+    elif progress is not None and not callable(progress):
+        raise TypeError(f"progress={progress!r}: True, or a function of (done, total, phase)")
     try:
-        done = _core.run(file, text, options)
+        done = _core.run(file, text, options, progress)
     except _core.Failure as e:
         raise from_failure(e.args) from None
     for w in done["warnings"]:
