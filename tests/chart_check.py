@@ -65,104 +65,104 @@ class Shapes(unittest.TestCase):
         plt.close(fig)
 
 
-class Page(unittest.TestCase):
-    def test_the_seed_bets_chart_records_what_it_draws(self):
-        d = tempfile.mkdtemp(prefix="tamcarlo-chart-")
-        try:
-            scenario = os.path.join(d, "seed.toml")
-            with open(scenario, "w", encoding="utf-8") as f:
-                f.write('[scenario]\nname = "seed"\n[inputs]\n'
-                        'failed = { dist = "bernoulli", p = 0.6, point = 0, source = "t" }\n'
-                        'multiple = { dist = "lognormal", median = 3, sigma = 1.6, source = "t" }\n'
-                        '[formulas]\nmoic = "if(failed, 0, multiple)"\n[outputs]\nreport = ["moic"]\n')
-            out = os.path.join(d, "seed.h5")
-            self.assertEqual(subprocess.run([EXE, "run", scenario, "-n", "50000", "-o", out, "--store", "all"],
-                                            capture_output=True).returncode, 0)
-            self.assertEqual(subprocess.run([EXE, "report", out], capture_output=True).returncode, 0)
-            with open(os.path.join(d, "seed-report", "data.json"), encoding="utf-8") as f:
-                data = json.load(f)["seed__moic__distribution.png"]
-            import h5py
-            with h5py.File(out) as f:
-                x = f["samples/moic"][()]
-            self.assertTrue(data["log_x"])
-            self.assertEqual(data["atoms"], [{"value": 0.0, "share": float(np.mean(x == 0))}])
-            self.assertGreater(data["x_range"][0], 0)                  # the log axis starts inside the positive part
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+class InTempDir(unittest.TestCase):
+    """A test with its own temporary directory (self.dir), removed afterwards."""
 
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tamcarlo-chart-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def scenario(self, name, text):
+        """Writes a scenario file into the directory and returns its path."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def tamcarlo(self, *args, cwd=None):
+        """Runs the command line and requires it to succeed."""
+        done = subprocess.run([EXE, *args], cwd=cwd, capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, f"tamcarlo {' '.join(args)}: {done.stderr}")
+        return done
+
+
+class Page(InTempDir):
+    def test_the_seed_bets_chart_records_what_it_draws(self):
+        d = self.dir
+        scenario = self.scenario("seed.toml", '[scenario]\nname = "seed"\n[inputs]\n'
+                                              'failed = { dist = "bernoulli", p = 0.6, point = 0, source = "t" }\n'
+                                              'multiple = { dist = "lognormal", median = 3, sigma = 1.6, source = "t" }\n'
+                                              '[formulas]\nmoic = "if(failed, 0, multiple)"\n[outputs]\nreport = ["moic"]\n')
+        out = os.path.join(d, "seed.h5")
+        self.tamcarlo("run", scenario, "-n", "50000", "-o", out, "--store", "all")
+        self.tamcarlo("report", out)
+        with open(os.path.join(d, "seed-report", "data.json"), encoding="utf-8") as f:
+            data = json.load(f)["seed__moic__distribution.png"]
+        import h5py
+        with h5py.File(out) as f:
+            x = f["samples/moic"][()]
+        self.assertTrue(data["log_x"])
+        self.assertEqual(data["atoms"], [{"value": 0.0, "share": float(np.mean(x == 0))}])
+        self.assertGreater(data["x_range"][0], 0)                  # the log axis starts inside the positive part
 
     def test_a_timed_projection_with_stresses(self):
-        d = tempfile.mkdtemp(prefix="tamcarlo-chart-")
-        try:
-            scenario = os.path.join(d, "proj.toml")
-            with open(scenario, "w", encoding="utf-8") as f:
-                f.write('[scenario]\nname = "proj"\nyears = [2024, 2030]\n[inputs]\n'
-                        'start = { dist = "lognormal", median = 100, sigma = 0.1, source = "t" }\n'
-                        'growth = { dist = "normal", mean = 0.2, sd = 0.05, source = "t" }\n'
-                        '[formulas]\nmarket = "start * (1 + growth) ^ (year - 2024)"\n[outputs]\nreport = ["market"]\n'
-                        '[stress.zeta]\ndescription = "slow"\ngrowth = { dist = "normal", mean = 0.05, sd = 0.05 }\n'
-                        '[stress.alpha]\ndescription = "fast"\ngrowth = { dist = "normal", mean = 0.3, sd = 0.05 }\n')
-            out = os.path.join(d, "proj.h5")
-            run = subprocess.run([EXE, "run", scenario, "-n", "20000", "-o", out, "--stress", "all"],
-                                 capture_output=True, text=True)
-            self.assertEqual(run.returncode, 0, run.stderr)
-            for locale in ("en", "zh"):
-                rep = os.path.join(d, locale)
-                self.assertEqual(subprocess.run([EXE, "report", out, "-o", rep, "--locale", locale],
-                                                capture_output=True).returncode, 0)
-                # One fan chart per stressed case of the timed output (none before), base and stressed together.
-                for case in ("zeta", "alpha"):
-                    self.assertTrue(os.path.exists(os.path.join(rep, f"stress__{case}__market__fan.png")))
-                with open(os.path.join(rep, "data.json"), encoding="utf-8") as f:
-                    data = json.load(f)
-                fan = data["stress__zeta__market__fan.png"]
-                self.assertLess(fan["stressed_p50"][-1], fan["base_p50"][-1])   # slower growth, lower 2030
-                with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
-                    page = f.read()
-                # Stress sections in the file's order (zeta, then alpha), each linked from the contents.
-                self.assertLess(page.index("zeta — "), page.index("alpha — "))
-                self.assertIn('<nav class="toc">', page)
-                self.assertIn('href="#s2"', page)
-                if locale == "zh":
-                    self.assertEqual(data["_untranslated"], [])
-                    self.assertIn("目录", page)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
-
-
+        d = self.dir
+        scenario = self.scenario("proj.toml", '[scenario]\nname = "proj"\nyears = [2024, 2030]\n[inputs]\n'
+                                              'start = { dist = "lognormal", median = 100, sigma = 0.1, source = "t" }\n'
+                                              'growth = { dist = "normal", mean = 0.2, sd = 0.05, source = "t" }\n'
+                                              '[formulas]\nmarket = "start * (1 + growth) ^ (year - 2024)"\n[outputs]\nreport = ["market"]\n'
+                                              '[stress.zeta]\ndescription = "slow"\ngrowth = { dist = "normal", mean = 0.05, sd = 0.05 }\n'
+                                              '[stress.alpha]\ndescription = "fast"\ngrowth = { dist = "normal", mean = 0.3, sd = 0.05 }\n')
+        out = os.path.join(d, "proj.h5")
+        self.tamcarlo("run", scenario, "-n", "20000", "-o", out, "--stress", "all")
+        for locale in ("en", "zh"):
+            rep = os.path.join(d, locale)
+            self.tamcarlo("report", out, "-o", rep, "--locale", locale)
+            # One fan chart per stressed case of the timed output (none before), base and stressed together.
+            for case in ("zeta", "alpha"):
+                self.assertTrue(os.path.exists(os.path.join(rep, f"stress__{case}__market__fan.png")))
+            with open(os.path.join(rep, "data.json"), encoding="utf-8") as f:
+                data = json.load(f)
+            fan = data["stress__zeta__market__fan.png"]
+            self.assertLess(fan["stressed_p50"][-1], fan["base_p50"][-1])   # slower growth, lower 2030
+            with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+                page = f.read()
+            # Stress sections in the file's order (zeta, then alpha), each linked from the contents.
+            self.assertLess(page.index("zeta — "), page.index("alpha — "))
+            self.assertIn('<nav class="toc">', page)
+            self.assertIn('href="#s2"', page)
+            if locale == "zh":
+                self.assertEqual(data["_untranslated"], [])
+                self.assertIn("目录", page)
 
     def test_the_correlation_table(self):
-        d = tempfile.mkdtemp(prefix="tamcarlo-chart-")
-        try:
-            scenario = os.path.join(d, "c.toml")
-            with open(scenario, "w", encoding="utf-8") as f:
-                f.write('[scenario]\nname = "c"\n[inputs]\n'
-                        'a = { dist = "normal", mean = 0, sd = 1, source = "t" }\n'
-                        'b = { dist = "lognormal", median = 1, sigma = 0.5, source = "t" }\n'
-                        'c = { dist = "uniform", min = 0, max = 1, source = "t" }\n'
-                        '[formulas]\ny = "a + b + c"\n[outputs]\nreport = ["y"]\n'
-                        '[correlations]\npairs = [["a", "b", 0.6]]\n'
-                        'matrix = { inputs = ["b", "c"], rho = [[1, -0.3], [-0.3, 1]] }\n')
-            for store in ("all", "report"):
-                out = os.path.join(d, store + ".h5")
-                self.assertEqual(subprocess.run([EXE, "run", scenario, "-n", "40000", "-o", out, "--store", store],
-                                                capture_output=True).returncode, 0)
-                rep = os.path.join(d, store + "-report")
-                self.assertEqual(subprocess.run([EXE, "report", out, "-o", rep], capture_output=True).returncode, 0)
-                with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
-                    page = f.read()
-                i = page.index("Correlated inputs</h3>")
-                rows = re.findall(r"<tr><td[^>]*>(\w+)</td><td[^>]*>(\w+)</td><td[^>]*>([-0-9.]+)</td><td[^>]*>([^<]*)</td>",
-                                  page[i:i + 3000])
-                self.assertEqual([r[:3] for r in rows], [("a", "b", "0.600"), ("b", "c", "-0.300")])
-                for _, _, asked, seen in rows:
-                    if store == "all":  # the samples' Spearman ρ: within 4 SE (≈ 1.06 (1 − ρ²)/√n) of the target
-                        rho = float(asked)
-                        self.assertLess(abs(float(seen.split()[0]) - rho), 4 * 1.06 * (1 - rho ** 2) / 40000 ** 0.5)
-                    else:
-                        self.assertIn("--store all", seen)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        d = self.dir
+        scenario = self.scenario("c.toml", '[scenario]\nname = "c"\n[inputs]\n'
+                                           'a = { dist = "normal", mean = 0, sd = 1, source = "t" }\n'
+                                           'b = { dist = "lognormal", median = 1, sigma = 0.5, source = "t" }\n'
+                                           'c = { dist = "uniform", min = 0, max = 1, source = "t" }\n'
+                                           '[formulas]\ny = "a + b + c"\n[outputs]\nreport = ["y"]\n'
+                                           '[correlations]\npairs = [["a", "b", 0.6]]\n'
+                                           'matrix = { inputs = ["b", "c"], rho = [[1, -0.3], [-0.3, 1]] }\n')
+        for store in ("all", "report"):
+            out = os.path.join(d, store + ".h5")
+            self.tamcarlo("run", scenario, "-n", "40000", "-o", out, "--store", store)
+            rep = os.path.join(d, store + "-report")
+            self.tamcarlo("report", out, "-o", rep)
+            with open(os.path.join(rep, "index.html"), encoding="utf-8") as f:
+                page = f.read()
+            i = page.index("Correlated inputs</h3>")
+            rows = re.findall(r"<tr><td[^>]*>(\w+)</td><td[^>]*>(\w+)</td><td[^>]*>([-0-9.]+)</td><td[^>]*>([^<]*)</td>",
+                              page[i:i + 3000])
+            self.assertEqual([r[:3] for r in rows], [("a", "b", "0.600"), ("b", "c", "-0.300")])
+            for _, _, asked, seen in rows:
+                if store == "all":  # the samples' Spearman ρ: within 4 SE (≈ 1.06 (1 − ρ²)/√n) of the target
+                    rho = float(asked)
+                    self.assertLess(abs(float(seen.split()[0]) - rho), 4 * 1.06 * (1 - rho ** 2) / 40000 ** 0.5)
+                else:
+                    self.assertIn("--store all", seen)
 
 
 ALLOWED = {"P1", "P5", "P10", "P25", "P50", "P75", "P90", "P95", "P99", "EVPI", "EVPPI", "VaR", "CVaR", "Sobol",
@@ -199,28 +199,23 @@ def english_on(page_path, result_path):
     return sorted(found)
 
 
-class Chinese(unittest.TestCase):
+class Chinese(InTempDir):
     def test_zh_pages_show_no_english_label(self):
         src = os.environ["TAMCARLO_SOURCE_DIR"]
-        d = tempfile.mkdtemp(prefix="tamcarlo-zh-")
-        try:
-            jobs = [("augment", ["scenarios/investments/augment.toml", "-n", "20000", "--stress", "all", "--sobol"]),
-                    ("matrix", ["scenarios/matrix.toml", "-n", "5000"]),
-                    ("pharma", ["scenarios/projections/ai_pharma.toml", "-n", "5000", "--set",
-                                "later_growth=0.05 to 0.15"]),
-                    ("portfolio", ["scenarios/investments/portfolio.toml", "-n", "5000"])]
-            for name, args in jobs:
-                out = os.path.join(d, name + ".h5")
-                run = subprocess.run([EXE, "run", *args, "-o", out], cwd=src, capture_output=True, text=True)
-                self.assertEqual(run.returncode, 0, run.stderr)
-                rep = os.path.join(d, name + "-zh")
-                done = subprocess.run([EXE, "report", out, "-o", rep, "--locale", "zh"], capture_output=True, text=True)
-                self.assertEqual(done.returncode, 0, done.stderr)
-                self.assertEqual(english_on(os.path.join(rep, "index.html"), out), [], name)
-                with open(os.path.join(rep, "data.json"), encoding="utf-8") as f:
-                    self.assertEqual(json.load(f)["_untranslated"], [], name)
-        finally:
-            shutil.rmtree(d, ignore_errors=True)
+        d = self.dir
+        jobs = [("augment", ["scenarios/investments/augment.toml", "-n", "20000", "--stress", "all", "--sobol"]),
+                ("matrix", ["scenarios/matrix.toml", "-n", "5000"]),
+                ("pharma", ["scenarios/projections/ai_pharma.toml", "-n", "5000", "--set",
+                            "later_growth=0.05 to 0.15"]),
+                ("portfolio", ["scenarios/investments/portfolio.toml", "-n", "5000"])]
+        for name, args in jobs:
+            out = os.path.join(d, name + ".h5")
+            self.tamcarlo("run", *args, "-o", out, cwd=src)
+            rep = os.path.join(d, name + "-zh")
+            self.tamcarlo("report", out, "-o", rep, "--locale", "zh")
+            self.assertEqual(english_on(os.path.join(rep, "index.html"), out), [], name)
+            with open(os.path.join(rep, "data.json"), encoding="utf-8") as f:
+                self.assertEqual(json.load(f)["_untranslated"], [], name)
 
 
 if __name__ == "__main__":

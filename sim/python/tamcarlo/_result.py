@@ -139,6 +139,14 @@ class Result:
         f = h5py.File(self.path, "r")
         return f, (f[self.group] if self.group else f)
 
+    def _each(self, needs=None):
+        """(name, summary group) of every variable (holding `needs`, when given), the file open while iterating."""
+        f, g = self._open()
+        with f:
+            for name, s in g["summary"].items():
+                if needs is None or needs in s:
+                    yield name, s
+
     # -- tables ------------------------------------------------------------------------------------------------
     @property
     def summary(self):
@@ -149,33 +157,31 @@ class Result:
             return self.matrix
         pd = _pandas()
         rows = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                base = {"variable": name, "kind": _text(s, "kind"), "unit": _text(s, "unit"),
-                        "reported": bool(s.attrs.get("reported", 0)), "stored": bool(s.attrs.get("stored", 0))}
-                tail = {"law": _text(s, "law"), "source": _text(s, "source")}
-                probs = s["quantile_p"][()] if "quantile_p" in s else []
-                if "year" in s:  # timed: per-year datasets
-                    years = s["year"][()]
-                    q = s["quantile"][()] if "quantile" in s else None
-                    for t, y in enumerate(years):
-                        row = dict(base, year=float(y))
-                        for k in STATS:
-                            if k in s:
-                                row[k] = float(s[k][t])
-                        if q is not None:
-                            row.update({_pct(p): float(q[t, i]) for i, p in enumerate(probs)})
-                        rows.append(dict(row, **tail))
-                else:
-                    row = dict(base, year=np.nan)
+        for name, s in self._each():
+            base = {"variable": name, "kind": _text(s, "kind"), "unit": _text(s, "unit"),
+                    "reported": bool(s.attrs.get("reported", 0)), "stored": bool(s.attrs.get("stored", 0))}
+            tail = {"law": _text(s, "law"), "source": _text(s, "source")}
+            probs = s["quantile_p"][()] if "quantile_p" in s else []
+            if "year" in s:  # timed: per-year datasets
+                years = s["year"][()]
+                q = s["quantile"][()] if "quantile" in s else None
+                for t, y in enumerate(years):
+                    row = dict(base, year=float(y))
                     for k in STATS:
-                        if k in s.attrs:
-                            row[k] = float(s.attrs[k])
-                    if "quantile" in s:
-                        q = s["quantile"][()]
-                        row.update({_pct(p): float(q[i]) for i, p in enumerate(probs)})
+                        if k in s:
+                            row[k] = float(s[k][t])
+                    if q is not None:
+                        row.update({_pct(p): float(q[t, i]) for i, p in enumerate(probs)})
                     rows.append(dict(row, **tail))
+            else:
+                row = dict(base, year=np.nan)
+                for k in STATS:
+                    if k in s.attrs:
+                        row[k] = float(s.attrs[k])
+                if "quantile" in s:
+                    q = s["quantile"][()]
+                    row.update({_pct(p): float(q[i]) for i, p in enumerate(probs)})
+                rows.append(dict(row, **tail))
         df = pd.DataFrame(rows)
         for k in ("n", "nonfinite"):
             if k in df:
@@ -188,18 +194,14 @@ class Result:
         """Long form: (variable, year, p) → value, lo, hi (the 95% CI of each quantile, order statistics)."""
         pd = _pandas()
         rows = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                if "quantile" not in s:
-                    continue
-                probs = s["quantile_p"][()]
-                q, lo, hi = s["quantile"][()], s["quantile_lo"][()], s["quantile_hi"][()]
-                years = s["year"][()] if "year" in s else [np.nan]
-                for t, y in enumerate(years):
-                    for i, p in enumerate(probs):
-                        at = (t, i) if q.ndim == 2 else (i,)
-                        rows.append((name, float(y), float(p), float(q[at]), float(lo[at]), float(hi[at])))
+        for name, s in self._each("quantile"):
+            probs = s["quantile_p"][()]
+            q, lo, hi = s["quantile"][()], s["quantile_lo"][()], s["quantile_hi"][()]
+            years = s["year"][()] if "year" in s else [np.nan]
+            for t, y in enumerate(years):
+                for i, p in enumerate(probs):
+                    at = (t, i) if q.ndim == 2 else (i,)
+                    rows.append((name, float(y), float(p), float(q[at]), float(lo[at]), float(hi[at])))
         return pd.DataFrame(rows, columns=["variable", "year", "p", "value", "lo", "hi"]).set_index(
             ["variable", "year", "p"])
 
@@ -208,15 +210,11 @@ class Result:
         """Outputs with a [risk] entry: (output, level) → tail, var, var_lo, var_hi, cvar, cvar_se."""
         pd = _pandas()
         rows = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                if "risk" not in s:
-                    continue
-                k = s["risk"]
-                for i, level in enumerate(k["level"][()]):
-                    rows.append((name, float(level), _text(k, "tail"), *(float(k[c][i]) for c in
-                                                                         ("var", "var_lo", "var_hi", "cvar", "cvar_se"))))
+        for name, s in self._each("risk"):
+            k = s["risk"]
+            for i, level in enumerate(k["level"][()]):
+                rows.append((name, float(level), _text(k, "tail"), *(float(k[c][i]) for c in
+                                                                     ("var", "var_lo", "var_hi", "cvar", "cvar_se"))))
         return pd.DataFrame(rows, columns=["output", "level", "tail", "var", "var_lo", "var_hi", "cvar",
                                            "cvar_se"]).set_index(["output", "level"])
 
@@ -226,15 +224,11 @@ class Result:
         or "at_least"."""
         pd = _pandas()
         rows = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                if "risk" not in s:
-                    continue
-                k = s["risk"]
-                for event in ("below", "at_least"):
-                    for i, t in enumerate(k[f"{event}_threshold"][()]):
-                        rows.append((name, event, float(t), *(float(k[f"p_{event}{x}"][i]) for x in ("", "_lo", "_hi"))))
+        for name, s in self._each("risk"):
+            k = s["risk"]
+            for event in ("below", "at_least"):
+                for i, t in enumerate(k[f"{event}_threshold"][()]):
+                    rows.append((name, event, float(t), *(float(k[f"p_{event}{x}"][i]) for x in ("", "_lo", "_hi"))))
         return pd.DataFrame(rows, columns=["output", "event", "threshold", "p", "lo", "hi"]).set_index(
             ["output", "event", "threshold"])
 
@@ -244,16 +238,12 @@ class Result:
         columns the inputs."""
         pd = _pandas()
         frames = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                if "sensitivity" not in s:
-                    continue
-                inputs = _strings(s["sensitivity_input"])
-                rho = np.atleast_2d(s["sensitivity"][()])
-                years = s["year"][()] if "year" in s else [np.nan]
-                idx = pd.MultiIndex.from_tuples([(name, float(y)) for y in years], names=["output", "year"])
-                frames.append(pd.DataFrame(rho, index=idx, columns=inputs))
+        for name, s in self._each("sensitivity"):
+            inputs = _strings(s["sensitivity_input"])
+            rho = np.atleast_2d(s["sensitivity"][()])
+            years = s["year"][()] if "year" in s else [np.nan]
+            idx = pd.MultiIndex.from_tuples([(name, float(y)) for y in years], names=["output", "year"])
+            frames.append(pd.DataFrame(rho, index=idx, columns=inputs))
         return pd.concat(frames) if frames else pd.DataFrame()
 
     @property
@@ -261,32 +251,24 @@ class Result:
         """The tornado in the output's unit: (output, year, input) → low, high, swing (= high − low), se."""
         pd = _pandas()
         rows = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                if "swing_low" not in s:
-                    continue
-                inputs = _strings(s["sensitivity_input"])
-                low, high, se = (np.atleast_2d(s[k][()]) for k in ("swing_low", "swing_high", "swing_se"))
-                years = s["year"][()] if "year" in s else [np.nan]
-                for t, y in enumerate(years):
-                    for i, x in enumerate(inputs):
-                        rows.append((name, float(y), x, low[t, i], high[t, i], high[t, i] - low[t, i], se[t, i]))
+        for name, s in self._each("swing_low"):
+            inputs = _strings(s["sensitivity_input"])
+            low, high, se = (np.atleast_2d(s[k][()]) for k in ("swing_low", "swing_high", "swing_se"))
+            years = s["year"][()] if "year" in s else [np.nan]
+            for t, y in enumerate(years):
+                for i, x in enumerate(inputs):
+                    rows.append((name, float(y), x, low[t, i], high[t, i], high[t, i] - low[t, i], se[t, i]))
         return pd.DataFrame(rows, columns=["output", "year", "input", "low", "high", "swing", "se"]).set_index(
             ["output", "year", "input"])
 
     def _indices(self, sub, fields):
         pd = _pandas()
         rows = []
-        f, g = self._open()
-        with f:
-            for name, s in g["summary"].items():
-                if sub not in s:
-                    continue
-                x = s[sub]
-                cols = [x[c][()] for c in fields]
-                for i, inp in enumerate(_strings(x["input"])):
-                    rows.append((name, inp, *(float(c[i]) for c in cols)))
+        for name, s in self._each(sub):
+            x = s[sub]
+            cols = [x[c][()] for c in fields]
+            for i, inp in enumerate(_strings(x["input"])):
+                rows.append((name, inp, *(float(c[i]) for c in cols)))
         return pd.DataFrame(rows, columns=["output", "input", *fields]).set_index(["output", "input"])
 
     @property
