@@ -178,7 +178,7 @@ def english_on(page_path, result_path):
     import h5py
     with open(page_path, encoding="utf-8") as f:
         page = f.read()
-    page = re.sub(r"<(pre|code|style|script|title)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(pre|code|style|script|title|noscript)[^>]*>.*?</\1>", " ", page, flags=re.S)
     page = re.sub(r'<span class="u">.*?</span>', " ", page, flags=re.S)
     page = re.sub(r"<img[^>]*>", " ", page)
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))

@@ -56,7 +56,7 @@ add_test(NAME "test names hold no square bracket (test discovery would merge the
 # The report package: every name it uses is defined or imported, and every import is used (pyflakes, Debian's
 # python3-pyflakes), so a module split or a rename cannot leave a NameError for the first user of a chart.
 add_test(NAME "report package: pyflakes finds no undefined or unused names"
-         COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report ${PROJECT_SOURCE_DIR}/tests/fit_check.py ${PROJECT_SOURCE_DIR}/tests/chart_check.py)
+         COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report ${PROJECT_SOURCE_DIR}/tests/fit_check.py ${PROJECT_SOURCE_DIR}/tests/chart_check.py ${PROJECT_SOURCE_DIR}/tests/browser_check.py)
 # The Python module (tests/python_test.py, one CTest entry per class), run by Debian's python3 against this build.
 if(TAMCARLO_PYTHON)
   foreach(cls RunMatchesCommandLine Errors Interrupt Progress Gil Xarray Suites Files SipExport Notebook)
@@ -81,5 +81,12 @@ foreach(cls Ticks Shapes Page Chinese)
   add_test(NAME "charts: ${cls}" COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/chart_check.py -v ${cls})
   set_tests_properties("charts: ${cls}" PROPERTIES
     ENVIRONMENT "PYTHONPATH=${PROJECT_SOURCE_DIR}/sim/report;TAMCARLO_EXE=$<TARGET_FILE:tamcarlo>;TAMCARLO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endforeach()
+# The report page in a real browser (tests/browser_check.py: Debian's chromium over the DevTools protocol): it loads
+# with no console error, every chart draws with data, the CDF read at the pointer is right, the number rule agrees.
+foreach(cls Page Main NumberRule)
+  add_test(NAME "browser: ${cls}" COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/browser_check.py -v ${cls})
+  set_tests_properties("browser: ${cls}" PROPERTIES
+    ENVIRONMENT "TAMCARLO_EXE=$<TARGET_FILE:tamcarlo>;TAMCARLO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endforeach()
 endif()

@@ -171,7 +171,8 @@ CLI::App* add_report(CLI::App& app, ReportArgs& ra) {
   report->add_option("--locale", ra.locale, "Numbers and labels: en (13.2B) or zh (132亿, Chinese labels)")
       ->check(CLI::IsMember({"en", "zh"}));
   report->add_option("--dpi", ra.dpi, "PNG resolution of the charts (default 200)")->check(CLI::Range(50u, 1200u));
-  report->add_flag("--svg", ra.svg, "Also write every chart as SVG beside its PNG");
+  report->add_flag("--svg", ra.svg, "Also write every chart as an SVG file");
+  report->add_flag("--no-png", ra.no_png, "Write no PNG files: the page alone, which draws its charts in the browser");
   return report;
 }
 

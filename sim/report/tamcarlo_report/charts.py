@@ -1,4 +1,5 @@
-"""The report's charts (matplotlib, PNG and SVG), each saved with the numbers it draws."""
+"""The report's charts: for each, a spec the page draws in the browser (page.js, with Chart.js) from the numbers it
+holds, and with --png/--svg the same chart as a file (matplotlib) for a memo."""
 import math
 import os
 import sys
@@ -16,6 +17,12 @@ CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 BLUE, ORANGE, GREY, RED, GREEN = "#1f5f99", "#d9730d", "#6b6b6b", "#b22222", "#2e7d32"
 PURPLE = "#6a3d9a"  # point masses
 LIGHT = "#c8c8c8"  # a bar that is noise
+# Colors of the further cases on one chart (stressed cases after the base), in the scenario file's order.
+CASE_COLORS = [ORANGE, GREEN, RED, "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+# The probabilities at which the page holds each distribution function (the quantile function at fine resolution):
+# hovering or typing a value reads P(X < a) from it, and the page stays small whatever N is.
+CDF_P = np.concatenate([[0.0005, 0.001, 0.0025], np.linspace(0.005, 0.995, 199), [0.9975, 0.999, 0.9995]])
+HIST_BINS = 80
 
 
 def use_cjk_font():
@@ -26,33 +33,46 @@ def use_cjk_font():
         plt.rcParams["font.family"] = ["DejaVu Sans", "WenQuanYi Micro Hei"]  # fallback for CJK glyphs
 
 
-class Charts:
-    """Saves the charts as they are drawn. With share = (k, n), this process renders and writes only every n-th
-    chart from the k-th (the others are drawn, measured and closed unrendered): n processes running the same build
-    write every chart once between them."""
+def compact(values, digits=6):
+    """Numbers for the page's data, to `digits` significant digits (None for a value that is not finite)."""
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=float).tolist()]
 
-    def __init__(self, outdir, words, dpi, svg, share=(0, 1)):
+
+class Charts:
+    """Records each chart's spec (what the page draws, and data.json) and, when `files` holds "png" and/or "svg",
+    draws it with matplotlib into those files. With share = (k, n), this process writes only every n-th chart's
+    files from the k-th: n processes running the same build write every file once between them."""
+
+    def __init__(self, outdir, words, dpi, files=("png",), share=(0, 1)):
         self.outdir = outdir
         self.w = words
         self.dpi = dpi
-        self.svg = svg
+        self.formats = tuple(files)
         self.share = share
-        self.files = []  # (file name, caption)
-        self.data = {}
+        self.files = []  # (chart name, caption)
+        self.data = {}   # chart name → spec
         self.tty = sys.stderr.isatty() and share[0] == 0
 
-    def save(self, fig, name, caption, data, layout=True):
+    @property
+    def draws(self):
+        """True when this process draws the next chart's files (matplotlib); False: the spec alone is recorded."""
         k, n = self.share
-        if len(self.files) % n == k:
+        return bool(self.formats) and len(self.files) % n == k
+
+    def save(self, fig, name, caption, spec, layout=True):
+        """Records the chart `name` (its file stem plus .png) with its spec, writing `fig` (None when not drawn)."""
+        if fig is not None:
             if layout:
                 fig.tight_layout()
-            # zlib level 2: about a tenth of the report's time saved for 9% larger files than the default 6
-            fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi, pil_kwargs={"compress_level": 2})
-            if self.svg:
+            if "png" in self.formats:
+                # zlib level 2: about a tenth of the report's time saved for 9% larger files than the default 6
+                fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi, pil_kwargs={"compress_level": 2})
+            if "svg" in self.formats:
                 fig.savefig(os.path.join(self.outdir, name[:-4] + ".svg"))
-        plt.close(fig)
+            plt.close(fig)
+        spec["caption"] = caption
         self.files.append((name, caption))
-        self.data[name] = data
+        self.data[name] = spec
         if self.tty:
             say(f"chart {len(self.files)}: {caption[:70]}\033[K", end="\r")
         return name
@@ -97,29 +117,70 @@ def shape_of(x):
     return atoms, rest, log_x
 
 
-def draw_atoms(ax, atoms, var, style, w, log_x, top):
+def binning(samples):
+    """One axis for one or several cases' samples: (atoms per case, rest per case, log_x, lo, hi, bin edges). The
+    axis is logarithmic when every case's rest asks for it (shape_of); edges are None when every case is discrete."""
+    shapes = [shape_of(x) for x in samples]
+    atoms, rests = [s[0] for s in shapes], [s[1] for s in shapes]
+    rest = np.concatenate(rests)
+    log_x = all(s[2] for s in shapes) and len(rest) > 0
+    if log_x:
+        lo, hi = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
+        edges = np.geomspace(lo, hi, HIST_BINS + 1)
+    elif len(rest):
+        lo, hi = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
+        for v, _ in (a for case in atoms for a in case):  # keep the point masses in view (never beyond the data)
+            lo, hi = min(lo, v), max(hi, v)
+        edges = np.linspace(lo, hi, HIST_BINS + 1)
+    else:  # discrete: its values only
+        vs = [v for case in atoms for v, _ in case]
+        span = (max(vs) - min(vs)) or 1.0
+        lo, hi, edges = min(vs) - 0.05 * span, max(vs) + 0.05 * span, None
+    return atoms, rests, log_x, float(lo), float(hi), edges
+
+
+def case_spec(name, x, atoms, rest, edges, lo, hi, q, qp, mean, hidden=False):
+    """One case of a distribution chart for the page: its histogram (share of all samples per bin, the point masses
+    apart), its point masses, its distribution function at CDF_P (the samples' quantiles) or, without samples, at the
+    stored quantiles, and its mean."""
+    spec = {"name": name, "mean": float(mean), "hidden": hidden}
+    if x is None or not len(x):
+        spec["cdf"] = {"x": compact(q), "p": compact(qp.p)}
+        return spec
+    if edges is not None and len(rest):
+        counts, _ = np.histogram(rest[(rest >= lo) & (rest <= hi)], edges)
+        spec["hist"] = {"edges": compact(edges), "share": compact(counts / len(x), 4)}
+        spec["clipped_share"] = float(1 - (counts.sum() + sum(round(p * len(x)) for _, p in atoms)) / len(x))
+    spec["atoms"] = [{"value": v, "share": p} for v, p in atoms]
+    qs = np.quantile(x, CDF_P)
+    spec["cdf"] = {"x": compact([float(x.min()), *qs, float(x.max())]), "p": compact([0.0, *CDF_P, 1.0])}
+    return spec
+
+
+def draw_atoms(ax, atoms, var, style, w, log_x, top, color=PURPLE, lw=2.4, case=""):
     """Point masses as stems, their shares in the legend; a stem taller than the histogram's scale `top` stops there
     under a triangle (its share is more than the axis shows). One the log axis cannot show (≤ 0) is written in the
     corner."""
     corner = []
     for v, share in atoms:
-        label = f"P({var} = {w.num(v, style)}) = {share:.1%}"
+        label = f"{case}P({var} = {w.num(v, style)}) = {share:.1%}"
         if log_x and v <= 0:
             corner.append(label)
             continue
         h = min(share, top)
-        ax.vlines(v, 0, h, color=PURPLE, lw=2.4, label=label)
+        ax.vlines(v, 0, h, color=color, lw=lw, label=label)
         if share > top:
-            ax.plot([v], [h], marker="^", color=PURPLE, ms=7, clip_on=False)
+            ax.plot([v], [h], marker="^", color=color, ms=7, clip_on=False)
     if corner:
         ax.text(0.01, 0.97, "\n".join(corner) + f" ({w('not on the log axis')})", transform=ax.transAxes,
-                va="top", ha="left", fontsize=8, color=PURPLE,
-                bbox={"facecolor": "white", "edgecolor": PURPLE, "alpha": 0.85, "boxstyle": "round,pad=0.3"})
+                va="top", ha="left", fontsize=8, color=color,
+                bbox={"facecolor": "white", "edgecolor": color, "alpha": 0.85, "boxstyle": "round,pad=0.3"})
 
 
-def histogram(ch, run, var):
+def histogram(ch, run, var, stresses=()):
     """Density with the CDF, P5/P50/P95 and the mean marked; point masses as stems; a log axis for a heavy right
-    tail; risk regions where the output has them."""
+    tail; risk regions where the output has them. On the page, each stressed case of `stresses` ((name, Run)) is a
+    further case to show beside the base (hidden until its legend entry is clicked)."""
     w = ch.w
     s = run.summary[var]
     style = run.style(var)
@@ -129,88 +190,108 @@ def histogram(ch, run, var):
     if q is None or q.ndim != 1:
         return None
     qp = QuantileColumns(s)
-    fig, ax = plt.subplots(figsize=(7.2, 4.2))
-    data = {"variable": var, "run": run.label, "p5": q[qp.p5], "p50": q[qp.p50], "p95": q[qp.p95], "mean": mean}
+    others = [(k, st) for k, st in stresses if var in st.summary and "quantile" in st.summary[var]]
     x = run.samples_of(var)
-    lo2, hi2 = plotted_range(q, x)
-    log_x = False
-    if x is not None and len(x):
-        atoms, rest, log_x = shape_of(x)
-        if log_x:
-            lo2, hi2 = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
-            bins = np.geomspace(lo2, hi2, 61)
-        elif len(rest):
-            lo2, hi2 = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
-            for v, _ in atoms:  # keep the point masses in view (at the edge: never beyond the data)
-                lo2, hi2 = min(lo2, v), max(hi2, v)
-            bins = np.linspace(lo2, hi2, 61)
-        else:  # a discrete variable: its values only
-            vs = [v for v, _ in atoms]
-            span = (max(vs) - min(vs)) or 1.0
-            lo2, hi2 = min(vs) - 0.05 * span, max(vs) + 0.05 * span
-        data["x_range"] = [lo2, hi2]
-        data["atoms"] = [{"value": v, "share": p} for v, p in atoms]
-        data["log_x"] = log_x
-        top = 0.0
-        if len(rest):
-            inside = rest[(rest >= lo2) & (rest <= hi2)]
-            heights, _, _ = ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=BLUE,
-                                    alpha=0.55, label=w("share of samples per bin") +
-                                    (" (P0.5–P99.5)" if log_x else " (P1–P99)"))
-            top = float(np.max(heights)) * 1.15 if len(heights) else 0.0
-            data["clipped_share"] = float(1 - (len(inside) + sum(round(p * len(x)) for _, p in atoms)) / len(x))
-        top = top or max(p for _, p in atoms) * 1.15
-        draw_atoms(ax, atoms, var, style, w, log_x, top)
-        ax.set_ylim(0, top)
-        xs = np.sort(x)
-        cdf_x = np.geomspace(lo2, hi2, 200) if log_x else np.linspace(lo2, hi2, 200)
-        cdf_y = np.searchsorted(xs, cdf_x, side="right") / len(xs)
-        binning = w("60 log bins") if log_x else w("60 bins")
-        ax.set_ylabel(f"{w('share per bin')} ({binning})" if len(rest) else w("share of samples"))
-        ax.yaxis.set_major_formatter(w.axis("percent"))
-    else:  # summaries only: the CDF through the stored quantiles
-        cdf_x, cdf_y = np.array(q), np.array(qp.p)
-        ax.set_yticks([])
-        ax.set_ylabel("(samples not stored: no histogram)")
-    if log_x:
-        ax.set_xscale("log")
-    ax2 = ax.twinx()
-    ax2.plot(cdf_x, cdf_y, color=ORANGE, lw=1.8, label=w("cumulative probability"))
-    ax2.set_ylim(0, 1.02)
-    ax2.set_ylabel(w("cumulative probability"))
-    for value, ls, label in [(q[qp.p5], ":", "P5"), (q[qp.p50], "--", "P50"), (q[qp.p95], "-.", "P95"),
-                             (mean, "-", w("mean"))]:
-        color, lw = (RED, 1.4) if ls == "-" else (GREY, 1.2)
-        text = f"{label} {w.num(value, style)}"
-        if lo2 <= value <= hi2 and not (log_x and value <= 0):
-            ax.axvline(value, color=color, ls=ls, lw=lw, label=text)
-        else:  # off the axis (a P5 of 0 on a log axis): named in the legend, not drawn
-            ax.plot([], [], color=color, ls=ls, lw=lw, label=text + f" ({w('off the axis')})")
-    # Risk: the loss region (lower tail with `below` thresholds), or a plausibility cap (upper tail).
-    if "risk" in s:
+    xs = [st.samples_of(var) for _, st in others] if x is not None else []
+    if x is not None and len(x) and all(o is not None and len(o) for o in xs):
+        atoms_all, rests, log_x, lo2, hi2, edges = binning([x, *xs])
+    elif x is not None and len(x):
+        atoms_all, rests, log_x, lo2, hi2, edges = binning([x])
+        others, xs = [], []
+    else:
+        atoms_all, rests, log_x, edges = [[]], [None], False, None
+        lo2, hi2 = plotted_range(q, None)
+        xs = [None] * len(others)
+    cases = [case_spec(w("base") if others else var, x, atoms_all[0], rests[0], edges, lo2, hi2, q, qp, mean)]
+    for i, ((k, st), xo) in enumerate(zip(others, xs)):
+        so = st.summary[var]
+        cases.append(case_spec(f"{w('stressed')}: {k}", xo, atoms_all[i + 1] if xo is not None else [],
+                               rests[i + 1] if xo is not None else None, edges, lo2, hi2, so["quantile"][()],
+                               QuantileColumns(so), num_attr(so, "mean"), hidden=True))
+    markers = [{"value": float(value), "label": f"{label} {w.num(value, style)}", "dash": dash,
+                "color": RED if label == w("mean") else GREY}
+               for value, dash, label in [(q[qp.p5], [2, 3], "P5"), (q[qp.p50], [6, 4], "P50"),
+                                          (q[qp.p95], [8, 3, 2, 3], "P95"), (mean, [], w("mean"))]]
+    regions, caps, thresholds = [], [], []
+    if "risk" in s:  # the loss region (lower tail with `below` thresholds), or a plausibility cap (upper tail)
         r = s["risk"]
         tail = text_attr(r, "tail", "lower")
         for t, p in zip(r["below_threshold"][()], r["p_below"][()]):
             if tail == "lower":
                 if t > lo2:
-                    ax.axvspan(lo2, min(t, hi2), color=RED, alpha=0.10,
-                               label=f"{w('loss region')}: P({var} < {w.num(t, style)}) = {p:.1%}")
+                    regions.append({"from": lo2, "to": float(min(t, hi2)), "color": RED,
+                                    "label": f"{w('loss region')}: P({var} < {w.num(t, style)}) = {p:.1%}"})
             else:
-                ax.axvline(t, color=GREEN, lw=1.8,
-                           label=f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}")
-            data.setdefault("thresholds", []).append({"threshold": float(t), "p_below": float(p), "tail": tail})
+                caps.append({"value": float(t), "color": GREEN, "dash": [],
+                             "label": f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}"})
+            thresholds.append({"threshold": float(t), "p_below": float(p), "tail": tail})
+    binned = any("hist" in c for c in cases)
+    binning_words = w("80 log bins") if log_x else w("80 bins")
+    spec = {"kind": "distribution", "variable": var, "run": run.label, "style": style,
+            "title": f"{var} — {run.title or run.name}",
+            "xlabel": ch.unit_label(var, unit) + (f" ({w('log scale')})" if log_x else ""),
+            "ylabel": f"{w('share per bin')} ({binning_words})" if binned else
+            (w("share of samples") if x is not None else w("samples not stored: no histogram")),
+            "cdf_label": w("cumulative probability"), "log": log_x, "x_range": [lo2, hi2], "cases": cases,
+            "markers": markers + caps, "regions": regions,
+            "p5": float(q[qp.p5]), "p50": float(q[qp.p50]), "p95": float(q[qp.p95]), "mean": mean, "log_x": log_x}
+    if x is not None and len(x):
+        spec["atoms"] = cases[0]["atoms"]
+        spec["clipped_share"] = cases[0].get("clipped_share", 0.0)
+    if thresholds:
+        spec["thresholds"] = thresholds
+    fig = draw_distribution(ch, spec, var, style, x, atoms_all[0], edges, q, qp) if ch.draws else None
+    return ch.save(fig, slug(run.label, var, "distribution") + ".png",
+                   f"{run.label}: {w('distribution of')} {var}", spec, layout=False)
+
+
+def draw_distribution(ch, spec, var, style, x, atoms, edges, q, qp):
+    """The base case of a distribution spec as a matplotlib figure (the --png/--svg file)."""
+    w = ch.w
+    base = spec["cases"][0]
+    lo2, hi2 = spec["x_range"]
+    log_x = spec["log"]
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    if x is not None and len(x):
+        top = 0.0
+        if "hist" in base:
+            share = np.array(base["hist"]["share"])
+            ax.stairs(share, edges, fill=True, color=BLUE, alpha=0.55,
+                      label=w("share of samples per bin") + (" (P0.5–P99.5)" if log_x else " (P1–P99)"))
+            top = float(share.max()) * 1.15 if len(share) else 0.0
+        top = top or max(p for _, p in atoms) * 1.15
+        draw_atoms(ax, atoms, var, style, w, log_x, top)
+        ax.set_ylim(0, top)
+        ax.yaxis.set_major_formatter(w.axis("percent"))
+    else:
+        ax.set_yticks([])
+    ax.set_ylabel(spec["ylabel"])
+    if log_x:
+        ax.set_xscale("log")
+    ax2 = ax.twinx()
+    ax2.plot(base["cdf"]["x"], base["cdf"]["p"], color=ORANGE, lw=1.8, label=w("cumulative probability"))
+    ax2.set_ylim(0, 1.02)
+    ax2.set_ylabel(w("cumulative probability"))
+    for m in spec["markers"]:
+        ls = (0, tuple(m["dash"])) if m["dash"] else "-"
+        value, lw = m["value"], 1.8 if m["color"] == GREEN else 1.4 if m["color"] == RED else 1.2
+        if lo2 <= value <= hi2 and not (log_x and value <= 0):
+            ax.axvline(value, color=m["color"], ls=ls, lw=lw, label=m["label"])
+        else:  # off the axis (a P5 of 0 on a log axis): named in the legend, not drawn
+            ax.plot([], [], color=m["color"], ls=ls, lw=lw, label=m["label"] + f" ({w('off the axis')})")
+    for r in spec["regions"]:
+        ax.axvspan(r["from"], r["to"], color=RED, alpha=0.10, label=r["label"])
     ax.set_xlim(lo2, hi2)
     ax.xaxis.set_major_formatter(w.axis(style))
     if log_x:
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.set_xlabel(ch.unit_label(var, unit) + (f" ({w('log scale')})" if log_x else ""))
-    ax.set_title(f"{var} — {run.title or run.name}", fontsize=10)
+    ax.set_xlabel(spec["xlabel"])
+    ax.set_title(spec["title"], fontsize=10)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     rows = math.ceil(len(handles) / 3)
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, min(0.05 + 0.045 * rows, 0.35), 1, 1))
-    return ch.save(fig, slug(run.label, var, "distribution") + ".png",
-                   f"{run.label}: {w('distribution of')} {var}", data, layout=False)
+    return fig
 
 
 def overlay(ch, base, stressed, var, name):
@@ -221,69 +302,108 @@ def overlay(ch, base, stressed, var, name):
     if "quantile" not in sb or "quantile" not in ss or sb["quantile"].ndim != 1:
         return None
     qb, qs = sb["quantile"][()], ss["quantile"][()]
-    qp = QuantileColumns(sb)
+    qp, qps = QuantileColumns(sb), QuantileColumns(ss)
     style = base.style(var)
     xb, xs = base.samples_of(var), stressed.samples_of(var)
-    both = np.concatenate([x for x in (xb, xs) if x is not None]) if (xb is not None or xs is not None) else None
-    lo, hi = plotted_range(np.array([min(qb[0], qs[0]), max(qb[-1], qs[-1])]), both)
-    fig, ax = plt.subplots(figsize=(7.2, 4.0))
-    data = {"variable": var, "stress": name, "base_p50": float(qb[qp.p50]), "stressed_p50": float(qs[qp.p50]),
-            "base_mean": num_attr(sb, "mean"), "stressed_mean": num_attr(ss, "mean")}
-    log_x = False
-    if xb is not None and xs is not None:
-        # Point masses of either case as stems (base wide, stressed narrow), a log axis for a heavy right tail.
-        atoms_b, rest_b, log_b = shape_of(xb)
-        atoms_s, rest_s, log_s = shape_of(xs)
-        rest = np.concatenate([rest_b, rest_s])
-        log_x = log_b and log_s and len(rest) > 0
-        if log_x:
-            lo, hi = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
-            bins = np.geomspace(lo, hi, 61)
-        elif len(rest):
-            lo, hi = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
-            for v, _ in atoms_b + atoms_s:
-                lo, hi = min(lo, v), max(hi, v)
-            bins = np.linspace(lo, hi, 61)
-        top = 0.0
-        for x, r, color, label in ((xb, rest_b, BLUE, w("base")), (xs, rest_s, ORANGE, f"{w('stressed')}: {name}")):
-            if len(r):
-                inside = r[(r >= lo) & (r <= hi)]
-                h, _, _ = ax.hist(inside, bins=bins, weights=np.full(len(inside), 1 / len(x)), color=color,
-                                  alpha=0.45, label=label)
-                top = max(top, float(np.max(h)) * 1.15)
-        top = top or max(p for _, p in atoms_b + atoms_s) * 1.15
-        for atoms, color, lw, case in ((atoms_b, BLUE, 4.0, w("base")), (atoms_s, ORANGE, 1.8, name)):
-            for v, share in atoms:
-                if log_x and v <= 0:
-                    ax.plot([], [], color=color, lw=lw,
-                            label=f"{case}: P({var} = {w.num(v, style)}) = {share:.1%} ({w('not on the log axis')})")
-                    continue
-                ax.vlines(v, 0, min(share, top), color=color, lw=lw,
-                          label=f"{case}: P({var} = {w.num(v, style)}) = {share:.1%}")
-        data["atoms"] = {"base": [{"value": v, "share": p} for v, p in atoms_b],
-                         "stressed": [{"value": v, "share": p} for v, p in atoms_s]}
-        ax.set_ylim(0, top)
-        ax.set_ylabel(f"{w('share per bin')} ({w('60 log bins') if log_x else w('60 bins')})")
-        ax.yaxis.set_major_formatter(w.axis("percent"))
-        if log_x:
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    mb, ms = num_attr(sb, "mean"), num_attr(ss, "mean")
+    label_s = f"{w('stressed')}: {name}"
+    if xb is not None and xs is not None and len(xb) and len(xs):
+        (atoms_b, atoms_s), (rest_b, rest_s), log_x, lo, hi, edges = binning([xb, xs])
+        cases = [case_spec(w("base"), xb, atoms_b, rest_b, edges, lo, hi, qb, qp, mb),
+                 case_spec(label_s, xs, atoms_s, rest_s, edges, lo, hi, qs, qps, ms)]
     else:
-        ax.plot(qb, qp.p, color=BLUE, lw=1.8, marker="o", ms=3, label=w("base"))
-        ax.plot(qs, qp.p, color=ORANGE, lw=1.8, marker="o", ms=3, label=f"{w('stressed')}: {name}")
-        ax.set_ylabel(w("cumulative probability"))
-    for g, color in ((sb, BLUE), (ss, ORANGE)):
-        m = num_attr(g, "mean")
-        if lo <= m <= hi:
-            ax.axvline(m, color=color, lw=1.4, ls="--")
-    ax.set_xlim(lo, hi)
-    ax.xaxis.set_major_formatter(w.axis(style))
-    ax.set_xlabel(ch.unit_label(var, text_attr(sb, "unit")) + f" (dashed: {w('mean')})" +
-                  (f" ({w('log scale')})" if log_x else ""))
-    ax.set_title(f"{var}: {w('base')} vs {w('stressed')} `{name}`", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
-    return ch.save(fig, slug("stress", name, var, "overlay") + ".png", f"stress {name}: {var}, {w('base')} vs {w('stressed')}",
-                   data)
+        log_x, edges = False, None
+        lo, hi = plotted_range(np.array([min(qb[0], qs[0]), max(qb[-1], qs[-1])]), None)
+        cases = [case_spec(w("base"), None, [], None, None, lo, hi, qb, qp, mb),
+                 case_spec(label_s, None, [], None, None, lo, hi, qs, qps, ms)]
+    binned = any("hist" in c for c in cases)
+    spec = {"kind": "distribution", "variable": var, "stress": name, "style": style,
+            "title": f"{var}: {w('base')} vs {w('stressed')} `{name}`",
+            "xlabel": ch.unit_label(var, text_attr(sb, "unit")) + (f" ({w('log scale')})" if log_x else ""),
+            "ylabel": f"{w('share per bin')} ({w('80 log bins') if log_x else w('80 bins')})" if binned else
+            w("cumulative probability"), "cdf_label": w("cumulative probability"), "log": log_x, "x_range": [lo, hi],
+            "cases": cases, "markers": [], "regions": [], "mean_lines": True,
+            "base_p50": float(qb[qp.p50]), "stressed_p50": float(qs[qps.p50]), "base_mean": mb, "stressed_mean": ms}
+    if edges is not None:
+        spec["atoms"] = {"base": cases[0]["atoms"], "stressed": cases[1]["atoms"]}
+    fig = None
+    if ch.draws:
+        fig, ax = plt.subplots(figsize=(7.2, 4.0))
+        if "atoms" in cases[0]:
+            top = 0.0
+            for c, color in zip(cases, (BLUE, ORANGE)):
+                if "hist" in c:
+                    share = np.array(c["hist"]["share"])
+                    ax.stairs(share, edges, fill=True, color=color, alpha=0.45, label=c["name"])
+                    top = max(top, float(share.max()) * 1.15)
+            top = top or max(a["share"] for c in cases for a in c["atoms"]) * 1.15
+            for c, color, lw, case in ((cases[0], BLUE, 4.0, w("base")), (cases[1], ORANGE, 1.8, name)):
+                draw_atoms(ax, [(a["value"], a["share"]) for a in c["atoms"]], var, style, w, log_x, top, color, lw,
+                           f"{case}: ")
+            ax.set_ylim(0, top)
+            ax.yaxis.set_major_formatter(w.axis("percent"))
+            if log_x:
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        else:
+            for c, color in zip(cases, (BLUE, ORANGE)):
+                ax.plot(c["cdf"]["x"], c["cdf"]["p"], color=color, lw=1.8, marker="o", ms=3, label=c["name"])
+        ax.set_ylabel(spec["ylabel"])
+        for m, color in ((mb, BLUE), (ms, ORANGE)):
+            if lo <= m <= hi:
+                ax.axvline(m, color=color, lw=1.4, ls="--")
+        ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_formatter(w.axis(style))
+        ax.set_xlabel(spec["xlabel"] + f" (dashed: {w('mean')})")
+        ax.set_title(spec["title"], fontsize=10)
+        ax.legend(fontsize=8, frameon=False)
+    return ch.save(fig, slug("stress", name, var, "overlay") + ".png",
+                   f"stress {name}: {var}, {w('base')} vs {w('stressed')}", spec)
+
+
+def draw_bars(ch, spec, height):
+    """A bars spec (top row first) as a matplotlib figure: horizontal bars or floating bars, CI whiskers, lines and a
+    band, each bar's value label at its end."""
+    fig, ax = plt.subplots(figsize=(7.2, height))
+    labels = spec["labels"][::-1]
+    y = np.arange(len(labels))
+    k = len(spec["series"])
+    width = 0.8 / k if k > 1 and not spec.get("stacked") else 0.6
+    for j, srs in enumerate(spec["series"]):
+        off = 0 if spec.get("stacked") or k == 1 else (k - 1 - 2 * j) * width / 2
+        color = srs.get("colors", [srs.get("color", BLUE)] * len(labels))[::-1]
+        if "from" in srs:
+            start, end = np.array(srs["from"][::-1], dtype=float), np.array(srs["to"][::-1], dtype=float)
+        else:
+            end = np.array(srs["values"][::-1], dtype=float)
+            start = np.zeros_like(end)
+        err = None
+        if "lo" in srs:
+            lo, hi = np.array(srs["lo"][::-1], dtype=float), np.array(srs["hi"][::-1], dtype=float)
+            err = np.vstack([end - lo, hi - end])
+        ax.barh(y + off, end - start, left=start, height=width, color=color, xerr=err, capsize=2 if err is not None
+                else 0, label=srs["name"] if srs.get("name") else None)
+    if spec.get("band"):
+        b = spec["band"]
+        ax.axvspan(b["from"], b["to"], color=GREY, alpha=0.15, lw=0, label=b["label"])
+    for ln in spec.get("lines", []):
+        ax.axvline(ln["value"], color=ln.get("color", GREY), lw=1, ls="--" if ln.get("dash") else "-",
+                   label=ln.get("label"))
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlim(spec["xmin"], spec["xmax"])
+    if spec.get("style"):
+        ax.xaxis.set_major_formatter(ch.w.axis(spec["style"]))
+    for i, text in enumerate(spec.get("value_labels", [])[::-1]):
+        at = spec["value_at"][::-1][i]
+        ax.annotate(text, xy=(at, i), xytext=(3 if at >= spec.get("value_origin", 0) else -3, 0),
+                    textcoords="offset points", ha="left" if at >= spec.get("value_origin", 0) else "right",
+                    va="center", fontsize=7)
+    ax.set_xlabel(spec["xlabel"], fontsize=8)
+    ax.set_title(spec["title"], fontsize=10)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+    return fig
 
 
 def tornado(ch, run, var):
@@ -299,31 +419,26 @@ def tornado(ch, run, var):
         what = f"{var} {w('in')} {year}"
     else:
         what = var
-    order = [i for i in np.argsort(-np.abs(np.nan_to_num(rho))) if np.isfinite(rho[i])][:12]
+    order = [i for i in np.argsort(-np.abs(np.nan_to_num(rho))) if np.isfinite(rho[i])][:12]  # largest first
     if not order:
         return None
-    order = order[::-1]  # largest at the top
-    fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(order) + 1.4))
-    vals = [rho[i] for i in order]
+    vals = [float(rho[i]) for i in order]
     n = int(s.attrs.get("sensitivity_samples", 0))
     noise = 2 / np.sqrt(n - 1) if n > 1 else 0.0  # 2 SE of ρ when input and output are independent
     quiet = [abs(v) < noise for v in vals]
-    ax.barh(range(len(order)), vals, color=[LIGHT if q else BLUE if v >= 0 else ORANGE for v, q in zip(vals, quiet)])
+    spec = {"kind": "bars", "title": f"{w('What drives')} {what}? ({run.label}; {w('first')} {n:,} {w('samples')})",
+            "xlabel": w("Spearman rank correlation with the output"), "labels": [names[i] for i in order],
+            "series": [{"name": "", "values": vals,
+                        "colors": [LIGHT if q else BLUE if v >= 0 else ORANGE for v, q in zip(vals, quiet)]}],
+            "xmin": -1, "xmax": 1, "lines": [{"value": 0, "color": GREY}],
+            "value_labels": [f"{v:+.2f}" for v in vals], "value_at": vals, "value_origin": 0,
+            "variable": var, "inputs": [names[i] for i in order], "rho": vals, "noise": float(noise),
+            "within_noise": [bool(q) for q in quiet]}
     if any(quiet):
-        ax.axvspan(-noise, noise, color=GREY, alpha=0.15, lw=0, label=f"within 2 SE of 0 (±{noise:.3f}): no monotone effect detectable")
-        ax.legend(loc="lower right", fontsize=7, frameon=False)
-    ax.set_yticks(range(len(order)))
-    ax.set_yticklabels([names[i] for i in order], fontsize=8)
-    ax.axvline(0, color=GREY, lw=0.8)
-    ax.set_xlim(-1, 1)
-    ax.set_xlabel(w("Spearman rank correlation with the output"))
-    ax.set_title(f"{w('What drives')} {what}? ({run.label}; first {n:,} samples)", fontsize=10)
-    for y, v in enumerate(vals):
-        ax.annotate(f"{v:+.2f}", xy=(v, y), xytext=(3 if v >= 0 else -3, 0), textcoords="offset points",
-                    ha="left" if v >= 0 else "right", va="center", fontsize=7)
-    return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: {w('inputs driving')} {what}",
-                   {"variable": var, "inputs": [names[i] for i in order[::-1]], "rho": [float(rho[i]) for i in order[::-1]],
-                    "noise": float(noise), "within_noise": [bool(q) for q in quiet[::-1]]})
+        spec["band"] = {"from": -noise, "to": noise,
+                        "label": f"{w('within 2 SE of 0')} (±{noise:.3f}): {w('no monotone effect detectable')}"}
+    fig = draw_bars(ch, spec, 0.45 * len(order) + 1.4) if ch.draws else None
+    return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: {w('inputs driving')} {what}", spec)
 
 
 def swing_chart(ch, run, var):
@@ -344,46 +459,50 @@ def swing_chart(ch, run, var):
     else:
         what = var
     width = high - low
-    order = [i for i in np.argsort(-np.abs(np.nan_to_num(width))) if np.isfinite(width[i])][:12]
+    order = [i for i in np.argsort(-np.abs(np.nan_to_num(width))) if np.isfinite(width[i])][:12]  # widest first
     if not order or not math.isfinite(mean):
         return None
-    order = order[::-1]  # widest at the top
     style = run.style(var)
     unit = text_attr(s, "unit") or ""
-    fig, ax = plt.subplots(figsize=(7.2, 0.45 * len(order) + 1.6))
-    for y, i in enumerate(order):
-        ax.barh(y, high[i] - mean, left=mean, color=BLUE, height=0.6)
-        ax.barh(y, low[i] - mean, left=mean, color=ORANGE, height=0.6)
-    ax.axvline(mean, color=GREY, lw=1, label=f"{w('mean')} {w.num(mean, style)}")
-    ax.set_yticks(range(len(order)))
-    ax.set_yticklabels([names[i] for i in order], fontsize=8)
-    ax.xaxis.set_major_formatter(w.axis(style))
     lo = min(min(low[i], high[i]) for i in order)
     hi = max(max(low[i], high[i]) for i in order)
     pad = 0.18 * (hi - lo if hi > lo else abs(mean) or 1)
-    ax.set_xlim(min(lo, mean) - pad, max(hi, mean) + pad)
-    for y, i in enumerate(order):
-        ax.annotate(w.num(width[i], style), xy=(max(low[i], high[i]), y), xytext=(3, 0), textcoords="offset points",
-                    ha="left", va="center", fontsize=7)
     n = int(s.attrs.get("sensitivity_samples", 0))
-    ax.set_xlabel(ch.unit_label(var, unit) + "\n" + w("mean with the input in its lowest (orange) and highest (blue) decile"),
-                  fontsize=8)
-    ax.set_title(f"{w('Swing of')} {what} ({run.label}; first {n:,} samples)", fontsize=10)
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    spec = {"kind": "bars", "stacked": True, "style": style,
+            "title": f"{w('Swing of')} {what} ({run.label}; {w('first')} {n:,} {w('samples')})",
+            "xlabel": ch.unit_label(var, unit) + "\n" +
+            w("mean with the input in its lowest (orange) and highest (blue) decile"),
+            "labels": [names[i] for i in order],
+            "series": [{"name": w("input in its highest decile"), "from": [mean] * len(order),
+                        "to": [float(high[i]) for i in order], "color": BLUE},
+                       {"name": w("input in its lowest decile"), "from": [mean] * len(order),
+                        "to": [float(low[i]) for i in order], "color": ORANGE}],
+            "xmin": float(min(lo, mean) - pad), "xmax": float(max(hi, mean) + pad),
+            "lines": [{"value": float(mean), "label": f"{w('mean')} {w.num(mean, style)}", "color": GREY}],
+            "value_labels": [w.num(width[i], style) for i in order],
+            "value_at": [float(max(low[i], high[i])) for i in order], "value_origin": float("-inf"),
+            "variable": var, "inputs": [names[i] for i in order], "mean": float(mean),
+            "low": [float(low[i]) for i in order], "high": [float(high[i]) for i in order],
+            "se": [float(se[i]) for i in order]}
+    fig = draw_bars(ch, spec, 0.45 * len(order) + 1.6) if ch.draws else None
     return ch.save(fig, slug(run.label, var, "swing") + ".png", f"{run.label}: {w('swing of')} {what} {w('per input')}",
-                   {"variable": var, "inputs": [names[i] for i in order[::-1]], "mean": float(mean),
-                    "low": [float(low[i]) for i in order[::-1]], "high": [float(high[i]) for i in order[::-1]],
-                    "se": [float(se[i]) for i in order[::-1]]})
+                   spec)
+
+
+def index_range(lo, hi):
+    """An axis for shares of variance: from 0 (or a little below, for a CI that crosses it) to the largest CI end, but
+    never wider than −0.1 … 1.1, so that one wild CI (a heavy-tailed output's total index of 0.8 ± 12) does not turn
+    every other bar into a line. Returns (left, right, whether a CI was clipped)."""
+    left = max(min(0.0, float(np.min(lo))) - 0.02, -0.1)
+    right = min(max(float(np.max(hi)) * 1.08 + 0.02, 0.1), 1.1)
+    return left, right, bool(np.min(lo) < left or np.max(hi) > right)
 
 
 def index_axis(ax, lo, hi):
-    """An axis for shares of variance: from 0 (or a little below, for a CI that crosses it) to the largest CI end, but
-    never wider than −0.1 … 1.1, so that one wild CI (a heavy-tailed output's total index of 0.8 ± 12) does not turn
-    every other bar into a line. Returns True when a CI was clipped."""
-    left = max(min(0.0, float(np.min(lo))) - 0.02, -0.1)
-    right = min(max(float(np.max(hi)) * 1.08 + 0.02, 0.1), 1.1)
+    """Sets `ax`'s x range by index_range; returns True when a CI was clipped."""
+    left, right, clipped = index_range(lo, hi)
     ax.set_xlim(left, right)
-    return bool(np.min(lo) < left or np.max(hi) > right)
+    return clipped
 
 
 def shapley_chart(ch, run, var):
@@ -393,23 +512,22 @@ def shapley_chart(ch, run, var):
     g = run.summary[var]["shapley"]
     names = strings(g["input"])
     eff, lo, hi = g["effect"][()], g["effect_lo"][()], g["effect_hi"][()]
-    order = list(np.argsort(eff))[-12:]
-    fig, ax = plt.subplots(figsize=(7.2, 0.4 * len(order) + 1.6))
-    y = np.arange(len(order))
-    ax.barh(y, [eff[i] for i in order], height=0.6, color=BLUE,
-            xerr=np.vstack([[eff[i] - lo[i] for i in order], [hi[i] - eff[i] for i in order]]), capsize=2)
-    ax.set_yticks(y)
-    ax.set_yticklabels([names[i] for i in order], fontsize=8)
-    ax.axvline(0, color=GREY, lw=0.8)
-    clipped = index_axis(ax, lo[order], hi[order])
-    ax.set_xlabel(w("share of the output's variance") + " (95% CI" + (f"; {w('CIs clipped to the axis')}" if clipped
-                                                                      else "") + ")\n" +
-                  w("inputs are correlated: Shapley effects (they sum to 1), not Sobol' indices"), fontsize=8)
+    order = list(np.argsort(eff))[-12:][::-1]  # largest first
+    left, right, clipped = index_range(lo[order], hi[order])
     year = f" {w('in')} {int(g.attrs['year'])}" if "year" in g.attrs else ""
-    ax.set_title(f"{w('Shapley effects of')} {var}{year} ({run.label}; {int(g.attrs.get('permutations', 0)):,} "
-                 f"{w('permutations')})", fontsize=10)
-    return ch.save(fig, slug(run.label, var, "shapley") + ".png", f"{run.label}: {w('Shapley effects of')} {var}",
-                   {"variable": var, "inputs": names, "effect": eff.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
+    spec = {"kind": "bars", "style": "auto",
+            "title": f"{w('Shapley effects of')} {var}{year} ({run.label}; {int(g.attrs.get('permutations', 0)):,} "
+                     f"{w('permutations')})",
+            "xlabel": w("share of the output's variance") + " (95% CI" +
+            (f"; {w('CIs clipped to the axis')}" if clipped else "") + ")\n" +
+            w("inputs are correlated: Shapley effects (they sum to 1), not Sobol' indices"),
+            "labels": [names[i] for i in order],
+            "series": [{"name": "", "values": [float(eff[i]) for i in order], "lo": [float(lo[i]) for i in order],
+                        "hi": [float(hi[i]) for i in order], "color": BLUE}],
+            "xmin": left, "xmax": right, "lines": [{"value": 0, "color": GREY}],
+            "variable": var, "inputs": names, "effect": eff.tolist(), "lo": lo.tolist(), "hi": hi.tolist()}
+    fig = draw_bars(ch, spec, 0.4 * len(order) + 1.6) if ch.draws else None
+    return ch.save(fig, slug(run.label, var, "shapley") + ".png", f"{run.label}: {w('Shapley effects of')} {var}", spec)
 
 
 def evppi_chart(ch, run):
@@ -422,28 +540,26 @@ def evppi_chart(ch, run):
     group = d["group"][()]
     v, se, bias = d["evppi"][()], d["evppi_se"][()], d["evppi_bias"][()]
     evpi = float(d.attrs["evpi"])
-    order = [i for i in np.argsort(v) if np.isfinite(v[i])][-14:]
+    order = [i for i in np.argsort(v) if np.isfinite(v[i])][-14:][::-1]  # largest first
     if not order:
         return None
     labels = [f"{names[i]} ({members[i].replace(' ', ', ')})" if group[i] else names[i] for i in order]
     labels = [lb if len(lb) <= 48 else lb[:45] + "…)" for lb in labels]
-    fig, ax = plt.subplots(figsize=(7.2, 0.4 * len(order) + 1.8))
-    y = np.arange(len(order))
     half = [1.96 * se[i] + bias[i] for i in order]
-    ax.barh(y, [v[i] for i in order], height=0.6, color=[ORANGE if group[i] else BLUE for i in order],
-            xerr=[half, half], capsize=2)
-    ax.axvline(evpi, color=GREY, lw=1, ls="--", label=f"EVPI {w.num(evpi)}")
-    ax.set_yticks(y)
-    ax.set_yticklabels(labels, fontsize=8)
-    ax.xaxis.set_major_formatter(w.axis("auto"))
-    ax.set_xlim(0, max(evpi, max(v[i] + h for i, h in zip(order, half))) * 1.08 or 1)
     unit = text_attr(d, "unit")
-    ax.set_xlabel(w("expected value of learning it before deciding (EVPPI)") + (f", {unit}" if unit else "") +
-                  "\n" + w("blue: one input, orange: a group; bars: 95% CI with the bias bound"), fontsize=8)
-    ax.set_title(f"{w('What is worth learning before deciding')} ({run.label})", fontsize=10)
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
-    return ch.save(fig, slug(run.label, "decision", "evppi") + ".png", f"{run.label}: EVPPI",
-                   {"questions": [names[i] for i in order], "evppi": [float(v[i]) for i in order], "evpi": evpi})
+    spec = {"kind": "bars", "style": "auto", "title": f"{w('What is worth learning before deciding')} ({run.label})",
+            "xlabel": w("expected value of learning it before deciding (EVPPI)") + (f", {unit}" if unit else "") +
+            "\n" + w("blue: one input, orange: a group; bars: 95% CI with the bias bound"),
+            "labels": labels,
+            "series": [{"name": "", "values": [float(v[i]) for i in order],
+                        "lo": [float(v[i] - h) for i, h in zip(order, half)],
+                        "hi": [float(v[i] + h) for i, h in zip(order, half)],
+                        "colors": [ORANGE if group[i] else BLUE for i in order]}],
+            "xmin": 0, "xmax": float(max(evpi, max(v[i] + h for i, h in zip(order, half))) * 1.08 or 1),
+            "lines": [{"value": evpi, "label": f"EVPI {w.num(evpi)}", "color": GREY, "dash": True}],
+            "questions": [names[i] for i in order], "evppi": [float(v[i]) for i in order], "evpi": evpi}
+    fig = draw_bars(ch, spec, 0.4 * len(order) + 1.8) if ch.draws else None
+    return ch.save(fig, slug(run.label, "decision", "evppi") + ".png", f"{run.label}: EVPPI", spec)
 
 
 def sobol_chart(ch, run, var):
@@ -458,62 +574,88 @@ def sobol_chart(ch, run, var):
     g = s["sobol"]
     names = strings(g["input"])
     first, total = g["first"][()], g["total"][()]
-    f_err = np.vstack([first - g["first_lo"][()], g["first_hi"][()] - first])
-    t_err = np.vstack([total - g["total_lo"][()], g["total_hi"][()] - total])
-    order = list(np.argsort(total))[-12:]  # largest at the top
-    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(order) + 1.6))
-    y = np.arange(len(order))
-    ax.barh(y + 0.2, [total[i] for i in order], height=0.4, xerr=t_err[:, order], color=ORANGE, capsize=2,
-            label=w("total index ST (with interactions)"))
-    ax.barh(y - 0.2, [first[i] for i in order], height=0.4, xerr=f_err[:, order], color=BLUE, capsize=2,
-            label=w("first-order index S (alone)"))
-    ax.set_yticks(y)
-    ax.set_yticklabels([names[i] for i in order], fontsize=8)
-    ax.axvline(0, color=GREY, lw=0.8)
-    clipped = index_axis(ax, np.minimum(g["first_lo"][()], g["total_lo"][()])[order],
-                         np.maximum(g["first_hi"][()], g["total_hi"][()])[order])
-    ax.set_xlabel(w("share of the output's variance") + " (95% CI" +
-                  (f"; {w('CIs clipped to the axis')}" if clipped else "") + ")")
+    f_lo, f_hi, t_lo, t_hi = (g[k][()] for k in ("first_lo", "first_hi", "total_lo", "total_hi"))
+    order = list(np.argsort(total))[-12:][::-1]  # largest total first
+    left, right, clipped = index_range(np.minimum(f_lo, t_lo)[order], np.maximum(f_hi, t_hi)[order])
     n = int(g.attrs.get("samples", 0))
-    note = "; correlated inputs treated as independent" if int(g.attrs.get("correlated_inputs", 0)) else ""
+    note = f"; {w('correlated inputs treated as independent')}" if int(g.attrs.get("correlated_inputs", 0)) else ""
     year = f" {w('in')} {int(g.attrs['year'])}" if "year" in g.attrs else ""
-    title = w("Sobol' indices of")
-    ax.set_title(f"{title} {var}{year} ({run.label}; N = {n:,}{note})", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right", frameon=False)
-    return ch.save(fig, slug(run.label, var, "sobol") + ".png", f"{run.label}: Sobol' indices of {var}",
-                   {"variable": var, "inputs": names, "first": first.tolist(), "total": total.tolist(),
-                    "first_lo": g["first_lo"][()].tolist(), "first_hi": g["first_hi"][()].tolist(),
-                    "total_lo": g["total_lo"][()].tolist(), "total_hi": g["total_hi"][()].tolist()})
+    pick = lambda a: [float(a[i]) for i in order]  # noqa: E731
+    indices_of = w("Sobol' indices of")
+    spec = {"kind": "bars", "style": "auto",
+            "title": f"{indices_of} {var}{year} ({run.label}; N = {n:,}{note})",
+            "xlabel": w("share of the output's variance") + " (95% CI" +
+            (f"; {w('CIs clipped to the axis')}" if clipped else "") + ")",
+            "labels": [names[i] for i in order],
+            "series": [{"name": w("total index ST (with interactions)"), "values": pick(total), "lo": pick(t_lo),
+                        "hi": pick(t_hi), "color": ORANGE},
+                       {"name": w("first-order index S (alone)"), "values": pick(first), "lo": pick(f_lo),
+                        "hi": pick(f_hi), "color": BLUE}],
+            "xmin": left, "xmax": right, "lines": [{"value": 0, "color": GREY}],
+            "variable": var, "inputs": names, "first": first.tolist(), "total": total.tolist(),
+            "first_lo": f_lo.tolist(), "first_hi": f_hi.tolist(), "total_lo": t_lo.tolist(), "total_hi": t_hi.tolist()}
+    fig = draw_bars(ch, spec, 0.5 * len(order) + 1.6) if ch.draws else None
+    return ch.save(fig, slug(run.label, var, "sobol") + ".png", f"{run.label}: {indices_of} {var}",
+                   spec)
 
 
-def fan(ch, run, var):
+def fan_case(name, s, qp, hidden=False, point=False):
+    """One case of a fan chart: its P5, P25, P50, P75 and P95 by year (and the point estimate)."""
+    q = s["quantile"][()]
+    c = {"name": name, "hidden": hidden, **{f"p{k}": q[:, getattr(qp, f"p{k}")].tolist() for k in (5, 25, 50, 75, 95)}}
+    if point and "point" in s:
+        c["point"] = s["point"][()].tolist()
+    return c
+
+
+def draw_fan(ch, spec, years, cases, bands50=True):
+    """The shown cases of a fan spec as a matplotlib figure."""
+    w = ch.w
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    for c, color in zip(cases, [BLUE, *CASE_COLORS]):
+        prefix = "" if len(cases) == 1 else f"{c['name']}: "
+        ax.fill_between(years, c["p5"], c["p95"], color=color, alpha=0.18, label=prefix + spec["words"]["band90"])
+        if bands50:
+            ax.fill_between(years, c["p25"], c["p75"], color=color, alpha=0.35, label=prefix + spec["words"]["band50"])
+        ax.plot(years, c["p50"], color=color, lw=2, label=prefix + spec["words"]["median"])
+        if "point" in c:
+            ax.plot(years, c["point"], color=ORANGE, lw=1.2, ls="--", label=spec["words"]["point"])
+    ax.yaxis.set_major_formatter(w.axis(spec["style"]))
+    ax.xaxis.set_major_formatter(w.axis("year"))
+    ax.set_xlabel(spec["xlabel"])
+    ax.set_ylabel(spec["ylabel"])
+    ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
+    ax.set_title(spec["title"], fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    return fig
+
+
+def fan_words(w):
+    return {"band90": w("90% band (P5–P95)"), "band50": w("50% band (P25–P75)"), "median": w("median"),
+            "point": w("point estimate")}
+
+
+def fan(ch, run, var, stresses=()):
+    """A timed output's median with its 50% and 90% bands by year (and the point estimate); on the page, each
+    stressed case of `stresses` ((name, Run)) is a further case beside the base, hidden until its legend entry is
+    clicked."""
     w = ch.w
     s = run.summary[var]
     if "year" not in s or "quantile" not in s:
         return None
     years = s["year"][()]
-    q = s["quantile"][()]
     qp = QuantileColumns(s)
-    unit = text_attr(s, "unit")
-    style = run.style(var)
-    fig, ax = plt.subplots(figsize=(7.2, 4.2))
-    ax.fill_between(years, q[:, qp.p5], q[:, qp.p95], color=BLUE, alpha=0.18, label=w("90% band (P5–P95)"))
-    ax.fill_between(years, q[:, qp.p25], q[:, qp.p75], color=BLUE, alpha=0.35, label=w("50% band (P25–P75)"))
-    ax.plot(years, q[:, qp.p50], color=BLUE, lw=2, label=w("median"))
-    point = s["point"][()] if "point" in s else None
-    if point is not None:
-        ax.plot(years, point, color=ORANGE, lw=1.2, ls="--", label=w("point estimate"))
-    ax.yaxis.set_major_formatter(w.axis(style))
-    ax.xaxis.set_major_formatter(w.axis("year"))
-    ax.set_xlabel(w("year"))
-    ax.set_ylabel(ch.unit_label(var, unit))
-    ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
-    ax.set_title(f"{var} {w('by year')} — {run.title or run.name}", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    cases = [fan_case(w("base") if stresses else var, s, qp, point=True)]
+    for k, st in stresses:
+        if var in st.summary and "quantile" in st.summary[var]:
+            cases.append(fan_case(f"{w('stressed')}: {k}", st.summary[var], QuantileColumns(st.summary[var]), True))
+    spec = {"kind": "fan", "variable": var, "run": run.label, "style": run.style(var),
+            "title": f"{var} {w('by year')} — {run.title or run.name}", "xlabel": w("year"),
+            "ylabel": ch.unit_label(var, text_attr(s, "unit")), "year": years.tolist(), "cases": cases,
+            "words": fan_words(w), **{f"p{k}": cases[0][f"p{k}"] for k in (5, 25, 50, 75, 95)}}
+    fig = draw_fan(ch, spec, years, cases[:1]) if ch.draws else None
     return ch.save(fig, slug(run.label, var, "fan") + ".png", f"{run.label}: {var} {w('by year')} ({w('fan chart')})",
-                   {"variable": var, "run": run.label, "year": years.tolist(), "p5": q[:, qp.p5].tolist(),
-                    "p25": q[:, qp.p25].tolist(), "p50": q[:, qp.p50].tolist(), "p75": q[:, qp.p75].tolist(),
-                    "p95": q[:, qp.p95].tolist()})
+                   spec)
 
 
 def fan_overlay(ch, base, stressed, var, name):
@@ -523,30 +665,28 @@ def fan_overlay(ch, base, stressed, var, name):
     if "year" not in sb or "quantile" not in sb or "quantile" not in ss:
         return None
     years = sb["year"][()]
-    qb, qs = sb["quantile"][()], ss["quantile"][()]
-    qp = QuantileColumns(sb)
-    style = base.style(var)
-    fig, ax = plt.subplots(figsize=(7.2, 4.2))
-    for q, color, label in ((qb, BLUE, w("base")), (qs, ORANGE, f"{w('stressed')}: {name}")):
-        ax.fill_between(years, q[:, qp.p5], q[:, qp.p95], color=color, alpha=0.18,
-                        label=f"{label}: {w('90% band (P5–P95)')}")
-        ax.plot(years, q[:, qp.p50], color=color, lw=2, label=f"{label}: {w('median')}")
-    ax.yaxis.set_major_formatter(w.axis(style))
-    ax.xaxis.set_major_formatter(w.axis("year"))
-    ax.set_xticks(years if len(years) <= 12 else years[:: max(1, len(years) // 10)])
-    ax.set_xlabel(w("year"))
-    ax.set_ylabel(ch.unit_label(var, text_attr(sb, "unit")))
-    ax.set_title(f"{var} {w('by year')}: {w('base')} vs {w('stressed')} `{name}`", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    cases = [fan_case(w("base"), sb, QuantileColumns(sb)), fan_case(f"{w('stressed')}: {name}", ss, QuantileColumns(ss))]
+    spec = {"kind": "fan", "variable": var, "stress": name, "style": base.style(var), "bands50": False,
+            "title": f"{var} {w('by year')}: {w('base')} vs {w('stressed')} `{name}`", "xlabel": w("year"),
+            "ylabel": ch.unit_label(var, text_attr(sb, "unit")), "year": years.tolist(), "cases": cases,
+            "words": fan_words(w), "base_p50": cases[0]["p50"], "stressed_p50": cases[1]["p50"],
+            "base_p5": cases[0]["p5"], "base_p95": cases[0]["p95"], "stressed_p5": cases[1]["p5"],
+            "stressed_p95": cases[1]["p95"]}
+    fig = draw_fan(ch, spec, years, cases, bands50=False) if ch.draws else None
     return ch.save(fig, slug("stress", name, var, "fan") + ".png",
-                   f"stress {name}: {var} {w('by year')}, {w('base')} vs {w('stressed')}",
-                   {"variable": var, "stress": name, "year": years.tolist(),
-                    "base_p50": qb[:, qp.p50].tolist(), "stressed_p50": qs[:, qp.p50].tolist(),
-                    "base_p5": qb[:, qp.p5].tolist(), "base_p95": qb[:, qp.p95].tolist(),
-                    "stressed_p5": qs[:, qp.p5].tolist(), "stressed_p95": qs[:, qp.p95].tolist()})
+                   f"stress {name}: {var} {w('by year')}, {w('base')} vs {w('stressed')}", spec)
+
+
+STAR_COLORS = {1: "#b0b0b0", 2: "#7aa6c2", 3: "#1f5f99", 4: "#d9730d", 5: "#b22222"}
+
+
+def star_color(s):
+    return STAR_COLORS.get(int(round(s)), GREY)
 
 
 def matrix_charts(ch, f):
+    """The suite's cells: market P50 with P5–P95 against R1's difficulty, and on R2's two axes; sized and colored by
+    R1's market stars, each point named."""
     w = ch.w
     m = f["matrix"]
     cells = strings(m["cell"])
@@ -556,15 +696,13 @@ def matrix_charts(ch, f):
     sq = m["share_quantile"][()]
     qp = QuantileColumns(m)
     unit = text_attr(m, "unit")
-    difficulty_cols = [i for i, n in enumerate(star_names) if n != text_attr(m, "rank_by", "market")]
-    market_col = star_names.index(text_attr(m, "rank_by", "market")) if text_attr(m, "rank_by", "market") in star_names else 0
+    rank_by = text_attr(m, "rank_by", "market")
+    difficulty_cols = [i for i, n in enumerate(star_names) if n != rank_by]
+    market_col = star_names.index(rank_by) if rank_by in star_names else 0
     difficulty = stars[:, difficulty_cols].mean(axis=1)
     mstars = stars[:, market_col]
     out = []
-    star_color = {1: "#b0b0b0", 2: "#7aa6c2", 3: "#1f5f99", 4: "#d9730d", 5: "#b22222"}
-    color_of = lambda s: star_color.get(int(round(s)), GREY)  # noqa: E731
     for kind in ("difficulty", "r2"):
-        fig, ax = plt.subplots(figsize=(8.4, 5.4))
         if kind == "difficulty":
             # Cells with the same difficulty are spread sideways so their markers and bars do not overlap.
             x = difficulty.astype(float).copy()
@@ -572,37 +710,51 @@ def matrix_charts(ch, f):
                 same = [i for i in range(len(cells)) if round(difficulty[i], 3) == d]
                 for j, i in enumerate(same):
                     x[i] += (j - (len(same) - 1) / 2) * 0.07
-            xerr = None
+            xlo = xhi = None
             xlabel = (w("R1 application difficulty") + " (" + ", ".join(star_names[i] for i in difficulty_cols) +
                       "; " + w("equal values spread sideways") + ")")
         else:
             x = sq[:, qp.p50]
-            xerr = np.vstack([x - sq[:, qp.p5], sq[:, qp.p95] - x])
+            xlo, xhi = sq[:, qp.p5], sq[:, qp.p95]
             xlabel = w("AIGC share of the work (R2: how far AIGC can transform it), P50 with P5–P95")
-        yerr = np.vstack([q[:, qp.p50] - q[:, qp.p5], q[:, qp.p95] - q[:, qp.p50]])
-        for i, c in enumerate(cells):
-            color = color_of(mstars[i])
-            ax.errorbar(x[i], q[i, qp.p50], yerr=yerr[:, i:i + 1], xerr=None if xerr is None else xerr[:, i:i + 1],
-                        fmt="o", color=color, ms=5 + 3 * mstars[i], capsize=3, lw=1.2, alpha=0.9)
-            # Each point names its cell (rank and name), alternately above and below to keep neighbours apart.
-            ax.annotate(f"{i + 1}. {c}", xy=(x[i], q[i, qp.p50]), xytext=(7, 6 if i % 2 == 0 else -11),
-                        textcoords="offset points", fontsize=7.5, color="#333")
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(w.axis())
-        ax.set_ylabel(f"{w('market space, P50 with P5–P95')} [{unit}]")
-        ax.set_xlabel(xlabel, fontsize=9)
-        handles = [plt.Line2D([], [], ls="", marker="o", color=color_of(s), ms=5 + 3 * s, label=f"{s:g}★")
-                   for s in sorted(set(mstars))]
-        ax.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
-                  title=w("R1 market stars"), title_fontsize=8, labelspacing=1.3)
         title = w("Market space against R1's difficulty" if kind == "difficulty"
                   else "The cells on R2's two axes: transformation depth × money")
-        ax.set_title(title, fontsize=10)
-        ax.margins(x=0.12)
-        data = {"cell": cells, "p5": q[:, qp.p5].tolist(), "p50": q[:, qp.p50].tolist(), "p95": q[:, qp.p95].tolist(),
-                "x": [float(v) for v in x], "market_stars": mstars.tolist()}
-        out.append(ch.save(fig, f"matrix__{kind}.png", title, data))
+        spec = {"kind": "matrix", "title": title, "xlabel": xlabel,
+                "ylabel": f"{w('market space, P50 with P5–P95')} [{unit}]", "x_style": "auto" if xlo is not None
+                else "plain", "cell": cells, "p5": q[:, qp.p5].tolist(), "p50": q[:, qp.p50].tolist(),
+                "p95": q[:, qp.p95].tolist(), "x": [float(v) for v in x], "market_stars": mstars.tolist(),
+                "colors": [star_color(s) for s in mstars], "stars_title": w("R1 market stars")}
+        if xlo is not None:
+            spec["x_lo"], spec["x_hi"] = xlo.tolist(), xhi.tolist()
+        fig = draw_matrix(ch, spec) if ch.draws else None
+        out.append(ch.save(fig, f"matrix__{kind}.png", title, spec))
     return out
+
+
+def draw_matrix(ch, spec):
+    w = ch.w
+    fig, ax = plt.subplots(figsize=(8.4, 5.4))
+    x, p5, p50, p95 = (np.array(spec[k], dtype=float) for k in ("x", "p5", "p50", "p95"))
+    yerr = np.vstack([p50 - p5, p95 - p50])
+    xerr = np.vstack([x - np.array(spec["x_lo"]), np.array(spec["x_hi"]) - x]) if "x_lo" in spec else None
+    for i, c in enumerate(spec["cell"]):
+        s = spec["market_stars"][i]
+        ax.errorbar(x[i], p50[i], yerr=yerr[:, i:i + 1], xerr=None if xerr is None else xerr[:, i:i + 1],
+                    fmt="o", color=spec["colors"][i], ms=5 + 3 * s, capsize=3, lw=1.2, alpha=0.9)
+        # Each point names its cell (rank and name), alternately above and below to keep neighbours apart.
+        ax.annotate(f"{i + 1}. {c}", xy=(x[i], p50[i]), xytext=(7, 6 if i % 2 == 0 else -11),
+                    textcoords="offset points", fontsize=7.5, color="#333")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(w.axis())
+    ax.set_ylabel(spec["ylabel"])
+    ax.set_xlabel(spec["xlabel"], fontsize=9)
+    handles = [plt.Line2D([], [], ls="", marker="o", color=star_color(s), ms=5 + 3 * s, label=f"{s:g}★")
+               for s in sorted(set(spec["market_stars"]))]
+    ax.legend(handles=handles, fontsize=8, loc="lower left", bbox_to_anchor=(1.01, 0.0), frameon=False,
+              title=spec["stars_title"], title_fontsize=8, labelspacing=1.3)
+    ax.set_title(spec["title"], fontsize=10)
+    ax.margins(x=0.12)
+    return fig
 
 
 def portfolio_chart(ch, f):
@@ -611,16 +763,18 @@ def portfolio_chart(ch, f):
     names = strings(p["holding"])
     contrib = p["contribution"][()]
     expected = p["expected_pnl"][()]
-    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(names) + 1.8))
-    y = np.arange(len(names))
-    ax.barh(y - 0.2, expected, height=0.4, color=BLUE, label=w("expected P&L"))
-    ax.barh(y + 0.2, contrib, height=0.4, color=RED, label=f"mean P&L in the worst {num_attr(p, 'level'):.0%}")
-    ax.set_yticks(y)
-    ax.set_yticklabels(names)
-    ax.axvline(0, color=GREY, lw=0.8)
-    ax.xaxis.set_major_formatter(w.axis())
-    ax.set_xlabel(f"P&L per holding [{text_attr(f, 'scenario_unit') or 'currency of the checks'}]")
-    ax.set_title(w("Portfolio: each holding's expected P&L and its share of the tail loss"), fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
-    return ch.save(fig, "portfolio__contributions.png", ch.w("portfolio: contributions to the tail loss"),
-                   {"holding": names, "contribution": contrib.tolist(), "expected_pnl": expected.tolist()})
+    spec = {"kind": "bars", "style": "auto",
+            "title": w("Portfolio: each holding's expected P&L and its share of the tail loss"),
+            "xlabel": f"{w('P&L per holding')} [{text_attr(f, 'scenario_unit') or w('currency of the checks')}]",
+            "labels": names,
+            "series": [{"name": w("expected P&L"), "values": expected.tolist(), "color": BLUE},
+                       {"name": f"{w('mean P&L in the worst')} {num_attr(p, 'level'):.0%}", "values": contrib.tolist(),
+                        "color": RED}],
+            "lines": [{"value": 0, "color": GREY}],
+            "holding": names, "contribution": contrib.tolist(), "expected_pnl": expected.tolist()}
+    lo = float(min(0, contrib.min(), expected.min()))
+    hi = float(max(0, contrib.max(), expected.max()))
+    pad = 0.08 * ((hi - lo) or 1)
+    spec["xmin"], spec["xmax"] = lo - pad, hi + pad
+    fig = draw_bars(ch, spec, 0.5 * len(names) + 1.8) if ch.draws else None
+    return ch.save(fig, "portfolio__contributions.png", w("portfolio: contributions to the tail loss"), spec)

@@ -11,7 +11,7 @@ import sys
 import h5py
 
 from .charts import use_cjk_font
-from .page import build
+from .page import MissingLibrary, build, chart_script
 from .reading import HDF5_SIGNATURE, SEAL_BYTES, SEAL_MAGIC, seal_state
 from .words import Words, say
 
@@ -182,7 +182,9 @@ def report(made):
     ap.add_argument("--locale", choices=["en", "zh"], default="en",
                     help="numbers and labels: en (13.2B) or zh (132亿, Chinese labels); default en")
     ap.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200: fit to paste into a memo)")
-    ap.add_argument("--svg", action="store_true", help="also write every chart as SVG beside its PNG")
+    ap.add_argument("--svg", action="store_true", help="also write every chart as an SVG file")
+    ap.add_argument("--no-png", action="store_true", help="write no PNG files: the page alone (it draws its charts "
+                    "in the browser), in a fraction of the time")
     a = ap.parse_args()
     if not 50 <= a.dpi <= 1200:
         sys.stderr.write(f"tamcarlo report: error: --dpi {a.dpi}: allowed 50 to 1200\n")
@@ -205,6 +207,11 @@ def report(made):
     except Refused as e:
         sys.stderr.write(f"tamcarlo report: error: {e}\n")
         return 1
+    try:
+        chart_script()  # before the work: a missing charting library is said at once
+    except MissingLibrary as e:
+        sys.stderr.write(f"tamcarlo report: error: {e}\n")
+        return 3
     use_cjk_font()
     remove_abandoned(outdir)
     tmp = f"{outdir.rstrip('/')}.tmp-{os.getpid()}"
@@ -216,7 +223,7 @@ def report(made):
         return 3
     try:
         say(f"reading {a.result}")
-        n = build(a.result, tmp, Words(a.locale), a.dpi, a.svg)
+        n = build(a.result, tmp, Words(a.locale), a.dpi, ("png",) * (not a.no_png) + ("svg",) * a.svg)
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
             fh.write("\n".join(sorted(files_under(tmp))))
         replace_dir(tmp, outdir)

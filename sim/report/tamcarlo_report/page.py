@@ -1,6 +1,5 @@
 """The report's page: one self-contained HTML file with the tables, the inputs and their sources, the run's identity
 and every chart embedded."""
-import base64
 import ctypes
 import html
 import json
@@ -24,7 +23,9 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px so
 td.t,th.t{text-align:left}th{background:#f1f3f5}img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 figure{margin:1em 0}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 .id{color:#555;font-size:.9em}h2{border-bottom:2px solid #1f5f99;padding-bottom:.2em}.warn{color:#8a4b00}
-.pair{display:block}.pair figure{margin:.3em 0}
+figure.chart .frame{position:relative;height:420px}figure.chart canvas{max-width:100%}
+figcaption button{margin-left:.6em;font-size:.85em}.readout{font-size:.88em;margin:.2em 0}.readout input{width:8em}
+.readout output{font-weight:bold;margin-left:.4em}.note{font-size:.85em;color:#555}
 nav.toc{background:#f7f9fb;border:1px solid #dde3ea;padding:.4em 1em;font-size:.9em}nav.toc ol{margin:.3em 0;columns:2}"""
 
 
@@ -46,21 +47,47 @@ def table(header, rows, text_cols=(0,), user_cols=()):
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
-# A chart's image in the page until every chart process has written its files (then its PNG, inline).
-IMAGE = re.compile("\x00image:([^\x00]*)\x00")
-
-
 def figure(ch, name, caption):
-    return (f'<figure><img alt="{esc(caption)}" src="\x00image:{name}\x00"><figcaption>{esc(caption)}'
-            '</figcaption></figure>')
+    """A chart's place on the page: page.js draws it from its spec (data.json's entry `name`) when it comes into view,
+    with a PNG download; a distribution chart also reads P(X < a) at the pointer or at a typed value."""
+    return (f'<figure class="chart" id="{esc(name[:-4])}" data-chart="{esc(name)}"><div class="frame"><canvas role="img" '
+            f'aria-label="{esc(caption)}"></canvas></div><figcaption>{esc(caption)}</figcaption></figure>')
 
 
-def inline_images(text, outdir):
-    """Each image placeholder replaced by its PNG as base64 data (the page stays self-contained)."""
-    def data(m):
-        with open(os.path.join(outdir, m.group(1)), "rb") as fh:
-            return "data:image/png;base64," + base64.b64encode(fh.read()).decode()
-    return IMAGE.sub(data, text)
+def chart_script():
+    """Chart.js, inlined so that the page needs no network: Debian's libjs-chart.js, or the file TAMCARLO_CHARTJS
+    names."""
+    path = os.environ.get("TAMCARLO_CHARTJS") or "/usr/share/javascript/chart.js/chart.min.js"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as e:
+        raise MissingLibrary(f"the page's charting library {path} cannot be read ({e.strerror}): install Debian's "
+                             "libjs-chart.js (bash .ci/setup does), or name a Chart.js 3 file in TAMCARLO_CHARTJS")
+
+
+class MissingLibrary(Exception):
+    """A library the report needs is not installed."""
+
+
+PAGE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page.js")
+
+
+def scripts(ch):
+    """The page's scripts: Chart.js, the chart specs as JSON (every '</' escaped), and page.js that draws them."""
+    w = ch.w
+    data = {"locale": w.locale, "charts": ch.data,
+            "words": {"png": w("PNG"), "read": w("P(X < a) at the pointer, or type a value:"),
+                      "hidden": w("click a legend entry to show or hide it"), "base": w("base"),
+                      "cdf": w("cumulative probability"), "share": w("share of samples per bin"), "mean": w("mean"),
+                      "off_axis": w("off the axis"), "not_on_log": w("not on the log axis")}}
+    text = json.dumps(data, default=float, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    with open(PAGE_JS, encoding="utf-8") as fh:
+        page_js = fh.read()
+    safe = text.replace("</", "<\\/")  # JSON as it was, but no "</script>" can end the element early
+    return (f"<script>{chart_script()}</script>"
+            f'<script type="application/json" id="tamcarlo-data">{safe}</script>'
+            f"<script>{page_js}</script>")
 
 
 def identity(parts):
@@ -180,8 +207,9 @@ def correlation_table(w, run):
             table([w("input"), w("input"), w("Spearman ρ asked"), w("Spearman ρ of the samples (n)")], rows, (0, 1))]
 
 
-def run_charts(ch, run):
-    """Per reported output: its distribution (or fan) chart and its tornado; a constant is stated instead."""
+def run_charts(ch, run, stresses=()):
+    """Per reported output: its distribution (or fan) chart, with the stressed cases of `stresses` ((name, Run)) to
+    show beside the base, its tornado, swing and Sobol' charts; a constant is stated instead."""
     w = ch.w
     parts = []
     for v in run.reported():
@@ -190,11 +218,9 @@ def run_charts(ch, run):
             parts.append(f"<p><b>{esc(v)}</b> {w('is constant')}: {esc(w.num(num_attr(s, 'min'), run.style(v)))} "
                          f"{w('in every sample (no distribution or tornado chart).')}</p>")
             continue
-        made = [fan(ch, run, v) if "year" in s else histogram(ch, run, v), tornado(ch, run, v), swing_chart(ch, run, v),
-                sobol_chart(ch, run, v)]
-        made = [m for m in made if m]
-        for i in range(0, len(made), 2):  # two a row: distribution | tornado, swing | Sobol' indices
-            parts.append('<div class="pair">' + "".join(figure(ch, m, dict(ch.files)[m]) for m in made[i:i + 2]) + "</div>")
+        made = [fan(ch, run, v, stresses) if "year" in s else histogram(ch, run, v, stresses), tornado(ch, run, v),
+                swing_chart(ch, run, v), sobol_chart(ch, run, v)]
+        parts += [figure(ch, m, dict(ch.files)[m]) for m in made if m]
     return parts
 
 
@@ -292,17 +318,16 @@ def stress_section(ch, base, g, name):
             figs.append(figure(ch, m, dict(ch.files)[m]))
     if same:
         parts.append(f"<p>{w('unchanged by the stress')}: " + ", ".join(f"<b>{esc(v)}</b>" for v in same) + "</p>")
-    for i in range(0, len(figs), 2):
-        parts.append('<div class="pair">' + "".join(figs[i:i + 2]) + "</div>")
-    return parts
+    return parts + figs
 
 
-def build(path, outdir, words, dpi=200, svg=False, processes=None):
-    """Writes the report of result `path` into `outdir` and returns its number of charts. The charts are rendered
-    by `processes` processes (default: one per CPU, at most 4): this one and forked children, each running the same
-    build and writing every n-th chart; the page is put together here once all have finished. A child that fails
-    has its share redone here, so its error is raised as this process's own."""
-    n = processes or max(1, min(4, len(os.sched_getaffinity(0))))
+def build(path, outdir, words, dpi=200, formats=("png",), processes=None):
+    """Writes the report of result `path` into `outdir` and returns its number of charts. The page draws its charts
+    in the browser from their specs; the files of `formats` ("png", "svg": matplotlib) are rendered by `processes`
+    processes (default: one per CPU, at most 4): this one and forked children, each running the same build and
+    writing every n-th chart; the page is put together here once all have finished. A child that fails has its
+    share redone here, so its error is raised as this process's own."""
+    n = (processes or max(1, min(4, len(os.sched_getaffinity(0))))) if formats else 1
     children = {}
     parent = os.getpid()
     try:
@@ -312,12 +337,12 @@ def build(path, outdir, words, dpi=200, svg=False, processes=None):
                 code = 1
                 try:
                     die_with(parent)
-                    compose(path, Charts(outdir, words, dpi, svg, share=(k, n)))
+                    compose(path, Charts(outdir, words, dpi, formats, share=(k, n)))
                     code = 0
                 finally:
                     os._exit(code)
             children[pid] = k
-        ch = Charts(outdir, words, dpi, svg, share=(0, n))
+        ch = Charts(outdir, words, dpi, formats, share=(0, n))
         page = compose(path, ch)
         failed = []
         while children:
@@ -326,21 +351,38 @@ def build(path, outdir, words, dpi=200, svg=False, processes=None):
                 failed.append(children[pid])
             del children[pid]
         for k in failed:
-            compose(path, Charts(outdir, words, dpi, svg, share=(k, n)))
+            compose(path, Charts(outdir, words, dpi, formats, share=(k, n)))
     finally:
         for pid in children:  # interrupted or failed here: no child writes on after this
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     if ch.tty:
         sys.stderr.write("\r\033[K")
-    say(f"{len(ch.files)} charts drawn; writing the page")
+    say(f"{len(ch.files)} charts{' drawn' if formats else ''}; writing the page")
+    ch.data = finite(ch.data)
+    page.insert(-1, scripts(ch))
     with open(os.path.join(outdir, "index.html"), "w", encoding="utf-8") as fh:
-        fh.write(inline_images("\n".join(page), outdir))
+        fh.write("\n".join(page))
     if words.locale == "zh":  # labels that would show in English on a Chinese page (a test keeps this empty)
         ch.data["_untranslated"] = sorted(ch.w.missing)
     with open(os.path.join(outdir, "data.json"), "w", encoding="utf-8") as fh:
-        json.dump(ch.data, fh, default=float, separators=(",", ":"))
+        json.dump(ch.data, fh, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return len(ch.files)
+
+
+def finite(x):
+    """`x` (dicts, lists, numbers) with every number a plain float or int and NaN/±inf as None: strict JSON, which
+    the browser's JSON.parse reads."""
+    if isinstance(x, dict):
+        return {k: finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite(v) for v in x]
+    if isinstance(x, (bool, str)) or x is None:
+        return x
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    v = float(x)
+    return v if math.isfinite(v) else None
 
 
 def die_with(parent):
@@ -371,8 +413,11 @@ def compose(path, ch):
                          "group: it was not written by tamcarlo run, or it is damaged")
     title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
     name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
+    off = w("The charts are drawn by JavaScript, which is off in this browser; tamcarlo report writes them as PNG "
+            "files unless told --no-png.")
     page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(name)} — {w('tamcarlo report')}</title><style>{CSS}</style></head><body>",
+            f"<title>{esc(name)} — {w('tamcarlo report')}</title><style>{CSS}</style></head><body>"
+            f'<noscript><p class="warn">{esc(off)}</p></noscript>',
             f"<h1>{esc(name)}{' — ' + user(title) if title else ''}</h1>",
             '<p class="id">' + identity([f"{w('result file')} {esc(os.path.basename(path))}",
                                          f"{w('seed')} {int(f.attrs.get('seed', 0))}",
@@ -429,15 +474,17 @@ def compose(path, ch):
                           [[n, w.num(p["expected_pnl"][i]), f"{p['p_loss'][i]:.3f}", w.num(p["contribution"][i])]
                            for i, n in enumerate(names)]))
         page.append(figure(ch, portfolio_chart(ch, f), w("portfolio: contributions to the tail loss")))
+    stresses = ([(k, Run(f["stress"][k], f"stress/{k}")) for k in stress_order(f)]  # in the scenario file's order
+                if kind == "scenario" and "stress" in f else [])
     for run, heading in sections:
         page += run_section(ch, run, heading)
         page += decision_section(ch, run)
-        page += run_charts(ch, run)
+        page += run_charts(ch, run, stresses if run is sections[0][0] else ())
         page.append(f"<details><summary>{w('scenario file')} ({user(text_attr(run.g, 'scenario_path'))})</summary>"
                     f"<pre>{esc(run.text)}</pre></details>")
     if kind == "scenario" and "stress" in f:
         base = sections[0][0]
-        for k in stress_order(f):  # in the scenario file's order, as the terminal shows them
+        for k, _ in stresses:  # in the scenario file's order, as the terminal shows them
             page += stress_section(ch, base, f["stress"][k], k)
     if kind == "suite":
         page.append(f"<details><summary>{w('suite file')}</summary><pre>{esc(text_attr(f, 'suite'))}</pre></details>")

@@ -23,7 +23,13 @@ ZH = {
     "is so skewed (|skewness|/√n = {ratio}, over {limit})": "偏度过大 (|偏度|/√n = {ratio}, 超过 {limit})",
     "has skewed replicate means": "其重复均值偏斜",
     "that the 95% CI of its mean covers less often than it says; trust the quantiles more, or run more samples.":
-        "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "60 bins": "60 组", "60 log bins": "60 组, 对数等宽",
+        "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "80 bins": "80 组", "P&L per holding": "各持仓损益", "mean P&L in the worst": "最差情形的平均损益:", "80 log bins": "80 组, 对数等宽",
+    "P(X < a) at the pointer, or type a value:": "指针处的 P(X < a), 或输入一个值:", "PNG": "PNG 图片",
+    "The charts are drawn by JavaScript, which is off in this browser; tamcarlo report writes them as PNG files unless told --no-png.":
+        "图表由 JavaScript 绘制, 此浏览器已关闭 JavaScript; tamcarlo report 默认另存 PNG 图片 (除非指定 --no-png).",
+    "click a legend entry to show or hide it": "点击图例可显示或隐藏该项", "first": "前",
+    "input in its highest decile": "输入处于最高十分位", "input in its lowest decile": "输入处于最低十分位",
+    "no monotone effect detectable": "检测不到单调影响", "within 2 SE of 0": "在 0 的 2 个标准误之内",
     "share of samples": "样本占比", "not on the log axis": "不在对数轴上", "off the axis": "在坐标轴之外",
     "log scale": "对数刻度", "CIs clipped to the axis": "置信区间截于坐标轴", "unchanged by the stress": "压力下不变", "cumulative probability": "累积概率", "year": "年份", "median": "中位数",
     "90% band (P5–P95)": "90% 区间 (P5–P95)", "50% band (P25–P75)": "50% 区间 (P25–P75)",
