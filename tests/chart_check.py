@@ -2,6 +2,7 @@
 sim/report and TAMCARLO_EXE the command line): axis ticks that follow the axis, point masses drawn as such, a log axis
 for a heavy right tail, Sobol' axes that one wild CI cannot stretch."""
 import json
+import math
 import os
 import re
 import shutil
@@ -106,6 +107,47 @@ class Page(InTempDir):
         self.assertTrue(data["log_x"])
         self.assertEqual(data["atoms"], [{"value": 0.0, "share": float(np.mean(x == 0))}])
         self.assertGreater(data["x_range"][0], 0)                  # the log axis starts inside the positive part
+
+    def test_store_none_draws_the_streamed_histogram(self):
+        # The same seed bet without stored samples: the chart draws the histogram the passes kept (200 log bins, the
+        # point mass at 0 apart), and its CDF agrees with the stored quantiles and P(moic < 1).
+        d = self.dir
+        scenario = self.scenario("seed.toml", '[scenario]\nname = "seed"\n[inputs]\n'
+                                              'failed = { dist = "bernoulli", p = 0.6, point = 0, source = "t" }\n'
+                                              'multiple = { dist = "lognormal", median = 3, sigma = 1.6, source = "t" }\n'
+                                              '[formulas]\nmoic = "if(failed, 0, multiple)"\n[outputs]\nreport = ["moic"]\n'
+                                              '[risk.moic]\nbelow = [1]\n')
+        out = os.path.join(d, "seed.h5")
+        n = 400_000
+        self.tamcarlo("run", scenario, "-n", str(n), "-o", out, "--store", "none")
+        self.tamcarlo("report", out, "--no-png")
+        with open(os.path.join(d, "seed-report", "data.json"), encoding="utf-8") as f:
+            spec = json.load(f)["seed__moic__distribution.png"]
+        import h5py
+        with h5py.File(out) as f:
+            s = f["summary/moic"]
+            h = s["histogram"]
+            counts, atoms, atom_counts = h["count"][()], h["atom"][()], h["atom_count"][()]
+            total = h.attrs["below"] + counts.sum() + atom_counts.sum() + h.attrs["above"]
+            self.assertEqual(total, s.attrs["n"])                  # every finite sample counted once
+            q, p_below = s["quantile"][()], float(s["risk/p_below"][0])
+            log = int(h.attrs["log"])
+        self.assertEqual(list(atoms), [0.0])
+        self.assertEqual(log, 1)
+        base = spec["cases"][0]
+        self.assertTrue(spec["log"])
+        self.assertEqual(len(base["hist"]["share"]), 200)
+        self.assertAlmostEqual(base["atoms"][0]["share"], atom_counts[0] / n, places=12)
+        # P(failed) = 0.6: the point mass within 4 binomial SE.
+        self.assertLess(abs(base["atoms"][0]["share"] - 0.6), 4 * math.sqrt(0.6 * 0.4 / n))
+        # The page's CDF: linear between the bins' edges, so at P75, P95 and P(moic < 1) it is within one bin's share of
+        # the exact values (the median is the point mass at 0).
+        xs, ps = np.array(base["cdf"]["x"]), np.array(base["cdf"]["p"])
+        one_bin = max(base["hist"]["share"])
+        at = lambda v: float(np.interp(v, xs, ps))  # noqa: E731
+        self.assertLess(abs(at(q[5]) - 0.75), one_bin)
+        self.assertLess(abs(at(q[7]) - 0.95), one_bin)
+        self.assertLess(abs(at(1.0) - p_below), one_bin)
 
     def test_a_timed_projection_with_stresses(self):
         d = self.dir

@@ -51,8 +51,18 @@ bool same(const std::vector<QuantileEstimate>& a, const std::vector<QuantileEsti
   return true;
 }
 
+bool same(const std::optional<Histogram>& a, const std::optional<Histogram>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  const HistogramLayout &x = a->layout, &y = b->layout;
+  return a->counts == b->counts && x.atoms.size() == y.atoms.size() &&
+         std::equal(x.atoms.begin(), x.atoms.end(), y.atoms.begin(), [](double u, double v) { return same(u, v); }) &&
+         x.bins == y.bins && x.log == y.log && same(x.lo, y.lo) && same(x.hi, y.hi) && same(x.inv_width, y.inv_width) &&
+         x.key_lo == y.key_lo && x.key_width == y.key_width;
+}
+
 bool same(const ColumnResult& a, const ColumnResult& b) {
-  if (!same(a.moments, b.moments) || !same(a.quantiles, b.quantiles)) return false;
+  if (!same(a.moments, b.moments) || !same(a.quantiles, b.quantiles) || !same(a.histogram, b.histogram)) return false;
   if (a.risk.has_value() != b.risk.has_value() || a.allocation.has_value() != b.allocation.has_value()) return false;
   if (a.risk) {
     for (std::size_t i = 0; i < a.risk->tails.size(); ++i)
@@ -75,7 +85,10 @@ bool same(const ColumnResult& a, const ColumnResult& b) {
 // and an allocation of itself over (w, g).
 std::vector<ColumnSpec> specs_for(const Plan& plan) {
   std::vector<ColumnSpec> specs(plan.series().size());
-  for (auto& s : specs) s.probs.assign(k_report_probs.begin(), k_report_probs.end());
+  for (auto& s : specs) {
+    s.probs.assign(k_report_probs.begin(), k_report_probs.end());
+    s.histogram = true;
+  }
   const auto at = [&](const char* name) {
     for (std::size_t i = 0; i < plan.series().size(); ++i)
       if (plan.variables()[plan.series()[i].var].name == name) return i;
@@ -381,4 +394,68 @@ TEST_CASE("order statistics: the region search counts the same at every SIMD lev
     CHECK(got.bin == reference.bin);
     CHECK(got.collected == reference.collected);
   }
+}
+
+TEST_CASE("stream: the chart histogram counts every finite value once, point masses apart, pilot or not", "[stream]") {
+  const Scenario s = test::scenario(k_awkward);
+  const Plan plan(s);
+  const std::uint64_t n = GENERATE(std::uint64_t{70'000}, std::uint64_t{300'000});  // without and with a pilot
+  INFO("N = " << n);
+  const auto res = stream(plan, n, 2);
+  const PlanSource source(plan, 42, n);
+  const std::vector<bool> all(plan.series().size(), true);
+  const auto columns = collect_columns(source, n, all, 2);
+  for (std::size_t i = 0; i < res.size(); ++i) {
+    const std::string name = plan.variables()[plan.series()[i].var].name;
+    INFO(name);
+    REQUIRE(res[i].histogram);
+    const Histogram& h = *res[i].histogram;
+    // The same counts as counting every sample into the layout directly, and every finite value counted.
+    std::vector<std::uint64_t> direct(h.layout.slots(), 0);
+    count_histogram(h.layout, columns[i], direct);
+    CHECK(direct == h.counts);
+    std::uint64_t total = 0;
+    for (const auto c : h.counts) total += c;
+    CHECK(total == res[i].moments.n);
+    const auto edges = h.layout.edges();
+    CHECK(edges.size() == h.layout.bins + 1);
+    CHECK(std::is_sorted(edges.begin(), edges.end()));
+    if (name == "w") {  // if(u < 0.5, 0, g): a point mass at 0 of about half the samples (5 SE: 0.5 · √(1/n)·5)
+      REQUIRE(!h.layout.atoms.empty());
+      CHECK(h.layout.atoms.front() == 0);
+      CHECK(std::abs(static_cast<double>(h.counts[0]) / static_cast<double>(n) - 0.5) < 5 * 0.5 / std::sqrt(double(n)));
+    }
+    if (name == "g") {  // gamma(0.3): P99 far beyond 100 × P1, positive: log bins, no point mass
+      CHECK(h.layout.log);
+      CHECK(h.layout.atoms.empty());
+    }
+    if (name == "z") {  // d / (e − 1) takes few values (and ±inf, not counted): every value a point mass, no bins
+      CHECK(h.layout.bins == 0);
+      CHECK(h.counts[h.layout.atoms.size()] + h.counts[h.layout.atoms.size() + 1] == 0);
+    }
+  }
+}
+
+TEST_CASE("histogram: placement finds point masses, a log axis for a heavy tail, and slots every value", "[stream]") {
+  std::vector<double> v;
+  for (int i = 0; i < 300; ++i) v.push_back(0);  // 30%: a point mass
+  for (int i = 1; i <= 700; ++i) v.push_back(std::pow(10.0, 4.0 * i / 700));  // 1 … 10^4: two decades and more
+  std::sort(v.begin(), v.end());
+  const HistogramLayout h = HistogramLayout::place(v);
+  REQUIRE(h.atoms == std::vector<double>{0.0});
+  CHECK(h.log);
+  CHECK(h.bins == HistogramLayout::k_bins);
+  CHECK(h.slot(0.0) == 0);
+  CHECK(h.slot(-1.0) == 1);                    // below the bins
+  CHECK(h.slot(1e9) == 1 + h.bins + 1);        // above them
+  const auto edges = h.edges();
+  for (const double x : {2.0, 35.0, 4000.0}) {  // a binned value lies between its bin's edges
+    const std::size_t b = h.slot(x) - 2;
+    CHECK(edges[b] <= x);
+    CHECK(x < edges[b + 1]);
+  }
+  const std::vector<double> few = {1, 1, 2, 2, 2, 7};
+  const HistogramLayout d = HistogramLayout::place(few);
+  CHECK(d.atoms == std::vector<double>{1, 2, 7});
+  CHECK(d.bins == 0);
 }

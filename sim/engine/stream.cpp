@@ -60,8 +60,18 @@ struct ColumnPass {
   bool sums = false;            // region sums about `shift` (and of the companions)
   double shift = 0;
   std::vector<std::size_t> companions;
+  std::optional<HistogramLayout> hist;  // main pass: the column's chart histogram, placed by the pilot
   [[nodiscard]] std::size_t stride() const { return k_sum_powers + companions.size(); }
 };
+
+// Adds b's counts to a (the same size, or a empty: a becomes b).
+void add_counts(std::vector<std::uint64_t>& a, std::vector<std::uint64_t>&& b) {
+  if (a.empty()) {
+    a = std::move(b);
+    return;
+  }
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) a[i] += b[i];
+}
 
 // A pass's mergeable results over a block range.
 struct PassState {
@@ -70,6 +80,7 @@ struct PassState {
   std::vector<BlockTree<ReplicateMoments>> replicates;  // a design run's: per column (empty trees otherwise)
   std::vector<BlockTree<Sums>> sums;
   std::vector<LayoutCounts> counts;
+  std::vector<std::vector<std::uint64_t>> hist;  // per column: its chart histogram's slot counts (main pass)
 
   [[nodiscard]] bool empty() const { return first_block == end_block; }
   void join(PassState&& right) {
@@ -87,6 +98,7 @@ struct PassState {
       replicates[c].join(std::move(right.replicates[c]));
       sums[c].join(std::move(right.sums[c]));
       counts[c].merge(std::move(right.counts[c]));
+      add_counts(hist[c], std::move(right.hist[c]));
     }
   }
 };
@@ -160,6 +172,7 @@ std::string serialize(const PassState& s) {
     w.put_vector(s.counts[c].bin);
     w.put<std::uint64_t>(s.counts[c].collected.size());
     for (const auto& v : s.counts[c].collected) w.put_vector(v);
+    w.put_vector(s.hist[c]);
   }
   return w.out;
 }
@@ -184,6 +197,7 @@ PassState deserialize(const std::string& bytes) try {
   s.replicates.resize(width);
   s.sums.resize(width);
   s.counts.resize(width);
+  s.hist.resize(width);
   for (std::size_t c = 0; c < width; ++c) {
     std::vector<BlockTree<Moments>::Node> mn(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& n : mn) {
@@ -214,6 +228,7 @@ PassState deserialize(const std::string& bytes) try {
     s.counts[c].bin = r.get_vector<std::uint64_t>();
     s.counts[c].collected.resize(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& v : s.counts[c].collected) v = r.get_vector<double>();
+    s.hist[c] = r.get_vector<std::uint64_t>();
   }
   if (r.at != bytes.size()) throw RunError("a serialized pass state has trailing bytes");
   return s;
@@ -242,6 +257,7 @@ struct ThreadScratch {
   std::unique_ptr<BlockEvaluator> eval;
   std::vector<const double*> cols;
   std::vector<LayoutCounts> counts;
+  std::vector<std::vector<std::uint64_t>> hist;  // per column: chart histogram slot counts
   std::vector<std::vector<double>> buffer;  // per stored column: one chunk
   std::vector<double> block_sums;
 };
@@ -300,7 +316,10 @@ void PassBody::run_chunk(std::uint64_t chunk) {
   if (!local.eval) {
     local.eval = ctx_.source.evaluator();
     local.cols.resize(width);
-    for (const auto& c : ctx_.columns) local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout) : LayoutCounts{});
+    for (const auto& c : ctx_.columns) {
+      local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout) : LayoutCounts{});
+      local.hist.emplace_back(c.hist ? c.hist->slots() : 0, 0);
+    }
     // A chunk of rows per stored column, no more than the run has (20,000 columns of a 1,000-sample run: 160 MB,
     // not 10 GB).
     const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(ctx_.samples, k_chunk_blocks * k_block_size));
@@ -330,6 +349,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
         moments_[c].add(b, Moments::of(x));
         if (ctx_.split) replicates_[c].add(b, replicate_moments(*ctx_.split, first, x));
       }
+      if (cp.hist) count_histogram(*cp.hist, x, local.hist[c]);
       if (!cp.active) continue;
       if (!cp.sums) {
         count_into(cp.layout, x, local.counts[c]);
@@ -392,7 +412,12 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
   s.replicates = std::move(body.replicates_);
   s.sums = std::move(body.sums_);
   s.counts.resize(ctx.columns.size());
+  s.hist.resize(ctx.columns.size());
   for (std::size_t c = 0; c < ctx.columns.size(); ++c) {
+    if (ctx.columns[c].hist) {
+      s.hist[c].assign(ctx.columns[c].hist->slots(), 0);
+      for (auto& l : locals) add_counts(s.hist[c], std::move(l.hist[c]));
+    }
     if (!ctx.columns[c].active) continue;
     s.counts[c] = LayoutCounts::for_layout(ctx.columns[c].layout);
     for (auto& l : locals) s.counts[c].merge(std::move(l.counts[c]));
@@ -751,6 +776,8 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
       for (const auto& b : p.brackets)
         intervals.push_back({b.first, b.last, collect_all, collect_all ? 0u : k_bins});
       ColumnPass& cp = passes[p.column];
+      if (state[p.column].spec->histogram && !state[p.column].pilot.empty())
+        cp.hist = HistogramLayout::place(state[p.column].pilot);
       cp.active = true;
       cp.layout = Layout::make(state[p.column].fixed_cuts, intervals);
       cp.sums = state[p.column].sums;
@@ -761,6 +788,23 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
   }
 
   return passes;
+}
+
+// A column's chart histogram after the main pass: its counts where the pilot placed it; without a pilot (a short run,
+// whose main pass collected every finite value), placed from and counted over all the values.
+std::optional<Histogram> main_pass_histogram(const ColumnState& st, const ColumnPass& cp, PassState& merged,
+                                             std::size_t c) {
+  if (!st.spec->histogram || st.moments.n == 0) return std::nullopt;
+  if (cp.hist) return Histogram{*cp.hist, merged.hist[c]};
+  if (!cp.active) return std::nullopt;
+  std::vector<double> all;
+  for (const auto& v : merged.counts[c].collected) all.insert(all.end(), v.begin(), v.end());
+  if (all.size() != st.moments.n) return std::nullopt;  // not every value at hand (never for a run without a pilot)
+  std::sort(all.begin(), all.end());
+  Histogram h{HistogramLayout::place(all), {}};
+  h.counts.assign(h.layout.slots(), 0);
+  count_histogram(h.layout, all, h.counts);
+  return h;
 }
 
 // Settles column c after a pass: the ranks now known, and either its final statistics (true) or
@@ -780,6 +824,7 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
     if (st.moments.n == 0) {  // no finite sample: the statistics are undefined, not 0
       results[c].moments.mean = results[c].moments.min = results[c].moments.max = std::nan("");
     }
+    results[c].histogram = main_pass_histogram(st, passes[c], merged, c);
   }
   if (!passes[c].active || st.done) return true;
   const ColumnPass& cp = passes[c];
@@ -925,6 +970,9 @@ struct Stream::Impl {
         for (const auto& rm : node.value.parts)
           if (!split || rm.first >= split->replicates) throw damaged(fmt::format("column {}'s replicates", c));
       const ColumnPass& cp = passes[c];
+      if (part.hist.size() != width ||
+          (!(part.empty() && part.hist[c].empty()) && part.hist[c].size() != (cp.hist ? cp.hist->slots() : 0)))
+        throw damaged(fmt::format("column {}'s histogram", c));
       const LayoutCounts& k = part.counts[c];
       if (!cp.active) {
         if (!k.region.empty() || !k.bin.empty() || !k.collected.empty()) throw damaged("counts of an unordered column");
@@ -948,6 +996,7 @@ struct Stream::Impl {
       current.replicates.resize(width);
       current.sums.resize(width);
       current.counts.resize(width);
+      current.hist.resize(width);
     }
     if (opt.phase) opt.phase("statistics");
     const auto start = Clock::now();

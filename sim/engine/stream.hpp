@@ -8,6 +8,7 @@
 // and the collection budget, never on the sample count.
 #pragma once
 #include "sim/stats/block_tree.hpp"
+#include "sim/stats/histogram.hpp"
 #include "sim/stats/run_summary.hpp"
 #include "sim/stats/order_stats.hpp"
 #include "sim/stats/risk.hpp"
@@ -74,6 +75,7 @@ struct ColumnSpec {
   std::optional<RiskSpec> risk;            ///< VaR, CVaR, threshold probabilities, semi-deviation
   std::optional<AllocationSpec> allocation;
   bool stored = false;                     ///< handed to the sample sink in the first pass
+  bool histogram = false;                  ///< keep a chart histogram (HistogramLayout) of every finite value
 };
 
 /// Result of an AllocationSpec.
@@ -89,6 +91,7 @@ struct ColumnResult {
   std::vector<QuantileEstimate> quantiles;  ///< at ColumnSpec::probs
   std::optional<RiskStats> risk;
   std::optional<Allocation> allocation;
+  std::optional<Histogram> histogram;       ///< when ColumnSpec::histogram and the column had a finite value
 };
 
 /// Receives the stored columns of samples [first, first + rows) (rows ≤ k_chunk_blocks × k_block_size), in

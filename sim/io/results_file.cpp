@@ -31,6 +31,27 @@ H5Handle open_file(const std::string& file) {
 
 namespace {
 
+// summary/<name>/histogram: the chart histogram the main pass kept (counts as float64, exact below 2^53): the bins'
+// edges and counts, the point masses counted apart, and the values below and above the bins.
+void write_histogram(hid_t parent, const Histogram& h) {
+  const H5Handle g = h5::group(parent, "histogram");
+  const hid_t id = g.get();
+  const HistogramLayout& l = h.layout;
+  const std::size_t a = l.atoms.size();
+  const auto count = [&](std::size_t slot) { return static_cast<double>(h.counts.at(slot)); };
+  std::vector<double> atom_count, bin_count;
+  for (std::size_t i = 0; i < a; ++i) atom_count.push_back(count(i));
+  for (std::size_t b = 0; b < l.bins; ++b) bin_count.push_back(count(a + 1 + b));
+  const auto edges = l.edges();
+  h5::dataset(id, "edge", edges, {edges.size()}, {"edge"});
+  h5::dataset(id, "count", bin_count, {bin_count.size()}, {"bin"});
+  h5::dataset(id, "atom", l.atoms, {a}, {"atom"});
+  h5::dataset(id, "atom_count", atom_count, {a}, {"atom"});
+  h5::attr(id, "below", h.counts.at(a));
+  h5::attr(id, "above", h.counts.at(a + 1 + l.bins));
+  h5::attr(id, "log", std::uint64_t{l.log});
+}
+
 // summary/<name>/risk: tail levels with VaR (and CI) and CVaR (and SE), threshold probabilities, downside deviation.
 void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
   const H5Handle g = h5::group(parent, "risk");
@@ -410,6 +431,7 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   h5::dataset(id, "quantile", value, dims, per_year({"quantile_p"}));
   h5::dataset(id, "quantile_lo", lo, dims, per_year({"quantile_p"}));
   h5::dataset(id, "quantile_hi", hi, dims, per_year({"quantile_p"}));
+  if (first.histogram && !timed) write_histogram(id, *first.histogram);
 }
 
 ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(std::make_unique<Impl>(std::move(target))) {

@@ -242,6 +242,7 @@ std::vector<ColumnSpec> column_specs(const RunSummary& r) {
     if (v.stored || v.reported) c.probs.assign(k_report_probs.begin(), k_report_probs.end());
     if (v.risk_spec && (v.stored || v.reported)) c.risk = v.risk_spec;
     c.stored = v.stored;
+    c.histogram = v.reported && !v.year && !v.constant;
     specs.push_back(std::move(c));
   }
   return specs;
@@ -253,6 +254,7 @@ void take_results(RunSummary& r, const std::vector<ColumnResult>& results, std::
     r.variables[i].moments = c.moments;
     r.variables[i].quantiles = c.quantiles;
     r.variables[i].risk = c.risk;
+    r.variables[i].histogram = c.histogram;
   }
 }
 

@@ -4,6 +4,7 @@
 #include "sim/lang/scenario.hpp"
 #include "sim/stats/matrix.hpp"
 #include "sim/stats/portfolio.hpp"
+#include "sim/stats/histogram.hpp"
 #include "sim/stats/risk.hpp"
 #include "sim/lang/specs.hpp"
 #include "sim/stats/statistics.hpp"
@@ -45,6 +46,7 @@ struct VariableSummary {
   std::vector<QuantileEstimate> quantiles;   ///< at k_report_probs; empty when its samples were not held
   std::optional<RiskSpec> risk_spec;         ///< [risk.<name>] of the scenario, if any
   std::optional<RiskStats> risk;             ///< computed from the held samples when risk_spec is set
+  std::optional<Histogram> histogram;        ///< reported, untimed: the chart histogram the main pass kept
   std::vector<double> sensitivity;           ///< reported series: Spearman ρ with each of RunSummary::sensitivity_inputs
   std::vector<Swing> swing;                  ///< reported series: its swing per RunSummary::sensitivity_inputs
   std::vector<SobolIndex> sobol_first, sobol_total;  ///< with --sobol: per RunSummary::sobol_inputs (empty otherwise)

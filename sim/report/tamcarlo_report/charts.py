@@ -139,6 +139,61 @@ def binning(samples):
     return atoms, rests, log_x, float(lo), float(hi), edges
 
 
+def streamed_case(name, s, mean, hidden=False):
+    """A distribution chart's case from the histogram the passes kept (summary/<var>/histogram: --store none): the
+    share of samples per bin, the point masses counted apart, and the distribution function at the bins' edges and
+    the point masses, with the exact stored quantiles beyond the bins."""
+    h = s["histogram"]
+    n = num_attr(s, "n")
+    edges, counts = h["edge"][()], h["count"][()]
+    atoms, atom_counts = h["atom"][()], h["atom_count"][()]
+    below = float(h.attrs["below"])
+    spec = {"name": name, "mean": float(mean), "hidden": hidden, "log": bool(int(h.attrs["log"])),
+            "range_words": " (P0.1–P99.9)", "atoms": [{"value": float(v), "share": float(c / n)}
+                                                     for v, c in zip(atoms, atom_counts) if c > 0],
+            "clipped_share": float((below + float(h.attrs["above"])) / n)}
+    if len(counts):
+        spec["hist"] = {"edges": compact(edges), "share": compact(counts / n, 4)}
+    # P(X < x): the binned part at the edges (linear between them) plus the point masses below x; at a point mass,
+    # the step it makes.
+    binned = np.concatenate([[below], below + np.cumsum(counts)]) if len(counts) else np.array([below, below])
+    ex = edges if len(counts) else np.array([num_attr(s, "min"), num_attr(s, "min")])
+    points = {}
+    for x, c in zip(ex, binned):
+        points[float(x)] = [(c + atom_counts[atoms < x].sum()) / n]
+    for a, c in zip(atoms, atom_counts):
+        cont = float(np.interp(a, ex, binned)) if len(counts) else below
+        before = (cont + atom_counts[atoms < a].sum()) / n
+        points[float(a)] = [before, before + c / n]
+    qp = QuantileColumns(s)
+    for v, p in zip(s["quantile"][()], qp.p):  # the exact quantiles beyond the bins
+        if v < ex[0] or v > ex[-1]:
+            points.setdefault(float(v), [float(p)])
+    points.setdefault(num_attr(s, "min"), [0.0])
+    points.setdefault(num_attr(s, "max"), [1.0])
+    xs, ps = [], []
+    for x in sorted(points):
+        for p in points[x]:
+            xs.append(x)
+            ps.append(p)
+    spec["cdf"] = {"x": compact(xs), "p": compact(np.maximum.accumulate(ps))}
+    return spec
+
+
+def streamed_range(cases):
+    """The x range of streamed cases: their bins' span and point masses."""
+    lo = min((c["hist"]["edges"][0] for c in cases if "hist" in c), default=math.inf)
+    hi = max((c["hist"]["edges"][-1] for c in cases if "hist" in c), default=-math.inf)
+    for c in cases:
+        for a in c["atoms"]:
+            if not (all(d["log"] for d in cases) and a["value"] <= 0):
+                lo, hi = min(lo, a["value"]), max(hi, a["value"])
+    if not hi > lo:
+        span = abs(lo) or 1.0
+        lo, hi = lo - 0.05 * span, hi + 0.05 * span
+    return float(lo), float(hi)
+
+
 def case_spec(name, x, atoms, rest, edges, lo, hi, q, qp, mean, hidden=False):
     """One case of a distribution chart for the page: its histogram (share of all samples per bin, the point masses
     apart), its point masses, its distribution function at CDF_P (the samples' quantiles) or, without samples, at the
@@ -198,16 +253,25 @@ def histogram(ch, run, var, stresses=()):
     elif x is not None and len(x):
         atoms_all, rests, log_x, lo2, hi2, edges = binning([x])
         others, xs = [], []
-    else:
-        atoms_all, rests, log_x, edges = [[]], [None], False, None
+    if x is None and "histogram" in s:  # samples not stored: the histogram the passes kept (streamed)
+        others = [(k, st) for k, st in others if "histogram" in st.summary[var]]
+        cases = [streamed_case(w("base") if others else var, s, mean)] + \
+                [streamed_case(f"{w('stressed')}: {k}", st.summary[var], num_attr(st.summary[var], "mean"), True)
+                 for k, st in others]
+        log_x, (lo2, hi2) = all(c["log"] for c in cases), streamed_range(cases[:1])  # the base in view
+    elif x is None:  # summaries only: the CDF through the stored quantiles
         lo2, hi2 = plotted_range(q, None)
-        xs = [None] * len(others)
-    cases = [case_spec(w("base") if others else var, x, atoms_all[0], rests[0], edges, lo2, hi2, q, qp, mean)]
-    for i, ((k, st), xo) in enumerate(zip(others, xs)):
-        so = st.summary[var]
-        cases.append(case_spec(f"{w('stressed')}: {k}", xo, atoms_all[i + 1] if xo is not None else [],
-                               rests[i + 1] if xo is not None else None, edges, lo2, hi2, so["quantile"][()],
-                               QuantileColumns(so), num_attr(so, "mean"), hidden=True))
+        log_x = False
+        cases = [case_spec(w("base") if others else var, None, [], None, None, lo2, hi2, q, qp, mean)] + \
+                [case_spec(f"{w('stressed')}: {k}", None, [], None, None, lo2, hi2, st.summary[var]["quantile"][()],
+                           QuantileColumns(st.summary[var]), num_attr(st.summary[var], "mean"), hidden=True)
+                 for k, st in others]
+    else:
+        cases = [case_spec(w("base") if others else var, x, atoms_all[0], rests[0], edges, lo2, hi2, q, qp, mean)]
+        for i, ((k, st), xo) in enumerate(zip(others, xs)):
+            so = st.summary[var]
+            cases.append(case_spec(f"{w('stressed')}: {k}", xo, atoms_all[i + 1], rests[i + 1], edges, lo2, hi2,
+                                   so["quantile"][()], QuantileColumns(so), num_attr(so, "mean"), hidden=True))
     markers = [{"value": float(value), "label": f"{label} {w.num(value, style)}", "dash": dash,
                 "color": RED if label == w("mean") else GREY}
                for value, dash, label in [(q[qp.p5], [2, 3], "P5"), (q[qp.p50], [6, 4], "P50"),
@@ -225,40 +289,44 @@ def histogram(ch, run, var, stresses=()):
                 caps.append({"value": float(t), "color": GREEN, "dash": [],
                              "label": f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}"})
             thresholds.append({"threshold": float(t), "p_below": float(p), "tail": tail})
+    for c in cases:  # what the bins span, for the --png legend
+        c.setdefault("range_words", " (P0.5–P99.5)" if log_x else " (P1–P99)")
     binned = any("hist" in c for c in cases)
-    binning_words = w("80 log bins") if log_x else w("80 bins")
+    bins = len(cases[0]["hist"]["share"]) if "hist" in cases[0] else HIST_BINS
+    binning_words = (w("{bins} log bins") if log_x else w("{bins} bins")).format(bins=bins)
     spec = {"kind": "distribution", "variable": var, "run": run.label, "style": style,
             "title": f"{var} — {run.title or run.name}",
             "xlabel": ch.unit_label(var, unit) + (f" ({w('log scale')})" if log_x else ""),
             "ylabel": f"{w('share per bin')} ({binning_words})" if binned else
-            (w("share of samples") if x is not None else w("samples not stored: no histogram")),
+            (w("share of samples") if any(c.get("atoms") for c in cases) else w("samples not stored: no histogram")),
             "cdf_label": w("cumulative probability"), "log": log_x, "x_range": [lo2, hi2], "cases": cases,
             "markers": markers + caps, "regions": regions,
             "p5": float(q[qp.p5]), "p50": float(q[qp.p50]), "p95": float(q[qp.p95]), "mean": mean, "log_x": log_x}
-    if x is not None and len(x):
+    if "atoms" in cases[0]:
         spec["atoms"] = cases[0]["atoms"]
         spec["clipped_share"] = cases[0].get("clipped_share", 0.0)
     if thresholds:
         spec["thresholds"] = thresholds
-    fig = draw_distribution(ch, spec, var, style, x, atoms_all[0], edges, q, qp) if ch.draws else None
+    fig = draw_distribution(ch, spec, var, style) if ch.draws else None
     return ch.save(fig, slug(run.label, var, "distribution") + ".png",
                    f"{run.label}: {w('distribution of')} {var}", spec, layout=False)
 
 
-def draw_distribution(ch, spec, var, style, x, atoms, edges, q, qp):
+def draw_distribution(ch, spec, var, style):
     """The base case of a distribution spec as a matplotlib figure (the --png/--svg file)."""
     w = ch.w
     base = spec["cases"][0]
     lo2, hi2 = spec["x_range"]
     log_x = spec["log"]
     fig, ax = plt.subplots(figsize=(7.2, 4.2))
-    if x is not None and len(x):
+    if "atoms" in base:
         top = 0.0
+        atoms = [(a["value"], a["share"]) for a in base["atoms"]]
         if "hist" in base:
-            share = np.array(base["hist"]["share"])
-            ax.stairs(share, edges, fill=True, color=BLUE, alpha=0.55,
-                      label=w("share of samples per bin") + (" (P0.5–P99.5)" if log_x else " (P1–P99)"))
-            top = float(share.max()) * 1.15 if len(share) else 0.0
+            share = np.array(base["hist"]["share"], dtype=float)
+            ax.stairs(share, base["hist"]["edges"], fill=True, color=BLUE, alpha=0.55,
+                      label=w("share of samples per bin") + base.get("range_words", ""))
+            top = float(np.nanmax(share)) * 1.15 if len(share) else 0.0
         top = top or max(p for _, p in atoms) * 1.15
         draw_atoms(ax, atoms, var, style, w, log_x, top)
         ax.set_ylim(0, top)
@@ -311,6 +379,10 @@ def overlay(ch, base, stressed, var, name):
         (atoms_b, atoms_s), (rest_b, rest_s), log_x, lo, hi, edges = binning([xb, xs])
         cases = [case_spec(w("base"), xb, atoms_b, rest_b, edges, lo, hi, qb, qp, mb),
                  case_spec(label_s, xs, atoms_s, rest_s, edges, lo, hi, qs, qps, ms)]
+    elif "histogram" in sb and "histogram" in ss:  # samples not stored: the histograms the passes kept
+        cases = [streamed_case(w("base"), sb, mb), streamed_case(label_s, ss, ms)]
+        log_x, edges = all(c["log"] for c in cases), True
+        lo, hi = streamed_range(cases)
     else:
         log_x, edges = False, None
         lo, hi = plotted_range(np.array([min(qb[0], qs[0]), max(qb[-1], qs[-1])]), None)
@@ -320,7 +392,8 @@ def overlay(ch, base, stressed, var, name):
     spec = {"kind": "distribution", "variable": var, "stress": name, "style": style,
             "title": f"{var}: {w('base')} vs {w('stressed')} `{name}`",
             "xlabel": ch.unit_label(var, text_attr(sb, "unit")) + (f" ({w('log scale')})" if log_x else ""),
-            "ylabel": f"{w('share per bin')} ({w('80 log bins') if log_x else w('80 bins')})" if binned else
+            "ylabel": f"{w('share per bin')} (" + (w("{bins} log bins") if log_x else w("{bins} bins")).format(
+                bins=len(cases[0]["hist"]["share"]) if "hist" in cases[0] else HIST_BINS) + ")" if binned else
             w("cumulative probability"), "cdf_label": w("cumulative probability"), "log": log_x, "x_range": [lo, hi],
             "cases": cases, "markers": [], "regions": [], "mean_lines": True,
             "base_p50": float(qb[qp.p50]), "stressed_p50": float(qs[qps.p50]), "base_mean": mb, "stressed_mean": ms}
@@ -333,8 +406,8 @@ def overlay(ch, base, stressed, var, name):
             top = 0.0
             for c, color in zip(cases, (BLUE, ORANGE)):
                 if "hist" in c:
-                    share = np.array(c["hist"]["share"])
-                    ax.stairs(share, edges, fill=True, color=color, alpha=0.45, label=c["name"])
+                    share = np.array(c["hist"]["share"], dtype=float)
+                    ax.stairs(share, c["hist"]["edges"], fill=True, color=color, alpha=0.45, label=c["name"])
                     top = max(top, float(share.max()) * 1.15)
             top = top or max(a["share"] for c in cases for a in c["atoms"]) * 1.15
             for c, color, lw, case in ((cases[0], BLUE, 4.0, w("base")), (cases[1], ORANGE, 1.8, name)):

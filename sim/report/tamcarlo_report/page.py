@@ -25,7 +25,7 @@ figure{margin:1em 0}figcaption{font-size:.85em;color:#555}pre{background:#f7f7f7
 .id{color:#555;font-size:.9em}h2{border-bottom:2px solid #1f5f99;padding-bottom:.2em}.warn{color:#8a4b00}
 figure.chart .frame{position:relative;height:420px}figure.chart canvas{max-width:100%}
 figcaption button{margin-left:.6em;font-size:.85em}.readout{font-size:.88em;margin:.2em 0}.readout input{width:8em}
-.readout output{font-weight:bold;margin-left:.4em}.note{font-size:.85em;color:#555}
+.readout output{font-weight:bold;margin-left:.4em}.readout .at{display:block;min-height:1.3em;font-weight:bold}.note{font-size:.85em;color:#555}
 nav.toc{background:#f7f9fb;border:1px solid #dde3ea;padding:.4em 1em;font-size:.9em}nav.toc ol{margin:.3em 0;columns:2}"""
 
 

@@ -23,7 +23,7 @@ ZH = {
     "is so skewed (|skewness|/√n = {ratio}, over {limit})": "偏度过大 (|偏度|/√n = {ratio}, 超过 {limit})",
     "has skewed replicate means": "其重复均值偏斜",
     "that the 95% CI of its mean covers less often than it says; trust the quantiles more, or run more samples.":
-        "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "80 bins": "80 组", "P&L per holding": "各持仓损益", "mean P&L in the worst": "最差情形的平均损益:", "80 log bins": "80 组, 对数等宽",
+        "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "{bins} bins": "{bins} 组", "P&L per holding": "各持仓损益", "mean P&L in the worst": "最差情形的平均损益:", "{bins} log bins": "{bins} 组, 对数等宽",
     "P(X < a) at the pointer, or type a value:": "指针处的 P(X < a), 或输入一个值:", "PNG": "PNG 图片",
     "The charts are drawn by JavaScript, which is off in this browser; tamcarlo report writes them as PNG files unless told --no-png.":
         "图表由 JavaScript 绘制, 此浏览器已关闭 JavaScript; tamcarlo report 默认另存 PNG 图片 (除非指定 --no-png).",

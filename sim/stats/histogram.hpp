@@ -1,0 +1,46 @@
+// A fixed-size histogram of one column for charts, kept by the streaming passes whatever N is and whether or not the
+// samples are stored. Its bins are placed once, from a sorted sample (the pilot's values, or all of a short run's),
+// so that every process places the same; counts are integers, so any split of the blocks merges to the same bits.
+// Values that the sample saw at 1% or more each (a MOIC of 0 when the company fails, a repaid preference) are
+// counted apart as point masses, never smeared into a bin; a positive column whose P99 is 100 times its P1 or more
+// gets bins of equal width in order_key, which for positive doubles is nearly equal width in log(x).
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tamcarlo {
+
+/// Where a histogram puts each finite value: its slots are the atoms, then "below", the bins, then "above".
+struct HistogramLayout {
+  std::vector<double> atoms;       ///< sorted values counted apart (point masses)
+  std::uint32_t bins = 0;          ///< 0 when the sample held nothing but atoms
+  bool log = false;                ///< bins of equal order_key width (positive values) instead of equal width
+  double lo = 0, hi = 0;           ///< the binned range [lo, hi)
+  double inv_width = 0;            ///< linear: bins / (hi − lo)
+  std::uint64_t key_lo = 0, key_width = 1;  ///< log: bin b holds keys [key_lo + b·key_width, key_lo + (b+1)·key_width)
+
+  /// Bins per histogram (about the resolution of a full-width chart).
+  static constexpr std::uint32_t k_bins = 200;
+  /// A layout for the values of `sorted` (finite, ascending, not empty): atoms are values with ≥ 1% of them (every
+  /// distinct value when there are at most 20), up to 32; bins cover the other values' P0.1–P99.9 (linear: widened
+  /// by 2% of that range on each side, within the sample's range).
+  [[nodiscard]] static HistogramLayout place(std::span<const double> sorted);
+  /// Slots: atoms, below, bins, above.
+  [[nodiscard]] std::size_t slots() const noexcept { return atoms.size() + bins + 2; }
+  /// The slot of finite value x.
+  [[nodiscard]] std::size_t slot(double x) const noexcept;
+  /// The bins' bin + 1 edges (log: the values of the bins' first keys, and of the last one's end).
+  [[nodiscard]] std::vector<double> edges() const;
+};
+
+/// A finished histogram: the layout and the count in each of its slots (atoms, below, bins, above).
+struct Histogram {
+  HistogramLayout layout;
+  std::vector<std::uint64_t> counts;
+};
+
+/// Adds the finite values of `x` to `counts` (layout.slots() long).
+void count_histogram(const HistogramLayout& layout, std::span<const double> x, std::vector<std::uint64_t>& counts);
+
+}  // namespace tamcarlo
