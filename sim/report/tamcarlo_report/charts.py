@@ -514,6 +514,46 @@ def tornado(ch, run, var):
     return ch.save(fig, slug(run.label, var, "tornado") + ".png", f"{run.label}: {w('inputs driving')} {what}", spec)
 
 
+SCATTER_POINTS = 2000
+
+
+def scatter_chart(ch, run, var):
+    """The output against each of its strongest drivers (the tornado's first three whose samples the run stored,
+    --store all), over the run's first SCATTER_POINTS samples; the page switches between the inputs."""
+    w = ch.w
+    s = run.summary[var]
+    if "sensitivity" not in s or run.stored is None or var not in run.stored or "year" in s:
+        return None
+    rho = s["sensitivity"][()]
+    names = strings(s["sensitivity_input"])
+    order = [i for i in np.argsort(-np.abs(np.nan_to_num(rho))) if np.isfinite(rho[i])]
+    held = [i for i in order if names[i] in run.stored and run.stored[names[i]].ndim == 1][:3]
+    if not held:
+        return None
+    y = run.stored[var][:SCATTER_POINTS]
+    inputs = [{"name": names[i], "rho": float(rho[i]), "style": run.style(names[i]) if names[i] in run.summary else "auto",
+               "xlabel": ch.unit_label(names[i], text_attr(run.summary[names[i]], "unit") if names[i] in run.summary
+                                       else ""), "x": compact(run.stored[names[i]][:SCATTER_POINTS], 5)}
+              for i in held]
+    spec = {"kind": "scatter", "variable": var, "style": run.style(var), "y": compact(y, 5),
+            "ylabel": ch.unit_label(var, text_attr(s, "unit")), "inputs": inputs,
+            "title": f"{var} {w('against its strongest drivers')} ({run.label}; {w('first')} {len(y):,} {w('samples')})",
+            "choose": w("input")}
+    fig = None
+    if ch.draws:
+        fig, axes = plt.subplots(1, len(inputs), figsize=(7.2, 3.4), sharey=True, squeeze=False)
+        for ax, inp in zip(axes[0], inputs):
+            ax.scatter(inp["x"], spec["y"], s=3, alpha=0.35, color=BLUE, lw=0)
+            ax.set_xlabel(inp["xlabel"] + f"\nρ = {inp['rho']:+.2f}", fontsize=8)
+            ax.xaxis.set_major_formatter(w.axis(inp["style"]))
+            ax.tick_params(labelsize=7)
+        axes[0][0].set_ylabel(spec["ylabel"], fontsize=8)
+        axes[0][0].yaxis.set_major_formatter(w.axis(spec["style"]))
+        fig.suptitle(spec["title"], fontsize=10)
+    return ch.save(fig, slug(run.label, var, "scatter") + ".png", f"{run.label}: {var} {w('against its strongest drivers')}",
+                   spec)
+
+
 def swing_chart(ch, run, var):
     """The tornado in the output's unit: per input, a bar from the output's mean with the input at or below its P10
     to its mean with the input at or above its P90, around the output's mean; the widest swing at the top."""
@@ -801,7 +841,56 @@ def matrix_charts(ch, f):
             spec["x_lo"], spec["x_hi"] = xlo.tolist(), xhi.tolist()
         fig = draw_matrix(ch, spec) if ch.draws else None
         out.append(ch.save(fig, f"matrix__{kind}.png", title, spec))
-    return out
+    compared = cells_compared(ch, f, cells, unit)
+    return out + ([compared] if compared else [])
+
+
+def cells_compared(ch, f, cells, unit):
+    """Every cell's market on one axis: its distribution function (from its stored samples, else its quantiles), the
+    three largest shown and the others a click away in the legend."""
+    w = ch.w
+    from .reading import Run
+    cases, lows, highs = [], [], []
+    for i, c in enumerate(cells):
+        if "cells" not in f or c not in f["cells"]:
+            continue
+        run = Run(f["cells"][c], f"cells/{c}")
+        s = run.summary["market"] if run.summary is not None and "market" in run.summary else None
+        if s is None or "quantile" not in s:
+            continue
+        q = s["quantile"][()]
+        x = run.samples_of("market")
+        case = case_spec(f"{i + 1}. {c}", x, [], None, None, 0, 0, q, QuantileColumns(s), num_attr(s, "mean"),
+                         hidden=i >= 3)
+        case.pop("atoms", None)
+        cases.append(case)
+        lows.append(float(q[0]))
+        highs.append(float(q[-1]))
+    if len(cases) < 2:
+        return None
+    log_x = min(lows) > 0
+    lo, hi = min(lows), max(highs)
+    spec = {"kind": "distribution", "variable": w("market"), "style": "auto", "log": log_x,
+            "title": w("The cells' market space compared (distribution functions)"),
+            "xlabel": f"{w('market space')} [{w.unit(unit)}]" + (f" ({w('log scale')})" if log_x else ""),
+            "ylabel": "", "cdf_label": w("cumulative probability"), "x_range": [lo / 1.2 if log_x else lo, hi * 1.2],
+            "cases": cases, "markers": [], "regions": [], "no_means": True}
+    fig = None
+    if ch.draws:
+        fig, ax = plt.subplots(figsize=(7.2, 4.2))
+        for k, c in enumerate(cases):
+            ax.plot(c["cdf"]["x"], c["cdf"]["p"], lw=1.6, color=([BLUE] + CASE_COLORS)[k % (len(CASE_COLORS) + 1)],
+                    ls="-" if k < 3 else "--", label=c["name"])
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlim(*spec["x_range"])
+        ax.xaxis.set_major_formatter(w.axis())
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel(spec["xlabel"])
+        ax.set_ylabel(spec["cdf_label"])
+        ax.set_title(spec["title"], fontsize=10)
+        ax.legend(fontsize=7, frameon=False, ncol=2)
+    return ch.save(fig, "matrix__cells_compared.png", spec["title"], spec)
 
 
 def draw_matrix(ch, spec):

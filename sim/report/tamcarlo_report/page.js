@@ -139,6 +139,9 @@
   const extras = {id: 'extras', afterDatasetsDraw(chart) {
     const ctx = chart.ctx, spec = SPECS.get(chart.canvas), area = chart.chartArea;
     ctx.save();
+    ctx.beginPath();
+    ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+    ctx.clip();
     chart.data.datasets.forEach((ds, i) => {
       const meta = chart.getDatasetMeta(i);
       if (meta.hidden || !chart.isDatasetVisible(i) || !ds.$whiskers) return;
@@ -181,13 +184,29 @@
         if (el) ctx.fillText(text, x, el.y);
       });
     }
-    if (spec.kind === 'matrix') {
+    if (spec.kind === 'matrix') {  // each point named: the first of eight places around it that overlaps nothing placed
       const meta = chart.getDatasetMeta(0);
       ctx.fillStyle = '#333';
       ctx.font = '11px system-ui, sans-serif';
+      ctx.textAlign = 'left';
+      const taken = meta.data.map((el) => {
+        const r = el.options.radius + 1;
+        return [el.x - r, el.y - r, el.x + r, el.y + r];
+      });
+      const free = (b) => b[0] >= area.left && b[2] <= area.right && b[1] >= area.top && b[3] <= area.bottom &&
+        taken.every((t) => b[2] <= t[0] || b[0] >= t[2] || b[3] <= t[1] || b[1] >= t[3]);
       meta.data.forEach((el, k) => {
-        ctx.textAlign = el.x > area.right - 120 ? 'right' : 'left';
-        ctx.fillText(`${k + 1}. ${spec.cell[k]}`, el.x + (ctx.textAlign === 'left' ? 9 : -9), el.y + (k % 2 ? 13 : -7));
+        const text = `${k + 1}. ${spec.cell[k]}`, w = ctx.measureText(text).width, h = 12, r = el.options.radius + 3;
+        const places = [[r, -r - h], [r, r], [-r - w, -r - h], [-r - w, r], [r, -h / 2], [-r - w, -h / 2],
+                        [-w / 2, -r - h - 2], [-w / 2, r + 2]];
+        let box = null;
+        for (const [dx, dy] of places) {
+          const b = [el.x + dx, el.y + dy, el.x + dx + w, el.y + dy + h];
+          if (free(b)) { box = b; break; }
+        }
+        if (!box) box = [el.x + places[0][0], el.y + places[0][1], el.x + places[0][0] + w, el.y + places[0][1] + h];
+        taken.push(box);
+        ctx.fillText(text, box[0], box[3] - 2);
       });
     }
     for (const ln of spec.lines || []) {
@@ -269,11 +288,11 @@
                        borderWidth: several && k === 0 ? 5 : 3, pointRadius: [0, a.share > top ? 6 : 0], pointStyle: 'triangle',
                        pointBackgroundColor: several ? color : PURPLE, yAxisID: 'y', hidden, $case: k, $legend: !hidden, order: 2});
       }
-      datasets.push({type: 'line', label: prefix + (spec.cdf_label || W.cdf),
+      datasets.push({type: 'line', label: several && !c.hist ? c.name : prefix + (spec.cdf_label || W.cdf),
                      data: c.cdf.x.map((x, i) => ({x, y: c.cdf.p[i]})).filter((p) => shown(p.x)),
                      borderColor: several ? color : ORANGE, borderWidth: 1.8, borderDash: several && k > 0 ? [6, 3] : [],
-                     pointRadius: c.hist || c.atoms ? 0 : 2.5, yAxisID: 'y2', hidden, $case: k, $legend: !several || !c.hist, order: 1});
-      if (spec.mean_lines || (several && k > 0)) {
+                     pointRadius: c.hist || c.atoms || c.cdf.x.length > 30 ? 0 : 2.5, yAxisID: 'y2', hidden, $case: k, $legend: !several || !c.hist, order: 1});
+      if (spec.mean_lines || (several && k > 0 && !spec.no_means)) {
         datasets.push({type: 'line', label: `${prefix}${W.mean} ${formatNumber(c.mean, style)}`,
                        data: shown(c.mean) ? [{x: c.mean, y: 0}, {x: c.mean, y: 1}] : [], borderColor: color,
                        borderDash: [5, 4], borderWidth: 1.4, pointRadius: 0, yAxisID: 'y2', hidden, $case: k, $legend: false, order: 0});
@@ -426,6 +445,9 @@
     fig.frame.style.height = '520px';
     const data = spec.x.map((x, i) => ({x, y: spec.p50[i]}));
     const style = 'auto';
+    // Axes that hold every whisker: P5–P95 on the log y axis, the share's P5–P95 on x.
+    const xs = spec.x.concat(spec.x_lo || [], spec.x_hi || []), pad = 0.06 * (Math.max(...xs) - Math.min(...xs) || 1);
+    const ymin = Math.min(...spec.p5.filter((v) => v > 0)), ymax = Math.max(...spec.p95);
     return new Chart(fig.canvas, {
       type: 'scatter',
       data: {datasets: [{label: '', data, $legend: false, pointRadius: spec.market_stars.map((s) => 3 + 1.6 * s),
@@ -442,15 +464,53 @@
           }}},
         },
         scales: {
-          x: {title: title(spec.xlabel), grace: '8%', ticks: spec.x_style === 'plain' ? {} : ticks('auto', false)},
-          y: {type: 'logarithmic', title: title(spec.ylabel), ticks: ticks(style, true)},
+          x: {title: title(spec.xlabel), min: Math.min(...xs) - pad, max: Math.max(...xs) + 3 * pad,
+              ticks: spec.x_style === 'plain' ? {} : ticks('auto', false)},
+          y: {type: 'logarithmic', min: ymin / 1.25, max: ymax * 1.25, title: title(spec.ylabel), ticks: ticks(style, true)},
         },
       },
       plugins: [background, extras],
     });
   }
 
-  const KINDS = {distribution, bars, fan, matrix};
+  // The output against one input at a time (a select switches between its strongest drivers).
+  function scatter(spec, fig) {
+    fig.frame.style.height = '440px';
+    const pick = (k) => spec.inputs[k].x.map((x, i) => ({x, y: spec.y[i]}));
+    const chart = new Chart(fig.canvas, {
+      type: 'scatter',
+      data: {datasets: [{label: '', data: pick(0), $legend: false, pointRadius: 2, borderWidth: 0,
+                         backgroundColor: rgba(BLUE, 0.35)}]},
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: {title: title(spec.title), legend: {display: false}, tooltip: {callbacks: {label(ctx) {
+          const inp = spec.inputs[chart.$input || 0];
+          return `${inp.name} ${formatNumber(ctx.parsed.x, inp.style)}, ${spec.variable} ${formatNumber(ctx.parsed.y, spec.style)}`;
+        }}}},
+        scales: {x: {title: title(`${spec.inputs[0].xlabel} (ρ = ${spec.inputs[0].rho.toFixed(2)})`), ticks: ticks(spec.inputs[0].style, false)},
+                 y: {title: title(spec.ylabel), ticks: ticks(spec.style, false)}},
+      },
+      plugins: [background, extras],
+    });
+    const label = document.createElement('label');
+    label.className = 'readout';
+    label.textContent = spec.choose + ': ';
+    const select = document.createElement('select');
+    spec.inputs.forEach((inp, k) => select.add(new Option(`${inp.name} (ρ = ${inp.rho.toFixed(2)})`, k)));
+    select.addEventListener('change', () => {
+      const k = Number(select.value), inp = spec.inputs[k];
+      chart.$input = k;
+      chart.data.datasets[0].data = pick(k);
+      chart.options.scales.x.title = title(`${inp.xlabel} (ρ = ${inp.rho.toFixed(2)})`);
+      chart.options.scales.x.ticks = ticks(inp.style, false);
+      chart.update();
+    });
+    label.appendChild(select);
+    fig.el.insertBefore(label, fig.el.querySelector('figcaption'));
+    return chart;
+  }
+
+  const KINDS = {distribution, bars, fan, matrix, scatter};
   const charts = {};
 
   function render(el) {

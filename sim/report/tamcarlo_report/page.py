@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from .charts import (Charts, evppi_chart, fan, fan_overlay, histogram, matrix_charts, overlay, portfolio_chart,
-                     sobol_chart, swing_chart, tornado)
+                     scatter_chart, sobol_chart, swing_chart, tornado)
 from .reading import (QuantileColumns, Run, correlated_pairs, evppi_order, law_for_people, num_attr, stat_at,
                       stress_order, strings, text_attr)
 from .words import say
@@ -219,7 +219,7 @@ def run_charts(ch, run, stresses=()):
                          f"{w('in every sample (no distribution or tornado chart).')}</p>")
             continue
         made = [fan(ch, run, v, stresses) if "year" in s else histogram(ch, run, v, stresses), tornado(ch, run, v),
-                swing_chart(ch, run, v), sobol_chart(ch, run, v)]
+                scatter_chart(ch, run, v), swing_chart(ch, run, v), sobol_chart(ch, run, v)]
         parts += [figure(ch, m, dict(ch.files)[m]) for m in made if m]
     return parts
 
