@@ -58,7 +58,7 @@ bool same(const std::optional<Histogram>& a, const std::optional<Histogram>& b) 
   return a->counts == b->counts && x.atoms.size() == y.atoms.size() &&
          std::equal(x.atoms.begin(), x.atoms.end(), y.atoms.begin(), [](double u, double v) { return same(u, v); }) &&
          x.bins == y.bins && x.log == y.log && same(x.lo, y.lo) && same(x.hi, y.hi) && same(x.inv_width, y.inv_width) &&
-         x.key_lo == y.key_lo && x.key_width == y.key_width;
+         x.key_lo == y.key_lo && x.key_shift == y.key_shift;
 }
 
 bool same(const ColumnResult& a, const ColumnResult& b) {
@@ -410,9 +410,10 @@ TEST_CASE("stream: the chart histogram counts every finite value once, point mas
     INFO(name);
     REQUIRE(res[i].histogram);
     const Histogram& h = *res[i].histogram;
-    // The same counts as counting every sample into the layout directly, and every finite value counted.
+    // The same counts as placing every sample by slot() one at a time, and every finite value counted.
     std::vector<std::uint64_t> direct(h.layout.slots(), 0);
-    count_histogram(h.layout, columns[i], direct);
+    for (const double v : columns[i])
+      if (std::isfinite(v)) ++direct[h.layout.slot(v)];
     CHECK(direct == h.counts);
     std::uint64_t total = 0;
     for (const auto c : h.counts) total += c;
@@ -444,7 +445,8 @@ TEST_CASE("histogram: placement finds point masses, a log axis for a heavy tail,
   const HistogramLayout h = HistogramLayout::place(v);
   REQUIRE(h.atoms == std::vector<double>{0.0});
   CHECK(h.log);
-  CHECK(h.bins == HistogramLayout::k_bins);
+  CHECK(h.bins > HistogramLayout::k_bins / 2);
+  CHECK(h.bins <= HistogramLayout::k_bins);
   CHECK(h.slot(0.0) == 0);
   CHECK(h.slot(-1.0) == 1);                    // below the bins
   CHECK(h.slot(1e9) == 1 + h.bins + 1);        // above them
@@ -453,6 +455,26 @@ TEST_CASE("histogram: placement finds point masses, a log axis for a heavy tail,
     const std::size_t b = h.slot(x) - 2;
     CHECK(edges[b] <= x);
     CHECK(x < edges[b + 1]);
+  }
+  // The block counter gives slot()'s counts, also at the edges, beyond the bins and on non-finite values.
+  std::vector<double> probe = {-1.0, 0.0, 1e9, std::nan(""), HUGE_VAL, -HUGE_VAL};
+  for (const double e : edges) probe.insert(probe.end(), {e, std::nextafter(e, 0.0), std::nextafter(e, 1e300)});
+  std::vector<double> heavy_tail, even;  // without point masses: the block counter's own paths (log, linear)
+  for (int i = 1; i <= 700; ++i) heavy_tail.push_back(std::pow(10.0, 4.0 * i / 700));
+  for (int i = 0; i < 1000; ++i) even.push_back(i / 1000.0);
+  const HistogramLayout log_only = HistogramLayout::place(heavy_tail), linear = HistogramLayout::place(even);
+  REQUIRE(log_only.atoms.empty());
+  REQUIRE(log_only.log);
+  REQUIRE(linear.atoms.empty());
+  REQUIRE(!linear.log);
+  for (const double e : log_only.edges()) probe.insert(probe.end(), {e, std::nextafter(e, 0.0), std::nextafter(e, 1e300)});
+  for (const double e : linear.edges()) probe.insert(probe.end(), {e, std::nextafter(e, -1.0), std::nextafter(e, 1e300)});
+  for (const HistogramLayout& layout : {h, log_only, linear}) {
+    std::vector<std::uint64_t> fast(layout.slots(), 0), one(layout.slots(), 0);
+    count_histogram(layout, probe, fast);
+    for (const double v : probe)
+      if (std::isfinite(v)) ++one[layout.slot(v)];
+    CHECK(fast == one);
   }
   const std::vector<double> few = {1, 1, 2, 2, 2, 7};
   const HistogramLayout d = HistogramLayout::place(few);

@@ -257,7 +257,7 @@ struct ThreadScratch {
   std::unique_ptr<BlockEvaluator> eval;
   std::vector<const double*> cols;
   std::vector<LayoutCounts> counts;
-  std::vector<std::vector<std::uint64_t>> hist;  // per column: chart histogram slot counts
+  std::vector<std::optional<HistogramCounter>> hist;  // per column with a chart histogram: its counter
   std::vector<std::vector<double>> buffer;  // per stored column: one chunk
   std::vector<double> block_sums;
 };
@@ -318,7 +318,8 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     local.cols.resize(width);
     for (const auto& c : ctx_.columns) {
       local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout) : LayoutCounts{});
-      local.hist.emplace_back(c.hist ? c.hist->slots() : 0, 0);
+      local.hist.emplace_back();
+      if (c.hist) local.hist.back().emplace(*c.hist);
     }
     // A chunk of rows per stored column, no more than the run has (20,000 columns of a 1,000-sample run: 160 MB,
     // not 10 GB).
@@ -345,11 +346,14 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     for (std::size_t c = 0; c < width; ++c) {
       const ColumnPass& cp = ctx_.columns[c];
       const std::span<const double> x(local.cols[c], rows);
+      bool all_finite = false;
       if (cp.moments) {
-        moments_[c].add(b, Moments::of(x));
+        const Moments m = Moments::of(x);
+        all_finite = m.nonfinite == 0;
+        moments_[c].add(b, m);
         if (ctx_.split) replicates_[c].add(b, replicate_moments(*ctx_.split, first, x));
       }
-      if (cp.hist) count_histogram(*cp.hist, x, local.hist[c]);
+      if (cp.hist) local.hist[c]->add(x, all_finite);
       if (!cp.active) continue;
       if (!cp.sums) {
         count_into(cp.layout, x, local.counts[c]);
@@ -416,7 +420,8 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
   for (std::size_t c = 0; c < ctx.columns.size(); ++c) {
     if (ctx.columns[c].hist) {
       s.hist[c].assign(ctx.columns[c].hist->slots(), 0);
-      for (auto& l : locals) add_counts(s.hist[c], std::move(l.hist[c]));
+      for (auto& l : locals)
+        if (c < l.hist.size() && l.hist[c]) add_counts(s.hist[c], l.hist[c]->counts());
     }
     if (!ctx.columns[c].active) continue;
     s.counts[c] = LayoutCounts::for_layout(ctx.columns[c].layout);

@@ -3,6 +3,7 @@
 #include "sim/stats/order_stats.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace tamcarlo {
@@ -42,10 +43,12 @@ HistogramLayout HistogramLayout::place(std::span<const double> sorted) {
   h.hi = q(0.999);
   h.log = rest.size() > 100 && rest.front() > 0 && q(0.99) >= 100 * q(0.01);
   if (h.log) {
+    // Bins of 2^shift keys (a shift, not a division, per value): the fewest that cover P0.1–P99.9 in k_bins bins.
     h.key_lo = order_key(h.lo);
-    const std::uint64_t span = order_key(h.hi) - h.key_lo + 1;
-    h.key_width = std::max<std::uint64_t>(1, (span + h.bins - 1) / h.bins);
-    h.hi = key_value(h.key_lo + h.key_width * h.bins - 1);
+    const std::uint64_t span = order_key(h.hi) - h.key_lo + 1, per_bin = (span + h.bins - 1) / h.bins;
+    h.key_shift = static_cast<unsigned>(std::bit_width(per_bin - 1));
+    h.bins = static_cast<std::uint32_t>((span + (std::uint64_t{1} << h.key_shift) - 1) >> h.key_shift);
+    h.hi = key_value(h.key_lo + (std::uint64_t{h.bins} << h.key_shift) - 1);
     return h;
   }
   const double pad = 0.02 * (h.hi - h.lo);  // a margin, but never beyond the sample's own range (a MOIC's 0)
@@ -66,25 +69,77 @@ std::size_t HistogramLayout::slot(double x) const noexcept {
   if (log) {
     const std::uint64_t k = order_key(x);
     if (k < key_lo) return a;
-    const std::uint64_t b = (k - key_lo) / key_width;
+    const std::uint64_t b = (k - key_lo) >> key_shift;
     return b < bins ? a + 1 + static_cast<std::size_t>(b) : a + 1 + bins;
   }
-  const double t = (x - lo) * inv_width;
-  if (!(t >= 0)) return a;
-  if (!(t < bins)) return a + 1 + bins;
-  return a + 1 + static_cast<std::size_t>(t);
+  // 1 + the bin: (x − lo)·bins/(hi − lo) clamped to [−1, bins], plus 1, truncated (no floor call: the block counter
+  // computes exactly this, vectorized); 0 below the bins, bins + 1 above.
+  return a + static_cast<std::size_t>(std::clamp((x - lo) * inv_width, -1.0, static_cast<double>(bins)) + 1.0);
 }
 
 std::vector<double> HistogramLayout::edges() const {
   std::vector<double> e(bins + 1);
   for (std::uint32_t b = 0; b <= bins; ++b)
-    e[b] = log ? key_value(key_lo + key_width * b) : lo + (hi - lo) * b / bins;
+    e[b] = log ? key_value(key_lo + (std::uint64_t{b} << key_shift)) : lo + (hi - lo) * b / bins;
   return e;
 }
 
+HistogramCounter::HistogramCounter(const HistogramLayout& layout)
+    : layout_(&layout), stride_(layout.slots() + 1), table_(4 * stride_, 0) {}
+
+void HistogramCounter::add(std::span<const double> x, bool all_finite) {
+  const HistogramLayout& l = *layout_;
+  if (!l.atoms.empty() || l.bins == 0) {  // point masses: the general slot()
+    for (const double v : x)
+      if (std::isfinite(v)) ++table_[l.slot(v)];
+    return;
+  }
+  // No point masses: slot 0 below, 1 + bin, bins + 1 above. Slots are computed branch-free as if every value were
+  // finite (a vectorizable loop; NaN and −inf land below, +inf above); unless the caller knows every value is finite
+  // (the block's moments counted none), the non-finite ones are then taken back out.
+  constexpr std::size_t k_chunk = 256;
+  const auto top = static_cast<double>(l.bins);
+  const double lo = l.lo, inv = l.inv_width;
+  std::uint32_t idx[k_chunk];
+  std::uint64_t* t = table_.data();
+  for (std::size_t at = 0; at < x.size(); at += k_chunk) {
+    const std::size_t m = std::min(k_chunk, x.size() - at);
+    const double* v = x.data() + at;
+    if (l.log) {
+      const std::uint64_t key_lo = l.key_lo, last = std::uint64_t{l.bins} + 1;
+      const unsigned shift = l.key_shift;
+      for (std::size_t i = 0; i < m; ++i) {
+        const std::uint64_t k = order_key(v[i]);
+        const std::uint64_t b = k < key_lo ? 0 : ((k - key_lo) >> shift) + 1;
+        idx[i] = static_cast<std::uint32_t>(b < last ? b : last);
+      }
+    } else {
+      for (std::size_t i = 0; i < m; ++i) {
+        double u = (v[i] - lo) * inv;  // slot()'s expression: clamp to [−1, bins], plus 1, truncate
+        u = u > -1.0 ? u : -1.0;       // (NaN: −1)
+        u = u < top ? u : top;
+        idx[i] = static_cast<std::uint32_t>(static_cast<std::int32_t>(u + 1.0));
+      }
+    }
+    for (std::size_t i = 0; i < m; ++i) ++t[(i & 3) * stride_ + idx[i]];
+    if (!all_finite)
+      for (std::size_t i = 0; i < m; ++i)
+        if (!std::isfinite(v[i])) --t[(i & 3) * stride_ + idx[i]];
+  }
+}
+
+std::vector<std::uint64_t> HistogramCounter::counts() const {
+  std::vector<std::uint64_t> out(stride_ - 1, 0);
+  for (std::size_t j = 0; j < 4; ++j)
+    for (std::size_t s = 0; s + 1 < stride_; ++s) out[s] += table_[j * stride_ + s];
+  return out;
+}
+
 void count_histogram(const HistogramLayout& layout, std::span<const double> x, std::vector<std::uint64_t>& counts) {
-  for (const double v : x)
-    if (std::isfinite(v)) ++counts[layout.slot(v)];
+  HistogramCounter c(layout);
+  c.add(x);
+  const auto add = c.counts();
+  for (std::size_t s = 0; s < counts.size() && s < add.size(); ++s) counts[s] += add[s];
 }
 
 }  // namespace tamcarlo

@@ -18,9 +18,10 @@ struct HistogramLayout {
   bool log = false;                ///< bins of equal order_key width (positive values) instead of equal width
   double lo = 0, hi = 0;           ///< the binned range [lo, hi)
   double inv_width = 0;            ///< linear: bins / (hi − lo)
-  std::uint64_t key_lo = 0, key_width = 1;  ///< log: bin b holds keys [key_lo + b·key_width, key_lo + (b+1)·key_width)
+  std::uint64_t key_lo = 0;        ///< log: bin b holds keys [key_lo + b·2^key_shift, key_lo + (b+1)·2^key_shift)
+  unsigned key_shift = 0;
 
-  /// Bins per histogram (about the resolution of a full-width chart).
+  /// Bins per histogram (about the resolution of a full-width chart; a log layout has between half as many and these).
   static constexpr std::uint32_t k_bins = 200;
   /// A layout for the values of `sorted` (finite, ascending, not empty): atoms are values with ≥ 1% of them (every
   /// distinct value when there are at most 20), up to 32; bins cover the other values' P0.1–P99.9 (linear: widened
@@ -40,7 +41,23 @@ struct Histogram {
   std::vector<std::uint64_t> counts;
 };
 
-/// Adds the finite values of `x` to `counts` (layout.slots() long).
+/// Counts values into a layout's slots as slot() places them, fast: slots computed branch-free a chunk at a time, then
+/// counted into four interleaved tables (so runs of one bin do not serialize); one per thread, kept across blocks.
+class HistogramCounter {
+ public:
+  explicit HistogramCounter(const HistogramLayout& layout);
+  /// Adds the finite values of `x`; `all_finite` (every value of x is finite) skips their check.
+  void add(std::span<const double> x, bool all_finite = false);
+  /// The count per slot (layout.slots() long).
+  [[nodiscard]] std::vector<std::uint64_t> counts() const;
+
+ private:
+  const HistogramLayout* layout_;
+  std::size_t stride_;                // slots + a spare one for non-finite values
+  std::vector<std::uint64_t> table_;  // four tables of stride_
+};
+
+/// Adds the finite values of `x` to `counts` (layout.slots() long), as slot() places them.
 void count_histogram(const HistogramLayout& layout, std::span<const double> x, std::vector<std::uint64_t>& counts);
 
 }  // namespace tamcarlo
