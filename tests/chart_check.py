@@ -109,7 +109,7 @@ class Page(InTempDir):
         self.assertGreater(data["x_range"][0], 0)                  # the log axis starts inside the positive part
 
     def test_store_none_draws_the_streamed_histogram(self):
-        # The same seed bet without stored samples: the chart draws the histogram the passes kept (200 log bins, the
+        # The same seed bet without stored samples: the chart draws the histogram the passes kept (log bins, the
         # point mass at 0 apart), and its CDF agrees with the stored quantiles and P(moic < 1).
         d = self.dir
         scenario = self.scenario("seed.toml", '[scenario]\nname = "seed"\n[inputs]\n'
@@ -136,7 +136,7 @@ class Page(InTempDir):
         self.assertEqual(log, 1)
         base = spec["cases"][0]
         self.assertTrue(spec["log"])
-        self.assertEqual(len(base["hist"]["share"]), 200)
+        self.assertTrue(100 < len(base["hist"]["share"]) <= 200)  # log bins: 2^k keys wide, 101 to 200 of them
         self.assertAlmostEqual(base["atoms"][0]["share"], atom_counts[0] / n, places=12)
         # P(failed) = 0.6: the point mass within 4 binomial SE.
         self.assertLess(abs(base["atoms"][0]["share"] - 0.6), 4 * math.sqrt(0.6 * 0.4 / n))
