@@ -230,7 +230,8 @@ class Page(unittest.TestCase):
         scenario = os.path.join(self.dir, "normal.toml")
         with open(scenario, "w") as fh:
             fh.write('[scenario]\nname = "normal"\n[inputs]\nz = { dist = "normal", mean = 0, sd = 1, source = "test" }\n'
-                     '[formulas]\ny = "z"\n[outputs]\nreport = ["y"]\n')
+                     'v = { dist = "normal", mean = 0, sd = 1, source = "test" }\n'
+                     '[formulas]\ny = "z"\nt = "z * exp(1.5 * v)"\n[outputs]\nreport = ["y", "t"]\n')
         h5 = os.path.join(self.dir, "normal.h5")
         run("run", scenario, "-o", h5, "-n", "200000", "--force")
         run("report", h5, "-o", os.path.join(self.dir, "normal-report"), "--no-png")
@@ -255,6 +256,21 @@ class Page(unittest.TestCase):
             return [Number(f.querySelector('output').dataset.p), f.querySelector('output').textContent]; })()""")
         self.assertAlmostEqual(typed[0], expected, delta=4 * math.sqrt(expected * (1 - expected) / 200000) + 0.005)
         self.assertIn("P(y < 1.00) = 84.", typed[1])
+        # t = z·exp(1.5 v): heavy tails of both signs, drawn on an asinh axis; P(t < 0) = 1/2 read at the pointer over
+        # 0 (4 SE of the empirical CDF, plus the interpolation between the page's quantiles 0.005 apart).
+        spec = b.eval("window.tamcarlo.data.charts['normal__t__distribution.png']")
+        self.assertIsNotNone(spec["symlog"])
+        name = "normal__t__distribution"
+        b.eval(f"document.getElementById('{name}').scrollIntoView()")
+        where = b.eval(f"""(() => {{ const c = window.tamcarlo.charts['{name}.png'];
+            const r = c.canvas.getBoundingClientRect();
+            return [c.scales.x.type, r.left + c.scales.x.getPixelForValue(0), r.top + c.chartArea.top + 20]; }})()""")
+        self.assertEqual(where[0], "symlog")
+        b.mouse(*where[1:])
+        got = b.eval(f"""(() => {{ const s = document.querySelector('#{name} .readout .at');
+            return [Number(s.dataset.p), Number(s.dataset.value)]; }})()""")
+        self.assertLess(abs(got[1]), 0.05 * spec["symlog"])
+        self.assertAlmostEqual(got[0], 0.5, delta=4 * math.sqrt(0.25 / 200000) + 0.005 + 0.01)
         self.assertEqual(b.errors(), [])
 
     def test_a_timed_projection_with_stresses(self):
@@ -337,7 +353,7 @@ class NumberRule(unittest.TestCase):
                 page = os.path.join(d, f"{locale}.html")
                 data = json.dumps({"locale": locale, "charts": {}, "words": {}})
                 with open(page, "w", encoding="utf-8") as fh:
-                    fh.write(f'<!doctype html><meta charset="utf-8"><script>window.Chart = {{defaults: {{font: {{}}}}}};'
+                    fh.write(f'<!doctype html><meta charset="utf-8"><script>window.Chart = {{defaults: {{font: {{}}}}, Scale: class {{}}, register() {{}}}};'
                              f'</script><script type="application/json" id="tamcarlo-data">{data}</script>'
                              f"<script>{js}</script>")
                 b.open(page)

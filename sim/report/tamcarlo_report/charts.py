@@ -117,26 +117,47 @@ def shape_of(x):
     return atoms, rest, log_x
 
 
-def binning(samples):
-    """One axis for one or several cases' samples: (atoms per case, rest per case, log_x, lo, hi, bin edges). The
-    axis is logarithmic when every case's rest asks for it (shape_of); edges are None when every case is discrete."""
+def symlog_width(rest):
+    """The linear width c of an asinh axis (x ↦ asinh(x / c): linear within ±c, logarithmic beyond) for samples a
+    linear axis shows as one bar and a line: a tail so long that P1–P99 spans three times P5–P95 or more (a normal's
+    spans 1.4 times, a lognormal's with σ = 1 twice), and that a log axis cannot show (values ≤ 0, or under two
+    decades). c is the interquartile range, so that the body stays linear. None: a linear axis serves."""
+    if len(rest) < 100:
+        return None
+    p1, p5, p25, p75, p95, p99 = np.quantile(rest, [0.01, 0.05, 0.25, 0.75, 0.95, 0.99])
+    if p95 <= p5 or p75 <= p25 or p99 - p1 < 3 * (p95 - p5):
+        return None
+    return float(p75 - p25)
+
+
+def binning(samples, in_view=None):
+    """One axis for one or several cases' samples: (atoms per case, rest per case, log_x, lo, hi, bin edges, symlog).
+    The axis is logarithmic when every case's rest asks for it (shape_of), else an asinh axis of width `symlog` when
+    the base case's tail asks for it (symlog_width), else linear; its range holds the first `in_view` cases (default
+    all: the others, hidden at first, are clipped to it); edges are None when every case is discrete."""
     shapes = [shape_of(x) for x in samples]
     atoms, rests = [s[0] for s in shapes], [s[1] for s in shapes]
-    rest = np.concatenate(rests)
-    log_x = all(s[2] for s in shapes) and len(rest) > 0
+    rest = np.concatenate(rests[:in_view])
+    log_x = all(s[2] for s in shapes[:in_view]) and len(rest) > 0
+    symlog = None
     if log_x:
         lo, hi = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
         edges = np.geomspace(lo, hi, HIST_BINS + 1)
     elif len(rest):
-        lo, hi = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
-        for v, _ in (a for case in atoms for a in case):  # keep the point masses in view (never beyond the data)
+        symlog = symlog_width(rests[0])
+        if symlog:  # P0.5–P99.5 in bins of equal width in asinh(x / c)
+            lo, hi = (float(v) for v in np.quantile(rest, [0.005, 0.995]))
+        else:
+            lo, hi = plotted_range(np.quantile(rest, [0.01, 0.99]), rest)
+        for v, _ in (a for case in atoms[:in_view] for a in case):  # keep the point masses in view (never beyond the data)
             lo, hi = min(lo, v), max(hi, v)
-        edges = np.linspace(lo, hi, HIST_BINS + 1)
+        edges = (symlog * np.sinh(np.linspace(np.arcsinh(lo / symlog), np.arcsinh(hi / symlog), HIST_BINS + 1))
+                 if symlog else np.linspace(lo, hi, HIST_BINS + 1))
     else:  # discrete: its values only
         vs = [v for case in atoms for v, _ in case]
         span = (max(vs) - min(vs)) or 1.0
         lo, hi, edges = min(vs) - 0.05 * span, max(vs) + 0.05 * span, None
-    return atoms, rests, log_x, float(lo), float(hi), edges
+    return atoms, rests, log_x, float(lo), float(hi), edges, symlog
 
 
 def streamed_case(name, s, mean, hidden=False):
@@ -248,10 +269,11 @@ def histogram(ch, run, var, stresses=()):
     others = [(k, st) for k, st in stresses if var in st.summary and "quantile" in st.summary[var]]
     x = run.samples_of(var)
     xs = [st.samples_of(var) for _, st in others] if x is not None else []
+    symlog = None
     if x is not None and len(x) and all(o is not None and len(o) for o in xs):
-        atoms_all, rests, log_x, lo2, hi2, edges = binning([x, *xs])
+        atoms_all, rests, log_x, lo2, hi2, edges, symlog = binning([x, *xs], in_view=1)  # the base in view
     elif x is not None and len(x):
-        atoms_all, rests, log_x, lo2, hi2, edges = binning([x])
+        atoms_all, rests, log_x, lo2, hi2, edges, symlog = binning([x])
         others, xs = [], []
     if x is None and "histogram" in s:  # samples not stored: the histogram the passes kept (streamed)
         others = [(k, st) for k, st in others if "histogram" in st.summary[var]]
@@ -290,13 +312,16 @@ def histogram(ch, run, var, stresses=()):
                              "label": f"{w('plausibility cap')} {w.num(t, style)}: P({var} < cap) = {p:.1%}"})
             thresholds.append({"threshold": float(t), "p_below": float(p), "tail": tail})
     for c in cases:  # what the bins span, for the --png legend
-        c.setdefault("range_words", " (P0.5–P99.5)" if log_x else " (P1–P99)")
+        c.setdefault("range_words", " (P0.5–P99.5)" if log_x or symlog else " (P1–P99)")
     binned = any("hist" in c for c in cases)
     bins = len(cases[0]["hist"]["share"]) if "hist" in cases[0] else HIST_BINS
     binning_words = (w("{bins} log bins") if log_x else w("{bins} bins")).format(bins=bins)
     spec = {"kind": "distribution", "variable": var, "run": run.label, "style": style,
             "title": f"{var} — {run.title or run.name}",
-            "xlabel": ch.unit_label(var, unit) + (f" ({w('log scale')})" if log_x else ""),
+            "xlabel": ch.unit_label(var, unit) + (f" ({w('log scale')})" if log_x else
+                                                   f" ({w('asinh scale: linear within ±')}{w.num(symlog, style)})"
+                                                   if symlog else ""),
+            "symlog": symlog,
             "ylabel": f"{w('share per bin')} ({binning_words})" if binned else
             (w("share of samples") if any(c.get("atoms") for c in cases) else w("samples not stored: no histogram")),
             "cdf_label": w("cumulative probability"), "log": log_x, "x_range": [lo2, hi2], "cases": cases,
@@ -336,6 +361,8 @@ def draw_distribution(ch, spec, var, style):
     ax.set_ylabel(spec["ylabel"])
     if log_x:
         ax.set_xscale("log")
+    elif spec.get("symlog"):
+        ax.set_xscale("asinh", linear_width=spec["symlog"])
     ax2 = ax.twinx()
     ax2.plot(base["cdf"]["x"], base["cdf"]["p"], color=ORANGE, lw=1.8, label=w("cumulative probability"))
     ax2.set_ylim(0, 1.02)
@@ -375,8 +402,9 @@ def overlay(ch, base, stressed, var, name):
     xb, xs = base.samples_of(var), stressed.samples_of(var)
     mb, ms = num_attr(sb, "mean"), num_attr(ss, "mean")
     label_s = f"{w('stressed')}: {name}"
+    symlog = None
     if xb is not None and xs is not None and len(xb) and len(xs):
-        (atoms_b, atoms_s), (rest_b, rest_s), log_x, lo, hi, edges = binning([xb, xs])
+        (atoms_b, atoms_s), (rest_b, rest_s), log_x, lo, hi, edges, symlog = binning([xb, xs])
         cases = [case_spec(w("base"), xb, atoms_b, rest_b, edges, lo, hi, qb, qp, mb),
                  case_spec(label_s, xs, atoms_s, rest_s, edges, lo, hi, qs, qps, ms)]
     elif "histogram" in sb and "histogram" in ss:  # samples not stored: the histograms the passes kept
@@ -391,7 +419,10 @@ def overlay(ch, base, stressed, var, name):
     binned = any("hist" in c for c in cases)
     spec = {"kind": "distribution", "variable": var, "stress": name, "style": style,
             "title": f"{var}: {w('base')} vs {w('stressed')} `{name}`",
-            "xlabel": ch.unit_label(var, text_attr(sb, "unit")) + (f" ({w('log scale')})" if log_x else ""),
+            "xlabel": ch.unit_label(var, text_attr(sb, "unit")) + (f" ({w('log scale')})" if log_x else
+                                                                   f" ({w('asinh scale: linear within ±')}"
+                                                                   f"{w.num(symlog, style)})" if symlog else ""),
+            "symlog": symlog,
             "ylabel": f"{w('share per bin')} (" + (w("{bins} log bins") if log_x else w("{bins} bins")).format(
                 bins=len(cases[0]["hist"]["share"]) if "hist" in cases[0] else HIST_BINS) + ")" if binned else
             w("cumulative probability"), "cdf_label": w("cumulative probability"), "log": log_x, "x_range": [lo, hi],
@@ -418,6 +449,8 @@ def overlay(ch, base, stressed, var, name):
             if log_x:
                 ax.set_xscale("log")
                 ax.xaxis.set_minor_formatter(plt.NullFormatter())
+            elif symlog:
+                ax.set_xscale("asinh", linear_width=symlog)
         else:
             for c, color in zip(cases, (BLUE, ORANGE)):
                 ax.plot(c["cdf"]["x"], c["cdf"]["p"], color=color, lw=1.8, marker="o", ms=3, label=c["name"])
@@ -661,7 +694,7 @@ def evppi_chart(ch, run):
     half = [1.96 * se[i] + bias[i] for i in order]
     unit = text_attr(d, "unit")
     spec = {"kind": "bars", "style": "auto", "title": f"{w('What is worth learning before deciding')} ({run.label})",
-            "xlabel": w("expected value of learning it before deciding (EVPPI)") + (f", {unit}" if unit else "") +
+            "xlabel": w("expected value of learning it before deciding (EVPPI)") + (f", {w.unit(unit)}" if unit else "") +
             "\n" + w("blue: one input, orange: a group; bars: 95% CI with the bias bound"),
             "labels": labels,
             "series": [{"name": "", "values": [float(v[i]) for i in order],
@@ -833,7 +866,7 @@ def matrix_charts(ch, f):
         title = w("Market space against R1's difficulty" if kind == "difficulty"
                   else "The cells on R2's two axes: transformation depth × money")
         spec = {"kind": "matrix", "title": title, "xlabel": xlabel,
-                "ylabel": f"{w('market space, P50 with P5–P95')} [{unit}]", "x_style": "auto" if xlo is not None
+                "ylabel": f"{w('market space, P50 with P5–P95')} [{w.unit(unit)}]", "x_style": "auto" if xlo is not None
                 else "plain", "cell": cells, "p5": q[:, qp.p5].tolist(), "p50": q[:, qp.p50].tolist(),
                 "p95": q[:, qp.p95].tolist(), "x": [float(v) for v in x], "market_stars": mstars.tolist(),
                 "colors": [star_color(s) for s in mstars], "stars_title": w("R1 market stars")}
@@ -927,7 +960,7 @@ def portfolio_chart(ch, f):
     expected = p["expected_pnl"][()]
     spec = {"kind": "bars", "style": "auto",
             "title": w("Portfolio: each holding's expected P&L and its share of the tail loss"),
-            "xlabel": f"{w('P&L per holding')} [{text_attr(f, 'scenario_unit') or w('currency of the checks')}]",
+            "xlabel": f"{w('P&L per holding')} [{w.unit(text_attr(f, 'scenario_unit')) or w('currency of the checks')}]",
             "labels": names,
             "series": [{"name": w("expected P&L"), "values": expected.tolist(), "color": BLUE},
                        {"name": f"{w('mean P&L in the worst')} {num_attr(p, 'level'):.0%}", "values": contrib.tolist(),

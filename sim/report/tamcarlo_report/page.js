@@ -100,8 +100,9 @@
     return {
       maxRotation: 0, includeBounds: false,
       callback(value, index, all) {
-        if (log) {  // 1, 2 and 5 times a power of ten; each its own scale
-          const m = value / Math.pow(10, Math.floor(Math.log10(value) + 1e-9));
+        if (log) {  // 1, 2 and 5 times a power of ten (of either sign, or 0); each its own scale
+          if (value === 0) return '0';
+          const a = Math.abs(value), m = a / Math.pow(10, Math.floor(Math.log10(a) + 1e-9));
           return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? formatTicks([value], style)[0] : '';
         }
         if (index === 0 || !all._labels) all._labels = formatTicks(all.map((t) => t.value), style);
@@ -109,6 +110,44 @@
       },
     };
   }
+  // An asinh axis (x ↦ asinh(x / c): linear within ±c, logarithmic beyond) for a signed heavy tail, where a linear
+  // axis shows one bar and a line and a log axis cannot go below 0. Ticks: 0 and 1, 2, 5 × 10^k of either sign, as
+  // many as fit apart.
+  class SymlogScale extends Chart.Scale {
+    determineDataLimits() {
+      const {min, max} = this.getUserBounds();
+      this.min = min;
+      this.max = max;
+    }
+    f(v) { return Math.asinh(v / this.options.width); }
+    configure() {
+      super.configure();
+      this._f0 = this.f(this.min);
+      this._fr = this.f(this.max) - this._f0 || 1;
+    }
+    buildTicks() {
+      const c = this.options.width, big = Math.max(Math.abs(this.min), Math.abs(this.max), c);
+      const values = [0];
+      for (let k = Math.floor(Math.log10(c)) - 1; k <= Math.ceil(Math.log10(big)); k++)
+        for (const m of [1, 2, 5]) values.push(m * Math.pow(10, k), -m * Math.pow(10, k));
+      const inside = values.filter((v) => v >= this.min && v <= this.max).sort((a, b) => a - b);
+      const ticks = [];
+      let last = -Infinity;
+      for (const v of inside) {
+        const d = (this.f(v) - this._f0) / this._fr;
+        if (d - last >= 0.08) { ticks.push({value: v}); last = d; }
+      }
+      return ticks;
+    }
+    getLabelForValue(v) { return formatNumber(v, 'auto'); }
+    getPixelForTick(i) { return this.getPixelForValue(this.ticks[i].value); }
+    getPixelForValue(v) { return this.getPixelForDecimal((this.f(v) - this._f0) / this._fr); }
+    getValueForPixel(px) { return this.options.width * Math.sinh(this._f0 + this.getDecimalForPixel(px) * this._fr); }
+  }
+  SymlogScale.id = 'symlog';
+  SymlogScale.defaults = {width: 1};
+  Chart.register(SymlogScale);
+
   const title = (text) => ({display: !!text, text: text ? text.split('\n') : '', font: {size: 12}});
 
   // P(X < a) from a case's distribution function (the quantile function at fine resolution): linear between its
@@ -314,7 +353,9 @@
         events: ['mousemove', 'mouseout', 'click', 'touchstart', 'touchmove'],
         plugins: {title: title(spec.title), legend: legend(), tooltip: {enabled: false}},
         scales: {
-          x: {type: log ? 'logarithmic' : 'linear', min: lo, max: hi, title: title(spec.xlabel), ticks: ticks(style, log)},
+          x: Object.assign({type: log ? 'logarithmic' : spec.symlog ? 'symlog' : 'linear', min: lo, max: hi,
+                            title: title(spec.xlabel), ticks: ticks(style, log || !!spec.symlog)},
+                           spec.symlog ? {width: spec.symlog} : {}),
           y: {display: binned, min: 0, max: top, position: 'left', title: title(spec.ylabel), ticks: ticks('percent', false)},
           y2: {min: 0, max: 1.02, position: 'right', grid: {drawOnChartArea: false}, title: title(spec.cdf_label || W.cdf),
                ticks: Object.assign(ticks('auto', false), {stepSize: 0.25})},
