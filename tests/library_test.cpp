@@ -55,6 +55,8 @@ TEST_CASE("library: --point reproduces the reports' worked figures within their 
   CHECK(point("scenarios/cells/drug_discovery.toml", "growth") == Approx(0.303).margin(0.0005));
   CHECK(point("scenarios/projections/ai_pharma.toml", "market", 2022) == Approx(10.4e8).epsilon(1e-12));
   CHECK(point("scenarios/projections/ai_pharma.toml", "market", 2026) == Approx(29.94e8).epsilon(1e-12));
+  CHECK(point("scenarios/projections/ai_pharma_shocks.toml", "market", 2022) == Approx(10.4e8).epsilon(1e-12));
+  CHECK(point("scenarios/projections/ai_pharma_shocks.toml", "market", 2026) == Approx(29.94e8).epsilon(1e-12));
   // R1 §1.1.2 (Gartner): under 10% of engineers in 2023, 75% by 2028.
   CHECK(point("scenarios/projections/code_assistant.toml", "adoption", 2023) < 0.10);
   CHECK(point("scenarios/projections/code_assistant.toml", "adoption", 2028) == Approx(0.75).epsilon(1e-12));
@@ -62,7 +64,7 @@ TEST_CASE("library: --point reproduces the reports' worked figures within their 
 
 TEST_CASE("library: every input cites the reports or says it is an assumption, and files explain themselves",
           "[library]") {
-  CHECK(library_files().size() == 11);  // nine R1 cells and two projections
+  CHECK(library_files().size() == 12);  // nine R1 cells and three projections
   for (const auto& f : library_files({"scenarios/cells", "scenarios/projections", "scenarios/investments"})) {
     INFO(f);
     const Scenario s = load_scenario(f);

@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+
+#include <fmt/format.h>
 
 using namespace tamcarlo;
 using Catch::Contains;
@@ -119,4 +122,161 @@ TEST_CASE("timeline: the result file holds N × T samples and per-year summaries
   for (const auto& v : r.variables) market_rows += v.var.name == "market";
   CHECK(market_rows == 5);
   CHECK(r.variables.back().label() == "later[2026]");
+}
+
+namespace {
+
+// Inputs drawn per year: independent shocks, a random walk and an ar1 process (σ = 0.1 each), and a growth path
+// compounding the walk.
+std::string yearly_scenario(int first, int last) {
+  return fmt::format(R"toml([scenario]
+name = "yearly"
+years = [{}, {}]
+[inputs]
+start = {{ dist = "lognormal", median = 100, sigma = 0.1, source = "test" }}
+noise = {{ dist = "normal", mean = 0, sd = 0.1, yearly = "independent", source = "test" }}
+walk = {{ dist = "normal", mean = 0, sd = 0.1, yearly = "random_walk", source = "test" }}
+ar = {{ dist = "normal", mean = 0, sd = 0.1, yearly = "ar1", phi = 0.6, source = "test" }}
+[formulas]
+market = "start * exp(walk)"
+[outputs]
+report = ["market"]
+)toml",
+                     first, last);
+}
+
+// Each series of `plan`'s run under seed 5, by variable name and calendar year.
+std::map<std::pair<std::string, int>, std::vector<double>> yearly_columns(const Plan& plan, std::uint64_t n,
+                                                                          unsigned threads) {
+  EngineOptions eo;
+  eo.seed = 5;
+  eo.samples = n;
+  eo.keep.assign(plan.series().size(), true);
+  eo.threads = threads;
+  const EngineOutput out = run_engine(plan, eo);
+  std::map<std::pair<std::string, int>, std::vector<double>> by;
+  for (std::size_t i = 0; i < plan.series().size(); ++i) {
+    const Series& ser = plan.series()[i];
+    by[{plan.variables()[ser.var].name, ser.year < 0 ? -1 : plan.years()[ser.year]}] = out.columns[i];
+  }
+  return by;
+}
+
+double mean_of(const std::vector<double>& x) {
+  double m = 0;
+  for (const double v : x) m += v;
+  return m / static_cast<double>(x.size());
+}
+double variance_of(const std::vector<double>& x) {
+  const double m = mean_of(x);
+  double s = 0;
+  for (const double v : x) s += (v - m) * (v - m);
+  return s / static_cast<double>(x.size() - 1);
+}
+double correlation_of(const std::vector<double>& x, const std::vector<double>& y) {
+  const double mx = mean_of(x), my = mean_of(y);
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxy / std::sqrt(sxx * syy);
+}
+
+}  // namespace
+
+TEST_CASE("timeline: yearly inputs: fresh draws each year, a random walk's variance grows by σ² a year, ar1 settles",
+          "[timeline][yearly]") {
+  const Scenario s = test::scenario(yearly_scenario(2024, 2030));
+  for (const auto& f : s.formulas) CHECK(f.timed);  // market reads the walk: timed
+  const Plan plan(s);
+  CHECK(plan.yearly_input(plan.index("walk")));
+  CHECK_FALSE(plan.yearly_input(plan.index("start")));
+  const std::uint64_t n = 40'000;
+  const auto by = yearly_columns(plan, n, 2);
+  const double sigma2 = 0.01, nn = static_cast<double>(n);
+  // A sample variance's SE is about v·√(2/(n−1)) for normal draws; a correlation's about 1/√n. 4 SE each.
+  const auto close_var = [&](double got, double want) { return std::abs(got - want) < 4 * want * std::sqrt(2 / (nn - 1)); };
+  double ar_var = 0;
+  for (int y = 2024; y <= 2030; ++y) {
+    INFO("year " << y);
+    const int t = y - 2024;
+    const auto& noise = by.at({"noise", y});
+    CHECK(std::abs(mean_of(noise)) < 4 * std::sqrt(sigma2 / nn));
+    CHECK(close_var(variance_of(noise), sigma2));
+    CHECK(close_var(variance_of(by.at({"walk", y})), sigma2 * (t + 1)));  // Σ of t + 1 independent draws
+    ar_var = 0.36 * ar_var + sigma2;                                         // Var x_t = φ²·Var x_(t−1) + σ²
+    CHECK(close_var(variance_of(by.at({"ar", y})), ar_var));
+    if (y > 2024) {
+      // Independent across years: the shocks of consecutive years are uncorrelated; the walk's steps too.
+      CHECK(std::abs(correlation_of(noise, by.at({"noise", y - 1}))) < 4 / std::sqrt(nn));
+      std::vector<double> step(n), before(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        step[i] = by.at({"walk", y})[i] - by.at({"walk", y - 1})[i];
+        before[i] = by.at({"walk", y - 1})[i];
+      }
+      CHECK(close_var(variance_of(step), sigma2));
+      CHECK(std::abs(correlation_of(step, before)) < 4 / std::sqrt(nn));
+      // ar1: corr(x_t, x_(t−1)) = φ·sd(x_(t−1))/sd(x_t), within 4 SE (≈ (1 − ρ²)/√n).
+      const auto& ar = by.at({"ar", y});
+      const auto& ar_before = by.at({"ar", y - 1});
+      const double rho = 0.6 * std::sqrt(variance_of(ar_before) / variance_of(ar));
+      CHECK(std::abs(correlation_of(ar, ar_before) - rho) < 4 * (1 - rho * rho) / std::sqrt(nn));
+    }
+    // Independent across samples: neighbouring samples are uncorrelated.
+    std::vector<double> a(noise.begin(), noise.end() - 1), b(noise.begin() + 1, noise.end());
+    CHECK(std::abs(correlation_of(a, b)) < 4 / std::sqrt(nn));
+    // The formula compounds the walk sample by sample.
+    const auto& market = by.at({"market", y});
+    for (std::size_t i = 0; i < n; i += 4999) CHECK(market[i] == by.at({"start", -1})[i] * std::exp(by.at({"walk", y})[i]));
+  }
+  // The point path: every draw at its point (0) accumulates to 0; market's point is start's.
+  CHECK(plan.evaluate_point(6)[plan.index("walk")] == 0);
+  CHECK(plan.evaluate_point(6)[plan.index("market")] == Approx(100));
+}
+
+TEST_CASE("timeline: yearly inputs: adding years changes no draw of the years before, on any thread count",
+          "[timeline][yearly][reproducibility]") {
+  const Plan short_plan(test::scenario(yearly_scenario(2024, 2027)));
+  const Plan long_plan(test::scenario(yearly_scenario(2024, 2032)));
+  const auto a = yearly_columns(short_plan, 5000, 1), b = yearly_columns(long_plan, 5000, 3);
+  for (const char* name : {"noise", "walk", "ar", "market"})
+    for (int y = 2024; y <= 2027; ++y) {
+      INFO(name << " " << y);
+      CHECK(a.at({name, y}) == b.at({name, y}));
+    }
+  // Keyed by calendar year: an independent input's 2026 draws do not depend on where the timeline starts.
+  const Plan later(test::scenario(yearly_scenario(2026, 2028)));
+  CHECK(yearly_columns(later, 5000, 2).at({"noise", 2026}) == a.at({"noise", 2026}));
+}
+
+TEST_CASE("timeline: yearly inputs: misuse is a located error", "[timeline][yearly][errors]") {
+  const auto error = [](const std::string& text) {
+    try {
+      (void)test::scenario(text);
+    } catch (const ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error("[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"independent\" }\n"),
+             Contains("test.toml:2:1") && Contains("drawn per year") && Contains("years = [first, last]"));
+  CHECK_THAT(error("[scenario]\nyears = [2024, 2026]\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"randomwalk\" }\n"),
+             Contains("[inputs.x.yearly]") && Contains("unknown yearly kind \"randomwalk\"") &&
+                 Contains("did you mean `random_walk`?"));
+  CHECK_THAT(error("[scenario]\nyears = [2024, 2026]\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"ar1\" }\n"),
+             Contains("[inputs.x.phi]") && Contains("needs `phi`"));
+  CHECK_THAT(error("[scenario]\nyears = [2024, 2026]\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"ar1\", phi = 1 }\n"),
+             Contains("phi = 1") && Contains("|phi| < 1"));
+  CHECK_THAT(error("[scenario]\nyears = [2024, 2026]\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, phi = 0.5 }\n"),
+             Contains("[inputs.x.phi]") && Contains("has no `yearly` key"));
+  CHECK_THAT(error("[scenario]\nyears = [2024, 2026]\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"independent\" }\n"
+                   "y = { dist = \"normal\", mean = 0, sd = 1 }\n[correlations]\npairs = [[\"x\", \"y\", 0.5]]\n"),
+             Contains("drawn per year") && Contains("correlations are between inputs drawn once per sample"));
+  const test::TempDir dir;
+  const std::string f = dir.write("y.toml", yearly_scenario(2024, 2026));
+  const auto p = test::run_tamcarlo({"run", f, "-n", "1000", "--sobol"});
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Contains("--sobol") && Contains("draws `noise` per year"));
 }

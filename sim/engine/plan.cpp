@@ -1,6 +1,8 @@
 #include "sim/engine/plan.hpp"
 #include "sim/base/numeric.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 #include <map>
@@ -76,7 +78,19 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({in.name, true, in.unit, in.source, describe(in.dist), in.point, false, in.format, FormulaRole::variable, {}});
+    const bool yearly = in.yearly != Yearly::none;
+    if (yearly) {  // a stream per calendar year: adding a year to the timeline changes no other year's draws
+      YearlyInput y{static_cast<std::uint32_t>(vars_.size()), in.yearly,
+                    in.yearly == Yearly::random_walk ? 1.0 : in.yearly == Yearly::ar1 ? in.phi : 0.0, {}, in.point};
+      for (const int year : years_) y.ids.push_back(variable_id(in.name + "@" + std::to_string(year)));
+      yearly_.push_back(std::move(y));
+    }
+    vars_.push_back({in.name, true, in.unit, in.source,
+                     describe(in.dist) + (yearly ? fmt::format(", yearly {}", yearly_name(in.yearly)) +
+                                                       (in.yearly == Yearly::ar1 ? fmt::format(" (phi={:g})", in.phi) : "")
+                                                 : ""),
+                     in.point, yearly, in.format, FormulaRole::variable, {}});
+    yearly_inputs_.push_back(yearly);
     samplers_.emplace_back(in.dist);
     laws_.push_back(in.dist);
     constant_inputs_.push_back(std::holds_alternative<Constant>(in.dist));
@@ -113,6 +127,7 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
   // Every slot is written once, in dependency order, so one pass decides.
   std::vector<bool> timed(slots_, false);
   timed[year_slot_] = true;
+  for (const YearlyInput& y : yearly_) timed[y.slot] = true;
   for (const Instruction& in : all) {
     bool t = false;
     for (std::uint32_t k = 0; k < in.nargs; ++k) t = t || timed[in.args[k]];
@@ -154,8 +169,11 @@ void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t samples, st
 void Plan::compute(Workspace& ws, std::size_t n) const { execute(code_, ws, n); }
 
 void Plan::draw_mc(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
-  for (std::size_t i = 0; i < samplers_.size(); ++i)
-    samplers_[i].fill(seed, ids_[i], first, std::span<double>(ws.col(static_cast<Eigen::Index>(i)).data(), n));
+  for (std::size_t i = 0; i < samplers_.size(); ++i) {
+    const std::span<double> col(ws.col(static_cast<Eigen::Index>(i)).data(), n);
+    if (yearly_inputs_[i]) std::fill(col.begin(), col.end(), k_nan);  // filled per year by evaluate_year()
+    else samplers_[i].fill(seed, ids_[i], first, col);
+  }
   copula_step(ws, n);
 }
 
@@ -166,6 +184,10 @@ void Plan::draw(Workspace& ws, std::uint64_t seed, std::uint64_t samples, std::u
   }
   for (std::size_t i = 0; i < samplers_.size(); ++i) {
     const std::span<double> col(ws.col(static_cast<Eigen::Index>(i)).data(), n);
+    if (yearly_inputs_[i]) {  // not a coordinate of the design: filled per year by evaluate_year()
+      std::fill(col.begin(), col.end(), k_nan);
+      continue;
+    }
     if (constant_inputs_[i]) {
       samplers_[i].fill(seed, ids_[i], first, col);
       continue;
@@ -184,7 +206,23 @@ void Plan::copula_step(Workspace& ws, std::size_t n) const {
   }
 }
 
-void Plan::evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const {
+void Plan::fill_yearly(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t t, std::size_t n) const {
+  std::vector<double> eps(n);
+  for (const YearlyInput& y : yearly_) {
+    double* x = ws.col(static_cast<Eigen::Index>(y.slot)).data();
+    const Sampler& sampler = samplers_[y.slot];
+    // x_t = phi·x_(t−1) + ε_t from the first year on (independent: phi = 0, only year t's draw is needed).
+    const std::size_t from = y.phi == 0 ? t : 0;
+    sampler.fill(seed, y.ids.at(from), first, std::span<double>(x, n));
+    for (std::size_t s = from + 1; s <= t; ++s) {
+      sampler.fill(seed, y.ids[s], first, std::span<double>(eps));
+      for (std::size_t i = 0; i < n; ++i) x[i] = y.phi * x[i] + eps[i];
+    }
+  }
+}
+
+void Plan::evaluate_year(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t t, std::size_t n) const {
+  fill_yearly(ws, seed, first, t, n);
   ws.col(year_slot_).head(static_cast<Eigen::Index>(n)).setConstant(static_cast<double>(years_.at(t)));
   execute(timed_code_, ws, n);
 }
@@ -193,7 +231,15 @@ std::vector<double> Plan::evaluate_point(std::size_t t) const {
   Workspace ws = workspace(1);
   for (std::size_t i = 0; i < samplers_.size(); ++i) ws(0, static_cast<Eigen::Index>(i)) = vars_[i].point;
   execute(code_, ws, 1);
-  if (!years_.empty()) evaluate_year(ws, t, 1);
+  if (!years_.empty()) {
+    for (const YearlyInput& y : yearly_) {  // each year's draw at its point, accumulated as the draws are
+      double x = y.point;
+      for (std::size_t s = (y.phi == 0 ? t : 0) + 1; s <= t; ++s) x = y.phi * x + y.point;
+      ws(0, static_cast<Eigen::Index>(y.slot)) = x;
+    }
+    ws.col(year_slot_).head(1).setConstant(static_cast<double>(years_.at(t)));
+    execute(timed_code_, ws, 1);
+  }
   std::vector<double> out(vars_.size());
   for (std::size_t v = 0; v < vars_.size(); ++v) out[v] = ws(0, static_cast<Eigen::Index>(v));
   return out;

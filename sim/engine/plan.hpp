@@ -70,13 +70,20 @@ class Plan {
   [[nodiscard]] std::size_t inputs() const noexcept { return samplers_.size(); }
   /// True when input slot v holds one value in every sample (a constant law).
   [[nodiscard]] bool constant_input(std::size_t v) const { return constant_inputs_.at(v); }
+  /// True when input slot v is drawn per year (`yearly`): a timed variable, filled by evaluate_year(), never by draw();
+  /// not an input of the copula, the designs, the sensitivities, Sobol' indices or the decision's questions.
+  [[nodiscard]] bool yearly_input(std::size_t v) const { return yearly_inputs_.at(v); }
+  /// True when some input is drawn per year.
+  [[nodiscard]] bool has_yearly_inputs() const noexcept { return !yearly_.empty(); }
   /// Input slot v's law as the scenario gives it (a correlated input's marginal, not its normal score).
   [[nodiscard]] const Distribution& law(std::size_t v) const { return laws_.at(v); }
   /// The copula groups: each group's input slots and the normal-score correlation of its members (unit diagonal).
   [[nodiscard]] std::vector<std::pair<std::vector<std::uint32_t>, SquareMatrix>> correlation_groups() const;
-  /// After evaluate(): evaluates the timed formulas at years()[t]; column v then holds timed variable v's
-  /// values for that year (untimed columns are unchanged).
-  void evaluate_year(Workspace& ws, std::size_t t, std::size_t n) const;
+  /// After evaluate() of samples [first, first + n) under `seed`: fills each yearly input for years()[t] (from streams
+  /// keyed by its name and the calendar year, so adding a year changes no other draw; a random walk or ar1 input
+  /// accumulates its draws from the first year) and evaluates the timed formulas there; column v then holds timed
+  /// variable v's values for that year (untimed columns are unchanged).
+  void evaluate_year(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t t, std::size_t n) const;
   /// Variables' values with every input at its point estimate, timed ones at years()[t] (inputs, then formulas).
   [[nodiscard]] std::vector<double> evaluate_point(std::size_t t = 0) const;
 
@@ -99,6 +106,16 @@ class Plan {
   std::vector<QuantileFunction> quantiles_;   // per input, for a design: its law's quantile function (Φ⁻¹ if correlated)
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
   std::vector<bool> constant_inputs_;    // per input: its law is a constant
+  std::vector<bool> yearly_inputs_;      // per input: drawn per year
+  struct YearlyInput {
+    std::uint32_t slot;
+    Yearly kind;
+    double phi;                          // x_t = phi·x_(t−1) + ε_t (independent: 0, random walk: 1)
+    std::vector<std::uint64_t> ids;      // per year of the timeline: the stream of ε in that calendar year
+    double point;                        // ε's point
+  };
+  std::vector<YearlyInput> yearly_;
+  void fill_yearly(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t t, std::size_t n) const;
   std::vector<Distribution> laws_;       // per input: its law (a correlated input's marginal)
   std::vector<std::pair<std::uint32_t, double>> constants_;
   std::vector<Instruction> code_;

@@ -21,7 +21,7 @@ void PlanBlock::evaluate(std::uint64_t seed, std::uint64_t first, std::size_t ro
   // Timed series: each year overwrites the timed columns, so each series keeps a copy of its year.
   std::size_t k = 0;
   for (std::size_t t = 0; t < plan_.years().size(); ++t) {
-    plan_.evaluate_year(ws_, t, rows);
+    plan_.evaluate_year(ws_, seed, first, t, rows);
     for (std::size_t i = 0; i < series.size(); ++i) {
       if (series[i].year != static_cast<std::int32_t>(t)) continue;
       const double* col = ws_.col(static_cast<Eigen::Index>(series[i].var)).data();

@@ -68,7 +68,7 @@ SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, cons
   out.keep.assign(series.size(), false);
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Variable& v = vars[series[i].var];
-    if (v.input && v.law.rfind("constant(", 0) != 0) {
+    if (v.input && series[i].year < 0 && v.law.rfind("constant(", 0) != 0) {  // not a yearly input
       out.inputs.push_back(series[i].var);
       out.keep[i] = true;
     }

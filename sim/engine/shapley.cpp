@@ -183,7 +183,7 @@ ShapleyResult shapley_effects(const Plan& plan, std::uint64_t seed, std::uint64_
         std::copy(z[i].begin(), z[i].end(), ws.col(static_cast<Eigen::Index>(out.inputs[i])).data());
       }
       plan.compute(ws, rows);
-      if (year >= 0) plan.evaluate_year(ws, static_cast<std::size_t>(year), rows);
+      if (year >= 0) plan.evaluate_year(ws, seed, 0, static_cast<std::size_t>(year), rows);  // (no yearly inputs: refused)
       std::vector<double> delta(d);
       for (std::size_t o = 0; o < series.size(); ++o) {
         const double* y = ws.col(static_cast<Eigen::Index>(plan.series()[series[o]].var)).data();

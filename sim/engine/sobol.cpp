@@ -45,7 +45,7 @@ SobolResult sobol_indices(const Plan& plan, std::uint64_t seed, std::uint64_t n,
   std::vector<std::vector<SaltelliSums>> sums(series.size(), std::vector<SaltelliSums>(blocks, SaltelliSums(k)));
   const auto values = [&](Workspace& ws, std::size_t rows) {
     plan.compute(ws, rows);
-    if (year >= 0) plan.evaluate_year(ws, static_cast<std::size_t>(year), rows);
+    if (year >= 0) plan.evaluate_year(ws, seed, 0, static_cast<std::size_t>(year), rows);  // (no yearly inputs: refused)
   };
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {

@@ -40,6 +40,9 @@ class CorrelationReader {
     }
     if (std::holds_alternative<Constant>(it->second->dist))
       throw ScenarioError(ctx_.at(n), key, fmt::format("`{}` is a constant: it cannot be correlated with anything", name));
+    if (it->second->yearly != Yearly::none)
+      throw ScenarioError(ctx_.at(n), key, fmt::format("`{}` is drawn per year (yearly = \"{}\"): correlations are between "
+                                                       "inputs drawn once per sample", name, yearly_name(it->second->yearly)));
     return name;
   }
 

@@ -17,7 +17,8 @@
 
 namespace tamcarlo::detail {
 
-const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "bounds", "source"};
+const std::vector<std::string> k_common_keys = {"dist", "point", "point_note", "unit", "format", "bounds", "source",
+                                                "yearly", "phi"};
 
 namespace {
 
@@ -551,6 +552,42 @@ void check_within_bounds(const Input& in, const std::string& prefix) {
 
 }  // namespace
 
+namespace {
+
+// `yearly` (independent | random_walk | ar1) and an ar1's `phi` (|φ| < 1), each located when wrong.
+void read_yearly(Input& in, const toml::table& t, const std::string& prefix, const FileLocator& ctx) {
+  const std::string kind = get_string(t, "yearly", prefix, ctx);
+  const toml::node* phi = t.get("phi");
+  if (kind.empty()) {
+    if (phi)
+      throw ScenarioError(ctx.at(*phi), prefix + ".phi", "`phi` is the persistence of an input with yearly = \"ar1\"; this "
+                                                         "input has no `yearly` key");
+    return;
+  }
+  const std::vector<std::string> kinds = {"independent", "random_walk", "ar1"};
+  const auto it = std::find(kinds.begin(), kinds.end(), kind);
+  if (it == kinds.end())
+    throw ScenarioError(ctx.at(*t.get("yearly")), prefix + ".yearly",
+                        fmt::format("unknown yearly kind \"{}\"{}; allowed: independent (a fresh draw each year), "
+                                    "random_walk (x_t = x_(t-1) + a draw), ar1 (x_t = phi * x_(t-1) + a draw)",
+                                    terminal_safe(kind), did_you_mean(kind, kinds)));
+  in.yearly = static_cast<Yearly>(1 + (it - kinds.begin()));
+  if (in.yearly == Yearly::ar1) {
+    if (!phi)
+      throw ScenarioError(ctx.at(*t.get("yearly")), prefix + ".phi",
+                          "yearly = \"ar1\" needs `phi`, its persistence (x_t = phi * x_(t-1) + a draw), with |phi| < 1");
+    in.phi = get_number(*phi, prefix + ".phi", ctx);
+    if (!(std::abs(in.phi) < 1))
+      throw ScenarioError(ctx.at(*phi), prefix + ".phi",
+                          fmt::format("phi = {:g}: an ar1 input needs |phi| < 1 (phi = 1 is yearly = \"random_walk\")", in.phi));
+  } else if (phi) {
+    throw ScenarioError(ctx.at(*phi), prefix + ".phi",
+                        fmt::format("`phi` belongs to yearly = \"ar1\"; this input is yearly = \"{}\"", kind));
+  }
+}
+
+}  // namespace
+
 Input parse_input(const std::string& name, const toml::key& key, const toml::node& node, const FileLocator& ctx,
                   const std::string& section) {
   const std::string prefix = section + "." + name;
@@ -584,6 +621,7 @@ Input parse_input(const std::string& name, const toml::key& key, const toml::nod
   else in.point = median(in.dist);
   in.bounds = get_bounds(*t, prefix, ctx, in.format);
   if (in.bounds) check_within_bounds(in, prefix);
+  read_yearly(in, *t, prefix, ctx);
   return in;
 }
 

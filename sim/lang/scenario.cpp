@@ -27,6 +27,17 @@
 
 namespace tamcarlo {
 
+const char* yearly_name(Yearly y) {
+  switch (y) {
+    case Yearly::none: return "none";
+    case Yearly::independent: return "independent";
+    case Yearly::random_walk: return "random_walk";
+    case Yearly::ar1: return "ar1";
+  }
+  return "none";
+}
+
+
 std::string Formula::key() const {
   switch (role) {
     case FormulaRole::check: return "checks." + name.substr(std::string("check.").size());
@@ -591,12 +602,21 @@ void ScenarioParser::resolve() {
   }
   if (!errors.empty()) throw ScenarioError::combined(std::move(errors));
   s.formula_order = order_formulas(s.formulas);
-  // A formula is timed when it references `year` or a timed formula (dependencies come first in the order).
+  for (const auto& in : s.inputs)  // an input drawn per year needs years to be drawn for
+    if (in.yearly != Yearly::none && s.years.empty() && !in.linked)
+      throw ScenarioError(in.where, "inputs." + in.name + ".yearly",
+                          fmt::format("`{}` is drawn per year (yearly = \"{}\") but the scenario has no timeline; give "
+                                      "one in [scenario]: years = [first, last]",
+                                      in.name, yearly_name(in.yearly)));
+  // A formula is timed when it references `year`, an input drawn per year, or a timed formula (dependencies come
+  // first in the order).
   for (const std::size_t i : s.formula_order) {
     std::vector<const Expr*> refs;
     collect_refs(s.formulas[i].expr, refs);
     for (const Expr* r : refs) {
       if (r->name == k_year_name) s.formulas[i].timed = true;
+      for (const auto& in : s.inputs)
+        if (in.yearly != Yearly::none && in.name == r->name) s.formulas[i].timed = true;
       for (const auto& g : s.formulas)
         if (g.timed && g.name == r->name) s.formulas[i].timed = true;
     }

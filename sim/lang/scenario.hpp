@@ -55,6 +55,14 @@ struct Bounds {
   [[nodiscard]] bool contains(double x) const noexcept { return x >= lo && x <= hi; }
 };
 
+/// How an input moves across the years of a timeline (its `yearly` key).
+enum class Yearly {
+  none,         ///< one value per sample, the same in every year
+  independent,  ///< drawn afresh each year: x_t ~ law, independent across years
+  random_walk,  ///< x_t = x_{t−1} + ε_t, ε_t ~ law (x at the first year = ε there)
+  ar1,          ///< x_t = φ·x_{t−1} + ε_t, ε_t ~ law, |φ| < 1 (`phi`)
+};
+
 /// An uncertain input: its law, point estimate, unit and citation.
 struct Input {
   std::string name;
@@ -69,7 +77,12 @@ struct Input {
   SourceLocation where;     ///< position of the input's key
   bool linked = false;      ///< drawn for a linked scenario (name "<scenario>.<input>"); not reported or linted here
   std::uint32_t dimension = 0;  ///< its Sobol' dimension: uncertain inputs by name, then constant ones by name
+  Yearly yearly = Yearly::none; ///< `yearly`: drawn per year of the timeline (from streams keyed by name and year)
+  double phi = 0;               ///< `phi`: an ar1 input's persistence
 };
+
+/// The name of a Yearly kind as the scenario writes it.
+[[nodiscard]] const char* yearly_name(Yearly y);
 
 /// A derived variable: an expression over inputs and other formulas.
 struct Formula {

@@ -297,7 +297,7 @@ void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunO
   d.unit = plan.variables()[options.front()].unit;
   std::vector<DecisionQuestion> questions;
   for (std::uint32_t v = 0; v < plan.inputs(); ++v)
-    if (!plan.constant_input(v)) {
+    if (!plan.constant_input(v) && !plan.yearly_input(v)) {  // (the options are untimed: no yearly input moves them)
       const std::string& name = plan.variables()[v].name;
       questions.push_back({name, {v}});
       d.questions.push_back({name, {name}});
@@ -458,6 +458,12 @@ ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt) : scenario(s)
   if (opt.what.sobol) {
     const auto uncertain = static_cast<std::size_t>(std::count_if(
         s.inputs.begin(), s.inputs.end(), [](const Input& in) { return !std::holds_alternative<Constant>(in.dist); }));
+    for (const Input& in : s.inputs)
+      if (in.yearly != Yearly::none)
+        throw UsageError(fmt::format("--sobol: {} draws `{}` per year (yearly = \"{}\"); Sobol' indices and Shapley effects "
+                                     "are computed for inputs drawn once per sample, so tamcarlo does not compute them "
+                                     "for this scenario (its tornado and swing charts, from Spearman's ρ, are there)",
+                                     s.name, in.name, yearly_name(in.yearly)));
     if (uncertain > k_max_sobol_inputs)
       throw UsageError(fmt::format("--sobol: {} has {} uncertain inputs; Sobol' indices evaluate the model N × (inputs "
                                    "+ 2) times, so tamcarlo computes them for at most {} (Spearman's ρ, shown without "
