@@ -17,31 +17,45 @@ HistogramLayout HistogramLayout::place(std::span<const double> sorted) {
   HistogramLayout h;
   const std::size_t n = sorted.size();
   if (n == 0) return h;
-  // Runs of equal values: an atom holds ≥ 1% of the sample (every value when there are few distinct ones).
-  std::vector<std::pair<double, std::size_t>> runs;
+  // Runs of equal values: an atom holds ≥ 1% of the sample (every value when there are few distinct ones). Only the
+  // runs that can become atoms are kept (no copy of the sample: a pilot of 8 Mi values is 64 MB).
+  using Range = std::pair<std::size_t, std::size_t>;  // [begin, end) in `sorted`
+  std::vector<Range> first, heavy;
+  const std::size_t least = std::max<std::size_t>(1, (n + 99) / 100);
+  std::size_t distinct = 0;
   for (std::size_t i = 0; i < n;) {
-    std::size_t j = i;
+    std::size_t j = i + 1;
     while (j < n && sorted[j] == sorted[i]) ++j;
-    runs.emplace_back(sorted[i], j - i);
+    ++distinct;
+    if (first.size() <= k_all_atoms) first.emplace_back(i, j);
+    if (j - i >= least && heavy.size() < k_max_atoms) heavy.emplace_back(i, j);
     i = j;
   }
-  const std::size_t heavy = std::max<std::size_t>(1, (n + 99) / 100);
-  for (const auto& [v, count] : runs)
-    if ((runs.size() <= k_all_atoms || count >= heavy) && h.atoms.size() < k_max_atoms) h.atoms.push_back(v);
-  std::vector<double> rest;
-  rest.reserve(n);
-  for (const double v : sorted)
-    if (!std::binary_search(h.atoms.begin(), h.atoms.end(), v)) rest.push_back(v);
-  if (rest.size() < 2) {
+  std::vector<Range> atoms = distinct <= k_all_atoms ? first : heavy;
+  if (atoms.size() > k_max_atoms) atoms.resize(k_max_atoms);
+  std::size_t in_atoms = 0;
+  for (const auto& [b, e] : atoms) {
+    h.atoms.push_back(sorted[b]);
+    in_atoms += e - b;
+  }
+  // The values that are not atoms, read in place: the k-th of them skips the atoms' ranges before it.
+  const std::size_t r = n - in_atoms;
+  const auto rest_at = [&](std::size_t k) {
+    for (const auto& [b, e] : atoms)
+      if (k >= b) k += e - b;
+    return sorted[k];
+  };
+  if (r < 2) {
     h.lo = h.atoms.front();
     h.hi = h.atoms.back();
     return h;
   }
-  const auto q = [&](double p) { return rest[static_cast<std::size_t>(p * static_cast<double>(rest.size() - 1))]; };
+  const auto q = [&](double p) { return rest_at(static_cast<std::size_t>(p * static_cast<double>(r - 1))); };
+  const double rest_front = rest_at(0), rest_back = rest_at(r - 1);
   h.bins = k_bins;
   h.lo = q(0.001);
   h.hi = q(0.999);
-  h.log = rest.size() > 100 && rest.front() > 0 && q(0.99) >= 100 * q(0.01);
+  h.log = r > 100 && rest_front > 0 && q(0.99) >= 100 * q(0.01);
   if (h.log) {
     // Bins of 2^shift keys (a shift, not a division, per value): the fewest that cover P0.1–P99.9 in k_bins bins.
     h.key_lo = order_key(h.lo);
@@ -52,8 +66,8 @@ HistogramLayout HistogramLayout::place(std::span<const double> sorted) {
     return h;
   }
   const double pad = 0.02 * (h.hi - h.lo);  // a margin, but never beyond the sample's own range (a MOIC's 0)
-  h.lo = std::max(h.lo - pad, rest.front());
-  h.hi = std::min(h.hi + pad, rest.back());
+  h.lo = std::max(h.lo - pad, rest_front);
+  h.hi = std::min(h.hi + pad, rest_back);
   if (!(h.hi > h.lo)) h.hi = h.lo + std::max(std::abs(h.lo), 1.0) * 1e-9;
   h.inv_width = h.bins / (h.hi - h.lo);
   return h;
