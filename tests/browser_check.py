@@ -189,7 +189,7 @@ class Page(unittest.TestCase):
         run("run", scenario if os.path.isabs(scenario) else os.path.join(SOURCE, scenario), "-o", h5, "--force",
             *run_args)
         out = os.path.join(self.dir, name + "-report")
-        run("report", h5, "-o", out, "--no-png", *report_args)
+        run("report", h5, "-o", out, *report_args)
         return os.path.join(out, "index.html")
 
     def check_page(self, page, shot):
@@ -234,7 +234,7 @@ class Page(unittest.TestCase):
                      '[formulas]\ny = "z"\nt = "z * exp(1.5 * v)"\n[outputs]\nreport = ["y", "t"]\n')
         h5 = os.path.join(self.dir, "normal.h5")
         run("run", scenario, "-o", h5, "-n", "200000", "--force")
-        run("report", h5, "-o", os.path.join(self.dir, "normal-report"), "--no-png")
+        run("report", h5, "-o", os.path.join(self.dir, "normal-report"), )
         b = self.browser
         b.open(os.path.join(self.dir, "normal-report", "index.html"))
         b.eval("window.tamcarlo.renderAll()")
@@ -312,7 +312,7 @@ class Main(unittest.TestCase):
             shots = os.environ.get("TAMCARLO_SCREENSHOTS")
             for locale in ("en", "zh"):
                 out = os.path.join(d, locale)
-                run("report", h5, "-o", out, "--no-png", "--locale", locale)
+                run("report", h5, "-o", out, "--locale", locale)
                 page = os.path.join(out, "index.html")
                 self.assertLess(os.path.getsize(page), 7.4e6 / 4, "the page should be far smaller than 7.4 MB")
                 seconds = b.open(page)

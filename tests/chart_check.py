@@ -120,7 +120,7 @@ class Page(InTempDir):
         out = os.path.join(d, "seed.h5")
         n = 400_000
         self.tamcarlo("run", scenario, "-n", str(n), "-o", out, "--store", "none")
-        self.tamcarlo("report", out, "--no-png")
+        self.tamcarlo("report", out)
         with open(os.path.join(d, "seed-report", "data.json"), encoding="utf-8") as f:
             spec = json.load(f)["seed__moic__distribution.png"]
         import h5py
@@ -161,7 +161,7 @@ class Page(InTempDir):
         self.tamcarlo("run", scenario, "-n", "20000", "-o", out, "--stress", "all")
         for locale in ("en", "zh"):
             rep = os.path.join(d, locale)
-            self.tamcarlo("report", out, "-o", rep, "--locale", locale)
+            self.tamcarlo("report", out, "-o", rep, "--locale", locale, "--png")
             # One fan chart per stressed case of the timed output (none before), base and stressed together.
             for case in ("zeta", "alpha"):
                 self.assertTrue(os.path.exists(os.path.join(rep, f"stress__{case}__market__fan.png")))

@@ -267,7 +267,7 @@ TEST_CASE("hardening: INT, TERM and HUP early, midway and late in a run, a shard
       {"run --store all", with(run, {"new.h5"}), "new.h5"},
       {"a shard", with(run, {"new.h5", "--shard", "1/2"}), "new.h5"},
       {"merge", {"merge", "p0.h5", "p1.h5", "-o", "new.h5"}, "new.h5"},
-      {"report", {"report", "r.h5", "-o", "new-report"}, "new-report"}};
+      {"report", {"report", "r.h5", "-o", "new-report", "--png"}, "new-report"}};
   for (const auto& op : operations) {
     // The points: 10%, 45% and 80% of the operation's own uninterrupted time on this machine.
     const auto start = std::chrono::steady_clock::now();
@@ -567,7 +567,7 @@ TEST_CASE("hardening: a full disk gives a clear error and leaves nothing behind"
   // nothing there.
   const fs::path result = dir.path() / "r.h5";
   REQUIRE(run_to(result.string(), {"-n", "1e4"}).exit_code == 0);
-  const auto report = test::run_tamcarlo({"report", result.string(), "--dpi", "600", "-o", (disk / "rep").string()});
+  const auto report = test::run_tamcarlo({"report", result.string(), "--png", "--dpi", "600", "-o", (disk / "rep").string()});
   const std::set<std::string> left_by_report = listing(disk);
   // A checkpoint (16 MB of pass state) that does not fit on a disk where the result (--store none) does: the run
   // goes on without checkpoints and writes its result (once the run failed).

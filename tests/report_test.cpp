@@ -82,7 +82,7 @@ TEST_CASE("report: the main job's result gives the matrix charts, fan charts and
   const test::TempDir dir;
   REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios"), "-n", "4000"}, dir.path()).exit_code == 0);
   const std::string h5 = (dir.path() / "results" / "aigc-matrix.h5").string();
-  const auto p = test::run_tamcarlo({"report", h5, "-o", (dir.path() / "rep").string()});
+  const auto p = test::run_tamcarlo({"report", h5, "-o", (dir.path() / "rep").string(), "--png"});
   REQUIRE(p.exit_code == 0);
   CHECK_THAT(p.out, Contains("charts, page self-contained"));
   check_report(dir.path() / "rep");
@@ -151,7 +151,7 @@ TEST_CASE("report: an investment result shows the loss region, the cap and the s
   REQUIRE(test::run_tamcarlo({"run", test::source_path("scenarios/investments/augment.toml"), "-n", "4000", "-o", h5,
                               "--stress", "bear"})
               .exit_code == 0);
-  const auto p = test::run_tamcarlo({"report", h5, "--locale", "zh"});
+  const auto p = test::run_tamcarlo({"report", h5, "--locale", "zh", "--png"});
   REQUIRE(p.exit_code == 0);
   const fs::path rep = dir.path() / "aug-report";
   check_report(rep);
@@ -182,7 +182,7 @@ TEST_CASE("report: --dpi and --svg size the charts for a memo, and an empty titl
                                                 "[formulas]\ny = \"2 * x\"\n");
   const std::string h5 = (dir.path() / "plain.h5").string();
   REQUIRE(test::run_tamcarlo({"run", f, "-n", "2000", "-o", h5}).exit_code == 0);
-  const auto p = test::run_tamcarlo({"report", h5, "--svg", "--dpi", "300"});
+  const auto p = test::run_tamcarlo({"report", h5, "--png", "--svg", "--dpi", "300"});
   REQUIRE(p.exit_code == 0);
   CHECK_THAT(p.err, Contains("tamcarlo report: reading") && Contains("charts drawn; writing the page"));
   const fs::path rep = dir.path() / "plain-report";
@@ -198,6 +198,10 @@ TEST_CASE("report: --dpi and --svg size the charts for a memo, and an empty titl
   CHECK(be32(20) == 1260);
   CHECK_THAT(test::slurp(rep / "index.html"), !Contains("·  ·") && !Contains("· ·"));
   CHECK(test::run_tamcarlo({"report", h5, "--dpi", "10", "-o", (dir.path() / "r2").string()}).exit_code == 1);
+  // Without --png or --svg the page alone: it draws its charts in the browser.
+  REQUIRE(test::run_tamcarlo({"report", h5, "-o", (dir.path() / "r3").string()}).exit_code == 0);
+  for (const auto& e : fs::directory_iterator(dir.path() / "r3")) CHECK(e.path().extension() != ".png");
+  CHECK_THAT(test::slurp(dir.path() / "r3" / "index.html"), Contains("<figure class=\"chart\""));
 }
 
 TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing", "[report][errors]") {
@@ -250,7 +254,7 @@ report = ["twice_k", "total"]
 )toml");
   const std::string h5 = (dir.path() / "c.h5").string();
   REQUIRE(test::run_tamcarlo({"run", toml, "-n", "4000", "-o", h5}).exit_code == 0);
-  REQUIRE(test::run_tamcarlo({"report", h5}).exit_code == 0);
+  REQUIRE(test::run_tamcarlo({"report", h5, "--png"}).exit_code == 0);
   const fs::path rep = dir.path() / "c-report";
   CHECK_THAT(test::slurp(rep / "index.html"), Contains("<b>twice_k</b> is constant: 6.28 in every sample"));
   CHECK_FALSE(fs::exists(rep / "c__twice_k__distribution.png"));

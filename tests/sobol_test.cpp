@@ -93,7 +93,7 @@ y = "sin(x1) + 7 * sin(x2)^2 + 0.1 * x3^4 * sin(x1)"
                         Catch::Contains(" x3 ") && Catch::Contains("an estimate below 0 or a CI wider than the index"));
   const auto dump = test::run_shell("h5ls -r " + h5);
   CHECK_THAT(dump.out, Catch::Contains("/summary/y/sobol/first ") && Catch::Contains("/summary/y/sobol/total_hi"));
-  const auto r = test::run_tamcarlo({"report", h5});
+  const auto r = test::run_tamcarlo({"report", h5, "--png"});
   REQUIRE(r.exit_code == 0);
   CHECK(std::filesystem::exists(dir.path() / "i-report" / "ishigami__y__sobol.png"));
   // Without --sobol, none of it.

@@ -170,9 +170,9 @@ CLI::App* add_report(CLI::App& app, ReportArgs& ra) {
   report->add_option("-o,--output", ra.output, "Directory to write (default: the result's name + \"-report\")");
   report->add_option("--locale", ra.locale, "Numbers and labels: en (13.2B) or zh (132亿, Chinese labels)")
       ->check(CLI::IsMember({"en", "zh"}));
-  report->add_option("--dpi", ra.dpi, "PNG resolution of the charts (default 200)")->check(CLI::Range(50u, 1200u));
+  report->add_option("--dpi", ra.dpi, "PNG resolution of the charts with --png (default 200)")->check(CLI::Range(50u, 1200u));
   report->add_flag("--svg", ra.svg, "Also write every chart as an SVG file");
-  report->add_flag("--no-png", ra.no_png, "Write no PNG files: the page alone, which draws its charts in the browser");
+  report->add_flag("--png", ra.png, "Also write every chart as a PNG file (at --dpi), for a memo");
   return report;
 }
 

@@ -38,7 +38,7 @@ struct ReportArgs {
   std::string result, output, locale = "en";
   unsigned dpi = 200;
   bool svg = false;
-  bool no_png = false;  ///< no PNG files: the page alone
+  bool png = false;  ///< also each chart as a PNG file
 };
 
 /// The options of `export`.

@@ -488,7 +488,7 @@ int cmd_report(const ReportArgs& a) {
   std::vector<std::string> args = {a.result, "--locale", a.locale, "--dpi", std::to_string(a.dpi)};
   if (!a.output.empty()) args.insert(args.end(), {"-o", a.output});
   if (a.svg) args.push_back("--svg");
-  if (a.no_png) args.push_back("--no-png");
+  if (a.png) args.push_back("--png");
   exec_report_package("tamcarlo_report", args);
 }
 

@@ -405,11 +405,11 @@ class Result:
             raise RunError(done.stderr.strip() or f"{module} exited with {done.returncode}", done.returncode)
         return done.stdout
 
-    def report(self, directory=None, locale="en", png=True, svg=False, dpi=200):
+    def report(self, directory=None, locale="en", png=False, svg=False, dpi=200):
         """Writes the report page (and, with `png`/`svg`, each chart as a file) as `tamcarlo report` does, to
         `directory` (default: beside the result); returns the path of its index.html."""
         args = ["--locale", locale, "--dpi", str(int(dpi))] + (["-o", os.fspath(directory)] if directory else []) + \
-               (["--svg"] if svg else []) + ([] if png else ["--no-png"])
+               (["--svg"] if svg else []) + (["--png"] if png else [])
         self._package("tamcarlo_report", args)
         out = os.fspath(directory) if directory else os.path.splitext(self.path)[0] + "-report"
         return os.path.join(out, "index.html")

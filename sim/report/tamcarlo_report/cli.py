@@ -181,10 +181,10 @@ def report(made):
                     "existing directory is replaced only if it is empty or a report holding nothing else")
     ap.add_argument("--locale", choices=["en", "zh"], default="en",
                     help="numbers and labels: en (13.2B) or zh (132亿, Chinese labels); default en")
+    ap.add_argument("--png", action="store_true", help="also write every chart as a PNG file, for a memo (the page "
+                    "draws its charts in the browser and has a PNG button on each)")
     ap.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200: fit to paste into a memo)")
     ap.add_argument("--svg", action="store_true", help="also write every chart as an SVG file")
-    ap.add_argument("--no-png", action="store_true", help="write no PNG files: the page alone (it draws its charts "
-                    "in the browser), in a fraction of the time")
     a = ap.parse_args()
     if not 50 <= a.dpi <= 1200:
         sys.stderr.write(f"tamcarlo report: error: --dpi {a.dpi}: allowed 50 to 1200\n")
@@ -223,7 +223,7 @@ def report(made):
         return 3
     try:
         say(f"reading {a.result}")
-        n = build(a.result, tmp, Words(a.locale), a.dpi, ("png",) * (not a.no_png) + ("svg",) * a.svg)
+        n = build(a.result, tmp, Words(a.locale), a.dpi, ("png",) * a.png + ("svg",) * a.svg)
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
             fh.write("\n".join(sorted(files_under(tmp))))
         replace_dir(tmp, outdir)

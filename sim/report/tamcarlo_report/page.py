@@ -413,8 +413,8 @@ def compose(path, ch):
                          "group: it was not written by tamcarlo run, or it is damaged")
     title = text_attr(f, "suite_title") if kind == "suite" else text_attr(f, "scenario_title")
     name = text_attr(f, "suite_name") if kind == "suite" else text_attr(f, "scenario_name")
-    off = w("The charts are drawn by JavaScript, which is off in this browser; tamcarlo report writes them as PNG "
-            "files unless told --no-png.")
+    off = w("The charts are drawn by JavaScript, which is off in this browser; tamcarlo report --png writes them as "
+            "PNG files.")
     page = [f"<!doctype html><html lang=\"{w.locale}\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(name)} — {w('tamcarlo report')}</title><style>{CSS}</style></head><body>"
             f'<noscript><p class="warn">{esc(off)}</p></noscript>',

@@ -25,8 +25,8 @@ ZH = {
     "that the 95% CI of its mean covers less often than it says; trust the quantiles more, or run more samples.":
         "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "{bins} bins": "{bins} 组", "against its strongest drivers": "与其最强驱动因素的关系", "The cells' market space compared (distribution functions)": "各单元市场空间对比 (分布函数)", "market space": "市场空间", "asinh scale: linear within ±": "asinh 刻度: 线性区间 ±", "market": "市场", "P&L per holding": "各持仓损益", "mean P&L in the worst": "最差情形的平均损益:", "{bins} log bins": "{bins} 组, 对数等宽",
     "P(X < a) at the pointer, or type a value:": "指针处的 P(X < a), 或输入一个值:", "PNG": "PNG 图片",
-    "The charts are drawn by JavaScript, which is off in this browser; tamcarlo report writes them as PNG files unless told --no-png.":
-        "图表由 JavaScript 绘制, 此浏览器已关闭 JavaScript; tamcarlo report 默认另存 PNG 图片 (除非指定 --no-png).",
+    "The charts are drawn by JavaScript, which is off in this browser; tamcarlo report --png writes them as PNG files.":
+        "图表由 JavaScript 绘制, 此浏览器已关闭 JavaScript; tamcarlo report --png 可将其另存为 PNG 图片.",
     "click a legend entry to show or hide it": "点击图例可显示或隐藏该项", "first": "前",
     "input in its highest decile": "输入处于最高十分位", "input in its lowest decile": "输入处于最低十分位",
     "no monotone effect detectable": "检测不到单调影响", "within 2 SE of 0": "在 0 的 2 个标准误之内",
