@@ -31,6 +31,16 @@ later = "market * 2"
 report = ["market", "double_base", "later"]
 )toml";
 
+// The message of the error parsing `text` gives ("no error" when it parses).
+std::string error(const std::string& text) {
+  try {
+    (void)test::scenario(text);
+  } catch (const ScenarioError& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
 }  // namespace
 
 TEST_CASE("timeline: years expand to every year and `year` makes formulas timed, transitively", "[timeline]") {
@@ -47,14 +57,6 @@ TEST_CASE("timeline: years expand to every year and `year` makes formulas timed,
 }
 
 TEST_CASE("timeline: bad years and misuse of `year` are located errors", "[timeline][errors]") {
-  const auto error = [](const std::string& text) {
-    try {
-      (void)test::scenario(text);
-    } catch (const ScenarioError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   CHECK_THAT(error("[scenario]\nyears = [2030, 2023]\n[inputs]\na = 1\n"),
              Contains("test.toml:2:9") && Contains("LAST = 2023 is before FIRST = 2030"));
   CHECK_THAT(error("[scenario]\nyears = [2023]\n[inputs]\na = 1\n"),
@@ -252,14 +254,6 @@ TEST_CASE("timeline: yearly inputs: adding years changes no draw of the years be
 }
 
 TEST_CASE("timeline: yearly inputs: misuse is a located error", "[timeline][yearly][errors]") {
-  const auto error = [](const std::string& text) {
-    try {
-      (void)test::scenario(text);
-    } catch (const ScenarioError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   CHECK_THAT(error("[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"independent\" }\n"),
              Contains("test.toml:2:1") && Contains("drawn per year") && Contains("years = [first, last]"));
   CHECK_THAT(error("[scenario]\nyears = [2024, 2026]\n[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, yearly = \"randomwalk\" }\n"),
