@@ -61,6 +61,7 @@ struct ColumnPass {
   double shift = 0;
   std::vector<std::size_t> companions;
   std::optional<HistogramLayout> hist;  // main pass: the column's chart histogram, placed by the pilot
+  bool weighted = false;        // moments, counts, sums and histogram under the weights
   [[nodiscard]] std::size_t stride() const { return k_sum_powers + companions.size(); }
 };
 
@@ -77,6 +78,7 @@ void add_counts(std::vector<std::uint64_t>& a, std::vector<std::uint64_t>&& b) {
 struct PassState {
   std::uint64_t first_block = 0, end_block = 0;  // the blocks it covers
   std::vector<BlockTree<Moments>> moments;
+  std::vector<BlockTree<WeightedMoments>> wmoments;     // a weighted column's (empty trees otherwise)
   std::vector<BlockTree<ReplicateMoments>> replicates;  // a design run's: per column (empty trees otherwise)
   std::vector<BlockTree<Sums>> sums;
   std::vector<LayoutCounts> counts;
@@ -95,6 +97,7 @@ struct PassState {
     end_block = right.end_block;
     for (std::size_t c = 0; c < moments.size(); ++c) {
       moments[c].join(std::move(right.moments[c]));
+      wmoments[c].join(std::move(right.wmoments[c]));
       replicates[c].join(std::move(right.replicates[c]));
       sums[c].join(std::move(right.sums[c]));
       counts[c].merge(std::move(right.counts[c]));
@@ -140,18 +143,25 @@ struct Reader {
   }
 };
 
+// A tree of plain (trivially copyable) summaries: its node count, then each node's level, index and value.
+template <class T>
+void put_tree(Writer& w, const BlockTree<T>& tree) {
+  w.put<std::uint64_t>(tree.nodes().size());
+  for (const auto& n : tree.nodes()) {
+    w.put(n.level);
+    w.put(n.index);
+    w.put(n.value);
+  }
+}
+
 std::string serialize(const PassState& s) {
   Writer w;
   w.put<std::uint64_t>(s.first_block);
   w.put<std::uint64_t>(s.end_block);
   w.put<std::uint64_t>(s.moments.size());
   for (std::size_t c = 0; c < s.moments.size(); ++c) {
-    w.put<std::uint64_t>(s.moments[c].nodes().size());
-    for (const auto& n : s.moments[c].nodes()) {
-      w.put(n.level);
-      w.put(n.index);
-      w.put(n.value);
-    }
+    put_tree(w, s.moments[c]);
+    put_tree(w, s.wmoments[c]);
     w.put<std::uint64_t>(s.replicates[c].nodes().size());
     for (const auto& n : s.replicates[c].nodes()) {
       w.put(n.level);
@@ -172,6 +182,10 @@ std::string serialize(const PassState& s) {
     w.put_vector(s.counts[c].bin);
     w.put<std::uint64_t>(s.counts[c].collected.size());
     for (const auto& v : s.counts[c].collected) w.put_vector(v);
+    w.put_vector(s.counts[c].region_units);
+    w.put_vector(s.counts[c].bin_units);
+    w.put<std::uint64_t>(s.counts[c].collected_units.size());
+    for (const auto& v : s.counts[c].collected_units) w.put_vector(v);
     w.put_vector(s.hist[c]);
   }
   return w.out;
@@ -186,6 +200,17 @@ std::uint32_t checked_level(std::uint32_t level) {
   return level;
 }
 
+template <class T>
+BlockTree<T> get_tree(Reader& r, std::size_t bytes) {
+  std::vector<typename BlockTree<T>::Node> nodes(checked_count(r.get<std::uint64_t>(), bytes));
+  for (auto& n : nodes) {
+    n.level = checked_level(r.get<std::uint32_t>());
+    n.index = r.get<std::uint64_t>();
+    n.value = r.get<T>();
+  }
+  return BlockTree<T>::from_nodes(std::move(nodes));
+}
+
 PassState deserialize(const std::string& bytes) try {
   Reader r{bytes};
   PassState s;
@@ -194,18 +219,14 @@ PassState deserialize(const std::string& bytes) try {
   const auto width = r.get<std::uint64_t>();
   if (width > bytes.size()) throw RunError("a serialized pass state is damaged (its width)");
   s.moments.resize(width);
+  s.wmoments.resize(width);
   s.replicates.resize(width);
   s.sums.resize(width);
   s.counts.resize(width);
   s.hist.resize(width);
   for (std::size_t c = 0; c < width; ++c) {
-    std::vector<BlockTree<Moments>::Node> mn(checked_count(r.get<std::uint64_t>(), bytes.size()));
-    for (auto& n : mn) {
-      n.level = checked_level(r.get<std::uint32_t>());
-      n.index = r.get<std::uint64_t>();
-      n.value = r.get<Moments>();
-    }
-    s.moments[c] = BlockTree<Moments>::from_nodes(std::move(mn));
+    s.moments[c] = get_tree<Moments>(r, bytes.size());
+    s.wmoments[c] = get_tree<WeightedMoments>(r, bytes.size());
     std::vector<BlockTree<ReplicateMoments>::Node> rn(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& n : rn) {
       n.level = checked_level(r.get<std::uint32_t>());
@@ -228,6 +249,10 @@ PassState deserialize(const std::string& bytes) try {
     s.counts[c].bin = r.get_vector<std::uint64_t>();
     s.counts[c].collected.resize(checked_count(r.get<std::uint64_t>(), bytes.size()));
     for (auto& v : s.counts[c].collected) v = r.get_vector<double>();
+    s.counts[c].region_units = r.get_vector<std::uint64_t>();
+    s.counts[c].bin_units = r.get_vector<std::uint64_t>();
+    s.counts[c].collected_units.resize(checked_count(r.get<std::uint64_t>(), bytes.size()));
+    for (auto& v : s.counts[c].collected_units) v = r.get_vector<std::uint64_t>();
     s.hist[c] = r.get_vector<std::uint64_t>();
   }
   if (r.at != bytes.size()) throw RunError("a serialized pass state has trailing bytes");
@@ -250,6 +275,7 @@ struct PassContext {
   std::uint64_t first_block = 0, end_block = 0;  // the range this process evaluates
   std::optional<ReplicateSplit> split;     // a design run's replicates
   Capture* capture = nullptr;              // first pass only
+  std::optional<std::size_t> weights;      // the likelihood column of weighted columns
 };
 
 // One worker thread's scratch for a pass: its evaluator, column pointers, layout counts and stored-column buffers.
@@ -260,6 +286,7 @@ struct ThreadScratch {
   std::vector<std::optional<HistogramCounter>> hist;  // per column with a chart histogram: its counter
   std::vector<std::vector<double>> buffer;  // per stored column: one chunk
   std::vector<double> block_sums;
+  std::vector<std::uint64_t> units;  // the block's weight units (a conditioned run)
 };
 
 // The moments of each replicate's part of the block of samples [first, first + x.size()).
@@ -278,7 +305,8 @@ ReplicateMoments replicate_moments(const ReplicateSplit& split, std::uint64_t fi
 class PassBody {
  public:
   PassBody(const PassContext& ctx, tbb::enumerable_thread_specific<ThreadScratch>& locals)
-      : moments_(ctx.columns.size()), replicates_(ctx.columns.size()), sums_(ctx.columns.size()), ctx_(ctx),
+      : moments_(ctx.columns.size()), wmoments_(ctx.columns.size()), replicates_(ctx.columns.size()),
+        sums_(ctx.columns.size()), ctx_(ctx),
         locals_(locals) {}
   PassBody(PassBody& o, tbb::split) : PassBody(o.ctx_, o.locals_) {}
 
@@ -290,17 +318,20 @@ class PassBody {
     if (cancelled_) return;
     for (std::size_t c = 0; c < moments_.size(); ++c) {
       moments_[c].join(std::move(right.moments_[c]));
+      wmoments_[c].join(std::move(right.wmoments_[c]));
       replicates_[c].join(std::move(right.replicates_[c]));
       sums_[c].join(std::move(right.sums_[c]));
     }
   }
   [[nodiscard]] bool cancelled() const { return cancelled_; }
   std::vector<BlockTree<Moments>> moments_;
+  std::vector<BlockTree<WeightedMoments>> wmoments_;
   std::vector<BlockTree<ReplicateMoments>> replicates_;
   std::vector<BlockTree<Sums>> sums_;
 
  private:
   void run_chunk(std::uint64_t chunk);
+  void run_weighted(std::size_t c, std::uint64_t b, std::span<const double> x, ThreadScratch& local);
   const PassContext& ctx_;
   tbb::enumerable_thread_specific<ThreadScratch>& locals_;
   bool cancelled_ = false;
@@ -317,7 +348,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     local.eval = ctx_.source.evaluator();
     local.cols.resize(width);
     for (const auto& c : ctx_.columns) {
-      local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout) : LayoutCounts{});
+      local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout, c.weighted) : LayoutCounts{});
       local.hist.emplace_back();
       if (c.hist) local.hist.back().emplace(*c.hist);
     }
@@ -343,9 +374,18 @@ void PassBody::run_chunk(std::uint64_t chunk) {
                   cap->values[j].begin() + static_cast<std::ptrdiff_t>(first));
       cap->kept[b] = 1;
     }
+    if (ctx_.weights) {
+      local.units.resize(rows);
+      const double* w = local.cols[*ctx_.weights];
+      for (std::size_t i = 0; i < rows; ++i) local.units[i] = weight_units(w[i]);
+    }
     for (std::size_t c = 0; c < width; ++c) {
       const ColumnPass& cp = ctx_.columns[c];
       const std::span<const double> x(local.cols[c], rows);
+      if (cp.weighted) {
+        run_weighted(c, b, x, local);
+        continue;
+      }
       bool all_finite = false;
       if (cp.moments) {
         const Moments m = Moments::of(x);
@@ -398,6 +438,49 @@ void PassBody::run_chunk(std::uint64_t chunk) {
   }
 }
 
+// A weighted column's block: weighted moments, then (as the unweighted path) histogram, counts and region sums, each
+// value counted with its weight units (values of weight 0 are left out of all but the moments).
+void PassBody::run_weighted(std::size_t c, std::uint64_t b, std::span<const double> x, ThreadScratch& local) {
+  const ColumnPass& cp = ctx_.columns[c];
+  const std::uint64_t* units = local.units.data();
+  if (cp.moments) wmoments_[c].add(b, WeightedMoments::of(x, std::span<const std::uint64_t>(units, x.size())));
+  if (cp.hist) local.hist[c]->add_weighted(x, units);
+  if (!cp.active) return;
+  if (!cp.sums) {
+    count_into_weighted(cp.layout, x, units, local.counts[c]);
+    return;
+  }
+  const std::size_t stride = cp.stride();
+  Sums leaf;
+  leaf.v.assign(cp.layout.starts.size() * stride, 0.0);
+  LayoutCounts& counts = local.counts[c];
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i];
+    if (units[i] == 0 || !std::isfinite(v)) continue;
+    const std::uint64_t key = order_key(v);
+    const std::size_t r = cp.layout.region(key);
+    ++counts.region[r];
+    counts.region_units[r] += units[i];
+    if (cp.layout.bins[r] != 0) {
+      const std::uint64_t bin = cp.layout.bin_offset[r] + (key - cp.layout.starts[r]) / cp.layout.bin_width[r];
+      ++counts.bin[bin];
+      counts.bin_units[bin] += units[i];
+    } else if (cp.layout.collect[r] != 0) {
+      counts.collected[cp.layout.collect_slot[r]].push_back(v);
+      counts.collected_units[cp.layout.collect_slot[r]].push_back(units[i]);
+    }
+    const double w = static_cast<double>(units[i]) * k_weight_unit;
+    double* s = leaf.v.data() + r * stride;
+    const double d = v - cp.shift, d2 = d * d;
+    s[0] += w * d;
+    s[1] += w * d2;
+    s[2] += w * d2 * d;
+    s[3] += w * d2 * d2;
+    for (std::size_t k = 0; k < cp.companions.size(); ++k) s[k_sum_powers + k] += w * local.cols[cp.companions[k]][i];
+  }
+  sums_[c].add(b, std::move(leaf));
+}
+
 // Runs one pass over blocks [first_block, end_block).
 PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t end_block) {
   ctx.first_block = first_block;
@@ -413,6 +496,7 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
   s.first_block = first_block;
   s.end_block = end_block;
   s.moments = std::move(body.moments_);
+  s.wmoments = std::move(body.wmoments_);
   s.replicates = std::move(body.replicates_);
   s.sums = std::move(body.sums_);
   s.counts.resize(ctx.columns.size());
@@ -424,7 +508,7 @@ PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t en
         if (c < l.hist.size() && l.hist[c]) add_counts(s.hist[c], l.hist[c]->counts());
     }
     if (!ctx.columns[c].active) continue;
-    s.counts[c] = LayoutCounts::for_layout(ctx.columns[c].layout);
+    s.counts[c] = LayoutCounts::for_layout(ctx.columns[c].layout, ctx.columns[c].weighted);
     for (auto& l : locals) s.counts[c].merge(std::move(l.counts[c]));
   }
   return s;
@@ -466,14 +550,58 @@ struct ColumnState {
   std::vector<double> pilot;             // sorted finite pilot values
   double shift = 0;
   Moments moments;
-  std::map<std::uint64_t, double> known;  // rank → exact value
+  std::map<std::uint64_t, double> known;  // rank (weighted: weight unit) → exact value
   bool done = false;
+  bool weighted = false;                 // a conditioned run's column: ranks are weight units
+  WeightedMoments wm;                    // weighted: after the main pass
+  std::vector<double> posterior;         // weighted: the pilot resampled by weight, sorted (brackets, histogram)
+  double pilot_ess = 0;                  // weighted: the pilot's effective sample size
+  // Nothing to take statistics of: no finite value (weighted: no weight).
+  [[nodiscard]] bool empty() const { return weighted ? wm.units == 0 : moments.n == 0; }
 };
+
+// The ranks the statistics of a weighted column need: each probability's weight unit and its CI's (no allocation:
+// a conditioned run has no portfolio).
+std::vector<std::uint64_t> needed_units(const ColumnSpec& s, std::uint64_t units, double ess) {
+  std::vector<std::uint64_t> r;
+  if (units == 0) return r;
+  for (const double p : all_probs(s)) {
+    const WeightedQuantileRanks q = weighted_quantile_ranks(units, ess, p);
+    r.insert(r.end(), {q.at, q.lo, q.hi});
+  }
+  std::sort(r.begin(), r.end());
+  r.erase(std::unique(r.begin(), r.end()), r.end());
+  return r;
+}
+
+// The ranks column `st` still needs, once its moments are known.
+std::vector<std::uint64_t> needed(const ColumnState& st) {
+  return st.weighted ? needed_units(*st.spec, st.wm.units, st.wm.ess()) : needed_ranks(*st.spec, st.moments.n);
+}
+
+// The weight of region r (a count, or a weighted column's units in weight).
+double region_mass(const LayoutCounts& counts, std::size_t r) {
+  return counts.weighted() ? static_cast<double>(counts.region_units[r]) * k_weight_unit
+                           : static_cast<double>(counts.region[r]);
+}
+
+// The weight of value i of collected region `slot` (1 unweighted).
+double collected_mass(const LayoutCounts& counts, std::size_t slot, std::size_t i) {
+  if (!counts.weighted()) return 1;
+  const auto& u = counts.collected_units[slot];
+  const bool cumulative = slot < counts.cumulative.size() && counts.cumulative[slot] != 0;
+  const std::uint64_t units = cumulative && i > 0 ? u[i] - u[i - 1] : u[i];
+  return static_cast<double>(units) * k_weight_unit;
+}
 
 // The quantile estimate at p once every rank it needs is known.
 QuantileEstimate estimate_at(const ColumnState& st, double p) {
   const std::uint64_t n = st.moments.n;
-  if (n == 0) return {p, std::nan(""), std::nan(""), std::nan("")};
+  if (st.empty()) return {p, std::nan(""), std::nan(""), std::nan("")};
+  if (st.weighted) {
+    const WeightedQuantileRanks q = weighted_quantile_ranks(st.wm.units, st.wm.ess(), p);
+    return {p, st.known.at(q.at), st.known.at(q.lo), st.known.at(q.hi)};
+  }
   const QuantileRanks q = quantile_ranks(n, p);
   const double a = st.known.at(q.below), b = st.known.at(q.above);
   return {p, a + q.frac * (b - a), st.known.at(q.lo), st.known.at(q.hi)};
@@ -484,7 +612,7 @@ QuantileEstimate estimate_at(const ColumnState& st, double p) {
 std::vector<std::uint64_t> tail_cuts(const ColumnState& st, const Layout& layout) {
   std::vector<std::uint64_t> cuts;
   const ColumnSpec& s = *st.spec;
-  if (st.moments.n == 0) return cuts;
+  if (st.empty()) return cuts;
   // v's key alone in a region; for a VaR, a collected region serves as well (its values are at hand).
   const auto alone = [&](double v, bool collected_serves) {
     const std::uint64_t k = order_key(v);
@@ -512,7 +640,7 @@ double shifted_sum(const Sums& sums, const LayoutCounts& counts, std::size_t str
   double total = 0;
   for (std::size_t r = from; r < to; ++r) {
     const double* s = sums.v.data() + r * stride;
-    const double n = static_cast<double>(counts.region[r]);
+    const double n = region_mass(counts, r);
     switch (power) {
       case 1: total += s[0] + e * n; break;
       case 2: total += s[1] + 2 * e * s[0] + e * e * n; break;
@@ -537,7 +665,16 @@ void finish_column(const ColumnState& st, const Layout& layout, const LayoutCoun
     for (std::size_t i = 0; i < r; ++i) k += counts.region[i];
     return k;
   };
-  const double dn = static_cast<double>(n);
+  const auto share_below = [&](double t) {  // weighted: the weight of values < t, as a share
+    const std::size_t r = layout.region(order_key(t));
+    std::uint64_t k = 0;
+    for (std::size_t i = 0; i < r; ++i) k += counts.region_units[i];
+    return static_cast<double>(k) / static_cast<double>(st.wm.units);
+  };
+  // Weighted: Σw for the means and the effective size for their SEs; else n for both.
+  const double dn = st.weighted ? st.wm.weight() : static_cast<double>(n);
+  const double en = st.weighted ? st.wm.ess() : static_cast<double>(n);
+  const bool empty = st.empty();
   if (s.risk) {
     const RiskSpec& rs = *s.risk;
     RiskStats risk;
@@ -546,7 +683,7 @@ void finish_column(const ColumnState& st, const Layout& layout, const LayoutCoun
       t.level = alpha;
       t.var = estimate(rs.upper_tail ? 1 - alpha : alpha);
       const double q = t.var.value;
-      if (n == 0) {
+      if (empty) {
         t.cvar = t.cvar_se = nan;
         risk.tails.push_back(t);
         continue;
@@ -557,21 +694,31 @@ void finish_column(const ColumnState& st, const Layout& layout, const LayoutCoun
       const std::size_t from = rs.upper_tail ? rq + 1 : 0, to = rs.upper_tail ? layout.starts.size() : rq;
       double sum = shifted_sum(sums, counts, stride, from, to, st.shift, q, 1);
       double sum2 = shifted_sum(sums, counts, stride, from, to, st.shift, q, 2);
-      if (layout.collect[rq] != 0)
-        for (const double v : counts.collected[layout.collect_slot[rq]])
+      if (layout.collect[rq] != 0) {
+        const std::size_t slot = layout.collect_slot[rq];
+        const auto& values = counts.collected[slot];
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          const double v = values[i];
           if (rs.upper_tail ? v > q : v < q) {
-            sum += v - q;
-            sum2 += (v - q) * (v - q);
+            const double w = collected_mass(counts, slot, i);
+            sum += w * (v - q);
+            sum2 += w * (v - q) * (v - q);
           }
+        }
+      }
       const double mean_d = sum / dn, var_d = std::max(0.0, sum2 / dn - mean_d * mean_d);
       t.cvar = q + mean_d / alpha;
-      t.cvar_se = std::sqrt(var_d) / (alpha * std::sqrt(dn));
+      t.cvar_se = std::sqrt(var_d) / (alpha * std::sqrt(en));
       risk.tails.push_back(t);
     }
-    for (const double t : rs.below) risk.thresholds.push_back({t, true, wilson(count_below(t), n)});
-    for (const double t : rs.at_least) risk.thresholds.push_back({t, false, wilson(n - count_below(t), n)});
+    for (const double t : rs.below)
+      risk.thresholds.push_back({t, true, st.weighted ? weighted_wilson(empty ? nan : share_below(t), en)
+                                                      : wilson(count_below(t), n)});
+    for (const double t : rs.at_least)
+      risk.thresholds.push_back({t, false, st.weighted ? weighted_wilson(empty ? nan : 1 - share_below(t), en)
+                                                       : wilson(n - count_below(t), n)});
     risk.downside_target = rs.downside_target ? *rs.downside_target : !rs.below.empty() ? rs.below.front() : st.moments.mean;
-    if (n > 0) {
+    if (!empty) {
       // Whole regions beyond the target (a cut, or inside a collected region whose values are at hand).
       const double target = risk.downside_target;
       const std::size_t rt = layout.region(order_key(target));
@@ -579,23 +726,29 @@ void finish_column(const ColumnState& st, const Layout& layout, const LayoutCoun
       const std::size_t from = rs.upper_tail ? rt + (at_hand ? 1 : 0) : 0, to = rs.upper_tail ? layout.starts.size() : rt;
       double s2 = shifted_sum(sums, counts, stride, from, to, st.shift, target, 2);
       double s4 = shifted_sum(sums, counts, stride, from, to, st.shift, target, 4);
-      if (at_hand)
-        for (const double v : counts.collected[layout.collect_slot[rt]])
+      if (at_hand) {
+        const std::size_t slot = layout.collect_slot[rt];
+        const auto& values = counts.collected[slot];
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          const double v = values[i];
           if (rs.upper_tail ? v > target : v < target) {
-            const double d2 = (v - target) * (v - target);
-            s2 += d2;
-            s4 += d2 * d2;
+            const double w = collected_mass(counts, slot, i), d2 = (v - target) * (v - target);
+            s2 += w * d2;
+            s4 += w * d2 * d2;
           }
+        }
+      }
       const double my = s2 / dn, m4 = s4 / dn;
       const double vy = std::max(0.0, m4 - my * my);
       risk.semi_deviation = std::sqrt(std::max(0.0, my));
-      risk.semi_deviation_se = my > 0 ? std::sqrt(vy / dn) / (2 * risk.semi_deviation) : 0;
+      risk.semi_deviation_se = my > 0 ? std::sqrt(vy / en) / (2 * risk.semi_deviation) : 0;
     } else {
       risk.semi_deviation = risk.semi_deviation_se = nan;
     }
     out.risk = std::move(risk);
   }
   if (s.allocation) {
+    if (st.weighted) throw std::logic_error("finish_column: an allocation under weights (a conditioned portfolio)");
     Allocation a;
     const std::size_t h = s.allocation->companions.size();
     a.contribution.assign(h, nan);
@@ -695,23 +848,102 @@ void sort_polling(std::vector<double>& v, const std::atomic<bool>* cancel) {
 // Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted. Each column
 // with tail sums takes its pilot's median as their shift (so Σ(x − c)^p keeps its digits); without a pilot, the
 // median of the first block's values (every process draws the same).
+void weighted_pilot(ColumnState& st, const std::vector<double>& x, const std::vector<std::uint64_t>& units, bool keep);
+
 void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std::uint64_t pilot_rows,
-                std::uint64_t n_total, unsigned threads, const std::atomic<bool>* cancel) {
+                std::uint64_t n_total, unsigned threads, const std::atomic<bool>* cancel,
+                std::optional<std::size_t> weights) {
   const std::size_t width = state.size();
   std::vector<bool> want(width);
   for (std::size_t c = 0; c < width; ++c) want[c] = state[c].ordered && (pilot_rows > 0 || state[c].sums);
   if (std::find(want.begin(), want.end(), true) == want.end()) return;
   const std::uint64_t rows = pilot_rows > 0 ? pilot_rows : std::min<std::uint64_t>(n_total, k_block_size);
   if (rows == 0) return;
+  bool any_weighted = false;
+  for (std::size_t c = 0; c < width; ++c) any_weighted = any_weighted || (want[c] && state[c].weighted);
+  if (any_weighted) want.at(*weights) = true;
   std::vector<std::vector<double>> pilot = collect_columns(source, rows, want, threads, cancel);
+  std::vector<std::uint64_t> units;
+  if (any_weighted)
+    for (const double w : pilot[*weights]) units.push_back(weight_units(w));
   tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-    if (!want[c]) return;
+    if (!want[c] || (any_weighted && c == *weights && !state[c].ordered)) return;
+    if (state[c].weighted) {
+      weighted_pilot(state[c], pilot[c], units, pilot_rows > 0);
+      return;
+    }
     auto& v = pilot[c];
     v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
     sort_polling(v, cancel);
     if (!v.empty()) state[c].shift = v[v.size() / 2];
     if (pilot_rows > 0) state[c].pilot = std::move(v);
   });
+}
+
+// A weighted column's pilot: its finite values of weight > 0, sorted (st.pilot, kept when `keep`), and the
+// same resampled by weight (st.posterior: the value at each of m evenly spaced points of the cumulative weight, m
+// the values), whose median is the tail sums' shift.
+void weighted_pilot(ColumnState& st, const std::vector<double>& x, const std::vector<std::uint64_t>& units, bool keep) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> pairs;  // (order key, units)
+  double w = 0, w2 = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (units[i] == 0 || !std::isfinite(x[i])) continue;
+    pairs.emplace_back(order_key(x[i]), units[i]);
+    const double wi = static_cast<double>(units[i]) * k_weight_unit;
+    w += wi;
+    w2 += wi * wi;
+  }
+  std::sort(pairs.begin(), pairs.end());
+  const std::size_t m = pairs.size();
+  std::uint64_t total = 0;
+  for (const auto& p : pairs) total += p.second;
+  std::vector<double> posterior(m);
+  std::uint64_t cum = 0;
+  std::size_t j = 0;
+  for (std::size_t k = 0; k < m; ++k) {
+    // the value whose units cover the point (k + ½)/m of the weight
+    const long double point = (static_cast<long double>(k) + 0.5L) / static_cast<long double>(m) * static_cast<long double>(total);
+    while (j < m && static_cast<long double>(cum + pairs[j].second) <= point) cum += pairs[j++].second;
+    posterior[k] = key_value(pairs[std::min(j, m - 1)].first);
+  }
+  if (!posterior.empty()) st.shift = posterior[m / 2];
+  st.pilot_ess = w2 > 0 ? w * w / w2 : 0;
+  if (keep) {
+    st.pilot.resize(m);
+    for (std::size_t i = 0; i < m; ++i) st.pilot[i] = key_value(pairs[i].first);
+    st.posterior = std::move(posterior);
+  }
+}
+
+// A weighted column's brackets from its pilot: about each needed probability f, ±(z·√(f(1 − f)/ESS) + 2/ESS) of the
+// weight, ESS the pilot's, located in the resampled pilot; their values counted among the raw pilot's (which are what
+// the pass collects: values of any weight > 0).
+std::vector<Bracket> weighted_brackets(const ColumnState& st, std::uint64_t pilot_rows, std::uint64_t n_total) {
+  const std::vector<double>& post = st.posterior;
+  const std::vector<double>& raw = st.pilot;
+  const double m = static_cast<double>(post.size());
+  const double n_est = std::max(1.0, static_cast<double>(raw.size()) / static_cast<double>(pilot_rows) *
+                                         static_cast<double>(n_total));
+  if (post.empty() || !(st.pilot_ess > 0)) return {Bracket{0, k_max_key, n_est}};
+  const double e = st.pilot_ess;
+  const double run_ess = e * static_cast<double>(n_total) / static_cast<double>(pilot_rows);
+  std::vector<double> fs;
+  for (const double p : all_probs(*st.spec)) {
+    const double half = k_z95_two_sided * std::sqrt(p * (1 - p) / run_ess);
+    fs.insert(fs.end(), {p, std::max(0.0, p - half), std::min(1.0, p + half)});
+  }
+  std::vector<Bracket> out;
+  for (const double f : fs) {
+    const double margin = k_bracket_z * std::sqrt(std::max(f * (1 - f), 1 / e) / e) + 2 / e;
+    const double ilo = std::floor((f - margin) * m), ihi = std::ceil((f + margin) * m);
+    const double vlo = ilo < 0 ? -HUGE_VAL : post[static_cast<std::size_t>(ilo)];
+    const double vhi = ihi >= m ? HUGE_VAL : post[static_cast<std::size_t>(ihi)];
+    const std::uint64_t first = ilo < 0 ? 0 : order_key(vlo), last = ihi >= m ? k_max_key : order_key(vhi);
+    const auto from = static_cast<double>(std::lower_bound(raw.begin(), raw.end(), vlo) - raw.begin());
+    const auto to = static_cast<double>(std::upper_bound(raw.begin(), raw.end(), vhi) - raw.begin());
+    out.push_back({first, last, (to - from) / static_cast<double>(raw.size()) * n_est, from, to});
+  }
+  return merge_brackets(std::move(out), n_est / static_cast<double>(raw.size()));
 }
 
 // The first pass: every wanted rank's bracket from the pilot, collected when all fit the budget.
@@ -730,9 +962,16 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
       ColumnState& st = state[c];
       ColumnPass& cp = passes[c];
       cp.moments = true;
+      cp.weighted = st.weighted;
       if (!st.ordered) continue;
       if (pilot_rows == 0) {  // no pilot: one bracket of every value, collected
         pending.push_back({c, {Bracket{0, k_max_key, static_cast<double>(n_total)}}});
+        continue;
+      }
+      if (st.weighted) {
+        std::vector<Bracket> brackets = weighted_brackets(st, pilot_rows, n_total);
+        for (const auto& b : brackets) expected_total += b.first == b.last ? 0 : b.count;
+        pending.push_back({c, std::move(brackets)});
         continue;
       }
       const double m = static_cast<double>(st.pilot.size());
@@ -781,15 +1020,19 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
       for (const auto& b : p.brackets)
         intervals.push_back({b.first, b.last, collect_all, collect_all ? 0u : k_bins});
       ColumnPass& cp = passes[p.column];
-      if (state[p.column].spec->histogram && !state[p.column].pilot.empty())
-        cp.hist = HistogramLayout::place(state[p.column].pilot);
+      const ColumnState& pst = state[p.column];
+      if (pst.spec->histogram && !(pst.weighted ? pst.posterior : pst.pilot).empty())
+        cp.hist = HistogramLayout::place(pst.weighted ? pst.posterior : pst.pilot);
       cp.active = true;
       cp.layout = Layout::make(state[p.column].fixed_cuts, intervals);
       cp.sums = state[p.column].sums;
       cp.shift = state[p.column].shift;
       if (state[p.column].spec->allocation) cp.companions = state[p.column].spec->allocation->companions;
     }
-    for (auto& st : state) std::vector<double>().swap(st.pilot);  // placed: its memory goes to the collection
+    for (auto& st : state) {  // placed: its memory goes to the collection
+      std::vector<double>().swap(st.pilot);
+      std::vector<double>().swap(st.posterior);
+    }
   }
 
   return passes;
@@ -799,9 +1042,27 @@ std::vector<ColumnPass> first_layouts(std::vector<ColumnState>& state, std::uint
 // whose main pass collected every finite value), placed from and counted over all the values.
 std::optional<Histogram> main_pass_histogram(const ColumnState& st, const ColumnPass& cp, PassState& merged,
                                              std::size_t c) {
-  if (!st.spec->histogram || st.moments.n == 0) return std::nullopt;
-  if (cp.hist) return Histogram{*cp.hist, merged.hist[c]};
+  if (!st.spec->histogram || st.empty()) return std::nullopt;
+  if (cp.hist) return Histogram{*cp.hist, merged.hist[c], st.weighted};
   if (!cp.active) return std::nullopt;
+  if (st.weighted) {  // every value of weight > 0 is at hand, with its units: placed from them resampled by weight
+    const LayoutCounts& k = merged.counts[c];
+    std::vector<double> all;
+    std::vector<std::uint64_t> units;
+    for (std::size_t r = 0; r < k.collected.size(); ++r) {
+      all.insert(all.end(), k.collected[r].begin(), k.collected[r].end());
+      units.insert(units.end(), k.collected_units[r].begin(), k.collected_units[r].end());
+    }
+    ColumnState placed;
+    placed.spec = st.spec;
+    weighted_pilot(placed, all, units, true);
+    if (placed.posterior.empty()) return std::nullopt;
+    Histogram h{HistogramLayout::place(placed.posterior), {}, true};
+    HistogramCounter counter(h.layout);
+    counter.add_weighted(all, units.data());
+    h.counts = counter.counts();
+    return h;
+  }
   std::vector<double> all;
   for (const auto& v : merged.counts[c].collected) all.insert(all.end(), v.begin(), v.end());
   if (all.size() != st.moments.n) return std::nullopt;  // not every value at hand (never for a run without a pilot)
@@ -818,7 +1079,12 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
             unsigned pass, double budget, const std::optional<ReplicateSplit>& split, std::vector<ColumnResult>& results,
             ColumnPass& np) {
   ColumnState& st = state[c];
-  if (pass == 0) {
+  if (pass == 0 && st.weighted) {
+    st.wm = merged.wmoments[c].total();
+    st.moments = st.wm.reported();
+    results[c].moments = st.moments;
+    results[c].histogram = main_pass_histogram(st, passes[c], merged, c);
+  } else if (pass == 0) {
     st.moments = merged.moments[c].total();
     if (split && st.moments.n + st.moments.nonfinite > 0) {
       std::vector<Moments> each(split->replicates);
@@ -835,11 +1101,10 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
   const ColumnPass& cp = passes[c];
   LayoutCounts& counts = merged.counts[c];
 
-  const std::uint64_t n = st.moments.n;
   std::vector<Bracket> open;
-  for (const std::uint64_t r : needed_ranks(*st.spec, n)) {
+  for (const std::uint64_t r : needed(st)) {
     if (st.known.count(r)) continue;
-    const RankCell cell = locate(cp.layout, counts, r);
+    const RankCell cell = st.weighted ? locate_weighted(cp.layout, counts, r) : locate(cp.layout, counts, r);
     if (cell.exact) st.known[r] = cell.value;
     else open.push_back({cell.first, cell.last, static_cast<double>(cell.count)});
   }
@@ -857,12 +1122,13 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
     cuts.insert(cuts.end(), cp.layout.starts.begin(), cp.layout.starts.end());
   }
   np.active = true;
+  np.weighted = cp.weighted;
   np.sums = cp.sums;
   np.shift = cp.shift;
   np.companions = cp.companions;
   std::vector<std::uint64_t> all_cuts = st.fixed_cuts;
   all_cuts.insert(all_cuts.end(), cuts.begin(), cuts.end());
-  if (st.sums && st.spec->risk && !st.spec->risk->downside_target && st.spec->risk->below.empty() && n > 0)
+  if (st.sums && st.spec->risk && !st.spec->risk->downside_target && st.spec->risk->below.empty() && !st.empty())
     all_cuts.push_back(order_key(st.moments.mean));  // the semi-deviation's target, known from pass 1
   std::vector<Layout::Interval> intervals;
   for (const auto& b : merge_brackets(std::move(open)))
@@ -919,6 +1185,10 @@ struct Stream::Impl {
       st.spec = &specs[c];
       st.ordered = !specs[c].probs.empty() || specs[c].risk || specs[c].allocation;
       st.sums = (specs[c].risk.has_value()) || specs[c].allocation.has_value();
+      st.weighted = specs[c].weighted;
+      if (st.weighted && (!opt.weights || *opt.weights >= width))
+        throw std::logic_error("stream: a weighted column without a weight column");
+      if (st.weighted && specs[c].allocation) throw std::logic_error("stream: an allocation under weights");
       if (const auto& r = specs[c].risk) {
         for (const double t : r->below) st.fixed_cuts.push_back(order_key(t));
         for (const double t : r->at_least) st.fixed_cuts.push_back(order_key(t));
@@ -930,7 +1200,7 @@ struct Stream::Impl {
     const auto start = Clock::now();
     const std::uint64_t pilot_rows = pilot_size(state, n_total, opt.collect_budget);
     if (opt.phase && pilot_rows > 0) opt.phase("pilot");
-    arena.execute([&] { draw_pilot(source, state, pilot_rows, n_total, opt.threads, opt.cancel); });
+    arena.execute([&] { draw_pilot(source, state, pilot_rows, n_total, opt.threads, opt.cancel, opt.weights); });
     tm.pilot = seconds_since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
     if (opt.capture) {
@@ -940,7 +1210,7 @@ struct Stream::Impl {
   }
 
   PassContext context(bool sink) {
-    PassContext ctx{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split};
+    PassContext ctx{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
     if (sink && opt.sink) {
       ctx.sink = &opt.sink;
       ctx.stored = stored;
@@ -965,8 +1235,8 @@ struct Stream::Impl {
     const auto damaged = [](const std::string& what) {
       return RunError(fmt::format("a pass state does not belong to this run ({})", what));
     };
-    if (part.moments.size() != width || part.replicates.size() != width || part.sums.size() != width ||
-        part.counts.size() != width)
+    if (part.moments.size() != width || part.wmoments.size() != width || part.replicates.size() != width ||
+        part.sums.size() != width || part.counts.size() != width)
       throw damaged(fmt::format("{} columns, this run has {}", part.moments.size(), width));
     if (part.first_block > part.end_block || part.end_block > nblocks)
       throw damaged(fmt::format("blocks [{}, {}) of {}", part.first_block, part.end_block, nblocks));
@@ -985,8 +1255,14 @@ struct Stream::Impl {
       }
       if (part.empty() && k.region.empty()) continue;
       if (k.region.size() != cp.layout.starts.size() || k.bin.size() != cp.layout.total_bins ||
-          k.collected.size() != cp.layout.collected_regions)
+          k.collected.size() != cp.layout.collected_regions ||
+          (cp.weighted && (k.region_units.size() != k.region.size() || k.bin_units.size() != k.bin.size() ||
+                           k.collected_units.size() != k.collected.size())) ||
+          (!cp.weighted && (!k.region_units.empty() || !k.bin_units.empty() || !k.collected_units.empty())))
         throw damaged(fmt::format("column {}'s regions differ", c));
+      for (std::size_t r = 0; r < k.collected_units.size(); ++r)
+        if (k.collected_units[r].size() != k.collected[r].size())
+          throw damaged(fmt::format("column {}'s collected weights", c));
       for (const auto& node : part.sums[c].nodes())
         if (node.value.v.size() != cp.layout.starts.size() * cp.stride()) throw damaged(fmt::format("column {}'s sums", c));
     }
@@ -998,6 +1274,7 @@ struct Stream::Impl {
                                  current.end_block, nblocks));
     if (current.moments.empty()) {  // no blocks at all (N = 0)
       current.moments.resize(width);
+      current.wmoments.resize(width);
       current.replicates.resize(width);
       current.sums.resize(width);
       current.counts.resize(width);
@@ -1053,7 +1330,7 @@ void Stream::store_only(std::uint64_t first, std::uint64_t end) {
   if (first >= end || !f.opt.sink || f.stored.empty()) return;
   const std::vector<ColumnPass> none(f.width);  // no statistics: the evaluator and the sink only
   PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0, std::nullopt,
-                  f.opt.capture};
+                  f.opt.capture, f.opt.weights};
   f.timed([&] { (void)run_range(ctx, first, end); });
 }
 

@@ -76,6 +76,9 @@ struct ColumnSpec {
   std::optional<AllocationSpec> allocation;
   bool stored = false;                     ///< handed to the sample sink in the first pass
   bool histogram = false;                  ///< keep a chart histogram (HistogramLayout) of every finite value
+  /// A conditioned run's column: every statistic is the weighted one, under StreamOptions::weights (moments with the
+  /// effective sample size, quantiles as weight units in value order, risk metrics, the histogram in weight units).
+  bool weighted = false;
 };
 
 /// Result of an AllocationSpec.
@@ -126,6 +129,9 @@ struct StreamOptions {
   std::uint64_t collect_budget = k_collect_budget;
   /// Columns of the first samples to keep from the main pass (none when null).
   Capture* capture = nullptr;
+  /// The column holding each sample's likelihood (in [0, 1]; NaN where it is unknown) that weighted columns are
+  /// weighted by, as weight_units() of it. Required when some ColumnSpec is weighted.
+  std::optional<std::size_t> weights;
 };
 
 /// One run of the streaming engine, driven pass by pass. Each pass's state is built from block ranges

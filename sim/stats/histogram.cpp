@@ -142,6 +142,11 @@ void HistogramCounter::add(std::span<const double> x, bool all_finite) {
   }
 }
 
+void HistogramCounter::add_weighted(std::span<const double> x, const std::uint64_t* units) {
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (units[i] != 0 && std::isfinite(x[i])) table_[layout_->slot(x[i])] += units[i];
+}
+
 std::vector<std::uint64_t> HistogramCounter::counts() const {
   std::vector<std::uint64_t> out(stride_ - 1, 0);
   for (std::size_t j = 0; j < 4; ++j)

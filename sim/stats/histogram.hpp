@@ -38,7 +38,8 @@ struct HistogramLayout {
 /// A finished histogram: the layout and the count in each of its slots (atoms, below, bins, above).
 struct Histogram {
   HistogramLayout layout;
-  std::vector<std::uint64_t> counts;
+  std::vector<std::uint64_t> counts;  ///< samples; in a conditioned run, weight units (k_weight_unit each)
+  bool weighted = false;              ///< counts are weight units
 };
 
 /// Counts values into a layout's slots as slot() places them, fast: slots computed branch-free a chunk at a time, then
@@ -48,6 +49,8 @@ class HistogramCounter {
   explicit HistogramCounter(const HistogramLayout& layout);
   /// Adds the finite values of `x`; `all_finite` (every value of x is finite) skips their check.
   void add(std::span<const double> x, bool all_finite = false);
+  /// A conditioned run's: adds units[i] (weight units, k_weight_unit each) to the slot of each finite x[i].
+  void add_weighted(std::span<const double> x, const std::uint64_t* units);
   /// The count per slot (layout.slots() long).
   [[nodiscard]] std::vector<std::uint64_t> counts() const;
 

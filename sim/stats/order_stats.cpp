@@ -66,11 +66,16 @@ Layout Layout::make(std::vector<std::uint64_t> cuts, const std::vector<Interval>
   return l;
 }
 
-LayoutCounts LayoutCounts::for_layout(const Layout& layout) {
+LayoutCounts LayoutCounts::for_layout(const Layout& layout, bool weighted) {
   LayoutCounts c;
   c.region.assign(layout.starts.size(), 0);
   c.bin.assign(layout.total_bins, 0);
   c.collected.resize(layout.collected_regions);
+  if (weighted) {
+    c.region_units.assign(layout.starts.size(), 0);
+    c.bin_units.assign(layout.total_bins, 0);
+    c.collected_units.resize(layout.collected_regions);
+  }
   return c;
 }
 
@@ -84,6 +89,31 @@ void LayoutCounts::merge(LayoutCounts&& o) {
   for (std::size_t i = 0; i < collected.size(); ++i)
     collected[i].insert(collected[i].end(), o.collected[i].begin(), o.collected[i].end());
   bounds.clear();  // the appended values are in no order
+  for (std::size_t i = 0; i < region_units.size() && i < o.region_units.size(); ++i) region_units[i] += o.region_units[i];
+  for (std::size_t i = 0; i < bin_units.size() && i < o.bin_units.size(); ++i) bin_units[i] += o.bin_units[i];
+  for (std::size_t i = 0; i < collected_units.size() && i < o.collected_units.size(); ++i)
+    collected_units[i].insert(collected_units[i].end(), o.collected_units[i].begin(), o.collected_units[i].end());
+  cumulative.clear();
+}
+
+void count_into_weighted(const Layout& layout, std::span<const double> x, const std::uint64_t* units,
+                         LayoutCounts& counts) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i];
+    if (units[i] == 0 || !std::isfinite(v)) continue;
+    const std::uint64_t key = order_key(v);
+    const std::size_t r = layout.region(key);
+    ++counts.region[r];
+    counts.region_units[r] += units[i];
+    if (layout.bins[r] != 0) {
+      const std::uint64_t b = layout.bin_offset[r] + (key - layout.starts[r]) / layout.bin_width[r];
+      ++counts.bin[b];
+      counts.bin_units[b] += units[i];
+    } else if (layout.collect[r] != 0) {
+      counts.collected[layout.collect_slot[r]].push_back(v);
+      counts.collected_units[layout.collect_slot[r]].push_back(units[i]);
+    }
+  }
 }
 
 namespace {
@@ -304,10 +334,41 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
   }
 }
 
-RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) {
+
+namespace {
+
+// Sorts a weighted collected region by (value, units) (so the order does not depend on how parts were merged) and
+// makes its units cumulative.
+void make_cumulative(std::vector<double>& values, std::vector<std::uint64_t>& units) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> pairs(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) pairs[i] = {order_key(values[i]), units[i]};
+  std::sort(pairs.begin(), pairs.end());
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    values[i] = key_value(pairs[i].first);
+    units[i] = sum += pairs[i].second;
+  }
+}
+
+// The value of weight unit `unit` in a weighted collected region (sorted and made cumulative on first use).
+double select_unit(LayoutCounts& counts, std::size_t slot, std::uint64_t unit) {
+  if (counts.cumulative.size() != counts.collected.size()) counts.cumulative.assign(counts.collected.size(), 0);
+  if (counts.cumulative[slot] == 0) {
+    make_cumulative(counts.collected[slot], counts.collected_units[slot]);
+    counts.cumulative[slot] = 1;
+  }
+  const auto& cum = counts.collected_units[slot];
+  const auto at = std::upper_bound(cum.begin(), cum.end(), unit) - cum.begin();
+  return counts.collected[slot][static_cast<std::size_t>(at)];
+}
+
+// locate() and locate_weighted(): ranks among the counts, or units among the weights (RankCell::count is values).
+RankCell locate_by(const Layout& layout, LayoutCounts& counts, std::uint64_t rank, bool weighted) {
+  const std::vector<std::uint64_t>& region_mass = weighted ? counts.region_units : counts.region;
+  const std::vector<std::uint64_t>& bin_mass = weighted ? counts.bin_units : counts.bin;
   std::uint64_t before = 0;
   for (std::size_t r = 0; r < layout.starts.size(); ++r) {
-    const std::uint64_t in = counts.region[r];
+    const std::uint64_t in = region_mass[r];
     if (rank >= before + in) {
       before += in;
       continue;
@@ -316,23 +377,27 @@ RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) 
     c.region = r;
     c.first = layout.starts[r];
     c.last = layout.last_key(r);
-    c.count = in;
+    c.count = counts.region[r];
     if (layout.collect[r] != 0) {
       c.exact = c.region_exact = true;
-      auto& values = counts.collected[layout.collect_slot[r]];
-      if (counts.bounds.size() != counts.collected.size()) counts.bounds.assign(counts.collected.size(), {});
-      c.value = select_rank(values, counts.bounds[layout.collect_slot[r]], static_cast<std::size_t>(rank - before));
+      const std::size_t slot = layout.collect_slot[r];
+      if (weighted) {
+        c.value = select_unit(counts, slot, rank - before);
+      } else {
+        if (counts.bounds.size() != counts.collected.size()) counts.bounds.assign(counts.collected.size(), {});
+        c.value = select_rank(counts.collected[slot], counts.bounds[slot], static_cast<std::size_t>(rank - before));
+      }
       return c;
     } else if (c.first == c.last) {
       c.exact = c.region_exact = true;
       c.value = key_value(c.first);
     } else if (layout.bins[r] != 0) {
-      const std::uint64_t* bin = counts.bin.data() + layout.bin_offset[r];
+      const std::uint64_t* bin = bin_mass.data() + layout.bin_offset[r];
       std::uint64_t b = 0;
       while (rank >= before + bin[b]) before += bin[b++];
       c.first = layout.starts[r] + b * layout.bin_width[r];
       c.last = b + 1 == layout.bins[r] ? layout.last_key(r) : c.first + layout.bin_width[r] - 1;
-      c.count = bin[b];
+      c.count = counts.bin[layout.bin_offset[r] + b];
       if (c.first == c.last) {
         c.exact = true;
         c.value = key_value(c.first);
@@ -340,7 +405,17 @@ RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) 
     }
     return c;
   }
-  throw std::logic_error("locate: rank beyond the counted values");
+  throw std::logic_error(weighted ? "locate_weighted: unit beyond the counted weight" : "locate: rank beyond the counted values");
+}
+
+}  // namespace
+
+RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) {
+  return locate_by(layout, counts, rank, false);
+}
+
+RankCell locate_weighted(const Layout& layout, LayoutCounts& counts, std::uint64_t rank) {
+  return locate_by(layout, counts, rank, true);
 }
 
 }  // namespace tamcarlo

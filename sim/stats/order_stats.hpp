@@ -63,8 +63,17 @@ struct LayoutCounts {
   /// Per collected region: partition bounds locate() has made (sorted positions b with every value before b ≤ every
   /// value from b on), so each selection searches only between two of them.
   std::vector<std::vector<std::size_t>> bounds;
-  /// Empty counts for `layout`.
-  static LayoutCounts for_layout(const Layout& layout);
+  /// A weighted column's (a conditioned run): weight units per region and per bin, and per collected region each
+  /// value's units beside `collected`; empty otherwise. Values of weight 0 are not counted at all.
+  std::vector<std::uint64_t> region_units, bin_units;
+  std::vector<std::vector<std::uint64_t>> collected_units;
+  /// Per collected region of a weighted column: 1 once locate_weighted has sorted it by value and made its units
+  /// cumulative.
+  std::vector<std::uint8_t> cumulative;
+  /// Empty counts for `layout` (with the weighted fields when `weighted`).
+  static LayoutCounts for_layout(const Layout& layout, bool weighted = false);
+  /// True for a weighted column's counts.
+  [[nodiscard]] bool weighted() const noexcept { return !region_units.empty(); }
   /// Adds `o` (same layout).
   void merge(LayoutCounts&& o);
 };
@@ -73,6 +82,11 @@ struct LayoutCounts {
 /// every level).
 void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts,
                 SimdLevel level = best_simd_level());
+
+/// Sorts the finite values of `x` of weight units[i] > 0 into `layout`'s regions, adding 1 to the counts and units[i]
+/// to the weighted fields (counts made by for_layout(layout, true)).
+void count_into_weighted(const Layout& layout, std::span<const double> x, const std::uint64_t* units,
+                         LayoutCounts& counts);
 
 /// Where a rank (0-based among the sorted finite values) lies after a pass.
 struct RankCell {
@@ -93,5 +107,10 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
 /// Locates rank `r` (< the number of finite values counted); a collected region is partly reordered
 /// (selection, O(size)) to put its value in place.
 [[nodiscard]] RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t r);
+
+/// Locates weight unit `r` (0-based, < the units counted) of a weighted column: the value whose units, in ascending
+/// order of values (ties in any order: they share the value), cover r. RankCell::count is then the number of values
+/// (not units) in [first, last]. A collected region is sorted once, on its first use.
+[[nodiscard]] RankCell locate_weighted(const Layout& layout, LayoutCounts& counts, std::uint64_t r);
 
 }  // namespace tamcarlo

@@ -55,4 +55,43 @@ double pearson(std::span<const double> x, std::span<const double> y) noexcept {
   return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::numeric_limits<double>::quiet_NaN();
 }
 
+std::vector<double> weighted_ranks(std::span<const double> x, std::span<const double> w) {
+  const std::size_t n = x.size();
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+  std::vector<double> rank(n);
+  double below = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    double tie = 0;
+    while (j < n && x[order[j]] == x[order[i]]) tie += w[order[j++]];
+    for (std::size_t k = i; k < j; ++k) rank[order[k]] = below + tie / 2;
+    below += tie;
+    i = j;
+  }
+  return rank;
+}
+
+double weighted_pearson(std::span<const double> x, std::span<const double> y, std::span<const double> w) noexcept {
+  double sw = 0, mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sw += w[i];
+    mx += w[i] * x[i];
+    my += w[i] * y[i];
+  }
+  if (!(sw > 0)) return std::nan("");
+  mx /= sw;
+  my /= sw;
+  double sxx = 0, syy = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double dx = x[i] - mx, dy = y[i] - my;
+    sxx += w[i] * dx * dx;
+    syy += w[i] * dy * dy;
+    sxy += w[i] * dx * dy;
+  }
+  if (!(sxx > 0) || !(syy > 0)) return std::nan("");
+  return sxy / std::sqrt(sxx * syy);
+}
+
 }  // namespace tamcarlo

@@ -11,5 +11,11 @@ namespace tamcarlo {
 
 /// Pearson correlation of x and y (NaN when either is constant).
 [[nodiscard]] double pearson(std::span<const double> x, std::span<const double> y) noexcept;
+/// Weighted mid-ranks of x (finite) under weights w ≥ 0: the weight of the values below x[i] plus half the weight of
+/// the values equal to it (ties share one rank); samples of weight 0 get a rank but count for nothing.
+[[nodiscard]] std::vector<double> weighted_ranks(std::span<const double> x, std::span<const double> w);
+/// Pearson correlation of x and y under weights w ≥ 0 (NaN when either is constant under them or Σw = 0).
+[[nodiscard]] double weighted_pearson(std::span<const double> x, std::span<const double> y,
+                                      std::span<const double> w) noexcept;
 
 }  // namespace tamcarlo

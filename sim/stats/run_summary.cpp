@@ -50,3 +50,12 @@ std::size_t RunSummary::series_index(const std::string& name, std::optional<int>
 }
 
 }  // namespace tamcarlo
+
+namespace tamcarlo {
+
+std::uint64_t EvidenceSummary::samples_for(double target) const noexcept {
+  if (!(ess > 0)) return 0;
+  return static_cast<std::uint64_t>(std::ceil(static_cast<double>(samples) * target / ess));
+}
+
+}  // namespace tamcarlo

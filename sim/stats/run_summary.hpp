@@ -33,6 +33,33 @@ struct Swing {
   [[nodiscard]] double width() const { return high - low; }
 };
 
+/// A conditioned run's prior: a series' statistics without the evidence's weights.
+struct PriorSummary {
+  Moments moments;
+  std::vector<QuantileEstimate> quantiles;  ///< at k_report_probs
+};
+
+/// Effective sample size below which a conditioned run warns that its statistics rest on too few samples.
+inline constexpr double k_min_ess = 1000;
+/// The effective sample size the warning says how to reach.
+inline constexpr double k_target_ess = 10000;
+
+/// A conditioned run's observed figures ([evidence]) and how its samples weighed against them.
+struct EvidenceSummary {
+  std::vector<Evidence> figures;
+  std::vector<std::string> units;   ///< per figure: its variable's unit
+  std::uint64_t samples = 0;        ///< samples drawn
+  std::uint64_t unjudged = 0;       ///< samples where a figure's variable was not finite (weight 0)
+  double ess = 0;                   ///< Kish's effective sample size (Σw)²/Σw² over every sample
+  /// Each sample's likelihood (its weight before normalizing; 1 = every figure met exactly), unweighted: its mean
+  /// says how well the prior predicted the figures (about 0: the figures lie where the prior barely reaches).
+  Moments likelihood;
+  /// True when the effective sample size is below k_min_ess.
+  [[nodiscard]] bool too_few() const noexcept { return ess < k_min_ess; }
+  /// Samples that would give an effective sample size of `target` (the ESS grows in proportion to N).
+  [[nodiscard]] std::uint64_t samples_for(double target) const noexcept;
+};
+
 /// Statistics of one series: an untimed variable, or a timed variable at one year.
 struct VariableSummary {
   Variable var;
@@ -51,6 +78,9 @@ struct VariableSummary {
   std::vector<Swing> swing;                  ///< reported series: its swing per RunSummary::sensitivity_inputs
   std::vector<SobolIndex> sobol_first, sobol_total;  ///< with --sobol: per RunSummary::sobol_inputs (empty otherwise)
   std::vector<SobolIndex> shapley;           ///< with --sobol and correlated inputs: Shapley effect per RunSummary::sobol_inputs
+  /// A conditioned run's: the statistics without the weights (inputs, reported series and the figures' variables);
+  /// every other field is then the weighted (posterior) one.
+  std::optional<PriorSummary> prior;
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
@@ -129,6 +159,7 @@ struct RunSummary {
   std::vector<StressResult> stresses;      ///< stressed cases run beside this (base) run
   std::optional<PortfolioStats> portfolio; ///< when the scenario has a [portfolio]
   std::optional<DecisionSummary> decision; ///< when the scenario has a [decision]
+  std::optional<EvidenceSummary> evidence; ///< when the scenario has [evidence]: every statistic is weighted
   /// Index in `variables` of the series of `name`: untimed, or in `year` when it is timed. Throws logic_error
   /// when there is none (a caller's defect: names are checked when the scenario is read).
   [[nodiscard]] std::size_t series_index(const std::string& name, std::optional<int> year = std::nullopt) const;

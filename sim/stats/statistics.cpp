@@ -141,6 +141,8 @@ Moments Moments::of(std::span<const double> x) noexcept {
 void Moments::merge(const Moments& o) noexcept {
   replicates = 0;  // a union of summaries is no longer one design's replicates
   replicate_se = replicate_skew = std::numeric_limits<double>::quiet_NaN();
+  ess = 0;
+  weighted_se = std::numeric_limits<double>::quiet_NaN();
   nonfinite += o.nonfinite;
   if (o.n == 0) return;
   if (n == 0) {
@@ -149,6 +151,8 @@ void Moments::merge(const Moments& o) noexcept {
     nonfinite = nf;
     replicates = 0;
     replicate_se = replicate_skew = std::numeric_limits<double>::quiet_NaN();
+    ess = 0;
+    weighted_se = std::numeric_limits<double>::quiet_NaN();
     return;
   }
   const double na = static_cast<double>(n), nb = static_cast<double>(o.n), total = na + nb;
@@ -168,6 +172,7 @@ double Moments::sd() const noexcept {
 }
 
 double Moments::se() const noexcept {
+  if (ess > 0) return weighted_se;
   return replicates > 0 ? replicate_se : sd() / std::sqrt(static_cast<double>(n));
 }
 
@@ -288,6 +293,121 @@ Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept {
   const double centre = (p + z * z / (2 * nn)) / denom;
   const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
   return {p, k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half), n};
+}
+
+Proportion weighted_wilson(double p, double ess) noexcept {
+  if (!(ess > 0) || !std::isfinite(p)) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return {nan, nan, nan, 0};
+  }
+  const double z = k_z95_two_sided, nn = ess;
+  const double denom = 1 + z * z / nn;
+  const double centre = (p + z * z / (2 * nn)) / denom;
+  const double half = z * std::sqrt(std::max(0.0, p * (1 - p)) / nn + z * z / (4 * nn * nn)) / denom;
+  return {p, p <= 0 ? 0.0 : std::max(0.0, centre - half), p >= 1 ? 1.0 : std::min(1.0, centre + half),
+          static_cast<std::uint64_t>(std::llround(ess))};
+}
+
+std::uint64_t weight_units(double w) noexcept {
+  if (!(w > 0)) return 0;  // also NaN
+  if (!(w < 1)) return std::uint64_t{1} << 30;  // also +inf
+  return static_cast<std::uint64_t>(std::llround(w / k_weight_unit));
+}
+
+WeightedMoments WeightedMoments::of(std::span<const double> x, std::span<const std::uint64_t> units) noexcept {
+  WeightedMoments m;
+  double sum = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i];
+    if (!std::isfinite(v)) {
+      ++m.nonfinite;
+      continue;
+    }
+    ++m.n;
+    if (units[i] == 0) continue;
+    const double w = static_cast<double>(units[i]) * k_weight_unit;
+    m.units += units[i];
+    m.w2 += w * w;
+    sum += w * v;
+    m.min = std::min(m.min, v);
+    m.max = std::max(m.max, v);
+  }
+  if (m.units == 0) return m;
+  m.mean = m.min == m.max ? m.min : sum / m.weight();
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (units[i] == 0 || !std::isfinite(x[i])) continue;
+    const double w = static_cast<double>(units[i]) * k_weight_unit, d = x[i] - m.mean;
+    m.m2 += w * d * d;
+    m.m3 += w * d * d * d;
+    m.v += w * w * d * d;
+    m.u += w * w * d;
+  }
+  return m;
+}
+
+void WeightedMoments::merge(const WeightedMoments& o) noexcept {
+  n += o.n;
+  nonfinite += o.nonfinite;
+  if (o.units == 0) return;
+  if (units == 0) {
+    const std::uint64_t keep_n = n, keep_nonfinite = nonfinite;
+    *this = o;
+    n = keep_n;
+    nonfinite = keep_nonfinite;
+    return;
+  }
+  const double wa = weight(), wb = o.weight(), w = wa + wb;
+  const double delta = o.mean - mean;
+  const double next = mean + delta * (wb / w);
+  const double da = mean - next, db = o.mean - next;  // each part's mean − the merged mean
+  m3 += o.m3 + delta * delta * delta * (wa * wb * (wa - wb) / (w * w)) + 3 * delta * (wa * o.m2 - wb * m2) / w;
+  m2 += o.m2 + delta * delta * (wa * wb / w);
+  v = (v + 2 * da * u + da * da * w2) + (o.v + 2 * db * o.u + db * db * o.w2);
+  u = (u + da * w2) + (o.u + db * o.w2);
+  w2 += o.w2;
+  mean = next;
+  units += o.units;
+  min = std::min(min, o.min);
+  max = std::max(max, o.max);
+}
+
+double WeightedMoments::ess() const noexcept { return units == 0 || !(w2 > 0) ? 0.0 : weight() * weight() / w2; }
+
+Moments WeightedMoments::reported() const {
+  Moments r;
+  r.n = n;
+  r.nonfinite = nonfinite;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (units == 0) {
+    r.mean = r.min = r.max = r.weighted_se = nan;
+    r.ess = 0;
+    return r;
+  }
+  const double w = weight(), e = ess();
+  r.mean = mean;
+  r.min = min;
+  r.max = max;
+  r.ess = e;
+  r.weighted_se = std::sqrt(std::max(0.0, v)) / w;
+  // sd() = √(m2/(n − 1)): store the weighted variance so that it reads back.
+  const double var = e > 1 ? m2 / (w * (1 - 1 / e)) : 0.0;
+  r.m2 = n >= 2 ? var * static_cast<double>(n - 1) : 0.0;
+  const double pop = m2 / w;
+  const double skew = pop > 0 ? (m3 / w) / std::pow(pop, 1.5) : 0.0;
+  r.m3 = r.m2 > 0 && e > 0 ? skew / std::sqrt(e) * std::pow(r.m2, 1.5) : 0.0;
+  return r;
+}
+
+std::uint64_t unit_rank(std::uint64_t units, double p) noexcept {
+  const long double t = static_cast<long double>(p) * static_cast<long double>(units);
+  if (!(t > 1)) return 0;
+  const auto r = static_cast<std::uint64_t>(std::ceil(t)) - 1;
+  return std::min(r, units - 1);
+}
+
+WeightedQuantileRanks weighted_quantile_ranks(std::uint64_t units, double ess, double p) noexcept {
+  const double half = ess > 0 ? k_z95_two_sided * std::sqrt(p * (1 - p) / ess) : 1.0;
+  return {unit_rank(units, p), unit_rank(units, std::max(0.0, p - half)), unit_rank(units, std::min(1.0, p + half))};
 }
 
 }  // namespace tamcarlo

@@ -29,6 +29,10 @@ struct Moments {
   std::uint32_t replicates = 0;
   double replicate_se = std::numeric_limits<double>::quiet_NaN();  ///< sd of the R replicate means / √R
   double replicate_skew = std::numeric_limits<double>::quiet_NaN();  ///< skew_ratio() of the R replicate means
+  /// > 0: the moments of a conditioned run (WeightedMoments::reported): mean, sd and skewness are the weighted ones,
+  /// se() is weighted_se, and this is the effective sample size (Σw)²/Σw². Set by the engine; merge clears it.
+  double ess = 0;
+  double weighted_se = std::numeric_limits<double>::quiet_NaN();  ///< √(Σw²(x − mean)²)/Σw (self-normalized weights)
 
   /// Moments of a block of samples, computed in two passes (sum, then squared and cubed deviations).
   static Moments of(std::span<const double> x) noexcept;
@@ -55,6 +59,40 @@ struct Moments {
   /// True when the mean's 95% interval (mean ± half95()) reaches beyond the samples' own range [min, max]: below the
   /// smallest sample of a positive quantity, say. Such an interval is not a range of plausible means.
   [[nodiscard]] bool ci_beyond_samples() const noexcept;
+};
+
+/// A sample's weight in a conditioned run is its likelihood (scaled to at most 1) rounded to a multiple of this, so
+/// every sum of weights is an exact integer count of units, the same in any order (threads, ranks, shards).
+inline constexpr double k_weight_unit = 0x1p-30;
+/// Most samples a conditioned run may draw: their units must fit 64 bits (each sample has at most 2^30).
+inline constexpr std::uint64_t k_max_weighted_samples = std::uint64_t{1} << 33;
+/// Likelihood w as whole weight units: round(min(w, 1)·2^30) for finite w > 0, else 0.
+[[nodiscard]] std::uint64_t weight_units(double w) noexcept;
+
+/// Moments of the finite samples of a column under weights (a conditioned run): the weight Σw in exact units,
+/// Σw², the weighted mean, Σw(x − m)², Σw(x − m)³ and the sums the self-normalized mean's SE needs (Σw²(x − m)²,
+/// Σw²(x − m)). Samples of weight 0 count in n only. Default-constructed = identity of merge.
+struct WeightedMoments {
+  std::uint64_t n = 0;          ///< finite samples, of any weight
+  std::uint64_t nonfinite = 0;  ///< NaN or ±inf samples
+  std::uint64_t units = 0;      ///< Σ weight units over the finite samples
+  double w2 = 0;                ///< Σw²
+  double mean = 0, m2 = 0, m3 = 0;  ///< weighted mean; Σw(x − mean)², Σw(x − mean)³
+  double v = 0, u = 0;          ///< Σw²(x − mean)², Σw²(x − mean)
+  double min = std::numeric_limits<double>::infinity();   ///< over samples of weight > 0
+  double max = -std::numeric_limits<double>::infinity();
+  /// The moments of a block: x[i] with weight units[i]·k_weight_unit.
+  static WeightedMoments of(std::span<const double> x, std::span<const std::uint64_t> units) noexcept;
+  /// Combines with the moments of a disjoint set (Chan et al. and Pébay with weights); deterministic for a fixed order.
+  void merge(const WeightedMoments& o) noexcept;
+  /// Σw.
+  [[nodiscard]] double weight() const noexcept { return static_cast<double>(units) * k_weight_unit; }
+  /// Kish's effective sample size (Σw)²/Σw² (0 when Σw = 0).
+  [[nodiscard]] double ess() const noexcept;
+  /// As Moments: n and nonfinite as counted; mean, min, max the weighted ones; sd() the weighted sd with the
+  /// reliability correction, √(Σw(x − m)²/(Σw·(1 − 1/ESS))); se() = √(Σw²(x − m)²)/Σw; skew_ratio() = |weighted
+  /// skewness|/√ESS. Mean, min and max are NaN when Σw = 0.
+  [[nodiscard]] Moments reported() const;
 };
 
 /// The skew_ratio() above which a mean's normal CI is marked. Calibrated on 2,000 replications each of 77 laws
@@ -94,6 +132,9 @@ struct Proportion {
 
 /// Proportion k / n with its 95% Wilson interval (NaN fields when n = 0; lo = 0 when k = 0, hi = 1 when k = n).
 [[nodiscard]] Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept;
+/// A weighted proportion: share `p` of the weight, with the 95% Wilson interval at Kish's effective size `ess`
+/// (n in the result is ess rounded).
+[[nodiscard]] Proportion weighted_wilson(double p, double ess) noexcept;
 
 /// The estimate at probability p among `q` (p must be one of them; throws std::out_of_range otherwise).
 [[nodiscard]] const QuantileEstimate& quantile_at(const std::vector<QuantileEstimate>& q, double p);
@@ -106,6 +147,17 @@ struct QuantileRanks {
 };
 /// Ranks of the quantile estimate at p among n ≥ 1 values (as QuantileEstimate documents).
 [[nodiscard]] QuantileRanks quantile_ranks(std::uint64_t n, double p) noexcept;
+
+/// The 0-based weight unit whose value is a conditioned run's quantile at p among `units` units in all: the smallest
+/// r with r + 1 ≥ p·units (0 for p·units ≤ 1). A weighted quantile is the value of the sample whose units cover it.
+[[nodiscard]] std::uint64_t unit_rank(std::uint64_t units, double p) noexcept;
+/// The units a conditioned run's quantile estimate at p needs: `at` (the estimate), and its 95% CI's `lo` and `hi`,
+/// the unit ranks at p ∓ z₀.₉₇₅·√(p(1 − p)/ESS) (clamped to [0, 1]), ESS Kish's effective sample size.
+struct WeightedQuantileRanks {
+  std::uint64_t at, lo, hi;
+};
+/// Ranks of the weighted quantile estimate at p among `units` ≥ 1 units of effective size `ess` > 0.
+[[nodiscard]] WeightedQuantileRanks weighted_quantile_ranks(std::uint64_t units, double ess, double p) noexcept;
 
 /// Quantiles at `probs` of the finite values in `data`, with 95% CIs. Reorders `data` in place
 /// (partial selection, O(n log k)); NaN when there is no finite value.
