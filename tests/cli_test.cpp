@@ -241,6 +241,7 @@ TEST_CASE("json: every kind of run's --json validates against sim/io/json.schema
        "all", "--sobol", "--json"},
       {"run", test::source_path("scenarios/investments/portfolio.toml"), "-n", "4000", "--store", "none", "--json"},
       {"run", test::source_path("scenarios/matrix.toml"), "-n", "2000", "--store", "none", "--json"},
+      {"run", test::source_path("scenarios/projections/llm_market_cn.toml"), "-n", "4000", "--store", "none", "--json"},
       {"run", k_example, "--point", "--json"},
       {"run", k_example, "-n", "4000", "--store", "none", "--sobol", "--json"},
   };

@@ -82,6 +82,15 @@ TEST_CASE("cluster: K shards merged give the single run's file, bit for bit", "[
     REQUIRE(m.exit_code == 0);
     CHECK(test::h5_differences((dir.path() / "single.h5").string(), (dir.path() / "merged.h5").string()).empty());
   }
+  SECTION("a conditioned run ([evidence]: weights, priors and the stored weights travel in the parts), 3 shards") {
+    const std::string file = test::source_path("scenarios/projections/llm_market_cn.toml");
+    const std::vector<std::string> opts = {"-n", "150000", "--store", "all"};
+    run_ok(file, dir.path() / "single.h5", opts);
+    const auto m = shard_and_merge(file, dir.path(), dir.path() / "merged.h5", 3, opts);
+    INFO(m.err);
+    REQUIRE(m.exit_code == 0);
+    CHECK(test::h5_differences((dir.path() / "single.h5").string(), (dir.path() / "merged.h5").string()).empty());
+  }
   SECTION("more shards than blocks (3 blocks, 5 shards), a stress case beside the base") {
     const std::string inv = test::source_path("scenarios/investments/augment.toml");
     const std::vector<std::string> opts = {"-n", "10000", "--stress", "bear"};
@@ -222,6 +231,11 @@ TEST_CASE("cluster: mpirun -np 1, 2 and 4 give the single run's file, bit for bi
   run_ok(sobol, dir.path() / "sobol.h5", {"-n", "100003", "--store", "none"});
   (void)mpirun(3, sobol, dir.path() / "sobol_mpi.h5", {"-n", "100003", "--store", "none"});
   CHECK(test::h5_differences((dir.path() / "sobol.h5").string(), (dir.path() / "sobol_mpi.h5").string()).empty());
+  // A conditioned run: its weighted statistics, priors and stored weights.
+  const std::string llm = test::source_path("scenarios/projections/llm_market_cn.toml");
+  run_ok(llm, dir.path() / "llm.h5", {"-n", "100000", "--store", "all"});
+  (void)mpirun(3, llm, dir.path() / "llm_mpi.h5", {"-n", "100000", "--store", "all"});
+  CHECK(test::h5_differences((dir.path() / "llm.h5").string(), (dir.path() / "llm_mpi.h5").string()).empty());
   // --precision reaches the same N on 2 ranks as on one process.
   run_ok(k_example, dir.path() / "prec.h5", {"--precision", "market.p50=0.25%", "--store", "none"});
   (void)mpirun(2, k_example, dir.path() / "prec_mpi.h5", {"--precision", "market.p50=0.25%", "--store", "none"});

@@ -10,6 +10,7 @@ add_executable(tamcarlo_tests
   tests/correlation_test.cpp
   tests/distribution_test.cpp
   tests/engine_test.cpp
+  tests/evidence_test.cpp
   tests/formula_test.cpp
   tests/fuzz/scenario_fuzz.cpp
   tests/fuzz_replay_test.cpp
@@ -65,7 +66,7 @@ add_test(NAME "report package: pyflakes finds no undefined or unused names"
          COMMAND /usr/bin/python3 -m pyflakes ${PROJECT_SOURCE_DIR}/sim/report/tamcarlo_report ${PROJECT_SOURCE_DIR}/tests/fit_check.py ${PROJECT_SOURCE_DIR}/tests/chart_check.py ${PROJECT_SOURCE_DIR}/tests/browser_check.py)
 # The Python module (tests/python_test.py, one CTest entry per class), run by Debian's python3 against this build.
 if(TAMCARLO_PYTHON)
-  foreach(cls RunMatchesCommandLine Errors Interrupt Progress Gil Xarray Suites Files SipExport Notebook)
+  foreach(cls RunMatchesCommandLine Errors Interrupt Progress Gil Evidence Xarray Suites Files SipExport Notebook)
     add_test(NAME "python module: ${cls}"
              COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/python_test.py -v ${cls})
     set_tests_properties("python module: ${cls}" PROPERTIES

@@ -54,11 +54,14 @@ int cmd_validate(const std::vector<std::string>& args) {
       if (const auto* s = std::get_if<Scenario>(&job)) {
         const auto indicators = std::count_if(s->formulas.begin(), s->formulas.end(),
                                               [](const Formula& f) { return f.role != FormulaRole::variable; });
-        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}{}, reports {}{}\n", terminal_safe(file), s->name,
+        std::vector<std::string> figures;
+        for (const Evidence& e : s->evidence) figures.push_back(e.label());
+        std::cout << fmt::format("{}: ok: `{}`, {} inputs, {} formulas{}{}, reports {}{}{}\n", terminal_safe(file), s->name,
                                  s->inputs.size(), s->formulas.size() - static_cast<std::size_t>(indicators),
                                  indicators == 0 ? "" : fmt::format(", {} checks and bounds", indicators),
                                  s->years.empty() ? "" : fmt::format(", years {}–{}", s->years.front(), s->years.back()),
-                                 quoted_list(s->report), warned);
+                                 quoted_list(s->report),
+                                 figures.empty() ? "" : ", conditioned on " + quoted_list(figures), warned);
       } else {
         const Suite& u = std::get<Suite>(job);
         const auto cells = std::count_if(u.members.begin(), u.members.end(), [](const SuiteMember& m) { return m.cell; });

@@ -12,8 +12,9 @@ class ScenarioEvaluator : public BlockEvaluator {
  public:
   explicit ScenarioEvaluator(const ScenarioSource& src) : src_(src), base_(src.base_, src.samples_) {
     for (const Plan* p : src.stressed_) stressed_.emplace_back(*p, src.samples_);
-    const std::size_t derived = src.width() - src.series() * (1 + src.stressed_.size());
+    const std::size_t derived = src.weight_column() - src.series() * (1 + src.stressed_.size());
     buffer_.assign(derived, std::vector<double>(k_block_size));
+    if (src.evidence_) weight_.assign(k_block_size, 0.0);
   }
 
   void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& cols) override {
@@ -33,6 +34,7 @@ class ScenarioEvaluator : public BlockEvaluator {
       }
     }
     if (src_.portfolio_) portfolio(*src_.portfolio_, rows, cols, b);
+    if (src_.evidence_) evidence(*src_.evidence_, rows, cols);
   }
 
  private:
@@ -77,7 +79,23 @@ class ScenarioEvaluator : public BlockEvaluator {
     }
   }
 
+  // The weight of each sample (the product of its figures' likelihoods rounded to weight units; NaN where a figure's
+  // variable is not finite), then the prior copies.
+  void evidence(const EvidenceColumns& e, std::size_t rows, std::vector<const double*>& cols) {
+    std::fill(weight_.begin(), weight_.begin() + static_cast<std::ptrdiff_t>(rows), 1.0);
+    for (std::size_t f = 0; f < e.figures.size(); ++f) {
+      const double* x = base_.series(e.targets[f]);
+      for (std::size_t j = 0; j < rows; ++j) weight_[j] *= e.figures[f].likelihood(x[j]);
+    }
+    for (std::size_t j = 0; j < rows; ++j)  // as the statistics count it (stored weights are then exactly those)
+      if (!std::isnan(weight_[j])) weight_[j] = static_cast<double>(weight_units(weight_[j])) * k_weight_unit;
+    const std::size_t w = src_.weight_column();
+    cols[w] = cols[w + 1] = weight_.data();
+    for (std::size_t k = 0; k < e.prior.size(); ++k) cols[w + 2 + k] = cols[e.prior[k]];
+  }
+
   const ScenarioSource& src_;
+  std::vector<double> weight_;
   PlanBlock base_;
   std::vector<PlanBlock> stressed_;
   std::vector<std::vector<double>> buffer_;

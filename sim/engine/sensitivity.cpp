@@ -21,8 +21,35 @@ constexpr std::size_t k_swing_batches = 10;
 // Per sample of x[from, to): 1 where x is at or below the batch's P10 value (its ⌈m/10⌉-th smallest of m), 2 where at
 // or above its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere; `scratch` is reused.
 void deciles(const std::vector<double>& x, std::size_t from, std::size_t to, std::vector<double>& scratch,
-             std::vector<std::uint8_t>& d) {
+             std::vector<std::uint8_t>& d, const std::vector<double>* w) {
   if (to <= from) return;
+  if (w) {  // weighted: P10 the smallest value with ≥ 10% of the batch's weight at or below it, P90 the mirror
+    std::vector<std::pair<double, double>> v;
+    double total = 0;
+    for (std::size_t i = from; i < to; ++i) {
+      v.emplace_back(x[i], (*w)[i]);
+      total += (*w)[i];
+    }
+    std::sort(v.begin(), v.end());
+    double p10 = v.front().first, p90 = v.back().first, cum = 0;
+    for (const auto& [value, weight] : v) {
+      cum += weight;
+      if (cum >= 0.1 * total) {
+        p10 = value;
+        break;
+      }
+    }
+    cum = 0;
+    for (auto it = v.rbegin(); it != v.rend(); ++it) {
+      cum += it->second;
+      if (cum >= 0.1 * total) {
+        p90 = it->first;
+        break;
+      }
+    }
+    for (std::size_t i = from; i < to; ++i) d[i] = x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0;
+    return;
+  }
   scratch.assign(x.begin() + static_cast<std::ptrdiff_t>(from), x.begin() + static_cast<std::ptrdiff_t>(to));
   const std::size_t tail = (scratch.size() + 9) / 10;
   std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(tail - 1), scratch.end());
@@ -35,20 +62,21 @@ void deciles(const std::vector<double>& x, std::size_t from, std::size_t to, std
 
 // The swing of y over one input (its batch deciles in d): the means of the batches' low and high means, and the
 // standard error of high − low, sd of the batches' own differences / √B. Over the samples where y is finite.
-Swing swing_of(const std::vector<double>& y, const std::vector<std::uint8_t>& d) {
+Swing swing_of(const std::vector<double>& y, const std::vector<std::uint8_t>& d, const std::vector<double>* w) {
   const std::size_t m = y.size();
   double low = 0, high = 0, mean = 0, m2 = 0;
   std::vector<double> widths;
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
     double sum[3] = {0, 0, 0};  // by group: 0 (neither), 1 (low), 2 (high)
-    std::uint64_t n[3] = {0, 0, 0};
+    double n[3] = {0, 0, 0};    // (weighted: the group's weight)
     for (std::size_t i = b * m / k_swing_batches; i < (b + 1) * m / k_swing_batches; ++i) {
       if (!std::isfinite(y[i])) continue;
-      sum[d[i]] += y[i];
-      ++n[d[i]];
+      const double wi = w ? (*w)[i] : 1.0;
+      sum[d[i]] += wi * y[i];
+      n[d[i]] += wi;
     }
-    if (n[1] == 0 || n[2] == 0) return {std::nan(""), std::nan(""), std::nan("")};
-    const double lo = sum[1] / static_cast<double>(n[1]), hi = sum[2] / static_cast<double>(n[2]);
+    if (!(n[1] > 0) || !(n[2] > 0)) return {std::nan(""), std::nan(""), std::nan("")};
+    const double lo = sum[1] / n[1], hi = sum[2] / n[2];
     low += lo / k_swing_batches;
     high += hi / k_swing_batches;
     widths.push_back(hi - lo);
@@ -60,7 +88,8 @@ Swing swing_of(const std::vector<double>& y, const std::vector<std::uint8_t>& d)
 
 }  // namespace
 
-SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted) {
+SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted,
+                                   const SensitivityWeights* weights) {
   SensitivityNeeds out;
   out.samples = std::min(samples, k_sensitivity_samples);
   const auto& vars = plan.variables();
@@ -74,15 +103,18 @@ SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, cons
     }
     if (i < wanted.size() && wanted[i]) out.keep[i] = true;
   }
+  if (weights)
+    for (const std::size_t i : weights->series) out.keep.at(i) = true;
   const auto held = static_cast<std::uint64_t>(std::count(out.keep.begin(), out.keep.end(), true));
   if (held > 0) out.samples = std::min(out.samples, std::max<std::uint64_t>(1000, k_sensitivity_values / held));
   return out;
 }
 
 Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples, const std::vector<bool>& wanted,
-                        unsigned threads, const std::vector<std::span<const double>>* kept) {
+                        unsigned threads, const std::vector<std::span<const double>>* kept,
+                        const SensitivityWeights* weights) {
   Sensitivity out;
-  const SensitivityNeeds needs = sensitivity_needs(plan, samples, wanted);
+  const SensitivityNeeds needs = sensitivity_needs(plan, samples, wanted, weights);
   out.inputs = needs.inputs;
   out.samples = needs.samples;
   const auto& series = plan.series();
@@ -105,6 +137,17 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
     eo.keep = needs.keep;
     run = run_engine(plan, eo);
   }
+  // A conditioned run's weights: each sample's likelihood of the figures, as the run rounds it (weight_units); NaN → 0.
+  std::vector<double> weight;
+  if (weights) {
+    weight.assign(out.samples, 1.0);
+    for (std::size_t f = 0; f < weights->figures.size(); ++f) {
+      const std::vector<double>& x = run.columns[weights->series[f]];
+      for (std::size_t i = 0; i < weight.size(); ++i) weight[i] *= weights->figures[f].likelihood(x[i]);
+    }
+    for (double& w : weight) w = static_cast<double>(weight_units(w)) * k_weight_unit;
+  }
+  const std::vector<double>* w = weights ? &weight : nullptr;
   // Ranks of each input once; each wanted series against them (if it has non-finite samples, the
   // input ranks are recomputed over its finite pairs only).
   std::vector<std::size_t> input_series;
@@ -122,11 +165,11 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, input_series.size(), [&](std::size_t k) {
       const std::vector<double>& x = run.columns[input_series[k]];
-      input_ranks[k] = average_ranks(x);
+      input_ranks[k] = w ? weighted_ranks(x, *w) : average_ranks(x);
       decile[k].assign(x.size(), 0);
       std::vector<double> scratch;
       for (std::size_t b = 0; b < k_swing_batches; ++b)
-        deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, scratch, decile[k]);
+        deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, scratch, decile[k], w);
     });
     tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
       const std::vector<double>& y = run.columns[targets[t]];
@@ -134,7 +177,18 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
       for (std::size_t k = 0; k < y.size(); ++k)
         if (std::isfinite(y[k])) ok.push_back(k);
       std::vector<double> rho;
-      if (ok.size() == y.size()) {
+      if (w) {  // weighted: a non-finite y weighs 0 (the input ranks are then recomputed under those weights)
+        std::vector<double> wy = *w;
+        for (std::size_t k = 0; k < y.size(); ++k)
+          if (!std::isfinite(y[k])) wy[k] = 0;
+        std::vector<double> yy(y.begin(), y.end());
+        for (double& v : yy)
+          if (!std::isfinite(v)) v = 0;
+        const std::vector<double> ry = weighted_ranks(yy, wy);
+        for (std::size_t k = 0; k < input_series.size(); ++k)
+          rho.push_back(ok.size() == y.size() ? weighted_pearson(input_ranks[k], ry, wy)
+                                              : weighted_pearson(weighted_ranks(run.columns[input_series[k]], wy), ry, wy));
+      } else if (ok.size() == y.size()) {
         const std::vector<double> ry = average_ranks(y);
         for (const auto& rx : input_ranks) rho.push_back(pearson(rx, ry));
       } else {
@@ -149,7 +203,7 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
       }
       out.rho[targets[t]] = std::move(rho);
       std::vector<Swing> swing;
-      for (const auto& d : decile) swing.push_back(swing_of(y, d));
+      for (const auto& d : decile) swing.push_back(swing_of(y, d, w));
       out.swing[targets[t]] = std::move(swing);
     });
   });

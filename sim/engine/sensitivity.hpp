@@ -27,6 +27,14 @@ struct Sensitivity {
   std::uint64_t samples = 0;
 };
 
+/// A conditioned run's figures for the sensitivities: each sample then weighs the product of their likelihoods at
+/// its values of the figures' series (Spearman ρ becomes the weighted Pearson correlation of weighted mid-ranks; the
+/// deciles and the swing's group means are weighted).
+struct SensitivityWeights {
+  std::vector<Evidence> figures;
+  std::vector<std::size_t> series;  ///< per figure: its series of Plan::series()
+};
+
 /// What the sensitivities hold: the series they keep (the non-constant inputs' and the wanted ones) and over how
 /// many first samples.
 struct SensitivityNeeds {
@@ -35,13 +43,15 @@ struct SensitivityNeeds {
   std::uint64_t samples = 0;             ///< min(N, k_sensitivity_samples), fewer with many series held
 };
 /// The series and first samples sensitivity() uses for a run of `samples`.
-[[nodiscard]] SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted);
+[[nodiscard]] SensitivityNeeds sensitivity_needs(const Plan& plan, std::uint64_t samples, const std::vector<bool>& wanted,
+                                                 const SensitivityWeights* weights = nullptr);
 
 /// Spearman ρ (average ranks; NaN samples dropped pairwise) and swing (over the samples where the series is finite)
 /// of each wanted series with each non-constant input, over samples [0, sensitivity_needs(…).samples) under `seed`: from `kept` when given (per
 /// series, its first values as the run's main pass evaluated them; empty where not kept), else re-drawn.
 [[nodiscard]] Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samples,
                                       const std::vector<bool>& wanted, unsigned threads,
-                                      const std::vector<std::span<const double>>* kept = nullptr);
+                                      const std::vector<std::span<const double>>* kept = nullptr,
+                                      const SensitivityWeights* weights = nullptr);
 
 }  // namespace tamcarlo

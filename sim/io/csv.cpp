@@ -30,9 +30,11 @@ struct ExtraColumns {
   std::vector<double> levels, below, at_least;
   bool semi = false;
   std::vector<std::string> sobol;
+  bool conditioned = false;  // a conditioned run: each row's ESS, then its prior's mean, sd and quantiles
   explicit ExtraColumns(const std::vector<CsvCase>& cases) {
     for (const auto& c : cases)
       for (const auto& v : c.run->variables) {
+        conditioned = conditioned || c.run->evidence.has_value();
         if (v.risk) {
           for (const auto& t : v.risk->tails) levels.push_back(t.level);
           for (const auto& t : v.risk->thresholds) (t.below ? below : at_least).push_back(t.threshold);
@@ -52,6 +54,10 @@ struct ExtraColumns {
     for (const double t : below) os << fmt::format(",p_below_{0},p_below_{0}_lo,p_below_{0}_hi", json_number(t));
     for (const double t : at_least) os << fmt::format(",p_at_least_{0},p_at_least_{0}_lo,p_at_least_{0}_hi", json_number(t));
     if (semi) os << ",downside_target,semi_deviation,semi_deviation_se";
+    if (conditioned) {
+      os << ",ess,prior_mean,prior_mean_se,prior_sd";
+      for (const double p : k_report_probs) os << ",prior_" << quantile_key(p);
+    }
     for (const auto& in : sobol)
       os << fmt::format(",sobol_first_{0},sobol_first_{0}_lo,sobol_first_{0}_hi,sobol_total_{0},sobol_total_{0}_lo,"
                         "sobol_total_{0}_hi",
@@ -77,6 +83,17 @@ struct ExtraColumns {
       if (v.risk) os << fmt::format(",{},{},{}", csv_number(v.risk->downside_target), csv_number(v.risk->semi_deviation),
                                     csv_number(v.risk->semi_deviation_se));
       else os << ",,,";
+    }
+    if (conditioned) {
+      os << ',' << (v.moments.ess > 0 ? csv_number(v.moments.ess) : "");
+      if (v.prior) {
+        const Moments& m = v.prior->moments;
+        os << fmt::format(",{},{},{}", csv_number(m.mean), csv_number(m.se()), csv_number(m.sd()));
+        for (std::size_t i = 0; i < k_report_probs.size(); ++i)
+          os << ',' << (i < v.prior->quantiles.size() ? csv_number(v.prior->quantiles[i].value) : "");
+      } else {
+        os << std::string(3 + k_report_probs.size(), ',');
+      }
     }
     for (const auto& in : sobol) {
       const auto at = std::find(r.sobol_inputs.begin(), r.sobol_inputs.end(), in);

@@ -73,7 +73,18 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   if (m.replicates >= 2) j["replicate_skew"] = num(m.replicate_skew);
   j["heavy_tail"] = m.heavy_tailed();
   j["mean_ci_beyond_samples"] = m.ci_beyond_samples();
+  if (m.ess > 0) j["ess"] = num(m.ess);
   add_quantiles(j, v.quantiles);
+  if (v.prior) {  // a conditioned run: the statistics above are the posterior's
+    const Moments& pm = v.prior->moments;
+    const double ph = pm.half95();
+    Json prior = {{"mean", pm.n > 0 ? num(pm.mean) : nullptr},
+                  {"mean_se", num(pm.se())},
+                  {"mean_ci", pm.n > 0 ? ci(pm.mean - ph, pm.mean + ph) : Json::array({nullptr, nullptr})},
+                  {"sd", num(pm.sd())}};
+    add_quantiles(prior, v.prior->quantiles);
+    j["prior"] = prior;
+  }
   if (v.risk) j["risk"] = risk(*v.risk);
   if (!v.sensitivity.empty()) {
     Json s = Json::object();
@@ -171,6 +182,39 @@ Json decision(const DecisionSummary& d) {
           {"evppi", evppi}};
 }
 
+// A conditioned run's figures and weights.
+Json evidence(const EvidenceSummary& e) {
+  Json figures = Json::array();
+  for (std::size_t f = 0; f < e.figures.size(); ++f) {
+    const Evidence& fig = e.figures[f];
+    Json j = {{"label", fig.label()},
+              {"variable", fig.variable},
+              {"year", fig.year ? Json(*fig.year) : Json(nullptr)},
+              {"unit", e.units[f]},
+              {"kind", evidence_kind_name(fig.kind)}};
+    if (fig.kind == Evidence::Kind::interval) {
+      j["between"] = Json::array({num(fig.lo), num(fig.hi)});  // an open side is null
+    } else {
+      j["observed"] = num(fig.observed);
+      j[fig.kind == Evidence::Kind::normal ? "sd" : "sd_log"] = num(fig.sd);
+    }
+    j["source"] = fig.source;
+    figures.push_back(std::move(j));
+  }
+  const double lh = e.likelihood.half95();
+  return {{"figures", figures},
+          {"samples", e.samples},
+          {"ess", num(e.ess)},
+          {"ess_share", num(e.samples > 0 ? e.ess / static_cast<double>(e.samples) : 0)},
+          {"too_few", e.too_few()},
+          {"samples_for_target_ess", e.samples_for(k_target_ess)},
+          {"target_ess", num(k_target_ess)},
+          {"unjudged", e.unjudged},
+          {"mean_likelihood", num(e.likelihood.mean)},
+          {"mean_likelihood_ci", ci(e.likelihood.mean - lh, e.likelihood.mean + lh)},
+          {"warning", evidence_warning(e).empty() ? Json(nullptr) : Json(evidence_warning(e))}};
+}
+
 Json run_json(const RunSummary& r) {
   Json j = {{"json_version", k_json_version},
             {"scenario", r.name},
@@ -224,6 +268,7 @@ Json run_json(const RunSummary& r) {
   if (!checks.empty()) j["checks"] = checks;
   if (r.portfolio) j["portfolio"] = portfolio(*r.portfolio);
   if (r.decision) j["decision"] = decision(*r.decision);
+  if (r.evidence) j["evidence"] = evidence(*r.evidence);
   if (!r.stresses.empty()) {
     Json stresses = Json::array();
     for (const StressResult& st : r.stresses) {

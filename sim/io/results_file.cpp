@@ -50,6 +50,7 @@ void write_histogram(hid_t parent, const Histogram& h) {
   h5::attr(id, "below", h.counts.at(a));
   h5::attr(id, "above", h.counts.at(a + 1 + l.bins));
   h5::attr(id, "log", std::uint64_t{l.log});
+  if (h.weighted) h5::attr(id, "weight_unit", k_weight_unit);  // counts are weight units: k_weight_unit each
 }
 
 // summary/<name>/risk: tail levels with VaR (and CI) and CVaR (and SE), threshold probabilities, downside deviation.
@@ -96,6 +97,11 @@ void write_risk(hid_t parent, const RiskStats& k, bool upper_tail) {
 struct ResultWriter::Impl {
   struct Group {
     H5Handle group, samples, summary;
+    H5Handle evidence;  // a conditioned run's evidence group, once made
+    hid_t evidence_group() {
+      if (evidence.get() == H5I_INVALID_HID) evidence = h5::group(group.get(), "evidence");
+      return evidence.get();
+    }
   };
   // Sample datasets filled as chunks of blocks complete: float64[N] or [N × T], chunked by 65,536 rows.
   struct Samples {
@@ -160,6 +166,11 @@ struct ResultWriter::Impl {
 void RunGroup::add_samples(const std::string& name, std::uint64_t n, const std::string& unit, std::span<const int> years) {
   ResultWriter::Impl& f = *file_->impl_;
   f.add_samples(f.groups[index_].samples.get(), f.groups[index_].group.get(), name, n, unit, years);
+}
+
+void RunGroup::add_weights(std::uint64_t n) {
+  ResultWriter::Impl& f = *file_->impl_;
+  f.add_samples(f.groups[index_].evidence_group(), f.groups[index_].group.get(), "weight", n, "", {});
 }
 
 void RunGroup::add_constant(const std::string& name, double value, const std::string& unit) {
@@ -238,6 +249,48 @@ void RunGroup::write_summaries(const RunSummary& r) {
     i = j;
   }
   if (r.decision) write_decision(*r.decision);
+  if (r.evidence) write_evidence(*r.evidence);
+}
+
+void RunGroup::write_evidence(const EvidenceSummary& e) {
+  const hid_t id = file_->impl_->groups[index_].evidence_group();
+  const std::size_t k = e.figures.size();
+  std::vector<std::string> label, variable, kind, unit, source;
+  std::vector<double> year, observed, sd, lo, hi;
+  const double nan = std::nan("");
+  for (std::size_t f = 0; f < k; ++f) {
+    const Evidence& fig = e.figures[f];
+    label.push_back(fig.label());
+    variable.push_back(fig.variable);
+    kind.push_back(evidence_kind_name(fig.kind));
+    unit.push_back(e.units[f]);
+    source.push_back(fig.source);
+    year.push_back(fig.year ? static_cast<double>(*fig.year) : nan);
+    const bool interval = fig.kind == Evidence::Kind::interval;
+    observed.push_back(interval ? nan : fig.observed);
+    sd.push_back(interval ? nan : fig.sd);
+    lo.push_back(interval ? fig.lo : nan);
+    hi.push_back(interval ? fig.hi : nan);
+  }
+  h5::strings(id, "figure", label);
+  h5::strings(id, "variable", variable, "figure");
+  h5::strings(id, "kind", kind, "figure");
+  h5::strings(id, "unit", unit, "figure");
+  h5::strings(id, "source", source, "figure");
+  for (const auto& [name, x] : {std::pair{"year", &year}, std::pair{"observed", &observed}, std::pair{"sd", &sd},
+                                std::pair{"lo", &lo}, std::pair{"hi", &hi}})
+    h5::dataset(id, name, *x, {k}, {"figure"});
+  h5::attr(id, "samples", e.samples);
+  h5::attr(id, "ess", e.ess);
+  h5::attr(id, "unjudged", e.unjudged);
+  h5::attr(id, "too_few", std::uint64_t{e.too_few()});
+  h5::attr(id, "samples_for_target_ess", e.samples_for(k_target_ess));
+  h5::attr(id, "target_ess", k_target_ess);
+  const double half = e.likelihood.half95();
+  h5::attr(id, "mean_likelihood", e.likelihood.mean);
+  h5::attr(id, "mean_likelihood_lo", e.likelihood.mean - half);
+  h5::attr(id, "mean_likelihood_hi", e.likelihood.mean + half);
+  h5::attr(id, "weight_unit", k_weight_unit);
 }
 
 void RunGroup::write_decision(const DecisionSummary& d) {
@@ -410,6 +463,46 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   stat("max", [](const VariableSummary& s) { return s.moments.max; });
   stat("skew_ratio", [](const VariableSummary& s) { return s.moments.skew_ratio(); });
   stat("heavy_tail", [](const VariableSummary& s) { return s.moments.heavy_tailed() ? 1.0 : 0.0; });
+  if (first.moments.ess > 0) stat("ess", [](const VariableSummary& s) { return s.moments.ess; });
+  if (first.prior) {  // a conditioned run: summary/<name>/prior, the unweighted statistics, as the posterior's above
+    const H5Handle pg = h5::group(id, "prior");
+    const hid_t pid = pg.get();
+    const auto prior_stat = [&](const std::string& name, auto get) {
+      if (!timed) return h5::attr(pid, name, static_cast<double>(get(first.prior->moments)));
+      std::vector<double> v;
+      for (const auto& s : series) v.push_back(s.prior ? static_cast<double>(get(s.prior->moments)) : std::nan(""));
+      h5::dataset(pid, name, v, {v.size()}, {"year"});
+    };
+    if (timed) {
+      std::vector<double> years;
+      for (const auto& s : series) years.push_back(*s.year);
+      h5::dataset(pid, "year", years, {years.size()}, {"year"});
+    }
+    prior_stat("mean", [](const Moments& m) { return m.mean; });
+    prior_stat("mean_se", [](const Moments& m) { return m.se(); });
+    prior_stat("mean_ci_lo", [](const Moments& m) { return m.mean - m.half95(); });
+    prior_stat("mean_ci_hi", [](const Moments& m) { return m.mean + m.half95(); });
+    prior_stat("sd", [](const Moments& m) { return m.sd(); });
+    prior_stat("min", [](const Moments& m) { return m.min; });
+    prior_stat("max", [](const Moments& m) { return m.max; });
+    if (!first.prior->quantiles.empty()) {
+      std::vector<double> p, value, lo, hi;
+      for (const auto& q : first.prior->quantiles) p.push_back(q.p);
+      for (const auto& s : series)
+        for (std::size_t k = 0; k < p.size(); ++k) {
+          const bool have = s.prior && k < s.prior->quantiles.size();
+          value.push_back(have ? s.prior->quantiles[k].value : std::nan(""));
+          lo.push_back(have ? s.prior->quantiles[k].lo : std::nan(""));
+          hi.push_back(have ? s.prior->quantiles[k].hi : std::nan(""));
+        }
+      std::vector<hsize_t> dims = {p.size()};
+      if (timed) dims.insert(dims.begin(), series.size());
+      h5::dataset(pid, "quantile_p", p, {p.size()}, {"quantile_p"});
+      h5::dataset(pid, "quantile", value, dims, per_year({"quantile_p"}));
+      h5::dataset(pid, "quantile_lo", lo, dims, per_year({"quantile_p"}));
+      h5::dataset(pid, "quantile_hi", hi, dims, per_year({"quantile_p"}));
+    }
+  }
   if (first.var.role != FormulaRole::variable) {  // a check: the probability of a violation with its Wilson CI
     stat("p_violated", [](const VariableSummary& s) { return s.violations().p; });
     stat("p_violated_lo", [](const VariableSummary& s) { return s.violations().lo; });

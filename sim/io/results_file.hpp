@@ -46,6 +46,10 @@ class RunGroup {
   void add_samples(const std::string& name, std::uint64_t n, const std::string& unit, std::span<const int> years = {});
   /// Adds samples/<name> for a constant: a scalar float64 dataset holding its one value, attribute constant = 1.
   void add_constant(const std::string& name, double value, const std::string& unit);
+  /// A conditioned run's `evidence/weight` dataset, float64[N]: each stored sample's weight (its likelihood rounded
+  /// to a multiple of k_weight_unit; NaN where a figure's variable was not finite), filled like the sample datasets
+  /// (added after them: the weight column comes last).
+  void add_weights(std::uint64_t n);
   /// summary/<name> from one variable's series: scalar attributes for an untimed variable; for a timed
   /// one, a `year` dataset and per-year datasets (mean[T], quantile[T × 9], ...).
   /// With sensitivities, also `sensitivity_input` (string[I]), `sensitivity` (float64[I], or [T, I]) and the swings
@@ -58,6 +62,9 @@ class RunGroup {
   void write_summaries(const RunSummary& r);
   /// <group>/decision: the options' means and P(best), EVPI, and each question's EVPPI (inputs, then groups).
   void write_decision(const DecisionSummary& d);
+  /// A conditioned run's `evidence` group: per figure its label, variable, year, kind, observed/sd or between, unit
+  /// and source; attributes ess, samples, unjudged, too_few, mean_likelihood (± its 95% CI), samples_for_target_ess.
+  void write_evidence(const EvidenceSummary& e);
   /// delta/: `series` (labels), `mean`, `mean_se` of the paired differences stressed − base (held series).
   void write_delta(const RunSummary& stressed, const std::vector<Moments>& delta);
 

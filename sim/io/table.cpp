@@ -280,7 +280,77 @@ void print_portfolio(const PortfolioStats& p, std::ostream& os) {
   print_rows(corr, os);
 }
 
+// A P5–P95 range as shown, or "—".
+std::string range(const std::vector<QuantileEstimate>& q, NumberStyle style) {
+  if (q.empty()) return "—";
+  return format_number(quantile_at(q, 0.05).value, style) + " to " + format_number(quantile_at(q, 0.95).value, style);
+}
+
+// A conditioned run's figures and weights (before the main table, which is the posterior).
+void print_evidence_head(const RunSummary& r, std::ostream& os) {
+  const EvidenceSummary& e = *r.evidence;
+  os << fmt::format(" conditioned on {} observed figure{}: every statistic is weighted by the samples' likelihood "
+                    "(the posterior)\n",
+                    e.figures.size(), e.figures.size() == 1 ? "" : "s");
+  std::vector<std::vector<std::string>> rows = {{"figure", "unit", "observed", "prior P5–P95", "posterior P5–P95", "source"}};
+  for (std::size_t f = 0; f < e.figures.size(); ++f) {
+    const Evidence& fig = e.figures[f];
+    const VariableSummary& v = r.variables[r.series_index(fig.variable, fig.year)];
+    std::string observed;
+    switch (fig.kind) {
+      case Evidence::Kind::normal:
+        observed = format_number(fig.observed, v.var.format) + " ± " + format_number(fig.sd, v.var.format) + " (sd)";
+        break;
+      case Evidence::Kind::lognormal:
+        observed = format_number(fig.observed, v.var.format) + fmt::format(" (ln sd {:g})", fig.sd);
+        break;
+      case Evidence::Kind::interval:
+        observed = "in [" + format_number(fig.lo, v.var.format) + ", " + format_number(fig.hi, v.var.format) + "]";
+        break;
+    }
+    // The source's citation (up to its first colon): the whole text is in the file and the JSON.
+    const std::string cite = fig.source.substr(0, std::min(fig.source.find(':'), std::size_t{60}));
+    rows.push_back({fig.label(), v.var.unit, observed, v.prior ? range(v.prior->quantiles, v.var.format) : "—",
+                    range(v.quantiles, v.var.format), cite});
+  }
+  print_rows(rows, os, true, 2);
+  const double share = e.samples > 0 ? e.ess / static_cast<double>(e.samples) : 0;
+  os << fmt::format(" effective sample size {} of {} samples ({:.3g}%); mean likelihood {:.3g} ± {:.2g}\n",
+                    thousands(static_cast<std::uint64_t>(std::llround(e.ess))), thousands(e.samples), 100 * share,
+                    e.likelihood.mean, e.likelihood.half95());
+}
+
+// A conditioned run's inputs (and other series with a prior) before and after the figures.
+void print_prior_posterior(const RunSummary& r, std::ostream& os) {
+  std::vector<std::vector<std::string>> rows = {
+      {"prior → posterior", "unit", "prior mean", "posterior mean", "±95% CI", "prior P5–P95", "posterior P5–P95"}};
+  for (const auto& v : r.variables) {
+    if (!v.prior || (!v.var.input && !v.reported)) continue;
+    const auto [mean, half] = mean_ci(v.moments, v.var.format);
+    rows.push_back({v.label(), v.var.unit, format_number(v.prior->moments.mean, v.var.format), mean, half,
+                    range(v.prior->quantiles, v.var.format), range(v.quantiles, v.var.format)});
+  }
+  if (rows.size() < 2) return;
+  os << '\n';
+  print_rows(rows, os);
+}
+
 }  // namespace
+
+std::string evidence_warning(const EvidenceSummary& e) {
+  std::string out;
+  if (e.too_few())
+    out += fmt::format(" warning: the effective sample size is {} (of {} samples), under {}: the conditioned statistics "
+                       "rest on few samples and their CIs are rough; about {} samples (-n {}) would give an effective "
+                       "size of {}\n",
+                       thousands(static_cast<std::uint64_t>(std::llround(e.ess))), thousands(e.samples),
+                       thousands(static_cast<std::uint64_t>(k_min_ess)), thousands(e.samples_for(k_target_ess)),
+                       e.samples_for(k_target_ess), thousands(static_cast<std::uint64_t>(k_target_ess)));
+  if (e.unjudged > 0)
+    out += fmt::format(" warning: {} of {} samples have a non-finite value where a figure is observed; they weigh 0\n",
+                       thousands(e.unjudged), thousands(e.samples));
+  return out;
+}
 
 std::string heavy_tail_note(const std::string& label, const Moments& m) {
   const std::string advice = "; trust the quantiles more, or run more samples\n";
@@ -329,6 +399,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
     }
   }
   if (!r.output.empty()) os << " results: " << r.output << '\n';
+  if (r.evidence) print_evidence_head(r, os);
   os << '\n';
   std::vector<std::vector<std::string>> rows = {
       {"variable", "unit", "point", "mean", "±95% CI", "P5", "P50", "P95", "non-finite", "main driver (ρ, swing)"}};
@@ -346,6 +417,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
     rows.push_back(std::move(row));
   }
   print_rows(rows, os, true);
+  if (r.evidence) print_prior_posterior(r, os);
   print_risk(r, os);
   print_checks(r, os);
   print_sobol(r, os);
@@ -365,6 +437,7 @@ void print_table(const RunSummary& r, std::ostream& os) {
                         v.label(), below ? "below" : "above", below ? "smallest" : "largest",
                         format_number(below ? m.min : m.max, v.var.format));
     }
+  if (r.evidence) os << evidence_warning(*r.evidence);
   for (const auto& v : r.variables)
     if (v.moments.nonfinite > 0)
       os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "

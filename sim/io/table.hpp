@@ -14,6 +14,9 @@ namespace tamcarlo {
 void print_table(const RunSummary& r, std::ostream& os);
 /// The table's † line for a variable whose mean's CI is heavy_tailed(): which skewness ratio crossed its limit.
 [[nodiscard]] std::string heavy_tail_note(const std::string& label, const Moments& m);
+/// A conditioned run's warnings (each a line): an effective sample size under k_min_ess, with the samples that would
+/// reach k_target_ess; samples whose figures could not be judged. Empty when there is none.
+[[nodiscard]] std::string evidence_warning(const EvidenceSummary& e);
 /// One line of wall seconds per phase (`--timings`) and the share of the time spent outside the sampling passes.
 void print_timings(const PhaseTimings& t, std::ostream& os);
 /// The ranked matrix (market P50/P5/P95, stars, AIGC share, P(> next)), the rank agreement, then each run's table.

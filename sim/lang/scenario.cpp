@@ -47,6 +47,43 @@ std::string Formula::key() const {
   return "formulas." + name;
 }
 
+std::string Evidence::label() const { return year ? fmt::format("{}[{}]", variable, *year) : variable; }
+
+double Evidence::likelihood(double x) const noexcept {
+  if (!std::isfinite(x)) return std::numeric_limits<double>::quiet_NaN();
+  switch (kind) {
+    case Kind::normal: {
+      const double z = (x - observed) / sd;
+      return std::exp(-0.5 * z * z);
+    }
+    case Kind::lognormal: {
+      if (!(x > 0)) return 0;
+      const double z = (std::log(x) - std::log(observed)) / sd;
+      return std::exp(-0.5 * z * z);
+    }
+    case Kind::interval: break;
+  }
+  return x >= lo && x <= hi ? 1.0 : 0.0;
+}
+
+const char* evidence_kind_name(Evidence::Kind k) {
+  switch (k) {
+    case Evidence::Kind::normal: return "normal";
+    case Evidence::Kind::lognormal: return "lognormal";
+    case Evidence::Kind::interval: break;
+  }
+  return "interval";
+}
+
+std::string Evidence::describe() const {
+  switch (kind) {
+    case Kind::normal: return fmt::format("{:g} ± {:g} (normal error, sd)", observed, sd);
+    case Kind::lognormal: return fmt::format("{:g} (log-normal error, sd of ln {:g})", observed, sd);
+    case Kind::interval: break;
+  }
+  return fmt::format("in [{:g}, {:g}]", lo, hi);
+}
+
 std::string Warning::str() const {
   return key.empty() ? fmt::format("{}: warning: {}", where.str(), message)
                      : fmt::format("{}: warning: [{}] {}", where.str(), key, message);
@@ -56,7 +93,8 @@ namespace detail {
 
 const std::vector<std::string> k_sections = {"scenario", "inputs",    "formulas",  "links", "outputs",
                                              "risk",     "stress",    "portfolio", "correlations", "checks",
-                                             "decision"};
+                                             "decision", "evidence"};
+const std::vector<std::string> k_evidence_keys = {"observed", "sd", "sd_log", "between", "source"};
 const std::vector<std::string> k_decision_keys = {"options", "groups"};
 const std::vector<std::string> k_portfolio_keys = {"level", "holdings"};
 const std::vector<std::string> k_holding_keys = {"name", "check", "proceeds", "invested", "exit"};
@@ -237,6 +275,7 @@ struct ScenarioParser {
   void default_report();
   void portfolio();
   void decision();
+  void evidence();
   void stresses();
 };
 
@@ -899,6 +938,134 @@ void ScenarioParser::decision() {
   s.decision = std::move(spec);
 }
 
+// [evidence]: observed figures, each `name` or "name[year]" = { observed = x, sd = s } (a normal error), { observed = x,
+// sd_log = s } (a log-normal error) or { between = [lo, hi] }, with a `source`.
+void ScenarioParser::evidence() {
+  const toml::node* node = root.get("evidence");
+  if (!node) return;
+  const toml::table* t = node->as_table();
+  if (!t)
+    throw ScenarioError(ctx.at(*node), "evidence",
+                        fmt::format("expected a table [evidence], got {}", type_name(*node)));
+  std::vector<std::string> variables;
+  for (const Input& in : s.inputs)
+    if (!in.linked) variables.push_back(in.name);
+  for (const Formula& f : s.formulas)
+    if (f.role == FormulaRole::variable) variables.push_back(f.name);
+  const auto timed = [&](const std::string& n) {
+    for (const Input& in : s.inputs)
+      if (in.name == n) return in.yearly != Yearly::none;
+    for (const Formula& f : s.formulas)
+      if (f.name == n) return f.timed;
+    return false;
+  };
+  const std::string shape =
+      "{ observed = <value>, sd = <its error> } (a normal error, in the variable's unit), { observed = <value>, sd_log "
+      "= <sd of ln> } (a log-normal error, e.g. 0.1 for about ±10%) or { between = [<low>, <high>] }, with `source`";
+  for (auto&& [k, v] : *t) {
+    const std::string written(k.str());
+    const std::string key = "evidence." + written;
+    Evidence e;
+    e.where = ctx.at(k);
+    std::string name = written;
+    if (const auto open = written.find('['); open != std::string::npos) {
+      const auto close = written.find(']', open);
+      int year = 0;
+      const std::string digits = close == std::string::npos ? "" : written.substr(open + 1, close - open - 1);
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), year);
+      if (close != written.size() - 1 || digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+        throw ScenarioError(e.where, key,
+                            fmt::format("`{}` is not a variable or \"variable[year]\"; a timed variable's figure names "
+                                        "its year, e.g. \"market[2024]\"",
+                                        written));
+      name = written.substr(0, open);
+      e.year = year;
+    }
+    e.variable = name;
+    if (std::find(variables.begin(), variables.end(), name) == variables.end())
+      throw ScenarioError(e.where, key,
+                          fmt::format("`{}` is not an input or formula of this scenario{}; observed figures are tied to "
+                                      "one; defined: {}",
+                                      name, did_you_mean(name, variables), quoted_list(variables)));
+    if (timed(name) && !e.year)
+      throw ScenarioError(e.where, key,
+                          fmt::format("`{}` has a value per year; name the year the figure was observed in, e.g. "
+                                      "\"{}[{}]\" = {{ ... }}",
+                                      name, name, s.years.empty() ? 2024 : s.years.front()));
+    if (!timed(name) && e.year)
+      throw ScenarioError(e.where, key,
+                          fmt::format("`{}` does not depend on the year; write `{}` without [{}]", name, name, *e.year));
+    if (e.year && std::find(s.years.begin(), s.years.end(), *e.year) == s.years.end())
+      throw ScenarioError(e.where, key,
+                          fmt::format("{} is not a year of the timeline ({}–{})", *e.year, s.years.front(), s.years.back()));
+    const toml::table* f = v.as_table();
+    if (!f) throw ScenarioError(e.where, key, fmt::format("expected {}; got {}", shape, type_name(v)));
+    check_keys(*f, k_evidence_keys, key, ctx, "in an observed figure");
+    e.source = get_string(*f, "source", key, ctx);
+    const toml::node* observed = f->get("observed");
+    const toml::node* sd = f->get("sd");
+    const toml::node* sd_log = f->get("sd_log");
+    const toml::node* between = f->get("between");
+    if (between) {
+      if (observed || sd || sd_log)
+        throw ScenarioError(ctx.at(*between), key, "give either `between` or `observed` with `sd` or `sd_log`, not both");
+      const toml::array* a = between->as_array();
+      if (!a || a->size() != 2)
+        throw ScenarioError(ctx.at(*between), key + ".between", "expected [low, high] (use -inf or inf for an open side)");
+      const auto bound = [&](const toml::node& n) {
+        if (const auto* d = n.as_floating_point(); d && std::isinf(d->get())) return d->get();
+        return get_number(n, key + ".between", ctx);
+      };
+      e.kind = Evidence::Kind::interval;
+      e.lo = bound(*a->get(0));
+      e.hi = bound(*a->get(1));
+      if (!(e.lo < e.hi))
+        throw ScenarioError(ctx.at(*between), key + ".between",
+                            fmt::format("[{:g}, {:g}] is empty; expected low < high", e.lo, e.hi));
+    } else {
+      if (!observed || (!sd && !sd_log) || (sd && sd_log))
+        throw ScenarioError(e.where, key,
+                            fmt::format("expected {}{}", shape,
+                                        observed && sd && sd_log ? " (one of `sd` and `sd_log`, not both)" : ""));
+      e.observed = get_number(*observed, key + ".observed", ctx);
+      e.kind = sd ? Evidence::Kind::normal : Evidence::Kind::lognormal;
+      const toml::node& spread = sd ? *sd : *sd_log;
+      const std::string spread_key = key + (sd ? ".sd" : ".sd_log");
+      e.sd = get_number(spread, spread_key, ctx);
+      if (!(e.sd > 0))
+        throw ScenarioError(ctx.at(spread), spread_key,
+                            fmt::format("{:g} is not a positive error; the figure's uncertainty must be > 0 (an exact "
+                                        "figure cannot be conditioned on by weighting samples)",
+                                        e.sd));
+      if (e.kind == Evidence::Kind::lognormal && !(e.observed > 0))
+        throw ScenarioError(ctx.at(*observed), key + ".observed",
+                            fmt::format("{:g} is not positive; a log-normal error (sd_log) needs an observed value > 0 "
+                                        "(use `sd` for a normal error)",
+                                        e.observed));
+    }
+    s.evidence.push_back(std::move(e));
+  }
+  std::sort(s.evidence.begin(), s.evidence.end(), [](const Evidence& a, const Evidence& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  });
+  if (s.evidence.empty()) return;
+  const Evidence& first = s.evidence.front();
+  const auto refuse = [&](const std::string& what, const std::string& why) {
+    throw ScenarioError(first.where, "evidence." + first.label(),
+                        fmt::format("a scenario with [evidence] cannot have {}: {}", what, why));
+  };
+  if (s.portfolio)
+    refuse("a [portfolio]", "its tail allocation is not weighted yet; condition the holdings' scenario without the "
+                            "portfolio, or run the portfolio unconditioned");
+  if (s.decision)
+    refuse("a [decision]", "the value of information is computed for the prior model only; run the decision without "
+                           "[evidence]");
+  if (s.design.replicated())
+    refuse(fmt::format("design = \"{}\"", design_name(s.design.kind)),
+           "a design's replicate CIs are not weighted; use the default design = \"mc\" (weighted runs get their CIs "
+           "from the effective sample size)");
+}
+
 void ScenarioParser::stresses() {
   // [stress.<name>]: replacement laws for some inputs, run beside the base case.
   if (const toml::table* stress = root["stress"].as_table()) {
@@ -1010,6 +1177,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   p.default_report();
   p.portfolio();
   p.decision();
+  p.evidence();
   p.stresses();
   // Lint (a linked scenario is linted in its own file).
   for (const auto& in : s.inputs)

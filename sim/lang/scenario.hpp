@@ -124,6 +124,32 @@ struct Stress {
   SourceLocation where;
 };
 
+/// An observed figure a run conditions on ([evidence]): the likelihood of one variable's value (in one year of the
+/// timeline if it is timed), in the variable's unit. Each sample is weighted by the product of its figures'
+/// likelihoods.
+struct Evidence {
+  /// normal: x observed with a normal error of sd; lognormal: ln x observed as ln(observed) with a normal error of
+  /// sd (of the log); interval: x lies in [lo, hi] (either side may be infinite).
+  enum class Kind { normal, lognormal, interval };
+  std::string variable;
+  std::optional<int> year;  ///< calendar year of a timed variable's figure
+  Kind kind = Kind::normal;
+  double observed = 0, sd = 0;  ///< normal and lognormal
+  double lo = 0, hi = 0;        ///< interval
+  std::string source;           ///< where the figure comes from (e.g. "R1 §1.2.2")
+  SourceLocation where;         ///< its key
+  /// "name" or "name[year]", as the key is written.
+  [[nodiscard]] std::string label() const;
+  /// The likelihood at x scaled to at most 1: exp(−z²/2), z = (x − observed)/sd, or (ln x − ln observed)/sd for
+  /// lognormal (0 for x ≤ 0); interval: 1 in [lo, hi], else 0. NaN for a non-finite x (the figure cannot be judged).
+  [[nodiscard]] double likelihood(double x) const noexcept;
+  /// How it reads in tables: "216亿 ± 20亿 (normal)", "ln-normal sd 0.1 about 216亿", "in [a, b]" (numbers plain).
+  [[nodiscard]] std::string describe() const;
+};
+
+/// The name of an Evidence kind as results write it: "normal", "lognormal" or "interval".
+[[nodiscard]] const char* evidence_kind_name(Evidence::Kind k);
+
 /// A non-fatal finding of validation/lint, located in the file.
 struct Warning {
   SourceLocation where;
@@ -153,6 +179,7 @@ struct Scenario {
   std::optional<PortfolioSpec> portfolio; ///< [portfolio]: holdings analysed together
   std::optional<DecisionSpec> decision;   ///< [decision]: options and the value of information
   std::vector<CorrelationGroup> correlations;  ///< [correlations], as groups of inputs correlated with each other
+  std::vector<Evidence> evidence;         ///< [evidence]: observed figures the run conditions on, in file order
   std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
 };
 

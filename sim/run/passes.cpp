@@ -294,7 +294,8 @@ void remove_checkpoint(const RunOptions& opt) {
 std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source, std::vector<ColumnSpec> specs,
                                                        std::vector<std::size_t> stored, const RunOptions& opt,
                                                        std::uint64_t seed, std::uint64_t samples, ResultWriter* writer,
-                                                       StreamTimings* timings, Capture* capture) {
+                                                       StreamTimings* timings, Capture* capture,
+                                                       std::optional<std::size_t> weights) {
   // The sink hands the stored columns in column order; the datasets are written in that order.
   std::sort(stored.begin(), stored.end());
   for (auto& sp : specs) sp.stored = false;
@@ -321,6 +322,7 @@ std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source
   const bool stores = !stored.empty();
   StreamOptions so = stream_options(opt, samples, part.get(), writer, stores);
   so.capture = capture;
+  so.weights = weights;
   Stream stream(source, std::move(specs), std::move(so), timings);
   Passes p{opt, stream, info, std::move(part), writer, stores};
   if (opt.how.shard) {

@@ -16,13 +16,14 @@ class ResultWriter;
 /// Streams `source` (`samples` samples under `seed`) with opt's threads, callbacks and splits, in the mode opt.how
 /// says; the `stored` columns go to `writer`'s sample datasets (which must be in that column order), after a
 /// disk-space check, or to the part this process writes; `capture` (when given) keeps columns of the first samples
-/// as the main pass evaluates them. Returns the statistics, or nothing for a shard (its part is written).
+/// as the main pass evaluates them; `weights` is a conditioned run's weight column (StreamOptions::weights). Returns the statistics, or nothing for a shard (its part is written).
 [[nodiscard]] std::optional<std::vector<ColumnResult>> stream_passes(const BlockSource& source,
                                                                      std::vector<ColumnSpec> specs,
                                                                      std::vector<std::size_t> stored,
                                                                      const RunOptions& opt, std::uint64_t seed,
                                                                      std::uint64_t samples, ResultWriter* writer,
-                                                                     StreamTimings* timings, Capture* capture = nullptr);
+                                                                     StreamTimings* timings, Capture* capture = nullptr,
+                                                                     std::optional<std::size_t> weights = std::nullopt);
 
 /// Removes the checkpoint of a run writing `opt.what.output`, once its result is committed (only a tamcarlo checkpoint:
 /// anything else at that path is left alone).

@@ -320,8 +320,19 @@ std::vector<bool> sensitivity_wanted(const RunSummary& r) {
   return wanted;
 }
 
-void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan& plan, std::size_t first) {
-  const SensitivityNeeds needs = sensitivity_needs(plan, r.samples, sensitivity_wanted(r));
+// A conditioned run's figures and their series, for the weighted sensitivities (none otherwise).
+std::optional<SensitivityWeights> sensitivity_weights(const RunSummary& r, const Scenario* s) {
+  if (!s || s->evidence.empty()) return std::nullopt;
+  SensitivityWeights w;
+  w.figures = s->evidence;
+  for (const Evidence& e : s->evidence) w.series.push_back(r.series_index(e.variable, e.year));
+  return w;
+}
+
+void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan& plan, std::size_t first,
+                              const Scenario* s) {
+  const std::optional<SensitivityWeights> weights = sensitivity_weights(r, s);
+  const SensitivityNeeds needs = sensitivity_needs(plan, r.samples, sensitivity_wanted(r), weights ? &*weights : nullptr);
   if (needs.inputs.empty()) return;
   const auto held = static_cast<std::uint64_t>(std::count(needs.keep.begin(), needs.keep.end(), true));
   const std::uint64_t rows = std::max(capture.rows, needs.samples);
@@ -331,7 +342,8 @@ void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan&
     if (needs.keep[i]) capture.columns.push_back(first + i);
 }
 
-void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept) {
+void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept,
+                     const Scenario* s) {
   opt.check_cancel();  // each re-draw takes well under a second
   std::vector<std::span<const double>> columns;
   if (kept && kept->capture.complete()) {  // the series the main pass kept, in series order
@@ -341,8 +353,9 @@ void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, con
       if (c >= kept->first && c < kept->first + columns.size()) columns[c - kept->first] = kept->capture.values[j];
     }
   }
-  const Sensitivity sens =
-      sensitivity(plan, r.seed, r.samples, sensitivity_wanted(r), opt.how.threads, columns.empty() ? nullptr : &columns);
+  const std::optional<SensitivityWeights> weights = sensitivity_weights(r, s);
+  const Sensitivity sens = sensitivity(plan, r.seed, r.samples, sensitivity_wanted(r), opt.how.threads,
+                                       columns.empty() ? nullptr : &columns, weights ? &*weights : nullptr);
   r.sensitivity_inputs.clear();
   for (const std::uint32_t v : sens.inputs) r.sensitivity_inputs.push_back(plan.variables()[v].name);
   r.sensitivity_samples = sens.samples;
@@ -400,6 +413,7 @@ struct ScenarioRun {
   std::vector<RunSummary> cases;
   std::optional<PortfolioColumns> pcols;
   std::vector<std::string> holding_names;
+  std::optional<EvidenceColumns> evidence;  // a conditioned run's
   std::optional<ScenarioSource> source;
 
   // What each column needs: the base's and each case's series, the deltas' moments, the portfolio's.
@@ -425,6 +439,25 @@ PortfolioColumns portfolio_columns(const PortfolioSpec& portfolio, const RunSumm
   return p;
 }
 
+// A conditioned run's refusals: what its weights do not reach yet (UsageError, exit 1).
+void check_evidence_run(const Scenario& s, const RunOptions& opt, std::uint64_t samples) {
+  const Evidence& e = s.evidence.front();
+  const auto refuse = [&](const std::string& why) {
+    throw UsageError(fmt::format("{}: {} conditions on observed figures ([evidence] {}), and {}", e.where.str(), s.name,
+                                 e.label(), why));
+  };
+  if (!opt.what.stresses.empty())
+    refuse("stressed cases are not run beside a conditioned base: each case would need its own weights; run the "
+           "stresses without [evidence], or write each case as a scenario with its [evidence]");
+  if (opt.what.sobol)
+    refuse("--sobol's indices are computed for the prior (unweighted) model only; run --sobol without [evidence] (the "
+           "conditioned run's tornado uses weighted rank correlations)");
+  if (samples > k_max_weighted_samples)
+    refuse(fmt::format("-n {} is more than the {} samples a conditioned run may draw (their weights are summed exactly in "
+                       "64 bits); split the run into shards or draw fewer",
+                       thousands(samples), thousands(k_max_weighted_samples)));
+}
+
 ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt) : scenario(s), plan(s), out(describe_run(s, plan, opt)) {
   if (opt.what.point_only) return;
   check_design_samples(s, out.samples);
@@ -442,7 +475,19 @@ ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt) : scenario(s)
     pcols = portfolio_columns(*s.portfolio, out);
     for (const Holding& h : s.portfolio->holdings) holding_names.push_back(h.name);
   }
-  source.emplace(plan, plan_ptrs, out.seed, out.samples, pcols);
+  if (!s.evidence.empty()) {
+    check_evidence_run(s, opt, out.samples);
+    EvidenceColumns e;
+    e.figures = s.evidence;
+    for (const Evidence& f : s.evidence) e.targets.push_back(out.series_index(f.variable, f.year));
+    for (std::size_t i = 0; i < out.variables.size(); ++i) {
+      const VariableSummary& v = out.variables[i];
+      const bool target = std::find(e.targets.begin(), e.targets.end(), i) != e.targets.end();
+      if (v.var.role == FormulaRole::variable && !v.constant && (v.var.input || v.reported || target)) e.prior.push_back(i);
+    }
+    evidence = std::move(e);
+  }
+  source.emplace(plan, plan_ptrs, out.seed, out.samples, pcols, evidence);
   std::vector<const Plan*> all_plans = {&plan};
   all_plans.insert(all_plans.end(), plan_ptrs.begin(), plan_ptrs.end());
   std::uint64_t stored = stored_series(out), ordered = 0;
@@ -484,6 +529,15 @@ std::vector<ColumnSpec> ScenarioRun::specs() const {
     const auto more = portfolio_specs(*pcols, scenario.portfolio->level, source->portfolio_first());
     specs.insert(specs.end(), more.begin(), more.end());
   }
+  if (evidence) {  // every base statistic weighted; the weight twice; the prior copies plain
+    for (ColumnSpec& c : specs) c.weighted = true;
+    for (const std::size_t i : evidence->prior)  // the posterior's quantiles beside every prior's
+      if (specs[i].probs.empty()) specs[i].probs.assign(k_report_probs.begin(), k_report_probs.end());
+    specs.emplace_back().weighted = true;
+    specs.emplace_back();
+    for (std::size_t k = 0; k < evidence->prior.size(); ++k)
+      specs.emplace_back().probs.assign(k_report_probs.begin(), k_report_probs.end());
+  }
   return specs;
 }
 
@@ -515,7 +569,43 @@ std::vector<std::size_t> open_groups(ScenarioRun& run, const RunOptions& opt, Re
     }
     add_sample_datasets(writer ? &case_runs.back() : nullptr, run.cases[k], stored_columns, run.source->stress_first(k));
   }
+  if (run.evidence && !stored_columns.empty()) {  // stored samples come with their weights (the last column)
+    if (root) root->add_weights(run.out.samples);
+    stored_columns.push_back(run.source->weight_column());
+  }
   return stored_columns;
+}
+
+// A conditioned run's evidence summary and priors, from the weight and prior columns. Throws ScenarioError (at the first
+// figure) when no sample has weight: the figures lie where the prior does not reach.
+void take_evidence(ScenarioRun& run, const std::vector<ColumnResult>& results) {
+  RunSummary& out = run.out;
+  const EvidenceColumns& e = *run.evidence;
+  const std::size_t w = run.source->weight_column();
+  EvidenceSummary ev;
+  ev.figures = e.figures;
+  for (const std::size_t t : e.targets) ev.units.push_back(out.variables[t].var.unit);
+  ev.samples = out.samples;
+  ev.ess = results[w].moments.ess;
+  ev.unjudged = results[w].moments.nonfinite;
+  ev.likelihood = results[w + 1].moments;
+  for (std::size_t k = 0; k < e.prior.size(); ++k)
+    out.variables[e.prior[k]].prior = PriorSummary{results[w + 2 + k].moments, results[w + 2 + k].quantiles};
+  if (ev.ess <= 0) {
+    std::string where;
+    for (std::size_t f = 0; f < e.figures.size(); ++f) {
+      const VariableSummary& v = out.variables[e.targets[f]];
+      if (!v.prior || v.prior->quantiles.empty()) continue;
+      where += fmt::format("\n  {} observed {}; the prior's P1–P99 is {} to {}", e.figures[f].label(), e.figures[f].describe(),
+                           format_number(v.prior->quantiles.front().value), format_number(v.prior->quantiles.back().value));
+    }
+    throw ScenarioError(e.figures.front().where, "evidence." + e.figures.front().label(),
+                        fmt::format("no sample of {} is consistent with the observed figures (every likelihood is below "
+                                    "2^-30 of a perfect fit, or its variable is not finite): the figures lie where the "
+                                    "prior does not reach; widen the prior or the figures' errors, or check their units{}",
+                                    thousands(out.samples), where));
+  }
+  out.evidence = std::move(ev);
 }
 
 // Each stressed case's summary and its paired differences from the base, into run.out.stresses.
@@ -545,10 +635,10 @@ void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, con
   if (opt.on.phase) opt.on.phase("sensitivity");
   if (writes || opt.what.output.empty()) {
     const SensitivityKept base{kept, 0};
-    add_sensitivity(run.out, run.plan, opt, &base);
+    add_sensitivity(run.out, run.plan, opt, &base, &run.scenario);
     for (std::size_t k = 0; k < run.cases.size(); ++k) {
       const SensitivityKept stressed{kept, run.source->stress_first(k)};
-      add_sensitivity(run.cases[k], *run.plans[k], opt, &stressed);
+      add_sensitivity(run.cases[k], *run.plans[k], opt, &stressed, &run.stressed[k]);
     }
     if (opt.what.sobol) add_sobol(run.out, run.plan, opt);
     const auto decision_start = Clock::now();
@@ -603,19 +693,21 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   // them.
   Capture kept;
   if (writer || opt.what.output.empty()) {
-    want_sensitivity_columns(kept, out, run.plan, 0);
+    want_sensitivity_columns(kept, out, run.plan, 0, &s);
     for (std::size_t k = 0; k < run.cases.size(); ++k)
-      want_sensitivity_columns(kept, run.cases[k], *run.plans[k], run.source->stress_first(k));
+      want_sensitivity_columns(kept, run.cases[k], *run.plans[k], run.source->stress_first(k), &run.stressed[k]);
   }
   const std::optional<std::vector<ColumnResult>> streamed =
       stream_passes(*run.source, run.specs(), stored_columns, opt, out.seed, out.samples, writer.get(),
-                    &out.timings.stream, kept.columns.empty() ? nullptr : &kept);
+                    &out.timings.stream, kept.columns.empty() ? nullptr : &kept,
+                    run.evidence ? std::optional<std::size_t>(run.source->weight_column()) : std::nullopt);
   if (!streamed) {  // a shard: its part is written
     out.seconds = seconds_since(start);
     out.output = opt.what.output;
     return std::move(out);
   }
   take_results(out, *streamed, 0);
+  if (run.evidence) take_evidence(run, *streamed);
   const auto sens_start = Clock::now();
   add_sensitivities(run, opt, writer != nullptr, *streamed, kept);
   out.timings.sensitivity = seconds_since(sens_start) - out.timings.decision;

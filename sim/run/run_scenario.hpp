@@ -50,12 +50,14 @@ struct SensitivityKept {
 
 /// Adds to `capture` the series (source columns from `first`) and first samples the sensitivities of `r` need, as
 /// long as all it holds stays within k_sensitivity_values values (beyond, those sensitivities re-draw).
-void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan& plan, std::size_t first);
+void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan& plan, std::size_t first,
+                              const Scenario* s = nullptr);
 
 /// Sets the Spearman sensitivities of `r`'s reported formulas to every uncertain input over the run's first
 /// samples: from `kept` when the main pass kept them all, else re-drawn (the same values); throws Interrupted when
 /// opt.cancel is set.
-void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept = nullptr);
+void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept = nullptr,
+                     const Scenario* s = nullptr);
 /// With a [decision] in `s`: the options' means and P(best), EVPI and each question's EVPPI over the first
 /// min(N, k_decision_samples) samples of r's seed, into r.decision.
 void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt);

@@ -114,6 +114,13 @@ SuiteRun::SuiteRun(const Suite& s, const RunOptions& opt, SuiteSummary& out) : s
     w += plans.back()->series().size();
   }
   if (opt.what.point_only) return;
+  for (const SuiteMember& m : suite.members)
+    if (!m.scenario.evidence.empty())
+      throw UsageError(fmt::format("{}: {} conditions on observed figures ([evidence] {}); a suite's members are not "
+                                   "conditioned yet (each would weigh its samples differently on the suite's shared "
+                                   "draws); run that scenario on its own",
+                                   m.scenario.evidence.front().where.str(), m.scenario.name,
+                                   m.scenario.evidence.front().label()));
   check_design_samples(suite.members.front().scenario, out.samples);
   find_cells(out);
   source.emplace(plan_ptrs, seeds, out.samples, cells, stars);
