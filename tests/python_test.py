@@ -269,6 +269,42 @@ class Gil(Temp):
         self.assertGreater(len(ticks), took / 0.005 / 3)
 
 
+class Evidence(Temp):
+    """A conditioned run ([evidence]) from Python: the posterior in `summary`, the prior beside it, the figures and
+    the ESS in `evidence`, and each stored sample's weight as the samples' `evidence_weight` coordinate."""
+
+    def test_prior_posterior_and_weights(self):
+        text = textwrap.dedent("""
+            [inputs]
+            x = { dist = "normal", mean = 0, sd = 1 }
+            z = { dist = "normal", mean = 0, sd = 1 }
+            [formulas]
+            y = "x + z"
+            [evidence]
+            y = { observed = 1.5, sd = 0.1, source = "test" }
+            """)
+        r = tamcarlo.run(text, n=100_000, seed=5, store="all")
+        e = r.evidence
+        self.assertIsNotNone(e)
+        self.assertEqual(list(e["figures"].index), ["y"])
+        self.assertGreater(e["ess"], 1000)
+        s, prior = r.summary, r.prior
+        self.assertAlmostEqual(float(s.loc[("x", np.nan), "ess"]), e["ess"], delta=1e-6 * e["ess"])
+        # The conjugate posterior mean 0.746 within 4 SE, the prior's 0 within 4/sqrt(N).
+        x = s.xs("x", level="variable").iloc[0]
+        self.assertLess(abs(x["mean"] - 1.5 / 2.01), 4 * x["mean_se"])
+        self.assertLess(abs(prior.xs("x", level="variable").iloc[0]["mean"]), 4 / np.sqrt(100_000))
+        # The stored weights give the file's weighted mean (the engine sums in another order: equal to rounding).
+        ds = r.samples
+        w = ds["evidence_weight"].values
+        self.assertAlmostEqual(float((w * ds["x"].values).sum() / w.sum()), float(x["mean"]), delta=1e-9)
+        self.assertAlmostEqual(float(w.sum() ** 2 / (w * w).sum()), e["ess"], delta=1e-6 * e["ess"])
+        # An unconditioned run has neither.
+        plain = tamcarlo.run(ECOMMERCE, n=2_000, seed=1)
+        self.assertIsNone(plain.evidence)
+        self.assertTrue(plain.prior.empty)
+
+
 class Xarray(Temp):
     def every_group_opens(self, path):
         import xarray as xr

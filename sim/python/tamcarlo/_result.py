@@ -190,6 +190,52 @@ class Result:
         return df[order].set_index(["variable", "year"])
 
     @property
+    def prior(self):
+        """A conditioned run's ([evidence]) prior beside the posterior that `summary` holds: one row per variable (and
+        year) with a prior, indexed as `summary`: mean, mean_se, mean_ci_lo, mean_ci_hi, sd, min, max, p1 … p99 without
+        the weights. Empty for an unconditioned run."""
+        pd = _pandas()
+        rows = []
+        for name, s in self._each("prior"):
+            p = s["prior"]
+            probs = p["quantile_p"][()] if "quantile_p" in p else []
+            years = p["year"][()] if "year" in p else [np.nan]
+            for t, y in enumerate(years):
+                row = {"variable": name, "year": float(y)}
+                for k in ("mean", "mean_se", "mean_ci_lo", "mean_ci_hi", "sd", "min", "max"):
+                    v = p[k][t] if k in p else p.attrs.get(k, np.nan)
+                    row[k] = float(v)
+                if "quantile" in p:
+                    q = p["quantile"][()]
+                    row.update({_pct(pr): float(q[t, i] if q.ndim == 2 else q[i]) for i, pr in enumerate(probs)})
+                rows.append(row)
+        if not rows:
+            return pd.DataFrame(columns=["variable", "year"]).set_index(["variable", "year"])
+        return pd.DataFrame(rows).set_index(["variable", "year"])
+
+    @property
+    def evidence(self):
+        """A conditioned run's observed figures and weights, or None: a dict of `figures` (a DataFrame by figure:
+        variable, year, kind, observed, sd, lo, hi, unit, source), `ess` (Kish's effective sample size), `samples`,
+        `unjudged`, `too_few`, `samples_for_target_ess` and `mean_likelihood` (with `mean_likelihood_ci`)."""
+        pd = _pandas()
+        f, g = self._open()
+        with f:
+            if "evidence" not in g:
+                return None
+            e = g["evidence"]
+            figures = pd.DataFrame({"figure": _strings(e["figure"]), "variable": _strings(e["variable"]),
+                                    "year": e["year"][()], "kind": _strings(e["kind"]), "observed": e["observed"][()],
+                                    "sd": e["sd"][()], "lo": e["lo"][()], "hi": e["hi"][()],
+                                    "unit": _strings(e["unit"]), "source": _strings(e["source"])}).set_index("figure")
+            a = e.attrs
+            return {"figures": figures, "ess": float(a["ess"]), "samples": int(a["samples"]),
+                    "unjudged": int(a["unjudged"]), "too_few": bool(a["too_few"]),
+                    "samples_for_target_ess": int(a["samples_for_target_ess"]),
+                    "mean_likelihood": float(a["mean_likelihood"]),
+                    "mean_likelihood_ci": (float(a["mean_likelihood_lo"]), float(a["mean_likelihood_hi"]))}
+
+    @property
     def quantiles(self):
         """Long form: (variable, year, p) → value, lo, hi (the 95% CI of each quantile, order statistics)."""
         pd = _pandas()
@@ -376,6 +422,10 @@ class Result:
                 raise RunError(f"{self.path} holds no joint samples (run with store=\"report\" or \"all\")")
             return ds[keep]
         base = self._samples_of(self.group)
+        with h5py.File(self.path, "r") as f:  # a conditioned run: each sample's weight, as a coordinate
+            g = f[self.group] if self.group else f
+            if "evidence" in g and "weight" in g["evidence"]:
+                base = base.assign_coords(evidence_weight=("sample", g["evidence/weight"][()]))
         if not self.cases:
             return base
         parts = [base] + [self._samples_of(self._at(f"stress/{c}")) for c in self.cases]
@@ -421,7 +471,7 @@ class Result:
         return os.fspath(path) if path else out.split(": ", 1)[0]
 
 
-STATS = ("point", "n", "nonfinite", "mean", "mean_se", "mean_ci_lo", "mean_ci_hi", "sd", "min", "max", "skew_ratio",
+STATS = ("point", "n", "nonfinite", "ess", "mean", "mean_se", "mean_ci_lo", "mean_ci_hi", "sd", "min", "max", "skew_ratio",
          "heavy_tail", "p_violated", "p_violated_lo", "p_violated_hi")
 
 

@@ -169,6 +169,8 @@ def streamed_case(name, s, mean, hidden=False):
     edges, counts = h["edge"][()], h["count"][()]
     atoms, atom_counts = h["atom"][()], h["atom_count"][()]
     below = float(h.attrs["below"])
+    if "weight_unit" in h.attrs:  # a conditioned run's: counts are weight units, shares of their total
+        n = below + float(h.attrs["above"]) + float(counts.sum()) + float(atom_counts.sum())
     spec = {"name": name, "mean": float(mean), "hidden": hidden, "log": bool(int(h.attrs["log"])),
             "range_words": " (P0.1–P99.9)", "atoms": [{"value": float(v), "share": float(c / n)}
                                                      for v, c in zip(atoms, atom_counts) if c > 0],
@@ -268,6 +270,8 @@ def histogram(ch, run, var, stresses=()):
     qp = QuantileColumns(s)
     others = [(k, st) for k, st in stresses if var in st.summary and "quantile" in st.summary[var]]
     x = run.samples_of(var)
+    if x is not None and run.evidence is not None and ("histogram" in s or run.posterior_rows() is None):
+        x = None  # a conditioned run: the histogram the passes kept in weight units (smoother than a resample)
     xs = [st.samples_of(var) for _, st in others] if x is not None else []
     symlog = None
     if x is not None and len(x) and all(o is not None and len(o) for o in xs):
@@ -294,6 +298,12 @@ def histogram(ch, run, var, stresses=()):
             so = st.summary[var]
             cases.append(case_spec(f"{w('stressed')}: {k}", xo, atoms_all[i + 1], rests[i + 1], edges, lo2, hi2,
                                    so["quantile"][()], QuantileColumns(so), num_attr(so, "mean"), hidden=True))
+    if "prior" in s and "quantile" in s["prior"]:  # a conditioned run: the prior's distribution function beside it
+        pq = s["prior"]["quantile"][()]
+        cases.append({"name": w("prior (before the evidence)"), "mean": num_attr(s["prior"], "mean"), "hidden": False,
+                      "prior": True, "cdf": {"x": compact(pq), "p": compact(QuantileColumns(s["prior"]).p)}})
+        if cases[0]["name"] == var:
+            cases[0]["name"] = f"{var} ({w('posterior')})"
     markers = [{"value": float(value), "label": f"{label} {w.num(value, style)}", "dash": dash,
                 "color": RED if label == w("mean") else GREY}
                for value, dash, label in [(q[qp.p5], [2, 3], "P5"), (q[qp.p50], [6, 4], "P50"),
@@ -563,10 +573,10 @@ def scatter_chart(ch, run, var):
     held = [i for i in order if names[i] in run.stored and run.stored[names[i]].ndim == 1][:3]
     if not held:
         return None
-    y = run.stored[var][:SCATTER_POINTS]
+    y = run.rows(var, SCATTER_POINTS)
     inputs = [{"name": names[i], "rho": float(rho[i]), "style": run.style(names[i]) if names[i] in run.summary else "auto",
                "xlabel": ch.unit_label(names[i], text_attr(run.summary[names[i]], "unit") if names[i] in run.summary
-                                       else ""), "x": compact(run.stored[names[i]][:SCATTER_POINTS], 5)}
+                                       else ""), "x": compact(run.rows(names[i], SCATTER_POINTS), 5)}
               for i in held]
     spec = {"kind": "scatter", "variable": var, "style": run.style(var), "y": compact(y, 5),
             "ylabel": ch.unit_label(var, text_attr(s, "unit")), "inputs": inputs,
@@ -792,6 +802,9 @@ def fan(ch, run, var, stresses=()):
     years = s["year"][()]
     qp = QuantileColumns(s)
     cases = [fan_case(w("base") if stresses else var, s, qp, point=True)]
+    if "prior" in s and "quantile" in s["prior"]:  # a conditioned run: the prior's fan, hidden until clicked
+        cases[0]["name"] = f"{cases[0]['name']} ({w('posterior')})"
+        cases.append(fan_case(w("prior (before the evidence)"), s["prior"], QuantileColumns(s["prior"]), True))
     for k, st in stresses:
         if var in st.summary and "quantile" in st.summary[var]:
             cases.append(fan_case(f"{w('stressed')}: {k}", st.summary[var], QuantileColumns(st.summary[var]), True))

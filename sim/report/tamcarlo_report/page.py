@@ -145,6 +145,7 @@ def run_section(ch, run, heading):
     for v, (side, value) in outside:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b>: {w("the 95% CI of its mean reaches " + side + " its samples")} '
                      f"({w.num(value, run.style(v))}), {w('a value it never took: not a range of plausible means')}.</p>")
+    parts += evidence_section(w, run)
     check_rows = []
     for v in run.checks():
         s = run.summary[v]
@@ -183,6 +184,69 @@ def run_section(ch, run, heading):
     parts.append(f"<h3>{w('Inputs and their sources')}</h3>" +
                  table([w("input"), w("law"), w("unit"), w("point"), w("source")], in_rows, (0, 1, 2, 4), (1, 4)))
     parts += correlation_table(w, run)
+    return parts
+
+
+def evidence_section(w, run):
+    """A conditioned run's observed figures (each with its prior and posterior P5–P95), the effective sample size and
+    its warning, and every input's prior beside its posterior."""
+    e = run.evidence
+    if e is None:
+        return []
+    labels, variables, kinds = strings(e["figure"]), strings(e["variable"]), strings(e["kind"])
+    units, sources = strings(e["unit"]), strings(e["source"])
+    years, observed, sd, lo, hi = (e[k][()] for k in ("year", "observed", "sd", "lo", "hi"))
+
+    def p5_p95(group, t=None):
+        if group is None or "quantile" not in group:
+            return "—"
+        q = group["quantile"][()]
+        qp = QuantileColumns(group)
+        row = q if t is None else q[t]
+        style = "auto"
+        return f"{w.num(row[qp.p5], style)} – {w.num(row[qp.p95], style)}"
+
+    rows = []
+    for i, label in enumerate(labels):
+        s = run.summary[variables[i]] if variables[i] in run.summary else None
+        t = None
+        if s is not None and "year" in s and math.isfinite(years[i]):
+            t = int(np.flatnonzero(s["year"][()] == years[i])[0])
+        style = run.style(variables[i]) if s is not None else "auto"
+        if kinds[i] == "interval":
+            what = f"{w('in')} [{w.num(lo[i], style)}, {w.num(hi[i], style)}]"
+        elif kinds[i] == "lognormal":
+            what = f"{w.num(observed[i], style)} ({w('log-normal error, sd of ln')} {sd[i]:g})"
+        else:
+            what = f"{w.num(observed[i], style)} ± {w.num(sd[i], style)} ({w('normal error, sd')})"
+        rows.append([label, w.unit(units[i]), what, p5_p95(s["prior"] if s is not None and "prior" in s else None, t),
+                     p5_p95(s, t), sources[i]])
+    ess, n = float(e.attrs["ess"]), int(e.attrs["samples"])
+    lh, lh_lo, lh_hi = (float(e.attrs[k]) for k in ("mean_likelihood", "mean_likelihood_lo", "mean_likelihood_hi"))
+    parts = [f"<h3>{w('Observed figures')}</h3>",
+             f"<p>{w('Every statistic of this run is weighted by how well each sample meets these figures (its likelihood): it is the posterior.')}</p>",
+             table([w("figure"), w("unit"), w("observed"), w("prior P5–P95"), w("posterior P5–P95"), w("source")], rows,
+                   (0, 1, 2, 5), (5,)),
+             f"<p>{w('effective sample size')} <b>{round(ess):,}</b> {w('of')} {n:,} {w('samples')} "
+             f"({100 * ess / max(n, 1):.3g}%); {w('mean likelihood')} {lh:.3g} [{lh_lo:.3g}, {lh_hi:.3g}].</p>"]
+    if int(e.attrs.get("too_few", 0)):
+        need = int(e.attrs["samples_for_target_ess"])
+        parts.append(f'<p class="warn">{esc(w("the effective sample size is small: the conditioned statistics rest on few samples; run"))} '
+                     f"-n {need:,}.</p>")
+    prior_rows = []
+    for v in dict.fromkeys(run.inputs() + run.reported()):
+        s = run.summary[v]
+        if "prior" not in s or "year" in s:
+            continue
+        style = run.style(v)
+        pm = num_attr(s["prior"], "mean")
+        prior_rows.append([v, w.unit(text_attr(s, "unit")), w.num(pm, style),
+                           w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style),
+                           p5_p95(s["prior"]), p5_p95(s)])
+    if prior_rows:
+        parts.append(f"<h3>{w('Prior and posterior')}</h3>" +
+                     table([w("variable"), w("unit"), w("prior mean"), w("posterior mean ± 95% CI"), w("prior P5–P95"),
+                            w("posterior P5–P95")], prior_rows, (0, 1)))
     return parts
 
 

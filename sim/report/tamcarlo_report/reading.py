@@ -152,6 +152,9 @@ class Run:
         self.design = text_attr(group, "design", "mc") or "mc"
         self.replicates = int(group.attrs.get("replicates", 0))
         self.ci = float(group.attrs.get("mean_ci_multiplier", 1.959963984540054))
+        # A conditioned run ([evidence]): its figures, and each stored sample's weight (evidence/weight).
+        self.evidence = group["evidence"] if "evidence" in group else None
+        self._posterior_rows = None
 
     def variables(self):
         return [] if self.summary is None else list(self.summary.keys())
@@ -196,8 +199,32 @@ class Run:
         s = self.summary[var]
         return "year" not in s and num_attr(s, "min") == num_attr(s, "max")
 
+    def posterior_rows(self):
+        """A conditioned run's stored samples resampled by weight, as row indices in sample order (systematic
+        resampling: the row whose cumulative weight covers each of n evenly spaced points; the same rows for every
+        variable, so pairs stay pairs); None for an unconditioned run or one that stored no weights."""
+        if self.evidence is None or "weight" not in self.evidence:
+            return None
+        if self._posterior_rows is None:
+            wt = np.nan_to_num(self.evidence["weight"][()], nan=0.0)
+            cum = np.cumsum(wt)
+            n = len(wt)
+            points = (np.arange(n) + 0.5) / n * cum[-1] if n and cum[-1] > 0 else np.array([])
+            self._posterior_rows = np.minimum(np.searchsorted(cum, points, side="right"), max(n - 1, 0))
+        return self._posterior_rows
+
+    def rows(self, var, count=None):
+        """The first `count` (all when None) stored samples of 1-D `var`: a conditioned run's resampled by weight
+        (posterior_rows), so every chart and export drawn from them shows the posterior."""
+        d = self.stored[var]
+        idx = self.posterior_rows()
+        if idx is None:
+            return d[()] if count is None else d[:count]
+        x = d[()]
+        return x[idx] if count is None else x[idx[:count]]
+
     def samples_of(self, var):
         if self.stored is not None and var in self.stored and self.stored[var].ndim == 1:
-            x = self.stored[var][()]
+            x = self.rows(var)
             return x[np.isfinite(x)]
         return None

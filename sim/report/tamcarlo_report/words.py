@@ -7,6 +7,15 @@ from matplotlib.ticker import Formatter
 from .number_format import format_mean_ci, format_number, format_ticks
 
 ZH = {
+    "prior (before the evidence)": "先验 (证据之前)", "posterior": "后验", "variable": "变量", "Observed figures": "观测数据",
+    "figure": "数据", "observed": "观测值", "prior P5–P95": "先验 P5–P95", "posterior P5–P95": "后验 P5–P95",
+    "prior mean": "先验均值", "posterior mean ± 95% CI": "后验均值 ± 95% 置信区间", "Prior and posterior": "先验与后验",
+    "Every statistic of this run is weighted by how well each sample meets these figures (its likelihood): it is the posterior.":
+        "本次运行的每个统计量都按各样本与这些数据的吻合程度 (似然) 加权: 即后验.",
+    "effective sample size": "有效样本量", "of": "/", "mean likelihood": "平均似然",
+    "log-normal error, sd of ln": "对数正态误差, ln 的标准差", "normal error, sd": "正态误差, 标准差",
+    "the effective sample size is small: the conditioned statistics rest on few samples; run":
+        "有效样本量偏小: 条件化后的统计量依赖少数样本; 请运行",
     "Scenario": "情景", "Stress case": "压力情景", "Shared inputs": "共享输入", "Cell": "单元", "Run": "运行",
     "Outputs": "输出", "Risk": "风险", "Inputs and their sources": "输入及其来源", "The matrix": "矩阵",
     "Portfolio": "投资组合", "output": "输出", "unit": "单位", "point": "点估计", "mean ± 95% CI": "均值 ± 95% 置信区间",
