@@ -17,6 +17,7 @@
 #include <numbers>
 
 using namespace tamcarlo;
+using Catch::Contains;
 
 namespace {
 
@@ -361,4 +362,30 @@ TEST_CASE("evidence: the library's projection conditioned on R1's 216亿 narrows
   CHECK(m.at(0.95).value > 216e8);
   CHECK(m.at(0.95).value - m.at(0.05).value < 0.5 * (m.prior->quantiles.at(7).value - m.prior->quantiles.at(1).value));
   CHECK(!r.evidence->too_few());
+}
+
+TEST_CASE("evidence: the terminal, the page and the exports show the figures with prior and posterior", "[evidence][report]") {
+  const test::TempDir dir;
+  const std::string h5 = (dir.path() / "llm.h5").string();
+  const auto run = test::run_tamcarlo({"run", test::source_path("scenarios/projections/llm_market_cn.toml"), "-n",
+                                       "20000", "--store", "all", "-o", h5});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Contains("conditioned on 1 observed figure") && Contains("effective sample size") &&
+                          Contains("prior → posterior"));
+  const auto page = test::run_tamcarlo({"report", h5, "-o", (dir.path() / "page").string()});
+  INFO(page.err);
+  REQUIRE(page.exit_code == 0);
+  const std::string html = test::slurp(dir.path() / "page" / "index.html");
+  CHECK_THAT(html, Contains("Observed figures") && Contains("Prior and posterior") &&
+                       Contains("prior (before the evidence)") && Contains("effective sample size"));
+  const auto md = test::run_tamcarlo({"export", h5, "--to", "markdown"});
+  REQUIRE(md.exit_code == 0);
+  CHECK_THAT(test::slurp(dir.path() / "llm.md"), Contains("### Observed figures the run is conditioned on") &&
+                                                     Contains("### Prior and posterior") &&
+                                                     Contains("The run is conditioned on the observed figures"));
+  const auto sip = test::run_tamcarlo({"export", h5, "--to", "sip"});
+  CHECK(sip.exit_code == 1);
+  CHECK_THAT(sip.err, Contains("is a conditioned run ([evidence])"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "llm.json"));
 }

@@ -199,6 +199,50 @@ def stress_table(f, base):
                  rows)
 
 
+def evidence_tables(run):
+    """A conditioned run's observed figures (with the prior's and posterior's P5 and P95 of each) and its prior beside
+    its posterior, input by input and output by output (untimed; a timed series by year)."""
+    e = run.evidence
+    if e is None:
+        return []
+    labels, variables, kinds, units, sources = (strings(e[k]) for k in ("figure", "variable", "kind", "unit", "source"))
+    observed, sd, lo, hi = (e[k][()] for k in ("observed", "sd", "lo", "hi"))
+    years = e["year"][()]
+    rows = []
+    for i, label in enumerate(labels):
+        s = run.summary[variables[i]]
+        t = int(np.flatnonzero(s["year"][()] == years[i])[0]) if "year" in s else 0
+        qc = QuantileColumns(s)
+        what = (f"in [{fmt(lo[i])}, {fmt(hi[i])}]" if kinds[i] == "interval" else
+                f"{fmt(observed[i])} ({kinds[i]} error, sd{' of ln' if kinds[i] == 'lognormal' else ''} "
+                f"{fmt(sd[i]) if kinds[i] == 'normal' else f'{sd[i]:g}'})")
+        prior = s["prior"] if "prior" in s else None
+        rows.append([label, units[i], what, stat_at(prior, "quantile", t, qc.p5) if prior else float("nan"),
+                     stat_at(prior, "quantile", t, qc.p95) if prior else float("nan"), stat_at(s, "quantile", t, qc.p5),
+                     stat_at(s, "quantile", t, qc.p95), sources[i], run.style(variables[i])])
+    ess, n = float(e.attrs["ess"]), int(e.attrs["samples"])
+    figures = Table("evidence", "Observed figures the run is conditioned on",
+                    ["figure", "unit", "observed", "prior P5", "prior P95", "posterior P5", "posterior P95", "source",
+                     "_style"], rows,
+                    f"Effective sample size {round(ess):,} of {n:,} samples; mean likelihood "
+                    f"{float(e.attrs['mean_likelihood']):.3g}.")
+    rows = []
+    for var in dict.fromkeys(run.inputs() + run.reported()):
+        s = run.summary[var]
+        if "prior" not in s:
+            continue
+        p = s["prior"]
+        qc = QuantileColumns(s)
+        for label, t in series_of(run, var):
+            t0 = 0 if t is None else t
+            rows.append([label, text_attr(s, "unit"), stat_at(p, "mean", t0), stat_at(s, "mean", t0),
+                         stat_at(p, "quantile", t0, qc.p5), stat_at(p, "quantile", t0, qc.p95),
+                         stat_at(s, "quantile", t0, qc.p5), stat_at(s, "quantile", t0, qc.p95), run.style(var)])
+    prior = Table("prior", "Prior and posterior", ["variable", "unit", "prior mean", "posterior mean", "prior P5",
+                                                    "prior P95", "posterior P5", "posterior P95", "_style"], rows)
+    return [figures, prior]
+
+
 def inputs_table(run):
     rows = [[v, text_attr(run.summary[v], "law"), text_attr(run.summary[v], "unit"), num_attr(run.summary[v], "point"),
              text_attr(run.summary[v], "source"), run.style(v)] for v in run.inputs()]
@@ -229,6 +273,12 @@ def methods(f, run):
     text += (" Quantiles are the order statistics of all samples (linear interpolation), with distribution-free 95% "
              "confidence intervals from the binomial law of the order statistics; probabilities carry Wilson 95% "
              "intervals; CVaR intervals use sd((X − q)·1{X beyond q})/(α√N).")
+    if run.evidence is not None:
+        text += (" The run is conditioned on the observed figures listed: each sample is weighted by the product of "
+                 "their likelihoods (a normal or log-normal error, or an interval), and every statistic is the weighted "
+                 "one (the posterior): means with the self-normalized estimator's SE, quantiles as the value whose "
+                 "weight covers p of the total with intervals at p ∓ 1.96·√(p(1 − p)/ESS), ESS = (Σw)²/Σw² (Kish's "
+                 "effective sample size); the prior's statistics are reported beside them.")
     if any("sensitivity" in run.summary[v] for v in run.reported()):
         text += (" Input importance is Spearman's rank correlation and the swing (the output's mean with the input "
                  "in its top decile minus its mean with the input in its bottom decile) over the first samples.")
@@ -276,7 +326,8 @@ def tables_of(f):
                     "their market space's median over the joint samples; P(> next) is the probability that a cell's "
                     "market exceeds the next-ranked cell's."))
     for run, heading in runs:
-        tables = [outputs_table(run), risk_table(run), *decision_tables(run), drivers_table(run), global_table(run),
+        tables = [outputs_table(run), *evidence_tables(run), risk_table(run), *decision_tables(run), drivers_table(run),
+                  global_table(run),
                   stress_table(f, run) if kind == "scenario" else None, inputs_table(run)]
         out.append((heading, [t for t in tables if t is not None and t.rows], methods(f, run)))
     return out
@@ -416,6 +467,12 @@ def xlsx(f, path):
                     if math.isfinite(v):
                         ws.write_number(r + 1, col, float(v))
                 col += 1
+        if run.evidence is not None and "weight" in run.evidence:  # a conditioned run: each sample's weight
+            ws.write(0, col, "evidence weight", bold)
+            for r, v in enumerate(run.evidence["weight"][: min(run.samples, limit)]):
+                if math.isfinite(v):
+                    ws.write_number(r + 1, col, float(v))
+            col += 1
         if run.samples > limit:
             ws.write(0, col + 1, f"the first {limit:,} of {run.samples:,} samples (a sheet's limit); read the rest "
                                  "from the HDF5 file")
@@ -497,6 +554,12 @@ def main(argv=None):
             if "format_version" not in f.attrs:
                 sys.stderr.write(f"tamcarlo export: error: {a.result} is not a tamcarlo result file (no "
                                  "format_version attribute)\n")
+                return 1
+            if a.to == "sip" and "evidence" in f:
+                sys.stderr.write(f"tamcarlo export: error: {a.result} is a conditioned run ([evidence]): its samples "
+                                 "are weighted, and a SIPmath library's inputs are independent generators with "
+                                 "equally likely trials, which the posterior's inputs are not; export --to xlsx (its "
+                                 "samples sheet has each sample's weight), markdown or latex\n")
                 return 1
             fd, temp = tempfile.mkstemp(prefix=".tamcarlo-export-", suffix=FORMATS[a.to],
                                         dir=os.path.dirname(target))
