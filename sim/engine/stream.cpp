@@ -870,6 +870,7 @@ void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std:
     if (!want[c] || (any_weighted && c == *weights && !state[c].ordered)) return;
     if (state[c].weighted) {
       weighted_pilot(state[c], pilot[c], units, pilot_rows > 0);
+      std::vector<double>().swap(pilot[c]);  // its sorted copies are kept: free the draw now, not after every column
       return;
     }
     auto& v = pilot[c];
