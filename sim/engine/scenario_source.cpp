@@ -82,13 +82,9 @@ class ScenarioEvaluator : public BlockEvaluator {
   // The weight of each sample (the product of its figures' likelihoods rounded to weight units; NaN where a figure's
   // variable is not finite), then the prior copies.
   void evidence(const EvidenceColumns& e, std::size_t rows, std::vector<const double*>& cols) {
-    std::fill(weight_.begin(), weight_.begin() + static_cast<std::ptrdiff_t>(rows), 1.0);
-    for (std::size_t f = 0; f < e.figures.size(); ++f) {
-      const double* x = base_.series(e.targets[f]);
-      for (std::size_t j = 0; j < rows; ++j) weight_[j] *= e.figures[f].likelihood(x[j]);
-    }
-    for (std::size_t j = 0; j < rows; ++j)  // as the statistics count it (stored weights are then exactly those)
-      if (!std::isnan(weight_[j])) weight_[j] = static_cast<double>(weight_units(weight_[j])) * k_weight_unit;
+    values_.clear();
+    for (const std::size_t t : e.targets) values_.push_back(base_.series(t));
+    evidence_weights(e.figures, values_, rows, weight_.data());
     const std::size_t w = src_.weight_column();
     cols[w] = cols[w + 1] = weight_.data();
     for (std::size_t k = 0; k < e.prior.size(); ++k) cols[w + 2 + k] = cols[e.prior[k]];
@@ -96,10 +92,20 @@ class ScenarioEvaluator : public BlockEvaluator {
 
   const ScenarioSource& src_;
   std::vector<double> weight_;
+  std::vector<const double*> values_;  // each figure's variable in this block
   PlanBlock base_;
   std::vector<PlanBlock> stressed_;
   std::vector<std::vector<double>> buffer_;
 };
+
+void evidence_weights(const std::vector<Evidence>& figures, const std::vector<const double*>& values, std::size_t rows,
+                      double* out) {
+  std::fill(out, out + rows, 1.0);
+  for (std::size_t f = 0; f < figures.size(); ++f)
+    for (std::size_t j = 0; j < rows; ++j) out[j] *= figures[f].likelihood(values[f][j]);
+  for (std::size_t j = 0; j < rows; ++j)  // as the statistics count it (stored weights are then exactly those)
+    if (!std::isnan(out[j])) out[j] = static_cast<double>(weight_units(out[j])) * k_weight_unit;
+}
 
 std::unique_ptr<BlockEvaluator> ScenarioSource::evaluator() const { return std::make_unique<ScenarioEvaluator>(*this); }
 

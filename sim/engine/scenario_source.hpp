@@ -34,6 +34,12 @@ struct EvidenceColumns {
   [[nodiscard]] std::size_t width() const { return 2 + prior.size(); }
 };
 
+/// Each of `rows` samples' weight into out: the product of the figures' likelihoods at their values (values[f] holds
+/// figure f's variable for those samples), rounded to weight units as the statistics count them; NaN where a figure's
+/// variable is not finite.
+void evidence_weights(const std::vector<Evidence>& figures, const std::vector<const double*>& values, std::size_t rows,
+                      double* out);
+
 /// Columns of a scenario run, per block: the base series; per stressed case its series, then their
 /// differences from the base; then the portfolio's derived columns.
 class ScenarioSource : public BlockSource {

@@ -1,6 +1,7 @@
 #include "sim/engine/sensitivity.hpp"
 
 #include "sim/engine/plan_source.hpp"
+#include "sim/engine/scenario_source.hpp"
 #include "sim/stats/rank_correlation.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
@@ -140,12 +141,11 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   // A conditioned run's weights: each sample's likelihood of the figures, as the run rounds it (weight_units); NaN → 0.
   std::vector<double> weight;
   if (weights) {
-    weight.assign(out.samples, 1.0);
-    for (std::size_t f = 0; f < weights->figures.size(); ++f) {
-      const std::vector<double>& x = run.columns[weights->series[f]];
-      for (std::size_t i = 0; i < weight.size(); ++i) weight[i] *= weights->figures[f].likelihood(x[i]);
-    }
-    for (double& w : weight) w = static_cast<double>(weight_units(w)) * k_weight_unit;
+    std::vector<const double*> values;
+    for (const std::size_t s : weights->series) values.push_back(run.columns[s].data());
+    weight.resize(out.samples);
+    evidence_weights(weights->figures, values, weight.size(), weight.data());
+    for (double& w : weight) w = std::isnan(w) ? 0.0 : w;
   }
   const std::vector<double>* w = weights ? &weight : nullptr;
   // Ranks of each input once; each wanted series against them (if it has non-finite samples, the

@@ -457,18 +457,7 @@ void PassBody::run_weighted(std::size_t c, std::uint64_t b, std::span<const doub
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double v = x[i];
     if (units[i] == 0 || !std::isfinite(v)) continue;
-    const std::uint64_t key = order_key(v);
-    const std::size_t r = cp.layout.region(key);
-    ++counts.region[r];
-    counts.region_units[r] += units[i];
-    if (cp.layout.bins[r] != 0) {
-      const std::uint64_t bin = cp.layout.bin_offset[r] + (key - cp.layout.starts[r]) / cp.layout.bin_width[r];
-      ++counts.bin[bin];
-      counts.bin_units[bin] += units[i];
-    } else if (cp.layout.collect[r] != 0) {
-      counts.collected[cp.layout.collect_slot[r]].push_back(v);
-      counts.collected_units[cp.layout.collect_slot[r]].push_back(units[i]);
-    }
+    const std::size_t r = count_weighted(cp.layout, v, order_key(v), units[i], counts);
     const double w = static_cast<double>(units[i]) * k_weight_unit;
     double* s = leaf.v.data() + r * stride;
     const double d = v - cp.shift, d2 = d * d;

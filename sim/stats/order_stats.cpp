@@ -100,19 +100,7 @@ void count_into_weighted(const Layout& layout, std::span<const double> x, const 
                          LayoutCounts& counts) {
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double v = x[i];
-    if (units[i] == 0 || !std::isfinite(v)) continue;
-    const std::uint64_t key = order_key(v);
-    const std::size_t r = layout.region(key);
-    ++counts.region[r];
-    counts.region_units[r] += units[i];
-    if (layout.bins[r] != 0) {
-      const std::uint64_t b = layout.bin_offset[r] + (key - layout.starts[r]) / layout.bin_width[r];
-      ++counts.bin[b];
-      counts.bin_units[b] += units[i];
-    } else if (layout.collect[r] != 0) {
-      counts.collected[layout.collect_slot[r]].push_back(v);
-      counts.collected_units[layout.collect_slot[r]].push_back(units[i]);
-    }
+    if (units[i] != 0 && std::isfinite(v)) (void)count_weighted(layout, v, order_key(v), units[i], counts);
   }
 }
 

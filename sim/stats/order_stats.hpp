@@ -83,6 +83,24 @@ struct LayoutCounts {
 void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& counts,
                 SimdLevel level = best_simd_level());
 
+/// Counts the finite value v (whose order_key is `key`) of weight `units` > 0 into its region and its bin or collected
+/// region, with its units (counts made by for_layout(layout, true)); returns the region.
+inline std::size_t count_weighted(const Layout& layout, double v, std::uint64_t key, std::uint64_t units,
+                                  LayoutCounts& counts) {
+  const std::size_t r = layout.region(key);
+  ++counts.region[r];
+  counts.region_units[r] += units;
+  if (layout.bins[r] != 0) {
+    const std::uint64_t b = layout.bin_offset[r] + (key - layout.starts[r]) / layout.bin_width[r];
+    ++counts.bin[b];
+    counts.bin_units[b] += units;
+  } else if (layout.collect[r] != 0) {
+    counts.collected[layout.collect_slot[r]].push_back(v);
+    counts.collected_units[layout.collect_slot[r]].push_back(units);
+  }
+  return r;
+}
+
 /// Sorts the finite values of `x` of weight units[i] > 0 into `layout`'s regions, adding 1 to the counts and units[i]
 /// to the weighted fields (counts made by for_layout(layout, true)).
 void count_into_weighted(const Layout& layout, std::span<const double> x, const std::uint64_t* units,

@@ -288,11 +288,10 @@ Proportion wilson(std::uint64_t k, std::uint64_t n) noexcept {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     return {nan, nan, nan, 0};
   }
-  const double z = k_z95_two_sided, nn = static_cast<double>(n), p = static_cast<double>(k) / nn;
-  const double denom = 1 + z * z / nn;
-  const double centre = (p + z * z / (2 * nn)) / denom;
-  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
-  return {p, k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half), n};
+  const double nn = static_cast<double>(n);
+  Proportion out = weighted_wilson(static_cast<double>(k) / nn, nn);  // an exact count: ESS = n
+  out.n = n;
+  return out;
 }
 
 Proportion weighted_wilson(double p, double ess) noexcept {

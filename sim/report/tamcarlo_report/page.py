@@ -197,13 +197,12 @@ def evidence_section(w, run):
     units, sources = strings(e["unit"]), strings(e["source"])
     years, observed, sd, lo, hi = (e[k][()] for k in ("year", "observed", "sd", "lo", "hi"))
 
-    def p5_p95(group, t=None):
+    def p5_p95(group, style, t=None):
         if group is None or "quantile" not in group:
             return "—"
         q = group["quantile"][()]
         qp = QuantileColumns(group)
         row = q if t is None else q[t]
-        style = "auto"
         return f"{w.num(row[qp.p5], style)} – {w.num(row[qp.p95], style)}"
 
     rows = []
@@ -219,8 +218,8 @@ def evidence_section(w, run):
             what = f"{w.num(observed[i], style)} ({w('log-normal error, sd of ln')} {sd[i]:g})"
         else:
             what = f"{w.num(observed[i], style)} ± {w.num(sd[i], style)} ({w('normal error, sd')})"
-        rows.append([label, w.unit(units[i]), what, p5_p95(s["prior"] if s is not None and "prior" in s else None, t),
-                     p5_p95(s, t), sources[i]])
+        rows.append([label, w.unit(units[i]), what, p5_p95(s["prior"] if s is not None and "prior" in s else None, style, t),
+                     p5_p95(s, style, t), sources[i]])
     ess, n = float(e.attrs["ess"]), int(e.attrs["samples"])
     lh, lh_lo, lh_hi = (float(e.attrs[k]) for k in ("mean_likelihood", "mean_likelihood_lo", "mean_likelihood_hi"))
     parts = [f"<h3>{w('Observed figures')}</h3>",
@@ -242,7 +241,7 @@ def evidence_section(w, run):
         pm = num_attr(s["prior"], "mean")
         prior_rows.append([v, w.unit(text_attr(s, "unit")), w.num(pm, style),
                            w.mean_ci(num_attr(s, "mean"), run.ci * num_attr(s, "mean_se"), style),
-                           p5_p95(s["prior"]), p5_p95(s)])
+                           p5_p95(s["prior"], style), p5_p95(s, style)])
     if prior_rows:
         parts.append(f"<h3>{w('Prior and posterior')}</h3>" +
                      table([w("variable"), w("unit"), w("prior mean"), w("posterior mean ± 95% CI"), w("prior P5–P95"),
