@@ -3,6 +3,7 @@
 #include "sim/engine/plan_source.hpp"
 #include "sim/engine/plan.hpp"
 #include "sim/random/copula.hpp"
+#include "sim/stats/order_stats.hpp"
 #include "sim/stats/rank_correlation.hpp"
 #include "tests/support.hpp"
 
@@ -229,4 +230,65 @@ TEST_CASE("correlations: a discrete law's reach is exact, and a ρ beyond it is 
                            "[correlations]\npairs = [[\"failed\", \"x\", 0.9]]\n";
   CHECK_THAT(error_of(text), Contains("test.toml:7:") && Contains("[correlations.pairs[0]]") &&
                                  Contains("cannot reach a Spearman correlation of 0.9") && Contains("0.793 at most"));
+}
+
+TEST_CASE("ranks: sort_short and sort_column order every column as std::sort does, and ρ from centered ranks", "[correlations]") {
+  // Columns that stress the upper-half radix: a wide law, a tight one (long runs sharing an upper half), ties,
+  // signed zeros and negatives, and the empty and one-value edges.
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> z;
+  const auto column = [&](int kind, std::size_t n) {
+    std::vector<double> x(n);
+    for (double& v : x) {
+      const double g = z(rng);
+      switch (kind) {
+        case 0: v = std::exp(3 * g); break;                                    // lognormal, σ = 3
+        case 1: v = 1e6 * (1 + 1e-12 * g); break;                              // tight: runs of one upper half
+        case 2: v = std::round(4 * g); break;                                  // ties, with −0 and +0
+        default: v = g < -1 ? -0.0 : g > 1 ? 0.0 : -std::ldexp(1.0 + g, 900);  // negatives and both zeros
+      }
+    }
+    return x;
+  };
+  for (int kind = 0; kind < 4; ++kind)
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{5'000}, std::size_t{150'000}}) {
+      INFO("kind " << kind << ", n " << n);
+      const std::vector<double> x = column(kind, n);
+      std::vector<std::uint64_t> want(n);
+      for (std::size_t i = 0; i < n; ++i) want[i] = order_key(x[i]);
+      std::sort(want.begin(), want.end());
+      std::vector<std::uint64_t> keys(n);
+      for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(x[i]);
+      std::vector<std::uint32_t> none;
+      sort_short(keys, none);
+      CHECK(keys == want);
+      const SortedColumn s = sort_column(x);
+      CHECK(s.key == want);
+      std::vector<std::uint32_t> at = s.at;  // a permutation carrying each key's position
+      bool keyed = at.size() == n;
+      for (std::size_t i = 0; keyed && i < n; ++i) keyed = order_key(x[s.at[i]]) == s.key[i];
+      CHECK(keyed);
+      std::sort(at.begin(), at.end());
+      bool permutation = true;
+      for (std::size_t i = 0; i < n; ++i) permutation = permutation && at[i] == i;
+      CHECK(permutation);
+      // Mid-ranks against their definition: 1 + (values below) + (ties − 1)/2, from the sorted keys.
+      const std::vector<double> r = average_ranks(x);
+      bool mid = r.size() == n;
+      for (std::size_t i = 0; mid && i < n; ++i) {
+        const auto lo = std::lower_bound(want.begin(), want.end(), order_key(x[i])) - want.begin();
+        const auto hi = std::upper_bound(want.begin(), want.end(), order_key(x[i])) - want.begin();
+        mid = r[i] == 1 + static_cast<double>(lo) + 0.5 * static_cast<double>(hi - lo - 1);
+      }
+      CHECK(mid);
+    }
+  // ρ from centered ranks equals the Pearson correlation of the ranks (another summation order: 1e-12), and a
+  // constant column has none.
+  const std::vector<double> a = column(0, 40'000), c(40'000, 7.0);
+  std::vector<double> b(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) b[i] = a[i] + 20 * z(rng);
+  const CenteredRanks ra = centered_ranks(sort_column(a)), rb = centered_ranks(sort_column(b));
+  CHECK(tamcarlo::spearman(ra, rb) == Approx(spearman(a, b)).epsilon(1e-12));
+  CHECK(tamcarlo::spearman(ra, ra) == Approx(1.0).epsilon(1e-15));
+  CHECK(std::isnan(tamcarlo::spearman(ra, centered_ranks(sort_column(c)))));
 }

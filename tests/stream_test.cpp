@@ -114,7 +114,7 @@ std::vector<ColumnResult> stream(const Plan& plan, std::uint64_t n, unsigned thr
 TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties and non-finite values", "[stream]") {
   const Scenario s = test::scenario(k_awkward);
   const Plan plan(s);
-  // 100,000: no pilot, every value collected in the one pass; 300,000: a pilot of N/16 places the brackets.
+  // 100,000: no pilot, every value collected in the one pass; 300,000: a pilot of 16,384 places the brackets.
   const std::uint64_t n = GENERATE(std::uint64_t{100'000}, std::uint64_t{300'000});
   INFO("N = " << n);
   EngineOptions eo;
@@ -147,9 +147,9 @@ TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties an
   }
 }
 
-TEST_CASE("stream: a short run takes no pilot, a longer one a sixteenth, and a semi-deviation about the mean one pass", "[stream]") {
+TEST_CASE("stream: a short run takes no pilot, a longer one a sixty-fourth, and a semi-deviation about the mean one pass", "[stream]") {
   // Fixed costs in proportion (#24): at N ≤ 131,072 the pilot would re-draw the whole run, so the one pass collects
-  // every value; up to 4 Mi a pilot of N/16 (not 262,144); the mean, the default semi-deviation target, falls among
+  // every value; up to 16 Mi a pilot of N/64 (at least 16,384, not 262,144); the mean, the default semi-deviation target, falls among
   // values collected about the pilot's mean, so no further pass is needed for it.
   const Scenario s = test::scenario(R"toml(
 [inputs]

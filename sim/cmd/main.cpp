@@ -13,6 +13,10 @@
 #include <new>
 #include <variant>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 using namespace tamcarlo;
 
 namespace {
@@ -81,9 +85,20 @@ int run_main(int argc, char** argv, Ranks* ranks) {
 }
 
 
+// Freed blocks up to 32 MiB stay in the process and are reused, rather than unmapped and faulted in (zeroed by the
+// kernel) again at the next allocation of that size: the page faults were a quarter of a 10⁵-sample run. Larger blocks
+// are still mapped and returned; the peak resident memory is the same.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();
   std::unique_ptr<Ranks> ranks;
   try {
     ranks = start_ranks(argc, argv);  // before the arguments are read: MPI may take some of its own

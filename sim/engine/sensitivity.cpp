@@ -8,6 +8,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <variant>
 
@@ -19,72 +20,105 @@ namespace {
 // the spread of theirs (batch means: the deciles' edges being estimated from the samples is counted).
 constexpr std::size_t k_swing_batches = 10;
 
-// Per sample of x[from, to): 1 where x is at or below the batch's P10 value (its ⌈m/10⌉-th smallest of m), 2 where at
-// or above its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere; `scratch` is reused.
-void deciles(const std::vector<double>& x, std::size_t from, std::size_t to, std::vector<double>& scratch,
-             std::vector<std::uint8_t>& d, const std::vector<double>* w) {
-  if (to <= from) return;
-  if (w) {  // weighted: P10 the smallest value with ≥ 10% of the batch's weight at or below it, P90 the mirror
-    std::vector<std::pair<double, double>> v;
-    double total = 0;
-    for (std::size_t i = from; i < to; ++i) {
-      v.emplace_back(x[i], (*w)[i]);
-      total += (*w)[i];
-    }
-    std::sort(v.begin(), v.end());
-    double p10 = v.front().first, p90 = v.back().first, cum = 0;
-    for (const auto& [value, weight] : v) {
-      cum += weight;
-      if (cum >= 0.1 * total) {
-        p10 = value;
-        break;
-      }
-    }
-    cum = 0;
-    for (auto it = v.rbegin(); it != v.rend(); ++it) {
-      cum += it->second;
-      if (cum >= 0.1 * total) {
-        p90 = it->first;
-        break;
-      }
-    }
-    for (std::size_t i = from; i < to; ++i) d[i] = x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0;
-    return;
+// Per sample of x: 1 where x is at or below its batch's P10 value (its ⌈m/10⌉-th smallest of m), 2 where at or above
+// its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere. One scan of x in sorted order finds every batch's two values.
+void batch_deciles(std::span<const double> x, const SortedColumn& sorted, std::vector<std::uint8_t>& d) {
+  const std::size_t n = x.size();
+  std::vector<std::uint8_t> batch(n);
+  std::array<std::size_t, k_swing_batches> tail{}, seen{};
+  std::array<double, k_swing_batches> p10{}, p90{};
+  for (std::size_t b = 0; b < k_swing_batches; ++b) {
+    const std::size_t from = b * n / k_swing_batches, to = (b + 1) * n / k_swing_batches;
+    std::fill(batch.begin() + static_cast<std::ptrdiff_t>(from), batch.begin() + static_cast<std::ptrdiff_t>(to),
+              static_cast<std::uint8_t>(b));
+    tail[b] = (to - from + 9) / 10;
   }
-  scratch.assign(x.begin() + static_cast<std::ptrdiff_t>(from), x.begin() + static_cast<std::ptrdiff_t>(to));
-  const std::size_t tail = (scratch.size() + 9) / 10;
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(tail - 1), scratch.end());
-  const double p10 = scratch[tail - 1];
-  std::nth_element(scratch.begin() + static_cast<std::ptrdiff_t>(tail), scratch.end() - static_cast<std::ptrdiff_t>(tail),
-                   scratch.end());
-  const double p90 = *(scratch.end() - static_cast<std::ptrdiff_t>(tail));
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t at = sorted.at[i];
+    if (++seen[batch[at]] == tail[batch[at]]) p10[batch[at]] = x[at];
+  }
+  seen.fill(0);
+  for (std::size_t i = n; i-- > 0;) {
+    const std::uint32_t at = sorted.at[i];
+    if (++seen[batch[at]] == tail[batch[at]]) p90[batch[at]] = x[at];
+  }
+  d.resize(n);
+  for (std::size_t i = 0; i < n; ++i) d[i] = x[i] <= p10[batch[i]] ? 1 : x[i] >= p90[batch[i]] ? 2 : 0;
+}
+
+// The same under weights w, batch by batch: P10 the smallest value with ≥ 10% of the batch's weight at or below it,
+// P90 the mirror.
+void weighted_deciles(std::span<const double> x, std::size_t from, std::size_t to, std::vector<std::uint8_t>& d,
+                      const std::vector<double>& w) {
+  if (to <= from) return;
+  std::vector<std::pair<double, double>> v;
+  double total = 0;
+  for (std::size_t i = from; i < to; ++i) {
+    v.emplace_back(x[i], w[i]);
+    total += w[i];
+  }
+  std::sort(v.begin(), v.end());
+  double p10 = v.front().first, p90 = v.back().first, cum = 0;
+  for (const auto& [value, weight] : v) {
+    cum += weight;
+    if (cum >= 0.1 * total) {
+      p10 = value;
+      break;
+    }
+  }
+  cum = 0;
+  for (auto it = v.rbegin(); it != v.rend(); ++it) {
+    cum += it->second;
+    if (cum >= 0.1 * total) {
+      p90 = it->first;
+      break;
+    }
+  }
   for (std::size_t i = from; i < to; ++i) d[i] = x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0;
 }
 
-// The swing of y over one input (its batch deciles in d): the means of the batches' low and high means, and the
-// standard error of high − low, sd of the batches' own differences / √B. Over the samples where y is finite.
-Swing swing_of(const std::vector<double>& y, const std::vector<std::uint8_t>& d, const std::vector<double>* w) {
-  const std::size_t m = y.size();
-  double low = 0, high = 0, mean = 0, m2 = 0;
-  std::vector<double> widths;
+// The swing of y over each input k (its batch deciles in d[k]): the means of the batches' low and high means, and the
+// standard error of high − low, sd of the batches' own differences / √B. Over the samples where y is finite. The
+// inputs are summed side by side (each in sample order, as alone): their sums do not wait on one another.
+std::vector<Swing> swings_of(std::span<const double> y, const std::vector<std::vector<std::uint8_t>>& d,
+                             const std::vector<double>* w) {
+  const std::size_t m = y.size(), inputs = d.size();
+  const double nan = std::nan("");
+  std::vector<double> low(inputs, 0), high(inputs, 0);
+  std::vector<std::vector<double>> widths(inputs);
+  std::vector<std::array<double, 3>> sum(inputs), n(inputs);  // by group: 0 (neither), 1 (low), 2 (high)
+  std::vector<std::uint8_t> none(inputs, 0);                  // a batch with an empty group: no swing
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
-    double sum[3] = {0, 0, 0};  // by group: 0 (neither), 1 (low), 2 (high)
-    double n[3] = {0, 0, 0};    // (weighted: the group's weight)
+    std::fill(sum.begin(), sum.end(), std::array<double, 3>{});
+    std::fill(n.begin(), n.end(), std::array<double, 3>{});  // (weighted: the group's weight)
     for (std::size_t i = b * m / k_swing_batches; i < (b + 1) * m / k_swing_batches; ++i) {
       if (!std::isfinite(y[i])) continue;
-      const double wi = w ? (*w)[i] : 1.0;
-      sum[d[i]] += wi * y[i];
-      n[d[i]] += wi;
+      const double wi = w ? (*w)[i] : 1.0, wy = wi * y[i];
+      for (std::size_t k = 0; k < inputs; ++k) {
+        const std::uint8_t g = d[k][i];
+        sum[k][g] += wy;
+        n[k][g] += wi;
+      }
     }
-    if (!(n[1] > 0) || !(n[2] > 0)) return {std::nan(""), std::nan(""), std::nan("")};
-    const double lo = sum[1] / n[1], hi = sum[2] / n[2];
-    low += lo / k_swing_batches;
-    high += hi / k_swing_batches;
-    widths.push_back(hi - lo);
+    for (std::size_t k = 0; k < inputs; ++k) {
+      if (!(n[k][1] > 0) || !(n[k][2] > 0)) none[k] = 1;
+      if (none[k]) continue;
+      const double lo = sum[k][1] / n[k][1], hi = sum[k][2] / n[k][2];
+      low[k] += lo / k_swing_batches;
+      high[k] += hi / k_swing_batches;
+      widths[k].push_back(hi - lo);
+    }
   }
-  for (const double w : widths) mean += w / static_cast<double>(widths.size());
-  for (const double w : widths) m2 += (w - mean) * (w - mean);
-  return {low, high, std::sqrt(m2 / static_cast<double>(widths.size() - 1) / static_cast<double>(widths.size()))};
+  std::vector<Swing> out(inputs, Swing{nan, nan, nan});
+  for (std::size_t k = 0; k < inputs; ++k) {
+    if (none[k]) continue;
+    const auto count = static_cast<double>(widths[k].size());
+    double mean = 0, m2 = 0;
+    for (const double x : widths[k]) mean += x / count;
+    for (const double x : widths[k]) m2 += (x - mean) * (x - mean);
+    out[k] = {low[k], high[k], std::sqrt(m2 / (count - 1) / count)};
+  }
+  return out;
 }
 
 }  // namespace
@@ -125,10 +159,10 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   bool have = kept != nullptr && kept->size() == series.size();
   for (std::size_t i = 0; have && i < series.size(); ++i) have = !needs.keep[i] || (*kept)[i].size() >= out.samples;
   EngineOutput run;
+  std::vector<std::span<const double>> column(series.size());
   if (have) {
-    run.columns.resize(series.size());
     for (std::size_t i = 0; i < series.size(); ++i)
-      if (needs.keep[i]) run.columns[i].assign((*kept)[i].begin(), (*kept)[i].begin() + static_cast<std::ptrdiff_t>(out.samples));
+      if (needs.keep[i]) column[i] = (*kept)[i].first(out.samples);
   } else {
     EngineOptions eo;
     eo.seed = seed;
@@ -137,12 +171,13 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
     eo.threads = threads;
     eo.keep = needs.keep;
     run = run_engine(plan, eo);
+    for (std::size_t i = 0; i < series.size(); ++i) column[i] = run.columns[i];
   }
   // A conditioned run's weights: each sample's likelihood of the figures, as the run rounds it (weight_units); NaN → 0.
   std::vector<double> weight;
   if (weights) {
     std::vector<const double*> values;
-    for (const std::size_t s : weights->series) values.push_back(run.columns[s].data());
+    for (const std::size_t s : weights->series) values.push_back(column[s].data());
     weight.resize(out.samples);
     evidence_weights(weights->figures, values, weight.size(), weight.data());
     for (double& w : weight) w = std::isnan(w) ? 0.0 : w;
@@ -154,28 +189,36 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   for (const std::uint32_t v : out.inputs)
     for (std::size_t i = 0; i < series.size(); ++i)
       if (series[i].var == v) input_series.push_back(i);
-  std::vector<std::vector<double>> input_ranks(input_series.size());
+  std::vector<std::vector<double>> input_ranks(w ? input_series.size() : 0);      // weighted
+  std::vector<CenteredRanks> input_centered(w ? 0 : input_series.size());  // unweighted
   std::vector<std::size_t> targets;
   for (std::size_t i = 0; i < series.size(); ++i)
     if (i < wanted.size() && wanted[i]) targets.push_back(i);
-  // Each input's deciles within each batch (see deciles).
+  // Each input's deciles within each batch (see batch_deciles).
   std::vector<std::vector<std::uint8_t>> decile(input_series.size());
   out.swing.resize(series.size());
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, input_series.size(), [&](std::size_t k) {
-      const std::vector<double>& x = run.columns[input_series[k]];
-      input_ranks[k] = w ? weighted_ranks(x, *w) : average_ranks(x);
-      decile[k].assign(x.size(), 0);
-      std::vector<double> scratch;
-      for (std::size_t b = 0; b < k_swing_batches; ++b)
-        deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, scratch, decile[k], w);
+      const std::span<const double> x = column[input_series[k]];
+      if (w) {
+        input_ranks[k] = weighted_ranks(x, *w);
+        decile[k].assign(x.size(), 0);
+        for (std::size_t b = 0; b < k_swing_batches; ++b)
+          weighted_deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, decile[k], *w);
+      } else {
+        const SortedColumn sorted = sort_column(x);
+        input_centered[k] = centered_ranks(sorted);
+        batch_deciles(x, sorted, decile[k]);
+      }
     });
     tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
-      const std::vector<double>& y = run.columns[targets[t]];
-      std::vector<std::size_t> ok;
-      for (std::size_t k = 0; k < y.size(); ++k)
-        if (std::isfinite(y[k])) ok.push_back(k);
+      const std::span<const double> y = column[targets[t]];
+      const bool all_finite = std::all_of(y.begin(), y.end(), [](double v) { return std::isfinite(v); });
+      std::vector<std::size_t> ok;  // the samples where y is finite, when some are not
+      if (!all_finite)
+        for (std::size_t k = 0; k < y.size(); ++k)
+          if (std::isfinite(y[k])) ok.push_back(k);
       std::vector<double> rho;
       if (w) {  // weighted: a non-finite y weighs 0 (the input ranks are then recomputed under those weights)
         std::vector<double> wy = *w;
@@ -186,25 +229,23 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
           if (!std::isfinite(v)) v = 0;
         const std::vector<double> ry = weighted_ranks(yy, wy);
         for (std::size_t k = 0; k < input_series.size(); ++k)
-          rho.push_back(ok.size() == y.size() ? weighted_pearson(input_ranks[k], ry, wy)
-                                              : weighted_pearson(weighted_ranks(run.columns[input_series[k]], wy), ry, wy));
-      } else if (ok.size() == y.size()) {
-        const std::vector<double> ry = average_ranks(y);
-        for (const auto& rx : input_ranks) rho.push_back(pearson(rx, ry));
+          rho.push_back(all_finite ? weighted_pearson(input_ranks[k], ry, wy)
+                                              : weighted_pearson(weighted_ranks(column[input_series[k]], wy), ry, wy));
+      } else if (all_finite) {
+        const CenteredRanks ry = centered_ranks(sort_column(y));
+        for (const CenteredRanks& rx : input_centered) rho.push_back(spearman(rx, ry));
       } else {
         std::vector<double> yy, xx;
         for (const std::size_t k : ok) yy.push_back(y[k]);
         const std::vector<double> ry = average_ranks(yy);
         for (const std::size_t s : input_series) {
           xx.clear();
-          for (const std::size_t k : ok) xx.push_back(run.columns[s][k]);
+          for (const std::size_t k : ok) xx.push_back(column[s][k]);
           rho.push_back(ok.size() >= 3 ? pearson(average_ranks(xx), ry) : std::nan(""));
         }
       }
       out.rho[targets[t]] = std::move(rho);
-      std::vector<Swing> swing;
-      for (const auto& d : decile) swing.push_back(swing_of(y, d, w));
-      out.swing[targets[t]] = std::move(swing);
+      out.swing[targets[t]] = swings_of(y, decile, w);
     });
   });
   return out;

@@ -371,7 +371,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
       const auto keep = static_cast<std::size_t>(std::min<std::uint64_t>(rows, cap->rows - first));
       for (std::size_t j = 0; j < cap->columns.size(); ++j)
         std::copy(local.cols[cap->columns[j]], local.cols[cap->columns[j]] + keep,
-                  cap->values[j].begin() + static_cast<std::ptrdiff_t>(first));
+                  cap->values[j].get() + first);
       cap->kept[b] = 1;
     }
     if (ctx_.weights) {
@@ -794,8 +794,8 @@ std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position 
 // The pilot's size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
 // samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
 // probabilities of every column. Take the m that brings this within the budget, and at least N/128 and
-// k_pilot_blocks (N/16 and k_small_pilot_blocks below 16·k_pilot_blocks, so a short run re-draws a sixteenth
-// of itself, not a quarter), but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
+// k_pilot_blocks (N/64 and k_small_pilot_blocks below 64·k_pilot_blocks, so a short run re-draws a sixty-fourth
+// of itself, not a quarter: brackets of ±4σ from 16,384 samples still hold a few thousand values each), but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
 // No pilot (0) where it would re-draw the whole run, or the run is at most 2·k_small_pilot_blocks and its values
 // all fit the budget: the first pass collects every value and every rank is selected in memory (one pass).
 std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_total, std::uint64_t budget) {
@@ -812,7 +812,7 @@ std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_
   // (aiming at 60% of the budget: the estimate ignores the brackets' ends and rank rounding)
   const double fit = std::pow(static_cast<double>(n_total) * spread / (0.6 * static_cast<double>(budget)), 2);
   const double n = static_cast<double>(n_total);
-  const double floor = std::min(static_cast<double>(least), std::max(static_cast<double>(small), n / 16));
+  const double floor = std::min(static_cast<double>(least), std::max(static_cast<double>(small), n / 64));
   const std::uint64_t cap = std::max<std::uint64_t>(
       least, std::min<std::uint64_t>(std::uint64_t{8} << 20, (std::uint64_t{16} << 20) / ordered));
   const auto wanted_rows = static_cast<std::uint64_t>(std::min(static_cast<double>(cap), std::max({fit, n / 128, floor})));
@@ -829,7 +829,8 @@ void sort_polling(std::vector<double>& v, const std::atomic<bool>* cancel) {
   for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(v[i]);
   std::vector<double>().swap(v);
   std::vector<std::uint32_t> none;
-  radix_sort(keys, none, cancel);
+  if (n <= k_whole_blocks * k_block_size) sort_short(keys, none);  // a short run's values: no cancel to poll
+  else radix_sort(keys, none, cancel);
   v.resize(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = key_value(keys[i]);
 }
@@ -1053,10 +1054,20 @@ std::optional<Histogram> main_pass_histogram(const ColumnState& st, const Column
     h.counts = counter.counts();
     return h;
   }
+  LayoutCounts& k = merged.counts[c];
+  std::size_t total = 0;
+  for (const auto& v : k.collected) total += v.size();
+  if (total != st.moments.n) return std::nullopt;  // not every value at hand (never for a run without a pilot)
+  // Each collected region sorted in place (radix: several times std::sort on a short run's 10⁵ values; −0 becomes +0,
+  // as the pilot has it), so the ranks are then read in place; the regions follow one another in key order.
   std::vector<double> all;
-  for (const auto& v : merged.counts[c].collected) all.insert(all.end(), v.begin(), v.end());
-  if (all.size() != st.moments.n) return std::nullopt;  // not every value at hand (never for a run without a pilot)
-  sort_polling(all, nullptr);  // radix: several times std::sort on a short run's 10⁵ values (−0 becomes +0, as the pilot has it)
+  all.reserve(total);
+  for (auto& v : k.collected) {
+    sort_polling(v, nullptr);
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  k.bounds.clear();
+  k.sorted.assign(k.collected.size(), 1);
   Histogram h{HistogramLayout::place(all), {}};
   h.counts.assign(h.layout.slots(), 0);
   count_histogram(h.layout, all, h.counts);
@@ -1130,7 +1141,8 @@ bool settle(std::size_t c, std::vector<ColumnState>& state, const std::vector<Co
 }  // namespace
 
 void Capture::prepare() {
-  values.assign(columns.size(), std::vector<double>(rows));
+  values.clear();
+  for (std::size_t j = 0; j < columns.size(); ++j) values.emplace_back(new double[rows]);
   kept.assign((rows + k_block_size - 1) / k_block_size, 0);
 }
 

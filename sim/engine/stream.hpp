@@ -31,7 +31,7 @@ inline constexpr std::size_t k_chunk_blocks = 16;
 /// Fewest blocks the pilot re-draws to place the quantile brackets (it takes the run's first samples:
 /// enough for the brackets to fit the collection budget, at least N/128 and these 262,144, at most 8 Mi).
 inline constexpr std::size_t k_pilot_blocks = 64;
-/// Fewest blocks the pilot of a short run re-draws (N/16 when it is more, below 16·k_pilot_blocks blocks).
+/// Fewest blocks the pilot of a short run re-draws (N/64 when it is more, below 64·k_pilot_blocks blocks).
 inline constexpr std::size_t k_small_pilot_blocks = 4;
 /// A run of at most these blocks (131,072 samples) whose values fit the collection budget has no pilot: its first
 /// pass collects every value.
@@ -106,10 +106,13 @@ using SampleSink = std::function<void(std::uint64_t first, std::size_t rows, con
 struct Capture {
   std::uint64_t rows = 0;
   std::vector<std::size_t> columns;          ///< the source columns kept
-  std::vector<std::vector<double>> values;   ///< per kept column, its first `rows` values
+  std::vector<std::unique_ptr<double[]>> values;  ///< per kept column, its first `rows` values (unset until kept)
   std::vector<std::uint8_t> kept;            ///< per block of the first `rows` samples: 1 once its values are in
-  /// Sizes `values` and `kept` (called by the stream before its main pass).
+  /// Sizes `values` (not zeroed: the pass writes each value before it is read) and `kept` (called by the stream
+  /// before its main pass).
   void prepare();
+  /// The j-th kept column's first `rows` values.
+  [[nodiscard]] std::span<const double> column(std::size_t j) const { return {values.at(j).get(), rows}; }
   /// True when every block of the first `rows` samples was kept (not, e.g., in a resumed run or another rank).
   [[nodiscard]] bool complete() const;
 };

@@ -350,7 +350,7 @@ void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, con
     columns.resize(plan.series().size());
     for (std::size_t j = 0; j < kept->capture.columns.size(); ++j) {
       const std::size_t c = kept->capture.columns[j];
-      if (c >= kept->first && c < kept->first + columns.size()) columns[c - kept->first] = kept->capture.values[j];
+      if (c >= kept->first && c < kept->first + columns.size()) columns[c - kept->first] = kept->capture.column(j);
     }
   }
   const std::optional<SensitivityWeights> weights = sensitivity_weights(r, s);
@@ -364,11 +364,6 @@ void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, con
     r.variables[i].swing = i < sens.swing.size() ? sens.swing[i] : std::vector<Swing>{};
   }
 }
-
-
-namespace {
-
-}  // namespace
 
 void add_sample_datasets(RunGroup* group, const RunSummary& r, std::vector<std::size_t>& columns, std::size_t first) {
   for_each_variable(r.variables, [&](std::size_t i, std::size_t count) {

@@ -11,6 +11,7 @@
 #include <bit>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace tamcarlo {
@@ -89,6 +90,7 @@ void LayoutCounts::merge(LayoutCounts&& o) {
   for (std::size_t i = 0; i < collected.size(); ++i)
     collected[i].insert(collected[i].end(), o.collected[i].begin(), o.collected[i].end());
   bounds.clear();  // the appended values are in no order
+  sorted.clear();
   for (std::size_t i = 0; i < region_units.size() && i < o.region_units.size(); ++i) region_units[i] += o.region_units[i];
   for (std::size_t i = 0; i < bin_units.size() && i < o.bin_units.size(); ++i) bin_units[i] += o.bin_units[i];
   for (std::size_t i = 0; i < collected_units.size() && i < o.collected_units.size(); ++i)
@@ -323,6 +325,51 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
 }
 
 
+void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with) {
+  const std::size_t n = keys.size();
+  if (n == 0) return;
+  if (n > std::uint64_t{0xffffffff}) throw std::length_error("sort_short: more than 2^32 keys");
+  const bool carry = !with.empty();
+  // The upper halves in passes of 11, 11 and 10 bits (2,048 buckets stay in the first-level cache).
+  constexpr unsigned k_digits = 3, k_shift[k_digits] = {32, 43, 54}, k_buckets = 2048;
+  std::vector<std::uint32_t> count(std::size_t{k_digits} * k_buckets, 0);
+  for (const std::uint64_t k : keys)
+    for (unsigned d = 0; d < k_digits; ++d) ++count[d * k_buckets + ((k >> k_shift[d]) & (k_buckets - 1))];
+  std::vector<std::uint64_t> spare(n);
+  std::vector<std::uint32_t> with_spare(carry ? n : 0);
+  for (unsigned d = 0; d < k_digits; ++d) {
+    std::uint32_t* c = count.data() + std::size_t{d} * k_buckets;
+    if (c[(keys[0] >> k_shift[d]) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
+    std::uint32_t sum = 0;
+    for (unsigned b = 0; b < k_buckets; ++b) sum += std::exchange(c[b], sum);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t to = c[(keys[i] >> k_shift[d]) & (k_buckets - 1)]++;
+      spare[to] = keys[i];
+      if (carry) with_spare[to] = with[i];
+    }
+    keys.swap(spare);
+    if (carry) with.swap(with_spare);
+  }
+  // Each run of keys sharing an upper half, in order by the whole key (std::sort: a tight column may share long runs).
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> run;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i + 1;
+    while (j < n && (keys[j] >> 32) == (keys[i] >> 32)) ++j;
+    const auto from = keys.begin() + static_cast<std::ptrdiff_t>(i), to = keys.begin() + static_cast<std::ptrdiff_t>(j);
+    if (j - i > 1 && !std::is_sorted(from, to)) {
+      if (!carry) {
+        std::sort(from, to);
+      } else {
+        run.clear();
+        for (std::size_t k = i; k < j; ++k) run.emplace_back(keys[k], with[k]);
+        std::sort(run.begin(), run.end());
+        for (std::size_t k = i; k < j; ++k) std::tie(keys[k], with[k]) = run[k - i];
+      }
+    }
+    i = j;
+  }
+}
+
 namespace {
 
 // Sorts a weighted collected region by (value, units) (so the order does not depend on how parts were merged) and
@@ -372,6 +419,10 @@ RankCell locate_by(const Layout& layout, LayoutCounts& counts, std::uint64_t ran
       if (weighted) {
         c.value = select_unit(counts, slot, rank - before);
       } else {
+        if (slot < counts.sorted.size() && counts.sorted[slot] != 0) {
+          c.value = counts.collected[slot][static_cast<std::size_t>(rank - before)];
+          return c;
+        }
         if (counts.bounds.size() != counts.collected.size()) counts.bounds.assign(counts.collected.size(), {});
         c.value = select_rank(counts.collected[slot], counts.bounds[slot], static_cast<std::size_t>(rank - before));
       }

@@ -63,6 +63,9 @@ struct LayoutCounts {
   /// Per collected region: partition bounds locate() has made (sorted positions b with every value before b ≤ every
   /// value from b on), so each selection searches only between two of them.
   std::vector<std::vector<std::size_t>> bounds;
+  /// Per collected region: 1 once its values are in ascending order (a short run's histogram sorted them), so locate()
+  /// reads a rank in place; empty when none is.
+  std::vector<std::uint8_t> sorted;
   /// A weighted column's (a conditioned run): weight units per region and per bin, and per collected region each
   /// value's units beside `collected`; empty otherwise. Values of weight 0 are not counted at all.
   std::vector<std::uint64_t> region_units, bin_units;
@@ -121,6 +124,9 @@ struct RankCell {
 /// same size); polls `cancel` between passes, so a cancel request waits for one pass at most. Throws Interrupted.
 void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with,
                 const std::atomic<bool>* cancel = nullptr);
+/// The same order for a short column (≲ 10⁶ keys, at most 2^32; no cancel): a radix sort of the keys' upper halves,
+/// then each run sharing an upper half sorted whole. About 1.7× radix_sort at 10⁵ keys; slower past 10⁶.
+void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with);
 
 /// Locates rank `r` (< the number of finite values counted); a collected region is partly reordered
 /// (selection, O(size)) to put its value in place.

@@ -1,13 +1,35 @@
 // Rank correlation: average ranks with ties, and the Pearson correlation of two columns (Spearman ρ is the
 // Pearson correlation of their ranks).
 #pragma once
+#include <cstdint>
 #include <span>
 #include <vector>
 
 namespace tamcarlo {
 
+/// x's positions in ascending order of value (ties adjacent, in any order) beside their order keys.
+struct SortedColumn {
+  std::vector<std::uint32_t> at;   ///< at[i]: the position in x of the i-th smallest value
+  std::vector<std::uint64_t> key;  ///< key[i] = order_key(x[at[i]]) (equal values, equal keys)
+};
+/// x sorted by value (x finite, at most 2^32 values; sort_short of the keys).
+[[nodiscard]] SortedColumn sort_column(std::span<const double> x);
+
 /// Ranks 1..n of x with ties given their average rank (x finite; −0 and +0 tie).
 [[nodiscard]] std::vector<double> average_ranks(std::span<const double> x);
+/// The same ranks from x sorted (sort_column(x)).
+[[nodiscard]] std::vector<double> average_ranks(const SortedColumn& sorted);
+
+/// Mid-ranks about their mean (n + 1)/2, exact (half-integers), and the sum of their squares.
+struct CenteredRanks {
+  std::vector<double> d;  ///< rank − (n + 1)/2, in x's order
+  double ss = 0;          ///< Σ d²
+};
+/// x's centered mid-ranks from x sorted (sort_column(x)).
+[[nodiscard]] CenteredRanks centered_ranks(const SortedColumn& sorted);
+/// Spearman's ρ of two columns of one length from their centered ranks: Σ dx·dy / √(Σdx²·Σdy²), summed in four
+/// interleaved lanes (NaN when either column is constant).
+[[nodiscard]] double spearman(const CenteredRanks& x, const CenteredRanks& y);
 
 /// Pearson correlation of x and y (NaN when either is constant).
 [[nodiscard]] double pearson(std::span<const double> x, std::span<const double> y) noexcept;
