@@ -114,7 +114,7 @@ std::vector<ColumnResult> stream(const Plan& plan, std::uint64_t n, unsigned thr
 TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties and non-finite values", "[stream]") {
   const Scenario s = test::scenario(k_awkward);
   const Plan plan(s);
-  // 100,000: no pilot, every value collected in the one pass; 300,000: a pilot of 16,384 places the brackets.
+  // 100,000: no pilot, every value collected in the one pass; 300,000: a pilot of 8,192 places the brackets.
   const std::uint64_t n = GENERATE(std::uint64_t{100'000}, std::uint64_t{300'000});
   INFO("N = " << n);
   EngineOptions eo;
@@ -149,7 +149,7 @@ TEST_CASE("stream: quantiles equal the in-memory selection exactly, with ties an
 
 TEST_CASE("stream: a short run takes no pilot, a longer one a sixty-fourth, and a semi-deviation about the mean one pass", "[stream]") {
   // Fixed costs in proportion (#24): at N ≤ 131,072 the pilot would re-draw the whole run, so the one pass collects
-  // every value; up to 16 Mi a pilot of N/64 (at least 16,384, not 262,144); the mean, the default semi-deviation target, falls among
+  // every value; up to 16 Mi a pilot of N/64 (at least 8,192, not 262,144); the mean, the default semi-deviation target, falls among
   // values collected about the pilot's mean, so no further pass is needed for it.
   const Scenario s = test::scenario(R"toml(
 [inputs]
@@ -182,23 +182,26 @@ y = "a * b"
   }
 }
 
-TEST_CASE("order statistics: many ranks selected in one collected region equal a full sort", "[stream]") {
-  // locate's multi-selection (key buckets, then nth_element between bounds) on a region of 100,000 values with ties,
-  // ranks asked in a scattered order.
+TEST_CASE("order statistics: many ranks read in one collected region equal a full sort", "[stream]") {
+  // locate on a region of 100,000 values with ties (key buckets, then selections between bounds) and on short regions
+  // (sorted by radix the first time a rank is read there), ranks asked in a scattered order.
   std::mt19937_64 gen(5);
   std::lognormal_distribution<double> law(0, 2);
-  std::vector<double> x(100'000);
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = i % 7 == 0 ? 1.0 : (i % 11 == 0 ? -law(gen) : law(gen));
-  const Layout layout = Layout::make({}, {{0, k_max_key, true, 0}});
-  LayoutCounts counts = LayoutCounts::for_layout(layout);
-  count_into(layout, x, counts);
-  std::vector<double> sorted = x;
-  std::sort(sorted.begin(), sorted.end());
-  for (const std::uint64_t r : {50'000, 0, 99'999, 14'285, 14'286, 1, 99'998, 77'777, 50'001, 49'999, 3, 60'000}) {
-    INFO("rank " << r);
-    const RankCell c = locate(layout, counts, r);
-    CHECK(c.exact);
-    CHECK(c.value == sorted[r]);
+  for (const std::uint64_t n : {std::uint64_t{100'000}, std::uint64_t{9'000}}) {
+    std::vector<double> x(n);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = i % 7 == 0 ? 1.0 : (i % 11 == 0 ? -law(gen) : law(gen));
+    const Layout layout = Layout::make({}, {{0, k_max_key, true, 0}});
+    LayoutCounts counts = LayoutCounts::for_layout(layout);
+    count_into(layout, x, counts);
+    std::vector<double> sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    for (const std::uint64_t r100k : {50'000, 0, 99'999, 14'285, 14'286, 1, 99'998, 77'777, 50'001, 49'999, 3, 60'000}) {
+      const std::uint64_t r = r100k * n / 100'000;
+      INFO("N " << n << ", rank " << r);
+      const RankCell c = locate(layout, counts, r);
+      CHECK(c.exact);
+      CHECK(c.value == sorted[r]);
+    }
   }
 }
 

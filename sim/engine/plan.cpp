@@ -74,7 +74,7 @@ double compare(double x, double y, Cmp cmp) {
 
 }  // namespace
 
-Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
+Plan::Plan(const Scenario& s, PlanUse use) : years_(s.years), design_(s.design), use_(use) {
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
@@ -108,10 +108,10 @@ Plan::Plan(const Scenario& s) : years_(s.years), design_(s.design) {
       samplers_[v] = Sampler(Normal{0, 1});
       slots.push_back(v);
     }
-    copulas_.push_back({GaussianCopula(std::move(laws), g.spearman), std::move(slots)});
+    copulas_.push_back({GaussianCopula(std::move(laws), g.spearman, use == PlanUse::draw), std::move(slots)});
   }
   // A design draws each input's uniform coordinate and inverts its law (a correlated input's: Φ⁻¹, its normal score).
-  if (design_.replicated())
+  if (design_.replicated() && use == PlanUse::draw)
     for (const Sampler& sm : samplers_) quantiles_.emplace_back(sm.distribution());
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
@@ -178,6 +178,7 @@ void Plan::draw_mc(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::
 }
 
 void Plan::draw(Workspace& ws, std::uint64_t seed, std::uint64_t samples, std::uint64_t first, std::size_t n) const {
+  if (use_ != PlanUse::draw) throw std::logic_error("Plan::draw on a plan built to describe a run");
   if (!design_.replicated()) {
     draw_mc(ws, seed, first, n);
     return;

@@ -34,11 +34,16 @@ struct Instruction {
 /// Block workspace: rows = samples of the block, columns = slots.
 using Workspace = Eigen::ArrayXXd;
 
+/// What a Plan is for: drawing samples, or only describing and checking a run (a preflight), which skips the quantile
+/// tables a design or a copula inverts its laws with (some milliseconds per law).
+enum class PlanUse { draw, describe };
+
 /// The compiled form of a Scenario; immutable and shareable across threads.
 class Plan {
  public:
-  /// Compiles `s` (already validated): one slot per variable, temporaries and constants after them.
-  explicit Plan(const Scenario& s);
+  /// Compiles `s` (already validated): one slot per variable, temporaries and constants after them. A `describe`
+  /// plan may not draw.
+  explicit Plan(const Scenario& s, PlanUse use = PlanUse::draw);
 
   /// Variables in slot order: inputs, then formulas, each in file order.
   [[nodiscard]] const std::vector<Variable>& variables() const noexcept { return vars_; }
@@ -104,6 +109,7 @@ class Plan {
   Design design_;
   std::vector<std::uint32_t> dimensions_;     // per input: its Sobol' dimension
   std::vector<QuantileFunction> quantiles_;   // per input, for a design: its law's quantile function (Φ⁻¹ if correlated)
+  PlanUse use_ = PlanUse::draw;
   std::vector<std::uint64_t> ids_;       // variable_id(name) of each input
   std::vector<bool> constant_inputs_;    // per input: its law is a constant
   std::vector<bool> yearly_inputs_;      // per input: drawn per year

@@ -794,10 +794,11 @@ std::vector<Bracket> merge_brackets(std::vector<Bracket> v, double per_position 
 // The pilot's size. A bracket at probability f spans about ±z·√(f(1−f)/m) of the run for a pilot of m
 // samples, so the first pass collects about N·S/√m values, S = Σ 2z√(f(1−f)) over the wanted
 // probabilities of every column. Take the m that brings this within the budget, and at least N/128 and
-// k_pilot_blocks (N/64 and k_small_pilot_blocks below 64·k_pilot_blocks, so a short run re-draws a sixty-fourth
-// of itself, not a quarter: brackets of ±4σ from 16,384 samples still hold a few thousand values each), but no more than 8 Mi samples, 16 Mi pilot values in all, or the run itself.
-// No pilot (0) where it would re-draw the whole run, or the run is at most 2·k_small_pilot_blocks and its values
-// all fit the budget: the first pass collects every value and every rank is selected in memory (one pass).
+// k_pilot_blocks (N/64 and k_small_pilot_blocks below 64·k_pilot_blocks, so a short run re-draws a sixty-fourth of
+// itself, not a quarter: a bracket holds the run's rank with the same probability whatever m, and a smaller pilot
+// only widens it, collecting more values), but no more than 8 Mi samples, 16 Mi pilot values in all, or the run
+// itself. No pilot (0) where it would re-draw the whole run, or the run is at most k_whole_blocks and its values all
+// fit the budget: the first pass collects every value and every rank is selected in memory (one pass).
 std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_total, std::uint64_t budget) {
   const auto ordered = static_cast<std::uint64_t>(std::count_if(state.begin(), state.end(), [](const ColumnState& st) { return st.ordered; }));
   const std::uint64_t least = k_pilot_blocks * k_block_size, small = k_small_pilot_blocks * k_block_size;

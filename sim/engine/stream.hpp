@@ -32,7 +32,7 @@ inline constexpr std::size_t k_chunk_blocks = 16;
 /// enough for the brackets to fit the collection budget, at least N/128 and these 262,144, at most 8 Mi).
 inline constexpr std::size_t k_pilot_blocks = 64;
 /// Fewest blocks the pilot of a short run re-draws (N/64 when it is more, below 64·k_pilot_blocks blocks).
-inline constexpr std::size_t k_small_pilot_blocks = 4;
+inline constexpr std::size_t k_small_pilot_blocks = 2;
 /// A run of at most these blocks (131,072 samples) whose values fit the collection budget has no pilot: its first
 /// pass collects every value.
 inline constexpr std::size_t k_whole_blocks = 32;

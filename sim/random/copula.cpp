@@ -201,7 +201,7 @@ SquareMatrix nearest_correlation(const SquareMatrix& m, double floor) {
   return from_eigen(0.5 * (y + y.transpose()));
 }
 
-GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman) {
+GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman, bool draws) {
   if (spearman.k != laws.size()) throw std::invalid_argument("copula: one correlation row per law");
   SquareMatrix r = spearman;
   for (std::size_t i = 0; i < r.k; ++i) {
@@ -217,13 +217,15 @@ GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatri
   const Eigen::VectorXd root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
   factor_ = from_eigen(es.eigenvectors() * root.asDiagonal());
   correlation_ = r;
-  for (auto& d : laws) quantiles_.emplace_back(std::move(d));
+  if (draws)
+    for (auto& d : laws) quantiles_.emplace_back(std::move(d));
 }
 
 void GaussianCopula::apply(const std::vector<double*>& columns, std::size_t n) const {
   // s_m = Σ_c A(m, c)·z_c, summed over c in order for each sample (column by column, so the loops vectorize), then
   // each member's quantile function of its scores over the whole column (its law looked up once).
   const std::size_t k = quantiles_.size();
+  if (k != correlation_.k) throw std::logic_error("copula: apply() on a copula built without draws");
   std::vector<double> s(k * n, 0.0);
   for (std::size_t m = 0; m < k; ++m) {
     double* out = s.data() + m * n;

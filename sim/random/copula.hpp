@@ -50,11 +50,13 @@ class GaussianCopula {
  public:
   /// `laws` in the group's order; `spearman` their rank correlations (unit diagonal), reached exactly where a law
   /// is discrete (normal_score_for; a pair beyond reach gets r = ±1, the nearest it can have).
-  GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman);
+  /// Without `draws`, the members' quantile functions (their tables) are not built and apply() may not be called: a
+  /// copula only checked and described.
+  GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman, bool draws = true);
   /// In place: column m holds n independent standard normal scores of member m on entry and member m's correlated
   /// draws on return: x_m = F_m⁻¹(Φ((A·z)_m)), the uniforms kept inside (0, 1).
   void apply(const std::vector<double*>& columns, std::size_t n) const;
-  [[nodiscard]] std::size_t size() const noexcept { return quantiles_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return correlation_.k; }
   /// The normal-score correlation R = A·Aᵀ.
   [[nodiscard]] const SquareMatrix& correlation() const noexcept { return correlation_; }
 

@@ -396,7 +396,7 @@ namespace {
 // summaries, the portfolio's columns, and the block source over all of them. Not movable: the source refers
 // to the plans.
 struct ScenarioRun {
-  ScenarioRun(const Scenario& s, const RunOptions& opt);
+  ScenarioRun(const Scenario& s, const RunOptions& opt, PlanUse use = PlanUse::draw);
   ScenarioRun(const ScenarioRun&) = delete;
   ScenarioRun& operator=(const ScenarioRun&) = delete;
 
@@ -453,14 +453,15 @@ void check_evidence_run(const Scenario& s, const RunOptions& opt, std::uint64_t 
                        thousands(samples), thousands(k_max_weighted_samples)));
 }
 
-ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt) : scenario(s), plan(s), out(describe_run(s, plan, opt)) {
+ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt, PlanUse use)
+    : scenario(s), plan(s, use), out(describe_run(s, plan, opt)) {
   if (opt.what.point_only) return;
   check_design_samples(s, out.samples);
   // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
   for (const StressCase& c : opt.what.stresses) stressed.push_back(with_overrides(s, c.overrides));
   std::vector<const Plan*> plan_ptrs;
   for (const Scenario& st : stressed) {
-    plans.push_back(std::make_unique<Plan>(st));
+    plans.push_back(std::make_unique<Plan>(st, use));
     plan_ptrs.push_back(plans.back().get());
     cases.push_back(describe_run(st, *plans.back(), opt));
     cases.back().seed = out.seed;
@@ -668,7 +669,7 @@ void write_result(ScenarioRun& run, const RunOptions& opt, ResultWriter& writer,
 }  // namespace
 
 RunNeeds preflight_scenario(const Scenario& s, const RunOptions& opt) {
-  const ScenarioRun run(s, opt);
+  const ScenarioRun run(s, opt, PlanUse::describe);  // checked and sized; the run builds its own to draw from
   return RunNeeds{opt.what.point_only ? 0.0 : run.stored()};
 }
 

@@ -63,7 +63,7 @@ MatrixStats matrix_of(const SuiteSource& source, const std::vector<SuiteSource::
 // its own), their plans and summaries, the matrix's cells, and the block source over all of them. Not movable:
 // the source refers to the plans.
 struct SuiteRun {
-  SuiteRun(const Suite& suite, const RunOptions& opt, SuiteSummary& out);
+  SuiteRun(const Suite& suite, const RunOptions& opt, SuiteSummary& out, PlanUse use = PlanUse::draw);
   SuiteRun(const SuiteRun&) = delete;
   SuiteRun& operator=(const SuiteRun&) = delete;
 
@@ -88,7 +88,7 @@ struct SuiteRun {
   [[nodiscard]] double stored(Store store, std::uint64_t samples) const;
 };
 
-SuiteRun::SuiteRun(const Suite& s, const RunOptions& opt, SuiteSummary& out) : suite(s) {
+SuiteRun::SuiteRun(const Suite& s, const RunOptions& opt, SuiteSummary& out, PlanUse use) : suite(s) {
   has_shared = !suite.shared.inputs.empty();
   member0 = has_shared ? 1 : 0;
   if (has_shared) {
@@ -105,7 +105,7 @@ SuiteRun::SuiteRun(const Suite& s, const RunOptions& opt, SuiteSummary& out) : s
   base.what.samples = out.samples;
   std::vector<const Plan*> plan_ptrs;
   for (std::size_t k = 0, w = 0; k < scenarios.size(); ++k) {
-    plans.push_back(std::make_unique<Plan>(*scenarios[k]));
+    plans.push_back(std::make_unique<Plan>(*scenarios[k], use));
     plan_ptrs.push_back(plans.back().get());
     RunOptions o = base;
     o.what.seed = seeds[k];
@@ -240,7 +240,7 @@ void take_runs(SuiteRun& run, SuiteSummary& out, std::vector<RunGroup>* run_grou
 
 RunNeeds preflight_suite(const Suite& suite, const RunOptions& opt) {
   SuiteSummary out = describe_suite(suite, opt);
-  const SuiteRun run(suite, opt, out);
+  const SuiteRun run(suite, opt, out, PlanUse::describe);  // checked and sized; the run builds its own to draw from
   return RunNeeds{opt.what.point_only ? 0.0 : run.stored(opt.what.store, out.samples)};
 }
 

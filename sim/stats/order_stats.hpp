@@ -60,11 +60,11 @@ struct LayoutCounts {
   std::vector<std::uint64_t> region;  ///< values per region
   std::vector<std::uint64_t> bin;     ///< values per histogram bin
   std::vector<std::vector<double>> collected;  ///< values of each collected region, in no particular order
-  /// Per collected region: partition bounds locate() has made (sorted positions b with every value before b ≤ every
-  /// value from b on), so each selection searches only between two of them.
+  /// Per collected region: partition bounds locate() has made in a large region (sorted positions b with every value
+  /// before b ≤ every value from b on), so each selection searches only between two of them.
   std::vector<std::vector<std::size_t>> bounds;
-  /// Per collected region: 1 once its values are in ascending order (a short run's histogram sorted them), so locate()
-  /// reads a rank in place; empty when none is.
+  /// Per collected region: 1 once its values are in ascending order (locate() sorts a short region when it first reads
+  /// a rank there, a short run's histogram every region), so a rank is read in place; empty when none is.
   std::vector<std::uint8_t> sorted;
   /// A weighted column's (a conditioned run): weight units per region and per bin, and per collected region each
   /// value's units beside `collected`; empty otherwise. Values of weight 0 are not counted at all.
@@ -128,8 +128,8 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
 /// then each run sharing an upper half sorted whole. About 1.7× radix_sort at 10⁵ keys; slower past 10⁶.
 void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with);
 
-/// Locates rank `r` (< the number of finite values counted); a collected region is partly reordered
-/// (selection, O(size)) to put its value in place.
+/// Locates rank `r` (< the number of finite values counted); a collected region is sorted (a short one, radix) or
+/// partly reordered (a large one: key buckets, then selection, O(size)) to put its value in place.
 [[nodiscard]] RankCell locate(const Layout& layout, LayoutCounts& counts, std::uint64_t r);
 
 /// Locates weight unit `r` (0-based, < the units counted) of a weighted column: the value whose units, in ascending
