@@ -103,13 +103,15 @@ def shape_of(x):
     variable with at most 20 distinct values is all atoms. The rest is drawn as a histogram, on a log axis when it is
     positive and spans two decades or more between its P1 and P99 (a heavy right tail, where a linear axis shows one
     bar and a line)."""
+    x = np.sort(x)  # once: the distinct values, the rest and its quantiles then come from the sorted samples
     n = len(x)
-    values, counts = np.unique(x, return_counts=True)
+    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    values, counts = x[starts], np.diff(np.r_[starts, n])  # np.unique(x, return_counts=True)
     if len(values) <= 20:
         return [(float(v), c / n) for v, c in zip(values, counts)], x[:0], False
     heavy = counts >= 0.01 * n
     atoms = [(float(v), c / n) for v, c in zip(values[heavy], counts[heavy])]
-    rest = x[~np.isin(x, values[heavy])] if atoms else x
+    rest = x[np.repeat(~heavy, counts)] if atoms else x  # sorted, as x
     log_x = False
     if len(rest) > 100 and rest.min() > 0:
         p1, p99 = np.quantile(rest, [0.01, 0.99])
@@ -272,7 +274,10 @@ def histogram(ch, run, var, stresses=()):
     x = run.samples_of(var)
     if x is not None and run.evidence is not None and ("histogram" in s or run.posterior_rows() is None):
         x = None  # a conditioned run: the histogram the passes kept in weight units (smoother than a resample)
-    xs = [st.samples_of(var) for _, st in others] if x is not None else []
+    # Sorted once: the shapes, bins and quantiles below select from sorted samples quickly (none needs their order).
+    xs = [None if o is None else np.sort(o) for o in (st.samples_of(var) for _, st in others)] if x is not None else []
+    if x is not None:
+        x = np.sort(x)
     symlog = None
     if x is not None and len(x) and all(o is not None and len(o) for o in xs):
         atoms_all, rests, log_x, lo2, hi2, edges, symlog = binning([x, *xs], in_view=1)  # the base in view
