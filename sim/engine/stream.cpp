@@ -821,21 +821,6 @@ std::uint64_t pilot_size(const std::vector<ColumnState>& state, std::uint64_t n_
   return rows >= n_total ? 0 : rows;  // a pilot of the whole run: collect every value instead
 }
 
-// Sorts v (finite values) by radix_sort of their order keys, polling `cancel` between its passes: a cancel request
-// waits for one pass at most (about 15 ms at 8 Mi values, the largest pilot). −0 comes back as +0 (one key). Throws
-// Interrupted.
-void sort_polling(std::vector<double>& v, const std::atomic<bool>* cancel) {
-  const std::size_t n = v.size();
-  std::vector<std::uint64_t> keys(n);
-  for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(v[i]);
-  std::vector<double>().swap(v);
-  std::vector<std::uint32_t> none;
-  if (n <= k_whole_blocks * k_block_size) sort_short(keys, none);  // a short run's values: no cancel to poll
-  else radix_sort(keys, none, cancel);
-  v.resize(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = key_value(keys[i]);
-}
-
 // Draws the run's first `pilot_rows` samples and keeps each ordered column's finite values, sorted. Each column
 // with tail sums takes its pilot's median as their shift (so Σ(x − c)^p keeps its digits); without a pilot, the
 // median of the first block's values (every process draws the same).
@@ -866,7 +851,7 @@ void draw_pilot(const BlockSource& source, std::vector<ColumnState>& state, std:
     }
     auto& v = pilot[c];
     v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-    sort_polling(v, cancel);
+    sort_values(v, cancel);  // (a cancel request waits for one radix pass at most: about 15 ms at 8 Mi values)
     if (!v.empty()) state[c].shift = v[v.size() / 2];
     if (pilot_rows > 0) state[c].pilot = std::move(v);
   });
@@ -1064,7 +1049,7 @@ std::optional<Histogram> main_pass_histogram(const ColumnState& st, const Column
   std::vector<double> all;
   all.reserve(total);
   for (auto& v : k.collected) {
-    sort_polling(v, nullptr);
+    sort_values(v);
     all.insert(all.end(), v.begin(), v.end());
   }
   k.bounds.clear();

@@ -48,7 +48,7 @@ __attribute__((target_clones("avx2", "default"))) void lhs_units(const std::uint
   for (std::size_t k = 0; k < count; ++k) {
     const std::uint64_t x = words[2 * k] >> 11;  // 53 bits
     const double wx = small_to_double(x >> 26) * 0x1p26 + small_to_double(x & 0x3ffffffULL);
-    const double jitter = std::min((wx + 0.5) * 0x1p-53, 0x1.fffffffffffffp-1);  // unit(words[2k])
+    const double jitter = SampleStream::top_to_unit(wx);  // unit(words[2k])
     u[k] = std::clamp((small_to_double(strata[k]) + jitter) / dm, 0x1p-54, 0x1.fffffffffffffp-1);
   }
 }

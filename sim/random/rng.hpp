@@ -79,8 +79,10 @@ class SampleStream {
   [[gnu::always_inline]] double uniform() noexcept { return to_unit((*this)()); }
   /// A 64-bit word as a double in (0, 1): (⌊w / 2¹¹⌋ + ½)·2⁻⁵³, except that the top 53-bit value, whose
   /// result rounds to 1 (ties to even), maps to the largest double below 1. Never 0, never 1.
-  [[gnu::always_inline]] static double to_unit(std::uint64_t w) noexcept {
-    return std::min((to_double(w >> 11) + 0.5) * 0x1p-53, 0x1.fffffffffffffp-1);
+  [[gnu::always_inline]] static double to_unit(std::uint64_t w) noexcept { return top_to_unit(to_double(w >> 11)); }
+  /// to_unit from the word's top 53 bits, already converted (exactly) to a double.
+  [[gnu::always_inline]] static double top_to_unit(double top) noexcept {
+    return std::min((top + 0.5) * 0x1p-53, 0x1.fffffffffffffp-1);
   }
   /// Exact conversion of a value below 2⁶³ (signed conversion is one instruction; unsigned is not).
   static double to_double(std::uint64_t x) noexcept { return static_cast<double>(static_cast<std::int64_t>(x)); }

@@ -297,16 +297,6 @@ double select_rank(std::vector<double>& v, std::vector<std::size_t>& bounds, std
   return v[at];
 }
 
-// Sorts a short collected region's values in place by a radix sort of their order keys (−0 comes back as +0, one
-// key): every rank wanted in it is then read in place. Below k_bucket_from values, where selection is nth_element
-// alone, sorting costs about half the few selections a region takes (a quantile and its CI bounds).
-void sort_region(std::vector<double>& v) {
-  std::vector<std::uint64_t> keys(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) keys[i] = order_key(v[i]);
-  std::vector<std::uint32_t> none;
-  sort_short(keys, none);
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = key_value(keys[i]);
-}
 
 }  // namespace
 
@@ -381,6 +371,15 @@ void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
   }
 }
 
+void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel) {
+  std::vector<std::uint64_t> keys(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) keys[i] = order_key(v[i]);
+  std::vector<std::uint32_t> none;
+  if (keys.size() <= (std::size_t{1} << 17)) sort_short(keys, none);  // short: no cancel to poll
+  else radix_sort(keys, none, cancel);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = key_value(keys[i]);
+}
+
 namespace {
 
 // Sorts a weighted collected region by (value, units) (so the order does not depend on how parts were merged) and
@@ -433,7 +432,7 @@ RankCell locate_by(const Layout& layout, LayoutCounts& counts, std::uint64_t ran
         if (counts.sorted.size() != counts.collected.size()) counts.sorted.assign(counts.collected.size(), 0);
         std::vector<double>& v = counts.collected[slot];
         if (counts.sorted[slot] == 0 && v.size() < k_bucket_from) {
-          sort_region(v);
+          sort_values(v);  // (a short region: about half the cost of the few selections it takes)
           counts.sorted[slot] = 1;
         }
         if (counts.sorted[slot] != 0) {

@@ -127,6 +127,9 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
 /// The same order for a short column (≲ 10⁶ keys, at most 2^32; no cancel): a radix sort of the keys' upper halves,
 /// then each run sharing an upper half sorted whole. About 1.7× radix_sort at 10⁵ keys; slower past 10⁶.
 void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with);
+/// Sorts finite values ascending by their order keys (−0 comes back as +0, one key): sort_short up to 131,072 values,
+/// radix_sort beyond, polling `cancel` between its passes. Throws Interrupted.
+void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel = nullptr);
 
 /// Locates rank `r` (< the number of finite values counted); a collected region is sorted (a short one, radix) or
 /// partly reordered (a large one: key buckets, then selection, O(size)) to put its value in place.
