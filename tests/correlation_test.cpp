@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -232,9 +233,10 @@ TEST_CASE("correlations: a discrete law's reach is exact, and a ρ beyond it is 
                                  Contains("cannot reach a Spearman correlation of 0.9") && Contains("0.793 at most"));
 }
 
-TEST_CASE("ranks: sort_short and sort_column order every column as std::sort does, and ρ from centered ranks", "[correlations]") {
-  // Columns that stress the upper-half radix: a wide law, a tight one (long runs sharing an upper half), ties,
-  // signed zeros and negatives, and the empty and one-value edges.
+TEST_CASE("ranks: sort_values and sort_column order every column as std::sort does, and ρ from centered ranks", "[correlations]") {
+  // Columns that stress the radix sorts: a wide law, a tight one (keys closer than the digits reach: exact digits),
+  // ties, signed zeros and negatives, a cluster inside a wide span (one long run sharing its digits, put in order by
+  // whole key), and the empty and one-value edges; 150,000 values take sort_column's three passes and radix_sort.
   std::mt19937_64 rng(11);
   std::normal_distribution<double> z;
   const auto column = [&](int kind, std::size_t n) {
@@ -243,31 +245,36 @@ TEST_CASE("ranks: sort_short and sort_column order every column as std::sort doe
       const double g = z(rng);
       switch (kind) {
         case 0: v = std::exp(3 * g); break;                                    // lognormal, σ = 3
-        case 1: v = 1e6 * (1 + 1e-12 * g); break;                              // tight: runs of one upper half
+        case 1: v = 1e6 * (1 + 1e-12 * g); break;                              // tight: keys thousands apart
         case 2: v = std::round(4 * g); break;                                  // ties, with −0 and +0
-        default: v = g < -1 ? -0.0 : g > 1 ? 0.0 : -std::ldexp(1.0 + g, 900);  // negatives and both zeros
+        case 3: v = g < -1 ? -0.0 : g > 1 ? 0.0 : -std::ldexp(1.0 + g, 900); break;  // negatives and both zeros
+        default: v = g > 2.3 ? 1e6 * g : 1 + 1e-9 * g;                        // a cluster in a wide span
       }
     }
     return x;
   };
-  for (int kind = 0; kind < 4; ++kind)
+  for (int kind = 0; kind < 5; ++kind)
     for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{5'000}, std::size_t{150'000}}) {
       INFO("kind " << kind << ", n " << n);
       const std::vector<double> x = column(kind, n);
       std::vector<std::uint64_t> want(n);
       for (std::size_t i = 0; i < n; ++i) want[i] = order_key(x[i]);
       std::sort(want.begin(), want.end());
-      std::vector<std::uint64_t> keys(n);
-      for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(x[i]);
-      std::vector<std::uint32_t> none;
-      sort_short(keys, none);
-      CHECK(keys == want);
+      std::vector<double> want_values(n);
+      for (std::size_t i = 0; i < n; ++i) want_values[i] = key_value(want[i]);  // −0 as +0
+      std::vector<double> v = x;
+      sort_values(v);
+      CHECK(std::equal(v.begin(), v.end(), want_values.begin(), want_values.end(),
+                       [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }));
       const SortedColumn s = sort_column(x);
-      CHECK(s.key == want);
-      std::vector<std::uint32_t> at = s.at;  // a permutation carrying each key's position
-      bool keyed = at.size() == n;
-      for (std::size_t i = 0; keyed && i < n; ++i) keyed = order_key(x[s.at[i]]) == s.key[i];
-      CHECK(keyed);
+      CHECK(std::equal(s.value.begin(), s.value.end(), want_values.begin(), want_values.end(),
+                       [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }));
+      // A permutation carrying each value's position, ties in position order.
+      bool placed = s.at.size() == n;
+      for (std::size_t i = 0; placed && i < n; ++i)
+        placed = order_key(x[s.at[i]]) == want[i] && (i == 0 || want[i - 1] != want[i] || s.at[i - 1] < s.at[i]);
+      CHECK(placed);
+      std::vector<std::uint32_t> at = s.at;
       std::sort(at.begin(), at.end());
       bool permutation = true;
       for (std::size_t i = 0; i < n; ++i) permutation = permutation && at[i] == i;

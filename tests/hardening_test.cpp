@@ -272,13 +272,18 @@ TEST_CASE("hardening: INT, TERM and HUP early, midway and late in a run, a shard
 #endif
   };
   for (const auto& op : operations) {
-    // The points: 10%, 45% and 80% of the operation's own uninterrupted time on this machine.
-    const auto start = std::chrono::steady_clock::now();
-    REQUIRE(test::run_tamcarlo(op.args, dir.path()).exit_code == 0);
-    const double whole = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fs::remove_all(dir.path() / op.writes);
-    fs::remove(dir.path() / fs::path(op.writes).replace_extension(".csv"));
-    REQUIRE(listing(dir.path()) == before);
+    // The points: 10%, 45% and 80% of the operation's own uninterrupted time on this machine, the faster of two runs
+    // (one slowed by other work would put the late points past the end of the runs that are signalled).
+    double whole = 0;
+    for (int trial = 0; trial < 2; ++trial) {
+      const auto start = std::chrono::steady_clock::now();
+      REQUIRE(test::run_tamcarlo(op.args, dir.path()).exit_code == 0);
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      whole = trial == 0 ? took : std::min(whole, took);
+      fs::remove_all(dir.path() / op.writes);
+      fs::remove(dir.path() / fs::path(op.writes).replace_extension(".csv"));
+      REQUIRE(listing(dir.path()) == before);
+    }
     int interrupted = 0;
     for (const int sig : {SIGINT, SIGTERM, SIGHUP})
       for (const double at : {0.1, 0.45, 0.8}) {

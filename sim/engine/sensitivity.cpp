@@ -21,29 +21,34 @@ namespace {
 constexpr std::size_t k_swing_batches = 10;
 
 // Per sample of x: 1 where x is at or below its batch's P10 value (its ⌈m/10⌉-th smallest of m), 2 where at or above
-// its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere. One scan of x in sorted order finds every batch's two values.
+// its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere. A scan of x in sorted order from each end finds every batch's
+// two values (it stops once all are found, near the column's 10% and 90% points).
 void batch_deciles(std::span<const double> x, const SortedColumn& sorted, std::vector<std::uint8_t>& d) {
   const std::size_t n = x.size();
   std::vector<std::uint8_t> batch(n);
+  std::array<std::size_t, k_swing_batches + 1> from{};
   std::array<std::size_t, k_swing_batches> tail{}, seen{};
   std::array<double, k_swing_batches> p10{}, p90{};
+  for (std::size_t b = 0; b <= k_swing_batches; ++b) from[b] = b * n / k_swing_batches;
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
-    const std::size_t from = b * n / k_swing_batches, to = (b + 1) * n / k_swing_batches;
-    std::fill(batch.begin() + static_cast<std::ptrdiff_t>(from), batch.begin() + static_cast<std::ptrdiff_t>(to),
+    std::fill(batch.begin() + static_cast<std::ptrdiff_t>(from[b]), batch.begin() + static_cast<std::ptrdiff_t>(from[b + 1]),
               static_cast<std::uint8_t>(b));
-    tail[b] = (to - from + 9) / 10;
+    tail[b] = (from[b + 1] - from[b] + 9) / 10;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t at = sorted.at[i];
-    if (++seen[batch[at]] == tail[batch[at]]) p10[batch[at]] = x[at];
+  std::size_t found = 0;
+  for (std::size_t i = 0; found < k_swing_batches && i < n; ++i) {
+    const std::uint8_t b = batch[sorted.at[i]];
+    if (++seen[b] == tail[b]) p10[b] = sorted.value[i], ++found;
   }
   seen.fill(0);
-  for (std::size_t i = n; i-- > 0;) {
-    const std::uint32_t at = sorted.at[i];
-    if (++seen[batch[at]] == tail[batch[at]]) p90[batch[at]] = x[at];
+  found = 0;
+  for (std::size_t i = n; found < k_swing_batches && i-- > 0;) {
+    const std::uint8_t b = batch[sorted.at[i]];
+    if (++seen[b] == tail[b]) p90[b] = sorted.value[i], ++found;
   }
   d.resize(n);
-  for (std::size_t i = 0; i < n; ++i) d[i] = x[i] <= p10[batch[i]] ? 1 : x[i] >= p90[batch[i]] ? 2 : 0;
+  for (std::size_t b = 0; b < k_swing_batches; ++b)
+    for (std::size_t i = from[b]; i < from[b + 1]; ++i) d[i] = x[i] <= p10[b] ? 1 : x[i] >= p90[b] ? 2 : 0;
 }
 
 // The same under weights w, batch by batch: P10 the smallest value with ≥ 10% of the batch's weight at or below it,

@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -326,18 +327,19 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
 }
 
 
-void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with) {
+namespace {
+
+// Sorts keys ascending (a short column, ≲ 10⁶ keys, at most 2^32): a radix sort of their upper halves in passes of
+// 11, 11 and 10 bits (2,048 buckets stay in the first-level cache), then each run sharing an upper half sorted whole.
+void sort_short(std::vector<std::uint64_t>& keys) {
   const std::size_t n = keys.size();
   if (n == 0) return;
   if (n > std::uint64_t{0xffffffff}) throw std::length_error("sort_short: more than 2^32 keys");
-  const bool carry = !with.empty();
-  // The upper halves in passes of 11, 11 and 10 bits (2,048 buckets stay in the first-level cache).
   constexpr unsigned k_digits = 3, k_shift[k_digits] = {32, 43, 54}, k_buckets = 2048;
   std::vector<std::uint32_t> count(std::size_t{k_digits} * k_buckets, 0);
   for (const std::uint64_t k : keys)
     for (unsigned d = 0; d < k_digits; ++d) ++count[d * k_buckets + ((k >> k_shift[d]) & (k_buckets - 1))];
   std::vector<std::uint64_t> spare(n);
-  std::vector<std::uint32_t> with_spare(carry ? n : 0);
   for (unsigned d = 0; d < k_digits; ++d) {
     std::uint32_t* c = count.data() + std::size_t{d} * k_buckets;
     if (c[(keys[0] >> k_shift[d]) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
@@ -346,37 +348,106 @@ void sort_short(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint32_t to = c[(keys[i] >> k_shift[d]) & (k_buckets - 1)]++;
       spare[to] = keys[i];
-      if (carry) with_spare[to] = with[i];
     }
     keys.swap(spare);
-    if (carry) with.swap(with_spare);
   }
   // Each run of keys sharing an upper half, in order by the whole key (std::sort: a tight column may share long runs).
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> run;
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i + 1;
     while (j < n && (keys[j] >> 32) == (keys[i] >> 32)) ++j;
     const auto from = keys.begin() + static_cast<std::ptrdiff_t>(i), to = keys.begin() + static_cast<std::ptrdiff_t>(j);
-    if (j - i > 1 && !std::is_sorted(from, to)) {
-      if (!carry) {
-        std::sort(from, to);
-      } else {
-        run.clear();
-        for (std::size_t k = i; k < j; ++k) run.emplace_back(keys[k], with[k]);
-        std::sort(run.begin(), run.end());
-        for (std::size_t k = i; k < j; ++k) std::tie(keys[k], with[k]) = run[k - i];
-      }
-    }
+    if (j - i > 1 && !std::is_sorted(from, to)) std::sort(from, to);
     i = j;
   }
+}
+
+}  // namespace
+
+SortedColumn sort_column(std::span<const double> x) {
+  const std::size_t n = x.size();
+  if (n > std::uint64_t{0xffffffff}) throw std::length_error("sort_column: more than 2^32 values");
+  SortedColumn out;
+  out.at.resize(n);
+  out.value.resize(n);
+  if (n == 0) return out;
+  // The keys' range, in four independent lanes.
+  std::array<std::uint64_t, 4> lo{k_max_key, k_max_key, k_max_key, k_max_key}, hi{};
+  const std::size_t whole = n / 4 * 4;
+  for (std::size_t i = 0; i < whole; i += 4)
+    for (std::size_t l = 0; l < 4; ++l) {
+      const std::uint64_t k = order_key(x[i + l]);
+      lo[l] = std::min(lo[l], k);
+      hi[l] = std::max(hi[l], k);
+    }
+  for (std::size_t i = whole; i < n; ++i) {
+    const std::uint64_t k = order_key(x[i]);
+    lo[0] = std::min(lo[0], k);
+    hi[0] = std::max(hi[0], k);
+  }
+  const std::uint64_t min = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
+  const std::uint64_t max = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  // Digits: the top `bits` of key − min, in passes of 11 (2,048 buckets stay in the first-level cache), packed above
+  // the position: one 64-bit word a value moves.
+  constexpr unsigned k_digit = 11, k_buckets = 1u << k_digit;
+  const auto width = static_cast<unsigned>(std::bit_width(max - min));
+  const unsigned bits = std::min(width, n <= (std::size_t{1} << 17) ? 22u : 32u), shift = width - bits;
+  const unsigned passes = (bits + k_digit - 1) / k_digit;
+  const std::unique_ptr<std::uint64_t[]> words(new std::uint64_t[n]), spare(new std::uint64_t[n]);  // unzeroed
+  std::uint64_t *w = words.get(), *to = spare.get();
+  std::vector<std::uint32_t> count(std::size_t{3} * k_buckets, 0);
+  std::uint32_t *c0 = count.data(), *c1 = c0 + k_buckets, *c2 = c1 + k_buckets;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t d = (order_key(x[i]) - min) >> shift;
+    w[i] = d << 32 | i;
+    ++c0[d & (k_buckets - 1)];
+    if (passes > 1) ++c1[(d >> k_digit) & (k_buckets - 1)];
+    if (passes > 2) ++c2[d >> (2 * k_digit)];
+  }
+  for (unsigned p = 0; p < passes; ++p) {
+    std::uint32_t* c = count.data() + std::size_t{p} * k_buckets;
+    const unsigned at = 32 + k_digit * p;
+    if (c[(w[0] >> at) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
+    std::uint32_t sum = 0;
+    for (unsigned b = 0; b < k_buckets; ++b) sum += std::exchange(c[b], sum);
+    for (std::size_t i = 0; i < n; ++i) to[c[(w[i] >> at) & (k_buckets - 1)]++] = w[i];
+    std::swap(w, to);
+  }
+  // Stable passes keep positions ascending among equal digits. Where the digits dropped low bits (shift > 0), each
+  // run sharing them is put in order by whole key, then position (std::sort: a tight column may share long runs).
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> run;
+  for (std::size_t i = 1; shift > 0 && i < n; ++i) {
+    if ((w[i] ^ w[i - 1]) >> 32 != 0) continue;
+    const std::size_t first = i - 1;
+    std::size_t last = i + 1;
+    while (last < n && (w[last] ^ w[first]) >> 32 == 0) ++last;
+    run.clear();
+    for (std::size_t k = first; k < last; ++k) {
+      const auto pos = static_cast<std::uint32_t>(w[k]);
+      run.emplace_back(order_key(x[pos]), pos);
+    }
+    if (!std::is_sorted(run.begin(), run.end())) {
+      std::sort(run.begin(), run.end());
+      for (std::size_t k = first; k < last; ++k) w[k] = (w[k] >> 32 << 32) | run[k - first].second;
+    }
+    i = last;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto pos = static_cast<std::uint32_t>(w[i]);
+    out.at[i] = pos;
+    out.value[i] = x[pos] + 0.0;  // −0 as +0
+  }
+  return out;
 }
 
 void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel) {
   std::vector<std::uint64_t> keys(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) keys[i] = order_key(v[i]);
-  std::vector<std::uint32_t> none;
-  if (keys.size() <= (std::size_t{1} << 17)) sort_short(keys, none);  // short: no cancel to poll
-  else radix_sort(keys, none, cancel);
+  if (keys.size() <= (std::size_t{1} << 17)) {
+    sort_short(keys);  // short: no cancel to poll
+  } else {
+    std::vector<std::uint32_t> none;
+    radix_sort(keys, none, cancel);
+  }
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = key_value(keys[i]);
 }
 

@@ -11,29 +11,15 @@
 
 namespace tamcarlo {
 
-SortedColumn sort_column(std::span<const double> x) {
-  const std::size_t n = x.size();
-  if (n > std::uint64_t{0xffffffff}) throw std::length_error("sort_column: more than 2^32 values");
-  SortedColumn out;
-  out.key.resize(n);
-  out.at.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.key[i] = order_key(x[i]);
-    out.at[i] = static_cast<std::uint32_t>(i);
-  }
-  sort_short(out.key, out.at);
-  return out;
-}
-
 std::vector<double> average_ranks(std::span<const double> x) { return average_ranks(sort_column(x)); }
 
 std::vector<double> average_ranks(const SortedColumn& s) {
-  // Equal values have equal keys, so ties get the same average rank.
+  // Equal values are adjacent (−0 and +0 as one), so ties get the same average rank.
   const std::size_t n = s.at.size();
   std::vector<double> rank(n);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j + 1 < n && s.key[j + 1] == s.key[i]) ++j;
+    while (j + 1 < n && s.value[j + 1] == s.value[i]) ++j;
     const double r = 0.5 * static_cast<double>(i + j) + 1;  // average of ranks i+1 .. j+1
     for (std::size_t k = i; k <= j; ++k) rank[s.at[k]] = r;
     i = j + 1;

@@ -1,19 +1,13 @@
 // Rank correlation: average ranks with ties, and the Pearson correlation of two columns (Spearman ρ is the
 // Pearson correlation of their ranks).
 #pragma once
+#include "sim/stats/order_stats.hpp"
+
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace tamcarlo {
-
-/// x's positions in ascending order of value (ties adjacent, in any order) beside their order keys.
-struct SortedColumn {
-  std::vector<std::uint32_t> at;   ///< at[i]: the position in x of the i-th smallest value
-  std::vector<std::uint64_t> key;  ///< key[i] = order_key(x[at[i]]) (equal values, equal keys)
-};
-/// x sorted by value (x finite, at most 2^32 values; sort_short of the keys).
-[[nodiscard]] SortedColumn sort_column(std::span<const double> x);
 
 /// Ranks 1..n of x with ties given their average rank (x finite; −0 and +0 tie).
 [[nodiscard]] std::vector<double> average_ranks(std::span<const double> x);
