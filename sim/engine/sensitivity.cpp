@@ -82,46 +82,67 @@ void weighted_deciles(std::span<const double> x, std::size_t from, std::size_t t
   for (std::size_t i = from; i < to; ++i) d[i] = x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0;
 }
 
-// The swing of y over each input k (its batch deciles in d[k]): the means of the batches' low and high means, and the
-// standard error of high − low, sd of the batches' own differences / √B. Over the samples where y is finite. The
-// inputs are summed side by side (each in sample order, as alone): their sums do not wait on one another.
-std::vector<Swing> swings_of(std::span<const double> y, const std::vector<std::vector<std::uint8_t>>& d,
-                             const std::vector<double>* w) {
-  const std::size_t m = y.size(), inputs = d.size();
-  const double nan = std::nan("");
-  std::vector<double> low(inputs, 0), high(inputs, 0);
-  std::vector<std::vector<double>> widths(inputs);
-  std::vector<std::array<double, 3>> sum(inputs), n(inputs);  // by group: 0 (neither), 1 (low), 2 (high)
-  std::vector<std::uint8_t> none(inputs, 0);                  // a batch with an empty group: no swing
+// An input's samples in its batches' low and high deciles (d = 1 and 2), each list in sample order; batch b's
+// are [from[b], from[b + 1]) of its list.
+struct DecileGroups {
+  std::vector<std::uint32_t> low, high;
+  std::array<std::size_t, k_swing_batches + 1> low_from{}, high_from{};
+};
+
+DecileGroups groups_of(const std::vector<std::uint8_t>& d) {
+  DecileGroups g;
+  const std::size_t m = d.size();
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
-    std::fill(sum.begin(), sum.end(), std::array<double, 3>{});
-    std::fill(n.begin(), n.end(), std::array<double, 3>{});  // (weighted: the group's weight)
+    g.low_from[b] = g.low.size();
+    g.high_from[b] = g.high.size();
     for (std::size_t i = b * m / k_swing_batches; i < (b + 1) * m / k_swing_batches; ++i) {
-      if (!std::isfinite(y[i])) continue;
-      const double wi = w ? (*w)[i] : 1.0, wy = wi * y[i];
-      for (std::size_t k = 0; k < inputs; ++k) {
-        const std::uint8_t g = d[k][i];
-        sum[k][g] += wy;
-        n[k][g] += wi;
-      }
-    }
-    for (std::size_t k = 0; k < inputs; ++k) {
-      if (!(n[k][1] > 0) || !(n[k][2] > 0)) none[k] = 1;
-      if (none[k]) continue;
-      const double lo = sum[k][1] / n[k][1], hi = sum[k][2] / n[k][2];
-      low[k] += lo / k_swing_batches;
-      high[k] += hi / k_swing_batches;
-      widths[k].push_back(hi - lo);
+      if (d[i] == 1) g.low.push_back(static_cast<std::uint32_t>(i));
+      if (d[i] == 2) g.high.push_back(static_cast<std::uint32_t>(i));
     }
   }
-  std::vector<Swing> out(inputs, Swing{nan, nan, nan});
-  for (std::size_t k = 0; k < inputs; ++k) {
-    if (none[k]) continue;
-    const auto count = static_cast<double>(widths[k].size());
+  g.low_from[k_swing_batches] = g.low.size();
+  g.high_from[k_swing_batches] = g.high.size();
+  return g;
+}
+
+// The swing of y over each input k (its decile groups): the means of the batches' low and high means, and the
+// standard error of high − low, sd of the batches' own differences / √B. Over the samples where y is finite; each
+// group's sums run over its own samples, in sample order.
+std::vector<Swing> swings_of(std::span<const double> y, const std::vector<DecileGroups>& groups,
+                             const std::vector<double>* w) {
+  const double nan = std::nan("");
+  // Σ w·y and Σ w over samples at[from, to) where y is finite (w = 1 unweighted).
+  const auto sum = [&](const std::vector<std::uint32_t>& at, std::size_t from, std::size_t to, double& s, double& n) {
+    for (std::size_t j = from; j < to; ++j) {
+      const std::uint32_t i = at[j];
+      if (!std::isfinite(y[i])) continue;
+      const double wi = w ? (*w)[i] : 1.0;
+      s += wi * y[i];
+      n += wi;
+    }
+  };
+  std::vector<Swing> out(groups.size(), Swing{nan, nan, nan});
+  for (std::size_t k = 0; k < groups.size(); ++k) {
+    const DecileGroups& g = groups[k];
+    double low = 0, high = 0;
+    std::array<double, k_swing_batches> width{};
+    bool none = false;  // a batch with an empty group: no swing
+    for (std::size_t b = 0; b < k_swing_batches && !none; ++b) {
+      double s1 = 0, n1 = 0, s2 = 0, n2 = 0;
+      sum(g.low, g.low_from[b], g.low_from[b + 1], s1, n1);
+      sum(g.high, g.high_from[b], g.high_from[b + 1], s2, n2);
+      none = !(n1 > 0) || !(n2 > 0);
+      const double lo = s1 / n1, hi = s2 / n2;
+      low += lo / k_swing_batches;
+      high += hi / k_swing_batches;
+      width[b] = hi - lo;
+    }
+    if (none) continue;
+    const auto count = static_cast<double>(k_swing_batches);
     double mean = 0, m2 = 0;
-    for (const double x : widths[k]) mean += x / count;
-    for (const double x : widths[k]) m2 += (x - mean) * (x - mean);
-    out[k] = {low[k], high[k], std::sqrt(m2 / (count - 1) / count)};
+    for (const double x : width) mean += x / count;
+    for (const double x : width) m2 += (x - mean) * (x - mean);
+    out[k] = {low, high, std::sqrt(m2 / (count - 1) / count)};
   }
   return out;
 }
@@ -199,23 +220,25 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   std::vector<std::size_t> targets;
   for (std::size_t i = 0; i < series.size(); ++i)
     if (i < wanted.size() && wanted[i]) targets.push_back(i);
-  // Each input's deciles within each batch (see batch_deciles).
-  std::vector<std::vector<std::uint8_t>> decile(input_series.size());
+  // Each input's deciles within each batch (see batch_deciles), as lists of samples.
+  std::vector<DecileGroups> decile(input_series.size());
   out.swing.resize(series.size());
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, input_series.size(), [&](std::size_t k) {
       const std::span<const double> x = column[input_series[k]];
+      std::vector<std::uint8_t> d;
       if (w) {
         input_ranks[k] = weighted_ranks(x, *w);
-        decile[k].assign(x.size(), 0);
+        d.assign(x.size(), 0);
         for (std::size_t b = 0; b < k_swing_batches; ++b)
-          weighted_deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, decile[k], *w);
+          weighted_deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, d, *w);
       } else {
         const SortedColumn sorted = sort_column(x);
         input_centered[k] = centered_ranks(sorted);
-        batch_deciles(x, sorted, decile[k]);
+        batch_deciles(x, sorted, d);
       }
+      decile[k] = groups_of(d);
     });
     tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
       const std::span<const double> y = column[targets[t]];

@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <tuple>
@@ -329,35 +330,61 @@ void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& wi
 
 namespace {
 
-// Sorts keys ascending (a short column, ≲ 10⁶ keys, at most 2^32): a radix sort of their upper halves in passes of
-// 11, 11 and 10 bits (2,048 buckets stay in the first-level cache), then each run sharing an upper half sorted whole.
+// The smallest and largest of v (not empty), in four independent lanes (no chain of compares from one to the next).
+template <class T>
+std::pair<T, T> range_of(std::span<const T> v) {
+  std::array<T, 4> lo{v[0], v[0], v[0], v[0]}, hi = lo;
+  const std::size_t whole = v.size() / 4 * 4;
+  for (std::size_t i = 0; i < whole; i += 4)
+    for (std::size_t l = 0; l < 4; ++l) {
+      lo[l] = std::min(lo[l], v[i + l]);
+      hi[l] = std::max(hi[l], v[i + l]);
+    }
+  for (std::size_t i = whole; i < v.size(); ++i) {
+    lo[0] = std::min(lo[0], v[i]);
+    hi[0] = std::max(hi[0], v[i]);
+  }
+  return {std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3])),
+          std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]))};
+}
+
+// Sorts keys ascending (a short column, at most 2^17 keys): radix passes of 11 bits (2,048 buckets stay in the
+// first-level cache) over the top 22 bits of each key's distance from the smallest (all of them when the keys span
+// fewer), then each run sharing those bits sorted whole (std::sort: a tight cluster may share long runs).
 void sort_short(std::vector<std::uint64_t>& keys) {
   const std::size_t n = keys.size();
-  if (n == 0) return;
-  if (n > std::uint64_t{0xffffffff}) throw std::length_error("sort_short: more than 2^32 keys");
-  constexpr unsigned k_digits = 3, k_shift[k_digits] = {32, 43, 54}, k_buckets = 2048;
-  std::vector<std::uint32_t> count(std::size_t{k_digits} * k_buckets, 0);
-  for (const std::uint64_t k : keys)
-    for (unsigned d = 0; d < k_digits; ++d) ++count[d * k_buckets + ((k >> k_shift[d]) & (k_buckets - 1))];
+  if (n < 2) return;
+  if (n > (std::size_t{1} << 17)) throw std::length_error("sort_short: more than 2^17 keys");
+  const auto [min, max] = range_of(std::span<const std::uint64_t>(keys));
+  constexpr unsigned k_digit = 11, k_buckets = 1u << k_digit;
+  const auto width = static_cast<unsigned>(std::bit_width(max - min));
+  const unsigned bits = std::min(width, 2 * k_digit), shift = width - bits, passes = (bits + k_digit - 1) / k_digit;
+  if (passes == 0) return;  // one value
+  std::vector<std::uint32_t> count(std::size_t{2} * k_buckets, 0);
+  std::uint32_t *c0 = count.data(), *c1 = c0 + k_buckets;
+  for (const std::uint64_t k : keys) {
+    const std::uint64_t d = (k - min) >> shift;
+    ++c0[d & (k_buckets - 1)];
+    if (passes > 1) ++c1[d >> k_digit];
+  }
   std::vector<std::uint64_t> spare(n);
-  for (unsigned d = 0; d < k_digits; ++d) {
-    std::uint32_t* c = count.data() + std::size_t{d} * k_buckets;
-    if (c[(keys[0] >> k_shift[d]) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
+  for (unsigned p = 0; p < passes; ++p) {
+    std::uint32_t* c = count.data() + std::size_t{p} * k_buckets;
+    const unsigned at = shift + k_digit * p;
+    if (c[((keys[0] - min) >> at) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
     std::uint32_t sum = 0;
     for (unsigned b = 0; b < k_buckets; ++b) sum += std::exchange(c[b], sum);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t to = c[(keys[i] >> k_shift[d]) & (k_buckets - 1)]++;
-      spare[to] = keys[i];
-    }
+    for (const std::uint64_t k : keys) spare[c[((k - min) >> at) & (k_buckets - 1)]++] = k;
     keys.swap(spare);
   }
-  // Each run of keys sharing an upper half, in order by the whole key (std::sort: a tight column may share long runs).
-  for (std::size_t i = 0; i < n;) {
-    std::size_t j = i + 1;
-    while (j < n && (keys[j] >> 32) == (keys[i] >> 32)) ++j;
-    const auto from = keys.begin() + static_cast<std::ptrdiff_t>(i), to = keys.begin() + static_cast<std::ptrdiff_t>(j);
-    if (j - i > 1 && !std::is_sorted(from, to)) std::sort(from, to);
-    i = j;
+  for (std::size_t i = 1; shift > 0 && i < n; ++i) {
+    if (((keys[i] - min) >> shift) != ((keys[i - 1] - min) >> shift)) continue;
+    const std::size_t first = i - 1;
+    std::size_t last = i + 1;
+    while (last < n && ((keys[last] - min) >> shift) == ((keys[first] - min) >> shift)) ++last;
+    const auto from = keys.begin() + static_cast<std::ptrdiff_t>(first), to = keys.begin() + static_cast<std::ptrdiff_t>(last);
+    if (!std::is_sorted(from, to)) std::sort(from, to);
+    i = last;
   }
 }
 
@@ -370,22 +397,9 @@ SortedColumn sort_column(std::span<const double> x) {
   out.at.resize(n);
   out.value.resize(n);
   if (n == 0) return out;
-  // The keys' range, in four independent lanes.
-  std::array<std::uint64_t, 4> lo{k_max_key, k_max_key, k_max_key, k_max_key}, hi{};
-  const std::size_t whole = n / 4 * 4;
-  for (std::size_t i = 0; i < whole; i += 4)
-    for (std::size_t l = 0; l < 4; ++l) {
-      const std::uint64_t k = order_key(x[i + l]);
-      lo[l] = std::min(lo[l], k);
-      hi[l] = std::max(hi[l], k);
-    }
-  for (std::size_t i = whole; i < n; ++i) {
-    const std::uint64_t k = order_key(x[i]);
-    lo[0] = std::min(lo[0], k);
-    hi[0] = std::max(hi[0], k);
-  }
-  const std::uint64_t min = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
-  const std::uint64_t max = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  // The range, over the values (order_key is monotone: the keys' range follows).
+  const auto [smallest, largest] = range_of(x);
+  const std::uint64_t min = order_key(smallest), max = order_key(largest);
   // Digits: the top `bits` of key − min, in passes of 11 (2,048 buckets stay in the first-level cache), packed above
   // the position: one 64-bit word a value moves.
   constexpr unsigned k_digit = 11, k_buckets = 1u << k_digit;
@@ -413,13 +427,25 @@ SortedColumn sort_column(std::span<const double> x) {
     std::swap(w, to);
   }
   // Stable passes keep positions ascending among equal digits. Where the digits dropped low bits (shift > 0), each
-  // run sharing them is put in order by whole key, then position (std::sort: a tight column may share long runs).
+  // run sharing them is put in order by whole key, then position: most runs are two or three values, sorted in place
+  // by insertion (stable: positions stay ascending among equal keys); a longer one (a tight cluster) by std::sort.
+  const auto key_of = [&](std::uint64_t word) { return order_key(x[static_cast<std::uint32_t>(word)]); };
   std::vector<std::pair<std::uint64_t, std::uint32_t>> run;
   for (std::size_t i = 1; shift > 0 && i < n; ++i) {
     if ((w[i] ^ w[i - 1]) >> 32 != 0) continue;
     const std::size_t first = i - 1;
     std::size_t last = i + 1;
     while (last < n && (w[last] ^ w[first]) >> 32 == 0) ++last;
+    i = last;
+    if (last - first <= 8) {
+      for (std::size_t a = first + 1; a < last; ++a) {
+        const std::uint64_t word = w[a], key = key_of(word);
+        std::size_t b = a;
+        for (; b > first && key_of(w[b - 1]) > key; --b) w[b] = w[b - 1];
+        w[b] = word;
+      }
+      continue;
+    }
     run.clear();
     for (std::size_t k = first; k < last; ++k) {
       const auto pos = static_cast<std::uint32_t>(w[k]);
@@ -429,7 +455,6 @@ SortedColumn sort_column(std::span<const double> x) {
       std::sort(run.begin(), run.end());
       for (std::size_t k = first; k < last; ++k) w[k] = (w[k] >> 32 << 32) | run[k - first].second;
     }
-    i = last;
   }
   for (std::size_t i = 0; i < n; ++i) {
     const auto pos = static_cast<std::uint32_t>(w[i]);
