@@ -20,10 +20,29 @@ namespace {
 // the spread of theirs (batch means: the deciles' edges being estimated from the samples is counted).
 constexpr std::size_t k_swing_batches = 10;
 
-// Per sample of x: 1 where x is at or below its batch's P10 value (its ⌈m/10⌉-th smallest of m), 2 where at or above
-// its P90 value (its ⌈m/10⌉-th largest), 0 elsewhere. A scan of x in sorted order from each end finds every batch's
-// two values (it stops once all are found, near the column's 10% and 90% points).
-void batch_deciles(std::span<const double> x, const SortedColumn& sorted, std::vector<std::uint8_t>& d) {
+// An input's samples in its batches' low and high deciles, each list in sample order; batch b's are
+// [from[b], from[b + 1]) of its list.
+struct DecileGroups {
+  std::vector<std::uint32_t> low, high;
+  std::array<std::size_t, k_swing_batches + 1> low_from{}, high_from{};
+  std::size_t batches = 0;
+
+  // Appends the next batch, x[from, to): its samples at or below p10 to low, the others at or above p90 to high.
+  void add(std::span<const double> x, std::size_t from, std::size_t to, double p10, double p90) {
+    for (std::size_t i = from; i < to; ++i) {
+      if (x[i] <= p10) low.push_back(static_cast<std::uint32_t>(i));
+      else if (x[i] >= p90) high.push_back(static_cast<std::uint32_t>(i));
+    }
+    ++batches;
+    low_from[batches] = low.size();
+    high_from[batches] = high.size();
+  }
+};
+
+// Each batch's low decile, the samples at or below its P10 value (its ⌈m/10⌉-th smallest of m), and high decile, at
+// or above its P90 value (its ⌈m/10⌉-th largest). A scan of x in sorted order from each end finds every batch's two
+// values (it stops once all are found, near the column's 10% and 90% points).
+DecileGroups batch_deciles(std::span<const double> x, const SortedColumn& sorted) {
   const std::size_t n = x.size();
   std::vector<std::uint8_t> batch(n);
   std::array<std::size_t, k_swing_batches + 1> from{};
@@ -31,8 +50,8 @@ void batch_deciles(std::span<const double> x, const SortedColumn& sorted, std::v
   std::array<double, k_swing_batches> p10{}, p90{};
   for (std::size_t b = 0; b <= k_swing_batches; ++b) from[b] = b * n / k_swing_batches;
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
-    std::fill(batch.begin() + static_cast<std::ptrdiff_t>(from[b]), batch.begin() + static_cast<std::ptrdiff_t>(from[b + 1]),
-              static_cast<std::uint8_t>(b));
+    std::fill(batch.begin() + static_cast<std::ptrdiff_t>(from[b]),
+              batch.begin() + static_cast<std::ptrdiff_t>(from[b + 1]), static_cast<std::uint8_t>(b));
     tail[b] = (from[b + 1] - from[b] + 9) / 10;
   }
   std::size_t found = 0;
@@ -46,62 +65,43 @@ void batch_deciles(std::span<const double> x, const SortedColumn& sorted, std::v
     const std::uint8_t b = batch[sorted.at[i]];
     if (++seen[b] == tail[b]) p90[b] = sorted.value[i], ++found;
   }
-  d.resize(n);
-  for (std::size_t b = 0; b < k_swing_batches; ++b)
-    for (std::size_t i = from[b]; i < from[b + 1]; ++i) d[i] = x[i] <= p10[b] ? 1 : x[i] >= p90[b] ? 2 : 0;
+  DecileGroups g;
+  for (std::size_t b = 0; b < k_swing_batches; ++b) g.add(x, from[b], from[b + 1], p10[b], p90[b]);
+  return g;
 }
 
 // The same under weights w, batch by batch: P10 the smallest value with ≥ 10% of the batch's weight at or below it,
 // P90 the mirror.
-void weighted_deciles(std::span<const double> x, std::size_t from, std::size_t to, std::vector<std::uint8_t>& d,
-                      const std::vector<double>& w) {
-  if (to <= from) return;
-  std::vector<std::pair<double, double>> v;
-  double total = 0;
-  for (std::size_t i = from; i < to; ++i) {
-    v.emplace_back(x[i], w[i]);
-    total += w[i];
-  }
-  std::sort(v.begin(), v.end());
-  double p10 = v.front().first, p90 = v.back().first, cum = 0;
-  for (const auto& [value, weight] : v) {
-    cum += weight;
-    if (cum >= 0.1 * total) {
-      p10 = value;
-      break;
-    }
-  }
-  cum = 0;
-  for (auto it = v.rbegin(); it != v.rend(); ++it) {
-    cum += it->second;
-    if (cum >= 0.1 * total) {
-      p90 = it->first;
-      break;
-    }
-  }
-  for (std::size_t i = from; i < to; ++i) d[i] = x[i] <= p10 ? 1 : x[i] >= p90 ? 2 : 0;
-}
-
-// An input's samples in its batches' low and high deciles (d = 1 and 2), each list in sample order; batch b's
-// are [from[b], from[b + 1]) of its list.
-struct DecileGroups {
-  std::vector<std::uint32_t> low, high;
-  std::array<std::size_t, k_swing_batches + 1> low_from{}, high_from{};
-};
-
-DecileGroups groups_of(const std::vector<std::uint8_t>& d) {
+DecileGroups weighted_deciles(std::span<const double> x, const std::vector<double>& w) {
   DecileGroups g;
-  const std::size_t m = d.size();
+  std::vector<std::pair<double, double>> v;
   for (std::size_t b = 0; b < k_swing_batches; ++b) {
-    g.low_from[b] = g.low.size();
-    g.high_from[b] = g.high.size();
-    for (std::size_t i = b * m / k_swing_batches; i < (b + 1) * m / k_swing_batches; ++i) {
-      if (d[i] == 1) g.low.push_back(static_cast<std::uint32_t>(i));
-      if (d[i] == 2) g.high.push_back(static_cast<std::uint32_t>(i));
+    const std::size_t from = b * x.size() / k_swing_batches, to = (b + 1) * x.size() / k_swing_batches;
+    v.clear();
+    double total = 0;
+    for (std::size_t i = from; i < to; ++i) {
+      v.emplace_back(x[i], w[i]);
+      total += w[i];
     }
+    std::sort(v.begin(), v.end());
+    double p10 = v.empty() ? 0 : v.front().first, p90 = v.empty() ? 0 : v.back().first, cum = 0;
+    for (const auto& [value, weight] : v) {
+      cum += weight;
+      if (cum >= 0.1 * total) {
+        p10 = value;
+        break;
+      }
+    }
+    cum = 0;
+    for (auto it = v.rbegin(); it != v.rend(); ++it) {
+      cum += it->second;
+      if (cum >= 0.1 * total) {
+        p90 = it->first;
+        break;
+      }
+    }
+    g.add(x, from, to, p10, p90);
   }
-  g.low_from[k_swing_batches] = g.low.size();
-  g.high_from[k_swing_batches] = g.high.size();
   return g;
 }
 
@@ -220,25 +220,21 @@ Sensitivity sensitivity(const Plan& plan, std::uint64_t seed, std::uint64_t samp
   std::vector<std::size_t> targets;
   for (std::size_t i = 0; i < series.size(); ++i)
     if (i < wanted.size() && wanted[i]) targets.push_back(i);
-  // Each input's deciles within each batch (see batch_deciles), as lists of samples.
+  // Each input's deciles within each batch (see batch_deciles).
   std::vector<DecileGroups> decile(input_series.size());
   out.swing.resize(series.size());
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, input_series.size(), [&](std::size_t k) {
       const std::span<const double> x = column[input_series[k]];
-      std::vector<std::uint8_t> d;
       if (w) {
         input_ranks[k] = weighted_ranks(x, *w);
-        d.assign(x.size(), 0);
-        for (std::size_t b = 0; b < k_swing_batches; ++b)
-          weighted_deciles(x, b * x.size() / k_swing_batches, (b + 1) * x.size() / k_swing_batches, d, *w);
+        decile[k] = weighted_deciles(x, *w);
       } else {
         const SortedColumn sorted = sort_column(x);
         input_centered[k] = centered_ranks(sorted);
-        batch_deciles(x, sorted, d);
+        decile[k] = batch_deciles(x, sorted);
       }
-      decile[k] = groups_of(d);
     });
     tbb::parallel_for(std::size_t{0}, targets.size(), [&](std::size_t t) {
       const std::span<const double> y = column[targets[t]];
