@@ -465,15 +465,20 @@ SortedColumn sort_column(std::span<const double> x) {
 }
 
 void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel) {
-  std::vector<std::uint64_t> keys(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) keys[i] = order_key(v[i]);
-  if (keys.size() <= (std::size_t{1} << 17)) {
+  const std::size_t n = v.size();
+  std::vector<std::uint64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(v[i]);
+  if (n <= (std::size_t{1} << 17)) {
     sort_short(keys);  // short: no cancel to poll
   } else {
+    // A long column (a pilot's: up to 8 Mi values) gives its memory to the sort's spare keys: two copies at a time,
+    // not three (several sort at once, one a thread).
+    std::vector<double>().swap(v);
     std::vector<std::uint32_t> none;
     radix_sort(keys, none, cancel);
+    v.resize(n);
   }
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = key_value(keys[i]);
+  for (std::size_t i = 0; i < n; ++i) v[i] = key_value(keys[i]);
 }
 
 namespace {

@@ -134,8 +134,8 @@ struct SortedColumn {
 /// each run sharing those bits by whole key. No cancel: about 3 ns a value at 10⁵.
 [[nodiscard]] SortedColumn sort_column(std::span<const double> x);
 /// Sorts finite values ascending by their order keys (−0 comes back as +0, one key): up to 131,072 values a radix sort
-/// of the keys' upper halves, then each run sharing one sorted whole; radix_sort beyond, polling `cancel` between its
-/// passes. Throws Interrupted.
+/// of the top 22 bits of each key's distance from the smallest, then each run sharing them sorted whole; radix_sort
+/// beyond, polling `cancel` between its passes (v's memory freed meanwhile). Throws Interrupted (v is then empty).
 void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel = nullptr);
 
 /// Locates rank `r` (< the number of finite values counted); a collected region is sorted (a short one, radix) or
