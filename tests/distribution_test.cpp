@@ -405,9 +405,10 @@ TEST_CASE("distribution: Φ⁻¹ (AS 241) agrees with Boost to 2e-15, in bulk bi
   }
   INFO("worst relative difference " << worst);
   CHECK(worst <= 2e-15);
-  // The vectorized bulk paths (QuantileFunction::apply: Φ⁻¹, the triangular's two branches) give the scalar
-  // quantile's bits, tails and centre alike, a mode at either end too.
+  // The vectorized bulk paths (QuantileFunction::apply: Φ⁻¹, the tables' Hermite pieces for beta, PERT and gamma, the
+  // triangular's two branches) give the scalar quantile's bits, tails and centre alike, a mode at either end too.
   for (const Distribution& d : {Distribution{Normal{3, 2}}, Distribution{LogNormal{1, 0.5}}, Distribution{Beta{2, 5}},
+                                Distribution{Beta{10, 10}}, Distribution{Pert{1, 2, 10}}, Distribution{Gamma{3, 2}},
                                 Distribution{Triangular{0, 1, 4}}, Distribution{Triangular{2, 2, 4}},
                                 Distribution{Triangular{2, 4, 4}}}) {
     std::vector<double> bulk = us;

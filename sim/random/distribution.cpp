@@ -1,6 +1,8 @@
 #include "sim/random/distribution.hpp"
 #include "sim/random/law_math.hpp"
 
+#include "sim/base/simd.hpp"
+
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/poisson.hpp>
@@ -11,6 +13,10 @@
 #include <boost/math/distributions/triangular.hpp>
 #include <boost/math/distributions/uniform.hpp>
 #include <fmt/format.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -258,6 +264,50 @@ double hermite(double x0, double s0, double x1, double s1, double t) {
   return std::clamp(x, x0, x1);
 }
 
+#if defined(__x86_64__)
+// z[i] ← the table's piece at z[i] interpolated, four values at a time: hermite()'s operations in its order (IEEE
+// add, multiply and divide, no FMA; its clamp as max then min, whose NaN and zero rules are the comparisons'), so the
+// same bits as one by one. piece[i] is the piece, or k_table_pieces where z[i] lies outside the table (z[i] is then
+// meaningless: the caller answers there).
+__attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double* ts, double* z, std::uint32_t* piece,
+                                                  std::size_t n) {
+  const __m256d z0 = _mm256_set1_pd(k_table_z0), h = _mm256_set1_pd(k_table_h),
+                top = _mm256_set1_pd(static_cast<double>(k_table_pieces)), zero = _mm256_setzero_pd(),
+                one = _mm256_set1_pd(1), two = _mm256_set1_pd(2), three = _mm256_set1_pd(3);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d at = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(z + i), z0), h);
+    const __m256d inside = _mm256_and_pd(_mm256_cmp_pd(at, zero, _CMP_GE_OQ), _mm256_cmp_pd(at, top, _CMP_LT_OQ));
+    const __m128i k = _mm256_cvttpd_epi32(_mm256_and_pd(at, inside));  // the piece (0 outside)
+    const __m256d t = _mm256_sub_pd(at, _mm256_cvtepi32_pd(k));
+    const __m256d x0 = _mm256_i32gather_pd(tx, k, 8), x1 = _mm256_i32gather_pd(tx + 1, k, 8);
+    const __m256d s0 = _mm256_i32gather_pd(ts, k, 8), s1 = _mm256_i32gather_pd(ts + 1, k, 8);
+    const __m256d t2 = _mm256_mul_pd(t, t), t3 = _mm256_mul_pd(t2, t);
+    const __m256d a = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(two, t3), _mm256_mul_pd(three, t2)), one);
+    const __m256d b = _mm256_add_pd(_mm256_sub_pd(t3, _mm256_mul_pd(two, t2)), t);
+    const __m256d c = _mm256_sub_pd(_mm256_mul_pd(three, t2), _mm256_mul_pd(two, t3));
+    const __m256d d = _mm256_sub_pd(t3, t2);
+    __m256d x = _mm256_mul_pd(a, x0);
+    x = _mm256_add_pd(x, _mm256_mul_pd(_mm256_mul_pd(b, h), s0));
+    x = _mm256_add_pd(x, _mm256_mul_pd(c, x1));
+    x = _mm256_add_pd(x, _mm256_mul_pd(_mm256_mul_pd(d, h), s1));
+    _mm256_storeu_pd(z + i, _mm256_min_pd(x1, _mm256_max_pd(x0, x)));  // x1 < (x < x0 ? x0 : x) ? x1 : …
+    alignas(16) std::int32_t pieces[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(pieces), k);
+    const int in = _mm256_movemask_pd(inside);
+    for (int l = 0; l < 4; ++l)
+      piece[i + l] = (in >> l & 1) != 0 ? static_cast<std::uint32_t>(pieces[l]) : static_cast<std::uint32_t>(k_table_pieces);
+  }
+  for (; i < n; ++i) {
+    const double at = (z[i] - k_table_z0) / k_table_h;
+    const bool inside = at >= 0 && at < static_cast<double>(k_table_pieces);
+    const std::size_t k = inside ? static_cast<std::size_t>(at) : 0;
+    piece[i] = inside ? static_cast<std::uint32_t>(k) : static_cast<std::uint32_t>(k_table_pieces);
+    if (inside) z[i] = hermite(tx[k], ts[k], tx[k + 1], ts[k + 1], at - static_cast<double>(k));
+  }
+}
+#endif
+
 }  // namespace
 
 QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
@@ -342,6 +392,15 @@ void QuantileFunction::apply(std::span<double> v) const {
       const std::span<double> part = v.subspan(at, std::min(chunk, v.size() - at));
       std::copy(part.begin(), part.end(), u.begin());
       normal_quantiles(part);
+#if defined(__x86_64__)
+      if (best_simd_level() >= SimdLevel::avx2) {  // from_table_z over the chunk: its pieces at once, then Boost where
+        std::array<std::uint32_t, chunk> piece;    // the table does not answer
+        hermite_avx2(tx_.data(), ts_.data(), part.data(), piece.data(), part.size());
+        for (std::size_t i = 0; i < part.size(); ++i)
+          if (piece[i] == k_table_pieces || exact_[piece[i]]) part[i] = quantile(dist_, u[i]);
+        continue;
+      }
+#endif
       for (std::size_t i = 0; i < part.size(); ++i) part[i] = from_table_z(part[i], u[i]);
     }
     return;
