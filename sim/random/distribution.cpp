@@ -270,12 +270,11 @@ double hermite(double x0, double s0, double x1, double s1, double t) {
 // same bits as one by one. piece[i] is the piece, or k_table_pieces where z[i] lies outside the table (z[i] is then
 // meaningless: the caller answers there).
 __attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double* ts, double* z, std::uint32_t* piece,
-                                                  std::size_t n) {
+                                                  std::size_t n) {  // n a multiple of 4
   const __m256d z0 = _mm256_set1_pd(k_table_z0), h = _mm256_set1_pd(k_table_h),
                 top = _mm256_set1_pd(static_cast<double>(k_table_pieces)), zero = _mm256_setzero_pd(),
                 one = _mm256_set1_pd(1), two = _mm256_set1_pd(2), three = _mm256_set1_pd(3);
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (std::size_t i = 0; i + 4 <= n; i += 4) {
     const __m256d at = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(z + i), z0), h);
     const __m256d inside = _mm256_and_pd(_mm256_cmp_pd(at, zero, _CMP_GE_OQ), _mm256_cmp_pd(at, top, _CMP_LT_OQ));
     const __m128i k = _mm256_cvttpd_epi32(_mm256_and_pd(at, inside));  // the piece (0 outside)
@@ -297,13 +296,6 @@ __attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double
     const int in = _mm256_movemask_pd(inside);
     for (int l = 0; l < 4; ++l)
       piece[i + l] = (in >> l & 1) != 0 ? static_cast<std::uint32_t>(pieces[l]) : static_cast<std::uint32_t>(k_table_pieces);
-  }
-  for (; i < n; ++i) {
-    const double at = (z[i] - k_table_z0) / k_table_h;
-    const bool inside = at >= 0 && at < static_cast<double>(k_table_pieces);
-    const std::size_t k = inside ? static_cast<std::size_t>(at) : 0;
-    piece[i] = inside ? static_cast<std::uint32_t>(k) : static_cast<std::uint32_t>(k_table_pieces);
-    if (inside) z[i] = hermite(tx[k], ts[k], tx[k + 1], ts[k + 1], at - static_cast<double>(k));
   }
 }
 #endif
@@ -395,9 +387,11 @@ void QuantileFunction::apply(std::span<double> v) const {
 #if defined(__x86_64__)
       if (best_simd_level() >= SimdLevel::avx2) {  // from_table_z over the chunk: its pieces at once, then Boost where
         std::array<std::uint32_t, chunk> piece;    // the table does not answer
-        hermite_avx2(tx_.data(), ts_.data(), part.data(), piece.data(), part.size());
-        for (std::size_t i = 0; i < part.size(); ++i)
+        const std::size_t whole = part.size() / 4 * 4;
+        hermite_avx2(tx_.data(), ts_.data(), part.data(), piece.data(), whole);
+        for (std::size_t i = 0; i < whole; ++i)
           if (piece[i] == k_table_pieces || exact_[piece[i]]) part[i] = quantile(dist_, u[i]);
+        for (std::size_t i = whole; i < part.size(); ++i) part[i] = from_table_z(part[i], u[i]);  // the last few
         continue;
       }
 #endif
