@@ -14,7 +14,9 @@ namespace tamcarlo {
 /// destruction without commit() deletes the temporary, so nothing half-written remains.
 class AtomicTarget {
  public:
-  explicit AtomicTarget(std::string target);
+  /// Removes a killed run's leftovers of `target` first (remove_abandoned_temporaries), unless it is a `companion`
+  /// of a result whose own AtomicTarget removed them (its CSV).
+  explicit AtomicTarget(std::string target, bool companion = false);
   AtomicTarget(const AtomicTarget&) = delete;
   AtomicTarget& operator=(const AtomicTarget&) = delete;
   ~AtomicTarget();
@@ -53,9 +55,10 @@ class CommitLock {
 /// The journal of a commit to `target`: "<target>.commit".
 [[nodiscard]] std::string commit_journal(const std::string& target);
 
-/// Renames each temporary to its target as one unit; call it under a CommitLock. First writes the journal
-/// (commit_journal of the first target; NUL-separated file names, written under a temporary name and renamed),
-/// then renames every pair, then removes the journal. Every temporary must be complete and in the first target's
+/// Renames each temporary to its target as one unit; call it under a CommitLock. First puts every temporary and the
+/// journal on the disk (commit_journal of the first target; NUL-separated file names, written under a temporary name
+/// and renamed; every file's write-back started before any is waited for), then renames every pair, then removes the
+/// journal. Every temporary must be complete and in the first target's
 /// directory, named "<target>.tmp-<pid>". A commit cut short between its renames (SIGKILL, power loss) leaves the
 /// journal, and finish_interrupted_commit completes it. Throws RunError.
 void commit_together(const std::vector<std::pair<std::string, std::string>>& temp_to_target);

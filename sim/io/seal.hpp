@@ -11,8 +11,8 @@ namespace tamcarlo {
 /// The size of the user block that holds the seal, in bytes (HDF5's smallest user block).
 inline constexpr std::uint64_t k_seal_bytes = 512;
 
-/// Writes the seal into the first k_seal_bytes of the closed HDF5 file at `path` (created with that user block)
-/// and flushes it to the disk. Throws RunError naming `target` (the name the file will have) when it cannot.
+/// Writes the seal into the first k_seal_bytes of the closed HDF5 file at `path` (created with that user block);
+/// its commit (commit_together) puts it on the disk. Throws RunError naming `target` (the name the file will have).
 void seal_file(const std::string& path, const std::string& target);
 
 /// What check_seal found.

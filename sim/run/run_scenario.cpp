@@ -377,7 +377,7 @@ void add_sample_datasets(RunGroup* group, const RunSummary& r, std::vector<std::
 
 void commit_with_csv(ResultWriter& writer, const RunOptions& opt, const std::function<void(std::ostream&)>& csv_text) {
   // The CSV beside the HDF5 file, also written under a temporary name and renamed.
-  AtomicTarget csv(csv_beside(writer.target()));
+  AtomicTarget csv(csv_beside(writer.target()), true);  // its leftovers went with the result's
   {
     std::ofstream f(csv.temp(), std::ios::binary);
     csv_text(f);
