@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -298,4 +299,20 @@ TEST_CASE("ranks: sort_values and sort_column order every column as std::sort do
   CHECK(tamcarlo::spearman(ra, rb) == Approx(spearman(a, b)).epsilon(1e-12));
   CHECK(tamcarlo::spearman(ra, ra) == Approx(1.0).epsilon(1e-15));
   CHECK(std::isnan(tamcarlo::spearman(ra, centered_ranks(sort_column(c)))));
+  // Doubled centered ranks are exact integers, ties sharing their average: ranks 5, 1.5, 5, 3, 5, 1.5 of six.
+  const CenteredRanks rt = centered_ranks(sort_column(std::vector<double>{3, 1, 3, 2, 3, 1}));
+  CHECK(rt.d == std::vector<std::int32_t>{3, -4, 3, -1, 3, -4});
+  CHECK(rt.ss == 60);
+  CHECK_THROWS_AS(centered_ranks(sort_column(std::vector<double>(k_max_ranked + 1, 1.0))), std::length_error);
+}
+
+TEST_CASE("ranks: key_value inverts order_key on every kind of double", "[correlations]") {
+  const double inf = std::numeric_limits<double>::infinity(), tiny = std::numeric_limits<double>::denorm_min();
+  for (const double x : {-inf, -1e308, -2.5, -tiny, 0.0, tiny, 1.0, 3e-310, 7.25e12, 1e308, inf}) {
+    INFO(x);
+    CHECK(std::bit_cast<std::uint64_t>(key_value(order_key(x))) == std::bit_cast<std::uint64_t>(x));
+  }
+  CHECK(std::bit_cast<std::uint64_t>(key_value(order_key(-0.0))) == std::bit_cast<std::uint64_t>(0.0));  // −0 as +0
+  CHECK(order_key(-tiny) < order_key(0.0));
+  CHECK(order_key(0.0) < order_key(tiny));
 }

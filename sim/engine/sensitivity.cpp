@@ -28,11 +28,22 @@ struct DecileGroups {
   std::size_t batches = 0;
 
   // Appends the next batch, x[from, to): its samples at or below p10 to low, the others at or above p90 to high.
+  // (Branch-free: each position is written to both lists' ends, and each end moves on only where it belongs.)
   void add(std::span<const double> x, std::size_t from, std::size_t to, double p10, double p90) {
+    const std::size_t nl = low.size(), nh = high.size();
+    low.resize(nl + (to - from));
+    high.resize(nh + (to - from));
+    std::uint32_t *l = low.data() + nl, *h = high.data() + nh;
+    std::size_t a = 0, c = 0;
     for (std::size_t i = from; i < to; ++i) {
-      if (x[i] <= p10) low.push_back(static_cast<std::uint32_t>(i));
-      else if (x[i] >= p90) high.push_back(static_cast<std::uint32_t>(i));
+      const double v = x[i];
+      const bool is_low = v <= p10, is_high = !is_low && v >= p90;
+      l[a] = h[c] = static_cast<std::uint32_t>(i);
+      a += is_low;
+      c += is_high;
     }
+    low.resize(nl + a);
+    high.resize(nh + c);
     ++batches;
     low_from[batches] = low.size();
     high_from[batches] = high.size();
@@ -66,6 +77,8 @@ DecileGroups batch_deciles(std::span<const double> x, const SortedColumn& sorted
     if (++seen[b] == tail[b]) p90[b] = sorted.value[i], ++found;
   }
   DecileGroups g;
+  g.low.reserve(n);  // (add writes a whole batch before it trims)
+  g.high.reserve(n);
   for (std::size_t b = 0; b < k_swing_batches; ++b) g.add(x, from[b], from[b + 1], p10[b], p90[b]);
   return g;
 }

@@ -18,11 +18,6 @@
 
 namespace tamcarlo {
 
-double key_value(std::uint64_t key) noexcept {
-  const std::uint64_t u = (key >> 63) != 0 ? key & ~(std::uint64_t{1} << 63) : ~key;
-  return std::bit_cast<double>(u);
-}
-
 std::size_t Layout::region(std::uint64_t key) const noexcept {
   if (starts.size() <= 16) {  // few regions: a branch-free scan beats a binary search
     std::size_t r = 0;

@@ -22,8 +22,12 @@ namespace tamcarlo {
   // Negative: every bit flipped; positive: the sign bit set. Branch-free, so loops over keys vectorize.
   return u ^ (static_cast<std::uint64_t>(static_cast<std::int64_t>(u) >> 63) | (std::uint64_t{1} << 63));
 }
-/// Inverse of order_key.
-[[nodiscard]] double key_value(std::uint64_t key) noexcept;
+/// Inverse of order_key (branch-free, as order_key).
+[[nodiscard]] inline double key_value(std::uint64_t key) noexcept {
+  // The sign bit set (a positive value): clear it; clear (a negative one): flip every bit.
+  const auto set = static_cast<std::uint64_t>(static_cast<std::int64_t>(key) >> 63);
+  return std::bit_cast<double>(key ^ (~set | (std::uint64_t{1} << 63)));
+}
 
 inline constexpr std::uint64_t k_max_key = std::numeric_limits<std::uint64_t>::max();
 

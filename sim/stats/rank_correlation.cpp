@@ -27,33 +27,30 @@ std::vector<double> average_ranks(const SortedColumn& s) {
   return rank;
 }
 
-namespace {
-
-// Σ a·b over four interleaved lanes (i mod 4), added as (l0 + l1) + (l2 + l3): a fixed order that vectorizes.
-double dot4(const std::vector<double>& a, const std::vector<double>& b) {
-  double lane[4] = {0, 0, 0, 0};
-  const std::size_t n = a.size(), whole = n / 4 * 4;
-  for (std::size_t i = 0; i < whole; i += 4)
-    for (std::size_t l = 0; l < 4; ++l) lane[l] += a[i + l] * b[i + l];
-  for (std::size_t i = whole; i < n; ++i) lane[i - whole] += a[i] * b[i];
-  return (lane[0] + lane[1]) + (lane[2] + lane[3]);
-}
-
-}  // namespace
-
-CenteredRanks centered_ranks(const SortedColumn& sorted) {
+CenteredRanks centered_ranks(const SortedColumn& s) {
+  const std::size_t n = s.at.size();
+  if (n > k_max_ranked) throw std::length_error("centered_ranks: more than 2^20 values");
   CenteredRanks out;
-  out.d = average_ranks(sorted);
-  const double mean = 0.5 * (static_cast<double>(out.d.size()) + 1);
-  for (double& r : out.d) r -= mean;
-  out.ss = dot4(out.d, out.d);
+  out.d.resize(n);
+  const auto m = static_cast<std::int64_t>(n);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j + 1 < n && s.value[j + 1] == s.value[i]) ++j;
+    const std::int64_t d = static_cast<std::int64_t>(i + j) + 1 - m;  // 2·(average of ranks i+1 .. j+1) − (n + 1)
+    for (std::size_t k = i; k <= j; ++k) out.d[s.at[k]] = static_cast<std::int32_t>(d);
+    out.ss += static_cast<std::int64_t>(j - i + 1) * d * d;
+    i = j + 1;
+  }
   return out;
 }
 
 double spearman(const CenteredRanks& x, const CenteredRanks& y) {
   if (x.d.size() != y.d.size()) throw std::invalid_argument("spearman: columns of different lengths");
-  if (x.d.size() < 2 || !(x.ss > 0) || !(y.ss > 0)) return std::numeric_limits<double>::quiet_NaN();
-  return dot4(x.d, y.d) / std::sqrt(x.ss * y.ss);
+  if (x.d.size() < 2 || x.ss <= 0 || y.ss <= 0) return std::numeric_limits<double>::quiet_NaN();
+  std::int64_t dot = 0;
+  for (std::size_t i = 0; i < x.d.size(); ++i) dot += static_cast<std::int64_t>(x.d[i]) * y.d[i];
+  // Every sum is exact and below 2^53, so each converts exactly.
+  return static_cast<double>(dot) / std::sqrt(static_cast<double>(x.ss) * static_cast<double>(y.ss));
 }
 
 double pearson(std::span<const double> x, std::span<const double> y) noexcept {

@@ -14,15 +14,17 @@ namespace tamcarlo {
 /// The same ranks from x sorted (sort_column(x)).
 [[nodiscard]] std::vector<double> average_ranks(const SortedColumn& sorted);
 
-/// Mid-ranks about their mean (n + 1)/2, exact (half-integers), and the sum of their squares.
+/// The most values centered_ranks takes: its sums stay exact integers below 2^53.
+inline constexpr std::size_t k_max_ranked = std::size_t{1} << 20;
+/// Twice the mid-ranks about their mean, 2·rank − (n + 1): exact integers (ties share their average).
 struct CenteredRanks {
-  std::vector<double> d;  ///< rank − (n + 1)/2, in x's order
-  double ss = 0;          ///< Σ d²
+  std::vector<std::int32_t> d;  ///< 2·rank − (n + 1), in x's order
+  std::int64_t ss = 0;          ///< Σ d²
 };
-/// x's centered mid-ranks from x sorted (sort_column(x)).
+/// x's doubled centered mid-ranks from x sorted (sort_column(x), at most k_max_ranked values).
 [[nodiscard]] CenteredRanks centered_ranks(const SortedColumn& sorted);
-/// Spearman's ρ of two columns of one length from their centered ranks: Σ dx·dy / √(Σdx²·Σdy²), summed in four
-/// interleaved lanes (NaN when either column is constant).
+/// Spearman's ρ of two columns of one length from their centered ranks: Σ dx·dy / √(Σdx²·Σdy²), the sums exact
+/// (NaN when either column is constant).
 [[nodiscard]] double spearman(const CenteredRanks& x, const CenteredRanks& y);
 
 /// Pearson correlation of x and y (NaN when either is constant).
