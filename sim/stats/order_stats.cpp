@@ -84,14 +84,18 @@ void LayoutCounts::merge(LayoutCounts&& o) {
   }
   for (std::size_t i = 0; i < region.size(); ++i) region[i] += o.region[i];
   for (std::size_t i = 0; i < bin.size(); ++i) bin[i] += o.bin[i];
-  for (std::size_t i = 0; i < collected.size(); ++i)
-    collected[i].insert(collected[i].end(), o.collected[i].begin(), o.collected[i].end());
+  // (Appending to an empty region takes the other's values whole: no copy of a run's every value.)
+  const auto append = [](auto& to, auto& from) {
+    if (to.empty()) to = std::move(from);
+    else to.insert(to.end(), from.begin(), from.end());
+  };
+  for (std::size_t i = 0; i < collected.size(); ++i) append(collected[i], o.collected[i]);
   bounds.clear();  // the appended values are in no order
   sorted.clear();
   for (std::size_t i = 0; i < region_units.size() && i < o.region_units.size(); ++i) region_units[i] += o.region_units[i];
   for (std::size_t i = 0; i < bin_units.size() && i < o.bin_units.size(); ++i) bin_units[i] += o.bin_units[i];
   for (std::size_t i = 0; i < collected_units.size() && i < o.collected_units.size(); ++i)
-    collected_units[i].insert(collected_units[i].end(), o.collected_units[i].begin(), o.collected_units[i].end());
+    append(collected_units[i], o.collected_units[i]);
   cumulative.clear();
 }
 
