@@ -56,30 +56,25 @@ fs::path follow_links(const fs::path& requested) {
   throw UsageError(fmt::format("-o {}: too many levels of symbolic links (a loop?)", requested.string()));
 }
 
-bool hdf5_result(const std::string& path) {
+// What an existing file is to tamcarlo when read as HDF5: not its file, a result, or a shard's part (its root says
+// kind = "part", which merge reads). One open (each HDF5 open builds a metadata cache: about half a millisecond).
+enum class Hdf5Kind { foreign, result, part };
+Hdf5Kind hdf5_kind(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+  if (H5Fis_hdf5(path.c_str()) <= 0) return Hdf5Kind::foreign;
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return false;
-  const bool ours = H5Aexists(f, "tamcarlo_version") > 0;
-  H5Fclose(f);
-  return ours;
-}
-
-// True when `path` is a tamcarlo HDF5 file whose root says kind = "part" (a shard's part, which merge reads).
-bool hdf5_part(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return false;
-  bool part = false;
-  try {
-    part = h5::has_attr(f, "kind") && h5::read_string_attr(f, "kind") == "part";
-  } catch (const std::exception&) {
-    part = false;  // an unreadable attribute: not a part we can name
+  if (f < 0) return Hdf5Kind::foreign;
+  Hdf5Kind kind = Hdf5Kind::foreign;
+  if (H5Aexists(f, "tamcarlo_version") > 0) {
+    kind = Hdf5Kind::result;
+    try {
+      if (h5::has_attr(f, "kind") && h5::read_string_attr(f, "kind") == "part") kind = Hdf5Kind::part;
+    } catch (const std::exception&) {
+      // an unreadable attribute: not a part we can name
+    }
   }
   H5Fclose(f);
-  return part;
+  return kind;
 }
 
 bool csv_result(const std::string& path) {
@@ -106,11 +101,14 @@ void check_replaceable(const fs::path& target, const std::string& requested, con
   for (const auto& in : inputs)
     if (fs::equivalent(target, in, ec))
       throw UsageError(fmt::format("{} is the scenario file {} this run reads; give -o another path", shown, in));
-  if (!force && !written_by_tamcarlo(target.string()))
+  if (force) return;
+  const bool csv = target.extension() == ".csv";
+  const Hdf5Kind kind = csv ? Hdf5Kind::foreign : hdf5_kind(target.string());
+  if (csv ? !csv_result(target.string()) : kind == Hdf5Kind::foreign)
     throw UsageError(fmt::format("{} exists and is not a tamcarlo result; give -o another path, or pass --force to "
                                  "replace it",
                                  shown));
-  if (!force && target.extension() != ".csv" && hdf5_part(target.string()) != part)
+  if (!csv && (kind == Hdf5Kind::part) != part)
     throw UsageError(part ? fmt::format("{} is a run's result, not a shard's part; give -o another path, or pass "
                                         "--force to replace it",
                                         shown)
@@ -160,7 +158,7 @@ std::string csv_beside(const std::string& target) { return fs::path(target).repl
 bool written_by_tamcarlo(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(fs::symlink_status(path, ec))) return false;
-  return fs::path(path).extension() == ".csv" ? csv_result(path) : hdf5_result(path);
+  return fs::path(path).extension() == ".csv" ? csv_result(path) : hdf5_kind(path) != Hdf5Kind::foreign;
 }
 
 std::string checked_result_target(const std::string& requested, const std::vector<std::string>& inputs, bool force,
