@@ -242,6 +242,27 @@ TEST_CASE("cluster: mpirun -np 1, 2 and 4 give the single run's file, bit for bi
   CHECK(test::h5_differences((dir.path() / "prec.h5").string(), (dir.path() / "prec_mpi.h5").string()).empty());
 }
 
+TEST_CASE("cluster: a run alone never loads MPI, and a rank without its MPI plugin says where it looked (exit 1)",
+          "[cluster][mpi]") {
+  // The program itself does not link Open MPI: only its plugin does.
+  const auto ldd = test::run_shell("ldd " + std::string(TAMCARLO_EXE));
+  REQUIRE(ldd.exit_code == 0);
+  CHECK_THAT(ldd.out, !Contains("libmpi"));
+  const auto plugin = test::run_shell("ldd " + (fs::path(TAMCARLO_EXE).parent_path() / "tamcarlo-mpi.so").string());
+  CHECK_THAT(plugin.out, Contains("libmpi"));
+  // A copy of the program without its plugin, started as one of two ranks: a usage error naming both places.
+  const test::TempDir dir;
+  fs::copy_file(TAMCARLO_EXE, dir.path() / "tamcarlo");
+  const auto p = test::run_shell("OMPI_COMM_WORLD_SIZE=2 " + (dir.path() / "tamcarlo").string() + " run " + k_example +
+                                 " -n 1000 -o " + (dir.path() / "x.h5").string());
+  INFO(p.out);
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.out, Contains("started as one of 2 MPI ranks, but tamcarlo's MPI plugin (tamcarlo-mpi.so) cannot be "
+                             "loaded") &&
+                        Contains((dir.path() / "tamcarlo-mpi.so").string()) && Contains("lib/tamcarlo/tamcarlo-mpi.so"));
+  CHECK(!fs::exists(dir.path() / "x.h5"));
+}
+
 TEST_CASE("cluster: a rank bound to fewer CPUs than its threads says how to unbind it", "[cluster][mpi]") {
   const test::TempDir dir;
   const auto launch = [&](const std::string& binding) {

@@ -1,5 +1,6 @@
-// MPI for `mpirun -np K tamcarlo run ...` (Open MPI): the Ranks of distributed.hpp over MPI_COMM_WORLD.
-// Compiled into the tamcarlo program only; a build without MPI refuses to run as one of several ranks.
+// MPI for `mpirun -np K tamcarlo run ...` (Open MPI): the Ranks of distributed.hpp over MPI_COMM_WORLD, through the
+// MPI plugin (mpi_plugin.hpp) loaded only when a launcher started the process as one of several ranks. A build
+// without MPI refuses to run as one of several ranks.
 #pragma once
 #include "sim/run/distributed.hpp"
 
