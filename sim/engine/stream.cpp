@@ -351,7 +351,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
       local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout, c.weighted) : LayoutCounts{});
       // Every value collected (a short run without a pilot): room for the whole run at once, so the values are
       // written once, not copied at each doubling (only the pages written are touched: about 1 MB at most).
-      if (c.active && !c.weighted && c.layout.starts.size() == 1 && c.layout.collect[0] != 0)
+      if (c.active && !c.weighted && c.layout.collects_every_value())
         local.counts.back().collected[0].reserve(static_cast<std::size_t>(ctx_.samples));
       local.hist.emplace_back();
       if (c.hist) local.hist.back().emplace(*c.hist);

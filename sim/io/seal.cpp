@@ -1,6 +1,7 @@
 #include "sim/io/seal.hpp"
 
 #include "sim/base/error.hpp"
+#include "sim/io/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -21,13 +22,6 @@ namespace {
 
 constexpr std::string_view k_magic = "tamcarlo sealed HDF5\nsha256 ";
 constexpr std::string_view k_hdf5_signature = "\x89HDF\r\n\x1a\n";
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // The SHA-256 of the bytes of `fd` from k_seal_bytes to its end, in lowercase hex.
 std::string digest_after_seal(int fd, const std::string& path) {
@@ -64,22 +58,22 @@ std::string seal_block(const std::string& hex) {
 }  // namespace
 
 void seal_file(const std::string& path, const std::string& target) {
-  Fd f{::open(path.c_str(), O_RDWR | O_CLOEXEC)};
-  if (f.fd < 0) throw RunError(fmt::format("cannot seal {}: {}", target, std::strerror(errno)));
+  const UniqueFd f(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (f.get() < 0) throw RunError(fmt::format("cannot seal {}: {}", target, std::strerror(errno)));
   std::array<char, k_seal_bytes> head{};
-  if (::pread(f.fd, head.data(), head.size(), 0) != static_cast<ssize_t>(head.size()) ||
+  if (::pread(f.get(), head.data(), head.size(), 0) != static_cast<ssize_t>(head.size()) ||
       std::any_of(head.begin(), head.end(), [](char c) { return c != '\0'; }))
     throw RunError(fmt::format("internal error: {} has no empty user block to seal (please report it)", target));
-  const std::string block = seal_block(digest_after_seal(f.fd, target));
-  if (::pwrite(f.fd, block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()))
+  const std::string block = seal_block(digest_after_seal(f.get(), target));
+  if (::pwrite(f.get(), block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()))
     throw RunError(fmt::format("cannot write {}: {}; nothing was written there", target, std::strerror(errno)));
 }
 
 SealState check_seal(const std::string& path, std::string* why) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) throw RunError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  const UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.get() < 0) throw RunError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   std::string head(k_seal_bytes, '\0');
-  const ssize_t got = ::pread(f.fd, head.data(), head.size(), 0);
+  const ssize_t got = ::pread(f.get(), head.data(), head.size(), 0);
   if (got < 0) throw RunError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   head.resize(static_cast<std::size_t>(got));
   const auto say = [&](std::string text) {
@@ -89,12 +83,12 @@ SealState check_seal(const std::string& path, std::string* why) {
   if (head.starts_with(k_hdf5_signature)) return SealState::unsealed;
   const bool hdf5_after_seal = head.size() == k_seal_bytes && [&] {
     std::string next(k_hdf5_signature.size(), '\0');
-    return ::pread(f.fd, next.data(), next.size(), static_cast<off_t>(k_seal_bytes)) ==
+    return ::pread(f.get(), next.data(), next.size(), static_cast<off_t>(k_seal_bytes)) ==
                static_cast<ssize_t>(next.size()) && next == k_hdf5_signature;
   }();
   if (!head.starts_with(k_magic) && !hdf5_after_seal) return SealState::foreign;
   if (head.size() < k_seal_bytes) return say("it is shorter than its seal (truncated)");
-  const std::string hex = digest_after_seal(f.fd, path);
+  const std::string hex = digest_after_seal(f.get(), path);
   if (head == seal_block(hex)) return SealState::sealed;
   if (!head.starts_with(k_magic)) return say("its first 512 bytes, which hold its SHA-256 seal, were changed");
   return say(fmt::format("its content no longer matches its SHA-256 seal (sealed {}…, now {}…): it was changed or "

@@ -265,12 +265,12 @@ double hermite(double x0, double s0, double x1, double s1, double t) {
 }
 
 #if defined(__x86_64__)
-// z[i] ← the table's piece at z[i] interpolated, four values at a time: hermite()'s operations in its order (IEEE
+// out[i] ← the table's piece at z[i] interpolated, four values at a time: hermite()'s operations in its order (IEEE
 // add, multiply and divide, no FMA; its clamp as max then min, whose NaN and zero rules are the comparisons'), so the
-// same bits as one by one. piece[i] is the piece, or k_table_pieces where z[i] lies outside the table (z[i] is then
+// same bits as one by one. piece[i] is the piece, or k_table_pieces where z[i] lies outside the table (out[i] is then
 // meaningless: the caller answers there).
-__attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double* ts, double* z, std::uint32_t* piece,
-                                                  std::size_t n) {  // n a multiple of 4
+__attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double* ts, const double* z, double* out,
+                                                  std::uint32_t* piece, std::size_t n) {  // n a multiple of 4
   const __m256d z0 = _mm256_set1_pd(k_table_z0), h = _mm256_set1_pd(k_table_h),
                 top = _mm256_set1_pd(static_cast<double>(k_table_pieces)), zero = _mm256_setzero_pd(),
                 one = _mm256_set1_pd(1), two = _mm256_set1_pd(2), three = _mm256_set1_pd(3);
@@ -290,7 +290,7 @@ __attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double
     x = _mm256_add_pd(x, _mm256_mul_pd(_mm256_mul_pd(b, h), s0));
     x = _mm256_add_pd(x, _mm256_mul_pd(c, x1));
     x = _mm256_add_pd(x, _mm256_mul_pd(_mm256_mul_pd(d, h), s1));
-    _mm256_storeu_pd(z + i, _mm256_min_pd(x1, _mm256_max_pd(x0, x)));  // x1 < (x < x0 ? x0 : x) ? x1 : …
+    _mm256_storeu_pd(out + i, _mm256_min_pd(x1, _mm256_max_pd(x0, x)));  // x1 < (x < x0 ? x0 : x) ? x1 : …
     alignas(16) std::int32_t pieces[4];
     _mm_store_si128(reinterpret_cast<__m128i*>(pieces), k);
     const int in = _mm256_movemask_pd(inside);
@@ -385,13 +385,13 @@ void QuantileFunction::apply(std::span<double> v) const {
       std::copy(part.begin(), part.end(), u.begin());
       normal_quantiles(part);
 #if defined(__x86_64__)
-      if (best_simd_level() >= SimdLevel::avx2) {  // from_table_z over the chunk: its pieces at once, then Boost where
-        std::array<std::uint32_t, chunk> piece;    // the table does not answer
+      if (best_simd_level() >= SimdLevel::avx2) {  // the chunk's whole groups of four interpolated at once; from_table_z
+        std::array<std::uint32_t, chunk> piece;    // where the table does not answer, and for the last few
+        std::array<double, chunk> table;
         const std::size_t whole = part.size() / 4 * 4;
-        hermite_avx2(tx_.data(), ts_.data(), part.data(), piece.data(), whole);
-        for (std::size_t i = 0; i < whole; ++i)
-          if (piece[i] == k_table_pieces || exact_[piece[i]]) part[i] = quantile(dist_, u[i]);
-        for (std::size_t i = whole; i < part.size(); ++i) part[i] = from_table_z(part[i], u[i]);  // the last few
+        hermite_avx2(tx_.data(), ts_.data(), part.data(), table.data(), piece.data(), whole);
+        for (std::size_t i = 0; i < part.size(); ++i)
+          part[i] = i < whole && piece[i] != k_table_pieces && !exact_[piece[i]] ? table[i] : from_table_z(part[i], u[i]);
         continue;
       }
 #endif

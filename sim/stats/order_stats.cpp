@@ -205,7 +205,7 @@ void count_into(const Layout& layout, std::span<const double> x, LayoutCounts& c
   // Regions whose values need more than a count: histogrammed or collected.
   bool detail = false;
   for (std::size_t r = 0; r < regions; ++r) detail = detail || layout.bins[r] != 0 || layout.collect[r] != 0;
-  if (regions == 1 && layout.collect[0] != 0) {  // every finite value collected (a run without a pilot)
+  if (layout.collects_every_value()) {  // (a run without a pilot)
     auto& all = counts.collected[0];
     const std::size_t before = all.size();
     all.resize(before + x.size());

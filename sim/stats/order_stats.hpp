@@ -45,6 +45,8 @@ struct Layout {
 
   /// The region holding `key`.
   [[nodiscard]] std::size_t region(std::uint64_t key) const noexcept;
+  /// True when the layout keeps every finite value (one region, collected: a short run without a pilot).
+  [[nodiscard]] bool collects_every_value() const noexcept { return starts.size() == 1 && collect[0] != 0; }
   /// Last key of region r.
   [[nodiscard]] std::uint64_t last_key(std::size_t r) const noexcept {
     return r + 1 < starts.size() ? starts[r + 1] - 1 : k_max_key;
