@@ -36,10 +36,11 @@ struct IrrResult {
   IrrStatus status = IrrStatus::ok;
 };
 
-/// IRR of irregular cash flows (times in years): the rate r > −1 with NPV(r) = 0, by bisection to 1e-12.
-/// One sign change in time order has exactly one root, bracketed directly; otherwise a grid scan finds
-/// the root nearest 0. Flows that never change sign have no IRR (no_sign_change); outflows with all
-/// inflows zero are a total loss (rate −1).
+/// IRR of irregular cash flows (times in years): the rate r > −1 with NPV(r) = 0, to a few units in the last place
+/// of log(1 + r) (safeguarded Newton). Flows on one date are netted; one sign change in time order has exactly one
+/// root, bracketed directly; otherwise a grid scan finds the root nearest 0. Flows that never change sign have no IRR
+/// (no_sign_change), nor do dated flows that net to one sign (no_root); outflows with all inflows zero are a total
+/// loss (rate −1).
 [[nodiscard]] IrrResult irr(std::span<const double> times, std::span<const double> amounts) noexcept;
 
 /// Exit value [currency] a target multiple needs: target × check / stake; with pref ≠ 0 and

@@ -37,6 +37,12 @@ class ScenarioEvaluator : public BlockEvaluator {
     if (src_.evidence_) evidence(*src_.evidence_, rows, cols);
   }
 
+  // A further pass that does not read the portfolio IRR skips it (a root found per sample: most of the portfolio's
+  // cost).
+  void need_only(const std::vector<bool>& needed) override {
+    if (src_.portfolio_ && src_.portfolio_->dated) irr_needed_ = needed.at(src_.portfolio_first() + src_.portfolio_->irr());
+  }
+
  private:
   // Σ proceeds / Σ checks, P&L, per holding P&L and MOIC, and the IRR of the dated flows; NaN in
   // every portfolio column for a sample where some holding is not finite.
@@ -66,7 +72,7 @@ class ScenarioEvaluator : public BlockEvaluator {
       }
       out[PortfolioColumns::moic][j] = check > 0 ? proceeds / check : k_nan;
       out[PortfolioColumns::pnl][j] = proceeds - check;
-      if (!p.dated) continue;
+      if (!p.dated || !irr_needed_) continue;
       for (std::size_t k = 0; k < h; ++k) {
         t[2 * k] = base_.series(p.invested[k])[j];
         a[2 * k] = -base_.series(p.check[k])[j];
@@ -96,6 +102,7 @@ class ScenarioEvaluator : public BlockEvaluator {
   PlanBlock base_;
   std::vector<PlanBlock> stressed_;
   std::vector<std::vector<double>> buffer_;
+  bool irr_needed_ = true;
 };
 
 void evidence_weights(const std::vector<Evidence>& figures, const std::vector<const double*>& values, std::size_t rows,

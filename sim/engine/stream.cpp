@@ -276,7 +276,26 @@ struct PassContext {
   std::optional<ReplicateSplit> split;     // a design run's replicates
   Capture* capture = nullptr;              // first pass only
   std::optional<std::size_t> weights;      // the likelihood column of weighted columns
+  std::vector<bool> needed;                // the columns this pass reads (empty: all)
 };
+
+// The columns a pass reads: every column with moments, a histogram or a layout, each such column's companions, the
+// weights, and (main pass) the stored and captured ones. Empty when that is all of them.
+std::vector<bool> needed_columns(const PassContext& ctx) {
+  std::vector<bool> needed(ctx.columns.size(), false);
+  for (std::size_t c = 0; c < ctx.columns.size(); ++c) {
+    const ColumnPass& cp = ctx.columns[c];
+    if (!cp.moments && !cp.active && !cp.hist) continue;
+    needed[c] = true;
+    for (const std::size_t k : cp.companions) needed.at(k) = true;
+  }
+  if (ctx.weights) needed.at(*ctx.weights) = true;
+  for (const std::size_t c : ctx.stored) needed.at(c) = true;
+  if (ctx.capture)
+    for (const std::size_t c : ctx.capture->columns) needed.at(c) = true;
+  if (std::all_of(needed.begin(), needed.end(), [](bool b) { return b; })) needed.clear();
+  return needed;
+}
 
 // One worker thread's scratch for a pass: its evaluator, column pointers, layout counts and stored-column buffers.
 struct ThreadScratch {
@@ -346,6 +365,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
   const std::size_t width = ctx_.columns.size();
   if (!local.eval) {
     local.eval = ctx_.source.evaluator();
+    if (!ctx_.needed.empty()) local.eval->need_only(ctx_.needed);
     local.cols.resize(width);
     for (const auto& c : ctx_.columns) {
       local.counts.push_back(c.active ? LayoutCounts::for_layout(c.layout, c.weighted) : LayoutCounts{});
@@ -478,6 +498,7 @@ void PassBody::run_weighted(std::size_t c, std::uint64_t b, std::span<const doub
 PassState run_range(PassContext ctx, std::uint64_t first_block, std::uint64_t end_block) {
   ctx.first_block = first_block;
   ctx.end_block = end_block;
+  ctx.needed = needed_columns(ctx);
   tbb::enumerable_thread_specific<ThreadScratch> locals;
   PassBody body(ctx, locals);
   const std::uint64_t first_chunk = first_block / k_chunk_blocks;

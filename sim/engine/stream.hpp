@@ -46,6 +46,9 @@ class BlockEvaluator {
   /// Evaluates samples [first, first + rows), rows ≤ k_block_size; columns[c] then points at column c's
   /// `rows` values, valid until the next call.
   virtual void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) = 0;
+  /// The following evaluate calls may leave column c unfilled (its pointer stale) where needed[c] is false, to skip
+  /// costly columns a further pass does not read; by default every column is filled.
+  virtual void need_only(const std::vector<bool>& needed) { (void)needed; }
 };
 
 /// The columns every block of a run has (e.g. a plan's series, then derived columns).

@@ -75,7 +75,8 @@ std::vector<ColumnSpec> portfolio_specs(const PortfolioColumns& p, double level,
 
 PortfolioStats portfolio_result(const PortfolioColumns& p, const std::vector<std::string>& names,
                                 const std::vector<ColumnResult>& res, std::size_t first,
-                                const ScenarioSource& source, std::uint64_t samples, unsigned threads) {
+                                const ScenarioSource& source, std::uint64_t samples, unsigned threads,
+                                const Capture& kept) {
   PortfolioStats out;
   out.names = names;
   const ColumnResult& moic = res[first + PortfolioColumns::moic];
@@ -91,13 +92,23 @@ PortfolioStats portfolio_result(const PortfolioColumns& p, const std::vector<std
     out.expected_pnl.push_back(pnl.moments.n > 0 ? pnl.moments.mean : k_nan);
     out.p_loss.push_back(pnl.risk->thresholds.at(0).p);
   }
-  // Rank correlations of the holdings' MOICs over the first samples (as the sensitivities).
+  // Rank correlations of the holdings' MOICs over the first samples (as the sensitivities): as the main pass kept
+  // them, or re-drawn (each sample's portfolio IRR with them).
   out.rank_samples = std::min(samples, k_sensitivity_samples);
-  std::vector<bool> want(source.width(), false);
-  for (std::size_t k = 0; k < p.holdings; ++k) want[first + p.holding_moic(k)] = true;
-  const auto cols = collect_columns(source, out.rank_samples, want, threads);
+  std::vector<std::span<const double>> moic_of(p.holdings);
+  if (kept.complete() && kept.rows >= out.rank_samples)
+    for (std::size_t j = 0; j < kept.columns.size(); ++j)
+      for (std::size_t k = 0; k < p.holdings; ++k)
+        if (kept.columns[j] == first + p.holding_moic(k)) moic_of[k] = kept.column(j).first(out.rank_samples);
+  std::vector<std::vector<double>> cols;
+  if (std::any_of(moic_of.begin(), moic_of.end(), [](std::span<const double> c) { return c.empty(); })) {
+    std::vector<bool> want(source.width(), false);
+    for (std::size_t k = 0; k < p.holdings; ++k) want[first + p.holding_moic(k)] = true;
+    cols = collect_columns(source, out.rank_samples, want, threads);
+    for (std::size_t k = 0; k < p.holdings; ++k) moic_of[k] = cols[first + p.holding_moic(k)];
+  }
   std::vector<std::vector<double>> ranks;
-  for (std::size_t k = 0; k < p.holdings; ++k) ranks.push_back(average_ranks(cols[first + p.holding_moic(k)]));
+  for (std::size_t k = 0; k < p.holdings; ++k) ranks.push_back(average_ranks(moic_of[k]));
   for (std::size_t a = 0; a < p.holdings; ++a)
     for (std::size_t b = 0; b < p.holdings; ++b) out.rank_correlation.push_back(a == b ? 1.0 : pearson(ranks[a], ranks[b]));
   if (p.dated) {
@@ -341,6 +352,17 @@ void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan&
   for (std::size_t i = 0; i < needs.keep.size(); ++i)
     if (needs.keep[i]) capture.columns.push_back(first + i);
 }
+
+namespace {
+// Adds to `capture` the holdings' MOIC columns (source columns from `first`) over the first samples the portfolio's
+// rank correlations use, as long as all it holds stays within k_sensitivity_values values.
+void want_portfolio_columns(Capture& capture, const PortfolioColumns& p, std::size_t first, std::uint64_t samples) {
+  const std::uint64_t rows = std::max(capture.rows, std::min(samples, k_sensitivity_samples));
+  if ((capture.columns.size() + p.holdings) * rows > k_sensitivity_values) return;
+  capture.rows = rows;
+  for (std::size_t k = 0; k < p.holdings; ++k) capture.columns.push_back(first + p.holding_moic(k));
+}
+}  // namespace
 
 void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept,
                      const Scenario* s) {
@@ -644,7 +666,7 @@ void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, con
   }
   if (run.pcols)
     run.out.portfolio = portfolio_result(*run.pcols, run.holding_names, results, run.source->portfolio_first(),
-                                         *run.source, run.out.samples, opt.how.threads);
+                                         *run.source, run.out.samples, opt.how.threads, kept);
 }
 
 // The summaries, portfolio and stressed cases into their groups, then the CSV and the commit.
@@ -692,6 +714,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     want_sensitivity_columns(kept, out, run.plan, 0, &s);
     for (std::size_t k = 0; k < run.cases.size(); ++k)
       want_sensitivity_columns(kept, run.cases[k], *run.plans[k], run.source->stress_first(k), &run.stressed[k]);
+    if (run.pcols) want_portfolio_columns(kept, *run.pcols, run.source->portfolio_first(), out.samples);
   }
   const std::optional<std::vector<ColumnResult>> streamed =
       stream_passes(*run.source, run.specs(), stored_columns, opt, out.seed, out.samples, writer.get(),
