@@ -114,13 +114,12 @@ class DatedFlows {
   std::size_t size_ = 0;
 };
 
-// The root of the NPV in u = log(1 + r) between lo and hi (their NPVs of opposite signs, or one zero): Newton steps
+// The root of the NPV in u = log(1 + r) between lo and hi (their NPVs f_lo and f_hi of opposite signs, or one zero): Newton steps
 // kept inside the bracket, halving it where a step would leave it or shrink it too slowly, until the step or the
 // bracket is within a few units in the last place of u (6 steps for a typical round; bisection to 1e-12 took 40).
-double root_between(const DatedFlows& f, double lo, double hi) noexcept {
-  double f_lo = f.value(lo);
+double root_between(const DatedFlows& f, double lo, double hi, double f_lo, double f_hi) noexcept {
   if (f_lo == 0) return lo;
-  if (f.value(hi) == 0) return hi;
+  if (f_hi == 0) return hi;
   // Oriented so the NPV is negative at `neg` and positive at `pos`.
   double neg = f_lo < 0 ? lo : hi, pos = f_lo < 0 ? hi : lo;
   // A first guess from two lumps: the outflows at their mean date, the inflows at theirs (exact for two flows).
@@ -173,13 +172,12 @@ IrrResult irr(std::span<const double> times, std::span<const double> amounts) no
   // (Descartes): bracket it directly.
   const int changes = f.sign_changes();
   if (changes == 1) {
-    const double lo = -1 + 1e-9;
-    const bool below_lo = npv_at(lo) < 0;
-    double hi = 1;
-    bool below_hi = npv_at(hi) < 0;
-    while (below_hi == below_lo && hi < 1e6) below_hi = npv_at(hi *= 4) < 0;
-    if (below_hi == below_lo) return {k_nan, IrrStatus::no_root};
-    return {std::expm1(root_between(f, std::log1p(lo), std::log1p(hi))), IrrStatus::ok};
+    const double lo = std::log(1e-9);  // r = −1 + 1e-9
+    const double f_lo = f.value(lo);
+    double hi = 1, f_hi = npv_at(hi);
+    while ((f_hi < 0) == (f_lo < 0) && hi < 1e6) f_hi = npv_at(hi *= 4);
+    if ((f_hi < 0) == (f_lo < 0)) return {k_nan, IrrStatus::no_root};
+    return {std::expm1(root_between(f, lo, std::log1p(hi), f_lo, f_hi)), IrrStatus::ok};
   }
   if (changes == 0) return {k_nan, IrrStatus::no_root};  // flows on one date that net to one sign: no rate zeroes them
   // Otherwise scan a grid of rates outward from 0 for the sign change nearest 0, then refine it.
@@ -201,7 +199,8 @@ IrrResult irr(std::span<const double> times, std::span<const double> amounts) no
     }
   }
   if (std::isnan(best_lo)) return {k_nan, IrrStatus::no_root};
-  return {std::expm1(root_between(f, std::log1p(best_lo), std::log1p(best_hi))), IrrStatus::ok};
+  const double u_lo = std::log1p(best_lo), u_hi = std::log1p(best_hi);
+  return {std::expm1(root_between(f, u_lo, u_hi, f.value(u_lo), f.value(u_hi))), IrrStatus::ok};
 }
 
 double required_exit_value(double target, double check, double stake, double pref) noexcept {
