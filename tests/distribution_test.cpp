@@ -438,6 +438,35 @@ TEST_CASE("distribution: Φ⁻¹ (AS 241) agrees with Boost to 2e-15, in bulk bi
   }
 }
 
+TEST_CASE("quantile tables: built on many threads or in any order, the same bits as one by one", "[distributions]") {
+  // The nodes and checks of a table come through a ParallelFor (the plan's oneTBB loop on the run's threads): a
+  // reversed order and a oneTBB loop give the serial build's quantiles bit for bit, tails and pieces left to Boost too.
+  const ParallelFor reversed = [](std::size_t n, const std::function<void(std::size_t)>& body) {
+    for (std::size_t i = n; i-- > 0;) body(i);
+  };
+  const ParallelFor threaded = [](std::size_t n, const std::function<void(std::size_t)>& body) {
+    tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) { body(i); });
+  };
+  std::vector<double> zs;
+  for (int i = -830; i <= 830; ++i) zs.push_back(i / 100.0 + 0.003);
+  for (const Distribution& d : {Distribution{Beta{2, 5}}, Distribution{Beta{10, 10}}, Distribution{Pert{1, 2, 10}},
+                                Distribution{Gamma{0.5, 2}}, Distribution{Gamma{3, 2}}, Distribution{StudentT{1.5, 0, 1}}}) {
+    INFO(describe(d));
+    const QuantileFunction serial(d);
+    REQUIRE(serial.tabulated());
+    std::vector<double> want = zs;
+    serial.apply_scores(want);
+    for (const ParallelFor& each : {reversed, threaded}) {
+      const QuantileFunction q(d, each);
+      std::vector<double> got = zs;
+      q.apply_scores(got);
+      for (std::size_t i = 0; i < zs.size(); ++i) REQUIRE(std::memcmp(&got[i], &want[i], sizeof(double)) == 0);
+      for (const double u : {1e-300, 1e-12, 0.001, 0.3, 0.5, 0.77, 0.999, 1 - 1e-12})
+        REQUIRE(std::memcmp(&(const double&)q(u), &(const double&)serial(u), sizeof(double)) == 0);
+    }
+  }
+}
+
 TEST_CASE("normal quantiles: the vectorized span gives normal_quantile's bits, and AS 241 agrees with Boost.Math", "[distributions]") {
   // Uniforms over (0, 1) with the tails dense (half of them within 1e-3 of an end, down to 2^-54), the design's
   // clamps, the ends and NaN; spans of odd lengths cross the 256-value chunks.

@@ -171,7 +171,7 @@ def workloads(args):
             wall = statistics.median(w for w, _ in measured)
             total = statistics.median(r["total"] for r in runs)
             sample = statistics.median(r["sample"] for r in runs)
-            parts = {k: statistics.median(r[k] for r in runs) for k in ("pilot", "statistics", "sensitivity", "write")}
+            parts = {k: statistics.median(r[k] for r in runs) for k in ("setup", "pilot", "statistics", "sensitivity", "write")}
             print(f"  N = {samples:>9,}: total {total * 1e3:.1f} ms, sampling pass {sample * 1e3:.1f} ms -> "
                   f"{total / sample:.2f}x (target <= {target}x); " +
                   ", ".join(f"{k} {v * 1e3:.1f}" for k, v in parts.items()) + f"; whole process {wall * 1e3:.1f} ms")

@@ -42,8 +42,8 @@ enum class PlanUse { draw, describe };
 class Plan {
  public:
   /// Compiles `s` (already validated): one slot per variable, temporaries and constants after them. A `describe`
-  /// plan may not draw.
-  explicit Plan(const Scenario& s, PlanUse use = PlanUse::draw);
+  /// plan may not draw. The quantile tables are built on `threads` threads (0: one per core; the same bits).
+  explicit Plan(const Scenario& s, PlanUse use = PlanUse::draw, unsigned threads = 0);
 
   /// Variables in slot order: inputs, then formulas, each in file order.
   [[nodiscard]] const std::vector<Variable>& variables() const noexcept { return vars_; }

@@ -118,7 +118,7 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
 }
 
 Json timings(const PhaseTimings& t) {
-  return {{"parse", num(t.parse)},           {"pilot", num(t.stream.pilot)},
+  return {{"parse", num(t.parse)},           {"setup", num(t.setup)},   {"pilot", num(t.stream.pilot)},
           {"sample", num(t.stream.sample)},  {"passes", num(t.stream.passes)},
           {"extra_passes", t.stream.extra_passes}, {"statistics", num(t.stream.statistics)},
           {"sensitivity", num(t.sensitivity)}, {"decision", num(t.decision)}, {"write", num(t.write)},

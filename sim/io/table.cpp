@@ -448,9 +448,9 @@ void print_table(const RunSummary& r, std::ostream& os) {
 void print_timings(const PhaseTimings& t, std::ostream& os) {
   const double total = t.total();
   const double sampling = t.stream.sample + t.stream.passes;
-  os << fmt::format(" timings (wall s): parse {:.3f} · pilot {:.3f} · sampling pass {:.3f} · further passes {:.3f} ({}) · "
-                    "statistics {:.3f} · sensitivity {:.3f}{} · write {:.3f} · total {:.3f}\n",
-                    t.parse, t.stream.pilot, t.stream.sample, t.stream.passes, t.stream.extra_passes, t.stream.statistics,
+  os << fmt::format(" timings (wall s): parse {:.3f} · setup {:.3f} · pilot {:.3f} · sampling pass {:.3f} · further passes "
+                    "{:.3f} ({}) · statistics {:.3f} · sensitivity {:.3f}{} · write {:.3f} · total {:.3f}\n",
+                    t.parse, t.setup, t.stream.pilot, t.stream.sample, t.stream.passes, t.stream.extra_passes, t.stream.statistics,
                     t.sensitivity, t.decision > 0 ? fmt::format(" · decision {:.3f}", t.decision) : "", t.write, total);
   if (total > 0)
     os << fmt::format(" outside the sampling passes: {:.1f}% of the time (outside the main pass: {:.1f}%)\n",

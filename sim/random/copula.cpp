@@ -201,7 +201,8 @@ SquareMatrix nearest_correlation(const SquareMatrix& m, double floor) {
   return from_eigen(0.5 * (y + y.transpose()));
 }
 
-GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman, bool draws) {
+GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman, bool draws,
+                               const ParallelFor& each) {
   if (spearman.k != laws.size()) throw std::invalid_argument("copula: one correlation row per law");
   SquareMatrix r = spearman;
   for (std::size_t i = 0; i < r.k; ++i) {
@@ -218,7 +219,7 @@ GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatri
   factor_ = from_eigen(es.eigenvectors() * root.asDiagonal());
   correlation_ = r;
   if (draws)
-    for (auto& d : laws) quantiles_.emplace_back(std::move(d));
+    for (auto& d : laws) quantiles_.emplace_back(std::move(d), each);
 }
 
 void GaussianCopula::apply(const std::vector<double*>& columns, std::size_t n) const {

@@ -302,7 +302,14 @@ __attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double
 
 }  // namespace
 
-QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
+QuantileFunction::QuantileFunction(Distribution d, const ParallelFor& each) : dist_(std::move(d)) {
+  const auto for_each = [&](std::size_t n, const std::function<void(std::size_t)>& body) {
+    if (each) {
+      each(n, body);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) body(i);
+    }
+  };
   const auto steps = [this](const Steps& st) {
     x_ = st.x;
     cum_ = st.cum;
@@ -318,7 +325,7 @@ QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
   if (const auto* b = std::get_if<Binomial>(&dist_)) counts(*b);
   if (const auto* x = std::get_if<Poisson>(&dist_)) counts(*x);
   // Laws whose quantile is an iterative inversion: tabulated in z (see the header), pieces checked at their midpoints.
-  const auto tabulate = [this](const auto& law, double lo, double span) {
+  const auto tabulate = [this, &for_each](const auto& law, double lo, double span) {
     try {
       // (above the median through the upper tail's probability, which keeps its precision near u = 1)
       const auto q = [&](double z) {
@@ -330,20 +337,20 @@ QuantileFunction::QuantileFunction(Distribution d) : dist_(std::move(d)) {
       };
       tx_.resize(k_table_pieces + 1);
       ts_.resize(k_table_pieces + 1);
-      for (std::size_t k = 0; k <= k_table_pieces; ++k) {
+      for_each(k_table_pieces + 1, [&](std::size_t k) {
         const double z = k_table_z0 + k_table_h * static_cast<double>(k);
         tx_[k] = q(z);
         const double density = bm::pdf(law, (tx_[k] - lo) / span) / span;
         ts_[k] = density > 0 ? std::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi) / density : 0;
-      }
+      });
       const double scale = q(normal_quantile(0.99)) - q(normal_quantile(0.01));
-      exact_.assign(k_table_pieces, false);
-      for (std::size_t k = 0; k < k_table_pieces; ++k) {
+      exact_.assign(k_table_pieces, 0);
+      for_each(k_table_pieces, [&](std::size_t k) {
         const double mid = hermite(tx_[k], ts_[k], tx_[k + 1], ts_[k + 1], 0.5);
         const double want = q(k_table_z0 + k_table_h * (static_cast<double>(k) + 0.5));
         exact_[k] = !std::isfinite(ts_[k]) || !std::isfinite(ts_[k + 1]) ||
                     !(std::fabs(mid - want) <= k_quantile_table_tolerance * scale);
-      }
+      });
     } catch (const std::exception&) {  // Boost gave up somewhere in the table: no table, Boost answers every call
       tx_.clear();
       ts_.clear();

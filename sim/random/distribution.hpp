@@ -5,6 +5,9 @@
 #include "sim/random/laws.hpp"
 #include "sim/random/rng.hpp"
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +44,10 @@ struct GammaConstants {
   static GammaConstants of(double shape) noexcept;
 };
 
+/// Calls body(i) for every i in [0, n), each independent of the others, in any order and on any threads (the engine
+/// passes a oneTBB loop; empty: one by one on the calling thread).
+using ParallelFor = std::function<void(std::size_t n, const std::function<void(std::size_t)>& body)>;
+
 /// Relative accuracy of QuantileFunction's interpolated quantiles: |Q̃(u) − Q(u)| ≤ this × (Q(0.99) − Q(0.01)).
 inline constexpr double k_quantile_table_tolerance = 1e-11;
 
@@ -51,8 +58,9 @@ inline constexpr double k_quantile_table_tolerance = 1e-11;
 /// k_quantile_table_tolerance, left to Boost, as are u beyond the table. Every other law is its closed form.
 class QuantileFunction {
  public:
-  /// Prepares quantile(d, u) for repeated calls.
-  explicit QuantileFunction(Distribution d);
+  /// Prepares quantile(d, u) for repeated calls, computing a table's nodes and checks through `each` (the same bits
+  /// on any threads).
+  explicit QuantileFunction(Distribution d, const ParallelFor& each = {});
   /// quantile(d, u), u in (0, 1) (within k_quantile_table_tolerance where tabulated).
   [[nodiscard]] double operator()(double u) const;
   /// In place: each u in (0, 1) becomes operator()(u) (the law looked up once for the whole span).
@@ -70,7 +78,7 @@ class QuantileFunction {
   Distribution dist_;
   std::vector<double> x_, cum_;  // discrete and empirical: the sorted support and its cumulative probabilities
   std::vector<double> tx_, ts_;  // tabulated: x and dx/dz at z_k = z0 + k·h
-  std::vector<bool> exact_;      // per piece: missed the tolerance, so Boost answers there
+  std::vector<std::uint8_t> exact_;  // per piece: 1 where it missed the tolerance, so Boost answers there
 };
 
 /// Precomputed state for fast sampling of one distribution (cumulative tables, gamma constants).

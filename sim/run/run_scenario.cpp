@@ -476,14 +476,14 @@ void check_evidence_run(const Scenario& s, const RunOptions& opt, std::uint64_t 
 }
 
 ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt, PlanUse use)
-    : scenario(s), plan(s, use), out(describe_run(s, plan, opt)) {
+    : scenario(s), plan(s, use, opt.how.threads), out(describe_run(s, plan, opt)) {
   if (opt.what.point_only) return;
   check_design_samples(s, out.samples);
   // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
   for (const StressCase& c : opt.what.stresses) stressed.push_back(with_overrides(s, c.overrides));
   std::vector<const Plan*> plan_ptrs;
   for (const Scenario& st : stressed) {
-    plans.push_back(std::make_unique<Plan>(st, use));
+    plans.push_back(std::make_unique<Plan>(st, use, opt.how.threads));
     plan_ptrs.push_back(plans.back().get());
     cases.push_back(describe_run(st, *plans.back(), opt));
     cases.back().seed = out.seed;
@@ -716,6 +716,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       want_sensitivity_columns(kept, run.cases[k], *run.plans[k], run.source->stress_first(k), &run.stressed[k]);
     if (run.pcols) want_portfolio_columns(kept, *run.pcols, run.source->portfolio_first(), out.samples);
   }
+  out.timings.setup = seconds_since(start);
   const std::optional<std::vector<ColumnResult>> streamed =
       stream_passes(*run.source, run.specs(), stored_columns, opt, out.seed, out.samples, writer.get(),
                     &out.timings.stream, kept.columns.empty() ? nullptr : &kept,

@@ -105,7 +105,7 @@ SuiteRun::SuiteRun(const Suite& s, const RunOptions& opt, SuiteSummary& out, Pla
   base.what.samples = out.samples;
   std::vector<const Plan*> plan_ptrs;
   for (std::size_t k = 0, w = 0; k < scenarios.size(); ++k) {
-    plans.push_back(std::make_unique<Plan>(*scenarios[k], use));
+    plans.push_back(std::make_unique<Plan>(*scenarios[k], use, opt.how.threads));
     plan_ptrs.push_back(plans.back().get());
     RunOptions o = base;
     o.what.seed = seeds[k];
@@ -265,6 +265,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   if (writer || opt.what.output.empty())
     for (std::size_t k = 0; k < run.runs.size(); ++k)
       want_sensitivity_columns(kept, run.runs[k], *run.plans[k], run.plan_first[k]);
+  out.timings.setup = seconds_since(start);
   const std::optional<std::vector<ColumnResult>> streamed =
       stream_passes(*run.source, run.specs(), stored, opt, out.seed, out.samples, writer.get(), &out.timings.stream,
                     kept.columns.empty() ? nullptr : &kept);

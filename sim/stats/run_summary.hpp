@@ -123,13 +123,14 @@ struct StreamTimings {
 /// Wall seconds per phase of a run (`--timings`).
 struct PhaseTimings {
   double parse = 0;        ///< reading and validating the scenario files
+  double setup = 0;        ///< the results file created, the plans built (a design's or a copula's quantile tables)
   StreamTimings stream;    ///< pilot, main pass, further passes, statistics
   double sensitivity = 0;  ///< re-drawing the first samples for the rank correlations
   double decision = 0;     ///< the [decision] sweep (EVPI, EVPPI)
   double write = 0;        ///< summaries, CSV and the commit (stored samples are written during the main pass)
   /// Their sum.
   [[nodiscard]] double total() const noexcept {
-    return parse + stream.pilot + stream.sample + stream.passes + stream.statistics + sensitivity + decision + write;
+    return parse + setup + stream.pilot + stream.sample + stream.passes + stream.statistics + sensitivity + decision + write;
   }
 };
 
