@@ -63,6 +63,37 @@ TEST_CASE("guardrails: a share typed as a percentage with no format, bounds or u
   CHECK(warnings("share = { dist = \"uniform\", min = 20, max = 30, bounds = [0, 100], source = \"t\" }").empty());
 }
 
+TEST_CASE("guardrails: a unit that says share or percent does not silence the 100x check", "[guardrails]") {
+  const auto warnings = [](const std::string& adoption, const std::string& formula) {
+    std::string all;
+    const std::string text = "[inputs]\nadoption = { dist = \"uniform\", min = 20, max = 30, " + adoption +
+                             ", source = \"t\" }\nmarket = { value = 1e9, unit = \"CNY\", source = \"t\" }\n"
+                             "[formulas]\nm = \"" + formula + "\"\n";
+    for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
+    return all;
+  };
+  // unit = "share" (a fraction) with values 20-30: the input's warning, whatever its name.
+  CHECK_THAT(warnings("unit = \"share\"", "market * adoption"),
+             Contains("[inputs.adoption]") && Contains("has unit = \"share\", a fraction, but its values run 20.1–29.9") &&
+                 Contains("write the fraction (0.201–0.299)"));
+  CHECK_THAT(warnings("unit = \"Fraction\"", "market * adoption"), Contains("[inputs.adoption]"));
+  // unit = "%": values in percent are meant, so each formula that multiplies or divides by one without / 100 is warned.
+  for (const char* formula : {"market * adoption", "market / adoption", "-adoption * market"}) {
+    INFO(formula);
+    CHECK_THAT(warnings("unit = \"%\"", formula),
+               Contains("[formulas.m]") && Contains("`adoption` has unit = \"%\", a label") &&
+                   Contains("makes `m` 100× off") && Contains("write `adoption / 100` there"));
+  }
+  for (const char* formula : {"market * adoption / 100", "market * (adoption * 0.01)", "market / (adoption / 100)",
+                              "if(adoption > 25, market, 0)", "adoption + 5", "adoption"}) {
+    INFO(formula);
+    CHECK(warnings("unit = \"percent\"", formula).empty());
+  }
+  // Other units (people, months) are counts and times: left alone.
+  CHECK(warnings("unit = \"people\"", "market * adoption").empty());
+  CHECK(warnings("unit = \"months\"", "market * adoption").find("100×") == std::string::npos);
+}
+
 TEST_CASE("guardrails: a growth rate typed as 30 for 30% is refused with the fraction it meant", "[guardrails][errors]") {
   const std::string e = error_of("[inputs]\ngrowth = { dist = \"normal\", mean = 30, sd = 5, unit = \"1/year\", format = \"percent\" }\n");
   CHECK_THAT(e, Contains("[inputs.growth]") && Contains("did you mean 0.184–0.416"));

@@ -680,9 +680,23 @@ const std::vector<std::string> k_fraction_words = {"share", "shares", "pct", "pe
 
 }  // namespace
 
+FractionUnit fraction_unit(const std::string& unit) {
+  std::string u;
+  for (const char c : unit)
+    if (c != ' ') u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* w : {"share", "shares", "fraction", "ratio", "proportion", "1"})
+    if (u == w) return FractionUnit::fraction;
+  for (const char* w : {"%", "percent", "pct", "percentage"})
+    if (u == w) return FractionUnit::percent;
+  return FractionUnit::none;
+}
+
 bool looks_like_percent(const Input& in, double p1, double p99) {
-  if (!in.unit.empty() || in.bounds || in.format != NumberStyle::automatic) return false;
+  if (in.bounds || in.format != NumberStyle::automatic) return false;
+  const bool fraction_named_unit = fraction_unit(in.unit) == FractionUnit::fraction;
+  if (!in.unit.empty() && !fraction_named_unit) return false;
   if (!(p1 >= 1 && p99 <= 100 && p99 > p1)) return false;
+  if (fraction_named_unit) return true;
   std::string part;
   for (const char c : in.name + "_") {
     if (c == '_' || c == '.') {
@@ -711,13 +725,17 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
       out.push_back({in.where, section + "." + in.name,
                      fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
                                  lo, hi, describe(in.dist))});
-    if (looks_like_percent(in, lo, hi))
+    if (looks_like_percent(in, lo, hi)) {
+      const std::string range = fmt::format("{:.3g}–{:.3g} (P1–P99)", lo, hi);
+      const std::string what = in.unit.empty()
+                                   ? "is named like a share or rate but its values run " + range + " with no unit"
+                                   : "has unit = \"" + in.unit + "\", a fraction, but its values run " + range;
       out.push_back({in.where, section + "." + in.name,
-                     fmt::format("`{}` is named like a share or rate but its values run {:.3g}–{:.3g} (P1–P99) with no "
-                                 "unit: a percentage typed as a number makes every product with it 100× too large; write "
-                                 "the fraction ({:.3g}–{:.3g}) and `format = \"percent\"` (which also bounds it to [0, 1]), "
-                                 "or give it a `unit` or `bounds` if these values are meant",
-                                 in.name, lo, hi, lo / 100, hi / 100)});
+                     fmt::format("`{}` {}: a percentage typed as a number makes every product with it 100× too large; "
+                                 "write the fraction ({:.3g}–{:.3g}) and `format = \"percent\"` (which also bounds it to "
+                                 "[0, 1]), or give it {} `bounds` if these values are meant",
+                                 in.name, what, lo / 100, hi / 100, in.unit.empty() ? "a `unit` or" : "another `unit` or")});
+    }
   }
 }
 

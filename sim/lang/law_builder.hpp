@@ -28,8 +28,15 @@ extern const std::vector<std::string> k_common_keys;
 
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);
-/// True when an input named like a fraction (a `_`-separated part such as share, rate, adoption, probability) has no
-/// unit, bounds or format and its law's P1–P99 [p1, p99] lies in [1, 100]: likely a percentage typed as a number.
+/// What an input's unit says of its values: nothing about scale, a fraction ("share", "fraction", "ratio",
+/// "proportion", "1": values in [0, 1]) or a percentage ("%", "percent", "pct", "percentage": values ×100). A unit
+/// is a label to the arithmetic: 25 with unit "%" multiplies as 25.
+enum class FractionUnit { none, fraction, percent };
+/// The FractionUnit of a unit text (case and surrounding spaces ignored).
+[[nodiscard]] FractionUnit fraction_unit(const std::string& unit);
+/// True when an input with no bounds or format, either unit-less and named like a fraction (a `_`-separated part
+/// such as share, rate, adoption, probability) or with a fraction unit ("share"), has its law's P1–P99 [p1, p99] in
+/// [1, 100]: likely a percentage typed as a number.
 [[nodiscard]] bool looks_like_percent(const Input& in, double p1, double p99);
 
 }  // namespace tamcarlo::detail

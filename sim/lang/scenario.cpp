@@ -1152,6 +1152,68 @@ void ScenarioParser::dimensions() {
                                     sobol_max_dimensions(), s.inputs.size()));
 }
 
+// True when the reference `ref` (below the ancestors `path`, outermost first) multiplies or divides another quantity
+// with no division by 100 (or product with 0.01) along its chain of products and quotients.
+bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
+  const auto is = [](const Expr& e, double v) { return e.kind == Expr::Kind::number && e.number == v; };
+  bool multiplies = false;
+  const Expr* child = &ref;
+  for (std::size_t i = path.size(); i-- > 0;) {
+    const Expr& p = *path[i];
+    if (p.kind != Expr::Kind::op) break;
+    if (p.op == OpCode::mul) {
+      for (const Expr& a : p.args) {
+        if (is(a, 0.01)) return false;
+        if (&a != child && a.kind != Expr::Kind::number) multiplies = true;
+      }
+    } else if (p.op == OpCode::div) {
+      if (is(p.args[1], 100)) return false;
+      const Expr& other = &p.args[0] == child ? p.args[1] : p.args[0];
+      if (other.kind != Expr::Kind::number) multiplies = true;
+    } else if (p.op != OpCode::neg && p.op != OpCode::copy) {
+      break;
+    }
+    child = &p;
+  }
+  return multiplies;
+}
+
+// An input in percent (unit = "%": a label, so 25 multiplies as 25) that a formula multiplies or divides by with no
+// division by 100: the formula is 100× off. One warning per formula and input, at the formula.
+void lint_percent_uses(const Scenario& s, std::vector<Warning>& out) {
+  std::set<std::string> percent;
+  for (const Input& in : s.inputs)
+    if (!in.linked && in.format == NumberStyle::automatic && fraction_unit(in.unit) == FractionUnit::percent)
+      percent.insert(in.name);
+  if (percent.empty()) return;
+  for (const Formula& f : s.formulas) {
+    if (f.linked) continue;
+    std::vector<std::string> flagged;
+    std::vector<const Expr*> path;
+    const std::function<void(const Expr&)> visit = [&](const Expr& e) {
+      if (e.kind == Expr::Kind::ref) {
+        if (percent.count(e.name) && std::find(flagged.begin(), flagged.end(), e.name) == flagged.end() &&
+            unscaled_product(path, e))
+          flagged.push_back(e.name);
+        return;
+      }
+      path.push_back(&e);
+      for (const Expr& a : e.args) visit(a);
+      path.pop_back();
+    };
+    visit(f.expr);
+    for (const std::string& name : flagged) {
+      const auto in = std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& i) { return i.name == name; });
+      out.push_back({f.where, f.key(),
+                     fmt::format("`{}` has unit = \"{}\", a label: the arithmetic takes its values as written (25, not "
+                                 "0.25), and \"{}\" multiplies or divides by it with no division by 100, which makes "
+                                 "`{}` 100× off; write `{} / 100` there, or give `{}` as a fraction (0.25 for 25%) with "
+                                 "`format = \"percent\"` instead of the unit",
+                                 name, in->unit, excerpt(f.text), f.name, name, name)});
+    }
+  }
+}
+
 Scenario parse_in_chain(const std::string& text, const std::string& path, std::vector<std::string> chain,
                         LinkCache& cache) {
   const FileLocator ctx(path);
@@ -1182,6 +1244,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   // Lint (a linked scenario is linted in its own file).
   for (const auto& in : s.inputs)
     if (!in.linked) lint_input(in, "inputs", s.warnings);
+  lint_percent_uses(s, s.warnings);
   return s;
 }
 
