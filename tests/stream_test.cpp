@@ -283,11 +283,11 @@ class PoisonUnneeded : public BlockSource {
 }  // namespace
 
 TEST_CASE("stream: a further pass reads only the columns it says it needs", "[stream][reproducibility]") {
-  // The allocations need a further pass; the columns with quantiles alone settle in the first (N = 100,000: every
-  // value collected) or in a histogram pass (a narrow budget), and later passes leave them unfilled.
+  // The allocations need a further pass; the columns with quantiles alone settle earlier, and later passes leave them
+  // unfilled. (200,000 samples: above the short runs whose allocation pass replays the main pass's columns.)
   const Scenario s = test::scenario(k_awkward);
   const Plan plan(s);
-  const std::uint64_t n = 100'000;
+  const std::uint64_t n = 200'000;
   const PlanSource source(plan, 42, n);
   const PoisonUnneeded poisoned(source);
   for (const std::uint64_t budget : {k_collect_budget, std::uint64_t{2000}}) {
@@ -303,6 +303,72 @@ TEST_CASE("stream: a further pass reads only the columns it says it needs", "[st
     }
   }
   CHECK(poisoned.passes_skipping() > 0);
+}
+
+namespace {
+// A source that counts the blocks its evaluators evaluate.
+class CountingSource : public BlockSource {
+ public:
+  explicit CountingSource(const BlockSource& inner) : inner_(inner) {}
+  [[nodiscard]] std::size_t width() const override { return inner_.width(); }
+  [[nodiscard]] std::uint32_t replicates() const override { return inner_.replicates(); }
+  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override {
+    return std::make_unique<Eval>(inner_.evaluator(), blocks_);
+  }
+  [[nodiscard]] long blocks() const { return blocks_.load(); }
+
+ private:
+  class Eval : public BlockEvaluator {
+   public:
+    Eval(std::unique_ptr<BlockEvaluator> inner, std::atomic<long>& blocks) : inner_(std::move(inner)), blocks_(blocks) {}
+    void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) override {
+      ++blocks_;
+      inner_->evaluate(first, rows, columns);
+    }
+
+   private:
+    std::unique_ptr<BlockEvaluator> inner_;
+    std::atomic<long>& blocks_;
+  };
+  const BlockSource& inner_;
+  mutable std::atomic<long> blocks_{0};
+};
+}  // namespace
+
+TEST_CASE("stream: a short run's allocation pass replays its kept columns, the same bits as re-drawing them", "[stream][reproducibility]") {
+  // 25 blocks (every value collected): the allocations of y and w need a pass after the main one, which replays y, w
+  // and g as the main pass kept them. Re-drawn instead (a main pass merged from another process's state keeps
+  // nothing, as in a shard merge), the statistics are the same bits.
+  const Scenario s = test::scenario(k_awkward);
+  const Plan plan(s);
+  const std::uint64_t n = 25 * k_block_size - 123;
+  const PlanSource plain(plan, 42, n);
+  StreamOptions o;
+  o.samples = n;
+  o.threads = 2;
+  const CountingSource replayed_source(plain);
+  Stream replayed(replayed_source, specs_for(plan), o);
+  replayed.run_rest();
+  // The first block (re-drawn to centre the tail sums), then the main pass; the allocation passes drew nothing.
+  CHECK(replayed_source.blocks() == 1 + 25);
+
+  const CountingSource drawn_source(plain);
+  Stream elsewhere(plain, specs_for(plan), o);  // the main pass in "another process"
+  elsewhere.evaluate(0, elsewhere.blocks());
+  Stream drawn(drawn_source, specs_for(plan), o);
+  drawn.add_state(elsewhere.take_state());
+  drawn.complete();
+  REQUIRE_FALSE(drawn.finished());
+  while (!drawn.finished()) {
+    drawn.evaluate(0, drawn.blocks());
+    drawn.complete();
+  }
+  CHECK(drawn_source.blocks() >= 1 + 25);  // the first block, then each allocation pass re-drew every block
+  for (std::size_t i = 0; i < plan.series().size(); ++i) {
+    INFO("series " << i);
+    CHECK(same(replayed.results()[i], drawn.results()[i]));
+  }
+  CHECK(replayed.results()[plan.index("y")].allocation.has_value());
 }
 
 TEST_CASE("stream: blocks split anywhere, serialized and merged give the same bits as one run", "[stream][reproducibility]") {

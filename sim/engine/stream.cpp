@@ -277,6 +277,50 @@ struct PassContext {
   Capture* capture = nullptr;              // first pass only
   std::optional<std::size_t> weights;      // the likelihood column of weighted columns
   std::vector<bool> needed;                // the columns this pass reads (empty: all)
+  struct Replay* replay = nullptr;         // first pass only: the columns kept for the further passes
+};
+
+// Columns a short run's further pass would re-draw, kept by its main pass instead: a worst-tail allocation's column
+// and companions (summed below the VaR in the pass after the VaR is known). A further pass replays them where every
+// block of its range was kept here and it reads no other column: the same values, so the same bits, without
+// evaluating the model again (a portfolio's per-sample IRR, say).
+struct Replay {
+  std::vector<std::size_t> columns;         // source columns kept
+  std::vector<std::vector<double>> values;  // per kept column, every sample of the run
+  std::vector<std::uint8_t> kept;           // per block: 1 once its values are in
+  // True when blocks [first, end) were all kept and every column `needed` marks is kept (empty: all columns).
+  [[nodiscard]] bool serves(std::uint64_t first, std::uint64_t end, const std::vector<bool>& needed) const {
+    if (columns.empty() || needed.empty()) return false;
+    for (std::uint64_t b = first; b < end; ++b)
+      if (b >= kept.size() || kept[b] == 0) return false;
+    for (std::size_t c = 0; c < needed.size(); ++c)
+      if (needed[c] && std::find(columns.begin(), columns.end(), c) == columns.end()) return false;
+    return true;
+  }
+};
+
+// The kept columns as a source (every other column null: a further pass that Replay::serves does not read them).
+class ReplaySource : public BlockSource {
+ public:
+  ReplaySource(const BlockSource& inner, const Replay& replay) : inner_(inner), replay_(replay) {}
+  [[nodiscard]] std::size_t width() const override { return inner_.width(); }
+  [[nodiscard]] std::uint32_t replicates() const override { return inner_.replicates(); }
+  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override { return std::make_unique<Eval>(replay_); }
+
+ private:
+  class Eval : public BlockEvaluator {
+   public:
+    explicit Eval(const Replay& replay) : replay_(replay) {}
+    void evaluate(std::uint64_t first, std::size_t, std::vector<const double*>& columns) override {
+      std::fill(columns.begin(), columns.end(), nullptr);
+      for (std::size_t j = 0; j < replay_.columns.size(); ++j) columns[replay_.columns[j]] = replay_.values[j].data() + first;
+    }
+
+   private:
+    const Replay& replay_;
+  };
+  const BlockSource& inner_;
+  const Replay& replay_;
 };
 
 // The columns a pass reads: every column with moments, a histogram or a layout, each such column's companions, the
@@ -293,6 +337,8 @@ std::vector<bool> needed_columns(const PassContext& ctx) {
   for (const std::size_t c : ctx.stored) needed.at(c) = true;
   if (ctx.capture)
     for (const std::size_t c : ctx.capture->columns) needed.at(c) = true;
+  if (ctx.replay)
+    for (const std::size_t c : ctx.replay->columns) needed.at(c) = true;
   if (std::all_of(needed.begin(), needed.end(), [](bool b) { return b; })) needed.clear();
   return needed;
 }
@@ -397,6 +443,12 @@ void PassBody::run_chunk(std::uint64_t chunk) {
         std::copy(local.cols[cap->columns[j]], local.cols[cap->columns[j]] + keep,
                   cap->values[j].get() + first);
       cap->kept[b] = 1;
+    }
+    if (Replay* rp = ctx_.replay) {  // a block of its own, as the capture's
+      for (std::size_t j = 0; j < rp->columns.size(); ++j)
+        std::copy(local.cols[rp->columns[j]], local.cols[rp->columns[j]] + rows,
+                  rp->values[j].begin() + static_cast<std::ptrdiff_t>(first));
+      rp->kept[b] = 1;
     }
     if (ctx_.weights) {
       local.units.resize(rows);
@@ -1183,6 +1235,8 @@ struct Stream::Impl {
   unsigned pass = 0;
   bool finished = false;
   int announced = -1;  // the pass whose phase was last announced
+  Replay replay;       // a short run's allocation columns, kept by the main pass for the further passes
+  std::optional<ReplaySource> replay_source;
 
   Impl(const BlockSource& src, std::vector<ColumnSpec> sp, StreamOptions o, StreamTimings* timings)
       : source(src), specs(std::move(sp)), opt(std::move(o)), tm(timings ? *timings : local_timings),
@@ -1218,19 +1272,47 @@ struct Stream::Impl {
     arena.execute([&] { draw_pilot(source, state, pilot_rows, n_total, opt.threads, opt.cancel, opt.weights); });
     tm.pilot = seconds_since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
+    // A short run (every value collected) with an allocation keeps its column and companions: (1 + holdings) MB at
+    // most.
+    if (n_total <= k_whole_blocks * k_block_size) {
+      std::vector<bool> keep(width, false);
+      for (std::size_t c = 0; c < width; ++c)
+        if (specs[c].allocation) {
+          keep[c] = true;
+          for (const std::size_t k : specs[c].allocation->companions) keep.at(k) = true;
+        }
+      for (std::size_t c = 0; c < width; ++c)
+        if (keep[c]) replay.columns.push_back(c);
+      if (!replay.columns.empty()) {
+        replay.values.assign(replay.columns.size(), std::vector<double>(n_total));
+        replay.kept.assign(nblocks, 0);
+        replay_source.emplace(source, replay);
+      }
+    }
     if (opt.capture) {
       opt.capture->rows = std::min(opt.capture->rows, n_total);
       opt.capture->prepare();
     }
   }
 
-  PassContext context(bool sink) {
-    PassContext ctx{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
-    if (sink && opt.sink) {
+  // The context of the pass over blocks [first, end): the main pass keeps what the further ones may replay; a further
+  // pass replays it where Replay::serves, else re-draws from the source.
+  PassContext context(std::uint64_t first, std::uint64_t end) {
+    const bool main_pass = pass == 0;
+    const BlockSource* from = &source;
+    if (!main_pass && replay_source) {
+      const PassContext drawn{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
+      if (replay.serves(first, end, needed_columns(drawn))) from = &*replay_source;
+    }
+    PassContext ctx{*from, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
+    if (main_pass && opt.sink) {
       ctx.sink = &opt.sink;
       ctx.stored = stored;
     }
-    if (sink) ctx.capture = opt.capture;
+    if (main_pass) {
+      ctx.capture = opt.capture;
+      if (replay_source) ctx.replay = &replay;
+    }
     return ctx;
   }
 
@@ -1335,7 +1417,7 @@ void Stream::evaluate(std::uint64_t first, std::uint64_t end) {
   end = std::min(end, f.nblocks);
   if (first >= end) return;
   PassState part;
-  f.timed([&] { part = run_range(f.context(f.pass == 0), first, end); });
+  f.timed([&] { part = run_range(f.context(first, end), first, end); });
   f.current.join(std::move(part));
 }
 
