@@ -244,41 +244,44 @@ TEST_CASE("stream: the worst-tail allocation adds up and matches its definition"
 }
 
 namespace {
-// A source whose evaluators put NaN in every column a pass says it does not need (need_only): a pass that read one
-// would change the statistics.
-class PoisonUnneeded : public BlockSource {
+// A probe around a source: its evaluators count the blocks they evaluate and put NaN in every column a pass says it
+// does not need (need_only), so that a pass that read one would change the statistics.
+class ProbeSource : public BlockSource {
  public:
-  explicit PoisonUnneeded(const BlockSource& inner) : inner_(inner) {}
+  explicit ProbeSource(const BlockSource& inner) : inner_(inner) {}
   [[nodiscard]] std::size_t width() const override { return inner_.width(); }
   [[nodiscard]] std::uint32_t replicates() const override { return inner_.replicates(); }
   [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override {
-    return std::make_unique<Eval>(inner_.evaluator(), skipped_);
+    return std::make_unique<Eval>(inner_.evaluator(), *this);
   }
   [[nodiscard]] int passes_skipping() const { return skipped_.load(); }
+  [[nodiscard]] long blocks() const { return blocks_.load(); }
 
  private:
   class Eval : public BlockEvaluator {
    public:
-    Eval(std::unique_ptr<BlockEvaluator> inner, std::atomic<int>& skipped)
-        : inner_(std::move(inner)), skipped_(skipped), nan_(k_block_size, std::nan("")) {}
+    Eval(std::unique_ptr<BlockEvaluator> inner, const ProbeSource& probe)
+        : inner_(std::move(inner)), probe_(probe), nan_(k_block_size, std::nan("")) {}
     void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) override {
+      ++probe_.blocks_;
       inner_->evaluate(first, rows, columns);
       for (std::size_t c = 0; c < needed_.size(); ++c)
         if (!needed_[c]) columns[c] = nan_.data();
     }
     void need_only(const std::vector<bool>& needed) override {
       needed_ = needed;
-      if (std::count(needed.begin(), needed.end(), false) > 0) ++skipped_;
+      if (std::count(needed.begin(), needed.end(), false) > 0) ++probe_.skipped_;
     }
 
    private:
     std::unique_ptr<BlockEvaluator> inner_;
-    std::atomic<int>& skipped_;
+    const ProbeSource& probe_;
     std::vector<double> nan_;
     std::vector<bool> needed_;
   };
   const BlockSource& inner_;
   mutable std::atomic<int> skipped_{0};
+  mutable std::atomic<long> blocks_{0};
 };
 }  // namespace
 
@@ -289,7 +292,7 @@ TEST_CASE("stream: a further pass reads only the columns it says it needs", "[st
   const Plan plan(s);
   const std::uint64_t n = 200'000;
   const PlanSource source(plan, 42, n);
-  const PoisonUnneeded poisoned(source);
+  const ProbeSource poisoned(source);
   for (const std::uint64_t budget : {k_collect_budget, std::uint64_t{2000}}) {
     StreamOptions o;
     o.samples = n;
@@ -305,36 +308,6 @@ TEST_CASE("stream: a further pass reads only the columns it says it needs", "[st
   CHECK(poisoned.passes_skipping() > 0);
 }
 
-namespace {
-// A source that counts the blocks its evaluators evaluate.
-class CountingSource : public BlockSource {
- public:
-  explicit CountingSource(const BlockSource& inner) : inner_(inner) {}
-  [[nodiscard]] std::size_t width() const override { return inner_.width(); }
-  [[nodiscard]] std::uint32_t replicates() const override { return inner_.replicates(); }
-  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override {
-    return std::make_unique<Eval>(inner_.evaluator(), blocks_);
-  }
-  [[nodiscard]] long blocks() const { return blocks_.load(); }
-
- private:
-  class Eval : public BlockEvaluator {
-   public:
-    Eval(std::unique_ptr<BlockEvaluator> inner, std::atomic<long>& blocks) : inner_(std::move(inner)), blocks_(blocks) {}
-    void evaluate(std::uint64_t first, std::size_t rows, std::vector<const double*>& columns) override {
-      ++blocks_;
-      inner_->evaluate(first, rows, columns);
-    }
-
-   private:
-    std::unique_ptr<BlockEvaluator> inner_;
-    std::atomic<long>& blocks_;
-  };
-  const BlockSource& inner_;
-  mutable std::atomic<long> blocks_{0};
-};
-}  // namespace
-
 TEST_CASE("stream: a short run's allocation pass replays its kept columns, the same bits as re-drawing them", "[stream][reproducibility]") {
   // 25 blocks (every value collected): the allocations of y and w need a pass after the main one, which replays y, w
   // and g as the main pass kept them. Re-drawn instead (a main pass merged from another process's state keeps
@@ -346,13 +319,13 @@ TEST_CASE("stream: a short run's allocation pass replays its kept columns, the s
   StreamOptions o;
   o.samples = n;
   o.threads = 2;
-  const CountingSource replayed_source(plain);
+  const ProbeSource replayed_source(plain);
   Stream replayed(replayed_source, specs_for(plan), o);
   replayed.run_rest();
   // The first block (re-drawn to centre the tail sums), then the main pass; the allocation passes drew nothing.
   CHECK(replayed_source.blocks() == 1 + 25);
 
-  const CountingSource drawn_source(plain);
+  const ProbeSource drawn_source(plain);
   Stream elsewhere(plain, specs_for(plan), o);  // the main pass in "another process"
   elsewhere.evaluate(0, elsewhere.blocks());
   Stream drawn(drawn_source, specs_for(plan), o);
