@@ -76,6 +76,14 @@ TEST_CASE("venture: the IRR of many portfolios zeroes their NPV to rounding, flo
   CHECK(solved > 10000);
   // Flows on one date are one flow: −100 and +40 now, +90 in two years is −60 now, +90 then.
   CHECK(irr(std::vector<double>{0, 0, 2}, std::vector<double>{-100, 40, 90}).rate == Approx(std::sqrt(1.5) - 1).epsilon(1e-14));
+  // More dates than the inline buffer holds (monthly flows for two years): −1000 now, then 24 coupons of 10 and the
+  // 1000 back at month 24 (a 1%-a-month bond), in scrambled order: IRR = 1.01^12 − 1.
+  std::vector<double> months, flows;
+  for (int m = 24; m >= 0; --m) {
+    months.push_back(m / 12.0);
+    flows.push_back(m == 0 ? -1000 : m == 24 ? 1010 : 10);
+  }
+  CHECK(irr(months, flows).rate == Approx(std::pow(1.01, 12) - 1).epsilon(1e-12));
   // A check and a larger return on the same day: no rate zeroes the NPV.
   CHECK(irr(std::vector<double>{5, 5}, std::vector<double>{-100, 150}).status == IrrStatus::no_root);
 }
