@@ -280,13 +280,13 @@ struct PassContext {
   struct Replay* replay = nullptr;         // first pass only: the columns kept for the further passes
 };
 
-// Columns a short run's further pass would re-draw, kept by its main pass instead: a worst-tail allocation's column
-// and companions (summed below the VaR in the pass after the VaR is known). A further pass replays them where every
+// Columns a further pass would re-draw, kept by the main pass instead (within k_replay_values): a worst-tail
+// allocation's column and companions (summed below the VaR in the pass after the VaR is known). A further pass replays them where every
 // block of its range was kept here and it reads no other column: the same values, so the same bits, without
 // evaluating the model again (a portfolio's per-sample IRR, say).
 struct Replay {
   std::vector<std::size_t> columns;         // source columns kept
-  std::vector<std::vector<double>> values;  // per kept column, every sample of the run
+  std::vector<std::unique_ptr<double[]>> values;  // per kept column, every sample of the run
   std::vector<std::uint8_t> kept;           // per block: 1 once its values are in
   // True when blocks [first, end) were all kept and every column `needed` marks is kept (empty: all columns).
   [[nodiscard]] bool serves(std::uint64_t first, std::uint64_t end, const std::vector<bool>& needed) const {
@@ -313,7 +313,7 @@ class ReplaySource : public BlockSource {
     explicit Eval(const Replay& replay) : replay_(replay) {}
     void evaluate(std::uint64_t first, std::size_t, std::vector<const double*>& columns) override {
       std::fill(columns.begin(), columns.end(), nullptr);
-      for (std::size_t j = 0; j < replay_.columns.size(); ++j) columns[replay_.columns[j]] = replay_.values[j].data() + first;
+      for (std::size_t j = 0; j < replay_.columns.size(); ++j) columns[replay_.columns[j]] = replay_.values[j].get() + first;
     }
 
    private:
@@ -446,8 +446,7 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     }
     if (Replay* rp = ctx_.replay) {  // a block of its own, as the capture's
       for (std::size_t j = 0; j < rp->columns.size(); ++j)
-        std::copy(local.cols[rp->columns[j]], local.cols[rp->columns[j]] + rows,
-                  rp->values[j].begin() + static_cast<std::ptrdiff_t>(first));
+        std::copy(local.cols[rp->columns[j]], local.cols[rp->columns[j]] + rows, rp->values[j].get() + first);
       rp->kept[b] = 1;
     }
     if (ctx_.weights) {
@@ -1272,22 +1271,21 @@ struct Stream::Impl {
     arena.execute([&] { draw_pilot(source, state, pilot_rows, n_total, opt.threads, opt.cancel, opt.weights); });
     tm.pilot = seconds_since(start);
     passes = first_layouts(state, pilot_rows, n_total, opt.collect_budget);
-    // A short run (every value collected) with an allocation keeps its column and companions: (1 + holdings) MB at
-    // most.
-    if (n_total <= k_whole_blocks * k_block_size) {
-      std::vector<bool> keep(width, false);
-      for (std::size_t c = 0; c < width; ++c)
-        if (specs[c].allocation) {
-          keep[c] = true;
-          for (const std::size_t k : specs[c].allocation->companions) keep.at(k) = true;
-        }
+    // A run with an allocation keeps its column and companions when they fit k_replay_values.
+    std::vector<bool> keep(width, false);
+    for (std::size_t c = 0; c < width; ++c)
+      if (specs[c].allocation) {
+        keep[c] = true;
+        for (const std::size_t k : specs[c].allocation->companions) keep.at(k) = true;
+      }
+    const auto kept_columns = static_cast<std::uint64_t>(std::count(keep.begin(), keep.end(), true));
+    if (kept_columns > 0 && kept_columns * n_total <= k_replay_values) {
       for (std::size_t c = 0; c < width; ++c)
         if (keep[c]) replay.columns.push_back(c);
-      if (!replay.columns.empty()) {
-        replay.values.assign(replay.columns.size(), std::vector<double>(n_total));
-        replay.kept.assign(nblocks, 0);
-        replay_source.emplace(source, replay);
-      }
+      for (std::size_t j = 0; j < replay.columns.size(); ++j)
+        replay.values.emplace_back(new double[n_total]);  // unzeroed: a block's values are read only once kept
+      replay.kept.assign(nblocks, 0);
+      replay_source.emplace(source, replay);
     }
     if (opt.capture) {
       opt.capture->rows = std::min(opt.capture->rows, n_total);

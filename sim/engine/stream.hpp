@@ -38,6 +38,9 @@ inline constexpr std::size_t k_small_pilot_blocks = 2;
 inline constexpr std::size_t k_whole_blocks = 32;
 /// Values the first pass may collect over all columns (8 bytes each); beyond it, brackets are histogrammed.
 inline constexpr std::uint64_t k_collect_budget = 16'000'000;
+/// Values the main pass may keep (8 bytes each: 64 MiB) for a further pass to replay rather than re-draw: a worst-tail
+/// allocation's column and companions over every sample (a portfolio of 4 holdings up to 1.6 million samples).
+inline constexpr std::uint64_t k_replay_values = std::uint64_t{8} << 20;
 
 /// Evaluates blocks for one thread.
 class BlockEvaluator {
