@@ -467,6 +467,16 @@ TEST_CASE("quantile tables: built on many threads or in any order, the same bits
   }
 }
 
+TEST_CASE("quantile tables: one table serves bit-identical tabulated laws only", "[distributions]") {
+  CHECK(same_tabulated_law(Pert{3, 6, 10}, Pert{3, 6, 10}));
+  CHECK(same_tabulated_law(Beta{2, 5, 0, 1}, Beta{2, 5}));
+  CHECK_FALSE(same_tabulated_law(Beta{2, 5}, Beta{2, std::nextafter(5.0, 6.0)}));
+  CHECK_FALSE(same_tabulated_law(Beta{2, 5}, Beta{2, 5, 0, 2}));
+  CHECK_FALSE(same_tabulated_law(Pert{1, 2, 10}, Beta{Pert{1, 2, 10}.alpha(), Pert{1, 2, 10}.beta(), 1, 10}));
+  CHECK_FALSE(same_tabulated_law(Normal{0, 1}, Normal{0, 1}));  // not tabulated: nothing to share
+  CHECK_FALSE(same_tabulated_law(Gamma{3, 2}, StudentT{3, 2, 1}));
+}
+
 TEST_CASE("normal quantiles: the vectorized span gives normal_quantile's bits, and AS 241 agrees with Boost.Math", "[distributions]") {
   // Uniforms over (0, 1) with the tails dense (half of them within 1e-3 of an end, down to 2^-54), the design's
   // clamps, the ends and NaN; spans of odd lengths cross the 256-value chunks.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace tamcarlo {
@@ -78,12 +79,23 @@ double compare(double x, double y, Cmp cmp) {
 
 }  // namespace
 
-Plan::Plan(const Scenario& s, PlanUse use, unsigned threads) : years_(s.years), design_(s.design), use_(use) {
-  // The quantile tables' nodes (each a Boost inversion of some microseconds) on the run's threads.
-  tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
+QuantileFunction QuantileTables::of(const Distribution& d) {
+  for (const QuantileFunction& q : built_)
+    if (same_tabulated_law(q.distribution(), d)) return q;
+  // The table's nodes (each a Boost inversion of some microseconds) on the run's threads.
+  tbb::task_arena arena(threads_ == 0 ? tbb::task_arena::automatic : static_cast<int>(threads_));
   const ParallelFor each = [&](std::size_t n, const std::function<void(std::size_t)>& body) {
     arena.execute([&] { tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) { body(i); }); });
   };
+  QuantileFunction q(d, each);
+  if (q.tabulated()) built_.push_back(q);
+  return q;
+}
+
+Plan::Plan(const Scenario& s, PlanUse use, QuantileTables* tables) : years_(s.years), design_(s.design), use_(use) {
+  std::optional<QuantileTables> own;
+  if (!tables) tables = &own.emplace();
+  const auto quantile_of = [tables](const Distribution& d) { return tables->of(d); };
   std::map<std::string, std::uint32_t> slot;
   for (const auto& in : s.inputs) {
     slot[in.name] = static_cast<std::uint32_t>(vars_.size());
@@ -117,11 +129,11 @@ Plan::Plan(const Scenario& s, PlanUse use, unsigned threads) : years_(s.years), 
       samplers_[v] = Sampler(Normal{0, 1});
       slots.push_back(v);
     }
-    copulas_.push_back({GaussianCopula(std::move(laws), g.spearman, use == PlanUse::draw, each), std::move(slots)});
+    copulas_.push_back({GaussianCopula(std::move(laws), g.spearman, use == PlanUse::draw, quantile_of), std::move(slots)});
   }
   // A design draws each input's uniform coordinate and inverts its law (a correlated input's: Φ⁻¹, its normal score).
   if (design_.replicated() && use == PlanUse::draw)
-    for (const Sampler& sm : samplers_) quantiles_.emplace_back(sm.distribution(), each);
+    for (const Sampler& sm : samplers_) quantiles_.push_back(tables->of(sm.distribution()));
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
     vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format, f.role, f.condition});

@@ -202,7 +202,7 @@ SquareMatrix nearest_correlation(const SquareMatrix& m, double floor) {
 }
 
 GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman, bool draws,
-                               const ParallelFor& each) {
+                               const std::function<QuantileFunction(const Distribution&)>& quantile_of) {
   if (spearman.k != laws.size()) throw std::invalid_argument("copula: one correlation row per law");
   SquareMatrix r = spearman;
   for (std::size_t i = 0; i < r.k; ++i) {
@@ -219,7 +219,7 @@ GaussianCopula::GaussianCopula(std::vector<Distribution> laws, const SquareMatri
   factor_ = from_eigen(es.eigenvectors() * root.asDiagonal());
   correlation_ = r;
   if (draws)
-    for (auto& d : laws) quantiles_.emplace_back(std::move(d), each);
+    for (auto& d : laws) quantiles_.push_back(quantile_of ? quantile_of(d) : QuantileFunction(std::move(d)));
 }
 
 void GaussianCopula::apply(const std::vector<double*>& columns, std::size_t n) const {

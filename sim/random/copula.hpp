@@ -52,9 +52,9 @@ class GaussianCopula {
   /// is discrete (normal_score_for; a pair beyond reach gets r = ±1, the nearest it can have).
   /// Without `draws`, the members' quantile functions (their tables) are not built and apply() may not be called: a
   /// copula only checked and described.
-  /// `each` computes the tables' nodes (see QuantileFunction).
+  /// `quantile_of` prepares each member's quantile function (empty: QuantileFunction(law)).
   GaussianCopula(std::vector<Distribution> laws, const SquareMatrix& spearman, bool draws = true,
-                 const ParallelFor& each = {});
+                 const std::function<QuantileFunction(const Distribution&)>& quantile_of = {});
   /// In place: column m holds n independent standard normal scores of member m on entry and member m's correlated
   /// draws on return: x_m = F_m⁻¹(Φ((A·z)_m)), the uniforms kept inside (0, 1).
   void apply(const std::vector<double*>& columns, std::size_t n) const;

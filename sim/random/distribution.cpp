@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numbers>
 #include <numeric>
@@ -301,6 +302,22 @@ __attribute__((target("avx2"))) void hermite_avx2(const double* tx, const double
 #endif
 
 }  // namespace
+
+bool same_tabulated_law(const Distribution& a, const Distribution& b) noexcept {
+  if (a.index() != b.index()) return false;
+  return std::visit(
+      [&](const auto& x) {
+        using Law = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<Law, Beta> || std::is_same_v<Law, Pert> || std::is_same_v<Law, Gamma> ||
+                      std::is_same_v<Law, StudentT>) {
+          static_assert(std::is_trivially_copyable_v<Law> && sizeof(Law) % sizeof(double) == 0);
+          return std::memcmp(&x, &std::get<Law>(b), sizeof(Law)) == 0;  // doubles only: no padding
+        } else {
+          return false;
+        }
+      },
+      a);
+}
 
 QuantileFunction::QuantileFunction(Distribution d, const ParallelFor& each) : dist_(std::move(d)) {
   const auto for_each = [&](std::size_t n, const std::function<void(std::size_t)>& body) {

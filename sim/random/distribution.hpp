@@ -48,6 +48,10 @@ struct GammaConstants {
 /// passes a oneTBB loop; empty: one by one on the calling thread).
 using ParallelFor = std::function<void(std::size_t n, const std::function<void(std::size_t)>& body)>;
 
+/// True when a and b are one law that QuantileFunction tabulates (beta, PERT, gamma, Student's t) with bit-identical
+/// parameters: one table serves both.
+[[nodiscard]] bool same_tabulated_law(const Distribution& a, const Distribution& b) noexcept;
+
 /// Relative accuracy of QuantileFunction's interpolated quantiles: |Q̃(u) − Q(u)| ≤ this × (Q(0.99) − Q(0.01)).
 inline constexpr double k_quantile_table_tolerance = 1e-11;
 
@@ -71,6 +75,8 @@ class QuantileFunction {
   void apply_scores(std::span<double> z) const;
   /// True when the law's quantile is tabulated in z (beta, PERT, gamma, Student's t).
   [[nodiscard]] bool tabulated() const noexcept { return !tx_.empty(); }
+  /// The law.
+  [[nodiscard]] const Distribution& distribution() const noexcept { return dist_; }
 
  private:
   [[nodiscard]] double from_table(double u) const;

@@ -423,6 +423,7 @@ struct ScenarioRun {
   ScenarioRun& operator=(const ScenarioRun&) = delete;
 
   const Scenario& scenario;
+  QuantileTables tables;  // shared by the base's and the stressed cases' plans
   const Plan plan;
   RunSummary out;
   std::vector<Scenario> stressed;
@@ -476,14 +477,14 @@ void check_evidence_run(const Scenario& s, const RunOptions& opt, std::uint64_t 
 }
 
 ScenarioRun::ScenarioRun(const Scenario& s, const RunOptions& opt, PlanUse use)
-    : scenario(s), plan(s, use, opt.how.threads), out(describe_run(s, plan, opt)) {
+    : scenario(s), tables(opt.how.threads), plan(s, use, &tables), out(describe_run(s, plan, opt)) {
   if (opt.what.point_only) return;
   check_design_samples(s, out.samples);
   // The stressed cases: their scenarios and plans, evaluated on the same blocks as the base.
   for (const StressCase& c : opt.what.stresses) stressed.push_back(with_overrides(s, c.overrides));
   std::vector<const Plan*> plan_ptrs;
   for (const Scenario& st : stressed) {
-    plans.push_back(std::make_unique<Plan>(st, use, opt.how.threads));
+    plans.push_back(std::make_unique<Plan>(st, use, &tables));
     plan_ptrs.push_back(plans.back().get());
     cases.push_back(describe_run(st, *plans.back(), opt));
     cases.back().seed = out.seed;

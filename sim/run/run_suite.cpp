@@ -101,11 +101,12 @@ SuiteRun::SuiteRun(const Suite& s, const RunOptions& opt, SuiteSummary& out, Pla
     seeds.push_back(member_seed(out.seed, m.key));
     groups.push_back((m.cell ? "cells/" : "runs/") + m.key);
   }
+  QuantileTables tables(opt.how.threads);  // shared by every run's plan (a law's table is built once)
   RunOptions base = opt;
   base.what.samples = out.samples;
   std::vector<const Plan*> plan_ptrs;
   for (std::size_t k = 0, w = 0; k < scenarios.size(); ++k) {
-    plans.push_back(std::make_unique<Plan>(*scenarios[k], use, opt.how.threads));
+    plans.push_back(std::make_unique<Plan>(*scenarios[k], use, &tables));
     plan_ptrs.push_back(plans.back().get());
     RunOptions o = base;
     o.what.seed = seeds[k];
