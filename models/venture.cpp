@@ -88,11 +88,7 @@ class DatedFlows {
   }
 
   /// NPV at u = log(1 + r): Σ a_k e^(−t_k u) [currency].
-  [[nodiscard]] double value(double u) const noexcept {
-    double sum = 0;
-    for (std::size_t k = 0; k < size_; ++k) sum += amount[k] * std::exp(-time[k] * u);
-    return sum;
-  }
+  [[nodiscard]] double value(double u) const noexcept { return value_and_slope(u).first; }
 
   /// The NPV at u and its derivative in u: (Σ a_k e^(−t_k u), −Σ t_k a_k e^(−t_k u)).
   [[nodiscard]] std::pair<double, double> value_and_slope(double u) const noexcept {

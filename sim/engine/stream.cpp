@@ -277,51 +277,56 @@ struct PassContext {
   Capture* capture = nullptr;              // first pass only
   std::optional<std::size_t> weights;      // the likelihood column of weighted columns
   std::vector<bool> needed;                // the columns this pass reads (empty: all)
-  struct Replay* replay = nullptr;         // first pass only: the columns kept for the further passes
+  Capture* replay = nullptr;               // first pass only: the columns kept for the further passes
 };
 
-// Columns a further pass would re-draw, kept by the main pass instead (within k_replay_values): a worst-tail
-// allocation's column and companions (summed below the VaR in the pass after the VaR is known). A further pass replays them where every
-// block of its range was kept here and it reads no other column: the same values, so the same bits, without
-// evaluating the model again (a portfolio's per-sample IRR, say).
-struct Replay {
-  std::vector<std::size_t> columns;         // source columns kept
-  std::vector<std::unique_ptr<double[]>> values;  // per kept column, every sample of the run
-  std::vector<std::uint8_t> kept;           // per block: 1 once its values are in
-  // True when blocks [first, end) were all kept and every column `needed` marks is kept (empty: all columns).
-  [[nodiscard]] bool serves(std::uint64_t first, std::uint64_t end, const std::vector<bool>& needed) const {
-    if (columns.empty() || needed.empty()) return false;
-    for (std::uint64_t b = first; b < end; ++b)
-      if (b >= kept.size() || kept[b] == 0) return false;
-    for (std::size_t c = 0; c < needed.size(); ++c)
-      if (needed[c] && std::find(columns.begin(), columns.end(), c) == columns.end()) return false;
-    return true;
-  }
-};
+// Columns a further pass would re-draw, kept by the main pass instead (a Capture of every sample, within
+// k_replay_values): a worst-tail allocation's column and companions (summed below the VaR in the pass after the VaR is
+// known). A further pass replays them where every block of its range was kept here and it reads no other column
+// (`needed`; empty: all): the same values, so the same bits, without evaluating the model again.
+bool replays(const Capture& kept, std::uint64_t first, std::uint64_t end, const std::vector<bool>& needed) {
+  if (kept.columns.empty() || needed.empty()) return false;
+  for (std::uint64_t b = first; b < end; ++b)
+    if (b >= kept.kept.size() || kept.kept[b] == 0) return false;
+  for (std::size_t c = 0; c < needed.size(); ++c)
+    if (needed[c] && std::find(kept.columns.begin(), kept.columns.end(), c) == kept.columns.end()) return false;
+  return true;
+}
 
-// The kept columns as a source (every other column null: a further pass that Replay::serves does not read them).
+// The kept columns as a source (every other column null: a further pass that `replays` does not read them).
 class ReplaySource : public BlockSource {
  public:
-  ReplaySource(const BlockSource& inner, const Replay& replay) : inner_(inner), replay_(replay) {}
+  ReplaySource(const BlockSource& inner, const Capture& kept) : inner_(inner), kept_(kept) {}
   [[nodiscard]] std::size_t width() const override { return inner_.width(); }
   [[nodiscard]] std::uint32_t replicates() const override { return inner_.replicates(); }
-  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override { return std::make_unique<Eval>(replay_); }
+  [[nodiscard]] std::unique_ptr<BlockEvaluator> evaluator() const override { return std::make_unique<Eval>(kept_); }
 
  private:
   class Eval : public BlockEvaluator {
    public:
-    explicit Eval(const Replay& replay) : replay_(replay) {}
+    explicit Eval(const Capture& kept) : kept_(kept) {}
     void evaluate(std::uint64_t first, std::size_t, std::vector<const double*>& columns) override {
       std::fill(columns.begin(), columns.end(), nullptr);
-      for (std::size_t j = 0; j < replay_.columns.size(); ++j) columns[replay_.columns[j]] = replay_.values[j].get() + first;
+      for (std::size_t j = 0; j < kept_.columns.size(); ++j) columns[kept_.columns[j]] = kept_.values[j].get() + first;
     }
 
    private:
-    const Replay& replay_;
+    const Capture& kept_;
   };
   const BlockSource& inner_;
-  const Replay& replay_;
+  const Capture& kept_;
 };
+
+// Copies block b's rows (from `first`) of the captured columns into `cap` (a block of its own: no other thread
+// writes there).
+void keep_block(Capture& cap, std::uint64_t b, std::uint64_t first, std::size_t rows,
+                const std::vector<const double*>& cols) {
+  if (first >= cap.rows) return;
+  const auto keep = static_cast<std::size_t>(std::min<std::uint64_t>(rows, cap.rows - first));
+  for (std::size_t j = 0; j < cap.columns.size(); ++j)
+    std::copy(cols[cap.columns[j]], cols[cap.columns[j]] + keep, cap.values[j].get() + first);
+  cap.kept[b] = 1;
+}
 
 // The columns a pass reads: every column with moments, a histogram or a layout, each such column's companions, the
 // weights, and (main pass) the stored and captured ones. Empty when that is all of them.
@@ -437,18 +442,8 @@ void PassBody::run_chunk(std::uint64_t chunk) {
     if (first >= n) break;
     const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
     local.eval->evaluate(first, rows, local.cols);
-    if (Capture* cap = ctx_.capture; cap && first < cap->rows) {  // a block of its own: no other thread writes here
-      const auto keep = static_cast<std::size_t>(std::min<std::uint64_t>(rows, cap->rows - first));
-      for (std::size_t j = 0; j < cap->columns.size(); ++j)
-        std::copy(local.cols[cap->columns[j]], local.cols[cap->columns[j]] + keep,
-                  cap->values[j].get() + first);
-      cap->kept[b] = 1;
-    }
-    if (Replay* rp = ctx_.replay) {  // a block of its own, as the capture's
-      for (std::size_t j = 0; j < rp->columns.size(); ++j)
-        std::copy(local.cols[rp->columns[j]], local.cols[rp->columns[j]] + rows, rp->values[j].get() + first);
-      rp->kept[b] = 1;
-    }
+    for (Capture* cap : {ctx_.capture, ctx_.replay})
+      if (cap) keep_block(*cap, b, first, rows, local.cols);
     if (ctx_.weights) {
       local.units.resize(rows);
       const double* w = local.cols[*ctx_.weights];
@@ -1234,7 +1229,7 @@ struct Stream::Impl {
   unsigned pass = 0;
   bool finished = false;
   int announced = -1;  // the pass whose phase was last announced
-  Replay replay;       // a short run's allocation columns, kept by the main pass for the further passes
+  Capture replay;      // an allocation's columns over every sample, kept by the main pass for the further passes
   std::optional<ReplaySource> replay_source;
 
   Impl(const BlockSource& src, std::vector<ColumnSpec> sp, StreamOptions o, StreamTimings* timings)
@@ -1282,9 +1277,8 @@ struct Stream::Impl {
     if (kept_columns > 0 && kept_columns * n_total <= k_replay_values) {
       for (std::size_t c = 0; c < width; ++c)
         if (keep[c]) replay.columns.push_back(c);
-      for (std::size_t j = 0; j < replay.columns.size(); ++j)
-        replay.values.emplace_back(new double[n_total]);  // unzeroed: a block's values are read only once kept
-      replay.kept.assign(nblocks, 0);
+      replay.rows = n_total;
+      replay.prepare();
       replay_source.emplace(source, replay);
     }
     if (opt.capture) {
@@ -1294,13 +1288,13 @@ struct Stream::Impl {
   }
 
   // The context of the pass over blocks [first, end): the main pass keeps what the further ones may replay; a further
-  // pass replays it where Replay::serves, else re-draws from the source.
+  // pass replays it where `replays` says so, else re-draws from the source.
   PassContext context(std::uint64_t first, std::uint64_t end) {
     const bool main_pass = pass == 0;
     const BlockSource* from = &source;
     if (!main_pass && replay_source) {
       const PassContext drawn{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
-      if (replay.serves(first, end, needed_columns(drawn))) from = &*replay_source;
+      if (replays(replay, first, end, needed_columns(drawn))) from = &*replay_source;
     }
     PassContext ctx{*from, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
     if (main_pass && opt.sink) {
