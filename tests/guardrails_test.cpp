@@ -1,6 +1,7 @@
-// Guardrails: a share typed as a percentage, a growth rate typed as 30 for 30%, an event --set to a constant and an
-// event's unwritten base case are refused with the fix; [checks] and formulas' bounds are counted on every sample and
-// reported (table, JSON, HDF5) with their probability, and --strict makes a violation exit 4.
+// Guardrails: a share typed as a percentage (in an input, a constant, a --set or a stress), a growth rate typed as 30
+// for 30%, an event --set to a constant and an event's unwritten base case are refused with the fix; [checks] and
+// formulas' bounds are counted on every sample and reported (table, JSON, HDF5) with their probability, and --strict
+// makes a violation exit 4.
 #include "sim/io/results_file.hpp"
 #include "sim/lang/scenario.hpp"
 #include "sim/stats/statistics.hpp"
@@ -92,6 +93,81 @@ TEST_CASE("guardrails: a unit that says share or percent does not silence the 10
   // Other units (people, months) are counts and times: left alone.
   CHECK(warnings("unit = \"people\"", "market * adoption").empty());
   CHECK(warnings("unit = \"months\"", "market * adoption").find("100×") == std::string::npos);
+}
+
+TEST_CASE("guardrails: a constant share typed as a percentage gets the same warning", "[guardrails]") {
+  const auto warnings = [](const std::string& input) {
+    std::string all;
+    for (const Warning& w : test::scenario("[inputs]\n" + input + "\n").warnings) all += w.str() + "\n";
+    return all;
+  };
+  CHECK_THAT(warnings("automation_share = { value = 50, source = \"t\" }"),
+             Contains("[inputs.automation_share]") && Contains("is named like a share or rate but is 50 with no unit") &&
+                 Contains("write the fraction (0.5)"));
+  CHECK_THAT(warnings("take = { value = 30, unit = \"share\", source = \"t\" }"),
+             Contains("has unit = \"share\", a fraction, but is 30"));
+  // A whole share (1), a fraction, a value with bounds or another unit: no warning.
+  for (const char* input : {"automation_share = { value = 1, source = \"t\" }", "automation_share = { value = 0.5, source = \"t\" }",
+                            "automation_share = { value = 50, bounds = [0, 100], source = \"t\" }",
+                            "churn_rate = { value = 12, unit = \"months\", source = \"t\" }"}) {
+    INFO(input);
+    CHECK(warnings(input).empty());
+  }
+}
+
+TEST_CASE("guardrails: a --set or a stress keeps the input's bounds and refuses a share typed as a percentage", "[guardrails][errors]") {
+  const Scenario s = test::scenario(
+      "[inputs]\nmarket = { value = 1e9, unit = \"CNY\", source = \"t\" }\n"
+      "bounded = { dist = \"uniform\", min = 0.2, max = 0.3, bounds = [0, 1], source = \"t\" }\n"
+      "pct = { dist = \"uniform\", min = 0.2, max = 0.3, format = \"percent\", source = \"t\" }\n"
+      "take_share = { dist = \"normal\", mean = 0.25, sd = 0.02, source = \"t\" }\n"
+      "taken = { dist = \"beta\", alpha = 10, beta = 10, source = \"t\" }\n"
+      "growth = { dist = \"normal\", mean = 0.2, sd = 0.05, unit = \"1/year\", source = \"t\" }\n"
+      "people = { dist = \"uniform\", min = 0.2, max = 0.3, source = \"t\" }\n"
+      "[formulas]\nm = \"market * bounded * pct * take_share * taken * (1 + growth) * people\"\n");
+  const auto refusal = [&](const std::string& spec) {
+    try {
+      (void)parse_override(spec, s);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // The input's bounds (written, or implied by format = "percent") hold for a replacement.
+  CHECK_THAT(refusal("bounded=25"), Contains("--set bounded=25: 25 lies outside `bounded`'s bounds = [0, 1]") &&
+                                        Contains("did you mean 0.25?") && Contains("keeps its input's bounds"));
+  CHECK_THAT(refusal("pct=25"), Contains("format = \"percent\" makes it a share") && Contains("did you mean 0.25?"));
+  CHECK_THAT(refusal("bounded=20 to 30"), Contains("leaves `bounded`'s bounds = [0, 1]") && Contains("did you mean 0.184–0.326"));
+  CHECK_THAT(refusal("bounded=1.2"), Contains("1.2 lies outside `bounded`'s bounds"));
+  // Without bounds: a share by its name or its standard beta law, replaced by values in [1, 100] at least 20× its median.
+  CHECK_THAT(refusal("take_share=25"), Contains("`take_share` is a fraction") && Contains("25 is 100× its median") &&
+                                           Contains("did you mean 0.25?") && Contains("bounds = [0, 100]"));
+  CHECK_THAT(refusal("take_share=20 to 30"), Contains("did you mean 0.184–0.326 (each number / 100)?"));
+  CHECK_THAT(refusal("taken=50"), Contains("`taken` is a fraction (beta(alpha=10, beta=10)") && Contains("did you mean 0.5?"));
+  CHECK_THAT(refusal("growth=30"), Contains("30 is 150× its median") && Contains("did you mean 0.3?"));
+  // What passes: fractions; growth 0.2 stressed to 2 (10×: 200% is a stress one may mean); a quantity that is not a
+  // share by name, unit or law; a replacement that states its own bounds.
+  for (const char* spec : {"bounded=0.5", "pct=0.3 to 0.5", "take_share=0.3", "taken=0.5", "growth=2", "people=25",
+                           "take_share={ value = 25, bounds = [0, 100] }", "bounded={ value = 25, bounds = [0, 100] }"}) {
+    INFO(spec);
+    CHECK(refusal(spec).empty());
+  }
+  // A replacement with its own bounds runs with them.
+  const Input own = parse_override("bounded={ value = 25, bounds = [0, 100] }", s);
+  REQUIRE(own.bounds);
+  CHECK(with_overrides(s, {own}).inputs.at(1).bounds->hi == 100);
+  // A stress in the file is refused the same way, at its key.
+  CHECK_THAT(error_of("[inputs]\ntake_share = { dist = \"normal\", mean = 0.25, sd = 0.02, source = \"t\" }\n"
+                      "[stress.typo]\ntake_share = 25\n"),
+             Contains("test.toml:4:1: error: [stress.typo.take_share]") && Contains("did you mean 0.25?"));
+  CHECK_THAT(error_of("[inputs]\nx = { dist = \"uniform\", min = 0.2, max = 0.3, bounds = [0, 1], source = \"t\" }\n"
+                      "[stress.up]\nx = { dist = \"uniform\", min = 20, max = 30 }\n"),
+             Contains("[stress.up.x]") && Contains("leaves `x`'s bounds = [0, 1]"));
+  // From the command line: exit 1, nothing run, on the shipped scenario whose share is a beta.
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/cells/cs_ecommerce.toml"), "--point", "--set",
+                                     "automation_share=50"});
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Contains("`automation_share` is a fraction") && Contains("did you mean 0.5?"));
 }
 
 TEST_CASE("guardrails: a growth rate typed as 30 for 30% is refused with the fraction it meant", "[guardrails][errors]") {

@@ -528,26 +528,35 @@ double mass_outside(const Distribution& d, const Bounds& b) {
   return below + above;
 }
 
+// Why `dist` (point `point`) leaves the bounds `b` that `what` names, with the likely fix where its values look like
+// percentages of a fraction's bounds (values 10–50 for a share); "" when the law and point stay inside.
+std::string bounds_problem(const Distribution& dist, double point, const Bounds& b, const std::string& what) {
+  const double outside = mass_outside(dist, b);
+  if (outside > 1e-6) {
+    const double lo = quantile(dist, 0.01), hi = quantile(dist, 0.99);
+    const bool percent_like = b.hi - b.lo <= 2 && b.contains(lo / 100) && b.contains(hi / 100);
+    if (const auto* c = std::get_if<Constant>(&dist))
+      return fmt::format("{:g} lies outside {}{}", c->value, what,
+                         percent_like ? fmt::format("; it looks like a percentage: did you mean {:g}?", c->value / 100) : "");
+    return fmt::format("{} leaves {}: {:.3g} of its probability lies outside (its P1–P99 is {:.3g}–{:.3g}){}",
+                       describe(dist), what, outside, lo, hi,
+                       percent_like ? fmt::format("; values {:.3g}–{:.3g} look like percentages: did you mean {:.3g}–{:.3g} "
+                                                  "(each of the law's numbers / 100)?",
+                                                  lo, hi, lo / 100, hi / 100)
+                                    : "");
+  }
+  if (!b.contains(point)) return fmt::format("point {:g} lies outside {}", point, what);
+  return "";
+}
+
 // An input's law and point must stay inside its bounds (a share in [0, 1]); a law that leaves them is refused with the
-// likely fix: values 10–50 for a share were typed as percentages.
+// likely fix.
 void check_within_bounds(const Input& in, const std::string& prefix) {
   const Bounds& b = *in.bounds;
   const std::string what = b.implied ? "its bounds: format = \"percent\" makes it a share, a fraction in [0, 1]"
                                      : fmt::format("its bounds = [{:g}, {:g}]", b.lo, b.hi);
-  const double outside = mass_outside(in.dist, b);
-  if (outside > 1e-6) {
-    const double lo = quantile(in.dist, 0.01), hi = quantile(in.dist, 0.99);
-    std::string hint;
-    if (b.hi - b.lo <= 2 && Bounds{b.lo, b.hi}.contains(lo / 100) && Bounds{b.lo, b.hi}.contains(hi / 100))
-      hint = fmt::format("; values {:.3g}–{:.3g} look like percentages: did you mean {:.3g}–{:.3g} (each of the law's "
-                         "numbers / 100)?",
-                         lo, hi, lo / 100, hi / 100);
-    throw ScenarioError(in.where, prefix,
-                        fmt::format("{} leaves {}: {:.3g} of its probability lies outside (its P1–P99 is {:.3g}–{:.3g}){}",
-                                    describe(in.dist), what, outside, lo, hi, hint));
-  }
-  if (!b.contains(in.point))
-    throw ScenarioError(in.where, prefix, fmt::format("point {:g} lies outside {}", in.point, what));
+  if (const std::string why = bounds_problem(in.dist, in.point, b, what); !why.empty())
+    throw ScenarioError(in.where, prefix, why);
 }
 
 }  // namespace
@@ -649,28 +658,6 @@ Input with_parameters(const std::string& name, const toml::node& original, const
   return parse_input(name, at, merged, ctx, section);
 }
 
-std::string replacement_problem(const Input& base, const Input& replacement) {
-  const auto* c = std::get_if<Constant>(&replacement.dist);
-  if (!c) return "";
-  const double x = c->value;
-  const std::string name = base.name;
-  if (std::holds_alternative<Bernoulli>(base.dist)) {
-    if (x == 0 || x == 1) return "";
-    return fmt::format("`{}` is an event ({}): {:g} is not one of its values, 0 and 1; to change its probability write "
-                       "{}.p={:g}; to fix the event write {}=0 (it does not happen) or {}=1 (it does)",
-                       name, describe(base.dist), x, name, x, name, name);
-  }
-  const bool count = std::holds_alternative<Binomial>(base.dist) || std::holds_alternative<Poisson>(base.dist);
-  if (count && (x < 0 || x != std::floor(x)))
-    return fmt::format("`{}` is a count ({}): {:g} is not a whole number ≥ 0; to change its law's parameter write "
-                       "{}.{}={:g}",
-                       name, describe(base.dist), x, name, std::holds_alternative<Poisson>(base.dist) ? "mean" : "p", x);
-  if (const auto* d = std::get_if<Discrete>(&base.dist))
-    if (std::find(d->values.begin(), d->values.end(), x) == d->values.end())
-      return fmt::format("`{}` takes only its listed values ({}): {:g} is not one of them", name, describe(base.dist), x);
-  return "";
-}
-
 namespace {
 
 // Words that name a fraction (a share, a rate, a probability) in an input's name, matched as whole `_`-separated parts.
@@ -678,7 +665,87 @@ const std::vector<std::string> k_fraction_words = {"share", "shares", "pct", "pe
                                                    "rate", "adoption", "penetration", "probability", "prob", "automation",
                                                    "margin", "churn", "conversion", "growth", "cagr", "dilution"};
 
+// True when a `_`- or `.`-separated part of `name` is one of k_fraction_words (case ignored).
+bool named_like_fraction(const std::string& name) {
+  std::string part;
+  for (const char c : name + "_") {
+    if (c == '_' || c == '.') {
+      if (std::find(k_fraction_words.begin(), k_fraction_words.end(), part) != k_fraction_words.end()) return true;
+      part.clear();
+    } else {
+      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return false;
+}
+
+// Why `replacement` (no bounds of its own) cannot stand for the fraction `base`: a share (P1–P99 in [0, 1], a share
+// by its name, its unit or its standard beta law) replaced by values in [1, 100] is a percentage typed as a number,
+// which makes every product with it 100× too large; "" otherwise.
+std::string percent_for_fraction(const Input& base, const Input& replacement) {
+  const Distribution& d = base.dist;
+  if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
+      std::holds_alternative<Discrete>(d))
+    return "";
+  double b1 = 0, b99 = 0, r1 = 0, r99 = 0;
+  try {
+    b1 = quantile(d, 0.01);
+    b99 = quantile(d, 0.99);
+    r1 = quantile(replacement.dist, 0.01);
+    r99 = quantile(replacement.dist, 0.99);
+  } catch (const std::exception&) {
+    return "";  // (each law was checked as it was read)
+  }
+  const auto* beta = std::get_if<Beta>(&d);
+  const bool share = named_like_fraction(base.name) || fraction_unit(base.unit) == FractionUnit::fraction ||
+                     (beta && !beta->scaled());
+  if (!(share && b1 >= 0 && b99 <= 1 && r1 >= 1 && r99 <= 100 && r99 > 1)) return "";
+  // At least 20× the base's median (a share of 0.25 stressed to 5 for 5%); growth 0.2 stressed to 2 (10×) may mean 200%.
+  const double ratio = median(replacement.dist) / median(d);
+  if (!(ratio >= 20)) return "";
+  const auto* c = std::get_if<Constant>(&replacement.dist);
+  const std::string values =
+      c ? fmt::format("{:g}", c->value) : fmt::format("{} (P1–P99 {:.3g}–{:.3g})", describe(replacement.dist), r1, r99);
+  const std::string meant =
+      c ? fmt::format("{:g}", c->value / 100) : fmt::format("{:.3g}–{:.3g} (each number / 100)", r1 / 100, r99 / 100);
+  return fmt::format("`{}` is a fraction ({}, P1–P99 {:.3g}–{:.3g}) and its replacement {} is {:.0f}× its median: a "
+                     "percentage typed as a number makes every product with it 100× too large; did you mean {}? If "
+                     "these values are meant, give the replacement its own bounds (a table: {{ ..., bounds = [0, 100] }})",
+                     base.name, describe(d), b1, b99, values, ratio, meant);
+}
+
 }  // namespace
+
+std::string replacement_problem(const Input& base, const Input& replacement) {
+  const std::string name = base.name;
+  if (const auto* c = std::get_if<Constant>(&replacement.dist)) {
+    const double x = c->value;
+    if (std::holds_alternative<Bernoulli>(base.dist)) {
+      if (x == 0 || x == 1) return "";
+      return fmt::format("`{}` is an event ({}): {:g} is not one of its values, 0 and 1; to change its probability "
+                         "write {}.p={:g}; to fix the event write {}=0 (it does not happen) or {}=1 (it does)",
+                         name, describe(base.dist), x, name, x, name, name);
+    }
+    const bool count = std::holds_alternative<Binomial>(base.dist) || std::holds_alternative<Poisson>(base.dist);
+    if (count && (x < 0 || x != std::floor(x)))
+      return fmt::format("`{}` is a count ({}): {:g} is not a whole number ≥ 0; to change its law's parameter write "
+                         "{}.{}={:g}",
+                         name, describe(base.dist), x, name, std::holds_alternative<Poisson>(base.dist) ? "mean" : "p", x);
+    if (const auto* d = std::get_if<Discrete>(&base.dist))
+      if (std::find(d->values.begin(), d->values.end(), x) == d->values.end())
+        return fmt::format("`{}` takes only its listed values ({}): {:g} is not one of them", name, describe(base.dist), x);
+  }
+  if (replacement.bounds) return "";  // it states its own (its law was checked against them as it was read)
+  if (base.bounds) {                  // the input's bounds hold for whatever replaces it
+    const Bounds& b = *base.bounds;
+    const std::string what =
+        b.implied ? fmt::format("`{}`'s bounds (its format = \"percent\" makes it a share, a fraction in [0, 1])", name)
+                  : fmt::format("`{}`'s bounds = [{:g}, {:g}]", name, b.lo, b.hi);
+    const std::string why = bounds_problem(replacement.dist, replacement.point, b, what);
+    return why.empty() ? "" : why + "; a replacement keeps its input's bounds unless it gives its own (a table with `bounds`)";
+  }
+  return percent_for_fraction(base, replacement);
+}
 
 FractionUnit fraction_unit(const std::string& unit) {
   std::string u;
@@ -695,47 +762,47 @@ bool looks_like_percent(const Input& in, double p1, double p99) {
   if (in.bounds || in.format != NumberStyle::automatic) return false;
   const bool fraction_named_unit = fraction_unit(in.unit) == FractionUnit::fraction;
   if (!in.unit.empty() && !fraction_named_unit) return false;
-  if (!(p1 >= 1 && p99 <= 100 && p99 > p1)) return false;
-  if (fraction_named_unit) return true;
-  std::string part;
-  for (const char c : in.name + "_") {
-    if (c == '_' || c == '.') {
-      if (std::find(k_fraction_words.begin(), k_fraction_words.end(), part) != k_fraction_words.end()) return true;
-      part.clear();
-    } else {
-      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return false;
+  // A law's P1–P99 within [1, 100]; a constant's one value above 1 (a share of exactly 1 is whole, not 1%).
+  if (!(p1 >= 1 && p99 <= 100 && (p99 > p1 || p1 > 1))) return false;
+  return fraction_named_unit || named_like_fraction(in.name);
 }
 
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
                                                       "mark it as an assumption with its reason"});
-  if (!std::holds_alternative<Constant>(in.dist)) {
-    double lo = 0, hi = 0;
-    try {
-      lo = quantile(in.dist, 0.01);
-      hi = quantile(in.dist, 0.99);
-    } catch (const std::exception&) {
-      return;  // parse_input refused laws whose quantiles fail; a stress's law is checked the same way
-    }
-    if ((in.point < lo || in.point > hi) && in.point_note.empty())  // a `point_note` says why it is right
-      out.push_back({in.where, section + "." + in.name,
-                     fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point,
-                                 lo, hi, describe(in.dist))});
-    if (looks_like_percent(in, lo, hi)) {
-      const std::string range = fmt::format("{:.3g}–{:.3g} (P1–P99)", lo, hi);
-      const std::string what = in.unit.empty()
-                                   ? "is named like a share or rate but its values run " + range + " with no unit"
-                                   : "has unit = \"" + in.unit + "\", a fraction, but its values run " + range;
+  if (const auto* c = std::get_if<Constant>(&in.dist)) {
+    if (looks_like_percent(in, c->value, c->value)) {
+      const std::string what = in.unit.empty() ? fmt::format("is named like a share or rate but is {:g} with no unit", c->value)
+                                               : fmt::format("has unit = \"{}\", a fraction, but is {:g}", in.unit, c->value);
       out.push_back({in.where, section + "." + in.name,
                      fmt::format("`{}` {}: a percentage typed as a number makes every product with it 100× too large; "
-                                 "write the fraction ({:.3g}–{:.3g}) and `format = \"percent\"` (which also bounds it to "
-                                 "[0, 1]), or give it {} `bounds` if these values are meant",
-                                 in.name, what, lo / 100, hi / 100, in.unit.empty() ? "a `unit` or" : "another `unit` or")});
+                                 "write the fraction ({:g}) and `format = \"percent\"` (which also bounds it to [0, 1]), "
+                                 "or give it {} `bounds` if this value is meant",
+                                 in.name, what, c->value / 100, in.unit.empty() ? "a `unit` or" : "another `unit` or")});
     }
+    return;
+  }
+  double lo = 0, hi = 0;
+  try {
+    lo = quantile(in.dist, 0.01);
+    hi = quantile(in.dist, 0.99);
+  } catch (const std::exception&) {
+    return;  // parse_input refused laws whose quantiles fail; a stress's law is checked the same way
+  }
+  if ((in.point < lo || in.point > hi) && in.point_note.empty())  // a `point_note` says why it is right
+    out.push_back({in.where, section + "." + in.name,
+                   fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point, lo,
+                               hi, describe(in.dist))});
+  if (looks_like_percent(in, lo, hi)) {
+    const std::string range = fmt::format("{:.3g}–{:.3g} (P1–P99)", lo, hi);
+    const std::string what = in.unit.empty() ? "is named like a share or rate but its values run " + range + " with no unit"
+                                             : "has unit = \"" + in.unit + "\", a fraction, but its values run " + range;
+    out.push_back({in.where, section + "." + in.name,
+                   fmt::format("`{}` {}: a percentage typed as a number makes every product with it 100× too large; "
+                               "write the fraction ({:.3g}–{:.3g}) and `format = \"percent\"` (which also bounds it to "
+                               "[0, 1]), or give it {} `bounds` if these values are meant",
+                               in.name, what, lo / 100, hi / 100, in.unit.empty() ? "a `unit` or" : "another `unit` or")});
   }
 }
 

@@ -22,8 +22,9 @@ extern const std::vector<std::string> k_common_keys;
 [[nodiscard]] Input with_parameters(const std::string& name, const toml::node& original, const toml::table& changes,
                                     const toml::key& at, const FileLocator& ctx, const std::string& section);
 
-/// Why `replacement` cannot stand for `base` (a value outside an event's or a count's support: --set failed=0.4 on a
-/// bernoulli), with the form that does what was meant; "" when it can.
+/// Why `replacement` (a --set or a stress) cannot stand for `base`, with the form that does what was meant; "" when it
+/// can: a value outside an event's or a count's support (--set failed=0.4 on a bernoulli), a law leaving the base's
+/// bounds (kept unless the replacement gives its own), or a share replaced by values in [1, 100] (--set share=25).
 [[nodiscard]] std::string replacement_problem(const Input& base, const Input& replacement);
 
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.

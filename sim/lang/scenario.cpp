@@ -1295,7 +1295,8 @@ Input parse_override(const std::string& spec, const Scenario& s) {
   }
   const FileLocator ctx("--set");
   const auto finish = [&](Input in) {
-    if (const std::string why = replacement_problem(*base, in); !why.empty()) throw usage(why);
+    if (const std::string why = replacement_problem(*base, in); !why.empty())
+      throw UsageError(fmt::format("--set {}: {}", spec, why));  // (the problem names its fix)
     in.source = "--set " + spec;
     return in;
   };
@@ -1345,6 +1346,7 @@ Scenario with_overrides(const Scenario& base, const std::vector<Input>& override
         in.dist = o.dist;
         in.point = o.point;
         in.source = o.source;
+        if (o.bounds) in.bounds = o.bounds;  // a replacement that states its own bounds
       }
   s.warnings.clear();
   return s;
