@@ -90,6 +90,33 @@ TEST_CASE("guardrails: a unit that says share or percent does not silence the 10
     INFO(formula);
     CHECK(warnings("unit = \"percent\"", formula).empty());
   }
+  // Through formulas: one that carries the percentage unscaled (a sum, a min, a multiple) is in percent too, and so is
+  // one whose written unit is "%"; one that divides it by 100 is a fraction.
+  const auto through = [](const std::string& formulas) {
+    std::string all;
+    const std::string text = "[inputs]\nadoption = { dist = \"uniform\", min = 20, max = 30, unit = \"%\", source = \"t\" }\n"
+                             "share = { dist = \"uniform\", min = 0.2, max = 0.3, source = \"t\" }\n"
+                             "market = { value = 1e9, unit = \"CNY\", source = \"t\" }\n[formulas]\n" + formulas;
+    for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
+    return all;
+  };
+  CHECK_THAT(through("eff = \"adoption + 5\"\nm = \"market * min(eff, 28) * 2\"\n"),
+             Contains("[formulas.m]") && Contains("`eff` is in percent (\"adoption + 5\" carries a value in percent") &&
+                 Contains("makes `m` 100× off") && Contains("divide by 100 where the percentage enters `eff`"));
+  CHECK_THAT(through("eff = \"adoption + 5\"\ntwice = \"max(eff, 10) * 2\"\nm = \"market * twice\"\n"),
+             Contains("`twice` is in percent"));
+  CHECK_THAT(through("shown = { expr = \"share * 100\", unit = \"%\" }\nm = \"market * shown\"\n"),
+             Contains("`shown` has unit = \"%\", a label") && Contains("makes `m` 100× off"));
+  for (const char* formulas : {"frac = \"adoption / 100\"\nm = \"market * frac\"\n",
+                               "eff = \"adoption + 5\"\nm = \"market * eff * 0.01\"\n",
+                               "eff = \"adoption + 5\"\nm = \"if(eff > 25, market, 0)\"\n"}) {
+    INFO(formulas);
+    CHECK(through(formulas).find("100× off") == std::string::npos);
+  }
+  // (`adoption * share` is itself reported, at `mixed`, not again through it.)
+  const std::string mixed = through("mixed = \"adoption * share\"\nm = \"market * mixed\"\n");
+  CHECK_THAT(mixed, Contains("[formulas.mixed]"));
+  CHECK(mixed.find("[formulas.m]") == std::string::npos);
   // Other units (people, months) are counts and times: left alone.
   CHECK(warnings("unit = \"people\"", "market * adoption").empty());
   CHECK(warnings("unit = \"months\"", "market * adoption").find("100×") == std::string::npos);

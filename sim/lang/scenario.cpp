@@ -1153,7 +1153,8 @@ void ScenarioParser::dimensions() {
 }
 
 // True when the reference `ref` (below the ancestors `path`, outermost first) multiplies or divides another quantity
-// with no division by 100 (or product with 0.01) along its chain of products and quotients.
+// with no division by 100 (or product with 0.01) along its chain of products, quotients and the operations its value
+// passes through (a sign, a sum, min, max, abs, clamp, a branch of if).
 bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
   const auto is = [](const Expr& e, double v) { return e.kind == Expr::Kind::number && e.number == v; };
   bool multiplies = false;
@@ -1170,22 +1171,89 @@ bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
       if (is(p.args[1], 100)) return false;
       const Expr& other = &p.args[0] == child ? p.args[1] : p.args[0];
       if (other.kind != Expr::Kind::number) multiplies = true;
-    } else if (p.op != OpCode::neg && p.op != OpCode::copy) {
-      break;
+    } else if (p.op == OpCode::select) {
+      if (child == &p.args[0]) break;  // the condition, not a value the branch passes on
+    } else if (p.op != OpCode::neg && p.op != OpCode::copy && p.op != OpCode::add && p.op != OpCode::sub &&
+               p.op != OpCode::min && p.op != OpCode::max && p.op != OpCode::abs && p.op != OpCode::clamp) {
+      break;  // (the value passes through a sign, a sum, a min or max, an abs, a clamp or a branch)
     }
     child = &p;
   }
   return multiplies;
 }
 
-// An input in percent (unit = "%": a label, so 25 multiplies as 25) that a formula multiplies or divides by with no
-// division by 100: the formula is 100× off. One warning per formula and input, at the formula.
+// True when `e` carries a value in percent: a name in `percent`, or a sum, difference, min, max, clamp, branch or sign
+// of one, or one times or divided by a number other than the 1/100 that would make it a fraction (`pct * 2`, not
+// `pct / 100` nor `pct * share`, which is a product lint_percent_uses reports).
+bool percent_valued(const Expr& e, const std::map<std::string, std::string>& percent) {
+  const auto is = [](const Expr& x, double v) { return x.kind == Expr::Kind::number && x.number == v; };
+  const auto any_of = [&](std::size_t from) {
+    for (std::size_t i = from; i < e.args.size(); ++i)
+      if (percent_valued(e.args[i], percent)) return true;
+    return false;
+  };
+  if (e.kind == Expr::Kind::ref) return percent.count(e.name) > 0;
+  if (e.kind != Expr::Kind::op) return false;
+  switch (e.op) {
+    case OpCode::copy: case OpCode::add: case OpCode::sub: case OpCode::neg: case OpCode::min: case OpCode::max:
+    case OpCode::abs: case OpCode::clamp:
+      return any_of(0);
+    case OpCode::select:
+      return any_of(1);  // (args[0] is the condition)
+    case OpCode::mul: {
+      bool carries = false;
+      for (const Expr& a : e.args) {
+        if (a.kind == Expr::Kind::number) {
+          if (is(a, 0.01)) return false;
+        } else if (percent_valued(a, percent)) {
+          carries = true;
+        } else {
+          return false;
+        }
+      }
+      return carries;
+    }
+    case OpCode::div:
+      return e.args[1].kind == Expr::Kind::number && !is(e.args[1], 100) && percent_valued(e.args[0], percent);
+    default:
+      return false;
+  }
+}
+
+// A value in percent (an input with unit = "%": a label, so 25 multiplies as 25; a formula with that unit written, or
+// carrying such an input unscaled: `adoption + 5`) that a formula multiplies or divides by with no division by 100:
+// the formula is 100× off. One warning per formula and value, at the formula.
 void lint_percent_uses(const Scenario& s, std::vector<Warning>& out) {
-  std::set<std::string> percent;
+  struct Why {
+    std::string is, fix;  // why the value is in percent; the other way to mend a product with it
+  };
+  std::map<std::string, Why> why_percent;
+  std::map<std::string, std::string> percent;  // (the names, for percent_valued)
+  const auto add = [&](const std::string& name, Why why) {
+    percent.emplace(name, why.is);
+    why_percent.emplace(name, std::move(why));
+  };
+  const auto as_fraction = [](const std::string& name) {
+    return fmt::format("give `{}` as a fraction (0.25 for 25%) with `format = \"percent\"` instead of the unit", name);
+  };
   for (const Input& in : s.inputs)
     if (!in.linked && in.format == NumberStyle::automatic && fraction_unit(in.unit) == FractionUnit::percent)
-      percent.insert(in.name);
+      add(in.name, {fmt::format("has unit = \"{}\", a label", in.unit), as_fraction(in.name)});
   if (percent.empty()) return;
+  for (bool grew = true; grew;) {  // formulas in percent, through one another in any order
+    grew = false;
+    for (const Formula& f : s.formulas) {
+      if (f.linked || f.role != FormulaRole::variable || percent.count(f.name)) continue;
+      if (!f.unit_inferred && f.format == NumberStyle::automatic && fraction_unit(f.unit) == FractionUnit::percent)
+        add(f.name, {fmt::format("has unit = \"{}\", a label", f.unit), as_fraction(f.name)});
+      else if (percent_valued(f.expr, percent))
+        add(f.name, {fmt::format("is in percent (\"{}\" carries a value in percent, unscaled)", excerpt(f.text)),
+                     fmt::format("divide by 100 where the percentage enters `{}`", f.name)});
+      else
+        continue;
+      grew = true;
+    }
+  }
   for (const Formula& f : s.formulas) {
     if (f.linked) continue;
     std::vector<std::string> flagged;
@@ -1202,15 +1270,12 @@ void lint_percent_uses(const Scenario& s, std::vector<Warning>& out) {
       path.pop_back();
     };
     visit(f.expr);
-    for (const std::string& name : flagged) {
-      const auto in = std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& i) { return i.name == name; });
+    for (const std::string& name : flagged)
       out.push_back({f.where, f.key(),
-                     fmt::format("`{}` has unit = \"{}\", a label: the arithmetic takes its values as written (25, not "
-                                 "0.25), and \"{}\" multiplies or divides by it with no division by 100, which makes "
-                                 "`{}` 100× off; write `{} / 100` there, or give `{}` as a fraction (0.25 for 25%) with "
-                                 "`format = \"percent\"` instead of the unit",
-                                 name, in->unit, excerpt(f.text), f.name, name, name)});
-    }
+                     fmt::format("`{}` {}: the arithmetic takes its values as written (25, not 0.25), and \"{}\" "
+                                 "multiplies or divides by it with no division by 100, which makes `{}` 100× off; write "
+                                 "`{} / 100` there, or {}",
+                                 name, why_percent.at(name).is, excerpt(f.text), f.name, name, why_percent.at(name).fix)});
   }
 }
 
