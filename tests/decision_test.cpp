@@ -111,6 +111,77 @@ TEST_CASE("decision: the same bits on 1, 2 and 8 threads", "[decision]") {
   }
 }
 
+TEST_CASE("decision: a block's sums are add()'s row by row, bit for bit (2 and 3 options, skipped rows, groups)", "[decision]") {
+  for (const std::size_t k : {std::size_t{2}, std::size_t{3}}) {
+    INFO(k << " options");
+    const std::vector<std::size_t> cells = {5, 12};
+    DecisionSums rows(std::vector<double>(k, 0.25), cells), block(std::vector<double>(k, 0.25), cells);
+    constexpr std::size_t n = 301;
+    std::vector<std::vector<double>> value(k, std::vector<double>(n));
+    std::vector<std::vector<std::uint32_t>> cell(cells.size(), std::vector<std::uint32_t>(n));
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t j = 0; j < k; ++j) value[j][r] = std::sin(1.7 * static_cast<double>(r * (j + 1)) + 0.3) * 1e3 / 7;
+      for (std::size_t p = 0; p < cells.size(); ++p) cell[p][r] = static_cast<std::uint32_t>(((r / 2) * 7 + p) % cells[p]);
+    }
+    value[k - 1][17] = std::nan("");  // two skipped rows
+    value[0][200] = INFINITY;
+    std::vector<double> v(k);
+    std::vector<std::uint32_t> c(cells.size());
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t j = 0; j < k; ++j) v[j] = value[j][r];
+      for (std::size_t p = 0; p < cells.size(); ++p) c[p] = cell[p][r];
+      rows.add(v, c, static_cast<unsigned>((1 + r) & 1U));
+    }
+    std::vector<const double*> vp;
+    for (const auto& x : value) vp.push_back(x.data());
+    std::vector<const std::uint32_t*> cp;
+    for (const auto& x : cell) cp.push_back(x.data());
+    block.add_block(vp, cp, n, 1);
+    CHECK(block.count() == rows.count());
+    CHECK(block.skipped() == 2);
+    CHECK(rows.skipped() == 2);
+    for (std::size_t j = 0; j < k; ++j) {
+      CHECK(block.sum(j) == rows.sum(j));
+      CHECK(block.sum2(j) == rows.sum2(j));
+      CHECK(block.best(j) == rows.best(j));
+      CHECK(block.regret(j) == rows.regret(j));
+      CHECK(block.regret2(j) == rows.regret2(j));
+    }
+    std::size_t filled = 0;
+    for (std::size_t p = 0; p < cells.size(); ++p)
+      for (unsigned h = 0; h < 2; ++h)
+        for (std::size_t i = 0; i < cells[p]; ++i) {
+          const auto a = block.cell(p, h, i), b = rows.cell(p, h, i);
+          CHECK(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+          filled += a[0] > 0;
+        }
+    CHECK(filled == 2 * (5 + 12));  // every cell of both halves saw rows
+  }
+}
+
+TEST_CASE("decision: the sweep evaluates only the formulas the options need, to the same values", "[decision]") {
+  std::string text = k_invest;
+  text.insert(text.find("[decision]"), "spare = { expr = \"exp(a / price) * b + price\", unit = \"USD\" }\n"
+                                       "more = { expr = \"spare * 2\", unit = \"USD\" }\n");
+  const Scenario s = test::scenario(text);
+  const Plan plan(s);
+  const std::vector<std::uint32_t> options = {static_cast<std::uint32_t>(plan.index("invest")),
+                                              static_cast<std::uint32_t>(plan.index("pass"))};
+  std::vector<std::uint32_t> every = options;
+  every.push_back(static_cast<std::uint32_t>(plan.index("more")));
+  const std::vector<Instruction> all = plan.code_for(every);
+  const std::vector<Instruction> some = plan.code_for(options);
+  CHECK(!some.empty());
+  CHECK(some.size() + 5 <= all.size());  // (÷, exp, ×, +, ×: what only `spare` and `more` need, skipped)
+  for (const Instruction& in : some) CHECK(in.dst != plan.index("more"));
+  Workspace full = plan.workspace(1000), part = plan.workspace(1000);
+  plan.evaluate(full, 3, 1000, 0, 1000);
+  plan.draw(part, 3, 1000, 0, 1000);
+  plan.compute(part, 1000, some);
+  for (const std::uint32_t o : options) CHECK((full.col(o) == part.col(o)).all());
+  CHECK(std::isfinite(full.col(static_cast<Eigen::Index>(plan.index("more")))(0)));
+}
+
 TEST_CASE("decision: errors in the decision section locate the key and say what is allowed", "[decision][scenario]") {
   const auto error = [](const std::string& decision) {
     const std::string text = "[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, unit = \"USD\" }\nk = { value = 2, unit = \"years\" }\n"

@@ -29,17 +29,19 @@ struct Binning {
   std::size_t cells = 1;
 };
 
-// The number of edges ≤ x (std::upper_bound's offset), by a binary search whose steps are arithmetic, not branches
-// (a bin is as likely as any other, so a branch would be mispredicted half the time); NaN gives 0.
-std::uint32_t branchless_rank(const std::vector<double>& e, double x) {
-  std::size_t lo = 0, n = e.size();
-  if (n == 0) return 0;
-  while (n > 1) {
+// out[r] = the number of edges ≤ x[r] (std::upper_bound's offset; NaN gives 0) for each of `rows` values: a binary
+// search whose steps are arithmetic, not branches (a bin is as likely as any other, so a branch would be mispredicted
+// half the time), taken step by step for all rows (the rows' loads overlap instead of chaining within each row).
+void rank_all(const std::vector<double>& e, const double* x, std::size_t rows, std::uint32_t* out) {
+  std::fill(out, out + rows, 0U);
+  if (e.empty()) return;
+  for (std::size_t n = e.size(); n > 1;) {
     const std::size_t half = n / 2;
-    lo += half * static_cast<std::size_t>(e[lo + half - 1] <= x);
+    const double* at = e.data() + half - 1;
+    for (std::size_t r = 0; r < rows; ++r) out[r] += static_cast<std::uint32_t>(half) * (at[out[r]] <= x[r]);
     n -= half;
   }
-  return static_cast<std::uint32_t>(lo + static_cast<std::size_t>(e[lo] <= x));
+  for (std::size_t r = 0; r < rows; ++r) out[r] += static_cast<std::uint32_t>(e[out[r]] <= x[r]);
 }
 
 }  // namespace
@@ -82,6 +84,7 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
   std::vector<double> shift;
   for (const std::uint32_t o : options) shift.push_back(std::isfinite(point[o]) ? point[o] : 0.0);
 
+  const std::vector<Instruction> code = plan.code_for(options);  // (the questions' inputs are drawn: no formula)
   const std::uint64_t blocks = (n + k_block_size - 1) / k_block_size;
   const std::uint64_t nb = std::max<std::uint64_t>(1, std::min(k_decision_batches, blocks));
   std::vector<DecisionSums> batch(nb, DecisionSums(shift, cells));
@@ -89,32 +92,39 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
   arena.execute([&] {
     tbb::parallel_for(std::uint64_t{0}, nb, [&](std::uint64_t b) {
       Workspace ws = plan.workspace(k_block_size);
-      std::vector<double> value(options.size());
-      std::vector<std::uint32_t> cell(bins.size());
-      std::vector<std::uint32_t> bin(binned.size() * k_block_size);
+      std::vector<std::uint32_t> bin(binned.size() * k_block_size), grouped(bins.size() * k_block_size);
+      std::vector<const double*> value(options.size());
+      std::vector<const std::uint32_t*> cell(bins.size());
       DecisionSums& sums = batch[b];
       for (std::uint64_t blk = b * blocks / nb; blk < (b + 1) * blocks / nb; ++blk) {
         if (cancelled()) return;  // Interrupted is thrown below
         const std::uint64_t first = blk * k_block_size;
         const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
-        plan.evaluate(ws, seed, samples, first, rows);
-        // Each binned input's bin per row (column by column), then each question's cell from its inputs' bins.
+        plan.draw(ws, seed, samples, first, rows);
+        plan.compute(ws, rows, code);
+        // Each binned input's bin per row, then each question's cell from its inputs' bins (a single input's cell is
+        // its bin), column by column; the sums take the block whole.
         for (std::size_t i = 0; i < binned.size(); ++i) {
           const double* x = ws.col(static_cast<Eigen::Index>(binned[i].slot)).data();
           const std::vector<double>& e = binned[i].edges;
-          std::uint32_t* out = bin.data() + i * k_block_size;
-          for (std::size_t r = 0; r < rows; ++r) out[r] = branchless_rank(e, x[r]);
+          rank_all(e, x, rows, bin.data() + i * k_block_size);
         }
-        for (std::size_t r = 0; r < rows; ++r) {
-          const auto row = static_cast<Eigen::Index>(r);
-          for (std::size_t k = 0; k < options.size(); ++k) value[k] = ws(row, static_cast<Eigen::Index>(options[k]));
-          for (std::size_t q = 0; q < bins.size(); ++q) {
-            std::size_t c = 0;
-            for (const std::size_t i : bins[q].binned) c = c * bins[q].bins + bin[i * k_block_size + r];
-            cell[q] = static_cast<std::uint32_t>(c);
+        for (std::size_t q = 0; q < bins.size(); ++q) {
+          const std::vector<std::size_t>& in = bins[q].binned;
+          if (in.size() == 1) {
+            cell[q] = bin.data() + in[0] * k_block_size;
+            continue;
           }
-          sums.add(value, cell, static_cast<unsigned>((first + r) & 1U));
+          std::uint32_t* out = grouped.data() + q * k_block_size;
+          std::fill(out, out + rows, 0U);
+          for (const std::size_t i : in) {
+            const std::uint32_t* x = bin.data() + i * k_block_size;
+            for (std::size_t r = 0; r < rows; ++r) out[r] = out[r] * bins[q].bins + x[r];
+          }
+          cell[q] = out;
         }
+        for (std::size_t k = 0; k < options.size(); ++k) value[k] = ws.col(static_cast<Eigen::Index>(options[k])).data();
+        sums.add_block(value, cell, rows, static_cast<unsigned>(first & 1U));
       }
     });
   });

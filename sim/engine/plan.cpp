@@ -189,6 +189,27 @@ void Plan::evaluate(Workspace& ws, std::uint64_t seed, std::uint64_t samples, st
 
 void Plan::compute(Workspace& ws, std::size_t n) const { execute(code_, ws, n); }
 
+std::vector<Instruction> Plan::code_for(std::span<const std::uint32_t> targets) const {
+  // Backward over the code: an instruction is kept when a later kept one (or a target) reads its slot before another
+  // instruction writes it; its arguments are then read.
+  std::vector<bool> live(slots_, false);
+  for (const std::uint32_t t : targets) live.at(t) = true;
+  std::vector<bool> keep(code_.size(), false);
+  for (std::size_t i = code_.size(); i-- > 0;) {
+    const Instruction& in = code_[i];
+    if (!live[in.dst]) continue;
+    keep[i] = true;
+    live[in.dst] = false;
+    for (std::uint32_t a = 0; a < in.nargs; ++a) live[in.args[a]] = true;
+  }
+  std::vector<Instruction> code;
+  for (std::size_t i = 0; i < code_.size(); ++i)
+    if (keep[i]) code.push_back(code_[i]);
+  return code;
+}
+
+void Plan::compute(Workspace& ws, std::size_t n, const std::vector<Instruction>& code) const { execute(code, ws, n); }
+
 void Plan::draw_mc(Workspace& ws, std::uint64_t seed, std::uint64_t first, std::size_t n) const {
   for (std::size_t i = 0; i < samplers_.size(); ++i) {
     const std::span<double> col(ws.col(static_cast<Eigen::Index>(i)).data(), n);

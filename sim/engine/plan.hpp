@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include <array>
+#include <span>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -84,6 +85,10 @@ class Plan {
   [[nodiscard]] const Design& design() const noexcept { return design_; }
   /// The second half: every untimed formula evaluated from the input columns as they are.
   void compute(Workspace& ws, std::size_t n) const;
+  /// The untimed formulas' instructions that the variable slots `targets` depend on, in order (the rest skipped).
+  [[nodiscard]] std::vector<Instruction> code_for(std::span<const std::uint32_t> targets) const;
+  /// compute() of only `code` (from code_for): the targets' columns get the same bits as compute() gives them.
+  void compute(Workspace& ws, std::size_t n, const std::vector<Instruction>& code) const;
   /// True when some inputs are correlated ([correlations]).
   [[nodiscard]] bool has_correlations() const noexcept { return !copulas_.empty(); }
   /// Slots of the inputs (0 .. inputs − 1).

@@ -78,6 +78,70 @@ void DecisionSums::add(std::span<const double> value, std::span<const std::uint3
   }
 }
 
+void DecisionSums::add_block(std::span<const double* const> value, std::span<const std::uint32_t* const> cell,
+                             std::size_t rows, unsigned first_half) {
+  const std::size_t k = shift_.size(), mm = k - 1, width = cell_width();
+  if (value.size() != k || cell.size() != cells_.size()) throw std::invalid_argument("DecisionSums::add_block: layout");
+  w_.resize(rows * k);
+  counted_.assign(rows, 0);
+  double* g = global_.data();
+  // The global sums row by row (as add()), keeping each row's W_k for the cells.
+  for (std::size_t r = 0; r < rows; ++r) {
+    bool finite = true;
+    for (std::size_t i = 0; i < k; ++i) finite = finite && std::isfinite(value[i][r]);
+    if (!finite) {
+      ++skipped_;
+      continue;
+    }
+    counted_[r] = 1;
+    double* w = w_.data() + r * k;
+    g[0] += 1;
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      const double x = value[i][r] - shift_[i];
+      g[1 + i] += x;
+      g[1 + k + i] += x * x;
+      w[i] = value[i][r] - value[0][r];
+      if (value[i][r] > value[best][r]) best = i;
+    }
+    const double m = w[best];
+    g[1 + 2 * k + best] += 1;
+    for (std::size_t i = 0; i < k; ++i) {
+      const double d = m - w[i];
+      g[1 + 3 * k + i] += d;
+      g[1 + 4 * k + i] += d * d;
+    }
+  }
+  // Then each partition's cells, rows in order (a cell's sums take the same terms in the same order as add()'s).
+  for (std::size_t p = 0; p < cells_.size(); ++p) {
+    double* base = cell_sums_.data() + offset_[p];
+    const std::uint32_t* at = cell[p];
+    const std::size_t n = cells_[p];
+    if (k == 2) {  // one difference W_1: count, Σ W_1, Σ W_1² (the usual invest-or-pass decision)
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (counted_[r] == 0) continue;
+        double* c = base + (((first_half + r) & 1U) * n + at[r]) * 3;
+        const double w1 = w_[r * 2 + 1];
+        c[0] += 1;
+        c[1] += w1;
+        c[2] += w1 * w1;
+      }
+      continue;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (counted_[r] == 0) continue;
+      const double* w = w_.data() + r * k;
+      double* c = base + (((first_half + r) & 1U) * n + at[r]) * width;
+      c[0] += 1;
+      for (std::size_t j = 1; j < k; ++j) {
+        c[j] += w[j];
+        double* pairs = c + 1 + mm + pair_index(j, j, mm);
+        for (std::size_t l = j; l < k; ++l) pairs[l - j] += w[j] * w[l];
+      }
+    }
+  }
+}
+
 void DecisionSums::merge(const DecisionSums& o) {
   for (std::size_t i = 0; i < global_.size(); ++i) global_[i] += o.global_[i];
   for (std::size_t i = 0; i < cell_sums_.size(); ++i) cell_sums_[i] += o.cell_sums_[i];
