@@ -182,6 +182,38 @@ TEST_CASE("decision: the sweep evaluates only the formulas the options need, to 
   CHECK(std::isfinite(full.col(static_cast<Eigen::Index>(plan.index("more")))(0)));
 }
 
+TEST_CASE("decision: read from the columns a run kept, the same bits as re-drawn", "[decision]") {
+  const Scenario s = test::scenario(k_invest);
+  const Plan plan(s);
+  const std::vector<std::uint32_t> options = {static_cast<std::uint32_t>(plan.index("invest")),
+                                              static_cast<std::uint32_t>(plan.index("pass"))};
+  const auto a = static_cast<std::uint32_t>(plan.index("a")), b = static_cast<std::uint32_t>(plan.index("b"));
+  const std::vector<DecisionQuestion> questions = {{"a", {a}}, {"b", {b}}, {"both", {a, b}}};
+  constexpr std::uint64_t n = 3 * k_block_size + 123;
+  std::vector<std::vector<double>> column(plan.variables().size(), std::vector<double>(n));
+  Workspace ws = plan.workspace(k_block_size);
+  for (std::uint64_t first = 0; first < n; first += k_block_size) {
+    const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
+    plan.evaluate(ws, 11, n, first, rows);
+    for (std::size_t v = 0; v < column.size(); ++v)
+      std::copy_n(ws.col(static_cast<Eigen::Index>(v)).data(), rows, column[v].begin() + static_cast<std::ptrdiff_t>(first));
+  }
+  std::vector<const double*> kept(column.size(), nullptr);
+  for (const std::uint32_t v : {options[0], options[1], a, b}) kept[v] = column[v].data();
+  const DecisionEstimate drawn = decide(plan, options, questions, 11, n, n, 2);
+  const DecisionEstimate read = decide(plan, options, questions, 11, n, n, 2, nullptr, &kept);
+  CHECK(read.evpi == drawn.evpi);
+  CHECK(read.evpi_se == drawn.evpi_se);
+  REQUIRE(read.partial.size() == drawn.partial.size());
+  for (std::size_t q = 0; q < read.partial.size(); ++q) CHECK(read.partial[q].value == drawn.partial[q].value);
+  // Not read when an input is missing (re-drawn: still the same), nor from columns that differ (proof it was read).
+  kept[b] = nullptr;
+  CHECK(decide(plan, options, questions, 11, n, n, 1, nullptr, &kept).evpi == drawn.evpi);
+  kept[b] = column[b].data();
+  for (double& x : column[options[0]]) x += 1;
+  CHECK(decide(plan, options, questions, 11, n, n, 1, nullptr, &kept).options[0].mean != drawn.options[0].mean);
+}
+
 TEST_CASE("decision: errors in the decision section locate the key and say what is allowed", "[decision][scenario]") {
   const auto error = [](const std::string& decision) {
     const std::string text = "[inputs]\nx = { dist = \"normal\", mean = 0, sd = 1, unit = \"USD\" }\nk = { value = 2, unit = \"years\" }\n"

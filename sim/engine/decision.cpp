@@ -54,7 +54,8 @@ std::uint32_t decision_bins(std::uint64_t n, std::size_t g) {
 
 DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& options,
                         const std::vector<DecisionQuestion>& questions, std::uint64_t seed, std::uint64_t samples,
-                        std::uint64_t n, unsigned threads, const std::atomic<bool>* cancel) {
+                        std::uint64_t n, unsigned threads, const std::atomic<bool>* cancel,
+                        const std::vector<const double*>* kept) {
   const auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
   std::vector<Binning> bins;
   std::vector<BinnedInput> binned;  // each (input, B) once, however many questions bin it
@@ -67,9 +68,7 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
       const std::pair key(v, b.bins);
       auto at = std::find(binned_key.begin(), binned_key.end(), key);
       if (at == binned_key.end()) {
-        BinnedInput in{v, {}};
-        for (std::uint32_t j = 1; j < b.bins; ++j) in.edges.push_back(quantile(plan.law(v), static_cast<double>(j) / b.bins));
-        binned.push_back(std::move(in));
+        binned.push_back({v, {}});  // (its edges below)
         binned_key.push_back(key);
         at = binned_key.end() - 1;
       }
@@ -85,13 +84,23 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
   for (const std::uint32_t o : options) shift.push_back(std::isfinite(point[o]) ? point[o] : 0.0);
 
   const std::vector<Instruction> code = plan.code_for(options);  // (the questions' inputs are drawn: no formula)
+  // Read from `kept` when every option and binned input is there.
+  const auto at_hand = [&](std::uint32_t v) { return kept && v < kept->size() && (*kept)[v] != nullptr; };
+  bool read = std::all_of(options.begin(), options.end(), at_hand);
+  for (const BinnedInput& in : binned) read = read && at_hand(in.slot);
   const std::uint64_t blocks = (n + k_block_size - 1) / k_block_size;
   const std::uint64_t nb = std::max<std::uint64_t>(1, std::min(k_decision_batches, blocks));
   std::vector<DecisionSums> batch(nb, DecisionSums(shift, cells));
   tbb::task_arena arena(threads == 0 ? tbb::task_arena::automatic : static_cast<int>(threads));
   arena.execute([&] {
+    // Each binned input's edges, its law's quantiles j/B (inversions: some milliseconds a law), on the run's threads.
+    tbb::parallel_for(std::size_t{0}, binned.size(), [&](std::size_t i) {
+      const std::uint32_t b = binned_key[i].second;
+      for (std::uint32_t j = 1; j < b; ++j)
+        binned[i].edges.push_back(quantile(plan.law(binned[i].slot), static_cast<double>(j) / b));
+    });
     tbb::parallel_for(std::uint64_t{0}, nb, [&](std::uint64_t b) {
-      Workspace ws = plan.workspace(k_block_size);
+      Workspace ws = plan.workspace(read ? 1 : k_block_size);  // (reading: no block is drawn)
       std::vector<std::uint32_t> bin(binned.size() * k_block_size), grouped(bins.size() * k_block_size);
       std::vector<const double*> value(options.size());
       std::vector<const std::uint32_t*> cell(bins.size());
@@ -100,12 +109,17 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
         if (cancelled()) return;  // Interrupted is thrown below
         const std::uint64_t first = blk * k_block_size;
         const auto rows = static_cast<std::size_t>(std::min<std::uint64_t>(k_block_size, n - first));
-        plan.draw(ws, seed, samples, first, rows);
-        plan.compute(ws, rows, code);
+        const auto column = [&](std::uint32_t v) -> const double* {
+          return read ? (*kept)[v] + first : ws.col(static_cast<Eigen::Index>(v)).data();
+        };
+        if (!read) {
+          plan.draw(ws, seed, samples, first, rows);
+          plan.compute(ws, rows, code);
+        }
         // Each binned input's bin per row, then each question's cell from its inputs' bins (a single input's cell is
         // its bin), column by column; the sums take the block whole.
         for (std::size_t i = 0; i < binned.size(); ++i) {
-          const double* x = ws.col(static_cast<Eigen::Index>(binned[i].slot)).data();
+          const double* x = column(binned[i].slot);
           const std::vector<double>& e = binned[i].edges;
           rank_all(e, x, rows, bin.data() + i * k_block_size);
         }
@@ -123,7 +137,7 @@ DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& opti
           }
           cell[q] = out;
         }
-        for (std::size_t k = 0; k < options.size(); ++k) value[k] = ws.col(static_cast<Eigen::Index>(options[k])).data();
+        for (std::size_t k = 0; k < options.size(); ++k) value[k] = column(options[k]);
         sums.add_block(value, cell, rows, static_cast<unsigned>(first & 1U));
       }
     });

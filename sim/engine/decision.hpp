@@ -29,11 +29,13 @@ struct DecisionQuestion {
 
 /// A decision's estimates under `seed` over samples [0, n) of a run of `samples` (the run's design): the options'
 /// values are untimed variable slots `options`; each question's inputs are binned at their laws' quantiles
-/// j/B (cells of equal probability; a discrete law's repeated edges leave cells empty). Throws Interrupted when
-/// `cancel` becomes true.
+/// j/B (cells of equal probability; a discrete law's repeated edges leave cells empty). With `kept` (per variable
+/// slot, its first n values as the run drew them, or null), the options and inputs are read there instead of
+/// re-drawn when all are at hand: the same bits. Throws Interrupted when `cancel` becomes true.
 [[nodiscard]] DecisionEstimate decide(const Plan& plan, const std::vector<std::uint32_t>& options,
                                       const std::vector<DecisionQuestion>& questions, std::uint64_t seed,
                                       std::uint64_t samples, std::uint64_t n, unsigned threads,
-                                      const std::atomic<bool>* cancel = nullptr);
+                                      const std::atomic<bool>* cancel = nullptr,
+                                      const std::vector<const double*>* kept = nullptr);
 
 }  // namespace tamcarlo

@@ -296,9 +296,43 @@ void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
   for (const ShapleyOutput& o : sh.outputs) r.variables[o.series].shapley = o.effect;
 }
 
+namespace {
+
+// The variable slots a [decision] reads (its options, then every input it may bin), each with its series (the
+// options and those inputs are untimed: one series each).
+std::vector<std::pair<std::uint32_t, std::size_t>> decision_series(const Scenario& s, const Plan& plan) {
+  std::vector<std::uint32_t> slots;
+  for (const std::string& o : s.decision->options) slots.push_back(static_cast<std::uint32_t>(plan.index(o)));
+  for (std::uint32_t v = 0; v < plan.inputs(); ++v)
+    if (!plan.constant_input(v) && !plan.yearly_input(v)) slots.push_back(v);
+  for (const auto& [name, inputs] : s.decision->groups)
+    for (const std::string& in : inputs) slots.push_back(static_cast<std::uint32_t>(plan.index(in)));
+  std::vector<std::pair<std::uint32_t, std::size_t>> out;
+  for (const std::uint32_t v : slots) {
+    if (std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == v; })) continue;
+    const auto& series = plan.series();
+    const auto at = std::find_if(series.begin(), series.end(), [&](const Series& x) { return x.var == v && x.year < 0; });
+    if (at != series.end()) out.emplace_back(v, static_cast<std::size_t>(at - series.begin()));
+  }
+  return out;
+}
+
+}  // namespace
+
+void want_decision_columns(Capture& capture, const RunSummary& r, const Scenario& s, const Plan& plan, std::size_t first) {
+  if (!s.decision || r.samples < 2) return;
+  const std::uint64_t rows = std::max(capture.rows, std::min(r.samples, k_decision_samples));
+  std::vector<std::size_t> columns = capture.columns;
+  for (const auto& [v, j] : decision_series(s, plan))
+    if (std::find(columns.begin(), columns.end(), first + j) == columns.end()) columns.push_back(first + j);
+  if (columns.size() * rows > k_replay_values) return;
+  capture.rows = rows;
+  capture.columns = std::move(columns);
+}
+
 // A [decision]'s options, EVPI and EVPPI (each uncertain input, then each group) over the first
 // min(N, k_decision_samples) samples.
-void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt) {
+void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept) {
   if (!s.decision || r.samples < 2) return;
   opt.check_cancel();
   DecisionSummary d;
@@ -321,7 +355,15 @@ void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunO
   }
   d.groups = s.decision->groups.size();
   d.samples = std::min(r.samples, k_decision_samples);
-  d.estimate = decide(plan, options, questions, r.seed, r.samples, d.samples, opt.how.threads, opt.on.cancel);
+  std::vector<const double*> at_hand;  // per variable slot: its first d.samples values as the main pass kept them
+  if (kept && kept->capture.complete() && kept->capture.rows >= d.samples) {
+    at_hand.assign(plan.variables().size(), nullptr);
+    for (const auto& [v, j] : decision_series(s, plan))
+      for (std::size_t c = 0; c < kept->capture.columns.size(); ++c)
+        if (kept->capture.columns[c] == kept->first + j) at_hand[v] = kept->capture.column(c).data();
+  }
+  d.estimate = decide(plan, options, questions, r.seed, r.samples, d.samples, opt.how.threads, opt.on.cancel,
+                      at_hand.empty() ? nullptr : &at_hand);
   r.decision = std::move(d);
 }
 
@@ -661,8 +703,11 @@ void add_sensitivities(ScenarioRun& run, const RunOptions& opt, bool writes, con
     }
     if (opt.what.sobol) add_sobol(run.out, run.plan, opt);
     const auto decision_start = Clock::now();
-    add_decision(run.out, run.scenario, run.plan, opt);
-    for (std::size_t k = 0; k < run.cases.size(); ++k) add_decision(run.cases[k], run.stressed[k], *run.plans[k], opt);
+    add_decision(run.out, run.scenario, run.plan, opt, &base);
+    for (std::size_t k = 0; k < run.cases.size(); ++k) {
+      const SensitivityKept stressed{kept, run.source->stress_first(k)};
+      add_decision(run.cases[k], run.stressed[k], *run.plans[k], opt, &stressed);
+    }
     run.out.timings.decision = seconds_since(decision_start);
   }
   if (run.pcols)
@@ -715,6 +760,9 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     want_sensitivity_columns(kept, out, run.plan, 0, &s);
     for (std::size_t k = 0; k < run.cases.size(); ++k)
       want_sensitivity_columns(kept, run.cases[k], *run.plans[k], run.source->stress_first(k), &run.stressed[k]);
+    want_decision_columns(kept, out, s, run.plan, 0);
+    for (std::size_t k = 0; k < run.cases.size(); ++k)
+      want_decision_columns(kept, run.cases[k], run.stressed[k], *run.plans[k], run.source->stress_first(k));
     if (run.pcols) want_portfolio_columns(kept, *run.pcols, run.source->portfolio_first(), out.samples);
   }
   out.timings.setup = seconds_since(start);

@@ -58,9 +58,15 @@ void want_sensitivity_columns(Capture& capture, const RunSummary& r, const Plan&
 /// opt.cancel is set.
 void add_sensitivity(RunSummary& r, const Plan& plan, const RunOptions& opt, const SensitivityKept* kept = nullptr,
                      const Scenario* s = nullptr);
+/// Adds to `capture` the series (source columns from `first`) a [decision] in `s` reads, its options and uncertain
+/// inputs, over its min(N, k_decision_samples) samples, as long as all the capture holds stays within
+/// k_replay_values values (beyond, the decision re-draws them).
+void want_decision_columns(Capture& capture, const RunSummary& r, const Scenario& s, const Plan& plan, std::size_t first);
 /// With a [decision] in `s`: the options' means and P(best), EVPI and each question's EVPPI over the first
-/// min(N, k_decision_samples) samples of r's seed, into r.decision.
-void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt);
+/// min(N, k_decision_samples) samples of r's seed, into r.decision: from `kept` when the main pass kept them all,
+/// else re-drawn (the same values).
+void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt,
+                  const SensitivityKept* kept = nullptr);
 
 class ResultWriter;
 class RunGroup;

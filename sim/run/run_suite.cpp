@@ -266,6 +266,9 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   if (writer || opt.what.output.empty())
     for (std::size_t k = 0; k < run.runs.size(); ++k)
       want_sensitivity_columns(kept, run.runs[k], *run.plans[k], run.plan_first[k]);
+  if (writer || opt.what.output.empty())
+    for (std::size_t k = 0; k < run.runs.size(); ++k)
+      want_decision_columns(kept, run.runs[k], *run.scenarios[k], *run.plans[k], run.plan_first[k]);
   out.timings.setup = seconds_since(start);
   const std::optional<std::vector<ColumnResult>> streamed =
       stream_passes(*run.source, run.specs(), stored, opt, out.seed, out.samples, writer.get(), &out.timings.stream,
@@ -282,7 +285,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
     if (writer || opt.what.output.empty()) {  // only the writer needs them
       add_sensitivity(run.runs[k], *run.plans[k], opt, &mine);
       const auto decision_start = Clock::now();
-      add_decision(run.runs[k], *run.scenarios[k], *run.plans[k], opt);
+      add_decision(run.runs[k], *run.scenarios[k], *run.plans[k], opt, &mine);
       out.timings.decision += seconds_since(decision_start);
     }
   }
