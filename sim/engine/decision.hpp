@@ -1,6 +1,7 @@
-// The decision analysis of a scenario's [decision]: one more sweep over the run's own first samples (re-drawn: every
-// draw is keyed by its sample index), feeding DecisionSums in batches of consecutive blocks merged in batch order,
-// so the result is the same bits on any number of threads, ranks or shards.
+// The decision analysis of a scenario's [decision]: one more sweep over the run's own first samples (read from the
+// columns the main pass kept, or re-drawn: every draw is keyed by its sample index), feeding DecisionSums block by
+// block in batches of consecutive blocks merged in batch order, so the result is the same bits on any number of
+// threads, ranks or shards.
 #pragma once
 #include "sim/engine/plan.hpp"
 #include "sim/stats/decision.hpp"
