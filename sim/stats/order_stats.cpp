@@ -445,15 +445,18 @@ SortedColumn sort_column(std::span<const double> x) {
       }
       continue;
     }
+    // In order already when its keys do not fall (positions ascend among equal keys): a run of one repeated value,
+    // such as the zeros of a failed investment, is left as it is.
+    bool ordered = true;
+    for (std::size_t k = first + 1; k < last && ordered; ++k) ordered = key_of(w[k - 1]) <= key_of(w[k]);
+    if (ordered) continue;
     run.clear();
     for (std::size_t k = first; k < last; ++k) {
       const auto pos = static_cast<std::uint32_t>(w[k]);
       run.emplace_back(order_key(x[pos]), pos);
     }
-    if (!std::is_sorted(run.begin(), run.end())) {
-      std::sort(run.begin(), run.end());
-      for (std::size_t k = first; k < last; ++k) w[k] = (w[k] >> 32 << 32) | run[k - first].second;
-    }
+    std::sort(run.begin(), run.end());
+    for (std::size_t k = first; k < last; ++k) w[k] = (w[k] >> 32 << 32) | run[k - first].second;
   }
   for (std::size_t i = 0; i < n; ++i) {
     const auto pos = static_cast<std::uint32_t>(w[i]);
