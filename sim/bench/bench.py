@@ -3,7 +3,8 @@
 Each contender runs as a whole process, R times, interleaved (paired); medians are reported with
 the ratios, at 1 thread and at all threads, and the peak memory of a run that stores every sample.
 numpy is single-threaded (its RNG and reductions are); it runs once per repeat and serves as the
-baseline of both rows. Run: cmake --build --preset bench
+baseline of both rows. Then the workloads: correlated inputs and designs per sample, the fixed costs of short runs,
+the main job, and an investment's decision sweep beside its sampling pass. Run: cmake --build --preset bench
 """
 import argparse
 import json
@@ -184,6 +185,15 @@ def workloads(args):
             parts = {k: statistics.median(r[k] for r in runs) for k in ("pilot", "passes", "sensitivity")}
             print(f"  main job (matrix.toml): total {total:.3f} s, sampling pass {sample:.3f} s -> {total / sample:.2f}x"
                   f" (target <= 1.3x); " + ", ".join(f"{k} {v:.3f}" for k, v in parts.items()))
+        augment = os.path.join(os.path.dirname(os.path.dirname(args.scenario)), "investments", "augment.toml")
+        if os.path.exists(augment):  # an investment with a [decision]: the sweep beside the sampling pass
+            for samples in (100_000, 1_000_000):
+                runs = [timings([args.tamcarlo, "run", augment, "-n", str(samples), "--threads", "1", "--store", "none",
+                                 "--checkpoint", "0", "-o", out, "--force"]) for _ in range(args.repeats)]
+                total, sample, decision = (statistics.median(r[k] for r in runs) for k in ("total", "sample", "decision"))
+                print(f"  augment.toml ([decision]), N = {samples:>9,}: total {total * 1e3:.1f} ms, sampling pass "
+                      f"{sample * 1e3:.1f} ms -> {total / sample:.2f}x; decision sweep {decision * 1e3:.1f} ms "
+                      f"({decision / sample:.2f}x the pass)")
 
 
 if __name__ == "__main__":
