@@ -1185,7 +1185,7 @@ bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
 // True when `e` carries a value in percent: a name in `percent`, or a sum, difference, min, max, clamp, branch or sign
 // of one, or one times or divided by a number other than the 1/100 that would make it a fraction (`pct * 2`, not
 // `pct / 100` nor `pct * share`, which is a product lint_percent_uses reports).
-bool percent_valued(const Expr& e, const std::map<std::string, std::string>& percent) {
+bool percent_valued(const Expr& e, const std::set<std::string>& percent) {
   const auto is = [](const Expr& x, double v) { return x.kind == Expr::Kind::number && x.number == v; };
   const auto any_of = [&](std::size_t from) {
     for (std::size_t i = from; i < e.args.size(); ++i)
@@ -1228,9 +1228,9 @@ void lint_percent_uses(const Scenario& s, std::vector<Warning>& out) {
     std::string is, fix;  // why the value is in percent; the other way to mend a product with it
   };
   std::map<std::string, Why> why_percent;
-  std::map<std::string, std::string> percent;  // (the names, for percent_valued)
+  std::set<std::string> percent;  // (the names, for percent_valued)
   const auto add = [&](const std::string& name, Why why) {
-    percent.emplace(name, why.is);
+    percent.insert(name);
     why_percent.emplace(name, std::move(why));
   };
   const auto as_fraction = [](const std::string& name) {
