@@ -4,6 +4,7 @@
 // makes a violation exit 4.
 #include "sim/io/results_file.hpp"
 #include "sim/lang/scenario.hpp"
+#include "sim/run/job.hpp"
 #include "sim/stats/statistics.hpp"
 #include "tests/support.hpp"
 
@@ -195,6 +196,44 @@ TEST_CASE("guardrails: a --set or a stress keeps the input's bounds and refuses 
                                      "automation_share=50"});
   CHECK(p.exit_code == 1);
   CHECK_THAT(p.err, Contains("`automation_share` is a fraction") && Contains("did you mean 0.5?"));
+}
+
+TEST_CASE("guardrails: a monthly figure replacing a yearly input (or the reverse) gets a warning", "[guardrails]") {
+  const Scenario s = test::scenario(
+      "[inputs]\nsalary = { dist = \"lognormal\", median = 75000, sigma = 0.15, unit = \"CNY/year\", source = \"t\" }\n"
+      "rent = { dist = \"normal\", mean = 2000, sd = 100, unit = \"USD/month\", source = \"t\" }\n"
+      "growth = { dist = \"normal\", mean = 0.24, sd = 0.02, unit = \"1/year\", source = \"t\" }\n"
+      "staff = { dist = \"uniform\", min = 100, max = 200, unit = \"people\", source = \"t\" }\n"
+      "[formulas]\na = \"salary * 2\"\nb = \"rent * 2\"\nc = \"growth * 2\"\nd = \"staff * 2\"\n");
+  const auto warned = [&](const std::string& spec) {
+    std::string all;
+    for (const Warning& w : set_warnings(s, {spec})) all += w.str() + "\n";
+    return all;
+  };
+  CHECK_THAT(warned("salary=6250"), Contains("--set salary=6250: warning: [set.salary]") &&
+                                        Contains("`salary` is in CNY/year") && Contains("about 1/12 of the input's (75000)") &&
+                                        Contains("multiply it by 12 (75000)"));
+  CHECK_THAT(warned("salary=5000 to 7500"), Contains("[set.salary]"));
+  CHECK_THAT(warned("rent=24000"), Contains("`rent` is in USD/month") && Contains("about 12× the input's (2000)") &&
+                                       Contains("divide it by 12 (2000)"));
+  CHECK_THAT(warned("growth=0.02"), Contains("`growth` is in 1/year"));  // a monthly rate for a yearly one
+  // A stress that is not about 12× off, or an input that is not per year or month: none.
+  for (const char* spec : {"salary=70000", "salary=30000", "rent=2500", "staff=10"}) {
+    INFO(spec);
+    CHECK(warned(spec).empty());
+  }
+  // A [stress] set in the file: a warning at its key, with the scenario's.
+  std::string file;
+  for (const Warning& w : test::scenario("[inputs]\nrent = { dist = \"normal\", mean = 2000, sd = 100, unit = \"USD/month\", "
+                                         "source = \"t\" }\n[stress.typo]\nrent = 24000\n").warnings)
+    file += w.str() + "\n";
+  CHECK_THAT(file, Contains("test.toml:4:1: warning: [stress.typo.rent]") && Contains("about 12×"));
+  // From the command line: printed, and the run goes on.
+  const test::TempDir dir;
+  const auto p = test::run_tamcarlo({"run", test::source_path("scenarios/cells/cs_ecommerce.toml"), "-n", "2000", "--set",
+                                     "salary=6250", "-o", (dir.path() / "w.h5").string()});
+  CHECK(p.exit_code == 0);
+  CHECK_THAT(p.err, Contains("--set salary=6250: warning: [set.salary]") && Contains("multiply it by 12"));
 }
 
 TEST_CASE("guardrails: a growth rate typed as 30 for 30% is refused with the fraction it meant", "[guardrails][errors]") {

@@ -300,6 +300,10 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
   const double parse_seconds = seconds_since(parse_start) / static_cast<double>(jobs.size());
   for (const auto& j : jobs)
     for (const auto& w : job_warnings(j)) std::cerr << terminal_safe(w.str()) << '\n';
+  if (!a.set.empty())
+    for (const auto& j : jobs)
+      if (const auto* s = std::get_if<Scenario>(&j))
+        for (const auto& w : set_warnings(*s, a.set)) std::cerr << terminal_safe(w.str()) << '\n';
 
   const Targets targets = result_targets(a, files, jobs);
   if (!a.point) warn_if_bound(a, ranks);
@@ -342,6 +346,8 @@ LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std:
   const Job job = text ? parse_job(*text, file) : load_job(file);
   LibraryRun out;
   for (const auto& w : job_warnings(job)) out.warnings.push_back(w.str());
+  if (const auto* s = std::get_if<Scenario>(&job); s && !a.set.empty())
+    for (const auto& w : set_warnings(*s, a.set)) out.warnings.push_back(w.str());
   const Targets targets = result_targets(a, {file}, {job});
   std::optional<tbb::global_control> allow;  // as cmd_run: the threads asked for, even above the CPUs
   if (a.threads > static_cast<unsigned>(tbb::info::default_concurrency()))

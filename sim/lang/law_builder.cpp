@@ -747,6 +747,33 @@ std::string replacement_problem(const Input& base, const Input& replacement) {
   return percent_for_fraction(base, replacement);
 }
 
+std::string replacement_warning(const Input& base, const Input& replacement) {
+  std::string u;
+  for (const char c : base.unit)
+    if (c != ' ') u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
+  const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
+  if (!yearly && !monthly) return "";
+  double ratio = 0;
+  try {
+    ratio = median(replacement.dist) / median(base.dist);
+  } catch (const std::exception&) {
+    return "";
+  }
+  // Within 1/14–1/10.5 (or 10.5–14×): twelve, give or take the spread of a stress that meant something else.
+  if (yearly && ratio >= 1 / 14.0 && ratio <= 1 / 10.5)
+    return fmt::format("`{}` is in {}, and its replacement's median ({:.6g}) is about 1/12 of the input's ({:.6g}): a "
+                       "monthly figure in a yearly unit would make every yearly total 12× too small; if so, multiply "
+                       "it by 12 ({:.6g})",
+                       base.name, base.unit, median(replacement.dist), median(base.dist), 12 * median(replacement.dist));
+  if (monthly && ratio >= 10.5 && ratio <= 14)
+    return fmt::format("`{}` is in {}, and its replacement's median ({:.6g}) is about 12× the input's ({:.6g}): a "
+                       "yearly figure in a monthly unit would make every total 12× too large; if so, divide it by 12 "
+                       "({:.6g})",
+                       base.name, base.unit, median(replacement.dist), median(base.dist), median(replacement.dist) / 12);
+  return "";
+}
+
 FractionUnit fraction_unit(const std::string& unit) {
   std::string u;
   for (const char c : unit)

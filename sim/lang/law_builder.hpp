@@ -26,6 +26,10 @@ extern const std::vector<std::string> k_common_keys;
 /// can: a value outside an event's or a count's support (--set failed=0.4 on a bernoulli), a law leaving the base's
 /// bounds (kept unless the replacement gives its own), or a share replaced by values in [1, 100] (--set share=25).
 [[nodiscard]] std::string replacement_problem(const Input& base, const Input& replacement);
+/// A doubt about `replacement` worth a warning, "" when none: an input per year (unit "…/year") replaced by a law
+/// whose median is about 1/12 of the input's (a monthly figure: --set salary=6250 on 75,000 CNY/year), or one per
+/// month by about 12× its median.
+[[nodiscard]] std::string replacement_warning(const Input& base, const Input& replacement);
 
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out);

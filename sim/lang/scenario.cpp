@@ -1101,6 +1101,8 @@ void ScenarioParser::stresses() {
         const Input& base = *std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == name; });
         if (const std::string why = replacement_problem(base, in); !why.empty())
           throw ScenarioError(ctx.at(ik), prefix + "." + name, why);
+        if (const std::string doubt = replacement_warning(base, in); !doubt.empty())
+          s.warnings.push_back({ctx.at(ik), prefix + "." + name, doubt});
         if (partial && !change->contains("source")) in.source = base.source;
         if (in.source.empty()) in.source = fmt::format("stress `{}`", st.name);
         st.overrides.push_back(std::move(in));

@@ -1,4 +1,5 @@
 #include "sim/run/job.hpp"
+#include "sim/lang/law_builder.hpp"
 
 #include "sim/base/error.hpp"
 #include "sim/base/text.hpp"
@@ -126,6 +127,18 @@ std::vector<StressCase> stress_cases(const Scenario& s, const std::vector<std::s
     cases.push_back(std::move(c));
   }
   return cases;
+}
+
+std::vector<Warning> set_warnings(const Scenario& s, const std::vector<std::string>& set) {
+  std::vector<Warning> out;
+  for (const auto& spec : set) {
+    const Input in = parse_override(spec, s);
+    const auto base = std::find_if(s.inputs.begin(), s.inputs.end(), [&](const Input& x) { return x.name == in.name; });
+    if (base == s.inputs.end()) continue;
+    if (const std::string doubt = detail::replacement_warning(*base, in); !doubt.empty())
+      out.push_back({SourceLocation{"--set " + spec, 0, 0}, "set." + in.name, doubt});
+  }
+  return out;
 }
 
 }  // namespace tamcarlo

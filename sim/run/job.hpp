@@ -42,5 +42,8 @@ using Job = std::variant<Scenario, Suite>;
 /// as one case named "set". Throws UsageError naming an unknown or repeated set.
 [[nodiscard]] std::vector<StressCase> stress_cases(const Scenario& s, const std::vector<std::string>& stress,
                                                    const std::vector<std::string>& set);
+/// Warnings about the --set overrides of a run of `s` (a monthly figure for a yearly input, ...), at "--set",
+/// key "set.<input>". Throws UsageError as stress_cases does for an override it refuses.
+[[nodiscard]] std::vector<Warning> set_warnings(const Scenario& s, const std::vector<std::string>& set);
 
 }  // namespace tamcarlo
