@@ -22,6 +22,13 @@ using tamcarlo::test::error_of;
 
 namespace {
 
+// Every lint warning of the scenario `text`, one a line.
+std::string warnings_of(const std::string& text) {
+  std::string all;
+  for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
+  return all;
+}
+
 std::string write(const test::TempDir& dir, const std::string& name, const std::string& text) {
   const auto path = (dir.path() / name).string();
   std::ofstream(path) << text;
@@ -47,11 +54,7 @@ TEST_CASE("guardrails: a share typed as a percentage is refused, by format = per
 }
 
 TEST_CASE("guardrails: a share typed as a percentage with no format, bounds or unit gets a warning with the fraction", "[guardrails]") {
-  const auto warnings = [](const std::string& input) {
-    std::string all;
-    for (const Warning& w : test::scenario("[inputs]\n" + input + "\n").warnings) all += w.str() + "\n";
-    return all;
-  };
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
   CHECK_THAT(warnings("automation_share = { dist = \"uniform\", min = 20, max = 30, source = \"t\" }"),
              Contains("[inputs.automation_share]") && Contains("named like a share or rate") &&
                  Contains("values run 20.1–29.9") && Contains("write the fraction (0.201–0.299)"));
@@ -67,12 +70,10 @@ TEST_CASE("guardrails: a share typed as a percentage with no format, bounds or u
 
 TEST_CASE("guardrails: a unit that says share or percent does not silence the 100x check", "[guardrails]") {
   const auto warnings = [](const std::string& adoption, const std::string& formula) {
-    std::string all;
     const std::string text = "[inputs]\nadoption = { dist = \"uniform\", min = 20, max = 30, " + adoption +
                              ", source = \"t\" }\nmarket = { value = 1e9, unit = \"CNY\", source = \"t\" }\n"
                              "[formulas]\nm = \"" + formula + "\"\n";
-    for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
-    return all;
+    return warnings_of(text);
   };
   // unit = "share" (a fraction) with values 20-30: the input's warning, whatever its name.
   CHECK_THAT(warnings("unit = \"share\"", "market * adoption"),
@@ -94,12 +95,10 @@ TEST_CASE("guardrails: a unit that says share or percent does not silence the 10
   // Through formulas: one that carries the percentage unscaled (a sum, a min, a multiple) is in percent too, and so is
   // one whose written unit is "%"; one that divides it by 100 is a fraction.
   const auto through = [](const std::string& formulas) {
-    std::string all;
     const std::string text = "[inputs]\nadoption = { dist = \"uniform\", min = 20, max = 30, unit = \"%\", source = \"t\" }\n"
                              "share = { dist = \"uniform\", min = 0.2, max = 0.3, source = \"t\" }\n"
                              "market = { value = 1e9, unit = \"CNY\", source = \"t\" }\n[formulas]\n" + formulas;
-    for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
-    return all;
+    return warnings_of(text);
   };
   CHECK_THAT(through("eff = \"adoption + 5\"\nm = \"market * min(eff, 28) * 2\"\n"),
              Contains("[formulas.m]") && Contains("`eff` is in percent (\"adoption + 5\" carries a value in percent") &&
@@ -124,11 +123,7 @@ TEST_CASE("guardrails: a unit that says share or percent does not silence the 10
 }
 
 TEST_CASE("guardrails: a constant share typed as a percentage gets the same warning", "[guardrails]") {
-  const auto warnings = [](const std::string& input) {
-    std::string all;
-    for (const Warning& w : test::scenario("[inputs]\n" + input + "\n").warnings) all += w.str() + "\n";
-    return all;
-  };
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
   CHECK_THAT(warnings("automation_share = { value = 50, source = \"t\" }"),
              Contains("[inputs.automation_share]") && Contains("is named like a share or rate but is 50 with no unit") &&
                  Contains("write the fraction (0.5)"));
@@ -223,10 +218,8 @@ TEST_CASE("guardrails: a monthly figure replacing a yearly input (or the reverse
     CHECK(warned(spec).empty());
   }
   // A [stress] set in the file: a warning at its key, with the scenario's.
-  std::string file;
-  for (const Warning& w : test::scenario("[inputs]\nrent = { dist = \"normal\", mean = 2000, sd = 100, unit = \"USD/month\", "
-                                         "source = \"t\" }\n[stress.typo]\nrent = 24000\n").warnings)
-    file += w.str() + "\n";
+  const std::string file = warnings_of("[inputs]\nrent = { dist = \"normal\", mean = 2000, sd = 100, unit = \"USD/month\", "
+                                      "source = \"t\" }\n[stress.typo]\nrent = 24000\n");
   CHECK_THAT(file, Contains("test.toml:4:1: warning: [stress.typo.rent]") && Contains("about 12×"));
   // From the command line: printed, and the run goes on.
   const test::TempDir dir;

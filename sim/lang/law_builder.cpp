@@ -665,6 +665,14 @@ const std::vector<std::string> k_fraction_words = {"share", "shares", "pct", "pe
                                                    "rate", "adoption", "penetration", "probability", "prob", "automation",
                                                    "margin", "churn", "conversion", "growth", "cagr", "dilution"};
 
+// A unit as written, lower case and without spaces ("CNY / Year" → "cny/year"), for matching.
+std::string unit_key(const std::string& unit) {
+  std::string u;
+  for (const char c : unit)
+    if (c != ' ') u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return u;
+}
+
 // True when a `_`- or `.`-separated part of `name` is one of k_fraction_words (case ignored).
 bool named_like_fraction(const std::string& name) {
   std::string part;
@@ -748,9 +756,7 @@ std::string replacement_problem(const Input& base, const Input& replacement) {
 }
 
 std::string replacement_warning(const Input& base, const Input& replacement) {
-  std::string u;
-  for (const char c : base.unit)
-    if (c != ' ') u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string u = unit_key(base.unit);
   const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
   const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
   if (!yearly && !monthly) return "";
@@ -775,9 +781,7 @@ std::string replacement_warning(const Input& base, const Input& replacement) {
 }
 
 FractionUnit fraction_unit(const std::string& unit) {
-  std::string u;
-  for (const char c : unit)
-    if (c != ' ') u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string u = unit_key(unit);
   for (const char* w : {"share", "shares", "fraction", "ratio", "proportion", "1"})
     if (u == w) return FractionUnit::fraction;
   for (const char* w : {"%", "percent", "pct", "percentage"})
