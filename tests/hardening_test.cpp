@@ -287,21 +287,28 @@ TEST_CASE("hardening: INT, TERM and HUP early, midway and late in a run, a shard
     int interrupted = 0;
     for (const int sig : {SIGINT, SIGTERM, SIGHUP})
       for (const double at : {0.1, 0.45, 0.8}) {
-        INFO(op.name << ", signal " << sig << " at " << at * whole << " s of " << whole << " s");
-        const auto p = test::signal_tamcarlo_after(op.args, dir.path(), at * whole, sig);
-        if (p.exit_code == 0) {  // finished before the signal came: a whole result, nothing else
-          CHECK(fs::exists(dir.path() / op.writes));
-          fs::remove_all(dir.path() / op.writes);
-          fs::remove(dir.path() / fs::path(op.writes).replace_extension(".csv"));
-        } else {
+        // A run that finishes before the signal (the timing runs above were slowed by other work) is a whole result;
+        // the point is then tried again, earlier, up to twice.
+        double when = at * whole;
+        for (int attempt = 0; attempt < 3; ++attempt, when *= 0.6) {
+          INFO(op.name << ", signal " << sig << " at " << when << " s of " << whole << " s");
+          const auto p = test::signal_tamcarlo_after(op.args, dir.path(), when, sig);
+          if (p.exit_code == 0) {
+            CHECK(fs::exists(dir.path() / op.writes));
+            fs::remove_all(dir.path() / op.writes);
+            fs::remove(dir.path() / fs::path(op.writes).replace_extension(".csv"));
+            CHECK(listing(dir.path()) == before);
+            continue;
+          }
           ++interrupted;
           CHECK(p.exit_code == 130);
           CHECK_THAT(p.err, Contains("interrupted"));
           CHECK(p.stop_seconds < 2);  // about a second; 2 s leaves room for a loaded 2-core CI machine
+          CHECK(listing(dir.path()) == before);
+          break;
         }
-        CHECK(listing(dir.path()) == before);
       }
-    CHECK(interrupted >= 6);  // most signals land while it runs
+    CHECK(interrupted >= 8);  // nearly every signal lands while it runs, once tried again earlier
   }
 }
 

@@ -298,15 +298,27 @@ void add_sobol(RunSummary& r, const Plan& plan, const RunOptions& opt) {
 
 namespace {
 
-// The variable slots a [decision] reads (its options, then every input it may bin), each with its series (the
+// A [decision]'s questions: one per input that is neither constant nor yearly (the options are untimed: no
+// yearly input moves them), then its groups, in the order the scenario gives them.
+std::vector<DecisionQuestion> decision_questions(const Scenario& s, const Plan& plan) {
+  std::vector<DecisionQuestion> questions;
+  for (std::uint32_t v = 0; v < plan.inputs(); ++v)
+    if (!plan.constant_input(v) && !plan.yearly_input(v)) questions.push_back({plan.variables()[v].name, {v}});
+  for (const auto& [name, inputs] : s.decision->groups) {
+    DecisionQuestion q{name, {}};
+    for (const std::string& in : inputs) q.inputs.push_back(static_cast<std::uint32_t>(plan.index(in)));
+    questions.push_back(std::move(q));
+  }
+  return questions;
+}
+
+// The variable slots a [decision] reads (its options, then every input its questions bin), each with its series (the
 // options and those inputs are untimed: one series each).
-std::vector<std::pair<std::uint32_t, std::size_t>> decision_series(const Scenario& s, const Plan& plan) {
+std::vector<std::pair<std::uint32_t, std::size_t>> decision_series(const Scenario& s, const Plan& plan,
+                                                                   const std::vector<DecisionQuestion>& questions) {
   std::vector<std::uint32_t> slots;
   for (const std::string& o : s.decision->options) slots.push_back(static_cast<std::uint32_t>(plan.index(o)));
-  for (std::uint32_t v = 0; v < plan.inputs(); ++v)
-    if (!plan.constant_input(v) && !plan.yearly_input(v)) slots.push_back(v);
-  for (const auto& [name, inputs] : s.decision->groups)
-    for (const std::string& in : inputs) slots.push_back(static_cast<std::uint32_t>(plan.index(in)));
+  for (const DecisionQuestion& q : questions) slots.insert(slots.end(), q.inputs.begin(), q.inputs.end());
   std::vector<std::pair<std::uint32_t, std::size_t>> out;
   for (const std::uint32_t v : slots) {
     if (std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == v; })) continue;
@@ -323,7 +335,7 @@ void want_decision_columns(Capture& capture, const RunSummary& r, const Scenario
   if (!s.decision || r.samples < 2) return;
   const std::uint64_t rows = std::max(capture.rows, std::min(r.samples, k_decision_samples));
   std::vector<std::size_t> columns = capture.columns;
-  for (const auto& [v, j] : decision_series(s, plan))
+  for (const auto& [v, j] : decision_series(s, plan, decision_questions(s, plan)))
     if (std::find(columns.begin(), columns.end(), first + j) == columns.end()) columns.push_back(first + j);
   if (columns.size() * rows > k_replay_values) return;
   capture.rows = rows;
@@ -340,25 +352,18 @@ void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunO
   std::vector<std::uint32_t> options;
   for (const std::string& o : d.options) options.push_back(static_cast<std::uint32_t>(plan.index(o)));
   d.unit = plan.variables()[options.front()].unit;
-  std::vector<DecisionQuestion> questions;
-  for (std::uint32_t v = 0; v < plan.inputs(); ++v)
-    if (!plan.constant_input(v) && !plan.yearly_input(v)) {  // (the options are untimed: no yearly input moves them)
-      const std::string& name = plan.variables()[v].name;
-      questions.push_back({name, {v}});
-      d.questions.push_back({name, {name}});
-    }
-  for (const auto& [name, inputs] : s.decision->groups) {
-    DecisionQuestion q{name, {}};
-    for (const std::string& in : inputs) q.inputs.push_back(static_cast<std::uint32_t>(plan.index(in)));
-    questions.push_back(std::move(q));
-    d.questions.emplace_back(name, inputs);
+  const std::vector<DecisionQuestion> questions = decision_questions(s, plan);
+  for (const DecisionQuestion& q : questions) {
+    std::vector<std::string> names;
+    for (const std::uint32_t v : q.inputs) names.push_back(plan.variables()[v].name);
+    d.questions.emplace_back(q.name, std::move(names));
   }
   d.groups = s.decision->groups.size();
   d.samples = std::min(r.samples, k_decision_samples);
   std::vector<const double*> at_hand;  // per variable slot: its first d.samples values as the main pass kept them
   if (kept && kept->capture.complete() && kept->capture.rows >= d.samples) {
     at_hand.assign(plan.variables().size(), nullptr);
-    for (const auto& [v, j] : decision_series(s, plan))
+    for (const auto& [v, j] : decision_series(s, plan, questions))
       for (std::size_t c = 0; c < kept->capture.columns.size(); ++c)
         if (kept->capture.columns[c] == kept->first + j) at_hand[v] = kept->capture.column(c).data();
   }
