@@ -340,6 +340,46 @@ TEST_CASE("guardrails: a formula whose range lies wholly outside its bounds is r
   CHECK(error_of(inputs + "q = { expr = \"capture / (growth - 30)\", bounds = [0, 1] }\n").empty());
 }
 
+TEST_CASE("guardrails: an input with no finite mean (or a one-sided tail with no sd) is named with what it reaches",
+          "[guardrails]") {
+  const auto warnings = [](const std::string& input, const std::string& formula = "v = \"x * 2\"",
+                           const std::string& report = "[\"v\"]") {
+    return warnings_of("[inputs]\n" + input + "\n[formulas]\n" + formula + "\n[outputs]\nreport = " + report + "\n");
+  };
+  // A lower-bounded metalog through an expert's wide range: on ln x the three points give a2 = ln(1000)/(2 ln 9) =
+  // 1.572 and a3 = ln(10)/(0.8 ln 9) = 1.310, so the upper tail's power is a2 + a3/2 = 2.227: P(X > x) ~ x^(−0.449).
+  const std::string wide = "x = { dist = \"metalog\", p10 = 1e6, p50 = 1e7, p90 = 1e9, lower = 0, source = \"t\" }";
+  CHECK_THAT(warnings(wide), Contains("[inputs.x] metalog(") && Contains("x^(−0.45) (a2 + a3/2 = 2.23)") &&
+                                 Contains("no finite mean, nor has `v`") && Contains("an `upper` bound"));
+  // The power read off the law's own far quantiles: Q(1 − ε) grows as ε^(−c), so the ratio of the quantiles at
+  // ε = 1e-10 and 1e-8 tends to 100^c (within 1% of c at these ε, where the logistic basis is all but linear in L).
+  const Scenario one = test::scenario("[inputs]\n" + wide + "\n");
+  const Distribution& law = one.inputs.front().dist;
+  CHECK(std::log(quantile(law, 1 - 1e-10) / quantile(law, 1 - 1e-8)) / std::log(100.0) ==
+        Approx(2.227).epsilon(0.01));
+  // Narrower (a2 + a3/2 = 0.826): a mean, but no sd.
+  CHECK_THAT(warnings("x = { dist = \"metalog\", p10 = 1e6, p50 = 5e6, p90 = 3e7, lower = 0, source = \"t\" }"),
+             Contains("its mean exists but its sd does not") && Contains("the mean of `v`"));
+  // The mirror image: an upper bound, a power lower tail.
+  CHECK_THAT(warnings("x = { dist = \"metalog\", p10 = -1e9, p50 = -1e7, p90 = -1e6, upper = 0, source = \"t\" }"),
+             Contains("its lower tail is a power, P(X < −x)") && Contains("a `lower` bound"));
+  CHECK_THAT(warnings("x = { dist = \"student_t\", df = 0.8, source = \"t\" }", "v = \"x + 1\""),
+             Contains("[inputs.x] student_t(df=0.8") && Contains("no finite mean, nor has `v`"));
+  // Every moment exists: a thin tail, both bounds or none, a student_t with df > 1 (symmetric: its t interval
+  // stays conservative).
+  CHECK(warnings("x = { dist = \"metalog\", p10 = 20, p50 = 35, p90 = 80, lower = 0, source = \"t\" }").empty());
+  CHECK(warnings("x = { dist = \"metalog\", p10 = 1e6, p50 = 1e7, p90 = 1e9, lower = 0, upper = 1e12, source = \"t\" }")
+            .empty());
+  CHECK(warnings("x = { dist = \"metalog\", p10 = 1, p50 = 2, p90 = 5, source = \"t\" }").empty());
+  CHECK(warnings("x = { dist = \"student_t\", df = 1.5, source = \"t\" }").empty());
+  // What the input reaches only through a bound, or not at all, keeps its mean.
+  CHECK(warnings(wide, "v = \"min(x, 1e9)\"").empty());
+  CHECK(warnings(wide, "v = \"if(x > 1e8, 1, 0)\"").empty());
+  CHECK(warnings(wide + "\ny = { value = 3, source = \"t\" }", "v = \"y * 2\"").empty());
+  CHECK_THAT(warnings(wide, "u = \"x * 2\"\nv = \"u - 1\"\nw = \"min(u, 5)\"", "[\"v\", \"w\", \"x\"]"),
+             Contains("nor has `v` and `x`, which"));
+}
+
 TEST_CASE("guardrails: the scenario library validates with no guardrail warning", "[guardrails][scenarios]") {
   const auto p = test::run_tamcarlo({"validate", test::source_path("scenarios")});
   CHECK(p.exit_code == 0);

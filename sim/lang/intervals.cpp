@@ -1,11 +1,15 @@
 #include "sim/lang/intervals.hpp"
 
+#include "sim/random/distribution.hpp"
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace tamcarlo::detail {
@@ -72,6 +76,10 @@ Interval op_range(OpCode op, const std::vector<Interval>& a) {
 // The law's quantile at p = 0 or 1 (the end of its support), or `unbounded` where that end is infinite (some
 // quantile functions throw there instead of returning ±inf).
 double end_of(const Distribution& d, double p, double unbounded) {
+  if (const auto* m = std::get_if<Metalog>(&d)) {  // (its basis is ∞ − ∞ at p = 0 and 1: the ends are its bounds)
+    const double end = p == 0 ? m->lower : m->upper;
+    return std::isnan(end) ? unbounded : end;
+  }
   try {
     const double q = quantile(d, p);
     return std::isnan(q) ? unbounded : q;
@@ -140,6 +148,88 @@ void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors)
                                     share && r.lo >= 1 && r.hi <= 100
                                         ? ": a share written as a percentage? divide by 100"
                                         : ": check its units and its inputs' scales"));
+  }
+}
+
+namespace {
+
+// Whether `e` reads input `input`, directly or through formulas (memo: per formula name).
+bool reads(const Expr& e, const std::string& input, const std::map<std::string, const Formula*>& formulas,
+           std::map<std::string, bool>& memo) {
+  if (e.kind == Expr::Kind::ref) {
+    if (e.name == input) return true;
+    const auto f = formulas.find(e.name);
+    if (f == formulas.end()) return false;
+    if (const auto known = memo.find(e.name); known != memo.end()) return known->second;
+    memo[e.name] = false;  // (a cycle is refused elsewhere)
+    return memo[e.name] = reads(f->second->expr, input, formulas, memo);
+  }
+  return std::any_of(e.args.begin(), e.args.end(), [&](const Expr& a) { return reads(a, input, formulas, memo); });
+}
+
+// The tail an input's law has without a finite mean or (one-sided) sd: "" when its moments exist.
+struct MissingMoments {
+  bool mean = false;     // no finite mean (else: no finite sd)
+  std::string tail;      // how the tail falls, for the message
+  std::string thinner;   // how to give it a thinner tail
+};
+
+std::optional<MissingMoments> missing_moments(const Distribution& d) {
+  if (const auto* t = std::get_if<StudentT>(&d)) {
+    if (t->df > 1) return std::nullopt;  // (a symmetric tail with 1 < df ≤ 2: the t interval stays conservative)
+    return MissingMoments{true, fmt::format("both its tails are powers, P(|X| > x) ~ x^(−{:g}) (df ≤ 1)", t->df),
+                          "A fat tail with a mean and an sd needs df > 2"};
+  }
+  if (const auto* m = std::get_if<Metalog>(&d)) {
+    const double c = m->tail_power();
+    if (c < 0.5) return std::nullopt;
+    const bool upper_tail = !std::isnan(m->lower);
+    return MissingMoments{
+        c >= 1,
+        fmt::format("with only a{} bound its {} tail is a power, P({}) ~ x^(−{:.2g}) (a2 {} a3/2 = {:.3g})",
+                    upper_tail ? " lower" : "n upper", upper_tail ? "upper" : "lower",
+                    upper_tail ? "X > x" : "X < −x", 1 / c, upper_tail ? "+" : "−", c),
+        fmt::format("Give it {} bound, or use a lognormal through two of its quantiles if its tail should be thinner",
+                    upper_tail ? "an `upper`" : "a `lower`")};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void lint_moments(const Scenario& s, std::vector<Warning>& out) {
+  std::map<std::string, const Formula*> formulas;
+  for (const Formula& f : s.formulas) formulas.emplace(f.name, &f);
+  Ranges ranges(s);
+  for (const Input& in : s.inputs) {
+    if (in.linked) continue;
+    const std::optional<MissingMoments> missing = missing_moments(in.dist);
+    if (!missing) continue;
+    // The reported variables it reaches with no bound on their range.
+    std::map<std::string, bool> memo;
+    std::vector<std::string> reached;
+    for (const std::string& name : s.report) {
+      const Interval r = ranges.of(name);
+      if (std::isfinite(r.lo) && std::isfinite(r.hi)) continue;
+      const auto f = formulas.find(name);
+      if (name == in.name || (f != formulas.end() && reads(f->second->expr, in.name, formulas, memo)))
+        reached.push_back("`" + name + "`");
+    }
+    if (reached.empty()) continue;
+    const std::string those = reached.size() == 1 ? reached.front()
+                                                  : fmt::format("{} and {}", fmt::join(reached.begin(), reached.end() - 1, ", "),
+                                                                reached.back());
+    const std::string consequence =
+        missing->mean
+            ? fmt::format("so it has no finite mean, nor has {}, which it reaches with no bound: the run's mean and its "
+                          "CI there do not settle however many samples are drawn (read the quantiles)",
+                          those)
+            : fmt::format("so its mean exists but its sd does not: the 95% CI of the mean of {}, which it reaches with "
+                          "no bound, rests on a variance that does not exist and covers the true mean less often than "
+                          "it says (read the quantiles)",
+                          those);
+    out.push_back({in.where, "inputs." + in.name,
+                   fmt::format("{}: {}, {}. {}", describe(in.dist), missing->tail, consequence, missing->thinner)});
   }
 }
 

@@ -24,4 +24,10 @@ struct Interval {
 /// violate them (a share computed as a percentage, a rate typed as 30 for 30%).
 void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors);
 
+/// Adds a warning for each input whose law has no finite mean (a metalog with one bound whose power tail
+/// P(|X| > x) ~ x^(−1/c) has c ≥ 1; a student_t with df ≤ 1) or, with a one-sided power tail, no finite sd (c ≥ ½),
+/// naming the reported variables it reaches with no bound (their range by interval arithmetic is unbounded): their
+/// mean does not exist, or their mean's CI rests on a variance that does not exist. None when no variable is reached.
+void lint_moments(const Scenario& s, std::vector<Warning>& out);
+
 }  // namespace tamcarlo::detail

@@ -1312,6 +1312,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   for (const auto& in : s.inputs)
     if (!in.linked) lint_input(in, "inputs", s.warnings);
   lint_percent_uses(s, s.warnings);
+  lint_moments(s, s.warnings);
   return s;
 }
 

@@ -352,26 +352,20 @@ double Metalog::cdf(double v) const {
   return 0.5 * (lo + hi);
 }
 
-namespace {
-
-// With one bound, the free tail behaves as a power of the tail probability: x − lower ~ (1 − y)^−c with
-// c = a2 + a3/2 (or upper − x ~ y^−c with c = a2 − a3/2); moments of order ≥ 1/c do not exist.
-double tail_power(const Metalog& m) {
-  const bool lo = !std::isnan(m.lower), hi = !std::isnan(m.upper);
+double Metalog::tail_power() const {
+  const bool lo = !std::isnan(lower), hi = !std::isnan(upper);
   if (lo == hi) return 0;  // unbounded (logistic tails) or bounded: every moment exists
-  const double a3 = m.a.size() > 2 ? m.a[2] : 0.0;
-  return lo ? m.a[1] + a3 / 2 : m.a[1] - a3 / 2;
+  const double a3 = a.size() > 2 ? a[2] : 0.0;
+  return lo ? a[1] + a3 / 2 : a[1] - a3 / 2;
 }
 
-}  // namespace
-
 double Metalog::mean() const {
-  if (tail_power(*this) >= 1) return std::isnan(lower) ? -k_inf : k_inf;
+  if (tail_power() >= 1) return std::isnan(lower) ? -k_inf : k_inf;
   return integrate01([&](double y) { return quantile(y); });
 }
 
 double Metalog::sd() const {
-  if (tail_power(*this) >= 0.5) return k_inf;
+  if (tail_power() >= 0.5) return k_inf;
   const double m = mean();
   return std::sqrt(integrate01([&](double y) {
     const double d = quantile(y) - m;

@@ -176,8 +176,12 @@ struct Metalog {
   std::vector<double> a;     ///< the fitted coefficients (k of them)
   /// Fits the coefficients; empty when the points admit no increasing quantile function (checked on a grid).
   [[nodiscard]] static std::optional<Metalog> fit(std::vector<double> p, std::vector<double> x, double lower, double upper);
-  [[nodiscard]] double mean() const;  ///< by Gauss–Legendre quadrature of the quantile function
-  [[nodiscard]] double sd() const;
+  /// With one bound, c = a2 + a3/2 (lower bound) or a2 − a3/2 (upper): the free tail's distance from the bound grows
+  /// as (its tail probability)^−c, so P(|X| > x) ~ x^(−1/c) and moments of order ≥ 1/c do not exist; 0 with both
+  /// bounds or none (every moment exists).
+  [[nodiscard]] double tail_power() const;
+  [[nodiscard]] double mean() const;  ///< by Gauss–Legendre quadrature of the quantile function (±inf: tail_power ≥ 1)
+  [[nodiscard]] double sd() const;    ///< inf when tail_power ≥ ½
   [[nodiscard]] double cdf(double v) const;  ///< by bisection on the quantile function
   [[nodiscard]] double quantile(double u) const;
 };
