@@ -60,6 +60,10 @@ TEST_CASE("guardrails: a share typed as a percentage with no format, bounds or u
                  Contains("values run 20.1–29.9") && Contains("write the fraction (0.201–0.299)"));
   CHECK_THAT(warnings("adoption_rate = { dist = \"pert\", min = 5, mode = 20, max = 60, source = \"t\" }"),
              Contains("[inputs.adoption_rate]"));
+  CHECK_THAT(warnings("stake_sold = { dist = \"uniform\", min = 10, max = 25, source = \"t\" }"),
+             Contains("[inputs.stake_sold]") && Contains("named like a share or rate"));
+  CHECK_THAT(warnings("market_capture = { dist = \"uniform\", min = 2, max = 8, source = \"t\" }"),
+             Contains("[inputs.market_capture]"));
   // Not for fractions, for an input with a unit, bounds or format, nor for names that are not shares.
   CHECK(warnings("automation_share = { dist = \"uniform\", min = 0.2, max = 0.3, source = \"t\" }").empty());
   CHECK(warnings("churn = { dist = \"uniform\", min = 2, max = 30, unit = \"months\", source = \"t\" }").empty());

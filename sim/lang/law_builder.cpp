@@ -663,7 +663,9 @@ namespace {
 // Words that name a fraction (a share, a rate, a probability) in an input's name, matched as whole `_`-separated parts.
 const std::vector<std::string> k_fraction_words = {"share", "shares", "pct", "percent", "percentage", "fraction", "ratio",
                                                    "rate", "adoption", "penetration", "probability", "prob", "automation",
-                                                   "margin", "churn", "conversion", "growth", "cagr", "dilution"};
+                                                   "margin", "churn", "conversion", "growth", "cagr", "dilution",
+                                                   "stake", "ownership", "capture", "retention", "attrition", "uptake",
+                                                   "utilization", "occupancy"};
 
 // A unit as written, lower case and without spaces ("CNY / Year" → "cny/year"), for matching.
 std::string unit_key(const std::string& unit) {
