@@ -142,6 +142,16 @@ class RunMatchesCommandLine(Temp):
             r = tamcarlo.run(bad, n=1_000)
         self.assertTrue(any(issubclass(w.category, tamcarlo.ScenarioWarning) for w in seen), [str(w.message) for w in seen])
         self.assertTrue(r.warnings)
+        # The file keeps the scenario's lint: opened again, it says what the run said (no source, the percentage).
+        path = os.path.join(self.dir, "w.h5")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tamcarlo.run(bad, n=1_000, output=path)
+        stored = tamcarlo.open(path).warnings
+        self.assertEqual(len(stored), 2, stored)
+        self.assertTrue(any("[inputs.adoption_share] `adoption_share` is named like a share" in w for w in stored), stored)
+        clean = tamcarlo.run(ECOMMERCE, n=1_000)
+        self.assertEqual(tamcarlo.open(clean.path).warnings, [])
 
 
 class Errors(Temp):

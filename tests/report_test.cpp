@@ -239,6 +239,31 @@ TEST_CASE("report: a missing or foreign file is a clear error and leaves nothing
   CHECK(left == std::vector<std::string>{"s.toml", "x.h5"});
 }
 
+TEST_CASE("report: the scenario's lint travels in the file and is shown beside the numbers it questions", "[report]") {
+  const test::TempDir dir;
+  const std::string toml = dir.write("h.toml", R"toml([scenario]
+name = "h"
+[inputs]
+arr = { dist = "metalog", p10 = 1e6, p50 = 1e7, p90 = 1e9, lower = 0, source = "an expert's range" }
+[formulas]
+v = "arr * 2"
+)toml");
+  const std::string h5 = (dir.path() / "h.h5").string();
+  const auto run = test::run_tamcarlo({"run", toml, "-n", "2000", "-o", h5});
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.err, Contains("[inputs.arr]") && Contains("no finite mean"));
+  REQUIRE(test::run_tamcarlo({"report", h5}).exit_code == 0);
+  const std::string page = test::slurp(dir.path() / "h-report" / "index.html");
+  CHECK_THAT(page, Contains("scenario warning (") && Contains("h.toml:4:1): [inputs.arr] metalog(p10=1e+06") &&
+                       Contains("no finite mean, nor has `v`"));
+  // A scenario with nothing to warn of writes no warnings and the page shows none.
+  const std::string clean = dir.write("c.toml", "[inputs]\nx = { dist = \"normal\", mean = 1, sd = 1, source = \"t\" }\n"
+                                                "[formulas]\ny = \"x * 2\"\n");
+  REQUIRE(test::run_tamcarlo({"run", clean, "-n", "2000", "-o", (dir.path() / "c.h5").string()}).exit_code == 0);
+  REQUIRE(test::run_tamcarlo({"report", (dir.path() / "c.h5").string()}).exit_code == 0);
+  CHECK_THAT(test::slurp(dir.path() / "c-report" / "index.html"), !Contains("scenario warning"));
+}
+
 TEST_CASE("report: a constant output is stated, not charted", "[report]") {
   const test::TempDir dir;
   const std::string toml = dir.write("c.toml", R"toml([scenario]

@@ -211,6 +211,11 @@ void RunGroup::write_run(const Scenario& s, std::uint64_t seed, std::uint64_t sa
   // skewness ratio above which a mean's CI is marked as unreliable (each variable stores its mark, `heavy_tail`).
   h5::attr(g, "report_order", s.report);
   h5::attr(g, "heavy_tail_skew", k_heavy_tail_skew);
+  if (!s.warnings.empty()) {  // the lint's findings travel with the numbers they question
+    std::vector<std::string> warnings;
+    for (const Warning& w : s.warnings) warnings.push_back(w.str());
+    h5::attr(g, "warnings", warnings);
+  }
   if (!s.years.empty()) h5::attr(g, "years", std::span<const int>(s.years));
   for (const Link& l : s.links) {  // linked scenarios' texts, so the file alone reproduces the run
     h5::attr(g, "link_" + l.name + "_file", l.file);

@@ -80,7 +80,8 @@ class _Owned:
 
 
 class Result:
-    """A scenario's or a suite's result file (or one run inside it: a stressed case, a suite's cell)."""
+    """A scenario's or a suite's result file (or one run inside it: a stressed case, a suite's cell). `warnings`: from
+    `run`, everything it warned of (lint, `set`, violated checks); from `open`, the scenario's lint the file stores."""
 
     def __init__(self, path, group="", owned=None, warnings=()):
         self.path = os.fspath(path)
@@ -107,6 +108,8 @@ class Result:
                 self.years = [int(y) for y in g.attrs.get("years", [])]
                 self.cases = _stress_order(g)
                 self.cells, self.runs = [], []
+                if not self.warnings:  # a file opened: the scenario's lint as the run wrote it
+                    self.warnings = [w.decode() if isinstance(w, bytes) else str(w) for w in g.attrs.get("warnings", [])]
 
     def __repr__(self):
         what = f"suite {self.name!r}, {len(self.cells)} cells" if self.kind == "suite" else f"scenario {self.name!r}"

@@ -145,6 +145,10 @@ def run_section(ch, run, heading):
     for v, (side, value) in outside:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b>: {w("the 95% CI of its mean reaches " + side + " its samples")} '
                      f"({w.num(value, run.style(v))}), {w('a value it never took: not a range of plausible means')}.</p>")
+    for text in run.warnings:  # "file:line:col: warning: [key] message"
+        where, _, what = text.partition(": warning: ")
+        parts.append(f'<p class="warn">{esc(w("scenario warning"))} ({esc(where)}): {esc(what)}</p>'
+                     if what else f'<p class="warn">{esc(w("scenario warning"))}: {esc(text)}</p>')
     parts += evidence_section(w, run)
     check_rows = []
     for v in run.checks():

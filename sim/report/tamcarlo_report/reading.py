@@ -143,6 +143,7 @@ class Run:
         # tamcarlo before 0.3 have neither: their outputs are listed by name and no mean is marked).
         self.order = strings_attr(group, "report_order")
         self.heavy_tail_skew = num_attr(group, "heavy_tail_skew")
+        self.warnings = strings_attr(group, "warnings")  # the scenario's lint, as validate and run printed it
         self.seed = int(group.attrs.get("seed", 0))
         self.samples = int(group.attrs.get("samples", 0))
         self.summary = group["summary"] if "summary" in group else None
