@@ -342,6 +342,12 @@ TEST_CASE("guardrails: a formula whose range lies wholly outside its bounds is r
   CHECK(error_of(inputs + "g = { expr = \"growth / 100\", bounds = [-1, 1] }\n").empty());
   CHECK(error_of(inputs + "g = { expr = \"growth\", bounds = [-1, 1] }\n").empty());
   CHECK(error_of(inputs + "q = { expr = \"capture / (growth - 30)\", bounds = [0, 1] }\n").empty());
+  // A divisor that reaches 0 from one side makes the ratio one-sided: u = pool/1e9 − 1 is in [0, 1], so 10 / u is in
+  // [10, ∞), none of it in [0, 1].
+  const std::string u = inputs + "u = \"pool / 1e9 - 1\"\n";
+  CHECK_THAT(error_of(u + "q = { expr = \"10 / u\", bounds = [0, 1] }\n"),
+             Contains("[formulas.q]") && Contains("takes values in [10, inf]"));
+  CHECK(error_of(u + "q = { expr = \"10 / u\", bounds = [0, 11] }\n").empty());
 }
 
 TEST_CASE("guardrails: an input with no finite mean (or a one-sided tail with no sd) is named with what it reaches",
@@ -382,6 +388,28 @@ TEST_CASE("guardrails: an input with no finite mean (or a one-sided tail with no
   CHECK(warnings(wide + "\ny = { value = 3, source = \"t\" }", "v = \"y * 2\"").empty());
   CHECK_THAT(warnings(wide, "u = \"x * 2\"\nv = \"u - 1\"\nw = \"min(u, 5)\"", "[\"v\", \"w\", \"x\"]"),
              Contains("nor has `v` and `x`, which"));
+}
+
+TEST_CASE("guardrails: a ratio by an input that comes near zero is warned: it has no finite mean", "[guardrails]") {
+  const auto warnings = [](const std::string& divisor, const std::string& formulas = "payback = \"cost / d\"",
+                           const std::string& report = "[\"payback\"]") {
+    return warnings_of("[inputs]\ncost = { value = 1e6, source = \"t\" }\nd = " + divisor + "\n[formulas]\n" +
+                       formulas + "\n[outputs]\nreport = " + report + "\n");
+  };
+  // normal(4e5, 1.6e5): within 1% of its median (4,000) of zero with probability 2·4000·φ(2.5)/1.6e5 = 0.00088.
+  CHECK_THAT(warnings("{ dist = \"normal\", mean = 4e5, sd = 1.6e5, source = \"t\" }"),
+             Contains("[formulas.payback] \"cost / d\" divides by `d`, which comes near zero (P(|d| < 4000) = 0.00088") &&
+                 Contains("so `payback` has no finite mean either"));
+  // A law with density at 0 (uniform from 0, exponential) or a mode there; the ratio read by another formula.
+  CHECK_THAT(warnings("{ dist = \"uniform\", min = 0, max = 1, source = \"t\" }"), Contains("divides by `d`"));
+  CHECK_THAT(warnings("{ dist = \"exponential\", mean = 3, source = \"t\" }", "r = \"cost / d\"\npayback = \"r + 1\""),
+             Contains("[formulas.r]") && Contains("so `payback` has no finite mean"));
+  // Far from zero (a lognormal: P = Φ(ln 0.01 / 0.5) ≈ 1e-20; a normal 20 sd away), or the ratio bounded: nothing.
+  CHECK(warnings("{ dist = \"lognormal\", median = 4e5, sigma = 0.5, source = \"t\" }").empty());
+  CHECK(warnings("{ dist = \"normal\", mean = 4e5, sd = 2e4, source = \"t\" }").empty());
+  CHECK(warnings("{ dist = \"uniform\", min = 0, max = 1, source = \"t\" }", "payback = \"min(cost / d, 50)\"").empty());
+  CHECK(warnings("{ dist = \"uniform\", min = 0, max = 1, source = \"t\" }",
+                 "payback = \"cost * d\"\nq = \"cost / d\"").empty());  // q is not reported
 }
 
 TEST_CASE("guardrails: the scenario library validates with no guardrail warning", "[guardrails][scenarios]") {

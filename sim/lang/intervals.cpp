@@ -38,9 +38,15 @@ Interval op_range(OpCode op, const std::vector<Interval>& a) {
     case OpCode::neg: return {-a[0].hi, -a[0].lo};
     case OpCode::mul:
       return hull({times(a[0].lo, a[1].lo), times(a[0].lo, a[1].hi), times(a[0].hi, a[1].lo), times(a[0].hi, a[1].hi)});
-    case OpCode::div:
-      if (a[1].lo <= 0 && a[1].hi >= 0) return k_line;  // the divisor can be 0
-      return hull({a[0].lo / a[1].lo, a[0].lo / a[1].hi, a[0].hi / a[1].lo, a[0].hi / a[1].hi});
+    case OpCode::div: {  // a × 1/b; 1/b is one-sided where b reaches 0 from one side only
+      Interval inverse = k_line;
+      if (a[1].lo > 0 || a[1].hi < 0) inverse = {1 / a[1].hi, 1 / a[1].lo};
+      else if (a[1].lo == 0 && a[1].hi > 0) inverse = {1 / a[1].hi, HUGE_VAL};
+      else if (a[1].hi == 0 && a[1].lo < 0) inverse = {-HUGE_VAL, 1 / a[1].lo};
+      else return k_line;  // b on both sides of 0 (or only 0)
+      return hull({times(a[0].lo, inverse.lo), times(a[0].lo, inverse.hi), times(a[0].hi, inverse.lo),
+                   times(a[0].hi, inverse.hi)});
+    }
     case OpCode::pow:  // monotone in each argument for a positive base
       if (a[0].lo <= 0) return k_line;
       return hull({std::pow(a[0].lo, a[1].lo), std::pow(a[0].lo, a[1].hi), std::pow(a[0].hi, a[1].lo),
@@ -195,30 +201,52 @@ std::optional<MissingMoments> missing_moments(const Distribution& d) {
   return std::nullopt;
 }
 
+// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+std::string listed(const std::vector<std::string>& names) {
+  if (names.size() == 1) return names.front();
+  return fmt::format("{} and {}", fmt::join(names.begin(), names.end() - 1, ", "), names.back());
+}
+
+// The probability that a divisor drawn from `d` lies within 1% of its scale (the larger of |median| and the
+// interquartile range) of zero, and that distance; {0, 0} when it cannot be told.
+std::pair<double, double> near_zero(const Distribution& d) {
+  try {
+    const double median = quantile(d, 0.5), iqr = quantile(d, 0.75) - quantile(d, 0.25);
+    const double delta = 0.01 * std::max(std::fabs(median), iqr);
+    if (!(delta > 0) || !std::isfinite(delta)) return {0, 0};
+    const double p = cdf(d, delta) - cdf(d, -delta);
+    return {std::isfinite(p) ? p : 0.0, delta};
+  } catch (const std::exception&) {
+    return {0, 0};
+  }
+}
+
 }  // namespace
 
 void lint_moments(const Scenario& s, std::vector<Warning>& out) {
   std::map<std::string, const Formula*> formulas;
   for (const Formula& f : s.formulas) formulas.emplace(f.name, &f);
   Ranges ranges(s);
+  // The reported variables that read `name` (or are it) with no bound on their range.
+  const auto reached_by = [&](const std::string& name) {
+    std::map<std::string, bool> memo;
+    std::vector<std::string> reached;
+    for (const std::string& v : s.report) {
+      const Interval r = ranges.of(v);
+      if (std::isfinite(r.lo) && std::isfinite(r.hi)) continue;
+      const auto f = formulas.find(v);
+      if (v == name || (f != formulas.end() && reads(f->second->expr, name, formulas, memo)))
+        reached.push_back("`" + v + "`");
+    }
+    return reached;
+  };
   for (const Input& in : s.inputs) {
     if (in.linked) continue;
     const std::optional<MissingMoments> missing = missing_moments(in.dist);
     if (!missing) continue;
-    // The reported variables it reaches with no bound on their range.
-    std::map<std::string, bool> memo;
-    std::vector<std::string> reached;
-    for (const std::string& name : s.report) {
-      const Interval r = ranges.of(name);
-      if (std::isfinite(r.lo) && std::isfinite(r.hi)) continue;
-      const auto f = formulas.find(name);
-      if (name == in.name || (f != formulas.end() && reads(f->second->expr, in.name, formulas, memo)))
-        reached.push_back("`" + name + "`");
-    }
+    const std::vector<std::string> reached = reached_by(in.name);
     if (reached.empty()) continue;
-    const std::string those = reached.size() == 1 ? reached.front()
-                                                  : fmt::format("{} and {}", fmt::join(reached.begin(), reached.end() - 1, ", "),
-                                                                reached.back());
+    const std::string those = listed(reached);
     const std::string consequence =
         missing->mean
             ? fmt::format("so it has no finite mean, nor has {}, which it reaches with no bound: the run's mean and its "
@@ -230,6 +258,37 @@ void lint_moments(const Scenario& s, std::vector<Warning>& out) {
                           those);
     out.push_back({in.where, "inputs." + in.name,
                    fmt::format("{}: {}, {}. {}", describe(in.dist), missing->tail, consequence, missing->thinner)});
+  }
+  // A ratio whose divisor is an input that comes near zero: where a law has density at 0, 1/x has a power tail of
+  // index 1 (no mean). Warned when a run of 10⁶ samples expects one or more divisors within 1% of zero.
+  std::map<std::string, const Input*> inputs;
+  for (const Input& in : s.inputs)
+    if (!in.linked && !std::holds_alternative<Constant>(in.dist)) inputs.emplace(in.name, &in);
+  for (const Formula& f : s.formulas) {
+    if (f.linked || f.role != FormulaRole::variable) continue;
+    std::vector<std::string> divisors;
+    const std::function<void(const Expr&)> visit = [&](const Expr& e) {
+      if (e.kind == Expr::Kind::op && e.op == OpCode::div && e.args.size() == 2 &&
+          e.args[1].kind == Expr::Kind::ref && inputs.count(e.args[1].name) &&
+          std::find(divisors.begin(), divisors.end(), e.args[1].name) == divisors.end())
+        divisors.push_back(e.args[1].name);
+      for (const Expr& a : e.args) visit(a);
+    };
+    visit(f.expr);
+    for (const std::string& d : divisors) {
+      const auto [p, delta] = near_zero(inputs.at(d)->dist);
+      if (p < 1e-6) continue;
+      const std::vector<std::string> reached = reached_by(f.name);
+      if (reached.empty()) continue;
+      out.push_back(
+          {f.where, f.key(),
+           fmt::format("\"{}\" divides by `{}`, which comes near zero (P(|{}| < {:g}) = {:.2g}, within 1% of its "
+                       "scale): near zero the ratio takes any size, a power tail with no finite mean, so {} {} no finite "
+                       "mean either: the run's mean and its CI there do not settle however many samples are drawn (read "
+                       "the quantiles). Keep the divisor away from zero (a law or `bounds` above it) or bound the ratio "
+                       "(`min`, `clamp`)",
+                       f.text, d, d, delta, p, listed(reached), reached.size() == 1 ? "has" : "have")});
+    }
   }
 }
 
