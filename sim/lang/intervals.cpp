@@ -173,7 +173,7 @@ bool reads(const Expr& e, const std::string& input, const std::map<std::string, 
   return std::any_of(e.args.begin(), e.args.end(), [&](const Expr& a) { return reads(a, input, formulas, memo); });
 }
 
-// The tail an input's law has without a finite mean or (one-sided) sd: "" when its moments exist.
+// What an input's law lacks: a finite mean, or (a one-sided power tail) a finite sd; none when its moments exist.
 struct MissingMoments {
   bool mean = false;     // no finite mean (else: no finite sd)
   std::string tail;      // how the tail falls, for the message
