@@ -99,3 +99,43 @@ TEST_CASE("units: a number without a unit is a share or a multiple, never the ca
                  "floor = { expr = \"max(market, 0)\", unit = \"CNY/year\" }\nexit = \"start + span\"\n")
             .empty());
 }
+
+TEST_CASE("units: scale words (万, 亿, million, kUSD) are scales: a figure in 万 declared in units is refused with the "
+          "factor and the conversion", "[units][errors]") {
+  // R1 §1.3.2 written as the report writes it: 2万 people at 7.5万 CNY a year.
+  const std::string inputs = "[inputs]\nstaff = { value = 2, unit = \"万人\" }\nsalary = { value = 7.5, unit = \"万CNY/year\" }\n"
+                             "[formulas]\n";
+  CHECK_THAT(error_of(inputs + "pool = { expr = \"staff * salary\", unit = \"CNY/year\" }\n"),
+             Contains("[formulas.pool]") && Contains("computes CNY/year (×1e+08)") && Contains("1e+08× too small") &&
+                 Contains("multiply by yi"));  // 万 × 万 = 亿
+  const std::string fixed = inputs + "pool = { expr = \"staff * wan * salary * wan\", unit = \"CNY/year\" }\n";
+  CHECK(error_of(fixed).empty());
+  CHECK(point_of(fixed, "pool") == 2e4 * 7.5e4);
+  // Declared in 亿CNY/year, the report's own unit for the result: 15亿.
+  const std::string in_yi = inputs + "pool = { expr = \"staff * salary\", unit = \"亿CNY/year\" }\n";
+  CHECK(error_of(in_yi).empty());
+  CHECK(point_of(in_yi, "pool") == 15);
+  // A formula without a unit cancels the scales it multiplies out: salary × wan is in CNY/year.
+  const Scenario s = test::scenario(inputs + "pool = \"salary * wan\"\nraw = \"salary * 2\"\n");
+  CHECK(s.formulas[0].unit == "CNY/year");
+  CHECK(s.formulas[1].unit == "万CNY/year");
+  // 亿元 (元 is CNY) plus CNY: the factor and its conversion; a monthly figure in 万 both conversions.
+  CHECK_THAT(error_of("[inputs]\na = { value = 3, unit = \"亿元\" }\nb = { value = 5e8, unit = \"CNY\" }\n[formulas]\n"
+                      "c = \"a + b\"\n"),
+             Contains("differ by a factor 1e-08") && Contains("divide by yi"));
+  CHECK_THAT(error_of("[inputs]\nw = { value = 1, unit = \"万CNY/month\" }\n[formulas]\n"
+                      "y = { expr = \"w * 2\", unit = \"CNY/year\" }\n"),
+             Contains("120000× too small") && Contains("multiply by months_per_year and by wan"));
+  // English: "USD million" and "MUSD" are one scale; kUSD times thousand is USD.
+  CHECK(error_of("[inputs]\na = { value = 3, unit = \"USD million\" }\nb = { value = 5, unit = \"MUSD\" }\n"
+                 "c0 = { value = 7, unit = \"kUSD\" }\n[formulas]\nc = \"a + b\"\n"
+                 "d = { expr = \"c0 * thousand\", unit = \"USD\" }\n")
+            .empty());
+  CHECK_THAT(error_of("[inputs]\na = { value = 3, unit = \"USD bn\" }\nb = { value = 5, unit = \"USD\" }\n[formulas]\n"
+                      "c = \"a + b\"\n"),
+             Contains("differ by a factor 1e-09") && Contains("divide by billion"));
+  // Not scales: a short prefix on a word that is not a currency (kWh, Tokens), a counted word alone.
+  CHECK(error_of("[inputs]\na = { value = 3, unit = \"kWh\" }\nb = { value = 5, unit = \"Tokens\" }\n"
+                 "c0 = { value = 1, unit = \"people\" }\n[formulas]\nc = \"a * b * c0 + 1\"\n")
+            .empty());
+}

@@ -114,6 +114,18 @@ std::string conversion_fix(const Dimension& from, const Dimension& to) {
     if (std::fabs(c.value / ratio - 1) < 1e-6) return fmt::format("multiply by {}", c.name);
     if (std::fabs(c.value * ratio - 1) < 1e-6) return fmt::format("divide by {}", c.name);
   }
+  // Two at once (万CNY/month → CNY/year: months_per_year and wan).
+  const auto& list = conversions();
+  for (std::size_t i = 0; i < list.size(); ++i)
+    for (std::size_t j = i + 1; j < list.size(); ++j)
+      for (const int a : {1, -1})
+        for (const int b : {1, -1})
+          if (std::fabs(std::pow(list[i].value, a) * std::pow(list[j].value, b) / ratio - 1) < 1e-6) {
+            const auto step = [](int sign, const char* name) {
+              return fmt::format("{} {}", sign > 0 ? "multiply by" : "divide by", name);
+            };
+            return step(a, list[i].name) + " and " + (a == b ? fmt::format("by {}", list[j].name) : step(b, list[j].name));
+          }
   return fmt::format("multiply by {:.6g}", ratio);
 }
 
@@ -592,8 +604,9 @@ Dimension dimension_of(const std::string& unit) {
     if (const auto t = time_units().find(f); t != time_units().end()) {
       d.base["year"] += x;
       d.scale *= std::pow(t->second, x);
-    } else if (is_currency(f)) {
-      d.base[f] += x;
+    } else if (const auto m = scaled_factor(f)) {  // a currency, a scaled one (万CNY), a scaled count (万人), a scale (亿)
+      if (m->currency) d.base[m->base] += x;
+      d.scale *= std::pow(m->scale, x);
     }  // a counted thing (people, visits, seats): a number
   }
   std::erase_if(d.base, [](const auto& kv) { return kv.second == 0; });
@@ -610,6 +623,13 @@ const std::vector<Conversion>& conversions() {
       {"hours_per_day", 24, "h/day"},
       {"minutes_per_hour", 60, "min/h"},
       {"seconds_per_minute", 60, "s/min"},
+      // Scales: a value in 万CNY times wan is in CNY.
+      {"thousand", 1e3, "1/thousand"},
+      {"wan", 1e4, "1/万"},
+      {"million", 1e6, "1/million"},
+      {"yi", 1e8, "1/亿"},
+      {"billion", 1e9, "1/billion"},
+      {"trillion", 1e12, "1/trillion"},
   };
   return list;
 }

@@ -1,6 +1,7 @@
 // Internal to sim/lang: units as dimensions, checked through every formula at validate. A unit's dimension is its
 // currencies (ISO codes: three capital letters) and time (year, quarter, month, week, day, hour, minute, second) with
-// exponents, and its scale to the base units (1 USD/month = 12 USD/year); counted things (people, visits, seats, ...)
+// exponents, and its scale to the base units (1 USD/month = 12 USD/year, 1 万CNY = 10⁴ CNY, 1 万人 = 10⁴ people: scale
+// words are in units.hpp); counted things (people, visits, seats, ...)
 // are numbers here, so a per-person salary times people is money. + − min max clamp if and comparisons need one
 // dimension and one scale; exp, ln, log10 and the trigonometric functions a dimensionless argument; model functions
 // declare what they take and give; a declared unit must agree with the one the formula computes.

@@ -35,6 +35,91 @@ Unit parse_unit(const std::string& text) {
   return u;
 }
 
+namespace {
+
+bool is_currency_code(const std::string& f) {
+  return f.size() == 3 && std::all_of(f.begin(), f.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// A currency as written: an ISO code, or 元 / 人民币 (CNY) and 美元 (USD); "" when `f` is none.
+std::string currency_code(const std::string& f) {
+  if (is_currency_code(f)) return f;
+  if (f == "元" || f == "人民币") return "CNY";
+  if (f == "美元") return "USD";
+  return "";
+}
+
+// Scale words, longest first: Chinese (万 = 10⁴, 亿 = 10⁸, ...) and English words stand alone or with a currency; the
+// short English ones (k, M, bn, ...) only with a currency ("kUSD", "USD bn").
+struct ScaleWord {
+  const char* word;
+  double value;
+  bool alone;  // a unit factor by itself ("万", "million"), not only a currency's prefix or suffix
+};
+constexpr ScaleWord k_scale_words[] = {
+    {"万亿", 1e12, true},      {"千亿", 1e11, true},     {"百亿", 1e10, true},       {"十亿", 1e9, true},
+    {"千万", 1e7, true},       {"百万", 1e6, true},      {"十万", 1e5, true},        {"亿", 1e8, true},
+    {"万", 1e4, true},         {"千", 1e3, true},        {"thousands", 1e3, true},   {"thousand", 1e3, true},
+    {"millions", 1e6, true},   {"million", 1e6, true},   {"billions", 1e9, true},    {"billion", 1e9, true},
+    {"trillions", 1e12, true}, {"trillion", 1e12, true}, {"mn", 1e6, false},         {"MM", 1e6, false},
+    {"bn", 1e9, false},        {"Bn", 1e9, false},       {"tn", 1e12, false},        {"k", 1e3, false},
+    {"K", 1e3, false},         {"M", 1e6, false},        {"B", 1e9, false},          {"T", 1e12, false},
+};
+
+// A unit whose scaled factors' scales multiply to 1 (salary in 万CNY times wan, 1/万) with their bases ({CNY: 1});
+// any other unit as it is.
+Unit without_cancelled_scales(Unit u) {
+  double scale = 1;
+  bool scaled = false;
+  for (const auto& [f, x] : u)
+    if (const auto m = scaled_factor(f); m && m->scale != 1) {
+      scale *= std::pow(m->scale, x);
+      scaled = true;
+    }
+  if (!scaled || std::fabs(scale - 1) > 1e-9) return u;
+  Unit out;
+  for (const auto& [f, x] : u) {
+    const auto m = scaled_factor(f);
+    if (!m || m->scale == 1) out[f] += x;
+    else if (!m->base.empty()) out[m->base] += x;
+  }
+  std::erase_if(out, [](const auto& kv) { return kv.second == 0; });
+  return out;
+}
+
+}  // namespace
+
+std::optional<ScaledFactor> scaled_factor(const std::string& factor) {
+  std::string f;
+  for (const char c : factor)
+    if (c != ' ') f += c;
+  if (f.empty()) return std::nullopt;
+  if (const std::string c = currency_code(f); !c.empty()) return ScaledFactor{c, true, 1};
+  // The base beside a scale word: a currency, or (after a scale word that may stand alone) a counted word.
+  const auto base = [](const std::string& rest, bool alone) -> std::optional<ScaledFactor> {
+    if (const std::string c = currency_code(rest); !c.empty()) return ScaledFactor{c, true, 1};
+    const bool word = alone && std::none_of(rest.begin(), rest.end(), [](char c) { return c == '^' || (c >= '0' && c <= '9'); });
+    if (word) return ScaledFactor{rest, false, 1};
+    return std::nullopt;
+  };
+  for (const ScaleWord& w : k_scale_words) {
+    const std::string word = w.word;
+    if (f == word) {
+      if (w.alone) return ScaledFactor{"", false, w.value};
+      continue;
+    }
+    if (f.size() <= word.size()) continue;
+    std::optional<ScaledFactor> b;
+    if (f.starts_with(word)) b = base(f.substr(word.size()), w.alone);
+    if (!b && f.ends_with(word)) b = base(f.substr(0, f.size() - word.size()), w.alone);
+    if (b) {
+      b->scale = w.value;
+      return b;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string unit_text(const Unit& u) {
   std::string num, den;
   const auto factor = [](const std::string& f, int e) { return e == 1 ? f : f + "^" + std::to_string(e); };
@@ -76,8 +161,10 @@ std::optional<Unit> unit_of(const Expr& e, const std::map<std::string, std::opti
     case OpCode::copy: case OpCode::neg: case OpCode::abs: return u.at(0);
     case OpCode::add: case OpCode::sub: case OpCode::min: case OpCode::max: case OpCode::clamp: return shared(0);
     case OpCode::select: return shared(1);
-    case OpCode::mul: return known() ? std::optional<Unit>(combine(*u[0], *u[1], 1)) : std::nullopt;
-    case OpCode::div: return known() ? std::optional<Unit>(combine(*u[0], *u[1], -1)) : std::nullopt;
+    case OpCode::mul:
+      return known() ? std::optional<Unit>(without_cancelled_scales(combine(*u[0], *u[1], 1))) : std::nullopt;
+    case OpCode::div:
+      return known() ? std::optional<Unit>(without_cancelled_scales(combine(*u[0], *u[1], -1))) : std::nullopt;
     case OpCode::pow: {
       if (!known()) return std::nullopt;
       if (u[0]->empty()) return Unit{};

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace tamcarlo::detail {
 
@@ -15,6 +16,19 @@ using Unit = std::map<std::string, int>;
 
 /// The factors of a unit as written ("CNY/year", "people*CNY", "1/year").
 [[nodiscard]] Unit parse_unit(const std::string& text);
+
+/// A unit factor read for its scale: `base` is a currency's ISO code (元 and 人民币 are CNY, 美元 USD), a counted word
+/// (people, 人) or "" for a scale alone; `scale` how many of the base one of it is.
+struct ScaledFactor {
+  std::string base;
+  bool currency = false;
+  double scale = 1;
+};
+
+/// A factor with a scale word before or after its base ("万CNY", "亿元", "万人", "USD million", "百万美元"; the short
+/// k, M, bn, ... only on a currency: "kUSD", "USD bn"), a scale word alone ("万", "亿", "million"), or a currency
+/// (scale 1). nullopt for any other factor (a time, or a counted word without a scale).
+[[nodiscard]] std::optional<ScaledFactor> scaled_factor(const std::string& factor);
 
 /// A unit written back: the numerator's factors joined by "·" (exponents as ^2), then "/" and each denominator factor.
 [[nodiscard]] std::string unit_text(const Unit& u);
