@@ -140,6 +140,11 @@ TEST_CASE("suite: mistakes in a suite are located errors that say what is allowe
   CHECK_THAT(suite_error(replace(k_suite, "fx = \"fx\"\n", "")),
              Contains("`market` is in USD/year but the suite ranks in CNY/year") && Contains("fx = "));
   CHECK_THAT(suite_error(k_suite, "CNY/year"), Contains("[cells.b.fx]") && Contains("already in the suite's unit"));
+  CHECK_THAT(suite_error(k_suite, "元/year"), Contains("[cells.b.fx]") && Contains("already in the suite's unit"));
+  // Another scale of the suite's currency: no fx converts it; the conversion does.
+  CHECK_THAT(suite_error(replace(k_suite, "fx = \"fx\"\n", ""), "亿CNY/year"),
+             Contains("`market` is in 亿CNY/year but the suite ranks in CNY/year (one of its units is 1e+08 of the "
+                      "suite's): declare `market` in CNY/year (multiply by yi in its formula)"));
   CHECK_THAT(suite_error(replace(k_suite, "fx = \"fx\"", "fx = \"usd\"")), Contains("not an input of this suite"));
   CHECK_THAT(suite_error(replace(k_suite, "market = 4, logic = 4", "logic = 4, market = 4")),
              Contains("same ratings in the same order"));

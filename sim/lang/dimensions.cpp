@@ -96,39 +96,6 @@ std::string time_name(const Dimension& d) {
   return n ? n : "";
 }
 
-// How to turn a value in `from` into `to` (same base dimensions): multiply or divide by the named conversion between
-// their time units when there is one (USD/month → USD/year: multiply by months_per_year), else by the factor.
-std::string conversion_fix(const Dimension& from, const Dimension& to) {
-  const double ratio = from.scale / to.scale;
-  const std::string a = time_name(from), b = time_name(to);
-  const auto matches = [](const Conversion& c, const std::string& num, const std::string& den) {
-    return !num.empty() && !den.empty() && std::string(c.unit) == num + "/" + den;
-  };
-  for (const Conversion& c : conversions()) {
-    if (std::fabs(c.value / ratio - 1) < 1e-6 && (matches(c, a, b) || matches(c, b, a)))
-      return fmt::format("multiply by {}", c.name);
-    if (std::fabs(c.value * ratio - 1) < 1e-6 && (matches(c, a, b) || matches(c, b, a)))
-      return fmt::format("divide by {}", c.name);
-  }
-  for (const Conversion& c : conversions()) {
-    if (std::fabs(c.value / ratio - 1) < 1e-6) return fmt::format("multiply by {}", c.name);
-    if (std::fabs(c.value * ratio - 1) < 1e-6) return fmt::format("divide by {}", c.name);
-  }
-  // Two at once (万CNY/month → CNY/year: months_per_year and wan).
-  const auto& list = conversions();
-  for (std::size_t i = 0; i < list.size(); ++i)
-    for (std::size_t j = i + 1; j < list.size(); ++j)
-      for (const int a : {1, -1})
-        for (const int b : {1, -1})
-          if (std::fabs(std::pow(list[i].value, a) * std::pow(list[j].value, b) / ratio - 1) < 1e-6) {
-            const auto step = [](int sign, const char* name) {
-              return fmt::format("{} {}", sign > 0 ? "multiply by" : "divide by", name);
-            };
-            return step(a, list[i].name) + " and " + (a == b ? fmt::format("by {}", list[j].name) : step(b, list[j].name));
-          }
-  return fmt::format("multiply by {:.6g}", ratio);
-}
-
 // Checks one formula at a time; a mismatch is recorded and its node's dimension left undecided (no cascade).
 class Checker {
  public:
@@ -632,6 +599,37 @@ const std::vector<Conversion>& conversions() {
       {"trillion", 1e12, "1/trillion"},
   };
   return list;
+}
+
+std::string conversion_fix(const Dimension& from, const Dimension& to) {
+  const double ratio = from.scale / to.scale;
+  const std::string a = time_name(from), b = time_name(to);
+  const auto matches = [](const Conversion& c, const std::string& num, const std::string& den) {
+    return !num.empty() && !den.empty() && std::string(c.unit) == num + "/" + den;
+  };
+  for (const Conversion& c : conversions()) {
+    if (std::fabs(c.value / ratio - 1) < 1e-6 && (matches(c, a, b) || matches(c, b, a)))
+      return fmt::format("multiply by {}", c.name);
+    if (std::fabs(c.value * ratio - 1) < 1e-6 && (matches(c, a, b) || matches(c, b, a)))
+      return fmt::format("divide by {}", c.name);
+  }
+  for (const Conversion& c : conversions()) {
+    if (std::fabs(c.value / ratio - 1) < 1e-6) return fmt::format("multiply by {}", c.name);
+    if (std::fabs(c.value * ratio - 1) < 1e-6) return fmt::format("divide by {}", c.name);
+  }
+  // Two at once (万CNY/month → CNY/year: months_per_year and wan).
+  const auto& list = conversions();
+  for (std::size_t i = 0; i < list.size(); ++i)
+    for (std::size_t j = i + 1; j < list.size(); ++j)
+      for (const int a : {1, -1})
+        for (const int b : {1, -1})
+          if (std::fabs(std::pow(list[i].value, a) * std::pow(list[j].value, b) / ratio - 1) < 1e-6) {
+            const auto step = [](int sign, const char* name) {
+              return fmt::format("{} {}", sign > 0 ? "multiply by" : "divide by", name);
+            };
+            return step(a, list[i].name) + " and " + (a == b ? fmt::format("by {}", list[j].name) : step(b, list[j].name));
+          }
+  return fmt::format("multiply by {:.6g}", ratio);
 }
 
 void check_dimensions(const Scenario& s, std::vector<ScenarioError>& errors, std::vector<Warning>& warnings) {

@@ -40,6 +40,11 @@ struct Conversion {
 /// The named conversions (months_per_year, weeks_per_year, days_per_year, hours_per_day, hours_per_year, ...).
 [[nodiscard]] const std::vector<Conversion>& conversions();
 
+/// How to turn a value in `from` into `to` (same base dimensions): "multiply by months_per_year", "divide by yi",
+/// "multiply by months_per_year and by wan" (named conversions, the one between their time units first), else by the
+/// factor.
+[[nodiscard]] std::string conversion_fix(const Dimension& from, const Dimension& to);
+
 /// Checks the dimensions of every formula of `s` (linked ones were checked in their own files). Appends a located
 /// ScenarioError for each mismatch (the formula, both units as written, the factor where only the scale differs, and
 /// the fix) to `errors`, and a lint warning for a declared unit that cannot be checked because an operand's unit is

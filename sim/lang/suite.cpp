@@ -2,6 +2,7 @@
 
 #include "sim/random/rng.hpp"
 #include "sim/base/text.hpp"
+#include "sim/lang/dimensions.hpp"
 #include "sim/lang/law_builder.hpp"
 #include "sim/lang/toml_read.hpp"
 
@@ -118,15 +119,23 @@ SuiteMember parse_member(Suite& suite, const toml::key& k, const toml::node& nod
                           fmt::format("`{}` is not an input of this suite{}; suite inputs: {}", m.fx,
                                       did_you_mean(m.fx, names), names.empty() ? "none" : quoted_list(names)));
     }
-    if (!suite.unit.empty() && market.unit == suite.unit)
+    if (!suite.unit.empty() && detail::dimension_of(market.unit).same(detail::dimension_of(suite.unit)))
       throw ScenarioError(ctx.at(*t->get("fx")), prefix + ".fx",
                           fmt::format("`{}` is already in the suite's unit {}; converting it with `{}` would be wrong",
                                       m.market, suite.unit, m.fx));
   } else if (!suite.unit.empty() && !market.unit.empty() && market.unit != suite.unit) {
-    throw ScenarioError(m.where, prefix,
-                        fmt::format("`{}` is in {} but the suite ranks in {}; name the suite input that converts it "
-                                    "with `fx = \"...\"`",
-                                    m.market, market.unit, suite.unit));
+    const detail::Dimension in = detail::dimension_of(market.unit), to = detail::dimension_of(suite.unit);
+    if (in.same_base(to) && !in.same(to))  // one currency at another scale (亿CNY/year): no fx converts that
+      throw ScenarioError(m.where, prefix,
+                          fmt::format("`{}` is in {} but the suite ranks in {} (one of its units is {:g} of the "
+                                      "suite's): declare `{}` in {} ({} in its formula)",
+                                      m.market, market.unit, suite.unit, in.scale / to.scale, m.market, suite.unit,
+                                      detail::conversion_fix(in, to)));
+    if (!in.same(to))
+      throw ScenarioError(m.where, prefix,
+                          fmt::format("`{}` is in {} but the suite ranks in {}; name the suite input that converts it "
+                                      "with `fx = \"...\"`",
+                                      m.market, market.unit, suite.unit));
   }
   // Stars: the same ratings for every cell.
   const toml::node* stars = t->get("stars");
