@@ -216,8 +216,13 @@ TEST_CASE("guardrails: a monthly figure replacing a yearly input (or the reverse
   CHECK_THAT(warned("rent=24000"), Contains("`rent` is in USD/month") && Contains("about 12× the input's (2000)") &&
                                        Contains("divide it by 12 (2000)"));
   CHECK_THAT(warned("growth=0.02"), Contains("`growth` is in 1/year"));  // a monthly rate for a yearly one
+  // A figure in 万 (R1's 7.5万) or in thousands typed as a number, for any input with a unit.
+  CHECK_THAT(warned("salary=7.5"), Contains("[set.salary]") && Contains("about 1/10000 of the input's (75000)") &&
+                                       Contains("a figure in 万 typed as a number") && Contains("multiply it by 10000 (75000)"));
+  CHECK_THAT(warned("salary=7 to 8"), Contains("a figure in 万"));
+  CHECK_THAT(warned("staff=0.15"), Contains("`staff` is in people") && Contains("a figure in thousands (k)"));
   // A stress that is not about 12× off, or an input that is not per year or month: none.
-  for (const char* spec : {"salary=70000", "salary=30000", "rent=2500", "staff=10"}) {
+  for (const char* spec : {"salary=70000", "salary=30000", "rent=2500", "staff=10", "salary=20", "staff=0.5"}) {
     INFO(spec);
     CHECK(warned(spec).empty());
   }

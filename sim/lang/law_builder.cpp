@@ -761,13 +761,27 @@ std::string replacement_warning(const Input& base, const Input& replacement) {
   const std::string u = unit_key(base.unit);
   const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
   const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
-  if (!yearly && !monthly) return "";
+  if (u.empty() || fraction_unit(base.unit) != FractionUnit::none) return "";
   double ratio = 0;
   try {
     ratio = median(replacement.dist) / median(base.dist);
   } catch (const std::exception&) {
     return "";
   }
+  // About 10^−k of the input's (0.8–1.25 of it): a figure in 万, 亿, thousands, millions or billions typed as a number
+  // (R1's "7.5万" typed as 7.5 for 75,000 CNY).
+  for (const auto& [k, word] : std::initializer_list<std::pair<int, const char*>>{
+           {3, "thousands (k)"}, {4, "万"}, {6, "millions (M)"}, {8, "亿"}, {9, "billions (B)"}, {12, "万亿 or trillions"}}) {
+    const double scale = std::pow(10.0, k), r = ratio * scale;
+    if (r >= 0.8 && r <= 1.25)
+      return fmt::format("`{}` is in {}, and its replacement's median ({:.6g}) is about 1/{:L} of the input's ({:.6g}): "
+                         "a figure in {} typed as a number would make every total with it {:L}× too small; if so, "
+                         "multiply it by {:L} ({:.6g})",
+                         base.name, base.unit, median(replacement.dist), static_cast<long long>(scale),
+                         median(base.dist), word, static_cast<long long>(scale), static_cast<long long>(scale),
+                         scale * median(replacement.dist));
+  }
+  if (!yearly && !monthly) return "";
   // Within 1/14–1/10.5 (or 10.5–14×): twelve, give or take the spread of a stress that meant something else.
   if (yearly && ratio >= 1 / 14.0 && ratio <= 1 / 10.5)
     return fmt::format("`{}` is in {}, and its replacement's median ({:.6g}) is about 1/12 of the input's ({:.6g}): a "
