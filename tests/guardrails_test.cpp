@@ -2,6 +2,7 @@
 // for 30%, an event --set to a constant and an event's unwritten base case are refused with the fix; [checks] and
 // formulas' bounds are counted on every sample and reported (table, JSON, HDF5) with their probability, and --strict
 // makes a violation exit 4.
+#include "sim/engine/plan.hpp"
 #include "sim/io/results_file.hpp"
 #include "sim/lang/scenario.hpp"
 #include "sim/run/job.hpp"
@@ -393,6 +394,15 @@ TEST_CASE("guardrails: an input with no finite mean (or a one-sided tail with no
   CHECK(warnings(wide + "\ny = { value = 3, source = \"t\" }", "v = \"y * 2\"").empty());
   CHECK_THAT(warnings(wide, "u = \"x * 2\"\nv = \"u - 1\"\nw = \"min(u, 5)\"", "[\"v\", \"w\", \"x\"]"),
              Contains("nor has `v` and `x`, which"));
+  // What the run reports beside those means (Scenario::without_mean, each variable's no_mean), and a replacement that
+  // gives the input a mean takes it away.
+  const Scenario s = test::scenario("[inputs]\n" + wide + "\n[formulas]\nv = \"x * 2\"\nw = \"min(x, 5)\"\n");
+  CHECK(s.without_mean == std::map<std::string, std::string>{
+                              {"v", "through `x`, a metalog whose upper tail falls as x^(−0.45)"}});
+  CHECK(Plan(s).variables()[1].no_mean == "through `x`, a metalog whose upper tail falls as x^(−0.45)");
+  Input fixed = s.inputs.front();
+  fixed.dist = Constant{3e7};
+  CHECK(with_overrides(s, {fixed}).without_mean.empty());
 }
 
 TEST_CASE("guardrails: a ratio by an input that comes near zero is warned: it has no finite mean", "[guardrails]") {

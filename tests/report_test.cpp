@@ -4,6 +4,7 @@
 #include "tests/support.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -252,10 +253,19 @@ v = "arr * 2"
   const auto run = test::run_tamcarlo({"run", toml, "-n", "2000", "-o", h5});
   REQUIRE(run.exit_code == 0);
   CHECK_THAT(run.err, Contains("[inputs.arr]") && Contains("no finite mean"));
+  // The table marks the mean and says why instead of the heavy-tail advice ("run more samples" cannot help).
+  CHECK_THAT(run.out, Contains(" † `v` has no finite mean (through `arr`, a metalog whose upper tail falls as "
+                               "x^(−0.45)): the mean and CI above are only those of these samples") &&
+                          !Contains("covers less often than it says"));
   REQUIRE(test::run_tamcarlo({"report", h5}).exit_code == 0);
   const std::string page = test::slurp(dir.path() / "h-report" / "index.html");
   CHECK_THAT(page, Contains("scenario warning (") && Contains("h.toml:4:1): [inputs.arr] metalog(p10=1e+06") &&
                        Contains("no finite mean, nor has `v`"));
+  CHECK_THAT(page, Contains("† <b>v</b> has no finite mean (through `arr`") && !Contains("covers less often"));
+  const auto json = test::run_tamcarlo({"run", toml, "-n", "2000", "--json", "-o", (dir.path() / "j.h5").string()});
+  REQUIRE(json.exit_code == 0);
+  const auto v = nlohmann::json::parse(json.out)["variables"]["v"];
+  CHECK(v["no_finite_mean"] == "through `arr`, a metalog whose upper tail falls as x^(−0.45)");
   // A scenario with nothing to warn of writes no warnings and the page shows none.
   const std::string clean = dir.write("c.toml", "[inputs]\nx = { dist = \"normal\", mean = 1, sd = 1, source = \"t\" }\n"
                                                 "[formulas]\ny = \"x * 2\"\n");

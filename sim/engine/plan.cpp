@@ -138,6 +138,8 @@ Plan::Plan(const Scenario& s, PlanUse use, QuantileTables* tables) : years_(s.ye
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
     vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format, f.role, f.condition});
   }
+  for (Variable& v : vars_)
+    if (const auto it = s.without_mean.find(v.name); it != s.without_mean.end()) v.no_mean = it->second;
   year_slot_ = static_cast<std::uint32_t>(vars_.size());
   slot[k_year_name] = year_slot_;
   std::vector<Instruction> all;

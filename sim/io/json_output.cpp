@@ -73,6 +73,7 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   if (m.replicates >= 2) j["replicate_skew"] = num(m.replicate_skew);
   j["heavy_tail"] = m.heavy_tailed();
   j["mean_ci_beyond_samples"] = m.ci_beyond_samples();
+  if (!v.var.no_mean.empty()) j["no_finite_mean"] = v.var.no_mean;
   if (m.ess > 0) j["ess"] = num(m.ess);
   add_quantiles(j, v.quantiles);
   if (v.prior) {  // a conditioned run: the statistics above are the posterior's

@@ -409,7 +409,8 @@ void print_table(const RunSummary& r, std::ostream& os) {
     const NumberStyle style = v.var.format;
     const auto [mean, half] = mean_ci(m, style);
     std::vector<std::string> row = {v.label(), v.var.unit, format_number(v.point, style), mean,
-                                    m.heavy_tailed() || m.ci_beyond_samples() ? half + " †" : half};
+                                    m.heavy_tailed() || m.ci_beyond_samples() || !v.var.no_mean.empty() ? half + " †"
+                                                                                                      : half};
     for (const double p : {0.05, 0.50, 0.95})
       row.push_back(v.quantiles.empty() ? "—" : format_number(v.at(p).value, style));
     row.push_back(thousands(m.nonfinite));
@@ -424,11 +425,16 @@ void print_table(const RunSummary& r, std::ostream& os) {
   if (r.decision) print_decision(*r.decision, os);
   if (r.portfolio) print_portfolio(*r.portfolio, os);
   for (const auto& st : r.stresses) print_stress(r, st, os);
+  for (const auto& v : r.variables)  // a mean that does not exist: said once, instead of the notes below
+    if (v.reported && !v.var.no_mean.empty())
+      os << fmt::format(" † `{}` has no finite mean ({}): the mean and CI above are only those of these samples and "
+                        "do not settle however many are drawn; read its quantiles\n",
+                        v.label(), v.var.no_mean);
   for (const auto& v : r.variables)
-    if (v.reported && v.moments.heavy_tailed())
+    if (v.reported && v.var.no_mean.empty() && v.moments.heavy_tailed())
       os << heavy_tail_note(v.label(), v.moments);
   for (const auto& v : r.variables)
-    if (v.reported && v.moments.ci_beyond_samples()) {
+    if (v.reported && v.var.no_mean.empty() && v.moments.ci_beyond_samples()) {
       const Moments& m = v.moments;
       const bool below = m.mean - m.half95() < m.min;
       os << fmt::format(" † `{}`: the normal 95% CI of its mean reaches {} its {} sample ({}), a value it never took; "

@@ -178,13 +178,14 @@ struct MissingMoments {
   bool mean = false;     // no finite mean (else: no finite sd)
   std::string tail;      // how the tail falls, for the message
   std::string thinner;   // how to give it a thinner tail
+  std::string law;       // the law in a few words, for what the run prints beside the mean
 };
 
 std::optional<MissingMoments> missing_moments(const Distribution& d) {
   if (const auto* t = std::get_if<StudentT>(&d)) {
     if (t->df > 1) return std::nullopt;  // (a symmetric tail with 1 < df ≤ 2: the t interval stays conservative)
     return MissingMoments{true, fmt::format("both its tails are powers, P(|X| > x) ~ x^(−{:g}) (df ≤ 1)", t->df),
-                          "A fat tail with a mean and an sd needs df > 2"};
+                          "A fat tail with a mean and an sd needs df > 2", fmt::format("a student_t with df = {:g}", t->df)};
   }
   if (const auto* m = std::get_if<Metalog>(&d)) {
     const double c = m->tail_power();
@@ -196,7 +197,8 @@ std::optional<MissingMoments> missing_moments(const Distribution& d) {
                     upper_tail ? " lower" : "n upper", upper_tail ? "upper" : "lower",
                     upper_tail ? "X > x" : "X < −x", 1 / c, upper_tail ? "+" : "−", c),
         fmt::format("Give it {} bound, or use a lognormal through two of its quantiles if its tail should be thinner",
-                    upper_tail ? "an `upper`" : "a `lower`")};
+                    upper_tail ? "an `upper`" : "a `lower`"),
+        fmt::format("a metalog whose {} tail falls as x^(−{:.2g})", upper_tail ? "upper" : "lower", 1 / c)};
   }
   return std::nullopt;
 }
@@ -223,7 +225,8 @@ std::pair<double, double> near_zero(const Distribution& d) {
 
 }  // namespace
 
-void lint_moments(const Scenario& s, std::vector<Warning>& out) {
+std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<Warning>& out) {
+  std::map<std::string, std::string> without_mean;
   std::map<std::string, const Formula*> formulas;
   for (const Formula& f : s.formulas) formulas.emplace(f.name, &f);
   Ranges ranges(s);
@@ -236,9 +239,13 @@ void lint_moments(const Scenario& s, std::vector<Warning>& out) {
       if (std::isfinite(r.lo) && std::isfinite(r.hi)) continue;
       const auto f = formulas.find(v);
       if (v == name || (f != formulas.end() && reads(f->second->expr, name, formulas, memo)))
-        reached.push_back("`" + v + "`");
+        reached.push_back(v);
     }
     return reached;
+  };
+  const auto quoted = [](std::vector<std::string> names) {
+    for (std::string& n : names) n = "`" + n + "`";
+    return listed(names);
   };
   for (const Input& in : s.inputs) {
     if (in.linked) continue;
@@ -246,7 +253,10 @@ void lint_moments(const Scenario& s, std::vector<Warning>& out) {
     if (!missing) continue;
     const std::vector<std::string> reached = reached_by(in.name);
     if (reached.empty()) continue;
-    const std::string those = listed(reached);
+    const std::string those = quoted(reached);
+    if (missing->mean)
+      for (const std::string& v : reached)
+        without_mean.emplace(v, v == in.name ? missing->law : fmt::format("through `{}`, {}", in.name, missing->law));
     const std::string consequence =
         missing->mean
             ? fmt::format("so it has no finite mean, nor has {}, which it reaches with no bound: the run's mean and its "
@@ -280,6 +290,8 @@ void lint_moments(const Scenario& s, std::vector<Warning>& out) {
       if (p < 1e-6) continue;
       const std::vector<std::string> reached = reached_by(f.name);
       if (reached.empty()) continue;
+      for (const std::string& v : reached)
+        without_mean.emplace(v, fmt::format("through \"{}\", whose divisor `{}` comes near zero", f.text, d));
       out.push_back(
           {f.where, f.key(),
            fmt::format("\"{}\" divides by `{}`, which comes near zero (P(|{}| < {:g}) = {:.2g}, within 1% of its "
@@ -287,9 +299,10 @@ void lint_moments(const Scenario& s, std::vector<Warning>& out) {
                        "mean either: the run's mean and its CI there do not settle however many samples are drawn (read "
                        "the quantiles). Keep the divisor away from zero (a law or `bounds` above it) or bound the ratio "
                        "(`min`, `clamp`)",
-                       f.text, d, d, delta, p, listed(reached), reached.size() == 1 ? "has" : "have")});
+                       f.text, d, d, delta, p, quoted(reached), reached.size() == 1 ? "has" : "have")});
     }
   }
+  return without_mean;
 }
 
 }  // namespace tamcarlo::detail

@@ -28,6 +28,7 @@ void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors)
 /// P(|X| > x) ~ x^(−1/c) has c ≥ 1; a student_t with df ≤ 1) or, with a one-sided power tail, no finite sd (c ≥ ½),
 /// naming the reported variables it reaches with no bound (their range by interval arithmetic is unbounded): their
 /// mean does not exist, or their mean's CI rests on a variance that does not exist. None when no variable is reached.
-void lint_moments(const Scenario& s, std::vector<Warning>& out);
+/// Returns the reported variables whose mean does not exist, each with why (Scenario::without_mean).
+[[nodiscard]] std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<Warning>& out);
 
 }  // namespace tamcarlo::detail

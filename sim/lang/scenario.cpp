@@ -1312,7 +1312,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   for (const auto& in : s.inputs)
     if (!in.linked) lint_input(in, "inputs", s.warnings);
   lint_percent_uses(s, s.warnings);
-  lint_moments(s, s.warnings);
+  s.without_mean = lint_moments(s, s.warnings);
   return s;
 }
 
@@ -1417,6 +1417,8 @@ Scenario with_overrides(const Scenario& base, const std::vector<Input>& override
         if (o.bounds) in.bounds = o.bounds;  // a replacement that states its own bounds
       }
   s.warnings.clear();
+  std::vector<Warning> lint;  // (a replacement's own warnings are set_warnings'; its laws decide which means exist)
+  s.without_mean = detail::lint_moments(s, lint);
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include "sim/lang/specs.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@ struct Variable {
   NumberStyle format = NumberStyle::automatic;  ///< how its numbers are shown (`format` key)
   FormulaRole role = FormulaRole::variable;     ///< check and bounds indicators are counted, not reported as variables
   std::string condition;                        ///< check/bounds: what must hold
+  std::string no_mean;  ///< why its mean does not exist (an input's power tail, a ratio near zero); empty: it exists
 };
 
 
@@ -181,6 +183,9 @@ struct Scenario {
   std::vector<CorrelationGroup> correlations;  ///< [correlations], as groups of inputs correlated with each other
   std::vector<Evidence> evidence;         ///< [evidence]: observed figures the run conditions on, in file order
   std::vector<Warning> warnings;          ///< lint: unsourced inputs, point outside the 1–99% range
+  /// Reported variables whose mean does not exist (the lint found an input with no finite mean, or a divisor near
+  /// zero, on an unbounded path to them): name → why.
+  std::map<std::string, std::string> without_mean;
 };
 
 /// Numbers the inputs' Sobol' dimensions: the uncertain ones by name, then the constant ones by name (so a stress

@@ -110,7 +110,7 @@ def run_section(ch, run, heading):
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
                                           design_words(w, run),
                                           f"{w('unit')} {esc(w.unit(run.unit))}" if run.unit else ""]) + "</p>"]
-    rows, heavy, outside = [], [], []
+    rows, heavy, outside, no_mean = [], [], [], []
     for v in run.reported():
         s = run.summary[v]
         style = run.style(v)
@@ -125,9 +125,13 @@ def run_section(ch, run, heading):
                              *((w.num(q[t, k], style) for k in (qp.p5, qp.p50, qp.p95)) if q is not None else ["—"] * 3)])
         else:
             ratio, flag = run.heavy_tailed(v)
-            if flag:
+            why = text_attr(s, "no_finite_mean")
+            if why:  # no mean at all: said instead of the notes on its CI
+                no_mean.append((v, why))
+                flag = True
+            elif flag:
                 heavy.append((v, ratio))
-            beyond = run.ci_beyond_samples(v)
+            beyond = run.ci_beyond_samples(v) if not why else None
             if beyond:
                 outside.append((v, beyond))
             rows.append([v, w.unit(text_attr(s, "unit")), w.num(num_attr(s, "point"), style),
@@ -145,6 +149,9 @@ def run_section(ch, run, heading):
     for v, (side, value) in outside:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b>: {w("the 95% CI of its mean reaches " + side + " its samples")} '
                      f"({w.num(value, run.style(v))}), {w('a value it never took: not a range of plausible means')}.</p>")
+    for v, why in no_mean:
+        parts.append(f'<p class="warn">† <b>{esc(v)}</b> {esc(w("has no finite mean"))} ({esc(why)}): '
+                     f'{esc(w("the mean and CI shown are only those of these samples and do not settle however many are drawn; read its quantiles."))}</p>')
     for text in run.warnings:  # "file:line:col: warning: [key] message"
         where, _, what = text.partition(": warning: ")
         parts.append(f'<p class="warn">{esc(w("scenario warning"))} ({esc(where)}): {esc(what)}</p>'

@@ -30,7 +30,9 @@ ZH = {
     "Agreement of the ranking with R1's `{stars}` stars (Kendall τ_b): {median} for the median ranking; per sample mean {mean} (95% CI), P5–P95 [{p5}, {p95}].":
         "排名与 R1 `{stars}` 星级的一致性 (Kendall τ_b): 中位数排名 {median}; 逐样本均值 {mean} (95% 置信区间), P5–P95 [{p5}, {p95}].", "tamcarlo report": "tamcarlo 报告",
     "is so skewed (|skewness|/√n = {ratio}, over {limit})": "偏度过大 (|偏度|/√n = {ratio}, 超过 {limit})",
-    "has skewed replicate means": "其重复均值偏斜", "scenario warning": "情景警告",
+    "has skewed replicate means": "其重复均值偏斜", "scenario warning": "情景警告", "has no finite mean": "没有有限均值",
+    "the mean and CI shown are only those of these samples and do not settle however many are drawn; read its quantiles.":
+        "所示均值与置信区间仅为这些样本的值, 无论抽取多少样本都不会收敛; 请参考其分位数.",
     "that the 95% CI of its mean covers less often than it says; trust the quantiles more, or run more samples.":
         "其均值的 95% 置信区间覆盖率低于名义值; 请更多参考分位数, 或增加样本.", "Contents": "目录", "lower tail": "下尾", "upper tail": "上尾", "Sobol' indices of": "Sobol' 指数:", "{bins} bins": "{bins} 组", "against its strongest drivers": "与其最强驱动因素的关系", "The cells' market space compared (distribution functions)": "各单元市场空间对比 (分布函数)", "market space": "市场空间", "asinh scale: linear within ±": "asinh 刻度: 线性区间 ±", "market": "市场", "P&L per holding": "各持仓损益", "mean P&L in the worst": "最差情形的平均损益:", "{bins} log bins": "{bins} 组, 对数等宽",
     "P(X < a) at the pointer, or type a value:": "指针处的 P(X < a), 或输入一个值:", "PNG": "PNG 图片",
