@@ -152,6 +152,20 @@ class RunMatchesCommandLine(Temp):
         self.assertTrue(any("[inputs.adoption_share] `adoption_share` is named like a share" in w for w in stored), stored)
         clean = tamcarlo.run(ECOMMERCE, n=1_000)
         self.assertEqual(tamcarlo.open(clean.path).warnings, [])
+        self.assertNotIn("no_finite_mean", clean.summary.columns)
+        # A mean that does not exist is said in the summary too (an expert's wide range as a lower-bounded metalog).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wide = tamcarlo.run(textwrap.dedent("""\
+                [inputs]
+                arr = { dist = "metalog", p10 = 1e6, p50 = 1e7, p90 = 1e9, lower = 0, source = "t" }
+                [formulas]
+                v = "arr * 2"
+                w = "min(arr, 5e6)"
+                """), n=1_000)
+        column = wide.summary["no_finite_mean"]
+        self.assertIn("through `arr`", column.xs("v").iloc[0])
+        self.assertEqual(column.xs("w").iloc[0], "")
 
 
 class Errors(Temp):

@@ -155,7 +155,8 @@ class Result:
     def summary(self):
         """One row per variable (and year of a timed one), indexed by (variable, year; NaN when untimed): kind, unit,
         point, n, nonfinite, mean, mean_se, mean_ci_lo, mean_ci_hi, sd, min, max, p1 … p99 (where the run held the
-        samples), heavy_tail, p_violated (checks and bounds), law and source. A suite's summary is its matrix."""
+        samples), heavy_tail, p_violated (checks and bounds), law and source, and no_finite_mean (why, "" for a mean
+        that exists) where some variable's mean does not exist. A suite's summary is its matrix."""
         if self.kind == "suite":
             return self.matrix
         pd = _pandas()
@@ -164,6 +165,8 @@ class Result:
             base = {"variable": name, "kind": _text(s, "kind"), "unit": _text(s, "unit"),
                     "reported": bool(s.attrs.get("reported", 0)), "stored": bool(s.attrs.get("stored", 0))}
             tail = {"law": _text(s, "law"), "source": _text(s, "source")}
+            if "no_finite_mean" in s.attrs:  # the mean does not exist: why (the column is there only then)
+                tail["no_finite_mean"] = _text(s, "no_finite_mean")
             probs = s["quantile_p"][()] if "quantile_p" in s else []
             if "year" in s:  # timed: per-year datasets
                 years = s["year"][()]
@@ -189,7 +192,10 @@ class Result:
         for k in ("n", "nonfinite"):
             if k in df:
                 df[k] = df[k].astype("int64")
-        order = [c for c in df.columns if c not in ("law", "source")] + ["law", "source"]
+        last = ["law", "source"] + (["no_finite_mean"] if "no_finite_mean" in df else [])
+        if "no_finite_mean" in df:
+            df["no_finite_mean"] = df["no_finite_mean"].fillna("")
+        order = [c for c in df.columns if c not in last] + last
         return df[order].set_index(["variable", "year"])
 
     @property
