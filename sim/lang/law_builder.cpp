@@ -774,9 +774,9 @@ std::string replacement_warning(const Input& base, const Input& replacement) {
            {3, "thousands (k)"}, {4, "万"}, {6, "millions (M)"}, {8, "亿"}, {9, "billions (B)"}, {12, "万亿 or trillions"}}) {
     const double scale = std::pow(10.0, k), r = ratio * scale;
     if (r >= 0.8 && r <= 1.25)
-      return fmt::format("`{}` is in {}, and its replacement's median ({:.6g}) is about 1/{:L} of the input's ({:.6g}): "
-                         "a figure in {} typed as a number would make every total with it {:L}× too small; if so, "
-                         "multiply it by {:L} ({:.6g})",
+      return fmt::format("`{}` is in {}, and its replacement's median ({:.6g}) is about 1/{} of the input's ({:.6g}): "
+                         "a figure in {} typed as a number would make every total with it {}× too small; if so, "
+                         "multiply it by {} ({:.6g})",
                          base.name, base.unit, median(replacement.dist), static_cast<long long>(scale),
                          median(base.dist), word, static_cast<long long>(scale), static_cast<long long>(scale),
                          scale * median(replacement.dist));

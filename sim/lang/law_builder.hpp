@@ -28,7 +28,8 @@ extern const std::vector<std::string> k_common_keys;
 [[nodiscard]] std::string replacement_problem(const Input& base, const Input& replacement);
 /// A doubt about `replacement` worth a warning, "" when none: an input per year (unit "…/year") replaced by a law
 /// whose median is about 1/12 of the input's (a monthly figure: --set salary=6250 on 75,000 CNY/year), or one per
-/// month by about 12× its median.
+/// month by about 12× its median; or any input with a unit replaced by about 10^−k of its median, k = 3, 4, 6, 8, 9,
+/// 12 (a figure in thousands, 万, millions, 亿, billions or 万亿: --set salary=7.5).
 [[nodiscard]] std::string replacement_warning(const Input& base, const Input& replacement);
 
 /// Lint of one input: a missing source, a point outside its law's 1–99% range; `section` prefixes the key.
