@@ -35,10 +35,6 @@ const std::map<std::string, double>& time_units() {
   return units;
 }
 
-bool is_currency(const std::string& f) {
-  return f.size() == 3 && std::all_of(f.begin(), f.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
-
 // The time unit whose length in years is `years`, if one is (to 1e-9).
 const char* time_unit_named(double years) {
   for (const char* n : {"year", "quarter", "month", "week", "day", "h", "min", "s"})
@@ -270,8 +266,8 @@ class Checker {
                                     a, b, verb, k, conversion_fix(*d[i], *out)));
       } else {
         const bool currencies =
-            std::any_of(out->base.begin(), out->base.end(), [](const auto& kv) { return is_currency(kv.first); }) &&
-            std::any_of(d[i]->base.begin(), d[i]->base.end(), [](const auto& kv) { return is_currency(kv.first); });
+            std::any_of(out->base.begin(), out->base.end(), [](const auto& kv) { return is_currency_code(kv.first); }) &&
+            std::any_of(d[i]->base.begin(), d[i]->base.end(), [](const auto& kv) { return is_currency_code(kv.first); });
         fail(e.args[i],
              fmt::format("{} and {} are {}, but they are different kinds of quantity; only quantities of one "
                          "unit can be added, subtracted, compared or chosen between{}",

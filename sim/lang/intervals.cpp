@@ -203,8 +203,9 @@ std::optional<MissingMoments> missing_moments(const Distribution& d) {
   return std::nullopt;
 }
 
-// "`a`", "`a` and `b`", "`a`, `b` and `c`".
-std::string listed(const std::vector<std::string>& names) {
+// The names quoted and listed: "`a`", "`a` and `b`", "`a`, `b` and `c`".
+std::string listed(std::vector<std::string> names) {
+  for (std::string& n : names) n = "`" + n + "`";
   if (names.size() == 1) return names.front();
   return fmt::format("{} and {}", fmt::join(names.begin(), names.end() - 1, ", "), names.back());
 }
@@ -243,17 +244,13 @@ std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<W
     }
     return reached;
   };
-  const auto quoted = [](std::vector<std::string> names) {
-    for (std::string& n : names) n = "`" + n + "`";
-    return listed(names);
-  };
   for (const Input& in : s.inputs) {
     if (in.linked) continue;
     const std::optional<MissingMoments> missing = missing_moments(in.dist);
     if (!missing) continue;
     const std::vector<std::string> reached = reached_by(in.name);
     if (reached.empty()) continue;
-    const std::string those = quoted(reached);
+    const std::string those = listed(reached);
     if (missing->mean)
       for (const std::string& v : reached)
         without_mean.emplace(v, v == in.name ? missing->law : fmt::format("through `{}`, {}", in.name, missing->law));
@@ -299,7 +296,7 @@ std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<W
                        "mean either: the run's mean and its CI there do not settle however many samples are drawn (read "
                        "the quantiles). Keep the divisor away from zero (a law or `bounds` above it) or bound the ratio "
                        "(`min`, `clamp`)",
-                       f.text, d, d, delta, p, quoted(reached), reached.size() == 1 ? "has" : "have")});
+                       f.text, d, d, delta, p, listed(reached), reached.size() == 1 ? "has" : "have")});
     }
   }
   return without_mean;

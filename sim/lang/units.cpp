@@ -35,11 +35,11 @@ Unit parse_unit(const std::string& text) {
   return u;
 }
 
-namespace {
-
 bool is_currency_code(const std::string& f) {
   return f.size() == 3 && std::all_of(f.begin(), f.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
+
+namespace {
 
 // A currency as written: an ISO code, or 元 / 人民币 (CNY) and 美元 (USD); "" when `f` is none.
 std::string currency_code(const std::string& f) {

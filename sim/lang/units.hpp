@@ -17,6 +17,9 @@ using Unit = std::map<std::string, int>;
 /// The factors of a unit as written ("CNY/year", "people*CNY", "1/year").
 [[nodiscard]] Unit parse_unit(const std::string& text);
 
+/// An ISO currency code: three capital letters (USD, CNY).
+[[nodiscard]] bool is_currency_code(const std::string& f);
+
 /// A unit factor read for its scale: `base` is a currency's ISO code (元 and 人民币 are CNY, 美元 USD), a counted word
 /// (people, 人) or "" for a scale alone; `scale` how many of the base one of it is.
 struct ScaledFactor {
