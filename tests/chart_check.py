@@ -12,7 +12,7 @@ import unittest
 
 import numpy as np
 
-from tamcarlo_report.charts import index_axis, shape_of
+from tamcarlo_report.charts import binning, index_axis, shape_of
 from tamcarlo_report.number_format import format_ticks
 
 EXE = os.environ["TAMCARLO_EXE"]
@@ -53,6 +53,15 @@ class Shapes(unittest.TestCase):
         atoms, rest, _ = shape_of(counts)
         self.assertEqual(len(rest), 0)
         self.assertAlmostEqual(sum(p for _, p in atoms), 1.0, places=12)
+
+    def test_an_overlay_shows_a_narrow_base_beside_a_heavy_stressed_case(self):
+        rng = np.random.default_rng(2)
+        base = rng.lognormal(np.log(1.5e10), 0.2, 20_000)                # a market: P99/P1 ≈ 2.5
+        heavy = base * rng.pareto(0.45, 20_000)                          # a stress with no finite mean
+        self.assertTrue(binning([base, heavy])[2])                       # one log axis: both shapes visible
+        self.assertFalse(binning([base, base * 1.2])[2])                 # two markets: linear
+        self.assertFalse(binning([base, heavy], in_view=1)[2])           # the base's own chart: its range only
+        self.assertFalse(binning([base, heavy - 1e12])[2])               # not all positive: no log axis
 
     def test_a_wild_ci_does_not_stretch_the_index_axis(self):
         import matplotlib

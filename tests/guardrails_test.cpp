@@ -427,6 +427,75 @@ TEST_CASE("guardrails: a ratio by an input that comes near zero is warned: it ha
                  "payback = \"cost * d\"\nq = \"cost / d\"").empty());  // q is not reported
 }
 
+TEST_CASE("guardrails: a share whose law leaves 0 to 1 is warned with the share of samples outside", "[guardrails]") {
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
+  // normal(0.5, 0.3): Φ(−0.5/0.3) = 4.78% below 0 and as much above 1.
+  CHECK_THAT(warnings("automation_share = { dist = \"normal\", mean = 0.5, sd = 0.3, source = \"t\" }"),
+             Contains("[inputs.automation_share] `automation_share` is named like a share of a whole") &&
+                 Contains("puts 4.78% of its probability below 0 and 4.78% above 1") &&
+                 Contains("negative or more than the whole") && Contains("`truncnormal` with min = 0 and max = 1"));
+  // The shorthand's lognormal through P5 = 0.3 and P95 = 0.9: σ = ln 3/(2·1.645), P(X > 1) = Φ(−ln(1/√0.27)/σ) = 2.5%.
+  CHECK_THAT(warnings("market_share = \"0.3 to 0.9\""), Contains("puts 2.5% of its probability above 1") &&
+                                                             Contains("more than the whole"));
+  CHECK_THAT(warnings("p = { dist = \"normal\", mean = 0.1, sd = 0.05, unit = \"share\", source = \"t\" }"),
+             Contains("[inputs.p] `p` is in unit = \"share\"") && Contains("2.28% of its probability below 0"));
+  // Not for a law on [0, 1], a tail beyond under 0.1% (normal(0.3, 0.1): 0.13% below 0 warns, (0.3, 0.09): 0.043%
+  // does not), a quantity that may leave [0, 1] (a growth, a margin, a ratio), an input with a unit, bounds or format,
+  // nor a percentage typed as a number (the 100× warning's).
+  CHECK_THAT(warnings("adoption = { dist = \"normal\", mean = 0.3, sd = 0.1, source = \"t\" }"), Contains("0.13%"));
+  for (const char* quiet : {"adoption = { dist = \"normal\", mean = 0.3, sd = 0.09, source = \"t\" }",
+                            "share = { dist = \"beta\", mean = 0.5, sd = 0.3, source = \"t\" }",
+                            "share = { dist = \"pert\", min = 0, mode = 0.2, max = 1, source = \"t\" }",
+                            "share_growth = { dist = \"normal\", mean = 0.1, sd = 0.2, source = \"t\" }",
+                            "margin = { dist = \"normal\", mean = 0.1, sd = 0.2, source = \"t\" }",
+                            "share_ratio = { dist = \"lognormal\", median = 0.8, sigma = 0.5, source = \"t\" }",
+                            "share = { dist = \"normal\", mean = 0.5, sd = 0.3, unit = \"people\", source = \"t\" }",
+                            "share = { dist = \"normal\", mean = 0.5, sd = 0.3, bounds = [-1, 2], source = \"t\" }"}) {
+    INFO(quiet);
+    CHECK(warnings(quiet).empty());
+  }
+  CHECK_THAT(warnings("share = { dist = \"normal\", mean = 50, sd = 20, source = \"t\" }"),
+             !Contains("share of a whole"));
+  // A replacement is held to it too: in a stress (at its key) and from --set.
+  CHECK_THAT(warnings_of("[inputs]\nshare = { dist = \"beta\", mean = 0.5, sd = 0.1, source = \"t\" }\n"
+                         "[stress.wide]\nshare = { dist = \"normal\", mean = 0.5, sd = 0.3 }\n"),
+             Contains("test.toml:4:1: warning: [stress.wide.share]") && Contains("4.78% of its probability below 0"));
+  const Scenario s = test::scenario("[inputs]\nshare = { dist = \"beta\", mean = 0.5, sd = 0.1, source = \"t\" }\n");
+  const std::vector<Warning> set = set_warnings(s, {"share=0.3 to 0.9"});
+  REQUIRE(set.size() == 1);
+  CHECK_THAT(set[0].str(), Contains("--set share=0.3 to 0.9: warning: [set.share]") && Contains("2.5%"));
+  CHECK(set_warnings(s, {"share=0.3 to 0.6"}).empty());
+}
+
+TEST_CASE("guardrails: a replacement that takes a mean away is warned where it is written and marked in the stress table",
+          "[guardrails]") {
+  const std::string base = "[scenario]\nname = \"t\"\n[inputs]\narr = { dist = \"lognormal\", median = 1e7, sigma = 1, "
+                           "source = \"t\" }\n[formulas]\nv = \"arr * 2\"\n";
+  const std::string wide = "{ dist = \"metalog\", p10 = 1e6, p50 = 1e7, p90 = 1e9, lower = 0 }";
+  // In a stress: at the replacement's key, the input's lint.
+  CHECK_THAT(warnings_of(base + "[stress.wild]\narr = " + wide + "\n"),
+             Contains("test.toml:8:1: warning: [stress.wild.arr] metalog(") && Contains("no finite mean, nor has `v`"));
+  // From --set, and the stressed table: its Δ mean's CI marked, and why.
+  const Scenario s = test::scenario(base);
+  const std::vector<Warning> set = set_warnings(s, {"arr=" + wide});
+  REQUIRE(set.size() == 1);
+  CHECK_THAT(set[0].str(), Contains("[set.arr] metalog(") && Contains("no finite mean"));
+  CHECK(set_warnings(s, {"arr=2e6 to 3e7"}).empty());
+  // A divisor made to come near zero: warned at the formula, in the stress's name.
+  CHECK_THAT(warnings_of("[inputs]\nc = { value = 1e6, source = \"t\" }\nd = { dist = \"lognormal\", median = 4e5, "
+                         "sigma = 0.5, source = \"t\" }\n[formulas]\np = \"c / d\"\n[stress.near]\n"
+                         "d = { dist = \"uniform\", min = 0, max = 1e6 }\n"),
+             Contains("[formulas.p] in stress `near`: \"c / d\" divides by `d`"));
+  const test::TempDir dir;
+  const std::string file = write(dir, "t.toml", base);
+  const auto p = test::run_tamcarlo({"run", file, "-n", "20000", "-o", (dir.path() / "t.h5").string(), "--set",
+                                     "arr=" + wide});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.err, Contains("[set.arr]"));
+  CHECK_THAT(p.out, Contains("stress `set`") && Contains("† `v` has no finite mean in this case (through `arr`") &&
+                        Contains("compare the P50s"));
+}
+
 TEST_CASE("guardrails: the scenario library validates with no guardrail warning", "[guardrails][scenarios]") {
   const auto p = test::run_tamcarlo({"validate", test::source_path("scenarios")});
   CHECK(p.exit_code == 0);

@@ -301,9 +301,12 @@ int cmd_run(const RunArgs& a, Ranks* ranks, const std::atomic<bool>& cancel) {
   for (const auto& j : jobs)
     for (const auto& w : job_warnings(j)) std::cerr << terminal_safe(w.str()) << '\n';
   if (!a.set.empty())
-    for (const auto& j : jobs)
-      if (const auto* s = std::get_if<Scenario>(&j))
-        for (const auto& w : set_warnings(*s, a.set)) std::cerr << terminal_safe(w.str()) << '\n';
+    for (auto& j : jobs)
+      if (auto* s = std::get_if<Scenario>(&j)) {  // said now, and kept with the scenario's own (the file's `warnings`)
+        const std::vector<Warning> set = set_warnings(*s, a.set);
+        for (const auto& w : set) std::cerr << terminal_safe(w.str()) << '\n';
+        s->warnings.insert(s->warnings.end(), set.begin(), set.end());
+      }
 
   const Targets targets = result_targets(a, files, jobs);
   if (!a.point) warn_if_bound(a, ranks);
@@ -343,11 +346,13 @@ LibraryRun run_for_library(const RunArgs& a, const std::string* text, const std:
   if (a.point || a.shard || !a.parts.empty() || a.resume)
     throw UsageError("a library run writes one whole result (no point, shard, merge or resume)");
   const std::string& file = a.files.front();
-  const Job job = text ? parse_job(*text, file) : load_job(file);
+  Job job = text ? parse_job(*text, file) : load_job(file);
   LibraryRun out;
+  if (auto* s = std::get_if<Scenario>(&job); s && !a.set.empty()) {  // kept with the scenario's own, as cmd_run
+    const std::vector<Warning> set = set_warnings(*s, a.set);
+    s->warnings.insert(s->warnings.end(), set.begin(), set.end());
+  }
   for (const auto& w : job_warnings(job)) out.warnings.push_back(w.str());
-  if (const auto* s = std::get_if<Scenario>(&job); s && !a.set.empty())
-    for (const auto& w : set_warnings(*s, a.set)) out.warnings.push_back(w.str());
   const Targets targets = result_targets(a, {file}, {job});
   std::optional<tbb::global_control> allow;  // as cmd_run: the threads asked for, even above the CPUs
   if (a.threads > static_cast<unsigned>(tbb::info::default_concurrency()))

@@ -113,11 +113,25 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     const auto& c = st.run.variables[i];
     if (!b.reported) continue;
     const auto [delta, delta_half] = mean_ci(st.delta[i], b.var.format);
+    const bool doubtful = !b.var.no_mean.empty() || !c.var.no_mean.empty() || st.delta[i].heavy_tailed();
     rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "—" : format_number(b.at(0.5).value, b.var.format),
                     c.quantiles.empty() ? "—" : format_number(c.at(0.5).value, b.var.format), format_number(b.moments.mean, b.var.format), format_number(c.moments.mean, b.var.format),
-                    delta, delta_half});
+                    delta, doubtful ? delta_half + " †" : delta_half});
   }
   print_rows(rows, os);
+  // A Δ mean whose CI means little: a mean that does not exist in either case, or a skewed difference.
+  for (std::size_t i = 0; i < base.variables.size(); ++i) {
+    const auto& b = base.variables[i];
+    const auto& c = st.run.variables[i];
+    if (!b.reported) continue;
+    const std::string& why = c.var.no_mean.empty() ? b.var.no_mean : c.var.no_mean;
+    if (!why.empty())
+      os << fmt::format("   † `{}` has no finite mean {} ({}): its Δ mean and CI are only those of these samples and do "
+                        "not settle however many are drawn; compare the P50s\n",
+                        b.label(), c.var.no_mean.empty() ? "in the base case" : "in this case", why);
+    else if (st.delta[i].heavy_tailed())
+      os << "  " << heavy_tail_note("Δ " + b.label(), st.delta[i]);
+  }
   for (std::size_t i = 0; i < base.variables.size(); ++i) {
     const auto& b = base.variables[i];
     const auto& c = st.run.variables[i];

@@ -758,6 +758,10 @@ std::string replacement_problem(const Input& base, const Input& replacement) {
 }
 
 std::string replacement_warning(const Input& base, const Input& replacement) {
+  Input held = base;  // the replacement's law, held to the input's bounds unless it gives its own
+  held.dist = replacement.dist;
+  if (replacement.bounds) held.bounds = replacement.bounds;
+  if (std::string why = share_leaves_unit_interval(held); !why.empty()) return why;
   const std::string u = unit_key(base.unit);
   const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
   const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
@@ -814,6 +818,68 @@ bool looks_like_percent(const Input& in, double p1, double p99) {
   return fraction_named_unit || named_like_fraction(in.name);
 }
 
+namespace {
+
+// Name parts that make a quantity a part of a whole, in [0, 1] (a subset of k_fraction_words: not a rate, ratio,
+// margin or growth, which may be negative or above 1), and parts that make a name something else that may leave it.
+const std::vector<std::string> k_part_words = {"share", "shares", "fraction", "penetration", "probability", "prob",
+                                               "adoption", "automation", "stake", "ownership", "capture", "retention",
+                                               "attrition", "uptake", "utilization", "occupancy", "churn",
+                                               "conversion", "dilution"};
+const std::vector<std::string> k_change_words = {"growth", "cagr", "margin", "change", "delta", "diff", "return",
+                                                 "returns", "ratio", "multiple", "elasticity", "premium", "rate"};
+
+bool named_like_part(const std::string& name) {
+  bool part_word = false;
+  std::string part;
+  for (const char c : name + "_") {
+    if (c == '_' || c == '.') {
+      if (std::find(k_change_words.begin(), k_change_words.end(), part) != k_change_words.end()) return false;
+      part_word = part_word || std::find(k_part_words.begin(), k_part_words.end(), part) != k_part_words.end();
+      part.clear();
+    } else {
+      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return part_word;
+}
+
+}  // namespace
+
+std::string share_leaves_unit_interval(const Input& in) {
+  if (in.bounds || in.format != NumberStyle::automatic) return "";  // (bounds and percent are held as errors)
+  const bool fraction_named_unit = fraction_unit(in.unit) == FractionUnit::fraction;
+  if (!(fraction_named_unit || (in.unit.empty() && named_like_part(in.name)))) return "";
+  const Distribution& d = in.dist;
+  if (std::holds_alternative<Constant>(d) || std::holds_alternative<Bernoulli>(d) ||
+      std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) || std::holds_alternative<Discrete>(d) ||
+      std::holds_alternative<Empirical>(d))
+    return "";
+  double mid = 0, below = 0, above = 0;
+  try {
+    mid = quantile(d, 0.5);
+    below = cdf(d, 0.0);
+    above = 1 - cdf(d, 1.0);
+  } catch (const std::exception&) {
+    return "";
+  }
+  // Its middle a fraction (a percentage typed as a number is looks_like_percent's), some of it beyond: 0.1% or more.
+  if (!(mid > 0 && mid < 1) || !(below + above >= 1e-3)) return "";
+  const auto pct = [](double p) { return p >= 0.01 ? fmt::format("{:.3g}%", 100 * p) : fmt::format("{:.2g}%", 100 * p); };
+  std::string where;
+  if (below >= 1e-4) where = pct(below) + " of its probability below 0";
+  if (above >= 1e-4) where += (where.empty() ? "" : " and ") + pct(above) + (where.empty() ? " of its probability" : "") + " above 1";
+  return fmt::format("`{}` is {} a share of a whole, in [0, 1], but its law {} puts {}: in those samples it is {}, "
+                     "and so is every product with it; give it a law on [0, 1] (`beta` with the same mean and sd, "
+                     "`pert`, or `truncnormal` with min = 0 and max = 1), or, if such values are meant, `bounds` that "
+                     "hold them or a `unit`",
+                     in.name, fraction_named_unit ? fmt::format("in unit = \"{}\",", in.unit) : "named like",
+                     describe(d), where,
+                     below >= 1e-4 && above >= 1e-4 ? "negative or more than the whole"
+                     : below >= 1e-4                ? "negative"
+                                                    : "more than the whole");
+}
+
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
@@ -841,6 +907,8 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
     out.push_back({in.where, section + "." + in.name,
                    fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point, lo,
                                hi, describe(in.dist))});
+  if (const std::string why = share_leaves_unit_interval(in); !why.empty())
+    out.push_back({in.where, section + "." + in.name, why});
   if (looks_like_percent(in, lo, hi)) {
     const std::string range = fmt::format("{:.3g}–{:.3g} (P1–P99)", lo, hi);
     const std::string what = in.unit.empty() ? "is named like a share or rate but its values run " + range + " with no unit"

@@ -44,5 +44,9 @@ enum class FractionUnit { none, fraction, percent };
 /// such as share, rate, adoption, probability) or with a fraction unit ("share"), has its law's P1–P99 [p1, p99] in
 /// [1, 100]: likely a percentage typed as a number.
 [[nodiscard]] bool looks_like_percent(const Input& in, double p1, double p99);
+/// Why a share (no bounds or format; named like a part of a whole, e.g. `market_share`, `adoption`, and not like
+/// a change, e.g. `share_growth`, or in a fraction unit) whose law has its median in (0, 1) puts 0.1% or more of its
+/// probability below 0 or above 1 is doubtful (a law on [0, 1] is meant); "" otherwise.
+[[nodiscard]] std::string share_leaves_unit_interval(const Input& in);
 
 }  // namespace tamcarlo::detail

@@ -1313,6 +1313,19 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
     if (!in.linked) lint_input(in, "inputs", s.warnings);
   lint_percent_uses(s, s.warnings);
   s.without_mean = lint_moments(s, s.warnings);
+  // A stress's replacement laws: a mean or sd they take away is said at the replacement.
+  for (const Stress& st : s.stresses)
+    for (Warning& w : replacement_moment_warnings(s, st.overrides)) {
+      const auto o = std::find_if(st.overrides.begin(), st.overrides.end(),
+                                  [&](const Input& in) { return w.key == "inputs." + in.name; });
+      if (o != st.overrides.end()) {
+        w.where = o->where;
+        w.key = "stress." + st.name + "." + o->name;
+      } else {
+        w.message = fmt::format("in stress `{}`: {}", st.name, w.message);
+      }
+      s.warnings.push_back(std::move(w));
+    }
   return s;
 }
 
@@ -1420,6 +1433,17 @@ Scenario with_overrides(const Scenario& base, const std::vector<Input>& override
   std::vector<Warning> lint;  // (a replacement's own warnings are set_warnings'; its laws decide which means exist)
   s.without_mean = detail::lint_moments(s, lint);
   return s;
+}
+
+std::vector<Warning> replacement_moment_warnings(const Scenario& base, const std::vector<Input>& overrides) {
+  std::vector<Warning> before, after, out;
+  static_cast<void>(detail::lint_moments(base, before));
+  static_cast<void>(detail::lint_moments(with_overrides(base, overrides), after));
+  for (Warning& w : after)
+    if (std::none_of(before.begin(), before.end(),
+                     [&](const Warning& b) { return b.key == w.key && b.message == w.message; }))
+      out.push_back(std::move(w));
+  return out;
 }
 
 }  // namespace tamcarlo

@@ -204,5 +204,9 @@ void assign_dimensions(Scenario& s);
 
 /// `base` with the laws (and points, sources) of the named inputs replaced; names, hence streams, are kept.
 [[nodiscard]] Scenario with_overrides(const Scenario& base, const std::vector<Input>& overrides);
+/// The moment warnings (see the lint of laws without a finite mean or sd, and of ratios by an input near zero) that
+/// `overrides` bring: those of with_overrides(base, overrides) that base has not, each still keyed and located as
+/// the scenario's (key "inputs.<name>" for an input's law; the caller says where the replacement was written).
+[[nodiscard]] std::vector<Warning> replacement_moment_warnings(const Scenario& base, const std::vector<Input>& overrides);
 
 }  // namespace tamcarlo

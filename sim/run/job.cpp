@@ -137,6 +137,10 @@ std::vector<Warning> set_warnings(const Scenario& s, const std::vector<std::stri
     if (base == s.inputs.end()) continue;
     if (const std::string doubt = detail::replacement_warning(*base, in); !doubt.empty())
       out.push_back({SourceLocation{"--set " + spec, 0, 0}, "set." + in.name, doubt});
+    for (Warning& w : replacement_moment_warnings(s, {in})) {  // a law that takes a mean or sd away
+      if (w.key != "inputs." + in.name) w.message = fmt::format("with --set {}: {}", spec, w.message);
+      out.push_back({SourceLocation{"--set " + spec, 0, 0}, "set." + in.name, std::move(w.message)});
+    }
   }
   return out;
 }

@@ -134,13 +134,18 @@ def symlog_width(rest):
 
 def binning(samples, in_view=None):
     """One axis for one or several cases' samples: (atoms per case, rest per case, log_x, lo, hi, bin edges, symlog).
-    The axis is logarithmic when every case's rest asks for it (shape_of), else an asinh axis of width `symlog` when
-    the base case's tail asks for it (symlog_width), else linear; its range holds the first `in_view` cases (default
-    all: the others, hidden at first, are clipped to it); edges are None when every case is discrete."""
+    The axis is logarithmic when the rest of the cases in view together ask for it as shape_of asks of one (positive,
+    P99 two decades or more above P1: a stressed case with a heavy tail beside a narrow base shows both), else an
+    asinh axis of width `symlog` when the base case's tail asks for it (symlog_width), else linear; its range holds
+    the first `in_view` cases (default all: the others, hidden at first, are clipped to it); edges are None when every
+    case is discrete."""
     shapes = [shape_of(x) for x in samples]
     atoms, rests = [s[0] for s in shapes], [s[1] for s in shapes]
     rest = np.concatenate(rests[:in_view])
-    log_x = all(s[2] for s in shapes[:in_view]) and len(rest) > 0
+    log_x = False
+    if len(rest) > 100 and rest.min() > 0:
+        p1, p99 = np.quantile(rest, [0.01, 0.99])
+        log_x = bool(p99 >= 100 * p1)
     symlog = None
     if log_x:
         lo, hi = (float(v) for v in np.quantile(rest, [0.005, 0.995]))

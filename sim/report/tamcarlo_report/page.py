@@ -345,10 +345,14 @@ def stress_section(ch, base, g, name):
         d = g["delta"]
         for label, mean, se in zip(strings(d["series"]), d["mean"][()], d["mean_se"][()]):
             delta[label] = (mean, se)
-    rows = []
+    rows, no_mean = [], []
     for v in base.reported():
         sb, ss = base.summary[v], st.summary[v]
         style = base.style(v)
+        # A mean that does not exist in either case: its Δ and CI are marked, and why said below.
+        why_case, why_base = text_attr(ss, "no_finite_mean"), text_attr(sb, "no_finite_mean")
+        if why_case or why_base:
+            no_mean.append((v, why_case or why_base, bool(why_case)))
         labels = [f"{v}[{int(y)}]" for y in sb["year"][()]] if "year" in sb else [v]
         for t, label in enumerate(labels):
             qb = stat_at(sb, "quantile", t, QuantileColumns(sb).p50) if "quantile" in sb else float("nan")
@@ -356,9 +360,13 @@ def stress_section(ch, base, g, name):
             dm, dse = delta.get(label, (float("nan"), float("nan")))
             rows.append([label, w.unit(text_attr(sb, "unit")), w.num(qb, style), w.num(qs, style),
                          w.num(stat_at(sb, "mean", t), style), w.num(stat_at(ss, "mean", t), style),
-                         w.mean_ci(dm, base.ci * dse, style)])
+                         w.mean_ci(dm, base.ci * dse, style) + (" †" if why_case or why_base else "")])
     parts.append(table([w("output"), w("unit"), w("base P50"), w("stressed P50"), w("base mean"), w("stressed mean"),
                         w("Δ mean ± 95% CI")], rows, (0, 1)))
+    for v, why, in_case in no_mean:
+        parts.append(f'<p class="warn">† <b>{esc(v)}</b> {esc(w("has no finite mean"))} '
+                     f'{esc(w("in this case" if in_case else "in the base case"))} ({esc(why)}): '
+                     f'{esc(w("its Δ mean and CI are only those of these samples and do not settle however many are drawn; compare the P50s."))}</p>')
     if "decision" in g and "decision" in base.g:
         db, ds = base.g["decision"], g["decision"]
         parts.append(f"<p><b>{w('Decision')}</b>: {w('best now')} <code>{esc(text_attr(db, 'best'))}</code> → "
