@@ -127,6 +127,43 @@ TEST_CASE("guardrails: a unit that says share or percent does not silence the 10
   CHECK(warnings("unit = \"months\"", "market * adoption").find("100×") == std::string::npos);
 }
 
+TEST_CASE("guardrails: a fraction divided by 100 again is warned at the formula", "[guardrails]") {
+  const auto warnings = [](const std::string& share, const std::string& formula) {
+    return warnings_of("[inputs]\nspend = { value = 1e9, unit = \"CNY\", source = \"t\" }\n" + share +
+                       "\n[formulas]\nm = \"" + formula + "\"\n");
+  };
+  const std::string named = "ai_share = { dist = \"beta\", mean = 0.25, sd = 0.05, source = \"t\" }";
+  CHECK_THAT(warnings(named, "spend * ai_share / 100"),
+             Contains("[formulas.m] `ai_share` is named like a share or rate and runs 0.145–0.375 (P1–P99)") &&
+                 Contains("divides it by 100 again, which makes `m` 100× too small") &&
+                 Contains("drop the division by 100"));
+  // However it is known to be a fraction: its format, its unit, its standard beta law; a growth in a power; a divisor.
+  CHECK_THAT(warnings("x = { dist = \"uniform\", min = 0.2, max = 0.3, format = \"percent\", source = \"t\" }",
+                      "spend * x * 0.01"), Contains("`x` has format = \"percent\""));
+  CHECK_THAT(warnings("x = { dist = \"uniform\", min = 0.2, max = 0.3, unit = \"share\", source = \"t\" }",
+                      "spend * x / 100"), Contains("`x` has unit = \"share\""));
+  CHECK_THAT(warnings("x = { dist = \"beta\", alpha = 2, beta = 5, source = \"t\" }", "spend * x / 100"),
+             Contains("`x` is a beta(alpha=2, beta=5) on [0, 1]"));
+  CHECK_THAT(warnings("cagr = { value = 0.3, source = \"t\" }", "spend * (1 + cagr / 100)^5"),
+             Contains("`cagr` is named like a share or rate and is 0.3"));
+  CHECK_THAT(warnings(named, "spend / (ai_share / 100)"), Contains("`ai_share`"));
+  // A formula in percent format, read by another.
+  CHECK_THAT(warnings_of("[inputs]\nspend = { value = 1e9, unit = \"CNY\", source = \"t\" }\n[formulas]\n"
+                         "a = { expr = \"0.1 + 0.2\", format = \"percent\" }\nm = \"spend * a / 100\"\n"),
+             Contains("[formulas.m] `a` has format = \"percent\""));
+  // What is not 100× off: the fraction used as it is, a ×100 the division undoes, a /100 on another factor's side,
+  // a value in percent (unit "%"), a quantity that is not a fraction (a count, values beyond 1).
+  for (const char* formula : {"spend * ai_share", "spend * (ai_share * 100) / 100", "spend / 100 * ai_share",
+                              "if(ai_share > 0.3, spend / 100, spend)"}) {
+    INFO(formula);
+    CHECK(warnings(named, formula).empty());
+  }
+  CHECK(warnings("x = { dist = \"uniform\", min = 20, max = 30, unit = \"%\", source = \"t\" }", "spend * x / 100").empty());
+  CHECK(warnings("x = { dist = \"uniform\", min = 0.2, max = 0.3, unit = \"people\", source = \"t\" }",
+                 "spend * x / 100").empty());
+  CHECK(warnings("growth = { dist = \"uniform\", min = 0.5, max = 3, source = \"t\" }", "spend * growth / 100").empty());
+}
+
 TEST_CASE("guardrails: a constant share typed as a percentage gets the same warning", "[guardrails]") {
   const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
   CHECK_THAT(warnings("automation_share = { value = 50, source = \"t\" }"),

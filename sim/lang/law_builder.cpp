@@ -846,6 +846,30 @@ bool named_like_part(const std::string& name) {
 
 }  // namespace
 
+std::string fraction_why(const Input& in) {
+  const Distribution& d = in.dist;
+  if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
+      std::holds_alternative<Discrete>(d) || fraction_unit(in.unit) == FractionUnit::percent)
+    return "";
+  double lo = 0, hi = 0;
+  try {
+    lo = quantile(d, 0.01);
+    hi = quantile(d, 0.99);
+  } catch (const std::exception&) {
+    return "";
+  }
+  const bool constant = std::holds_alternative<Constant>(d);
+  const std::string values = constant ? fmt::format("is {:g}", lo) : fmt::format("runs {:.3g}–{:.3g} (P1–P99)", lo, hi);
+  if (!(lo >= -1 && hi <= 1 && (hi > 0 || lo < 0))) return "";  // within [−1, 1], not 0 alone
+  if (in.format == NumberStyle::percent) return fmt::format("has format = \"percent\" (a fraction, shown as a percentage) and {}", values);
+  if (fraction_unit(in.unit) == FractionUnit::fraction) return fmt::format("has unit = \"{}\" and {}", in.unit, values);
+  const auto* beta = std::get_if<Beta>(&d);
+  if (in.unit.empty() && named_like_fraction(in.name))
+    return fmt::format("is named like a share or rate and {}", values);
+  if (in.unit.empty() && beta && !beta->scaled()) return fmt::format("is a {} on [0, 1]", describe(d));
+  return "";
+}
+
 std::string share_leaves_unit_interval(const Input& in) {
   if (in.bounds || in.format != NumberStyle::automatic) return "";  // (bounds and percent are held as errors)
   const bool fraction_named_unit = fraction_unit(in.unit) == FractionUnit::fraction;

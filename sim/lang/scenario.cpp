@@ -1222,6 +1222,26 @@ bool percent_valued(const Expr& e, const std::set<std::string>& percent) {
   }
 }
 
+// The names `e` references where `at(path, ref)` holds (path: ref's ancestors, outermost first), each once, in the
+// order they first appear; only references to names `in` keeps are tried.
+std::vector<std::string> refs_where(const Expr& e, const std::function<bool(const std::string&)>& in,
+                                    const std::function<bool(const std::vector<const Expr*>&, const Expr&)>& at) {
+  std::vector<std::string> found;
+  std::vector<const Expr*> path;
+  const std::function<void(const Expr&)> visit = [&](const Expr& x) {
+    if (x.kind == Expr::Kind::ref) {
+      if (in(x.name) && std::find(found.begin(), found.end(), x.name) == found.end() && at(path, x))
+        found.push_back(x.name);
+      return;
+    }
+    path.push_back(&x);
+    for (const Expr& a : x.args) visit(a);
+    path.pop_back();
+  };
+  visit(e);
+  return found;
+}
+
 // A value in percent (an input with unit = "%": a label, so 25 multiplies as 25; a formula with that unit written, or
 // carrying such an input unscaled: `adoption + 5`) that a formula multiplies or divides by with no division by 100:
 // the formula is 100× off. One warning per formula and value, at the formula.
@@ -1258,26 +1278,65 @@ void lint_percent_uses(const Scenario& s, std::vector<Warning>& out) {
   }
   for (const Formula& f : s.formulas) {
     if (f.linked) continue;
-    std::vector<std::string> flagged;
-    std::vector<const Expr*> path;
-    const std::function<void(const Expr&)> visit = [&](const Expr& e) {
-      if (e.kind == Expr::Kind::ref) {
-        if (percent.count(e.name) && std::find(flagged.begin(), flagged.end(), e.name) == flagged.end() &&
-            unscaled_product(path, e))
-          flagged.push_back(e.name);
-        return;
-      }
-      path.push_back(&e);
-      for (const Expr& a : e.args) visit(a);
-      path.pop_back();
-    };
-    visit(f.expr);
-    for (const std::string& name : flagged)
+    const auto in_percent = [&](const std::string& name) { return percent.count(name) > 0; };
+    for (const std::string& name : refs_where(f.expr, in_percent, unscaled_product))
       out.push_back({f.where, f.key(),
                      fmt::format("`{}` {}: the arithmetic takes its values as written (25, not 0.25), and \"{}\" "
                                  "multiplies or divides by it with no division by 100, which makes `{}` 100× off; write "
                                  "`{} / 100` there, or {}",
                                  name, why_percent.at(name).is, excerpt(f.text), f.name, name, why_percent.at(name).fix)});
+  }
+}
+
+// True when the reference `ref` (below the ancestors `path`, outermost first) is divided by 100 (or multiplied by 0.01)
+// along its chain of products, quotients and the operations its value passes through (as unscaled_product), with no
+// ×100 on that chain that the division would undo (`share * 100` shown in percent, then `/ 100`).
+bool rescaled_by_100(const std::vector<const Expr*>& path, const Expr& ref) {
+  const auto is = [](const Expr& e, double v) { return e.kind == Expr::Kind::number && e.number == v; };
+  int scale = 0;  // powers of 100 applied: −1 for each / 100 or × 0.01, +1 for each × 100 or / 0.01
+  const Expr* child = &ref;
+  for (std::size_t i = path.size(); i-- > 0;) {
+    const Expr& p = *path[i];
+    if (p.kind != Expr::Kind::op) break;
+    if (p.op == OpCode::mul) {
+      for (const Expr& a : p.args) scale += is(a, 0.01) ? -1 : is(a, 100) ? 1 : 0;
+    } else if (p.op == OpCode::div) {
+      if (&p.args[1] == child) break;  // a divisor: its reciprocal is not a share
+      scale += is(p.args[1], 100) ? -1 : is(p.args[1], 0.01) ? 1 : 0;
+    } else if (p.op == OpCode::select) {
+      if (child == &p.args[0]) break;
+    } else if (p.op != OpCode::neg && p.op != OpCode::copy && p.op != OpCode::add && p.op != OpCode::sub &&
+               p.op != OpCode::min && p.op != OpCode::max && p.op != OpCode::abs && p.op != OpCode::clamp) {
+      break;
+    }
+    child = &p;
+  }
+  return scale < 0;
+}
+
+// A value that is a fraction already (fraction_why: a share 0.25, a growth 0.3; or a formula with format = "percent"
+// or a fraction unit) that a formula divides by 100 on its way (`spend * ai_share / 100`, `(1 + cagr / 100)`): the
+// formula is 100× too small. One warning per formula and value, at the formula.
+void lint_fraction_rescaled(const Scenario& s, std::vector<Warning>& out) {
+  std::map<std::string, std::string> why;
+  for (const Input& in : s.inputs)
+    if (!in.linked)
+      if (std::string w = fraction_why(in); !w.empty()) why.emplace(in.name, std::move(w));
+  for (const Formula& f : s.formulas)
+    if (!f.linked && f.role == FormulaRole::variable && !f.unit_inferred && fraction_unit(f.unit) == FractionUnit::fraction)
+      why.emplace(f.name, fmt::format("has unit = \"{}\"", f.unit));
+    else if (!f.linked && f.role == FormulaRole::variable && f.format == NumberStyle::percent)
+      why.emplace(f.name, "has format = \"percent\" (a fraction, shown as a percentage)");
+  if (why.empty()) return;
+  for (const Formula& f : s.formulas) {
+    if (f.linked) continue;
+    const auto fraction = [&](const std::string& name) { return why.count(name) > 0; };
+    for (const std::string& name : refs_where(f.expr, fraction, rescaled_by_100))
+      out.push_back({f.where, f.key(),
+                     fmt::format("`{}` {}: it is a fraction already (25% is 0.25), and \"{}\" divides it by 100 again, "
+                                 "which makes `{}` 100× too small; drop the division by 100 there, or, if `{}` is meant "
+                                 "in percent, write it so (25, with unit = \"%\")",
+                                 name, why.at(name), excerpt(f.text), f.name, name)});
   }
 }
 
@@ -1312,6 +1371,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   for (const auto& in : s.inputs)
     if (!in.linked) lint_input(in, "inputs", s.warnings);
   lint_percent_uses(s, s.warnings);
+  lint_fraction_rescaled(s, s.warnings);
   s.without_mean = lint_moments(s, s.warnings);
   // A stress's replacement laws: a mean or sd they take away is said at the replacement.
   for (const Stress& st : s.stresses)
