@@ -2,7 +2,9 @@
 // for 30%, an event --set to a constant and an event's unwritten base case are refused with the fix; [checks] and
 // formulas' bounds are counted on every sample and reported (table, JSON, HDF5) with their probability, and --strict
 // makes a violation exit 4.
+#include "sim/engine/nonfinite.hpp"
 #include "sim/engine/plan.hpp"
+#include "sim/engine/plan_source.hpp"
 #include "sim/io/results_file.hpp"
 #include "sim/lang/scenario.hpp"
 #include "sim/run/job.hpp"
@@ -11,6 +13,7 @@
 
 #include <boost/math/distributions/normal.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -574,4 +577,72 @@ TEST_CASE("guardrails: a mean's CI that reaches below the smallest sample is mar
   CHECK(m.ci_beyond_samples());
   m = Moments::over(std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
   CHECK_FALSE(m.ci_beyond_samples());
+}
+
+TEST_CASE("guardrails: a non-finite value is traced to the formula that makes it, with the values it read",
+          "[guardrails]") {
+  // y = log(x + 0.5) is NaN (or −inf) wherever x ≤ −0.5, a quarter of the samples; z reads y.
+  const Scenario s = test::scenario("[inputs]\nx = { dist = \"uniform\", min = -1, max = 1, source = \"t\" }\n"
+                                    "[formulas]\ny = \"log(x + 0.5)\"\nz = \"y * 2\"\nw = \"x + 1\"\n");
+  const Plan plan(s);
+  const std::uint64_t seed = 7, n = 5000;
+  EngineOptions eo;
+  eo.seed = seed;
+  eo.samples = n;
+  eo.threads = 1;
+  eo.keep.assign(plan.series().size(), true);
+  const EngineOutput run = run_engine(plan, eo);
+  const std::size_t x = plan.index("x"), z = plan.index("z"), w = plan.index("w");
+  const auto first_bad = std::find_if(run.columns[z].begin(), run.columns[z].end(), [](double v) { return !std::isfinite(v); });
+  REQUIRE(first_bad != run.columns[z].end());
+  const auto at = static_cast<std::size_t>(first_bad - run.columns[z].begin());
+  const std::vector<std::string> o = nonfinite_origins(s, plan, seed, n, {z, w});
+  REQUIRE(o.size() == 2);
+  // The same sample as the run's, its origin y (not z), the value x had there, and log's domain.
+  CHECK_THAT(o[0], Contains(fmt::format("sample {}: `y` = log(x + 0.5) is ", at)) &&
+                       Contains(fmt::format("with x = {:.6g}", run.columns[x][at])) &&
+                       Contains("(log is finite only where x > 0)"));
+  CHECK(o[1].empty());  // w is finite everywhere
+  // A model function's domain; a timed series named with its year; a ratio by zero shows the zero.
+  const Scenario v = test::scenario(
+      "[scenario]\nyears = [2024, 2026]\n[inputs]\ncheck = { value = 1.5e8, unit = \"USD\", source = \"t\" }\n"
+      "post_money = { value = 850, unit = \"USD\", source = \"t\" }\nvalue = { value = 1e9, unit = \"USD\", source = \"t\" }\n"
+      "d = { dist = \"uniform\", min = 0.5, max = 1.5, source = \"t\" }\n"
+      "[formulas]\nstake = \"stake_at_exit(check, post_money, 0.1, 1)\"\n"
+      "proceeds = { expr = \"exit_proceeds(stake, value, check, 1)\", unit = \"USD\" }\n"
+      "root = \"sqrt(d - (year - 2024))\"\nr = \"1 / (d - d)\"\n");
+  const Plan pv(v);
+  const std::vector<std::size_t> series = [&] {
+    std::vector<std::size_t> out;
+    for (const char* name : {"proceeds", "r"})
+      for (std::size_t i = 0; i < pv.series().size(); ++i)
+        if (pv.series()[i].var == pv.index(name)) out.push_back(i);
+    for (std::size_t i = 0; i < pv.series().size(); ++i)  // root in 2025: sqrt(d − 1), NaN where d < 1
+      if (pv.series()[i].var == pv.index("root") && pv.series()[i].year == 1) out.push_back(i);
+    return out;
+  }();
+  REQUIRE(series.size() == 3);
+  const std::vector<std::string> ov = nonfinite_origins(v, pv, 1, 1000, series);
+  CHECK_THAT(ov[0], Contains("sample 0: `proceeds` = exit_proceeds(stake, value, check, 1) is NaN with stake = 158824, "
+                             "value = 1e+09, check = 1.5e+08") &&
+                        Contains("exit_proceeds is finite only where 0 ≤ stake ≤ 1"));
+  CHECK_THAT(ov[1], Contains("sample 0: `r` = 1 / (d - d) is +inf with d = "));
+  CHECK_THAT(ov[2], Contains("`root[2025]` = sqrt(d - (year - 2024)) is NaN with d = 0.") &&
+                        Contains("sqrt is finite only where x ≥ 0"));
+  // The table says it under the non-finite counts, once per origin; JSON carries it.
+  const test::TempDir dir;
+  const std::string file = write(dir, "v.toml", "[scenario]\nname = \"v\"\n" + std::string(
+      "[inputs]\ncheck = { value = 1.5e8, unit = \"USD\", source = \"t\" }\n"
+      "post_money = { value = 850, unit = \"USD\", source = \"t\" }\n"
+      "value = { dist = \"lognormal\", median = 1e9, sigma = 1, unit = \"USD\", source = \"t\" }\n"
+      "[formulas]\nstake = \"stake_at_exit(check, post_money, 0.1, 1)\"\n"
+      "proceeds = { expr = \"exit_proceeds(stake, value, check, 1)\", unit = \"USD\" }\nmoic = \"moic(proceeds, check)\"\n"
+      "[outputs]\nreport = [\"proceeds\", \"moic\"]\n"));
+  const auto p = test::run_tamcarlo({"run", file, "-n", "2000", "-o", (dir.path() / "v.h5").string()});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains(" where the first non-finite value comes from:\n   `proceeds`, `moic`: sample 0: `proceeds` = "
+                             "exit_proceeds(stake, value, check, 1) is NaN with stake = 158824"));
+  const auto j = test::run_tamcarlo({"run", file, "-n", "2000", "-o", (dir.path() / "v.h5").string(), "--force", "--json"});
+  const auto moic = nlohmann::json::parse(j.out.substr(0, j.out.find('\n'))).at("variables").at("moic");
+  CHECK_THAT(moic.at("nonfinite_origin").get<std::string>(), Contains("sample 0: `proceeds` = exit_proceeds"));
 }

@@ -463,6 +463,16 @@ void print_table(const RunSummary& r, std::ostream& os) {
       os << fmt::format(" warning: `{}` has {} non-finite samples (NaN or ±inf) of {}; its statistics use the {} "
                         "finite ones\n",
                         v.label(), thousands(v.moments.nonfinite), thousands(r.samples), thousands(v.moments.n));
+  // Where they come from: each origin once, with the variables whose first non-finite value it is.
+  std::vector<std::pair<std::string, std::vector<std::string>>> origins;
+  for (const auto& v : r.variables) {
+    if (v.nonfinite_origin.empty()) continue;
+    auto it = std::find_if(origins.begin(), origins.end(), [&](const auto& o) { return o.first == v.nonfinite_origin; });
+    if (it == origins.end()) it = origins.insert(origins.end(), {v.nonfinite_origin, {}});
+    it->second.push_back("`" + v.label() + "`");
+  }
+  if (!origins.empty()) os << " where the first non-finite value comes from:\n";
+  for (const auto& [origin, labels] : origins) os << fmt::format("   {}: {}\n", fmt::join(labels, ", "), origin);
 }
 
 void print_timings(const PhaseTimings& t, std::ostream& os) {

@@ -18,6 +18,7 @@ struct Function {
   OpCode op;
   std::size_t min_args, max_args;
   ModelFn fn = nullptr;
+  std::string domain = {};  // where its value is finite, for finite arguments (empty: everywhere)
 };
 
 namespace m = tamcarlo::models;
@@ -25,10 +26,12 @@ namespace m = tamcarlo::models;
 const std::vector<Function>& functions() {
   static const std::vector<Function> table = {
       {"min", OpCode::min, 2, 64},  {"max", OpCode::max, 2, 64},   {"abs", OpCode::abs, 1, 1},
-      {"exp", OpCode::exp, 1, 1},   {"log", OpCode::log, 1, 1},    {"sqrt", OpCode::sqrt, 1, 1},
-      {"pow", OpCode::pow, 2, 2},   {"clamp", OpCode::clamp, 3, 3}, {"if", OpCode::select, 3, 3},
-      {"ln", OpCode::log, 1, 1},
-      {"log10", OpCode::call, 1, 1, [](const double* a) { return std::log10(a[0]); }},
+      {"exp", OpCode::exp, 1, 1},   {"log", OpCode::log, 1, 1, nullptr, "x > 0"},
+      {"sqrt", OpCode::sqrt, 1, 1, nullptr, "x ≥ 0"},
+      {"pow", OpCode::pow, 2, 2, nullptr, "a base > 0, or a whole exponent (with a base of 0, one > 0)"},
+      {"clamp", OpCode::clamp, 3, 3}, {"if", OpCode::select, 3, 3},
+      {"ln", OpCode::log, 1, 1, nullptr, "x > 0"},
+      {"log10", OpCode::call, 1, 1, [](const double* a) { return std::log10(a[0]); }, "x > 0"},
       {"sin", OpCode::call, 1, 1, [](const double* a) { return std::sin(a[0]); }},
       {"cos", OpCode::call, 1, 1, [](const double* a) { return std::cos(a[0]); }},
       {"tan", OpCode::call, 1, 1, [](const double* a) { return std::tan(a[0]); }},
@@ -40,27 +43,47 @@ const std::vector<Function>& functions() {
       {"headcount_by_ratio", OpCode::call, 3, 3, [](const double* a) { return m::headcount_by_ratio(a[0], a[1], a[2]); }},
       {"spend_share", OpCode::call, 3, 3, [](const double* a) { return m::spend_share(a[0], a[1], a[2]); }},
       {"productivity_value", OpCode::call, 3, 3, [](const double* a) { return m::productivity_value(a[0], a[1], a[2]); }},
-      {"cagr", OpCode::call, 3, 3, [](const double* a) { return m::cagr(a[0], a[1], a[2]); }},
-      {"project", OpCode::call, 3, 3, [](const double* a) { return m::project(a[0], a[1], a[2]); }},
-      {"interpolate", OpCode::call, 5, 5, [](const double* a) { return m::interpolate(a[0], a[1], a[2], a[3], a[4]); }},
-      {"logistic", OpCode::call, 4, 4, [](const double* a) { return m::logistic(a[0], a[1], a[2], a[3]); }},
+      {"cagr", OpCode::call, 3, 3, [](const double* a) { return m::cagr(a[0], a[1], a[2]); }, "v0 > 0, v1 ≥ 0, years > 0"},
+      {"project", OpCode::call, 3, 3, [](const double* a) { return m::project(a[0], a[1], a[2]); }, "rate > −1"},
+      {"interpolate", OpCode::call, 5, 5, [](const double* a) { return m::interpolate(a[0], a[1], a[2], a[3], a[4]); },
+       "t0 ≠ t1"},
+      {"logistic", OpCode::call, 4, 4, [](const double* a) { return m::logistic(a[0], a[1], a[2], a[3]); }, "k > 0"},
       {"logistic_through", OpCode::call, 6, 6,
-       [](const double* a) { return m::logistic_through(a[0], a[1], a[2], a[3], a[4], a[5]); }},
-      {"bass_adoption", OpCode::call, 4, 4, [](const double* a) { return m::bass_adoption(a[0], a[1], a[2], a[3]); }},
+       [](const double* a) { return m::logistic_through(a[0], a[1], a[2], a[3], a[4], a[5]); },
+       "t1 ≠ t2, 0 < y1 < cap, 0 < y2 < cap"},
+      {"bass_adoption", OpCode::call, 4, 4, [](const double* a) { return m::bass_adoption(a[0], a[1], a[2], a[3]); },
+       "p > 0, q ≥ 0, t ≥ 0"},
       {"funnel", OpCode::call, 3, 3, [](const double* a) { return m::funnel(a[0], a[1], a[2]); }},
       // models/venture.hpp
-      {"stake_at_exit", OpCode::call, 4, 4, [](const double* a) { return m::stake_at_exit(a[0], a[1], a[2], a[3]); }},
-      {"exit_proceeds", OpCode::call, 4, 4, [](const double* a) { return m::exit_proceeds(a[0], a[1], a[2], a[3]); }},
-      {"moic", OpCode::call, 2, 2, [](const double* a) { return m::moic(a[0], a[1]); }},
-      {"irr_single", OpCode::call, 2, 2, [](const double* a) { return m::irr_single(a[0], a[1]); }},
-      {"npv_single", OpCode::call, 4, 4, [](const double* a) { return m::npv_single(a[0], a[1], a[2], a[3]); }},
+      {"stake_at_exit", OpCode::call, 4, 4, [](const double* a) { return m::stake_at_exit(a[0], a[1], a[2], a[3]); },
+       "check ≥ 0, post_money > 0, 0 ≤ dilution < 1, rounds ≥ 0"},
+      {"exit_proceeds", OpCode::call, 4, 4, [](const double* a) { return m::exit_proceeds(a[0], a[1], a[2], a[3]); },
+       "0 ≤ stake ≤ 1, exit_value ≥ 0, check ≥ 0"},
+      {"moic", OpCode::call, 2, 2, [](const double* a) { return m::moic(a[0], a[1]); }, "check > 0"},
+      {"irr_single", OpCode::call, 2, 2, [](const double* a) { return m::irr_single(a[0], a[1]); },
+       "moic ≥ 0, years > 0"},
+      {"npv_single", OpCode::call, 4, 4, [](const double* a) { return m::npv_single(a[0], a[1], a[2], a[3]); },
+       "rate > −1"},
       {"required_exit_value", OpCode::call, 4, 4,
-       [](const double* a) { return m::required_exit_value(a[0], a[1], a[2], a[3]); }},
+       [](const double* a) { return m::required_exit_value(a[0], a[1], a[2], a[3]); },
+       "target > 0, check > 0, 0 < stake ≤ 1"},
       {"required_share", OpCode::call, 6, 6,
-       [](const double* a) { return m::required_share(a[0], a[1], a[2], a[3], a[4], a[5]); }},
+       [](const double* a) { return m::required_share(a[0], a[1], a[2], a[3], a[4], a[5]); },
+       "target > 0, check > 0, 0 < stake ≤ 1, revenue_multiple > 0, market > 0"},
   };
   return table;
 }
+
+}  // namespace
+
+const std::string& function_domain(std::string_view name) {
+  static const std::string none;
+  for (const Function& f : functions())
+    if (f.name == name) return f.domain;
+  return none;
+}
+
+namespace {
 
 class Parser {
  public:

@@ -62,6 +62,9 @@ class FormulaError : public std::runtime_error {
 /// Parses `text`; throws FormulaError naming the position, the token and what was expected.
 [[nodiscard]] Expr parse_formula(std::string_view text);
 
+/// Where the built-in function `name` is finite for finite arguments, in its parameters' names ("0 ≤ stake ≤ 1,
+/// exit_value ≥ 0, check ≥ 0"; NaN outside); "" for a function finite everywhere or an unknown name.
+[[nodiscard]] const std::string& function_domain(std::string_view name);
 /// Names of the built-in functions, for messages and suggestions.
 [[nodiscard]] const std::vector<std::string>& function_names();
 

@@ -6,6 +6,7 @@
 #include "sim/engine/sobol.hpp"
 #include "sim/engine/decision.hpp"
 #include "sim/engine/shapley.hpp"
+#include "sim/engine/nonfinite.hpp"
 #include "sim/stats/rank_correlation.hpp"
 #include "sim/io/csv.hpp"
 #include "sim/run/passes.hpp"
@@ -741,6 +742,14 @@ void write_result(ScenarioRun& run, const RunOptions& opt, ResultWriter& writer,
 
 }  // namespace
 
+void add_nonfinite_origins(RunSummary& r, const Scenario& s, const Plan& plan) {
+  std::vector<std::size_t> targets;
+  for (std::size_t i = 0; i < r.variables.size(); ++i)
+    if (r.variables[i].moments.nonfinite > 0) targets.push_back(i);
+  const std::vector<std::string> origins = nonfinite_origins(s, plan, r.seed, r.samples, targets);
+  for (std::size_t k = 0; k < targets.size(); ++k) r.variables[targets[k]].nonfinite_origin = origins[k];
+}
+
 RunNeeds preflight_scenario(const Scenario& s, const RunOptions& opt) {
   const ScenarioRun run(s, opt, PlanUse::describe);  // checked and sized; the run builds its own to draw from
   return RunNeeds{opt.what.point_only ? 0.0 : run.stored()};
@@ -786,6 +795,11 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   add_sensitivities(run, opt, writer != nullptr, *streamed, kept);
   out.timings.sensitivity = seconds_since(sens_start) - out.timings.decision;
   take_stresses(run, opt, *streamed);
+  if (writer || opt.what.output.empty()) {  // (said by the process that reports)
+    add_nonfinite_origins(out, run.scenario, run.plan);
+    for (std::size_t k = 0; k < out.stresses.size(); ++k)
+      add_nonfinite_origins(out.stresses[k].run, run.stressed[k], *run.plans[k]);
+  }
   out.seconds = seconds_since(start);
   if (opt.on.accept && !opt.on.accept(out)) return std::move(out);  // nothing written
   if (!writer) return std::move(out);

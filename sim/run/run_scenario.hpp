@@ -68,6 +68,10 @@ void want_decision_columns(Capture& capture, const RunSummary& r, const Scenario
 void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunOptions& opt,
                   const SensitivityKept* kept = nullptr);
 
+/// Sets nonfinite_origin of each of `r`'s variables with non-finite samples: where the first comes from (re-drawn
+/// from `plan`, compiled from `s`, under r's seed and N; see nonfinite_origins).
+void add_nonfinite_origins(RunSummary& r, const Scenario& s, const Plan& plan);
+
 class ResultWriter;
 class RunGroup;
 

@@ -287,6 +287,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
       const auto decision_start = Clock::now();
       add_decision(run.runs[k], *run.scenarios[k], *run.plans[k], opt, &mine);
       out.timings.decision += seconds_since(decision_start);
+      add_nonfinite_origins(run.runs[k], *run.scenarios[k], *run.plans[k]);
     }
   }
   out.timings.sensitivity = seconds_since(sens_start) - out.timings.decision;

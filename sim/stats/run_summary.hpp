@@ -81,6 +81,9 @@ struct VariableSummary {
   /// A conditioned run's: the statistics without the weights (inputs, reported series and the figures' variables);
   /// every other field is then the weighted (posterior) one.
   std::optional<PriorSummary> prior;
+  /// With non-finite samples: where the first of them (among the first k_nonfinite_probe) comes from, the formula
+  /// and the values that make it NaN or ±inf (nonfinite_origins); "" otherwise.
+  std::string nonfinite_origin;
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.
