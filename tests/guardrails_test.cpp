@@ -19,6 +19,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 using namespace tamcarlo;
 using Catch::Contains;
@@ -31,6 +32,11 @@ std::string warnings_of(const std::string& text) {
   std::string all;
   for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
   return all;
+}
+
+std::string fs_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 std::string write(const test::TempDir& dir, const std::string& name, const std::string& text) {
@@ -645,4 +651,14 @@ TEST_CASE("guardrails: a non-finite value is traced to the formula that makes it
   const auto j = test::run_tamcarlo({"run", file, "-n", "2000", "-o", (dir.path() / "v.h5").string(), "--force", "--json"});
   const auto moic = nlohmann::json::parse(j.out.substr(0, j.out.find('\n'))).at("variables").at("moic");
   CHECK_THAT(moic.at("nonfinite_origin").get<std::string>(), Contains("sample 0: `proceeds` = exit_proceeds"));
+  // A stressed case that makes them, the base finite: said under its stress table, not under the base's.
+  std::string sound = fs_text(file);
+  sound.replace(sound.find("value = 850,"), 12, "value = 8.5e8,");
+  const std::string base_file = write(dir, "w.toml", sound);
+  const auto st = test::run_tamcarlo({"run", base_file, "-n", "2000", "-o", (dir.path() / "w.h5").string(), "--set",
+                                      "post_money=850"});
+  REQUIRE(st.exit_code == 0);
+  CHECK_THAT(st.out, Contains("   warning: `moic` has 2,000 non-finite samples (NaN or ±inf) of 2,000 in this case; the "
+                              "first, sample 0: `proceeds` = exit_proceeds"));
+  CHECK(st.out.find("where the first non-finite value") == std::string::npos);
 }

@@ -132,6 +132,15 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     else if (st.delta[i].heavy_tailed())
       os << "  " << heavy_tail_note("Δ " + b.label(), st.delta[i]);
   }
+  // Non-finite samples this case has and the base has not (the base's are said under its own table).
+  for (std::size_t i = 0; i < base.variables.size(); ++i) {
+    const auto& b = base.variables[i];
+    const auto& c = st.run.variables[i];
+    if (!b.reported || c.moments.nonfinite == 0 || b.moments.nonfinite > 0) continue;
+    os << fmt::format("   warning: `{}` has {} non-finite samples (NaN or ±inf) of {} in this case{}\n", b.label(),
+                      thousands(c.moments.nonfinite), thousands(base.samples),
+                      c.nonfinite_origin.empty() ? "" : "; the first, " + c.nonfinite_origin);
+  }
   for (std::size_t i = 0; i < base.variables.size(); ++i) {
     const auto& b = base.variables[i];
     const auto& c = st.run.variables[i];
