@@ -173,6 +173,31 @@ TEST_CASE("guardrails: a fraction divided by 100 again is warned at the formula"
   CHECK(warnings("growth = { dist = \"uniform\", min = 0.5, max = 3, source = \"t\" }", "spend * growth / 100").empty());
 }
 
+TEST_CASE("guardrails: a figure its source writes with a scale word, typed without it, is warned", "[guardrails]") {
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
+  CHECK_THAT(warnings("salary = { dist = \"lognormal\", median = 7.5, sigma = 0.15, unit = \"CNY/year\", "
+                      "source = \"R1 §1.3.2: average salary 7.5万\" }"),
+             Contains("[inputs.salary] `salary`'s source writes \"7.5万\" (75000), and its point is 7.5") &&
+                 Contains("10000× too small; write 75000") && Contains("(unit = \"万CNY/year\")"));
+  CHECK_THAT(warnings("staff = { dist = \"triangular\", min = 2, mode = 2.2, max = 2.6, unit = \"people\", "
+                      "source = \"R1 §1.3.2: over 2万 (2024)\" }"),
+             Contains("writes \"2万\" (20000), and its lowest value is 2"));
+  CHECK_THAT(warnings("post_money = { value = 850, unit = \"USD\", source = \"a $850M valuation\" }"),
+             Contains("writes \"850M\" (8.5e+08), and its value is 850") && Contains("1e+06× too small"));
+  CHECK_THAT(warnings("check = { value = 1.5, unit = \"USD\", source = \"Series C, 1.5 billion\" }"),
+             Contains("writes \"1.5 billion\""));
+  // Not when the number is the scaled figure, the unit carries the scale, the number is part of a word or a section
+  // number, or the letter begins a word (5 Mbps).
+  for (const char* quiet :
+       {"salary = { dist = \"lognormal\", median = 75000, sigma = 0.15, unit = \"CNY/year\", source = \"7.5万\" }",
+        "salary = { dist = \"lognormal\", median = 7.5, sigma = 0.15, unit = \"万CNY/year\", source = \"7.5万\" }",
+        "x = { value = 2, source = \"R1 §1.2万 and p2万\" }", "speed = { value = 5, source = \"5 Mbps\" }",
+        "years = { dist = \"pert\", min = 3, mode = 5, max = 10, source = \"raised 5亿\" }"}) {
+    INFO(quiet);
+    CHECK(warnings(quiet).empty());
+  }
+}
+
 TEST_CASE("guardrails: a constant share typed as a percentage gets the same warning", "[guardrails]") {
   const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
   CHECK_THAT(warnings("automation_share = { value = 50, source = \"t\" }"),

@@ -1,6 +1,7 @@
 #include "sim/lang/law_builder.hpp"
 
 #include "sim/base/text.hpp"
+#include "sim/lang/units.hpp"
 
 #include <fmt/format.h>
 
@@ -846,6 +847,54 @@ bool named_like_part(const std::string& name) {
 
 }  // namespace
 
+std::string scale_dropped(const Input& in) {
+  for (const auto& [factor, power] : parse_unit(in.unit))  // a unit in 万CNY: its numbers are in 万
+    if (const auto f = scaled_factor(factor); power > 0 && f && f->scale != 1) return "";
+  std::vector<std::pair<double, const char*>> values;  // each with what it is
+  if (const auto* c = std::get_if<Constant>(&in.dist)) {
+    values.emplace_back(c->value, "value");
+  } else {
+    values.emplace_back(in.point, "point");
+    try {  // its median, and the ends of a bounded law (a triangular's min and max)
+      values.emplace_back(median(in.dist), "median");
+      for (const auto& [p, what] : {std::pair{0.0, "lowest value"}, std::pair{1.0, "highest value"}})
+        if (const double end = quantile(in.dist, p); std::isfinite(end)) values.emplace_back(end, what);
+    } catch (const std::exception&) {
+    }
+  }
+  const std::string& text = in.source;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto is_digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
+    if (!is_digit(i)) continue;
+    // A number not inside a word or another number ("p10", "§1.3.2", "GPT-4o"): what precedes it is none of these.
+    const bool inside = i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
+                                  text[i - 1] == '_' || text[i - 1] == '-');
+    std::size_t end = i;
+    while (is_digit(end)) ++end;
+    if (end + 1 < text.size() && text[end] == '.' && is_digit(end + 1))
+      for (++end; is_digit(end);) ++end;
+    const std::size_t number_end = end;
+    while (end < text.size() && text[end] == ' ') ++end;
+    const auto word = scale_word_at(std::string_view(text).substr(end));
+    const std::size_t from = i;
+    i = number_end - 1;
+    if (inside || !word) continue;
+    const double n = std::strtod(text.substr(from, number_end - from).c_str(), nullptr);
+    const auto [scale, length] = *word;
+    for (const auto& [v, which] : values) {
+      if (!(n > 0) || !(std::fabs(v - n) <= 0.005 * n)) continue;
+      const std::string written = text.substr(from, end + length - from);
+      return fmt::format("`{}`'s source writes \"{}\" ({:.6g}), and its {} is {:g}: a figure in {} typed as a number "
+                         "makes every total with it {:g}× too small; write {:.6g} (each of the law's numbers × {:g}){}",
+                         in.name, written, n * scale, which, v,
+                         text.substr(end, length), scale, n * scale, scale,
+                         in.unit.empty() ? "" : fmt::format(", or give the scale in its unit (unit = \"{}{}\")",
+                                                            text.substr(end, length), in.unit));
+    }
+  }
+  return "";
+}
+
 std::string fraction_why(const Input& in) {
   const Distribution& d = in.dist;
   if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
@@ -908,6 +957,7 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
                                                       "mark it as an assumption with its reason"});
+  if (const std::string why = scale_dropped(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
   if (const auto* c = std::get_if<Constant>(&in.dist)) {
     if (looks_like_percent(in, c->value, c->value)) {
       const std::string what = in.unit.empty() ? fmt::format("is named like a share or rate but is {:g} with no unit", c->value)

@@ -48,6 +48,9 @@ enum class FractionUnit { none, fraction, percent };
 /// a change, e.g. `share_growth`, or in a fraction unit) whose law has its median in (0, 1) puts 0.1% or more of its
 /// probability below 0 or above 1 is doubtful (a law on [0, 1] is meant); "" otherwise.
 [[nodiscard]] std::string share_leaves_unit_interval(const Input& in);
+/// Why `in`'s value (a constant's, or its law's point or median) looks like a figure its `source` writes with a scale
+/// word, typed without it ("2万" in the source, 2 in the law, and no scale in its unit: 10⁴× too small); "" otherwise.
+[[nodiscard]] std::string scale_dropped(const Input& in);
 /// Why `in` already holds a fraction (its P1–P99 within [−1, 1], and a fraction by its format = "percent", its
 /// fraction unit, its name like a share or rate, or its standard beta law): "has format = \"percent\" … and runs
 /// 0.2–0.3 (P1–P99)"; "" when it does not (a count, a unit in percent, values beyond ±1).

@@ -66,6 +66,21 @@ constexpr ScaleWord k_scale_words[] = {
     {"K", 1e3, false},         {"M", 1e6, false},        {"B", 1e9, false},          {"T", 1e12, false},
 };
 
+}  // namespace
+
+std::optional<std::pair<double, std::size_t>> scale_word_at(std::string_view text) {
+  for (const ScaleWord& w : k_scale_words) {  // (longest first)
+    const std::string_view word = w.word;
+    if (!text.starts_with(word)) continue;
+    const bool latin = static_cast<unsigned char>(word.front()) < 0x80;
+    if (latin && text.size() > word.size() && std::isalpha(static_cast<unsigned char>(text[word.size()]))) continue;
+    return std::pair{w.value, word.size()};
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 // A unit whose scaled factors' scales multiply to 1 (salary in 万CNY times wan, 1/万) with their bases ({CNY: 1});
 // any other unit as it is.
 Unit without_cancelled_scales(Unit u) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace tamcarlo::detail {
@@ -32,6 +33,10 @@ struct ScaledFactor {
 /// k, M, bn, ... only on a currency: "kUSD", "USD bn"), a scale word alone ("万", "亿", "million"), or a currency
 /// (scale 1). nullopt for any other factor (a time, or a counted word without a scale).
 [[nodiscard]] std::optional<ScaledFactor> scaled_factor(const std::string& factor);
+
+/// The scale word `text` starts with, as figures are written ("万", "亿", "million", "bn", "M", ...; a Latin one not
+/// followed by a letter, so "Mbps" is none): its value (10⁴ for 万) and its length in bytes; nullopt when none.
+[[nodiscard]] std::optional<std::pair<double, std::size_t>> scale_word_at(std::string_view text);
 
 /// A unit written back: the numerator's factors joined by "·" (exponents as ^2), then "/" and each denominator factor.
 [[nodiscard]] std::string unit_text(const Unit& u);
