@@ -676,6 +676,15 @@ TEST_CASE("guardrails: a non-finite value is traced to the formula that makes it
   const auto j = test::run_tamcarlo({"run", file, "-n", "2000", "-o", (dir.path() / "v.h5").string(), "--force", "--json"});
   const auto moic = nlohmann::json::parse(j.out.substr(0, j.out.find('\n'))).at("variables").at("moic");
   CHECK_THAT(moic.at("nonfinite_origin").get<std::string>(), Contains("sample 0: `proceeds` = exit_proceeds"));
+  // --point says where a NaN point comes from, once, under its table (and in JSON).
+  const auto pt = test::run_tamcarlo({"run", file, "--point"});
+  REQUIRE(pt.exit_code == 0);
+  CHECK_THAT(pt.out, Contains(" — at the points, `proceeds` = exit_proceeds(stake, value, check, 1) is NaN with stake = "
+                              "158824, value = 1e+09, check = 1.5e+08"));
+  const auto pj = test::run_tamcarlo({"run", file, "--point", "--json"});
+  CHECK_THAT(nlohmann::json::parse(pj.out.substr(0, pj.out.find('\n')))
+                 .at("variables").at("moic").at("nonfinite_origin").get<std::string>(),
+             Contains("`proceeds` = exit_proceeds"));
   // A stressed case that makes them, the base finite: said under its stress table, not under the base's.
   std::string sound = fs_text(file);
   sound.replace(sound.find("value = 850,"), 12, "value = 8.5e8,");

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -30,24 +31,24 @@ void called(const Expr& e, std::vector<std::string>& out) {
   for (const Expr& a : e.args) called(a, out);
 }
 
-// Explains series `start`'s non-finite value at row `row` of the block just evaluated (sample `sample`).
+// Explains series `start`'s non-finite value, each series' value read through `value_of` (one sample's).
 class Tracer {
  public:
-  Tracer(const Scenario& s, const Plan& plan, const PlanBlock& block) : plan_(plan), block_(block) {
+  Tracer(const Scenario& s, const Plan& plan) : plan_(plan) {
     for (const Formula& f : s.formulas) formulas_.emplace(f.name, &f);
     for (std::size_t i = 0; i < plan.series().size(); ++i)
       series_.emplace(std::pair{plan.series()[i].var, plan.series()[i].year}, i);
   }
 
-  std::string explain(std::size_t start, std::size_t row, std::uint64_t sample) const {
+  /// "`proceeds` = exit_proceeds(...) is NaN with stake = ..., ... (exit_proceeds is finite only where ...)".
+  std::string explain(std::size_t start, const std::function<double(std::size_t)>& value_of) const {
     std::size_t at = start;
     for (std::size_t depth = 0; depth <= plan_.variables().size(); ++depth) {  // (each step goes to an earlier variable)
       const Series& here = plan_.series()[at];
       const Variable& v = plan_.variables()[here.var];
       const std::string label = here.year < 0 ? v.name : fmt::format("{}[{}]", v.name, plan_.years()[here.year]);
       const auto f = formulas_.find(v.name);
-      if (f == formulas_.end())
-        return fmt::format("sample {}: input `{}` ({}) drew {}", sample, label, v.law, value_text(block_.series(at)[row]));
+      if (f == formulas_.end()) return fmt::format("input `{}` ({}) is {}", label, v.law, value_text(value_of(at)));
       std::vector<const Expr*> refs;
       collect_refs(f->second->expr, refs);
       std::vector<std::string> names;
@@ -57,7 +58,7 @@ class Tracer {
         if (std::find(names.begin(), names.end(), r->name) != names.end()) continue;
         const std::optional<std::size_t> s = series_of(r->name, here.year);
         if (!s) continue;  // (not a variable of the plan: nothing to show)
-        const double x = block_.series(*s)[row];
+        const double x = value_of(*s);
         names.push_back(r->name);
         values.push_back(fmt::format("{} = {}", r->name, value_text(x)));
         if (!next && !std::isfinite(x)) next = *s;
@@ -71,8 +72,7 @@ class Tracer {
       std::vector<std::string> domains;
       for (const std::string& fn : functions)
         domains.push_back(fmt::format("{} is finite only where {}", fn, function_domain(fn)));
-      return fmt::format("sample {}: `{}` = {} is {}{}{}", sample, label, f->second->text,
-                         value_text(block_.series(at)[row]),
+      return fmt::format("`{}` = {} is {}{}{}", label, f->second->text, value_text(value_of(at)),
                          values.empty() ? "" : fmt::format(" with {}", fmt::join(values, ", ")),
                          domains.empty() ? "" : fmt::format(" ({})", fmt::join(domains, "; ")));
     }
@@ -94,7 +94,6 @@ class Tracer {
   }
 
   const Plan& plan_;
-  const PlanBlock& block_;
   std::map<std::string, const Formula*> formulas_;
   std::map<std::pair<std::uint32_t, std::int32_t>, std::size_t> series_;
 };
@@ -106,7 +105,7 @@ std::vector<std::string> nonfinite_origins(const Scenario& s, const Plan& plan, 
   std::vector<std::string> out(targets.size());
   if (targets.empty()) return out;
   PlanBlock block(plan, samples);
-  const Tracer tracer(s, plan, block);
+  const Tracer tracer(s, plan);
   std::size_t left = targets.size();
   const std::uint64_t end = std::min(samples, k_nonfinite_probe);
   for (std::uint64_t first = 0; left > 0 && first < end; first += k_block_size) {
@@ -117,12 +116,28 @@ std::vector<std::string> nonfinite_origins(const Scenario& s, const Plan& plan, 
       const double* x = block.series(targets[k]);
       for (std::size_t r = 0; r < rows; ++r)
         if (!std::isfinite(x[r])) {
-          out[k] = tracer.explain(targets[k], r, first + r);
+          out[k] = fmt::format("sample {}: {}", first + r,
+                               tracer.explain(targets[k], [&](std::size_t i) { return block.series(i)[r]; }));
           --left;
           break;
         }
     }
   }
+  return out;
+}
+
+std::vector<std::string> point_nonfinite_origins(const Scenario& s, const Plan& plan,
+                                                 const std::vector<std::size_t>& targets) {
+  std::vector<std::string> out(targets.size());
+  std::vector<std::vector<double>> points(std::max<std::size_t>(1, plan.years().size()));
+  for (std::size_t t = 0; t < points.size(); ++t) points[t] = plan.evaluate_point(t);
+  const auto value_of = [&](std::size_t i) {
+    const Series& ser = plan.series()[i];
+    return points[static_cast<std::size_t>(std::max(0, ser.year))][ser.var];
+  };
+  const Tracer tracer(s, plan);
+  for (std::size_t k = 0; k < targets.size(); ++k)
+    if (!std::isfinite(value_of(targets[k]))) out[k] = tracer.explain(targets[k], value_of);
   return out;
 }
 

@@ -22,4 +22,10 @@ inline constexpr std::uint64_t k_nonfinite_probe = 65'536;
 [[nodiscard]] std::vector<std::string> nonfinite_origins(const Scenario& s, const Plan& plan, std::uint64_t seed,
                                                          std::uint64_t samples, const std::vector<std::size_t>& targets);
 
+/// The same at the points (every input at its point value, Plan::evaluate_point): for each of `targets` whose point
+/// is NaN or ±inf, where it comes from ("`proceeds` = exit_proceeds(...) is NaN with stake = 158824, ..."); "" for a
+/// finite one.
+[[nodiscard]] std::vector<std::string> point_nonfinite_origins(const Scenario& s, const Plan& plan,
+                                                               const std::vector<std::size_t>& targets);
+
 }  // namespace tamcarlo

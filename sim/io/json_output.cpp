@@ -57,7 +57,10 @@ Json risk(const RiskStats& k) {
 // The statistics of one series (an untimed variable, or one year of a timed one).
 Json series_stats(const RunSummary& r, const VariableSummary& v) {
   Json j = {{"point", num(v.point)}};
-  if (r.point_only) return j;
+  if (r.point_only) {
+    if (!v.nonfinite_origin.empty()) j["nonfinite_origin"] = v.nonfinite_origin;  // where a NaN point comes from
+    return j;
+  }
   const Moments& m = v.moments;
   const double half = m.half95();
   const bool any = m.n > 0;

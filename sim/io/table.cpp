@@ -402,6 +402,11 @@ void print_table(const RunSummary& r, std::ostream& os) {
     std::vector<std::vector<std::string>> rows = {{"variable", "unit", "point", "definition"}};
     for (const auto& v : r.variables) rows.push_back({v.label(), v.var.unit, format_number(v.point, v.var.format), v.var.law});
     print_rows(rows, os, true);
+    std::vector<std::string> origins;  // each once: a NaN is read by every formula after it
+    for (const auto& v : r.variables)
+      if (!v.nonfinite_origin.empty() && std::find(origins.begin(), origins.end(), v.nonfinite_origin) == origins.end())
+        origins.push_back(v.nonfinite_origin);
+    for (const std::string& o : origins) os << " — at the points, " << o << '\n';
     for (const auto& st : r.stresses) print_stress(r, st, os);
     return;
   }

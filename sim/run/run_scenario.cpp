@@ -34,6 +34,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
 #include <memory>
 #include <optional>
 
@@ -762,7 +763,13 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   if (opt.writes_result()) writer = std::make_unique<ResultWriter>(opt.what.output, "scenario");
   ScenarioRun run(s, opt);
   RunSummary& out = run.out;
-  if (opt.what.point_only) return out;
+  if (opt.what.point_only) {  // a point that is NaN or ±inf: where it comes from
+    std::vector<std::size_t> targets(out.variables.size());
+    std::iota(targets.begin(), targets.end(), std::size_t{0});
+    const std::vector<std::string> origins = point_nonfinite_origins(run.scenario, run.plan, targets);
+    for (std::size_t i = 0; i < targets.size(); ++i) out.variables[i].nonfinite_origin = origins[i];
+    return out;
+  }
 
   std::optional<RunGroup> root;
   std::vector<RunGroup> case_runs;
