@@ -474,6 +474,27 @@ TEST_CASE("guardrails: an input with no finite mean (or a one-sided tail with no
   Input fixed = s.inputs.front();
   fixed.dist = Constant{3e7};
   CHECK(with_overrides(s, {fixed}).without_mean.empty());
+  // A mean but no sd: Scenario::without_sd, each variable's no_sd, and the table's note in place of the heavy-tail
+  // advice (more samples cannot mend the CI); a replacement with a thin tail takes it away.
+  const std::string narrow = "x = { dist = \"metalog\", p10 = 1e6, p50 = 5e6, p90 = 3e7, lower = 0, source = \"t\" }";
+  const Scenario n = test::scenario("[scenario]\nname = \"n\"\n[inputs]\n" + narrow + "\n[formulas]\nv = \"x * 2\"\n");
+  CHECK(n.without_mean.empty());
+  CHECK(n.without_sd == std::map<std::string, std::string>{{"v", "through `x`, a metalog whose upper tail falls as x^(−1.2)"}});
+  CHECK(Plan(n).variables()[1].no_sd == "through `x`, a metalog whose upper tail falls as x^(−1.2)");
+  Input thin = n.inputs.front();
+  thin.dist = Constant{5e6};
+  CHECK(with_overrides(n, {thin}).without_sd.empty());
+  const test::TempDir dir;
+  const auto path = (dir.path() / "n.toml").string();
+  std::ofstream(path) << n.text;
+  const auto p = test::run_tamcarlo({"run", path, "-n", "100000", "-o", (dir.path() / "n.h5").string(), "--json"});
+  REQUIRE(p.exit_code == 0);
+  const auto v = nlohmann::json::parse(p.out.substr(0, p.out.find('\n'))).at("variables").at("v");
+  CHECK(v.at("no_finite_sd") == "through `x`, a metalog whose upper tail falls as x^(−1.2)");
+  CHECK_FALSE(v.contains("no_finite_mean"));
+  const auto t = test::run_tamcarlo({"run", path, "-n", "100000", "-o", (dir.path() / "n.h5").string(), "--force"});
+  CHECK_THAT(t.out, Contains("† `v` has no finite sd (through `x`") && Contains("however many samples are drawn"));
+  CHECK(t.out.find("heavy tail") == std::string::npos);
 }
 
 TEST_CASE("guardrails: a ratio by an input that comes near zero is warned: it has no finite mean", "[guardrails]") {

@@ -166,6 +166,18 @@ class RunMatchesCommandLine(Temp):
         column = wide.summary["no_finite_mean"]
         self.assertIn("through `arr`", column.xs("v").iloc[0])
         self.assertEqual(column.xs("w").iloc[0], "")
+        self.assertNotIn("no_finite_sd", wide.summary.columns)
+        # A mean but no sd (a narrower range): its own column, and no no_finite_mean one.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            narrow = tamcarlo.run(textwrap.dedent("""\
+                [inputs]
+                arr = { dist = "metalog", p10 = 1e6, p50 = 5e6, p90 = 3e7, lower = 0, source = "t" }
+                [formulas]
+                v = "arr * 2"
+                """), n=1_000)
+        self.assertIn("through `arr`", narrow.summary["no_finite_sd"].xs("v").iloc[0])
+        self.assertNotIn("no_finite_mean", narrow.summary.columns)
 
 
 class Errors(Temp):

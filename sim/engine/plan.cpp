@@ -110,7 +110,7 @@ Plan::Plan(const Scenario& s, PlanUse use, QuantileTables* tables) : years_(s.ye
                      describe(in.dist) + (yearly ? fmt::format(", yearly {}", yearly_name(in.yearly)) +
                                                        (in.yearly == Yearly::ar1 ? fmt::format(" (phi={:g})", in.phi) : "")
                                                  : ""),
-                     in.point, yearly, in.format, FormulaRole::variable, {}, {}});
+                     in.point, yearly, in.format, FormulaRole::variable, {}, {}, {}});
     yearly_inputs_.push_back(yearly);
     samplers_.emplace_back(in.dist);
     laws_.push_back(in.dist);
@@ -136,10 +136,12 @@ Plan::Plan(const Scenario& s, PlanUse use, QuantileTables* tables) : years_(s.ye
     for (const Sampler& sm : samplers_) quantiles_.push_back(tables->of(sm.distribution()));
   for (const auto& f : s.formulas) {
     slot[f.name] = static_cast<std::uint32_t>(vars_.size());
-    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format, f.role, f.condition, {}});
+    vars_.push_back({f.name, false, f.unit, f.source, f.text, k_nan, f.timed, f.format, f.role, f.condition, {}, {}});
   }
-  for (Variable& v : vars_)
+  for (Variable& v : vars_) {
     if (const auto it = s.without_mean.find(v.name); it != s.without_mean.end()) v.no_mean = it->second;
+    if (const auto it = s.without_sd.find(v.name); it != s.without_sd.end()) v.no_sd = it->second;
+  }
   year_slot_ = static_cast<std::uint32_t>(vars_.size());
   slot[k_year_name] = year_slot_;
   std::vector<Instruction> all;

@@ -1293,10 +1293,10 @@ struct Stream::Impl {
     const bool main_pass = pass == 0;
     const BlockSource* from = &source;
     if (!main_pass && replay_source) {
-      const PassContext drawn{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
+      const PassContext drawn{source, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights, {}};
       if (replays(replay, first, end, needed_columns(drawn))) from = &*replay_source;
     }
-    PassContext ctx{*from, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights};
+    PassContext ctx{*from, passes, n_total, opt, nullptr, {}, &done, &sink_mutex, 0, 0, split, nullptr, opt.weights, {}};
     if (main_pass && opt.sink) {
       ctx.sink = &opt.sink;
       ctx.stored = stored;
@@ -1419,7 +1419,7 @@ void Stream::store_only(std::uint64_t first, std::uint64_t end) {
   if (first >= end || !f.opt.sink || f.stored.empty()) return;
   const std::vector<ColumnPass> none(f.width);  // no statistics: the evaluator and the sink only
   PassContext ctx{f.source, none, f.n_total, f.opt, &f.opt.sink, f.stored, &f.done, &f.sink_mutex, 0, 0, std::nullopt,
-                  f.opt.capture, f.opt.weights};
+                  f.opt.capture, f.opt.weights, {}};
   f.timed([&] { (void)run_range(ctx, first, end); });
 }
 

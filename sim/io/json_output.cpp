@@ -77,6 +77,7 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   j["heavy_tail"] = m.heavy_tailed();
   j["mean_ci_beyond_samples"] = m.ci_beyond_samples();
   if (!v.var.no_mean.empty()) j["no_finite_mean"] = v.var.no_mean;
+  if (!v.var.no_sd.empty()) j["no_finite_sd"] = v.var.no_sd;
   if (!v.nonfinite_origin.empty()) j["nonfinite_origin"] = v.nonfinite_origin;
   if (m.ess > 0) j["ess"] = num(m.ess);
   add_quantiles(j, v.quantiles);

@@ -113,7 +113,8 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
     const auto& c = st.run.variables[i];
     if (!b.reported) continue;
     const auto [delta, delta_half] = mean_ci(st.delta[i], b.var.format);
-    const bool doubtful = !b.var.no_mean.empty() || !c.var.no_mean.empty() || st.delta[i].heavy_tailed();
+    const bool doubtful = !b.var.no_mean.empty() || !c.var.no_mean.empty() || !b.var.no_sd.empty() ||
+                          !c.var.no_sd.empty() || st.delta[i].heavy_tailed();
     rows.push_back({b.label(), b.var.unit, b.quantiles.empty() ? "—" : format_number(b.at(0.5).value, b.var.format),
                     c.quantiles.empty() ? "—" : format_number(c.at(0.5).value, b.var.format), format_number(b.moments.mean, b.var.format), format_number(c.moments.mean, b.var.format),
                     delta, doubtful ? delta_half + " †" : delta_half});
@@ -129,6 +130,10 @@ void print_stress(const RunSummary& base, const StressResult& st, std::ostream& 
       os << fmt::format("   † `{}` has no finite mean {} ({}): its Δ mean and CI are only those of these samples and do "
                         "not settle however many are drawn; compare the P50s\n",
                         b.label(), c.var.no_mean.empty() ? "in the base case" : "in this case", why);
+    else if (const std::string& no_sd = c.var.no_sd.empty() ? b.var.no_sd : c.var.no_sd; !no_sd.empty())
+      os << fmt::format("   † `{}` has no finite sd {} ({}): the 95% CI of its Δ mean covers less often than it says, "
+                        "however many samples are drawn; compare the P50s\n",
+                        b.label(), c.var.no_sd.empty() ? "in the base case" : "in this case", no_sd);
     else if (st.delta[i].heavy_tailed())
       os << "  " << heavy_tail_note("Δ " + b.label(), st.delta[i]);
   }
@@ -437,8 +442,10 @@ void print_table(const RunSummary& r, std::ostream& os) {
     const NumberStyle style = v.var.format;
     const auto [mean, half] = mean_ci(m, style);
     std::vector<std::string> row = {v.label(), v.var.unit, format_number(v.point, style), mean,
-                                    m.heavy_tailed() || m.ci_beyond_samples() || !v.var.no_mean.empty() ? half + " †"
-                                                                                                      : half};
+                                    m.heavy_tailed() || m.ci_beyond_samples() || !v.var.no_mean.empty() ||
+                                            !v.var.no_sd.empty()
+                                        ? half + " †"
+                                        : half};
     for (const double p : {0.05, 0.50, 0.95})
       row.push_back(v.quantiles.empty() ? "—" : format_number(v.at(p).value, style));
     row.push_back(thousands(m.nonfinite));
@@ -458,8 +465,14 @@ void print_table(const RunSummary& r, std::ostream& os) {
       os << fmt::format(" † `{}` has no finite mean ({}): the mean and CI above are only those of these samples and "
                         "do not settle however many are drawn; read its quantiles\n",
                         v.label(), v.var.no_mean);
+  for (const auto& v : r.variables)  // an sd that does not exist: more samples cannot mend the CI
+    if (v.reported && !v.var.no_sd.empty())
+      os << fmt::format(" † `{}` has no finite sd ({}): the 95% CI of its mean rests on a variance that does not exist "
+                        "and covers the mean less often than it says, however many samples are drawn; read its "
+                        "quantiles\n",
+                        v.label(), v.var.no_sd);
   for (const auto& v : r.variables)
-    if (v.reported && v.var.no_mean.empty() && v.moments.heavy_tailed())
+    if (v.reported && v.var.no_mean.empty() && v.var.no_sd.empty() && v.moments.heavy_tailed())
       os << heavy_tail_note(v.label(), v.moments);
   for (const auto& v : r.variables)
     if (v.reported && v.var.no_mean.empty() && v.moments.ci_beyond_samples()) {

@@ -226,7 +226,8 @@ std::pair<double, double> near_zero(const Distribution& d) {
 
 }  // namespace
 
-std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<Warning>& out) {
+std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<Warning>& out,
+                                                std::map<std::string, std::string>* without_sd) {
   std::map<std::string, std::string> without_mean;
   std::map<std::string, const Formula*> formulas;
   for (const Formula& f : s.formulas) formulas.emplace(f.name, &f);
@@ -251,9 +252,11 @@ std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<W
     const std::vector<std::string> reached = reached_by(in.name);
     if (reached.empty()) continue;
     const std::string those = listed(reached);
-    if (missing->mean)
-      for (const std::string& v : reached)
-        without_mean.emplace(v, v == in.name ? missing->law : fmt::format("through `{}`, {}", in.name, missing->law));
+    for (const std::string& v : reached) {
+      const std::string why = v == in.name ? missing->law : fmt::format("through `{}`, {}", in.name, missing->law);
+      if (missing->mean) without_mean.emplace(v, why);
+      else if (without_sd) without_sd->emplace(v, why);
+    }
     const std::string consequence =
         missing->mean
             ? fmt::format("so it has no finite mean, nor has {}, which it reaches with no bound: the run's mean and its "
@@ -299,6 +302,8 @@ std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<W
                        f.text, d, d, delta, p, listed(reached), reached.size() == 1 ? "has" : "have")});
     }
   }
+  if (without_sd)  // (a variable with no mean has no sd either: said once, as the mean)
+    for (const auto& [v, why] : without_mean) without_sd->erase(v);
   return without_mean;
 }
 

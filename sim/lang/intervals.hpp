@@ -28,7 +28,9 @@ void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors)
 /// P(|X| > x) ~ x^(−1/c) has c ≥ 1; a student_t with df ≤ 1) or, with a one-sided power tail, no finite sd (c ≥ ½),
 /// naming the reported variables it reaches with no bound (their range by interval arithmetic is unbounded): their
 /// mean does not exist, or their mean's CI rests on a variance that does not exist. None when no variable is reached.
-/// Returns the reported variables whose mean does not exist, each with why (Scenario::without_mean).
-[[nodiscard]] std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<Warning>& out);
+/// Returns the reported variables whose mean does not exist, each with why (Scenario::without_mean); those whose mean
+/// exists but whose sd does not go to `without_sd` when given (Scenario::without_sd).
+[[nodiscard]] std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<Warning>& out,
+                                                              std::map<std::string, std::string>* without_sd = nullptr);
 
 }  // namespace tamcarlo::detail

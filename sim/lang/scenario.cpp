@@ -1372,7 +1372,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
     if (!in.linked) lint_input(in, "inputs", s.warnings);
   lint_percent_uses(s, s.warnings);
   lint_fraction_rescaled(s, s.warnings);
-  s.without_mean = lint_moments(s, s.warnings);
+  s.without_mean = lint_moments(s, s.warnings, &s.without_sd);
   // A stress's replacement laws: a mean or sd they take away is said at the replacement.
   for (const Stress& st : s.stresses)
     for (Warning& w : replacement_moment_warnings(s, st.overrides)) {
@@ -1491,7 +1491,8 @@ Scenario with_overrides(const Scenario& base, const std::vector<Input>& override
       }
   s.warnings.clear();
   std::vector<Warning> lint;  // (a replacement's own warnings are set_warnings'; its laws decide which means exist)
-  s.without_mean = detail::lint_moments(s, lint);
+  s.without_sd.clear();
+  s.without_mean = detail::lint_moments(s, lint, &s.without_sd);
   return s;
 }
 

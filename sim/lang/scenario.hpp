@@ -37,6 +37,7 @@ struct Variable {
   FormulaRole role = FormulaRole::variable;     ///< check and bounds indicators are counted, not reported as variables
   std::string condition;                        ///< check/bounds: what must hold
   std::string no_mean;  ///< why its mean does not exist (an input's power tail, a ratio near zero); empty: it exists
+  std::string no_sd;    ///< why its sd does not (its mean does: a one-sided power tail); empty: it exists or no_mean
 };
 
 
@@ -186,6 +187,8 @@ struct Scenario {
   /// Reported variables whose mean does not exist (the lint found an input with no finite mean, or a divisor near
   /// zero, on an unbounded path to them): name → why.
   std::map<std::string, std::string> without_mean;
+  /// Reported variables whose mean exists but whose sd does not (a one-sided power tail with ½ ≤ c < 1): why.
+  std::map<std::string, std::string> without_sd;
 };
 
 /// Numbers the inputs' Sobol' dimensions: the uncertain ones by name, then the constant ones by name (so a stress

@@ -156,7 +156,8 @@ class Result:
         """One row per variable (and year of a timed one), indexed by (variable, year; NaN when untimed): kind, unit,
         point, n, nonfinite, mean, mean_se, mean_ci_lo, mean_ci_hi, sd, min, max, p1 … p99 (where the run held the
         samples), heavy_tail, p_violated (checks and bounds), law and source, and no_finite_mean (why, "" for a mean
-        that exists) where some variable's mean does not exist. A suite's summary is its matrix."""
+        that exists) where some variable's mean does not exist, no_finite_sd likewise for an sd. A suite's summary is
+        its matrix."""
         if self.kind == "suite":
             return self.matrix
         pd = _pandas()
@@ -165,8 +166,9 @@ class Result:
             base = {"variable": name, "kind": _text(s, "kind"), "unit": _text(s, "unit"),
                     "reported": bool(s.attrs.get("reported", 0)), "stored": bool(s.attrs.get("stored", 0))}
             tail = {"law": _text(s, "law"), "source": _text(s, "source")}
-            if "no_finite_mean" in s.attrs:  # the mean does not exist: why (the column is there only then)
-                tail["no_finite_mean"] = _text(s, "no_finite_mean")
+            for gap in ("no_finite_mean", "no_finite_sd"):  # a moment that does not exist: why (a column only then)
+                if gap in s.attrs:
+                    tail[gap] = _text(s, gap)
             probs = s["quantile_p"][()] if "quantile_p" in s else []
             if "year" in s:  # timed: per-year datasets
                 years = s["year"][()]
@@ -192,9 +194,10 @@ class Result:
         for k in ("n", "nonfinite"):
             if k in df:
                 df[k] = df[k].astype("int64")
-        last = ["law", "source"] + (["no_finite_mean"] if "no_finite_mean" in df else [])
-        if "no_finite_mean" in df:
-            df["no_finite_mean"] = df["no_finite_mean"].fillna("")
+        gaps = [g for g in ("no_finite_mean", "no_finite_sd") if g in df]
+        last = ["law", "source"] + gaps
+        for g in gaps:
+            df[g] = df[g].fillna("")
         order = [c for c in df.columns if c not in last] + last
         return df[order].set_index(["variable", "year"])
 

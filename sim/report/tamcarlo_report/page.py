@@ -110,7 +110,7 @@ def run_section(ch, run, heading):
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
                                           design_words(w, run),
                                           f"{w('unit')} {esc(w.unit(run.unit))}" if run.unit else ""]) + "</p>"]
-    rows, heavy, outside, no_mean = [], [], [], []
+    rows, heavy, outside, no_mean, no_sd = [], [], [], [], []
     for v in run.reported():
         s = run.summary[v]
         style = run.style(v)
@@ -126,8 +126,12 @@ def run_section(ch, run, heading):
         else:
             ratio, flag = run.heavy_tailed(v)
             why = text_attr(s, "no_finite_mean")
+            why_sd = text_attr(s, "no_finite_sd")
             if why:  # no mean at all: said instead of the notes on its CI
                 no_mean.append((v, why))
+                flag = True
+            elif why_sd:  # no sd: more samples cannot mend the CI
+                no_sd.append((v, why_sd))
                 flag = True
             elif flag:
                 heavy.append((v, ratio))
@@ -152,6 +156,9 @@ def run_section(ch, run, heading):
     for v, why in no_mean:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b> {esc(w("has no finite mean"))} ({esc(why)}): '
                      f'{esc(w("the mean and CI shown are only those of these samples and do not settle however many are drawn; read its quantiles."))}</p>')
+    for v, why in no_sd:
+        parts.append(f'<p class="warn">† <b>{esc(v)}</b> {esc(w("has no finite sd"))} ({esc(why)}): '
+                     f'{esc(w("the 95% CI of its mean rests on a variance that does not exist and covers the mean less often than it says, however many samples are drawn; read its quantiles."))}</p>')
     for text in run.warnings:  # "file:line:col: warning: [key] message"
         where, _, what = text.partition(": warning: ")
         parts.append(f'<p class="warn">{esc(w("scenario warning"))} ({esc(where)}): {esc(what)}</p>'
