@@ -176,6 +176,12 @@ TEST_CASE("correlations: impossible matrices, constants, formulas and unknown na
   CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"bb\", 0.5]]\n"),
              Contains("unknown input `bb` (did you mean `b`?)"));
   CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", 1.5]]\n"), Contains("ρ = 1.5 must lie in [-1, 1]"));
+  CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", -30]]\n"),
+             Contains("ρ = -30 must lie in [-1, 1]; a percentage? did you mean -0.3?"));
+  for (const char* rho : {"300", "1.5"}) {
+    INFO(rho);
+    CHECK(error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", " + rho + "]]\n").find("percentage") == std::string::npos);
+  }
   CHECK_THAT(error_of(inputs + "[correlations]\npairs = [[\"a\", \"b\", 0.5], [\"b\", \"a\", 0.2]]\n"),
              Contains("correlated twice"));
   CHECK_THAT(error_of(inputs + "[correlations]\nmatrix = { inputs = [\"a\", \"b\"], rho = [[1, 0.5], [0.4, 1]] }\n"),

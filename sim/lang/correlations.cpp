@@ -48,7 +48,12 @@ class CorrelationReader {
 
   double rho_of(const toml::node& n, const std::string& key) const {
     const double r = get_number(n, key, ctx_);
-    if (!(r >= -1 && r <= 1)) throw ScenarioError(ctx_.at(n), key, fmt::format("ρ = {:g} must lie in [-1, 1]", r));
+    if (!(r >= -1 && r <= 1))  // (a size from 2 to 100 is likely a percentage: 30 for 0.3)
+      throw ScenarioError(ctx_.at(n), key,
+                          fmt::format("ρ = {:g} must lie in [-1, 1]{}", r,
+                                      std::fabs(r) >= 2 && std::fabs(r) <= 100
+                                          ? fmt::format("; a percentage? did you mean {:g}?", r / 100)
+                                          : ""));
     return r;
   }
 
