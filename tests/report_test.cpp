@@ -376,6 +376,28 @@ TEST_CASE("export: markdown, LaTeX and xlsx hold the result's numbers and the te
                     Contains("## Cell cs_ecommerce"));
 }
 
+TEST_CASE("export: a mean that cannot be read as it stands is marked with why, and the lint comes along", "[export]") {
+  const test::TempDir dir;
+  const std::string scenario = dir.write(
+      "n.toml", "[scenario]\nname = \"n\"\n[inputs]\nx = { dist = \"metalog\", p10 = 1e6, p50 = 5e6, p90 = 3e7, "
+                "lower = 0, source = \"t\" }\ny = { dist = \"normal\", mean = 1, sd = 0.1, source = \"t\" }\n"
+                "[formulas]\nv = \"x * 2\"\nw = \"log(y - 1)\"\n[outputs]\nreport = [\"v\", \"w\"]\n");
+  const std::string h5 = (dir.path() / "n.h5").string();
+  REQUIRE(test::run_tamcarlo({"run", scenario, "-n", "20000", "-o", h5}).exit_code == 0);
+  for (const std::string to : {"markdown", "latex", "xlsx"}) REQUIRE(test::run_tamcarlo({"export", h5, "--to", to}).exit_code == 0);
+  const auto md = test::slurp((dir.path() / "n.md").string());
+  // v's CI marked and why; w's NaN samples (half of them: log of y − 1 < 0) counted; the warning at x, located.
+  CHECK_THAT(md, Contains(" † | ") && Contains("† v has no finite sd (through `x`, a metalog") &&
+                     Contains("w has 10,") && Contains("non-finite samples (NaN or ±inf) of 20,000") &&
+                     Contains("### Scenario warnings") && Contains("n.toml:4:1 | [inputs.x] metalog("));
+  const auto tex = test::slurp((dir.path() / "n.tex").string());
+  CHECK_THAT(tex, Contains("\\caption{Scenario warnings}") && Contains("v has no finite sd"));
+  const auto sheets = test::run_shell("/usr/bin/python3 -c \"import openpyxl; b = openpyxl.load_workbook('" +
+                                      (dir.path() / "n.xlsx").string() + "'); print(b.sheetnames); "
+                                      "print(b['warnings']['B3'].value)\"");
+  CHECK_THAT(sheets.out, Contains("'warnings'") && Contains("[inputs.x] metalog("));
+}
+
 TEST_CASE("export: a missing, foreign or partial file is a clear error and writes nothing", "[export][errors]") {
   const test::TempDir dir;
   const auto none = test::run_tamcarlo({"export", (dir.path() / "nope.h5").string(), "--to", "markdown"});

@@ -58,21 +58,60 @@ def series_of(run, var):
     return [(var, None)]
 
 
+def mean_doubts(run, var):
+    """Why `var`'s mean ± CI cannot be read as it stands (the terminal's † notes), each a sentence; [] when it can."""
+    s = run.summary[var]
+    why, why_sd = text_attr(s, "no_finite_mean"), text_attr(s, "no_finite_sd")
+    if why:
+        return [f"{var} has no finite mean ({why}): the mean and CI shown are only those of these samples and do not "
+                "settle however many are drawn; read its quantiles."]
+    if why_sd:
+        return [f"{var} has no finite sd ({why_sd}): the 95% CI of its mean rests on a variance that does not exist and "
+                "covers the mean less often than it says, however many samples are drawn; read its quantiles."]
+    out = []
+    if "year" not in s:
+        ratio, flag = run.heavy_tailed(var)
+        if flag:
+            out.append(f"{var} has a heavy tail (|skewness|/√n = {ratio:.2f}, over {run.heavy_tail_skew:.2f}): the 95% "
+                       "CI of its mean covers less often than it says; trust the quantiles more.")
+        beyond = run.ci_beyond_samples(var)
+        if beyond:
+            side, value = beyond
+            out.append(f"The 95% CI of {var}'s mean reaches {side} its samples ({fmt(value, run.style(var))}), a value "
+                       "it never took: not a range of plausible means.")
+    return out
+
+
 def outputs_table(run):
-    rows = []
+    rows, notes = [], []
     for var in run.reported():
         s = run.summary[var]
         qc = QuantileColumns(s) if "quantile" in s else None
+        doubts = mean_doubts(run, var)
+        notes += [f"† {d}" for d in doubts]
+        bad = int(num_attr(s, "nonfinite", 0)) if "year" not in s else 0
+        if bad:
+            notes.append(f"{var} has {bad:,} non-finite samples (NaN or ±inf) of {run.samples:,}; its statistics use "
+                         "the finite ones.")
         for label, t in series_of(run, var):
             t0 = 0 if t is None else t
             mean = stat_at(s, "mean", t0)
             half = run.ci * stat_at(s, "mean_se", t0)
             q = [stat_at(s, "quantile", t0, c) if qc else float("nan") for c in ((qc.p5, qc.p50, qc.p95) if qc else (0, 0, 0))]
             m, h = format_mean_ci(mean, half, run.style(var))
-            rows.append([label, text_attr(s, "unit"), stat_at(s, "point", t0), f"{m} ± {h}", mean, mean - half,
-                         mean + half, q[0], q[1], q[2], run.style(var)])
+            rows.append([label, text_attr(s, "unit"), stat_at(s, "point", t0), f"{m} ± {h}" + (" †" if doubts else ""),
+                         mean, mean - half, mean + half, q[0], q[1], q[2], run.style(var)])
     return Table("outputs", "Outputs", ["output", "unit", "point", "~mean ± 95% CI", "!mean", "!mean 95% CI low",
-                                        "!mean 95% CI high", "P5", "P50", "P95", "_style"], rows)
+                                        "!mean 95% CI high", "P5", "P50", "P95", "_style"], rows, " ".join(notes))
+
+
+def warnings_table(run):
+    """The scenario's lint findings the run kept (a share typed as a percentage, a mean that does not exist, ...)."""
+    rows = []
+    for text in run.warnings:  # "file:line:col: warning: [key] message"
+        where, _, what = text.partition(": warning: ")
+        rows.append([where, what] if what else ["", text])
+    return Table("warnings", "Scenario warnings", ["where", "warning"], rows)
 
 
 def risk_table(run):
@@ -326,7 +365,7 @@ def tables_of(f):
                     "their market space's median over the joint samples; P(> next) is the probability that a cell's "
                     "market exceeds the next-ranked cell's."))
     for run, heading in runs:
-        tables = [outputs_table(run), *evidence_tables(run), risk_table(run), *decision_tables(run), drivers_table(run),
+        tables = [outputs_table(run), warnings_table(run), *evidence_tables(run), risk_table(run), *decision_tables(run), drivers_table(run),
                   global_table(run),
                   stress_table(f, run) if kind == "scenario" else None, inputs_table(run)]
         out.append((heading, [t for t in tables if t is not None and t.rows], methods(f, run)))
