@@ -153,29 +153,19 @@ class RunMatchesCommandLine(Temp):
         clean = tamcarlo.run(ECOMMERCE, n=1_000)
         self.assertEqual(tamcarlo.open(clean.path).warnings, [])
         self.assertNotIn("no_finite_mean", clean.summary.columns)
+        def metalog_run(p50, p90, formulas):  # (its lint warnings are expected here)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return tamcarlo.run(f'[inputs]\narr = {{ dist = "metalog", p10 = 1e6, p50 = {p50}, p90 = {p90}, '
+                                    f'lower = 0, source = "t" }}\n[formulas]\n{formulas}', n=1_000)
         # A mean that does not exist is said in the summary too (an expert's wide range as a lower-bounded metalog).
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wide = tamcarlo.run(textwrap.dedent("""\
-                [inputs]
-                arr = { dist = "metalog", p10 = 1e6, p50 = 1e7, p90 = 1e9, lower = 0, source = "t" }
-                [formulas]
-                v = "arr * 2"
-                w = "min(arr, 5e6)"
-                """), n=1_000)
+        wide = metalog_run("1e7", "1e9", 'v = "arr * 2"\nw = "min(arr, 5e6)"\n')
         column = wide.summary["no_finite_mean"]
         self.assertIn("through `arr`", column.xs("v").iloc[0])
         self.assertEqual(column.xs("w").iloc[0], "")
         self.assertNotIn("no_finite_sd", wide.summary.columns)
         # A mean but no sd (a narrower range): its own column, and no no_finite_mean one.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            narrow = tamcarlo.run(textwrap.dedent("""\
-                [inputs]
-                arr = { dist = "metalog", p10 = 1e6, p50 = 5e6, p90 = 3e7, lower = 0, source = "t" }
-                [formulas]
-                v = "arr * 2"
-                """), n=1_000)
+        narrow = metalog_run("5e6", "3e7", 'v = "arr * 2"\n')
         self.assertIn("through `arr`", narrow.summary["no_finite_sd"].xs("v").iloc[0])
         self.assertNotIn("no_finite_mean", narrow.summary.columns)
 

@@ -1154,32 +1154,42 @@ void ScenarioParser::dimensions() {
                                     sobol_max_dimensions(), s.inputs.size()));
 }
 
-// True when the reference `ref` (below the ancestors `path`, outermost first) multiplies or divides another quantity
-// with no division by 100 (or product with 0.01) along its chain of products, quotients and the operations its value
-// passes through (a sign, a sum, min, max, abs, clamp, a branch of if).
-bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
-  const auto is = [](const Expr& e, double v) { return e.kind == Expr::Kind::number && e.number == v; };
-  bool multiplies = false;
+// The steps (parent, child) by which the value of `ref` (below the ancestors `path`, outermost first) rises through
+// products, quotients and the operations it passes through (a sign, a sum, min, max, abs, clamp, a branch of if),
+// innermost first; it stops below any other operation and at an if's condition.
+std::vector<std::pair<const Expr*, const Expr*>> value_chain(const std::vector<const Expr*>& path, const Expr& ref) {
+  std::vector<std::pair<const Expr*, const Expr*>> out;
   const Expr* child = &ref;
   for (std::size_t i = path.size(); i-- > 0;) {
     const Expr& p = *path[i];
     if (p.kind != Expr::Kind::op) break;
-    if (p.op == OpCode::mul) {
-      for (const Expr& a : p.args) {
-        if (is(a, 0.01)) return false;
+    const bool passes = p.op == OpCode::mul || p.op == OpCode::div || p.op == OpCode::neg || p.op == OpCode::copy ||
+                        p.op == OpCode::add || p.op == OpCode::sub || p.op == OpCode::min || p.op == OpCode::max ||
+                        p.op == OpCode::abs || p.op == OpCode::clamp || (p.op == OpCode::select && child != &p.args[0]);
+    if (!passes) break;
+    out.emplace_back(&p, child);
+    child = &p;
+  }
+  return out;
+}
+
+bool is_number(const Expr& e, double v) { return e.kind == Expr::Kind::number && e.number == v; }
+
+// True when the reference `ref` multiplies or divides another quantity with no division by 100 (or product with
+// 0.01) along its value_chain.
+bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
+  bool multiplies = false;
+  for (const auto& [p, child] : value_chain(path, ref)) {
+    if (p->op == OpCode::mul) {
+      for (const Expr& a : p->args) {
+        if (is_number(a, 0.01)) return false;
         if (&a != child && a.kind != Expr::Kind::number) multiplies = true;
       }
-    } else if (p.op == OpCode::div) {
-      if (is(p.args[1], 100)) return false;
-      const Expr& other = &p.args[0] == child ? p.args[1] : p.args[0];
+    } else if (p->op == OpCode::div) {
+      if (is_number(p->args[1], 100)) return false;
+      const Expr& other = &p->args[0] == child ? p->args[1] : p->args[0];
       if (other.kind != Expr::Kind::number) multiplies = true;
-    } else if (p.op == OpCode::select) {
-      if (child == &p.args[0]) break;  // the condition, not a value the branch passes on
-    } else if (p.op != OpCode::neg && p.op != OpCode::copy && p.op != OpCode::add && p.op != OpCode::sub &&
-               p.op != OpCode::min && p.op != OpCode::max && p.op != OpCode::abs && p.op != OpCode::clamp) {
-      break;  // (the value passes through a sign, a sum, a min or max, an abs, a clamp or a branch)
     }
-    child = &p;
   }
   return multiplies;
 }
@@ -1188,7 +1198,7 @@ bool unscaled_product(const std::vector<const Expr*>& path, const Expr& ref) {
 // of one, or one times or divided by a number other than the 1/100 that would make it a fraction (`pct * 2`, not
 // `pct / 100` nor `pct * share`, which is a product lint_percent_uses reports).
 bool percent_valued(const Expr& e, const std::set<std::string>& percent) {
-  const auto is = [](const Expr& x, double v) { return x.kind == Expr::Kind::number && x.number == v; };
+  const auto is = is_number;
   const auto any_of = [&](std::size_t from) {
     for (std::size_t i = from; i < e.args.size(); ++i)
       if (percent_valued(e.args[i], percent)) return true;
@@ -1288,28 +1298,18 @@ void lint_percent_uses(const Scenario& s, std::vector<Warning>& out) {
   }
 }
 
-// True when the reference `ref` (below the ancestors `path`, outermost first) is divided by 100 (or multiplied by 0.01)
-// along its chain of products, quotients and the operations its value passes through (as unscaled_product), with no
-// ×100 on that chain that the division would undo (`share * 100` shown in percent, then `/ 100`).
+// True when the reference `ref` is divided by 100 (or multiplied by 0.01) along its value_chain, up to a divisor
+// (its reciprocal is not a share), with no ×100 on the way that the division would undo (`share * 100` shown in
+// percent, then `/ 100`).
 bool rescaled_by_100(const std::vector<const Expr*>& path, const Expr& ref) {
-  const auto is = [](const Expr& e, double v) { return e.kind == Expr::Kind::number && e.number == v; };
   int scale = 0;  // powers of 100 applied: −1 for each / 100 or × 0.01, +1 for each × 100 or / 0.01
-  const Expr* child = &ref;
-  for (std::size_t i = path.size(); i-- > 0;) {
-    const Expr& p = *path[i];
-    if (p.kind != Expr::Kind::op) break;
-    if (p.op == OpCode::mul) {
-      for (const Expr& a : p.args) scale += is(a, 0.01) ? -1 : is(a, 100) ? 1 : 0;
-    } else if (p.op == OpCode::div) {
-      if (&p.args[1] == child) break;  // a divisor: its reciprocal is not a share
-      scale += is(p.args[1], 100) ? -1 : is(p.args[1], 0.01) ? 1 : 0;
-    } else if (p.op == OpCode::select) {
-      if (child == &p.args[0]) break;
-    } else if (p.op != OpCode::neg && p.op != OpCode::copy && p.op != OpCode::add && p.op != OpCode::sub &&
-               p.op != OpCode::min && p.op != OpCode::max && p.op != OpCode::abs && p.op != OpCode::clamp) {
-      break;
+  for (const auto& [p, child] : value_chain(path, ref)) {
+    if (p->op == OpCode::mul) {
+      for (const Expr& a : p->args) scale += is_number(a, 0.01) ? -1 : is_number(a, 100) ? 1 : 0;
+    } else if (p->op == OpCode::div) {
+      if (&p->args[1] == child) break;
+      scale += is_number(p->args[1], 100) ? -1 : is_number(p->args[1], 0.01) ? 1 : 0;
     }
-    child = &p;
   }
   return scale < 0;
 }
