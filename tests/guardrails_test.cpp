@@ -541,7 +541,7 @@ TEST_CASE("guardrails: a share whose law leaves 0 to 1 is warned with the share 
                             "share_growth = { dist = \"normal\", mean = 0.1, sd = 0.2, source = \"t\" }",
                             "margin = { dist = \"normal\", mean = 0.1, sd = 0.2, source = \"t\" }",
                             "share_ratio = { dist = \"lognormal\", median = 0.8, sigma = 0.5, source = \"t\" }",
-                            "share = { dist = \"normal\", mean = 0.5, sd = 0.3, unit = \"people\", source = \"t\" }",
+                            "share = { dist = \"normal\", mean = 0.5, sd = 0.3, unit = \"h\", source = \"t\" }",
                             "share = { dist = \"normal\", mean = 0.5, sd = 0.3, bounds = [-1, 2], source = \"t\" }"}) {
     INFO(quiet);
     CHECK(warnings(quiet).empty());
@@ -557,6 +557,57 @@ TEST_CASE("guardrails: a share whose law leaves 0 to 1 is warned with the share 
   REQUIRE(set.size() == 1);
   CHECK_THAT(set[0].str(), Contains("--set share=0.3 to 0.9: warning: [set.share]") && Contains("2.5%"));
   CHECK(set_warnings(s, {"share=0.3 to 0.6"}).empty());
+}
+
+TEST_CASE("guardrails: an amount of money or a count whose law goes below 0 is warned with the share of samples there",
+          "[guardrails]") {
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
+  // normal(20000, 12000): Φ(−20000/12000) = 4.78% below 0; normal(75000, 40000): Φ(−1.875) = 3.04%.
+  CHECK_THAT(warnings("staff = { dist = \"normal\", mean = 20000, sd = 12000, unit = \"people\", source = \"t\" }"),
+             Contains("[inputs.staff] `staff` is a count (unit = \"people\"), which cannot be negative") &&
+                 Contains("puts 4.78% of its probability below 0") &&
+                 Contains("`{ dist = \"lognormal\", mean = 20000, sd = 12000 }` keeps its mean and sd"));
+  CHECK_THAT(warnings("salary = { dist = \"normal\", mean = 75000, sd = 40000, unit = \"CNY/year\", source = \"t\" }"),
+             Contains("`salary` is an amount of money (unit = \"CNY/year\")") && Contains("3.04%"));
+  // A scaled count or currency, a price per unit, a uniform from below 0 (1/11 of it: 9.09%).
+  CHECK_THAT(warnings("users = { dist = \"normal\", mean = 3, sd = 2, unit = \"万人\", source = \"t\" }"),
+             Contains("`users` is a count"));
+  CHECK_THAT(warnings("price = { dist = \"normal\", mean = 0.02, sd = 0.01, unit = \"USD/token\", source = \"t\" }"),
+             Contains("`price` is an amount of money") && Contains("2.28%"));
+  CHECK_THAT(warnings("spend = { dist = \"uniform\", min = -100, max = 1000, unit = \"USD\", source = \"t\" }"),
+             Contains("9.09%"));
+  // The threshold, 0.1%: normal(75000, 25000) puts Φ(−3) = 0.13% below 0 and warns, (75000, 24000) Φ(−3.125) = 0.089%
+  // does not.
+  CHECK_THAT(warnings("salary = { dist = \"normal\", mean = 75000, sd = 25000, unit = \"CNY/year\", source = \"t\" }"),
+             Contains("0.13%"));
+  // Not for a law on [0, ∞), a tail below 0 under 0.1%, a name that says it may be negative, a unit that is not an
+  // amount (none, a fraction, a rate per year, points, a time), bounds, a median below 0, nor values as written.
+  for (const char* quiet : {
+           "salary = { dist = \"normal\", mean = 75000, sd = 24000, unit = \"CNY/year\", source = \"t\" }",
+           "salary = { dist = \"lognormal\", mean = 75000, sd = 40000, unit = \"CNY/year\", source = \"t\" }",
+           "staff = { dist = \"truncnormal\", mean = 20000, sd = 12000, min = 0, max = 1e9, unit = \"people\", source = \"t\" }",
+           "net_revenue = { dist = \"normal\", mean = 1e6, sd = 1e6, unit = \"USD\", source = \"t\" }",
+           "profit = { dist = \"normal\", mean = 1e6, sd = 1e6, unit = \"USD/year\", source = \"t\" }",
+           "headcount_change = { dist = \"normal\", mean = 100, sd = 100, unit = \"people\", source = \"t\" }",
+           "x = { dist = \"normal\", mean = 1e6, sd = 1e6, source = \"t\" }",
+           "g = { dist = \"normal\", mean = 0.1, sd = 0.1, unit = \"1/year\", source = \"t\" }",
+           "lift = { dist = \"normal\", mean = 2, sd = 2, unit = \"pp\", source = \"t\" }",
+           "delay = { dist = \"normal\", mean = 2, sd = 2, unit = \"months\", source = \"t\" }",
+           "spend = { dist = \"normal\", mean = 1e6, sd = 1e6, unit = \"USD\", bounds = [-1e7, 1e7], source = \"t\" }",
+           "spend = { dist = \"normal\", mean = -1e6, sd = 1e6, unit = \"USD\", source = \"t\" }",
+           "spend = { dist = \"discrete\", values = [-1, 5], unit = \"USD\", source = \"t\" }"}) {
+    INFO(quiet);
+    CHECK(warnings(quiet).empty());
+  }
+  // A replacement is held to it too: in a stress (at its key) and from --set.
+  const std::string base = "[inputs]\nstaff = { dist = \"lognormal\", mean = 20000, sd = 5000, unit = \"people\", source = \"t\" }\n";
+  CHECK_THAT(warnings_of(base + "[stress.wide]\nstaff = { dist = \"normal\", mean = 20000, sd = 12000 }\n"),
+             Contains("test.toml:4:1: warning: [stress.wide.staff]") && Contains("4.78% of its probability below 0"));
+  const Scenario s = test::scenario(base);
+  const std::vector<Warning> set = set_warnings(s, {"staff={ dist = \"normal\", mean = 20000, sd = 12000 }"});
+  REQUIRE(set.size() == 1);
+  CHECK_THAT(set[0].str(), Contains("[set.staff]") && Contains("4.78%"));
+  CHECK(set_warnings(s, {"staff=15000 to 30000"}).empty());
 }
 
 TEST_CASE("guardrails: a replacement that takes a mean away is warned where it is written and marked in the stress table",

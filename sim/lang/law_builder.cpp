@@ -1,6 +1,7 @@
 #include "sim/lang/law_builder.hpp"
 
 #include "sim/base/text.hpp"
+#include "sim/lang/dimensions.hpp"
 #include "sim/lang/units.hpp"
 
 #include <fmt/format.h>
@@ -763,6 +764,7 @@ std::string replacement_warning(const Input& base, const Input& replacement) {
   held.dist = replacement.dist;
   if (replacement.bounds) held.bounds = replacement.bounds;
   if (std::string why = share_leaves_unit_interval(held); !why.empty()) return why;
+  if (std::string why = amount_goes_negative(held); !why.empty()) return why;
   const std::string u = unit_key(base.unit);
   const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
   const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
@@ -953,6 +955,89 @@ std::string share_leaves_unit_interval(const Input& in) {
                                                     : "more than the whole");
 }
 
+namespace {
+
+// Name parts that say an amount may be negative: a change, a net figure, a profit or a flow.
+const std::vector<std::string> k_signed_words = {
+    "net",      "profit",  "profits",  "pnl",       "pl",         "margin",  "margins", "change",  "changes",
+    "delta",    "diff",    "difference", "gain",    "gains",      "loss",    "losses",  "growth",  "cagr",
+    "return",   "returns", "flow",     "flows",     "cashflow",   "fcf",     "balance", "surplus", "deficit",
+    "error",    "bias",    "adjustment", "offset",  "shift",      "spread",  "npv",     "ebit",    "ebitda",
+    "income",   "earnings", "impact",  "effect",    "premium",    "residual", "correction", "saving", "savings",
+    "excess",   "increase", "decrease", "yoy",      "surprise"};
+// Unit factors that are not amounts: points, scores and indices may be negative.
+const std::vector<std::string> k_signed_unit_words = {"%", "percent", "pct", "pp", "ppt", "bp", "bps", "point", "points",
+                                                      "pt", "pts", "index", "score", "degc", "°c", "1"};
+
+bool has_part(const std::string& name, const std::vector<std::string>& words) {
+  std::string part;
+  for (const char c : name + "_") {
+    if (c == '_' || c == '.') {
+      if (std::find(words.begin(), words.end(), part) != words.end()) return true;
+      part.clear();
+    } else {
+      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return false;
+}
+
+// What a unit says cannot be negative: "money" (a currency over anything: CNY, 万CNY/year, USD/person), "count" (a
+// counted thing: people, 万人, seats/year), or "" (no unit, a fraction or percentage, a time, points, an index).
+std::string amount_kind(const std::string& unit) {
+  if (unit.empty() || fraction_unit(unit) != FractionUnit::none) return "";
+  std::string kind;
+  for (const auto& [f, x] : parse_unit(unit)) {
+    if (x <= 0) continue;
+    std::string low;
+    for (const char c : f) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::find(k_signed_unit_words.begin(), k_signed_unit_words.end(), low) != k_signed_unit_words.end()) return "";
+    if (dimension_of(f).base.count("year") != 0) continue;  // a time (hours, years) says nothing of sign here
+    const auto scaled = scaled_factor(f);
+    if (scaled && scaled->currency) kind = "money";
+    else if (kind.empty() && (!scaled || !scaled->base.empty())) kind = "count";
+  }
+  return kind;
+}
+
+}  // namespace
+
+std::string amount_goes_negative(const Input& in) {
+  if (in.bounds || in.format != NumberStyle::automatic) return "";  // bounds say what it may be
+  const std::string kind = amount_kind(in.unit);
+  if (kind.empty() || has_part(in.name, k_signed_words)) return "";
+  const Distribution& d = in.dist;
+  if (std::holds_alternative<Constant>(d) || std::holds_alternative<Bernoulli>(d) ||
+      std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) || std::holds_alternative<Discrete>(d) ||
+      std::holds_alternative<Empirical>(d))
+    return "";  // values as written
+  double mid = 0, below = 0;
+  try {
+    mid = quantile(d, 0.5);
+    below = cdf(d, 0.0);
+  } catch (const std::exception&) {
+    return "";
+  }
+  if (!(mid > 0) || !(below >= 1e-3)) return "";
+  double m = std::nan(""), s = std::nan("");
+  try {
+    m = mean(d);
+    s = sd(d);
+  } catch (const std::exception&) {
+  }
+  const std::string same = std::isfinite(m) && std::isfinite(s) && m > 0 && s > 0
+                               ? fmt::format(" (`{{ dist = \"lognormal\", mean = {:.6g}, sd = {:.6g} }}` keeps its mean "
+                                             "and sd)", m, s)
+                               : "";
+  return fmt::format("`{}` is {} (unit = \"{}\"), which cannot be negative, but its law {} puts {} of its probability "
+                     "below 0: in those samples it is negative, and so is every product with it; give it a law on "
+                     "[0, ∞): `lognormal` or `gamma`{}, `truncnormal` with min = 0, or `pert` or `triangular` with min ≥ "
+                     "0; or, if negative values are meant, `bounds` that hold them or a name that says so (net_…, "
+                     "…_change, profit)",
+                     in.name, kind == "money" ? "an amount of money" : "a count", in.unit, describe(d),
+                     below >= 0.01 ? fmt::format("{:.3g}%", 100 * below) : fmt::format("{:.2g}%", 100 * below), same);
+}
+
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
@@ -982,6 +1067,8 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
                    fmt::format("point {:g} lies outside its distribution's 1–99% range [{:g}, {:g}] ({})", in.point, lo,
                                hi, describe(in.dist))});
   if (const std::string why = share_leaves_unit_interval(in); !why.empty())
+    out.push_back({in.where, section + "." + in.name, why});
+  if (const std::string why = amount_goes_negative(in); !why.empty())
     out.push_back({in.where, section + "." + in.name, why});
   if (looks_like_percent(in, lo, hi)) {
     const std::string range = fmt::format("{:.3g}–{:.3g} (P1–P99)", lo, hi);

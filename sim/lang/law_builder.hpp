@@ -48,6 +48,10 @@ enum class FractionUnit { none, fraction, percent };
 /// a change, e.g. `share_growth`, or in a fraction unit) whose law has its median in (0, 1) puts 0.1% or more of its
 /// probability below 0 or above 1 is doubtful (a law on [0, 1] is meant); "" otherwise.
 [[nodiscard]] std::string share_leaves_unit_interval(const Input& in);
+/// Why an amount (no bounds or format; a unit of money or of a counted thing, e.g. "CNY/year", "people", and a name
+/// with no part that says it may be negative, e.g. net, profit, change) whose law has its median above 0 puts 0.1% or
+/// more of its probability below 0 is doubtful (a law on [0, ∞) is meant); "" otherwise.
+[[nodiscard]] std::string amount_goes_negative(const Input& in);
 /// Why `in`'s value (a constant's, or its law's point or median) looks like a figure its `source` writes with a scale
 /// word, typed without it ("2万" in the source, 2 in the law, and no scale in its unit: 10⁴× too small); "" otherwise.
 [[nodiscard]] std::string scale_dropped(const Input& in);
