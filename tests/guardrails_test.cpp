@@ -610,6 +610,46 @@ TEST_CASE("guardrails: an amount of money or a count whose law goes below 0 is w
   CHECK(set_warnings(s, {"staff=15000 to 30000"}).empty());
 }
 
+TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
+          "[guardrails]") {
+  // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.
+  const auto warnings = [](const std::string& formula) {
+    return warnings_of("[scenario]\nname = \"t\"\nyears = [2024, 2030]\n[inputs]\n"
+                       "mid = { dist = \"triangular\", min = 3, mode = 5, max = 8, source = \"t\" }\n"
+                       "launch = { dist = \"uniform\", min = 2024, max = 2026, source = \"t\" }\n"
+                       "g = { dist = \"uniform\", min = 0.1, max = 0.3, source = \"t\" }\n"
+                       "[formulas]\nv = \"" + formula + "\"\n");
+  };
+  // An S-curve's midpoint in years from now against the calendar year: at its ceiling in every sample.
+  CHECK_THAT(warnings("logistic(year, mid, 0.8, 0.9)"),
+             Contains("test.toml:9:6: warning: [formulas.v] \"logistic(year, mid, 0.8, 0.9)\" gives logistic's t "
+                      "`year` (2024–2030), a calendar year, but its t_mid `mid` (3–8), years from a start: the two are "
+                      "2016 or more apart, so the curve sits at its ceiling or at 0 in every sample") &&
+                 Contains("(`year - 2024`)"));
+  CHECK_THAT(warnings("logistic_through(year, 1, 0.1, 6, 0.75, 0.95)"), Contains("logistic_through's t `year`") &&
+                                                                           Contains("its t1 1, years from a start"));
+  CHECK_THAT(warnings("interpolate(year - 2024, launch, 1, 2030, 2)"),
+             Contains("interpolate's t0 `launch` (2024–2026), a calendar year, but its t a value of 0–6") &&
+                 Contains("extrapolated about 2018 years from its two points"));
+  // A span given a calendar year: the column is the call's, inside the formula.
+  CHECK_THAT(warnings("1 + bass_adoption(year, 0.03, 0.4, 1)"),
+             Contains("test.toml:9:10: warning: [formulas.v]") &&
+                 Contains("bass_adoption's t (the time since launch) is a span of years, but \"1 + bass_adoption(year, "
+                          "0.03, 0.4, 1)\" gives it `year` (2024–2030), a calendar year, so every adopter has adopted") &&
+                 Contains("`year - 2024`"));
+  CHECK_THAT(warnings("project(100, g, launch)"), Contains("project's years is a span of years"));
+  CHECK_THAT(warnings("100 * (1 + g)^year"), Contains("raises to the power `year` (2024–2030), a calendar year"));
+  CHECK_THAT(warnings("pow(1 + g, year)"), Contains("raises to the power `year`"));
+  // Each on one scale: nothing.
+  for (const char* quiet : {"logistic(year, 2024 + mid, 0.8, 0.9)", "logistic(year - 2024, mid, 0.8, 0.9)",
+                            "logistic_through(year, 2023, 0.1, 2028, 0.75, 0.95)", "interpolate(year, launch, 1, 2030, 2)",
+                            "bass_adoption(max(year - launch, 0), 0.03, 0.4, 1)", "100 * (1 + g)^(year - 2023)",
+                            "project(100, g, mid)", "2 ^ 10"}) {
+    INFO(quiet);
+    CHECK(warnings(quiet).empty());
+  }
+}
+
 TEST_CASE("guardrails: a replacement that takes a mean away is warned where it is written and marked in the stress table",
           "[guardrails]") {
   const std::string base = "[scenario]\nname = \"t\"\n[inputs]\narr = { dist = \"lognormal\", median = 1e7, sigma = 1, "

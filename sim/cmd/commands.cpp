@@ -50,7 +50,7 @@ int cmd_validate(const std::vector<std::string>& args) {
       const Job job = load_job(file);
       for (const auto& w : job_warnings(job)) std::cerr << terminal_safe(w.str()) << '\n';
       const std::size_t nwarn = job_warnings(job).size();
-      const std::string warned = nwarn == 0 ? "" : fmt::format(" ({} warnings)", nwarn);
+      const std::string warned = nwarn == 0 ? "" : fmt::format(" ({} warning{})", nwarn, nwarn == 1 ? "" : "s");
       if (const auto* s = std::get_if<Scenario>(&job)) {
         const auto indicators = std::count_if(s->formulas.begin(), s->formulas.end(),
                                               [](const Formula& f) { return f.role != FormulaRole::variable; });

@@ -1,5 +1,6 @@
 #include "sim/lang/intervals.hpp"
 
+#include "sim/base/text.hpp"
 #include "sim/random/distribution.hpp"
 
 #include <fmt/format.h>
@@ -102,7 +103,9 @@ class Ranges {
     if (const auto it = known_.find(name); it != known_.end()) return it->second;
     if (!visiting_.insert(name).second) return k_line;  // a cycle (refused elsewhere)
     Interval r = k_line;
-    if (const auto in = std::find_if(s_.inputs.begin(), s_.inputs.end(), [&](const Input& i) { return i.name == name; });
+    if (name == k_year_name && !s_.years.empty()) {
+      r = {static_cast<double>(s_.years.front()), static_cast<double>(s_.years.back())};
+    } else if (const auto in = std::find_if(s_.inputs.begin(), s_.inputs.end(), [&](const Input& i) { return i.name == name; });
         in != s_.inputs.end()) {
       r = {end_of(in->dist, 0.0, -HUGE_VAL), end_of(in->dist, 1.0, HUGE_VAL)};
       if (in->bounds) r = {std::max(r.lo, in->bounds->lo), std::min(r.hi, in->bounds->hi)};
@@ -305,6 +308,115 @@ std::map<std::string, std::string> lint_moments(const Scenario& s, std::vector<W
   if (without_sd)  // (a variable with no mean has no sd either: said once, as the mean)
     for (const auto& [v, why] : without_mean) without_sd->erase(v);
   return without_mean;
+}
+
+namespace {
+
+// A time argument of a model function: which argument, its name in the function's doc line, and whether it is a
+// point in time (compared with the function's other points: both calendar years or both offsets) or a span (years
+// elapsed, never a calendar year).
+struct TimeArgument {
+  std::size_t index;
+  const char* name;
+  bool span;
+};
+
+struct TimeFunction {
+  const char* name;
+  std::vector<TimeArgument> args;
+  const char* consequence;  // what a calendar year mixed with an offset does to its value
+};
+
+const std::vector<TimeFunction>& time_functions() {
+  static const std::vector<TimeFunction> table = {
+      {"logistic", {{0, "t", false}, {1, "t_mid", false}}, "so the curve sits at its ceiling or at 0 in every sample"},
+      {"logistic_through", {{0, "t", false}, {1, "t1", false}, {3, "t2", false}},
+       "so the curve sits at its ceiling or at 0 in every sample"},
+      {"interpolate", {{0, "t", false}, {1, "t0", false}, {3, "t1", false}},
+       "so the line is extrapolated about {} from its two points"},
+      {"bass_adoption", {{0, "t (the time since launch)", true}}, "so every adopter has adopted in every sample"},
+      {"project", {{2, "years", true}}, "so the growth compounds over two thousand years"},
+      {"cagr", {{2, "years", true}}, "so the rate is spread over two thousand years"},
+      {"irr_single", {{1, "years", true}}, "so the return is spread over two thousand years"},
+      {"npv_single", {{2, "years", true}}, "so the proceeds are discounted over two thousand years"},
+  };
+  return table;
+}
+
+// A range of calendar years (within 1900–2200) or of offsets and spans in years (within ±200); neither otherwise.
+enum class TimeScale { calendar, offset, unknown };
+TimeScale scale_of(const Interval& r) {
+  if (r.lo >= 1900 && r.hi <= 2200) return TimeScale::calendar;
+  if (r.lo >= -200 && r.hi <= 200) return TimeScale::offset;
+  return TimeScale::unknown;
+}
+
+// How an argument reads in a message: `name` or the number, with its range: "`year` (2024–2030)".
+std::string shown_argument(const Expr& e, const Interval& r) {
+  const std::string range = r.lo == r.hi ? fmt::format("{:g}", r.lo) : fmt::format("{:g}–{:g}", r.lo, r.hi);
+  if (e.kind == Expr::Kind::number) return fmt::format("{:g}", e.number);
+  if (e.kind == Expr::Kind::ref) return fmt::format("`{}` ({})", e.name, range);
+  return "a value of " + range;
+}
+
+}  // namespace
+
+void lint_time_arguments(const Scenario& s, std::vector<Warning>& out) {
+  Ranges ranges(s);
+  for (const Formula& f : s.formulas) {
+    if (f.linked) continue;
+    const std::function<void(const Expr&)> walk = [&](const Expr& e) {
+      for (const Expr& a : e.args) walk(a);
+      if (e.kind != Expr::Kind::op) return;
+      SourceLocation at = f.where;
+      at.column += static_cast<std::uint32_t>(e.offset);
+      if (e.op == OpCode::pow && e.args.size() == 2) {  // (1 + g)^year
+        const Interval r = ranges.of(e.args[1]);
+        if (scale_of(r) == TimeScale::calendar)
+          out.push_back({at, f.key(),
+                         fmt::format("\"{}\" raises to the power {}, a calendar year: a growth factor over two "
+                                     "thousand years; write the years elapsed (`year - {}` for the timeline's years "
+                                     "since {})",
+                                     excerpt(f.text), shown_argument(e.args[1], r), s.years.empty() ? 2024 : s.years.front(),
+                                     s.years.empty() ? 2024 : s.years.front())});
+        return;
+      }
+      if (e.op != OpCode::call) return;
+      const auto fn = std::find_if(time_functions().begin(), time_functions().end(),
+                                   [&](const TimeFunction& t) { return e.name == t.name; });
+      if (fn == time_functions().end()) return;
+      const TimeArgument* calendar = nullptr;
+      const TimeArgument* offset = nullptr;
+      Interval calendar_range, offset_range;
+      for (const TimeArgument& a : fn->args) {
+        if (a.index >= e.args.size()) continue;
+        const Interval r = ranges.of(e.args[a.index]);
+        const TimeScale k = scale_of(r);
+        if (a.span && k == TimeScale::calendar) {
+          out.push_back({at, f.key(),
+                         fmt::format("{}'s {} is a span of years, but \"{}\" gives it {}, a calendar year, {}; write "
+                                     "the years elapsed (`year - {}`: years since the start)",
+                                     fn->name, a.name, excerpt(f.text), shown_argument(e.args[a.index], r),
+                                     fn->consequence, s.years.empty() ? 2024 : s.years.front())});
+          return;
+        }
+        if (k == TimeScale::calendar && !calendar) calendar = &a, calendar_range = r;
+        if (k == TimeScale::offset && !offset) offset = &a, offset_range = r;
+      }
+      if (!calendar || !offset) return;
+      const double apart = std::min(std::fabs(calendar_range.lo - offset_range.hi), std::fabs(calendar_range.hi - offset_range.lo));
+      out.push_back({at, f.key(),
+                     fmt::format("\"{}\" gives {}'s {} {}, a calendar year, but its {} {}, years from a start: "
+                                 "the two are {:g} or more apart, {}; put them on one scale: a calendar year for "
+                                 "both (`{} + …` for an offset from {}) or years from a start for both (`year - {}`)",
+                                 excerpt(f.text), fn->name, calendar->name, shown_argument(e.args[calendar->index], calendar_range),
+                                 offset->name, shown_argument(e.args[offset->index], offset_range), apart,
+                                 fmt::format(fmt::runtime(fn->consequence), fmt::format("{:g} years", apart)),
+                                 s.years.empty() ? 2024 : s.years.front(), s.years.empty() ? 2024 : s.years.front(),
+                                 s.years.empty() ? 2024 : s.years.front())});
+    };
+    walk(f.expr);
+  }
 }
 
 }  // namespace tamcarlo::detail

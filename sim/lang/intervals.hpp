@@ -24,6 +24,13 @@ struct Interval {
 /// violate them (a share computed as a percentage, a rate typed as 30 for 30%).
 void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors);
 
+/// Adds a warning for each model function given a calendar year where it takes years from a start, or the two mixed
+/// where it compares points in time: logistic's t and t_mid, logistic_through's t, t1 and t2, interpolate's t, t0 and
+/// t1 on different scales (a range within 1900–2200 against one within ±200); bass_adoption's t, project's and
+/// cagr's and npv_single's years, irr_single's years and a power's exponent a calendar year (their range by interval
+/// arithmetic, `year` the timeline's). Each leaves the value at an end of its curve, or absurd, in every sample.
+void lint_time_arguments(const Scenario& s, std::vector<Warning>& out);
+
 /// Adds a warning for each input whose law has no finite mean (a metalog with one bound whose power tail
 /// P(|X| > x) ~ x^(−1/c) has c ≥ 1; a student_t with df ≤ 1) or, with a one-sided power tail, no finite sd (c ≥ ½),
 /// naming the reported variables it reaches with no bound (their range by interval arithmetic is unbounded): their
