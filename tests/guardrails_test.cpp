@@ -610,6 +610,28 @@ TEST_CASE("guardrails: an amount of money or a count whose law goes below 0 is w
   CHECK(set_warnings(s, {"staff=15000 to 30000"}).empty());
 }
 
+TEST_CASE("guardrails: a lognormal's sigma typed as a percentage is warned with the spread it gives", "[guardrails]") {
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
+  // sigma = 15: P95/P50 = e^(1.645·15) = 5.2e10; sigma = 0.15: P5–P95 e^(∓0.2467) = 0.78–1.28.
+  CHECK_THAT(warnings("salary = { dist = \"lognormal\", median = 75000, sigma = 15, unit = \"CNY/year\", source = \"t\" }"),
+             Contains("[inputs.salary] `salary` is a lognormal with sigma = 15") && Contains("≈ 5.2e+10 times its median") &&
+                 Contains("sigma = 0.15 spreads it about ±15% (P5–P95 0.78–1.28× the median)"));
+  CHECK_THAT(warnings("x = { dist = \"lognormal\", median = 1, sigma = 5, source = \"t\" }"), Contains("sigma = 5,"));
+  // A log-sd that is a fraction, one not whole (a shorthand's: "1 to 1e9" is sigma 6.3), or under 5: nothing.
+  for (const char* quiet : {"x = { dist = \"lognormal\", median = 1, sigma = 0.15, source = \"t\" }",
+                            "x = { dist = \"lognormal\", median = 1, sigma = 4, source = \"t\" }",
+                            "x = { dist = \"lognormal\", median = 1, sigma = 5.5, source = \"t\" }",
+                            "x = \"1 to 1e9\""}) {  // (which warns only that it has no source)
+    INFO(quiet);
+    CHECK_THAT(warnings(quiet), !Contains("a lognormal with sigma"));
+  }
+  // From --set of the one parameter.
+  const Scenario s = test::scenario("[inputs]\nx = { dist = \"lognormal\", median = 1, sigma = 0.2, source = \"t\" }\n");
+  const std::vector<Warning> set = set_warnings(s, {"x.sigma=20"});
+  REQUIRE(set.size() == 1);
+  CHECK_THAT(set[0].str(), Contains("[set.x]") && Contains("sigma = 0.2 spreads it about ±20%"));
+}
+
 TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
           "[guardrails]") {
   // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.

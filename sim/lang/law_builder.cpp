@@ -765,6 +765,7 @@ std::string replacement_warning(const Input& base, const Input& replacement) {
   if (replacement.bounds) held.bounds = replacement.bounds;
   if (std::string why = share_leaves_unit_interval(held); !why.empty()) return why;
   if (std::string why = amount_goes_negative(held); !why.empty()) return why;
+  if (std::string why = log_sd_as_percent(held); !why.empty()) return why;
   const std::string u = unit_key(base.unit);
   const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
   const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
@@ -1038,6 +1039,17 @@ std::string amount_goes_negative(const Input& in) {
                      below >= 0.01 ? fmt::format("{:.3g}%", 100 * below) : fmt::format("{:.2g}%", 100 * below), same);
 }
 
+std::string log_sd_as_percent(const Input& in) {
+  const auto* l = std::get_if<LogNormal>(&in.dist);
+  if (!l || !(l->sigma >= 5 && l->sigma <= 100) || l->sigma != std::floor(l->sigma)) return "";
+  const double fraction = l->sigma / 100;
+  return fmt::format("`{}` is a lognormal with sigma = {:g}, the sd of ln(x): its P95 is e^(1.645·{:g}) ≈ {:.2g} times "
+                     "its median and its P5 as far below (a {:.2g}-fold P5–P95, carried into every product with it); a "
+                     "percentage typed as a number? sigma = {:g} spreads it about ±{:g}% (P5–P95 {:.2f}–{:.2f}× the median)",
+                     in.name, l->sigma, l->sigma, std::exp(k_z95 * l->sigma), std::exp(2 * k_z95 * l->sigma), fraction,
+                     l->sigma, std::exp(-k_z95 * fraction), std::exp(k_z95 * fraction));
+}
+
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
@@ -1070,6 +1082,7 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
     out.push_back({in.where, section + "." + in.name, why});
   if (const std::string why = amount_goes_negative(in); !why.empty())
     out.push_back({in.where, section + "." + in.name, why});
+  if (const std::string why = log_sd_as_percent(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
   if (looks_like_percent(in, lo, hi)) {
     const std::string range = fmt::format("{:.3g}–{:.3g} (P1–P99)", lo, hi);
     const std::string what = in.unit.empty() ? "is named like a share or rate but its values run " + range + " with no unit"

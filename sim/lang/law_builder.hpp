@@ -52,6 +52,9 @@ enum class FractionUnit { none, fraction, percent };
 /// with no part that says it may be negative, e.g. net, profit, change) whose law has its median above 0 puts 0.1% or
 /// more of its probability below 0 is doubtful (a law on [0, ∞) is meant); "" otherwise.
 [[nodiscard]] std::string amount_goes_negative(const Input& in);
+/// Why a lognormal whose sigma is a whole number from 5 to 100 (P95 over 3,700× its median) looks like a percentage
+/// typed as a number (sigma = 15 for ±15%, which is 0.15); "" otherwise.
+[[nodiscard]] std::string log_sd_as_percent(const Input& in);
 /// Why `in`'s value (a constant's, or its law's point or median) looks like a figure its `source` writes with a scale
 /// word, typed without it ("2万" in the source, 2 in the law, and no scale in its unit: 10⁴× too small); "" otherwise.
 [[nodiscard]] std::string scale_dropped(const Input& in);
