@@ -27,6 +27,7 @@
 
 using namespace tamcarlo;
 using Catch::Contains;
+using Catch::StartsWith;
 namespace fs = std::filesystem;
 
 namespace {
@@ -467,6 +468,30 @@ TEST_CASE("hardening: --precision refuses a target at 0, exits 4 when the cap bi
   for (std::string line; std::getline(lines, line);) longest = std::max(longest, line.size());
   CHECK(longest < 160);
   CHECK_THAT(missed.out, Contains("\n   market.p95 ±"));
+}
+
+TEST_CASE("hardening: thousands of warnings and reported outputs are kept in the result file (attributes over 64 KiB)",
+          "[hardening]") {
+  // 4,500 inputs with no source (a warning each) all reported: the warnings and the report order are 4,500 strings,
+  // 72 KiB of references, more than the 64 KiB an HDF5 1.6-format attribute may hold (the run once did all its work,
+  // then failed with "cannot create attribute warnings", exit 3).
+  const test::TempDir dir;
+  std::string text = "[inputs]\n", formulas = "[formulas]\n", sum, report;
+  for (int i = 0; i < 4500; ++i) {
+    const std::string x = "x" + std::to_string(i);
+    text += x + " = { dist = \"uniform\", min = 0, max = 1 }\n";
+    report += "\"" + x + "\", ";
+    if (i % 500 == 0) formulas += (i > 0 ? "\"\n" : "") + std::string("s") + std::to_string(i / 500) + " = \"0";
+    formulas += " + " + x;
+  }
+  formulas += "\"\ny = \"s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8\"\n";
+  const std::string f = dir.write("w.toml", text + formulas + "[outputs]\nreport = [" + report + "\"y\"]\n");
+  const auto p = test::run_tamcarlo({"run", f, "-n", "100", "--store", "none", "-o", "w.h5"}, dir.path());
+  REQUIRE(p.exit_code == 0);
+  const auto counts = test::run_shell("/usr/bin/python3 -c \"import h5py; f = h5py.File('" + (dir.path() / "w.h5").string() +
+                                      "', 'r'); print(len(f.attrs['warnings']), len(f.attrs['report_order']), "
+                                      "f.attrs['warnings'][4499])\"");
+  CHECK_THAT(counts.out, StartsWith("4500 4501 ") && Contains("[inputs.x4499] no `source`"));
 }
 
 // Not built under AddressSanitizer (its shadow memory inflates the peak RSS).
