@@ -1317,6 +1317,50 @@ bool rescaled_by_100(const std::vector<const Expr*>& path, const Expr& ref) {
 // A value that is a fraction already (fraction_why: a share 0.25, a growth 0.3; or a formula with format = "percent"
 // or a fraction unit) that a formula divides by 100 on its way (`spend * ai_share / 100`, `(1 + cagr / 100)`): the
 // formula is 100× too small. One warning per formula and value, at the formula.
+// An input no formula reads and nothing else names (report, risk, evidence, a holding): it changes no number the run
+// prints, so a factor was most likely left out of a formula (market = staff * salary, the share forgotten).
+void lint_unused_inputs(const Scenario& s, std::vector<Warning>& out) {
+  std::set<std::string> used(s.report.begin(), s.report.end());
+  for (const Formula& f : s.formulas) {
+    std::vector<const Expr*> refs;
+    collect_refs(f.expr, refs);
+    for (const Expr* r : refs) used.insert(r->name);
+  }
+  for (const auto& [name, spec] : s.risk) used.insert(name);
+  for (const Evidence& e : s.evidence) used.insert(e.variable);
+  if (s.portfolio)
+    for (const Holding& h : s.portfolio->holdings) used.insert({h.check, h.proceeds, h.invested, h.exit});
+  if (s.decision) used.insert(s.decision->options.begin(), s.decision->options.end());
+  std::vector<std::string> reported;  // the reported formulas, the first three named
+  std::size_t more = 0;
+  for (const std::string& r : s.report)
+    if (std::any_of(s.formulas.begin(), s.formulas.end(), [&](const Formula& f) { return f.name == r; }))
+      reported.size() < 3 ? reported.push_back("`" + r + "`") : static_cast<void>(++more);
+  if (more > 0) reported.push_back(fmt::format("{} more", thousands(more)));
+  std::vector<const Input*> unused;
+  for (const Input& in : s.inputs)
+    if (!in.linked && used.count(in.name) == 0) unused.push_back(&in);
+  constexpr std::size_t k_listed = 10;  // each located; the rest in one warning at the next
+  for (std::size_t i = 0; i < std::min(unused.size(), k_listed); ++i) {
+    const Input& in = *unused[i];
+    out.push_back({in.where, "inputs." + in.name,
+                   fmt::format("`{}` is an input that no formula reads and nothing reports: {} on it, so it changes "
+                               "no number the run prints; a factor left out of a formula? use it, report it "
+                               "(`[outputs] report`), or remove it",
+                               in.name,
+                               reported.empty() ? std::string("no output depends")
+                               : reported.size() == 1 ? reported[0] + " does not depend"
+                                                      : fmt::format("{} do not depend", fmt::join(reported, ", ")))});
+  }
+  if (unused.size() > k_listed) {
+    const Input& next = *unused[k_listed];
+    out.push_back({next.where, "inputs." + next.name,
+                   fmt::format("and {} more inputs, `{}` to `{}`, are read by no formula and reported nowhere, as "
+                               "the {} above",
+                               thousands(unused.size() - k_listed), next.name, unused.back()->name, k_listed)});
+  }
+}
+
 void lint_fraction_rescaled(const Scenario& s, std::vector<Warning>& out) {
   std::map<std::string, std::string> why;
   for (const Input& in : s.inputs)
@@ -1373,6 +1417,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   lint_percent_uses(s, s.warnings);
   lint_fraction_rescaled(s, s.warnings);
   lint_time_arguments(s, s.warnings);
+  lint_unused_inputs(s, s.warnings);
   s.without_mean = lint_moments(s, s.warnings, &s.without_sd);
   // A stress's replacement laws: a mean or sd they take away is said at the replacement.
   for (const Stress& st : s.stresses)
