@@ -39,9 +39,13 @@ class H5Handle {
 
 /// Small typed writers over HDF5 ids (attributes, datasets, groups); each throws RunError on failure.
 namespace h5 {
+/// The most strings a string-list attribute holds in HDF5's earliest object format (64 KiB of 16-byte references,
+/// less room for its header).
+inline constexpr std::size_t k_compact_strings = 3800;
 /// Creates (truncating) the HDF5 file `path` with a k_seal_bytes user block left empty for seal_file;
-/// `target` names it in the error (the directory must exist and be writable).
-[[nodiscard]] H5Handle create_file(const std::string& path, const std::string& target);
+/// `target` names it in the error (the directory must exist and be writable). With `dense_attributes`, in the 1.8
+/// object format, which stores an attribute of more than k_compact_strings strings densely (the earliest refuses it).
+[[nodiscard]] H5Handle create_file(const std::string& path, const std::string& target, bool dense_attributes = false);
 /// The variable-length UTF-8 string type of every string tamcarlo writes.
 [[nodiscard]] H5Handle string_type();
 /// A new group `name` under `parent`.

@@ -534,8 +534,9 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   if (first.histogram && !timed) write_histogram(id, *first.histogram);
 }
 
-ResultWriter::ResultWriter(std::string target, const std::string& kind) : impl_(std::make_unique<Impl>(std::move(target))) {
-  impl_->file = h5::create_file(impl_->path.temp(), impl_->path.target());
+ResultWriter::ResultWriter(std::string target, const std::string& kind, std::size_t longest_list)
+    : impl_(std::make_unique<Impl>(std::move(target))) {
+  impl_->file = h5::create_file(impl_->path.temp(), impl_->path.target(), longest_list > h5::k_compact_strings);
   h5::attr(impl_->file.get(), "tamcarlo_version", TAMCARLO_VERSION);
   h5::attr(impl_->file.get(), "format_version", k_result_format);
   h5::attr(impl_->file.get(), "stream_version", k_stream_version);

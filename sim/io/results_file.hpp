@@ -80,8 +80,10 @@ class RunGroup {
 class ResultWriter {
  public:
   /// Creates the temporary file next to `target` (the directory must exist) with the root attributes
-  /// format_version, tamcarlo_version and kind ("scenario" or "suite"). Throws RunError.
-  ResultWriter(std::string target, const std::string& kind);
+  /// format_version, tamcarlo_version and kind ("scenario" or "suite"); `longest_list` is the most strings one
+  /// string-list attribute will hold (a scenario's warnings or report order: past h5::k_compact_strings the file is
+  /// written in the HDF5 1.8 object format, which holds it). Throws RunError.
+  ResultWriter(std::string target, const std::string& kind, std::size_t longest_list = 0);
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;
   ~ResultWriter();

@@ -760,7 +760,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto start = Clock::now();
   // Open the file first: an unwritable target fails before a long run, not after.
   std::unique_ptr<ResultWriter> writer;
-  if (opt.writes_result()) writer = std::make_unique<ResultWriter>(opt.what.output, "scenario");
+  if (opt.writes_result())
+    writer = std::make_unique<ResultWriter>(opt.what.output, "scenario", std::max(s.warnings.size(), s.report.size()));
   ScenarioRun run(s, opt);
   RunSummary& out = run.out;
   if (opt.what.point_only) {  // a point that is NaN or ±inf: where it comes from

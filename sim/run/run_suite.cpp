@@ -256,7 +256,9 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
   std::unique_ptr<ResultWriter> writer;
   std::vector<RunGroup> run_groups;
   if (opt.writes_result()) {
-    writer = std::make_unique<ResultWriter>(opt.what.output, "suite");
+    std::size_t longest = 0;  // the most warnings or reported outputs of one run (string-list attributes)
+    for (const Scenario* sc : run.scenarios) longest = std::max({longest, sc->warnings.size(), sc->report.size()});
+    writer = std::make_unique<ResultWriter>(opt.what.output, "suite", longest);
     writer->write_suite(suite, out.seed, out.samples);
   }
   const std::vector<std::size_t> stored = open_groups(run, opt, out, writer.get(), run_groups);
