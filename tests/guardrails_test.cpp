@@ -658,6 +658,29 @@ TEST_CASE("guardrails: an input no formula reads and nothing reports is warned: 
                                             "are read by no formula and reported nowhere, as the 10 above"));
 }
 
+TEST_CASE("guardrails: a discrete law's probabilities that do not sum to 1 are warned with what normalizing does",
+          "[guardrails]") {
+  const auto warnings = [](const std::string& weights) {
+    return warnings_of("[inputs]\ntier = { dist = \"discrete\", values = [1, 2, 3], weights = " + weights +
+                       ", source = \"t\" }\n");
+  };
+  CHECK_THAT(warnings("[0.5, 0.3, 0.1]"),
+             Contains("[inputs.tier] `tier`'s weights [0.5, 0.3, 0.1] read as probabilities but sum to 0.9: they are "
+                      "normalized (to 0.556, 0.333, 0.111), which shares the missing 0.1 out among the values"));
+  CHECK_THAT(warnings("[0.6, 0.3, 0.3]"), Contains("sum to 1.2") && Contains("the excess 0.2"));
+  // Probabilities that sum to 1 (or within 0.02: rounded), relative weights (counts, a weight of 1 or more): nothing.
+  for (const char* quiet : {"[0.5, 0.3, 0.2]", "[0.33, 0.33, 0.33]", "[50, 30, 20]", "[1, 1, 1]", "[1, 0.5, 0.5]",
+                            "[12, 30, 7]"}) {
+    INFO(quiet);
+    CHECK(warnings(quiet).empty());
+  }
+  // A replacement too.
+  const Scenario s = test::scenario("[inputs]\ntier = { dist = \"discrete\", values = [1, 2], weights = [1, 1], source = \"t\" }\n");
+  const std::vector<Warning> set = set_warnings(s, {"tier.weights=[0.7, 0.2]"});
+  REQUIRE(set.size() == 1);
+  CHECK_THAT(set[0].str(), Contains("[set.tier]") && Contains("sum to 0.9"));
+}
+
 TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
           "[guardrails]") {
   // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.

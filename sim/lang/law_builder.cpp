@@ -5,6 +5,7 @@
 #include "sim/lang/units.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -766,6 +767,7 @@ std::string replacement_warning(const Input& base, const Input& replacement) {
   if (std::string why = share_leaves_unit_interval(held); !why.empty()) return why;
   if (std::string why = amount_goes_negative(held); !why.empty()) return why;
   if (std::string why = log_sd_as_percent(held); !why.empty()) return why;
+  if (std::string why = weights_not_summing(held); !why.empty()) return why;
   const std::string u = unit_key(base.unit);
   const auto ends = [&](std::string_view tail) { return u.size() >= tail.size() && u.ends_with(tail); };
   const bool yearly = ends("/year") || ends("/yr"), monthly = ends("/month") || ends("/mo");
@@ -1050,11 +1052,34 @@ std::string log_sd_as_percent(const Input& in) {
                      l->sigma, std::exp(-k_z95 * fraction), std::exp(k_z95 * fraction));
 }
 
+std::string weights_not_summing(const Input& in) {
+  const auto* d = std::get_if<Discrete>(&in.dist);
+  if (!d || d->weights.size() < 2) return "";
+  double total = 0;
+  for (const double w : d->weights) {
+    if (!(w < 1)) return "";  // a weight of 1 or more: relative weights (counts), not probabilities
+    total += w;
+  }
+  if (!(total > 0 && total < 2) || std::fabs(total - 1) <= 0.02) return "";  // (0.02: weights rounded to 2 places)
+  std::vector<std::string> given, normalized;
+  for (const double w : d->weights) {
+    given.push_back(fmt::format("{:g}", w));
+    normalized.push_back(fmt::format("{:.3g}", w / total));
+  }
+  return fmt::format("`{}`'s weights [{}] read as probabilities but sum to {:g}: they are normalized (to {}), which "
+                     "shares the {} {:.3g} out among the values; {}, or write relative weights as counts ([5, 3, 1] and the "
+                     "like) if that is what they are",
+                     in.name, fmt::join(given, ", "), total, fmt::join(normalized, ", "),
+                     total < 1 ? "missing" : "excess", std::fabs(1 - total),
+                     total < 1 ? "add the value the rest belongs to, or correct the weights" : "correct the weights");
+}
+
 void lint_input(const Input& in, const std::string& section, std::vector<Warning>& out) {
   if (in.source.empty())
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
                                                       "mark it as an assumption with its reason"});
   if (const std::string why = scale_dropped(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
+  if (const std::string why = weights_not_summing(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
   if (const auto* c = std::get_if<Constant>(&in.dist)) {
     if (looks_like_percent(in, c->value, c->value)) {
       const std::string what = in.unit.empty() ? fmt::format("is named like a share or rate but is {:g} with no unit", c->value)

@@ -55,6 +55,9 @@ enum class FractionUnit { none, fraction, percent };
 /// Why a lognormal whose sigma is a whole number from 5 to 100 (P95 over 3,700× its median) looks like a percentage
 /// typed as a number (sigma = 15 for ±15%, which is 0.15); "" otherwise.
 [[nodiscard]] std::string log_sd_as_percent(const Input& in);
+/// Why a discrete law's weights, each below 1 (probabilities), summing to more than 0.02 away from 1 (and below 2)
+/// are doubtful: normalized, they share the missing (or excess) probability out among the values; "" otherwise.
+[[nodiscard]] std::string weights_not_summing(const Input& in);
 /// Why `in`'s value (a constant's, or its law's point or median) looks like a figure its `source` writes with a scale
 /// word, typed without it ("2万" in the source, 2 in the law, and no scale in its unit: 10⁴× too small); "" otherwise.
 [[nodiscard]] std::string scale_dropped(const Input& in);
