@@ -681,6 +681,31 @@ TEST_CASE("guardrails: a discrete law's probabilities that do not sum to 1 are w
   CHECK_THAT(set[0].str(), Contains("[set.tier]") && Contains("sum to 0.9"));
 }
 
+TEST_CASE("guardrails: a formula named like a share whose values all lie outside 0 to 1 is warned: a ratio upside down",
+          "[guardrails]") {
+  const auto warnings = [](const std::string& formula) {
+    return warnings_of("[inputs]\nretail = { dist = \"normal\", mean = 15.42e12, sd = 0.3e12, unit = \"CNY\", source = \"t\" }\n"
+                       "jd = { value = 8.712e11, unit = \"CNY\", source = \"t\" }\n"
+                       "a = { dist = \"uniform\", min = 0.2, max = 0.3, source = \"t\" }\n[formulas]\n" + formula +
+                       "\n[outputs]\nreport = [\"retail\", \"jd\", \"a\", \"jd_share\"]\n");
+  };
+  // P0.1–P99.9 of the normal: 15.42e12 ± 3.0902·0.3e12; over 8.712e11: 16.64–18.76, its inverse 0.0533–0.0601.
+  CHECK_THAT(warnings("jd_share = \"retail / jd\""),
+             Contains("[formulas.jd_share] `jd_share` is named like a share of a whole, in [0, 1], but \"retail / jd\" "
+                      "takes values from 16.6 to 18.8 (its inputs within their P0.1–P99.9): more than the whole") &&
+                 Contains("a ratio upside down (the part over the whole: its inverse runs 0.0533–0.0601)?"));
+  CHECK_THAT(warnings("jd_share = \"a * 100\""), Contains("takes values from 20 to 30") &&
+                                                    Contains("a percentage (divide by 100)?") && !Contains("upside down"));
+  CHECK_THAT(warnings("jd_share = \"a - 1\""), Contains("negative in nearly every sample"));
+  CHECK_THAT(warnings("jd_share = { expr = \"a * 100\", unit = \"share\" }"), Contains("is in unit = \"share\","));
+  // Within [0, 1] in some samples, named as a ratio, in another unit, or bounded (an error of its own): nothing.
+  for (const char* quiet : {"jd_share = \"jd / retail\"", "jd_share = \"a * 4\"", "jd_ratio = \"retail / jd\"\njd_share = \"a\"",
+                            "jd_share = { expr = \"a * 100\", unit = \"%\" }"}) {  // (with format = "percent", its implied bounds make a * 100 an error)
+    INFO(quiet);
+    CHECK_THAT(warnings(quiet), !Contains("share of a whole"));
+  }
+}
+
 TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
           "[guardrails]") {
   // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.

@@ -1,6 +1,7 @@
 #include "sim/lang/intervals.hpp"
 
 #include "sim/base/text.hpp"
+#include "sim/lang/law_builder.hpp"
 #include "sim/random/distribution.hpp"
 
 #include <fmt/format.h>
@@ -97,7 +98,9 @@ double end_of(const Distribution& d, double p, double unbounded) {
 
 class Ranges {
  public:
-  explicit Ranges(const Scenario& s) : s_(s) {}
+  /// Ranges over the inputs' supports; with `tail` > 0, over their P(tail)–P(1 − tail) instead (where the samples
+  /// lie, not all they could be).
+  explicit Ranges(const Scenario& s, double tail = 0) : s_(s), tail_(tail) {}
 
   Interval of(const std::string& name) {
     if (const auto it = known_.find(name); it != known_.end()) return it->second;
@@ -107,7 +110,7 @@ class Ranges {
       r = {static_cast<double>(s_.years.front()), static_cast<double>(s_.years.back())};
     } else if (const auto in = std::find_if(s_.inputs.begin(), s_.inputs.end(), [&](const Input& i) { return i.name == name; });
         in != s_.inputs.end()) {
-      r = {end_of(in->dist, 0.0, -HUGE_VAL), end_of(in->dist, 1.0, HUGE_VAL)};
+      r = {end_of(in->dist, tail_, -HUGE_VAL), end_of(in->dist, 1 - tail_, HUGE_VAL)};
       if (in->bounds) r = {std::max(r.lo, in->bounds->lo), std::min(r.hi, in->bounds->hi)};
     } else if (const auto f = std::find_if(s_.formulas.begin(), s_.formulas.end(),
                                            [&](const Formula& x) { return x.name == name; });
@@ -135,6 +138,7 @@ class Ranges {
 
  private:
   const Scenario& s_;
+  double tail_ = 0;
   std::map<std::string, Interval> known_;
   std::set<std::string> visiting_;
 };
@@ -416,6 +420,34 @@ void lint_time_arguments(const Scenario& s, std::vector<Warning>& out) {
                                  s.years.empty() ? 2024 : s.years.front())});
     };
     walk(f.expr);
+  }
+}
+
+void lint_share_formulas(const Scenario& s, std::vector<Warning>& out) {
+  constexpr double k_tail = 0.001;
+  Ranges ranges(s, k_tail);
+  for (const Formula& f : s.formulas) {
+    if (f.linked || f.role != FormulaRole::variable || f.bounds || f.format != NumberStyle::automatic) continue;
+    const bool fraction_named_unit = fraction_unit(f.unit) == FractionUnit::fraction;
+    if (!(fraction_named_unit || ((f.unit.empty() || f.unit_inferred) && named_like_part(f.name)))) continue;
+    const Interval r = ranges.of(f.expr);
+    if (!std::isfinite(r.lo) || !std::isfinite(r.hi) || (r.lo <= 1 && r.hi >= 0)) continue;  // it meets [0, 1]
+    std::string hint;
+    if (r.lo > 1 && r.hi <= 100) hint = " a percentage (divide by 100)?";
+    if (f.expr.kind == Expr::Kind::op && f.expr.op == OpCode::div && r.lo > 1) {  // a/b: is b/a a share?
+      const Interval a = ranges.of(f.expr.args[0]), b = ranges.of(f.expr.args[1]);
+      if (a.lo > 0 && b.lo > 0 && b.hi / a.lo <= 1)
+        hint = " a ratio upside down (the part over the whole: its inverse runs " +
+               fmt::format("{:.3g}–{:.3g}", 1 / r.hi, 1 / r.lo) + ")?" + (r.hi <= 100 ? " or a percentage (divide by 100)?" : "");
+    }
+    out.push_back({f.where, f.key(),
+                   fmt::format("`{}` is {} a share of a whole, in [0, 1], but \"{}\" takes values from {:.3g} to {:.3g} "
+                               "(its inputs within their P0.1–P99.9): {} every product with it is off by as much;{} "
+                               "if such values are meant, give it a `unit` or a name that says so (ratio, multiple)",
+                               f.name, fraction_named_unit ? fmt::format("in unit = \"{}\",", f.unit) : "named like",
+                               excerpt(f.text), r.lo, r.hi,
+                               r.lo > 1 ? "more than the whole in nearly every sample, and" : "negative in nearly every sample, and",
+                               hint)});
   }
 }
 

@@ -24,6 +24,11 @@ struct Interval {
 /// violate them (a share computed as a percentage, a rate typed as 30 for 30%).
 void check_formula_ranges(const Scenario& s, std::vector<ScenarioError>& errors);
 
+/// Adds a warning for each formula named like a part of a whole (or in a fraction unit; no bounds, format or other
+/// unit) whose values, by interval arithmetic over its inputs' P0.1–P99.9, lie wholly above 1 or below 0: a ratio
+/// upside down (online_retail / jd_revenue for JD's share), or a percentage, makes every product with it as far off.
+void lint_share_formulas(const Scenario& s, std::vector<Warning>& out);
+
 /// Adds a warning for each model function given a calendar year where it takes years from a start, or the two mixed
 /// where it compares points in time: logistic's t and t_mid, logistic_through's t, t1 and t2, interpolate's t, t0 and
 /// t1 on different scales (a range within 1900–2200 against one within ±200); bass_adoption's t, project's and

@@ -835,6 +835,9 @@ const std::vector<std::string> k_part_words = {"share", "shares", "fraction", "p
 const std::vector<std::string> k_change_words = {"growth", "cagr", "margin", "change", "delta", "diff", "return",
                                                  "returns", "ratio", "multiple", "elasticity", "premium", "rate"};
 
+
+}  // namespace
+
 bool named_like_part(const std::string& name) {
   bool part_word = false;
   std::string part;
@@ -849,8 +852,6 @@ bool named_like_part(const std::string& name) {
   }
   return part_word;
 }
-
-}  // namespace
 
 std::string scale_dropped(const Input& in) {
   for (const auto& [factor, power] : parse_unit(in.unit))  // a unit in 万CNY: its numbers are in 万

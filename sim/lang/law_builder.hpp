@@ -44,6 +44,9 @@ enum class FractionUnit { none, fraction, percent };
 /// such as share, rate, adoption, probability) or with a fraction unit ("share"), has its law's P1–P99 [p1, p99] in
 /// [1, 100]: likely a percentage typed as a number.
 [[nodiscard]] bool looks_like_percent(const Input& in, double p1, double p99);
+/// True when a `_`- or `.`-separated part of `name` says a part of a whole (share, adoption, penetration, probability,
+/// stake, churn, ...) and none says a quantity that may leave [0, 1] (growth, margin, rate, ratio, return, ...).
+[[nodiscard]] bool named_like_part(const std::string& name);
 /// Why a share (no bounds or format; named like a part of a whole, e.g. `market_share`, `adoption`, and not like
 /// a change, e.g. `share_growth`, or in a fraction unit) whose law has its median in (0, 1) puts 0.1% or more of its
 /// probability below 0 or above 1 is doubtful (a law on [0, 1] is meant); "" otherwise.

@@ -1417,6 +1417,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   lint_percent_uses(s, s.warnings);
   lint_fraction_rescaled(s, s.warnings);
   lint_time_arguments(s, s.warnings);
+  lint_share_formulas(s, s.warnings);
   lint_unused_inputs(s, s.warnings);
   s.without_mean = lint_moments(s, s.warnings, &s.without_sd);
   // A stress's replacement laws: a mean or sd they take away is said at the replacement.
