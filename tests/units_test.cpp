@@ -66,6 +66,28 @@ TEST_CASE("units: two currencies need an exchange-rate input, and with one the s
              Contains("declared unit = \"USD\"") && Contains("computes CNY"));
 }
 
+TEST_CASE("units: a conversion the wrong way round (a currency squared) is warned where the unit is not written",
+          "[units]") {
+  const auto warnings = [](const std::string& formulas) {
+    std::string all;
+    const std::string text = "[inputs]\nspend = { value = 1e9, unit = \"USD/year\", source = \"t\" }\n"
+                             "usd_cny = { value = 7.2, unit = \"CNY/USD\", source = \"t\" }\n[formulas]\n" + formulas;
+    for (const Warning& w : test::scenario(text).warnings) all += w.str() + "\n";
+    return all;
+  };
+  CHECK_THAT(warnings("market = \"spend / usd_cny\"\n"),
+             Contains("test.toml:5:11: warning: [formulas.market] \"spend / usd_cny\" works out to USD^2/CNY·year, USD "
+                      "squared: a currency conversion the wrong way round?"));
+  CHECK_THAT(warnings("cny = \"spend * usd_cny\"\nback = \"cny * usd_cny\"\n"), Contains("[formulas.back]") &&
+                                                                              Contains("CNY squared"));
+  // The right way round, a rate derived from two amounts, or the unit written (and then checked): nothing.
+  for (const char* quiet : {"market = \"spend * usd_cny\"\n", "rate = \"spend * usd_cny / spend\"\n",
+                            "v = { expr = \"spend * spend\", unit = \"USD^2/year^2\" }\n"}) {
+    INFO(quiet);
+    CHECK_THAT(warnings(quiet), !Contains("squared"));
+  }
+}
+
 TEST_CASE("units: exp, ln and the trigonometric functions refuse an amount of money", "[units][errors]") {
   const std::string inputs = "[inputs]\nrevenue = { value = 1e6, unit = \"USD/year\" }\nbase = { value = 5e5, unit = \"USD/year\" }\n";
   CHECK_THAT(error_of(inputs + "[formulas]\ng = \"exp(revenue)\"\n"),

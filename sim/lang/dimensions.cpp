@@ -116,6 +116,7 @@ class Checker {
         const bool calendar = f.format == NumberStyle::year && d && d->dimensionless();
         vars_[f.name] = calendar ? Known{dimension_of("year"), "year"} : Known{d, d ? shown(*d) : std::string()};
         unitless_[f.name] = !calendar && free_literal(f.expr);
+        if (d) squared_currency(f, *d);
         continue;
       }
       const Dimension declared = of_variable(f.unit, f.format);
@@ -131,6 +132,20 @@ class Checker {
   }
 
  private:
+  // Warns a formula whose unit, not written, works out to a currency squared or over a currency squared (USD^2/CNY:
+  // dollars divided by a CNY/USD rate): a conversion the wrong way round, most likely (a variance of money is the
+  // rare exception, and a written unit silences it).
+  void squared_currency(const Formula& f, const Dimension& d) {
+    const auto squared = std::find_if(d.base.begin(), d.base.end(),
+                                      [](const auto& kv) { return kv.first != "year" && std::abs(kv.second) >= 2; });
+    if (squared == d.base.end()) return;
+    warnings_.push_back({f.where, f.key(),
+                         fmt::format("\"{}\" works out to {}, {} squared: a currency conversion the wrong way round? "
+                                     "(× a CNY/USD rate turns USD into CNY, ÷ it turns CNY into USD); if this is "
+                                     "meant, write its unit",
+                                     excerpt(f.text), shown(d), squared->first)});
+  }
+
   struct Known {
     std::optional<Dimension> dim;  // nullopt: undecided
     std::string text;              // the unit as written ("" for none)

@@ -1,6 +1,7 @@
 #include "sim/lang/units.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 
@@ -24,7 +25,18 @@ Unit parse_unit(const std::string& text) {
       std::string f = segment.substr(from, end == std::string::npos ? std::string::npos : end - from);
       f.erase(0, f.find_first_not_of(' '));
       f.erase(f.find_last_not_of(' ') + 1);
-      if (!f.empty() && f != "1") u[f] += part == 0 ? 1 : -1;
+      int power = 1;  // "USD^2", "year^-1": an integer exponent, as unit_text writes it
+      if (const std::size_t caret = f.find('^'); caret != std::string::npos && caret > 0) {
+        const std::string digits = f.substr(caret + 1);
+        int p = 0;
+        const auto [end_p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
+        if (ec == std::errc() && end_p == digits.data() + digits.size() && p != 0) {
+          power = p;
+          f.erase(caret);
+          f.erase(f.find_last_not_of(' ') + 1);
+        }
+      }
+      if (!f.empty() && f != "1") u[f] += part == 0 ? power : -power;
       if (end == std::string::npos) break;
       from = end + skip;
     }

@@ -15,7 +15,7 @@ namespace tamcarlo::detail {
 /// A unit as factors with exponents: "CNY/year" = {CNY: 1, year: −1}, "1/year" = {year: −1}, "" = unit-free.
 using Unit = std::map<std::string, int>;
 
-/// The factors of a unit as written ("CNY/year", "people*CNY", "1/year").
+/// The factors of a unit as written ("CNY/year", "people*CNY", "1/year", "USD^2/year^2": an integer exponent after ^).
 [[nodiscard]] Unit parse_unit(const std::string& text);
 
 /// An ISO currency code: three capital letters (USD, CNY).
