@@ -706,6 +706,30 @@ TEST_CASE("guardrails: a formula named like a share whose values all lie outside
   }
 }
 
+TEST_CASE("guardrails: a stake over a pre-money valuation is warned with how much too large it is", "[guardrails]") {
+  const auto warnings = [](const std::string& valuation, const std::string& formula) {
+    return warnings_of("[inputs]\ncheck = { value = 2.52e8, unit = \"USD\", source = \"t\" }\n" + valuation +
+                       " = { value = 7.25e8, unit = \"USD\", source = \"t\" }\n"
+                       "dilution = { value = 0.15, source = \"t\" }\n[formulas]\nstake = \"" + formula + "\"\n");
+  };
+  // 1 + 2.52e8 / 7.25e8 = 1.35.
+  CHECK_THAT(warnings("pre_money", "stake_at_exit(check, pre_money, dilution, 2)"),
+             Contains("test.toml:6:31: warning: [formulas.stake] \"stake_at_exit(check, pre_money, dilution, 2)\" gives "
+                      "stake_at_exit's post_money `pre_money`, a pre-money valuation by its name") &&
+                 Contains("too large (1.35× at the points); write `pre_money + check` there"));
+  CHECK_THAT(warnings("premoney_usd", "check / premoney_usd"), Contains("divides by `premoney_usd`"));
+  CHECK_THAT(warnings("pre_valuation", "check / pre_valuation * (1 - dilution)"), Contains("divides by `pre_valuation`"));
+  // The post-money, or the pre-money made one: nothing.
+  for (const auto& [valuation, formula] : std::vector<std::pair<std::string, std::string>>{
+           {"post_money", "stake_at_exit(check, post_money, dilution, 2)"},
+           {"pre_money", "stake_at_exit(check, pre_money + check, dilution, 2)"},
+           {"pre_money", "check / (pre_money + check)"},
+           {"prepaid_money", "check / prepaid_money"}}) {
+    INFO(formula);
+    CHECK_THAT(warnings(valuation, formula), !Contains("pre-money"));
+  }
+}
+
 TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
           "[guardrails]") {
   // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.

@@ -1361,6 +1361,57 @@ void lint_unused_inputs(const Scenario& s, std::vector<Warning>& out) {
   }
 }
 
+// True when `name` reads as a pre-money valuation: a part "premoney", or "pre" followed by "money" or "valuation"
+// (pre_money, pre_money_valuation, premoney_usd).
+bool named_pre_money(const std::string& name) {
+  std::vector<std::string> parts(1);
+  for (const char c : name) {
+    if (c == '_' || c == '.') parts.emplace_back();
+    else parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    if (parts[i] == "premoney" || (parts[i] == "pre" && i + 1 < parts.size() &&
+                                   (parts[i + 1] == "money" || parts[i + 1] == "valuation")))
+      return true;
+  return false;
+}
+
+// A stake computed over a pre-money valuation: stake_at_exit's post_money given one, or a check divided by one. The
+// stake is check / post-money (pre-money + check); over the pre-money it is too large by 1 + check / pre-money.
+void lint_pre_money(const Scenario& s, std::vector<Warning>& out) {
+  const auto point = [&](const Expr& e) -> std::optional<double> {
+    if (e.kind == Expr::Kind::number) return e.number;
+    if (e.kind != Expr::Kind::ref) return std::nullopt;
+    for (const Input& in : s.inputs)
+      if (in.name == e.name) return in.point;
+    return std::nullopt;
+  };
+  for (const Formula& f : s.formulas) {
+    if (f.linked) continue;
+    const std::function<void(const Expr&)> walk = [&](const Expr& e) {
+      for (const Expr& a : e.args) walk(a);
+      if (e.kind != Expr::Kind::op || e.args.size() < 2) return;
+      const bool call = e.op == OpCode::call && e.name == "stake_at_exit";
+      const bool ratio = e.op == OpCode::div && e.args[0].kind == Expr::Kind::ref;
+      if (!(call || ratio) || e.args[1].kind != Expr::Kind::ref || !named_pre_money(e.args[1].name)) return;
+      const Expr& check = e.args[0];
+      const std::string& pre = e.args[1].name;
+      const auto c = point(check), p = point(e.args[1]);
+      const std::string factor = c && p && *p > 0 ? fmt::format(" ({:.3g}× at the points)", 1 + *c / *p) : "";
+      SourceLocation at = f.where;
+      at.column += static_cast<std::uint32_t>(e.args[1].offset);
+      out.push_back({at, f.key(),
+                     fmt::format("\"{}\" {} `{}`, a pre-money valuation by its name: a stake is the check over the "
+                                 "post-money valuation (pre-money + check), so over the pre-money it is 1 + check / "
+                                 "pre-money too large{}; write `{} + {}` there, or rename the input if it is the "
+                                 "post-money",
+                                 excerpt(f.text), call ? "gives stake_at_exit's post_money" : "divides by", pre, factor,
+                                 pre, check.kind == Expr::Kind::ref ? check.name : std::string("check"))});
+    };
+    walk(f.expr);
+  }
+}
+
 void lint_fraction_rescaled(const Scenario& s, std::vector<Warning>& out) {
   std::map<std::string, std::string> why;
   for (const Input& in : s.inputs)
@@ -1418,6 +1469,7 @@ Scenario parse_in_chain(const std::string& text, const std::string& path, std::v
   lint_fraction_rescaled(s, s.warnings);
   lint_time_arguments(s, s.warnings);
   lint_share_formulas(s, s.warnings);
+  lint_pre_money(s, s.warnings);
   lint_unused_inputs(s, s.warnings);
   s.without_mean = lint_moments(s, s.warnings, &s.without_sd);
   // A stress's replacement laws: a mean or sd they take away is said at the replacement.
