@@ -908,6 +908,9 @@ TEST_CASE("guardrails: a non-finite value is traced to the formula that makes it
   const auto j = test::run_tamcarlo({"run", file, "-n", "2000", "-o", (dir.path() / "v.h5").string(), "--force", "--json"});
   const auto moic = nlohmann::json::parse(j.out.substr(0, j.out.find('\n'))).at("variables").at("moic");
   CHECK_THAT(moic.at("nonfinite_origin").get<std::string>(), Contains("sample 0: `proceeds` = exit_proceeds"));
+  // The result file keeps it (the page, the export and Python read it there).
+  CHECK_THAT(read_string_attribute((dir.path() / "v.h5").string(), "/summary/moic", "nonfinite_origin"),
+             Contains("sample 0: `proceeds` = exit_proceeds(stake, value, check, 1) is NaN with stake = 158824"));
   // --point says where a NaN point comes from, once, under its table (and in JSON).
   const auto pt = test::run_tamcarlo({"run", file, "--point"});
   REQUIRE(pt.exit_code == 0);

@@ -168,6 +168,15 @@ class RunMatchesCommandLine(Temp):
         narrow = metalog_run("5e6", "3e7", 'v = "arr * 2"\n')
         self.assertIn("through `arr`", narrow.summary["no_finite_sd"].xs("v").iloc[0])
         self.assertNotIn("no_finite_mean", narrow.summary.columns)
+        # Where a variable's first NaN comes from: a column where some variable has one.
+        self.assertNotIn("nonfinite_origin", narrow.summary.columns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nan = tamcarlo.run('[inputs]\ny = { dist = "normal", mean = 1, sd = 1, source = "t" }\n'
+                               '[formulas]\nw = "sqrt(y)"\n', n=1_000)
+        origin = nan.summary["nonfinite_origin"]
+        self.assertIn("`w` = sqrt(y) is NaN with y = -", origin.xs("w").iloc[0])
+        self.assertEqual(origin.xs("y").iloc[0], "")
 
 
 class Errors(Temp):

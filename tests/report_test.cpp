@@ -389,6 +389,7 @@ TEST_CASE("export: a mean that cannot be read as it stands is marked with why, a
   // v's CI marked and why; w's NaN samples (half of them: log of y − 1 < 0) counted; the warning at x, located.
   CHECK_THAT(md, Contains(" † | ") && Contains("† v has no finite sd (through `x`, a metalog") &&
                      Contains("w has 10,") && Contains("non-finite samples (NaN or ±inf) of 20,000") &&
+                     Contains("The first comes from sample ") && Contains("`w` = log(y - 1) is NaN with y = ") &&
                      Contains("### Scenario warnings") && Contains("n.toml:4:1 | [inputs.x] metalog("));
   const auto tex = test::slurp((dir.path() / "n.tex").string());
   CHECK_THAT(tex, Contains("\\caption{Scenario warnings}") && Contains("v has no finite sd"));
@@ -396,6 +397,12 @@ TEST_CASE("export: a mean that cannot be read as it stands is marked with why, a
                                       (dir.path() / "n.xlsx").string() + "'); print(b.sheetnames); "
                                       "print(b['warnings']['B3'].value)\"");
   CHECK_THAT(sheets.out, Contains("'warnings'") && Contains("[inputs.x] metalog("));
+  // The page says the count and where the first comes from, under the outputs table.
+  REQUIRE(test::run_tamcarlo({"report", h5, "-o", (dir.path() / "page").string()}).exit_code == 0);
+  const auto page = test::slurp((dir.path() / "page" / "index.html").string());
+  CHECK_THAT(page, Contains("<b>w</b> has 10,") && Contains("non-finite samples (NaN or ±inf) of 20,000; its statistics "
+                                                           "use the finite ones. The first comes from sample ") &&
+                       Contains("is NaN with y = "));
 }
 
 TEST_CASE("export: a missing, foreign or partial file is a clear error and writes nothing", "[export][errors]") {

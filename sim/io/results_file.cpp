@@ -444,6 +444,12 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
   h5::attr(id, "law", first.var.law);
   if (!first.var.no_mean.empty()) h5::attr(id, "no_finite_mean", first.var.no_mean);
   if (!first.var.no_sd.empty()) h5::attr(id, "no_finite_sd", first.var.no_sd);
+  // Where its first non-finite value comes from (the first year's that has one, for a timed variable).
+  for (const VariableSummary& v : series)
+    if (!v.nonfinite_origin.empty()) {
+      h5::attr(id, "nonfinite_origin", v.nonfinite_origin);
+      break;
+    }
   h5::attr(id, "reported", std::uint64_t{first.reported});
   h5::attr(id, "stored", std::uint64_t{first.stored});
   // Each statistic: a scalar attribute for an untimed variable, a per-year dataset for a timed one.

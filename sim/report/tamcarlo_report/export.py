@@ -89,10 +89,11 @@ def outputs_table(run):
         qc = QuantileColumns(s) if "quantile" in s else None
         doubts = mean_doubts(run, var)
         notes += [f"† {d}" for d in doubts]
-        bad = int(num_attr(s, "nonfinite", 0)) if "year" not in s else 0
+        bad = int(sum(s["nonfinite"][()])) if "year" in s and "nonfinite" in s else int(num_attr(s, "nonfinite", 0))
         if bad:
+            origin = text_attr(s, "nonfinite_origin")
             notes.append(f"{var} has {bad:,} non-finite samples (NaN or ±inf) of {run.samples:,}; its statistics use "
-                         "the finite ones.")
+                         "the finite ones." + (f" The first comes from {origin}." if origin else ""))
         for label, t in series_of(run, var):
             t0 = 0 if t is None else t
             mean = stat_at(s, "mean", t0)

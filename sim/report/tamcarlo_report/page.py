@@ -110,9 +110,12 @@ def run_section(ch, run, heading):
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
                                           design_words(w, run),
                                           f"{w('unit')} {esc(w.unit(run.unit))}" if run.unit else ""]) + "</p>"]
-    rows, heavy, outside, no_mean, no_sd = [], [], [], [], []
+    rows, heavy, outside, no_mean, no_sd, nonfinite = [], [], [], [], [], []
     for v in run.reported():
         s = run.summary[v]
+        bad = int(sum(s["nonfinite"][()])) if "year" in s and "nonfinite" in s else int(num_attr(s, "nonfinite", 0))
+        if bad:
+            nonfinite.append((v, bad, text_attr(s, "nonfinite_origin")))
         style = run.style(v)
         q = s["quantile"][()] if "quantile" in s else None
         qp = QuantileColumns(s) if q is not None else None
@@ -159,6 +162,9 @@ def run_section(ch, run, heading):
     for v, why in no_sd:
         parts.append(f'<p class="warn">† <b>{esc(v)}</b> {esc(w("has no finite sd"))} ({esc(why)}): '
                      f'{esc(w("the 95% CI of its mean rests on a variance that does not exist and covers the mean less often than it says, however many samples are drawn; read its quantiles."))}</p>')
+    for v, bad, origin in nonfinite:  # NaN or ±inf samples: counted, left out of the statistics, and traced
+        parts.append(f'<p class="warn"><b>{esc(v)}</b> {esc(w("has {bad} non-finite samples (NaN or ±inf) of {n}; its statistics use the finite ones.").format(bad=f"{bad:,}", n=f"{run.samples:,}"))}'
+                     + (f' {esc(w("The first comes from"))} {esc(origin)}.' if origin else "") + "</p>")
     for text in run.warnings:  # "file:line:col: warning: [key] message"
         where, _, what = text.partition(": warning: ")
         parts.append(f'<p class="warn">{esc(w("scenario warning"))} ({esc(where)}): {esc(what)}</p>'

@@ -31,6 +31,8 @@ ZH = {
         "排名与 R1 `{stars}` 星级的一致性 (Kendall τ_b): 中位数排名 {median}; 逐样本均值 {mean} (95% 置信区间), P5–P95 [{p5}, {p95}].", "tamcarlo report": "tamcarlo 报告",
     "is so skewed (|skewness|/√n = {ratio}, over {limit})": "偏度过大 (|偏度|/√n = {ratio}, 超过 {limit})",
     "has skewed replicate means": "其重复均值偏斜", "scenario warning": "情景警告", "has no finite mean": "没有有限均值", "has no finite sd": "没有有限标准差",
+    "has {bad} non-finite samples (NaN or ±inf) of {n}; its statistics use the finite ones.":
+        "在 {n} 个样本中有 {bad} 个非有限值 (NaN 或 ±inf); 其统计量只使用有限值.", "The first comes from": "第一个来自",
     "the 95% CI of its mean rests on a variance that does not exist and covers the mean less often than it says, however many samples are drawn; read its quantiles.":
         "其均值的 95% 置信区间依赖于不存在的方差, 无论抽取多少样本, 覆盖率都低于名义值; 请参考其分位数.", "in this case": "(本情形中)", "in the base case": "(基准情形中)",
     "its Δ mean and CI are only those of these samples and do not settle however many are drawn; compare the P50s.":
