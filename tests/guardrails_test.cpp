@@ -730,6 +730,34 @@ TEST_CASE("guardrails: a stake over a pre-money valuation is warned with how muc
   }
 }
 
+TEST_CASE("guardrails: a percentage its source writes, typed as a number, is warned whatever the input's name and unit",
+          "[guardrails]") {
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
+  // A growth rate per year (a unit, so the share-name lint is silent): 30 for 30%.
+  CHECK_THAT(warnings("growth = { dist = \"triangular\", min = 20, mode = 30, max = 40, unit = \"1/year\", "
+                      "source = \"R1: 30% a year\" }"),
+             Contains("[inputs.growth] `growth`'s source writes \"30%\", and its point is 30: a percentage typed as a "
+                      "number makes every product with it 100× too large") &&
+                 Contains("write 0.3 (each of the law's numbers ÷ 100), or, if percent is meant, unit = \"%\""));
+  CHECK_THAT(warnings("take = { value = 50, source = \"R1 §1.3.2: about 50 percent\" }"),
+             Contains("writes \"50 percent\", and its value is 50") && Contains("with format = \"percent\""));
+  CHECK_THAT(warnings("take = { value = 50, source = \"R1 §1.3.2: about 50％\" }"), Contains("writes \"50%\""));
+  // Said once where the share lint says it already (a share-named input with no unit in 1–100).
+  const std::string twice = warnings("adoption_share = { value = 25, source = \"25%\" }");
+  CHECK(twice.find("a percentage typed as a number") != std::string::npos);
+  CHECK(twice.find("a percentage typed as a number") == twice.rfind("a percentage typed as a number"));
+  // The fraction, percent meant (unit or format), 1% (too often something else), another number: nothing.
+  for (const char* quiet : {"take = { value = 0.5, source = \"about 50%\" }",
+                            "take = { value = 30, unit = \"%\", source = \"30%\" }",
+                            "take = { value = 0.3, format = \"percent\", source = \"30%\" }",
+                            "take = { value = 1, source = \"1% of firms\" }",
+                            "take = { value = 300, source = \"grew 30% to 300\" }",
+                            "take = { value = 30, source = \"p30%\" }"}) {
+    INFO(quiet);
+    CHECK_THAT(warnings(quiet), !Contains("a percentage typed"));
+  }
+}
+
 TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
           "[guardrails]") {
   // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.

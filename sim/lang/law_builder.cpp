@@ -853,26 +853,38 @@ bool named_like_part(const std::string& name) {
   return part_word;
 }
 
-std::string scale_dropped(const Input& in) {
-  for (const auto& [factor, power] : parse_unit(in.unit))  // a unit in 万CNY: its numbers are in 万
-    if (const auto f = scaled_factor(factor); power > 0 && f && f->scale != 1) return "";
-  std::vector<std::pair<double, const char*>> values;  // each with what it is
+namespace {
+
+// The numbers an input is typed as, each with what it is: a constant's value; else its point, its median and the
+// ends of a bounded law (a triangular's min and max).
+std::vector<std::pair<double, const char*>> typed_values(const Input& in) {
+  std::vector<std::pair<double, const char*>> values;
   if (const auto* c = std::get_if<Constant>(&in.dist)) {
     values.emplace_back(c->value, "value");
-  } else {
-    values.emplace_back(in.point, "point");
-    try {  // its median, and the ends of a bounded law (a triangular's min and max)
-      values.emplace_back(median(in.dist), "median");
-      for (const auto& [p, what] : {std::pair{0.0, "lowest value"}, std::pair{1.0, "highest value"}})
-        if (const double end = quantile(in.dist, p); std::isfinite(end)) values.emplace_back(end, what);
-    } catch (const std::exception&) {
-    }
+    return values;
   }
-  const std::string& text = in.source;
+  values.emplace_back(in.point, "point");
+  try {
+    values.emplace_back(median(in.dist), "median");
+    for (const auto& [p, what] : {std::pair{0.0, "lowest value"}, std::pair{1.0, "highest value"}})
+      if (const double end = quantile(in.dist, p); std::isfinite(end)) values.emplace_back(end, what);
+  } catch (const std::exception&) {
+  }
+  return values;
+}
+
+// A number a source text writes on its own (not inside a word or another number: "p10", "§1.3.2", "GPT-4o"): its
+// value, where it starts, and where what follows it starts (after spaces).
+struct SourceNumber {
+  double value;
+  std::size_t from, after;
+};
+
+std::vector<SourceNumber> source_numbers(const std::string& text) {
+  std::vector<SourceNumber> out;
+  const auto is_digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto is_digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
     if (!is_digit(i)) continue;
-    // A number not inside a word or another number ("p10", "§1.3.2", "GPT-4o"): what precedes it is none of these.
     const bool inside = i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.' ||
                                   text[i - 1] == '_' || text[i - 1] == '-');
     std::size_t end = i;
@@ -881,21 +893,66 @@ std::string scale_dropped(const Input& in) {
       for (++end; is_digit(end);) ++end;
     const std::size_t number_end = end;
     while (end < text.size() && text[end] == ' ') ++end;
-    const auto word = scale_word_at(std::string_view(text).substr(end));
-    const std::size_t from = i;
+    if (!inside) out.push_back({std::strtod(text.substr(i, number_end - i).c_str(), nullptr), i, end});
     i = number_end - 1;
-    if (inside || !word) continue;
-    const double n = std::strtod(text.substr(from, number_end - from).c_str(), nullptr);
+  }
+  return out;
+}
+
+// The typed value equal (to 0.5%) to a positive number the source writes: which it is and its value.
+const std::pair<double, const char*>* typed_as(const std::vector<std::pair<double, const char*>>& values, double n) {
+  for (const auto& v : values)
+    if (n > 0 && std::fabs(v.first - n) <= 0.005 * n) return &v;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string scale_dropped(const Input& in) {
+  for (const auto& [factor, power] : parse_unit(in.unit))  // a unit in 万CNY: its numbers are in 万
+    if (const auto f = scaled_factor(factor); power > 0 && f && f->scale != 1) return "";
+  const std::vector<std::pair<double, const char*>> values = typed_values(in);
+  const std::string& text = in.source;
+  for (const SourceNumber& n : source_numbers(text)) {
+    const auto word = scale_word_at(std::string_view(text).substr(n.after));
+    if (!word) continue;
     const auto [scale, length] = *word;
-    for (const auto& [v, which] : values) {
-      if (!(n > 0) || !(std::fabs(v - n) <= 0.005 * n)) continue;
-      const std::string written = text.substr(from, end + length - from);
+    if (const auto* v = typed_as(values, n.value)) {
+      const std::string written = text.substr(n.from, n.after + length - n.from);
       return fmt::format("`{}`'s source writes \"{}\" ({:.6g}), and its {} is {:g}: a figure in {} typed as a number "
                          "makes every total with it {:g}× too small; write {:.6g} (each of the law's numbers × {:g}){}",
-                         in.name, written, n * scale, which, v,
-                         text.substr(end, length), scale, n * scale, scale,
+                         in.name, written, n.value * scale, v->second, v->first,
+                         text.substr(n.after, length), scale, n.value * scale, scale,
                          in.unit.empty() ? "" : fmt::format(", or give the scale in its unit (unit = \"{}{}\")",
-                                                            text.substr(end, length), in.unit));
+                                                            text.substr(n.after, length), in.unit));
+    }
+  }
+  return "";
+}
+
+std::string percent_typed(const Input& in) {
+  if (fraction_unit(in.unit) == FractionUnit::percent || in.format == NumberStyle::percent) return "";
+  const Distribution& d = in.dist;
+  if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
+      std::holds_alternative<Discrete>(d) || std::holds_alternative<Empirical>(d))
+    return "";
+  const std::vector<std::pair<double, const char*>> values = typed_values(in);
+  const std::string& text = in.source;
+  for (const SourceNumber& n : source_numbers(text)) {
+    const std::string_view rest = std::string_view(text).substr(n.after);
+    const bool percent = rest.starts_with("%") || rest.starts_with("％") || rest.starts_with("percent");
+    if (!percent || !(n.value >= 2 && n.value <= 100)) continue;  // (1%: typed 1 is too often something else)
+    if (const auto* v = typed_as(values, n.value)) {
+      std::string written = text.substr(n.from, n.after - n.from);
+      written.erase(written.find_last_not_of(' ') + 1);
+      written += rest.starts_with("percent") ? " percent" : "%";
+      return fmt::format("`{}`'s source writes \"{}\", and its {} is {:g}: a percentage typed as a number makes every "
+                         "product with it 100× too large (a growth rate compounds it further); write {:g} (each of "
+                         "the law's numbers ÷ 100){}",
+                         in.name, written, v->second, v->first, n.value / 100,
+                         in.unit.empty() ? ", with format = \"percent\" to show it as a percentage"
+                                         : fmt::format(", or, if percent is meant, unit = \"%\" and a division by 100 "
+                                                       "where it is used"));
     }
   }
   return "";
@@ -1080,6 +1137,10 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
                                                       "mark it as an assumption with its reason"});
   if (const std::string why = scale_dropped(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
+  // The source's "30%" typed as 30: said unless the name-and-unit percentage lint below says it already.
+  const auto percent_from_source = [&] {
+    if (const std::string why = percent_typed(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
+  };
   if (const std::string why = weights_not_summing(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
   if (const auto* c = std::get_if<Constant>(&in.dist)) {
     if (looks_like_percent(in, c->value, c->value)) {
@@ -1090,6 +1151,8 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
                                  "write the fraction ({:g}) and `format = \"percent\"` (which also bounds it to [0, 1]), "
                                  "or give it {} `bounds` if this value is meant",
                                  in.name, what, c->value / 100, in.unit.empty() ? "a `unit` or" : "another `unit` or")});
+    } else {
+      percent_from_source();
     }
     return;
   }
@@ -1118,6 +1181,8 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
                                "write the fraction ({:.3g}–{:.3g}) and `format = \"percent\"` (which also bounds it to "
                                "[0, 1]), or give it {} `bounds` if these values are meant",
                                in.name, what, lo / 100, hi / 100, in.unit.empty() ? "a `unit` or" : "another `unit` or")});
+  } else {
+    percent_from_source();
   }
 }
 

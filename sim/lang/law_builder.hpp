@@ -64,6 +64,10 @@ enum class FractionUnit { none, fraction, percent };
 /// Why `in`'s value (a constant's, or its law's point or median) looks like a figure its `source` writes with a scale
 /// word, typed without it ("2万" in the source, 2 in the law, and no scale in its unit: 10⁴× too small); "" otherwise.
 [[nodiscard]] std::string scale_dropped(const Input& in);
+/// Why `in`'s value (a constant's, or its law's point, median or bounded ends) looks like a percentage its `source`
+/// writes ("30%", from 2 to 100) typed as a number, where its unit and format are not in percent (30 for 0.3: 100×
+/// too large); "" otherwise.
+[[nodiscard]] std::string percent_typed(const Input& in);
 /// Why `in` already holds a fraction (its P1–P99 within [−1, 1], and a fraction by its format = "percent", its
 /// fraction unit, its name like a share or rate, or its standard beta law): "has format = \"percent\" … and runs
 /// 0.2–0.3 (P1–P99)"; "" when it does not (a count, a unit in percent, values beyond ±1).
