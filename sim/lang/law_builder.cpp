@@ -678,12 +678,13 @@ std::string unit_key(const std::string& unit) {
   return u;
 }
 
-// True when a `_`- or `.`-separated part of `name` is one of k_fraction_words (case ignored).
-bool named_like_fraction(const std::string& name) {
+namespace {
+// True when a `_`- or `.`-separated part of `name` is one of `words` (case ignored).
+bool has_part(const std::string& name, const std::vector<std::string>& words) {
   std::string part;
   for (const char c : name + "_") {
     if (c == '_' || c == '.') {
-      if (std::find(k_fraction_words.begin(), k_fraction_words.end(), part) != k_fraction_words.end()) return true;
+      if (std::find(words.begin(), words.end(), part) != words.end()) return true;
       part.clear();
     } else {
       part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -691,6 +692,10 @@ bool named_like_fraction(const std::string& name) {
   }
   return false;
 }
+}  // namespace
+
+// True when a `_`- or `.`-separated part of `name` is one of k_fraction_words (case ignored).
+bool named_like_fraction(const std::string& name) { return has_part(name, k_fraction_words); }
 
 // Why `replacement` (no bounds of its own) cannot stand for the fraction `base`: a share (P1–P99 in [0, 1], a share
 // by its name, its unit or its standard beta law) replaced by values in [1, 100] is a percentage typed as a number,
@@ -1029,19 +1034,6 @@ const std::vector<std::string> k_signed_words = {
 // Unit factors that are not amounts: points, scores and indices may be negative.
 const std::vector<std::string> k_signed_unit_words = {"%", "percent", "pct", "pp", "ppt", "bp", "bps", "point", "points",
                                                       "pt", "pts", "index", "score", "degc", "°c", "1"};
-
-bool has_part(const std::string& name, const std::vector<std::string>& words) {
-  std::string part;
-  for (const char c : name + "_") {
-    if (c == '_' || c == '.') {
-      if (std::find(words.begin(), words.end(), part) != words.end()) return true;
-      part.clear();
-    } else {
-      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return false;
-}
 
 // What a unit says cannot be negative: "money" (a currency over anything: CNY, 万CNY/year, USD/person), "count" (a
 // counted thing: people, 万人, seats/year), or "" (no unit, a fraction or percentage, a time, points, an index).
