@@ -758,6 +758,30 @@ TEST_CASE("guardrails: a percentage its source writes, typed as a number, is war
   }
 }
 
+TEST_CASE("guardrails: a figure in 亿 or 万 read in another scale (亿 as a billion) is warned with the value meant",
+          "[guardrails]") {
+  const auto warnings = [](const std::string& input) { return warnings_of("[inputs]\n" + input + "\n"); };
+  CHECK_THAT(warnings("m = { value = 1.32e11, unit = \"CNY/year\", source = \"R1: about 132亿 a year\" }"),
+             Contains("[inputs.m] `m`'s source writes \"132亿\" (1.32e+10), but its value is 1.32e+11, 10× that: a scale "
+                      "read as 10^9 where 亿 is 10^8 (a hundred million: a billion is 10亿); write 1.32e+10"));
+  CHECK_THAT(warnings("salary = { dist = \"lognormal\", median = 7500, sigma = 0.15, unit = \"CNY/year\", "
+                      "source = \"R1: 7.5万 average\" }"),
+             Contains("its point is 7500, 0.1× that: a scale read as 10^3 where 万 is 10^4"));
+  // In a scaled unit: 132亿 is 1.32e6 万; typed 1.32e7 万 it is 10× off.
+  CHECK_THAT(warnings("m = { value = 1.32e7, unit = \"万CNY/year\", source = \"132亿\" }"),
+             Contains("its value is 1.32e+07 万CNY/year, 10× that") && Contains("write 1.32e+06 (in 万CNY/year)"));
+  // Read right (in the plain or a scaled unit), a one-digit figure (too often another number's), or a power of ten
+  // that is no scale word's: nothing.
+  for (const char* quiet : {"m = { value = 1.32e10, unit = \"CNY/year\", source = \"132亿\" }",
+                            "m = { value = 132, unit = \"亿CNY/year\", source = \"132亿\" }",
+                            "v = { value = 2000, unit = \"people\", source = \"over 2万\" }",
+                            "v = { value = 13.2, unit = \"people\", source = \"132亿\" }",
+                            "v = { value = 2.5e7, unit = \"USD\", source = \"$250M\" }"}) {
+    INFO(quiet);
+    CHECK_THAT(warnings(quiet), !Contains("a scale read as"));
+  }
+}
+
 TEST_CASE("guardrails: a calendar year where a model function takes years from a start, or mixed with them, is warned",
           "[guardrails]") {
   // The timeline 2024–2030; `mid` and `launch_in` are years from the start (3–8), `launch` a calendar year.

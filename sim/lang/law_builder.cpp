@@ -935,6 +935,49 @@ std::string scale_dropped(const Input& in) {
   return "";
 }
 
+std::string scale_misread(const Input& in) {
+  double unit_scale = 1;  // a value in 万CNY is 10⁴ CNY
+  for (const auto& [factor, power] : parse_unit(in.unit))
+    if (const auto f = scaled_factor(factor); f) unit_scale *= std::pow(f->scale, power);
+  const std::vector<std::pair<double, const char*>> values = typed_values(in);
+  const std::string& text = in.source;
+  for (const SourceNumber& n : source_numbers(text)) {
+    const auto word = scale_word_at(std::string_view(text).substr(n.after));
+    if (!word || !(n.value > 0)) continue;
+    // Two significant digits at least ("7.5万", "132亿", not "2万"): a one-digit figure matches too much by chance.
+    const std::string digits = text.substr(n.from, n.after - n.from);
+    std::string significant;
+    for (const char c : digits)
+      if (c >= '0' && c <= '9' && !(significant.empty() && c == '0')) significant += c;
+    while (significant.size() > 1 && significant.back() == '0' && digits.find('.') == std::string::npos) significant.pop_back();
+    if (significant.size() < 2) continue;
+    const auto [scale, length] = *word;
+    const double meant = n.value * scale;
+    const int written_power = static_cast<int>(std::lround(std::log10(scale)));
+    for (const auto& [v, which] : values) {
+      const double ratio = v * unit_scale / meant;
+      if (!(ratio > 0)) continue;
+      const int j = static_cast<int>(std::lround(std::log10(ratio)));
+      if (j == 0 || std::abs(j) > 4 || std::fabs(ratio / std::pow(10.0, j) - 1) > 0.005) continue;
+      const int read_power = written_power + j;  // the scale the value reads the figure in
+      if (read_power != 3 && read_power != 4 && read_power != 6 && read_power != 8 && read_power != 9 && read_power != 12)
+        continue;
+      std::string written = text.substr(n.from, n.after + length - n.from);
+      const std::string scale_word = text.substr(n.after, length);
+      return fmt::format("`{}`'s source writes \"{}\" ({:.6g}), but its {} is {:g}{}, {:g}× that: a scale read as "
+                         "10^{} where {} is 10^{} ({}); write {:.6g}{}",
+                         in.name, written, meant, which, v, unit_scale != 1 ? fmt::format(" {}", in.unit) : "",
+                         std::pow(10.0, j), read_power, scale_word, written_power,
+                         written_power == 8   ? "a hundred million: a billion is 10亿"
+                         : written_power == 4 ? "ten thousand: a thousand is 0.1万"
+                         : written_power == 12 ? "a trillion: a billion is 0.001万亿"
+                                               : "as written",
+                         meant / unit_scale, unit_scale != 1 ? fmt::format(" (in {})", in.unit) : "");
+    }
+  }
+  return "";
+}
+
 std::string percent_typed(const Input& in) {
   if (fraction_unit(in.unit) == FractionUnit::percent || in.format == NumberStyle::percent) return "";
   const Distribution& d = in.dist;
@@ -1129,6 +1172,7 @@ void lint_input(const Input& in, const std::string& section, std::vector<Warning
     out.push_back({in.where, section + "." + in.name, "no `source`: cite the figure (report §section: wording) or "
                                                       "mark it as an assumption with its reason"});
   if (const std::string why = scale_dropped(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
+  if (const std::string why = scale_misread(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});
   // The source's "30%" typed as 30: said unless the name-and-unit percentage lint below says it already.
   const auto percent_from_source = [&] {
     if (const std::string why = percent_typed(in); !why.empty()) out.push_back({in.where, section + "." + in.name, why});

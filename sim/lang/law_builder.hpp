@@ -64,6 +64,11 @@ enum class FractionUnit { none, fraction, percent };
 /// Why `in`'s value (a constant's, or its law's point or median) looks like a figure its `source` writes with a scale
 /// word, typed without it ("2万" in the source, 2 in the law, and no scale in its unit: 10⁴× too small); "" otherwise.
 [[nodiscard]] std::string scale_dropped(const Input& in);
+/// Why `in`'s value (in its unit's scale) looks like a figure its `source` writes with a scale word, read in another
+/// scale: "132亿" (1.32e10) typed 1.32e11 (亿 read as a billion), "7.5万" typed 7500 (万 read as a thousand); the
+/// figure with two significant digits or more, off by a power of ten from 10 to 10⁴ that makes it another scale
+/// word's (10³, 10⁴, 10⁶, 10⁸, 10⁹, 10¹²); "" otherwise.
+[[nodiscard]] std::string scale_misread(const Input& in);
 /// Why `in`'s value (a constant's, or its law's point, median or bounded ends) looks like a percentage its `source`
 /// writes ("30%", from 2 to 100) typed as a number, where its unit and format are not in percent (30 for 0.3: 100×
 /// too large); "" otherwise.
