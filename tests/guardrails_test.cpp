@@ -23,6 +23,7 @@
 
 using namespace tamcarlo;
 using Catch::Contains;
+using Catch::StartsWith;
 using tamcarlo::test::error_of;
 
 namespace {
@@ -779,6 +780,39 @@ TEST_CASE("guardrails: a figure in 亿 or 万 read in another scale (亿 as a bi
                             "v = { value = 2.5e7, unit = \"USD\", source = \"$250M\" }"}) {
     INFO(quiet);
     CHECK_THAT(warnings(quiet), !Contains("a scale read as"));
+  }
+}
+
+TEST_CASE("guardrails: a reported amount that goes below 0 in some samples is warned after the run, in every output",
+          "[guardrails]") {
+  const test::TempDir dir;
+  const auto scenario = [&](const std::string& formula) {
+    return write(dir, "bz.toml", "[scenario]\nname = \"bz\"\n[inputs]\n"
+                 "tam = { dist = \"lognormal\", median = 1e9, sigma = 0.2, unit = \"CNY/year\", source = \"t\" }\n"
+                 "incumbents = { dist = \"lognormal\", median = 6e8, sigma = 0.3, unit = \"CNY/year\", source = \"t\" }\n"
+                 "[formulas]\n" + formula + "\n");
+  };
+  const std::string h5 = (dir.path() / "bz.h5").string();
+  // ln(tam/incumbents) ~ normal(ln(1e9/6e8), √(0.2² + 0.3²)): P(market < 0) = Φ(−0.511/0.361) = 7.8%, so the run's
+  // smallest sample is below 0 and its P50 (4e8 at the medians) above.
+  const auto p = test::run_tamcarlo({"run", scenario("market = \"tam - incumbents\""), "-n", "20000", "-o", h5});
+  REQUIRE(p.exit_code == 0);
+  CHECK_THAT(p.out, Contains(" warning: `market` goes below 0, an amount of money that cannot be negative: its smallest "
+                             "sample is -") && Contains(", its P1 -") && Contains("if a floor at 0 is meant, write max(…, 0)"));
+  CHECK_THAT(read_string_attribute(h5, "/summary/market", "below_zero"), StartsWith("market goes below 0, an amount"));
+  const auto j = test::run_tamcarlo({"run", scenario("market = \"tam - incumbents\""), "-n", "20000", "-o", h5, "--force",
+                                     "--json"});
+  CHECK_THAT(nlohmann::json::parse(j.out.substr(0, j.out.find('\n'))).at("variables").at("market").at("below_zero")
+                 .get<std::string>(), StartsWith("goes below 0"));
+  REQUIRE(test::run_tamcarlo({"report", h5, "-o", (dir.path() / "page").string()}).exit_code == 0);
+  CHECK_THAT(test::slurp((dir.path() / "page" / "index.html").string()), Contains("<b>market</b> goes below 0, an amount"));
+  // Floored, named as a difference that may be negative, or without an amount's unit: nothing.
+  for (const char* quiet : {"market = \"max(tam - incumbents, 0)\"", "market_change = \"tam - incumbents\"",
+                            "market = \"(tam - incumbents) / tam\""}) {
+    INFO(quiet);
+    const auto q = test::run_tamcarlo({"run", scenario(quiet), "-n", "20000", "-o", h5, "--force"});
+    REQUIRE(q.exit_code == 0);
+    CHECK_THAT(q.out, !Contains("goes below 0"));
   }
 }
 

@@ -79,6 +79,7 @@ Json series_stats(const RunSummary& r, const VariableSummary& v) {
   if (!v.var.no_mean.empty()) j["no_finite_mean"] = v.var.no_mean;
   if (!v.var.no_sd.empty()) j["no_finite_sd"] = v.var.no_sd;
   if (!v.nonfinite_origin.empty()) j["nonfinite_origin"] = v.nonfinite_origin;
+  if (!v.below_zero.empty()) j["below_zero"] = v.below_zero;
   if (m.ess > 0) j["ess"] = num(m.ess);
   add_quantiles(j, v.quantiles);
   if (v.prior) {  // a conditioned run: the statistics above are the posterior's

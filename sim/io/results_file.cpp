@@ -450,6 +450,11 @@ void RunGroup::write_summary(std::span<const VariableSummary> series, const std:
       h5::attr(id, "nonfinite_origin", v.nonfinite_origin);
       break;
     }
+  for (const VariableSummary& v : series)  // (a timed variable's first year that goes below 0)
+    if (!v.below_zero.empty()) {
+      h5::attr(id, "below_zero", v.label() + " " + v.below_zero);
+      break;
+    }
   h5::attr(id, "reported", std::uint64_t{first.reported});
   h5::attr(id, "stored", std::uint64_t{first.stored});
   // Each statistic: a scalar attribute for an untimed variable, a per-year dataset for a timed one.

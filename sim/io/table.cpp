@@ -500,6 +500,8 @@ void print_table(const RunSummary& r, std::ostream& os) {
   }
   if (!origins.empty()) os << " where the first non-finite value comes from:\n";
   for (const auto& [origin, labels] : origins) os << fmt::format("   {}: {}\n", fmt::join(labels, ", "), origin);
+  for (const auto& v : r.variables)
+    if (!v.below_zero.empty()) os << fmt::format(" warning: `{}` {}\n", v.label(), v.below_zero);
 }
 
 void print_timings(const PhaseTimings& t, std::ostream& os) {

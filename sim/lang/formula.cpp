@@ -302,6 +302,17 @@ void collect_refs(const Expr& e, std::vector<const Expr*>& out) {
   for (const auto& a : e.args) collect_refs(a, out);
 }
 
+std::vector<const Expr*> nodes_of(const Expr& e) {
+  std::vector<const Expr*> out, pending{&e};
+  while (!pending.empty()) {
+    const Expr* n = pending.back();
+    pending.pop_back();
+    out.push_back(n);
+    for (auto a = n->args.rbegin(); a != n->args.rend(); ++a) pending.push_back(&*a);  // the first argument next
+  }
+  return out;
+}
+
 void rename_refs(Expr& e, const std::function<std::string(const std::string&)>& rename) {
   if (e.kind == Expr::Kind::ref) e.name = rename(e.name);
   for (auto& a : e.args) rename_refs(a, rename);

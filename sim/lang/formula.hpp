@@ -71,6 +71,10 @@ class FormulaError : public std::runtime_error {
 /// Every variable name referenced by `e`, with the offset of each reference, in text order.
 void collect_refs(const Expr& e, std::vector<const Expr*>& out);
 
+/// Every node of `e` (e first, then each argument's nodes, in text order), gathered without recursion: a walk over
+/// them needs no stack as deep as the formula (a sum of 5,000 terms is 5,000 levels).
+[[nodiscard]] std::vector<const Expr*> nodes_of(const Expr& e);
+
 /// Replaces every variable name r referenced in `e` by rename(r).
 void rename_refs(Expr& e, const std::function<std::string(const std::string&)>& rename);
 

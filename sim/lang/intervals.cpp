@@ -369,8 +369,7 @@ void lint_time_arguments(const Scenario& s, std::vector<Warning>& out) {
   Ranges ranges(s);
   for (const Formula& f : s.formulas) {
     if (f.linked) continue;
-    const std::function<void(const Expr&)> walk = [&](const Expr& e) {
-      for (const Expr& a : e.args) walk(a);
+    const auto check = [&](const Expr& e) {
       if (e.kind != Expr::Kind::op) return;
       SourceLocation at = f.where;
       at.column += static_cast<std::uint32_t>(e.offset);
@@ -419,7 +418,7 @@ void lint_time_arguments(const Scenario& s, std::vector<Warning>& out) {
                                  s.years.empty() ? 2024 : s.years.front(), s.years.empty() ? 2024 : s.years.front(),
                                  s.years.empty() ? 2024 : s.years.front())});
     };
-    walk(f.expr);
+    for (const Expr* e : nodes_of(f.expr)) check(*e);
   }
 }
 

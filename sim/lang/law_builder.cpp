@@ -1078,7 +1078,10 @@ const std::vector<std::string> k_signed_words = {
 const std::vector<std::string> k_signed_unit_words = {"%", "percent", "pct", "pp", "ppt", "bp", "bps", "point", "points",
                                                       "pt", "pts", "index", "score", "degc", "°c", "1"};
 
-// What a unit says cannot be negative: "money" (a currency over anything: CNY, 万CNY/year, USD/person), "count" (a
+
+}  // namespace
+
+// What a unit says cannot be negative (see the header): "money" (a currency over anything: CNY, 万CNY/year, USD/person), "count" (a
 // counted thing: people, 万人, seats/year), or "" (no unit, a fraction or percentage, a time, points, an index).
 std::string amount_kind(const std::string& unit) {
   if (unit.empty() || fraction_unit(unit) != FractionUnit::none) return "";
@@ -1096,12 +1099,12 @@ std::string amount_kind(const std::string& unit) {
   return kind;
 }
 
-}  // namespace
+bool named_signed(const std::string& name) { return has_part(name, k_signed_words); }
 
 std::string amount_goes_negative(const Input& in) {
   if (in.bounds || in.format != NumberStyle::automatic) return "";  // bounds say what it may be
   const std::string kind = amount_kind(in.unit);
-  if (kind.empty() || has_part(in.name, k_signed_words)) return "";
+  if (kind.empty() || named_signed(in.name)) return "";
   const Distribution& d = in.dist;
   if (std::holds_alternative<Constant>(d) || std::holds_alternative<Bernoulli>(d) ||
       std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) || std::holds_alternative<Discrete>(d) ||

@@ -51,6 +51,11 @@ enum class FractionUnit { none, fraction, percent };
 /// a change, e.g. `share_growth`, or in a fraction unit) whose law has its median in (0, 1) puts 0.1% or more of its
 /// probability below 0 or above 1 is doubtful (a law on [0, 1] is meant); "" otherwise.
 [[nodiscard]] std::string share_leaves_unit_interval(const Input& in);
+/// What a unit says cannot be negative: "money" (a currency over anything: CNY, 万CNY/year, USD/person), "count" (a
+/// counted thing: people, 万人, seats/year), or "" (no unit, a fraction or percentage, a time, points, an index).
+[[nodiscard]] std::string amount_kind(const std::string& unit);
+/// True when a part of `name` says an amount may be negative (net, profit, change, delta, gain, loss, flow, ...).
+[[nodiscard]] bool named_signed(const std::string& name);
 /// Why an amount (no bounds or format; a unit of money or of a counted thing, e.g. "CNY/year", "people", and a name
 /// with no part that says it may be negative, e.g. net, profit, change) whose law has its median above 0 puts 0.1% or
 /// more of its probability below 0 is doubtful (a law on [0, ∞) is meant); "" otherwise.

@@ -1388,8 +1388,7 @@ void lint_pre_money(const Scenario& s, std::vector<Warning>& out) {
   };
   for (const Formula& f : s.formulas) {
     if (f.linked) continue;
-    const std::function<void(const Expr&)> walk = [&](const Expr& e) {
-      for (const Expr& a : e.args) walk(a);
+    const auto look = [&](const Expr& e) {
       if (e.kind != Expr::Kind::op || e.args.size() < 2) return;
       const bool call = e.op == OpCode::call && e.name == "stake_at_exit";
       const bool ratio = e.op == OpCode::div && e.args[0].kind == Expr::Kind::ref;
@@ -1408,7 +1407,7 @@ void lint_pre_money(const Scenario& s, std::vector<Warning>& out) {
                                  excerpt(f.text), call ? "gives stake_at_exit's post_money" : "divides by", pre, factor,
                                  pre, check.kind == Expr::Kind::ref ? check.name : std::string("check"))});
     };
-    walk(f.expr);
+    for (const Expr* e : nodes_of(f.expr)) look(*e);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "sim/engine/sensitivity.hpp"
 #include "sim/io/output_path.hpp"
 #include "sim/base/number_format.hpp"
+#include "sim/lang/law_builder.hpp"
 #include "sim/base/text.hpp"
 
 #include <fmt/format.h>
@@ -751,6 +752,24 @@ void add_nonfinite_origins(RunSummary& r, const Scenario& s, const Plan& plan) {
   for (std::size_t k = 0; k < targets.size(); ++k) r.variables[targets[k]].nonfinite_origin = origins[k];
 }
 
+void add_below_zero(RunSummary& r) {
+  for (VariableSummary& v : r.variables) {
+    if (!v.reported || v.var.input || v.var.role != FormulaRole::variable || v.constant) continue;
+    const std::string kind = detail::amount_kind(v.var.unit);
+    if (kind.empty() || detail::named_signed(v.var.name) || !(v.moments.min < 0)) continue;
+    const bool quantiles = !v.quantiles.empty();
+    const double middle = quantiles ? v.at(0.5).value : v.moments.mean;
+    if (!(middle > 0)) continue;
+    const auto shown = [&](double x) { return format_number(x, v.var.format); };
+    v.below_zero = fmt::format("goes below 0, {} that cannot be negative: its smallest sample is {}{}, its {} {}; a "
+                               "difference in its formula, or an input it reads, goes below zero in some samples; if a "
+                               "floor at 0 is meant, write max(…, 0)",
+                               kind == "money" ? "an amount of money" : "a count", shown(v.moments.min),
+                               quantiles && v.at(0.01).value < 0 ? ", its P1 " + shown(v.at(0.01).value) : "",
+                               quantiles ? "P50" : "mean", shown(middle));
+  }
+}
+
 RunNeeds preflight_scenario(const Scenario& s, const RunOptions& opt) {
   const ScenarioRun run(s, opt, PlanUse::describe);  // checked and sized; the run builds its own to draw from
   return RunNeeds{opt.what.point_only ? 0.0 : run.stored()};
@@ -805,8 +824,11 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   take_stresses(run, opt, *streamed);
   if (writer || opt.what.output.empty()) {  // (said by the process that reports)
     add_nonfinite_origins(out, run.scenario, run.plan);
-    for (std::size_t k = 0; k < out.stresses.size(); ++k)
+    add_below_zero(out);
+    for (std::size_t k = 0; k < out.stresses.size(); ++k) {
       add_nonfinite_origins(out.stresses[k].run, run.stressed[k], *run.plans[k]);
+      add_below_zero(out.stresses[k].run);
+    }
   }
   out.seconds = seconds_since(start);
   if (opt.on.accept && !opt.on.accept(out)) return std::move(out);  // nothing written

@@ -72,6 +72,11 @@ void add_decision(RunSummary& r, const Scenario& s, const Plan& plan, const RunO
 /// from `plan`, compiled from `s`, under r's seed and N; see nonfinite_origins).
 void add_nonfinite_origins(RunSummary& r, const Scenario& s, const Plan& plan);
 
+/// Sets below_zero of each reported formula of `r` in a unit of money or of a counted thing (detail::amount_kind; a
+/// name that says it may be negative, net_ or _change, excepted) whose P50 is above 0 and whose smallest sample is
+/// below 0: an amount that cannot be negative went below zero in some samples (a difference, an extrapolation).
+void add_below_zero(RunSummary& r);
+
 class ResultWriter;
 class RunGroup;
 

@@ -290,6 +290,7 @@ SuiteSummary run_suite(const Suite& suite, const RunOptions& opt) {
       add_decision(run.runs[k], *run.scenarios[k], *run.plans[k], opt, &mine);
       out.timings.decision += seconds_since(decision_start);
       add_nonfinite_origins(run.runs[k], *run.scenarios[k], *run.plans[k]);
+      add_below_zero(run.runs[k]);
     }
   }
   out.timings.sensitivity = seconds_since(sens_start) - out.timings.decision;

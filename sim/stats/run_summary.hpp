@@ -84,6 +84,10 @@ struct VariableSummary {
   /// With non-finite samples: where the first of them (among the first k_nonfinite_probe) comes from, the formula
   /// and the values that make it NaN or ±inf (nonfinite_origins); "" otherwise.
   std::string nonfinite_origin;
+  /// A reported formula in a unit of money or of a counted thing (named as none that may be negative) whose P50 is
+  /// above 0 but some of whose samples are below it: how far below ("its smallest sample is −4.1e+07, its P1 …");
+  /// "" otherwise (add_below_zero).
+  std::string below_zero;
   /// Quantile estimate at probability p (must be one of k_report_probs and present).
   [[nodiscard]] const QuantileEstimate& at(double p) const;
   /// "name", or "name[year]" for a timed series.

@@ -157,7 +157,8 @@ class Result:
         point, n, nonfinite, mean, mean_se, mean_ci_lo, mean_ci_hi, sd, min, max, p1 … p99 (where the run held the
         samples), heavy_tail, p_violated (checks and bounds), law and source, and no_finite_mean (why, "" for a mean
         that exists) where some variable's mean does not exist, no_finite_sd likewise for an sd, nonfinite_origin (where
-        its first NaN or ±inf sample comes from, "" for none) where some variable has one. A suite's summary is
+        its first NaN or ±inf sample comes from, "" for none) where some variable has one, below_zero likewise (an
+        amount that cannot be negative, some of whose samples are). A suite's summary is
         its matrix."""
         if self.kind == "suite":
             return self.matrix
@@ -167,7 +168,7 @@ class Result:
             base = {"variable": name, "kind": _text(s, "kind"), "unit": _text(s, "unit"),
                     "reported": bool(s.attrs.get("reported", 0)), "stored": bool(s.attrs.get("stored", 0))}
             tail = {"law": _text(s, "law"), "source": _text(s, "source")}
-            for gap in ("no_finite_mean", "no_finite_sd", "nonfinite_origin"):  # why (a column only where some has one)
+            for gap in ("no_finite_mean", "no_finite_sd", "nonfinite_origin", "below_zero"):  # a column where some has one
                 if gap in s.attrs:
                     tail[gap] = _text(s, gap)
             probs = s["quantile_p"][()] if "quantile_p" in s else []
@@ -195,7 +196,7 @@ class Result:
         for k in ("n", "nonfinite"):
             if k in df:
                 df[k] = df[k].astype("int64")
-        gaps = [g for g in ("no_finite_mean", "no_finite_sd", "nonfinite_origin") if g in df]
+        gaps = [g for g in ("no_finite_mean", "no_finite_sd", "nonfinite_origin", "below_zero") if g in df]
         last = ["law", "source"] + gaps
         for g in gaps:
             df[g] = df[g].fillna("")

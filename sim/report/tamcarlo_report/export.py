@@ -94,6 +94,8 @@ def outputs_table(run):
             origin = text_attr(s, "nonfinite_origin")
             notes.append(f"{var} has {bad:,} non-finite samples (NaN or ±inf) of {run.samples:,}; its statistics use "
                          "the finite ones." + (f" The first comes from {origin}." if origin else ""))
+        if text_attr(s, "below_zero"):
+            notes.append(text_attr(s, "below_zero") + ".")
         for label, t in series_of(run, var):
             t0 = 0 if t is None else t
             mean = stat_at(s, "mean", t0)

@@ -110,12 +110,14 @@ def run_section(ch, run, heading):
                                           f"{w('seed')} {run.seed}", f"{run.samples:,} {w('samples')}",
                                           design_words(w, run),
                                           f"{w('unit')} {esc(w.unit(run.unit))}" if run.unit else ""]) + "</p>"]
-    rows, heavy, outside, no_mean, no_sd, nonfinite = [], [], [], [], [], []
+    rows, heavy, outside, no_mean, no_sd, nonfinite, below = [], [], [], [], [], [], []
     for v in run.reported():
         s = run.summary[v]
         bad = int(sum(s["nonfinite"][()])) if "year" in s and "nonfinite" in s else int(num_attr(s, "nonfinite", 0))
         if bad:
             nonfinite.append((v, bad, text_attr(s, "nonfinite_origin")))
+        if text_attr(s, "below_zero"):
+            below.append(text_attr(s, "below_zero"))
         style = run.style(v)
         q = s["quantile"][()] if "quantile" in s else None
         qp = QuantileColumns(s) if q is not None else None
@@ -165,6 +167,9 @@ def run_section(ch, run, heading):
     for v, bad, origin in nonfinite:  # NaN or ±inf samples: counted, left out of the statistics, and traced
         parts.append(f'<p class="warn"><b>{esc(v)}</b> {esc(w("has {bad} non-finite samples (NaN or ±inf) of {n}; its statistics use the finite ones.").format(bad=f"{bad:,}", n=f"{run.samples:,}"))}'
                      + (f' {esc(w("The first comes from"))} {esc(origin)}.' if origin else "") + "</p>")
+    for text in below:  # "market[2030] goes below 0, ...": the engine's words, as the terminal says them
+        label, _, rest = text.partition(" ")
+        parts.append(f'<p class="warn"><b>{esc(label)}</b> {esc(rest)}</p>')
     for text in run.warnings:  # "file:line:col: warning: [key] message"
         where, _, what = text.partition(": warning: ")
         parts.append(f'<p class="warn">{esc(w("scenario warning"))} ({esc(where)}): {esc(what)}</p>'
