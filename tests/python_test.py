@@ -177,6 +177,12 @@ class RunMatchesCommandLine(Temp):
         origin = nan.summary["nonfinite_origin"]
         self.assertIn("`w` = sqrt(y) is NaN with y = -", origin.xs("w").iloc[0])
         self.assertEqual(origin.xs("y").iloc[0], "")
+        # An amount that cannot be negative, some of whose samples are: said in its own column.
+        gap = tamcarlo.run('[inputs]\ntam = { dist = "lognormal", median = 1e9, sigma = 0.2, unit = "CNY", source = "t" }\n'
+                           'old = { dist = "lognormal", median = 6e8, sigma = 0.3, unit = "CNY", source = "t" }\n'
+                           '[formulas]\nmarket = "tam - old"\n', n=20_000)
+        self.assertIn("goes below 0, an amount of money", gap.summary["below_zero"].xs("market").iloc[0])
+        self.assertNotIn("below_zero", nan.summary.columns)
 
 
 class Errors(Temp):
