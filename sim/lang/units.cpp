@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 
 namespace tamcarlo::detail {
@@ -25,12 +26,12 @@ Unit parse_unit(const std::string& text) {
       std::string f = segment.substr(from, end == std::string::npos ? std::string::npos : end - from);
       f.erase(0, f.find_first_not_of(' '));
       f.erase(f.find_last_not_of(' ') + 1);
-      int power = 1;  // "USD^2", "year^-1": an integer exponent, as unit_text writes it
+      int power = 1;  // "USD^2", "year^-1": an integer exponent up to 12, as unit_text writes it
       if (const std::size_t caret = f.find('^'); caret != std::string::npos && caret > 0) {
         const std::string digits = f.substr(caret + 1);
         int p = 0;
         const auto [end_p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
-        if (ec == std::errc() && end_p == digits.data() + digits.size() && p != 0) {
+        if (ec == std::errc() && end_p == digits.data() + digits.size() && p != 0 && std::abs(p) <= 12) {
           power = p;
           f.erase(caret);
           f.erase(f.find_last_not_of(' ') + 1);
