@@ -27,6 +27,13 @@ namespace {
 
 constexpr double k_z95 = 1.6448536269514722;  // Φ⁻¹(0.95)
 
+// A law whose values are counts or a list as written (bernoulli, binomial, poisson, discrete): the lints of a
+// continuous quantity's range do not apply to it.
+bool counted_or_listed(const Distribution& d) {
+  return std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) ||
+         std::holds_alternative<Poisson>(d) || std::holds_alternative<Discrete>(d);
+}
+
 // The parameters of one input table, with located failure.
 class Params {
  public:
@@ -702,8 +709,7 @@ bool named_like_fraction(const std::string& name) { return has_part(name, k_frac
 // which makes every product with it 100× too large; "" otherwise.
 std::string percent_for_fraction(const Input& base, const Input& replacement) {
   const Distribution& d = base.dist;
-  if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
-      std::holds_alternative<Discrete>(d))
+  if (counted_or_listed(d))
     return "";
   double b1 = 0, b99 = 0, r1 = 0, r99 = 0;
   try {
@@ -981,8 +987,7 @@ std::string scale_misread(const Input& in) {
 std::string percent_typed(const Input& in) {
   if (fraction_unit(in.unit) == FractionUnit::percent || in.format == NumberStyle::percent) return "";
   const Distribution& d = in.dist;
-  if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
-      std::holds_alternative<Discrete>(d) || std::holds_alternative<Empirical>(d))
+  if (counted_or_listed(d) || std::holds_alternative<Empirical>(d))
     return "";
   const std::vector<std::pair<double, const char*>> values = typed_values(in);
   const std::string& text = in.source;
@@ -1008,8 +1013,7 @@ std::string percent_typed(const Input& in) {
 
 std::string fraction_why(const Input& in) {
   const Distribution& d = in.dist;
-  if (std::holds_alternative<Bernoulli>(d) || std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) ||
-      std::holds_alternative<Discrete>(d) || fraction_unit(in.unit) == FractionUnit::percent)
+  if (counted_or_listed(d) || fraction_unit(in.unit) == FractionUnit::percent)
     return "";
   double lo = 0, hi = 0;
   try {
@@ -1035,8 +1039,7 @@ std::string share_leaves_unit_interval(const Input& in) {
   const bool fraction_named_unit = fraction_unit(in.unit) == FractionUnit::fraction;
   if (!(fraction_named_unit || (in.unit.empty() && named_like_part(in.name)))) return "";
   const Distribution& d = in.dist;
-  if (std::holds_alternative<Constant>(d) || std::holds_alternative<Bernoulli>(d) ||
-      std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) || std::holds_alternative<Discrete>(d) ||
+  if (std::holds_alternative<Constant>(d) || counted_or_listed(d) ||
       std::holds_alternative<Empirical>(d))
     return "";
   double mid = 0, below = 0, above = 0;
@@ -1106,8 +1109,7 @@ std::string amount_goes_negative(const Input& in) {
   const std::string kind = amount_kind(in.unit);
   if (kind.empty() || named_signed(in.name)) return "";
   const Distribution& d = in.dist;
-  if (std::holds_alternative<Constant>(d) || std::holds_alternative<Bernoulli>(d) ||
-      std::holds_alternative<Binomial>(d) || std::holds_alternative<Poisson>(d) || std::holds_alternative<Discrete>(d) ||
+  if (std::holds_alternative<Constant>(d) || counted_or_listed(d) ||
       std::holds_alternative<Empirical>(d))
     return "";  // values as written
   double mid = 0, below = 0;
