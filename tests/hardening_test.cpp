@@ -374,7 +374,7 @@ TEST_CASE("hardening: a run removes the temporaries of its checkpoint and MPI ra
   if (gone == 0) ::_exit(0);
   ::waitpid(gone, nullptr, 0);
   const std::string g = std::to_string(gone);
-  for (const std::string name : {"r.h5.rank-1.tmp-" + g, "r.h5.rank-12.tmp-" + g, "r.h5.checkpoint.tmp-" + g,
+  for (const std::string& name : {"r.h5.rank-1.tmp-" + g, "r.h5.rank-12.tmp-" + g, "r.h5.checkpoint.tmp-" + g,
                                  "r.h5.checkpoint.commit.tmp-" + g, "r.h5.tmp-" + g, "r.csv.tmp-" + g})
     (void)dir.write(name, "left by a killed run");
   (void)dir.write("r.h5.rank-x.tmp-" + g, "not ours: kept");

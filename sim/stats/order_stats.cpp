@@ -301,32 +301,6 @@ double select_rank(std::vector<double>& v, std::vector<std::size_t>& bounds, std
 
 }  // namespace
 
-void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with, const std::atomic<bool>* cancel) {
-  const std::size_t n = keys.size();
-  if (n == 0) return;
-  const bool carry = !with.empty();
-  std::vector<std::array<std::size_t, 256>> count(8, std::array<std::size_t, 256>{});
-  for (const std::uint64_t k : keys)
-    for (unsigned d = 0; d < 8; ++d) ++count[d][(k >> (8 * d)) & 0xff];
-  std::vector<std::uint64_t> spare(n);
-  std::vector<std::uint32_t> with_spare(carry ? n : 0);
-  for (unsigned d = 0; d < 8; ++d) {
-    if (cancel && cancel->load(std::memory_order_relaxed)) throw Interrupted();
-    auto& c = count[d];
-    if (c[(keys[0] >> (8 * d)) & 0xff] == n) continue;  // one byte value: this pass changes nothing
-    std::size_t sum = 0;
-    for (auto& v : c) sum += std::exchange(v, sum);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t to = c[(keys[i] >> (8 * d)) & 0xff]++;
-      spare[to] = keys[i];
-      if (carry) with_spare[to] = with[i];
-    }
-    keys.swap(spare);
-    if (carry) with.swap(with_spare);
-  }
-}
-
-
 namespace {
 
 // The smallest and largest of v (not empty), in four independent lanes (no chain of compares from one to the next).
@@ -347,44 +321,94 @@ std::pair<T, T> range_of(std::span<const T> v) {
           std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]))};
 }
 
-// Sorts keys ascending (a short column, at most 2^17 keys): radix passes of 11 bits (2,048 buckets stay in the
-// first-level cache) over the top 22 bits of each key's distance from the smallest (all of them when the keys span
-// fewer), then each run sharing those bits sorted whole (std::sort: a tight cluster may share long runs).
-void sort_short(std::vector<std::uint64_t>& keys) {
-  const std::size_t n = keys.size();
-  if (n < 2) return;
-  if (n > (std::size_t{1} << 17)) throw std::length_error("sort_short: more than 2^17 keys");
-  const auto [min, max] = range_of(std::span<const std::uint64_t>(keys));
+// A sort's keys live in two buffers, the values' own (each double slot holding a key's bits) and a spare: bits()
+// reads a slot of either as a key, put() writes one.
+inline std::uint64_t bits(double slot) { return std::bit_cast<std::uint64_t>(slot); }
+inline std::uint64_t bits(std::uint64_t key) { return key; }
+template <class T>
+inline void put(T& slot, std::uint64_t key) { slot = std::bit_cast<T>(key); }
+
+// One stable counting pass: the keys of `from` into `to` by the digit (key − min) >> at & mask, `c` the digits'
+// counts, made starting offsets here.
+template <class From, class To>
+void radix_pass(const From* from, To* to, std::size_t n, std::uint32_t* c, unsigned buckets, std::uint64_t min,
+                unsigned at) {
+  std::uint32_t sum = 0;
+  for (unsigned b = 0; b < buckets; ++b) sum += std::exchange(c[b], sum);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = bits(from[i]);
+    put(to[c[((k - min) >> at) & (buckets - 1)]++], k);
+  }
+}
+
+// Puts each run of keys that share their bits above `shift` (of key − min) in order by whole key.
+template <class T>
+void order_runs(T* keys, std::size_t n, std::uint64_t min, unsigned shift) {
+  const auto high = [&](std::size_t i) { return (bits(keys[i]) - min) >> shift; };
+  for (std::size_t i = 1; shift > 0 && i < n; ++i) {
+    if (high(i) != high(i - 1)) continue;
+    const std::size_t first = i - 1;
+    std::size_t last = i + 1;
+    while (last < n && high(last) == high(first)) ++last;
+    const auto less = [](T a, T b) { return bits(a) < bits(b); };
+    if (!std::is_sorted(keys + first, keys + last, less)) std::sort(keys + first, keys + last, less);
+    i = last;
+  }
+}
+
+// Sorts the n keys held in v's slots ascending, with `spare` (n keys) beside them; true when they end in spare.
+// Up to 2^17 keys: radix passes of 11 bits (2,048 buckets stay in the first-level cache) over the top 22 bits of
+// each key's distance from the smallest (all of them when the keys span fewer), then each run sharing those bits
+// sorted whole (a tight cluster may share long runs). Beyond: a least-significant-digit sort of every byte (a byte
+// every key shares is skipped; every byte's counts from one sweep), polling `cancel` between passes.
+bool sort_keys(double* v, std::uint64_t* spare, std::size_t n, const std::atomic<bool>* cancel) {
+  if (n < 2) return false;
+  if (n > (std::size_t{1} << 17)) {
+    std::vector<std::array<std::uint32_t, 256>> count(8, std::array<std::uint32_t, 256>{});
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t k = bits(v[i]);
+      for (unsigned d = 0; d < 8; ++d) ++count[d][(k >> (8 * d)) & 0xff];
+    }
+    bool in_spare = false;
+    for (unsigned d = 0; d < 8; ++d) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) throw Interrupted();
+      const std::uint64_t first = in_spare ? spare[0] : bits(v[0]);
+      if (count[d][(first >> (8 * d)) & 0xff] == n) continue;  // one byte value: this pass changes nothing
+      if (in_spare) radix_pass(spare, v, n, count[d].data(), 256, 0, 8 * d);
+      else radix_pass(v, spare, n, count[d].data(), 256, 0, 8 * d);
+      in_spare = !in_spare;
+    }
+    return in_spare;
+  }
+  std::uint64_t min = bits(v[0]), max = min;
+  for (std::size_t i = 1; i < n; ++i) {
+    min = std::min(min, bits(v[i]));
+    max = std::max(max, bits(v[i]));
+  }
   constexpr unsigned k_digit = 11, k_buckets = 1u << k_digit;
   const auto width = static_cast<unsigned>(std::bit_width(max - min));
-  const unsigned bits = std::min(width, 2 * k_digit), shift = width - bits, passes = (bits + k_digit - 1) / k_digit;
-  if (passes == 0) return;  // one value
+  const unsigned used = std::min(width, 2 * k_digit), shift = width - used, passes = (used + k_digit - 1) / k_digit;
+  if (passes == 0) return false;  // one value
   std::vector<std::uint32_t> count(std::size_t{2} * k_buckets, 0);
   std::uint32_t *c0 = count.data(), *c1 = c0 + k_buckets;
-  for (const std::uint64_t k : keys) {
-    const std::uint64_t d = (k - min) >> shift;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t d = (bits(v[i]) - min) >> shift;
     ++c0[d & (k_buckets - 1)];
     if (passes > 1) ++c1[d >> k_digit];
   }
-  std::vector<std::uint64_t> spare(n);
+  bool in_spare = false;
   for (unsigned p = 0; p < passes; ++p) {
     std::uint32_t* c = count.data() + std::size_t{p} * k_buckets;
     const unsigned at = shift + k_digit * p;
-    if (c[((keys[0] - min) >> at) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
-    std::uint32_t sum = 0;
-    for (unsigned b = 0; b < k_buckets; ++b) sum += std::exchange(c[b], sum);
-    for (const std::uint64_t k : keys) spare[c[((k - min) >> at) & (k_buckets - 1)]++] = k;
-    keys.swap(spare);
+    const std::uint64_t first = in_spare ? spare[0] : bits(v[0]);
+    if (c[((first - min) >> at) & (k_buckets - 1)] == n) continue;  // one digit value: this pass changes nothing
+    if (in_spare) radix_pass(spare, v, n, c, k_buckets, min, at);
+    else radix_pass(v, spare, n, c, k_buckets, min, at);
+    in_spare = !in_spare;
   }
-  for (std::size_t i = 1; shift > 0 && i < n; ++i) {
-    if (((keys[i] - min) >> shift) != ((keys[i - 1] - min) >> shift)) continue;
-    const std::size_t first = i - 1;
-    std::size_t last = i + 1;
-    while (last < n && ((keys[last] - min) >> shift) == ((keys[first] - min) >> shift)) ++last;
-    const auto from = keys.begin() + static_cast<std::ptrdiff_t>(first), to = keys.begin() + static_cast<std::ptrdiff_t>(last);
-    if (!std::is_sorted(from, to)) std::sort(from, to);
-    i = last;
-  }
+  if (in_spare) order_runs(spare, n, min, shift);
+  else order_runs(v, n, min, shift);
+  return in_spare;
 }
 
 }  // namespace
@@ -466,21 +490,18 @@ SortedColumn sort_column(std::span<const double> x) {
   return out;
 }
 
-void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel) {
+void sort_values(std::span<double> v, std::vector<std::uint64_t>& spare, const std::atomic<bool>* cancel) {
   const std::size_t n = v.size();
-  std::vector<std::uint64_t> keys(n);
-  for (std::size_t i = 0; i < n; ++i) keys[i] = order_key(v[i]);
-  if (n <= (std::size_t{1} << 17)) {
-    sort_short(keys);  // short: no cancel to poll
-  } else {
-    // A long column (a pilot's: up to 8 Mi values) gives its memory to the sort's spare keys: two copies at a time,
-    // not three (several sort at once, one a thread).
-    std::vector<double>().swap(v);
-    std::vector<std::uint32_t> none;
-    radix_sort(keys, none, cancel);
-    v.resize(n);
-  }
-  for (std::size_t i = 0; i < n; ++i) v[i] = key_value(keys[i]);
+  if (n > std::uint64_t{0xffffffff}) throw std::length_error("sort_values: more than 2^32 values");
+  if (spare.size() < n) spare.resize(n);
+  for (double& x : v) put(x, order_key(x));  // the keys in the values' own slots
+  const bool in_spare = sort_keys(v.data(), spare.data(), n, cancel);
+  for (std::size_t i = 0; i < n; ++i) v[i] = key_value(in_spare ? spare[i] : bits(v[i]));
+}
+
+void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel) {
+  std::vector<std::uint64_t> spare;
+  sort_values(v, spare, cancel);
 }
 
 namespace {

@@ -125,11 +125,6 @@ struct RankCell {
   bool region_exact = false;   ///< exact, and the whole region is collected or a single key (tail sums apply)
 };
 
-/// Sorts `keys` ascending by a least-significant-digit radix sort, 8 bits a pass (a byte every key shares is skipped;
-/// every byte's histogram comes from one first sweep), moving with[i] alongside keys[i] when `with` is not empty (the
-/// same size); polls `cancel` between passes, so a cancel request waits for one pass at most. Throws Interrupted.
-void radix_sort(std::vector<std::uint64_t>& keys, std::vector<std::uint32_t>& with,
-                const std::atomic<bool>* cancel = nullptr);
 /// x's positions in ascending order of value (ties in position order) beside the values so ordered.
 struct SortedColumn {
   std::vector<std::uint32_t> at;  ///< at[i]: the position in x of the i-th smallest value
@@ -139,9 +134,12 @@ struct SortedColumn {
 /// the smallest (22 bits in two passes up to 2^17 values, 32 in three beyond; all when the keys span fewer), then
 /// each run sharing those bits by whole key. No cancel: about 3 ns a value at 10⁵.
 [[nodiscard]] SortedColumn sort_column(std::span<const double> x);
-/// Sorts finite values ascending by their order keys (−0 comes back as +0, one key): up to 131,072 values a radix sort
-/// of the top 22 bits of each key's distance from the smallest, then each run sharing them sorted whole; radix_sort
-/// beyond, polling `cancel` between its passes (v's memory freed meanwhile). Throws Interrupted (v is then empty).
+/// Sorts finite values ascending by their order keys (−0 comes back as +0, one key), the keys held in v's own slots
+/// and in `spare` (grown to v's size, reused across calls: no fresh memory after the first): up to 131,072 values a
+/// radix sort of the top 22 bits of each key's distance from the smallest, then each run sharing them sorted whole;
+/// beyond, a radix sort of every byte, polling `cancel` between its passes. Throws Interrupted (v's contents then unspecified).
+void sort_values(std::span<double> v, std::vector<std::uint64_t>& spare, const std::atomic<bool>* cancel = nullptr);
+/// sort_values with a spare of its own.
 void sort_values(std::vector<double>& v, const std::atomic<bool>* cancel = nullptr);
 
 /// Locates rank `r` (< the number of finite values counted); a collected region is sorted (a short one, radix) or
