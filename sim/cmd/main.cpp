@@ -6,6 +6,8 @@
 #include "sim/run/mpi_ranks.hpp"
 
 #include <atomic>
+#include <cstdint>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +17,8 @@
 
 #if defined(__GLIBC__)
 #include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 using namespace tamcarlo;
@@ -90,10 +94,23 @@ int run_main(int argc, char** argv, Ranks* ranks) {
 // a quarter of such a run. Larger blocks (a long run's pilot columns and collected regions) are still mapped and
 // returned: kept in the heap, their holes raised the peak of -n 1e9 (282 MB) to 313 MB at 32 MiB here, 293 MB at
 // 4 MiB; at 1 MiB a 10⁵ run's statistics took 0.7 ms more.
+//
+// The heap's next 64 MiB are mapped now and marked for transparent huge pages (where the kernel offers them on
+// request, /sys/kernel/mm/transparent_hugepage/enabled = madvise or always): the first touch of each 2 MiB then costs
+// one fault, not 512. On a virtual machine whose faults cost 11 µs, a 10⁵-sample run's page faults fell from 2,190 to
+// under 1,100 and its sampling pass from 15 to 8 ms. Untouched, the reserve is address space only.
 void keep_freed_memory() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 2 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  constexpr std::size_t k_reserve = std::size_t{64} << 20, k_huge = std::size_t{2} << 20;
+  mallopt(M_TOP_PAD, static_cast<int>(k_reserve));  // the next growth of the heap maps this much beyond its need
+  void* grow = std::malloc(1 << 20);                 // (more than the heap holds before main: it grows)
+  const auto from = (reinterpret_cast<std::uintptr_t>(grow) + k_huge - 1) & ~(k_huge - 1);
+  const auto to = reinterpret_cast<std::uintptr_t>(sbrk(0)) & ~(k_huge - 1);
+  if (grow && to > from) (void)madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
+  std::free(grow);  // the reserve stays in the heap (below M_TRIM_THRESHOLD)
+  mallopt(M_TOP_PAD, 128 << 10);  // glibc's default again
 #endif
 }
 
