@@ -355,8 +355,9 @@ TEST_CASE("cli: the README's example scenario validates with no warning", "[cli]
 TEST_CASE("cli: on a terminal, progress shows every phase with the time elapsed, and sampling with an ETA", "[cli]") {
   const test::TempDir dir;
   // util-linux's `script` gives the run a pseudo-terminal (progress is drawn only on one, after its first 0.5 s).
-  // The main job at 5e6 samples on one thread re-draws a 262,144-sample pilot (about 0.7 s, was never shown before
-  // the ticker), then samples for about 12 s: it is interrupted once the sampling ETA has had time to appear.
+  // The main job at 5e6 samples on one thread re-draws a 262,144-sample pilot (0.7–1.6 s, was never shown before
+  // the ticker; 4.2 s on a machine whose page faults cost 11 µs, when each column's sort took fresh memory), then
+  // samples for about 12 s: it is interrupted once the sampling ETA has had time to appear.
 #if defined(TAMCARLO_SANITIZED)
   const std::string limit = "20";
 #else
