@@ -110,7 +110,9 @@ void keep_freed_memory() {
   void* grow = std::malloc(1 << 20);                 // (more than the heap holds before main: it grows)
   const auto from = (reinterpret_cast<std::uintptr_t>(grow) + k_huge - 1) & ~(k_huge - 1);
   const auto to = reinterpret_cast<std::uintptr_t>(sbrk(0)) & ~(k_huge - 1);
-  if (grow && to > from) (void)madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
+  // Only where the block came from the heap just grown (an allocator of a sanitizer, say, places it elsewhere).
+  if (grow && to > from && to - from <= k_reserve + k_huge)
+    (void)madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
   std::free(grow);  // the reserve stays in the heap (below M_TRIM_THRESHOLD)
   mallopt(M_TOP_PAD, 128 << 10);  // glibc's default again
 #endif
