@@ -668,6 +668,15 @@ Input with_parameters(const std::string& name, const toml::node& original, const
   return parse_input(name, at, merged, ctx, section);
 }
 
+std::vector<std::string> name_parts(const std::string& name) {
+  std::vector<std::string> parts(1);
+  for (const char c : name) {
+    if (c == '_' || c == '.') parts.emplace_back();
+    else parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return parts;
+}
+
 namespace {
 
 // Words that name a fraction (a share, a rate, a probability) in an input's name, matched as whole `_`-separated parts.
@@ -685,21 +694,11 @@ std::string unit_key(const std::string& unit) {
   return u;
 }
 
-namespace {
 // True when a `_`- or `.`-separated part of `name` is one of `words` (case ignored).
 bool has_part(const std::string& name, const std::vector<std::string>& words) {
-  std::string part;
-  for (const char c : name + "_") {
-    if (c == '_' || c == '.') {
-      if (std::find(words.begin(), words.end(), part) != words.end()) return true;
-      part.clear();
-    } else {
-      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return false;
+  const std::vector<std::string> parts = name_parts(name);
+  return std::find_first_of(parts.begin(), parts.end(), words.begin(), words.end()) != parts.end();
 }
-}  // namespace
 
 // True when a `_`- or `.`-separated part of `name` is one of k_fraction_words (case ignored).
 bool named_like_fraction(const std::string& name) { return has_part(name, k_fraction_words); }
@@ -846,23 +845,9 @@ const std::vector<std::string> k_part_words = {"share", "shares", "fraction", "p
 const std::vector<std::string> k_change_words = {"growth", "cagr", "margin", "change", "delta", "diff", "return",
                                                  "returns", "ratio", "multiple", "elasticity", "premium", "rate"};
 
-
 }  // namespace
 
-bool named_like_part(const std::string& name) {
-  bool part_word = false;
-  std::string part;
-  for (const char c : name + "_") {
-    if (c == '_' || c == '.') {
-      if (std::find(k_change_words.begin(), k_change_words.end(), part) != k_change_words.end()) return false;
-      part_word = part_word || std::find(k_part_words.begin(), k_part_words.end(), part) != k_part_words.end();
-      part.clear();
-    } else {
-      part += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return part_word;
-}
+bool named_like_part(const std::string& name) { return has_part(name, k_part_words) && !has_part(name, k_change_words); }
 
 namespace {
 
@@ -1080,7 +1065,6 @@ const std::vector<std::string> k_signed_words = {
 // Unit factors that are not amounts: points, scores and indices may be negative.
 const std::vector<std::string> k_signed_unit_words = {"%", "percent", "pct", "pp", "ppt", "bp", "bps", "point", "points",
                                                       "pt", "pts", "index", "score", "degc", "°c", "1"};
-
 
 }  // namespace
 

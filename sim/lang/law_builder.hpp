@@ -44,6 +44,8 @@ enum class FractionUnit { none, fraction, percent };
 /// such as share, rate, adoption, probability) or with a fraction unit ("share"), has its law's P1–P99 [p1, p99] in
 /// [1, 100]: likely a percentage typed as a number.
 [[nodiscard]] bool looks_like_percent(const Input& in, double p1, double p99);
+/// The `_`- or `.`-separated parts of `name`, lower-cased ("Market_Share.cn" → market, share, cn).
+[[nodiscard]] std::vector<std::string> name_parts(const std::string& name);
 /// True when a `_`- or `.`-separated part of `name` says a part of a whole (share, adoption, penetration, probability,
 /// stake, churn, ...) and none says a quantity that may leave [0, 1] (growth, margin, rate, ratio, return, ...).
 [[nodiscard]] bool named_like_part(const std::string& name);

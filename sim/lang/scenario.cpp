@@ -1314,9 +1314,6 @@ bool rescaled_by_100(const std::vector<const Expr*>& path, const Expr& ref) {
   return scale < 0;
 }
 
-// A value that is a fraction already (fraction_why: a share 0.25, a growth 0.3; or a formula with format = "percent"
-// or a fraction unit) that a formula divides by 100 on its way (`spend * ai_share / 100`, `(1 + cagr / 100)`): the
-// formula is 100× too small. One warning per formula and value, at the formula.
 // An input no formula reads and nothing else names (report, risk, evidence, a holding): it changes no number the run
 // prints, so a factor was most likely left out of a formula (market = staff * salary, the share forgotten).
 void lint_unused_inputs(const Scenario& s, std::vector<Warning>& out) {
@@ -1364,11 +1361,7 @@ void lint_unused_inputs(const Scenario& s, std::vector<Warning>& out) {
 // True when `name` reads as a pre-money valuation: a part "premoney", or "pre" followed by "money" or "valuation"
 // (pre_money, pre_money_valuation, premoney_usd).
 bool named_pre_money(const std::string& name) {
-  std::vector<std::string> parts(1);
-  for (const char c : name) {
-    if (c == '_' || c == '.') parts.emplace_back();
-    else parts.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  const std::vector<std::string> parts = name_parts(name);
   for (std::size_t i = 0; i < parts.size(); ++i)
     if (parts[i] == "premoney" || (parts[i] == "pre" && i + 1 < parts.size() &&
                                    (parts[i + 1] == "money" || parts[i + 1] == "valuation")))
@@ -1411,6 +1404,9 @@ void lint_pre_money(const Scenario& s, std::vector<Warning>& out) {
   }
 }
 
+// A value that is a fraction already (fraction_why: a share 0.25, a growth 0.3; or a formula with format = "percent"
+// or a fraction unit) that a formula divides by 100 on its way (`spend * ai_share / 100`, `(1 + cagr / 100)`): the
+// formula is 100× too small. One warning per formula and value, at the formula.
 void lint_fraction_rescaled(const Scenario& s, std::vector<Warning>& out) {
   std::map<std::string, std::string> why;
   for (const Input& in : s.inputs)

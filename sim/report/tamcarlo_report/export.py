@@ -21,8 +21,8 @@ import numpy as np
 
 from .number_format import format_mean_ci, format_number
 from . import sipmath
-from .reading import (QuantileColumns, Run, evppi_order, num_attr, seal_state, stat_at, stress_order, strings,
-                      text_attr)
+from .reading import (QuantileColumns, Run, evppi_order, nonfinite_count, num_attr, seal_state, stat_at, stress_order,
+                      strings, text_attr)
 
 FORMATS = {"markdown": ".md", "latex": ".tex", "xlsx": ".xlsx", "sip": ".json"}
 MARK = "tamcarlo export"  # in every export: the first line of a text one, the workbook's comments property
@@ -89,7 +89,7 @@ def outputs_table(run):
         qc = QuantileColumns(s) if "quantile" in s else None
         doubts = mean_doubts(run, var)
         notes += [f"† {d}" for d in doubts]
-        bad = int(sum(s["nonfinite"][()])) if "year" in s and "nonfinite" in s else int(num_attr(s, "nonfinite", 0))
+        bad = nonfinite_count(s)
         if bad:
             origin = text_attr(s, "nonfinite_origin")
             notes.append(f"{var} has {bad:,} non-finite samples (NaN or ±inf) of {run.samples:,}; its statistics use "

@@ -14,8 +14,8 @@ import numpy as np
 
 from .charts import (Charts, evppi_chart, fan, fan_overlay, histogram, matrix_charts, overlay, portfolio_chart,
                      scatter_chart, sobol_chart, swing_chart, tornado)
-from .reading import (QuantileColumns, Run, correlated_pairs, evppi_order, law_for_people, num_attr, stat_at,
-                      stress_order, strings, text_attr)
+from .reading import (QuantileColumns, Run, correlated_pairs, evppi_order, law_for_people, nonfinite_count, num_attr,
+                      stat_at, stress_order, strings, text_attr)
 from .words import say
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;line-height:1.4}
@@ -113,7 +113,7 @@ def run_section(ch, run, heading):
     rows, heavy, outside, no_mean, no_sd, nonfinite, below = [], [], [], [], [], [], []
     for v in run.reported():
         s = run.summary[v]
-        bad = int(sum(s["nonfinite"][()])) if "year" in s and "nonfinite" in s else int(num_attr(s, "nonfinite", 0))
+        bad = nonfinite_count(s)
         if bad:
             nonfinite.append((v, bad, text_attr(s, "nonfinite_origin")))
         if text_attr(s, "below_zero"):

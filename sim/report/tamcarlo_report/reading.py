@@ -48,6 +48,13 @@ def num_attr(obj, name, default=float("nan")):
         return default
 
 
+def nonfinite_count(s):
+    """A summary group's non-finite samples: its attribute, or the sum over a timed variable's years."""
+    if "year" in s and "nonfinite" in s:
+        return int(sum(s["nonfinite"][()]))
+    return int(num_attr(s, "nonfinite", 0))
+
+
 def strings_attr(obj, name):
     """A string-array attribute as a list of str ([] when absent)."""
     return [s.decode() if isinstance(s, bytes) else str(s) for s in obj.attrs.get(name, [])]
